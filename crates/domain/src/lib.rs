@@ -1,0 +1,29 @@
+//! The stappenplan bij verminderde aanwezigheid as pure code.
+//!
+//! This crate holds the domain of aanwezig: the school calendar
+//! ([`calendar`]), absence categories ([`category`]), the school's policy
+//! ([`policy`]), lesson registrations ([`registration`]), the rules of
+//! `rules.md` §3–§4 ([`engine`]) and the signals they raise ([`signal`]).
+//!
+//! It does no I/O, reads no clock and knows no database: "today" is always a
+//! parameter, and every input arrives as a value. Storage, import, web and
+//! CLI crates are built around it.
+
+pub mod calendar;
+pub mod category;
+pub mod engine;
+pub mod explain;
+pub mod hours;
+pub mod policy;
+pub mod registration;
+pub mod signal;
+pub mod student;
+
+pub use calendar::{Calendar, CalendarError, DayIdx, FreeDay, FreeDayKind, LessonSlot, SchoolYear};
+pub use category::{Category, CategorySet};
+pub use engine::{Engine, Evaluation, StudentContext};
+pub use hours::Hours;
+pub use policy::{LateCounts, Policy, PolicyError};
+pub use registration::Registration;
+pub use signal::{RuleId, Signal, Step, Track};
+pub use student::{Student, StudentId, StudentIdError};
