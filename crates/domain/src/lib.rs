@@ -24,6 +24,6 @@ pub use category::{Category, CategorySet};
 pub use engine::{Engine, Evaluation, StudentContext};
 pub use hours::Hours;
 pub use policy::{LateCounts, Policy, PolicyError};
-pub use registration::Registration;
+pub use registration::{Registration, RegistrationRecord};
 pub use signal::{RuleId, Signal, Step, Track};
 pub use student::{Student, StudentId, StudentIdError};

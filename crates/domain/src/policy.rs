@@ -492,8 +492,10 @@ mod tests {
             p.validate().map_err(|e| e.key),
             Err("duo_16h.window_weeks".to_owned())
         );
-        let mut p = Policy::default();
-        p.unexplained_categories = CategorySet::of(&[Category::ReportedSick]);
+        let p = Policy {
+            unexplained_categories: CategorySet::of(&[Category::ReportedSick]),
+            ..Policy::default()
+        };
         assert_eq!(
             p.validate().map_err(|e| e.key),
             Err("unexplained_categories".to_owned())

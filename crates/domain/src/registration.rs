@@ -40,3 +40,36 @@ mod tests {
         assert_eq!(std::mem::size_of::<Registration>(), 8);
     }
 }
+
+/// A registration as it is imported and stored: with its date, the school's
+/// code and an optional note. [`Registration`] is its compact engine form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistrationRecord {
+    pub student: crate::student::StudentId,
+    pub date: chrono::NaiveDate,
+    pub lesson: u8,
+    /// Duration of the lesson in minutes.
+    pub minutes: u16,
+    /// The school's code as registered (`Z`, `L`, …); `None` when the file
+    /// gave a category directly (for example for `present`).
+    pub code: Option<String>,
+    pub category: Category,
+    pub minutes_late: u16,
+    /// A short remark. Never on a `reported_sick` lesson: the nature of an
+    /// illness is not recorded.
+    pub note: Option<String>,
+}
+
+impl RegistrationRecord {
+    /// The engine form, given the calendar; `None` when the date is not a
+    /// school day of that calendar.
+    pub fn to_registration(&self, cal: &crate::calendar::Calendar) -> Option<Registration> {
+        Some(Registration {
+            day: cal.index(self.date)?,
+            minutes: self.minutes,
+            minutes_late: self.minutes_late,
+            lesson: self.lesson,
+            category: self.category,
+        })
+    }
+}
