@@ -335,6 +335,34 @@ impl Calendar {
             .find(|f| f.first <= date && date <= f.last)
     }
 
+    /// The `vakantie` a boundary day borders, and whether `d` lies before
+    /// it (`true`) or after it (`false`). A school year's first and last
+    /// day border the zomervakantie even when the file does not list it.
+    pub fn bordering_holiday(&self, d: DayIdx) -> Option<(String, bool)> {
+        if !self.is_boundary_day(d) {
+            return None;
+        }
+        let date = self.date(d);
+        let di = usize::from(d);
+        let vak = |x: NaiveDate| {
+            self.free_day(x)
+                .filter(|f| f.kind == FreeDayKind::Vakantie)
+                .map(|f| f.name.clone())
+        };
+        // The next school day is further than a weekend away: a holiday follows.
+        let next = self.days.get(di + 1).copied();
+        if next.is_none_or(|n| (n - date).num_days() > 3) {
+            let name = date.iter_days().skip(1).take(14).find_map(vak);
+            if name.is_some() || next.is_none() || self.year_of[di + 1] != self.year_of[di] {
+                return Some((name.unwrap_or_else(|| "zomervakantie".to_owned()), true));
+            }
+        }
+        let name = (1..=14)
+            .filter_map(|k| date.checked_sub_days(Days::new(k)))
+            .find_map(vak);
+        Some((name.unwrap_or_else(|| "zomervakantie".to_owned()), false))
+    }
+
     /// The school year a date falls in (between its first and last day).
     pub fn year_of_date(&self, date: NaiveDate) -> Option<&SchoolYear> {
         self.years

@@ -173,8 +173,11 @@ pub struct Signal {
     pub window: (DayIdx, DayIdx),
     /// Unexplained hours, for the hour rules.
     pub hours: Option<Hours>,
-    /// A count: episodes (3a/4a count rules) or school days (long rules).
-    pub count: Option<u32>,
+    /// Afmelding episodes counted (`afmelding_count`, `afmelding_persist`).
+    pub episodes: Option<u32>,
+    /// Consecutive school days counted (`afmelding_long`, `duo_lrv`, and
+    /// `afmelding_persist` when a new episode grew long).
+    pub school_days: Option<u32>,
     /// For DUO signals: the first and last day of the absence reported.
     pub begin: Option<DayIdx>,
     pub end: Option<DayIdx>,
