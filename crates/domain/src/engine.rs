@@ -634,3 +634,7 @@ pub fn attendance(regs: &[Registration], from: DayIdx, to: DayIdx) -> (u32, u32)
 #[cfg(test)]
 #[path = "engine_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "engine_props.rs"]
+mod props;

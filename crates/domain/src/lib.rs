@@ -16,6 +16,7 @@ pub mod explain;
 pub mod hours;
 pub mod policy;
 pub mod registration;
+pub mod school;
 pub mod signal;
 pub mod student;
 
@@ -25,5 +26,6 @@ pub use engine::{Engine, Evaluation, StudentContext};
 pub use hours::Hours;
 pub use policy::{LateCounts, Policy, PolicyError};
 pub use registration::{Registration, RegistrationRecord};
+pub use school::{School, SchoolError};
 pub use signal::{RuleId, Signal, Step, Track};
 pub use student::{Student, StudentId, StudentIdError};
