@@ -1,1 +1,48 @@
-//! stub
+//! Storage for aanwezig: students, lesson registrations with their full
+//! history, the imports log and versioned settings documents.
+//!
+//! The crate is one backend-neutral [`Store`] trait and its implementations:
+//! [`SqliteStore`] now (one file, the default for a single school),
+//! PostgreSQL later behind a cargo feature, for boards and larger
+//! deployments. [`open`] picks the backend from a database URL at run time.
+//! Every implementation passes the same conformance suite ([`testsuite`],
+//! behind the `testsuite` feature).
+//!
+//! Why sqlx: it is async (the axum web app shares its runtime), one crate
+//! covers SQLite and PostgreSQL with the same query API, and it embeds each
+//! backend's migrations in the binary and runs them on start-up. Its
+//! per-statement cost on SQLite is high, which the bulk import avoids by
+//! sending batches as one JSON parameter (see [`sqlite`]).
+//!
+//! The domain crate's types go in and come out; nothing here reads a clock.
+//! The schema is documented in `README.md` and in the migrations under
+//! `migrations/`.
+
+mod codec;
+pub mod error;
+pub mod model;
+pub mod sqlite;
+pub mod store;
+#[cfg(any(test, feature = "testsuite"))]
+pub mod testsuite;
+
+pub use error::{Result, StoreError};
+pub use model::{
+    DocumentKind, DocumentVersion, HistoryEntry, ImportLogEntry, ImportSource, ImportSummary,
+    Provenance, StoredStudent, UpsertCounts,
+};
+pub use sqlite::SqliteStore;
+pub use store::{Store, StudentRegistrations};
+
+/// Opens the store a database URL names: a `sqlite:` URL or a plain file
+/// path opens a [`SqliteStore`] (created when `create_if_missing`);
+/// `postgres:` URLs are refused with [`StoreError::Config`] until that
+/// backend exists.
+pub async fn open(url: &str, create_if_missing: bool) -> Result<Box<dyn Store>> {
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        return Err(StoreError::Config(
+            "PostgreSQL is not supported by this build yet".to_owned(),
+        ));
+    }
+    Ok(Box::new(SqliteStore::open(url, create_if_missing).await?))
+}

@@ -1,0 +1,718 @@
+//! The SQLite backend: one database file, the default for a single school.
+//!
+//! # Connections
+//!
+//! Two pools on the same file: a *writer* pool of exactly one connection
+//! and a *reader* pool of a few. SQLite allows one writer at a time; giving
+//! writes their own single connection makes them queue in the pool instead
+//! of failing with `SQLITE_BUSY`, while WAL lets readers (the web app's
+//! pages, the engine's load) run next to a long import. Write transactions
+//! start with `BEGIN IMMEDIATE` so they take the write lock up front.
+//!
+//! Every connection runs with `journal_mode=WAL`, `synchronous=NORMAL`
+//! (durable at checkpoints, never corrupt; a power cut may lose the last
+//! commits only), `foreign_keys=ON`, a busy timeout, `temp_store=MEMORY`
+//! and a large page cache.
+//!
+//! # Bulk import
+//!
+//! sqlx costs tens of microseconds per statement on SQLite (each goes to the
+//! connection's worker thread and back), which would cap a row-by-row import
+//! far below the target of 500,000 rows/s. So a batch of records travels as
+//! ONE JSON text parameter and SQLite unpacks it with `json_each`, upserting
+//! in one statement; the next batch is encoded while SQLite works on the
+//! current one. Unchanged rows are filtered by the upsert's `WHERE`, changed
+//! rows leave their old state in `registration_history` through a trigger.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use aanwezig_domain::{
+    Calendar, Policy, RegistrationRecord, SchoolYear, Student, StudentId,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures::stream::{BoxStream, StreamExt, TryStreamExt};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, SqliteConnection};
+
+use crate::codec::{
+    date_text, decode_student_json, encode_batch, instant_text, narrow, parse_category,
+    parse_date, parse_instant, parse_opt_date, parse_student_id, to_i64, to_u64, StudentKeys,
+};
+use crate::error::{Result, StoreError};
+use crate::model::{
+    DocumentKind, DocumentVersion, HistoryEntry, ImportLogEntry, ImportSource, ImportSummary,
+    Provenance, StoredStudent, UpsertCounts,
+};
+use crate::store::{Store, StudentRegistrations};
+
+/// Records per upsert statement. Large enough that the per-statement cost
+/// vanishes, small enough that encoding the next batch overlaps well and the
+/// JSON text stays a few megabytes.
+const BATCH: usize = 20_000;
+
+/// Page cache per connection, in KiB (SQLite's negative `cache_size`). The
+/// writer gets a large one so that a big import's b-tree stays in memory.
+const WRITER_CACHE_KIB: i64 = 256 * 1024;
+const READER_CACHE_KIB: i64 = 64 * 1024;
+const READERS: u32 = 4;
+
+/// How long a write waits for the writer connection (a long import holds
+/// it) and SQLite waits for a lock, before giving up.
+const WRITE_WAIT: Duration = Duration::from_secs(120);
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The upsert of one JSON batch (see the module docs). `WHERE true` is
+/// needed by SQLite's parser to tell the upsert's `ON CONFLICT` from a join
+/// constraint after `SELECT ... FROM`.
+const UPSERT_BATCH: &str = "\
+INSERT INTO registrations
+    (student_id, date, lesson, minutes, code, category, minutes_late, note, change_id)
+SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, ?2
+FROM json_each(?1) WHERE true
+ON CONFLICT (student_id, date, lesson) DO UPDATE SET
+    minutes = excluded.minutes,
+    code = excluded.code,
+    category = excluded.category,
+    minutes_late = excluded.minutes_late,
+    note = excluded.note,
+    change_id = excluded.change_id
+WHERE registrations.minutes IS NOT excluded.minutes
+   OR registrations.code IS NOT excluded.code
+   OR registrations.category IS NOT excluded.category
+   OR registrations.minutes_late IS NOT excluded.minutes_late
+   OR registrations.note IS NOT excluded.note";
+
+/// Columns of a registration after its key, in the order the decoders read.
+const REG_COLUMNS: &str = "date, lesson, minutes, code, category, minutes_late, note";
+
+/// Per student (in student-number order, via the unique index), the
+/// registrations aggregated into one JSON array. One row per student instead
+/// of one per lesson: sqlx's per-row cost would otherwise dominate loading
+/// millions of lessons.
+const ALL_BY_STUDENT: &str = "\
+SELECT s.number,
+       (SELECT json_group_array(json_array(r.date, r.lesson, r.minutes, r.code, r.category,
+                                           r.minutes_late, r.note))
+          FROM registrations r WHERE r.student_id = s.id) AS regs
+FROM students s
+WHERE EXISTS (SELECT 1 FROM registrations r WHERE r.student_id = s.id)
+ORDER BY s.number";
+
+const STUDENT_COLUMNS: &str = "number, name, class, mentor, date_of_birth, left_on";
+
+/// The SQLite implementation of [`Store`].
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (and with `create_if_missing`, creates) the database at
+    /// `path_or_url` — a file path or a `sqlite:` URL — and brings its
+    /// schema up to date with the embedded migrations.
+    pub async fn open(path_or_url: &str, create_if_missing: bool) -> Result<SqliteStore> {
+        if is_memory_url(path_or_url) {
+            return SqliteStore::open_in_memory().await;
+        }
+        let base = if path_or_url.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(path_or_url)
+                .map_err(|e| StoreError::Config(format!("{path_or_url}: {e}")))?
+        } else {
+            SqliteConnectOptions::new().filename(Path::new(path_or_url))
+        };
+        let base = base
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT)
+            .pragma("temp_store", "MEMORY");
+
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(WRITE_WAIT)
+            .connect_with(
+                base.clone()
+                    .create_if_missing(create_if_missing)
+                    .pragma("cache_size", (-WRITER_CACHE_KIB).to_string()),
+            )
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&writer).await?;
+        // Readers connect lazily, after the schema exists.
+        let reader = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .connect_lazy_with(
+                base.create_if_missing(false)
+                    .pragma("cache_size", (-READER_CACHE_KIB).to_string()),
+            );
+        Ok(SqliteStore { writer, reader })
+    }
+
+    /// A private in-memory database, for tests and demos. It lives as long
+    /// as the store: one connection serves reads and writes, and it is never
+    /// recycled (that would drop the database).
+    pub async fn open_in_memory() -> Result<SqliteStore> {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")
+            .map_err(|e| StoreError::Config(e.to_string()))?
+            .foreign_keys(true)
+            .pragma("temp_store", "MEMORY");
+        let pool = SqlitePoolOptions::new()
+            .min_connections(1)
+            .max_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .acquire_timeout(WRITE_WAIT)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        Ok(SqliteStore {
+            writer: pool.clone(),
+            reader: pool,
+        })
+    }
+
+    /// Starts a write transaction holding SQLite's write lock.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+/// Whether a URL or path names an in-memory database.
+fn is_memory_url(s: &str) -> bool {
+    s == ":memory:" || s == "sqlite::memory:" || s == "sqlite://:memory:"
+}
+
+/// The internal key of every student, by number.
+async fn student_keys(conn: &mut SqliteConnection) -> Result<HashMap<String, i64>> {
+    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT number, id FROM students")
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The internal key of one student.
+async fn student_key(conn: &mut SqliteConnection, id: &StudentId) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM students WHERE number = ?1")
+            .bind(id.as_str())
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// The highest id in `registration_history`. Rows only get larger ids, so
+/// the difference before and after a write counts the history rows it made
+/// without scanning the table.
+async fn history_high_water(conn: &mut SqliteConnection) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM registration_history")
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// Records a change set and returns its id.
+async fn new_change(
+    conn: &mut SqliteConnection,
+    at: DateTime<Utc>,
+    by: &str,
+    import_id: Option<i64>,
+) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("INSERT INTO changes (at, by, import_id) VALUES (?1, ?2, ?3) RETURNING id")
+            .bind(instant_text(at))
+            .bind(by)
+            .bind(import_id)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// Decodes a registration from `row`, reading [`REG_COLUMNS`] from `at`.
+fn record_from_row(student: &StudentId, row: &SqliteRow, at: usize) -> Result<RegistrationRecord> {
+    Ok(RegistrationRecord {
+        student: student.clone(),
+        date: parse_date(row.try_get(at)?)?,
+        lesson: narrow("lesson", row.try_get(at + 1)?)?,
+        minutes: narrow("minutes", row.try_get(at + 2)?)?,
+        code: row.try_get(at + 3)?,
+        category: parse_category(row.try_get(at + 4)?)?,
+        minutes_late: narrow("minutes_late", row.try_get(at + 5)?)?,
+        note: row.try_get(at + 6)?,
+    })
+}
+
+/// Decodes a student from [`STUDENT_COLUMNS`].
+fn student_from_row(row: &SqliteRow) -> Result<StoredStudent> {
+    Ok(StoredStudent {
+        student: Student {
+            id: parse_student_id(row.try_get(0)?)?,
+            name: row.try_get(1)?,
+            class: row.try_get(2)?,
+            mentor: row.try_get(3)?,
+            date_of_birth: parse_date(row.try_get(4)?)?,
+        },
+        left_on: parse_opt_date(row.try_get(5)?)?,
+    })
+}
+
+/// Decodes a provenance from `at`, `by`, `import_id` columns starting at `i`.
+fn provenance_from_row(row: &SqliteRow, i: usize) -> Result<Provenance> {
+    Ok(Provenance {
+        at: parse_instant(row.try_get(i)?)?,
+        by: row.try_get(i + 1)?,
+        import_id: row.try_get(i + 2)?,
+    })
+}
+
+/// Decodes one row of [`ALL_BY_STUDENT`].
+fn student_registrations_from_row(row: &SqliteRow) -> Result<StudentRegistrations> {
+    let id = parse_student_id(row.try_get(0)?)?;
+    let records = decode_student_json(&id, row.try_get(1)?)?;
+    Ok((id, records))
+}
+
+/// `a - b` for counts that the database guarantees to be ordered; an
+/// error instead of a wrap-around if that guarantee ever broke.
+fn minus(a: u64, b: u64) -> Result<u64> {
+    a.checked_sub(b)
+        .ok_or_else(|| StoreError::Invalid(format!("inconsistent counts: {a} - {b}")))
+}
+
+/// Serialises a settings document, after the caller validated it.
+fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+/// Checks a calendar the way the engine will use it.
+fn validate_calendar(years: &[SchoolYear]) -> Result<()> {
+    Calendar::new(years.to_vec())
+        .map(|_| ())
+        .map_err(|e| StoreError::Invalid(format!("calendar: {e}")))
+}
+
+impl SqliteStore {
+    async fn save_document(
+        &self,
+        kind: DocumentKind,
+        json: String,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<u32> {
+        let mut tx = self.begin_write().await?;
+        let version: i64 = sqlx::query_scalar(
+            "INSERT INTO documents (kind, version, json, saved_by, saved_at)
+             SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3, ?4 FROM documents WHERE kind = ?1
+             RETURNING version",
+        )
+        .bind(kind.as_str())
+        .bind(json)
+        .bind(by)
+        .bind(instant_text(at))
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        narrow("document version", version)
+    }
+
+    async fn latest_document(&self, kind: DocumentKind) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT json FROM documents WHERE kind = ?1 ORDER BY version DESC LIMIT 1",
+        )
+        .bind(kind.as_str())
+        .fetch_optional(&self.reader)
+        .await?)
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn upsert_students(&self, students: &[StoredStudent]) -> Result<UpsertCounts> {
+        let mut rows = Vec::with_capacity(students.len());
+        for s in students {
+            let st = &s.student;
+            rows.push((
+                st.id.as_str(),
+                st.name.as_str(),
+                st.class.as_str(),
+                st.mentor.as_str(),
+                date_text(st.date_of_birth)?,
+                s.left_on.map(date_text).transpose()?,
+            ));
+        }
+        let json = to_json(&rows)?;
+        let mut tx = self.begin_write().await?;
+        let count = "SELECT count(*) FROM students";
+        let before: i64 = sqlx::query_scalar(count).fetch_one(&mut *tx).await?;
+        let written = sqlx::query(
+            "INSERT INTO students (number, name, class, mentor, date_of_birth, left_on)
+             SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5
+             FROM json_each(?1) WHERE true
+             ON CONFLICT (number) DO UPDATE SET
+                 name = excluded.name,
+                 class = excluded.class,
+                 mentor = excluded.mentor,
+                 date_of_birth = excluded.date_of_birth,
+                 left_on = excluded.left_on
+             WHERE students.name IS NOT excluded.name
+                OR students.class IS NOT excluded.class
+                OR students.mentor IS NOT excluded.mentor
+                OR students.date_of_birth IS NOT excluded.date_of_birth
+                OR students.left_on IS NOT excluded.left_on",
+        )
+        .bind(json)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let after: i64 = sqlx::query_scalar(count).fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        let inserted = to_u64(after - before)?;
+        Ok(UpsertCounts {
+            inserted,
+            updated: minus(written, inserted)?,
+            unchanged: minus(students.len() as u64, written)?,
+        })
+    }
+
+    async fn students(&self) -> Result<Vec<StoredStudent>> {
+        let sql = format!("SELECT {STUDENT_COLUMNS} FROM students ORDER BY number");
+        let rows = sqlx::query(&sql).fetch_all(&self.reader).await?;
+        rows.iter().map(student_from_row).collect()
+    }
+
+    async fn student(&self, id: &StudentId) -> Result<Option<StoredStudent>> {
+        let sql = format!("SELECT {STUDENT_COLUMNS} FROM students WHERE number = ?1");
+        let row = sqlx::query(&sql)
+            .bind(id.as_str())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(student_from_row).transpose()
+    }
+
+    async fn student_count(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM students")
+            .fetch_one(&self.reader)
+            .await?;
+        to_u64(n)
+    }
+
+    async fn import_registrations(
+        &self,
+        records: &[RegistrationRecord],
+        source: &ImportSource,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<ImportSummary> {
+        let rows = records.len() as u64;
+        // Everything below runs in this one transaction: any `?` drops it
+        // uncommitted, and sqlx rolls it back.
+        let mut tx = self.begin_write().await?;
+        let keys = student_keys(&mut tx).await?;
+        let import_id: i64 = sqlx::query_scalar(
+            "INSERT INTO imports
+                 (file_name, sha256, imported_by, imported_at, rows, inserted, updated, unchanged)
+             VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, 0)
+             RETURNING id",
+        )
+        .bind(&source.file_name)
+        .bind(&source.sha256)
+        .bind(&source.imported_by)
+        .bind(instant_text(source.at))
+        .bind(to_i64(rows)?)
+        .fetch_one(&mut *tx)
+        .await?;
+        let change_id = new_change(&mut tx, source.at, &source.imported_by, Some(import_id)).await?;
+        let history_before = history_high_water(&mut tx).await?;
+
+        let mut keys = StudentKeys::new(&keys);
+        let mut chunks = records.chunks(BATCH);
+        let mut encode = |buf: &mut Vec<u8>| -> Result<Option<usize>> {
+            match chunks.next() {
+                Some(chunk) => encode_batch(chunk, &mut keys, buf).map(|()| Some(chunk.len())),
+                None => Ok(None),
+            }
+        };
+        let (mut current, mut next) = (Vec::new(), Vec::new());
+        let mut pending = encode(&mut current)?;
+        let (mut done, mut written) = (0u64, 0u64);
+        while let Some(n) = pending {
+            let json = String::from_utf8(std::mem::take(&mut current))
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            // SQLite runs on the connection's worker thread: encode the next
+            // batch on this one meanwhile.
+            let run = sqlx::query(UPSERT_BATCH)
+                .bind(json)
+                .bind(change_id)
+                .execute(&mut *tx);
+            let (result, encoded) = futures::join!(run, async { encode(&mut next) });
+            written += result?.rows_affected();
+            pending = encoded?;
+            std::mem::swap(&mut current, &mut next);
+            done += n as u64;
+            progress(done);
+        }
+
+        let updated = to_u64(history_high_water(&mut tx).await? - history_before)?;
+        let summary = ImportSummary {
+            import_id,
+            rows,
+            inserted: minus(written, updated)?,
+            updated,
+            unchanged: minus(rows, written)?,
+        };
+        sqlx::query("UPDATE imports SET inserted = ?2, updated = ?3, unchanged = ?4 WHERE id = ?1")
+            .bind(import_id)
+            .bind(to_i64(summary.inserted)?)
+            .bind(to_i64(summary.updated)?)
+            .bind(to_i64(summary.unchanged)?)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    async fn registrations_all(&self) -> Result<Vec<StudentRegistrations>> {
+        self.registrations_stream().try_collect().await
+    }
+
+    fn registrations_stream(&self) -> BoxStream<'_, Result<StudentRegistrations>> {
+        sqlx::query(ALL_BY_STUDENT)
+            .fetch(&self.reader)
+            .map(|row| student_registrations_from_row(&row?))
+            .boxed()
+    }
+
+    async fn student_registrations(&self, id: &StudentId) -> Result<Vec<RegistrationRecord>> {
+        let mut conn = self.reader.acquire().await?;
+        let key = student_key(&mut conn, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("student {id}")))?;
+        let sql = format!(
+            "SELECT {REG_COLUMNS} FROM registrations WHERE student_id = ?1 ORDER BY date, lesson"
+        );
+        let rows = sqlx::query(&sql).bind(key).fetch_all(&mut *conn).await?;
+        rows.iter().map(|row| record_from_row(id, row, 0)).collect()
+    }
+
+    async fn registration_history(&self, id: &StudentId) -> Result<Vec<HistoryEntry>> {
+        let mut conn = self.reader.acquire().await?;
+        let key = student_key(&mut conn, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("student {id}")))?;
+        let rows = sqlx::query(
+            "SELECT h.date, h.lesson, h.minutes, h.code, h.category, h.minutes_late, h.note,
+                    s.at, s.by, s.import_id, r.at, r.by, r.import_id
+             FROM registration_history h
+             JOIN changes s ON s.id = h.change_id
+             JOIN changes r ON r.id = h.replaced_by
+             WHERE h.student_id = ?1
+             ORDER BY h.date, h.lesson, h.id",
+        )
+        .bind(key)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(HistoryEntry {
+                    old: record_from_row(id, row, 0)?,
+                    set: provenance_from_row(row, 7)?,
+                    replaced: provenance_from_row(row, 10)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn registration_count(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM registrations")
+            .fetch_one(&self.reader)
+            .await?;
+        to_u64(n)
+    }
+
+    async fn set_registration(
+        &self,
+        record: &RegistrationRecord,
+        changed_by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<RegistrationRecord>> {
+        let date = date_text(record.date)?;
+        let mut tx = self.begin_write().await?;
+        let key = student_key(&mut tx, &record.student)
+            .await?
+            .ok_or_else(|| {
+                StoreError::Conflict(format!("registration for unknown student {}", record.student))
+            })?;
+        let sql = format!(
+            "SELECT {REG_COLUMNS} FROM registrations
+             WHERE student_id = ?1 AND date = ?2 AND lesson = ?3"
+        );
+        let previous = sqlx::query(&sql)
+            .bind(key)
+            .bind(&date)
+            .bind(record.lesson)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| record_from_row(&record.student, &row, 0))
+            .transpose()?;
+        if previous.as_ref() == Some(record) {
+            // Nothing to change, so no change set and no history.
+            return Ok(previous);
+        }
+        let change_id = new_change(&mut tx, at, changed_by, None).await?;
+        // The trigger keeps the old state when this updates.
+        sqlx::query(
+            "INSERT INTO registrations
+                 (student_id, date, lesson, minutes, code, category, minutes_late, note, change_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (student_id, date, lesson) DO UPDATE SET
+                 minutes = excluded.minutes,
+                 code = excluded.code,
+                 category = excluded.category,
+                 minutes_late = excluded.minutes_late,
+                 note = excluded.note,
+                 change_id = excluded.change_id",
+        )
+        .bind(key)
+        .bind(&date)
+        .bind(record.lesson)
+        .bind(record.minutes)
+        .bind(&record.code)
+        .bind(record.category.as_str())
+        .bind(record.minutes_late)
+        .bind(&record.note)
+        .bind(change_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(previous)
+    }
+
+    async fn imports(&self) -> Result<Vec<ImportLogEntry>> {
+        let rows = sqlx::query(
+            "SELECT id, file_name, sha256, imported_by, imported_at, rows, inserted, updated,
+                    unchanged
+             FROM imports ORDER BY id",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ImportLogEntry {
+                    summary: ImportSummary {
+                        import_id: row.try_get(0)?,
+                        rows: to_u64(row.try_get(5)?)?,
+                        inserted: to_u64(row.try_get(6)?)?,
+                        updated: to_u64(row.try_get(7)?)?,
+                        unchanged: to_u64(row.try_get(8)?)?,
+                    },
+                    source: ImportSource {
+                        file_name: row.try_get(1)?,
+                        sha256: row.try_get(2)?,
+                        imported_by: row.try_get(3)?,
+                        at: parse_instant(row.try_get(4)?)?,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    async fn save_calendar(
+        &self,
+        years: &[SchoolYear],
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<u32> {
+        validate_calendar(years)?;
+        self.save_document(DocumentKind::Calendar, to_json(years)?, by, at)
+            .await
+    }
+
+    async fn calendar(&self) -> Result<Option<Vec<SchoolYear>>> {
+        let Some(json) = self.latest_document(DocumentKind::Calendar).await? else {
+            return Ok(None);
+        };
+        let years: Vec<SchoolYear> = serde_json::from_str(&json)
+            .map_err(|e| StoreError::Invalid(format!("stored calendar: {e}")))?;
+        validate_calendar(&years)?;
+        Ok(Some(years))
+    }
+
+    async fn save_policy(&self, policy: &Policy, by: &str, at: DateTime<Utc>) -> Result<u32> {
+        policy
+            .validate()
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        self.save_document(DocumentKind::Policy, to_json(policy)?, by, at)
+            .await
+    }
+
+    async fn policy(&self) -> Result<Option<Policy>> {
+        let Some(json) = self.latest_document(DocumentKind::Policy).await? else {
+            return Ok(None);
+        };
+        let policy: Policy = serde_json::from_str(&json)
+            .map_err(|e| StoreError::Invalid(format!("stored policy: {e}")))?;
+        policy
+            .validate()
+            .map_err(|e| StoreError::Invalid(format!("stored policy: {e}")))?;
+        Ok(Some(policy))
+    }
+
+    async fn document_versions(&self, kind: DocumentKind) -> Result<Vec<DocumentVersion>> {
+        let rows = sqlx::query(
+            "SELECT version, json, saved_by, saved_at FROM documents
+             WHERE kind = ?1 ORDER BY version",
+        )
+        .bind(kind.as_str())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(DocumentVersion {
+                    kind,
+                    version: narrow("document version", row.try_get(0)?)?,
+                    json: row.try_get(1)?,
+                    saved_by: row.try_get(2)?,
+                    saved_at: parse_instant(row.try_get(3)?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+#[cfg(test)]
+mod conformance {
+    //! The shared suite against a real SQLite file in a temp dir.
+    use super::SqliteStore;
+    use crate::Store;
+
+    async fn fresh() -> (tempfile::TempDir, Box<dyn Store>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aanwezig.db");
+        let store = SqliteStore::open(path.to_str().unwrap(), true).await.unwrap();
+        (dir, Box::new(store))
+    }
+
+    crate::conformance_tests!(fresh);
+
+    mod in_memory {
+        use super::super::SqliteStore;
+        use crate::Store;
+
+        async fn fresh() -> ((), Box<dyn Store>) {
+            ((), Box::new(SqliteStore::open_in_memory().await.unwrap()))
+        }
+
+        crate::conformance_tests!(fresh);
+    }
+}

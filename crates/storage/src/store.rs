@@ -1,0 +1,123 @@
+//! The backend-neutral storage interface.
+
+use aanwezig_domain::{Policy, RegistrationRecord, SchoolYear, StudentId};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures::stream::BoxStream;
+
+use crate::error::Result;
+use crate::model::{
+    DocumentKind, DocumentVersion, HistoryEntry, ImportLogEntry, ImportSource, ImportSummary,
+    StoredStudent, UpsertCounts,
+};
+
+/// A student's registrations, sorted by `(date, lesson)`.
+pub type StudentRegistrations = (StudentId, Vec<RegistrationRecord>);
+
+/// Everything aanwezig keeps, behind one interface.
+///
+/// Object safe (`#[async_trait]`), so the binary can hold a `Box<dyn Store>`
+/// and pick the backend from the database URL at run time. Implementations:
+/// [`SqliteStore`](crate::SqliteStore); PostgreSQL follows behind a cargo
+/// feature. Every implementation must pass the shared suite in
+/// [`testsuite`](crate::testsuite).
+///
+/// No method reads a clock: times are parameters (`at`), so that tests and
+/// replays control them.
+#[async_trait]
+pub trait Store: Send + Sync {
+    // --- students -------------------------------------------------------
+
+    /// Inserts new students and updates changed ones, keyed by student
+    /// number, in one transaction. A student given twice counts twice; the
+    /// last one wins.
+    async fn upsert_students(&self, students: &[StoredStudent]) -> Result<UpsertCounts>;
+
+    /// All students, sorted by student number.
+    async fn students(&self) -> Result<Vec<StoredStudent>>;
+
+    /// One student, or `None`.
+    async fn student(&self, id: &StudentId) -> Result<Option<StoredStudent>>;
+
+    /// The number of students.
+    async fn student_count(&self) -> Result<u64>;
+
+    // --- registrations --------------------------------------------------
+
+    /// Imports registrations, all or nothing, in one transaction, and logs
+    /// the import.
+    ///
+    /// The key is (student, date, lesson). A record identical to the stored
+    /// one writes nothing (`unchanged`); a different one replaces it and the
+    /// old state goes to the history (`updated`); a new key is `inserted`.
+    /// Records are applied in the order given, so a key given twice ends
+    /// with its last record. A record for a student that is not stored is a
+    /// [`Conflict`](crate::StoreError::Conflict) and nothing is written.
+    ///
+    /// `progress` is called now and then with the number of records done.
+    async fn import_registrations(
+        &self,
+        records: &[RegistrationRecord],
+        source: &ImportSource,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<ImportSummary>;
+
+    /// Every student's registrations: one entry per student that has any,
+    /// sorted by student number, each sorted by `(date, lesson)`.
+    async fn registrations_all(&self) -> Result<Vec<StudentRegistrations>>;
+
+    /// The same as [`Store::registrations_all`], one student at a time, so
+    /// that a caller can evaluate while the rest still loads.
+    fn registrations_stream(&self) -> BoxStream<'_, Result<StudentRegistrations>>;
+
+    /// One student's registrations, sorted by `(date, lesson)`;
+    /// [`NotFound`](crate::StoreError::NotFound) for an unknown student.
+    async fn student_registrations(&self, id: &StudentId) -> Result<Vec<RegistrationRecord>>;
+
+    /// The earlier states of one student's registrations, sorted by
+    /// `(date, lesson)` and then oldest first;
+    /// [`NotFound`](crate::StoreError::NotFound) for an unknown student.
+    async fn registration_history(&self, id: &StudentId) -> Result<Vec<HistoryEntry>>;
+
+    /// The total number of stored registrations.
+    async fn registration_count(&self) -> Result<u64>;
+
+    /// Registers or corrects one lesson (the web app's edit), returning the
+    /// state it replaced (`None` for a new lesson). An identical record
+    /// changes nothing and leaves no history.
+    async fn set_registration(
+        &self,
+        record: &RegistrationRecord,
+        changed_by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<RegistrationRecord>>;
+
+    /// The imports log, oldest first.
+    async fn imports(&self) -> Result<Vec<ImportLogEntry>>;
+
+    // --- settings documents ---------------------------------------------
+
+    /// Saves a new version of the calendar (validated first: an invalid
+    /// calendar is [`Invalid`](crate::StoreError::Invalid)); returns its
+    /// version number.
+    async fn save_calendar(&self, years: &[SchoolYear], by: &str, at: DateTime<Utc>)
+        -> Result<u32>;
+
+    /// The latest calendar, or `None` when none was saved.
+    async fn calendar(&self) -> Result<Option<Vec<SchoolYear>>>;
+
+    /// Saves a new version of the policy (validated first); returns its
+    /// version number.
+    async fn save_policy(&self, policy: &Policy, by: &str, at: DateTime<Utc>) -> Result<u32>;
+
+    /// The latest policy, or `None` when none was saved.
+    async fn policy(&self) -> Result<Option<Policy>>;
+
+    /// Every saved version of one kind of document, oldest first.
+    async fn document_versions(&self, kind: DocumentKind) -> Result<Vec<DocumentVersion>>;
+
+    // --- lifecycle ------------------------------------------------------
+
+    /// Waits for running work and closes every connection. Later calls fail.
+    async fn close(&self);
+}
