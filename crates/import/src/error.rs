@@ -1,0 +1,256 @@
+//! The error policy of the import crate.
+//!
+//! Two shapes, because files fail in two ways:
+//!
+//! * [`ImportError`]: the whole file is rejected for one reason (a TOML
+//!   syntax error, a policy value out of range, an unreadable workbook).
+//!   It names the file and, where known, the line and the key.
+//! * [`ImportErrors`]: a table (CSV or XLSX) was read row by row and every
+//!   bad row got its own [`RowError`] naming line, column and reason. A
+//!   school fixing an export wants all problems at once, not one per run.
+//!
+//! Every message is Dutch: it is shown to the school's administrator.
+
+use std::fmt;
+
+use aanwezig_domain::{CalendarError, PolicyError};
+
+/// How many row errors are kept; the rest are only counted.
+pub const MAX_STORED_ERRORS: usize = 1000;
+
+/// How many row errors `Display` lists before summarising the rest.
+pub const MAX_DISPLAYED_ERRORS: usize = 50;
+
+/// A file rejected as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file could not be read or written.
+    #[error("{file}: kan het bestand niet lezen of schrijven: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The text is not valid TOML or JSON, or a value has the wrong type or
+    /// an unknown key.
+    #[error("{}: {message}", location(file, *line, key.as_deref()))]
+    Syntax {
+        file: String,
+        /// 1-based line, where the parser gives one.
+        line: Option<usize>,
+        /// The key path, e.g. `school_year[0].first_day` or `duo_16h.hours`.
+        key: Option<String>,
+        message: String,
+    },
+    /// The calendar parsed, but its years do not make a valid calendar.
+    #[error("{}: {source}", location(file, *line, Some(key)))]
+    Calendar {
+        file: String,
+        line: Option<usize>,
+        key: String,
+        #[source]
+        source: CalendarError,
+    },
+    /// A value is well-formed but not accepted (a policy value out of range,
+    /// an unknown region, a bad start time).
+    #[error("{}: {reason}", location(file, *line, Some(key)))]
+    Invalid {
+        file: String,
+        line: Option<usize>,
+        key: String,
+        reason: String,
+    },
+    /// The policy's own check ([`aanwezig_domain::Policy::validate`]) failed.
+    #[error("{}: {}", location(file, *line, Some(&source.key)), source.reason)]
+    Policy {
+        file: String,
+        line: Option<usize>,
+        #[source]
+        source: PolicyError,
+    },
+    /// A spreadsheet could not be opened or has no sheet.
+    #[error("{file}: {message}")]
+    Workbook { file: String, message: String },
+}
+
+/// `file, regel 3, sleutel x.y` with the parts that are known.
+pub(crate) fn location(file: &str, line: Option<usize>, key: Option<&str>) -> String {
+    let mut s = file.to_owned();
+    if let Some(l) = line {
+        s.push_str(&format!(", regel {l}"));
+    }
+    if let Some(k) = key {
+        s.push_str(&format!(", sleutel {k}"));
+    }
+    s
+}
+
+/// One problem in one row of a table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowError {
+    /// 1-based line; the header is line 1. `None` for problems of the file
+    /// as a whole (it cannot be read).
+    pub line: Option<u64>,
+    /// The column, as named in the header.
+    pub column: Option<&'static str>,
+    /// Why, in Dutch.
+    pub message: String,
+}
+
+impl RowError {
+    /// The error with its file: `registraties.csv, regel 12, kolom date: …`.
+    pub fn in_file<'a>(&'a self, file: &'a str) -> impl fmt::Display + 'a {
+        InFile { file, error: self }
+    }
+}
+
+struct InFile<'a> {
+    file: &'a str,
+    error: &'a RowError,
+}
+
+impl fmt::Display for InFile<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.file)?;
+        if let Some(l) = self.error.line {
+            write!(f, ", regel {l}")?;
+        }
+        if let Some(c) = self.error.column {
+            write!(f, ", kolom {c}")?;
+        }
+        write!(f, ": {}", self.error.message)
+    }
+}
+
+/// Every problem found in one table. When a table has any, none of its rows
+/// are imported (all or nothing).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportErrors {
+    /// The file name used in messages.
+    pub file: String,
+    /// The first [`MAX_STORED_ERRORS`] problems, in file order.
+    pub errors: Vec<RowError>,
+    /// Problems found beyond those kept.
+    pub omitted: usize,
+}
+
+impl ImportErrors {
+    /// The number of problems found, kept or not.
+    pub fn total(&self) -> usize {
+        self.errors.len() + self.omitted
+    }
+
+    /// One error for the file as a whole.
+    pub(crate) fn single(file: &str, line: Option<u64>, message: String) -> ImportErrors {
+        ImportErrors {
+            file: file.to_owned(),
+            errors: vec![RowError {
+                line,
+                column: None,
+                message,
+            }],
+            omitted: 0,
+        }
+    }
+}
+
+impl fmt::Display for ImportErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let total = self.total();
+        if total == 1 {
+            write!(f, "1 fout in {}; er is niets geïmporteerd", self.file)?;
+        } else {
+            write!(f, "{total} fouten in {}; er is niets geïmporteerd", self.file)?;
+        }
+        for e in self.errors.iter().take(MAX_DISPLAYED_ERRORS) {
+            write!(f, "\n{}", e.in_file(&self.file))?;
+        }
+        let shown = self.errors.len().min(MAX_DISPLAYED_ERRORS);
+        if total > shown {
+            write!(f, "\nen nog {} fouten", total - shown)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ImportErrors {}
+
+impl From<ImportError> for ImportErrors {
+    fn from(e: ImportError) -> ImportErrors {
+        let file = match &e {
+            ImportError::Io { file, .. }
+            | ImportError::Syntax { file, .. }
+            | ImportError::Calendar { file, .. }
+            | ImportError::Invalid { file, .. }
+            | ImportError::Policy { file, .. }
+            | ImportError::Workbook { file, .. } => file.clone(),
+        };
+        ImportErrors::single(&file, None, e.to_string())
+    }
+}
+
+/// Collects row errors up to [`MAX_STORED_ERRORS`].
+#[derive(Debug, Default)]
+pub(crate) struct ErrorList {
+    errors: Vec<RowError>,
+    omitted: usize,
+}
+
+impl ErrorList {
+    pub(crate) fn push(&mut self, line: u64, column: Option<&'static str>, message: String) {
+        if self.errors.len() < MAX_STORED_ERRORS {
+            self.errors.push(RowError {
+                line: Some(line),
+                column,
+                message,
+            });
+        } else {
+            self.omitted += 1;
+        }
+    }
+
+    pub(crate) fn push_file(&mut self, line: Option<u64>, message: String) {
+        if self.errors.len() < MAX_STORED_ERRORS {
+            self.errors.push(RowError {
+                line,
+                column: None,
+                message,
+            });
+        } else {
+            self.omitted += 1;
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.errors.is_empty() && self.omitted == 0
+    }
+
+    pub(crate) fn into_errors(self, file: &str) -> ImportErrors {
+        ImportErrors {
+            file: file.to_owned(),
+            errors: self.errors,
+            omitted: self.omitted,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_lists_fifty_and_counts_the_rest() {
+        let mut list = ErrorList::default();
+        for i in 0..(MAX_STORED_ERRORS + 5) {
+            list.push(i as u64 + 2, Some("date"), "fout".into());
+        }
+        let errs = list.into_errors("r.csv");
+        assert_eq!(errs.errors.len(), MAX_STORED_ERRORS);
+        assert_eq!(errs.omitted, 5);
+        let text = errs.to_string();
+        assert!(text.starts_with("1005 fouten in r.csv"), "{text}");
+        assert!(text.contains("r.csv, regel 2, kolom date: fout"));
+        assert!(text.ends_with("en nog 955 fouten"), "{text}");
+        assert_eq!(text.lines().count(), 1 + 50 + 1);
+    }
+}

@@ -1,0 +1,408 @@
+//! Tables (CSV and the first sheet of a workbook) as rows of byte fields.
+//!
+//! The student and registration readers validate rows through one
+//! [`Sink`] each; this module feeds a sink from a CSV stream or from an
+//! XLSX/ODS/XLS workbook, so the validation is written once and both file
+//! types give the same errors with the same line numbers (header = line 1).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::io::Read;
+use std::path::Path;
+
+use calamine::{open_workbook_auto, Data, Reader};
+
+use crate::error::{ErrorList, ImportErrors};
+
+/// A row of a table: its fields as bytes (missing fields read as empty).
+pub(crate) trait Row {
+    fn field(&self, i: usize) -> &[u8];
+    fn width(&self) -> usize;
+}
+
+impl Row for csv::ByteRecord {
+    #[inline]
+    fn field(&self, i: usize) -> &[u8] {
+        self.get(i).unwrap_or(b"")
+    }
+    fn width(&self) -> usize {
+        self.len()
+    }
+}
+
+/// A workbook row, converted to text cell by cell.
+pub(crate) struct CellRow(Vec<String>);
+
+impl Row for CellRow {
+    fn field(&self, i: usize) -> &[u8] {
+        self.0.get(i).map_or(b"", |s| s.as_bytes())
+    }
+    fn width(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// What a reader does with a table.
+pub(crate) trait Sink {
+    type Output;
+    /// The canonical columns: name and whether the header must have it.
+    fn columns(&self) -> &'static [(&'static str, bool)];
+    /// Receives, for each of [`Sink::columns`], its position in the file.
+    /// Returns false when the file cannot be read with these columns (for
+    /// a rule the plain column list cannot express); errors are pushed.
+    fn header(&mut self, positions: &[Option<usize>], errs: &mut ErrorList) -> bool;
+    /// Validates one data row.
+    fn row<R: Row>(&mut self, line: u64, row: &R, errs: &mut ErrorList);
+    /// The result when no row had an error.
+    fn finish(self) -> Self::Output;
+}
+
+/// Maps the header's names onto the sink's columns. Names are compared
+/// trimmed and case-insensitively; an unknown, repeated or missing
+/// required column is an error. Empty names at the end of the header
+/// (a trailing separator, an empty spreadsheet column) are ignored.
+fn map_header(
+    names: &[String],
+    columns: &'static [(&'static str, bool)],
+    errs: &mut ErrorList,
+) -> (Vec<Option<usize>>, usize) {
+    let mut positions = vec![None; columns.len()];
+    let width = names
+        .iter()
+        .rposition(|n| !n.trim().is_empty())
+        .map_or(0, |i| i + 1);
+    let allowed = || {
+        columns
+            .iter()
+            .map(|(c, _)| *c)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for (i, raw) in names.iter().take(width).enumerate() {
+        let name = raw.trim().to_lowercase();
+        if name.is_empty() {
+            errs.push(
+                1,
+                None,
+                format!("kolom {} in de kopregel heeft geen naam", i + 1),
+            );
+            continue;
+        }
+        match columns.iter().position(|(c, _)| *c == name) {
+            Some(c) if positions[c].is_some() => errs.push(
+                1,
+                Some(columns[c].0),
+                format!("kolom '{name}' staat twee keer in de kopregel"),
+            ),
+            Some(c) => positions[c] = Some(i),
+            None => errs.push(
+                1,
+                None,
+                format!(
+                    "kolom '{}' is onbekend; toegestane kolommen: {}",
+                    raw.trim(),
+                    allowed()
+                ),
+            ),
+        }
+    }
+    let missing: Vec<&str> = columns
+        .iter()
+        .zip(&positions)
+        .filter(|((_, required), p)| *required && p.is_none())
+        .map(|((c, _), _)| *c)
+        .collect();
+    if !missing.is_empty() {
+        let hint = if positions.iter().all(Option::is_none) {
+            " (de eerste regel moet de kolomnamen bevatten)"
+        } else {
+            ""
+        };
+        errs.push(
+            1,
+            None,
+            format!(
+                "verplichte kolom(men) ontbreken in de kopregel: {}{hint}",
+                missing.join(", ")
+            ),
+        );
+    }
+    (positions, width)
+}
+
+/// Checks a data row's width against the header's and says whether to
+/// validate it. Trailing empty fields are tolerated (spreadsheet exports
+/// add them); a completely empty row is skipped.
+fn usable<R: Row>(line: u64, row: &R, width: usize, errs: &mut ErrorList) -> bool {
+    let n = row.width();
+    if (0..n).all(|i| row.field(i).trim_ascii().is_empty()) {
+        return false;
+    }
+    if n < width {
+        errs.push(
+            line,
+            None,
+            format!("de regel heeft {n} velden, de kopregel {width}"),
+        );
+        return false;
+    }
+    if (width..n).any(|i| !row.field(i).trim_ascii().is_empty()) {
+        errs.push(
+            line,
+            None,
+            format!("de regel heeft meer velden ({n}) dan de kopregel ({width})"),
+        );
+        return false;
+    }
+    true
+}
+
+/// A reader that drops a UTF-8 byte-order mark at the start, which
+/// Excel writes in front of "CSV UTF-8" files.
+fn strip_bom<R: Read>(mut r: R) -> std::io::Result<impl Read> {
+    let mut head = [0u8; 3];
+    let mut got = 0;
+    while got < 3 {
+        let n = r.read(&mut head[got..])?;
+        if n == 0 {
+            break;
+        }
+        got += n;
+    }
+    let keep = if got == 3 && head == [0xEF, 0xBB, 0xBF] {
+        Vec::new()
+    } else {
+        head[..got].to_vec()
+    };
+    Ok(std::io::Cursor::new(keep).chain(r))
+}
+
+/// Feeds a CSV stream to `sink`. Row errors are collected; any error
+/// means no output.
+pub(crate) fn read_csv<R: Read, S: Sink>(
+    r: R,
+    file: &str,
+    mut sink: S,
+) -> Result<S::Output, ImportErrors> {
+    let r = strip_bom(r).map_err(|e| {
+        ImportErrors::single(file, None, format!("kan het bestand niet lezen: {e}"))
+    })?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(r);
+    let mut errs = ErrorList::default();
+    let mut rec = csv::ByteRecord::new();
+
+    match rdr.read_byte_record(&mut rec) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(ImportErrors::single(
+                file,
+                Some(1),
+                "het bestand is leeg; de eerste regel moet de kolomnamen bevatten".into(),
+            ))
+        }
+        Err(e) => return Err(ImportErrors::single(file, Some(1), csv_message(&e))),
+    }
+    let mut names = Vec::with_capacity(rec.len());
+    for f in rec.iter() {
+        match std::str::from_utf8(f) {
+            Ok(s) => names.push(s.to_owned()),
+            Err(_) => {
+                return Err(ImportErrors::single(
+                    file,
+                    Some(1),
+                    "de kopregel is geen UTF-8; sla het bestand op als 'CSV UTF-8'".into(),
+                ))
+            }
+        }
+    }
+    let (positions, width) = map_header(&names, sink.columns(), &mut errs);
+    if !errs.is_empty() || !sink.header(&positions, &mut errs) {
+        return Err(errs.into_errors(file));
+    }
+
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {
+                let line = rec.position().map_or(0, csv::Position::line);
+                if usable(line, &rec, width, &mut errs) {
+                    sink.row(line, &rec, &mut errs);
+                }
+            }
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map(csv::Position::line);
+                errs.push_file(line, csv_message(&e));
+                break;
+            }
+        }
+    }
+    if errs.is_empty() {
+        Ok(sink.finish())
+    } else {
+        Err(errs.into_errors(file))
+    }
+}
+
+fn csv_message(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => format!("kan het bestand niet lezen: {io}"),
+        _ => format!("ongeldige CSV: {e}"),
+    }
+}
+
+/// A cell as text, the way it would appear in a CSV export.
+fn cell_text(d: &Data) -> String {
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) => {
+            // Whole numbers (lesson 3, minutes 50) are stored as floats.
+            if f.fract() == 0.0 && f.abs() < 1e15 {
+                #[expect(clippy::cast_possible_truncation, reason = "checked to be whole and small")]
+                let i = *f as i64;
+                i.to_string()
+            } else {
+                f.to_string()
+            }
+        }
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(dt) => dt
+            .as_datetime()
+            .map(|t| t.date().format("%Y-%m-%d").to_string())
+            .unwrap_or_else(|| dt.as_f64().to_string()),
+        Data::DateTimeIso(s) => s.get(..10).unwrap_or(s).to_owned(),
+        Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}
+
+/// Feeds the first sheet of a workbook (xlsx, xlsm, xls, ods) to `sink`,
+/// with line numbers as the spreadsheet shows them.
+pub(crate) fn read_workbook<S: Sink>(path: &Path, mut sink: S) -> Result<S::Output, ImportErrors> {
+    let file = path.display().to_string();
+    let mut wb = open_workbook_auto(path).map_err(|e| {
+        ImportErrors::single(&file, None, format!("kan de werkmap niet openen: {e}"))
+    })?;
+    let range = match wb.worksheet_range_at(0) {
+        Some(Ok(r)) => r,
+        Some(Err(e)) => {
+            return Err(ImportErrors::single(
+                &file,
+                None,
+                format!("kan het eerste werkblad niet lezen: {e}"),
+            ))
+        }
+        None => {
+            return Err(ImportErrors::single(
+                &file,
+                None,
+                "de werkmap heeft geen werkblad".into(),
+            ))
+        }
+    };
+    // Rows above the used range are empty; the first used row is the header.
+    let first_row = u64::from(range.start().map_or(0, |(r, _)| r));
+    let mut rows = range.rows();
+    let Some(header) = rows.next() else {
+        return Err(ImportErrors::single(
+            &file,
+            Some(1),
+            "het werkblad is leeg; de eerste regel moet de kolomnamen bevatten".into(),
+        ));
+    };
+    let mut errs = ErrorList::default();
+    let names: Vec<String> = header.iter().map(cell_text).collect();
+    let (positions, width) = map_header(&names, sink.columns(), &mut errs);
+    if !errs.is_empty() || !sink.header(&positions, &mut errs) {
+        return Err(errs.into_errors(&file));
+    }
+    for (i, cells) in rows.enumerate() {
+        let line = first_row + 2 + i as u64;
+        let row = CellRow(cells.iter().map(cell_text).collect());
+        if usable(line, &row, width, &mut errs) {
+            sink.row(line, &row, &mut errs);
+        }
+    }
+    if errs.is_empty() {
+        Ok(sink.finish())
+    } else {
+        Err(errs.into_errors(&file))
+    }
+}
+
+/// FxHash (rustc's hasher): much faster than SipHash on the short keys
+/// (student numbers, packed integers) the readers look up once per row.
+/// Inputs are the school's own file, so hash flooding is not a concern.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(c);
+            self.add(u64::from_le_bytes(b));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b));
+        }
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bom_is_stripped_and_short_input_kept() {
+        let mut s = String::new();
+        strip_bom(&b"\xEF\xBB\xBFab"[..])
+            .unwrap()
+            .read_to_string(&mut s)
+            .unwrap();
+        assert_eq!(s, "ab");
+        let mut s = String::new();
+        strip_bom(&b"a"[..]).unwrap().read_to_string(&mut s).unwrap();
+        assert_eq!(s, "a");
+    }
+
+    #[test]
+    fn floats_from_sheets_read_as_integers() {
+        assert_eq!(cell_text(&Data::Float(3.0)), "3");
+        assert_eq!(cell_text(&Data::Float(2.5)), "2.5");
+        assert_eq!(cell_text(&Data::DateTimeIso("2025-09-01T00:00:00".into())), "2025-09-01");
+    }
+}
