@@ -407,3 +407,20 @@ fn age(born: chrono::NaiveDate, on: chrono::NaiveDate) -> i32 {
     }
     years
 }
+
+#[test]
+fn short_calendars_still_give_every_pattern_a_full_schedule() {
+    // From a single school day to a few months: no pattern may panic or
+    // leave a lesson out when its events do not fit.
+    for days in [0u64, 1, 2, 4, 8, 15, 40, 70, 120] {
+        let mut year = common::year_2025_2026();
+        year.last_day = year.first_day + chrono::Days::new(days);
+        year.free_days.retain(|f| f.first <= year.last_day);
+        let cal = Calendar::new(vec![year]).expect("valid calendar");
+        let s = school(&cal, 200, days);
+        let expected = expected_schedule(&cal, cal.len());
+        for regs in &s.registrations {
+            assert_eq!(shape(regs), expected, "{days} days");
+        }
+    }
+}
