@@ -1,0 +1,108 @@
+//! `aanwezig demo`: a realistic synthetic school in the canonical formats,
+//! imported into the database and evaluated, so that one command shows what
+//! aanwezig does.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use aanwezig_demo::DemoConfig;
+use aanwezig_domain::{Calendar, SchoolYear};
+use aanwezig_storage::Store;
+use anyhow::Context;
+use chrono::{DateTime, NaiveDate, Utc};
+use indicatif::ProgressBar;
+
+use crate::commands::{evaluate, import};
+use crate::{presets, render, session, DemoArgs, ImportArgs, Scope};
+
+/// The shipped school years (region noord).
+pub fn shipped_years() -> anyhow::Result<Vec<SchoolYear>> {
+    let mut years = aanwezig_import::parse_school_years(
+        presets::CALENDAR_2025_2026_NOORD,
+        "2025-2026-noord.toml",
+    )?;
+    years.extend(aanwezig_import::parse_school_years(
+        presets::CALENDAR_2026_2027_NOORD,
+        "2026-2027-noord.toml",
+    )?);
+    Ok(years)
+}
+
+/// The school year a demo made on `until` covers: the latest one that has
+/// started by then (the first one when none has).
+pub fn demo_year(years: &[SchoolYear], until: NaiveDate) -> Option<SchoolYear> {
+    years
+        .iter()
+        .filter(|y| y.first_day <= until)
+        .max_by_key(|y| y.first_day)
+        .or_else(|| years.first())
+        .cloned()
+}
+
+/// `aanwezig demo`.
+pub async fn run(
+    db: &Path,
+    args: &DemoArgs,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let until = args.until.unwrap_or(today);
+    let years = shipped_years()?;
+    let year = demo_year(&years, until).context("geen schooljaar in de meegeleverde kalenders")?;
+    let cal = Calendar::new(vec![year.clone()])?;
+    let gen_until = until.min(year.last_day);
+    let school = aanwezig_demo::generate(
+        &cal,
+        &DemoConfig {
+            students: args.students,
+            seed: args.seed,
+            until: Some(gen_until),
+        },
+    );
+
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("map {} maken", args.out.display()))?;
+    let path = |name: &str| args.out.join(name);
+    std::fs::write(
+        path("calendar.toml"),
+        aanwezig_import::calendar_to_toml(std::slice::from_ref(&year)),
+    )?;
+    std::fs::write(path("policy.toml"), presets::POLICY_MAGISTER)?;
+    let mut w = BufWriter::new(File::create(path("students.csv"))?);
+    school.write_students_csv(&mut w)?;
+    w.flush()?;
+    let pb = ProgressBar::new_spinner().with_message("registraties schrijven");
+    let mut w = BufWriter::with_capacity(1 << 20, File::create(path("registrations.csv"))?);
+    school.write_registrations_csv(&cal, &mut w, |n| pb.set_position(n))?;
+    w.flush()?;
+    pb.finish_and_clear();
+    println!(
+        "Demoschool in {}: {} leerlingen, schooljaar {} tot en met {}.",
+        args.out.display(),
+        school.students.len(),
+        year.name,
+        gen_until
+    );
+    if args.no_import {
+        return Ok(());
+    }
+
+    let store = session::open_store(db).await?;
+    let import_args = ImportArgs {
+        calendars: vec![path("calendar.toml")],
+        rijksoverheid: None,
+        region: "noord".into(),
+        policy: Some(path("policy.toml")),
+        students: Some(path("students.csv")),
+        registrations: vec![path("registrations.csv")],
+        by: "demo".into(),
+    };
+    import::import_into(&store, &import_args, now).await?;
+    println!("Database: {}\n", db.display());
+    let loaded = session::from_store(&store).await?;
+    store.close().await;
+    let out = evaluate::evaluate(&loaded, until, Scope::Week, None)?;
+    print!("{}", render::table(&out, &loaded));
+    Ok(())
+}

@@ -1,0 +1,219 @@
+//! `aanwezig import`: calendar, policy, students and registrations into the
+//! database.
+//!
+//! Every file is read and validated in full before anything is written, so
+//! that a bad row anywhere leaves the database as it was. Each write is then
+//! one transaction (registrations: one per file).
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Duration;
+
+use aanwezig_domain::{Calendar, Policy, SchoolYear};
+use aanwezig_storage::{ImportSource, Store, StoredStudent};
+use anyhow::{bail, Context};
+use chrono::{DateTime, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
+use sha2::{Digest, Sha256};
+
+use crate::session::{self, read_text};
+use crate::ImportArgs;
+
+/// `aanwezig import`.
+pub async fn run(db: &Path, args: &ImportArgs, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let store = session::open_store(db).await?;
+    import_into(&store, args, now).await?;
+    store.close().await;
+    Ok(())
+}
+
+fn spinner(msg: String) -> ProgressBar {
+    let pb = ProgressBar::new_spinner().with_message(msg);
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+fn bar(len: u64, msg: String) -> ProgressBar {
+    let pb = ProgressBar::new(len).with_message(msg);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{msg} [{bar:40}] {human_pos}/{human_len} ({per_sec}, nog {eta})",
+    ) {
+        pb.set_style(style.progress_chars("=> "));
+    }
+    pb
+}
+
+/// Imports what `args` names into `store`; prints a Dutch summary.
+pub async fn import_into(
+    store: &dyn Store,
+    args: &ImportArgs,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    // 1. Calendar: from files (plus Rijksoverheid holidays), else stored.
+    let mut new_years: Option<Vec<SchoolYear>> = None;
+    if !args.calendars.is_empty() {
+        let mut years = Vec::new();
+        for p in &args.calendars {
+            years.extend(aanwezig_import::parse_school_years(
+                &read_text(p)?,
+                &p.display().to_string(),
+            )?);
+        }
+        new_years = Some(years);
+    }
+    if let Some(p) = &args.rijksoverheid {
+        let ro = aanwezig_import::parse_rijksoverheid(
+            &read_text(p)?,
+            &p.display().to_string(),
+            &args.region,
+        )?;
+        let mut years = match new_years.take() {
+            Some(y) => y,
+            None => store.calendar().await?.unwrap_or_default(),
+        };
+        let Some(year) = years
+            .iter_mut()
+            .find(|y| y.name.trim() == ro.school_year.trim())
+        else {
+            bail!(
+                "{}: schooljaar {} staat niet in de kalender; lees eerst een kalender voor dat jaar in (--calendar)",
+                p.display(),
+                ro.school_year
+            );
+        };
+        aanwezig_import::merge_holidays(year, ro.holidays);
+        new_years = Some(years);
+    }
+    let years = match &new_years {
+        Some(y) => y.clone(),
+        None => store.calendar().await?.unwrap_or_default(),
+    };
+    let need_calendar = args.students.is_some() || !args.registrations.is_empty();
+    if years.is_empty() && need_calendar {
+        bail!("er is nog geen kalender: geef --calendar BESTAND (zie docs/formats.md)");
+    }
+    let cal = if years.is_empty() {
+        None
+    } else {
+        Some(Calendar::new(years).context("kalender")?)
+    };
+
+    // 2. Policy: from the file, else stored, else rules.md with Magister codes.
+    let mut save_policy = false;
+    let policy: Policy = match &args.policy {
+        Some(p) => {
+            save_policy = true;
+            session::read_policy(Some(p))?
+        }
+        None => match store.policy().await? {
+            Some(p) => p,
+            None => {
+                save_policy = true;
+                println!("Geen beleid opgegeven: het standaardbeleid van rules.md met Magister-codes wordt gebruikt.");
+                session::read_policy(None)?
+            }
+        },
+    };
+
+    // 3. Students, validated.
+    let students: Vec<StoredStudent> = match &args.students {
+        Some(p) => session::read_students(p)?
+            .into_iter()
+            .map(|r| StoredStudent {
+                student: r.student,
+                left_on: r.left_on,
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut known: HashSet<String> = store
+        .students()
+        .await?
+        .into_iter()
+        .map(|s| s.student.id.to_string())
+        .collect();
+    known.extend(students.iter().map(|s| s.student.id.to_string()));
+
+    // 4. Registrations, every file validated before anything is written.
+    let mut batches = Vec::new();
+    if let Some(cal) = &cal {
+        for p in &args.registrations {
+            let pb = spinner(format!("{} controleren", p.display()));
+            let bytes = std::fs::read(p).with_context(|| format!("{} lezen", p.display()))?;
+            let sha = format!("{:x}", Sha256::digest(&bytes));
+            let is_known = |id: &str| known.contains(id);
+            let records = if p
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+            {
+                session::read_registrations(p, cal, &policy, &is_known)?
+            } else {
+                aanwezig_import::read_registrations(
+                    &bytes[..],
+                    &p.display().to_string(),
+                    cal,
+                    &policy,
+                    is_known,
+                )?
+            };
+            pb.finish_and_clear();
+            let file_name = p.file_name().map_or_else(
+                || p.display().to_string(),
+                |f| f.to_string_lossy().into_owned(),
+            );
+            batches.push((file_name, sha, records));
+        }
+    }
+
+    // 5. Write.
+    // Settings documents keep every version; an unchanged one adds none.
+    if let Some(years) = &new_years {
+        let names: Vec<&str> = years.iter().map(|y| y.name.as_str()).collect();
+        if store.calendar().await?.as_ref() == Some(years) {
+            println!("Kalender ongewijzigd: schooljaar {}.", names.join(", "));
+        } else {
+            let v = store.save_calendar(years, &args.by, now).await?;
+            println!(
+                "Kalender opgeslagen (versie {v}): schooljaar {}.",
+                names.join(", ")
+            );
+        }
+    }
+    if save_policy {
+        if store.policy().await?.as_ref() == Some(&policy) {
+            println!("Beleid ongewijzigd: {} codes.", policy.codes.len());
+        } else {
+            let v = store.save_policy(&policy, &args.by, now).await?;
+            println!(
+                "Beleid opgeslagen (versie {v}): {} codes.",
+                policy.codes.len()
+            );
+        }
+    }
+    if !students.is_empty() {
+        let c = store.upsert_students(&students).await?;
+        println!(
+            "Leerlingen: {} nieuw, {} gewijzigd, {} ongewijzigd.",
+            c.inserted, c.updated, c.unchanged
+        );
+    }
+    for (file_name, sha, records) in batches {
+        let pb = bar(records.len() as u64, format!("{file_name} inlezen"));
+        let source = ImportSource {
+            file_name: file_name.clone(),
+            sha256: sha,
+            imported_by: args.by.clone(),
+            at: now,
+        };
+        let progress = |n: u64| pb.set_position(n);
+        let s = store
+            .import_registrations(&records, &source, &progress)
+            .await?;
+        pb.finish_and_clear();
+        println!(
+            "{file_name}: {} registraties, {} nieuw, {} gewijzigd (oude stand bewaard), {} ongewijzigd.",
+            s.rows, s.inserted, s.updated, s.unchanged
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,164 @@
+//! The `aanwezig` command line: import, evaluate and demo.
+//!
+//! One clap [`Command`] enum; each variant's work lives in
+//! [`commands`]. Errors are `anyhow` here (style.md's error policy: typed
+//! errors in the libraries, `anyhow` at the edge), always in Dutch and with
+//! the file, line and field of the problem where there is one.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub mod commands;
+pub mod presets;
+mod render;
+mod session;
+
+/// aanwezig — het stappenplan bij verminderde aanwezigheid als software.
+#[derive(Debug, Parser)]
+#[command(name = "aanwezig", version, about, long_about = None)]
+pub struct Cli {
+    /// Het SQLite-databasebestand.
+    #[arg(
+        long,
+        global = true,
+        env = "AANWEZIG_DB",
+        default_value = "aanwezig.db"
+    )]
+    pub db: PathBuf,
+    /// Doe alsof het vandaag deze datum is (JJJJ-MM-DD); standaard de echte datum.
+    #[arg(long, global = true, env = "AANWEZIG_TODAY")]
+    pub today: Option<NaiveDate>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What `aanwezig` can do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lees kalender, beleid, leerlingen en registraties in de database in.
+    Import(ImportArgs),
+    /// Pas de regels van het stappenplan toe en toon de signalen.
+    Evaluate(EvaluateArgs),
+    /// Maak een realistische demoschool, lees die in en toon de signalen van deze week.
+    Demo(DemoArgs),
+}
+
+/// `aanwezig import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Kalenderbestand (TOML); mag vaker, één per schooljaar.
+    #[arg(long = "calendar", value_name = "BESTAND")]
+    pub calendars: Vec<PathBuf>,
+    /// Schoolvakanties uit de open data van de Rijksoverheid (JSON).
+    #[arg(long, value_name = "BESTAND")]
+    pub rijksoverheid: Option<PathBuf>,
+    /// Regio voor de Rijksoverheid-vakanties: noord, midden of zuid.
+    #[arg(long, default_value = "noord", requires = "rijksoverheid")]
+    pub region: String,
+    /// Beleidsbestand (TOML) met drempels en de codes van de school.
+    #[arg(long, value_name = "BESTAND")]
+    pub policy: Option<PathBuf>,
+    /// Leerlingen (CSV of XLSX).
+    #[arg(long, value_name = "BESTAND")]
+    pub students: Option<PathBuf>,
+    /// Registraties per les (CSV of XLSX); mag vaker.
+    #[arg(long = "registrations", value_name = "BESTAND")]
+    pub registrations: Vec<PathBuf>,
+    /// Wie importeert (voor de geschiedenis); standaard de gebruikersnaam.
+    #[arg(long, env = "USER", default_value = "beheerder")]
+    pub by: String,
+}
+
+/// Output format of `evaluate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Een leesbare tabel.
+    Table,
+    /// JSON, zie docs/signals-json.md.
+    Json,
+}
+
+/// Which signals `evaluate` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Scope {
+    /// Signalen die in de lesweek van de peildatum begonnen.
+    Week,
+    /// Alle signalen die op de peildatum openstaan.
+    Open,
+    /// Alle signalen tot en met de peildatum.
+    All,
+}
+
+/// `aanwezig evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Peildatum (JJJJ-MM-DD); standaard vandaag.
+    #[arg(long)]
+    pub as_of: Option<NaiveDate>,
+    /// Uitvoer: table of json.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Welke signalen: week, open of all.
+    #[arg(long, value_enum, default_value_t = Scope::Week)]
+    pub scope: Scope,
+    /// Alleen deze leerling (leerlingnummer).
+    #[arg(long)]
+    pub student: Option<String>,
+    /// Werk met bestanden in plaats van de database: kalender (TOML).
+    #[arg(long = "calendar", value_name = "BESTAND", requires = "registrations")]
+    pub calendars: Vec<PathBuf>,
+    /// Werk met bestanden: leerlingen (CSV/XLSX).
+    #[arg(long, value_name = "BESTAND", requires = "registrations")]
+    pub students: Option<PathBuf>,
+    /// Werk met bestanden: registraties (CSV/XLSX); zonder database.
+    #[arg(long = "registrations", value_name = "BESTAND", requires_all = ["calendars", "students"])]
+    pub registrations: Vec<PathBuf>,
+    /// Werk met bestanden: beleid (TOML); standaard het Magister-voorbeeldbeleid.
+    #[arg(long, value_name = "BESTAND", requires = "registrations")]
+    pub policy: Option<PathBuf>,
+}
+
+/// `aanwezig demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Aantal leerlingen.
+    #[arg(long, default_value_t = 2000)]
+    pub students: usize,
+    /// Startgetal van de toevalsgenerator (zelfde getal, zelfde school).
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+    /// Map voor de demobestanden.
+    #[arg(long, default_value = "demo-school")]
+    pub out: PathBuf,
+    /// Registraties tot en met deze datum; standaard vandaag.
+    #[arg(long)]
+    pub until: Option<NaiveDate>,
+    /// Alleen de bestanden schrijven, niet inlezen en niet evalueren.
+    #[arg(long)]
+    pub no_import: bool,
+}
+
+/// Runs a parsed command. `local_today` and `now` come from the caller so
+/// that nothing below reads a clock.
+pub async fn run(cli: Cli, local_today: NaiveDate, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let today = cli.today.unwrap_or(local_today);
+    match cli.command {
+        Command::Import(args) => commands::import::run(&cli.db, &args, now).await.map(|_| ()),
+        Command::Evaluate(args) => commands::evaluate::run(&cli.db, &args, today).await,
+        Command::Demo(args) => commands::demo::run(&cli.db, &args, today, now).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

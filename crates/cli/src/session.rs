@@ -1,0 +1,141 @@
+//! Loading a school for evaluation: from the database or from files alone.
+
+use std::path::{Path, PathBuf};
+
+use aanwezig_domain::{Calendar, Policy, RegistrationRecord, School, Student};
+use aanwezig_storage::{SqliteStore, Store};
+use anyhow::{bail, Context};
+
+use crate::presets;
+
+/// Everything the engine needs about one school.
+pub struct Loaded {
+    pub cal: Calendar,
+    pub policy: Policy,
+    pub school: School,
+}
+
+/// Opens the database, creating it (and running migrations) when needed.
+pub async fn open_store(db: &Path) -> anyhow::Result<SqliteStore> {
+    SqliteStore::open(&db.to_string_lossy(), true)
+        .await
+        .with_context(|| format!("database {} openen", db.display()))
+}
+
+/// Loads calendar, policy, students and registrations from the database.
+pub async fn from_store(store: &dyn Store) -> anyhow::Result<Loaded> {
+    let Some(years) = store.calendar().await? else {
+        bail!("de database heeft nog geen kalender: lees er een in met `aanwezig import --calendar BESTAND`");
+    };
+    let cal = Calendar::new(years).context("opgeslagen kalender")?;
+    let policy = match store.policy().await? {
+        Some(p) => p,
+        None => bail!("de database heeft nog geen beleid: lees er een in met `aanwezig import --policy BESTAND`"),
+    };
+    let students: Vec<Student> = store
+        .students()
+        .await?
+        .into_iter()
+        .map(|s| s.student)
+        .collect();
+    let mut school = School::new(students);
+    for (_, records) in store.registrations_all().await? {
+        school
+            .add_records(&cal, &records)
+            .context("opgeslagen registraties passen niet bij de kalender")?;
+    }
+    Ok(Loaded {
+        cal,
+        policy,
+        school,
+    })
+}
+
+/// Reads a policy file, or the Magister preset when none is given.
+pub fn read_policy(path: Option<&Path>) -> anyhow::Result<Policy> {
+    match path {
+        Some(p) => {
+            let text = read_text(p)?;
+            Ok(aanwezig_import::parse_policy(
+                &text,
+                &p.display().to_string(),
+            )?)
+        }
+        None => Ok(aanwezig_import::parse_policy(
+            presets::POLICY_MAGISTER,
+            "magister.toml (ingebouwd)",
+        )?),
+    }
+}
+
+/// Reads a file as UTF-8 text, with its name in the error.
+pub fn read_text(p: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(p).with_context(|| format!("{} lezen", p.display()))
+}
+
+fn is_xlsx(p: &Path) -> bool {
+    p.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+}
+
+/// Reads a students file (CSV or XLSX).
+pub fn read_students(p: &Path) -> anyhow::Result<Vec<aanwezig_import::StudentRow>> {
+    let name = p.display().to_string();
+    if is_xlsx(p) {
+        return Ok(aanwezig_import::read_students_xlsx(p)?);
+    }
+    let f = std::fs::File::open(p).with_context(|| format!("{name} openen"))?;
+    Ok(aanwezig_import::read_students(
+        std::io::BufReader::new(f),
+        &name,
+    )?)
+}
+
+/// Reads a registrations file (CSV or XLSX), validating every row.
+pub fn read_registrations(
+    p: &Path,
+    cal: &Calendar,
+    policy: &Policy,
+    known: &(dyn Fn(&str) -> bool + Sync),
+) -> anyhow::Result<Vec<RegistrationRecord>> {
+    let name = p.display().to_string();
+    if is_xlsx(p) {
+        return Ok(aanwezig_import::read_registrations_xlsx(
+            p, cal, policy, known,
+        )?);
+    }
+    let f = std::fs::File::open(p).with_context(|| format!("{name} openen"))?;
+    Ok(aanwezig_import::read_registrations(
+        std::io::BufReader::with_capacity(1 << 20, f),
+        &name,
+        cal,
+        policy,
+        known,
+    )?)
+}
+
+/// Loads a school from files only: no database involved.
+pub fn from_files(
+    calendars: &[PathBuf],
+    students: &Path,
+    registrations: &[PathBuf],
+    policy: Option<&Path>,
+) -> anyhow::Result<Loaded> {
+    let cal = aanwezig_import::load_calendar(calendars)?;
+    let policy = read_policy(policy)?;
+    let rows = read_students(students)?;
+    let students: Vec<Student> = rows.into_iter().map(|r| r.student).collect();
+    let ids: std::collections::HashSet<String> =
+        students.iter().map(|s| s.id.as_str().to_owned()).collect();
+    let known = |id: &str| ids.contains(id);
+    let mut school = School::new(students);
+    for p in registrations {
+        let records = read_registrations(p, &cal, &policy, &known)?;
+        school.add_records(&cal, &records)?;
+    }
+    Ok(Loaded {
+        cal,
+        policy,
+        school,
+    })
+}
