@@ -49,13 +49,11 @@ impl<'de> Visitor<'de> for FileDateVisitor {
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<FileDate, A::Error> {
         let dt = toml::value::Datetime::deserialize(de::value::MapAccessDeserializer::new(map))?;
         match (dt.date, dt.time, dt.offset) {
-            (Some(d), None, None) => NaiveDate::from_ymd_opt(
-                i32::from(d.year),
-                u32::from(d.month),
-                u32::from(d.day),
-            )
-            .map(FileDate)
-            .ok_or_else(|| de::Error::custom(format!("datum {dt} bestaat niet"))),
+            (Some(d), None, None) => {
+                NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
+                    .map(FileDate)
+                    .ok_or_else(|| de::Error::custom(format!("datum {dt} bestaat niet")))
+            }
             _ => Err(de::Error::custom(format!(
                 "datum {dt} moet een datum zonder tijd zijn (JJJJ-MM-DD)"
             ))),
@@ -241,12 +239,7 @@ fn find_free_day_line(text: &str, name: &str) -> Option<usize> {
 }
 
 /// Turns a domain calendar error into one that names the key and line.
-fn calendar_error(
-    text: &str,
-    file: &str,
-    years: &[SchoolYear],
-    e: CalendarError,
-) -> ImportError {
+fn calendar_error(text: &str, file: &str, years: &[SchoolYear], e: CalendarError) -> ImportError {
     let idx = |name: &str| years.iter().position(|y| y.name == name).unwrap_or(0);
     let (key, line) = match &e {
         CalendarError::NoYears => ("school_year".to_owned(), None),
@@ -287,10 +280,7 @@ fn calendar_error(
         }
         CalendarError::NoSchoolDays { year } => {
             let i = idx(year);
-            (
-                format!("school_year[{i}]"),
-                find_year_key_line(text, i, ""),
-            )
+            (format!("school_year[{i}]"), find_year_key_line(text, i, ""))
         }
         CalendarError::TooManyDays => ("school_year".to_owned(), None),
     };

@@ -160,7 +160,11 @@ impl fmt::Display for ImportErrors {
         if total == 1 {
             write!(f, "1 fout in {}; er is niets geïmporteerd", self.file)?;
         } else {
-            write!(f, "{total} fouten in {}; er is niets geïmporteerd", self.file)?;
+            write!(
+                f,
+                "{total} fouten in {}; er is niets geïmporteerd",
+                self.file
+            )?;
         }
         for e in self.errors.iter().take(MAX_DISPLAYED_ERRORS) {
             write!(f, "\n{}", e.in_file(&self.file))?;

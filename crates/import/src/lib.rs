@@ -26,7 +26,7 @@ pub use policy::{load_policy, parse_policy, policy_to_toml};
 pub use registrations::{
     read_registrations, read_registrations_xlsx, write_registrations, MAX_NOTE_CHARS,
 };
-pub use students::{read_students, read_students_xlsx, write_students, StudentRow};
 pub use rijksoverheid::{
     merge_holidays, parse_rijksoverheid, parse_rijksoverheid_all, RijksoverheidYear,
 };
+pub use students::{read_students, read_students_xlsx, write_students, StudentRow};

@@ -58,7 +58,8 @@ mod tests {
 
     #[test]
     fn a_file_holds_only_what_changes() {
-        let text = "late_counts = \"lesson\"\n[duo_16h]\nhours = 12.5\n[codes]\nZ = \"reported_sick\"\n";
+        let text =
+            "late_counts = \"lesson\"\n[duo_16h]\nhours = 12.5\n[codes]\nZ = \"reported_sick\"\n";
         let p = parse_policy(text, "p.toml").unwrap();
         assert_eq!(p.late_counts, LateCounts::Lesson);
         assert_eq!(p.duo_16h.hours, Hours::from_minutes(750));
@@ -109,15 +110,17 @@ mod tests {
                 .starts_with("p.toml, regel 3, sleutel duo_16h.window_weeks: moet tussen"),
             "{e}"
         );
-        let e = parse_policy("unexplained_categories = [\"reported_sick\"]\n", "p.toml")
-            .unwrap_err();
+        let e =
+            parse_policy("unexplained_categories = [\"reported_sick\"]\n", "p.toml").unwrap_err();
         assert!(e.to_string().contains("unexplained_categories"), "{e}");
     }
 
     #[test]
     fn written_policies_read_back() {
-        let mut p = Policy::default();
-        p.school = "Het \"Noorderlicht\" College".into();
+        let mut p = Policy {
+            school: "Het \"Noorderlicht\" College".into(),
+            ..Policy::default()
+        };
         p.codes.insert("Z".into(), Category::ReportedSick);
         p.codes.insert("A B".into(), Category::Unknown); // invalid, but must quote
         p.duo_16h.hours = Hours::from_minutes(100);

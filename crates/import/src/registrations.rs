@@ -11,7 +11,6 @@
 //! from one reused record, dates are checked by hand, and student numbers
 //! and codes are resolved once each and then looked up by their bytes.
 
-use std::collections::hash_map::Entry;
 use std::io::{Read, Write};
 use std::path::Path;
 
@@ -24,6 +23,9 @@ use crate::text::{parse_date, parse_uint, show};
 
 /// The longest note (in characters) a registration may carry.
 pub const MAX_NOTE_CHARS: usize = 500;
+
+/// Lesson numbers run from 1 to 15 (the calendar's limit): 16 slots a day.
+const LESSON_SLOTS: usize = 16;
 
 /// The longest lesson, in minutes (the calendar's own limit).
 const MAX_MINUTES: u32 = 600;
@@ -68,8 +70,12 @@ struct RegSink<'a, F> {
     ids: Vec<StudentId>,
     /// Code bytes → the code and its category; `None` when unknown.
     codes: FxMap<Box<[u8]>, Option<(String, Category)>>,
-    /// (student, day, lesson) packed → the line that registered it.
-    seen: FxMap<u64, u64>,
+    /// Per student (by index): for every school day and lesson number the
+    /// line that registered it, 0 when none did. Dense rather than a hash
+    /// map because a map of a million random keys spends most of the
+    /// reader's time on cache misses, while one student's rows usually sit
+    /// together in the file and so hit the same few cache lines.
+    seen: Vec<Box<[u32]>>,
     /// Rows often come sorted by date: remember the last good one.
     last_date: Option<([u8; 10], DayInfo)>,
     out: Vec<RegistrationRecord>,
@@ -109,6 +115,8 @@ impl<F: Fn(&str) -> bool> RegSink<'_, F> {
                 Ok(id) => {
                     let idx = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
                     self.ids.push(id);
+                    self.seen
+                        .push(vec![0; self.cal.len() * LESSON_SLOTS].into_boxed_slice());
                     Ok(idx)
                 }
             },
@@ -433,21 +441,23 @@ impl<F: Fn(&str) -> bool> Sink for RegSink<'_, F> {
             }
         }
 
-        if let (Some(s), Some(d), Some(n)) = (student, day, lesson) {
-            let key = (u64::from(s) << 24) | (u64::from(d.day) << 8) | u64::from(n);
-            match self.seen.entry(key) {
-                Entry::Occupied(first) => errs.push(
-                    line,
-                    Some("lesson"),
-                    format!(
-                        "leerling {} heeft op {} lesuur {n} al op regel {} (dubbele registratie)",
-                        self.ids[s as usize],
-                        d.date,
-                        first.get()
-                    ),
-                ),
-                Entry::Vacant(v) => {
-                    v.insert(line);
+        // Only a lesson of the schedule gets here: the calendar allows
+        // lesson numbers 1 to 15, so it fits a slot.
+        if let (Some(s), Some(d), Some(n), Some(_)) = (student, day, lesson, slot_minutes) {
+            let at = usize::from(d.day) * LESSON_SLOTS + usize::from(n);
+            if let Some(first) = self.seen.get_mut(s as usize).and_then(|v| v.get_mut(at)) {
+                if *first == 0 {
+                    *first = u32::try_from(line).unwrap_or(u32::MAX);
+                } else {
+                    let earlier = *first;
+                    errs.push(
+                        line,
+                        Some("lesson"),
+                        format!(
+                            "leerling {} heeft op {} lesuur {n} al op regel {earlier} (dubbele registratie)",
+                            self.ids[s as usize], d.date
+                        ),
+                    );
                 }
             }
         }
@@ -477,7 +487,11 @@ impl<F: Fn(&str) -> bool> Sink for RegSink<'_, F> {
     }
 }
 
-fn sink<'a, F: Fn(&str) -> bool>(cal: &'a Calendar, policy: &'a Policy, known: F) -> RegSink<'a, F> {
+fn sink<'a, F: Fn(&str) -> bool>(
+    cal: &'a Calendar,
+    policy: &'a Policy,
+    known: F,
+) -> RegSink<'a, F> {
     RegSink {
         cal,
         policy,
@@ -486,7 +500,7 @@ fn sink<'a, F: Fn(&str) -> bool>(cal: &'a Calendar, policy: &'a Policy, known: F
         students: FxMap::default(),
         ids: Vec::new(),
         codes: FxMap::default(),
-        seen: FxMap::default(),
+        seen: Vec::new(),
         last_date: None,
         out: Vec::new(),
     }
@@ -524,7 +538,6 @@ fn digits(mut v: u32, buf: &mut [u8; 10]) -> &[u8] {
     loop {
         i -= 1;
         // v % 10 < 10
-        #[expect(clippy::cast_possible_truncation, reason = "a single digit")]
         let d = (v % 10) as u8;
         buf[i] = b'0' + d;
         v /= 10;
@@ -538,13 +551,16 @@ fn digits(mut v: u32, buf: &mut [u8; 10]) -> &[u8] {
 fn date_bytes(d: NaiveDate) -> [u8; 10] {
     let mut out = *b"0000-00-00";
     let y = u32::try_from(d.year()).unwrap_or(0);
-    for (i, v) in [(0, y / 1000 % 10), (1, y / 100 % 10), (2, y / 10 % 10), (3, y % 10)] {
-        #[expect(clippy::cast_possible_truncation, reason = "a single digit")]
+    for (i, v) in [
+        (0, y / 1000 % 10),
+        (1, y / 100 % 10),
+        (2, y / 10 % 10),
+        (3, y % 10),
+    ] {
         let v = v as u8;
         out[i] = b'0' + v;
     }
     for (i, v) in [(5, d.month()), (8, d.day())] {
-        #[expect(clippy::cast_possible_truncation, reason = "two digits")]
         let (hi, lo) = ((v / 10) as u8, (v % 10) as u8);
         out[i] = b'0' + hi;
         out[i + 1] = b'0' + lo;
@@ -591,4 +607,359 @@ pub fn write_registrations<W: Write>(
         file: "registraties".into(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{parse_calendar, parse_policy};
+
+    const HEADER: &str = "student_id,date,lesson,minutes,code,category,minutes_late,note\n";
+
+    fn cal() -> Calendar {
+        parse_calendar(
+            include_str!("../../../data/calendars/2025-2026-noord.toml"),
+            "2025-2026-noord.toml",
+        )
+        .unwrap()
+    }
+
+    fn policy() -> Policy {
+        parse_policy(
+            include_str!("../../../data/policy/magister.toml"),
+            "magister.toml",
+        )
+        .unwrap()
+    }
+
+    fn known(id: &str) -> bool {
+        id.starts_with('1')
+    }
+
+    fn read(body: &str) -> Result<Vec<RegistrationRecord>, ImportErrors> {
+        let text = format!("{HEADER}{body}");
+        read_registrations(
+            text.as_bytes(),
+            "registraties.csv",
+            &cal(),
+            &policy(),
+            known,
+        )
+    }
+
+    /// The messages of a file with errors, each with file, line and column.
+    fn errors(body: &str) -> Vec<String> {
+        let e = read(body).expect_err("the file has errors");
+        e.errors
+            .iter()
+            .map(|r| r.in_file(&e.file).to_string())
+            .collect()
+    }
+
+    fn one_error(body: &str) -> String {
+        let errs = errors(body);
+        assert_eq!(errs.len(), 1, "{errs:#?}");
+        errs.into_iter().next().unwrap()
+    }
+
+    fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn good_rows_are_read_with_defaults() {
+        let recs = read(
+            "1001,2025-09-01,1,,,present,,\n\
+             1001,2025-09-01,2,,L,,10,\n\
+             1001,2025-09-01,3,100,Z,reported_sick,,\n\
+             1002,2025-09-01,1,,A,,,\"later gebeld, geen gehoor\"\n\
+             1002,2025-09-01,2,,T,late_excused,5,\n",
+        )
+        .unwrap();
+        assert_eq!(recs.len(), 5);
+        assert_eq!(recs[0].category, Category::Present);
+        assert_eq!(recs[0].code, None);
+        assert_eq!(
+            recs[0].minutes, 50,
+            "empty minutes take the lesson's duration"
+        );
+        assert_eq!(recs[0].date, ymd(2025, 9, 1));
+        assert_eq!(
+            (
+                recs[1].code.as_deref(),
+                recs[1].category,
+                recs[1].minutes_late
+            ),
+            (Some("L"), Category::LateUnexcused, 10)
+        );
+        assert_eq!(recs[2].minutes, 100);
+        assert_eq!(recs[3].category, Category::Unknown);
+        assert_eq!(recs[3].note.as_deref(), Some("later gebeld, geen gehoor"));
+        assert_eq!(recs[4].student.as_str(), "1002");
+    }
+
+    #[test]
+    fn columns_may_come_in_any_order_and_be_left_out() {
+        let text = "category,lesson,date,student_id\npresent,1,2025-09-01,1001\n";
+        let recs = read_registrations(text.as_bytes(), "r.csv", &cal(), &policy(), known).unwrap();
+        assert_eq!(recs[0].minutes, 50);
+        assert_eq!(recs[0].minutes_late, 0);
+    }
+
+    #[test]
+    fn a_free_day_is_named() {
+        assert_eq!(
+            one_error("1001,2025-10-20,1,,Z,,,\n"),
+            "registraties.csv, regel 2, kolom date: 2025-10-20 is geen schooldag (herfstvakantie)"
+        );
+        assert_eq!(
+            one_error("1001,2025-11-24,1,,Z,,,\n"),
+            "registraties.csv, regel 2, kolom date: 2025-11-24 is geen schooldag (studiedag)"
+        );
+        // Koningsdag falls in the meivakantie; the holiday is named.
+        assert!(one_error("1001,2026-04-27,1,,Z,,,\n").ends_with("(meivakantie)"));
+    }
+
+    #[test]
+    fn a_weekend_is_named() {
+        assert_eq!(
+            one_error("1001,2025-09-06,1,,Z,,,\n"),
+            "registraties.csv, regel 2, kolom date: 2025-09-06 is geen schooldag (zaterdag)"
+        );
+        assert!(one_error("1001,2025-10-19,1,,Z,,,\n")
+            .ends_with("2025-10-19 is geen schooldag (zondag, herfstvakantie)"));
+    }
+
+    #[test]
+    fn a_date_outside_the_calendar_is_named() {
+        assert_eq!(
+            one_error("1001,2024-09-02,1,,Z,,,\n"),
+            "registraties.csv, regel 2, kolom date: 2024-09-02 ligt buiten de kalender \
+             (schooljaren: 2025-08-25 t/m 2026-07-03)"
+        );
+    }
+
+    #[test]
+    fn malformed_values_are_named() {
+        assert_eq!(
+            one_error("1001,1-9-2025,1,,Z,,,\n"),
+            "registraties.csv, regel 2, kolom date: '1-9-2025' is geen datum JJJJ-MM-DD"
+        );
+        assert_eq!(
+            one_error("1001,2025-09-01,een,,Z,,,\n"),
+            "registraties.csv, regel 2, kolom lesson: 'een' is geen lesuur (een geheel getal)"
+        );
+        assert_eq!(
+            one_error("1001,2025-09-01,1,0,Z,,,\n"),
+            "registraties.csv, regel 2, kolom minutes: '0' is geen lesduur in minuten (1 tot 600)"
+        );
+        assert_eq!(
+            one_error("1001,2025-09-01,1,,L,,tien,\n"),
+            "registraties.csv, regel 2, kolom minutes_late: 'tien' is geen aantal minuten"
+        );
+    }
+
+    #[test]
+    fn a_lesson_outside_the_schedule_is_named() {
+        assert_eq!(
+            one_error("1001,2025-09-01,8,,Z,,,\n"),
+            "registraties.csv, regel 2, kolom lesson: lesuur 8 staat niet in het lesrooster \
+             van schooljaar 2025-2026 (lesuren: 1, 2, 3, 4, 5, 6, 7)"
+        );
+    }
+
+    #[test]
+    fn students_must_be_valid_and_known() {
+        assert_eq!(
+            one_error("2001,2025-09-01,1,,Z,,,\n"),
+            "registraties.csv, regel 2, kolom student_id: leerling 2001 is onbekend (niet in de leerlingenlijst)"
+        );
+        assert_eq!(
+            one_error(",2025-09-01,1,,Z,,,\n"),
+            "registraties.csv, regel 2, kolom student_id: leerlingnummer is leeg"
+        );
+        // The answer is cached, but every row still gets its error.
+        assert_eq!(
+            errors("2001,2025-09-01,1,,Z,,,\n2001,2025-09-01,2,,Z,,,\n").len(),
+            2
+        );
+    }
+
+    #[test]
+    fn codes_and_categories_must_be_known_and_agree() {
+        let e = one_error("1001,2025-09-01,1,,X,,,\n");
+        assert!(
+            e.starts_with("registraties.csv, regel 2, kolom code: code 'X' staat niet in het beleid (bekende codes: A, AA, BV"),
+            "{e}"
+        );
+        let e = one_error("1001,2025-09-01,1,,,ziek,,\n");
+        assert!(
+            e.starts_with("registraties.csv, regel 2, kolom category: categorie 'ziek' bestaat niet (kies uit: present,"),
+            "{e}"
+        );
+        assert_eq!(
+            one_error("1001,2025-09-01,1,,Z,unknown,,\n"),
+            "registraties.csv, regel 2, kolom category: code 'Z' betekent reported_sick volgens \
+             het beleid, maar category zegt unknown"
+        );
+        assert_eq!(
+            one_error("1001,2025-09-01,1,,,,,\n"),
+            "registraties.csv, regel 2, kolom code: geef een code of een category (minstens één van beide)"
+        );
+    }
+
+    #[test]
+    fn duplicates_name_the_earlier_line() {
+        let errs = errors(
+            "1001,2025-09-01,1,,,present,,\n\
+             1001,2025-09-01,2,,,present,,\n\
+             1001,2025-09-01,1,,A,,,\n",
+        );
+        assert_eq!(
+            errs,
+            [
+                "registraties.csv, regel 4, kolom lesson: leerling 1001 heeft op 2025-09-01 \
+              lesuur 1 al op regel 2 (dubbele registratie)"
+            ]
+        );
+    }
+
+    #[test]
+    fn minutes_late_only_on_late_and_within_the_lesson() {
+        assert_eq!(
+            one_error("1001,2025-09-01,1,,A,,10,\n"),
+            "registraties.csv, regel 2, kolom minutes_late: minutes_late mag alleen bij te laat \
+             (late_unexcused of late_excused), niet bij unknown"
+        );
+        assert_eq!(
+            one_error("1001,2025-09-01,1,,L,,51,\n"),
+            "registraties.csv, regel 2, kolom minutes_late: minutes_late (51) is meer dan de les \
+             duurt (50 minuten)"
+        );
+        assert!(read("1001,2025-09-01,1,,L,,50,\n").is_ok());
+    }
+
+    #[test]
+    fn notes_are_limited_and_refused_on_sick_lessons() {
+        let long = "x".repeat(MAX_NOTE_CHARS + 1);
+        assert_eq!(
+            one_error(&format!("1001,2025-09-01,1,,A,,,{long}\n")),
+            "registraties.csv, regel 2, kolom note: de notitie is 501 tekens lang; maximaal 500"
+        );
+        // Multi-byte characters count as one: 500 of them are allowed.
+        assert!(read(&format!("1001,2025-09-01,1,,A,,,{}\n", "é".repeat(500))).is_ok());
+        let e = one_error("1001,2025-09-01,1,,Z,,,griep\n");
+        assert_eq!(
+            e,
+            "registraties.csv, regel 2, kolom note: een notitie bij een ziekmelding (reported_sick) \
+             is niet toegestaan: de aard van een ziekte wordt nooit vastgelegd (privacy)"
+        );
+        // Also when the category is given directly.
+        assert!(one_error("1001,2025-09-01,1,,,reported_sick,,koorts\n").contains("privacy"));
+    }
+
+    #[test]
+    fn every_bad_row_is_reported_and_nothing_imported() {
+        let errs = errors(
+            "1001,2025-09-01,1,,,present,,\n\
+             1001,2025-10-20,1,,Q,,,\n\
+             1001,2025-09-01,2,,,present,,\n\
+             9,2025-09-01,1,,Z,,5,\n",
+        );
+        assert_eq!(errs.len(), 4, "{errs:#?}");
+        assert!(errs[0].contains("regel 3, kolom date"));
+        assert!(errs[1].contains("regel 3, kolom code"));
+        assert!(errs[2].contains("regel 5, kolom student_id"));
+        assert!(errs[3].contains("regel 5, kolom minutes_late"));
+    }
+
+    #[test]
+    fn header_problems_stop_the_import() {
+        let e = read_registrations(
+            "student_id,date,lesson,minutes\n".as_bytes(),
+            "r.csv",
+            &cal(),
+            &policy(),
+            known,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.errors[0].in_file("r.csv").to_string(),
+            "r.csv, regel 1: de kopregel moet een kolom code of category hebben (of beide)"
+        );
+        let e = read_registrations(
+            "student_id,datum,lesson,code\n".as_bytes(),
+            "r.csv",
+            &cal(),
+            &policy(),
+            known,
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("kolom 'datum' is onbekend"), "{text}");
+        assert!(
+            text.contains("verplichte kolom(men) ontbreken in de kopregel: date"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn line_numbers_follow_the_file_with_crlf_and_quoted_newlines() {
+        let text = "\u{feff}student_id,date,lesson,code,note\r\n\
+                    1001,2025-09-01,1,A,\"twee\r\nregels\"\r\n\
+                    1001,2025-09-01,2,Q,\r\n";
+        let e = read_registrations(text.as_bytes(), "r.csv", &cal(), &policy(), known).unwrap_err();
+        assert_eq!(e.errors[0].line, Some(4));
+        assert_eq!(e.errors[0].column, Some("code"));
+        // The line break inside the quoted note is kept, the CR at the end
+        // of the record is not.
+        let ok = text.replace(",Q,", ",A,");
+        let recs = read_registrations(ok.as_bytes(), "r.csv", &cal(), &policy(), known).unwrap();
+        assert_eq!(recs[0].note.as_deref(), Some("twee\r\nregels"));
+        assert_eq!(recs[1].note, None);
+        assert_eq!(recs[1].code.as_deref(), Some("A"));
+    }
+
+    #[test]
+    fn errors_are_capped_but_counted() {
+        let body: String = (0..1500)
+            .map(|i| format!("1001,2025-09-{:02},1,,Q,,,\n", 1 + i % 5))
+            .collect();
+        let e = read(&body).unwrap_err();
+        assert_eq!(e.errors.len(), crate::error::MAX_STORED_ERRORS);
+        // 1500 unknown codes plus 1495 duplicates.
+        assert_eq!(e.total(), 1500 + 1495);
+        assert!(e
+            .to_string()
+            .ends_with(&format!("en nog {} fouten", e.total() - 50)));
+    }
+
+    #[test]
+    fn written_registrations_read_back() {
+        let recs = read(
+            "1001,2025-09-01,1,,,present,,\n\
+             1001,2025-09-01,2,,L,,10,\"met \"\"aanhalingstekens\"\", en komma\"\n\
+             1002,2025-09-02,3,100,Z,,,\n",
+        )
+        .unwrap();
+        let mut buf = Vec::new();
+        write_registrations(&mut buf, &recs).unwrap();
+        let text = String::from_utf8(buf.clone()).unwrap();
+        assert!(text.starts_with(HEADER), "{text}");
+        assert!(
+            text.contains("1001,2025-09-01,2,50,L,late_unexcused,10,"),
+            "{text}"
+        );
+        let back = read_registrations(&buf[..], "r.csv", &cal(), &policy(), known).unwrap();
+        assert_eq!(back, recs);
+    }
+
+    #[test]
+    fn number_and_date_formatting() {
+        let mut b = [0u8; 10];
+        assert_eq!(digits(0, &mut b), b"0");
+        assert_eq!(digits(4_294_967_295, &mut b), b"4294967295");
+        assert_eq!(&date_bytes(ymd(2025, 9, 1)), b"2025-09-01");
+        assert_eq!(&date_bytes(ymd(987, 12, 31)), b"0987-12-31");
+    }
 }

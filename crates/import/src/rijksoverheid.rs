@@ -133,16 +133,18 @@ pub fn parse_rijksoverheid_all(
             let kind = str_field(vac, "type")
                 .filter(|s| !s.is_empty())
                 .ok_or_else(|| {
-                    bad(file, format!("schooljaar {name}, vakantie {j} heeft geen type"))
+                    bad(
+                        file,
+                        format!("schooljaar {name}, vakantie {j} heeft geen type"),
+                    )
                 })?;
             // "Herfstvakantie" is a common noun in running Dutch text.
             let hname = kind.to_lowercase();
             let regions = vac.get("regions").and_then(Value::as_array);
             let pick = |want: &str| {
                 regions.and_then(|rs| {
-                    rs.iter().find(|r| {
-                        str_field(r, "region").is_some_and(|x| x.to_lowercase() == want)
-                    })
+                    rs.iter()
+                        .find(|r| str_field(r, "region").is_some_and(|x| x.to_lowercase() == want))
                 })
             };
             // A region's own dates win over the nationwide entry.
@@ -150,21 +152,25 @@ pub fn parse_rijksoverheid_all(
                 continue;
             };
             let date = |key: &str| {
-                str_field(entry, key).and_then(timestamp_date).ok_or_else(|| {
-                    bad(
-                        file,
-                        format!(
-                            "schooljaar {name}, {hname}: {key} '{}' is geen datum",
-                            str_field(entry, key).unwrap_or("")
-                        ),
-                    )
-                })
+                str_field(entry, key)
+                    .and_then(timestamp_date)
+                    .ok_or_else(|| {
+                        bad(
+                            file,
+                            format!(
+                                "schooljaar {name}, {hname}: {key} '{}' is geen datum",
+                                str_field(entry, key).unwrap_or("")
+                            ),
+                        )
+                    })
             };
             let (first, last) = (date("startdate")?, date("enddate")?);
             if last < first {
                 return Err(bad(
                     file,
-                    format!("schooljaar {name}, {hname}: enddate {last} ligt voor startdate {first}"),
+                    format!(
+                        "schooljaar {name}, {hname}: enddate {last} ligt voor startdate {first}"
+                    ),
                 ));
             }
             let compulsory = match vac.get("compulsorydates") {
@@ -287,7 +293,10 @@ mod tests {
         let e = parse_rijksoverheid(DOC, "r.json", "oost").unwrap_err();
         assert!(e.to_string().contains("regio 'oost'"), "{e}");
         let e = parse_rijksoverheid("{ \"content\": [ }", "r.json", "noord").unwrap_err();
-        assert!(matches!(e, ImportError::Syntax { line: Some(1), .. }), "{e:?}");
+        assert!(
+            matches!(e, ImportError::Syntax { line: Some(1), .. }),
+            "{e:?}"
+        );
         let e = parse_rijksoverheid("{}", "r.json", "noord").unwrap_err();
         assert!(e.to_string().contains("geen schooljaar"), "{e}");
         let broken = DOC.replace("2025-10-26T00:00:00.000Z", "26 oktober");
@@ -325,7 +334,12 @@ mod tests {
         let names: Vec<_> = year.free_days.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(
             names,
-            ["herfstvakantie", "studiedag", "kerstvakantie", "zomervakantie"]
+            [
+                "herfstvakantie",
+                "studiedag",
+                "kerstvakantie",
+                "zomervakantie"
+            ]
         );
     }
 }

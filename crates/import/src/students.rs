@@ -249,7 +249,10 @@ mod tests {
         \"Bakker, Noah\",1002,2B,,2011-11-02,2025-12-19\n";
 
     fn messages(e: &ImportErrors) -> Vec<String> {
-        e.errors.iter().map(|r| r.in_file(&e.file).to_string()).collect()
+        e.errors
+            .iter()
+            .map(|r| r.in_file(&e.file).to_string())
+            .collect()
     }
 
     #[test]
@@ -324,7 +327,10 @@ mod tests {
         let e = read_students(text.as_bytes(), "s.csv").unwrap_err();
         let m = messages(&e);
         assert!(m[0].contains("regel 2: de regel heeft 3 velden"), "{m:?}");
-        assert!(m[1].contains("regel 3: de regel heeft meer velden"), "{m:?}");
+        assert!(
+            m[1].contains("regel 3: de regel heeft meer velden"),
+            "{m:?}"
+        );
     }
 
     #[test]

@@ -187,9 +187,14 @@ pub(crate) fn read_csv<R: Read, S: Sink>(
     let r = strip_bom(r).map_err(|e| {
         ImportErrors::single(file, None, format!("kan het bestand niet lezen: {e}"))
     })?;
+    // Records end at '\n' only: with the default CRLF handling the reader
+    // leaves the '\n' of "\r\n" for the next record, and its line numbers
+    // then lag one behind after a quoted field with a line break. The '\r'
+    // that stays at the end of the last field is trimmed like all space.
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
         .buffer_capacity(1 << 16)
         .from_reader(r);
     let mut errs = ErrorList::default();
@@ -263,7 +268,6 @@ fn cell_text(d: &Data) -> String {
         Data::Float(f) => {
             // Whole numbers (lesson 3, minutes 50) are stored as floats.
             if f.fract() == 0.0 && f.abs() < 1e15 {
-                #[expect(clippy::cast_possible_truncation, reason = "checked to be whole and small")]
                 let i = *f as i64;
                 i.to_string()
             } else {
@@ -395,7 +399,10 @@ mod tests {
             .unwrap();
         assert_eq!(s, "ab");
         let mut s = String::new();
-        strip_bom(&b"a"[..]).unwrap().read_to_string(&mut s).unwrap();
+        strip_bom(&b"a"[..])
+            .unwrap()
+            .read_to_string(&mut s)
+            .unwrap();
         assert_eq!(s, "a");
     }
 
@@ -403,6 +410,9 @@ mod tests {
     fn floats_from_sheets_read_as_integers() {
         assert_eq!(cell_text(&Data::Float(3.0)), "3");
         assert_eq!(cell_text(&Data::Float(2.5)), "2.5");
-        assert_eq!(cell_text(&Data::DateTimeIso("2025-09-01T00:00:00".into())), "2025-09-01");
+        assert_eq!(
+            cell_text(&Data::DateTimeIso("2025-09-01T00:00:00".into())),
+            "2025-09-01"
+        );
     }
 }

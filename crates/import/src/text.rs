@@ -52,7 +52,11 @@ pub(crate) fn show(b: &[u8]) -> String {
 /// The 1-based line of byte offset `at` in `text`.
 pub(crate) fn line_of(text: &str, at: usize) -> usize {
     let at = at.min(text.len());
-    text.as_bytes()[..at].iter().filter(|&&c| c == b'\n').count() + 1
+    text.as_bytes()[..at]
+        .iter()
+        .filter(|&&c| c == b'\n')
+        .count()
+        + 1
 }
 
 /// The 1-based line where `key` (a dotted path such as
@@ -137,7 +141,10 @@ pub(crate) fn dutch(message: &str) -> String {
         }
     }
     if let Some(rest) = m.strip_prefix("invalid type: ") {
-        return format!("verkeerd type: {}", rest.replace(", expected ", ", verwacht: "));
+        return format!(
+            "verkeerd type: {}",
+            rest.replace(", expected ", ", verwacht: ")
+        );
     }
     if let Some(rest) = m.strip_prefix("invalid value: ") {
         return format!("ongeldige waarde: {rest}");
@@ -184,7 +191,10 @@ mod tests {
         // Not written: falls back to the table, or nothing.
         assert_eq!(find_key_line(text, "duo_16h.enabled"), Some(2));
         assert_eq!(find_key_line(text, "duo_lrv.window_weeks"), None);
-        assert_eq!(find_key_line("duo_16h.hours = 3\n", "duo_16h.hours"), Some(1));
+        assert_eq!(
+            find_key_line("duo_16h.hours = 3\n", "duo_16h.hours"),
+            Some(1)
+        );
     }
 
     #[test]
@@ -193,8 +203,10 @@ mod tests {
             dutch("unknown field `foo`, expected `enabled` or `day`"),
             "onbekende sleutel 'foo' (toegestaan: enabled of day)"
         );
-        assert!(dutch("unknown variant `ziek`, expected one of `present`, `unknown`")
-            .starts_with("onbekende waarde 'ziek'"));
+        assert!(
+            dutch("unknown variant `ziek`, expected one of `present`, `unknown`")
+                .starts_with("onbekende waarde 'ziek'")
+        );
         assert_eq!(
             dutch("missing field `name`"),
             "verplichte sleutel 'name' ontbreekt"
