@@ -361,21 +361,33 @@ fn the_examples_import_cleanly() {
         .all(|r| r.note.is_none() || r.category != Category::ReportedSick));
 }
 
-fn write_sheet(path: &Path, rows: &[Vec<&str>], numeric: &[usize]) {
+/// Writes `rows` to the first sheet of a new workbook. Columns in
+/// `numeric` hold numbers and columns in `dates` real Excel dates, as a
+/// spreadsheet made by hand would; everything else is text.
+fn write_sheet(path: &Path, rows: &[Vec<&str>], numeric: &[usize], dates: &[usize]) {
     let mut wb = rust_xlsxwriter::Workbook::new();
+    let date_format = rust_xlsxwriter::Format::new().set_num_format("dd-mm-yyyy");
     let ws = wb.add_worksheet();
     for (r, row) in rows.iter().enumerate() {
         for (c, v) in row.iter().enumerate() {
             let (r, c) = (u32::try_from(r).unwrap(), u16::try_from(c).unwrap());
-            // Spreadsheets hold numbers as numbers: write them so.
-            match v.parse::<f64>() {
-                Ok(n) if r > 0 && numeric.contains(&usize::from(c)) => {
-                    ws.write_number(r, c, n).unwrap();
-                }
-                _ if v.is_empty() => {}
-                _ => {
-                    ws.write_string(r, c, *v).unwrap();
-                }
+            let col = usize::from(c);
+            if v.is_empty() {
+                continue;
+            }
+            if r > 0 && dates.contains(&col) {
+                let d = NaiveDate::parse_from_str(v, "%Y-%m-%d").unwrap();
+                let x = rust_xlsxwriter::ExcelDateTime::from_ymd(
+                    u16::try_from(d.year()).unwrap(),
+                    u8::try_from(d.month()).unwrap(),
+                    u8::try_from(d.day()).unwrap(),
+                )
+                .unwrap();
+                ws.write_date_with_format(r, c, &x, &date_format).unwrap();
+            } else if r > 0 && numeric.contains(&col) {
+                ws.write_number(r, c, v.parse::<f64>().unwrap()).unwrap();
+            } else {
+                ws.write_string(r, c, *v).unwrap();
             }
         }
     }
@@ -391,7 +403,8 @@ fn xlsx_reads_like_csv() {
         .map(|l| l.split(',').collect())
         .collect();
     let spath = dir.path().join("leerlingen.xlsx");
-    write_sheet(&spath, &rows, &[]);
+    // Student numbers typed as numbers, birth dates as Excel dates.
+    write_sheet(&spath, &rows, &[0], &[4, 5]);
     let from_xlsx = read_students_xlsx(&spath).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         from_xlsx,
@@ -401,8 +414,8 @@ fn xlsx_reads_like_csv() {
     let regs_csv = read("examples/registrations.csv");
     let rows: Vec<Vec<&str>> = regs_csv.lines().map(|l| l.split(',').collect()).collect();
     let rpath = dir.path().join("registraties.xlsx");
-    // lesson, minutes and minutes_late as numbers; ids stay text.
-    write_sheet(&rpath, &rows, &[2, 3, 6]);
+    // Ids, lesson, minutes and minutes_late as numbers, dates as dates.
+    write_sheet(&rpath, &rows, &[0, 2, 3, 6], &[1]);
     let ids: HashSet<String> = from_xlsx
         .iter()
         .map(|s| s.student.id.as_str().to_owned())
@@ -423,7 +436,7 @@ fn xlsx_reads_like_csv() {
     // Errors carry the row number the spreadsheet shows.
     let mut bad = rows.clone();
     bad[5][1] = "2025-10-20";
-    write_sheet(&rpath, &bad, &[2, 3, 6]);
+    write_sheet(&rpath, &bad, &[0, 2, 3, 6], &[1]);
     let e = read_registrations_xlsx(&rpath, &cal_2025(), &magister(), known).unwrap_err();
     assert_eq!(e.errors.len(), 1, "{e}");
     assert_eq!(e.errors[0].line, Some(6));
