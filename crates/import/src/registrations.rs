@@ -17,8 +17,8 @@ use std::path::Path;
 use aanwezig_domain::{Calendar, Category, DayIdx, Policy, RegistrationRecord, StudentId};
 use chrono::{Datelike, NaiveDate, Weekday};
 
-use crate::error::{ErrorList, ImportError, ImportErrors};
-use crate::table::{read_csv, read_workbook, FxMap, Row, Sink};
+use crate::error::{ErrorList, ImportErrors};
+use crate::table::{is_workbook, open_csv, read_csv, read_workbook, FxMap, Row, Sink};
 use crate::text::{parse_date, parse_uint, show};
 
 /// The longest note (in characters) a registration may carry.
@@ -532,6 +532,22 @@ pub fn read_registrations_xlsx(
     read_workbook(path, sink(cal, policy, is_known_student))
 }
 
+/// Reads a registrations file from disk: a workbook when the extension
+/// says so (`.xlsx`, `.xlsm`, `.xlsb`, `.xls`, `.ods`), CSV otherwise.
+pub fn read_registrations_file(
+    path: &Path,
+    cal: &Calendar,
+    policy: &Policy,
+    is_known_student: impl Fn(&str) -> bool,
+) -> Result<Vec<RegistrationRecord>, ImportErrors> {
+    if is_workbook(path) {
+        read_registrations_xlsx(path, cal, policy, is_known_student)
+    } else {
+        let file = path.display().to_string();
+        read_registrations(open_csv(path)?, &file, cal, policy, is_known_student)
+    }
+}
+
 /// Formats `v` into `buf` and returns the digits.
 fn digits(mut v: u32, buf: &mut [u8; 10]) -> &[u8] {
     let mut i = buf.len();
@@ -571,19 +587,12 @@ fn date_bytes(d: NaiveDate) -> [u8; 10] {
 /// Writes the canonical registrations CSV. Both `code` (when the record
 /// has one) and `category` are written, `minutes` always, `minutes_late`
 /// only when above zero.
-pub fn write_registrations<W: Write>(
-    w: W,
-    records: &[RegistrationRecord],
-) -> Result<(), ImportError> {
-    let io = |e: csv::Error| ImportError::Io {
-        file: "registraties".into(),
-        source: e.into(),
-    };
+pub fn write_registrations<W: Write>(w: W, records: &[RegistrationRecord]) -> std::io::Result<()> {
     let mut wtr = csv::WriterBuilder::new()
         .buffer_capacity(1 << 16)
         .from_writer(w);
     wtr.write_record(COLUMNS.iter().map(|(c, _)| *c))
-        .map_err(io)?;
+        .map_err(std::io::Error::from)?;
     let (mut b1, mut b2, mut b3) = ([0u8; 10], [0u8; 10], [0u8; 10]);
     for r in records {
         let late: &[u8] = if r.minutes_late > 0 {
@@ -601,12 +610,9 @@ pub fn write_registrations<W: Write>(
             late,
             r.note.as_deref().unwrap_or("").as_bytes(),
         ])
-        .map_err(io)?;
+        .map_err(std::io::Error::from)?;
     }
-    wtr.flush().map_err(|source| ImportError::Io {
-        file: "registraties".into(),
-        source,
-    })
+    wtr.flush()
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ use std::path::Path;
 use aanwezig_domain::{Student, StudentId};
 use chrono::NaiveDate;
 
-use crate::error::{ErrorList, ImportError, ImportErrors};
-use crate::table::{read_csv, read_workbook, FxMap, Row, Sink};
+use crate::error::{ErrorList, ImportErrors};
+use crate::table::{is_workbook, open_csv, read_csv, read_workbook, FxMap, Row, Sink};
 use crate::text::{parse_date, show};
 
 /// One row of the students table.
@@ -208,15 +208,21 @@ pub fn read_students_xlsx(path: &Path) -> Result<Vec<StudentRow>, ImportErrors> 
     read_workbook(path, sink())
 }
 
+/// Reads a students file from disk: a workbook when the extension says so
+/// (`.xlsx`, `.xlsm`, `.xlsb`, `.xls`, `.ods`), CSV otherwise.
+pub fn read_students_file(path: &Path) -> Result<Vec<StudentRow>, ImportErrors> {
+    if is_workbook(path) {
+        read_students_xlsx(path)
+    } else {
+        read_students(open_csv(path)?, &path.display().to_string())
+    }
+}
+
 /// Writes the canonical students CSV (with the `left_on` column).
-pub fn write_students<W: Write>(w: W, rows: &[StudentRow]) -> Result<(), ImportError> {
-    let io = |e: csv::Error| ImportError::Io {
-        file: "leerlingen".into(),
-        source: e.into(),
-    };
+pub fn write_students<W: Write>(w: W, rows: &[StudentRow]) -> std::io::Result<()> {
     let mut wtr = csv::Writer::from_writer(w);
     wtr.write_record(COLUMNS.iter().map(|(c, _)| *c))
-        .map_err(io)?;
+        .map_err(std::io::Error::from)?;
     for r in rows {
         let s = &r.student;
         let dob = s.date_of_birth.format("%Y-%m-%d").to_string();
@@ -232,12 +238,9 @@ pub fn write_students<W: Write>(w: W, rows: &[StudentRow]) -> Result<(), ImportE
             dob.as_str(),
             left.as_str(),
         ])
-        .map_err(io)?;
+        .map_err(std::io::Error::from)?;
     }
-    wtr.flush().map_err(|source| ImportError::Io {
-        file: "leerlingen".into(),
-        source,
-    })
+    wtr.flush()
 }
 
 #[cfg(test)]

@@ -339,6 +339,26 @@ pub(crate) fn read_workbook<S: Sink>(path: &Path, mut sink: S) -> Result<S::Outp
     }
 }
 
+/// Whether `path` names a workbook (by its extension) rather than a CSV.
+pub(crate) fn is_workbook(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        ["xlsx", "xlsm", "xlsb", "xls", "ods"]
+            .iter()
+            .any(|w| e.eq_ignore_ascii_case(w))
+    })
+}
+
+/// Opens a CSV file for [`read_csv`], or says why it cannot.
+pub(crate) fn open_csv(path: &Path) -> Result<std::fs::File, ImportErrors> {
+    std::fs::File::open(path).map_err(|e| {
+        ImportErrors::single(
+            &path.display().to_string(),
+            None,
+            format!("kan het bestand niet openen: {e}"),
+        )
+    })
+}
+
 /// FxHash (rustc's hasher): much faster than SipHash on the short keys
 /// (student numbers, packed integers) the readers look up once per row.
 /// Inputs are the school's own file, so hash flooding is not a concern.

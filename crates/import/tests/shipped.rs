@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 use aanwezig_domain::{Calendar, Category, FreeDayKind, Policy, RegistrationRecord};
 use aanwezig_import::{
     load_calendar, load_policy, merge_holidays, parse_calendar, parse_rijksoverheid,
-    parse_school_years, policy_to_toml, read_registrations, read_registrations_xlsx, read_students,
-    read_students_xlsx, write_registrations,
+    parse_school_years, policy_to_toml, read_registrations, read_registrations_file,
+    read_registrations_xlsx, read_students, read_students_file, read_students_xlsx,
+    write_registrations,
 };
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 
@@ -445,6 +446,22 @@ fn xlsx_reads_like_csv() {
         "2025-10-20 is geen schooldag (herfstvakantie)"
     );
     assert!(read_students_xlsx(&dir.path().join("missing.xlsx")).is_err());
+
+    // The file readers choose by extension.
+    assert_eq!(
+        read_students_file(&spath).unwrap(),
+        read_students_file(&root().join("examples/students.csv")).unwrap()
+    );
+    let from_file = read_registrations_file(
+        &root().join("examples/registrations.csv"),
+        &cal_2025(),
+        &magister(),
+        known,
+    )
+    .unwrap();
+    assert_eq!(from_file.len(), 350);
+    let e = read_students_file(&dir.path().join("missing.csv")).unwrap_err();
+    assert!(e.to_string().contains("kan het bestand niet openen"), "{e}");
 }
 
 /// Generates `n` valid registration rows: students × school days × lessons.
