@@ -89,9 +89,18 @@ pub(crate) fn parse_student_id(s: &str) -> Result<StudentId> {
     StudentId::parse(s).map_err(|e| StoreError::Invalid(format!("student number {s:?}: {e}")))
 }
 
-/// Parses a stored category identifier.
-pub(crate) fn parse_category(s: &str) -> Result<Category> {
-    Category::parse(s).ok_or_else(|| StoreError::Invalid(format!("unknown category {s:?}")))
+/// The stored number of a category: the domain's explicit `repr(u8)`
+/// discriminant, mirrored by the `categories` table of the schema.
+pub(crate) fn category_number(c: Category) -> u8 {
+    c as u8
+}
+
+/// Parses a stored category number.
+pub(crate) fn parse_category(n: i64) -> Result<Category> {
+    u8::try_from(n)
+        .ok()
+        .and_then(Category::from_u8)
+        .ok_or_else(|| StoreError::Invalid(format!("unknown category number {n}")))
 }
 
 /// Converts a stored integer to the domain's narrower type.
@@ -109,16 +118,6 @@ pub(crate) fn to_u64(v: i64) -> Result<u64> {
     narrow("count", v)
 }
 
-/// Appends a JSON string (or `null`).
-fn push_json_str(out: &mut Vec<u8>, s: Option<&str>) -> Result<()> {
-    match s {
-        None => out.extend_from_slice(b"null"),
-        Some(s) => serde_json::to_writer(&mut *out, s)
-            .map_err(|e| StoreError::Invalid(format!("cannot encode {s:?}: {e}")))?,
-    }
-    Ok(())
-}
-
 /// Maps student numbers to internal keys while encoding a batch. Consecutive
 /// records are usually of the same student, so the last lookup is kept.
 pub(crate) struct StudentKeys<'a> {
@@ -131,56 +130,20 @@ impl<'a> StudentKeys<'a> {
         StudentKeys { keys, last: None }
     }
 
-    fn get(&mut self, id: &'a StudentId) -> Result<i64> {
+    pub(crate) fn get(&mut self, id: &'a StudentId) -> Result<i64> {
         let s = id.as_str();
         if let Some((last, key)) = self.last {
             if last == s {
                 return Ok(key);
             }
         }
-        let key = *self.keys.get(s).ok_or_else(|| {
-            StoreError::Conflict(format!("registration for unknown student {s}"))
-        })?;
+        let key = *self
+            .keys
+            .get(s)
+            .ok_or_else(|| StoreError::Conflict(format!("registration for unknown student {s}")))?;
         self.last = Some((s, key));
         Ok(key)
     }
-}
-
-/// Encodes records as one JSON array of arrays
-/// `[student_key, "date", lesson, minutes, code, "category", minutes_late, note]`,
-/// the batch format the SQLite upsert reads with `json_each`.
-pub(crate) fn encode_batch<'a>(
-    records: &'a [RegistrationRecord],
-    keys: &mut StudentKeys<'a>,
-    out: &mut Vec<u8>,
-) -> Result<()> {
-    out.clear();
-    out.push(b'[');
-    let mut int = itoa::Buffer::new();
-    for (i, r) in records.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.push(b'[');
-        out.extend_from_slice(int.format(keys.get(&r.student)?).as_bytes());
-        out.extend_from_slice(b",\"");
-        push_date(out, r.date)?;
-        out.extend_from_slice(b"\",");
-        out.extend_from_slice(int.format(r.lesson).as_bytes());
-        out.push(b',');
-        out.extend_from_slice(int.format(r.minutes).as_bytes());
-        out.push(b',');
-        push_json_str(out, r.code.as_deref())?;
-        out.extend_from_slice(b",\"");
-        out.extend_from_slice(r.category.as_str().as_bytes());
-        out.extend_from_slice(b"\",");
-        out.extend_from_slice(int.format(r.minutes_late).as_bytes());
-        out.push(b',');
-        push_json_str(out, r.note.as_deref())?;
-        out.push(b']');
-    }
-    out.push(b']');
-    Ok(())
 }
 
 /// One registration as `json_array(date, lesson, minutes, code, category,
@@ -191,7 +154,7 @@ struct RawRecord<'a>(
     u8,
     u16,
     #[serde(borrow)] Option<Cow<'a, str>>,
-    #[serde(borrow)] Cow<'a, str>,
+    i64,
     u16,
     #[serde(borrow)] Option<Cow<'a, str>>,
 );
@@ -212,7 +175,7 @@ pub(crate) fn decode_student_json(
             lesson,
             minutes,
             code: code.map(Cow::into_owned),
-            category: parse_category(&category)?,
+            category: parse_category(category)?,
             minutes_late,
             note: note.map(Cow::into_owned),
         });
@@ -238,7 +201,10 @@ mod tests {
             assert_eq!(parse_date(&text).unwrap(), date);
         }
         for bad in ["2025-02-30", "2025-9-01", "2025/09/01", "20250901xx", ""] {
-            assert!(matches!(parse_date(bad), Err(StoreError::Invalid(_))), "{bad}");
+            assert!(
+                matches!(parse_date(bad), Err(StoreError::Invalid(_))),
+                "{bad}"
+            );
         }
         let far = NaiveDate::from_ymd_opt(10000, 1, 1).unwrap();
         assert!(date_text(far).is_err());
@@ -255,56 +221,37 @@ mod tests {
     }
 
     #[test]
-    fn batches_escape_text_and_refuse_unknown_students() {
-        let known = StudentId::parse("1001").unwrap();
+    fn student_keys_refuse_unknown_students() {
         let keys: HashMap<String, i64> = [("1001".to_owned(), 7)].into();
-        let rec = RegistrationRecord {
-            student: known,
-            date: NaiveDate::from_ymd_opt(2025, 9, 1).unwrap(),
-            lesson: 3,
-            minutes: 50,
-            code: Some("Z\"".to_owned()),
-            category: Category::Unknown,
-            minutes_late: 0,
-            note: None,
-        };
-        let mut out = Vec::new();
-        encode_batch(
-            std::slice::from_ref(&rec),
-            &mut StudentKeys::new(&keys),
-            &mut out,
-        )
-        .unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-        assert_eq!(
-            v,
-            serde_json::json!([[7, "2025-09-01", 3, 50, "Z\"", "unknown", 0, null]])
-        );
+        let known = StudentId::parse("1001").unwrap();
+        let stranger = StudentId::parse("999").unwrap();
+        let mut lookup = StudentKeys::new(&keys);
+        assert_eq!(lookup.get(&known).unwrap(), 7);
+        assert_eq!(lookup.get(&known).unwrap(), 7);
+        assert!(matches!(lookup.get(&stranger), Err(StoreError::Conflict(m)) if m.contains("999")));
+    }
 
-        let stranger = RegistrationRecord {
-            student: StudentId::parse("999").unwrap(),
-            ..rec
-        };
-        let err = encode_batch(
-            std::slice::from_ref(&stranger),
-            &mut StudentKeys::new(&keys),
-            &mut out,
-        );
-        assert!(matches!(err, Err(StoreError::Conflict(m)) if m.contains("999")));
+    #[test]
+    fn category_numbers_round_trip() {
+        for c in Category::ALL {
+            assert_eq!(parse_category(i64::from(category_number(c))).unwrap(), c);
+        }
+        assert!(matches!(parse_category(9), Err(StoreError::Invalid(_))));
+        assert!(matches!(parse_category(-1), Err(StoreError::Invalid(_))));
     }
 
     #[test]
     fn student_json_decodes_and_sorts() {
         let id = StudentId::parse("1").unwrap();
-        let json = r#"[["2025-09-02",1,50,null,"present",0,null],
-                       ["2025-09-01",2,100,"L","late_unexcused",5,"bus \"te laat\""]]"#;
+        let json = r#"[["2025-09-02",1,50,null,0,0,null],
+                       ["2025-09-01",2,100,"L",1,5,"bus \"te laat\""]]"#;
         let recs = decode_student_json(&id, json).unwrap();
         assert_eq!(recs.len(), 2);
         assert_eq!(recs[0].date, NaiveDate::from_ymd_opt(2025, 9, 1).unwrap());
         assert_eq!(recs[0].note.as_deref(), Some("bus \"te laat\""));
         assert_eq!(recs[0].category, Category::LateUnexcused);
         assert_eq!(recs[1].lesson, 1);
-        let bad = r#"[["2025-09-02",1,50,null,"ziek",0,null]]"#;
+        let bad = r#"[["2025-09-02",1,50,null,12,0,null]]"#;
         assert!(matches!(
             decode_student_json(&id, bad),
             Err(StoreError::Invalid(_))

@@ -150,13 +150,19 @@ pub fn school_year() -> SchoolYear {
 pub async fn students_round_trip(store: &dyn Store) -> Check {
     let mut list: Vec<_> = (0..3).map(student).collect();
     let counts = store.upsert_students(&list).await?;
-    assert_eq!((counts.inserted, counts.updated, counts.unchanged), (3, 0, 0));
+    assert_eq!(
+        (counts.inserted, counts.updated, counts.unchanged),
+        (3, 0, 0)
+    );
 
     list[1].student.class = "3A".to_owned();
     list[2].left_on = Some(day(2026, 1, 31));
     list.push(student(3));
     let counts = store.upsert_students(&list).await?;
-    assert_eq!((counts.inserted, counts.updated, counts.unchanged), (1, 2, 1));
+    assert_eq!(
+        (counts.inserted, counts.updated, counts.unchanged),
+        (1, 2, 1)
+    );
 
     assert_eq!(store.student_count().await?, 4);
     assert_eq!(store.students().await?, list);
@@ -200,7 +206,10 @@ pub async fn registrations_round_trip(store: &dyn Store) -> Check {
     let ids: Vec<_> = all.iter().map(|(id, _)| id.clone()).collect();
     assert_eq!(ids, vec![sid(0), sid(1), sid(2)]);
     let flat: Vec<_> = all.into_iter().flat_map(|(_, r)| r).collect();
-    assert_eq!(flat, records, "generate() is already in (student, date, lesson) order");
+    assert_eq!(
+        flat, records,
+        "generate() is already in (student, date, lesson) order"
+    );
 
     let streamed: Vec<_> = store.registrations_stream().try_collect().await?;
     assert_eq!(streamed.len(), 3);
@@ -344,7 +353,10 @@ pub async fn duplicate_key_in_one_import_last_wins(store: &dyn Store) -> Check {
     let summary = store
         .import_registrations(&[a.clone(), b.clone()], &source("a.csv", 0), &no_progress)
         .await?;
-    assert_eq!((summary.inserted, summary.updated, summary.unchanged), (1, 1, 0));
+    assert_eq!(
+        (summary.inserted, summary.updated, summary.unchanged),
+        (1, 1, 0)
+    );
     assert_eq!(store.student_registrations(&sid(0)).await?, vec![b]);
     let history = store.registration_history(&sid(0)).await?;
     assert_eq!(history.len(), 1);
@@ -375,7 +387,10 @@ pub async fn single_edit_keeps_history(store: &dyn Store) -> Check {
     assert_eq!(same, Some(changed.clone()));
 
     let fresh = lesson(0, day(2025, 9, 2), 4);
-    assert_eq!(store.set_registration(&fresh, "mentor.a", at(32)).await?, None);
+    assert_eq!(
+        store.set_registration(&fresh, "mentor.a", at(32)).await?,
+        None
+    );
 
     assert_eq!(
         store.student_registrations(&sid(0)).await?,
@@ -425,19 +440,33 @@ pub async fn documents_keep_versions(store: &dyn Store) -> Check {
     assert_eq!(store.policy().await?, None);
 
     let year = school_year();
-    assert_eq!(store.save_calendar(&[year.clone()], "beheer", at(0)).await?, 1);
+    assert_eq!(
+        store
+            .save_calendar(std::slice::from_ref(&year), "beheer", at(0))
+            .await?,
+        1
+    );
     let mut year2 = year.clone();
     year2.free_days.clear();
-    assert_eq!(store.save_calendar(&[year2.clone()], "beheer2", at(1)).await?, 2);
+    assert_eq!(
+        store
+            .save_calendar(&[year2.clone()], "beheer2", at(1))
+            .await?,
+        2
+    );
     assert_eq!(store.calendar().await?, Some(vec![year2.clone()]));
 
     let versions = store.document_versions(DocumentKind::Calendar).await?;
     assert_eq!(versions.len(), 2);
-    let v1: Vec<SchoolYear> = serde_json::from_str(&versions[0].json)
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let v1: Vec<SchoolYear> =
+        serde_json::from_str(&versions[0].json).map_err(|e| StoreError::Invalid(e.to_string()))?;
     assert_eq!(v1, vec![year]);
     assert_eq!(
-        (versions[0].version, versions[0].saved_by.as_str(), versions[0].saved_at),
+        (
+            versions[0].version,
+            versions[0].saved_by.as_str(),
+            versions[0].saved_at
+        ),
         (1, "beheer", at(0))
     );
     assert_eq!(versions[1].version, 2);
@@ -450,9 +479,15 @@ pub async fn documents_keep_versions(store: &dyn Store) -> Check {
     policy.school = "Test Lyceum".to_owned();
     assert_eq!(store.save_policy(&policy, "beheer", at(3)).await?, 2);
     assert_eq!(store.policy().await?, Some(policy));
-    assert_eq!(store.document_versions(DocumentKind::Policy).await?.len(), 2);
+    assert_eq!(
+        store.document_versions(DocumentKind::Policy).await?.len(),
+        2
+    );
     // Kinds are numbered separately.
-    assert_eq!(store.document_versions(DocumentKind::Calendar).await?.len(), 2);
+    assert_eq!(
+        store.document_versions(DocumentKind::Calendar).await?.len(),
+        2
+    );
     Ok(())
 }
 
@@ -464,14 +499,22 @@ pub async fn invalid_documents_are_refused(store: &dyn Store) -> Check {
         store.save_calendar(&[year], "beheer", at(0)).await,
         Err(StoreError::Invalid(_))
     ));
-    let mut policy = Policy::default();
-    policy.afmelding_categories = aanwezig_domain::CategorySet::EMPTY;
+    let policy = Policy {
+        afmelding_categories: aanwezig_domain::CategorySet::EMPTY,
+        ..Policy::default()
+    };
     assert!(matches!(
         store.save_policy(&policy, "beheer", at(0)).await,
         Err(StoreError::Invalid(_))
     ));
-    assert!(store.document_versions(DocumentKind::Calendar).await?.is_empty());
-    assert!(store.document_versions(DocumentKind::Policy).await?.is_empty());
+    assert!(store
+        .document_versions(DocumentKind::Calendar)
+        .await?
+        .is_empty());
+    assert!(store
+        .document_versions(DocumentKind::Policy)
+        .await?
+        .is_empty());
     Ok(())
 }
 
