@@ -764,3 +764,47 @@ mod conformance {
         crate::conformance_tests!(fresh);
     }
 }
+
+#[cfg(test)]
+mod connection_settings {
+    use super::SqliteStore;
+    use crate::{Store, StoreError};
+
+    #[tokio::test]
+    async fn every_connection_has_the_documented_pragmas() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let store = SqliteStore::open(path.to_str().unwrap(), true)
+            .await
+            .unwrap();
+        for pool in [&store.writer, &store.reader] {
+            let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            assert_eq!((fk, sync, mode.as_str()), (1, 1, "wal"));
+            assert!(busy >= 1000, "busy timeout {busy} ms");
+        }
+        // With foreign keys on, the writer itself refuses a dangling row.
+        let err = sqlx::query(
+            "INSERT INTO changes (at, by, import_id) VALUES ('2025-01-01T00:00:00Z', 'x', 42)",
+        )
+        .execute(&store.writer)
+        .await
+        .map_err(StoreError::from);
+        assert!(matches!(err, Err(StoreError::Conflict(_))), "{err:?}");
+        store.close().await;
+    }
+}

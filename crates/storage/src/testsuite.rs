@@ -5,7 +5,7 @@
 //! store misbehaves. [`conformance_tests!`](crate::conformance_tests)
 //! turns the whole list into one `#[tokio::test]` per check for a backend:
 //!
-//! ```ignore
+//! ```text
 //! async fn fresh() -> (Guard, Box<dyn Store>) { /* an empty store */ }
 //! aanwezig_storage::conformance_tests!(fresh);
 //! ```

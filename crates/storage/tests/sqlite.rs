@@ -1,0 +1,285 @@
+//! SQLite-specific behaviour on real files: reopening, migrations on an
+//! existing file, URLs, and damaged data read back. The backend-neutral
+//! behaviour is in the conformance suite (`src/testsuite.rs`).
+
+use std::path::Path;
+
+use aanwezig_domain::{Category, Policy, RegistrationRecord, Student, StudentId};
+use aanwezig_storage::{DocumentKind, ImportSource, SqliteStore, Store, StoreError, StoredStudent};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use sqlx::{Connection, SqliteConnection};
+
+fn sid(n: u32) -> StudentId {
+    StudentId::parse(&format!("{}", 5000 + n)).unwrap()
+}
+
+fn date(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2025, 9, d).unwrap()
+}
+
+fn at(min: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 9, 1, 7, 0, 0).unwrap() + chrono::Duration::minutes(min)
+}
+
+fn student(n: u32) -> StoredStudent {
+    StoredStudent {
+        student: Student {
+            id: sid(n),
+            name: format!("Leerling {n}"),
+            class: "1A".to_owned(),
+            mentor: "mentor".to_owned(),
+            date_of_birth: NaiveDate::from_ymd_opt(2013, 3, 1).unwrap(),
+        },
+        left_on: (n == 1).then(|| NaiveDate::from_ymd_opt(2026, 2, 1).unwrap()),
+    }
+}
+
+fn lesson(n: u32, d: u32, l: u8, category: Category) -> RegistrationRecord {
+    RegistrationRecord {
+        student: sid(n),
+        date: date(d),
+        lesson: l,
+        minutes: 50,
+        code: (category != Category::Present).then(|| "X".to_owned()),
+        category,
+        minutes_late: 0,
+        note: None,
+    }
+}
+
+fn source(name: &str) -> ImportSource {
+    ImportSource {
+        file_name: name.to_owned(),
+        sha256: "ab".repeat(32),
+        imported_by: "coordinator".to_owned(),
+        at: at(0),
+    }
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A raw connection to the file, to look at or damage what the store wrote.
+async fn raw(path: &Path) -> SqliteConnection {
+    SqliteConnection::connect(&format!("sqlite://{}", path_str(path)))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn data_survives_closing_and_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("school.db");
+    let records: Vec<_> = (0..2)
+        .flat_map(|n| (1..=7).map(move |l| lesson(n, 2, l, Category::Present)))
+        .collect();
+
+    let store = SqliteStore::open(path_str(&path), true).await.unwrap();
+    store
+        .upsert_students(&[student(0), student(1)])
+        .await
+        .unwrap();
+    store
+        .import_registrations(&records, &source("a.csv"), &|_| {})
+        .await
+        .unwrap();
+    let changed = lesson(1, 2, 3, Category::ReportedSick);
+    store
+        .set_registration(&changed, "mentor", at(10))
+        .await
+        .unwrap();
+    store
+        .save_policy(&Policy::default(), "beheer", at(20))
+        .await
+        .unwrap();
+    let before = (
+        store.students().await.unwrap(),
+        store.registrations_all().await.unwrap(),
+        store.registration_history(&sid(1)).await.unwrap(),
+        store.imports().await.unwrap(),
+        store.document_versions(DocumentKind::Policy).await.unwrap(),
+    );
+    store.close().await;
+    assert!(
+        store.student_count().await.is_err(),
+        "a closed store must not answer"
+    );
+
+    let store = SqliteStore::open(path_str(&path), false).await.unwrap();
+    let after = (
+        store.students().await.unwrap(),
+        store.registrations_all().await.unwrap(),
+        store.registration_history(&sid(1)).await.unwrap(),
+        store.imports().await.unwrap(),
+        store.document_versions(DocumentKind::Policy).await.unwrap(),
+    );
+    assert_eq!(after, before);
+    assert_eq!(after.0[1].left_on, student(1).left_on);
+    assert_eq!(after.2.len(), 1);
+    assert_eq!(after.2[0].old.category, Category::Present);
+    assert!(after.1[1].1.contains(&changed));
+    assert_eq!(store.policy().await.unwrap(), Some(Policy::default()));
+    store.close().await;
+}
+
+#[tokio::test]
+async fn migrations_run_on_an_existing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("school.db");
+    let store = SqliteStore::open(path_str(&path), true).await.unwrap();
+    store.upsert_students(&[student(0)]).await.unwrap();
+    store.close().await;
+
+    // Opening again checks and (re)applies migrations without error and
+    // without recording them twice.
+    for _ in 0..2 {
+        let store = SqliteStore::open(path_str(&path), false).await.unwrap();
+        assert_eq!(store.student_count().await.unwrap(), 1);
+        store.close().await;
+    }
+    let mut conn = raw(&path).await;
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(applied, 1);
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal", "the store must leave the file in WAL mode");
+    conn.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_missing_file_is_not_created_unless_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("absent.db");
+    let err = SqliteStore::open(path_str(&path), false).await;
+    assert!(matches!(err, Err(StoreError::Database(_))), "{err:?}");
+    assert!(!path.exists());
+}
+
+#[tokio::test]
+async fn open_picks_the_backend_from_the_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("url.db");
+    let url = format!("sqlite://{}", path_str(&path));
+    let store = aanwezig_storage::open(&url, true).await.unwrap();
+    store.upsert_students(&[student(3)]).await.unwrap();
+    store.close().await;
+    assert!(path.exists());
+
+    let memory = aanwezig_storage::open("sqlite::memory:", true)
+        .await
+        .unwrap();
+    assert_eq!(memory.student_count().await.unwrap(), 0);
+    memory.close().await;
+
+    let pg = aanwezig_storage::open("postgres://localhost/aanwezig", true).await;
+    assert!(matches!(pg, Err(StoreError::Config(_))));
+}
+
+#[tokio::test]
+async fn damaged_data_reads_back_as_invalid() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("school.db");
+    let store = SqliteStore::open(path_str(&path), true).await.unwrap();
+    store.upsert_students(&[student(0)]).await.unwrap();
+    store
+        .import_registrations(
+            &[lesson(0, 1, 1, Category::Unknown)],
+            &source("a.csv"),
+            &|_| {},
+        )
+        .await
+        .unwrap();
+    store
+        .save_policy(&Policy::default(), "beheer", at(0))
+        .await
+        .unwrap();
+    store.close().await;
+
+    // Someone edits the file by hand: a student number with a space, an
+    // impossible date, a policy key that does not exist.
+    let mut conn = raw(&path).await;
+    sqlx::query("UPDATE students SET number = 'a b'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE registrations SET date = '2025-02-30'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE documents SET json = '{\"no_such_key\": 1}'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+
+    let store = SqliteStore::open(path_str(&path), false).await.unwrap();
+    assert!(matches!(
+        store.students().await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        store.registrations_all().await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(store.policy().await, Err(StoreError::Invalid(_))));
+    store.close().await;
+}
+
+#[tokio::test]
+async fn the_schema_holds_the_line_without_the_store() {
+    // Constraints live in the database, not only in Rust: a raw insert for
+    // an unknown student or with a sick note is refused too.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("school.db");
+    let store = SqliteStore::open(path_str(&path), true).await.unwrap();
+    store.upsert_students(&[student(0)]).await.unwrap();
+    store
+        .set_registration(&lesson(0, 1, 1, Category::Present), "x", at(0))
+        .await
+        .unwrap();
+    store.close().await;
+
+    let mut conn = raw(&path).await;
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let insert = "INSERT INTO registrations
+        (student_id, date, lesson, minutes, code, category, minutes_late, note, change_id)
+        VALUES (?1, '2025-09-02', 1, 50, NULL, ?2, 0, ?3, 1)";
+    let unknown_student = sqlx::query(insert)
+        .bind(999)
+        .bind(0)
+        .bind(None::<String>)
+        .execute(&mut conn)
+        .await;
+    let sick_note = sqlx::query(insert)
+        .bind(1)
+        .bind(3)
+        .bind("griep")
+        .execute(&mut conn)
+        .await;
+    let bad_category = sqlx::query(insert)
+        .bind(1)
+        .bind(9)
+        .bind(None::<String>)
+        .execute(&mut conn)
+        .await;
+    for result in [unknown_student, sick_note, bad_category] {
+        let err = StoreError::from(result.unwrap_err());
+        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    }
+    let named: Vec<(String, String)> =
+        sqlx::query_as("SELECT student, category FROM registrations_named")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(named, vec![(sid(0).to_string(), "present".to_owned())]);
+    conn.close().await.unwrap();
+}
