@@ -1,0 +1,345 @@
+//! The `aanwezig` binary end to end: real files, a real SQLite database file
+//! in a temporary folder, the real executable.
+
+use std::path::{Path, PathBuf};
+
+use aanwezig_storage::{SqliteStore, Store};
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+fn repo(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
+}
+
+fn aanwezig(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("aanwezig").expect("binary is built");
+    c.current_dir(dir)
+        .env("AANWEZIG_DB", dir.join("test.db"))
+        .env_remove("AANWEZIG_TODAY");
+    c
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// One student with rules.md §6 example 3: unknown absence in lessons 1–4
+/// on Mon 8 – Thu 11 Sep 2025, present otherwise, 1–12 Sep.
+fn example_3(dir: &Path) -> (PathBuf, PathBuf) {
+    let students = dir.join("leerlingen.csv");
+    std::fs::write(
+        &students,
+        "student_id,name,class,mentor,date_of_birth,left_on\n1001,Sanne de Vries,2B,mentor_2b,2012-03-14,\n",
+    )
+    .unwrap();
+    let mut csv = String::from("student_id,date,lesson,minutes,code,category,minutes_late,note\n");
+    for day in [1, 2, 3, 4, 5, 8, 9, 10, 11, 12] {
+        for lesson in 1..=7 {
+            let absent = (8..=11).contains(&day) && lesson <= 4;
+            let (code, cat) = if absent { ("A", "") } else { ("", "present") };
+            csv.push_str(&format!(
+                "1001,2025-09-{day:02},{lesson},50,{code},{cat},,\n"
+            ));
+        }
+    }
+    let regs = dir.join("registraties.csv");
+    std::fs::write(&regs, csv).unwrap();
+    (students, regs)
+}
+
+fn import_args(students: &Path, regs: &Path) -> Vec<String> {
+    vec![
+        "import".into(),
+        "--calendar".into(),
+        repo("data/calendars/2025-2026-noord.toml")
+            .display()
+            .to_string(),
+        "--policy".into(),
+        repo("data/policy/magister.toml").display().to_string(),
+        "--students".into(),
+        students.display().to_string(),
+        "--registrations".into(),
+        regs.display().to_string(),
+    ]
+}
+
+async fn store(dir: &Path) -> SqliteStore {
+    SqliteStore::open(&dir.join("test.db").to_string_lossy(), false)
+        .await
+        .expect("database exists")
+}
+
+#[test]
+fn shipped_examples_import_and_reimport_changes_nothing() {
+    let dir = TempDir::new().unwrap();
+    let args = import_args(
+        &repo("examples/students.csv"),
+        &repo("examples/registrations.csv"),
+    );
+    let out = aanwezig(dir.path()).args(&args).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("350 registraties, 350 nieuw, 0 gewijzigd"),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = aanwezig(dir.path()).args(&args).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "350 registraties, 0 nieuw, 0 gewijzigd (oude stand bewaard), 350 ongewijzigd"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("Kalender ongewijzigd"), "{text}");
+}
+
+#[tokio::test]
+async fn a_parent_calls_unknown_becomes_sick_and_history_keeps_the_old_state() {
+    let dir = TempDir::new().unwrap();
+    let (students, regs) = example_3(dir.path());
+    let out = aanwezig(dir.path())
+        .args(import_args(&students, &regs))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // The parents call: Monday 8 Sep was illness after all.
+    let text = std::fs::read_to_string(&regs)
+        .unwrap()
+        .replace("1001,2025-09-08,1,50,A,,,", "1001,2025-09-08,1,50,Z,,,");
+    std::fs::write(&regs, text).unwrap();
+    let out = aanwezig(dir.path())
+        .args(["import", "--registrations", &regs.display().to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("70 registraties, 0 nieuw, 1 gewijzigd"),
+        "{}",
+        stdout(&out)
+    );
+
+    let store = store(dir.path()).await;
+    let id = aanwezig_domain::StudentId::parse("1001").unwrap();
+    let history = store.registration_history(&id).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].old.category, aanwezig_domain::Category::Unknown);
+    let now = store.student_registrations(&id).await.unwrap();
+    let monday = now
+        .iter()
+        .find(|r| r.date.to_string() == "2025-09-08" && r.lesson == 1)
+        .unwrap();
+    assert_eq!(monday.category, aanwezig_domain::Category::ReportedSick);
+}
+
+#[tokio::test]
+async fn bad_rows_are_each_reported_and_nothing_is_imported() {
+    let dir = TempDir::new().unwrap();
+    let (students, regs) = example_3(dir.path());
+    let mut text = std::fs::read_to_string(&regs).unwrap();
+    text.push_str("1001,2025-10-20,1,50,A,,,\n"); // herfstvakantie
+    text.push_str("1001,2025-09-15,1,50,QQ,,,\n"); // unknown code
+    text.push_str("9999,2025-09-15,2,50,A,,,\n"); // unknown student
+    std::fs::write(&regs, text).unwrap();
+    let out = aanwezig(dir.path())
+        .args(import_args(&students, &regs))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("regel 72, kolom date"), "{err}");
+    assert!(err.contains("herfstvakantie"), "{err}");
+    assert!(err.contains("regel 73, kolom code"), "{err}");
+    assert!(err.contains("regel 74, kolom student_id"), "{err}");
+
+    // Validation happens before any write: not even the students are stored.
+    let store = store(dir.path()).await;
+    assert_eq!(store.registration_count().await.unwrap(), 0);
+    assert_eq!(store.student_count().await.unwrap(), 0);
+}
+
+fn evaluate_json(dir: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "evaluate",
+        "--as-of",
+        "2025-09-12",
+        "--scope",
+        "all",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let out = aanwezig(dir).args(&args).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
+
+#[test]
+fn evaluate_from_files_gives_the_worked_example() {
+    let dir = TempDir::new().unwrap();
+    let (students, regs) = example_3(dir.path());
+    let cal = repo("data/calendars/2025-2026-noord.toml");
+    let json = evaluate_json(
+        dir.path(),
+        &[
+            "--calendar",
+            cal.to_str().unwrap(),
+            "--students",
+            students.to_str().unwrap(),
+            "--registrations",
+            regs.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        !dir.path().join("test.db").exists(),
+        "files alone: no database"
+    );
+    let duo = json["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["rule"] == "duo_16h")
+        .expect("a duo_16h signal");
+    assert_eq!(duo["begin"], "2025-09-08");
+    assert_eq!(duo["end"], "2025-09-11");
+    assert_eq!(duo["hours"], 16.0);
+    assert_eq!(duo["deadline"], "2025-09-18");
+    assert_eq!(duo["step"], "4b");
+    assert_eq!(duo["evidence"].as_array().unwrap().len(), 16);
+    insta::assert_json_snapshot!("example_3", json);
+}
+
+#[test]
+fn evaluate_from_the_database_equals_evaluate_from_files() {
+    let dir = TempDir::new().unwrap();
+    let (students, regs) = example_3(dir.path());
+    let cal = repo("data/calendars/2025-2026-noord.toml");
+    let policy = repo("data/policy/magister.toml");
+    let from_files = evaluate_json(
+        dir.path(),
+        &[
+            "--calendar",
+            cal.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+            "--students",
+            students.to_str().unwrap(),
+            "--registrations",
+            regs.to_str().unwrap(),
+        ],
+    );
+    let out = aanwezig(dir.path())
+        .args(import_args(&students, &regs))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let from_db = evaluate_json(dir.path(), &[]);
+    assert_eq!(from_db, from_files);
+}
+
+#[test]
+fn evaluate_table_is_dutch() {
+    let dir = TempDir::new().unwrap();
+    let (students, regs) = example_3(dir.path());
+    let out = aanwezig(dir.path())
+        .args(import_args(&students, &regs))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = aanwezig(dir.path())
+        .args(["evaluate", "--as-of", "2025-09-13"])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(text.contains("Nieuwe signalen in de lesweek van maandag 8 september 2025 tot en met vrijdag 12 september 2025"), "{text}");
+    assert!(
+        text.contains("peildatum zaterdag 13 september 2025 is geen schooldag"),
+        "{text}"
+    );
+    assert!(text.contains("DUO-melding: 16 uur in 4 lesweken"), "{text}");
+    assert!(
+        text.contains("Stap van de leerlingen op vrijdag 12 september 2025: stap 4b: 1."),
+        "{text}"
+    );
+}
+
+#[test]
+fn evaluate_without_a_database_says_what_to_do() {
+    let dir = TempDir::new().unwrap();
+    let out = aanwezig(dir.path()).args(["evaluate"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("aanwezig demo"), "{}", stderr(&out));
+    assert!(
+        !dir.path().join("test.db").exists(),
+        "a failed evaluate creates no database"
+    );
+}
+
+#[test]
+fn demo_writes_files_that_import_cleanly() {
+    let dir = TempDir::new().unwrap();
+    let out = aanwezig(dir.path())
+        .args([
+            "demo",
+            "--students",
+            "60",
+            "--until",
+            "2025-10-01",
+            "--no-import",
+            "--out",
+            "school",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("60 leerlingen, schooljaar 2025-2026 tot en met 2025-10-01"),
+        "{}",
+        stdout(&out)
+    );
+    let school = dir.path().join("school");
+    let out = aanwezig(dir.path())
+        .args([
+            "import",
+            "--calendar",
+            "school/calendar.toml",
+            "--policy",
+            "school/policy.toml",
+        ])
+        .args([
+            "--students",
+            "school/students.csv",
+            "--registrations",
+            "school/registrations.csv",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // 60 students × 7 lessons × 28 school days (25 Aug – 1 Oct 2025).
+    assert!(
+        stdout(&out).contains("11760 registraties, 11760 nieuw"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(school.join("registrations.csv").exists());
+}
+
+#[test]
+fn demo_imports_and_shows_this_weeks_signals() {
+    let dir = TempDir::new().unwrap();
+    let out = aanwezig(dir.path())
+        .args(["--today", "2025-11-14", "demo", "--students", "200"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("Nieuwe signalen in de lesweek van maandag 10 november 2025 tot en met vrijdag 14 november 2025"), "{text}");
+    assert!(text.contains("van de 200 leerlingen"), "{text}");
+}
