@@ -1,6 +1,8 @@
 //! The `aanwezig` binary end to end: real files, a real SQLite database file
 //! in a temporary folder, the real executable.
 
+#![expect(clippy::unwrap_used, reason = "test helpers panic on broken fixtures")]
+
 use std::path::{Path, PathBuf};
 
 use aanwezig_storage::{SqliteStore, Store};
