@@ -1,6 +1,10 @@
 //! SQLite-specific behaviour on real files: reopening, migrations on an
 //! existing file, URLs, and damaged data read back. The backend-neutral
 //! behaviour is in the conformance suite (`src/testsuite.rs`).
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] fns; a failure is a test failure"
+)]
 
 use std::path::Path;
 
