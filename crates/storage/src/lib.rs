@@ -5,7 +5,7 @@
 //! [`SqliteStore`] now (one file, the default for a single school),
 //! PostgreSQL later behind a cargo feature, for boards and larger
 //! deployments. [`open`] picks the backend from a database URL at run time.
-//! Every implementation passes the same conformance suite ([`testsuite`],
+//! Every implementation passes the same conformance suite (`testsuite`,
 //! behind the `testsuite` feature).
 //!
 //! Why sqlx: it is async (the axum web app shares its runtime), one crate

@@ -19,7 +19,7 @@
 //! sqlx costs tens of microseconds per statement on SQLite (each goes to the
 //! connection's worker thread and back), which would cap a row-by-row import
 //! far below the target of 500,000 rows/s. So records go in batches of
-//! [`BATCH`] rows per statement: one multi-row `INSERT ... VALUES` upsert
+//! `BATCH` (2,000) rows per statement: one multi-row `INSERT ... VALUES` upsert
 //! with every value bound as a parameter, and the next batch is bound while
 //! SQLite works on the current one. Unchanged rows are filtered by the
 //! upsert's `WHERE`; changed rows leave their old state in
@@ -151,7 +151,8 @@ ORDER BY s.number";
 
 const STUDENT_COLUMNS: &str = "number, name, class, mentor, date_of_birth, left_on";
 
-/// The SQLite implementation of [`Store`].
+/// The SQLite implementation of [`Store`]. Clones share the same pools
+/// (and [`Store::close`] closes them for every clone).
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     writer: SqlitePool,

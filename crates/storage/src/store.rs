@@ -20,7 +20,7 @@ pub type StudentRegistrations = (StudentId, Vec<RegistrationRecord>);
 /// and pick the backend from the database URL at run time. Implementations:
 /// [`SqliteStore`](crate::SqliteStore); PostgreSQL follows behind a cargo
 /// feature. Every implementation must pass the shared suite in
-/// [`testsuite`](crate::testsuite).
+/// `testsuite` (cargo feature `testsuite`).
 ///
 /// No method reads a clock: times are parameters (`at`), so that tests and
 /// replays control them.
@@ -67,7 +67,8 @@ pub trait Store: Send + Sync {
     async fn registrations_all(&self) -> Result<Vec<StudentRegistrations>>;
 
     /// The same as [`Store::registrations_all`], one student at a time, so
-    /// that a caller can evaluate while the rest still loads.
+    /// that a caller can evaluate while the rest still loads. The stream
+    /// holds a read connection until it ends or is dropped.
     fn registrations_stream(&self) -> BoxStream<'_, Result<StudentRegistrations>>;
 
     /// One student's registrations, sorted by `(date, lesson)`;
