@@ -47,7 +47,10 @@ fn csv_into_sqlite(c: &mut Criterion) {
             || {
                 let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
                 let store = rt
-                    .block_on(SqliteStore::open(&dir.path().join("bench.db").to_string_lossy(), true))
+                    .block_on(SqliteStore::open(
+                        &dir.path().join("bench.db").to_string_lossy(),
+                        true,
+                    ))
                     .unwrap_or_else(|e| panic!("{e}"));
                 rt.block_on(store.upsert_students(&students))
                     .unwrap_or_else(|e| panic!("{e}"));
