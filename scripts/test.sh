@@ -1,7 +1,18 @@
 #!/usr/bin/env bash
 # Runs every test of aanwezig on a fresh machine: installs what the tests
-# need when it is missing, then runs the whole workspace's tests.
+# need when it is missing, then runs the whole workspace's tests and ends
+# with one line that totals them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo test --workspace --locked
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+cargo test --workspace --locked 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+passed=$(grep -Eo '^test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')
+failed=$(grep -Eo '[0-9]+ failed;' "$log" | awk '{s += $1} END {print s + 0}')
+echo
+echo "tests: ${passed} passed, ${failed} failed"
+exit "$status"
