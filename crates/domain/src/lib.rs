@@ -9,6 +9,7 @@
 //! parameter, and every input arrives as a value. Storage, import, web and
 //! CLI crates are built around it.
 
+pub mod access;
 pub mod calendar;
 pub mod category;
 pub mod engine;
@@ -20,6 +21,7 @@ pub mod school;
 pub mod signal;
 pub mod student;
 
+pub use access::{Role, Scope};
 pub use calendar::{Calendar, CalendarError, DayIdx, FreeDay, FreeDayKind, LessonSlot, SchoolYear};
 pub use category::{Category, CategorySet};
 pub use engine::{Engine, Evaluation, StudentContext};

@@ -3,3 +3,4 @@
 pub mod demo;
 pub mod evaluate;
 pub mod import;
+pub mod user;
