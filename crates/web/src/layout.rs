@@ -1,0 +1,96 @@
+//! What every page's frame needs: title, menu for the user's role, the
+//! signed-in user and the CSRF token for forms.
+
+use aanwezig_domain::Role;
+
+use crate::auth::CurrentUser;
+
+/// A menu entry.
+#[derive(Clone, Debug)]
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub active: bool,
+}
+
+/// The signed-in user as the frame shows it.
+#[derive(Clone, Debug)]
+pub struct NavUser {
+    pub name: String,
+    pub role: String,
+}
+
+/// The frame of a page (`templates/base.html`).
+#[derive(Clone, Debug)]
+pub struct Layout {
+    pub title: String,
+    pub user: Option<NavUser>,
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+}
+
+/// Menu sections; a page names its own to mark it active.
+pub mod section {
+    pub const OVERVIEW: &str = "/";
+    pub const STUDENTS: &str = "/leerlingen";
+    pub const REGISTER: &str = "/registreren";
+    pub const IMPORT: &str = "/importeren";
+    pub const SETTINGS: &str = "/instellingen";
+    pub const USERS: &str = "/gebruikers";
+    pub const PLAN: &str = "/stappenplan";
+    pub const GLOSSARY: &str = "/begrippen";
+}
+
+fn menu(role: Role) -> Vec<(&'static str, &'static str)> {
+    use section::*;
+    let mut items = Vec::new();
+    if role.sees_all_students() || role == Role::Mentor {
+        items.push((OVERVIEW, "Weekoverzicht"));
+        items.push((STUDENTS, "Leerlingen"));
+    }
+    if role.may_register() {
+        items.push((REGISTER, "Registreren"));
+    }
+    if role == Role::Beheerder || role == Role::Verzuimcoordinator {
+        items.push((IMPORT, "Importeren"));
+    }
+    if role == Role::Beheerder {
+        items.push((SETTINGS, "Instellingen"));
+        items.push((USERS, "Gebruikers"));
+    }
+    items.push((PLAN, "Stappenplan"));
+    items.push((GLOSSARY, "Begrippen"));
+    items
+}
+
+impl Layout {
+    /// The frame for a signed-in user on the page of menu `section`.
+    pub fn new(user: &CurrentUser, section: &str, title: impl Into<String>) -> Layout {
+        Layout {
+            title: title.into(),
+            user: Some(NavUser {
+                name: user.user.display_name.clone(),
+                role: user.role().label_nl().to_owned(),
+            }),
+            csrf: user.csrf.clone(),
+            nav: menu(user.role())
+                .into_iter()
+                .map(|(href, label)| NavItem {
+                    href,
+                    label,
+                    active: href == section,
+                })
+                .collect(),
+        }
+    }
+
+    /// The frame of a page seen before signing in.
+    pub fn anonymous(title: impl Into<String>) -> Layout {
+        Layout {
+            title: title.into(),
+            user: None,
+            csrf: String::new(),
+            nav: Vec::new(),
+        }
+    }
+}

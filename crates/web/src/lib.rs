@@ -1,0 +1,74 @@
+//! The aanwezig web app (axum): server-rendered Dutch pages that work
+//! without JavaScript, and a JSON API behind the same sign-in.
+//!
+//! Each area is a module with `fn router() -> Router<AppState>`; [`app`]
+//! merges them and adds the security layers. Handlers get the signed-in
+//! user as the [`auth::CurrentUser`] extractor and check the role and the
+//! student scope themselves, on every page and API call.
+
+use std::net::SocketAddr;
+
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{middleware, Router};
+
+pub mod api;
+pub mod auth;
+pub mod clock;
+pub mod error;
+pub mod layout;
+pub mod live;
+pub mod pages;
+pub mod security;
+pub mod state;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use state::{AppState, Config};
+
+const APP_CSS: &str = include_str!("../static/app.css");
+
+async fn css() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        APP_CSS,
+    )
+}
+
+/// The whole app as a router.
+pub fn app(state: AppState) -> Router {
+    let router = Router::new()
+        .merge(auth::router())
+        .merge(pages::router())
+        .nest("/api", api::router())
+        .route("/static/app.css", get(css))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::csrf_guard,
+        ));
+    security::headers(router).with_state(state)
+}
+
+/// Serves the app on `listener` until the process ends. A background task
+/// purges idle sessions every ten minutes.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let housekeeping = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let before = housekeeping.clock.now() - housekeeping.config.idle_timeout;
+            if let Err(e) = housekeeping.store.delete_sessions_idle_since(before).await {
+                tracing::warn!(error = %e, "purging idle sessions failed");
+            }
+        }
+    });
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+}

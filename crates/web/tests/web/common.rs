@@ -1,0 +1,214 @@
+//! `spawn_app`: a real server on 127.0.0.1:0 over a fresh SQLite file with
+//! the shipped 2025–2026 calendar, the Magister policy, a small demo school
+//! and one user per role.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use aanwezig_domain::{Calendar, Role};
+use aanwezig_storage::{ImportSource, SqliteStore, Store, StoredStudent, User};
+use aanwezig_web::{AppState, Config, FixedClock};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use reqwest::redirect::Policy;
+use reqwest::{Client, StatusCode};
+use tempfile::TempDir;
+
+/// Every test user's password.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Users created by `spawn_app`, one per role (`mentor` mentors the class of
+/// the first demo student, `MENTOR_CLASS`).
+pub const USERS: [(&str, Role); 7] = [
+    ("beheer", Role::Beheerder),
+    ("coordinator", Role::Verzuimcoordinator),
+    ("zorg", Role::Ondersteuningscoordinator),
+    ("mentor", Role::Mentor),
+    ("leerplicht", Role::Leerplichtambtenaar),
+    ("jeugdarts", Role::Jeugdarts),
+    ("keten", Role::Ketenpartner),
+];
+
+/// The school date of every test: Friday 14 November 2025.
+pub fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2025, 11, 14).unwrap()
+}
+
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 11, 14, 9, 0, 0).unwrap()
+}
+
+fn repo(p: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
+}
+
+/// Argon2 is slow in debug builds: hash the shared password once.
+fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| aanwezig_auth::hash_password(PASSWORD).unwrap())
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub store: Arc<SqliteStore>,
+    pub clock: Arc<FixedClock>,
+    pub state: AppState,
+    /// Class of the user `mentor`.
+    pub mentor_class: String,
+    /// A student in `mentor_class`, and one in another class.
+    pub own_student: String,
+    pub other_student: String,
+    _dir: TempDir,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A client that keeps cookies and does not follow redirects.
+    pub fn client(&self) -> Client {
+        Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// A client signed in as `username`.
+    pub async fn login(&self, username: &str) -> Client {
+        let c = self.client();
+        let r = c
+            .post(self.url("/inloggen"))
+            .form(&[
+                ("gebruikersnaam", username),
+                ("wachtwoord", PASSWORD),
+                ("terug", "/"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in of {username}");
+        c
+    }
+
+    /// GET a page and return status and body.
+    pub async fn get(&self, c: &Client, path: &str) -> (StatusCode, String) {
+        let r = c.get(self.url(path)).send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    /// The CSRF token of a signed-in client, read from a page's forms.
+    pub async fn csrf(&self, c: &Client) -> String {
+        let (_, html) = self.get(c, "/").await;
+        csrf_in(&html).unwrap_or_else(|| panic!("no csrf field in {html}"))
+    }
+}
+
+/// The value of the first `name="csrf"` field of a page.
+pub fn csrf_in(html: &str) -> Option<String> {
+    let i = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    let rest = &html[i..];
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = TempDir::new().unwrap();
+    let store = Arc::new(
+        SqliteStore::open(&dir.path().join("web.db").to_string_lossy(), true)
+            .await
+            .unwrap(),
+    );
+    let years = aanwezig_import::parse_school_years(
+        &std::fs::read_to_string(repo("data/calendars/2025-2026-noord.toml")).unwrap(),
+        "2025-2026-noord.toml",
+    )
+    .unwrap();
+    let cal = Calendar::new(years.clone()).unwrap();
+    let policy = aanwezig_import::parse_policy(
+        &std::fs::read_to_string(repo("data/policy/magister.toml")).unwrap(),
+        "magister.toml",
+    )
+    .unwrap();
+    store.save_calendar(&years, "test", now()).await.unwrap();
+    store.save_policy(&policy, "test", now()).await.unwrap();
+
+    let demo = aanwezig_demo::generate(
+        &cal,
+        &aanwezig_demo::DemoConfig {
+            students: 60,
+            seed: 11,
+            until: Some(today()),
+        },
+    );
+    let students: Vec<StoredStudent> = demo
+        .students
+        .iter()
+        .map(|s| StoredStudent {
+            student: s.clone(),
+            left_on: None,
+        })
+        .collect();
+    store.upsert_students(&students).await.unwrap();
+    let records: Vec<_> = (0..demo.students.len())
+        .flat_map(|i| demo.records(&cal, i).collect::<Vec<_>>())
+        .collect();
+    let source = ImportSource {
+        file_name: "demo.csv".into(),
+        sha256: String::new(),
+        imported_by: "test".into(),
+        at: now(),
+    };
+    store
+        .import_registrations(&records, &source, &|_| {})
+        .await
+        .unwrap();
+
+    let mentor_class = demo.students[0].class.clone();
+    let own_student = demo.students[0].id.to_string();
+    let other_student = demo
+        .students
+        .iter()
+        .find(|s| s.class != mentor_class)
+        .unwrap()
+        .id
+        .to_string();
+    for (username, role) in USERS {
+        let classes = if role == Role::Mentor {
+            vec![mentor_class.clone()]
+        } else {
+            vec![]
+        };
+        store
+            .create_user(&User {
+                username: username.into(),
+                display_name: format!("Test {username}"),
+                role,
+                classes,
+                email: None,
+                active: true,
+                password_hash: password_hash().to_owned(),
+                created_at: now(),
+            })
+            .await
+            .unwrap();
+    }
+
+    let clock = Arc::new(FixedClock::new(now(), today()));
+    let state = AppState::new(store.clone(), clock.clone(), Config::default())
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(aanwezig_web::serve(listener, state.clone()));
+    TestApp {
+        addr,
+        store,
+        clock,
+        state,
+        mentor_class,
+        own_student,
+        other_student,
+        _dir: dir,
+    }
+}

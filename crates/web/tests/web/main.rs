@@ -1,0 +1,8 @@
+//! Integration tests of the web app: the real app on port 0 with its own
+//! SQLite file, spoken to over HTTP. One test binary (style.md).
+
+#![expect(clippy::unwrap_used, reason = "test helpers panic on broken fixtures")]
+
+mod common;
+
+mod auth;
