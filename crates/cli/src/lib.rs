@@ -43,6 +43,8 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// Maak een realistische demoschool, lees die in en toon de signalen van deze week.
     Demo(DemoArgs),
+    /// Start de webapp op dezelfde database.
+    Serve(commands::serve::ServeArgs),
     /// Beheer de gebruikers die kunnen inloggen.
     User(commands::user::UserArgs),
 }
@@ -150,6 +152,7 @@ pub async fn run(cli: Cli, local_today: NaiveDate, now: DateTime<Utc>) -> anyhow
         Command::Import(args) => commands::import::run(&cli.db, &args, now).await.map(|_| ()),
         Command::Evaluate(args) => commands::evaluate::run(&cli.db, &args, today).await,
         Command::Demo(args) => commands::demo::run(&cli.db, &args, today, now).await,
+        Command::Serve(args) => commands::serve::run(&cli.db, &args, today, cli.today, now).await,
         Command::User(args) => commands::user::run(&cli.db, &args, now).await,
     }
 }

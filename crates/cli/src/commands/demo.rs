@@ -6,9 +6,9 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use aanwezig_demo::DemoConfig;
-use aanwezig_domain::{Calendar, SchoolYear};
-use aanwezig_storage::Store;
+use aanwezig_demo::{DemoConfig, DemoSchool};
+use aanwezig_domain::{Calendar, RegistrationRecord, SchoolYear};
+use aanwezig_storage::{ImportSource, Store, StoredStudent};
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use indicatif::ProgressBar;
@@ -40,6 +40,86 @@ pub fn demo_year(years: &[SchoolYear], until: NaiveDate) -> Option<SchoolYear> {
         .cloned()
 }
 
+/// A generated demo school and the school year it covers.
+pub struct Generated {
+    pub year: SchoolYear,
+    pub cal: Calendar,
+    pub school: DemoSchool,
+    /// The last date with lessons.
+    pub until: NaiveDate,
+}
+
+/// Generates the demo school for the school year holding `until`.
+pub fn generate(students: usize, seed: u64, until: NaiveDate) -> anyhow::Result<Generated> {
+    let years = shipped_years()?;
+    let year = demo_year(&years, until).context("geen schooljaar in de meegeleverde kalenders")?;
+    let cal = Calendar::new(vec![year.clone()])?;
+    let until = until.min(year.last_day);
+    let school = aanwezig_demo::generate(
+        &cal,
+        &DemoConfig {
+            students,
+            seed,
+            until: Some(until),
+        },
+    );
+    Ok(Generated {
+        year,
+        cal,
+        school,
+        until,
+    })
+}
+
+/// Generates the demo school and stores it directly (no files): calendar,
+/// policy, students and registrations.
+pub async fn load_demo(
+    store: &dyn Store,
+    students: usize,
+    seed: u64,
+    until: NaiveDate,
+    now: DateTime<Utc>,
+) -> anyhow::Result<DemoSchool> {
+    let g = generate(students, seed, until)?;
+    store
+        .save_calendar(std::slice::from_ref(&g.year), "demo", now)
+        .await?;
+    let policy = aanwezig_import::parse_policy(presets::POLICY_MAGISTER, "magister.toml")?;
+    store.save_policy(&policy, "demo", now).await?;
+    let stored: Vec<StoredStudent> = g
+        .school
+        .students
+        .iter()
+        .map(|s| StoredStudent {
+            student: s.clone(),
+            left_on: None,
+        })
+        .collect();
+    store.upsert_students(&stored).await?;
+    let records: Vec<RegistrationRecord> = (0..g.school.students.len())
+        .flat_map(|i| g.school.records(&g.cal, i).collect::<Vec<_>>())
+        .collect();
+    let pb = ProgressBar::new(records.len() as u64).with_message("demoschool inlezen");
+    let source = ImportSource {
+        file_name: "demo".into(),
+        sha256: String::new(),
+        imported_by: "demo".into(),
+        at: now,
+    };
+    store
+        .import_registrations(&records, &source, &|n| pb.set_position(n))
+        .await?;
+    pb.finish_and_clear();
+    println!(
+        "Demoschool geladen: {} leerlingen, {} registraties, schooljaar {} tot en met {}.",
+        g.school.students.len(),
+        records.len(),
+        g.year.name,
+        g.until
+    );
+    Ok(g.school)
+}
+
 /// `aanwezig demo`.
 pub async fn run(
     db: &Path,
@@ -48,18 +128,12 @@ pub async fn run(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let until = args.until.unwrap_or(today);
-    let years = shipped_years()?;
-    let year = demo_year(&years, until).context("geen schooljaar in de meegeleverde kalenders")?;
-    let cal = Calendar::new(vec![year.clone()])?;
-    let gen_until = until.min(year.last_day);
-    let school = aanwezig_demo::generate(
-        &cal,
-        &DemoConfig {
-            students: args.students,
-            seed: args.seed,
-            until: Some(gen_until),
-        },
-    );
+    let Generated {
+        year,
+        cal,
+        school,
+        until: gen_until,
+    } = generate(args.students, args.seed, until)?;
 
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("map {} maken", args.out.display()))?;

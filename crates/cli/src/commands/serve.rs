@@ -1,0 +1,153 @@
+//! `aanwezig serve`: the web app on the same database as the command line.
+//! With `--demo`, an empty database is first filled with the demo school and
+//! demo accounts.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use aanwezig_domain::{Role, StudentId};
+use aanwezig_storage::{Store, User};
+use aanwezig_web::{AppState, Config, SystemClock};
+use anyhow::Context;
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::Args;
+
+use crate::commands::demo;
+use crate::session;
+
+/// `aanwezig serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Adres en poort om op te luisteren.
+    #[arg(long, env = "AANWEZIG_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Vul een lege database eerst met de demoschool en demo-accounts.
+    #[arg(long)]
+    pub demo: bool,
+    /// Aantal leerlingen van de demoschool.
+    #[arg(long, default_value_t = 2000)]
+    pub demo_students: usize,
+    /// Markeer het sessiecookie als Secure (achter HTTPS).
+    #[arg(long)]
+    pub secure_cookies: bool,
+    /// Log uit na zoveel minuten zonder activiteit.
+    #[arg(long, default_value_t = 30)]
+    pub idle_minutes: i64,
+}
+
+/// The demo accounts: user name, display name, role, classes.
+fn demo_accounts(school: &aanwezig_demo::DemoSchool) -> Vec<(String, String, Role, Vec<String>)> {
+    let mut accounts = vec![
+        (
+            "beheer".to_owned(),
+            "Bea Beheer".to_owned(),
+            Role::Beheerder,
+            vec![],
+        ),
+        (
+            "coordinator".to_owned(),
+            "Vera Verzuim".to_owned(),
+            Role::Verzuimcoordinator,
+            vec![],
+        ),
+        (
+            "zorg".to_owned(),
+            "Olaf Ondersteuning".to_owned(),
+            Role::Ondersteuningscoordinator,
+            vec![],
+        ),
+    ];
+    for m in school.mentor_accounts() {
+        accounts.push((
+            m.username.clone(),
+            m.display_name.clone(),
+            Role::Mentor,
+            m.classes.clone(),
+        ));
+    }
+    accounts
+}
+
+/// Fills an empty database with the demo school and accounts; prints them.
+async fn fill_demo(
+    store: &dyn Store,
+    students: usize,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let school = demo::load_demo(store, students, 2026, today, now).await?;
+    let password = aanwezig_auth::generate_password();
+    let hash = aanwezig_auth::hash_password(&password)?;
+    let accounts = demo_accounts(&school);
+    for (username, display_name, role, classes) in &accounts {
+        store
+            .create_user(&User {
+                username: username.clone(),
+                display_name: display_name.clone(),
+                role: *role,
+                classes: classes.clone(),
+                email: None,
+                active: true,
+                password_hash: hash.clone(),
+                created_at: now,
+            })
+            .await?;
+    }
+    let example_student: Option<&StudentId> = school.students.first().map(|s| &s.id);
+    println!("\nDemo-accounts (allemaal met wachtwoord: {password})");
+    for (username, _, role, classes) in accounts.iter().take(5) {
+        let classes = if classes.is_empty() {
+            String::new()
+        } else {
+            format!(" — klas {}", classes.join(", "))
+        };
+        println!("  {username:<14} {}{classes}", role.label_nl());
+    }
+    println!(
+        "  … en een mentor per klas (mentor_1a, mentor_2b, …), {} accounts in totaal.",
+        accounts.len()
+    );
+    if let Some(id) = example_student {
+        println!("  Voorbeeldleerling: {id}");
+    }
+    Ok(())
+}
+
+/// Runs the web app until the process is stopped.
+pub async fn run(
+    db: &Path,
+    args: &ServeArgs,
+    today: NaiveDate,
+    today_fixed: Option<NaiveDate>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let store = Arc::new(session::open_store(db).await?);
+    if args.demo {
+        if store.student_count().await? == 0 && store.user_count().await? == 0 {
+            fill_demo(store.as_ref(), args.demo_students, today, now).await?;
+        } else {
+            println!(
+                "De database {} heeft al gegevens: --demo laat die ongemoeid.",
+                db.display()
+            );
+        }
+    }
+    let config = Config {
+        secure_cookies: args.secure_cookies,
+        idle_timeout: chrono::Duration::minutes(args.idle_minutes.max(1)),
+    };
+    let state = AppState::new(store, Arc::new(SystemClock { today: today_fixed }), config)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("luisteren op {}", args.addr))?;
+    println!(
+        "\naanwezig draait op http://{} (database {}). Stoppen met Ctrl+C.",
+        listener.local_addr()?,
+        db.display()
+    );
+    aanwezig_web::serve(listener, state).await?;
+    Ok(())
+}
