@@ -1,5 +1,6 @@
 //! Storage for aanwezig: students, lesson registrations with their full
-//! history, the imports log and versioned settings documents.
+//! history, the imports log, versioned settings documents, and the web
+//! app's users, sessions and append-only audit log.
 //!
 //! The crate is one backend-neutral [`Store`] trait and its implementations:
 //! [`SqliteStore`] now (one file, the default for a single school),
@@ -28,8 +29,9 @@ pub mod testsuite;
 
 pub use error::{Result, StoreError};
 pub use model::{
-    DocumentKind, DocumentVersion, HistoryEntry, ImportLogEntry, ImportSource, ImportSummary,
-    Provenance, StoredStudent, UpsertCounts,
+    AuditAction, AuditEntry, AuditFilter, DocumentKind, DocumentVersion, HistoryEntry,
+    ImportLogEntry, ImportSource, ImportSummary, Provenance, SessionRecord, StoredStudent,
+    UpsertCounts, User,
 };
 pub use sqlite::SqliteStore;
 pub use store::{Store, StudentRegistrations};

@@ -1,7 +1,10 @@
 //! The values the [`Store`](crate::Store) takes and gives back, besides the
-//! domain's own types.
+//! domain's own types: students as stored, imports, history, settings
+//! documents, and the users, sessions and audit log of the web app.
 
-use aanwezig_domain::{RegistrationRecord, Student};
+use std::fmt;
+
+use aanwezig_domain::{RegistrationRecord, Role, Student, StudentId};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -110,4 +113,188 @@ pub struct DocumentVersion {
     pub json: String,
     pub saved_by: String,
     pub saved_at: DateTime<Utc>,
+}
+
+// --- users, sessions, audit ---------------------------------------------
+
+/// Someone who signs in.
+///
+/// `Debug` leaves out the password hash: a hash is not the password, but
+/// it can be attacked offline, so it has no business in a log.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// The key: lower case `a-z0-9._-` by the CLI's and web app's rules
+    /// (`aanwezig_auth::check_username`); the store compares it exactly.
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    /// The classes a mentor mentors, in the order given; empty for every
+    /// other role.
+    pub classes: Vec<String>,
+    pub email: Option<String>,
+    /// An inactive user cannot sign in; the account and its audit trail
+    /// stay.
+    pub active: bool,
+    /// PHC string (argon2id), from `aanwezig_auth::hash_password`.
+    pub password_hash: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("username", &self.username)
+            .field("display_name", &self.display_name)
+            .field("role", &self.role)
+            .field("classes", &self.classes)
+            .field("email", &self.email)
+            .field("active", &self.active)
+            .field("password_hash", &"<redacted>")
+            .field("created_at", &self.created_at)
+            .finish()
+    }
+}
+
+/// A signed-in browser session.
+///
+/// The cookie holds a random secret token; the store keeps only its hash
+/// (`id_hash`, from `aanwezig_auth::token_hash`), so a copy of the
+/// database hands out no sessions. `Debug` leaves out the CSRF token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    /// Hex SHA-256 of the cookie's token: the key.
+    pub id_hash: String,
+    pub username: String,
+    /// The token forms must send back (checked against this session).
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for SessionRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionRecord")
+            .field("id_hash", &self.id_hash)
+            .field("username", &self.username)
+            .field("csrf_token", &"<redacted>")
+            .field("created_at", &self.created_at)
+            .field("last_seen_at", &self.last_seen_at)
+            .finish()
+    }
+}
+
+/// What an audit entry records (product.md: "every read and change of a
+/// student's data is written to an audit log").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    /// A student's data were shown.
+    Read,
+    /// A student's data were changed.
+    Change,
+    /// Data left the application (a download, an AVG inzage export).
+    Export,
+    /// Data were imported.
+    Import,
+    /// Calendar, policy or other settings were changed.
+    Settings,
+    SignIn,
+    SignOut,
+    /// A sign-in was refused (wrong password, unknown or inactive user).
+    SignInFailed,
+    /// A user was created, changed or removed, or got a new password.
+    UserAdmin,
+}
+
+impl AuditAction {
+    /// Every action.
+    pub const ALL: [AuditAction; 9] = [
+        AuditAction::Read,
+        AuditAction::Change,
+        AuditAction::Export,
+        AuditAction::Import,
+        AuditAction::Settings,
+        AuditAction::SignIn,
+        AuditAction::SignOut,
+        AuditAction::SignInFailed,
+        AuditAction::UserAdmin,
+    ];
+
+    /// The name stored in the database (snake_case, like serde's).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Read => "read",
+            AuditAction::Change => "change",
+            AuditAction::Export => "export",
+            AuditAction::Import => "import",
+            AuditAction::Settings => "settings",
+            AuditAction::SignIn => "sign_in",
+            AuditAction::SignOut => "sign_out",
+            AuditAction::SignInFailed => "sign_in_failed",
+            AuditAction::UserAdmin => "user_admin",
+        }
+    }
+
+    /// Parses [`AuditAction::as_str`].
+    pub fn parse(s: &str) -> Option<AuditAction> {
+        AuditAction::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    /// The Dutch name shown to people.
+    pub fn label_nl(self) -> &'static str {
+        match self {
+            AuditAction::Read => "ingezien",
+            AuditAction::Change => "gewijzigd",
+            AuditAction::Export => "geëxporteerd",
+            AuditAction::Import => "ingelezen",
+            AuditAction::Settings => "instellingen",
+            AuditAction::SignIn => "ingelogd",
+            AuditAction::SignOut => "uitgelogd",
+            AuditAction::SignInFailed => "inloggen mislukt",
+            AuditAction::UserAdmin => "gebruikersbeheer",
+        }
+    }
+}
+
+impl fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One line of the audit log. Entries are never changed or deleted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    /// Who did it: a username, or for a failed sign-in the name that was
+    /// typed. Not a reference to `users`: entries outlive the account.
+    pub username: String,
+    pub action: AuditAction,
+    /// The student whose data were read or changed, if any.
+    pub student: Option<StudentId>,
+    /// What exactly, for people (Dutch). Never a password or a token.
+    pub detail: String,
+}
+
+/// Which audit entries to read: newest first (by `at`, then by the order
+/// written), at most `limit`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    /// Only entries about this student.
+    pub student: Option<StudentId>,
+    /// Only entries by this user.
+    pub username: Option<String>,
+    /// At most this many entries; `0` gives none.
+    pub limit: u32,
+}
+
+impl Default for AuditFilter {
+    /// Everything, newest 100 entries.
+    fn default() -> Self {
+        AuditFilter {
+            student: None,
+            username: None,
+            limit: 100,
+        }
+    }
 }

@@ -53,10 +53,12 @@ use crate::codec::{
 };
 use crate::error::{Result, StoreError};
 use crate::model::{
-    DocumentKind, DocumentVersion, HistoryEntry, ImportLogEntry, ImportSource, ImportSummary,
-    Provenance, StoredStudent, UpsertCounts,
+    AuditEntry, AuditFilter, DocumentKind, DocumentVersion, HistoryEntry, ImportLogEntry,
+    ImportSource, ImportSummary, Provenance, SessionRecord, StoredStudent, UpsertCounts, User,
 };
 use crate::store::{Store, StudentRegistrations};
+
+mod accounts;
 
 /// Records per upsert statement. Nine parameters each must stay under
 /// SQLite's limit of 32,766 bound parameters (3,640 rows); measured on
@@ -729,6 +731,62 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    async fn create_user(&self, user: &User) -> Result<()> {
+        self.create_user_(user).await
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        self.users_().await
+    }
+
+    async fn user(&self, username: &str) -> Result<Option<User>> {
+        self.user_(username).await
+    }
+
+    async fn update_user(&self, user: &User) -> Result<()> {
+        self.update_user_(user).await
+    }
+
+    async fn delete_user(&self, username: &str) -> Result<()> {
+        self.delete_user_(username).await
+    }
+
+    async fn user_count(&self) -> Result<u64> {
+        self.user_count_().await
+    }
+
+    async fn create_session(&self, session: &SessionRecord) -> Result<()> {
+        self.create_session_(session).await
+    }
+
+    async fn session(&self, id_hash: &str) -> Result<Option<SessionRecord>> {
+        self.session_(id_hash).await
+    }
+
+    async fn touch_session(&self, id_hash: &str, at: DateTime<Utc>) -> Result<()> {
+        self.touch_session_(id_hash, at).await
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        self.delete_session_(id_hash).await
+    }
+
+    async fn delete_user_sessions(&self, username: &str) -> Result<u64> {
+        self.delete_user_sessions_(username).await
+    }
+
+    async fn delete_sessions_idle_since(&self, before: DateTime<Utc>) -> Result<u64> {
+        self.delete_sessions_idle_since_(before).await
+    }
+
+    async fn audit(&self, entry: &AuditEntry) -> Result<()> {
+        self.audit_(entry).await
+    }
+
+    async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        self.audit_log_(filter).await
     }
 
     async fn close(&self) {

@@ -7,8 +7,8 @@ use futures::stream::BoxStream;
 
 use crate::error::Result;
 use crate::model::{
-    DocumentKind, DocumentVersion, HistoryEntry, ImportLogEntry, ImportSource, ImportSummary,
-    StoredStudent, UpsertCounts,
+    AuditEntry, AuditFilter, DocumentKind, DocumentVersion, HistoryEntry, ImportLogEntry,
+    ImportSource, ImportSummary, SessionRecord, StoredStudent, UpsertCounts, User,
 };
 
 /// A student's registrations, sorted by `(date, lesson)`.
@@ -116,6 +116,69 @@ pub trait Store: Send + Sync {
 
     /// Every saved version of one kind of document, oldest first.
     async fn document_versions(&self, kind: DocumentKind) -> Result<Vec<DocumentVersion>>;
+
+    // --- users ----------------------------------------------------------
+
+    /// Adds a user; [`Conflict`](crate::StoreError::Conflict) when the
+    /// username is taken. The store checks no username or password rules
+    /// (that is `aanwezig_auth`'s job), only that a username is not empty
+    /// and that a non-mentor has no classes.
+    async fn create_user(&self, user: &User) -> Result<()>;
+
+    /// All users, sorted by username.
+    async fn users(&self) -> Result<Vec<User>>;
+
+    /// One user, or `None`.
+    async fn user(&self, username: &str) -> Result<Option<User>>;
+
+    /// Replaces every field of the user with this username (the hash and
+    /// `created_at` too); [`NotFound`](crate::StoreError::NotFound) when
+    /// there is none. Sessions stay: call
+    /// [`Store::delete_user_sessions`] after a new password or a
+    /// deactivation.
+    async fn update_user(&self, user: &User) -> Result<()>;
+
+    /// Removes a user and all their sessions;
+    /// [`NotFound`](crate::StoreError::NotFound) when there is none. The
+    /// audit log keeps their entries.
+    async fn delete_user(&self, username: &str) -> Result<()>;
+
+    /// The number of users (0 means a fresh installation).
+    async fn user_count(&self) -> Result<u64>;
+
+    // --- sessions -------------------------------------------------------
+
+    /// Stores a new session; [`Conflict`](crate::StoreError::Conflict) for
+    /// an unknown user or an `id_hash` that exists.
+    async fn create_session(&self, session: &SessionRecord) -> Result<()>;
+
+    /// The session with this token hash, or `None`.
+    async fn session(&self, id_hash: &str) -> Result<Option<SessionRecord>>;
+
+    /// Sets a session's `last_seen_at`. An unknown session (signed out
+    /// meanwhile by another request) is not an error: nothing happens.
+    async fn touch_session(&self, id_hash: &str, at: DateTime<Utc>) -> Result<()>;
+
+    /// Ends one session (sign-out). Ending an unknown one is not an error.
+    async fn delete_session(&self, id_hash: &str) -> Result<()>;
+
+    /// Ends every session of one user (after a new password, on
+    /// deactivation); returns how many there were.
+    async fn delete_user_sessions(&self, username: &str) -> Result<u64>;
+
+    /// Ends every session last seen before `before` (idle timeout);
+    /// returns how many.
+    async fn delete_sessions_idle_since(&self, before: DateTime<Utc>) -> Result<u64>;
+
+    // --- audit log ------------------------------------------------------
+
+    /// Appends one entry to the audit log: a single insert, cheap enough
+    /// for one per page view. There is no way to change or delete entries.
+    async fn audit(&self, entry: &AuditEntry) -> Result<()>;
+
+    /// Audit entries matching `filter`, newest first (by `at`, then by the
+    /// order written), at most `filter.limit`.
+    async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
 
     // --- lifecycle ------------------------------------------------------
 

@@ -14,13 +14,16 @@
 //! the backend, not here.
 
 use aanwezig_domain::{
-    Category, FreeDay, FreeDayKind, LessonSlot, Policy, RegistrationRecord, SchoolYear, Student,
-    StudentId,
+    Category, FreeDay, FreeDayKind, LessonSlot, Policy, RegistrationRecord, Role, SchoolYear,
+    Student, StudentId,
 };
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use futures::TryStreamExt;
 
-use crate::model::{DocumentKind, ImportSource, StoredStudent};
+use crate::model::{
+    AuditAction, AuditEntry, AuditFilter, DocumentKind, ImportSource, SessionRecord, StoredStudent,
+    User,
+};
 use crate::{Store, StoreError};
 
 type Check = Result<(), StoreError>;
@@ -141,6 +144,53 @@ pub fn school_year() -> SchoolYear {
                 start: None,
             })
             .collect(),
+    }
+}
+
+/// A user with the given role: a mentor gets classes 2B and 3A. The hash
+/// is a stand-in (the store does not look inside it).
+pub fn user(username: &str, role: Role) -> User {
+    User {
+        username: username.to_owned(),
+        display_name: format!("Naam van {username}"),
+        role,
+        classes: if role == Role::Mentor {
+            vec!["2B".to_owned(), "3A".to_owned()]
+        } else {
+            Vec::new()
+        },
+        email: Some(format!("{username}@school.example")),
+        active: true,
+        password_hash: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA${username}"),
+        created_at: at(0),
+    }
+}
+
+/// A session of `username` with the token hash `id`, created and last
+/// seen at `at(minutes)`.
+pub fn session(id: &str, username: &str, minutes: i64) -> SessionRecord {
+    SessionRecord {
+        id_hash: format!("{id:0>64}"),
+        username: username.to_owned(),
+        csrf_token: format!("csrf-{id}"),
+        created_at: at(minutes),
+        last_seen_at: at(minutes),
+    }
+}
+
+/// An audit entry.
+pub fn audit_entry(
+    minutes: i64,
+    username: &str,
+    action: AuditAction,
+    student: Option<u32>,
+) -> AuditEntry {
+    AuditEntry {
+        at: at(minutes),
+        username: username.to_owned(),
+        action,
+        student: student.map(sid),
+        detail: format!("{action} door {username} op minuut {minutes}"),
     }
 }
 
@@ -518,6 +568,328 @@ pub async fn invalid_documents_are_refused(store: &dyn Store) -> Check {
     Ok(())
 }
 
+/// Users of every role round trip exactly, come back sorted by username
+/// whatever the order they were made in, and are counted.
+pub async fn users_round_trip(store: &dyn Store) -> Check {
+    assert_eq!(store.user_count().await?, 0);
+    assert!(store.users().await?.is_empty());
+    // Every role, so that a role the schema does not know fails here.
+    let mut made = Vec::new();
+    for (i, role) in Role::ALL.into_iter().enumerate().rev() {
+        let mut u = user(&format!("u{i}.{}", role.as_str()), role);
+        u.created_at = at(i64::try_from(i).unwrap_or_default());
+        if i % 2 == 0 {
+            u.email = None;
+            u.active = false;
+        }
+        store.create_user(&u).await?;
+        made.push(u);
+    }
+    made.sort_by(|a, b| a.username.cmp(&b.username));
+    assert_eq!(store.users().await?, made);
+    assert_eq!(store.user_count().await?, Role::ALL.len() as u64);
+    let mentor = made.iter().find(|u| u.role == Role::Mentor);
+    let mentor = mentor.ok_or_else(|| StoreError::NotFound("mentor".to_owned()))?;
+    assert_eq!(store.user(&mentor.username).await?.as_ref(), Some(mentor));
+    assert_eq!(mentor.classes, ["2B", "3A"]);
+    assert_eq!(store.user("nobody").await?, None);
+    Ok(())
+}
+
+/// A username can be taken once; the second create is a conflict and
+/// leaves the first user as it was.
+pub async fn duplicate_user_is_conflict(store: &dyn Store) -> Check {
+    let first = user("jan", Role::Mentor);
+    store.create_user(&first).await?;
+    let mut second = user("jan", Role::Beheerder);
+    second.display_name = "Andere Jan".to_owned();
+    let err = store.create_user(&second).await;
+    assert!(matches!(err, Err(StoreError::Conflict(_))), "{err:?}");
+    assert_eq!(store.users().await?, vec![first]);
+    Ok(())
+}
+
+/// An update replaces every field, the hash and the classes too; updating
+/// or deleting a user that does not exist is `NotFound` and creates
+/// nothing.
+pub async fn update_and_delete_users(store: &dyn Store) -> Check {
+    store.create_user(&user("jan", Role::Mentor)).await?;
+    store.create_user(&user("piet", Role::Beheerder)).await?;
+    let changed = User {
+        username: "jan".to_owned(),
+        display_name: "Jan de Vries".to_owned(),
+        role: Role::Mentor,
+        classes: vec!["4C".to_owned()],
+        email: None,
+        active: false,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$bmlldXc$nieuw".to_owned(),
+        created_at: at(5),
+    };
+    store.update_user(&changed).await?;
+    assert_eq!(store.user("jan").await?, Some(changed.clone()));
+    let mut coordinator = changed.clone();
+    coordinator.role = Role::Verzuimcoordinator;
+    coordinator.classes.clear();
+    store.update_user(&coordinator).await?;
+    assert_eq!(store.user("jan").await?, Some(coordinator));
+
+    let stranger = user("klaas", Role::Jeugdarts);
+    assert!(matches!(
+        store.update_user(&stranger).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.delete_user("klaas").await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(store.user("klaas").await?, None);
+
+    store.delete_user("piet").await?;
+    assert_eq!(store.user("piet").await?, None);
+    assert_eq!(store.user_count().await?, 1);
+    assert!(matches!(
+        store.delete_user("piet").await,
+        Err(StoreError::NotFound(_))
+    ));
+    Ok(())
+}
+
+/// Only a mentor has classes: the store refuses classes on any other role,
+/// on create and on update.
+pub async fn only_mentors_have_classes(store: &dyn Store) -> Check {
+    let mut bad = user("anna", Role::Verzuimcoordinator);
+    bad.classes = vec!["2B".to_owned()];
+    assert!(matches!(
+        store.create_user(&bad).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let mut mentor = user("anna", Role::Mentor);
+    store.create_user(&mentor).await?;
+    mentor.role = Role::Ketenpartner;
+    assert!(matches!(
+        store.update_user(&mentor).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.user("anna").await?.map(|u| u.role),
+        Some(Role::Mentor)
+    );
+    Ok(())
+}
+
+/// Sessions round trip; touching moves `last_seen_at` forward only; an
+/// unknown user or a taken id is a conflict; ending a session twice is
+/// fine.
+pub async fn sessions_round_trip(store: &dyn Store) -> Check {
+    store.create_user(&user("jan", Role::Mentor)).await?;
+    let s = session("a1", "jan", 0);
+    store.create_session(&s).await?;
+    assert_eq!(store.session(&s.id_hash).await?, Some(s.clone()));
+    assert_eq!(store.session(&session("b2", "jan", 0).id_hash).await?, None);
+
+    store.touch_session(&s.id_hash, at(30)).await?;
+    let touched = store.session(&s.id_hash).await?;
+    assert_eq!(touched.as_ref().map(|t| t.last_seen_at), Some(at(30)));
+    assert_eq!(touched.as_ref().map(|t| t.created_at), Some(at(0)));
+    // A request that finished late does not move it back.
+    store.touch_session(&s.id_hash, at(10)).await?;
+    let touched = store.session(&s.id_hash).await?;
+    assert_eq!(touched.map(|t| t.last_seen_at), Some(at(30)));
+    // Touching a session that was ended meanwhile is not an error.
+    store
+        .touch_session(&session("zz", "jan", 0).id_hash, at(40))
+        .await?;
+
+    assert!(matches!(
+        store.create_session(&session("c3", "nobody", 0)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.create_session(&s).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    store.delete_session(&s.id_hash).await?;
+    assert_eq!(store.session(&s.id_hash).await?, None);
+    store.delete_session(&s.id_hash).await?;
+    Ok(())
+}
+
+/// Deleting a user ends their sessions and no one else's; ending all of a
+/// user's sessions counts them.
+pub async fn deleting_a_user_ends_their_sessions(store: &dyn Store) -> Check {
+    store.create_user(&user("jan", Role::Mentor)).await?;
+    store.create_user(&user("piet", Role::Beheerder)).await?;
+    for (id, who) in [("j1", "jan"), ("j2", "jan"), ("p1", "piet"), ("p2", "piet")] {
+        store.create_session(&session(id, who, 0)).await?;
+    }
+    store
+        .audit(&audit_entry(1, "jan", AuditAction::SignIn, None))
+        .await?;
+
+    store.delete_user("jan").await?;
+    for id in ["j1", "j2"] {
+        assert_eq!(store.session(&session(id, "", 0).id_hash).await?, None);
+    }
+    for id in ["p1", "p2"] {
+        assert!(store.session(&session(id, "", 0).id_hash).await?.is_some());
+    }
+    // The audit trail outlives the account.
+    let by_jan = AuditFilter {
+        username: Some("jan".to_owned()),
+        ..AuditFilter::default()
+    };
+    assert_eq!(store.audit_log(&by_jan).await?.len(), 1);
+
+    assert_eq!(store.delete_user_sessions("piet").await?, 2);
+    assert_eq!(store.delete_user_sessions("piet").await?, 0);
+    assert_eq!(store.session(&session("p1", "", 0).id_hash).await?, None);
+    assert!(store.user("piet").await?.is_some());
+    Ok(())
+}
+
+/// The idle purge removes exactly the sessions last seen before the
+/// cut-off, judged by `last_seen_at`, not `created_at`.
+pub async fn idle_sessions_are_purged(store: &dyn Store) -> Check {
+    store.create_user(&user("jan", Role::Mentor)).await?;
+    // Created at 0, 10 and 20 minutes; the first is still in use at 50.
+    for (id, minutes) in [("old", 0), ("edge", 10), ("new", 20)] {
+        store.create_session(&session(id, "jan", minutes)).await?;
+    }
+    store
+        .touch_session(&session("old", "", 0).id_hash, at(50))
+        .await?;
+    let mut idle = session("idle", "jan", 5);
+    idle.created_at = at(0);
+    store.create_session(&idle).await?;
+
+    // "Before 10 minutes": `edge`, seen at exactly 10, stays.
+    assert_eq!(store.delete_sessions_idle_since(at(10)).await?, 1);
+    assert_eq!(store.session(&idle.id_hash).await?, None);
+    for id in ["old", "edge", "new"] {
+        assert!(
+            store.session(&session(id, "", 0).id_hash).await?.is_some(),
+            "{id}"
+        );
+    }
+    assert_eq!(store.delete_sessions_idle_since(at(10)).await?, 0);
+    assert_eq!(store.delete_sessions_idle_since(at(21)).await?, 2);
+    assert!(store
+        .session(&session("old", "", 0).id_hash)
+        .await?
+        .is_some());
+    Ok(())
+}
+
+/// The audit log gives entries back exactly, newest first by time (not by
+/// the order written), filtered by student and by user, limited.
+pub async fn audit_log_newest_first_filtered_limited(store: &dyn Store) -> Check {
+    assert!(store.audit_log(&AuditFilter::default()).await?.is_empty());
+    // Every action once, written out of time order, a few with students.
+    let mut written = Vec::new();
+    for (i, action) in AuditAction::ALL.into_iter().enumerate() {
+        let i = i64::try_from(i).unwrap_or_default();
+        let minutes = (i * 7) % 9; // a permutation of 0..9
+        let who = if i % 2 == 0 { "jan" } else { "piet" };
+        let student = (i % 3 != 0).then_some(u32::try_from(i % 3).unwrap_or_default());
+        let e = audit_entry(minutes, who, action, student);
+        store.audit(&e).await?;
+        written.push(e);
+    }
+    // Two entries at the same instant: the later written comes first.
+    let tie_a = audit_entry(20, "jan", AuditAction::Read, Some(1));
+    let mut tie_b = tie_a.clone();
+    tie_b.detail = "tweede".to_owned();
+    store.audit(&tie_a).await?;
+    store.audit(&tie_b).await?;
+
+    let mut newest_first = written.clone();
+    newest_first.sort_by_key(|e| std::cmp::Reverse(e.at));
+    newest_first.insert(0, tie_a.clone());
+    newest_first.insert(0, tie_b.clone());
+
+    let all = store
+        .audit_log(&AuditFilter {
+            limit: 1000,
+            ..AuditFilter::default()
+        })
+        .await?;
+    assert_eq!(all, newest_first);
+
+    let limited = store
+        .audit_log(&AuditFilter {
+            limit: 3,
+            ..AuditFilter::default()
+        })
+        .await?;
+    assert_eq!(limited, newest_first[..3]);
+    let none = store
+        .audit_log(&AuditFilter {
+            limit: 0,
+            ..AuditFilter::default()
+        })
+        .await?;
+    assert!(none.is_empty());
+
+    let about_1: Vec<_> = newest_first
+        .iter()
+        .filter(|e| e.student == Some(sid(1)))
+        .cloned()
+        .collect();
+    assert!(about_1.len() >= 3);
+    let got = store
+        .audit_log(&AuditFilter {
+            student: Some(sid(1)),
+            ..AuditFilter::default()
+        })
+        .await?;
+    assert_eq!(got, about_1);
+
+    let by_piet: Vec<_> = newest_first
+        .iter()
+        .filter(|e| e.username == "piet")
+        .cloned()
+        .collect();
+    let got = store
+        .audit_log(&AuditFilter {
+            username: Some("piet".to_owned()),
+            ..AuditFilter::default()
+        })
+        .await?;
+    assert_eq!(got, by_piet);
+
+    let both: Vec<_> = newest_first
+        .iter()
+        .filter(|e| e.username == "jan" && e.student == Some(sid(2)))
+        .cloned()
+        .collect();
+    assert!(!both.is_empty());
+    let got = store
+        .audit_log(&AuditFilter {
+            student: Some(sid(2)),
+            username: Some("jan".to_owned()),
+            limit: 1000,
+        })
+        .await?;
+    assert_eq!(got, both);
+    let got = store
+        .audit_log(&AuditFilter {
+            student: Some(sid(1)),
+            limit: 1,
+            ..AuditFilter::default()
+        })
+        .await?;
+    assert_eq!(got, vec![tie_b]);
+    assert!(store
+        .audit_log(&AuditFilter {
+            student: Some(sid(99)),
+            ..AuditFilter::default()
+        })
+        .await?
+        .is_empty());
+    Ok(())
+}
+
 /// Runs `$check` for each listed check name against a fresh store from
 /// `$fresh`, one `#[tokio::test]` each. `$fresh` is an async function
 /// returning `(guard, Box<dyn Store>)`; the guard (a temp dir, say) lives
@@ -537,6 +909,14 @@ macro_rules! conformance_tests {
             single_edit_constraints,
             documents_keep_versions,
             invalid_documents_are_refused,
+            users_round_trip,
+            duplicate_user_is_conflict,
+            update_and_delete_users,
+            only_mentors_have_classes,
+            sessions_round_trip,
+            deleting_a_user_ends_their_sessions,
+            idle_sessions_are_purged,
+            audit_log_newest_first_filtered_limited,
         );
     };
     (@each $fresh:path; $($check:ident),* $(,)?) => {

@@ -8,8 +8,11 @@
 
 use std::path::Path;
 
-use aanwezig_domain::{Category, Policy, RegistrationRecord, Student, StudentId};
-use aanwezig_storage::{DocumentKind, ImportSource, SqliteStore, Store, StoreError, StoredStudent};
+use aanwezig_domain::{Category, Policy, RegistrationRecord, Role, Student, StudentId};
+use aanwezig_storage::{
+    AuditAction, AuditEntry, AuditFilter, DocumentKind, ImportSource, SessionRecord, SqliteStore,
+    Store, StoreError, StoredStudent, User,
+};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use sqlx::{Connection, SqliteConnection};
 
@@ -147,7 +150,11 @@ async fn migrations_run_on_an_existing_file() {
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(applied, 1);
+    assert_eq!(
+        applied,
+        sqlx::migrate!("migrations/sqlite").iter().count() as i64
+    );
+    assert_eq!(applied, 2);
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(&mut conn)
         .await
@@ -285,5 +292,176 @@ async fn the_schema_holds_the_line_without_the_store() {
             .await
             .unwrap();
     assert_eq!(named, vec![(sid(0).to_string(), "present".to_owned())]);
+    conn.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_version_1_file_is_upgraded_and_keeps_its_data() {
+    // A file made by the first release: only migration 0001 applied.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("school.db");
+    let all = sqlx::migrate!("migrations/sqlite");
+    let first = sqlx::migrate::Migrator {
+        migrations: std::borrow::Cow::Owned(all.iter().take(1).cloned().collect()),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    let mut conn = SqliteConnection::connect(&format!("sqlite://{}?mode=rwc", path_str(&path)))
+        .await
+        .unwrap();
+    first.run_direct(&mut conn).await.unwrap();
+    sqlx::query(
+        "INSERT INTO students (number, name, class, mentor, date_of_birth)
+         VALUES ('5000', 'Leerling 0', '1A', 'mentor', '2013-03-01')",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let has_users: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE name = 'users'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(has_users, 0, "the old file must not have the new tables");
+    conn.close().await.unwrap();
+
+    let store = SqliteStore::open(path_str(&path), false).await.unwrap();
+    assert_eq!(
+        store.student(&sid(0)).await.unwrap().unwrap().student.name,
+        "Leerling 0"
+    );
+    assert_eq!(store.user_count().await.unwrap(), 0);
+    store
+        .audit(&AuditEntry {
+            at: at(0),
+            username: "beheerder".to_owned(),
+            action: AuditAction::UserAdmin,
+            student: None,
+            detail: "na de upgrade".to_owned(),
+        })
+        .await
+        .unwrap();
+    store.close().await;
+}
+
+fn audit_entry(min: i64) -> AuditEntry {
+    AuditEntry {
+        at: at(min),
+        username: "mentor".to_owned(),
+        action: AuditAction::Read,
+        student: Some(sid(0)),
+        detail: "dossier bekeken".to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn the_audit_log_is_append_only_even_for_raw_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("school.db");
+    let store = SqliteStore::open(path_str(&path), true).await.unwrap();
+    store.audit(&audit_entry(0)).await.unwrap();
+    store.audit(&audit_entry(1)).await.unwrap();
+    store.close().await;
+
+    let mut conn = raw(&path).await;
+    let attempts = [
+        "UPDATE audit_log SET detail = 'niets gezien'",
+        "UPDATE audit_log SET username = 'iemand anders' WHERE id = 1",
+        "DELETE FROM audit_log WHERE id = 1",
+        "DELETE FROM audit_log",
+    ];
+    for sql in attempts {
+        let err = sqlx::query(sql).execute(&mut conn).await.unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+        // A trigger's RAISE is a constraint error: the store reports it as
+        // a conflict like any other refused write.
+        assert!(
+            matches!(StoreError::from(err), StoreError::Conflict(_)),
+            "{sql}"
+        );
+    }
+    // Appending still works.
+    sqlx::query(
+        "INSERT INTO audit_log (at, username, action, student, detail)
+         VALUES ('2025-09-01T09:00:00.000000000Z', 'x', 'read', NULL, 'raw')",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+
+    let store = SqliteStore::open(path_str(&path), false).await.unwrap();
+    let log = store
+        .audit_log(&AuditFilter {
+            student: Some(sid(0)),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(log, vec![audit_entry(1), audit_entry(0)]);
+    assert_eq!(
+        store
+            .audit_log(&AuditFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn users_and_sessions_survive_reopening_and_the_schema_checks_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("school.db");
+    let store = SqliteStore::open(path_str(&path), true).await.unwrap();
+    let user = User {
+        username: "jan".to_owned(),
+        display_name: "Jan de Vries".to_owned(),
+        role: Role::Mentor,
+        classes: vec!["2B".to_owned(), "3A".to_owned()],
+        email: Some("jan@school.example".to_owned()),
+        active: true,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
+        created_at: at(0),
+    };
+    let session = SessionRecord {
+        id_hash: "ab".repeat(32),
+        username: "jan".to_owned(),
+        csrf_token: "csrf".to_owned(),
+        created_at: at(1),
+        last_seen_at: at(2),
+    };
+    store.create_user(&user).await.unwrap();
+    store.create_session(&session).await.unwrap();
+    store.close().await;
+
+    let store = SqliteStore::open(path_str(&path), false).await.unwrap();
+    assert_eq!(store.user("jan").await.unwrap(), Some(user));
+    assert_eq!(
+        store.session(&session.id_hash).await.unwrap(),
+        Some(session)
+    );
+    store.close().await;
+
+    // The schema refuses what the Rust types cannot express.
+    let mut conn = raw(&path).await;
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let bad = [
+        "UPDATE users SET role = 'directeur'",
+        "UPDATE users SET classes = 'not json'",
+        "UPDATE users SET classes = '{}'",
+        "UPDATE users SET active = 2",
+        "UPDATE users SET email = ''",
+        "UPDATE sessions SET username = 'nobody'",
+        "INSERT INTO users (username, display_name, role, active, password_hash, created_at)
+         VALUES ('', 'x', 'beheerder', 1, 'h', 't')",
+    ];
+    for sql in bad {
+        let err = StoreError::from(sqlx::query(sql).execute(&mut conn).await.unwrap_err());
+        assert!(matches!(err, StoreError::Conflict(_)), "{sql}: {err:?}");
+    }
     conn.close().await.unwrap();
 }
