@@ -1,0 +1,175 @@
+//! Browser tests: real headless Chromium, driven through chromedriver
+//! (Debian's `chromium` and `chromium-driver`; `scripts/test.sh` installs
+//! them when missing), against the real app on port 0.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use crate::common::{spawn_app, TestApp, PASSWORD};
+
+/// A chromedriver process and a WebDriver session in headless Chromium.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub async fn browser() -> Browser {
+    let chromedriver =
+        std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromedriver).exists(),
+        "{chromedriver} ontbreekt: installeer chromium en chromium-driver (scripts/test.sh doet dat)"
+    );
+    let port = free_port();
+    let driver = Command::new(&chromedriver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until chromedriver listens.
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let profile = tempfile::TempDir::new().unwrap();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,1000",
+                format!("--user-data-dir={}", profile.path().display()),
+            ]
+        }),
+    );
+    let client = ClientBuilder::native()
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    Browser {
+        client,
+        driver,
+        _profile: profile,
+    }
+}
+
+/// Signs in through the real form.
+pub async fn sign_in(app: &TestApp, c: &Client, username: &str) {
+    c.goto(&app.url("/")).await.unwrap();
+    c.find(Locator::Id("gebruikersnaam"))
+        .await
+        .unwrap()
+        .send_keys(username)
+        .await
+        .unwrap();
+    c.find(Locator::Id("wachtwoord"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("section.login button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("header.top nav"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn sign_in_and_see_the_dashboard() {
+    let app = spawn_app().await;
+    let b = browser().await;
+    let c = &b.client;
+    sign_in(&app, c, "coordinator").await;
+    assert_eq!(c.current_url().await.unwrap().path(), "/");
+    let h1 = c
+        .find(Locator::Css("main h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(h1, "Weekoverzicht");
+    // Signing out through the button ends the session.
+    c.find(Locator::Css("form.signout button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("gebruikersnaam"))
+        .await
+        .unwrap();
+    c.goto(&app.url("/")).await.unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/inloggen");
+    c.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_in_dutch() {
+    let app = spawn_app().await;
+    let b = browser().await;
+    let c = &b.client;
+    c.goto(&app.url("/inloggen")).await.unwrap();
+    c.find(Locator::Id("gebruikersnaam"))
+        .await
+        .unwrap()
+        .send_keys("mentor")
+        .await
+        .unwrap();
+    c.find(Locator::Id("wachtwoord"))
+        .await
+        .unwrap()
+        .send_keys("niet het wachtwoord")
+        .await
+        .unwrap();
+    c.find(Locator::Css("section.login button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let alert = c
+        .wait()
+        .for_element(Locator::Css("p.error"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(alert.contains("klopt niet"), "{alert}");
+    c.clone().close().await.unwrap();
+}
