@@ -1,11 +1,169 @@
 //! The JSON API under `/api`, behind the same sign-in and scopes as the
-//! pages, described by an OpenAPI document.
+//! pages, described by an OpenAPI 3.1 document generated from the handlers
+//! (utoipa) and served at `/api/openapi.json`.
+//!
+//! Signing in is the same as for the pages (`POST /inloggen` sets the
+//! session cookie). `GET /api/sessie` gives the session's CSRF token, which
+//! every state-changing call sends back in the `X-CSRF-Token` header.
+//! Scopes: coordinators see every student, a mentor only their classes (a
+//! student outside them answers 404), the beheerder and external partners
+//! no student data (403).
 
-use axum::Router;
+use std::sync::{Arc, OnceLock};
 
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::{CurrentUser, SESSION_COOKIE};
+use crate::error::{ApiError, PageError};
 use crate::state::AppState;
 
-/// `/api/…`.
+mod read;
+mod signals;
+mod students;
+mod validate;
+pub mod views;
+
+use views::{ErrorBody, Session};
+
+const TAG_SESSION: &str = "sessie";
+const TAG_STUDENTS: &str = "leerlingen";
+const TAG_SIGNALS: &str = "signalen";
+
+/// The security schemes: the session cookie, and the CSRF header for
+/// state-changing calls.
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, doc: &mut OpenApiDoc) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "sessie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                SESSION_COOKIE,
+                "De sessiecookie die POST /inloggen zet.",
+            ))),
+        );
+        components.add_security_scheme(
+            "csrf",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-CSRF-Token",
+                "De CSRF-token van de sessie (csrf_token uit GET /api/sessie).",
+            ))),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "aanwezig API",
+        description = "Leerlingen, registraties en signalen van het stappenplan bij verminderde \
+                       aanwezigheid, met dezelfde inlog en dezelfde rechten als de pagina's. \
+                       Log in met POST /inloggen (formulier: gebruikersnaam, wachtwoord); \
+                       stuur bij elke wijziging de header X-CSRF-Token mee (zie GET /api/sessie).",
+        license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
+    ),
+    modifiers(&Security),
+    tags(
+        (name = "sessie", description = "De ingelogde gebruiker"),
+        (name = "leerlingen", description = "Leerlingen en hun registraties"),
+        (name = "signalen", description = "Signalen van het stappenplan met uitleg"),
+        (name = "documentatie", description = "Dit document"),
+    )
+)]
+struct ApiDoc;
+
+/// The signed-in user, their scope and the session's CSRF token.
+#[utoipa::path(
+    get,
+    path = "/sessie",
+    tag = TAG_SESSION,
+    security(("sessie" = [])),
+    responses(
+        (status = 200, description = "De ingelogde gebruiker", body = Session),
+        (status = 401, description = "Niet ingelogd", body = ErrorBody),
+    )
+)]
+async fn session(user: CurrentUser) -> Json<Session> {
+    Json(Session {
+        username: user.user.username.clone(),
+        display_name: user.user.display_name.clone(),
+        role: user.role(),
+        classes: user.user.classes.clone(),
+        csrf_token: user.csrf.clone(),
+    })
+}
+
+/// This document (OpenAPI 3.1), without sign-in.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "documentatie",
+    responses((status = 200, description = "Het OpenAPI-document", content_type = "application/json"))
+)]
+async fn openapi_json() -> Response {
+    Json(document().as_ref()).into_response()
+}
+
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(session))
+        .routes(routes!(openapi_json))
+        .merge(students::routes())
+        .merge(signals::routes())
+}
+
+/// The OpenAPI document of every `/api` route, with full paths
+/// (`/api/leerlingen`), built once.
+pub fn document() -> Arc<OpenApiDoc> {
+    static DOC: OnceLock<Arc<OpenApiDoc>> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let (_, inner) = api_routes().split_for_parts();
+        let mut paths = inner.clone();
+        paths.components = None;
+        let mut doc = inner;
+        doc.paths = Default::default();
+        Arc::new(doc.nest("/api", paths))
+    })
+    .clone()
+}
+
+/// A malformed query string, in Dutch.
+fn bad_query(e: QueryRejection) -> ApiError {
+    PageError::BadRequest(format!("De zoekvraag klopt niet: {}", e.body_text())).into()
+}
+
+/// A malformed JSON body, in Dutch.
+fn bad_json(e: JsonRejection) -> ApiError {
+    PageError::BadRequest(format!(
+        "De inhoud is geen geldige JSON van de verwachte vorm: {}",
+        e.body_text()
+    ))
+    .into()
+}
+
+/// `/api/…` (nested under `/api` by the app).
 pub fn router() -> Router<AppState> {
-    Router::new()
+    let (router, _) = api_routes().split_for_parts();
+    router
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_has_full_paths() {
+        let doc = document();
+        let paths: Vec<&String> = doc.paths.paths.keys().collect();
+        assert!(paths.iter().all(|p| p.starts_with("/api/")), "{paths:?}");
+        assert!(paths.contains(&&"/api/leerlingen/{id}/registraties/{datum}/{lesuur}".to_owned()));
+    }
 }

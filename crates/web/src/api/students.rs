@@ -1,0 +1,326 @@
+//! `/api/leerlingen…`: students, their registrations, and changing one lesson.
+
+use aanwezig_domain::Step;
+use aanwezig_storage::AuditAction;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, PageError};
+use crate::state::AppState;
+
+use super::read::{given, no_attendance, require_reader, student_in_scope, StepFilter, Today};
+use super::views::{
+    ErrorBody, RegistrationChanged, RegistrationInput, RegistrationView, StudentDetail,
+    StudentSummary,
+};
+use super::{bad_json, bad_query, TAG_STUDENTS};
+
+/// Filters of the student list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StudentQuery {
+    /// Only this class (case does not matter).
+    klas: Option<String>,
+    /// Only students at this step today: `1`–`4`, or with a track (`3a`, `4b`).
+    stap: Option<String>,
+    /// Part of the name or the student number (case does not matter).
+    zoek: Option<String>,
+}
+
+/// Students in the signed-in user's scope, sorted by class and name.
+#[utoipa::path(
+    get,
+    path = "/leerlingen",
+    tag = TAG_STUDENTS,
+    params(StudentQuery),
+    security(("sessie" = [])),
+    responses(
+        (status = 200, description = "De leerlingen die u mag zien", body = Vec<StudentSummary>),
+        (status = 401, description = "Niet ingelogd", body = ErrorBody),
+        (status = 403, description = "Uw rol ziet geen leerlingen", body = ErrorBody),
+        (status = 422, description = "Ongeldig filter", body = ErrorBody),
+    )
+)]
+async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    query: Result<Query<StudentQuery>, QueryRejection>,
+) -> Result<Json<Vec<StudentSummary>>, ApiError> {
+    require_reader(&user)?;
+    let Query(q) = query.map_err(bad_query)?;
+    let stap = given(&q.stap).map(StepFilter::parse).transpose()?;
+    let klas = given(&q.klas);
+    let zoek = given(&q.zoek).map(str::to_lowercase);
+    let mut out = {
+        let live = state.read()?;
+        let today = Today::of(&live);
+        let mut out = Vec::new();
+        for (i, s) in live.school.students().iter().enumerate() {
+            if !user.scope().may_see(s)
+                || klas.is_some_and(|k| !k.eq_ignore_ascii_case(&s.class))
+                || zoek.as_deref().is_some_and(|z| {
+                    !s.name.to_lowercase().contains(z) && !s.id.as_str().to_lowercase().contains(z)
+                })
+            {
+                continue;
+            }
+            let step = today.as_ref().map_or(Step::NONE, |t| t.step(i));
+            if stap.is_some_and(|f| !f.matches(step)) {
+                continue;
+            }
+            let (attendance, open) = match &today {
+                Some(t) => (
+                    t.attendance(i),
+                    live.evaluations[i].open_on(t.through).count(),
+                ),
+                None => (no_attendance(), 0),
+            };
+            out.push(StudentSummary {
+                id: s.id.to_string(),
+                name: s.name.clone(),
+                class: s.class.clone(),
+                mentor: s.mentor.clone(),
+                step: step.to_string(),
+                attendance,
+                open_signals: u32::try_from(open).unwrap_or(u32::MAX),
+            });
+        }
+        out
+    };
+    out.sort_by(|a, b| (&a.class, &a.name, &a.id).cmp(&(&b.class, &b.name, &b.id)));
+    user.audit(&state, AuditAction::Read, None, "API: leerlingenlijst")
+        .await?;
+    Ok(Json(out))
+}
+
+/// One student with step, attendance and the signals open today.
+#[utoipa::path(
+    get,
+    path = "/leerlingen/{id}",
+    tag = TAG_STUDENTS,
+    params(("id" = String, Path, description = "Leerlingnummer")),
+    security(("sessie" = [])),
+    responses(
+        (status = 200, description = "De leerling", body = StudentDetail),
+        (status = 401, description = "Niet ingelogd", body = ErrorBody),
+        (status = 403, description = "Uw rol ziet geen leerlingen", body = ErrorBody),
+        (status = 404, description = "Geen leerling die u mag zien", body = ErrorBody),
+    )
+)]
+async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<StudentDetail>, ApiError> {
+    require_reader(&user)?;
+    let (sid, detail) = {
+        let live = state.read()?;
+        let i = student_in_scope(&live, &user, &id)?;
+        let s = &live.school.students()[i];
+        let today = Today::of(&live);
+        let detail = StudentDetail {
+            id: s.id.to_string(),
+            name: s.name.clone(),
+            class: s.class.clone(),
+            mentor: s.mentor.clone(),
+            step: today.as_ref().map_or(Step::NONE, |t| t.step(i)).to_string(),
+            attendance: today
+                .as_ref()
+                .map_or_else(no_attendance, |t| t.attendance(i)),
+            open_signals: today
+                .as_ref()
+                .map(|t| t.open_signals(i))
+                .unwrap_or_default(),
+        };
+        (s.id.clone(), detail)
+    };
+    user.audit(&state, AuditAction::Read, Some(&sid), "API: leerling")
+        .await?;
+    Ok(Json(detail))
+}
+
+/// The period of a registrations query.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodQuery {
+    /// First date (JJJJ-MM-DD), inclusive; from the first registration when left out.
+    van: Option<String>,
+    /// Last date (JJJJ-MM-DD), inclusive; up to the last registration when left out.
+    tot: Option<String>,
+}
+
+fn parse_date(name: &str, v: &Option<String>) -> Result<Option<NaiveDate>, PageError> {
+    given(v)
+        .map(|s| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+                PageError::BadRequest(format!(
+                    "{name}: '{s}' is geen datum; schrijf die als JJJJ-MM-DD."
+                ))
+            })
+        })
+        .transpose()
+}
+
+/// One student's registered lessons, oldest first.
+#[utoipa::path(
+    get,
+    path = "/leerlingen/{id}/registraties",
+    tag = TAG_STUDENTS,
+    params(("id" = String, Path, description = "Leerlingnummer"), PeriodQuery),
+    security(("sessie" = [])),
+    responses(
+        (status = 200, description = "De registraties in de periode", body = Vec<RegistrationView>),
+        (status = 401, description = "Niet ingelogd", body = ErrorBody),
+        (status = 403, description = "Uw rol ziet geen leerlingen", body = ErrorBody),
+        (status = 404, description = "Geen leerling die u mag zien", body = ErrorBody),
+        (status = 422, description = "Ongeldige periode", body = ErrorBody),
+    )
+)]
+async fn registrations(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    query: Result<Query<PeriodQuery>, QueryRejection>,
+) -> Result<Json<Vec<RegistrationView>>, ApiError> {
+    require_reader(&user)?;
+    let sid = {
+        let live = state.read()?;
+        let i = student_in_scope(&live, &user, &id)?;
+        live.school.students()[i].id.clone()
+    };
+    let Query(q) = query.map_err(bad_query)?;
+    let van = parse_date("van", &q.van)?;
+    let tot = parse_date("tot", &q.tot)?;
+    if let (Some(v), Some(t)) = (van, tot) {
+        if v > t {
+            return Err(PageError::BadRequest(format!(
+                "De periode loopt achteruit: van {v} ligt na tot {t}."
+            ))
+            .into());
+        }
+    }
+    let records = state.store.student_registrations(&sid).await?;
+    let out: Vec<RegistrationView> = records
+        .iter()
+        .filter(|r| van.is_none_or(|v| r.date >= v) && tot.is_none_or(|t| r.date <= t))
+        .map(RegistrationView::from)
+        .collect();
+    let period = match (van, tot) {
+        (None, None) => "alles".to_owned(),
+        (v, t) => format!(
+            "{} t/m {}",
+            v.map_or("begin".to_owned(), |d| d.to_string()),
+            t.map_or("eind".to_owned(), |d| d.to_string())
+        ),
+    };
+    user.audit(
+        &state,
+        AuditAction::Read,
+        Some(&sid),
+        format!("API: registraties ({period})"),
+    )
+    .await?;
+    Ok(Json(out))
+}
+
+/// Registers or corrects one lesson, then answers with the stored lesson
+/// and the student's signals as they are after the change.
+#[utoipa::path(
+    put,
+    path = "/leerlingen/{id}/registraties/{datum}/{lesuur}",
+    tag = TAG_STUDENTS,
+    params(
+        ("id" = String, Path, description = "Leerlingnummer"),
+        ("datum" = String, Path, description = "Datum van de les (JJJJ-MM-DD), een schooldag tot en met vandaag"),
+        ("lesuur" = u8, Path, description = "Lesuur uit het lesrooster"),
+    ),
+    request_body = RegistrationInput,
+    security(("sessie" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "Opgeslagen; met de signalen erna", body = RegistrationChanged),
+        (status = 401, description = "Niet ingelogd", body = ErrorBody),
+        (status = 403, description = "Uw rol mag niet registreren, of de CSRF-token ontbreekt", body = ErrorBody),
+        (status = 404, description = "Geen leerling die u mag zien", body = ErrorBody),
+        (status = 409, description = "Er is nog geen schoolkalender", body = ErrorBody),
+        (status = 422, description = "De wijziging klopt niet (met uitleg)", body = ErrorBody),
+    )
+)]
+async fn put_registration(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, datum, lesuur)): Path<(String, String, String)>,
+    body: Result<Json<RegistrationInput>, JsonRejection>,
+) -> Result<Json<RegistrationChanged>, ApiError> {
+    user.require(user.role().may_register())?;
+    let record = {
+        let live = state.read()?;
+        let i = student_in_scope(&live, &user, &id)?;
+        let Json(input) = body.map_err(bad_json)?;
+        let cal = live.cal.as_ref().ok_or_else(|| {
+            PageError::Conflict(
+                "Er is nog geen schoolkalender; de beheerder moet die eerst invoeren.".into(),
+            )
+        })?;
+        super::validate::record(
+            cal,
+            &live.policy,
+            live.today,
+            &live.school.students()[i].id,
+            &datum,
+            &lesuur,
+            live.school.registrations(i),
+            input,
+        )?
+    };
+    let previous = state
+        .store
+        .set_registration(&record, &user.user.username, state.clock.now())
+        .await?;
+    state.write()?.apply(&record)?;
+    let was = previous
+        .as_ref()
+        .map_or("niet geregistreerd", |p| p.category.label_nl());
+    user.audit(
+        &state,
+        AuditAction::Change,
+        Some(&record.student),
+        format!(
+            "API: {} lesuur {}: {} (was {was})",
+            record.date,
+            record.lesson,
+            record.category.label_nl()
+        ),
+    )
+    .await?;
+    let changed = {
+        let live = state.read()?;
+        let i = live
+            .school
+            .position(&record.student)
+            .ok_or(PageError::NotFound)?;
+        let today = Today::of(&live);
+        RegistrationChanged {
+            registration: RegistrationView::from(&record),
+            previous: previous.as_ref().map(RegistrationView::from),
+            step: today.as_ref().map_or(Step::NONE, |t| t.step(i)).to_string(),
+            signals: today.as_ref().map(|t| t.signals(i)).unwrap_or_default(),
+        }
+    };
+    Ok(Json(changed))
+}
+
+/// The student routes.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(show))
+        .routes(routes!(registrations))
+        .routes(routes!(put_registration))
+}
