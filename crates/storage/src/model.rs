@@ -120,8 +120,10 @@ pub struct DocumentVersion {
 /// Someone who signs in.
 ///
 /// `Debug` leaves out the password hash: a hash is not the password, but
-/// it can be attacked offline, so it has no business in a log.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// it can be attacked offline, so it has no business in a log. For the
+/// same reason the type is deliberately not `Serialize`: an API response
+/// cannot include the hash by accident; serialise a view without it.
+#[derive(Clone, PartialEq, Eq)]
 pub struct User {
     /// The key: lower case `a-z0-9._-` by the CLI's and web app's rules
     /// (`aanwezig_auth::check_username`); the store compares it exactly.
@@ -159,8 +161,9 @@ impl fmt::Debug for User {
 ///
 /// The cookie holds a random secret token; the store keeps only its hash
 /// (`id_hash`, from `aanwezig_auth::token_hash`), so a copy of the
-/// database hands out no sessions. `Debug` leaves out the CSRF token.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// database hands out no sessions. `Debug` leaves out the CSRF token, and
+/// the type is not `Serialize` (nothing should send it anywhere).
+#[derive(Clone, PartialEq, Eq)]
 pub struct SessionRecord {
     /// Hex SHA-256 of the cookie's token: the key.
     pub id_hash: String,
