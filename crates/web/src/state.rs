@@ -35,6 +35,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
     pub limiter: Arc<LoginLimiter>,
+    /// Uploaded imports waiting for confirmation, running or finished.
+    pub imports: Arc<crate::pages::import::ImportJobs>,
 }
 
 impl AppState {
@@ -51,6 +53,7 @@ impl AppState {
             clock,
             config: Arc::new(config),
             limiter: Arc::new(LoginLimiter::default()),
+            imports: Arc::default(),
         })
     }
 

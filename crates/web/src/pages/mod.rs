@@ -5,8 +5,13 @@ use axum::Router;
 use crate::state::AppState;
 
 pub mod dashboard;
+pub mod import;
+pub mod register;
 
 /// Every page route.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(dashboard::router())
+    Router::new()
+        .merge(dashboard::router())
+        .merge(import::router())
+        .merge(register::router())
 }

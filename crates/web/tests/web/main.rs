@@ -7,3 +7,5 @@ mod common;
 
 mod auth;
 mod browser;
+mod import;
+mod register;

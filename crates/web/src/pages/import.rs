@@ -1,0 +1,826 @@
+//! Importeren: upload a students or registrations table (CSV or XLSX), see
+//! a preview with every problem, then import it all or nothing while a
+//! progress page refreshes itself (no JavaScript).
+//!
+//! An upload is checked by `aanwezig_import` against the live calendar,
+//! policy and students. A clean upload waits in memory as an
+//! [`ImportJob`] until its uploader confirms it; the import then runs in a
+//! task in one transaction of the store, and the live school is reloaded
+//! when it is done. Jobs live only in this process: a restart forgets
+//! pending previews (nothing was written for them) and finished results
+//! (the imports log in the store keeps those).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use aanwezig_domain::explain::date_nl;
+use aanwezig_domain::{Category, RegistrationRecord};
+use aanwezig_import::{ImportErrors, StudentRow};
+use aanwezig_storage::{AuditAction, ImportSource, StoredStudent};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::auth::CurrentUser;
+use crate::error::PageError;
+use crate::layout::{section, Layout};
+use crate::state::AppState;
+
+/// The largest upload accepted: a whole school year of a large school.
+pub const MAX_UPLOAD: usize = 256 * 1024 * 1024;
+
+/// How many rows a preview shows.
+const PREVIEW_ROWS: usize = 20;
+
+/// Jobs older than this are forgotten when a new upload arrives.
+const JOB_TTL: Duration = Duration::hours(2);
+
+/// Pending and finished imports of this process, by id.
+pub type ImportJobs = Mutex<HashMap<u64, ImportJob>>;
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// What a file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportKind {
+    Students,
+    Registrations,
+}
+
+impl ImportKind {
+    fn label(self) -> &'static str {
+        match self {
+            ImportKind::Students => "leerlingen",
+            ImportKind::Registrations => "registraties",
+        }
+    }
+}
+
+/// The checked rows, waiting for confirmation.
+enum Payload {
+    Students(Vec<StoredStudent>),
+    Registrations(Vec<RegistrationRecord>),
+}
+
+/// The outcome of a finished import.
+#[derive(Clone, Copy, Debug)]
+pub struct Outcome {
+    pub rows: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+enum Phase {
+    Pending(Payload),
+    Running,
+    Done(Outcome),
+    Failed(String),
+}
+
+/// A figure of a preview: a label and a number.
+#[derive(Clone, Debug)]
+struct Figure {
+    label: String,
+    value: u64,
+}
+
+/// What the preview page shows of a checked upload.
+#[derive(Clone, Debug, Default)]
+struct Preview {
+    figures: Vec<Figure>,
+    /// Registrations: the dates covered, in words.
+    period: Option<String>,
+    /// Whether the new/changed/unchanged figures are an estimate.
+    estimate: bool,
+    header: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+}
+
+/// One upload, from preview to result.
+pub struct ImportJob {
+    owner: String,
+    created: DateTime<Utc>,
+    file_name: String,
+    sha256: String,
+    kind: ImportKind,
+    total: u64,
+    done: Arc<AtomicU64>,
+    preview: Preview,
+    phase: Phase,
+}
+
+fn may_import(user: &CurrentUser) -> Result<(), PageError> {
+    use aanwezig_domain::Role;
+    user.require(matches!(
+        user.role(),
+        Role::Beheerder | Role::Verzuimcoordinator
+    ))
+}
+
+fn jobs_lock(
+    state: &AppState,
+) -> Result<std::sync::MutexGuard<'_, HashMap<u64, ImportJob>>, PageError> {
+    state
+        .imports
+        .lock()
+        .map_err(|_| PageError::Internal("importlijst is beschadigd".into()))
+}
+
+// --- GET /importeren -----------------------------------------------------------
+
+struct LogRow {
+    file_name: String,
+    by: String,
+    at: String,
+    rows: u64,
+    inserted: u64,
+    updated: u64,
+    unchanged: u64,
+}
+
+struct ErrorRow {
+    file: String,
+    line: String,
+    column: String,
+    message: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "import.html")]
+struct UploadPage {
+    layout: Layout,
+    kind: &'static str,
+    no_calendar: bool,
+    errors: Vec<ErrorRow>,
+    omitted: usize,
+    error_file: String,
+    message: Option<String>,
+    log: Vec<LogRow>,
+}
+
+async fn upload_page(
+    state: &AppState,
+    user: &CurrentUser,
+    kind: ImportKind,
+    errors: Option<ImportErrors>,
+    message: Option<String>,
+) -> Result<UploadPage, PageError> {
+    let no_calendar = state.read()?.cal.is_none();
+    let log = state
+        .store
+        .imports()
+        .await?
+        .into_iter()
+        .rev()
+        .take(10)
+        .map(|e| LogRow {
+            file_name: e.source.file_name,
+            by: e.source.imported_by,
+            at: e.source.at.format("%d-%m-%Y %H:%M UTC").to_string(),
+            rows: e.summary.rows,
+            inserted: e.summary.inserted,
+            updated: e.summary.updated,
+            unchanged: e.summary.unchanged,
+        })
+        .collect();
+    let (rows, omitted, error_file) = match errors {
+        Some(e) => (
+            e.errors
+                .iter()
+                .map(|r| ErrorRow {
+                    file: e.file.clone(),
+                    line: r.line.map(|l| l.to_string()).unwrap_or_default(),
+                    column: r.column.unwrap_or_default().to_owned(),
+                    message: r.message.clone(),
+                })
+                .collect(),
+            e.omitted,
+            e.file,
+        ),
+        None => (Vec::new(), 0, String::new()),
+    };
+    Ok(UploadPage {
+        layout: Layout::new(user, section::IMPORT, "Importeren"),
+        kind: kind.label(),
+        no_calendar,
+        errors: rows,
+        omitted,
+        error_file,
+        message,
+        log,
+    })
+}
+
+async fn upload_form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<UploadPage, PageError> {
+    may_import(&user)?;
+    upload_page(&state, &user, ImportKind::Registrations, None, None).await
+}
+
+// --- POST /importeren: check and preview -------------------------------------------
+
+fn is_workbook_name(name: &str) -> Option<&'static str> {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
+    ["xlsx", "xlsm", "xlsb", "xls", "ods"]
+        .into_iter()
+        .find(|w| *w == ext)
+}
+
+/// The workbook extension of an upload, by name or else by its first bytes
+/// (a zip file is taken for XLSX).
+fn workbook_ext(name: &str, bytes: &[u8]) -> Option<&'static str> {
+    is_workbook_name(name).or_else(|| bytes.starts_with(b"PK\x03\x04").then_some("xlsx"))
+}
+
+fn bad_upload(msg: impl Into<String>) -> PageError {
+    PageError::BadRequest(msg.into())
+}
+
+/// Writes a workbook upload to a temporary file for calamine, which reads
+/// from a path; the file is removed when the returned handle drops.
+fn temp_workbook(bytes: &[u8], ext: &str) -> Result<tempfile::NamedTempFile, ImportErrors> {
+    let fail = |e: std::io::Error| ImportErrors {
+        file: "upload".into(),
+        errors: vec![aanwezig_import::RowError {
+            line: None,
+            column: None,
+            message: format!("kan de werkmap niet tijdelijk opslaan: {e}"),
+        }],
+        omitted: 0,
+    };
+    let mut f = tempfile::Builder::new()
+        .prefix("aanwezig-import-")
+        .suffix(&format!(".{ext}"))
+        .tempfile()
+        .map_err(fail)?;
+    f.write_all(bytes).map_err(fail)?;
+    f.flush().map_err(fail)?;
+    Ok(f)
+}
+
+/// Parses an upload of students.
+fn parse_students(name: &str, bytes: &[u8]) -> Result<Vec<StudentRow>, ImportErrors> {
+    match workbook_ext(name, bytes) {
+        Some(ext) => {
+            let tmp = temp_workbook(bytes, ext)?;
+            aanwezig_import::read_students_xlsx(tmp.path()).map_err(|e| rename(e, name))
+        }
+        None => aanwezig_import::read_students(bytes, name),
+    }
+}
+
+/// Errors of a temporary file carry the upload's name instead.
+fn rename(mut e: ImportErrors, name: &str) -> ImportErrors {
+    e.file = name.to_owned();
+    e
+}
+
+async fn preview(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    mut multipart: Multipart,
+) -> Result<Response, PageError> {
+    may_import(&user)?;
+    let mut kind = ImportKind::Registrations;
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| bad_upload(format!("Het uploaden ging mis: {e}")))?
+    {
+        match field.name() {
+            Some("soort") => {
+                let v = field
+                    .text()
+                    .await
+                    .map_err(|e| bad_upload(format!("Het uploaden ging mis: {e}")))?;
+                kind = match v.trim() {
+                    "leerlingen" => ImportKind::Students,
+                    "registraties" => ImportKind::Registrations,
+                    other => return Err(bad_upload(format!("Onbekende soort bestand '{other}'."))),
+                };
+            }
+            Some("bestand") => {
+                let name = field
+                    .file_name()
+                    .map(|n| {
+                        // Only the name: browsers on some systems send a path.
+                        n.rsplit(['/', '\\']).next().unwrap_or(n).to_owned()
+                    })
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| "upload.csv".into());
+                let bytes = field.bytes().await.map_err(|e| {
+                    bad_upload(format!(
+                        "Het uploaden ging mis (is het bestand groter dan 256 MB?): {e}"
+                    ))
+                })?;
+                file = Some((name, bytes.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        let page = upload_page(
+            &state,
+            &user,
+            kind,
+            None,
+            Some(
+                "Kies een bestand om te importeren; het gekozen bestand is leeg of ontbreekt."
+                    .into(),
+            ),
+        )
+        .await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let sha256 = format!("{:x}", Sha256::digest(&bytes));
+
+    let checked = match kind {
+        ImportKind::Students => check_students(&state, &name, bytes).await?,
+        ImportKind::Registrations => check_registrations(&state, &name, bytes).await?,
+    };
+    let (payload, total, preview) = match checked {
+        Ok(c) => c,
+        Err(errors) => {
+            let page = upload_page(&state, &user, kind, Some(errors), None).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let now = state.clock.now();
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    {
+        let mut jobs = jobs_lock(&state)?;
+        jobs.retain(|_, j| matches!(j.phase, Phase::Running) || now - j.created < JOB_TTL);
+        jobs.insert(
+            id,
+            ImportJob {
+                owner: user.user.username.clone(),
+                created: now,
+                file_name: name,
+                sha256,
+                kind,
+                total,
+                done: Arc::new(AtomicU64::new(0)),
+                preview,
+                phase: Phase::Pending(payload),
+            },
+        );
+    }
+    Ok(Redirect::to(&format!("/importeren/{id}")).into_response())
+}
+
+type Checked = Result<(Payload, u64, Preview), ImportErrors>;
+
+async fn check_students(
+    state: &AppState,
+    name: &str,
+    bytes: Vec<u8>,
+) -> Result<Checked, PageError> {
+    let n = name.to_owned();
+    let parsed = tokio::task::spawn_blocking(move || parse_students(&n, &bytes))
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    let rows = match parsed {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e)),
+    };
+    let stored: HashMap<String, StoredStudent> = state
+        .store
+        .students()
+        .await?
+        .into_iter()
+        .map(|s| (s.student.id.to_string(), s))
+        .collect();
+    let students: Vec<StoredStudent> = rows
+        .into_iter()
+        .map(|r| StoredStudent {
+            student: r.student,
+            left_on: r.left_on,
+        })
+        .collect();
+    let (mut new, mut changed, mut same) = (0, 0, 0);
+    for s in &students {
+        match stored.get(s.student.id.as_str()) {
+            None => new += 1,
+            Some(old) if old == s => same += 1,
+            Some(_) => changed += 1,
+        }
+    }
+    let classes: HashSet<&str> = students.iter().map(|s| s.student.class.as_str()).collect();
+    let preview = Preview {
+        figures: vec![
+            Figure {
+                label: "leerlingen in het bestand".into(),
+                value: students.len() as u64,
+            },
+            Figure {
+                label: "klassen".into(),
+                value: classes.len() as u64,
+            },
+            Figure {
+                label: "nieuw".into(),
+                value: new,
+            },
+            Figure {
+                label: "gewijzigd".into(),
+                value: changed,
+            },
+            Figure {
+                label: "ongewijzigd".into(),
+                value: same,
+            },
+        ],
+        period: None,
+        estimate: false,
+        header: vec![
+            "leerlingnummer",
+            "naam",
+            "klas",
+            "mentor",
+            "geboortedatum",
+            "vertrokken op",
+        ],
+        rows: students
+            .iter()
+            .take(PREVIEW_ROWS)
+            .map(|s| {
+                vec![
+                    s.student.id.to_string(),
+                    s.student.name.clone(),
+                    s.student.class.clone(),
+                    s.student.mentor.clone(),
+                    s.student.date_of_birth.to_string(),
+                    s.left_on.map(|d| d.to_string()).unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    };
+    let total = students.len() as u64;
+    Ok(Ok((Payload::Students(students), total, preview)))
+}
+
+async fn check_registrations(
+    state: &AppState,
+    name: &str,
+    bytes: Vec<u8>,
+) -> Result<Checked, PageError> {
+    let (cal, policy, known) = {
+        let live = state.read()?;
+        let Some(cal) = live.cal.clone() else {
+            return Ok(Err(ImportErrors {
+                file: name.to_owned(),
+                errors: vec![aanwezig_import::RowError {
+                    line: None,
+                    column: None,
+                    message: "er is nog geen schoolkalender: zonder kalender kan aanwezig geen registraties controleren. De beheerder stelt die eerst in.".into(),
+                }],
+                omitted: 0,
+            }));
+        };
+        let known: HashSet<String> = live
+            .school
+            .students()
+            .iter()
+            .map(|s| s.id.to_string())
+            .collect();
+        (cal, live.policy.clone(), known)
+    };
+    let n = name.to_owned();
+    let parsed = tokio::task::spawn_blocking(move || match workbook_ext(&n, &bytes) {
+        Some(ext) => {
+            let tmp = temp_workbook(&bytes, ext)?;
+            aanwezig_import::read_registrations_xlsx(tmp.path(), &cal, &policy, |id| {
+                known.contains(id)
+            })
+            .map_err(|e| rename(e, &n))
+        }
+        None => aanwezig_import::read_registrations(&bytes[..], &n, &cal, &policy, |id| {
+            known.contains(id)
+        }),
+    })
+    .await
+    .map_err(|e| PageError::Internal(e.to_string()))?;
+    let records = match parsed {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e)),
+    };
+    let preview = registrations_preview(state, &records)?;
+    let total = records.len() as u64;
+    Ok(Ok((Payload::Registrations(records), total, preview)))
+}
+
+/// Counts per category, the period, and an estimate of new, changed and
+/// unchanged lessons against the live school (which knows categories and
+/// minutes but not codes and notes: hence "estimate").
+fn registrations_preview(
+    state: &AppState,
+    records: &[RegistrationRecord],
+) -> Result<Preview, PageError> {
+    let mut per_cat: BTreeMap<Category, u64> = BTreeMap::new();
+    let mut first: Option<NaiveDate> = None;
+    let mut last: Option<NaiveDate> = None;
+    let mut students = HashSet::new();
+    let (mut new, mut changed, mut same) = (0u64, 0u64, 0u64);
+    {
+        let live = state.read()?;
+        let cal = live.cal.as_ref();
+        for r in records {
+            *per_cat.entry(r.category).or_default() += 1;
+            first = Some(first.map_or(r.date, |f| f.min(r.date)));
+            last = Some(last.map_or(r.date, |l| l.max(r.date)));
+            students.insert(r.student.as_str());
+            let current = cal.and_then(|cal| {
+                let i = live.school.position(&r.student)?;
+                let day = cal.index(r.date)?;
+                let regs = live.school.registrations(i);
+                regs.binary_search_by_key(&(day, r.lesson), |x| x.key())
+                    .ok()
+                    .map(|k| regs[k])
+            });
+            match current {
+                None => new += 1,
+                Some(c)
+                    if c.category == r.category
+                        && c.minutes == r.minutes
+                        && c.minutes_late == r.minutes_late =>
+                {
+                    same += 1
+                }
+                Some(_) => changed += 1,
+            }
+        }
+    }
+    let mut figures = vec![
+        Figure {
+            label: "registraties in het bestand".into(),
+            value: records.len() as u64,
+        },
+        Figure {
+            label: "leerlingen".into(),
+            value: students.len() as u64,
+        },
+        Figure {
+            label: "nieuwe lessen".into(),
+            value: new,
+        },
+        Figure {
+            label: "gewijzigde lessen".into(),
+            value: changed,
+        },
+        Figure {
+            label: "ongewijzigde lessen".into(),
+            value: same,
+        },
+    ];
+    figures.extend(per_cat.into_iter().map(|(c, n)| Figure {
+        label: format!("categorie: {}", c.label_nl()),
+        value: n,
+    }));
+    Ok(Preview {
+        figures,
+        period: match (first, last) {
+            (Some(f), Some(l)) if f == l => Some(date_nl(f)),
+            (Some(f), Some(l)) => Some(format!("{} tot en met {}", date_nl(f), date_nl(l))),
+            _ => None,
+        },
+        estimate: true,
+        header: vec![
+            "leerlingnummer",
+            "datum",
+            "lesuur",
+            "minuten",
+            "code",
+            "categorie",
+            "minuten te laat",
+            "notitie",
+        ],
+        rows: records
+            .iter()
+            .take(PREVIEW_ROWS)
+            .map(|r| {
+                vec![
+                    r.student.to_string(),
+                    r.date.to_string(),
+                    r.lesson.to_string(),
+                    r.minutes.to_string(),
+                    r.code.clone().unwrap_or_default(),
+                    r.category.label_nl().to_owned(),
+                    if r.minutes_late > 0 {
+                        r.minutes_late.to_string()
+                    } else {
+                        String::new()
+                    },
+                    r.note.clone().unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    })
+}
+
+// --- GET /importeren/{id}: preview, progress, result ---------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "import_job.html")]
+struct JobPage {
+    layout: Layout,
+    id: u64,
+    file_name: String,
+    kind: &'static str,
+    total: u64,
+    done: u64,
+    /// `pending`, `running`, `done` or `failed`.
+    phase: &'static str,
+    preview: Preview,
+    outcome: Option<Outcome>,
+    failure: String,
+}
+
+async fn job_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<u64>,
+) -> Result<JobPage, PageError> {
+    may_import(&user)?;
+    let jobs = jobs_lock(&state)?;
+    let job = jobs
+        .get(&id)
+        .filter(|j| j.owner == user.user.username)
+        .ok_or(PageError::NotFound)?;
+    let (phase, outcome, failure) = match &job.phase {
+        Phase::Pending(_) => ("pending", None, String::new()),
+        Phase::Running => ("running", None, String::new()),
+        Phase::Done(o) => ("done", Some(*o), String::new()),
+        Phase::Failed(m) => ("failed", None, m.clone()),
+    };
+    let title = match phase {
+        "pending" => "Controle van het bestand",
+        "running" => "Bezig met importeren",
+        "done" => "Import klaar",
+        _ => "Import mislukt",
+    };
+    Ok(JobPage {
+        layout: Layout::new(&user, section::IMPORT, title),
+        id,
+        file_name: job.file_name.clone(),
+        kind: job.kind.label(),
+        total: job.total,
+        done: job.done.load(Ordering::Relaxed).min(job.total),
+        phase,
+        preview: job.preview.clone(),
+        outcome,
+        failure,
+    })
+}
+
+// --- POST /importeren/{id}/bevestigen -------------------------------------------------
+
+async fn confirm(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<u64>,
+) -> Result<Response, PageError> {
+    may_import(&user)?;
+    let (payload, source, kind, done) = {
+        let mut jobs = jobs_lock(&state)?;
+        let job = jobs
+            .get_mut(&id)
+            .filter(|j| j.owner == user.user.username)
+            .ok_or(PageError::NotFound)?;
+        if !matches!(job.phase, Phase::Pending(_)) {
+            // Confirmed twice (a double click, the back button): show where it is.
+            return Ok(Redirect::to(&format!("/importeren/{id}")).into_response());
+        }
+        let Phase::Pending(payload) = std::mem::replace(&mut job.phase, Phase::Running) else {
+            return Err(PageError::Internal("importtoestand onverwacht".into()));
+        };
+        let source = ImportSource {
+            file_name: job.file_name.clone(),
+            sha256: job.sha256.clone(),
+            imported_by: user.user.username.clone(),
+            at: state.clock.now(),
+        };
+        (payload, source, job.kind, job.done.clone())
+    };
+    let task_state = state.clone();
+    tokio::spawn(async move {
+        let result = run_import(&task_state, payload, &source, done).await;
+        let detail = match &result {
+            Ok(o) => format!(
+                "{} ({}): {} regels, {} nieuw, {} gewijzigd, {} ongewijzigd",
+                source.file_name,
+                kind.label(),
+                o.rows,
+                o.inserted,
+                o.updated,
+                o.unchanged
+            ),
+            Err(e) => format!(
+                "{} ({}): mislukt, niets geschreven: {e}",
+                source.file_name,
+                kind.label()
+            ),
+        };
+        if let Err(e) = user
+            .audit(&task_state, AuditAction::Import, None, detail)
+            .await
+        {
+            tracing::error!(error = %e, "audit of an import failed");
+        }
+        let phase = match result {
+            Ok(o) => Phase::Done(o),
+            Err(e) => {
+                tracing::warn!(error = %e, "import failed");
+                Phase::Failed(match e {
+                    PageError::Internal(_) => {
+                        "Er ging iets mis bij het schrijven naar de database.".into()
+                    }
+                    other => other.to_string(),
+                })
+            }
+        };
+        if let Ok(mut jobs) = task_state.imports.lock() {
+            if let Some(job) = jobs.get_mut(&id) {
+                job.phase = phase;
+            }
+        }
+    });
+    Ok(Redirect::to(&format!("/importeren/{id}")).into_response())
+}
+
+async fn run_import(
+    state: &AppState,
+    payload: Payload,
+    source: &ImportSource,
+    done: Arc<AtomicU64>,
+) -> Result<Outcome, PageError> {
+    let outcome = match payload {
+        Payload::Students(students) => {
+            let c = state.store.upsert_students(&students).await?;
+            done.store(students.len() as u64, Ordering::Relaxed);
+            Outcome {
+                rows: students.len() as u64,
+                inserted: c.inserted,
+                updated: c.updated,
+                unchanged: c.unchanged,
+            }
+        }
+        Payload::Registrations(records) => {
+            let progress = {
+                let done = done.clone();
+                move |n: u64| done.store(n, Ordering::Relaxed)
+            };
+            let s = state
+                .store
+                .import_registrations(&records, source, &progress)
+                .await?;
+            done.store(s.rows, Ordering::Relaxed);
+            Outcome {
+                rows: s.rows,
+                inserted: s.inserted,
+                updated: s.updated,
+                unchanged: s.unchanged,
+            }
+        }
+    };
+    // The data are in; a failed reload only delays what the pages show.
+    if let Err(e) = state.reload().await {
+        tracing::error!(error = %e, "reload after import failed");
+    }
+    Ok(outcome)
+}
+
+/// `/importeren…`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/importeren",
+            get(upload_form)
+                .post(preview)
+                .layer(DefaultBodyLimit::max(MAX_UPLOAD)),
+        )
+        .route("/importeren/{id}", get(job_page))
+        .route("/importeren/{id}/bevestigen", post(confirm))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workbooks_are_recognised_by_name_or_content() {
+        assert_eq!(workbook_ext("a.XLSX", b""), Some("xlsx"));
+        assert_eq!(workbook_ext("a.csv", b"student_id"), None);
+        assert_eq!(workbook_ext("upload", b"PK\x03\x04rest"), Some("xlsx"));
+    }
+}

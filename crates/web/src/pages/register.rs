@@ -1,0 +1,1207 @@
+//! Registreren: take the register of a class for one lesson, and correct a
+//! single lesson of one student.
+//!
+//! Every change goes through [`Store::set_registration`], which keeps the
+//! replaced state in the history with who and when, and is then applied to
+//! the live school so that the student's signals update in the same
+//! request. A register is saved all or nothing: every row is checked
+//! before the first one is written.
+//!
+//! [`Store::set_registration`]: aanwezig_storage::Store::set_registration
+
+use std::collections::{HashMap, HashSet};
+
+use aanwezig_domain::explain::date_nl;
+use aanwezig_domain::{Calendar, Category, LessonSlot, Policy, RegistrationRecord, StudentId};
+use aanwezig_import::MAX_NOTE_CHARS;
+use aanwezig_storage::{AuditAction, HistoryEntry};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
+use serde::Deserialize;
+
+use crate::auth::CurrentUser;
+use crate::error::PageError;
+use crate::layout::{section, Layout};
+use crate::live::Live;
+use crate::state::AppState;
+
+// --- shared helpers -------------------------------------------------------
+
+/// One choice in a code select: `value` is what the form sends back.
+#[derive(Clone, Debug)]
+pub struct CodeOption {
+    pub value: String,
+    pub label: String,
+}
+
+/// The form value for "present without a code".
+const PRESENT: &str = "aanwezig";
+/// Prefix of the form value for a state stored with a category but no code.
+const CATEGORY_PREFIX: &str = "categorie:";
+
+/// "aanwezig" plus every code of the school, as "Z — ziek gemeld".
+fn code_options(policy: &Policy) -> Vec<CodeOption> {
+    let mut v = vec![CodeOption {
+        value: PRESENT.into(),
+        label: "aanwezig".into(),
+    }];
+    v.extend(policy.codes.iter().map(|(code, cat)| CodeOption {
+        value: code.clone(),
+        label: format!("{code} — {}", cat.label_nl()),
+    }));
+    v
+}
+
+/// The form value of a stored state.
+fn token_of(rec: &RegistrationRecord) -> String {
+    match &rec.code {
+        Some(c) => c.clone(),
+        None if rec.category == Category::Present => PRESENT.into(),
+        None => format!("{CATEGORY_PREFIX}{}", rec.category.as_str()),
+    }
+}
+
+/// The extra option a row needs when its stored state has a category but
+/// no code other than present (imported that way): it must stay choosable.
+fn extra_option(rec: Option<&RegistrationRecord>, policy: &Policy) -> Option<CodeOption> {
+    let rec = rec?;
+    let token = token_of(rec);
+    if token == PRESENT || policy.codes.contains_key(&token) {
+        return None;
+    }
+    Some(CodeOption {
+        label: state_label(&token, policy),
+        value: token,
+    })
+}
+
+/// Code and category of a form value, or why it is not accepted.
+fn parse_token(token: &str, policy: &Policy) -> Result<(Option<String>, Category), String> {
+    let token = token.trim();
+    if token == PRESENT {
+        return Ok((None, Category::Present));
+    }
+    if let Some(cat) = token.strip_prefix(CATEGORY_PREFIX) {
+        return Category::parse(cat)
+            .map(|c| (None, c))
+            .ok_or_else(|| format!("onbekende categorie '{cat}'"));
+    }
+    match policy.codes.get(token) {
+        Some(cat) => Ok((Some(token.to_owned()), *cat)),
+        None if token.is_empty() => Err("kies een code of 'aanwezig'".into()),
+        None => Err(format!(
+            "de code '{token}' staat niet in de codelijst van de school"
+        )),
+    }
+}
+
+/// A state token for people: "aanwezig", "Z — ziek gemeld", "niet geregistreerd".
+fn state_label(token: &str, policy: &Policy) -> String {
+    if token.is_empty() || token == "-" {
+        return "niet geregistreerd".into();
+    }
+    if token == PRESENT {
+        return "aanwezig".into();
+    }
+    if let Some(cat) = token.strip_prefix(CATEGORY_PREFIX) {
+        return match Category::parse(cat) {
+            Some(c) => format!("{} (zonder code)", c.label_nl()),
+            None => token.to_owned(),
+        };
+    }
+    match policy.codes.get(token) {
+        Some(c) => format!("{token} — {}", c.label_nl()),
+        None => token.to_owned(),
+    }
+}
+
+fn record_label(rec: &RegistrationRecord, policy: &Policy) -> String {
+    let mut s = state_label(&token_of(rec), policy);
+    if rec.minutes_late > 0 {
+        s.push_str(&format!(", {} minuten te laat", rec.minutes_late));
+    }
+    s
+}
+
+fn is_late(c: Category) -> bool {
+    matches!(c, Category::LateUnexcused | Category::LateExcused)
+}
+
+/// Checks the minutes-late field of one row against its category.
+fn parse_minutes_late(raw: &str, category: Category, minutes: u16) -> Result<u16, String> {
+    let raw = raw.trim();
+    if !is_late(category) {
+        return match raw {
+            "" | "0" => Ok(0),
+            _ => Err("minuten te laat horen alleen bij een te-laatcode".into()),
+        };
+    }
+    let n: u16 = raw
+        .parse()
+        .map_err(|_| "vul bij te laat het aantal minuten in (een heel getal)".to_owned())?;
+    if n == 0 || n > minutes {
+        return Err(format!(
+            "minuten te laat moet tussen 1 en {minutes} liggen (de duur van het lesuur)"
+        ));
+    }
+    Ok(n)
+}
+
+/// Why `date` is not a school day, or `None` when it is one.
+pub fn not_a_school_day(cal: &Calendar, date: NaiveDate) -> Option<String> {
+    if cal.is_school_day(date) {
+        return None;
+    }
+    let d = date_nl(date);
+    Some(if matches!(date.weekday(), Weekday::Sat | Weekday::Sun) {
+        format!("{d} valt in het weekend: dan zijn er geen lessen. Kies een schooldag.")
+    } else if let Some(f) = cal.free_day(date) {
+        format!(
+            "{d} is geen schooldag: {} ({}). Kies een andere datum.",
+            f.name,
+            f.kind.label_nl()
+        )
+    } else if cal.year_of_date(date).is_none() {
+        format!("{d} valt buiten de schooljaren van de kalender. Kies een andere datum.")
+    } else {
+        format!("{d} is geen schooldag. Kies een andere datum.")
+    })
+}
+
+/// The lesson slot `lesson` on `date`, or why there is none.
+fn slot_on(cal: &Calendar, date: NaiveDate, lesson: u8) -> Result<LessonSlot, String> {
+    if let Some(why) = not_a_school_day(cal, date) {
+        return Err(why);
+    }
+    let d = cal
+        .index(date)
+        .ok_or_else(|| format!("{} is geen schooldag", date_nl(date)))?;
+    cal.lesson(d, lesson).cloned().ok_or_else(|| {
+        format!(
+            "lesuur {lesson} staat niet in het lesrooster van {}",
+            date_nl(date)
+        )
+    })
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, PageError> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+        PageError::BadRequest(format!(
+            "'{s}' is geen datum; schrijf een datum als JJJJ-MM-DD"
+        ))
+    })
+}
+
+/// Percent-encodes one path segment (a class name may hold a space).
+pub fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn query_value(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The step of the student at `i` on the last evaluated school day.
+fn step_of(live: &Live, i: usize) -> String {
+    match (live.engine(), live.through, live.evaluations.get(i)) {
+        (Some(engine), Some(d), Some(ev)) => ev.step_on(&engine, d).to_string(),
+        _ => "1".into(),
+    }
+}
+
+fn no_calendar() -> PageError {
+    PageError::BadRequest(
+        "Er is nog geen schoolkalender ingesteld. De beheerder zet die klaar onder Instellingen; daarna kunt u registreren."
+            .into(),
+    )
+}
+
+fn time_nl(t: DateTime<Utc>) -> String {
+    t.format("%d-%m-%Y %H:%M UTC").to_string()
+}
+
+/// A lesson as people read it: "lesuur 3 (10:30, 50 minuten)".
+fn slot_label(slot: &LessonSlot) -> String {
+    match &slot.start {
+        Some(start) => format!("lesuur {} ({start}, {} minuten)", slot.number, slot.minutes),
+        None => format!("lesuur {} ({} minuten)", slot.number, slot.minutes),
+    }
+}
+
+// --- GET /registreren -------------------------------------------------------
+
+#[derive(Clone, Debug)]
+struct LessonChoice {
+    number: u8,
+    label: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "register_choose.html")]
+struct ChoosePage {
+    layout: Layout,
+    no_calendar: bool,
+    classes: Vec<String>,
+    klas: String,
+    datum: String,
+    lesuur: u8,
+    lessons: Vec<LessonChoice>,
+    notice: Option<String>,
+    errors: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ChooseQuery {
+    klas: Option<String>,
+    datum: Option<String>,
+    lesuur: Option<String>,
+}
+
+/// The classes with at least one student the user may see, sorted.
+fn classes_in_scope(live: &Live, user: &CurrentUser) -> Vec<String> {
+    let scope = user.scope();
+    let mut set: Vec<String> = live
+        .school
+        .students()
+        .iter()
+        .filter(|s| scope.may_see(s))
+        .map(|s| s.class.clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    set.sort_by_key(|c| natural_key(c));
+    set
+}
+
+/// Sorts "2A" before "10A".
+fn natural_key(s: &str) -> (u32, String) {
+    let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
+    (digits.parse().unwrap_or(u32::MAX), s.to_lowercase())
+}
+
+async fn choose(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ChooseQuery>,
+) -> Result<Response, PageError> {
+    user.require(user.role().may_register())?;
+    let today = state.clock.today();
+    let layout = Layout::new(&user, section::REGISTER, "Registreren");
+    let live = state.read()?;
+    let Some(cal) = &live.cal else {
+        return Ok(ChoosePage {
+            layout,
+            no_calendar: true,
+            classes: Vec::new(),
+            klas: String::new(),
+            datum: today.to_string(),
+            lesuur: 1,
+            lessons: Vec::new(),
+            notice: None,
+            errors: Vec::new(),
+        }
+        .into_response());
+    };
+    let classes = classes_in_scope(&live, &user);
+    let mut errors = Vec::new();
+    let submitted = q.klas.is_some() || q.datum.is_some() || q.lesuur.is_some();
+    let date = match q.datum.as_deref().filter(|d| !d.trim().is_empty()) {
+        Some(d) => match parse_date(d) {
+            Ok(d) => d,
+            Err(e) => {
+                errors.push(e.to_string());
+                today
+            }
+        },
+        None => today,
+    };
+    let klas = q
+        .klas
+        .as_deref()
+        .map(str::trim)
+        .and_then(|k| classes.iter().find(|c| c.eq_ignore_ascii_case(k)).cloned());
+    if submitted && klas.is_none() {
+        errors.push("Kies een klas uit de lijst.".into());
+    }
+    let year = cal.year_of_date(date).or_else(|| {
+        cal.on_or_before(date)
+            .or_else(|| cal.on_or_after(date))
+            .and_then(|d| cal.year_of_date(cal.date(d)))
+    });
+    let lessons: Vec<LessonChoice> = year
+        .map(|y| {
+            let mut l: Vec<_> = y
+                .lessons
+                .iter()
+                .map(|s| LessonChoice {
+                    number: s.number,
+                    label: slot_label(s),
+                })
+                .collect();
+            l.sort_by_key(|c| c.number);
+            l
+        })
+        .unwrap_or_default();
+    let lesuur = match q.lesuur.as_deref().map(str::trim) {
+        Some(l) => match l.parse::<u8>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                errors.push(format!("'{l}' is geen lesuur."));
+                None
+            }
+        },
+        None => None,
+    };
+    let day_problem = not_a_school_day(cal, date);
+    if submitted && errors.is_empty() {
+        if let Some(why) = &day_problem {
+            errors.push(why.clone());
+        } else if let (Some(k), Some(n)) = (&klas, lesuur) {
+            match slot_on(cal, date, n) {
+                Ok(_) => {
+                    return Ok(Redirect::to(&format!(
+                        "/registreren/{}/{date}/{n}",
+                        path_segment(k)
+                    ))
+                    .into_response())
+                }
+                Err(e) => errors.push(e),
+            }
+        } else if lesuur.is_none() {
+            errors.push("Kies een lesuur.".into());
+        }
+    }
+    let notice = if !submitted {
+        day_problem.map(|why| {
+            if date == today {
+                format!("Vandaag is geen schooldag. {why}")
+            } else {
+                why
+            }
+        })
+    } else {
+        None
+    };
+    let page = ChoosePage {
+        layout,
+        no_calendar: false,
+        klas: klas.unwrap_or_default(),
+        classes,
+        datum: date.to_string(),
+        lesuur: lesuur.unwrap_or(1),
+        lessons,
+        notice,
+        errors,
+    };
+    let status = if page.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, page).into_response())
+}
+
+// --- the register of one class and lesson -----------------------------------
+
+#[derive(Clone, Debug)]
+struct RegisterRow {
+    index: usize,
+    id: String,
+    name: String,
+    /// The stored state as people read it.
+    stored: String,
+    selected: String,
+    extra: Option<CodeOption>,
+    minutes_late: String,
+    error: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "register.html")]
+struct RegisterPage {
+    layout: Layout,
+    klas: String,
+    klas_path: String,
+    datum: String,
+    date_label: String,
+    lesson_label: String,
+    lesuur: u8,
+    minutes: u16,
+    registered_before: bool,
+    options: Vec<CodeOption>,
+    rows: Vec<RegisterRow>,
+    errors: Vec<String>,
+}
+
+/// A class's students the user may see, with their position in the school.
+struct ClassMember {
+    pos: usize,
+    id: StudentId,
+    name: String,
+}
+
+/// Everything a register needs from the live school, copied out of the lock.
+struct RegisterContext {
+    klas: String,
+    date: NaiveDate,
+    slot: LessonSlot,
+    policy: Policy,
+    members: Vec<ClassMember>,
+}
+
+fn register_context(
+    state: &AppState,
+    user: &CurrentUser,
+    klas: &str,
+    datum: &str,
+    lesuur: &str,
+) -> Result<RegisterContext, PageError> {
+    user.require(user.role().may_register())?;
+    let date = parse_date(datum)?;
+    let lesson: u8 = lesuur
+        .parse()
+        .map_err(|_| PageError::BadRequest(format!("'{lesuur}' is geen lesuur")))?;
+    let live = state.read()?;
+    let cal = live.cal.as_ref().ok_or_else(no_calendar)?;
+    let scope = user.scope();
+    let mut members: Vec<ClassMember> = live
+        .school
+        .students()
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.class.eq_ignore_ascii_case(klas) && scope.may_see(s))
+        .map(|(pos, s)| ClassMember {
+            pos,
+            id: s.id.clone(),
+            name: s.name.clone(),
+        })
+        .collect();
+    // A class the user may not see answers like a class that does not
+    // exist: its existence is not given away.
+    if members.is_empty() {
+        return Err(PageError::NotFound);
+    }
+    members.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+    let klas = live.school.students()[members[0].pos].class.clone();
+    let slot = slot_on(cal, date, lesson).map_err(PageError::BadRequest)?;
+    Ok(RegisterContext {
+        klas,
+        date,
+        slot,
+        policy: live.policy.clone(),
+        members,
+    })
+}
+
+/// The stored state of each member for the lesson (by position in `members`).
+async fn stored_states(
+    state: &AppState,
+    ctx: &RegisterContext,
+) -> Result<Vec<Option<RegistrationRecord>>, PageError> {
+    let mut out = Vec::with_capacity(ctx.members.len());
+    for m in &ctx.members {
+        let regs = state.store.student_registrations(&m.id).await?;
+        let found = regs
+            .binary_search_by(|r| (r.date, r.lesson).cmp(&(ctx.date, ctx.slot.number)))
+            .ok()
+            .map(|i| regs[i].clone());
+        out.push(found);
+    }
+    Ok(out)
+}
+
+fn register_page(
+    user: &CurrentUser,
+    ctx: &RegisterContext,
+    rows: Vec<RegisterRow>,
+    registered_before: bool,
+    errors: Vec<String>,
+) -> RegisterPage {
+    RegisterPage {
+        layout: Layout::new(
+            user,
+            section::REGISTER,
+            format!("Registreren {} · lesuur {}", ctx.klas, ctx.slot.number),
+        ),
+        klas_path: path_segment(&ctx.klas),
+        klas: ctx.klas.clone(),
+        datum: ctx.date.to_string(),
+        date_label: date_nl(ctx.date),
+        lesson_label: slot_label(&ctx.slot),
+        lesuur: ctx.slot.number,
+        minutes: ctx.slot.minutes,
+        registered_before,
+        options: code_options(&ctx.policy),
+        rows,
+        errors,
+    }
+}
+
+async fn register_form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((klas, datum, lesuur)): Path<(String, String, String)>,
+) -> Result<Response, PageError> {
+    let ctx = register_context(&state, &user, &klas, &datum, &lesuur)?;
+    let stored = stored_states(&state, &ctx).await?;
+    user.audit(
+        &state,
+        AuditAction::Read,
+        None,
+        format!(
+            "register klas {} op {} lesuur {}",
+            ctx.klas, ctx.date, ctx.slot.number
+        ),
+    )
+    .await?;
+    let registered_before = stored.iter().any(Option::is_some);
+    let rows = ctx
+        .members
+        .iter()
+        .zip(&stored)
+        .enumerate()
+        .map(|(index, (m, rec))| RegisterRow {
+            index,
+            id: m.id.to_string(),
+            name: m.name.clone(),
+            stored: rec.as_ref().map_or_else(
+                || "niet geregistreerd".into(),
+                |r| record_label(r, &ctx.policy),
+            ),
+            selected: rec.as_ref().map_or_else(|| PRESENT.into(), token_of),
+            extra: extra_option(rec.as_ref(), &ctx.policy),
+            minutes_late: rec
+                .as_ref()
+                .filter(|r| r.minutes_late > 0)
+                .map(|r| r.minutes_late.to_string())
+                .unwrap_or_default(),
+            error: None,
+        })
+        .collect();
+    Ok(register_page(&user, &ctx, rows, registered_before, Vec::new()).into_response())
+}
+
+/// One change of a saved register, as the confirmation shows it.
+struct Change {
+    id: StudentId,
+    before: String,
+    after: String,
+    step_before: String,
+    step_after: String,
+}
+
+async fn register_save(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((klas, datum, lesuur)): Path<(String, String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let ctx = register_context(&state, &user, &klas, &datum, &lesuur)?;
+    let form: HashMap<String, String> = pairs.into_iter().collect();
+    let stored = stored_states(&state, &ctx).await?;
+    let by_id: HashMap<&str, usize> = ctx
+        .members
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.id.as_str(), i))
+        .collect();
+
+    // 1. Check every row; nothing is written while any row is wrong.
+    let mut rows = Vec::new();
+    let mut records: Vec<Option<RegistrationRecord>> = vec![None; ctx.members.len()];
+    let mut errors = Vec::new();
+    let mut seen = HashSet::new();
+    for index in 0.. {
+        let Some(id) = form.get(&format!("r{index}_id")) else {
+            break;
+        };
+        let token = form
+            .get(&format!("r{index}_code"))
+            .cloned()
+            .unwrap_or_default();
+        let late_raw = form
+            .get(&format!("r{index}_te_laat"))
+            .cloned()
+            .unwrap_or_default();
+        let Some(&mi) = by_id.get(id.trim()) else {
+            errors.push(format!(
+                "Leerling {id} hoort niet bij klas {} of valt buiten uw leerlingen.",
+                ctx.klas
+            ));
+            continue;
+        };
+        if !seen.insert(mi) {
+            errors.push(format!("Leerling {id} staat twee keer in het formulier."));
+            continue;
+        }
+        let m = &ctx.members[mi];
+        let prev = stored[mi].as_ref();
+        let minutes = prev.map_or(ctx.slot.minutes, |r| r.minutes);
+        let mut error = None;
+        match parse_token(&token, &ctx.policy) {
+            Err(e) => error = Some(e),
+            Ok((code, category)) => match parse_minutes_late(&late_raw, category, minutes) {
+                Err(e) => error = Some(e),
+                Ok(minutes_late) => {
+                    // A note stays with its lesson, except on a sick report:
+                    // the nature of an illness is never kept.
+                    let note = prev
+                        .and_then(|r| r.note.clone())
+                        .filter(|_| category != Category::ReportedSick);
+                    records[mi] = Some(RegistrationRecord {
+                        student: m.id.clone(),
+                        date: ctx.date,
+                        lesson: ctx.slot.number,
+                        minutes,
+                        code,
+                        category,
+                        minutes_late,
+                        note,
+                    });
+                }
+            },
+        }
+        rows.push(RegisterRow {
+            index,
+            id: m.id.to_string(),
+            name: m.name.clone(),
+            stored: prev.map_or_else(
+                || "niet geregistreerd".into(),
+                |r| record_label(r, &ctx.policy),
+            ),
+            extra: extra_option(prev, &ctx.policy),
+            selected: token,
+            minutes_late: late_raw,
+            error,
+        });
+    }
+    let row_errors = rows.iter().filter(|r| r.error.is_some()).count();
+    if row_errors > 0 || !errors.is_empty() {
+        if row_errors > 0 {
+            errors.insert(
+                0,
+                format!(
+                    "{row_errors} {} niet goed ingevuld. Er is niets opgeslagen; verbeter de gemarkeerde regels en sla opnieuw op.",
+                    if row_errors == 1 { "regel is" } else { "regels zijn" }
+                ),
+            );
+        } else {
+            errors.push("Er is niets opgeslagen.".into());
+        }
+        let registered_before = stored.iter().any(Option::is_some);
+        let page = register_page(&user, &ctx, rows, registered_before, errors);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+
+    // 2. Write what changed, and re-evaluate each student at once.
+    let now = state.clock.now();
+    let mut changes = Vec::new();
+    let mut new_present = 0usize;
+    for (mi, rec) in records.iter().enumerate() {
+        let Some(rec) = rec else { continue };
+        let prev = stored[mi].as_ref();
+        if prev == Some(rec) {
+            continue;
+        }
+        let m = &ctx.members[mi];
+        let step_before = step_of(&*state.read()?, m.pos);
+        state
+            .store
+            .set_registration(rec, &user.user.username, now)
+            .await?;
+        let step_after = {
+            let mut live = state.write()?;
+            live.apply(rec)?;
+            step_of(&live, m.pos)
+        };
+        let before = prev.map_or_else(|| "-".to_owned(), token_of);
+        let after = token_of(rec);
+        let what = format!(
+            "lesuur {} op {}: {} → {}",
+            rec.lesson,
+            rec.date,
+            prev.map_or_else(
+                || "niet geregistreerd".to_owned(),
+                |r| record_label(r, &ctx.policy)
+            ),
+            record_label(rec, &ctx.policy)
+        );
+        user.audit(&state, AuditAction::Change, Some(&m.id), what)
+            .await?;
+        if prev.is_none() && rec.category == Category::Present {
+            new_present += 1;
+        } else {
+            changes.push(Change {
+                id: m.id.clone(),
+                before,
+                after,
+                step_before,
+                step_after,
+            });
+        }
+    }
+    let mut url = format!(
+        "/registreren/{}/{}/{}/opgeslagen?aanwezig={new_present}",
+        path_segment(&ctx.klas),
+        ctx.date,
+        ctx.slot.number
+    );
+    for c in &changes {
+        url.push_str("&w=");
+        url.push_str(&query_value(&format!(
+            "{}~{}~{}~{}~{}",
+            c.id, c.before, c.after, c.step_before, c.step_after
+        )));
+    }
+    Ok(Redirect::to(&url).into_response())
+}
+
+// --- confirmation ------------------------------------------------------------
+
+struct SavedRow {
+    id: String,
+    name: String,
+    before: String,
+    after: String,
+    step_before: String,
+    step_after: String,
+    step_changed: bool,
+}
+
+impl SavedRow {
+    /// The CSS class of a step badge: `step-3a3b` for "3a/3b".
+    fn step_class(step: &str) -> String {
+        format!("step-{}", step.replace('/', ""))
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "register_saved.html")]
+struct SavedPage {
+    layout: Layout,
+    klas: String,
+    klas_path: String,
+    datum: String,
+    date_label: String,
+    lesuur: u8,
+    new_present: usize,
+    rows: Vec<SavedRow>,
+    step_changes: usize,
+}
+
+async fn register_saved(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((klas, datum, lesuur)): Path<(String, String, String)>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let ctx = register_context(&state, &user, &klas, &datum, &lesuur)?;
+    let names: HashMap<&str, &str> = ctx
+        .members
+        .iter()
+        .map(|m| (m.id.as_str(), m.name.as_str()))
+        .collect();
+    let mut new_present = 0;
+    let mut rows = Vec::new();
+    for (k, v) in &pairs {
+        match k.as_str() {
+            "aanwezig" => new_present = v.parse().unwrap_or(0),
+            "w" => {
+                let parts: Vec<&str> = v.split('~').collect();
+                let [id, before, after, sb, sa] = parts[..] else {
+                    continue;
+                };
+                // Only students of this class the user may see.
+                let Some(name) = names.get(id) else { continue };
+                rows.push(SavedRow {
+                    id: id.to_owned(),
+                    name: (*name).to_owned(),
+                    before: state_label(before, &ctx.policy),
+                    after: state_label(after, &ctx.policy),
+                    step_before: sb.to_owned(),
+                    step_after: sa.to_owned(),
+                    step_changed: sb != sa,
+                });
+            }
+            _ => {}
+        }
+    }
+    let step_changes = rows.iter().filter(|r| r.step_changed).count();
+    Ok(SavedPage {
+        layout: Layout::new(&user, section::REGISTER, "Register opgeslagen"),
+        klas_path: path_segment(&ctx.klas),
+        klas: ctx.klas,
+        datum: ctx.date.to_string(),
+        date_label: date_nl(ctx.date),
+        lesuur: ctx.slot.number,
+        new_present,
+        rows,
+        step_changes,
+    }
+    .into_response())
+}
+
+// --- correcting one lesson --------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+struct LessonQuery {
+    datum: String,
+    lesuur: String,
+}
+
+struct HistoryRow {
+    state: String,
+    note: String,
+    set_by: String,
+    set_at: String,
+    replaced_by: String,
+    replaced_at: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "lesson.html")]
+struct LessonPage {
+    layout: Layout,
+    id: String,
+    name: String,
+    class: String,
+    datum: String,
+    date_label: String,
+    lesson_label: String,
+    lesuur: u8,
+    minutes: u16,
+    current: String,
+    current_note: String,
+    options: Vec<CodeOption>,
+    extra: Option<CodeOption>,
+    selected: String,
+    minutes_late: String,
+    note: String,
+    history: Vec<HistoryRow>,
+    errors: Vec<String>,
+}
+
+struct LessonContext {
+    id: StudentId,
+    name: String,
+    class: String,
+    date: NaiveDate,
+    slot: LessonSlot,
+    policy: Policy,
+}
+
+fn lesson_context(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    q: &LessonQuery,
+) -> Result<LessonContext, PageError> {
+    user.require(user.role().may_register())?;
+    let live = state.read()?;
+    let student = live
+        .position(id)
+        .map(|i| &live.school.students()[i])
+        .filter(|s| user.scope().may_see(s))
+        .ok_or(PageError::NotFound)?;
+    let cal = live.cal.as_ref().ok_or_else(no_calendar)?;
+    let date = parse_date(&q.datum)?;
+    let lesson: u8 = q
+        .lesuur
+        .trim()
+        .parse()
+        .map_err(|_| PageError::BadRequest(format!("'{}' is geen lesuur", q.lesuur)))?;
+    let slot = slot_on(cal, date, lesson).map_err(PageError::BadRequest)?;
+    Ok(LessonContext {
+        id: student.id.clone(),
+        name: student.name.clone(),
+        class: student.class.clone(),
+        date,
+        slot,
+        policy: live.policy.clone(),
+    })
+}
+
+async fn lesson_state(
+    state: &AppState,
+    ctx: &LessonContext,
+) -> Result<(Option<RegistrationRecord>, Vec<HistoryEntry>), PageError> {
+    let key = (ctx.date, ctx.slot.number);
+    let current = state
+        .store
+        .student_registrations(&ctx.id)
+        .await?
+        .into_iter()
+        .find(|r| (r.date, r.lesson) == key);
+    let history = state
+        .store
+        .registration_history(&ctx.id)
+        .await?
+        .into_iter()
+        .filter(|h| (h.old.date, h.old.lesson) == key)
+        .collect();
+    Ok((current, history))
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one page, filled from a form or the store"
+)]
+fn lesson_page(
+    user: &CurrentUser,
+    ctx: &LessonContext,
+    current: Option<&RegistrationRecord>,
+    history: &[HistoryEntry],
+    selected: String,
+    minutes_late: String,
+    note: String,
+    errors: Vec<String>,
+) -> LessonPage {
+    let history = history
+        .iter()
+        .rev()
+        .map(|h| HistoryRow {
+            state: record_label(&h.old, &ctx.policy),
+            note: h.old.note.clone().unwrap_or_default(),
+            set_by: h.set.by.clone(),
+            set_at: time_nl(h.set.at),
+            replaced_by: h.replaced.by.clone(),
+            replaced_at: time_nl(h.replaced.at),
+        })
+        .collect();
+    LessonPage {
+        layout: Layout::new(
+            user,
+            section::STUDENTS,
+            format!("Les corrigeren · {}", ctx.name),
+        ),
+        id: ctx.id.to_string(),
+        name: ctx.name.clone(),
+        class: ctx.class.clone(),
+        datum: ctx.date.to_string(),
+        date_label: date_nl(ctx.date),
+        lesson_label: slot_label(&ctx.slot),
+        lesuur: ctx.slot.number,
+        minutes: current.map_or(ctx.slot.minutes, |r| r.minutes),
+        current: current.map_or_else(
+            || "niet geregistreerd".into(),
+            |r| record_label(r, &ctx.policy),
+        ),
+        current_note: current.and_then(|r| r.note.clone()).unwrap_or_default(),
+        options: code_options(&ctx.policy),
+        extra: extra_option(current, &ctx.policy),
+        selected,
+        minutes_late,
+        note,
+        history,
+        errors,
+    }
+}
+
+async fn lesson_form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<LessonQuery>,
+) -> Result<Response, PageError> {
+    let ctx = lesson_context(&state, &user, &id, &q)?;
+    let (current, history) = lesson_state(&state, &ctx).await?;
+    user.audit(
+        &state,
+        AuditAction::Read,
+        Some(&ctx.id),
+        format!(
+            "les {} lesuur {} met geschiedenis",
+            ctx.date, ctx.slot.number
+        ),
+    )
+    .await?;
+    let selected = current.as_ref().map_or_else(|| PRESENT.into(), token_of);
+    let minutes_late = current
+        .as_ref()
+        .filter(|r| r.minutes_late > 0)
+        .map(|r| r.minutes_late.to_string())
+        .unwrap_or_default();
+    let note = current
+        .as_ref()
+        .and_then(|r| r.note.clone())
+        .unwrap_or_default();
+    Ok(lesson_page(
+        &user,
+        &ctx,
+        current.as_ref(),
+        &history,
+        selected,
+        minutes_late,
+        note,
+        Vec::new(),
+    )
+    .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct LessonForm {
+    code: String,
+    #[serde(default)]
+    te_laat: String,
+    #[serde(default)]
+    notitie: String,
+}
+
+/// Why a note on a sick report is refused, for the form.
+const SICK_NOTE_REFUSED: &str = "Bij een ziekmelding kan geen notitie worden opgeslagen: \
+    de aard van een ziekte leggen we nooit vast, ook niet in een opmerking. \
+    Maak het notitieveld leeg en sla opnieuw op.";
+
+async fn lesson_save(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<LessonQuery>,
+    Form(form): Form<LessonForm>,
+) -> Result<Response, PageError> {
+    let ctx = lesson_context(&state, &user, &id, &q)?;
+    let (current, history) = lesson_state(&state, &ctx).await?;
+    let minutes = current.as_ref().map_or(ctx.slot.minutes, |r| r.minutes);
+    let note = form.notitie.trim().to_owned();
+    let mut errors = Vec::new();
+    let mut record = None;
+    match parse_token(&form.code, &ctx.policy) {
+        Err(e) => errors.push(e),
+        Ok((code, category)) => {
+            let minutes_late = match parse_minutes_late(&form.te_laat, category, minutes) {
+                Ok(m) => m,
+                Err(e) => {
+                    errors.push(e);
+                    0
+                }
+            };
+            if !note.is_empty() && category == Category::ReportedSick {
+                errors.push(SICK_NOTE_REFUSED.into());
+            }
+            if note.chars().count() > MAX_NOTE_CHARS {
+                errors.push(format!(
+                    "De notitie is te lang: hoogstens {MAX_NOTE_CHARS} tekens."
+                ));
+            }
+            record = Some(RegistrationRecord {
+                student: ctx.id.clone(),
+                date: ctx.date,
+                lesson: ctx.slot.number,
+                minutes,
+                code,
+                category,
+                minutes_late,
+                note: (!note.is_empty()).then(|| note.clone()),
+            });
+        }
+    }
+    let record = match record {
+        Some(r) if errors.is_empty() => r,
+        _ => {
+            let page = lesson_page(
+                &user,
+                &ctx,
+                current.as_ref(),
+                &history,
+                form.code.clone(),
+                form.te_laat.clone(),
+                form.notitie.clone(),
+                errors,
+            );
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    if current.as_ref() != Some(&record) {
+        state
+            .store
+            .set_registration(&record, &user.user.username, state.clock.now())
+            .await?;
+        state.write()?.apply(&record)?;
+        let what = format!(
+            "les {} lesuur {} gecorrigeerd: {} → {}",
+            record.date,
+            record.lesson,
+            current.as_ref().map_or_else(
+                || "niet geregistreerd".to_owned(),
+                |r| record_label(r, &ctx.policy)
+            ),
+            record_label(&record, &ctx.policy)
+        );
+        user.audit(&state, AuditAction::Change, Some(&ctx.id), what)
+            .await?;
+    }
+    Ok(Redirect::to(&format!("/leerlingen/{}", path_segment(ctx.id.as_str()))).into_response())
+}
+
+/// `/registreren…` and `/leerlingen/{id}/les`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/registreren", get(choose))
+        .route(
+            "/registreren/{klas}/{datum}/{lesuur}",
+            get(register_form).post(register_save),
+        )
+        .route(
+            "/registreren/{klas}/{datum}/{lesuur}/opgeslagen",
+            get(register_saved),
+        )
+        .route("/leerlingen/{id}/les", get(lesson_form).post(lesson_save))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip() {
+        let mut policy = Policy::default();
+        policy.codes.insert("Z".into(), Category::ReportedSick);
+        assert_eq!(
+            parse_token("Z", &policy),
+            Ok((Some("Z".into()), Category::ReportedSick))
+        );
+        assert_eq!(
+            parse_token("aanwezig", &policy),
+            Ok((None, Category::Present))
+        );
+        assert_eq!(
+            parse_token("categorie:unknown", &policy),
+            Ok((None, Category::Unknown))
+        );
+        assert!(parse_token("Q", &policy).is_err());
+        assert_eq!(state_label("Z", &policy), "Z — ziek gemeld");
+        assert_eq!(state_label("-", &policy), "niet geregistreerd");
+    }
+
+    #[test]
+    fn minutes_late_only_for_late_codes() {
+        assert_eq!(parse_minutes_late("", Category::Present, 50), Ok(0));
+        assert!(parse_minutes_late("5", Category::Present, 50).is_err());
+        assert_eq!(
+            parse_minutes_late("12", Category::LateUnexcused, 50),
+            Ok(12)
+        );
+        assert!(parse_minutes_late("51", Category::LateUnexcused, 50).is_err());
+        assert!(parse_minutes_late("", Category::LateExcused, 50).is_err());
+    }
+
+    #[test]
+    fn path_segments_are_encoded() {
+        assert_eq!(path_segment("2A"), "2A");
+        assert_eq!(path_segment("H 4/a"), "H%204%2Fa");
+    }
+}
