@@ -24,30 +24,17 @@ pub async fn open_store(db: &Path) -> anyhow::Result<SqliteStore> {
 
 /// Loads calendar, policy, students and registrations from the database.
 pub async fn from_store(store: &dyn Store) -> anyhow::Result<Loaded> {
-    let Some(years) = store.calendar().await? else {
+    let loaded = aanwezig_storage::load_school(store).await?;
+    let Some(cal) = loaded.calendar else {
         bail!("de database heeft nog geen kalender: lees er een in met `aanwezig import --calendar BESTAND`");
     };
-    let cal = Calendar::new(years).context("opgeslagen kalender")?;
-    let policy = match store.policy().await? {
-        Some(p) => p,
-        None => bail!("de database heeft nog geen beleid: lees er een in met `aanwezig import --policy BESTAND`"),
+    let Some(policy) = loaded.policy else {
+        bail!("de database heeft nog geen beleid: lees er een in met `aanwezig import --policy BESTAND`");
     };
-    let students: Vec<Student> = store
-        .students()
-        .await?
-        .into_iter()
-        .map(|s| s.student)
-        .collect();
-    let mut school = School::new(students);
-    for (_, records) in store.registrations_all().await? {
-        school
-            .add_records(&cal, &records)
-            .context("opgeslagen registraties passen niet bij de kalender")?;
-    }
     Ok(Loaded {
         cal,
         policy,
-        school,
+        school: loaded.school,
     })
 }
 

@@ -13,7 +13,7 @@
 //! covers SQLite and PostgreSQL with the same query API, and it embeds each
 //! backend's migrations in the binary and runs them on start-up. Its
 //! per-statement cost on SQLite is high, which the bulk import avoids by
-//! sending batches as one JSON parameter (see [`sqlite`]).
+//! binding batches of 2,000 rows into one multi-row upsert (see [`sqlite`]).
 //!
 //! The domain crate's types go in and come out; nothing here reads a clock.
 //! The schema is documented in `README.md` and in the migrations under
@@ -22,6 +22,7 @@
 mod codec;
 pub mod error;
 pub mod model;
+pub mod school;
 pub mod sqlite;
 pub mod store;
 #[cfg(any(test, feature = "testsuite"))]
@@ -33,6 +34,7 @@ pub use model::{
     ImportLogEntry, ImportSource, ImportSummary, Provenance, SessionRecord, StoredStudent,
     UpsertCounts, User,
 };
+pub use school::{load_school, LoadedSchool};
 pub use sqlite::SqliteStore;
 pub use store::{Store, StudentRegistrations};
 

@@ -7,7 +7,7 @@
 //! re-evaluated inside that request ("signals update at once").
 
 use aanwezig_domain::{
-    Calendar, DayIdx, Engine, Evaluation, Policy, RegistrationRecord, School, Student, StudentId,
+    Calendar, DayIdx, Engine, Evaluation, Policy, RegistrationRecord, School, StudentId,
 };
 use aanwezig_storage::Store;
 use chrono::NaiveDate;
@@ -30,31 +30,11 @@ pub struct Live {
 impl Live {
     /// Loads everything from the store and evaluates as of `today`.
     pub async fn load(store: &dyn Store, today: NaiveDate) -> Result<Live, PageError> {
-        let cal = match store.calendar().await? {
-            Some(years) => {
-                Some(Calendar::new(years).map_err(|e| PageError::Internal(e.to_string()))?)
-            }
-            None => None,
-        };
-        let policy = store.policy().await?.unwrap_or_default();
-        let students: Vec<Student> = store
-            .students()
-            .await?
-            .into_iter()
-            .map(|s| s.student)
-            .collect();
-        let mut school = School::new(students);
-        if let Some(cal) = &cal {
-            for (_, records) in store.registrations_all().await? {
-                school
-                    .add_records(cal, &records)
-                    .map_err(|e| PageError::Internal(e.to_string()))?;
-            }
-        }
+        let loaded = aanwezig_storage::load_school(store).await?;
         let mut live = Live {
-            cal,
-            policy,
-            school,
+            cal: loaded.calendar,
+            policy: loaded.policy.unwrap_or_default(),
+            school: loaded.school,
             evaluations: Vec::new(),
             through: None,
             today,

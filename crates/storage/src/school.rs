@@ -1,0 +1,51 @@
+//! Loading the whole school from a store into the domain's in-memory form,
+//! for the command line and the web app alike.
+
+use aanwezig_domain::{Calendar, Policy, School, Student};
+
+use crate::error::{Result, StoreError};
+use crate::store::Store;
+
+/// What a store holds about the school, ready for the engine.
+pub struct LoadedSchool {
+    /// `None` until a calendar was saved.
+    pub calendar: Option<Calendar>,
+    /// `None` until a policy was saved.
+    pub policy: Option<Policy>,
+    /// Every student with their registrations (none without a calendar,
+    /// since registrations are placed on its school days).
+    pub school: School,
+}
+
+/// Loads calendar, policy, students and registrations.
+pub async fn load_school(store: &dyn Store) -> Result<LoadedSchool> {
+    let calendar = match store.calendar().await? {
+        Some(years) => Some(
+            Calendar::new(years)
+                .map_err(|e| StoreError::Invalid(format!("opgeslagen kalender: {e}")))?,
+        ),
+        None => None,
+    };
+    let policy = store.policy().await?;
+    let students: Vec<Student> = store
+        .students()
+        .await?
+        .into_iter()
+        .map(|s| s.student)
+        .collect();
+    let mut school = School::new(students);
+    if let Some(cal) = &calendar {
+        for (_, records) in store.registrations_all().await? {
+            school.add_records(cal, &records).map_err(|e| {
+                StoreError::Invalid(format!(
+                    "opgeslagen registraties passen niet bij de kalender: {e}"
+                ))
+            })?;
+        }
+    }
+    Ok(LoadedSchool {
+        calendar,
+        policy,
+        school,
+    })
+}
