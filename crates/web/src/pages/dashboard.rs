@@ -1,41 +1,626 @@
-//! Weekoverzicht: the dashboard.
+//! Weekoverzicht: the dashboard of bijlage 3 ("gebruik een dashboard voor
+//! de wekelijkse monitoring"), for the roles that work with students, over
+//! the students in their scope.
+//!
+//! Everything comes from the evaluations held in memory ([`Live`]): no
+//! query per student. The page shows, for the teaching week of today, the
+//! students to call, the DUO deadlines that run, this week's new signals by
+//! step, all open signals by step, and the attendance rate per class
+//! against the policy's line (an SVG bar chart with a table alternative).
+//! Filters by class and mentor are a plain GET form.
 
+use std::collections::{BTreeMap, HashMap};
+
+use aanwezig_domain::explain::{date_nl, explain};
+use aanwezig_domain::{Role, RuleId, Signal, Step};
+use aanwezig_storage::AuditAction;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::Router;
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::Deserialize;
 
+use super::students::{
+    class_and_mentor_choices, class_key, given, lessons_in_words, mentor_label, mentor_names,
+    pct_nl, sees_students, short_day_nl, step_class, year_start, Choice, Tally,
+};
 use crate::auth::CurrentUser;
 use crate::error::PageError;
 use crate::layout::{section, Layout};
+use crate::live::Live;
 use crate::state::AppState;
+
+/// The steps a signal can raise, most serious first, as the dashboard
+/// groups them.
+const STEP_ORDER: [&str; 5] = ["4b", "4a", "3b", "3a", "2"];
+
+/// Students listed per step under "open signals"; the rest is a link.
+const OPEN_LIST_CAP: usize = 60;
+
+fn step_heading(key: &str) -> &'static str {
+    match key {
+        "4b" => "Stap 4b — ongeoorloofd verzuim: DUO-melding",
+        "4a" => "Stap 4a — gemeld verzuim houdt aan",
+        "3b" => "Stap 3b — ongeoorloofd of onbekend verzuim",
+        "3a" => "Stap 3a — vaak of lang afgemeld",
+        _ => "Stap 2 — hele dag afwezig",
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Filters {
+    klas: Option<String>,
+    mentor: Option<String>,
+}
+
+/// A signal in a table.
+struct SignalRow {
+    id: String,
+    name: String,
+    class: String,
+    title: &'static str,
+    fired: String,
+    hours: String,
+    deadline: String,
+    overdue: bool,
+    explanation: String,
+}
+
+struct NewGroup {
+    key: &'static str,
+    heading: &'static str,
+    badge: String,
+    rows: Vec<SignalRow>,
+}
+
+struct StudentLink {
+    id: String,
+    name: String,
+    class: String,
+    rules: String,
+}
+
+struct OpenGroup {
+    key: &'static str,
+    heading: &'static str,
+    badge: String,
+    signals: usize,
+    students: Vec<StudentLink>,
+    more: usize,
+}
+
+struct CallRow {
+    id: String,
+    name: String,
+    class: String,
+    mentor: String,
+    since: String,
+    days: u32,
+    deadline: String,
+    overdue: bool,
+    due_today: bool,
+    step: String,
+    step_class: String,
+    lessons: String,
+}
+
+struct DuoRow {
+    id: String,
+    name: String,
+    class: String,
+    title: &'static str,
+    fired: String,
+    period: String,
+    hours: String,
+    deadline: String,
+    overdue: bool,
+}
+
+struct Bar {
+    class: String,
+    y: String,
+    text_y: String,
+    width: String,
+    text_x: String,
+    pct: String,
+    below: bool,
+    students: usize,
+    href: String,
+}
+
+struct Tick {
+    x: String,
+    label: &'static str,
+}
+
+struct Chart {
+    width: u32,
+    height: u32,
+    left: u32,
+    bar_height: u32,
+    bars: Vec<Bar>,
+    ticks: Vec<Tick>,
+    target_x: String,
+    target_label: String,
+    line_top: u32,
+    line_bottom: u32,
+    desc: String,
+}
+
+/// What a role without student data sees instead.
+struct OtherRole {
+    admin: bool,
+    role: String,
+}
+
+struct Overview {
+    week: String,
+    through: String,
+    today_is_school_day: bool,
+    klas: String,
+    mentor: String,
+    filtered: bool,
+    classes: Vec<Choice>,
+    mentors: Vec<Choice>,
+    in_scope: usize,
+    above_step_1: usize,
+    calls_count: usize,
+    duo_this_week: usize,
+    selection_rate: String,
+    school_rate: String,
+    target: String,
+    year_from: String,
+    calls: Vec<CallRow>,
+    duo: Vec<DuoRow>,
+    new_groups: Vec<NewGroup>,
+    new_total: usize,
+    open_groups: Vec<OpenGroup>,
+    chart: Option<Chart>,
+}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "dashboard.html")]
 struct Dashboard {
     layout: Layout,
-    students: usize,
+    notice: Option<String>,
+    other: Option<OtherRole>,
+    view: Option<Overview>,
 }
 
 async fn dashboard(
     State(state): State<AppState>,
     user: CurrentUser,
+    Query(f): Query<Filters>,
 ) -> Result<Dashboard, PageError> {
-    let live = state.read()?;
-    let students = live
-        .school
-        .students()
+    let layout = Layout::new(&user, section::OVERVIEW, "Weekoverzicht");
+    if !sees_students(user.role()) {
+        return Ok(Dashboard {
+            layout,
+            notice: None,
+            other: Some(OtherRole {
+                admin: user.role() == Role::Beheerder,
+                role: user.role().label_nl().to_owned(),
+            }),
+            view: None,
+        });
+    }
+    let names = mentor_names(&state).await?;
+    let today = state.clock.today();
+    let result = {
+        let live = state.read()?;
+        overview(&live, &user, &names, &f, today)
+    };
+    let page = match result {
+        Ok(view) => Dashboard {
+            layout,
+            notice: None,
+            other: None,
+            view: Some(view),
+        },
+        Err(notice) => Dashboard {
+            layout,
+            notice: Some(notice),
+            other: None,
+            view: None,
+        },
+    };
+    user.audit(&state, AuditAction::Read, None, "weekoverzicht")
+        .await?;
+    Ok(page)
+}
+
+fn hours_text(s: &Signal) -> String {
+    s.hours
+        .map_or_else(|| "–".to_owned(), |h| format!("{h} uur"))
+}
+
+/// Builds the overview, or says why there is none yet.
+fn overview(
+    live: &Live,
+    user: &CurrentUser,
+    names: &HashMap<String, String>,
+    f: &Filters,
+    today: NaiveDate,
+) -> Result<Overview, String> {
+    let (Some(cal), Some(engine)) = (live.cal.as_ref(), live.engine()) else {
+        return Err("Er is nog geen schoolkalender ingelezen. De beheerder zet die klaar onder Instellingen; daarna toont het weekoverzicht de signalen en de aanwezigheid.".to_owned());
+    };
+    let Some(d) = live.through else {
+        return Err(
+            "Het schooljaar is nog niet begonnen: er zijn nog geen schooldagen om te tonen."
+                .to_owned(),
+        );
+    };
+    let policy = &live.policy;
+    let scope = user.scope();
+    let klas = given(&f.klas);
+    let mentor = given(&f.mentor);
+    let students = live.school.students();
+    let (classes, mentors) = class_and_mentor_choices(
+        students.iter().filter(|s| scope.may_see(s)),
+        names,
+        klas,
+        mentor,
+    );
+
+    let week = cal.week_days(d);
+    let week_first = *week.start();
+    let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
+    let sunday = monday + Duration::days(6);
+    let from = year_start(cal, d);
+    let target = policy.attendance.target;
+
+    let mut in_scope = 0;
+    let mut above_step_1 = 0;
+    let mut duo_this_week = 0;
+    let mut calls = Vec::new();
+    let mut duo: Vec<(NaiveDate, DuoRow)> = Vec::new();
+    let mut new_by_step: BTreeMap<&'static str, Vec<(u16, SignalRow)>> = BTreeMap::new();
+    let mut open_by_step: BTreeMap<&'static str, (usize, Vec<StudentLink>)> = BTreeMap::new();
+    let mut per_class: BTreeMap<(u32, String), (Tally, usize)> = BTreeMap::new();
+    let mut selection = Tally::default();
+    let mut school = Tally::default();
+
+    for (i, s) in students.iter().enumerate() {
+        let regs = live.school.registrations(i);
+        let tally = Tally::of(regs, from, d);
+        school.add(tally);
+        if !scope.may_see(s)
+            || klas.is_some_and(|k| !k.eq_ignore_ascii_case(&s.class))
+            || mentor.is_some_and(|m| m != s.mentor)
+        {
+            continue;
+        }
+        in_scope += 1;
+        selection.add(tally);
+        let entry = per_class
+            .entry(class_key(&s.class))
+            .or_insert((Tally::default(), 0));
+        entry.0.add(tally);
+        entry.1 += 1;
+
+        let Some(eval) = live.evaluations.get(i) else {
+            continue;
+        };
+        let step = eval.step_on(&engine, d);
+        if step != Step::NONE {
+            above_step_1 += 1;
+        }
+        let id = s.id.to_string();
+
+        // This week's new signals.
+        for sig in eval.fired_between(week_first, d) {
+            let key = step_key(sig.rule);
+            new_by_step.entry(key).or_default().push((
+                sig.fired_on,
+                SignalRow {
+                    id: id.clone(),
+                    name: s.name.clone(),
+                    class: s.class.clone(),
+                    title: sig.rule.title_nl(),
+                    fired: short_day_nl(cal.date(sig.fired_on)),
+                    hours: hours_text(sig),
+                    deadline: sig.deadline.map(short_day_nl).unwrap_or_default(),
+                    overdue: sig.deadline.is_some_and(|x| x < today) && sig.is_open_on(d),
+                    explanation: explain(sig, cal, policy, regs),
+                },
+            ));
+        }
+
+        // Open signals, one line per student and step.
+        let mut open_rules: BTreeMap<&'static str, Vec<&'static str>> = BTreeMap::new();
+        for sig in eval.open_on(d) {
+            open_rules
+                .entry(step_key(sig.rule))
+                .or_default()
+                .push(sig.rule.title_nl());
+            if sig.rule == RuleId::Contact {
+                let deadline = sig.deadline.unwrap_or(today);
+                calls.push((
+                    deadline,
+                    sig.fired_on,
+                    CallRow {
+                        id: id.clone(),
+                        name: s.name.clone(),
+                        class: s.class.clone(),
+                        mentor: mentor_label(names, &s.mentor),
+                        since: short_day_nl(cal.date(sig.fired_on)),
+                        days: u32::from(d - sig.fired_on) + 1,
+                        deadline: short_day_nl(deadline),
+                        overdue: deadline < today,
+                        due_today: deadline == today,
+                        step: step.to_string(),
+                        step_class: step_class(step),
+                        lessons: lessons_in_words(
+                            sig.evidence.iter().filter_map(|k| regs.get(*k as usize)),
+                        ),
+                    },
+                ));
+            }
+        }
+        for (key, rules) in open_rules {
+            let e = open_by_step.entry(key).or_default();
+            e.0 += rules.len();
+            e.1.push(StudentLink {
+                id: id.clone(),
+                name: s.name.clone(),
+                class: s.class.clone(),
+                rules: rules.join(", "),
+            });
+        }
+
+        // DUO deadlines that still run or ran this week.
+        for sig in eval.signals.iter().filter(|x| x.rule.is_duo()) {
+            let Some(deadline) = sig.deadline else {
+                continue;
+            };
+            if deadline >= monday && deadline <= sunday {
+                duo_this_week += 1;
+            }
+            if deadline >= monday {
+                duo.push((
+                    deadline,
+                    DuoRow {
+                        id: id.clone(),
+                        name: s.name.clone(),
+                        class: s.class.clone(),
+                        title: sig.rule.title_nl(),
+                        fired: short_day_nl(cal.date(sig.fired_on)),
+                        period: match (sig.begin, sig.end) {
+                            (Some(b), Some(e)) if b != e => format!(
+                                "{} – {}",
+                                short_day_nl(cal.date(b)),
+                                short_day_nl(cal.date(e))
+                            ),
+                            (Some(b), _) => short_day_nl(cal.date(b)),
+                            _ => String::new(),
+                        },
+                        hours: hours_text(sig),
+                        deadline: short_day_nl(deadline),
+                        overdue: deadline < today,
+                    },
+                ));
+            }
+        }
+    }
+
+    calls.sort_by(|a, b| {
+        (a.0, a.1)
+            .cmp(&(b.0, b.1))
+            .then_with(|| a.2.name.cmp(&b.2.name))
+    });
+    duo.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)));
+
+    let mut new_total = 0;
+    let new_groups = STEP_ORDER
         .iter()
-        .filter(|s| user.scope().may_see(s))
-        .count();
-    Ok(Dashboard {
-        layout: Layout::new(&user, section::OVERVIEW, "Weekoverzicht"),
-        students,
+        .filter_map(|key| {
+            let mut rows = new_by_step.remove(key)?;
+            rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
+            new_total += rows.len();
+            Some(NewGroup {
+                key,
+                heading: step_heading(key),
+                badge: format!("step-{key}"),
+                rows: rows.into_iter().map(|(_, r)| r).collect(),
+            })
+        })
+        .collect();
+    let open_groups = STEP_ORDER
+        .iter()
+        .map(|key| {
+            let (signals, mut list) = open_by_step.remove(key).unwrap_or_default();
+            list.sort_by(|a, b| {
+                class_key(&a.class)
+                    .cmp(&class_key(&b.class))
+                    .then_with(|| a.name.cmp(&b.name))
+            });
+            let more = list.len().saturating_sub(OPEN_LIST_CAP);
+            list.truncate(OPEN_LIST_CAP);
+            OpenGroup {
+                key,
+                heading: step_heading(key),
+                badge: format!("step-{key}"),
+                signals,
+                students: list,
+                more,
+            }
+        })
+        .collect();
+
+    let chart = chart(&per_class, target, klas, mentor, school.rate());
+    Ok(Overview {
+        week: format!(
+            "{} tot en met {}",
+            date_nl(cal.date(week_first)),
+            date_nl(cal.date(*week.end()))
+        ),
+        through: date_nl(cal.date(d)),
+        today_is_school_day: cal.date(d) == today,
+        klas: klas.unwrap_or_default().to_owned(),
+        mentor: mentor.map(|m| mentor_label(names, m)).unwrap_or_default(),
+        filtered: klas.is_some() || mentor.is_some(),
+        classes,
+        mentors,
+        in_scope,
+        above_step_1,
+        calls_count: calls.len(),
+        duo_this_week,
+        selection_rate: pct_nl(selection.rate()),
+        school_rate: pct_nl(school.rate()),
+        target: pct_nl(Some(target)),
+        year_from: date_nl(cal.date(from)),
+        calls: calls.into_iter().map(|(_, _, r)| r).collect(),
+        duo: duo.into_iter().map(|(_, r)| r).collect(),
+        new_groups,
+        new_total,
+        open_groups,
+        chart,
+    })
+}
+
+/// The group key of a rule's step: `4b`, `3a`, `2`.
+fn step_key(rule: RuleId) -> &'static str {
+    match rule {
+        RuleId::Contact => "2",
+        RuleId::AfmeldingCount | RuleId::AfmeldingLong => "3a",
+        RuleId::Unexplained => "3b",
+        RuleId::AfmeldingPersist => "4a",
+        RuleId::Duo16h | RuleId::DuoLrv | RuleId::DuoHoliday => "4b",
+    }
+}
+
+/// Horizontal bars, one per class, on a 0–100 % scale with a dashed line at
+/// the policy's target. All geometry is computed here; the template only
+/// places the elements.
+fn chart(
+    per_class: &BTreeMap<(u32, String), (Tally, usize)>,
+    target: f64,
+    klas: Option<&str>,
+    mentor: Option<&str>,
+    school: Option<f64>,
+) -> Option<Chart> {
+    const LEFT: u32 = 56;
+    const SCALE: f64 = 480.0;
+    const ROW: u32 = 22;
+    const BAR: u32 = 14;
+    const TOP: u32 = 34;
+    if per_class.is_empty() {
+        return None;
+    }
+    let x = |p: f64| f64::from(LEFT) + p.clamp(0.0, 1.0) * SCALE;
+    let mut below = 0;
+    let mut y = TOP;
+    let mut bars = Vec::new();
+    for ((_, class), (tally, students)) in per_class {
+        let rate = tally.rate();
+        let r = rate.unwrap_or(0.0);
+        let is_below = rate.is_some_and(|r| r < target);
+        below += usize::from(is_below);
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("klas", class);
+        if let Some(m) = mentor {
+            q.append_pair("mentor", m);
+        }
+        q.append_pair("sorteer", "aanwezigheid");
+        bars.push(Bar {
+            class: class.clone(),
+            y: y.to_string(),
+            text_y: (y + BAR - 3).to_string(),
+            width: format!("{:.1}", x(r) - f64::from(LEFT)),
+            text_x: format!("{:.1}", x(r) + 4.0),
+            pct: pct_nl(rate),
+            below: is_below,
+            students: *students,
+            href: format!("/leerlingen?{}", q.finish()),
+        });
+        y += ROW;
+    }
+    let height = y + 8;
+    let ticks = [
+        (0.0, "0 %"),
+        (0.25, "25 %"),
+        (0.5, "50 %"),
+        (0.75, "75 %"),
+        (1.0, "100 %"),
+    ]
+    .into_iter()
+    .map(|(p, label)| Tick {
+        x: format!("{:.1}", x(p)),
+        label,
+    })
+    .collect();
+    let n = per_class.len();
+    let mut desc = format!(
+        "Aanwezigheid dit schooljaar van {n} klas{}; {below} daarvan onder de lijn van {}.",
+        if n == 1 { "" } else { "sen" },
+        pct_nl(Some(target))
+    );
+    if klas.is_none() && mentor.is_none() {
+        desc.push_str(&format!(" De hele school: {}.", pct_nl(school)));
+    }
+    Some(Chart {
+        width: LEFT + 480 + 64,
+        height,
+        left: LEFT,
+        bar_height: BAR,
+        bars,
+        ticks,
+        target_x: format!("{:.1}", x(target)),
+        target_label: format!("{} (doel)", pct_nl(Some(target))),
+        line_top: TOP - 8,
+        line_bottom: height - 4,
+        desc,
     })
 }
 
 /// `/`.
 pub fn router() -> Router<AppState> {
     Router::new().route("/", get(dashboard))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_has_a_group_matching_its_step() {
+        for r in RuleId::ALL {
+            assert_eq!(step_key(r), r.step().to_string());
+            assert!(STEP_ORDER.contains(&step_key(r)));
+        }
+    }
+
+    #[test]
+    fn chart_draws_the_target_line_and_marks_classes_below_it() {
+        let mut m = BTreeMap::new();
+        m.insert(
+            class_key("1A"),
+            (
+                Tally {
+                    attended: 95,
+                    scheduled: 100,
+                },
+                27,
+            ),
+        );
+        m.insert(
+            class_key("1B"),
+            (
+                Tally {
+                    attended: 80,
+                    scheduled: 100,
+                },
+                26,
+            ),
+        );
+        let c = chart(&m, 0.9, None, None, Some(0.875)).unwrap();
+        assert_eq!(c.bars.len(), 2);
+        assert!(!c.bars[0].below);
+        assert!(c.bars[1].below);
+        assert_eq!(c.target_x, "488.0");
+        assert!(c.desc.contains("1 daarvan onder"));
+    }
 }

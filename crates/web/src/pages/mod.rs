@@ -5,13 +5,13 @@ use axum::Router;
 use crate::state::AppState;
 
 pub mod dashboard;
-pub mod import;
-pub mod register;
+pub mod student;
+pub mod students;
 
 /// Every page route.
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(dashboard::router())
-        .merge(import::router())
-        .merge(register::router())
+        .merge(student::router())
+        .merge(students::router())
 }

@@ -7,5 +7,4 @@ mod common;
 
 mod auth;
 mod browser;
-mod import;
-mod register;
+mod overview;

@@ -1,0 +1,735 @@
+//! Leerling: one student's page. Step and track, attendance, a heat map of
+//! the school year (SVG), every signal with its explanation and evidence,
+//! the registrations of one teaching week at a time, and the history of
+//! changed lessons.
+//!
+//! Signals, steps and the heat map come from the evaluation in memory; the
+//! page reads the database for the registrations as stored (codes, notes)
+//! and their history — two queries, run together — and writes one audit
+//! entry per view.
+
+use std::collections::{BTreeSet, HashMap};
+
+use aanwezig_domain::explain::{date_nl, SignalReport};
+use aanwezig_domain::{Calendar, Category, DayIdx, Registration, Role, Step, Student, StudentId};
+use aanwezig_storage::{AuditAction, HistoryEntry};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::Router;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
+use serde::Deserialize;
+
+use super::students::{
+    given, lessons_in_words, pct_nl, short_day_nl, step_class, year_start, Tally,
+};
+use crate::auth::CurrentUser;
+use crate::error::PageError;
+use crate::layout::{section, Layout};
+use crate::live::Live;
+use crate::state::AppState;
+
+/// The heat map's classes, in the legend's order.
+const HEAT: [(&str, &str); 6] = [
+    ("present", "aanwezig"),
+    ("late", "te laat"),
+    ("reported", "afgemeld (ziek of andere reden)"),
+    ("unknown", "onbekend of ongeoorloofd afwezig"),
+    ("authorized", "geoorloofd afwezig (verlof, vrijstelling)"),
+    ("none", "geen lessen geregistreerd"),
+];
+
+fn heat_class(c: Category) -> usize {
+    match c {
+        Category::Present | Category::NotAbsence => 0,
+        Category::LateUnexcused | Category::LateExcused => 1,
+        Category::ReportedSick | Category::ReportedOther => 2,
+        Category::Unknown | Category::Unauthorized => 3,
+        Category::Authorized => 4,
+    }
+}
+
+/// Ties go to the more serious class.
+const SEVERITY: [usize; 5] = [3, 2, 4, 1, 0];
+
+/// A short Dutch label for a registration cell.
+fn short_label(c: Category) -> &'static str {
+    match c {
+        Category::Present => "aanwezig",
+        Category::LateUnexcused => "te laat",
+        Category::LateExcused => "te laat (geldig)",
+        Category::ReportedSick => "ziek gemeld",
+        Category::ReportedOther => "afgemeld",
+        Category::Authorized => "geoorloofd",
+        Category::Unknown => "onbekend",
+        Category::Unauthorized => "ongeoorloofd",
+        Category::NotAbsence => "geen verzuim",
+    }
+}
+
+/// Dutch local time (CET/CEST) of a UTC instant: summer time runs from the
+/// last Sunday of March to the last Sunday of October, 01:00 UTC both.
+fn local_time_nl(t: DateTime<Utc>) -> String {
+    fn last_sunday(year: i32, month: u32) -> Option<NaiveDate> {
+        let last = NaiveDate::from_ymd_opt(year, month + 1, 1)?.pred_opt()?;
+        let back = last.weekday().num_days_from_sunday();
+        Some(last - Duration::days(i64::from(back)))
+    }
+    let y = t.year();
+    let summer = match (last_sunday(y, 3), last_sunday(y, 10)) {
+        (Some(a), Some(b)) => {
+            let start = a.and_hms_opt(1, 0, 0).map(|x| x.and_utc());
+            let end = b.and_hms_opt(1, 0, 0).map(|x| x.and_utc());
+            start.is_some_and(|s| t >= s) && end.is_some_and(|e| t < e)
+        }
+        _ => false,
+    };
+    let local = t + Duration::hours(if summer { 2 } else { 1 });
+    local
+        .format_localized("%-d %b %Y %H:%M", chrono::Locale::nl_NL)
+        .to_string()
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct StudentQuery {
+    /// A date in the teaching week to show (`YYYY-MM-DD`).
+    week: Option<String>,
+}
+
+struct Cell {
+    x: u32,
+    y: u32,
+    class: &'static str,
+    mixed: bool,
+    title: String,
+}
+
+struct MonthLabel {
+    x: u32,
+    label: String,
+}
+
+struct LegendItem {
+    class: &'static str,
+    label: &'static str,
+    days: u32,
+}
+
+struct HeatMap {
+    width: u32,
+    height: u32,
+    cells: Vec<Cell>,
+    months: Vec<MonthLabel>,
+    rows: Vec<(u32, &'static str)>,
+    legend: Vec<LegendItem>,
+    mixed_days: u32,
+    desc: String,
+    year: String,
+}
+
+struct EvidenceRow {
+    date: String,
+    lesson: u8,
+    minutes: u16,
+    category: &'static str,
+    late: String,
+}
+
+struct SignalView {
+    title: &'static str,
+    step: String,
+    step_class: String,
+    fired: String,
+    window: String,
+    figures: Vec<String>,
+    deadline: String,
+    deadline_passed: bool,
+    open: bool,
+    closed: String,
+    explanation: String,
+    evidence: Vec<EvidenceRow>,
+}
+
+struct LessonCell {
+    present: bool,
+    code: String,
+    label: &'static str,
+    class: &'static str,
+    late: String,
+    note: String,
+    href: String,
+    context: String,
+}
+
+struct DayRow {
+    date: String,
+    cells: Vec<LessonCell>,
+}
+
+struct WeekOption {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+struct HistoryRow {
+    when: String,
+    by: String,
+    lesson: String,
+    old: String,
+    new: String,
+}
+
+struct Figures {
+    step: String,
+    step_class: String,
+    step_text: String,
+    tracks: Vec<&'static str>,
+    rate_year: String,
+    rate_recent: String,
+    below_year: bool,
+    below_recent: bool,
+    recent_weeks: u16,
+    unexplained: String,
+    duo_hours: String,
+    target: String,
+    through: String,
+    open_signals: usize,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "student.html")]
+struct StudentPage {
+    layout: Layout,
+    id: String,
+    name: String,
+    class: String,
+    mentor: String,
+    birth: String,
+    notice: Option<String>,
+    figures: Option<Figures>,
+    heat: Option<HeatMap>,
+    signals: Vec<SignalView>,
+    may_register: bool,
+    week_label: String,
+    lessons: Vec<u8>,
+    days: Vec<DayRow>,
+    weeks: Vec<WeekOption>,
+    prev_week: Option<String>,
+    next_week: Option<String>,
+    history: Vec<HistoryRow>,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<StudentQuery>,
+) -> Result<StudentPage, PageError> {
+    // The beheerder manages the school but reads no student data.
+    user.require(user.role() != Role::Beheerder)?;
+    let student: Student = {
+        let live = state.read()?;
+        let i = live.position(&id).ok_or(PageError::NotFound)?;
+        let s = &live.school.students()[i];
+        if !user.scope().may_see(s) {
+            return Err(PageError::NotFound);
+        }
+        s.clone()
+    };
+    let sid: &StudentId = &student.id;
+    let (records, history, mentor, audit) = tokio::join!(
+        state.store.student_registrations(sid),
+        state.store.registration_history(sid),
+        state.store.user(&student.mentor),
+        user.audit(&state, AuditAction::Read, Some(sid), "leerlingpagina"),
+    );
+    audit?;
+    let records = records?;
+    let history = history?;
+    let mentor = mentor?.map_or_else(|| student.mentor.clone(), |u| u.display_name);
+    let may_register = user.scope().may_register(&student);
+    let today = state.clock.today();
+    let live = state.read()?;
+    Ok(build(
+        &live,
+        &user,
+        &student,
+        mentor,
+        &records,
+        &history,
+        may_register,
+        given(&q.week),
+        today,
+    ))
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site, all inputs distinct"
+)]
+fn build(
+    live: &Live,
+    user: &CurrentUser,
+    student: &Student,
+    mentor: String,
+    records: &[aanwezig_domain::RegistrationRecord],
+    history: &[HistoryEntry],
+    may_register: bool,
+    week: Option<&str>,
+    today: NaiveDate,
+) -> StudentPage {
+    let id = student.id.to_string();
+    let mut page = StudentPage {
+        layout: Layout::new(user, section::STUDENTS, student.name.clone()),
+        id: id.clone(),
+        name: student.name.clone(),
+        class: student.class.clone(),
+        mentor,
+        birth: student
+            .date_of_birth
+            .format_localized("%-d %B %Y", chrono::Locale::nl_NL)
+            .to_string(),
+        notice: None,
+        figures: None,
+        heat: None,
+        signals: Vec::new(),
+        may_register,
+        week_label: String::new(),
+        lessons: Vec::new(),
+        days: Vec::new(),
+        weeks: Vec::new(),
+        prev_week: None,
+        next_week: None,
+        history: history_rows(records, history),
+    };
+    let (Some(cal), Some(engine), Some(d), Some(i)) = (
+        live.cal.as_ref(),
+        live.engine(),
+        live.through,
+        live.school.position(&student.id),
+    ) else {
+        page.notice = Some(if live.cal.is_none() {
+            "Er is nog geen schoolkalender ingelezen; zonder kalender zijn er geen signalen en geen overzicht per dag.".to_owned()
+        } else {
+            "Het schooljaar is nog niet begonnen.".to_owned()
+        });
+        return page;
+    };
+    let policy = &live.policy;
+    let regs = live.school.registrations(i);
+    let eval = live.evaluations.get(i).cloned().unwrap_or_default();
+
+    // Figures.
+    let step = eval.step_on(&engine, d);
+    let from = year_start(cal, d);
+    let recent_weeks = policy.unexplained.window_weeks;
+    let recent_from = engine.window_start(d, recent_weeks);
+    let year_rate = Tally::of(regs, from, d).rate();
+    let recent_rate = Tally::of(regs, recent_from, d).rate();
+    let target = policy.attendance.target;
+    let duo_from = engine.window_start(d, policy.duo_16h.window_weeks);
+    let unexplained_minutes: u32 = regs
+        .iter()
+        .filter(|r| r.day >= duo_from && r.day <= d)
+        .map(|r| policy.unexplained_minutes(r.category, r.minutes, r.minutes_late))
+        .sum();
+    let mut tracks = Vec::new();
+    if step.a {
+        tracks.push("a-spoor: gemeld verzuim (afmeldingen door ouders of verzorgers)");
+    }
+    if step.b {
+        tracks.push("b-spoor: ongeoorloofd of onbekend verzuim");
+    }
+    page.figures = Some(Figures {
+        step: step.to_string(),
+        step_class: step_class(step),
+        step_text: step_text(step).to_owned(),
+        tracks,
+        rate_year: pct_nl(year_rate),
+        rate_recent: pct_nl(recent_rate),
+        below_year: year_rate.is_some_and(|r| r < target),
+        below_recent: recent_rate.is_some_and(|r| r < target),
+        recent_weeks,
+        unexplained: aanwezig_domain::Hours::from_minutes(unexplained_minutes).to_string(),
+        duo_hours: policy.duo_16h.hours.to_string(),
+        target: pct_nl(Some(target)),
+        through: date_nl(cal.date(d)),
+        open_signals: eval.open_on(d).count(),
+    });
+
+    page.heat = Some(heat_map(cal, regs, d));
+
+    // Signals, newest first.
+    page.signals = eval
+        .signals
+        .iter()
+        .rev()
+        .map(|s| {
+            let r = SignalReport::new(s, &id, cal, policy, regs, d);
+            let mut figures = Vec::new();
+            if let Some(h) = r.hours {
+                figures.push(format!("{h} uur"));
+            }
+            if let Some(c) = &r.counts {
+                if let Some(n) = c.episodes {
+                    figures.push(format!("{n} afmeldingen"));
+                }
+                if let Some(n) = c.school_days {
+                    figures.push(format!("{n} schooldagen"));
+                }
+            }
+            if let (Some(b), Some(e)) = (r.begin, r.end) {
+                figures.push(if b == e {
+                    format!("verzuim op {}", short_day_nl(b))
+                } else {
+                    format!("verzuim {} – {}", short_day_nl(b), short_day_nl(e))
+                });
+            }
+            SignalView {
+                title: r.title,
+                step: r.step.to_string(),
+                step_class: step_class(r.step),
+                fired: date_nl(r.fired_on),
+                window: if r.window.from == r.window.to {
+                    short_day_nl(r.window.from)
+                } else {
+                    format!(
+                        "{} – {}",
+                        short_day_nl(r.window.from),
+                        short_day_nl(r.window.to)
+                    )
+                },
+                figures,
+                deadline: r.deadline.map(date_nl).unwrap_or_default(),
+                deadline_passed: r.deadline.is_some_and(|x| x < today),
+                open: r.open,
+                closed: r.closed_on.map(short_day_nl).unwrap_or_default(),
+                explanation: r.explanation,
+                evidence: r
+                    .evidence
+                    .iter()
+                    .map(|e| EvidenceRow {
+                        date: short_day_nl(e.date),
+                        lesson: e.lesson,
+                        minutes: e.minutes,
+                        category: e.category.label_nl(),
+                        late: if e.minutes_late > 0 {
+                            format!("{} min", e.minutes_late)
+                        } else {
+                            String::new()
+                        },
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+
+    // The registrations of one teaching week.
+    let shown = week
+        .and_then(|w| NaiveDate::parse_from_str(w, "%Y-%m-%d").ok())
+        .and_then(|date| cal.on_or_after(date))
+        .filter(|x| *x <= d)
+        .unwrap_or(d);
+    let days = cal.week_days(shown);
+    let (first, last) = (*days.start(), (*days.end()).min(d));
+    page.week_label = format!(
+        "{} tot en met {}",
+        date_nl(cal.date(first)),
+        date_nl(cal.date(last))
+    );
+    let week_href = |x: DayIdx| format!("?week={}#registraties", cal.date(x).format("%Y-%m-%d"));
+    if first > from {
+        page.prev_week = Some(week_href(*cal.week_days(first - 1).start()));
+    }
+    if last < d {
+        page.next_week = Some(week_href(last + 1));
+    }
+    let mut seen = BTreeSet::new();
+    for x in from..=d {
+        if seen.insert(cal.week(x)) {
+            page.weeks.push(WeekOption {
+                value: cal.date(x).format("%Y-%m-%d").to_string(),
+                label: format!("week van {}", short_day_nl(cal.date(x))),
+                selected: cal.week(x) == cal.week(first),
+            });
+        }
+    }
+    page.weeks.reverse();
+    let (lo, hi) = (cal.date(first), cal.date(last));
+    let in_week: Vec<&aanwezig_domain::RegistrationRecord> = records
+        .iter()
+        .filter(|r| r.date >= lo && r.date <= hi)
+        .collect();
+    let mut lessons: BTreeSet<u8> = in_week.iter().map(|r| r.lesson).collect();
+    if let Some(y) = cal.year_of_date(lo) {
+        lessons.extend(y.lessons.iter().map(|l| l.number));
+    }
+    page.lessons = lessons.iter().copied().collect();
+    let by_key: HashMap<(NaiveDate, u8), &aanwezig_domain::RegistrationRecord> =
+        in_week.iter().map(|r| ((r.date, r.lesson), *r)).collect();
+    for x in first..=last {
+        let date = cal.date(x);
+        let cells = page
+            .lessons
+            .iter()
+            .map(|n| {
+                let context = format!("lesuur {n} op {}", short_day_nl(date));
+                let href = format!(
+                    "/leerlingen/{}/les?datum={}&lesuur={n}",
+                    form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>(),
+                    date.format("%Y-%m-%d")
+                );
+                match by_key.get(&(date, *n)) {
+                    Some(r) => LessonCell {
+                        present: true,
+                        code: r.code.clone().unwrap_or_default(),
+                        label: short_label(r.category),
+                        class: HEAT[heat_class(r.category)].0,
+                        late: if r.minutes_late > 0 {
+                            format!("{} min", r.minutes_late)
+                        } else {
+                            String::new()
+                        },
+                        note: r.note.clone().unwrap_or_default(),
+                        href,
+                        context,
+                    },
+                    None => LessonCell {
+                        present: false,
+                        code: String::new(),
+                        label: "",
+                        class: "none",
+                        late: String::new(),
+                        note: String::new(),
+                        href,
+                        context,
+                    },
+                }
+            })
+            .collect();
+        page.days.push(DayRow {
+            date: short_day_nl(date),
+            cells,
+        });
+    }
+    page
+}
+
+fn step_text(step: Step) -> &'static str {
+    match step.level {
+        4 => "het verzuim houdt aan of vraagt een DUO-melding: overleg intern en met jeugdarts of leerplicht",
+        3 => "gesprek met leerling en ouders; weeg jeugdarts of preventief spreekuur leerplicht af",
+        2 => "hele dag afwezig: bel leerling of ouders uit belangstelling",
+        _ => "geen signaal in de afgelopen lesweken: registreren en volgen",
+    }
+}
+
+/// One cell per school day of the school year up to the last evaluated day
+/// (weeks as columns, Monday to Friday as rows), coloured by the class that
+/// dominates the day.
+fn heat_map(cal: &Calendar, regs: &[Registration], d: DayIdx) -> HeatMap {
+    const CELL: u32 = 12;
+    const STEP: u32 = 14;
+    const LEFT: u32 = 26;
+    const TOP: u32 = 18;
+    let date_d = cal.date(d);
+    let year = cal.year_of_date(date_d);
+    let from = year_start(cal, d);
+    let to = year
+        .and_then(|y| cal.on_or_before(y.last_day))
+        .unwrap_or(d)
+        .max(d);
+    let first_date = cal.date(from);
+    let monday0 =
+        first_date - Duration::days(i64::from(first_date.weekday().num_days_from_monday()));
+    let mut cells = Vec::new();
+    let mut months: Vec<MonthLabel> = Vec::new();
+    let mut counts = [0u32; 6];
+    let mut mixed_days = 0;
+    let mut last_month = 0;
+    let mut max_col = 0;
+    let mut j = regs.partition_point(|r| r.day < from);
+    for x in from..=to {
+        let date = cal.date(x);
+        let col = u32::try_from((date - monday0).num_days() / 7).unwrap_or(0);
+        let row = date.weekday().num_days_from_monday();
+        max_col = max_col.max(col);
+        if date.month() != last_month {
+            last_month = date.month();
+            let label = date
+                .format_localized("%b", chrono::Locale::nl_NL)
+                .to_string();
+            // A new month starting mid-week labels the next column, so
+            // labels never overlap.
+            let mx = LEFT + (col + u32::from(row > 0 && !months.is_empty())) * STEP;
+            // Too close to the previous label (a year that starts in the
+            // last week of August): the later month wins.
+            if months.last().is_some_and(|m| mx < m.x + 2 * STEP) {
+                months.pop();
+            }
+            months.push(MonthLabel { x: mx, label });
+        }
+        let start = j;
+        while j < regs.len() && regs[j].day == x {
+            j += 1;
+        }
+        let day_regs = &regs[start..j];
+        let (class, mixed, title) = if x > d {
+            ("future", false, format!("{}: nog niet", date_nl(date)))
+        } else if day_regs.is_empty() {
+            counts[5] += 1;
+            (
+                "none",
+                false,
+                format!("{}: geen lessen geregistreerd", date_nl(date)),
+            )
+        } else {
+            let mut n = [0u32; 5];
+            for r in day_regs {
+                n[heat_class(r.category)] += 1;
+            }
+            let best = SEVERITY
+                .iter()
+                .copied()
+                .max_by_key(|k| (n[*k], 4 - SEVERITY.iter().position(|s| s == k).unwrap_or(4)))
+                .unwrap_or(0);
+            counts[best] += 1;
+            let mixed = (1..5).any(|k| k != best && n[k] > 0);
+            mixed_days += u32::from(mixed);
+            (
+                HEAT[best].0,
+                mixed,
+                format!("{}: {}", date_nl(date), lessons_in_words(day_regs)),
+            )
+        };
+        cells.push(Cell {
+            x: LEFT + col * STEP,
+            y: TOP + row * STEP,
+            class,
+            mixed,
+            title,
+        });
+    }
+    let legend = HEAT
+        .iter()
+        .enumerate()
+        .map(|(k, (class, label))| LegendItem {
+            class,
+            label,
+            days: counts[k],
+        })
+        .collect::<Vec<_>>();
+    let parts: Vec<String> = legend
+        .iter()
+        .filter(|l| l.days > 0)
+        .map(|l| format!("{} {}", l.days, l.label))
+        .collect();
+    let year_name = year.map(|y| y.name.clone()).unwrap_or_default();
+    HeatMap {
+        width: LEFT + (max_col + 1) * STEP + 16,
+        height: TOP + 5 * STEP + 2,
+        cells,
+        months,
+        rows: [
+            (Weekday::Mon, "ma"),
+            (Weekday::Tue, "di"),
+            (Weekday::Wed, "wo"),
+            (Weekday::Thu, "do"),
+            (Weekday::Fri, "vr"),
+        ]
+        .into_iter()
+        .map(|(w, l)| (TOP + w.num_days_from_monday() * STEP + CELL - 2, l))
+        .collect(),
+        legend,
+        mixed_days,
+        desc: format!(
+            "Schooldagen van schooljaar {year_name} tot en met {}, per dag gekleurd naar wat die dag het meest voorkwam: {}.",
+            date_nl(date_d),
+            parts.join(", ")
+        ),
+        year: year_name,
+    }
+}
+
+/// The changes of lessons, newest first: who, when, old → new.
+fn history_rows(
+    records: &[aanwezig_domain::RegistrationRecord],
+    history: &[HistoryEntry],
+) -> Vec<HistoryRow> {
+    let current: HashMap<(NaiveDate, u8), &aanwezig_domain::RegistrationRecord> =
+        records.iter().map(|r| ((r.date, r.lesson), r)).collect();
+    let state = |r: &aanwezig_domain::RegistrationRecord| match &r.code {
+        Some(c) => format!("{c} ({})", r.category.label_nl()),
+        None => r.category.label_nl().to_owned(),
+    };
+    let mut rows: Vec<(DateTime<Utc>, HistoryRow)> = history
+        .iter()
+        .enumerate()
+        .map(|(k, h)| {
+            let key = (h.old.date, h.old.lesson);
+            let new = match history.get(k + 1) {
+                Some(next) if (next.old.date, next.old.lesson) == key => state(&next.old),
+                _ => current
+                    .get(&key)
+                    .map_or_else(|| "verwijderd".to_owned(), |r| state(r)),
+            };
+            let by = match h.replaced.import_id {
+                Some(n) => format!("{} (import {n})", h.replaced.by),
+                None => h.replaced.by.clone(),
+            };
+            (
+                h.replaced.at,
+                HistoryRow {
+                    when: local_time_nl(h.replaced.at),
+                    by,
+                    lesson: format!("{}, lesuur {}", short_day_nl(h.old.date), h.old.lesson),
+                    old: state(&h.old),
+                    new,
+                },
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.into_iter().map(|(_, r)| r).collect()
+}
+
+/// `/leerlingen/{id}`.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/leerlingen/{id}", get(page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn dutch_local_time_follows_summer_time() {
+        let winter = Utc.with_ymd_and_hms(2025, 11, 14, 9, 0, 0).unwrap();
+        assert_eq!(local_time_nl(winter), "14 nov 2025 10:00");
+        let summer = Utc.with_ymd_and_hms(2025, 9, 1, 9, 0, 0).unwrap();
+        assert_eq!(local_time_nl(summer), "1 sep 2025 11:00");
+    }
+
+    #[test]
+    fn lessons_in_words_counts_per_category() {
+        let r = |c| Registration {
+            day: 0,
+            minutes: 50,
+            minutes_late: 0,
+            lesson: 1,
+            category: c,
+        };
+        let regs = [
+            r(Category::Present),
+            r(Category::Present),
+            r(Category::Unknown),
+        ];
+        assert_eq!(
+            lessons_in_words(&regs[..]),
+            "2 lessen aanwezig en 1 les onbekend afwezig"
+        );
+    }
+}

@@ -1,0 +1,540 @@
+//! Leerlingen: the students in the user's scope, searchable by name or
+//! number, filterable by class, step and mentor, sortable by links (no
+//! JavaScript), 100 to a page. Also the small helpers the overview pages
+//! share (attendance figures, step badges, mentor names).
+
+use std::collections::HashMap;
+
+use aanwezig_domain::engine::attendance;
+use aanwezig_domain::{Calendar, Category, DayIdx, Registration, Role, Step};
+use aanwezig_storage::AuditAction;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+
+use crate::auth::CurrentUser;
+use crate::error::PageError;
+use crate::layout::{section, Layout};
+use crate::state::AppState;
+
+/// Students shown on one page of the list.
+const PAGE_SIZE: usize = 100;
+
+// --- shared helpers ------------------------------------------------------
+
+/// Whether a role works with student data at all (the beheerder does not;
+/// external partners get their dossier access with the case dossier).
+pub(super) fn sees_students(role: Role) -> bool {
+    role.sees_all_students() || role == Role::Mentor
+}
+
+/// Attended and scheduled lessons, summed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Tally {
+    pub attended: u32,
+    pub scheduled: u32,
+}
+
+impl Tally {
+    pub fn of(regs: &[aanwezig_domain::Registration], from: DayIdx, to: DayIdx) -> Tally {
+        let (attended, scheduled) = attendance(regs, from, to);
+        Tally {
+            attended,
+            scheduled,
+        }
+    }
+
+    pub fn add(&mut self, other: Tally) {
+        self.attended += other.attended;
+        self.scheduled += other.scheduled;
+    }
+
+    /// The share attended, `None` without scheduled lessons.
+    pub fn rate(self) -> Option<f64> {
+        (self.scheduled > 0).then(|| f64::from(self.attended) / f64::from(self.scheduled))
+    }
+}
+
+/// A share as a Dutch percentage with one decimal: `93,4 %`; `–` for none.
+pub(super) fn pct_nl(rate: Option<f64>) -> String {
+    match rate {
+        Some(r) => format!("{:.1} %", r * 100.0).replace('.', ","),
+        None => "–".to_owned(),
+    }
+}
+
+/// The CSS class of a step badge: `step-3a`, `step-3a3b`.
+pub(super) fn step_class(step: Step) -> String {
+    format!("step-{}", step.to_string().replace('/', ""))
+}
+
+/// Orders steps from the least to the most serious (4b above 4a at level 4).
+pub(super) fn step_rank(step: Step) -> u8 {
+    step.level * 4 + u8::from(step.b) * 2 + u8::from(step.a)
+}
+
+/// Whether `step` matches a filter value `1`, `2`, `3a`, `3b`, `4a`, `4b`.
+pub(super) fn step_matches(step: Step, filter: &str) -> bool {
+    let mut chars = filter.chars();
+    let level = chars.next().and_then(|c| c.to_digit(10));
+    let track = chars.next();
+    match (level, track) {
+        (Some(l), None) => u32::from(step.level) == l,
+        (Some(l), Some('a')) => u32::from(step.level) == l && step.a,
+        (Some(l), Some('b')) => u32::from(step.level) == l && step.b,
+        _ => false,
+    }
+}
+
+/// The step filter's choices.
+pub(super) const STEP_CHOICES: [(&str, &str); 6] = [
+    ("4b", "4b — ongeoorloofd verzuim, DUO"),
+    ("4a", "4a — gemeld verzuim houdt aan"),
+    ("3b", "3b — ongeoorloofd of onbekend verzuim"),
+    ("3a", "3a — vaak of lang afgemeld"),
+    ("2", "2 — hele dag afwezig"),
+    ("1", "1 — registreren, geen signaal"),
+];
+
+/// The first school day of the school year holding school day `d`.
+pub(super) fn year_start(cal: &Calendar, d: DayIdx) -> DayIdx {
+    cal.year_of_date(cal.date(d))
+        .and_then(|y| cal.on_or_after(y.first_day))
+        .filter(|s| *s <= d)
+        .unwrap_or(0)
+}
+
+/// User names to display names, to show mentors by name.
+pub(super) async fn mentor_names(state: &AppState) -> Result<HashMap<String, String>, PageError> {
+    Ok(state
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .map(|u| (u.username, u.display_name))
+        .collect())
+}
+
+/// A student's mentor as people know them: the account's display name
+/// when the mentor field holds a user name, else the field as it is.
+pub(super) fn mentor_label(names: &HashMap<String, String>, mentor: &str) -> String {
+    names
+        .get(mentor)
+        .cloned()
+        .unwrap_or_else(|| mentor.to_owned())
+}
+
+/// The lessons of a day in words: `5 lessen aanwezig en 2 lessen onbekend afwezig`.
+pub(super) fn lessons_in_words<'a>(regs: impl IntoIterator<Item = &'a Registration>) -> String {
+    let mut counts = [0u32; 9];
+    for r in regs {
+        counts[r.category as usize] += 1;
+    }
+    let parts: Vec<String> = Category::ALL
+        .iter()
+        .zip(counts)
+        .filter(|(_, n)| *n > 0)
+        .map(|(c, n)| match (c, n) {
+            (Category::LateUnexcused | Category::LateExcused, n) => {
+                format!("{n} keer {}", c.label_nl())
+            }
+            (_, 1) => format!("1 les {}", c.label_nl()),
+            (_, n) => format!("{n} lessen {}", c.label_nl()),
+        })
+        .collect();
+    match parts.as_slice() {
+        [] => "geen lessen geregistreerd".to_owned(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} en {last}", init.join(", ")),
+    }
+}
+
+/// A date short, with its weekday: `vr 14 nov`.
+pub(super) fn short_day_nl(date: chrono::NaiveDate) -> String {
+    date.format_localized("%a %-d %b", chrono::Locale::nl_NL)
+        .to_string()
+}
+
+/// `Some(trimmed)` for a non-empty query value.
+pub(super) fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// One choice of a filter `<select>`.
+#[derive(Clone, Debug)]
+pub(super) struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// Class and mentor choices for the students a user may see.
+pub(super) fn class_and_mentor_choices<'a>(
+    students: impl Iterator<Item = &'a aanwezig_domain::Student>,
+    names: &HashMap<String, String>,
+    klas: Option<&str>,
+    mentor: Option<&str>,
+) -> (Vec<Choice>, Vec<Choice>) {
+    let mut classes: Vec<String> = Vec::new();
+    let mut mentors: Vec<String> = Vec::new();
+    for s in students {
+        classes.push(s.class.clone());
+        mentors.push(s.mentor.clone());
+    }
+    classes.sort_by(|a, b| class_key(a).cmp(&class_key(b)));
+    classes.dedup();
+    mentors.sort();
+    mentors.dedup();
+    let class_choices = classes
+        .into_iter()
+        .map(|c| Choice {
+            selected: klas.is_some_and(|k| k.eq_ignore_ascii_case(&c)),
+            label: c.clone(),
+            value: c,
+        })
+        .collect();
+    let mut mentor_choices: Vec<Choice> = mentors
+        .into_iter()
+        .filter(|m| !m.is_empty())
+        .map(|m| Choice {
+            selected: mentor == Some(m.as_str()),
+            label: mentor_label(names, &m),
+            value: m,
+        })
+        .collect();
+    mentor_choices.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()));
+    (class_choices, mentor_choices)
+}
+
+/// Sorts classes as people read them: `2B` before `10A`.
+pub(super) fn class_key(class: &str) -> (u32, String) {
+    let digits: String = class.chars().take_while(char::is_ascii_digit).collect();
+    (
+        digits.parse().unwrap_or(u32::MAX),
+        class.to_ascii_uppercase(),
+    )
+}
+
+// --- the list --------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    zoek: Option<String>,
+    klas: Option<String>,
+    stap: Option<String>,
+    mentor: Option<String>,
+    sorteer: Option<String>,
+    pagina: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sort {
+    Name,
+    Class,
+    Step,
+    Attendance,
+}
+
+impl Sort {
+    fn parse(s: Option<&str>) -> Sort {
+        match s {
+            Some("naam") => Sort::Name,
+            Some("stap") => Sort::Step,
+            Some("aanwezigheid") => Sort::Attendance,
+            _ => Sort::Class,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Sort::Name => "naam",
+            Sort::Class => "klas",
+            Sort::Step => "stap",
+            Sort::Attendance => "aanwezigheid",
+        }
+    }
+}
+
+struct Row {
+    id: String,
+    name: String,
+    class: String,
+    mentor: String,
+    rate: Option<f64>,
+    rate_text: String,
+    below: bool,
+    step: Step,
+    step_text: String,
+    step_class: String,
+}
+
+/// A sortable column header.
+struct SortLink {
+    label: &'static str,
+    href: String,
+    /// `ascending`/`descending` for the current sort, else empty.
+    aria: &'static str,
+    numeric: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "students.html")]
+struct StudentsPage {
+    layout: Layout,
+    /// Why there is nothing to show (no calendar yet).
+    notice: Option<String>,
+    zoek: String,
+    classes: Vec<Choice>,
+    mentors: Vec<Choice>,
+    steps: Vec<Choice>,
+    sort_value: &'static str,
+    headers: Vec<SortLink>,
+    rows: Vec<Row>,
+    total: usize,
+    in_scope: usize,
+    first: usize,
+    last: usize,
+    page: usize,
+    pages: usize,
+    prev: Option<String>,
+    next: Option<String>,
+    target: String,
+    year_from: String,
+}
+
+/// The list's query string for a sort and page, keeping the filters.
+fn list_href(q: &ListQuery, sort: Sort, page: usize) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in [
+        ("zoek", &q.zoek),
+        ("klas", &q.klas),
+        ("stap", &q.stap),
+        ("mentor", &q.mentor),
+    ] {
+        if let Some(v) = given(v) {
+            s.append_pair(k, v);
+        }
+    }
+    s.append_pair("sorteer", sort.as_str());
+    if page > 1 {
+        s.append_pair("pagina", &page.to_string());
+    }
+    format!("/leerlingen?{}", s.finish())
+}
+
+async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> Result<StudentsPage, PageError> {
+    user.require(sees_students(user.role()))?;
+    let names = mentor_names(&state).await?;
+    let sort = Sort::parse(given(&q.sorteer));
+    let page = {
+        let live = state.read()?;
+        build_list(&live, &user, &names, &q, sort)
+    };
+    user.audit(&state, AuditAction::Read, None, "leerlingenlijst")
+        .await?;
+    Ok(page)
+}
+
+fn build_list(
+    live: &crate::live::Live,
+    user: &CurrentUser,
+    names: &HashMap<String, String>,
+    q: &ListQuery,
+    sort: Sort,
+) -> StudentsPage {
+    let scope = user.scope();
+    let zoek = given(&q.zoek).map(str::to_lowercase);
+    let klas = given(&q.klas);
+    let stap = given(&q.stap);
+    let mentor = given(&q.mentor);
+    let students = live.school.students();
+    let (classes, mentors) = class_and_mentor_choices(
+        students.iter().filter(|s| scope.may_see(s)),
+        names,
+        klas,
+        mentor,
+    );
+    let steps = STEP_CHOICES
+        .iter()
+        .map(|(v, l)| Choice {
+            value: (*v).to_owned(),
+            label: (*l).to_owned(),
+            selected: stap == Some(*v),
+        })
+        .collect();
+    let target = live.policy.attendance.target;
+    let mut page = StudentsPage {
+        layout: Layout::new(user, section::STUDENTS, "Leerlingen"),
+        notice: None,
+        zoek: given(&q.zoek).unwrap_or_default().to_owned(),
+        classes,
+        mentors,
+        steps,
+        sort_value: sort.as_str(),
+        headers: Vec::new(),
+        rows: Vec::new(),
+        total: 0,
+        in_scope: 0,
+        first: 0,
+        last: 0,
+        page: 1,
+        pages: 1,
+        prev: None,
+        next: None,
+        target: pct_nl(Some(target)),
+        year_from: String::new(),
+    };
+    page.headers = [
+        ("Naam", Sort::Name, false),
+        ("Klas", Sort::Class, false),
+        ("Aanwezigheid", Sort::Attendance, true),
+        ("Stap", Sort::Step, false),
+    ]
+    .into_iter()
+    .map(|(label, s, numeric)| SortLink {
+        label,
+        href: list_href(q, s, 1),
+        aria: if s == sort {
+            if s == Sort::Step {
+                "descending"
+            } else {
+                "ascending"
+            }
+        } else {
+            ""
+        },
+        numeric,
+    })
+    .collect();
+    let (Some(engine), Some(d)) = (live.engine(), live.through) else {
+        page.notice = Some(if live.cal.is_none() {
+            "Er is nog geen schoolkalender ingelezen. De beheerder zet die klaar onder Instellingen; daarna verschijnen hier de leerlingen met hun aanwezigheid en stap.".to_owned()
+        } else {
+            "Het schooljaar is nog niet begonnen: er zijn nog geen schooldagen om te tonen."
+                .to_owned()
+        });
+        return page;
+    };
+    let from = year_start(engine.calendar(), d);
+    page.year_from = aanwezig_domain::explain::date_nl(engine.calendar().date(from));
+    let mut rows = Vec::new();
+    for (i, s) in students.iter().enumerate() {
+        if !scope.may_see(s) {
+            continue;
+        }
+        page.in_scope += 1;
+        if klas.is_some_and(|k| !k.eq_ignore_ascii_case(&s.class)) {
+            continue;
+        }
+        if mentor.is_some_and(|m| m != s.mentor) {
+            continue;
+        }
+        if let Some(z) = &zoek {
+            if !s.name.to_lowercase().contains(z) && !s.id.as_str().to_lowercase().contains(z) {
+                continue;
+            }
+        }
+        let step = live
+            .evaluations
+            .get(i)
+            .map_or(Step::NONE, |e| e.step_on(&engine, d));
+        if stap.is_some_and(|f| !step_matches(step, f)) {
+            continue;
+        }
+        let rate = Tally::of(live.school.registrations(i), from, d).rate();
+        rows.push(Row {
+            id: s.id.to_string(),
+            name: s.name.clone(),
+            class: s.class.clone(),
+            mentor: mentor_label(names, &s.mentor),
+            rate,
+            rate_text: pct_nl(rate),
+            below: rate.is_some_and(|r| r < target),
+            step,
+            step_text: step.to_string(),
+            step_class: step_class(step),
+        });
+    }
+    let by_name = |a: &Row, b: &Row| {
+        a.name
+            .to_lowercase()
+            .cmp(&b.name.to_lowercase())
+            .then_with(|| a.id.cmp(&b.id))
+    };
+    match sort {
+        Sort::Name => rows.sort_by(by_name),
+        Sort::Class => {
+            rows.sort_by(|a, b| {
+                class_key(&a.class)
+                    .cmp(&class_key(&b.class))
+                    .then(by_name(a, b))
+            });
+        }
+        Sort::Step => rows.sort_by(|a, b| {
+            step_rank(b.step)
+                .cmp(&step_rank(a.step))
+                .then(by_name(a, b))
+        }),
+        Sort::Attendance => rows.sort_by(|a, b| {
+            let ra = a.rate.unwrap_or(f64::INFINITY);
+            let rb = b.rate.unwrap_or(f64::INFINITY);
+            ra.total_cmp(&rb).then(by_name(a, b))
+        }),
+    }
+    page.total = rows.len();
+    page.pages = rows.len().div_ceil(PAGE_SIZE).max(1);
+    page.page = given(&q.pagina)
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, page.pages);
+    let skip = (page.page - 1) * PAGE_SIZE;
+    page.rows = rows.into_iter().skip(skip).take(PAGE_SIZE).collect();
+    page.first = if page.total == 0 { 0 } else { skip + 1 };
+    page.last = skip + page.rows.len();
+    if page.page > 1 {
+        page.prev = Some(list_href(q, sort, page.page - 1));
+    }
+    if page.page < page.pages {
+        page.next = Some(list_href(q, sort, page.page + 1));
+    }
+    page
+}
+
+/// `/leerlingen`.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/leerlingen", get(list))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aanwezig_domain::{RuleId, Track};
+
+    #[test]
+    fn step_filters_and_badges() {
+        let s3ab = RuleId::Unexplained.step().max(RuleId::AfmeldingLong.step());
+        assert!(step_matches(s3ab, "3a"));
+        assert!(step_matches(s3ab, "3b"));
+        assert!(step_matches(s3ab, "3"));
+        assert!(!step_matches(s3ab, "x"));
+        assert!(!step_matches(s3ab, "4b"));
+        assert!(step_matches(Step::NONE, "1"));
+        assert_eq!(step_class(s3ab), "step-3a3b");
+        assert!(step_rank(Step::new(4, Some(Track::B))) > step_rank(Step::new(4, Some(Track::A))));
+        assert!(step_rank(Step::new(2, None)) > step_rank(Step::NONE));
+    }
+
+    #[test]
+    fn percentages_in_dutch() {
+        assert_eq!(pct_nl(Some(0.9)), "90,0 %");
+        assert_eq!(pct_nl(None), "–");
+        assert!(class_key("2B") < class_key("10A"));
+    }
+}

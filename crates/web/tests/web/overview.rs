@@ -1,0 +1,455 @@
+//! The overview pages: Weekoverzicht (`/`), Leerlingen (`/leerlingen`) and
+//! Leerling (`/leerlingen/{id}`). Expected content is computed from the
+//! app's own evaluations of the demo school.
+
+use aanwezig_domain::explain::explain;
+use aanwezig_domain::{RuleId, Step};
+use aanwezig_storage::{AuditAction, AuditFilter, Store};
+use reqwest::StatusCode;
+
+use crate::common::{spawn_app, TestApp};
+
+/// Text as askama writes it into HTML.
+fn escaped(s: &str) -> String {
+    s.replace('&', "&#38;")
+        .replace('<', "&#60;")
+        .replace('>', "&#62;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+}
+
+/// The part of a page from the element with `id` to the next `<section`.
+fn section<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id}"));
+    let rest = &html[start..];
+    let end = rest.find("<section").unwrap_or(rest.len());
+    &rest[..end]
+}
+
+fn link(id: &str) -> String {
+    format!("href=\"/leerlingen/{id}\"")
+}
+
+/// A signal fired this teaching week.
+struct NewSignal {
+    id: String,
+    class: String,
+    mentor: String,
+    title: &'static str,
+    explanation: String,
+}
+
+/// Every signal that fired in the teaching week of the app's today, one
+/// per student (the first), in student order.
+fn new_signals(app: &TestApp) -> Vec<NewSignal> {
+    let live = app.state.read().unwrap();
+    let cal = live.cal.as_ref().unwrap();
+    let d = live.through.unwrap();
+    let week_first = *cal.week_days(d).start();
+    let mut out = Vec::new();
+    for (i, s) in live.school.students().iter().enumerate() {
+        if let Some(sig) = live.evaluations[i].fired_between(week_first, d).next() {
+            out.push(NewSignal {
+                id: s.id.to_string(),
+                class: s.class.clone(),
+                mentor: s.mentor.clone(),
+                title: sig.rule.title_nl(),
+                explanation: explain(sig, cal, &live.policy, live.school.registrations(i)),
+            });
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn coordinator_sees_this_weeks_signals_calls_and_the_chart() {
+    let app = spawn_app().await;
+    let signals = new_signals(&app);
+    assert!(!signals.is_empty(), "the demo school has signals this week");
+    let c = app.login("coordinator").await;
+    let (status, html) = app.get(&c, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    let new = section(&html, "nieuw");
+    for s in &signals {
+        assert!(new.contains(&link(&s.id)), "{} missing", s.id);
+        assert!(new.contains(s.title));
+    }
+    assert!(new.contains(&escaped(&signals[0].explanation)));
+
+    // "Bel vandaag": every open contact signal, with its student.
+    let calls: Vec<String> = {
+        let live = app.state.read().unwrap();
+        let d = live.through.unwrap();
+        live.school
+            .students()
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| {
+                live.evaluations[*i]
+                    .open_on(d)
+                    .any(|s| s.rule == RuleId::Contact)
+            })
+            .map(|(_, s)| s.id.to_string())
+            .collect()
+    };
+    let bel = section(&html, "bellen");
+    for id in &calls {
+        assert!(bel.contains(&link(id)), "call {id} missing");
+    }
+    if calls.is_empty() {
+        assert!(bel.contains("Niemand om te bellen"));
+    }
+
+    // The chart: one bar per class, the dashed 90 % line, text for screen
+    // readers and a table alternative.
+    let chart = section(&html, "aanwezigheid");
+    assert!(chart.contains("<svg class=\"chart\""));
+    assert!(chart.contains("<line class=\"target\""));
+    assert!(chart.contains("90,0 % (doel)"));
+    assert!(chart.contains("<desc id=\"grafiek-uitleg\">"));
+    assert!(chart.contains("Aanwezigheid per klas als tabel"));
+    let classes: std::collections::BTreeSet<String> = {
+        let live = app.state.read().unwrap();
+        live.school
+            .students()
+            .iter()
+            .map(|s| s.class.clone())
+            .collect()
+    };
+    assert_eq!(chart.matches("<rect class=\"bar").count(), classes.len());
+
+    // One audit entry for the list, without a student.
+    let log = app
+        .store
+        .audit_log(&AuditFilter {
+            student: None,
+            username: Some("coordinator".into()),
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert!(log.iter().any(|e| e.action == AuditAction::Read
+        && e.detail == "weekoverzicht"
+        && e.student.is_none()));
+}
+
+#[tokio::test]
+async fn a_mentor_sees_only_own_class_on_the_dashboard() {
+    let app = spawn_app().await;
+    let c = app.login("mentor").await;
+    let (status, html) = app.get(&c, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !html.contains(&app.other_student),
+        "other class's student shown"
+    );
+    let others: Vec<NewSignal> = new_signals(&app)
+        .into_iter()
+        .filter(|s| s.class != app.mentor_class)
+        .collect();
+    for s in &others {
+        assert!(!html.contains(&link(&s.id)));
+    }
+    for s in new_signals(&app)
+        .iter()
+        .filter(|s| s.class == app.mentor_class)
+    {
+        assert!(html.contains(&link(&s.id)), "own student {} missing", s.id);
+    }
+    // One class in the chart and in the class filter.
+    assert_eq!(html.matches("<rect class=\"bar").count(), 1);
+    let other_class = {
+        let live = app.state.read().unwrap();
+        live.school
+            .students()
+            .iter()
+            .find(|s| s.class != app.mentor_class)
+            .unwrap()
+            .class
+            .clone()
+    };
+    assert!(!html.contains(&format!("<option value=\"{other_class}\"")));
+    assert!(html.contains(&format!("<option value=\"{}\"", app.mentor_class)));
+}
+
+#[tokio::test]
+async fn dashboard_filters_by_class_and_mentor() {
+    let app = spawn_app().await;
+    let signals = new_signals(&app);
+    let a = &signals[0];
+    let b = signals
+        .iter()
+        .find(|s| s.class != a.class && s.mentor != a.mentor)
+        .expect("signals in two classes this week");
+    let c = app.login("coordinator").await;
+
+    let (status, html) = app.get(&c, &format!("/?klas={}", a.class)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&link(&a.id)));
+    assert!(!html.contains(&link(&b.id)));
+    assert!(html.contains(&format!("<option value=\"{}\" selected>", a.class)));
+    assert_eq!(html.matches("<rect class=\"bar").count(), 1);
+
+    let (_, html) = app.get(&c, &format!("/?mentor={}", b.mentor)).await;
+    assert!(html.contains(&link(&b.id)));
+    assert!(!html.contains(&link(&a.id)));
+
+    // A class nobody has: an empty selection, not an error.
+    let (status, html) = app.get(&c, "/?klas=9Z").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Geen klassen in deze selectie"));
+}
+
+#[tokio::test]
+async fn beheerder_and_partners_get_no_student_data() {
+    let app = spawn_app().await;
+    let c = app.login("beheer").await;
+    let (status, html) = app.get(&c, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("href=\"/importeren\""));
+    assert!(html.contains("href=\"/gebruikers\""));
+    assert!(!html.contains(&app.own_student));
+    let (status, _) = app
+        .get(&c, &format!("/leerlingen/{}", app.own_student))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = app.get(&c, "/leerlingen").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let c = app.login("leerplicht").await;
+    let (status, html) = app.get(&c, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains(&app.own_student));
+    let (status, _) = app
+        .get(&c, &format!("/leerlingen/{}", app.own_student))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn student_list_searches_filters_and_sorts() {
+    let app = spawn_app().await;
+    let c = app.login("coordinator").await;
+
+    let (status, html) = app.get(&c, "/leerlingen").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("60 leerlingen gevonden"));
+
+    let (_, html) = app
+        .get(&c, &format!("/leerlingen?zoek={}", app.own_student))
+        .await;
+    assert!(html.contains("1 leerling gevonden"), "{html}");
+    assert!(html.contains(&link(&app.own_student)));
+
+    // By name, case-insensitively.
+    let name = {
+        let live = app.state.read().unwrap();
+        live.school.students()[0].name.clone()
+    };
+    let first_word = name.split_whitespace().next().unwrap().to_uppercase();
+    let (_, html) = app.get(&c, &format!("/leerlingen?zoek={first_word}")).await;
+    assert!(html.contains(&link(&app.own_student)));
+
+    // By step: a student on a step above 1 is found, one on step 1 is not.
+    let (above, key, at_one) = {
+        let live = app.state.read().unwrap();
+        let engine = live.engine().unwrap();
+        let d = live.through.unwrap();
+        let steps: Vec<(String, Step)> = live
+            .school
+            .students()
+            .iter()
+            .zip(&live.evaluations)
+            .map(|(s, e)| (s.id.to_string(), e.step_on(&engine, d)))
+            .collect();
+        let (above, step) = steps
+            .iter()
+            .find(|(_, s)| s.level >= 3)
+            .cloned()
+            .expect("a student at step 3 or 4");
+        let key = format!("{}{}", step.level, if step.b { "b" } else { "a" });
+        let at_one = steps
+            .iter()
+            .find(|(_, s)| *s == Step::NONE)
+            .map(|(id, _)| id.clone())
+            .expect("a student at step 1");
+        (above, key, at_one)
+    };
+    let (_, html) = app.get(&c, &format!("/leerlingen?stap={key}")).await;
+    assert!(html.contains(&link(&above)), "stap={key}");
+    assert!(!html.contains(&link(&at_one)));
+    assert!(html.contains(&format!("badge step-{key}")));
+
+    // Sorting by attendance puts the lowest rate first.
+    let (_, html) = app.get(&c, "/leerlingen?sorteer=aanwezigheid").await;
+    assert!(html.contains("aria-sort=\"ascending\""));
+    let lowest = {
+        let live = app.state.read().unwrap();
+        let d = live.through.unwrap();
+        let (i, _) = (0..live.school.students().len())
+            .map(|i| {
+                let (a, n) =
+                    aanwezig_domain::engine::attendance(live.school.registrations(i), 0, d);
+                (i, f64::from(a) / f64::from(n.max(1)))
+            })
+            .min_by(|x, y| x.1.total_cmp(&y.1))
+            .unwrap();
+        live.school.students()[i].id.to_string()
+    };
+    let first_row = html.find("<tbody>").unwrap();
+    let first_link = html[first_row..].find("href=\"/leerlingen/").unwrap() + first_row;
+    assert!(html[first_link..].starts_with(&link(&lowest)));
+
+    // A mentor's list holds the own class only.
+    let m = app.login("mentor").await;
+    let (_, html) = app.get(&m, "/leerlingen").await;
+    assert!(html.contains(&link(&app.own_student)));
+    assert!(!html.contains(&app.other_student));
+}
+
+#[tokio::test]
+async fn student_page_shows_heat_map_signals_and_registrations() {
+    let app = spawn_app().await;
+    // The student with the most signals.
+    let (id, explanations, evidence) = {
+        let live = app.state.read().unwrap();
+        let cal = live.cal.as_ref().unwrap();
+        let (i, e) = live
+            .evaluations
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, e)| e.signals.len())
+            .unwrap();
+        let regs = live.school.registrations(i);
+        (
+            live.school.students()[i].id.to_string(),
+            e.signals
+                .iter()
+                .map(|s| explain(s, cal, &live.policy, regs))
+                .collect::<Vec<_>>(),
+            e.signals.iter().any(|s| !s.evidence.is_empty()),
+        )
+    };
+    assert!(!explanations.is_empty());
+    let c = app.login("coordinator").await;
+    let (status, html) = app.get(&c, &format!("/leerlingen/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The heat map: a cell per school day up to today, with a legend.
+    let school_days = {
+        let live = app.state.read().unwrap();
+        let cal = live.cal.as_ref().unwrap();
+        let y = cal.years()[0].clone();
+        cal.school_days()
+            .iter()
+            .filter(|d| **d >= y.first_day && **d <= y.last_day)
+            .count()
+    };
+    assert!(html.contains("<svg class=\"heatmap\""));
+    let heat = section(&html, "jaar");
+    assert_eq!(heat.matches("<rect class=").count(), school_days);
+    assert!(heat.contains("<rect class=\"present"));
+    assert!(heat.contains("<rect class=\"future"));
+    assert!(heat.contains("class=\"swatch unknown\""));
+
+    // Every signal with its explanation, and its lessons.
+    let sig = section(&html, "signalen");
+    assert_eq!(
+        sig.matches("<li class=\"signal").count(),
+        explanations.len()
+    );
+    for e in &explanations {
+        assert!(sig.contains(&escaped(e)), "explanation missing: {e}");
+    }
+    if evidence {
+        assert!(sig.contains("lessen achter dit signaal"));
+    }
+
+    // This week's registrations, with a link to correct each lesson.
+    let regs = section(&html, "registraties");
+    assert!(regs.contains("<table class=\"data lessons\""));
+    assert!(regs.contains(&format!(
+        "/leerlingen/{id}/les?datum=2025-11-14&#38;lesuur=1"
+    )));
+    assert!(regs.contains("vr 14 nov"));
+    assert!(html.contains("Gewijzigde lessen"));
+
+    // An older week by query.
+    let (_, html) = app
+        .get(&c, &format!("/leerlingen/{id}?week=2025-09-01"))
+        .await;
+    assert!(section(&html, "registraties").contains("ma 1 sep"));
+}
+
+#[tokio::test]
+async fn a_corrected_lesson_shows_in_the_history() {
+    let app = spawn_app().await;
+    let id = app.own_student.clone();
+    let rec = {
+        let sid = aanwezig_domain::StudentId::parse(&id).unwrap();
+        let recs = app.store.student_registrations(&sid).await.unwrap();
+        let mut r = recs
+            .into_iter()
+            .rfind(|r| r.category == aanwezig_domain::Category::Present)
+            .unwrap();
+        r.category = aanwezig_domain::Category::Unknown;
+        r.code = Some("O".into());
+        r
+    };
+    app.store
+        .set_registration(&rec, "coordinator", crate::common::now())
+        .await
+        .unwrap();
+    let c = app.login("coordinator").await;
+    let (_, html) = app.get(&c, &format!("/leerlingen/{id}")).await;
+    let hist = section(&html, "geschiedenis");
+    assert!(hist.contains("coordinator"));
+    assert!(hist.contains("O (onbekend afwezig)"));
+    assert!(hist.contains("14 nov 2025 10:00"));
+}
+
+#[tokio::test]
+async fn mentors_see_own_students_only_and_every_view_is_audited() {
+    let app = spawn_app().await;
+    let c = app.login("mentor").await;
+    let (status, html) = app
+        .get(&c, &format!("/leerlingen/{}", app.own_student))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("corrigeren"),
+        "a mentor may correct own students"
+    );
+    let (status, _) = app
+        .get(&c, &format!("/leerlingen/{}", app.other_student))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app.get(&c, "/leerlingen/bestaat-niet").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let filter = AuditFilter {
+        student: Some(aanwezig_domain::StudentId::parse(&app.own_student).unwrap()),
+        username: None,
+        limit: 100,
+    };
+    let before = app.store.audit_log(&filter).await.unwrap().len();
+    let z = app.login("zorg").await;
+    app.get(&z, &format!("/leerlingen/{}", app.own_student))
+        .await;
+    app.get(&c, &format!("/leerlingen/{}", app.own_student))
+        .await;
+    let log = app.store.audit_log(&filter).await.unwrap();
+    assert_eq!(log.len(), before + 2);
+    assert_eq!(log[0].action, AuditAction::Read);
+    assert_eq!(log[0].username, "mentor");
+    assert_eq!(log[1].username, "zorg");
+    // A refused view is not a read.
+    let other = AuditFilter {
+        student: Some(aanwezig_domain::StudentId::parse(&app.other_student).unwrap()),
+        username: None,
+        limit: 100,
+    };
+    assert!(app.store.audit_log(&other).await.unwrap().is_empty());
+}
