@@ -47,14 +47,14 @@ impl Modify for Security {
             "sessie",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
                 SESSION_COOKIE,
-                "De sessiecookie die POST /inloggen zet.",
+                "The session cookie set by POST /inloggen.",
             ))),
         );
         components.add_security_scheme(
             "csrf",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 "X-CSRF-Token",
-                "De CSRF-token van de sessie (csrf_token uit GET /api/sessie).",
+                "The session's CSRF token (csrf_token of GET /api/sessie); required on every PUT, POST and DELETE.",
             ))),
         );
     }
@@ -64,18 +64,20 @@ impl Modify for Security {
 #[openapi(
     info(
         title = "aanwezig API",
-        description = "Leerlingen, registraties en signalen van het stappenplan bij verminderde \
-                       aanwezigheid, met dezelfde inlog en dezelfde rechten als de pagina's. \
-                       Log in met POST /inloggen (formulier: gebruikersnaam, wachtwoord); \
-                       stuur bij elke wijziging de header X-CSRF-Token mee (zie GET /api/sessie).",
+        description = "Students, registrations and signals of the stappenplan bij verminderde \
+                       aanwezigheid, behind the same sign-in and the same scopes as the pages. \
+                       Sign in with POST /inloggen (form fields gebruikersnaam, wachtwoord), \
+                       which sets the session cookie; send the session's CSRF token \
+                       (GET /api/sessie) in the X-CSRF-Token header with every change. \
+                       Error messages are in Dutch, for people; the `error` code is stable.",
         license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
     ),
     modifiers(&Security),
     tags(
-        (name = "sessie", description = "De ingelogde gebruiker"),
-        (name = "leerlingen", description = "Leerlingen en hun registraties"),
-        (name = "signalen", description = "Signalen van het stappenplan met uitleg"),
-        (name = "documentatie", description = "Dit document"),
+        (name = "sessie", description = "The signed-in user"),
+        (name = "leerlingen", description = "Students and their registrations"),
+        (name = "signalen", description = "Signals of the step plan, with their explanation"),
+        (name = "documentatie", description = "This document"),
     )
 )]
 struct ApiDoc;
@@ -84,11 +86,12 @@ struct ApiDoc;
 #[utoipa::path(
     get,
     path = "/sessie",
+    operation_id = "get_session",
     tag = TAG_SESSION,
     security(("sessie" = [])),
     responses(
-        (status = 200, description = "De ingelogde gebruiker", body = Session),
-        (status = 401, description = "Niet ingelogd", body = ErrorBody),
+        (status = 200, description = "The signed-in user", body = Session),
+        (status = 401, description = "Not signed in", body = ErrorBody),
     )
 )]
 async fn session(user: CurrentUser) -> Json<Session> {
@@ -105,8 +108,9 @@ async fn session(user: CurrentUser) -> Json<Session> {
 #[utoipa::path(
     get,
     path = "/openapi.json",
+    operation_id = "get_openapi",
     tag = "documentatie",
-    responses((status = 200, description = "Het OpenAPI-document", content_type = "application/json"))
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json"))
 )]
 async fn openapi_json() -> Response {
     Json(document().as_ref()).into_response()

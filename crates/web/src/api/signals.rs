@@ -52,14 +52,15 @@ pub struct SignalQuery {
 #[utoipa::path(
     get,
     path = "/signalen",
+    operation_id = "list_signals",
     tag = TAG_SIGNALS,
     params(SignalQuery),
     security(("sessie" = [])),
     responses(
-        (status = 200, description = "De signalen, nieuwste eerst", body = Vec<SignalView>),
-        (status = 401, description = "Niet ingelogd", body = ErrorBody),
-        (status = 403, description = "Uw rol ziet geen leerlingen", body = ErrorBody),
-        (status = 422, description = "Ongeldig filter", body = ErrorBody),
+        (status = 200, description = "The signals, newest first", body = Vec<SignalView>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The role reads no student data", body = ErrorBody),
+        (status = 422, description = "A filter is not valid", body = ErrorBody),
     )
 )]
 async fn list(
@@ -130,14 +131,15 @@ async fn list(
 #[utoipa::path(
     get,
     path = "/leerlingen/{id}/signalen",
+    operation_id = "student_signals",
     tag = TAG_SIGNALS,
-    params(("id" = String, Path, description = "Leerlingnummer")),
+    params(("id" = String, Path, description = "Student number")),
     security(("sessie" = [])),
     responses(
-        (status = 200, description = "De signalen van de leerling", body = Vec<SignalView>),
-        (status = 401, description = "Niet ingelogd", body = ErrorBody),
-        (status = 403, description = "Uw rol ziet geen leerlingen", body = ErrorBody),
-        (status = 404, description = "Geen leerling die u mag zien", body = ErrorBody),
+        (status = 200, description = "The student's signals", body = Vec<SignalView>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The role reads no student data", body = ErrorBody),
+        (status = 404, description = "No such student in scope", body = ErrorBody),
     )
 )]
 async fn of_student(

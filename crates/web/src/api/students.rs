@@ -38,14 +38,15 @@ pub struct StudentQuery {
 #[utoipa::path(
     get,
     path = "/leerlingen",
+    operation_id = "list_students",
     tag = TAG_STUDENTS,
     params(StudentQuery),
     security(("sessie" = [])),
     responses(
-        (status = 200, description = "De leerlingen die u mag zien", body = Vec<StudentSummary>),
-        (status = 401, description = "Niet ingelogd", body = ErrorBody),
-        (status = 403, description = "Uw rol ziet geen leerlingen", body = ErrorBody),
-        (status = 422, description = "Ongeldig filter", body = ErrorBody),
+        (status = 200, description = "The students in scope", body = Vec<StudentSummary>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The role reads no student data", body = ErrorBody),
+        (status = 422, description = "A filter is not valid", body = ErrorBody),
     )
 )]
 async fn list(
@@ -104,14 +105,15 @@ async fn list(
 #[utoipa::path(
     get,
     path = "/leerlingen/{id}",
+    operation_id = "get_student",
     tag = TAG_STUDENTS,
-    params(("id" = String, Path, description = "Leerlingnummer")),
+    params(("id" = String, Path, description = "Student number")),
     security(("sessie" = [])),
     responses(
-        (status = 200, description = "De leerling", body = StudentDetail),
-        (status = 401, description = "Niet ingelogd", body = ErrorBody),
-        (status = 403, description = "Uw rol ziet geen leerlingen", body = ErrorBody),
-        (status = 404, description = "Geen leerling die u mag zien", body = ErrorBody),
+        (status = 200, description = "The student", body = StudentDetail),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The role reads no student data", body = ErrorBody),
+        (status = 404, description = "No such student in scope", body = ErrorBody),
     )
 )]
 async fn show(
@@ -150,9 +152,11 @@ async fn show(
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PeriodQuery {
-    /// First date (JJJJ-MM-DD), inclusive; from the first registration when left out.
+    /// First date, inclusive; from the first registration when left out.
+    #[param(value_type = Option<NaiveDate>)]
     van: Option<String>,
-    /// Last date (JJJJ-MM-DD), inclusive; up to the last registration when left out.
+    /// Last date, inclusive; up to the last registration when left out.
+    #[param(value_type = Option<NaiveDate>)]
     tot: Option<String>,
 }
 
@@ -172,15 +176,16 @@ fn parse_date(name: &str, v: &Option<String>) -> Result<Option<NaiveDate>, PageE
 #[utoipa::path(
     get,
     path = "/leerlingen/{id}/registraties",
+    operation_id = "list_registrations",
     tag = TAG_STUDENTS,
-    params(("id" = String, Path, description = "Leerlingnummer"), PeriodQuery),
+    params(("id" = String, Path, description = "Student number"), PeriodQuery),
     security(("sessie" = [])),
     responses(
-        (status = 200, description = "De registraties in de periode", body = Vec<RegistrationView>),
-        (status = 401, description = "Niet ingelogd", body = ErrorBody),
-        (status = 403, description = "Uw rol ziet geen leerlingen", body = ErrorBody),
-        (status = 404, description = "Geen leerling die u mag zien", body = ErrorBody),
-        (status = 422, description = "Ongeldige periode", body = ErrorBody),
+        (status = 200, description = "The registrations in the period", body = Vec<RegistrationView>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The role reads no student data", body = ErrorBody),
+        (status = 404, description = "No such student in scope", body = ErrorBody),
+        (status = 422, description = "The period is not valid", body = ErrorBody),
     )
 )]
 async fn registrations(
@@ -235,21 +240,22 @@ async fn registrations(
 #[utoipa::path(
     put,
     path = "/leerlingen/{id}/registraties/{datum}/{lesuur}",
+    operation_id = "put_registration",
     tag = TAG_STUDENTS,
     params(
-        ("id" = String, Path, description = "Leerlingnummer"),
-        ("datum" = String, Path, description = "Datum van de les (JJJJ-MM-DD), een schooldag tot en met vandaag"),
-        ("lesuur" = u8, Path, description = "Lesuur uit het lesrooster"),
+        ("id" = String, Path, description = "Student number"),
+        ("datum" = String, Path, description = "Date of the lesson (YYYY-MM-DD): a school day, today or earlier"),
+        ("lesuur" = u8, Path, description = "Lesson number of the schedule"),
     ),
     request_body = RegistrationInput,
     security(("sessie" = [], "csrf" = [])),
     responses(
-        (status = 200, description = "Opgeslagen; met de signalen erna", body = RegistrationChanged),
-        (status = 401, description = "Niet ingelogd", body = ErrorBody),
-        (status = 403, description = "Uw rol mag niet registreren, of de CSRF-token ontbreekt", body = ErrorBody),
-        (status = 404, description = "Geen leerling die u mag zien", body = ErrorBody),
-        (status = 409, description = "Er is nog geen schoolkalender", body = ErrorBody),
-        (status = 422, description = "De wijziging klopt niet (met uitleg)", body = ErrorBody),
+        (status = 200, description = "Stored; with the signals after the change", body = RegistrationChanged),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The role may not register, or the CSRF token is missing", body = ErrorBody),
+        (status = 404, description = "No such student in scope", body = ErrorBody),
+        (status = 409, description = "There is no school calendar yet", body = ErrorBody),
+        (status = 422, description = "The change is not valid (the message says why, in Dutch)", body = ErrorBody),
     )
 )]
 async fn put_registration(

@@ -31,7 +31,7 @@ pub struct CategoryName;
 impl PartialSchema for CategoryName {
     fn schema() -> RefOr<Schema> {
         string_enum(
-            "Wat een geregistreerde les betekent voor het stappenplan (rules.md §2).",
+            "What a registered lesson means for the step plan (rules.md §2).",
             Category::ALL.map(Category::as_str),
         )
     }
@@ -49,7 +49,7 @@ pub struct RuleName;
 impl PartialSchema for RuleName {
     fn schema() -> RefOr<Schema> {
         string_enum(
-            "Een regel van het stappenplan (rules.md §4).",
+            "A rule of the step plan (rules.md §4).",
             RuleId::ALL.map(RuleId::as_str),
         )
     }
@@ -66,7 +66,7 @@ pub struct RoleName;
 
 impl PartialSchema for RoleName {
     fn schema() -> RefOr<Schema> {
-        string_enum("De rol van een gebruiker.", Role::ALL.map(Role::as_str))
+        string_enum("A user's role.", Role::ALL.map(Role::as_str))
     }
 }
 
@@ -84,7 +84,7 @@ impl PartialSchema for StepName {
         ObjectBuilder::new()
             .schema_type(Type::String)
             .description(Some(
-                "Stap van het stappenplan met spoor: 1, 2, 3a, 3b, 3a/3b, 4a, 4b of 4a/4b.",
+                "A step of the plan with its track(s): 1, 2, 3a, 3b, 3a/3b, 4a, 4b or 4a/4b.",
             ))
             .pattern(Some("^[1-4](a|b|a/[1-4]b)?$"))
             .examples(["3b"])
@@ -171,6 +171,7 @@ pub struct StudentDetail {
 
 /// One registered lesson.
 #[derive(Clone, Debug, Serialize, ToSchema)]
+#[schema(as = Registration)]
 pub struct RegistrationView {
     pub date: NaiveDate,
     /// The lesson number (lesuur).

@@ -5,6 +5,8 @@
 
 mod common;
 
+mod api;
 mod auth;
 mod browser;
+mod matrix;
 mod overview;
