@@ -346,3 +346,71 @@ impl From<SignalReport> for SignalView {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use aanwezig_domain::{Calendar, Engine, Policy, Registration, StudentContext};
+
+    use super::*;
+
+    /// The API's signal is exactly the domain's `SignalReport` as JSON
+    /// (docs/signals-json.md), for every rule the example student raises.
+    #[test]
+    fn signal_view_serializes_like_signal_report() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let years = aanwezig_import::parse_school_years(
+            &std::fs::read_to_string(root.join("data/calendars/2025-2026-noord.toml")).unwrap(),
+            "kalender",
+        )
+        .unwrap();
+        let cal = Calendar::new(years).unwrap();
+        let policy = Policy::default();
+        let date = |m, d| NaiveDate::from_ymd_opt(2025, m, d).unwrap();
+        // Sick all of 3-14 Nov (contact, afmelding_long); unknown in lessons
+        // 1-4 of 8-11 Sep (unexplained, duo_16h); late 10 minutes on 1 Oct.
+        let mut regs = Vec::new();
+        for (i, d) in cal.school_days().iter().enumerate() {
+            if *d > date(11, 14) {
+                break;
+            }
+            for lesson in 1..=7u8 {
+                let (category, minutes_late) = if *d >= date(11, 3) {
+                    (Category::ReportedSick, 0)
+                } else if *d >= date(9, 8) && *d <= date(9, 11) && lesson <= 4 {
+                    (Category::Unknown, 0)
+                } else if *d == date(10, 1) && lesson == 1 {
+                    (Category::LateUnexcused, 10)
+                } else {
+                    (Category::Present, 0)
+                };
+                regs.push(Registration {
+                    day: u16::try_from(i).unwrap(),
+                    minutes: 50,
+                    minutes_late,
+                    lesson,
+                    category,
+                });
+            }
+        }
+        let through = cal.on_or_before(date(11, 14)).unwrap();
+        let ev =
+            Engine::new(&cal, &policy).evaluate(&regs, &StudentContext::default(), Some(through));
+        let rules: std::collections::BTreeSet<RuleId> = ev.signals.iter().map(|s| s.rule).collect();
+        for rule in [
+            RuleId::Contact,
+            RuleId::AfmeldingLong,
+            RuleId::Unexplained,
+            RuleId::Duo16h,
+        ] {
+            assert!(rules.contains(&rule), "{rule} in {rules:?}");
+        }
+        for s in &ev.signals {
+            let report = SignalReport::new(s, "1001", &cal, &policy, &regs, through);
+            let domain = serde_json::to_value(&report).unwrap();
+            let view = serde_json::to_value(SignalView::from(report)).unwrap();
+            assert_eq!(view, domain);
+        }
+    }
+}
