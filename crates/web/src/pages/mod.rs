@@ -5,8 +5,11 @@ use axum::Router;
 use crate::state::AppState;
 
 pub mod dashboard;
+pub mod reference;
+pub mod settings;
 pub mod student;
 pub mod students;
+pub mod users;
 
 /// Every page route.
 pub fn router() -> Router<AppState> {
@@ -14,4 +17,7 @@ pub fn router() -> Router<AppState> {
         .merge(dashboard::router())
         .merge(student::router())
         .merge(students::router())
+        .merge(reference::router())
+        .merge(settings::router())
+        .merge(users::router())
 }

@@ -10,3 +10,6 @@ mod auth;
 mod browser;
 mod matrix;
 mod overview;
+mod reference;
+mod settings;
+mod users;

@@ -1,0 +1,623 @@
+//! Gebruikers (beheerder only): the list of accounts, adding one, changing
+//! role, name, classes, e-mail and whether it is active, and setting a new
+//! password.
+//!
+//! Passwords are generated here, never chosen by the beheerder, and shown
+//! exactly once: the store keeps only the argon2id hash and the audit log
+//! records that a password was set, never the password. Deactivating an
+//! account or giving it a new password ends all its sessions.
+
+use std::collections::{BTreeSet, HashMap};
+
+use aanwezig_domain::Role;
+use aanwezig_storage::{AuditAction, AuditFilter, StoreError, User};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::auth::CurrentUser;
+use crate::error::PageError;
+use crate::layout::{section, Layout};
+use crate::state::AppState;
+
+fn require_admin(user: &CurrentUser) -> Result<(), PageError> {
+    user.require(user.role().is_admin())
+}
+
+fn when(t: DateTime<Utc>) -> String {
+    t.format("%d-%m-%Y %H:%M UTC").to_string()
+}
+
+/// Capitalises the first letter of a message from `aanwezig_auth`.
+fn sentence(m: &str) -> String {
+    let mut c = m.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect::<String>() + ".",
+        None => String::new(),
+    }
+}
+
+/// The prefix of every audit detail about a user, so the list can find the
+/// latest change of each account.
+fn detail_prefix(username: &str) -> String {
+    format!("gebruiker {username}:")
+}
+
+struct RoleOption {
+    value: &'static str,
+    label: &'static str,
+    selected: bool,
+}
+
+fn role_options(selected: &str) -> Vec<RoleOption> {
+    Role::ALL
+        .into_iter()
+        .map(|r| RoleOption {
+            value: r.as_str(),
+            label: r.label_nl(),
+            selected: r.as_str() == selected,
+        })
+        .collect()
+}
+
+/// The classes of the school's students, sorted.
+fn school_classes(state: &AppState) -> Result<Vec<String>, PageError> {
+    let live = state.read()?;
+    let set: BTreeSet<String> = live
+        .school
+        .students()
+        .iter()
+        .map(|s| s.class.clone())
+        .collect();
+    Ok(set.into_iter().collect())
+}
+
+// --- list ------------------------------------------------------------------
+
+struct UserRow {
+    username: String,
+    name: String,
+    role: &'static str,
+    classes: String,
+    email: String,
+    active: bool,
+    changed: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "users.html")]
+struct UsersPage {
+    layout: Layout,
+    users: Vec<UserRow>,
+}
+
+async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<UsersPage, PageError> {
+    require_admin(&user)?;
+    let users = state.store.users().await?;
+    // The latest user-administration entry per account. The log is read
+    // newest first; a few thousand entries cover any school's history of
+    // account changes in practice.
+    let log = state
+        .store
+        .audit_log(&AuditFilter {
+            student: None,
+            username: None,
+            limit: 5000,
+        })
+        .await?;
+    let mut latest: HashMap<String, DateTime<Utc>> = HashMap::new();
+    for e in log.iter().filter(|e| e.action == AuditAction::UserAdmin) {
+        if let Some(name) = e
+            .detail
+            .strip_prefix("gebruiker ")
+            .and_then(|r| r.split(':').next())
+        {
+            latest.entry(name.to_owned()).or_insert(e.at);
+        }
+    }
+    let users = users
+        .into_iter()
+        .map(|u| UserRow {
+            changed: when(latest.get(&u.username).copied().unwrap_or(u.created_at)),
+            name: u.display_name,
+            role: u.role.label_nl(),
+            classes: u.classes.join(", "),
+            email: u.email.unwrap_or_default(),
+            active: u.active,
+            username: u.username,
+        })
+        .collect();
+    Ok(UsersPage {
+        layout: Layout::new(&user, section::USERS, "Gebruikers"),
+        users,
+    })
+}
+
+// --- the form ----------------------------------------------------------------
+
+/// What the new-user and edit forms submit.
+#[derive(Debug, Default, Deserialize)]
+struct UserForm {
+    #[serde(default)]
+    gebruikersnaam: String,
+    #[serde(default)]
+    naam: String,
+    #[serde(default)]
+    rol: String,
+    #[serde(default)]
+    klassen: String,
+    #[serde(default)]
+    email: String,
+    /// The "actief" checkbox (edit form only).
+    actief: Option<String>,
+}
+
+/// A valid form, ready to store.
+struct Checked {
+    name: String,
+    role: Role,
+    classes: Vec<String>,
+    email: Option<String>,
+}
+
+type FieldErrors = HashMap<&'static str, String>;
+
+fn check_form(form: &UserForm, known_classes: &[String]) -> Result<Checked, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let name = form.naam.trim().to_owned();
+    if name.is_empty() {
+        errors.insert("naam", "Vul de naam in.".into());
+    } else if name.chars().count() > 100 {
+        errors.insert("naam", "De naam is te lang (hoogstens 100 tekens).".into());
+    }
+    let role = Role::parse(&form.rol);
+    if role.is_none() {
+        errors.insert("rol", "Kies een rol.".into());
+    }
+    let mut classes: Vec<String> = Vec::new();
+    if role == Some(Role::Mentor) {
+        for c in form
+            .klassen
+            .split([',', ';'])
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            let known = known_classes.iter().find(|k| k.eq_ignore_ascii_case(c));
+            let c = known.cloned().unwrap_or_else(|| c.to_owned());
+            if !classes.contains(&c) {
+                classes.push(c);
+            }
+        }
+        if classes.is_empty() {
+            errors.insert(
+                "klassen",
+                "Een mentor heeft minstens één klas: vul de klassen in, gescheiden door komma's."
+                    .into(),
+            );
+        } else if !known_classes.is_empty() {
+            let unknown: Vec<&str> = classes
+                .iter()
+                .filter(|c| !known_classes.contains(c))
+                .map(String::as_str)
+                .collect();
+            if !unknown.is_empty() {
+                errors.insert(
+                    "klassen",
+                    format!(
+                        "Deze klas(sen) bestaan niet op school: {}.",
+                        unknown.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    let email = form.email.trim();
+    let email = if email.is_empty() {
+        None
+    } else if email.len() > 254
+        || email.chars().any(char::is_whitespace)
+        || !email
+            .split_once('@')
+            .is_some_and(|(a, b)| !a.is_empty() && b.contains('.'))
+    {
+        errors.insert("email", "Dit is geen geldig e-mailadres.".into());
+        None
+    } else {
+        Some(email.to_owned())
+    };
+    match role {
+        Some(role) if errors.is_empty() => Ok(Checked {
+            name,
+            role,
+            classes,
+            email,
+        }),
+        _ => Err(errors),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "users_form.html")]
+struct UserFormPage {
+    layout: Layout,
+    /// `None` for a new user.
+    existing: Option<String>,
+    form: UserForm,
+    active: bool,
+    roles: Vec<RoleOption>,
+    known_classes: String,
+    errors: FieldErrors,
+    created: String,
+}
+
+impl UserFormPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors.get(field).map(String::as_str)
+    }
+}
+
+fn form_page(
+    user: &CurrentUser,
+    existing: Option<&User>,
+    form: UserForm,
+    active: bool,
+    known_classes: &[String],
+    errors: FieldErrors,
+) -> UserFormPage {
+    let title = match existing {
+        Some(u) => format!("Gebruiker {}", u.username),
+        None => "Nieuwe gebruiker".to_owned(),
+    };
+    UserFormPage {
+        layout: Layout::new(user, section::USERS, title),
+        existing: existing.map(|u| u.username.clone()),
+        roles: role_options(&form.rol),
+        form,
+        active,
+        known_classes: known_classes.join(", "),
+        errors,
+        created: existing.map(|u| when(u.created_at)).unwrap_or_default(),
+    }
+}
+
+fn invalid(page: UserFormPage) -> Response {
+    (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "users_password.html")]
+struct PasswordPage {
+    layout: Layout,
+    username: String,
+    name: String,
+    password: String,
+    new_account: bool,
+}
+
+async fn hash(password: String) -> Result<String, PageError> {
+    tokio::task::spawn_blocking(move || aanwezig_auth::hash_password(&password))
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?
+        .map_err(|e| PageError::Internal(e.to_string()))
+}
+
+// --- new -------------------------------------------------------------------
+
+async fn new_form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<UserFormPage, PageError> {
+    require_admin(&user)?;
+    let classes = school_classes(&state)?;
+    let form = UserForm {
+        rol: Role::Mentor.as_str().to_owned(),
+        ..UserForm::default()
+    };
+    Ok(form_page(
+        &user,
+        None,
+        form,
+        true,
+        &classes,
+        FieldErrors::new(),
+    ))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(mut form): Form<UserForm>,
+) -> Result<Response, PageError> {
+    require_admin(&user)?;
+    let classes = school_classes(&state)?;
+    form.gebruikersnaam = form.gebruikersnaam.trim().to_lowercase();
+    let username = form.gebruikersnaam.clone();
+    let checked = check_form(&form, &classes);
+    let mut errors = match &checked {
+        Ok(_) => FieldErrors::new(),
+        Err(e) => e.clone(),
+    };
+    if let Err(m) = aanwezig_auth::check_username(&username) {
+        errors.insert("gebruikersnaam", sentence(&m));
+    } else if state.store.user(&username).await?.is_some() {
+        errors.insert(
+            "gebruikersnaam",
+            format!("De gebruikersnaam {username} bestaat al; kies een andere."),
+        );
+    }
+    let checked = match checked {
+        Ok(c) if errors.is_empty() => c,
+        _ => {
+            return Ok(invalid(form_page(
+                &user, None, form, true, &classes, errors,
+            )));
+        }
+    };
+    let password = aanwezig_auth::generate_password();
+    let new_user = User {
+        username: username.clone(),
+        display_name: checked.name.clone(),
+        role: checked.role,
+        classes: checked.classes.clone(),
+        email: checked.email,
+        active: true,
+        password_hash: hash(password.clone()).await?,
+        created_at: state.clock.now(),
+    };
+    match state.store.create_user(&new_user).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => {
+            let mut errors = FieldErrors::new();
+            errors.insert(
+                "gebruikersnaam",
+                format!("De gebruikersnaam {username} bestaat al; kies een andere."),
+            );
+            return Ok(invalid(form_page(
+                &user, None, form, true, &classes, errors,
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let classes_note = if checked.classes.is_empty() {
+        String::new()
+    } else {
+        format!(", klassen {}", checked.classes.join(", "))
+    };
+    user.audit(
+        &state,
+        AuditAction::UserAdmin,
+        None,
+        format!(
+            "{} aangemaakt met rol {}{classes_note}",
+            detail_prefix(&username),
+            checked.role.as_str()
+        ),
+    )
+    .await?;
+    Ok(PasswordPage {
+        layout: Layout::new(&user, section::USERS, "Gebruiker aangemaakt"),
+        username,
+        name: checked.name,
+        password,
+        new_account: true,
+    }
+    .into_response())
+}
+
+// --- edit ------------------------------------------------------------------
+
+async fn find(state: &AppState, naam: &str) -> Result<User, PageError> {
+    state.store.user(naam).await?.ok_or(PageError::NotFound)
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(naam): Path<String>,
+) -> Result<UserFormPage, PageError> {
+    require_admin(&user)?;
+    let existing = find(&state, &naam).await?;
+    let classes = school_classes(&state)?;
+    let form = UserForm {
+        gebruikersnaam: existing.username.clone(),
+        naam: existing.display_name.clone(),
+        rol: existing.role.as_str().to_owned(),
+        klassen: existing.classes.join(", "),
+        email: existing.email.clone().unwrap_or_default(),
+        actief: None,
+    };
+    Ok(form_page(
+        &user,
+        Some(&existing),
+        form,
+        existing.active,
+        &classes,
+        FieldErrors::new(),
+    ))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(naam): Path<String>,
+    Form(mut form): Form<UserForm>,
+) -> Result<Response, PageError> {
+    require_admin(&user)?;
+    let existing = find(&state, &naam).await?;
+    let classes = school_classes(&state)?;
+    form.gebruikersnaam = existing.username.clone();
+    let active = form.actief.is_some();
+    let checked = check_form(&form, &classes);
+    let mut errors = match &checked {
+        Ok(_) => FieldErrors::new(),
+        Err(e) => e.clone(),
+    };
+    let myself = existing.username == user.user.username;
+    if myself && !active {
+        errors.insert(
+            "actief",
+            "U kunt uw eigen account niet uitzetten; laat een andere beheerder dat doen.".into(),
+        );
+    }
+    if myself && Role::parse(&form.rol) != Some(Role::Beheerder) {
+        errors.insert(
+            "rol",
+            "U kunt uzelf geen andere rol geven; laat een andere beheerder dat doen.".into(),
+        );
+    }
+    let checked = match checked {
+        Ok(c) if errors.is_empty() => c,
+        _ => {
+            return Ok(invalid(form_page(
+                &user,
+                Some(&existing),
+                form,
+                active,
+                &classes,
+                errors,
+            )));
+        }
+    };
+    let mut changes = Vec::new();
+    if checked.name != existing.display_name {
+        changes.push("naam gewijzigd".to_owned());
+    }
+    if checked.role != existing.role {
+        changes.push(format!(
+            "rol {} → {}",
+            existing.role.as_str(),
+            checked.role.as_str()
+        ));
+    }
+    if checked.classes != existing.classes {
+        changes.push(format!("klassen: {}", checked.classes.join(", ")));
+    }
+    if checked.email != existing.email {
+        changes.push("e-mail gewijzigd".to_owned());
+    }
+    if active != existing.active {
+        changes.push(if active { "geactiveerd" } else { "uitgezet" }.to_owned());
+    }
+    let updated = User {
+        display_name: checked.name,
+        role: checked.role,
+        classes: checked.classes,
+        email: checked.email,
+        active,
+        ..existing.clone()
+    };
+    state.store.update_user(&updated).await?;
+    if existing.active && !active {
+        state.store.delete_user_sessions(&updated.username).await?;
+    }
+    if !changes.is_empty() {
+        user.audit(
+            &state,
+            AuditAction::UserAdmin,
+            None,
+            format!(
+                "{} {}",
+                detail_prefix(&updated.username),
+                changes.join("; ")
+            ),
+        )
+        .await?;
+    }
+    Ok(Redirect::to("/gebruikers").into_response())
+}
+
+async fn reset_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(naam): Path<String>,
+) -> Result<Response, PageError> {
+    require_admin(&user)?;
+    let existing = find(&state, &naam).await?;
+    if existing.username == user.user.username {
+        return Err(PageError::BadRequest(
+            "Uw eigen wachtwoord stelt u hier niet opnieuw in: dat zou u meteen uitloggen. Laat een andere beheerder het doen of gebruik 'aanwezig user'."
+                .into(),
+        ));
+    }
+    let password = aanwezig_auth::generate_password();
+    let updated = User {
+        password_hash: hash(password.clone()).await?,
+        ..existing
+    };
+    state.store.update_user(&updated).await?;
+    state.store.delete_user_sessions(&updated.username).await?;
+    user.audit(
+        &state,
+        AuditAction::UserAdmin,
+        None,
+        format!(
+            "{} nieuw wachtwoord ingesteld",
+            detail_prefix(&updated.username)
+        ),
+    )
+    .await?;
+    Ok(PasswordPage {
+        layout: Layout::new(&user, section::USERS, "Nieuw wachtwoord"),
+        username: updated.username,
+        name: updated.display_name,
+        password,
+        new_account: false,
+    }
+    .into_response())
+}
+
+/// `/gebruikers`, `/gebruikers/nieuw`, `/gebruikers/{naam}`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/gebruikers", get(list))
+        .route("/gebruikers/nieuw", get(new_form).post(create))
+        .route("/gebruikers/{naam}", get(edit_form).post(update))
+        .route("/gebruikers/{naam}/wachtwoord", post(reset_password))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(role: &str, classes: &str, email: &str) -> UserForm {
+        UserForm {
+            gebruikersnaam: "x".into(),
+            naam: "X".into(),
+            rol: role.into(),
+            klassen: classes.into(),
+            email: email.into(),
+            actief: None,
+        }
+    }
+
+    #[test]
+    fn a_mentor_needs_a_known_class() {
+        let known = vec!["1a".to_owned(), "2b".to_owned()];
+        assert!(check_form(&form("mentor", "", ""), &known)
+            .err()
+            .is_some_and(|e| e.contains_key("klassen")));
+        assert!(check_form(&form("mentor", "3c", ""), &known)
+            .err()
+            .is_some_and(|e| e.contains_key("klassen")));
+        let ok = check_form(&form("mentor", "1A, 2b,1a", ""), &known).ok();
+        assert_eq!(ok.map(|c| c.classes), Some(vec!["1a".into(), "2b".into()]));
+        let coord = check_form(&form("verzuimcoordinator", "1a", ""), &known).ok();
+        assert_eq!(
+            coord.map(|c| c.classes),
+            Some(vec![]),
+            "only mentors keep classes"
+        );
+    }
+
+    #[test]
+    fn email_is_checked() {
+        assert!(check_form(&form("beheerder", "", "geen adres"), &[]).is_err());
+        assert!(check_form(&form("beheerder", "", "a@school.nl"), &[]).is_ok());
+    }
+}

@@ -1,0 +1,92 @@
+//! The reference pages: the plan with live thresholds, and the glossary.
+
+use aanwezig_storage::Store;
+use reqwest::StatusCode;
+
+use crate::common::{spawn_app, USERS};
+
+#[tokio::test]
+async fn every_role_reads_the_plan_with_live_thresholds() {
+    let app = spawn_app().await;
+    for (who, _) in USERS {
+        let c = app.login(who).await;
+        let (status, html) = app.get(&c, "/stappenplan").await;
+        assert_eq!(status, StatusCode::OK, "{who}");
+        assert!(html.contains("4 keer afgemeld in 12 lesweken"), "{html}");
+    }
+    let c = app.login("coordinator").await;
+    let (_, html) = app.get(&c, "/stappenplan").await;
+    assert!(html.contains("7e schooldag op rij"));
+    assert!(html.contains("16 uur of meer"));
+    assert!(html.contains("id=\"leidraad-a\""));
+    assert!(html.contains("id=\"leidraad-c\""));
+    assert!(html.contains("id=\"jeugdarts\""));
+    assert!(html.contains("id=\"stap-4b\""));
+    assert!(html.contains("binnen 1 schooldag gedaan"));
+
+    // A changed policy changes the page.
+    let mut policy = app.store.policy().await.unwrap().unwrap();
+    policy.afmelding_count.min_episodes = 5;
+    policy.afmelding_count.window_weeks = 10;
+    policy.duo_16h.hours = aanwezig_domain::Hours::from_minutes(20 * 60 + 30);
+    policy.duo_lrv.enabled = false;
+    app.store
+        .save_policy(&policy, "test", crate::common::now())
+        .await
+        .unwrap();
+    app.state.reload().await.unwrap();
+    let (_, html) = app.get(&c, "/stappenplan").await;
+    assert!(html.contains("5 keer afgemeld in 10 lesweken"), "{html}");
+    assert!(html.contains("20,5 uur of meer"), "{html}");
+    assert!(
+        html.contains("langdurig relatief verzuim)"),
+        "switched-off rules are named"
+    );
+}
+
+#[tokio::test]
+async fn the_glossary_has_an_anchor_per_term() {
+    let app = spawn_app().await;
+    let c = app.login("mentor").await;
+    let (status, html) = app.get(&c, "/begrippen").await;
+    assert_eq!(status, StatusCode::OK);
+    for id in [
+        "duo-melding",
+        "leerplicht",
+        "leerplichtambtenaar",
+        "jeugdarts",
+        "mazl",
+        "vo-wij",
+        "aoj",
+        "ect",
+        "iot",
+        "opdc",
+        "ttvo",
+        "doorstart",
+        "rebound",
+        "thuiswerkplan",
+        "indigo",
+        "meldcode",
+        "veilig-thuis",
+        "verzuimloket",
+        "relatief-verzuim",
+        "luxe-verzuim",
+        "16-uur-regel",
+        "lesweek",
+        "afmelding",
+    ] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "no anchor {id}");
+        assert!(
+            html.contains(&format!("href=\"#{id}\"")),
+            "no index entry {id}"
+        );
+    }
+    // Sign-in is needed.
+    let r = app
+        .client()
+        .get(app.url("/begrippen"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
