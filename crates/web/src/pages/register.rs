@@ -318,7 +318,8 @@ async fn choose(
     };
     let classes = classes_in_scope(&live, &user);
     let mut errors = Vec::new();
-    let submitted = q.klas.is_some() || q.datum.is_some() || q.lesuur.is_some();
+    // The form always sends all three; a link may carry only a date.
+    let submitted = q.klas.is_some() && q.lesuur.is_some();
     let date = match q.datum.as_deref().filter(|d| !d.trim().is_empty()) {
         Some(d) => match parse_date(d) {
             Ok(d) => d,
@@ -574,25 +575,31 @@ async fn register_form(
         .iter()
         .zip(&stored)
         .enumerate()
-        .map(|(index, (m, rec))| RegisterRow {
-            index,
-            id: m.id.to_string(),
-            name: m.name.clone(),
-            stored: rec.as_ref().map_or_else(
-                || "niet geregistreerd".into(),
-                |r| record_label(r, &ctx.policy),
-            ),
-            selected: rec.as_ref().map_or_else(|| PRESENT.into(), token_of),
-            extra: extra_option(rec.as_ref(), &ctx.policy),
-            minutes_late: rec
-                .as_ref()
-                .filter(|r| r.minutes_late > 0)
-                .map(|r| r.minutes_late.to_string())
-                .unwrap_or_default(),
-            error: None,
-        })
+        .map(|(index, (m, rec))| default_row(index, m, rec.as_ref(), &ctx.policy))
         .collect();
     Ok(register_page(&user, &ctx, rows, registered_before, Vec::new()).into_response())
+}
+
+/// A row showing the stored state (present when the lesson is new).
+fn default_row(
+    index: usize,
+    m: &ClassMember,
+    rec: Option<&RegistrationRecord>,
+    policy: &Policy,
+) -> RegisterRow {
+    RegisterRow {
+        index,
+        id: m.id.to_string(),
+        name: m.name.clone(),
+        stored: rec.map_or_else(|| "niet geregistreerd".into(), |r| record_label(r, policy)),
+        selected: rec.map_or_else(|| PRESENT.into(), token_of),
+        extra: extra_option(rec, policy),
+        minutes_late: rec
+            .filter(|r| r.minutes_late > 0)
+            .map(|r| r.minutes_late.to_string())
+            .unwrap_or_default(),
+        error: None,
+    }
 }
 
 /// One change of a saved register, as the confirmation shows it.
@@ -625,6 +632,8 @@ async fn register_save(
     let mut records: Vec<Option<RegistrationRecord>> = vec![None; ctx.members.len()];
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
+    // The class member of each row in `rows`, to show them in class order.
+    let mut order = Vec::new();
     for index in 0.. {
         let Some(id) = form.get(&format!("r{index}_id")) else {
             break;
@@ -688,6 +697,7 @@ async fn register_save(
             minutes_late: late_raw,
             error,
         });
+        order.push(mi);
     }
     let row_errors = rows.iter().filter(|r| r.error.is_some()).count();
     if row_errors > 0 || !errors.is_empty() {
@@ -702,6 +712,23 @@ async fn register_save(
         } else {
             errors.push("Er is niets opgeslagen.".into());
         }
+        // Show the whole class again: rows the form did not send keep
+        // their stored state.
+        let mut next = rows.iter().map(|r| r.index + 1).max().unwrap_or(0);
+        let mut by_member: Vec<Option<RegisterRow>> = vec![None; ctx.members.len()];
+        for (row, mi) in rows.into_iter().zip(order) {
+            by_member[mi] = Some(row);
+        }
+        let rows = by_member
+            .into_iter()
+            .enumerate()
+            .map(|(mi, row)| {
+                row.unwrap_or_else(|| {
+                    next += 1;
+                    default_row(next - 1, &ctx.members[mi], stored[mi].as_ref(), &ctx.policy)
+                })
+            })
+            .collect();
         let registered_before = stored.iter().any(Option::is_some);
         let page = register_page(&user, &ctx, rows, registered_before, errors);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
@@ -885,6 +912,9 @@ struct LessonPage {
     lesuur: u8,
     minutes: u16,
     current: String,
+    /// Who set the current state and when, when a change (not the
+    /// first registration) did.
+    current_by: String,
     current_note: String,
     options: Vec<CodeOption>,
     extra: Option<CodeOption>,
@@ -970,6 +1000,10 @@ fn lesson_page(
     note: String,
     errors: Vec<String>,
 ) -> LessonPage {
+    let current_by = history
+        .last()
+        .map(|h| format!("{}, {}", h.replaced.by, time_nl(h.replaced.at)))
+        .unwrap_or_default();
     let history = history
         .iter()
         .rev()
@@ -1000,6 +1034,7 @@ fn lesson_page(
             || "niet geregistreerd".into(),
             |r| record_label(r, &ctx.policy),
         ),
+        current_by,
         current_note: current.and_then(|r| r.note.clone()).unwrap_or_default(),
         options: code_options(&ctx.policy),
         extra: extra_option(current, &ctx.policy),

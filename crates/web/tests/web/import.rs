@@ -202,3 +202,38 @@ async fn students_are_imported_and_the_school_reloads() {
     let other = app.login("coordinator").await;
     assert_eq!(app.get(&other, &job).await.0, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_xlsx_upload_is_read_like_csv() {
+    let app = spawn_app().await;
+    let c = app.login("coordinator").await;
+    let rows = [
+        ["student_id", "date", "lesson", "code"],
+        [app.own_student.as_str(), "2025-11-18", "1", "Z"],
+        [app.own_student.as_str(), "2025-11-18", "2", "Z"],
+    ];
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (col, v) in row.iter().enumerate() {
+            ws.write_string(u32::try_from(r).unwrap(), u16::try_from(col).unwrap(), *v)
+                .unwrap();
+        }
+    }
+    let bytes = wb.save_to_buffer().unwrap();
+    let (_, html) = app.get(&c, "/importeren").await;
+    let csrf = csrf_in(&html).unwrap();
+    let form = Form::new()
+        .text("soort", "registraties")
+        .part("bestand", Part::bytes(bytes).file_name("week47.xlsx"));
+    let r = c
+        .post(app.url(&format!("/importeren?csrf={csrf}")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = app.get(&c, r.headers()["location"].to_str().unwrap()).await;
+    assert!(html.contains("week47.xlsx"), "{html}");
+    assert!(html.contains("Importeren bevestigen (2 regels)"), "{html}");
+}

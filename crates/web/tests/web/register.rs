@@ -194,7 +194,7 @@ async fn an_invalid_row_saves_nothing() {
     let app = spawn_app().await;
     let c = app.login("coordinator").await;
     let class = app.mentor_class.clone();
-    let (a, b) = {
+    let (a, b, rest) = {
         let live = app.state.read().unwrap();
         let mut ids = live
             .school
@@ -202,7 +202,11 @@ async fn an_invalid_row_saves_nothing() {
             .iter()
             .filter(|s| s.class == class)
             .map(|s| s.id.to_string());
-        (ids.next().unwrap(), ids.next().unwrap())
+        (
+            ids.next().unwrap(),
+            ids.next().unwrap(),
+            ids.collect::<Vec<_>>(),
+        )
     };
     let path = format!("/registreren/{}/{}/2", seg(&class), date());
     let (status, html) = app.get(&c, &path).await;
@@ -231,6 +235,13 @@ async fn an_invalid_row_saves_nothing() {
         "{html}"
     );
     assert!(html.contains("niets opgeslagen"));
+    assert!(!rest.is_empty());
+    for id in &rest {
+        assert!(
+            html.contains(&format!("value=\"{id}\"")),
+            "row of {id} shown again"
+        );
+    }
     assert_eq!(
         stored(&app, &a, 2).await,
         before_a,
