@@ -73,6 +73,8 @@ impl Modify for Security {
         license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
     ),
     modifiers(&Security),
+    // Schemas used only by query parameters are not collected on their own.
+    components(schemas(signals::SignalScope)),
     tags(
         (name = "sessie", description = "The signed-in user"),
         (name = "leerlingen", description = "Students and their registrations"),
@@ -169,5 +171,35 @@ mod tests {
         let paths: Vec<&String> = doc.paths.paths.keys().collect();
         assert!(paths.iter().all(|p| p.starts_with("/api/")), "{paths:?}");
         assert!(paths.contains(&&"/api/leerlingen/{id}/registraties/{datum}/{lesuur}".to_owned()));
+    }
+
+    fn refs<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    match (k.as_str(), v.as_str()) {
+                        ("$ref", Some(r)) => out.push(r),
+                        _ => refs(v, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_schema_reference_resolves() {
+        let doc = serde_json::to_value(document().as_ref()).unwrap();
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        assert!(found.len() > 10);
+        for r in found {
+            let name = r.strip_prefix("#/components/schemas/").unwrap_or(r);
+            assert!(
+                doc["components"]["schemas"][name].is_object(),
+                "{r} is not in components.schemas"
+            );
+        }
     }
 }
