@@ -32,6 +32,8 @@ pub struct StudentQuery {
     stap: Option<String>,
     /// Part of the name or the student number (case does not matter).
     zoek: Option<String>,
+    /// Only students of this mentor (user name; case does not matter).
+    mentor: Option<String>,
 }
 
 /// Students in the signed-in user's scope, sorted by class and name.
@@ -59,6 +61,7 @@ async fn list(
     let stap = given(&q.stap).map(StepFilter::parse).transpose()?;
     let klas = given(&q.klas);
     let zoek = given(&q.zoek).map(str::to_lowercase);
+    let mentor = given(&q.mentor);
     let mut out = {
         let live = state.read()?;
         let today = Today::of(&live);
@@ -66,6 +69,7 @@ async fn list(
         for (i, s) in live.school.students().iter().enumerate() {
             if !user.scope().may_see(s)
                 || klas.is_some_and(|k| !k.eq_ignore_ascii_case(&s.class))
+                || mentor.is_some_and(|m| !m.eq_ignore_ascii_case(&s.mentor))
                 || zoek.as_deref().is_some_and(|z| {
                     !s.name.to_lowercase().contains(z) && !s.id.as_str().to_lowercase().contains(z)
                 })

@@ -147,6 +147,7 @@ pub struct StudentSummary {
     pub id: String,
     pub name: String,
     pub class: String,
+    /// The mentor's user name.
     pub mentor: String,
     /// The step today (`1` without signals).
     #[schema(value_type = StepName)]
@@ -162,6 +163,7 @@ pub struct StudentDetail {
     pub id: String,
     pub name: String,
     pub class: String,
+    /// The mentor's user name.
     pub mentor: String,
     #[schema(value_type = StepName)]
     pub step: String,

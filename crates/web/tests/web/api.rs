@@ -126,6 +126,16 @@ async fn a_mentor_lists_only_their_class() {
         .unwrap()
         .iter()
         .any(|s| s["id"] == app.other_student.as_str()));
+    let mentor = list[0]["mentor"].as_str().unwrap();
+    let (_, by_mentor) = get_json(
+        &app,
+        &c,
+        &format!("/api/leerlingen?mentor={}", mentor.to_uppercase()),
+    )
+    .await;
+    let by_mentor = by_mentor.as_array().unwrap();
+    assert!(!by_mentor.is_empty());
+    assert!(by_mentor.iter().all(|s| s["mentor"] == mentor));
     let (status, body) = get_json(&app, &c, "/api/leerlingen?stap=7").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body["message"].as_str().unwrap().contains("geen stap"));
