@@ -605,8 +605,6 @@ fn default_row(
 /// One change of a saved register, as the confirmation shows it.
 struct Change {
     id: StudentId,
-    before: String,
-    after: String,
     step_before: String,
     step_after: String,
 }
@@ -755,8 +753,6 @@ async fn register_save(
             live.apply(rec)?;
             step_of(&live, m.pos)
         };
-        let before = prev.map_or_else(|| "-".to_owned(), token_of);
-        let after = token_of(rec);
         let what = format!(
             "lesuur {} op {}: {} → {}",
             rec.lesson,
@@ -774,24 +770,25 @@ async fn register_save(
         } else {
             changes.push(Change {
                 id: m.id.clone(),
-                before,
-                after,
                 step_before,
                 step_after,
             });
         }
     }
     let mut url = format!(
-        "/registreren/{}/{}/{}/opgeslagen?aanwezig={new_present}",
+        "/registreren/{}/{}/{}/opgeslagen?t={}&aanwezig={new_present}",
         path_segment(&ctx.klas),
         ctx.date,
-        ctx.slot.number
+        ctx.slot.number,
+        now.timestamp_millis()
     );
+    // Only numbers and steps go into the address (it ends up in the
+    // browser's history); the states themselves are read from the store.
     for c in &changes {
         url.push_str("&w=");
         url.push_str(&query_value(&format!(
-            "{}~{}~{}~{}~{}",
-            c.id, c.before, c.after, c.step_before, c.step_after
+            "{}~{}~{}",
+            c.id, c.step_before, c.step_after
         )));
     }
     Ok(Redirect::to(&url).into_response())
@@ -837,36 +834,77 @@ async fn register_saved(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let ctx = register_context(&state, &user, &klas, &datum, &lesuur)?;
-    let names: HashMap<&str, &str> = ctx
-        .members
-        .iter()
-        .map(|m| (m.id.as_str(), m.name.as_str()))
-        .collect();
     let mut new_present = 0;
-    let mut rows = Vec::new();
+    let mut saved_at = None;
+    let mut wanted = Vec::new();
     for (k, v) in &pairs {
         match k.as_str() {
             "aanwezig" => new_present = v.parse().unwrap_or(0),
+            "t" => {
+                saved_at = v
+                    .parse()
+                    .ok()
+                    .and_then(DateTime::<Utc>::from_timestamp_millis)
+            }
             "w" => {
                 let parts: Vec<&str> = v.split('~').collect();
-                let [id, before, after, sb, sa] = parts[..] else {
-                    continue;
-                };
-                // Only students of this class the user may see.
-                let Some(name) = names.get(id) else { continue };
-                rows.push(SavedRow {
-                    id: id.to_owned(),
-                    name: (*name).to_owned(),
-                    before: state_label(before, &ctx.policy),
-                    after: state_label(after, &ctx.policy),
-                    step_before: sb.to_owned(),
-                    step_after: sa.to_owned(),
-                    step_changed: sb != sa,
-                });
+                if let [id, sb, sa] = parts[..] {
+                    // Only students of this class the user may see.
+                    if let Some(m) = ctx.members.iter().find(|m| m.id.as_str() == id) {
+                        wanted.push((m, sb.to_owned(), sa.to_owned()));
+                    }
+                }
             }
             _ => {}
         }
     }
+    let key = (ctx.date, ctx.slot.number);
+    let mut rows = Vec::new();
+    for (m, step_before, step_after) in wanted {
+        let after = state
+            .store
+            .student_registrations(&m.id)
+            .await?
+            .into_iter()
+            .find(|r| (r.date, r.lesson) == key);
+        // The state this save replaced: the history entry this user's save
+        // left for this lesson (none for a lesson registered for the first time).
+        let before = state
+            .store
+            .registration_history(&m.id)
+            .await?
+            .into_iter()
+            .rfind(|h| {
+                (h.old.date, h.old.lesson) == key
+                    && h.replaced.by == user.user.username
+                    && saved_at.is_some_and(|t| (h.replaced.at - t).num_seconds().abs() < 2)
+            });
+        rows.push(SavedRow {
+            id: m.id.to_string(),
+            name: m.name.clone(),
+            before: before.map_or_else(
+                || "niet geregistreerd".into(),
+                |h| record_label(&h.old, &ctx.policy),
+            ),
+            after: after.map_or_else(
+                || "niet geregistreerd".into(),
+                |r| record_label(&r, &ctx.policy),
+            ),
+            step_changed: step_before != step_after,
+            step_before,
+            step_after,
+        });
+    }
+    user.audit(
+        &state,
+        AuditAction::Read,
+        None,
+        format!(
+            "bevestiging register klas {} op {} lesuur {}",
+            ctx.klas, ctx.date, ctx.slot.number
+        ),
+    )
+    .await?;
     let step_changes = rows.iter().filter(|r| r.step_changed).count();
     Ok(SavedPage {
         layout: Layout::new(&user, section::REGISTER, "Register opgeslagen"),
