@@ -393,3 +393,34 @@ async fn overview_shows_no_students_to_roles_without_student_data() {
         assert!(!html.contains(&name), "{user} sees no student on /");
     }
 }
+
+/// A mentor asking for another class's student gets the same answer as for
+/// a student that does not exist, on pages and in the API: nothing leaks.
+#[tokio::test]
+async fn another_class_looks_like_nobody() {
+    let app = spawn_app().await;
+    let c = app.login("mentor").await;
+    for (other, nobody) in [
+        (
+            format!("/leerlingen/{}", app.other_student),
+            "/leerlingen/999999".to_owned(),
+        ),
+        (
+            format!("/leerlingen/{}/les?datum={DAY}&lesuur=3", app.other_student),
+            format!("/leerlingen/999999/les?datum={DAY}&lesuur=3"),
+        ),
+        (
+            format!("/api/leerlingen/{}", app.other_student),
+            "/api/leerlingen/999999".to_owned(),
+        ),
+        (
+            format!("/api/leerlingen/{}/signalen", app.other_student),
+            "/api/leerlingen/999999/signalen".to_owned(),
+        ),
+    ] {
+        let (s1, b1) = app.get(&c, &other).await;
+        let (s2, b2) = app.get(&c, &nobody).await;
+        assert_eq!(s1, StatusCode::NOT_FOUND, "{other}");
+        assert_eq!((s1, b1), (s2, b2), "{other} and {nobody} answer alike");
+    }
+}
