@@ -34,6 +34,7 @@ struct Thresholds {
     duo_weeks: u16,
     duo_deadline: u32,
     lrv_weeks: u16,
+    lrv_deadline: u32,
     holiday_deadline: u32,
     target: String,
     /// Rules the school switched off, by step label.
@@ -81,6 +82,7 @@ async fn plan(State(state): State<AppState>, user: CurrentUser) -> Result<PlanPa
             duo_weeks: p.duo_16h.window_weeks,
             duo_deadline: p.duo_16h.deadline_working_days,
             lrv_weeks: p.duo_lrv.window_weeks,
+            lrv_deadline: p.duo_lrv.deadline_working_days,
             holiday_deadline: p.duo_holiday.deadline_working_days,
             target: format!("{:.0}", p.attendance.target * 100.0),
             disabled,

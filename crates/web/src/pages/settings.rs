@@ -211,6 +211,7 @@ struct CalendarPage {
     remove_error: Option<String>,
     upload_error: Option<String>,
     rijks_error: Option<String>,
+    regions: Vec<OptionView>,
 }
 
 const KINDS: [(&str, &str); 3] = [
@@ -275,6 +276,7 @@ async fn calendar_page(
             .map(|c| c.years().iter().map(|y| year_view(y, &errors)).collect())
             .unwrap_or_default()
     };
+    let region = years.first().map(|y| y.region.clone()).unwrap_or_default();
     Ok(CalendarPage {
         layout: Layout::new(user, section::SETTINGS, "Kalender"),
         saved,
@@ -285,10 +287,20 @@ async fn calendar_page(
             .map(|(value, label)| OptionView {
                 value,
                 label,
-                checked: input.soort == *value,
+                checked: input.soort == *value || (input.soort.is_empty() && *value == "studiedag"),
             })
             .collect(),
         input,
+        regions: {
+            ["noord", "midden", "zuid"]
+                .into_iter()
+                .map(|r| OptionView {
+                    value: r,
+                    label: r,
+                    checked: r == region,
+                })
+                .collect()
+        },
         free_day_error: errors.free_day,
         remove_error: errors.remove,
         upload_error: errors.upload,
@@ -334,27 +346,46 @@ fn current_years(state: &AppState) -> Result<Option<Vec<SchoolYear>>, PageError>
 
 /// Checks new school years as a calendar, and that every day that already
 /// has registrations stays a school day: those registrations would
-/// otherwise no longer fit the calendar.
-fn check_calendar(state: &AppState, years: &[SchoolYear]) -> Result<(), String> {
+/// otherwise no longer fit the calendar, and the school could not be loaded.
+async fn check_calendar(state: &AppState, years: &[SchoolYear]) -> Result<(), String> {
     let cal = Calendar::new(years.to_vec()).map_err(|e| format!("De kalender klopt niet: {e}."))?;
-    let lost: Vec<NaiveDate> = {
+    let in_memory: Option<BTreeSet<NaiveDate>> = {
         let live = state.read().map_err(|e| e.to_string())?;
-        let Some(old) = &live.cal else {
-            return Ok(());
-        };
-        let mut days = BTreeSet::new();
-        for i in 0..live.school.students().len() {
-            days.extend(live.school.registrations(i).iter().map(|r| r.day));
-        }
-        days.into_iter()
-            .map(|d| old.date(d))
-            .filter(|d| !cal.is_school_day(*d))
-            .collect()
+        live.cal.as_ref().map(|old| {
+            let mut days = BTreeSet::new();
+            for i in 0..live.school.students().len() {
+                days.extend(live.school.registrations(i).iter().map(|r| r.day));
+            }
+            days.into_iter().map(|d| old.date(d)).collect()
+        })
     };
+    // Without a calendar nothing is held in memory: ask the store (a fresh
+    // install normally has no registrations yet, so this is cheap).
+    let registered = match in_memory {
+        Some(days) => days,
+        None => {
+            let fail = |e: aanwezig_storage::StoreError| e.to_string();
+            if state.store.registration_count().await.map_err(fail)? == 0 {
+                return Ok(());
+            }
+            state
+                .store
+                .registrations_all()
+                .await
+                .map_err(fail)?
+                .iter()
+                .flat_map(|(_, records)| records.iter().map(|r| r.date))
+                .collect()
+        }
+    };
+    let lost: Vec<NaiveDate> = registered
+        .into_iter()
+        .filter(|d| !cal.is_school_day(*d))
+        .collect();
     if let Some(first) = lost.first() {
         return Err(format!(
             "Op {} dag(en) die dan geen schooldag meer zijn, zijn al lessen geregistreerd (de eerste: {}). \
-             Een dag met registraties kan geen vrije dag worden; corrigeer eerst de registraties.",
+             Een dag met registraties kan geen vrije dag worden en niet buiten het schooljaar vallen; corrigeer eerst de registraties.",
             lost.len(),
             date_nl(*first)
         ));
@@ -459,7 +490,7 @@ async fn add_free_day(
     );
     year.free_days.push(day);
     year.free_days.sort_by_key(|f| f.first);
-    if let Err(m) = check_calendar(&state, &years) {
+    if let Err(m) = check_calendar(&state, &years).await {
         let errors = CalErrors {
             free_day: Some(m),
             ..CalErrors::default()
@@ -504,7 +535,7 @@ async fn remove_free_day(
         "vrije dag '{}' ({} t/m {}) verwijderd uit {}",
         removed.name, removed.first, removed.last, year.name
     );
-    if let Err(m) = check_calendar(&state, &years) {
+    if let Err(m) = check_calendar(&state, &years).await {
         return calendar_error(&state, &user, FreeDayForm::default(), fail(&m)).await;
     }
     save_calendar(&state, &user, &years, detail).await
@@ -609,7 +640,7 @@ async fn edit_year(
         last,
         year.lessons.len()
     );
-    if let Err(m) = check_calendar(&state, &years) {
+    if let Err(m) = check_calendar(&state, &years).await {
         return calendar_error(&state, &user, FreeDayForm::default(), fail(m)).await;
     }
     save_calendar(&state, &user, &years, detail).await
@@ -637,7 +668,7 @@ async fn upload_calendar(
                 .await;
         }
     };
-    if let Err(m) = check_calendar(&state, &years) {
+    if let Err(m) = check_calendar(&state, &years).await {
         return calendar_error(&state, &user, FreeDayForm::default(), fail(m)).await;
     }
     let names: Vec<&str> = years.iter().map(|y| y.name.as_str()).collect();
@@ -691,7 +722,7 @@ async fn import_rijksoverheid(
         );
         return calendar_error(&state, &user, FreeDayForm::default(), fail(m)).await;
     }
-    if let Err(m) = check_calendar(&state, &years) {
+    if let Err(m) = check_calendar(&state, &years).await {
         return calendar_error(&state, &user, FreeDayForm::default(), fail(m)).await;
     }
     let detail = format!(
@@ -1040,7 +1071,12 @@ fn set_value(p: &mut Policy, key: &str, values: &[&str]) -> Result<(), String> {
     let one = values.first().copied().unwrap_or("");
     let on = !values.is_empty();
     match key {
-        "school" => p.school = one.trim().to_owned(),
+        "school" => {
+            if one.trim().chars().count() > 200 {
+                return Err("de naam is te lang (hoogstens 200 tekens)".into());
+            }
+            p.school = one.trim().to_owned();
+        }
         "late_counts" => {
             p.late_counts = match one {
                 "minutes" => LateCounts::Minutes,
