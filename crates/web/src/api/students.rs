@@ -248,7 +248,7 @@ async fn registrations(
     tag = TAG_STUDENTS,
     params(
         ("id" = String, Path, description = "Student number"),
-        ("datum" = String, Path, description = "Date of the lesson (YYYY-MM-DD): a school day, today or earlier"),
+        ("datum" = String, Path, description = "Date of the lesson (YYYY-MM-DD): a school day"),
         ("lesuur" = u8, Path, description = "Lesson number of the schedule"),
     ),
     request_body = RegistrationInput,
@@ -281,7 +281,6 @@ async fn put_registration(
         super::validate::record(
             cal,
             &live.policy,
-            live.today,
             &live.school.students()[i].id,
             &datum,
             &lesuur,

@@ -1,5 +1,5 @@
 //! Checking one lesson change the way the import checks a row: the date is
-//! a school day up to today, the lesson is in that year's schedule, the
+//! a school day, the lesson is in that year's schedule, the
 //! code is one of the policy's, late minutes only for late arrival, and no
 //! note on a sick lesson (the nature of an illness is never recorded).
 
@@ -16,11 +16,9 @@ use super::views::RegistrationInput;
 /// problem in one Dutch message. `existing` are the student's registrations
 /// (sorted); a lesson already registered keeps its duration, a new one gets
 /// the schedule's.
-#[expect(clippy::too_many_arguments, reason = "one value per checked input")]
 pub(super) fn record(
     cal: &Calendar,
     policy: &Policy,
-    today: NaiveDate,
     student: &StudentId,
     datum: &str,
     lesuur: &str,
@@ -35,14 +33,10 @@ pub(super) fn record(
             "'{datum}' is geen datum; schrijf die als JJJJ-MM-DD."
         ));
     }
+    // A later school day is allowed, as on the register pages and in an
+    // import: leave granted in advance is registered ahead. The rules only
+    // look at it once the day has come.
     let day = date.and_then(|d| {
-        if d > today {
-            errors.push(format!(
-                "{} ligt na vandaag; registreren kan tot en met vandaag.",
-                date_nl(d)
-            ));
-            return None;
-        }
         let day = cal.index(d);
         if day.is_none() {
             errors.push(format!(
@@ -202,10 +196,6 @@ mod tests {
         (Calendar::new(years).unwrap(), policy)
     }
 
-    fn today() -> NaiveDate {
-        NaiveDate::from_ymd_opt(2025, 11, 14).unwrap()
-    }
-
     fn check(
         datum: &str,
         lesuur: &str,
@@ -213,7 +203,7 @@ mod tests {
     ) -> Result<RegistrationRecord, String> {
         let (cal, policy) = fixtures();
         let id = StudentId::parse("1001").unwrap();
-        record(&cal, &policy, today(), &id, datum, lesuur, &[], input).map_err(|e| e.to_string())
+        record(&cal, &policy, &id, datum, lesuur, &[], input).map_err(|e| e.to_string())
     }
 
     fn code(c: &str) -> RegistrationInput {
@@ -234,7 +224,11 @@ mod tests {
     #[test]
     fn refuses_what_the_import_refuses() {
         let e = check("2025-11-15", "3", code("A")).unwrap_err();
-        assert!(e.contains("ligt na vandaag"), "{e}");
+        assert!(
+            e.contains("zaterdag 15 november 2025 is geen schooldag"),
+            "{e}"
+        );
+        assert!(check("2025-11-17", "3", code("V")).is_ok(), "leave ahead");
         let e = check("2025-10-20", "3", code("A")).unwrap_err();
         assert!(e.contains("geen schooldag"), "{e}");
         let e = check("14-11-2025", "3", code("A")).unwrap_err();

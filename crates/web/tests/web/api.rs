@@ -377,7 +377,7 @@ async fn changes_are_validated_in_dutch() {
             "alleen bij te laat",
         ),
         (json!({"code": "A"}), "2025-10-21", 3, "geen schooldag"),
-        (json!({"code": "A"}), "2025-11-17", 3, "na vandaag"),
+        (json!({"code": "A"}), "2025-11-16", 3, "geen schooldag"),
         (json!({"code": "A"}), THURSDAY, 9, "lesrooster"),
         (json!({"kleur": "rood"}), THURSDAY, 3, "geen geldige JSON"),
     ];
