@@ -21,7 +21,7 @@ use aanwezig_import::{ImportErrors, StudentRow};
 use aanwezig_storage::{AuditAction, ImportSource, StoredStudent};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -289,9 +289,16 @@ fn rename(mut e: ImportErrors, name: &str) -> ImportErrors {
 async fn preview(
     State(state): State<AppState>,
     user: CurrentUser,
-    mut multipart: Multipart,
+    req: Request,
 ) -> Result<Response, PageError> {
+    // The role first: a refused user learns nothing about the body.
     may_import(&user)?;
+    let mut multipart = Multipart::from_request(req, &state).await.map_err(|e| {
+        bad_upload(format!(
+            "Dit is geen bestandsupload (multipart/form-data): {}",
+            e.body_text()
+        ))
+    })?;
     let mut kind = ImportKind::Registrations;
     let mut file: Option<(String, Vec<u8>)> = None;
     while let Some(field) = multipart
