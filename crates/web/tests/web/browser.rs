@@ -173,3 +173,96 @@ async fn a_wrong_password_is_refused_in_dutch() {
     assert!(alert.contains("klopt niet"), "{alert}");
     c.clone().close().await.unwrap();
 }
+
+/// A student of the mentor's class with no `unexplained` signal open today,
+/// so that one unknown lesson today raises a new one.
+fn calm_student(app: &TestApp) -> String {
+    let live = app.state.read().unwrap();
+    let d = live.through.unwrap();
+    live.school
+        .students()
+        .iter()
+        .zip(&live.evaluations)
+        .find(|(s, ev)| {
+            s.class == app.mentor_class
+                && !ev
+                    .open_on(d)
+                    .any(|sig| sig.rule == aanwezig_domain::RuleId::Unexplained)
+        })
+        .map(|(s, _)| s.id.to_string())
+        .expect("a student without an open 3b signal in the mentor's class")
+}
+
+#[tokio::test]
+async fn a_mentor_marks_a_lesson_absent_and_sees_the_signal() {
+    let app = spawn_app().await;
+    let student = calm_student(&app);
+    let b = browser().await;
+    let c = &b.client;
+    sign_in(&app, c, "mentor").await;
+
+    // Choose the class, today and the first lesson through the form.
+    c.find(Locator::LinkText("Registreren"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("form.register-choose"))
+        .await
+        .unwrap();
+    c.find(Locator::Id("klas"))
+        .await
+        .unwrap()
+        .select_by_value(&app.mentor_class)
+        .await
+        .unwrap();
+    c.find(Locator::Id("lesuur"))
+        .await
+        .unwrap()
+        .select_by_value("1")
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.register-choose button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("form.register-form"))
+        .await
+        .unwrap();
+
+    // Everyone is present by default; mark one student unknown absent (A).
+    let row = format!("//tr[th[contains(., '({student})')]]//select");
+    c.find(Locator::XPath(&row))
+        .await
+        .unwrap()
+        .select_by_value("A")
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.register-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Css("main h1")).await.unwrap();
+    assert!(
+        !c.current_url().await.unwrap().path().ends_with("/1"),
+        "left the register after saving"
+    );
+
+    // The student's page shows the new 3b signal of today at once.
+    c.goto(&app.url(&format!("/leerlingen/{student}")))
+        .await
+        .unwrap();
+    let signal =
+        "//li[contains(@class,'signal')][.//h3[contains(., 'Ongeoorloofd of onbekend verzuim')]]\
+                  [.//p[contains(., 'Op vrijdag 14 november 2025')]]";
+    let li = c.wait().for_element(Locator::XPath(signal)).await.unwrap();
+    assert!(li.text().await.unwrap().contains("open"));
+    c.clone().close().await.unwrap();
+}
