@@ -18,7 +18,8 @@ use aanwezig_domain::{
 use aanwezig_storage::{AuditAction, DocumentKind};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{FromRequestParts, Multipart, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -38,6 +39,24 @@ const PRESET_SOMTODAY: &str = include_str!("../../../../data/policy/somtoday.tom
 /// Only the beheerder manages settings.
 fn require_admin(user: &CurrentUser) -> Result<(), PageError> {
     user.require(user.role().is_admin())
+}
+
+/// The signed-in beheerder, as an extractor. It reads only the request's
+/// head, so axum runs it before the body is parsed: anyone else gets 403
+/// even for a malformed form, and learns nothing about what it expects.
+pub struct Admin(pub CurrentUser);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        require_admin(&user).map_err(IntoResponse::into_response)?;
+        Ok(Admin(user))
+    }
 }
 
 /// One saved version of a settings document, for the history tables.
@@ -119,7 +138,10 @@ struct Overview {
     codes: usize,
 }
 
-async fn overview(State(state): State<AppState>, user: CurrentUser) -> Result<Overview, PageError> {
+async fn overview(
+    State(state): State<AppState>,
+    Admin(user): Admin,
+) -> Result<Overview, PageError> {
     require_admin(&user)?;
     let (calendar_years, school, codes) = {
         let live = state.read()?;
@@ -325,7 +347,7 @@ struct SavedQuery {
 
 async fn calendar(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Query(q): Query<SavedQuery>,
 ) -> Result<CalendarPage, PageError> {
     require_admin(&user)?;
@@ -454,7 +476,7 @@ fn free_day_from(form: &FreeDayForm) -> Result<FreeDay, String> {
 
 async fn add_free_day(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Form(form): Form<FreeDayForm>,
 ) -> Result<Response, PageError> {
     require_admin(&user)?;
@@ -509,7 +531,7 @@ struct RemoveForm {
 
 async fn remove_free_day(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Form(form): Form<RemoveForm>,
 ) -> Result<Response, PageError> {
     require_admin(&user)?;
@@ -600,7 +622,7 @@ fn parse_lessons(text: &str) -> Result<Vec<LessonSlot>, String> {
 
 async fn edit_year(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Form(form): Form<YearForm>,
 ) -> Result<Response, PageError> {
     require_admin(&user)?;
@@ -648,7 +670,7 @@ async fn edit_year(
 
 async fn upload_calendar(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     mp: Multipart,
 ) -> Result<Response, PageError> {
     require_admin(&user)?;
@@ -678,7 +700,7 @@ async fn upload_calendar(
 
 async fn import_rijksoverheid(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     mp: Multipart,
 ) -> Result<Response, PageError> {
     require_admin(&user)?;
@@ -1329,7 +1351,7 @@ fn raw_value(def: &FieldDef, raw: &[(String, String)]) -> Val {
 
 async fn policy(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Query(q): Query<SavedQuery>,
 ) -> Result<PolicyPage, PageError> {
     require_admin(&user)?;
@@ -1379,7 +1401,7 @@ fn changed_keys(old: &Policy, new: &Policy) -> Vec<String> {
 
 async fn save_policy_form(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Form(raw): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     require_admin(&user)?;
@@ -1423,7 +1445,7 @@ async fn save_policy_form(
 
 async fn download_policy(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
 ) -> Result<Response, PageError> {
     require_admin(&user)?;
     let toml = aanwezig_import::policy_to_toml(&state.read()?.policy);
@@ -1449,7 +1471,7 @@ async fn download_policy(
 
 async fn upload_policy(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     mp: Multipart,
 ) -> Result<Response, PageError> {
     require_admin(&user)?;
@@ -1540,7 +1562,7 @@ async fn codes_page(
 
 async fn codes(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Query(q): Query<SavedQuery>,
 ) -> Result<CodesPage, PageError> {
     require_admin(&user)?;
@@ -1593,7 +1615,7 @@ fn with_codes(
 
 async fn add_code(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, PageError> {
     require_admin(&user)?;
@@ -1624,7 +1646,7 @@ async fn add_code(
 
 async fn change_code(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, PageError> {
     require_admin(&user)?;
@@ -1654,7 +1676,7 @@ async fn change_code(
 
 async fn remove_code(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, PageError> {
     require_admin(&user)?;
@@ -1687,7 +1709,7 @@ struct PresetForm {
 
 async fn load_preset(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Form(form): Form<PresetForm>,
 ) -> Result<Response, PageError> {
     require_admin(&user)?;

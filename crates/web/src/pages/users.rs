@@ -24,6 +24,7 @@ use serde::Deserialize;
 use crate::auth::CurrentUser;
 use crate::error::PageError;
 use crate::layout::{section, Layout};
+use crate::pages::settings::Admin;
 use crate::state::AppState;
 
 fn require_admin(user: &CurrentUser) -> Result<(), PageError> {
@@ -97,7 +98,7 @@ struct UsersPage {
     users: Vec<UserRow>,
 }
 
-async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<UsersPage, PageError> {
+async fn list(State(state): State<AppState>, Admin(user): Admin) -> Result<UsersPage, PageError> {
     require_admin(&user)?;
     let users = state.store.users().await?;
     // The latest user-administration entry per account. The log is read
@@ -311,7 +312,7 @@ async fn hash(password: String) -> Result<String, PageError> {
 
 async fn new_form(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
 ) -> Result<UserFormPage, PageError> {
     require_admin(&user)?;
     let classes = school_classes(&state)?;
@@ -331,7 +332,7 @@ async fn new_form(
 
 async fn create(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Form(mut form): Form<UserForm>,
 ) -> Result<Response, PageError> {
     require_admin(&user)?;
@@ -418,7 +419,7 @@ async fn find(state: &AppState, naam: &str) -> Result<User, PageError> {
 
 async fn edit_form(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Path(naam): Path<String>,
 ) -> Result<UserFormPage, PageError> {
     require_admin(&user)?;
@@ -444,7 +445,7 @@ async fn edit_form(
 
 async fn update(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Path(naam): Path<String>,
     Form(mut form): Form<UserForm>,
 ) -> Result<Response, PageError> {
@@ -534,7 +535,7 @@ async fn update(
 
 async fn reset_password(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Path(naam): Path<String>,
 ) -> Result<Response, PageError> {
     require_admin(&user)?;
