@@ -21,6 +21,7 @@ use aanwezig_import::{ImportErrors, StudentRow};
 use aanwezig_storage::{AuditAction, ImportSource, StoredStudent};
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -300,7 +301,7 @@ async fn preview(
         ))
     })?;
     let mut kind = ImportKind::Registrations;
-    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut file: Option<(String, Bytes)> = None;
     while let Some(field) = multipart
         .next_field()
         .await
@@ -332,7 +333,7 @@ async fn preview(
                         "Het uploaden ging mis (is het bestand groter dan 256 MB?): {e}"
                     ))
                 })?;
-                file = Some((name, bytes.to_vec()));
+                file = Some((name, bytes));
             }
             _ => {}
         }
@@ -351,7 +352,13 @@ async fn preview(
         .await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
-    let sha256 = format!("{:x}", Sha256::digest(&bytes));
+    // Hashing 256 MB takes a moment: not on the async workers.
+    let sha256 = {
+        let b = bytes.clone();
+        tokio::task::spawn_blocking(move || format!("{:x}", Sha256::digest(&b)))
+            .await
+            .map_err(|e| PageError::Internal(e.to_string()))?
+    };
 
     let checked = match kind {
         ImportKind::Students => check_students(&state, &name, bytes).await?,
@@ -389,11 +396,7 @@ async fn preview(
 
 type Checked = Result<(Payload, u64, Preview), ImportErrors>;
 
-async fn check_students(
-    state: &AppState,
-    name: &str,
-    bytes: Vec<u8>,
-) -> Result<Checked, PageError> {
+async fn check_students(state: &AppState, name: &str, bytes: Bytes) -> Result<Checked, PageError> {
     let n = name.to_owned();
     let parsed = tokio::task::spawn_blocking(move || parse_students(&n, &bytes))
         .await
@@ -480,7 +483,7 @@ async fn check_students(
 async fn check_registrations(
     state: &AppState,
     name: &str,
-    bytes: Vec<u8>,
+    bytes: Bytes,
 ) -> Result<Checked, PageError> {
     let (cal, policy, known) = {
         let live = state.read()?;
