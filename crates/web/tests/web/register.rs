@@ -360,3 +360,36 @@ async fn a_note_on_a_sick_report_is_refused() {
     let rec = stored(&app, &id, 4).await.unwrap();
     assert_eq!(rec.note.as_deref(), Some("moeder belde om 8:05"));
 }
+
+#[tokio::test]
+async fn a_register_needs_a_school_day_and_a_scheduled_lesson() {
+    let app = spawn_app().await;
+    let c = app.login("coordinator").await;
+    let class = seg(&app.mentor_class);
+    let (status, html) = app
+        .get(&c, &format!("/registreren/{class}/2025-11-15/1"))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("weekend"), "{html}");
+    let (status, html) = app
+        .get(&c, &format!("/registreren/{class}/2025-11-14/9"))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("lesuur 9 staat niet in het lesrooster"),
+        "{html}"
+    );
+    // The choice form says so too, and stays on the form.
+    let (status, html) = app
+        .get(
+            &c,
+            &format!("/registreren?klas={class}&datum=2025-10-21&lesuur=1"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.to_lowercase().contains("vakantie"), "{html}");
+    // Without a choice yet, a day without lessons is a notice, not an error.
+    let (status, html) = app.get(&c, "/registreren?datum=2025-11-16").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("geen lessen"), "{html}");
+}
