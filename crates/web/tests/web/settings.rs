@@ -702,3 +702,116 @@ async fn only_the_beheerder_sees_settings_and_users() {
         assert_eq!(app.get(&c, p).await.0, StatusCode::OK, "beheer GET {p}");
     }
 }
+
+/// A fresh installation: no calendar, no policy, no students; only a
+/// beheerder. The calendar page explains what to do, and uploading a
+/// calendar file brings the school to life.
+#[tokio::test]
+async fn a_fresh_install_starts_with_a_calendar_upload() {
+    use std::sync::Arc;
+
+    use aanwezig_storage::{SqliteStore, User};
+    use aanwezig_web::{AppState, Config, FixedClock};
+
+    let dir = tempfile::TempDir::new().unwrap();
+    let store = Arc::new(
+        SqliteStore::open(&dir.path().join("leeg.db").to_string_lossy(), true)
+            .await
+            .unwrap(),
+    );
+    store
+        .create_user(&User {
+            username: "beheer".into(),
+            display_name: "Beheer".into(),
+            role: aanwezig_domain::Role::Beheerder,
+            classes: vec![],
+            email: None,
+            active: true,
+            password_hash: aanwezig_auth::hash_password(crate::common::PASSWORD).unwrap(),
+            created_at: crate::common::now(),
+        })
+        .await
+        .unwrap();
+    let clock = Arc::new(FixedClock::new(
+        crate::common::now(),
+        crate::common::today(),
+    ));
+    let state = AppState::new(store.clone(), clock, Config::default())
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(aanwezig_web::serve(listener, state.clone()));
+    let url = |p: &str| format!("http://{addr}{p}");
+    let c = Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = c
+        .post(url("/inloggen"))
+        .form(&[
+            ("gebruikersnaam", "beheer"),
+            ("wachtwoord", crate::common::PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    for page in [
+        "/instellingen",
+        "/instellingen/beleid",
+        "/instellingen/codes",
+        "/stappenplan",
+    ] {
+        let r = c.get(url(page)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{page}");
+    }
+    let html = c
+        .get(url("/instellingen/kalender"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Er is nog geen kalender"), "{html}");
+    assert!(
+        !html.contains("/instellingen/kalender/rijksoverheid"),
+        "holidays need a school year first"
+    );
+    let csrf = csrf_in(&html).unwrap();
+
+    let boundary = "----leeg";
+    let toml = repo_file("data/calendars/2025-2026-noord.toml");
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"bestand\"; filename=\"k.toml\"\r\n\r\n{toml}\r\n--{boundary}--\r\n"
+    );
+    let r = c
+        .post(url(&format!("/instellingen/kalender/bestand?csrf={csrf}")))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(state
+        .read()
+        .unwrap()
+        .cal
+        .as_ref()
+        .unwrap()
+        .is_school_day(ymd(2025, 11, 14)));
+    assert_eq!(
+        store
+            .document_versions(DocumentKind::Calendar)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
