@@ -158,7 +158,8 @@ fn bad_json(e: JsonRejection) -> ApiError {
 /// `/api/…` (nested under `/api` by the app).
 pub fn router() -> Router<AppState> {
     let (router, _) = api_routes().split_for_parts();
-    router
+    // An unknown API path answers in JSON too, not with an empty body.
+    router.fallback(|| async { ApiError::from(PageError::NotFound) })
 }
 
 #[cfg(test)]

@@ -86,6 +86,12 @@ async fn without_sign_in_every_call_is_401_json() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _) = get_json(&app, &c, "/api/openapi.json").await;
     assert_eq!(status, StatusCode::OK, "the document needs no sign-in");
+    let (status, body) = get_json(&app, &c, "/api/bestaat-niet").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        body["error"], "not_found",
+        "unknown API paths answer in JSON"
+    );
 }
 
 #[tokio::test]
