@@ -172,6 +172,8 @@ fn table() -> Vec<Row> {
         get("/gebruikers/mentor",                                                       [L, O, F, F, F, F, F, F]),
         get("/stappenplan",                                                             [L, O, O, O, O, O, O, O]),
         get("/begrippen",                                                               [L, O, O, O, O, O, O, O]),
+        get("/inloggen",                                                                [O, O, O, O, O, O, O, O]),
+        get("/static/app.css",                                                          [O, O, O, O, O, O, O, O]),
         // --- page forms, without and with the CSRF token ----------------------------  anon beheer coord zorg mentor lpa arts keten
         post("/leerlingen/{own}/les?datum={day}&lesuur=3",   LESSON,  false,            [L, F, F, F, F, F, F, F]),
         post("/leerlingen/{own}/les?datum={day}&lesuur=3",   LESSON,  true,             [L, F, S, S, S, F, F, F]),
@@ -423,4 +425,79 @@ async fn another_class_looks_like_nobody() {
         assert_eq!(s1, StatusCode::NOT_FOUND, "{other}");
         assert_eq!((s1, b1), (s2, b2), "{other} and {nobody} answer alike");
     }
+}
+
+/// Route paths declared in the web crate's source: `.route("…")` calls and
+/// the API's `#[utoipa::path(…, path = "…")]` attributes (under `/api`).
+fn declared_routes() -> Vec<String> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    fn quoted_after<'a>(text: &'a str, marker: &str) -> Vec<&'a str> {
+        text.match_indices(marker)
+            .filter_map(|(i, _)| {
+                let rest = text[i + marker.len()..].trim_start();
+                let rest = rest.strip_prefix('"')?;
+                Some(&rest[..rest.find('"')?])
+            })
+            .collect()
+    }
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    walk(&src, &mut files);
+    let mut out = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        out.extend(
+            quoted_after(&text, ".route(")
+                .into_iter()
+                .map(str::to_owned),
+        );
+        if f.components().any(|c| c.as_os_str() == "api") {
+            out.extend(
+                quoted_after(&text, "path = ")
+                    .into_iter()
+                    .filter(|p| p.starts_with('/'))
+                    .map(|p| format!("/api{p}")),
+            );
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Whether a table path (placeholders filled or not) fits a declared route.
+fn fits(route: &str, path: &str) -> bool {
+    let path = path.split('?').next().unwrap_or(path);
+    let (r, p): (Vec<&str>, Vec<&str>) = (route.split('/').collect(), path.split('/').collect());
+    r.len() == p.len()
+        && r.iter()
+            .zip(&p)
+            .all(|(r, p)| r == p || (r.starts_with('{') && !p.is_empty()))
+}
+
+/// A new route without a row in the table fails here: the matrix stays
+/// complete as the app grows.
+#[test]
+fn the_table_covers_every_route() {
+    let routes = declared_routes();
+    assert!(routes.len() > 30, "{routes:?}");
+    assert!(routes.contains(&"/api/leerlingen/{id}/registraties/{datum}/{lesuur}".to_owned()));
+    let table = table();
+    let missing: Vec<&String> = routes
+        .iter()
+        .filter(|r| !table.iter().any(|row| fits(r, row.path)))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a row in the matrix: {missing:?}"
+    );
 }
