@@ -581,65 +581,21 @@ impl Store for SqliteStore {
         to_u64(n)
     }
 
-    async fn set_registration(
+    async fn set_registrations(
         &self,
-        record: &RegistrationRecord,
+        records: &[RegistrationRecord],
         changed_by: &str,
         at: DateTime<Utc>,
-    ) -> Result<Option<RegistrationRecord>> {
-        let date = date_text(record.date)?;
+    ) -> Result<Vec<Option<RegistrationRecord>>> {
         let mut tx = self.begin_write().await?;
-        let key = student_key(&mut tx, &record.student)
-            .await?
-            .ok_or_else(|| {
-                StoreError::Conflict(format!(
-                    "registration for unknown student {}",
-                    record.student
-                ))
-            })?;
-        let sql = format!(
-            "SELECT {REG_COLUMNS} FROM registrations
-             WHERE student_id = ?1 AND date = ?2 AND lesson = ?3"
-        );
-        let previous = sqlx::query(&sql)
-            .bind(key)
-            .bind(&date)
-            .bind(record.lesson)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|row| record_from_row(&record.student, &row, 0))
-            .transpose()?;
-        if previous.as_ref() == Some(record) {
-            // Nothing to change, so no change set and no history.
-            return Ok(previous);
+        // One change set for the whole batch, made only when something changes.
+        let mut change_id = None;
+        let mut previous_states = Vec::with_capacity(records.len());
+        for record in records {
+            previous_states.push(set_one(&mut tx, record, &mut change_id, changed_by, at).await?);
         }
-        let change_id = new_change(&mut tx, at, changed_by, None).await?;
-        // The trigger keeps the old state when this updates.
-        sqlx::query(
-            "INSERT INTO registrations
-                 (student_id, date, lesson, minutes, code, category, minutes_late, note, change_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-             ON CONFLICT (student_id, date, lesson) DO UPDATE SET
-                 minutes = excluded.minutes,
-                 code = excluded.code,
-                 category = excluded.category,
-                 minutes_late = excluded.minutes_late,
-                 note = excluded.note,
-                 change_id = excluded.change_id",
-        )
-        .bind(key)
-        .bind(&date)
-        .bind(record.lesson)
-        .bind(record.minutes)
-        .bind(&record.code)
-        .bind(category_number(record.category))
-        .bind(record.minutes_late)
-        .bind(&record.note)
-        .bind(change_id)
-        .execute(&mut *tx)
-        .await?;
         tx.commit().await?;
-        Ok(previous)
+        Ok(previous_states)
     }
 
     async fn imports(&self) -> Result<Vec<ImportLogEntry>> {
@@ -793,6 +749,73 @@ impl Store for SqliteStore {
         self.reader.close().await;
         self.writer.close().await;
     }
+}
+
+/// Registers or corrects one lesson inside `tx` (see
+/// [`Store::set_registrations`]); returns the state it replaced.
+async fn set_one(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    record: &RegistrationRecord,
+    change_id: &mut Option<i64>,
+    changed_by: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<RegistrationRecord>> {
+    let date = date_text(record.date)?;
+    let key = student_key(tx, &record.student).await?.ok_or_else(|| {
+        StoreError::Conflict(format!(
+            "registration for unknown student {}",
+            record.student
+        ))
+    })?;
+    let sql = format!(
+        "SELECT {REG_COLUMNS} FROM registrations
+         WHERE student_id = ?1 AND date = ?2 AND lesson = ?3"
+    );
+    let previous = sqlx::query(&sql)
+        .bind(key)
+        .bind(&date)
+        .bind(record.lesson)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|row| record_from_row(&record.student, &row, 0))
+        .transpose()?;
+    if previous.as_ref() == Some(record) {
+        // Nothing to change, so no change set and no history.
+        return Ok(previous);
+    }
+    let id = match *change_id {
+        Some(id) => id,
+        None => {
+            let id = new_change(tx, at, changed_by, None).await?;
+            *change_id = Some(id);
+            id
+        }
+    };
+    // The trigger keeps the old state when this updates.
+    sqlx::query(
+        "INSERT INTO registrations
+             (student_id, date, lesson, minutes, code, category, minutes_late, note, change_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (student_id, date, lesson) DO UPDATE SET
+             minutes = excluded.minutes,
+             code = excluded.code,
+             category = excluded.category,
+             minutes_late = excluded.minutes_late,
+             note = excluded.note,
+             change_id = excluded.change_id",
+    )
+    .bind(key)
+    .bind(&date)
+    .bind(record.lesson)
+    .bind(record.minutes)
+    .bind(&record.code)
+    .bind(category_number(record.category))
+    .bind(record.minutes_late)
+    .bind(&record.note)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(previous)
 }
 
 #[cfg(test)]

@@ -91,7 +91,23 @@ pub trait Store: Send + Sync {
         record: &RegistrationRecord,
         changed_by: &str,
         at: DateTime<Utc>,
-    ) -> Result<Option<RegistrationRecord>>;
+    ) -> Result<Option<RegistrationRecord>> {
+        let mut previous = self
+            .set_registrations(std::slice::from_ref(record), changed_by, at)
+            .await?;
+        Ok(previous.pop().flatten())
+    }
+
+    /// Registers or corrects several lessons (a class's register) in one
+    /// transaction: all are written or none. Returns, per record, the state
+    /// it replaced. Identical records change nothing and leave no history;
+    /// the changed ones share one change set (who and when).
+    async fn set_registrations(
+        &self,
+        records: &[RegistrationRecord],
+        changed_by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Option<RegistrationRecord>>>;
 
     /// The imports log, oldest first.
     async fn imports(&self) -> Result<Vec<ImportLogEntry>>;

@@ -483,6 +483,40 @@ pub async fn single_edit_constraints(store: &dyn Store) -> Check {
     Ok(())
 }
 
+/// A register (several lessons) is saved in one transaction: one bad
+/// record (an unknown student) and nothing of the batch is written; a good
+/// batch shares one change set and keeps history for what it replaced.
+pub async fn register_batch_is_all_or_nothing(store: &dyn Store) -> Check {
+    add_students(store, 2).await?;
+    let first = lesson(0, day(2025, 9, 2), 1);
+    store.set_registration(&first, "mentor.a", at(1)).await?;
+    let mut changed = first.clone();
+    changed.category = Category::Unknown;
+    changed.code = Some("A".to_owned());
+    let stranger = lesson(7, day(2025, 9, 2), 1);
+    let batch = [changed.clone(), lesson(1, day(2025, 9, 2), 1), stranger];
+    assert!(matches!(
+        store.set_registrations(&batch, "mentor.a", at(2)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.student_registrations(&sid(0)).await?,
+        vec![first.clone()]
+    );
+    assert_eq!(store.student_registrations(&sid(1)).await?, vec![]);
+    assert!(store.registration_history(&sid(0)).await?.is_empty());
+
+    let previous = store
+        .set_registrations(&batch[..2], "mentor.a", at(3))
+        .await?;
+    assert_eq!(previous, vec![Some(first.clone()), None]);
+    let history = store.registration_history(&sid(0)).await?;
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].old, first);
+    assert_eq!(history[0].replaced.at, at(3));
+    Ok(())
+}
+
 /// Calendar and policy are saved as versions; reads give the latest, and
 /// every version stays readable.
 pub async fn documents_keep_versions(store: &dyn Store) -> Check {
@@ -907,6 +941,7 @@ macro_rules! conformance_tests {
             duplicate_key_in_one_import_last_wins,
             single_edit_keeps_history,
             single_edit_constraints,
+            register_batch_is_all_or_nothing,
             documents_keep_versions,
             invalid_documents_are_refused,
             users_round_trip,

@@ -1,13 +1,13 @@
 //! Registreren: take the register of a class for one lesson, and correct a
 //! single lesson of one student.
 //!
-//! Every change goes through [`Store::set_registration`], which keeps the
+//! Every change goes through [`Store::set_registrations`], which keeps the
 //! replaced state in the history with who and when, and is then applied to
 //! the live school so that the student's signals update in the same
 //! request. A register is saved all or nothing: every row is checked
-//! before the first one is written.
+//! first, and the changed rows are written in one transaction.
 //!
-//! [`Store::set_registration`]: aanwezig_storage::Store::set_registration
+//! [`Store::set_registrations`]: aanwezig_storage::Store::set_registrations
 
 use std::collections::{HashMap, HashSet};
 
@@ -732,27 +732,43 @@ async fn register_save(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
 
-    // 2. Write what changed, and re-evaluate each student at once.
+    // 2. Write what changed in one transaction (all or nothing), then
+    // re-evaluate each changed student at once.
     let now = state.clock.now();
+    let changed: Vec<(usize, &RegistrationRecord)> = records
+        .iter()
+        .enumerate()
+        .filter_map(|(mi, rec)| rec.as_ref().map(|r| (mi, r)))
+        .filter(|(mi, rec)| stored[*mi].as_ref() != Some(*rec))
+        .collect();
+    let steps_before: Vec<_> = {
+        let live = state.read()?;
+        changed
+            .iter()
+            .map(|(mi, _)| step_of(&live, ctx.members[*mi].pos))
+            .collect()
+    };
+    let batch: Vec<RegistrationRecord> = changed.iter().map(|(_, r)| (*r).clone()).collect();
+    state
+        .store
+        .set_registrations(&batch, &user.user.username, now)
+        .await?;
+    let steps_after: Vec<_> = {
+        let mut live = state.write()?;
+        for rec in &batch {
+            live.apply(rec)?;
+        }
+        changed
+            .iter()
+            .map(|(mi, _)| step_of(&live, ctx.members[*mi].pos))
+            .collect()
+    };
     let mut changes = Vec::new();
     let mut new_present = 0usize;
-    for (mi, rec) in records.iter().enumerate() {
-        let Some(rec) = rec else { continue };
-        let prev = stored[mi].as_ref();
-        if prev == Some(rec) {
-            continue;
-        }
-        let m = &ctx.members[mi];
-        let step_before = step_of(&*state.read()?, m.pos);
-        state
-            .store
-            .set_registration(rec, &user.user.username, now)
-            .await?;
-        let step_after = {
-            let mut live = state.write()?;
-            live.apply(rec)?;
-            step_of(&live, m.pos)
-        };
+    for (((mi, rec), step_before), step_after) in changed.iter().zip(steps_before).zip(steps_after)
+    {
+        let m = &ctx.members[*mi];
+        let prev = stored[*mi].as_ref();
         let what = format!(
             "lesuur {} op {}: {} → {}",
             rec.lesson,
