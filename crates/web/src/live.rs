@@ -25,6 +25,11 @@ pub struct Live {
     /// The last school day on or before `today` (rules ran up to it).
     pub through: Option<DayIdx>,
     pub today: NaiveDate,
+    /// Changes with every change of the school or its evaluations (and is
+    /// unique across reloads), so that pages may cache what they derive
+    /// from it. Code that changes the fields above must call
+    /// [`Live::touch`].
+    pub generation: u64,
 }
 
 impl Live {
@@ -38,13 +43,21 @@ impl Live {
             evaluations: Vec::new(),
             through: None,
             today,
+            generation: 0,
         };
         live.evaluate_all();
         Ok(live)
     }
 
+    /// Marks the school as changed (a new [`Live::generation`]).
+    pub fn touch(&mut self) {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        self.generation = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Re-evaluates every student as of `self.today`.
     pub fn evaluate_all(&mut self) {
+        self.touch();
         let Some(cal) = &self.cal else {
             self.evaluations = vec![Evaluation::default(); self.school.students().len()];
             self.through = None;
@@ -75,7 +88,7 @@ impl Live {
         let i = self
             .school
             .position(&record.student)
-            .ok_or_else(|| PageError::NotFound)?;
+            .ok_or(PageError::NotFound)?;
         let reg = record
             .to_registration(cal)
             .ok_or_else(|| PageError::BadRequest(format!("{} is geen schooldag", record.date)))?;
@@ -84,6 +97,7 @@ impl Live {
             let engine = Engine::new(cal, &self.policy);
             self.evaluations[i] = self.school.evaluate_one(&engine, i, Some(d));
         }
+        self.touch();
         Ok(())
     }
 
