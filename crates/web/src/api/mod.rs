@@ -8,6 +8,17 @@
 //! Scopes: coordinators see every student, a mentor only their classes (a
 //! student outside them answers 404), the beheerder and external partners
 //! no student data (403).
+//!
+//! ```text
+//! curl -c jar -d gebruikersnaam=coordinator -d wachtwoord=… http://127.0.0.1:8080/inloggen
+//! curl -b jar http://127.0.0.1:8080/api/sessie                  # → csrf_token
+//! curl -b jar 'http://127.0.0.1:8080/api/signalen?scope=week&stap=4b'
+//! curl -b jar -X PUT -H 'X-CSRF-Token: …' -H 'Content-Type: application/json' \
+//!      -d '{"code": "Z"}' http://127.0.0.1:8080/api/leerlingen/1001/registraties/2025-11-14/3
+//! ```
+//!
+//! Every read of a student's data and every change is written to the audit
+//! log; a list writes one entry without a student.
 
 use std::sync::{Arc, OnceLock};
 
