@@ -10,6 +10,7 @@
 //! Filters by class and mentor are a plain GET form.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use aanwezig_domain::explain::{date_nl, explain};
 use aanwezig_domain::{Role, RuleId, Signal, Step};
@@ -23,14 +24,17 @@ use chrono::{Datelike, Duration, NaiveDate};
 use serde::Deserialize;
 
 use super::students::{
-    class_and_mentor_choices, class_key, given, lessons_in_words, mentor_label, mentor_names,
-    pct_nl, sees_students, short_day_nl, step_class, year_start, Choice, Tally,
+    class_and_mentor_choices, class_key, derived, given, lessons_in_words, mentor_label,
+    mentor_names, pct_nl, sees_students, short_day_nl, step_class, Choice, Names, Tally,
 };
 use crate::auth::CurrentUser;
 use crate::error::PageError;
 use crate::layout::{section, Layout};
 use crate::live::Live;
 use crate::state::AppState;
+
+const NOT_STARTED: &str =
+    "Het schooljaar is nog niet begonnen: er zijn nog geen schooldagen om te tonen.";
 
 /// The steps a signal can raise, most serious first, as the dashboard
 /// groups them.
@@ -180,13 +184,46 @@ struct Overview {
     chart: Option<Chart>,
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "dashboard.html")]
-struct Dashboard {
-    layout: Layout,
+/// The page's content, rendered on its own so that it can be cached.
+#[derive(Template)]
+#[template(path = "dashboard.html", block = "content")]
+struct Content {
     notice: Option<String>,
     other: Option<OtherRole>,
     view: Option<Overview>,
+}
+
+/// The page: the frame around the (cached) content.
+#[derive(Template, WebTemplate)]
+#[template(
+    source = "{% extends \"base.html\" %}{% block content %}{{ body|safe }}{% endblock %}",
+    ext = "html"
+)]
+struct Dashboard {
+    layout: Layout,
+    body: Arc<str>,
+}
+
+/// Rendered contents by user scope and filters, for one generation of the
+/// school (and one reading of the mentors' names). Many people open the
+/// same overview between two changes; a change starts afresh.
+struct BodyCache {
+    generation: u64,
+    /// Held, so that its address cannot be reused by a newer reading.
+    names: Names,
+    bodies: HashMap<String, Arc<str>>,
+}
+
+/// Contents kept per generation; more distinct views than this start afresh.
+const BODIES: usize = 256;
+
+static BODY_CACHE: Mutex<Option<BodyCache>> = Mutex::new(None);
+
+fn render(content: &Content) -> Result<Arc<str>, PageError> {
+    content
+        .render()
+        .map(Arc::from)
+        .map_err(|e| PageError::Internal(e.to_string()))
 }
 
 async fn dashboard(
@@ -196,39 +233,79 @@ async fn dashboard(
 ) -> Result<Dashboard, PageError> {
     let layout = Layout::new(&user, section::OVERVIEW, "Weekoverzicht");
     if !sees_students(user.role()) {
-        return Ok(Dashboard {
-            layout,
+        let body = render(&Content {
             notice: None,
             other: Some(OtherRole {
                 admin: user.role() == Role::Beheerder,
                 role: user.role().label_nl().to_owned(),
             }),
             view: None,
-        });
+        })?;
+        return Ok(Dashboard { layout, body });
     }
     let names = mentor_names(&state).await?;
     let today = state.clock.today();
-    let result = {
-        let live = state.read()?;
-        overview(&live, &user, &names, &f, today)
+    // Everything the content depends on besides the school and the names.
+    // (External partners, once they see students, add their `involved`.)
+    let key = {
+        let mut classes = user.user.classes.clone();
+        classes.sort();
+        format!(
+            "{}|{}|{}|{}|{}",
+            user.role().as_str(),
+            classes.join(","),
+            given(&f.klas).unwrap_or_default().to_lowercase(),
+            given(&f.mentor).unwrap_or_default(),
+            today
+        )
     };
-    let page = match result {
-        Ok(view) => Dashboard {
-            layout,
-            notice: None,
-            other: None,
-            view: Some(view),
-        },
-        Err(notice) => Dashboard {
-            layout,
-            notice: Some(notice),
-            other: None,
-            view: None,
-        },
+    let body = {
+        let live = state.read()?;
+        let cached = BODY_CACHE.lock().ok().and_then(|c| {
+            c.as_ref()
+                .filter(|c| c.generation == live.generation && Arc::ptr_eq(&c.names, &names))
+                .and_then(|c| c.bodies.get(&key).cloned())
+        });
+        match cached {
+            Some(body) => body,
+            None => {
+                let content = match overview(&live, &user, &names, &f, today) {
+                    Ok(view) => Content {
+                        notice: None,
+                        other: None,
+                        view: Some(view),
+                    },
+                    Err(notice) => Content {
+                        notice: Some(notice),
+                        other: None,
+                        view: None,
+                    },
+                };
+                let body = render(&content)?;
+                if let Ok(mut cache) = BODY_CACHE.lock() {
+                    let fresh = cache.as_ref().is_none_or(|c| {
+                        c.generation != live.generation
+                            || !Arc::ptr_eq(&c.names, &names)
+                            || c.bodies.len() >= BODIES
+                    });
+                    if fresh {
+                        *cache = Some(BodyCache {
+                            generation: live.generation,
+                            names: Arc::clone(&names),
+                            bodies: HashMap::new(),
+                        });
+                    }
+                    if let Some(c) = cache.as_mut() {
+                        c.bodies.insert(key, Arc::clone(&body));
+                    }
+                }
+                body
+            }
+        }
     };
     user.audit(&state, AuditAction::Read, None, "weekoverzicht")
         .await?;
-    Ok(page)
+    Ok(Dashboard { layout, body })
 }
 
 fn hours_text(s: &Signal) -> String {
@@ -244,14 +321,14 @@ fn overview(
     f: &Filters,
     today: NaiveDate,
 ) -> Result<Overview, String> {
-    let (Some(cal), Some(engine)) = (live.cal.as_ref(), live.engine()) else {
+    let (Some(cal), Some(derived)) = (live.cal.as_ref(), derived(live)) else {
+        if live.cal.is_some() {
+            return Err(NOT_STARTED.to_owned());
+        }
         return Err("Er is nog geen schoolkalender ingelezen. De beheerder zet die klaar onder Instellingen; daarna toont het weekoverzicht de signalen en de aanwezigheid.".to_owned());
     };
     let Some(d) = live.through else {
-        return Err(
-            "Het schooljaar is nog niet begonnen: er zijn nog geen schooldagen om te tonen."
-                .to_owned(),
-        );
+        return Err(NOT_STARTED.to_owned());
     };
     let policy = &live.policy;
     let scope = user.scope();
@@ -269,7 +346,7 @@ fn overview(
     let week_first = *week.start();
     let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
     let sunday = monday + Duration::days(6);
-    let from = year_start(cal, d);
+    let from = derived.from;
     let target = policy.attendance.target;
 
     let mut in_scope = 0;
@@ -279,14 +356,12 @@ fn overview(
     let mut duo: Vec<(NaiveDate, DuoRow)> = Vec::new();
     let mut new_by_step: BTreeMap<&'static str, Vec<(u16, SignalRow)>> = BTreeMap::new();
     let mut open_by_step: BTreeMap<&'static str, (usize, Vec<StudentLink>)> = BTreeMap::new();
-    let mut per_class: BTreeMap<(u32, String), (Tally, usize)> = BTreeMap::new();
+    let mut per_class: HashMap<&str, (Tally, usize)> = HashMap::new();
     let mut selection = Tally::default();
-    let mut school = Tally::default();
 
     for (i, s) in students.iter().enumerate() {
         let regs = live.school.registrations(i);
-        let tally = Tally::of(regs, from, d);
-        school.add(tally);
+        let tally = derived.tallies[i];
         if !scope.may_see(s)
             || klas.is_some_and(|k| !k.eq_ignore_ascii_case(&s.class))
             || mentor.is_some_and(|m| m != s.mentor)
@@ -296,7 +371,7 @@ fn overview(
         in_scope += 1;
         selection.add(tally);
         let entry = per_class
-            .entry(class_key(&s.class))
+            .entry(s.class.as_str())
             .or_insert((Tally::default(), 0));
         entry.0.add(tally);
         entry.1 += 1;
@@ -304,7 +379,7 @@ fn overview(
         let Some(eval) = live.evaluations.get(i) else {
             continue;
         };
-        let step = eval.step_on(&engine, d);
+        let step = derived.steps[i];
         if step != Step::NONE {
             above_step_1 += 1;
         }
@@ -450,7 +525,9 @@ fn overview(
         })
         .collect();
 
-    let chart = chart(&per_class, target, klas, mentor, school.rate());
+    let mut per_class: Vec<(&str, (Tally, usize))> = per_class.into_iter().collect();
+    per_class.sort_by_cached_key(|(c, _)| class_key(c));
+    let chart = chart(&per_class, target, klas, mentor, derived.school.rate());
     Ok(Overview {
         week: format!(
             "{} tot en met {}",
@@ -469,7 +546,7 @@ fn overview(
         calls_count: calls.len(),
         duo_this_week,
         selection_rate: pct_nl(selection.rate()),
-        school_rate: pct_nl(school.rate()),
+        school_rate: pct_nl(derived.school.rate()),
         target: pct_nl(Some(target)),
         year_from: date_nl(cal.date(from)),
         calls: calls.into_iter().map(|(_, _, r)| r).collect(),
@@ -496,7 +573,7 @@ fn step_key(rule: RuleId) -> &'static str {
 /// the policy's target. All geometry is computed here; the template only
 /// places the elements.
 fn chart(
-    per_class: &BTreeMap<(u32, String), (Tally, usize)>,
+    per_class: &[(&str, (Tally, usize))],
     target: f64,
     klas: Option<&str>,
     mentor: Option<&str>,
@@ -514,7 +591,7 @@ fn chart(
     let mut below = 0;
     let mut y = TOP;
     let mut bars = Vec::new();
-    for ((_, class), (tally, students)) in per_class {
+    for (class, (tally, students)) in per_class {
         let rate = tally.rate();
         let r = rate.unwrap_or(0.0);
         let is_below = rate.is_some_and(|r| r < target);
@@ -526,7 +603,7 @@ fn chart(
         }
         q.append_pair("sorteer", "aanwezigheid");
         bars.push(Bar {
-            class: class.clone(),
+            class: (*class).to_owned(),
             y: y.to_string(),
             text_y: (y + BAR - 3).to_string(),
             width: format!("{:.1}", x(r) - f64::from(LEFT)),
@@ -595,27 +672,11 @@ mod tests {
 
     #[test]
     fn chart_draws_the_target_line_and_marks_classes_below_it() {
-        let mut m = BTreeMap::new();
-        m.insert(
-            class_key("1A"),
-            (
-                Tally {
-                    attended: 95,
-                    scheduled: 100,
-                },
-                27,
-            ),
-        );
-        m.insert(
-            class_key("1B"),
-            (
-                Tally {
-                    attended: 80,
-                    scheduled: 100,
-                },
-                26,
-            ),
-        );
+        let t = |attended| Tally {
+            attended,
+            scheduled: 100,
+        };
+        let m = vec![("1A", (t(95), 27)), ("1B", (t(80), 26))];
         let c = chart(&m, 0.9, None, None, Some(0.875)).unwrap();
         assert_eq!(c.bars.len(), 2);
         assert!(!c.bars[0].below);

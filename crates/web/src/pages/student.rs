@@ -3,12 +3,12 @@
 //! the registrations of one teaching week at a time, and the history of
 //! changed lessons.
 //!
-//! Signals, steps and the heat map come from the evaluation in memory; the
-//! page reads the database for the registrations as stored (codes, notes)
-//! and their history — two queries, run together — and writes one audit
-//! entry per view.
+//! Everything but the history comes from the school in memory; the page
+//! reads the database once, for the history of changed lessons (the
+//! school's codes and notes of a lesson are on its correction page), and
+//! writes one audit entry per view, both at the same time.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use aanwezig_domain::explain::{date_nl, SignalReport};
 use aanwezig_domain::{Calendar, Category, DayIdx, Registration, Role, Step, Student, StudentId};
@@ -22,7 +22,8 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use serde::Deserialize;
 
 use super::students::{
-    given, lessons_in_words, pct_nl, short_day_nl, step_class, year_start, Tally,
+    given, lessons_in_words, mentor_label, mentor_names, pct_nl, short_day_nl, step_class,
+    year_start, Tally,
 };
 use crate::auth::CurrentUser;
 use crate::error::PageError;
@@ -153,11 +154,9 @@ struct SignalView {
 
 struct LessonCell {
     present: bool,
-    code: String,
     label: &'static str,
     class: &'static str,
     late: String,
-    note: String,
     href: String,
     context: String,
 }
@@ -239,16 +238,16 @@ async fn page(
         s.clone()
     };
     let sid: &StudentId = &student.id;
-    let (records, history, mentor, audit) = tokio::join!(
-        state.store.student_registrations(sid),
+    // The registrations themselves come from memory; the store adds only
+    // their history.
+    let (history, names, audit) = tokio::join!(
         state.store.registration_history(sid),
-        state.store.user(&student.mentor),
+        mentor_names(&state),
         user.audit(&state, AuditAction::Read, Some(sid), "leerlingpagina"),
     );
     audit?;
-    let records = records?;
     let history = history?;
-    let mentor = mentor?.map_or_else(|| student.mentor.clone(), |u| u.display_name);
+    let mentor = mentor_label(&*names?, &student.mentor);
     let may_register = user.scope().may_register(&student);
     let today = state.clock.today();
     let live = state.read()?;
@@ -257,7 +256,6 @@ async fn page(
         &user,
         &student,
         mentor,
-        &records,
         &history,
         may_register,
         given(&q.week),
@@ -274,7 +272,6 @@ fn build(
     user: &CurrentUser,
     student: &Student,
     mentor: String,
-    records: &[aanwezig_domain::RegistrationRecord],
     history: &[HistoryEntry],
     may_register: bool,
     week: Option<&str>,
@@ -302,7 +299,7 @@ fn build(
         weeks: Vec::new(),
         prev_week: None,
         next_week: None,
-        history: history_rows(records, history),
+        history: Vec::new(),
     };
     let (Some(cal), Some(engine), Some(d), Some(i)) = (
         live.cal.as_ref(),
@@ -319,6 +316,12 @@ fn build(
     };
     let policy = &live.policy;
     let regs = live.school.registrations(i);
+    page.history = history_rows(history, |date, lesson| {
+        let day = cal.index(date)?;
+        regs.binary_search_by_key(&(day, lesson), Registration::key)
+            .ok()
+            .map(|k| regs[k].category)
+    });
     let eval = live.evaluations.get(i).cloned().unwrap_or_default();
 
     // Figures.
@@ -457,18 +460,14 @@ fn build(
         }
     }
     page.weeks.reverse();
-    let (lo, hi) = (cal.date(first), cal.date(last));
-    let in_week: Vec<&aanwezig_domain::RegistrationRecord> = records
-        .iter()
-        .filter(|r| r.date >= lo && r.date <= hi)
-        .collect();
+    let lo = regs.partition_point(|r| r.day < first);
+    let hi = regs.partition_point(|r| r.day <= last);
+    let in_week = &regs[lo..hi];
     let mut lessons: BTreeSet<u8> = in_week.iter().map(|r| r.lesson).collect();
-    if let Some(y) = cal.year_of_date(lo) {
+    if let Some(y) = cal.year_of_date(cal.date(first)) {
         lessons.extend(y.lessons.iter().map(|l| l.number));
     }
     page.lessons = lessons.iter().copied().collect();
-    let by_key: HashMap<(NaiveDate, u8), &aanwezig_domain::RegistrationRecord> =
-        in_week.iter().map(|r| ((r.date, r.lesson), *r)).collect();
     for x in first..=last {
         let date = cal.date(x);
         let cells = page
@@ -481,28 +480,24 @@ fn build(
                     form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>(),
                     date.format("%Y-%m-%d")
                 );
-                match by_key.get(&(date, *n)) {
-                    Some(r) => LessonCell {
+                match in_week.binary_search_by_key(&(x, *n), Registration::key) {
+                    Ok(k) => LessonCell {
                         present: true,
-                        code: r.code.clone().unwrap_or_default(),
-                        label: short_label(r.category),
-                        class: HEAT[heat_class(r.category)].0,
-                        late: if r.minutes_late > 0 {
-                            format!("{} min", r.minutes_late)
+                        label: short_label(in_week[k].category),
+                        class: HEAT[heat_class(in_week[k].category)].0,
+                        late: if in_week[k].minutes_late > 0 {
+                            format!("{} min", in_week[k].minutes_late)
                         } else {
                             String::new()
                         },
-                        note: r.note.clone().unwrap_or_default(),
                         href,
                         context,
                     },
-                    None => LessonCell {
+                    Err(_) => LessonCell {
                         present: false,
-                        code: String::new(),
                         label: "",
                         class: "none",
                         late: String::new(),
-                        note: String::new(),
                         href,
                         context,
                     },
@@ -653,13 +648,12 @@ fn heat_map(cal: &Calendar, regs: &[Registration], d: DayIdx) -> HeatMap {
     }
 }
 
-/// The changes of lessons, newest first: who, when, old → new.
+/// The changes of lessons, newest first: who, when, old → new. The
+/// newest state of a lesson is its current category (`current`).
 fn history_rows(
-    records: &[aanwezig_domain::RegistrationRecord],
     history: &[HistoryEntry],
+    current: impl Fn(NaiveDate, u8) -> Option<Category>,
 ) -> Vec<HistoryRow> {
-    let current: HashMap<(NaiveDate, u8), &aanwezig_domain::RegistrationRecord> =
-        records.iter().map(|r| ((r.date, r.lesson), r)).collect();
     let state = |r: &aanwezig_domain::RegistrationRecord| match &r.code {
         Some(c) => format!("{c} ({})", r.category.label_nl()),
         None => r.category.label_nl().to_owned(),
@@ -671,9 +665,10 @@ fn history_rows(
             let key = (h.old.date, h.old.lesson);
             let new = match history.get(k + 1) {
                 Some(next) if (next.old.date, next.old.lesson) == key => state(&next.old),
-                _ => current
-                    .get(&key)
-                    .map_or_else(|| "verwijderd".to_owned(), |r| state(r)),
+                _ => current(h.old.date, h.old.lesson).map_or_else(
+                    || "niet meer geregistreerd".to_owned(),
+                    |c| c.label_nl().to_owned(),
+                ),
             };
             let by = match h.replaced.import_id {
                 Some(n) => format!("{} (import {n})", h.replaced.by),

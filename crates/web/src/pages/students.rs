@@ -3,7 +3,8 @@
 //! JavaScript), 100 to a page. Also the small helpers the overview pages
 //! share (attendance figures, step badges, mentor names).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 use aanwezig_domain::engine::attendance;
 use aanwezig_domain::{Calendar, Category, DayIdx, Registration, Role, Step};
@@ -18,6 +19,7 @@ use serde::Deserialize;
 use crate::auth::CurrentUser;
 use crate::error::PageError;
 use crate::layout::{section, Layout};
+use crate::live::Live;
 use crate::state::AppState;
 
 /// Students shown on one page of the list.
@@ -55,6 +57,66 @@ impl Tally {
     /// The share attended, `None` without scheduled lessons.
     pub fn rate(self) -> Option<f64> {
         (self.scheduled > 0).then(|| f64::from(self.attended) / f64::from(self.scheduled))
+    }
+}
+
+/// What the overview pages derive from every student, cached per
+/// [`Live::generation`]: the attendance of the school year up to the last
+/// evaluated day and the step on that day. Summing a school year of
+/// registrations is the costly part of the dashboard; with this cache a
+/// page view only filters and adds.
+pub(super) struct Derived {
+    generation: u64,
+    /// The first school day of the school year.
+    pub from: DayIdx,
+    /// Per student, in school order.
+    pub tallies: Vec<Tally>,
+    pub steps: Vec<Step>,
+    /// The whole school.
+    pub school: Tally,
+}
+
+/// The cached [`Derived`] of `live`; `None` without a calendar or before
+/// the first school day.
+pub(super) fn derived(live: &Live) -> Option<Arc<Derived>> {
+    static CACHE: Mutex<Option<Arc<Derived>>> = Mutex::new(None);
+    let engine = live.engine()?;
+    let d = live.through?;
+    let compute = || {
+        let from = year_start(engine.calendar(), d);
+        let n = live.school.students().len();
+        let mut school = Tally::default();
+        let mut tallies = Vec::with_capacity(n);
+        let mut steps = Vec::with_capacity(n);
+        for i in 0..n {
+            let t = Tally::of(live.school.registrations(i), from, d);
+            school.add(t);
+            tallies.push(t);
+            steps.push(
+                live.evaluations
+                    .get(i)
+                    .map_or(Step::NONE, |e| e.step_on(&engine, d)),
+            );
+        }
+        Arc::new(Derived {
+            generation: live.generation,
+            from,
+            tallies,
+            steps,
+            school,
+        })
+    };
+    // A poisoned cache only costs speed.
+    let Ok(mut cache) = CACHE.lock() else {
+        return Some(compute());
+    };
+    match cache.as_ref() {
+        Some(c) if c.generation == live.generation => Some(Arc::clone(c)),
+        _ => {
+            let fresh = compute();
+            *cache = Some(Arc::clone(&fresh));
+            Some(fresh)
+        }
     }
 }
 
@@ -108,14 +170,49 @@ pub(super) fn year_start(cal: &Calendar, d: DayIdx) -> DayIdx {
 }
 
 /// User names to display names, to show mentors by name.
-pub(super) async fn mentor_names(state: &AppState) -> Result<HashMap<String, String>, PageError> {
-    Ok(state
-        .store
-        .users()
-        .await?
-        .into_iter()
-        .map(|u| (u.username, u.display_name))
-        .collect())
+pub(super) type Names = Arc<HashMap<String, String>>;
+
+/// How long [`mentor_names`] reuses what it read.
+const NAMES_FOR: chrono::Duration = chrono::Duration::seconds(60);
+
+/// User names to display names. Read from the store at most once a
+/// minute, and again whenever the school changed (a new generation, which
+/// also tells apart the schools of several apps in one process): every
+/// page view would otherwise read every account.
+pub(super) async fn mentor_names(state: &AppState) -> Result<Names, PageError> {
+    struct Cached {
+        generation: u64,
+        at: chrono::DateTime<chrono::Utc>,
+        names: Names,
+    }
+    static CACHE: Mutex<Option<Cached>> = Mutex::new(None);
+    let generation = state.read()?.generation;
+    let now = state.clock.now();
+    if let Ok(cache) = CACHE.lock() {
+        if let Some(c) = cache.as_ref() {
+            let age = now - c.at;
+            if c.generation == generation && age >= chrono::Duration::zero() && age < NAMES_FOR {
+                return Ok(Arc::clone(&c.names));
+            }
+        }
+    }
+    let names: Names = Arc::new(
+        state
+            .store
+            .users()
+            .await?
+            .into_iter()
+            .map(|u| (u.username, u.display_name))
+            .collect(),
+    );
+    if let Ok(mut cache) = CACHE.lock() {
+        *cache = Some(Cached {
+            generation,
+            at: now,
+            names: Arc::clone(&names),
+        });
+    }
+    Ok(names)
 }
 
 /// A student's mentor as people know them: the account's display name
@@ -178,31 +275,30 @@ pub(super) fn class_and_mentor_choices<'a>(
     klas: Option<&str>,
     mentor: Option<&str>,
 ) -> (Vec<Choice>, Vec<Choice>) {
-    let mut classes: Vec<String> = Vec::new();
-    let mut mentors: Vec<String> = Vec::new();
+    let mut class_set: BTreeSet<&str> = BTreeSet::new();
+    let mut mentor_set: BTreeSet<&str> = BTreeSet::new();
     for s in students {
-        classes.push(s.class.clone());
-        mentors.push(s.mentor.clone());
+        class_set.insert(&s.class);
+        mentor_set.insert(&s.mentor);
     }
-    classes.sort_by(|a, b| class_key(a).cmp(&class_key(b)));
-    classes.dedup();
-    mentors.sort();
-    mentors.dedup();
+    let mut classes: Vec<&str> = class_set.into_iter().collect();
+    classes.sort_by_cached_key(|c| class_key(c));
+    let mentors = mentor_set;
     let class_choices = classes
         .into_iter()
         .map(|c| Choice {
-            selected: klas.is_some_and(|k| k.eq_ignore_ascii_case(&c)),
-            label: c.clone(),
-            value: c,
+            selected: klas.is_some_and(|k| k.eq_ignore_ascii_case(c)),
+            label: c.to_owned(),
+            value: c.to_owned(),
         })
         .collect();
     let mut mentor_choices: Vec<Choice> = mentors
         .into_iter()
         .filter(|m| !m.is_empty())
         .map(|m| Choice {
-            selected: mentor == Some(m.as_str()),
-            label: mentor_label(names, &m),
-            value: m,
+            selected: mentor == Some(m),
+            label: mentor_label(names, m),
+            value: m.to_owned(),
         })
         .collect();
     mentor_choices.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()));
@@ -263,10 +359,8 @@ struct Row {
     name: String,
     class: String,
     mentor: String,
-    rate: Option<f64>,
     rate_text: String,
     below: bool,
-    step: Step,
     step_text: String,
     step_class: String,
 }
@@ -413,7 +507,7 @@ fn build_list(
         numeric,
     })
     .collect();
-    let (Some(engine), Some(d)) = (live.engine(), live.through) else {
+    let (Some(cal), Some(derived)) = (live.cal.as_ref(), derived(live)) else {
         page.notice = Some(if live.cal.is_none() {
             "Er is nog geen schoolkalender ingelezen. De beheerder zet die klaar onder Instellingen; daarna verschijnen hier de leerlingen met hun aanwezigheid en stap.".to_owned()
         } else {
@@ -422,9 +516,16 @@ fn build_list(
         });
         return page;
     };
-    let from = year_start(engine.calendar(), d);
-    page.year_from = aanwezig_domain::explain::date_nl(engine.calendar().date(from));
-    let mut rows = Vec::new();
+    page.year_from = aanwezig_domain::explain::date_nl(cal.date(derived.from));
+    // Pick and sort by light keys; build full rows for the shown page only.
+    struct Pick<'a> {
+        s: &'a aanwezig_domain::Student,
+        step: Step,
+        rate: Option<f64>,
+        class: (u32, String),
+        name: String,
+    }
+    let mut picks: Vec<Pick<'_>> = Vec::new();
     for (i, s) in students.iter().enumerate() {
         if !scope.may_see(s) {
             continue;
@@ -436,66 +537,62 @@ fn build_list(
         if mentor.is_some_and(|m| m != s.mentor) {
             continue;
         }
+        let name = s.name.to_lowercase();
         if let Some(z) = &zoek {
-            if !s.name.to_lowercase().contains(z) && !s.id.as_str().to_lowercase().contains(z) {
+            if !name.contains(z) && !s.id.as_str().to_lowercase().contains(z) {
                 continue;
             }
         }
-        let step = live
-            .evaluations
-            .get(i)
-            .map_or(Step::NONE, |e| e.step_on(&engine, d));
+        let step = derived.steps[i];
         if stap.is_some_and(|f| !step_matches(step, f)) {
             continue;
         }
-        let rate = Tally::of(live.school.registrations(i), from, d).rate();
-        rows.push(Row {
-            id: s.id.to_string(),
-            name: s.name.clone(),
-            class: s.class.clone(),
-            mentor: mentor_label(names, &s.mentor),
-            rate,
-            rate_text: pct_nl(rate),
-            below: rate.is_some_and(|r| r < target),
+        picks.push(Pick {
+            s,
             step,
-            step_text: step.to_string(),
-            step_class: step_class(step),
+            rate: derived.tallies[i].rate(),
+            class: class_key(&s.class),
+            name,
         });
     }
-    let by_name = |a: &Row, b: &Row| {
-        a.name
-            .to_lowercase()
-            .cmp(&b.name.to_lowercase())
-            .then_with(|| a.id.cmp(&b.id))
-    };
+    let by_name =
+        |a: &Pick<'_>, b: &Pick<'_>| a.name.cmp(&b.name).then_with(|| a.s.id.cmp(&b.s.id));
     match sort {
-        Sort::Name => rows.sort_by(by_name),
-        Sort::Class => {
-            rows.sort_by(|a, b| {
-                class_key(&a.class)
-                    .cmp(&class_key(&b.class))
-                    .then(by_name(a, b))
-            });
-        }
-        Sort::Step => rows.sort_by(|a, b| {
+        Sort::Name => picks.sort_by(by_name),
+        Sort::Class => picks.sort_by(|a, b| a.class.cmp(&b.class).then_with(|| by_name(a, b))),
+        Sort::Step => picks.sort_by(|a, b| {
             step_rank(b.step)
                 .cmp(&step_rank(a.step))
-                .then(by_name(a, b))
+                .then_with(|| by_name(a, b))
         }),
-        Sort::Attendance => rows.sort_by(|a, b| {
+        Sort::Attendance => picks.sort_by(|a, b| {
             let ra = a.rate.unwrap_or(f64::INFINITY);
             let rb = b.rate.unwrap_or(f64::INFINITY);
-            ra.total_cmp(&rb).then(by_name(a, b))
+            ra.total_cmp(&rb).then_with(|| by_name(a, b))
         }),
     }
-    page.total = rows.len();
-    page.pages = rows.len().div_ceil(PAGE_SIZE).max(1);
+    page.total = picks.len();
+    page.pages = picks.len().div_ceil(PAGE_SIZE).max(1);
     page.page = given(&q.pagina)
         .and_then(|p| p.parse::<usize>().ok())
         .unwrap_or(1)
         .clamp(1, page.pages);
     let skip = (page.page - 1) * PAGE_SIZE;
-    page.rows = rows.into_iter().skip(skip).take(PAGE_SIZE).collect();
+    page.rows = picks
+        .into_iter()
+        .skip(skip)
+        .take(PAGE_SIZE)
+        .map(|p| Row {
+            id: p.s.id.to_string(),
+            name: p.s.name.clone(),
+            class: p.s.class.clone(),
+            mentor: mentor_label(names, &p.s.mentor),
+            rate_text: pct_nl(p.rate),
+            below: p.rate.is_some_and(|r| r < target),
+            step_text: p.step.to_string(),
+            step_class: step_class(p.step),
+        })
+        .collect();
     page.first = if page.total == 0 { 0 } else { skip + 1 };
     page.last = skip + page.rows.len();
     if page.page > 1 {

@@ -387,27 +387,40 @@ async fn student_page_shows_heat_map_signals_and_registrations() {
 async fn a_corrected_lesson_shows_in_the_history() {
     let app = spawn_app().await;
     let id = app.own_student.clone();
-    let rec = {
-        let sid = aanwezig_domain::StudentId::parse(&id).unwrap();
-        let recs = app.store.student_registrations(&sid).await.unwrap();
-        let mut r = recs
-            .into_iter()
-            .rfind(|r| r.category == aanwezig_domain::Category::Present)
-            .unwrap();
-        r.category = aanwezig_domain::Category::Unknown;
-        r.code = Some("O".into());
-        r
-    };
-    app.store
-        .set_registration(&rec, "coordinator", crate::common::now())
+    let sid = aanwezig_domain::StudentId::parse(&id).unwrap();
+    let mut rec = app
+        .store
+        .student_registrations(&sid)
         .await
+        .unwrap()
+        .into_iter()
+        .rfind(|r| r.category == aanwezig_domain::Category::Present)
         .unwrap();
+    // Present → unknown (O) at 09:00 UTC, then unknown → sick (Z) at 10:00.
+    for (code, category, hour) in [
+        ("O", aanwezig_domain::Category::Unknown, 0),
+        ("Z", aanwezig_domain::Category::ReportedSick, 1),
+    ] {
+        rec.category = category;
+        rec.code = Some(code.into());
+        let at = crate::common::now() + chrono::Duration::hours(hour);
+        app.store
+            .set_registration(&rec, "coordinator", at)
+            .await
+            .unwrap();
+        app.state.write().unwrap().apply(&rec).unwrap();
+    }
     let c = app.login("coordinator").await;
     let (_, html) = app.get(&c, &format!("/leerlingen/{id}")).await;
     let hist = section(&html, "geschiedenis");
+    assert_eq!(hist.matches("<tr><td>").count(), 2, "{hist}");
+    // Newest first, in Dutch time (UTC+1 in November).
+    let newest = hist.find("14 nov 2025 11:00").unwrap();
+    let older = hist.find("14 nov 2025 10:00").unwrap();
+    assert!(newest < older);
+    assert!(hist.contains("<td>O (onbekend afwezig)</td><td>ziek gemeld</td>"));
+    assert!(hist.contains("<td>aanwezig</td><td>O (onbekend afwezig)</td>"));
     assert!(hist.contains("coordinator"));
-    assert!(hist.contains("O (onbekend afwezig)"));
-    assert!(hist.contains("14 nov 2025 10:00"));
 }
 
 #[tokio::test]
@@ -452,4 +465,54 @@ async fn mentors_see_own_students_only_and_every_view_is_audited() {
         limit: 100,
     };
     assert!(app.store.audit_log(&other).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_change_shows_on_the_overview_pages_at_once() {
+    let app = spawn_app().await;
+    // A student present all day today, with no open contact signal.
+    let id = {
+        let live = app.state.read().unwrap();
+        let d = live.through.unwrap();
+        let i = (0..live.school.students().len())
+            .find(|&i| {
+                let regs = live.school.registrations(i);
+                let day: Vec<_> = regs.iter().filter(|r| r.day == d).collect();
+                !day.is_empty()
+                    && day
+                        .iter()
+                        .all(|r| r.category == aanwezig_domain::Category::Present)
+                    && live.evaluations[i].open_on(d).next().is_none()
+            })
+            .expect("a student without open signals, present today");
+        live.school.students()[i].id.clone()
+    };
+    let c = app.login("coordinator").await;
+    let (_, html) = app.get(&c, "/").await;
+    assert!(!section(&html, "bellen").contains(&link(id.as_str())));
+
+    // Absent without a report all day today.
+    let recs = app.store.student_registrations(&id).await.unwrap();
+    for mut r in recs
+        .into_iter()
+        .filter(|r| r.date == crate::common::today())
+    {
+        r.category = aanwezig_domain::Category::Unknown;
+        r.code = Some("O".into());
+        app.store
+            .set_registration(&r, "coordinator", crate::common::now())
+            .await
+            .unwrap();
+        app.state.write().unwrap().apply(&r).unwrap();
+    }
+    let (_, html) = app.get(&c, "/").await;
+    assert!(
+        section(&html, "bellen").contains(&link(id.as_str())),
+        "the new absence is in the call list"
+    );
+    let (_, html) = app.get(&c, "/leerlingen?stap=3b").await;
+    assert!(
+        html.contains(&link(id.as_str())),
+        "and at step 3b in the list"
+    );
 }
