@@ -301,7 +301,7 @@ pub(super) fn class_and_mentor_choices<'a>(
             value: m.to_owned(),
         })
         .collect();
-    mentor_choices.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()));
+    mentor_choices.sort_by_cached_key(|c| c.label.to_lowercase());
     (class_choices, mentor_choices)
 }
 
