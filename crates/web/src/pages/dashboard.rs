@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use aanwezig_domain::explain::{date_nl, explain};
-use aanwezig_domain::{Role, RuleId, Signal, Step};
+use aanwezig_domain::{DayIdx, Role, RuleId, Signal, Step};
 use aanwezig_storage::AuditAction;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -57,6 +57,8 @@ fn step_heading(key: &str) -> &'static str {
 struct Filters {
     klas: Option<String>,
     mentor: Option<String>,
+    /// A date in an earlier teaching week whose new signals to show.
+    week: Option<String>,
 }
 
 /// A signal in a table.
@@ -161,6 +163,10 @@ struct OtherRole {
 
 struct Overview {
     week: String,
+    /// The earlier week of "new signals" shown; empty for this week.
+    new_week: String,
+    prev_week: Option<String>,
+    next_week: Option<String>,
     through: String,
     today_is_school_day: bool,
     klas: String,
@@ -257,7 +263,8 @@ async fn dashboard(
             given(&f.klas).unwrap_or_default().to_lowercase(),
             given(&f.mentor).unwrap_or_default(),
             today
-        )
+        ) + "|"
+            + given(&f.week).unwrap_or_default()
     };
     let body = {
         let live = state.read()?;
@@ -344,6 +351,28 @@ fn overview(
 
     let week = cal.week_days(d);
     let week_first = *week.start();
+    // The week of "new signals": this one, or an earlier one by query.
+    let shown = given(&f.week)
+        .and_then(|w| NaiveDate::parse_from_str(w, "%Y-%m-%d").ok())
+        .and_then(|date| cal.on_or_after(date))
+        .filter(|x| *x <= d)
+        .unwrap_or(d);
+    let new_days = cal.week_days(shown);
+    let (new_first, new_last) = (*new_days.start(), (*new_days.end()).min(d));
+    let week_href = |x: DayIdx| {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [("klas", klas), ("mentor", mentor)] {
+            if let Some(v) = v {
+                q.append_pair(k, v);
+            }
+        }
+        if x < week_first {
+            q.append_pair("week", &cal.date(x).format("%Y-%m-%d").to_string());
+        }
+        format!("/?{}#nieuw", q.finish())
+    };
+    let prev_week = (new_first > 0).then(|| week_href(*cal.week_days(new_first - 1).start()));
+    let next_week = (new_last < d).then(|| week_href(new_last + 1));
     let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
     let sunday = monday + Duration::days(6);
     let from = derived.from;
@@ -386,7 +415,7 @@ fn overview(
         let id = s.id.to_string();
 
         // This week's new signals.
-        for sig in eval.fired_between(week_first, d) {
+        for sig in eval.fired_between(new_first, new_last) {
             let key = step_key(sig.rule);
             new_by_step.entry(key).or_default().push((
                 sig.fired_on,
@@ -534,6 +563,17 @@ fn overview(
             date_nl(cal.date(week_first)),
             date_nl(cal.date(*week.end()))
         ),
+        new_week: if new_first == week_first {
+            String::new()
+        } else {
+            format!(
+                "{} tot en met {}",
+                date_nl(cal.date(new_first)),
+                date_nl(cal.date(new_last))
+            )
+        },
+        prev_week,
+        next_week,
         through: date_nl(cal.date(d)),
         today_is_school_day: cal.date(d) == today,
         klas: klas.unwrap_or_default().to_owned(),

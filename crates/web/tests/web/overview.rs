@@ -196,6 +196,34 @@ async fn dashboard_filters_by_class_and_mentor() {
     assert!(html.contains(&link(&b.id)));
     assert!(!html.contains(&link(&a.id)));
 
+    // The new signals of an earlier week, by query.
+    let earlier: Vec<String> = {
+        let live = app.state.read().unwrap();
+        let cal = live.cal.as_ref().unwrap();
+        let days = cal.week_days(
+            cal.index(chrono::NaiveDate::from_ymd_opt(2025, 11, 3).unwrap())
+                .unwrap(),
+        );
+        live.school
+            .students()
+            .iter()
+            .zip(&live.evaluations)
+            .filter(|(_, e)| e.fired_between(*days.start(), *days.end()).next().is_some())
+            .map(|(s, _)| s.id.to_string())
+            .collect()
+    };
+    assert!(!earlier.is_empty());
+    let (_, html) = app.get(&c, "/?week=2025-11-05").await;
+    let new = section(&html, "nieuw");
+    assert!(new.contains("in de lesweek van maandag 3 november 2025"));
+    for id in &earlier {
+        assert!(new.contains(&link(id)));
+    }
+    assert!(
+        new.contains("href=\"/?#nieuw\""),
+        "a link back to this week"
+    );
+
     // A class nobody has: an empty selection, not an error.
     let (status, html) = app.get(&c, "/?klas=9Z").await;
     assert_eq!(status, StatusCode::OK);
