@@ -619,7 +619,6 @@ fn chart(
     mentor: Option<&str>,
     school: Option<f64>,
 ) -> Option<Chart> {
-    const LEFT: u32 = 56;
     const SCALE: f64 = 480.0;
     const ROW: u32 = 22;
     const BAR: u32 = 14;
@@ -627,7 +626,16 @@ fn chart(
     if per_class.is_empty() {
         return None;
     }
-    let x = |p: f64| f64::from(LEFT) + p.clamp(0.0, 1.0) * SCALE;
+    // Room for the longest class name (about 7 units a character).
+    let longest = per_class
+        .iter()
+        .map(|(c, _)| c.chars().count())
+        .max()
+        .unwrap_or(0);
+    let left = u32::try_from(longest * 7 + 14)
+        .unwrap_or(u32::MAX)
+        .clamp(56, 200);
+    let x = |p: f64| f64::from(left) + p.clamp(0.0, 1.0) * SCALE;
     let mut below = 0;
     let mut y = TOP;
     let mut bars = Vec::new();
@@ -646,7 +654,7 @@ fn chart(
             class: (*class).to_owned(),
             y: y.to_string(),
             text_y: (y + BAR - 3).to_string(),
-            width: format!("{:.1}", x(r) - f64::from(LEFT)),
+            width: format!("{:.1}", x(r) - f64::from(left)),
             text_x: format!("{:.1}", x(r) + 4.0),
             pct: pct_nl(rate),
             below: is_below,
@@ -679,9 +687,9 @@ fn chart(
         desc.push_str(&format!(" De hele school: {}.", pct_nl(school)));
     }
     Some(Chart {
-        width: LEFT + 480 + 64,
+        width: left + 480 + 64,
         height,
-        left: LEFT,
+        left,
         bar_height: BAR,
         bars,
         ticks,
