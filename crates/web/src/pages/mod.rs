@@ -5,7 +5,9 @@ use axum::Router;
 use crate::state::AppState;
 
 pub mod dashboard;
+pub mod import;
 pub mod reference;
+pub mod register;
 pub mod settings;
 pub mod student;
 pub mod students;
@@ -15,6 +17,8 @@ pub mod users;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(dashboard::router())
+        .merge(import::router())
+        .merge(register::router())
         .merge(student::router())
         .merge(students::router())
         .merge(reference::router())
