@@ -345,3 +345,35 @@ fn demo_imports_and_shows_this_weeks_signals() {
     assert!(text.contains("Nieuwe signalen in de lesweek van maandag 10 november 2025 tot en met vrijdag 14 november 2025"), "{text}");
     assert!(text.contains("van de 200 leerlingen"), "{text}");
 }
+
+#[test]
+fn a_calendar_that_would_orphan_registrations_is_refused() {
+    let dir = TempDir::new().unwrap();
+    let (students, regs) = example_3(dir.path());
+    let out = aanwezig(dir.path())
+        .args(import_args(&students, &regs))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A studiedag on Monday 8 September 2025, a day with registrations.
+    let cal = std::fs::read_to_string(repo("data/calendars/2025-2026-noord.toml")).unwrap()
+        + "\n[[school_year.free_days]]\nname = \"studiedag\"\nkind = \"studiedag\"\nfirst = 2025-09-08\nlast = 2025-09-08\n";
+    let path = dir.path().join("kalender.toml");
+    std::fs::write(&path, cal).unwrap();
+    let out = aanwezig(dir.path())
+        .args(["import", "--calendar", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("2025-09-08 (leerling 1001)"),
+        "{}",
+        stderr(&out)
+    );
+    // Nothing was saved: evaluating still works on the old calendar.
+    let out = aanwezig(dir.path())
+        .args(["evaluate", "--as-of", "2025-09-12"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}

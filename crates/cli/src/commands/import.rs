@@ -98,6 +98,34 @@ pub async fn import_into(
         Some(Calendar::new(years).context("kalender")?)
     };
 
+    // A new calendar may not turn a day that already has registrations into
+    // a day without school: those lessons would no longer fit anywhere.
+    if let (Some(_), Some(cal)) = (&new_years, &cal) {
+        let mut lost = Vec::new();
+        for (student, records) in store.registrations_all().await? {
+            let mut dates: Vec<_> = records
+                .iter()
+                .map(|r| r.date)
+                .filter(|d| !cal.is_school_day(*d))
+                .collect();
+            dates.dedup();
+            lost.extend(
+                dates
+                    .into_iter()
+                    .map(|d| format!("{d} (leerling {student})")),
+            );
+        }
+        if !lost.is_empty() {
+            let shown: Vec<_> = lost.iter().take(10).cloned().collect();
+            bail!(
+                "de nieuwe kalender maakt {} dag(en) met registraties tot niet-schooldag, onder meer: {}. \
+                 Er is niets opgeslagen; pas de kalender aan of verwijder eerst die registraties.",
+                lost.len(),
+                shown.join(", ")
+            );
+        }
+    }
+
     // 2. Policy: from the file, else stored, else rules.md with Magister codes.
     let mut save_policy = false;
     let policy: Policy = match &args.policy {
