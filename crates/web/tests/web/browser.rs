@@ -80,27 +80,44 @@ pub async fn browser() -> Browser {
     }
 }
 
-/// Signs in through the real form.
-pub async fn sign_in(app: &TestApp, c: &Client, username: &str) {
-    c.goto(&app.url("/")).await.unwrap();
-    c.find(Locator::Id("gebruikersnaam"))
+async fn type_into(c: &Client, id: &str, text: &str) {
+    c.find(Locator::Id(id))
         .await
         .unwrap()
-        .send_keys(username)
+        .send_keys(text)
         .await
         .unwrap();
-    c.find(Locator::Id("wachtwoord"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("section.login button[type=submit]"))
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
+}
+
+async fn choose(c: &Client, locator: Locator<'_>, value: &str) {
+    c.find(locator)
+        .await
+        .unwrap()
+        .select_by_value(value)
+        .await
+        .unwrap();
+}
+
+/// Fills in and sends the sign-in form.
+async fn submit_sign_in(c: &Client, username: &str, password: &str) {
+    type_into(c, "gebruikersnaam", username).await;
+    type_into(c, "wachtwoord", password).await;
+    click(c, "section.login button[type=submit]").await;
+}
+
+/// Signs in through the real form.
+pub async fn sign_in(app: &TestApp, c: &Client, username: &str) {
+    c.goto(&app.url("/")).await.unwrap();
+    submit_sign_in(c, username, PASSWORD).await;
     c.wait()
         .for_element(Locator::Css("header.top nav"))
         .await
@@ -123,12 +140,7 @@ async fn sign_in_and_see_the_dashboard() {
         .unwrap();
     assert_eq!(h1, "Weekoverzicht");
     // Signing out through the button ends the session.
-    c.find(Locator::Css("form.signout button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "form.signout button").await;
     c.wait()
         .for_element(Locator::Id("gebruikersnaam"))
         .await
@@ -144,24 +156,7 @@ async fn a_wrong_password_is_refused_in_dutch() {
     let b = browser().await;
     let c = &b.client;
     c.goto(&app.url("/inloggen")).await.unwrap();
-    c.find(Locator::Id("gebruikersnaam"))
-        .await
-        .unwrap()
-        .send_keys("mentor")
-        .await
-        .unwrap();
-    c.find(Locator::Id("wachtwoord"))
-        .await
-        .unwrap()
-        .send_keys("niet het wachtwoord")
-        .await
-        .unwrap();
-    c.find(Locator::Css("section.login button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    submit_sign_in(c, "mentor", "niet het wachtwoord").await;
     let alert = c
         .wait()
         .for_element(Locator::Css("p.error"))
@@ -212,24 +207,9 @@ async fn a_mentor_marks_a_lesson_absent_and_sees_the_signal() {
         .for_element(Locator::Css("form.register-choose"))
         .await
         .unwrap();
-    c.find(Locator::Id("klas"))
-        .await
-        .unwrap()
-        .select_by_value(&app.mentor_class)
-        .await
-        .unwrap();
-    c.find(Locator::Id("lesuur"))
-        .await
-        .unwrap()
-        .select_by_value("1")
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.register-choose button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    choose(c, Locator::Id("klas"), &app.mentor_class).await;
+    choose(c, Locator::Id("lesuur"), "1").await;
+    click(c, "form.register-choose button").await;
     c.wait()
         .for_element(Locator::Css("form.register-form"))
         .await
@@ -237,18 +217,8 @@ async fn a_mentor_marks_a_lesson_absent_and_sees_the_signal() {
 
     // Everyone is present by default; mark one student unknown absent (A).
     let row = format!("//tr[th[contains(., '({student})')]]//select");
-    c.find(Locator::XPath(&row))
-        .await
-        .unwrap()
-        .select_by_value("A")
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.register-form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    choose(c, Locator::XPath(&row), "A").await;
+    click(c, "form.register-form button[type=submit]").await;
     c.wait().for_element(Locator::Css("main h1")).await.unwrap();
     assert!(
         !c.current_url().await.unwrap().path().ends_with("/1"),
