@@ -12,6 +12,7 @@
 pub mod access;
 pub mod calendar;
 pub mod category;
+pub mod duo;
 pub mod engine;
 pub mod explain;
 pub mod hours;
@@ -24,6 +25,10 @@ pub mod student;
 pub use access::{Role, Scope};
 pub use calendar::{Calendar, CalendarError, DayIdx, FreeDay, FreeDayKind, LessonSlot, SchoolYear};
 pub use category::{Category, CategorySet};
+pub use duo::{
+    AbsenceDay, DuoError, DuoFieldError, MeldingDraft, MeldingKind, MeldingStatus, Reporter,
+    SchoolLocation,
+};
 pub use engine::{Engine, Evaluation, StudentContext};
 pub use hours::Hours;
 pub use policy::{LateCounts, Policy, PolicyError};

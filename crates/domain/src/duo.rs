@@ -1,0 +1,1496 @@
+//! DUO verzuimmeldingen as drafts (rules.md §4 step 4b, issue 4 item 5).
+//!
+//! A [`MeldingDraft`] is built from a DUO signal (`duo_16h`, `duo_lrv`,
+//! `duo_holiday`) and the student's *current* registrations, completed by
+//! people (suspected reason, reporter, school), validated, printed or exported
+//! for entry in DUO's Verzuimloket, and then follows DUO's statuses.
+//!
+//! Two rules are enforced here rather than left to callers:
+//!
+//! - **Illness is never reported** (rules.md §5; reporting it to DUO is a
+//!   data breach). Only lessons in a [`Reportable`] category can enter a
+//!   draft — `unknown` and `unauthorized`, whatever the school's policy
+//!   says — and [`MeldingDraft::validate`] checks every listed lesson
+//!   against the registrations as they are *now*, so an absence reported as
+//!   sick after the draft was made blocks registration.
+//! - **The deadline**: 5 working days (policy `deadline_working_days` of the
+//!   rule) after the day the threshold was passed, which is the signal's
+//!   `end`; [`MeldingDraft::is_overdue`] flags a draft not registered by it.
+//!
+//! Late arrivals (`late_unexcused`) count towards the 16 hours, but DUO's
+//! form lists the *lessons missed* per day; a lesson the student came late to
+//! was not missed. They are therefore kept apart, in
+//! [`MeldingDraft::late_arrivals`], and printed under the explanation so
+//! that leerplicht sees how the hours were reached, but never in a day's
+//! lesson list.
+//!
+//! Pure: no I/O and no clock; "today" is a parameter.
+
+use std::fmt;
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::Calendar;
+use crate::category::{Category, CategorySet};
+use crate::explain::date_nl;
+use crate::policy::Policy;
+use crate::registration::Registration;
+use crate::signal::{RuleId, Signal};
+use crate::student::{Student, StudentId};
+
+/// The longest suspected reason DUO accepts, in characters.
+pub const MAX_SUSPECTED_REASON: usize = 200;
+
+/// The highest lesson number on DUO's form (lessons 1–12).
+pub const MAX_LESSON: u8 = 12;
+
+/// The kind of a melding (soort verzuim).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeldingKind {
+    /// 16 uur ongeoorloofd verzuim in 4 lesweken (mandatory).
+    ZestienUur,
+    /// Langdurig relatief verzuim: more than 4 weeks unexplained.
+    LangdurigRelatiefVerzuim,
+    /// Luxe verzuim: absence around a holiday without leave.
+    LuxeVerzuim,
+    /// Below the threshold, optional.
+    Overig,
+}
+
+impl MeldingKind {
+    /// The kind of melding a DUO rule asks for; `None` for other rules.
+    pub fn for_rule(rule: RuleId) -> Option<MeldingKind> {
+        match rule {
+            RuleId::Duo16h => Some(MeldingKind::ZestienUur),
+            RuleId::DuoLrv => Some(MeldingKind::LangdurigRelatiefVerzuim),
+            RuleId::DuoHoliday => Some(MeldingKind::LuxeVerzuim),
+            RuleId::Contact
+            | RuleId::AfmeldingCount
+            | RuleId::AfmeldingLong
+            | RuleId::Unexplained
+            | RuleId::AfmeldingPersist => None,
+        }
+    }
+
+    /// The Dutch label, as on DUO's form.
+    pub fn label_nl(self) -> &'static str {
+        match self {
+            MeldingKind::ZestienUur => "16 uur in 4 lesweken",
+            MeldingKind::LangdurigRelatiefVerzuim => "langdurig relatief verzuim",
+            MeldingKind::LuxeVerzuim => "luxe verzuim",
+            MeldingKind::Overig => "overig verzuim",
+        }
+    }
+
+    /// Working days to report in, from the policy. `overig` has no legal
+    /// deadline; it takes the 16-hour one so that it is not forgotten.
+    pub fn deadline_working_days(self, policy: &Policy) -> u32 {
+        match self {
+            MeldingKind::ZestienUur | MeldingKind::Overig => policy.duo_16h.deadline_working_days,
+            MeldingKind::LangdurigRelatiefVerzuim => policy.duo_lrv.deadline_working_days,
+            MeldingKind::LuxeVerzuim => policy.duo_holiday.deadline_working_days,
+        }
+    }
+
+    /// The categories of the policy this kind counts: `duo_holiday`'s for
+    /// luxe verzuim, the unexplained ones otherwise. Only their
+    /// [`Reportable`] and `late_unexcused` members ever reach a draft.
+    fn categories(self, policy: &Policy) -> CategorySet {
+        match self {
+            MeldingKind::LuxeVerzuim => policy.duo_holiday.categories,
+            _ => policy.unexplained_categories,
+        }
+    }
+}
+
+impl fmt::Display for MeldingKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label_nl())
+    }
+}
+
+/// A category of missed lesson that may be reported to DUO. Illness,
+/// afmeldingen by parents and school-authorised absence have no variant: a
+/// lesson in those categories cannot be turned into a `Reportable`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reportable {
+    /// onbekend afwezig
+    Unknown,
+    /// ongeoorloofd afwezig
+    Unauthorized,
+}
+
+impl Reportable {
+    /// The reportable form of a category, if it has one. The match is
+    /// exhaustive on purpose: a new category must be decided on here.
+    pub fn from_category(c: Category) -> Option<Reportable> {
+        match c {
+            Category::Unknown => Some(Reportable::Unknown),
+            Category::Unauthorized => Some(Reportable::Unauthorized),
+            Category::Present
+            | Category::LateUnexcused
+            | Category::LateExcused
+            | Category::ReportedSick
+            | Category::ReportedOther
+            | Category::Authorized
+            | Category::NotAbsence => None,
+        }
+    }
+}
+
+/// One day of absence on the form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AbsenceDay {
+    pub date: NaiveDate,
+    /// Every scheduled lesson that day was missed without a valid reason.
+    pub whole_day: bool,
+    /// The lesson numbers missed without a valid reason, ascending.
+    pub lessons: Vec<u8>,
+}
+
+/// A lesson the student came late to without a valid reason: counted for
+/// the 16 hours, not a lesson missed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LateArrival {
+    pub date: NaiveDate,
+    pub lesson: u8,
+    pub minutes_late: u16,
+}
+
+/// Whether the school asks leerplicht to act, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeerplichtAction {
+    pub wanted: bool,
+    pub reason: String,
+}
+
+/// Who reports (melder).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reporter {
+    pub name: String,
+    /// Function at school (mentor, verzuimcoördinator, …).
+    pub function: String,
+    pub phone: String,
+    pub email: String,
+}
+
+/// The school location the melding is made for: BRIN and vestiging.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchoolLocation {
+    /// Four characters: two digits and two capital letters, e.g. `12AB`.
+    pub brin: String,
+    /// Two digits, e.g. `00`.
+    pub vestiging: String,
+}
+
+/// DUO's statuses of a melding, plus `concept` before it is registered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeldingStatus {
+    Concept,
+    Geregistreerd,
+    InBehandeling,
+    Afgesloten,
+    Ingetrokken,
+    TerKennisgevingAangenomen,
+}
+
+impl MeldingStatus {
+    /// The Dutch label.
+    pub fn label_nl(self) -> &'static str {
+        match self {
+            MeldingStatus::Concept => "concept",
+            MeldingStatus::Geregistreerd => "geregistreerd",
+            MeldingStatus::InBehandeling => "in behandeling",
+            MeldingStatus::Afgesloten => "afgesloten",
+            MeldingStatus::Ingetrokken => "ingetrokken",
+            MeldingStatus::TerKennisgevingAangenomen => "ter kennisgeving aangenomen",
+        }
+    }
+
+    /// Whether a melding may move from `self` to `to`.
+    ///
+    /// concept → geregistreerd → in behandeling → afgesloten; from
+    /// geregistreerd or in behandeling a melding can also be withdrawn
+    /// (ingetrokken) or taken note of (ter kennisgeving aangenomen). The
+    /// last three are final.
+    pub fn can_move_to(self, to: MeldingStatus) -> bool {
+        use MeldingStatus::*;
+        matches!(
+            (self, to),
+            (Concept, Geregistreerd)
+                | (Geregistreerd, InBehandeling)
+                | (Geregistreerd, Ingetrokken)
+                | (Geregistreerd, TerKennisgevingAangenomen)
+                | (InBehandeling, Afgesloten)
+                | (InBehandeling, Ingetrokken)
+                | (InBehandeling, TerKennisgevingAangenomen)
+        )
+    }
+
+    /// Whether no move leads out of this status.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            MeldingStatus::Afgesloten
+                | MeldingStatus::Ingetrokken
+                | MeldingStatus::TerKennisgevingAangenomen
+        )
+    }
+}
+
+impl fmt::Display for MeldingStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label_nl())
+    }
+}
+
+/// One status change, for the trail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChange {
+    pub status: MeldingStatus,
+    pub on: NaiveDate,
+}
+
+/// The signal a draft was made from, so that storage can keep one draft per
+/// signal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignalRef {
+    pub rule: RuleId,
+    pub fired_on: NaiveDate,
+}
+
+/// One field of a draft that is not acceptable, with a Dutch message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DuoFieldError {
+    /// The field, as in the JSON: `suspected_reason`, `days[2].lessons`,
+    /// `reporter.email`, `school.brin`, …
+    pub field: String,
+    pub message_nl: String,
+}
+
+fn field_err(field: impl Into<String>, message_nl: impl Into<String>) -> DuoFieldError {
+    DuoFieldError {
+        field: field.into(),
+        message_nl: message_nl.into(),
+    }
+}
+
+/// Why a draft could not be made or changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DuoError {
+    #[error("signaal '{0}' is geen DUO-melding")]
+    NotADuoSignal(RuleId),
+    #[error("het signaal noemt geen begin- en einddatum")]
+    NoPeriod,
+    #[error("begindatum {begin} ligt na einddatum {end}")]
+    Backwards { begin: NaiveDate, end: NaiveDate },
+    #[error(
+        "geen ongeoorloofd of onbekend verzuim tussen {begin} en {end}: er is niets te melden"
+    )]
+    NothingToReport { begin: NaiveDate, end: NaiveDate },
+    #[error("een melding met status '{from}' kan niet naar '{to}'")]
+    NotAllowed {
+        from: MeldingStatus,
+        to: MeldingStatus,
+    },
+    #[error("datum {on} ligt voor {earlier}, de vorige datum van deze melding")]
+    DateBefore { on: NaiveDate, earlier: NaiveDate },
+    #[error("de melding is niet volledig of niet juist ({} fouten)", .0.len())]
+    Invalid(Vec<DuoFieldError>),
+    #[error("een melding wordt pas geregistreerd nadat ze is gecontroleerd")]
+    NotValidated,
+}
+
+/// A DUO verzuimmelding, from draft to its final status.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeldingDraft {
+    pub kind: MeldingKind,
+    pub student: StudentId,
+    pub student_name: String,
+    pub date_of_birth: NaiveDate,
+    /// First day of the absence counted.
+    pub begin: NaiveDate,
+    /// The day the threshold was reached.
+    pub end: NaiveDate,
+    /// Days with lessons missed without a valid reason, ascending.
+    pub days: Vec<AbsenceDay>,
+    /// Late arrivals without a valid reason in [begin, end]; not on the form's
+    /// lesson grid (see the module docs).
+    pub late_arrivals: Vec<LateArrival>,
+    /// Every lesson of every school day in [begin, end] was missed.
+    pub all_lessons_missed: bool,
+    /// Required, at most [`MAX_SUSPECTED_REASON`] characters.
+    pub suspected_reason: String,
+    pub explanation: Option<String>,
+    pub leerplicht_action: Option<LeerplichtAction>,
+    /// The actions the school already took, filled from the case.
+    pub actions_taken: Vec<String>,
+    pub reporter: Reporter,
+    pub school: SchoolLocation,
+    pub status: MeldingStatus,
+    /// The last day to register the melding.
+    pub deadline: NaiveDate,
+    pub created_on: NaiveDate,
+    pub registered_on: Option<NaiveDate>,
+    /// Every status change after creation, in order.
+    pub history: Vec<StatusChange>,
+    /// The signal this draft was made from; `None` for one made by hand.
+    pub source: Option<SignalRef>,
+}
+
+impl MeldingDraft {
+    /// A draft for a DUO signal of `student`, from the registrations
+    /// (`regs`: the student's slice in engine form, as evaluated) in the
+    /// signal's [begin, end]. Suspected reason, reporter and school are left
+    /// empty for people to fill in; [`MeldingDraft::validate`] says what is
+    /// missing.
+    pub fn from_signal(
+        signal: &Signal,
+        regs: &[Registration],
+        cal: &Calendar,
+        policy: &Policy,
+        student: &Student,
+        today: NaiveDate,
+    ) -> Result<MeldingDraft, DuoError> {
+        let kind =
+            MeldingKind::for_rule(signal.rule).ok_or(DuoError::NotADuoSignal(signal.rule))?;
+        let (Some(begin), Some(end)) = (signal.begin, signal.end) else {
+            return Err(DuoError::NoPeriod);
+        };
+        let mut draft = MeldingDraft::for_period(
+            kind,
+            student,
+            cal.date(begin),
+            cal.date(end),
+            regs,
+            cal,
+            policy,
+            today,
+        )?;
+        draft.source = Some(SignalRef {
+            rule: signal.rule,
+            fired_on: cal.date(signal.fired_on),
+        });
+        Ok(draft)
+    }
+
+    /// A draft of `kind` for the absence in [begin, end], for example an
+    /// `overig` melding made by hand. The deadline counts from `end`, the
+    /// day the threshold was reached.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "each input is distinct and named"
+    )]
+    pub fn for_period(
+        kind: MeldingKind,
+        student: &Student,
+        begin: NaiveDate,
+        end: NaiveDate,
+        regs: &[Registration],
+        cal: &Calendar,
+        policy: &Policy,
+        today: NaiveDate,
+    ) -> Result<MeldingDraft, DuoError> {
+        if begin > end {
+            return Err(DuoError::Backwards { begin, end });
+        }
+        let cats = kind.categories(policy);
+        let mut days: Vec<AbsenceDay> = Vec::new();
+        let mut late_arrivals = Vec::new();
+        let mut school_days = 0usize;
+        let (Some(from), Some(to)) = (cal.on_or_after(begin), cal.on_or_before(end)) else {
+            return Err(DuoError::NothingToReport { begin, end });
+        };
+        for d in from..=to {
+            school_days += 1;
+            let date = cal.date(d);
+            let of_day: Vec<&Registration> = regs.iter().filter(|r| r.day == d).collect();
+            let mut lessons: Vec<u8> = of_day
+                .iter()
+                .filter(|r| cats.contains(r.category))
+                .filter(|r| Reportable::from_category(r.category).is_some())
+                .map(|r| r.lesson)
+                .collect();
+            lessons.sort_unstable();
+            lessons.dedup();
+            for r in of_day.iter().filter(|r| {
+                r.category == Category::LateUnexcused && cats.contains(Category::LateUnexcused)
+            }) {
+                late_arrivals.push(LateArrival {
+                    date,
+                    lesson: r.lesson,
+                    minutes_late: r.minutes_late,
+                });
+            }
+            if !lessons.is_empty() {
+                days.push(AbsenceDay {
+                    date,
+                    whole_day: lessons.len() == of_day.len(),
+                    lessons,
+                });
+            }
+        }
+        if days.is_empty() && late_arrivals.is_empty() {
+            return Err(DuoError::NothingToReport { begin, end });
+        }
+        late_arrivals.sort_by_key(|l| (l.date, l.lesson));
+        let all_lessons_missed = days.len() == school_days && days.iter().all(|d| d.whole_day);
+        Ok(MeldingDraft {
+            kind,
+            student: student.id.clone(),
+            student_name: student.name.clone(),
+            date_of_birth: student.date_of_birth,
+            begin,
+            end,
+            days,
+            late_arrivals,
+            all_lessons_missed,
+            suspected_reason: String::new(),
+            explanation: None,
+            leerplicht_action: None,
+            actions_taken: Vec::new(),
+            reporter: Reporter::default(),
+            school: SchoolLocation::default(),
+            status: MeldingStatus::Concept,
+            deadline: cal.add_working_days(end, kind.deadline_working_days(policy)),
+            created_on: today,
+            registered_on: None,
+            history: Vec::new(),
+            source: None,
+        })
+    }
+
+    /// Every problem with the draft, per field: the form's required fields
+    /// and formats, the period and its days against the calendar, and every
+    /// listed lesson against the student's registrations as they are now
+    /// (`regs` in engine form) — a lesson since reported sick, reported by
+    /// parents or authorised by the school may not be reported.
+    pub fn validate(
+        &self,
+        cal: &Calendar,
+        regs: &[Registration],
+    ) -> Result<(), Vec<DuoFieldError>> {
+        let mut errs = Vec::new();
+        let reason = self.suspected_reason.trim();
+        if reason.is_empty() {
+            errs.push(field_err(
+                "suspected_reason",
+                "vul de vermoedelijke reden van het verzuim in",
+            ));
+        } else if reason.chars().count() > MAX_SUSPECTED_REASON {
+            errs.push(field_err(
+                "suspected_reason",
+                format!(
+                    "de vermoedelijke reden is {} tekens; DUO staat er hoogstens {MAX_SUSPECTED_REASON} toe",
+                    reason.chars().count()
+                ),
+            ));
+        }
+        if self.begin > self.end {
+            errs.push(field_err("end", "de einddatum ligt voor de begindatum"));
+        }
+        if !cal.is_school_day(self.begin) {
+            errs.push(field_err("begin", "de begindatum is geen schooldag"));
+        }
+        if !cal.is_school_day(self.end) {
+            errs.push(field_err("end", "de einddatum is geen schooldag"));
+        }
+        if self.days.is_empty() && self.late_arrivals.is_empty() {
+            errs.push(field_err("days", "de melding noemt geen verzuimde lessen"));
+        }
+        let mut previous: Option<NaiveDate> = None;
+        for (i, day) in self.days.iter().enumerate() {
+            let f = |name: &str| format!("days[{i}].{name}");
+            if day.date < self.begin || day.date > self.end {
+                errs.push(field_err(
+                    f("date"),
+                    format!("{} ligt buiten de periode van de melding", day.date),
+                ));
+            }
+            if previous.is_some_and(|p| p >= day.date) {
+                errs.push(field_err(
+                    f("date"),
+                    "de dagen staan niet op volgorde of een dag staat er twee keer",
+                ));
+            }
+            previous = Some(day.date);
+            let Some(d) = cal.index(day.date) else {
+                errs.push(field_err(
+                    f("date"),
+                    format!("{} is geen schooldag", day.date),
+                ));
+                continue;
+            };
+            if day.lessons.is_empty() {
+                errs.push(field_err(f("lessons"), "noem de verzuimde lesuren"));
+            }
+            if day.lessons.windows(2).any(|w| w[0] >= w[1]) {
+                errs.push(field_err(
+                    f("lessons"),
+                    "de lesuren staan niet oplopend of een lesuur staat er twee keer",
+                ));
+            }
+            for &lesson in &day.lessons {
+                if !(1..=MAX_LESSON).contains(&lesson) {
+                    errs.push(field_err(
+                        f("lessons"),
+                        format!("lesuur {lesson} bestaat niet op het formulier (1 tot en met {MAX_LESSON})"),
+                    ));
+                    continue;
+                }
+                let now = regs.iter().find(|r| r.day == d && r.lesson == lesson);
+                match now.map(|r| r.category) {
+                    Some(c) if Reportable::from_category(c).is_some() => {}
+                    Some(Category::ReportedSick) => errs.push(field_err(
+                        f("lessons"),
+                        format!(
+                            "lesuur {lesson} op {} is ziek gemeld: ziekte wordt nooit aan DUO gemeld",
+                            day.date
+                        ),
+                    )),
+                    Some(c) => errs.push(field_err(
+                        f("lessons"),
+                        format!(
+                            "lesuur {lesson} op {} is nu '{}' en geen ongeoorloofd verzuim",
+                            day.date,
+                            c.label_nl()
+                        ),
+                    )),
+                    None => errs.push(field_err(
+                        f("lessons"),
+                        format!("lesuur {lesson} op {} is niet geregistreerd", day.date),
+                    )),
+                }
+            }
+        }
+        for (i, late) in self.late_arrivals.iter().enumerate() {
+            let field = format!("late_arrivals[{i}]");
+            if late.date < self.begin || late.date > self.end {
+                errs.push(field_err(
+                    &field,
+                    format!("{} ligt buiten de periode van de melding", late.date),
+                ));
+            }
+            let now = cal
+                .index(late.date)
+                .and_then(|d| regs.iter().find(|r| r.day == d && r.lesson == late.lesson));
+            if now.map(|r| r.category) != Some(Category::LateUnexcused) {
+                errs.push(field_err(
+                    &field,
+                    format!(
+                        "lesuur {} op {} is niet (meer) te laat zonder geldige reden",
+                        late.lesson, late.date
+                    ),
+                ));
+            }
+        }
+        if let Some(action) = &self.leerplicht_action {
+            if action.wanted && action.reason.trim().is_empty() {
+                errs.push(field_err(
+                    "leerplicht_action.reason",
+                    "zeg waarom actie van leerplicht gewenst is",
+                ));
+            }
+        }
+        if self.reporter.name.trim().is_empty() {
+            errs.push(field_err("reporter.name", "vul de naam van de melder in"));
+        }
+        let email = self.reporter.email.trim();
+        let phone = self.reporter.phone.trim();
+        if email.is_empty() && phone.is_empty() {
+            errs.push(field_err(
+                "reporter.contact",
+                "vul een e-mailadres of telefoonnummer van de melder in",
+            ));
+        }
+        if !email.is_empty() && !is_email(email) {
+            errs.push(field_err(
+                "reporter.email",
+                "dit is geen geldig e-mailadres",
+            ));
+        }
+        if !phone.is_empty() && !is_phone(phone) {
+            errs.push(field_err(
+                "reporter.phone",
+                "dit is geen geldig telefoonnummer (minstens 10 cijfers)",
+            ));
+        }
+        if !is_brin(&self.school.brin) {
+            errs.push(field_err(
+                "school.brin",
+                "een BRIN-nummer is 2 cijfers en 2 hoofdletters, bijvoorbeeld 12AB",
+            ));
+        }
+        if !(self.school.vestiging.len() == 2
+            && self.school.vestiging.bytes().all(|b| b.is_ascii_digit()))
+        {
+            errs.push(field_err(
+                "school.vestiging",
+                "een vestigingsnummer is 2 cijfers, bijvoorbeeld 00",
+            ));
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(errs)
+        }
+    }
+
+    /// Moves the melding to status `to` on date `on`, along the moves of
+    /// [`MeldingStatus::can_move_to`], never back in time. Registering is not
+    /// done here but with [`MeldingDraft::register`], which validates first:
+    /// no melding can reach DUO's statuses without the illness check.
+    pub fn transition(&mut self, to: MeldingStatus, on: NaiveDate) -> Result<(), DuoError> {
+        if to == MeldingStatus::Geregistreerd && self.status.can_move_to(to) {
+            return Err(DuoError::NotValidated);
+        }
+        self.move_to(to, on)
+    }
+
+    /// Validates the draft against the calendar and the student's current
+    /// registrations and, when it is complete and correct, registers it on
+    /// `on` (sets `registered_on`).
+    pub fn register(
+        &mut self,
+        on: NaiveDate,
+        cal: &Calendar,
+        regs: &[Registration],
+    ) -> Result<(), DuoError> {
+        if !self.status.can_move_to(MeldingStatus::Geregistreerd) {
+            return Err(DuoError::NotAllowed {
+                from: self.status,
+                to: MeldingStatus::Geregistreerd,
+            });
+        }
+        self.validate(cal, regs).map_err(DuoError::Invalid)?;
+        self.move_to(MeldingStatus::Geregistreerd, on)
+    }
+
+    fn move_to(&mut self, to: MeldingStatus, on: NaiveDate) -> Result<(), DuoError> {
+        if !self.status.can_move_to(to) {
+            return Err(DuoError::NotAllowed {
+                from: self.status,
+                to,
+            });
+        }
+        let earlier = self.history.last().map_or(self.created_on, |c| c.on);
+        if on < earlier {
+            return Err(DuoError::DateBefore { on, earlier });
+        }
+        if to == MeldingStatus::Geregistreerd {
+            self.registered_on = Some(on);
+        }
+        self.status = to;
+        self.history.push(StatusChange { status: to, on });
+        Ok(())
+    }
+
+    /// Not registered and the deadline has passed (the deadline day itself
+    /// is still in time).
+    pub fn is_overdue(&self, today: NaiveDate) -> bool {
+        self.registered_on.is_none() && today > self.deadline
+    }
+
+    /// Registered, but after the deadline.
+    pub fn registered_late(&self) -> bool {
+        self.registered_on.is_some_and(|r| r > self.deadline)
+    }
+
+    /// The melding as a plain, printable Dutch text, every field in the
+    /// order of the Verzuimloket's form.
+    pub fn to_export_text(&self) -> String {
+        let mut out = String::new();
+        let yes_no = |b: bool| if b { "ja" } else { "nee" };
+        let or_dash = |s: &str| {
+            if s.trim().is_empty() {
+                "—".to_owned()
+            } else {
+                s.trim().to_owned()
+            }
+        };
+        // Writing to a String cannot fail.
+        let _ = writeln!(out, "DUO-verzuimmelding");
+        let _ = writeln!(out, "==================");
+        let _ = writeln!(out, "Soort verzuim: {}", self.kind.label_nl());
+        let _ = writeln!(
+            out,
+            "Leerling: {} ({}), geboren {}",
+            or_dash(&self.student_name),
+            self.student,
+            date_nl(self.date_of_birth)
+        );
+        let _ = writeln!(out, "Begindatum verzuim: {}", date_nl(self.begin));
+        let _ = writeln!(out, "Einddatum verzuim: {}", date_nl(self.end));
+        let _ = writeln!(out, "Verzuimdagen:");
+        if self.days.is_empty() {
+            let _ = writeln!(out, "  —");
+        }
+        for day in &self.days {
+            let lessons: Vec<String> = day.lessons.iter().map(u8::to_string).collect();
+            let _ = writeln!(
+                out,
+                "  {}: hele dag {}; lesuren {}",
+                date_nl(day.date),
+                yes_no(day.whole_day),
+                lessons.join(", ")
+            );
+        }
+        let _ = writeln!(
+            out,
+            "Alle lessen verzuimd: {}",
+            yes_no(self.all_lessons_missed)
+        );
+        let _ = writeln!(
+            out,
+            "Vermoedelijke reden: {}",
+            or_dash(&self.suspected_reason)
+        );
+        let _ = writeln!(
+            out,
+            "Toelichting: {}",
+            or_dash(self.explanation.as_deref().unwrap_or(""))
+        );
+        if !self.late_arrivals.is_empty() {
+            let minutes: u32 = self
+                .late_arrivals
+                .iter()
+                .map(|l| u32::from(l.minutes_late))
+                .sum();
+            let _ = writeln!(
+                out,
+                "  Daarnaast {} keer te laat zonder geldige reden ({minutes} minuten), meegeteld voor de uren:",
+                self.late_arrivals.len()
+            );
+            for l in &self.late_arrivals {
+                let _ = writeln!(
+                    out,
+                    "    {}, lesuur {}: {} minuten",
+                    date_nl(l.date),
+                    l.lesson,
+                    l.minutes_late
+                );
+            }
+        }
+        match &self.leerplicht_action {
+            None => {
+                let _ = writeln!(out, "Actie leerplicht gewenst: —");
+            }
+            Some(a) => {
+                let _ = writeln!(out, "Actie leerplicht gewenst: {}", yes_no(a.wanted));
+                let _ = writeln!(out, "  Waarom: {}", or_dash(&a.reason));
+            }
+        }
+        let _ = writeln!(out, "Ondernomen acties door de school:");
+        if self.actions_taken.is_empty() {
+            let _ = writeln!(out, "  —");
+        }
+        for a in &self.actions_taken {
+            let _ = writeln!(out, "  - {}", a.trim());
+        }
+        let _ = writeln!(out, "Melder:");
+        let _ = writeln!(out, "  Naam: {}", or_dash(&self.reporter.name));
+        let _ = writeln!(out, "  Functie: {}", or_dash(&self.reporter.function));
+        let _ = writeln!(out, "  Telefoon: {}", or_dash(&self.reporter.phone));
+        let _ = writeln!(out, "  E-mail: {}", or_dash(&self.reporter.email));
+        let _ = writeln!(
+            out,
+            "Locatie: BRIN {}, vestiging {}",
+            or_dash(&self.school.brin),
+            or_dash(&self.school.vestiging)
+        );
+        let _ = writeln!(out, "Status: {}", self.status.label_nl());
+        let _ = writeln!(
+            out,
+            "Datum melding: {}",
+            self.registered_on
+                .map_or_else(|| "nog niet gemeld".to_owned(), date_nl)
+        );
+        let _ = writeln!(out, "Uiterlijk melden op: {}", date_nl(self.deadline));
+        out
+    }
+}
+
+fn is_brin(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 4
+        && b[..2].iter().all(u8::is_ascii_digit)
+        && b[2..].iter().all(u8::is_ascii_uppercase)
+}
+
+fn is_email(s: &str) -> bool {
+    match s.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !s.contains(char::is_whitespace)
+                && !domain.contains('@')
+        }
+        None => false,
+    }
+}
+
+fn is_phone(s: &str) -> bool {
+    s.chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')'))
+        && s.chars().filter(char::is_ascii_digit).count() >= 10
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::tests::{example_calendar, ymd};
+    use crate::calendar::DayIdx;
+    use crate::engine::{Engine, StudentContext};
+
+    /// Seven lessons of 50 minutes on every school day up to `until`,
+    /// present unless `f` says otherwise (like engine_tests' `student`).
+    fn regs(
+        cal: &Calendar,
+        until: NaiveDate,
+        f: impl Fn(NaiveDate, u8) -> Option<Category>,
+    ) -> Vec<Registration> {
+        let mut out = Vec::new();
+        for (i, date) in cal.school_days().iter().enumerate() {
+            if *date > until {
+                break;
+            }
+            for lesson in 1..=7u8 {
+                let category = f(*date, lesson).unwrap_or(Category::Present);
+                out.push(Registration {
+                    day: DayIdx::try_from(i).expect("small calendar"),
+                    minutes: 50,
+                    minutes_late: if category == Category::LateUnexcused {
+                        20
+                    } else {
+                        0
+                    },
+                    lesson,
+                    category,
+                });
+            }
+        }
+        out
+    }
+
+    fn pupil() -> Student {
+        Student {
+            id: StudentId::parse("123456").expect("valid id"),
+            name: "Sanne de Vries".into(),
+            class: "3B".into(),
+            mentor: "jansen".into(),
+            date_of_birth: ymd(2011, 3, 14),
+        }
+    }
+
+    fn signal(cal: &Calendar, regs: &[Registration], rule: RuleId) -> Signal {
+        let policy = Policy::default();
+        Engine::new(cal, &policy)
+            .evaluate(regs, &StudentContext::default(), None)
+            .signals
+            .into_iter()
+            .find(|s| s.rule == rule)
+            .expect("the rule fires")
+    }
+
+    /// Rules.md §6 example 3: unknown in lessons 1–4, Mon 8 – Thu 11 Sep.
+    fn example_3() -> (Calendar, Vec<Registration>, MeldingDraft) {
+        let cal = example_calendar();
+        let regs = regs(&cal, ymd(2025, 9, 30), |d, l| {
+            (ymd(2025, 9, 8) <= d && d <= ymd(2025, 9, 11) && l <= 4).then_some(Category::Unknown)
+        });
+        let s = signal(&cal, &regs, RuleId::Duo16h);
+        let draft = MeldingDraft::from_signal(
+            &s,
+            &regs,
+            &cal,
+            &Policy::default(),
+            &pupil(),
+            ymd(2025, 9, 12),
+        )
+        .expect("a draft");
+        (cal, regs, draft)
+    }
+
+    fn completed(mut d: MeldingDraft) -> MeldingDraft {
+        d.suspected_reason = "Spijbelt met klasgenoten in de ochtend".into();
+        d.reporter = Reporter {
+            name: "A. Jansen".into(),
+            function: "verzuimcoördinator".into(),
+            phone: "050 123 4567".into(),
+            email: "a.jansen@school.nl".into(),
+        };
+        d.school = SchoolLocation {
+            brin: "12AB".into(),
+            vestiging: "00".into(),
+        };
+        d
+    }
+
+    fn fields(r: Result<(), Vec<DuoFieldError>>) -> Vec<String> {
+        r.err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
+    }
+
+    #[test]
+    fn rules_map_to_kinds() {
+        assert_eq!(
+            MeldingKind::for_rule(RuleId::Duo16h),
+            Some(MeldingKind::ZestienUur)
+        );
+        assert_eq!(
+            MeldingKind::for_rule(RuleId::DuoLrv),
+            Some(MeldingKind::LangdurigRelatiefVerzuim)
+        );
+        assert_eq!(
+            MeldingKind::for_rule(RuleId::DuoHoliday),
+            Some(MeldingKind::LuxeVerzuim)
+        );
+        for r in RuleId::ALL {
+            assert_eq!(MeldingKind::for_rule(r).is_some(), r.is_duo(), "{r}");
+        }
+        assert_eq!(MeldingKind::ZestienUur.label_nl(), "16 uur in 4 lesweken");
+    }
+
+    #[test]
+    fn illness_and_authorised_absence_are_never_reportable() {
+        for c in Category::ALL {
+            let reportable = Reportable::from_category(c).is_some();
+            assert_eq!(
+                reportable,
+                matches!(c, Category::Unknown | Category::Unauthorized),
+                "{c}"
+            );
+        }
+    }
+
+    #[test]
+    fn example_3_is_a_16_hour_melding() {
+        let (cal, regs, d) = example_3();
+        assert_eq!(d.kind, MeldingKind::ZestienUur);
+        assert_eq!(d.begin, ymd(2025, 9, 8));
+        assert_eq!(d.end, ymd(2025, 9, 11));
+        assert_eq!(d.deadline, ymd(2025, 9, 18));
+        let dates: Vec<_> = d.days.iter().map(|x| x.date).collect();
+        assert_eq!(
+            dates,
+            [
+                ymd(2025, 9, 8),
+                ymd(2025, 9, 9),
+                ymd(2025, 9, 10),
+                ymd(2025, 9, 11)
+            ]
+        );
+        for day in &d.days {
+            assert_eq!(day.lessons, [1, 2, 3, 4]);
+            assert!(!day.whole_day);
+        }
+        assert!(!d.all_lessons_missed);
+        assert!(d.late_arrivals.is_empty());
+        assert_eq!(d.status, MeldingStatus::Concept);
+        assert_eq!(d.created_on, ymd(2025, 9, 12));
+        assert_eq!(
+            d.source,
+            Some(SignalRef {
+                rule: RuleId::Duo16h,
+                fired_on: ymd(2025, 9, 11)
+            })
+        );
+        // A fresh draft misses what people must fill in, and nothing else.
+        assert_eq!(
+            fields(d.validate(&cal, &regs)),
+            [
+                "suspected_reason",
+                "reporter.name",
+                "reporter.contact",
+                "school.brin",
+                "school.vestiging"
+            ]
+        );
+        assert_eq!(completed(d).validate(&cal, &regs), Ok(()));
+    }
+
+    #[test]
+    fn sick_lessons_between_unknown_ones_never_appear() {
+        let cal = example_calendar();
+        // Unknown 1–4 on Mon 8 and Wed 10 – Fri 12 Sep, sick in lessons 5–7
+        // those days and all of Tue 9 Sep.
+        let regs = regs(&cal, ymd(2025, 9, 30), |d, l| {
+            if d == ymd(2025, 9, 9) {
+                Some(Category::ReportedSick)
+            } else if (ymd(2025, 9, 8)..=ymd(2025, 9, 12)).contains(&d) {
+                Some(if l <= 4 {
+                    Category::Unknown
+                } else {
+                    Category::ReportedSick
+                })
+            } else {
+                None
+            }
+        });
+        let s = signal(&cal, &regs, RuleId::Duo16h);
+        let d = MeldingDraft::from_signal(
+            &s,
+            &regs,
+            &cal,
+            &Policy::default(),
+            &pupil(),
+            ymd(2025, 9, 15),
+        )
+        .expect("a draft");
+        assert_eq!(d.begin, ymd(2025, 9, 8));
+        assert_eq!(d.end, ymd(2025, 9, 12));
+        let dates: Vec<_> = d.days.iter().map(|x| x.date).collect();
+        assert_eq!(
+            dates,
+            [
+                ymd(2025, 9, 8),
+                ymd(2025, 9, 10),
+                ymd(2025, 9, 11),
+                ymd(2025, 9, 12)
+            ]
+        );
+        assert!(d
+            .days
+            .iter()
+            .all(|x| x.lessons == [1, 2, 3, 4] && !x.whole_day));
+        assert!(!d.to_export_text().contains("ziek"));
+    }
+
+    #[test]
+    fn a_lesson_reported_sick_after_the_draft_blocks_registration() {
+        let (cal, mut regs, d) = example_3();
+        let mut d = completed(d);
+        let tue = cal.index(ymd(2025, 9, 9)).expect("school day");
+        for r in regs.iter_mut().filter(|r| r.day == tue && r.lesson == 2) {
+            r.category = Category::ReportedSick;
+        }
+        let errs = d.validate(&cal, &regs).expect_err("illness listed");
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].field, "days[1].lessons");
+        assert!(errs[0]
+            .message_nl
+            .contains("ziekte wordt nooit aan DUO gemeld"));
+        assert!(matches!(
+            d.register(ymd(2025, 9, 12), &cal, &regs),
+            Err(DuoError::Invalid(_))
+        ));
+        assert_eq!(d.status, MeldingStatus::Concept);
+        // A new draft from the current registrations leaves the lesson out.
+        let again = MeldingDraft::for_period(
+            MeldingKind::ZestienUur,
+            &pupil(),
+            ymd(2025, 9, 8),
+            ymd(2025, 9, 11),
+            &regs,
+            &cal,
+            &Policy::default(),
+            ymd(2025, 9, 12),
+        )
+        .expect("a draft");
+        assert_eq!(again.days[1].lessons, [1, 3, 4]);
+    }
+
+    #[test]
+    fn authorised_and_afgemeld_lessons_are_left_out_even_if_policy_counts_them() {
+        let cal = example_calendar();
+        let regs = regs(&cal, ymd(2025, 9, 30), |d, l| {
+            (d == ymd(2025, 9, 8)).then_some(match l {
+                1 => Category::Unauthorized,
+                2 => Category::Authorized,
+                3 => Category::ReportedOther,
+                _ => Category::Unknown,
+            })
+        });
+        let policy = Policy {
+            unexplained_categories: CategorySet::of(&[
+                Category::Unknown,
+                Category::Unauthorized,
+                Category::Authorized,
+            ]),
+            ..Policy::default()
+        };
+        let d = MeldingDraft::for_period(
+            MeldingKind::Overig,
+            &pupil(),
+            ymd(2025, 9, 8),
+            ymd(2025, 9, 8),
+            &regs,
+            &cal,
+            &policy,
+            ymd(2025, 9, 9),
+        )
+        .expect("a draft");
+        assert_eq!(d.days.len(), 1);
+        assert_eq!(d.days[0].lessons, [1, 4, 5, 6, 7]);
+        assert!(!d.days[0].whole_day);
+        assert_eq!(d.deadline, ymd(2025, 9, 15));
+    }
+
+    #[test]
+    fn late_arrivals_count_but_are_not_lessons_missed() {
+        let cal = example_calendar();
+        let regs = regs(&cal, ymd(2025, 9, 30), |d, l| {
+            (d == ymd(2025, 9, 8)).then_some(if l == 1 {
+                Category::LateUnexcused
+            } else {
+                Category::Unknown
+            })
+        });
+        let d = MeldingDraft::for_period(
+            MeldingKind::Overig,
+            &pupil(),
+            ymd(2025, 9, 8),
+            ymd(2025, 9, 8),
+            &regs,
+            &cal,
+            &Policy::default(),
+            ymd(2025, 9, 9),
+        )
+        .expect("a draft");
+        assert_eq!(d.days[0].lessons, [2, 3, 4, 5, 6, 7]);
+        assert!(!d.days[0].whole_day);
+        assert_eq!(
+            d.late_arrivals,
+            [LateArrival {
+                date: ymd(2025, 9, 8),
+                lesson: 1,
+                minutes_late: 20
+            }]
+        );
+        let d = completed(d);
+        assert_eq!(d.validate(&cal, &regs), Ok(()));
+        assert!(d
+            .to_export_text()
+            .contains("1 keer te laat zonder geldige reden (20 minuten)"));
+    }
+
+    #[test]
+    fn nothing_to_report_and_non_duo_signals_are_refused() {
+        let cal = example_calendar();
+        let sick = regs(&cal, ymd(2025, 9, 30), |d, _| {
+            (d == ymd(2025, 9, 8)).then_some(Category::ReportedSick)
+        });
+        assert_eq!(
+            MeldingDraft::for_period(
+                MeldingKind::Overig,
+                &pupil(),
+                ymd(2025, 9, 8),
+                ymd(2025, 9, 8),
+                &sick,
+                &cal,
+                &Policy::default(),
+                ymd(2025, 9, 9),
+            ),
+            Err(DuoError::NothingToReport {
+                begin: ymd(2025, 9, 8),
+                end: ymd(2025, 9, 8)
+            })
+        );
+        let contact = signal(&cal, &sick, RuleId::Contact);
+        assert_eq!(
+            MeldingDraft::from_signal(
+                &contact,
+                &sick,
+                &cal,
+                &Policy::default(),
+                &pupil(),
+                ymd(2025, 9, 9)
+            ),
+            Err(DuoError::NotADuoSignal(RuleId::Contact))
+        );
+        assert!(matches!(
+            MeldingDraft::for_period(
+                MeldingKind::Overig,
+                &pupil(),
+                ymd(2025, 9, 9),
+                ymd(2025, 9, 8),
+                &sick,
+                &cal,
+                &Policy::default(),
+                ymd(2025, 9, 9),
+            ),
+            Err(DuoError::Backwards { .. })
+        ));
+    }
+
+    #[test]
+    fn validation_names_each_bad_field() {
+        let (cal, regs, d) = example_3();
+        let ok = completed(d);
+
+        let mut d = ok.clone();
+        d.suspected_reason = "x".repeat(201);
+        assert_eq!(fields(d.validate(&cal, &regs)), ["suspected_reason"]);
+        d.suspected_reason = "é".repeat(200);
+        assert_eq!(d.validate(&cal, &regs), Ok(()), "200 characters, not bytes");
+        d.suspected_reason = "   ".into();
+        assert_eq!(fields(d.validate(&cal, &regs)), ["suspected_reason"]);
+
+        let mut d = ok.clone();
+        d.begin = ymd(2025, 9, 12);
+        assert!(fields(d.validate(&cal, &regs)).contains(&"end".to_owned()));
+
+        let mut d = ok.clone();
+        d.begin = ymd(2025, 9, 6);
+        assert_eq!(fields(d.validate(&cal, &regs)), ["begin"], "a saturday");
+
+        let mut d = ok.clone();
+        d.days[3].date = ymd(2025, 9, 12);
+        // Outside the period, and the student was present in those lessons.
+        let f = fields(d.validate(&cal, &regs));
+        assert_eq!(f[0], "days[3].date");
+        assert_eq!(f[1..], ["days[3].lessons"; 4]);
+
+        let mut d = ok.clone();
+        d.days[1].date = ymd(2025, 9, 8);
+        assert_eq!(fields(d.validate(&cal, &regs)), ["days[1].date"]);
+
+        let mut d = ok.clone();
+        d.days[0].lessons = vec![1, 13];
+        assert_eq!(fields(d.validate(&cal, &regs)), ["days[0].lessons"]);
+        d.days[0].lessons = vec![5];
+        assert_eq!(
+            fields(d.validate(&cal, &regs)),
+            ["days[0].lessons"],
+            "lesson 5 was attended"
+        );
+        d.days[0].lessons = vec![];
+        assert_eq!(fields(d.validate(&cal, &regs)), ["days[0].lessons"]);
+
+        let mut d = ok.clone();
+        d.reporter.name = " ".into();
+        assert_eq!(fields(d.validate(&cal, &regs)), ["reporter.name"]);
+
+        let mut d = ok.clone();
+        d.reporter.email = String::new();
+        assert_eq!(d.validate(&cal, &regs), Ok(()), "phone alone will do");
+        d.reporter.phone = String::new();
+        assert_eq!(fields(d.validate(&cal, &regs)), ["reporter.contact"]);
+        d.reporter.email = "jansen at school".into();
+        assert_eq!(fields(d.validate(&cal, &regs)), ["reporter.email"]);
+        d.reporter.email = String::new();
+        d.reporter.phone = "12345".into();
+        assert_eq!(fields(d.validate(&cal, &regs)), ["reporter.phone"]);
+
+        for bad in ["", "1AB", "12ab", "AB12", "12ABC", "123B"] {
+            let mut d = ok.clone();
+            d.school.brin = bad.into();
+            assert_eq!(fields(d.validate(&cal, &regs)), ["school.brin"], "{bad:?}");
+        }
+        for bad in ["", "0", "001", "0A"] {
+            let mut d = ok.clone();
+            d.school.vestiging = bad.into();
+            assert_eq!(
+                fields(d.validate(&cal, &regs)),
+                ["school.vestiging"],
+                "{bad:?}"
+            );
+        }
+
+        let mut d = ok.clone();
+        d.leerplicht_action = Some(LeerplichtAction {
+            wanted: true,
+            reason: String::new(),
+        });
+        assert_eq!(
+            fields(d.validate(&cal, &regs)),
+            ["leerplicht_action.reason"]
+        );
+
+        let mut d = ok;
+        d.days.clear();
+        assert_eq!(fields(d.validate(&cal, &regs)), ["days"]);
+    }
+
+    #[test]
+    fn status_moves_allowed_and_refused() {
+        let (cal, regs, d) = example_3();
+        let mut d = completed(d);
+        assert_eq!(
+            d.transition(MeldingStatus::InBehandeling, ymd(2025, 9, 12)),
+            Err(DuoError::NotAllowed {
+                from: MeldingStatus::Concept,
+                to: MeldingStatus::InBehandeling
+            })
+        );
+        assert!(matches!(
+            d.register(ymd(2025, 9, 11), &cal, &regs),
+            Err(DuoError::DateBefore { .. })
+        ));
+        assert_eq!(
+            d.transition(MeldingStatus::Geregistreerd, ymd(2025, 9, 15)),
+            Err(DuoError::NotValidated),
+            "registering skips no check"
+        );
+        assert_eq!(d.registered_on, None);
+        d.register(ymd(2025, 9, 15), &cal, &regs)
+            .expect("registered");
+        assert_eq!(d.status, MeldingStatus::Geregistreerd);
+        assert_eq!(d.registered_on, Some(ymd(2025, 9, 15)));
+        assert!(matches!(
+            d.register(ymd(2025, 9, 16), &cal, &regs),
+            Err(DuoError::NotAllowed { .. })
+        ));
+        d.transition(MeldingStatus::InBehandeling, ymd(2025, 9, 17))
+            .expect("in behandeling");
+        assert!(d
+            .transition(MeldingStatus::Geregistreerd, ymd(2025, 9, 18))
+            .is_err());
+        d.transition(MeldingStatus::Afgesloten, ymd(2025, 10, 1))
+            .expect("afgesloten");
+        assert!(d.status.is_final());
+        for to in [
+            MeldingStatus::Concept,
+            MeldingStatus::Geregistreerd,
+            MeldingStatus::InBehandeling,
+            MeldingStatus::Ingetrokken,
+            MeldingStatus::TerKennisgevingAangenomen,
+        ] {
+            assert!(d.transition(to, ymd(2025, 10, 2)).is_err(), "{to}");
+        }
+        assert_eq!(
+            d.history.iter().map(|c| c.status).collect::<Vec<_>>(),
+            [
+                MeldingStatus::Geregistreerd,
+                MeldingStatus::InBehandeling,
+                MeldingStatus::Afgesloten
+            ]
+        );
+        // Withdrawn and taken note of, straight from geregistreerd.
+        use MeldingStatus::*;
+        for end in [Ingetrokken, TerKennisgevingAangenomen] {
+            assert!(Geregistreerd.can_move_to(end));
+            assert!(InBehandeling.can_move_to(end));
+            assert!(!Concept.can_move_to(end));
+        }
+        assert!(!Geregistreerd.can_move_to(Afgesloten));
+    }
+
+    #[test]
+    fn overdue_after_the_deadline_unless_registered() {
+        let (cal, regs, d) = example_3();
+        let mut d = completed(d);
+        assert!(
+            !d.is_overdue(ymd(2025, 9, 18)),
+            "the deadline day is in time"
+        );
+        assert!(d.is_overdue(ymd(2025, 9, 19)));
+        d.register(ymd(2025, 9, 22), &cal, &regs)
+            .expect("registered");
+        assert!(!d.is_overdue(ymd(2025, 9, 30)));
+        assert!(d.registered_late());
+    }
+
+    #[test]
+    fn example_4_is_luxe_verzuim() {
+        let cal = example_calendar();
+        let regs = regs(&cal, ymd(2025, 10, 31), |d, _| {
+            (d == ymd(2025, 10, 17)).then_some(Category::Unknown)
+        });
+        let s = signal(&cal, &regs, RuleId::DuoHoliday);
+        let d = MeldingDraft::from_signal(
+            &s,
+            &regs,
+            &cal,
+            &Policy::default(),
+            &pupil(),
+            ymd(2025, 10, 17),
+        )
+        .expect("a draft");
+        assert_eq!(d.kind, MeldingKind::LuxeVerzuim);
+        assert_eq!(d.begin, ymd(2025, 10, 17));
+        assert_eq!(d.end, ymd(2025, 10, 17));
+        assert_eq!(d.deadline, ymd(2025, 10, 24));
+        assert_eq!(
+            d.days,
+            [AbsenceDay {
+                date: ymd(2025, 10, 17),
+                whole_day: true,
+                lessons: vec![1, 2, 3, 4, 5, 6, 7]
+            }]
+        );
+        assert!(d.all_lessons_missed);
+        assert!(d.is_overdue(ymd(2025, 10, 27)));
+    }
+
+    #[test]
+    fn long_whole_day_absence_is_lrv() {
+        let cal = example_calendar();
+        let regs = regs(&cal, ymd(2025, 10, 10), |d, _| {
+            (d >= ymd(2025, 9, 1)).then_some(Category::Unknown)
+        });
+        let s = signal(&cal, &regs, RuleId::DuoLrv);
+        let d = MeldingDraft::from_signal(
+            &s,
+            &regs,
+            &cal,
+            &Policy::default(),
+            &pupil(),
+            ymd(2025, 9, 29),
+        )
+        .expect("a draft");
+        assert_eq!(d.kind, MeldingKind::LangdurigRelatiefVerzuim);
+        assert_eq!(d.begin, ymd(2025, 9, 1));
+        assert_eq!(d.end, ymd(2025, 9, 29));
+        assert_eq!(d.deadline, ymd(2025, 10, 6));
+        assert_eq!(d.days.len(), 21);
+        assert!(d.days.iter().all(|x| x.whole_day && x.lessons.len() == 7));
+        assert!(d.all_lessons_missed);
+    }
+
+    #[test]
+    fn export_text_lists_the_form_in_order() {
+        let (_, _, d) = example_3();
+        let mut d = completed(d);
+        d.explanation = Some("Na gesprek met ouders geen verbetering.".into());
+        d.leerplicht_action = Some(LeerplichtAction {
+            wanted: true,
+            reason: "Ouders werken niet mee".into(),
+        });
+        d.actions_taken = vec![
+            "Gesprek mentor 10 sep".into(),
+            "Ouders gebeld 11 sep".into(),
+        ];
+        let text = d.to_export_text();
+        let order = [
+            "Soort verzuim: 16 uur in 4 lesweken",
+            "Leerling: Sanne de Vries (123456)",
+            "Begindatum verzuim: maandag 8 september 2025",
+            "Einddatum verzuim: donderdag 11 september 2025",
+            "Verzuimdagen:",
+            "  dinsdag 9 september 2025: hele dag nee; lesuren 1, 2, 3, 4",
+            "Alle lessen verzuimd: nee",
+            "Vermoedelijke reden: Spijbelt",
+            "Toelichting: Na gesprek",
+            "Actie leerplicht gewenst: ja",
+            "  Waarom: Ouders werken niet mee",
+            "Ondernomen acties door de school:",
+            "  - Ouders gebeld 11 sep",
+            "  Naam: A. Jansen",
+            "  Functie: verzuimcoördinator",
+            "  Telefoon: 050 123 4567",
+            "  E-mail: a.jansen@school.nl",
+            "Locatie: BRIN 12AB, vestiging 00",
+            "Status: concept",
+            "Datum melding: nog niet gemeld",
+            "Uiterlijk melden op: donderdag 18 september 2025",
+        ];
+        let mut at = 0;
+        for line in order {
+            let found = text[at..]
+                .find(line)
+                .unwrap_or_else(|| panic!("{line:?} missing or out of order in\n{text}"));
+            at += found + line.len();
+        }
+    }
+}
