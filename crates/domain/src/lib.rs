@@ -3,7 +3,8 @@
 //! This crate holds the domain of aanwezig: the school calendar
 //! ([`calendar`]), absence categories ([`category`]), the school's policy
 //! ([`policy`]), lesson registrations ([`registration`]), the rules of
-//! `rules.md` §3–§4 ([`engine`]) and the signals they raise ([`signal`]).
+//! `rules.md` §3–§4 ([`engine`]), the signals they raise ([`signal`]) and
+//! the case dossier that follows a student through steps 3–6 ([`case`]).
 //!
 //! It does no I/O, reads no clock and knows no database: "today" is always a
 //! parameter, and every input arrives as a value. Storage, import, web and
@@ -11,6 +12,7 @@
 
 pub mod access;
 pub mod calendar;
+pub mod case;
 pub mod category;
 pub mod duo;
 pub mod engine;
@@ -24,6 +26,7 @@ pub mod student;
 
 pub use access::{Role, Scope};
 pub use calendar::{Calendar, CalendarError, DayIdx, FreeDay, FreeDayKind, LessonSlot, SchoolYear};
+pub use case::{Case, CaseError, CaseStep, Task, TaskKind};
 pub use category::{Category, CategorySet};
 pub use duo::{
     AbsenceDay, DuoError, DuoFieldError, MeldingDraft, MeldingKind, MeldingStatus, Reporter,
