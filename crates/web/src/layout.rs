@@ -39,6 +39,7 @@ pub mod section {
     pub const USERS: &str = "/gebruikers";
     pub const PLAN: &str = "/stappenplan";
     pub const GLOSSARY: &str = "/begrippen";
+    pub const AUDIT: &str = "/auditlog";
 }
 
 fn menu(role: Role) -> Vec<(&'static str, &'static str)> {
@@ -57,6 +58,7 @@ fn menu(role: Role) -> Vec<(&'static str, &'static str)> {
     if role == Role::Beheerder {
         items.push((SETTINGS, "Instellingen"));
         items.push((USERS, "Gebruikers"));
+        items.push((AUDIT, "Auditlog"));
     }
     items.push((PLAN, "Stappenplan"));
     items.push((GLOSSARY, "Begrippen"));

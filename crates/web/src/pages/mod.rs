@@ -4,8 +4,10 @@ use axum::Router;
 
 use crate::state::AppState;
 
+pub mod audit;
 pub mod dashboard;
 pub mod import;
+pub mod inzage;
 pub mod reference;
 pub mod register;
 pub mod settings;
@@ -16,8 +18,10 @@ pub mod users;
 /// Every page route.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(audit::router())
         .merge(dashboard::router())
         .merge(import::router())
+        .merge(inzage::router())
         .merge(register::router())
         .merge(student::router())
         .merge(students::router())

@@ -71,7 +71,7 @@ fn short_label(c: Category) -> &'static str {
 
 /// Dutch local time (CET/CEST) of a UTC instant: summer time runs from the
 /// last Sunday of March to the last Sunday of October, 01:00 UTC both.
-fn local_time_nl(t: DateTime<Utc>) -> String {
+pub(crate) fn local_time_nl(t: DateTime<Utc>) -> String {
     fn last_sunday(year: i32, month: u32) -> Option<NaiveDate> {
         let last = NaiveDate::from_ymd_opt(year, month + 1, 1)?.pred_opt()?;
         let back = last.weekday().num_days_from_sunday();
@@ -211,6 +211,7 @@ struct StudentPage {
     heat: Option<HeatMap>,
     signals: Vec<SignalView>,
     may_register: bool,
+    may_export: bool,
     week_label: String,
     lessons: Vec<u8>,
     days: Vec<DayRow>,
@@ -293,6 +294,7 @@ fn build(
         heat: None,
         signals: Vec::new(),
         may_register,
+        may_export: super::inzage::may_export(user.role()),
         week_label: String::new(),
         lessons: Vec::new(),
         days: Vec::new(),

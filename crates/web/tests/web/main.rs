@@ -11,6 +11,7 @@ mod browser;
 mod import;
 mod matrix;
 mod overview;
+mod privacy;
 mod reference;
 mod register;
 mod settings;

@@ -1,0 +1,168 @@
+//! Auditlog: the audit log for the beheerder, newest first, filtered by
+//! student number and by user name (a GET form), with "meer tonen" raising
+//! the number of entries up to [`MAX_LIMIT`].
+//!
+//! The beheerder reads no student data: the log shows a student's number
+//! as plain text, never a link to the student's page. Viewing the log is
+//! itself written to the log.
+
+use aanwezig_domain::{Role, StudentId};
+use aanwezig_storage::{AuditAction, AuditFilter};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+
+use super::student::local_time_nl;
+use crate::auth::CurrentUser;
+use crate::error::PageError;
+use crate::layout::{section, Layout};
+use crate::state::AppState;
+
+/// Entries shown when no number is asked for.
+pub const DEFAULT_LIMIT: u32 = 100;
+/// The most entries one page shows.
+pub const MAX_LIMIT: u32 = 2_000;
+
+#[derive(Debug, Default, Deserialize)]
+struct AuditQuery {
+    /// Student number.
+    leerling: Option<String>,
+    /// User name.
+    gebruiker: Option<String>,
+    /// Number of entries.
+    aantal: Option<String>,
+}
+
+struct Row {
+    at: String,
+    when: String,
+    username: String,
+    action: &'static str,
+    student: String,
+    detail: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    layout: Layout,
+    leerling: String,
+    gebruiker: String,
+    error: Option<String>,
+    rows: Vec<Row>,
+    limit: u32,
+    more: Option<String>,
+    /// As many entries as the limit: there may be older ones.
+    full: bool,
+    filtered: bool,
+}
+
+/// The `aantal` parameter: a positive number, at most [`MAX_LIMIT`];
+/// anything else gives the default.
+fn limit_of(v: Option<&str>) -> u32 {
+    v.and_then(|s| s.trim().parse::<u32>().ok())
+        .filter(|n| *n > 0)
+        .map_or(DEFAULT_LIMIT, |n| n.min(MAX_LIMIT))
+}
+
+fn query_string(pairs: &[(&str, &str)]) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        if !v.is_empty() {
+            s.append_pair(k, v);
+        }
+    }
+    s.finish()
+}
+
+async fn page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<AuditQuery>,
+) -> Result<(StatusCode, AuditPage), PageError> {
+    user.require(user.role() == Role::Beheerder)?;
+    user.audit(&state, AuditAction::Read, None, "auditlog")
+        .await?;
+    let leerling = q.leerling.as_deref().unwrap_or("").trim().to_owned();
+    let gebruiker = q.gebruiker.as_deref().unwrap_or("").trim().to_owned();
+    let limit = limit_of(q.aantal.as_deref());
+    let mut page = AuditPage {
+        layout: Layout::new(&user, section::AUDIT, "Auditlog"),
+        leerling: leerling.clone(),
+        gebruiker: gebruiker.clone(),
+        error: None,
+        rows: Vec::new(),
+        limit,
+        more: None,
+        full: false,
+        filtered: !leerling.is_empty() || !gebruiker.is_empty(),
+    };
+    let student = if leerling.is_empty() {
+        None
+    } else {
+        match StudentId::parse(&leerling) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                page.error = Some(format!(
+                    "‘{leerling}’ is geen geldig leerlingnummer. Vul het nummer in zoals het in de leerlingenadministratie staat."
+                ));
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, page));
+            }
+        }
+    };
+    let entries = state
+        .store
+        .audit_log(&AuditFilter {
+            student,
+            username: (!gebruiker.is_empty()).then(|| gebruiker.clone()),
+            limit,
+        })
+        .await?;
+    page.full = entries.len() == limit as usize;
+    if page.full && limit < MAX_LIMIT {
+        let next = (limit * 2).min(MAX_LIMIT).to_string();
+        page.more = Some(format!(
+            "/auditlog?{}",
+            query_string(&[
+                ("leerling", &leerling),
+                ("gebruiker", &gebruiker),
+                ("aantal", &next),
+            ])
+        ));
+    }
+    page.rows = entries
+        .into_iter()
+        .map(|e| Row {
+            at: e.at.to_rfc3339(),
+            when: local_time_nl(e.at),
+            username: e.username,
+            action: e.action.label_nl(),
+            student: e.student.map(|s| s.to_string()).unwrap_or_default(),
+            detail: e.detail,
+        })
+        .collect();
+    Ok((StatusCode::OK, page))
+}
+
+/// `/auditlog`.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/auditlog", get(page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_is_positive_and_capped() {
+        assert_eq!(limit_of(None), DEFAULT_LIMIT);
+        assert_eq!(limit_of(Some("abc")), DEFAULT_LIMIT);
+        assert_eq!(limit_of(Some("0")), DEFAULT_LIMIT);
+        assert_eq!(limit_of(Some(" 250 ")), 250);
+        assert_eq!(limit_of(Some("999999")), MAX_LIMIT);
+    }
+}

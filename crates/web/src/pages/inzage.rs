@@ -1,0 +1,420 @@
+//! AVG-inzage: everything the school holds on one student, for a subject
+//! access request. Two forms of the same content:
+//! `/leerlingen/{id}/inzage` a printable page and
+//! `/leerlingen/{id}/inzage.json` a JSON download.
+//!
+//! The content: the student record (with the date the student left, if
+//! any), every registration as stored, the full history of changed
+//! registrations (old state, who, when), the signals with their
+//! explanations, and the audit log entries about this student (who read,
+//! changed or exported the data, and when). Case dossiers are not stored
+//! yet; when they are, they belong here too.
+//!
+//! Only the coordinators may export; every export is audited (Export, with
+//! the student), before the audit entries are read, so the export shows
+//! itself.
+
+use aanwezig_domain::explain::{date_nl, SignalReport};
+use aanwezig_domain::{RegistrationRecord, Role, StudentId};
+use aanwezig_storage::{AuditAction, AuditEntry, AuditFilter, HistoryEntry, StoredStudent};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::student::local_time_nl;
+use super::students::{mentor_label, mentor_names, short_day_nl};
+use crate::auth::CurrentUser;
+use crate::error::PageError;
+use crate::layout::{section, Layout};
+use crate::state::AppState;
+
+/// Every audit entry about one student: far more than a school year of
+/// daily reads.
+const AUDIT_LIMIT: u32 = 1_000_000;
+
+/// Whether `role` may export a student's complete data: the coordinators.
+/// Mentors see their class's attendance but answer no access requests;
+/// the beheerder reads no student data.
+pub(crate) fn may_export(role: Role) -> bool {
+    matches!(
+        role,
+        Role::Verzuimcoordinator | Role::Ondersteuningscoordinator
+    )
+}
+
+/// The student as exported.
+#[derive(Debug, Serialize)]
+struct StudentPart {
+    id: String,
+    name: String,
+    class: String,
+    /// The mentor as stored (a user name or a name).
+    mentor: String,
+    /// The mentor's display name, when the mentor is a user.
+    mentor_name: String,
+    date_of_birth: NaiveDate,
+    left_on: Option<NaiveDate>,
+}
+
+/// A registration as exported: the stored record plus its category in
+/// Dutch.
+#[derive(Debug, Serialize)]
+struct RegistrationPart {
+    date: NaiveDate,
+    lesson: u8,
+    minutes: u16,
+    code: Option<String>,
+    category: aanwezig_domain::Category,
+    category_nl: &'static str,
+    minutes_late: u16,
+    note: Option<String>,
+}
+
+impl From<&RegistrationRecord> for RegistrationPart {
+    fn from(r: &RegistrationRecord) -> Self {
+        RegistrationPart {
+            date: r.date,
+            lesson: r.lesson,
+            minutes: r.minutes,
+            code: r.code.clone(),
+            category: r.category,
+            category_nl: r.category.label_nl(),
+            minutes_late: r.minutes_late,
+            note: r.note.clone(),
+        }
+    }
+}
+
+/// The JSON download.
+#[derive(Debug, Serialize)]
+struct Inzage {
+    /// What this document is, in Dutch.
+    about: &'static str,
+    generated_at: DateTime<Utc>,
+    generated_by: String,
+    student: StudentPart,
+    registrations: Vec<RegistrationPart>,
+    /// Earlier states of registrations that were changed, oldest first.
+    history: Vec<HistoryEntry>,
+    signals: Vec<SignalReport>,
+    /// Why there are no signals, when they could not be computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signals_note: Option<&'static str>,
+    /// Who read, changed or exported this student's data, newest first.
+    audit_log: Vec<AuditEntry>,
+}
+
+const ABOUT: &str =
+    "AVG-inzage: alle gegevens die de school in aanwezig over deze leerling bewaart.";
+const NO_SIGNALS: &str = "Er zijn geen signalen berekend: er is geen schoolkalender ingelezen, of de leerling staat niet (meer) in het actuele schooljaar.";
+
+/// Checks the role and the scope, writes the Export entry and gathers
+/// everything.
+async fn gather(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    form: &str,
+) -> Result<Inzage, PageError> {
+    user.require(may_export(user.role()))?;
+    let sid = StudentId::parse(id).map_err(|_| PageError::NotFound)?;
+    let StoredStudent { student, left_on } = state
+        .store
+        .student(&sid)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    if !user.scope().may_see(&student) {
+        return Err(PageError::NotFound);
+    }
+    user.audit(
+        state,
+        AuditAction::Export,
+        Some(&sid),
+        format!("AVG-inzage ({form})"),
+    )
+    .await?;
+    let filter = AuditFilter {
+        student: Some(sid.clone()),
+        username: None,
+        limit: AUDIT_LIMIT,
+    };
+    let (registrations, history, audit_log, names) = tokio::join!(
+        state.store.student_registrations(&sid),
+        state.store.registration_history(&sid),
+        state.store.audit_log(&filter),
+        mentor_names(state),
+    );
+    let (registrations, history, audit_log, names) = (registrations?, history?, audit_log?, names?);
+    let signals: Option<Vec<SignalReport>> = {
+        let live = state.read()?;
+        match (live.cal.as_ref(), live.through, live.school.position(&sid)) {
+            (Some(cal), Some(d), Some(i)) => Some(
+                live.evaluations
+                    .get(i)
+                    .map(|e| {
+                        e.signals
+                            .iter()
+                            .map(|s| {
+                                SignalReport::new(
+                                    s,
+                                    sid.as_str(),
+                                    cal,
+                                    &live.policy,
+                                    live.school.registrations(i),
+                                    d,
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            ),
+            _ => None,
+        }
+    };
+    Ok(Inzage {
+        about: ABOUT,
+        generated_at: state.clock.now(),
+        generated_by: user.user.username.clone(),
+        student: StudentPart {
+            id: sid.to_string(),
+            name: student.name.clone(),
+            class: student.class.clone(),
+            mentor_name: mentor_label(&names, &student.mentor),
+            mentor: student.mentor,
+            date_of_birth: student.date_of_birth,
+            left_on,
+        },
+        registrations: registrations.iter().map(RegistrationPart::from).collect(),
+        history,
+        signals_note: signals.is_none().then_some(NO_SIGNALS),
+        signals: signals.unwrap_or_default(),
+        audit_log,
+    })
+}
+
+/// A safe file name part: letters, digits, `-`, `_` and `.`.
+fn file_part(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+async fn json(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let inzage = gather(&state, &user, &id, "JSON").await?;
+    let body =
+        serde_json::to_string_pretty(&inzage).map_err(|e| PageError::Internal(e.to_string()))?;
+    let disposition = format!(
+        "attachment; filename=\"inzage-{}.json\"",
+        file_part(&inzage.student.id)
+    );
+    Ok((
+        [
+            (CONTENT_TYPE, "application/json; charset=utf-8".to_owned()),
+            (CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+struct RegRow {
+    date: String,
+    lesson: u8,
+    minutes: u16,
+    code: String,
+    category: &'static str,
+    late: String,
+    note: String,
+}
+
+struct HistoryRow {
+    lesson: String,
+    old: String,
+    set: String,
+    replaced: String,
+}
+
+struct SignalRow {
+    title: &'static str,
+    step: String,
+    fired: String,
+    state: String,
+    explanation: String,
+}
+
+struct AuditRow {
+    at: String,
+    when: String,
+    username: String,
+    action: &'static str,
+    detail: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inzage.html")]
+struct InzagePage {
+    layout: Layout,
+    id: String,
+    name: String,
+    class: String,
+    mentor: String,
+    birth: String,
+    left_on: String,
+    generated: String,
+    generated_by: String,
+    registrations: Vec<RegRow>,
+    history: Vec<HistoryRow>,
+    signals: Vec<SignalRow>,
+    signals_note: Option<&'static str>,
+    audit: Vec<AuditRow>,
+}
+
+fn long_date(d: NaiveDate) -> String {
+    d.format_localized("%-d %B %Y", chrono::Locale::nl_NL)
+        .to_string()
+}
+
+fn state_of(r: &RegistrationRecord) -> String {
+    let mut s = match &r.code {
+        Some(c) => format!("{c} ({})", r.category.label_nl()),
+        None => r.category.label_nl().to_owned(),
+    };
+    if r.minutes_late > 0 {
+        s.push_str(&format!(", {} min te laat", r.minutes_late));
+    }
+    if let Some(n) = r.note.as_deref().filter(|n| !n.is_empty()) {
+        s.push_str(&format!("; notitie: {n}"));
+    }
+    s
+}
+
+fn provenance(p: &aanwezig_storage::Provenance) -> String {
+    match p.import_id {
+        Some(n) => format!("{} door {} (import {n})", local_time_nl(p.at), p.by),
+        None => format!("{} door {}", local_time_nl(p.at), p.by),
+    }
+}
+
+async fn page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<InzagePage, PageError> {
+    let x = gather(&state, &user, &id, "pagina").await?;
+    Ok(InzagePage {
+        layout: Layout::new(
+            &user,
+            section::STUDENTS,
+            format!("AVG-inzage {}", x.student.name),
+        ),
+        id: x.student.id,
+        name: x.student.name,
+        class: x.student.class,
+        mentor: x.student.mentor_name,
+        birth: long_date(x.student.date_of_birth),
+        left_on: x.student.left_on.map(long_date).unwrap_or_default(),
+        generated: local_time_nl(x.generated_at),
+        generated_by: user.user.display_name.clone(),
+        registrations: x
+            .registrations
+            .iter()
+            .map(|r| RegRow {
+                date: short_day_nl(r.date),
+                lesson: r.lesson,
+                minutes: r.minutes,
+                code: r.code.clone().unwrap_or_default(),
+                category: r.category_nl,
+                late: if r.minutes_late > 0 {
+                    format!("{} min", r.minutes_late)
+                } else {
+                    String::new()
+                },
+                note: r.note.clone().unwrap_or_default(),
+            })
+            .collect(),
+        history: x
+            .history
+            .iter()
+            .map(|h| HistoryRow {
+                lesson: format!("{}, lesuur {}", short_day_nl(h.old.date), h.old.lesson),
+                old: state_of(&h.old),
+                set: provenance(&h.set),
+                replaced: provenance(&h.replaced),
+            })
+            .collect(),
+        signals: x
+            .signals
+            .iter()
+            .rev()
+            .map(|s| SignalRow {
+                title: s.title,
+                step: s.step.to_string(),
+                fired: date_nl(s.fired_on),
+                state: if s.open {
+                    "open".to_owned()
+                } else {
+                    match s.closed_on {
+                        Some(c) => format!("gesloten op {}", date_nl(c)),
+                        None => "gesloten".to_owned(),
+                    }
+                },
+                explanation: s.explanation.clone(),
+            })
+            .collect(),
+        signals_note: x.signals_note,
+        audit: x
+            .audit_log
+            .iter()
+            .map(|e| AuditRow {
+                at: e.at.to_rfc3339(),
+                when: local_time_nl(e.at),
+                username: e.username.clone(),
+                action: e.action.label_nl(),
+                detail: e.detail.clone(),
+            })
+            .collect(),
+    })
+}
+
+/// `/leerlingen/{id}/inzage` and `/leerlingen/{id}/inzage.json`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/leerlingen/{id}/inzage", get(page))
+        .route("/leerlingen/{id}/inzage.json", get(json))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_keep_only_safe_characters() {
+        assert_eq!(file_part("12345"), "12345");
+        assert_eq!(file_part("a\"b;c/d"), "a_b_c_d");
+    }
+
+    #[test]
+    fn only_coordinators_export() {
+        let allowed: Vec<Role> = Role::ALL.into_iter().filter(|r| may_export(*r)).collect();
+        assert_eq!(
+            allowed,
+            [Role::Verzuimcoordinator, Role::Ondersteuningscoordinator]
+        );
+    }
+}
