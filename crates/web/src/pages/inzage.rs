@@ -28,7 +28,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::student::local_time_nl;
-use super::students::{mentor_label, mentor_names, short_day_nl};
+use super::students::{mentor_label, mentor_names};
 use crate::auth::CurrentUser;
 use crate::error::PageError;
 use crate::layout::{section, Layout};
@@ -285,6 +285,13 @@ struct InzagePage {
     audit: Vec<AuditRow>,
 }
 
+/// A date with weekday and year: `vr 14 nov 2025`. An inzage spans
+/// school years, so unlike the student page it always names the year.
+fn day_nl(d: NaiveDate) -> String {
+    d.format_localized("%a %-d %b %Y", chrono::Locale::nl_NL)
+        .to_string()
+}
+
 fn long_date(d: NaiveDate) -> String {
     d.format_localized("%-d %B %Y", chrono::Locale::nl_NL)
         .to_string()
@@ -335,7 +342,7 @@ async fn page(
             .registrations
             .iter()
             .map(|r| RegRow {
-                date: short_day_nl(r.date),
+                date: day_nl(r.date),
                 lesson: r.lesson,
                 minutes: r.minutes,
                 code: r.code.clone().unwrap_or_default(),
@@ -352,7 +359,7 @@ async fn page(
             .history
             .iter()
             .map(|h| HistoryRow {
-                lesson: format!("{}, lesuur {}", short_day_nl(h.old.date), h.old.lesson),
+                lesson: format!("{}, lesuur {}", day_nl(h.old.date), h.old.lesson),
                 old: state_of(&h.old),
                 set: provenance(&h.set),
                 replaced: provenance(&h.replaced),

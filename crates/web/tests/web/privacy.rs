@@ -358,7 +358,7 @@ async fn the_printable_inzage_shows_the_student_and_the_registrations() {
     assert!(html.contains(&format!("Registraties ({})", stored.len())));
     let day = first
         .date
-        .format_localized("%a %-d %b", chrono::Locale::nl_NL)
+        .format_localized("%a %-d %b %Y", chrono::Locale::nl_NL)
         .to_string();
     assert!(
         html.contains(&format!(
