@@ -22,6 +22,7 @@
 mod codec;
 pub mod error;
 pub mod model;
+pub mod retention;
 pub mod school;
 pub mod sqlite;
 pub mod store;
@@ -31,8 +32,8 @@ pub mod testsuite;
 pub use error::{Result, StoreError};
 pub use model::{
     AuditAction, AuditEntry, AuditFilter, DocumentKind, DocumentVersion, HistoryEntry,
-    ImportLogEntry, ImportSource, ImportSummary, Provenance, SessionRecord, StoredStudent,
-    UpsertCounts, User,
+    ImportLogEntry, ImportSource, ImportSummary, MeldingFilter, Provenance, PurgeCounts,
+    SavedVersion, SessionRecord, StoredStudent, UpsertCounts, User,
 };
 pub use school::{load_school, LoadedSchool};
 pub use sqlite::SqliteStore;

@@ -207,11 +207,13 @@ pub enum AuditAction {
     SignInFailed,
     /// A user was created, changed or removed, or got a new password.
     UserAdmin,
+    /// A student's data were purged (retention: five years after leaving).
+    Purge,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 9] = [
+    pub const ALL: [AuditAction; 10] = [
         AuditAction::Read,
         AuditAction::Change,
         AuditAction::Export,
@@ -221,6 +223,7 @@ impl AuditAction {
         AuditAction::SignOut,
         AuditAction::SignInFailed,
         AuditAction::UserAdmin,
+        AuditAction::Purge,
     ];
 
     /// The name stored in the database (snake_case, like serde's).
@@ -235,6 +238,7 @@ impl AuditAction {
             AuditAction::SignOut => "sign_out",
             AuditAction::SignInFailed => "sign_in_failed",
             AuditAction::UserAdmin => "user_admin",
+            AuditAction::Purge => "purge",
         }
     }
 
@@ -255,6 +259,7 @@ impl AuditAction {
             AuditAction::SignOut => "uitgelogd",
             AuditAction::SignInFailed => "inloggen mislukt",
             AuditAction::UserAdmin => "gebruikersbeheer",
+            AuditAction::Purge => "verwijderd (bewaartermijn)",
         }
     }
 }
@@ -300,4 +305,37 @@ impl Default for AuditFilter {
             limit: 100,
         }
     }
+}
+
+/// One saved version of a case or melding draft: its number (1, 2, ...),
+/// when and by whom it was saved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedVersion {
+    pub version: u32,
+    pub saved_at: DateTime<Utc>,
+    pub saved_by: String,
+}
+
+/// Which melding drafts [`Store::meldingen`](crate::Store::meldingen)
+/// returns; every field that is set must match.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MeldingFilter {
+    pub student: Option<StudentId>,
+    pub status: Option<aanwezig_domain::MeldingStatus>,
+    /// Only drafts overdue on this day: not registered and the deadline
+    /// passed (the domain's `MeldingDraft::is_overdue`).
+    pub overdue_on: Option<NaiveDate>,
+}
+
+/// What [`Store::purge_student`](crate::Store::purge_student) removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurgeCounts {
+    pub registrations: u64,
+    pub history: u64,
+    /// Cases, each with all its versions.
+    pub cases: u64,
+    pub case_versions: u64,
+    /// Melding drafts, each with all its versions.
+    pub meldingen: u64,
+    pub melding_versions: u64,
 }

@@ -36,9 +36,11 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use aanwezig_domain::{Calendar, Policy, RegistrationRecord, SchoolYear, Student, StudentId};
+use aanwezig_domain::{
+    Calendar, Case, MeldingDraft, Policy, RegistrationRecord, SchoolYear, Student, StudentId,
+};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use sqlx::sqlite::SqliteArguments;
 use sqlx::sqlite::{
@@ -54,11 +56,13 @@ use crate::codec::{
 use crate::error::{Result, StoreError};
 use crate::model::{
     AuditEntry, AuditFilter, DocumentKind, DocumentVersion, HistoryEntry, ImportLogEntry,
-    ImportSource, ImportSummary, Provenance, SessionRecord, StoredStudent, UpsertCounts, User,
+    ImportSource, ImportSummary, MeldingFilter, Provenance, PurgeCounts, SavedVersion,
+    SessionRecord, StoredStudent, UpsertCounts, User,
 };
 use crate::store::{Store, StudentRegistrations};
 
 mod accounts;
+mod dossier;
 
 /// Records per upsert statement. Nine parameters each must stay under
 /// SQLite's limit of 32,766 bound parameters (3,640 rows); measured on
@@ -743,6 +747,52 @@ impl Store for SqliteStore {
 
     async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
         self.audit_log_(filter).await
+    }
+
+    async fn save_case(&self, case: &Case, by: &str, at: DateTime<Utc>) -> Result<u32> {
+        self.save_case_(case, by, at).await
+    }
+
+    async fn case(&self, student: &StudentId) -> Result<Option<Case>> {
+        self.case_(student).await
+    }
+
+    async fn cases(&self, open_only: bool) -> Result<Vec<Case>> {
+        self.cases_(open_only).await
+    }
+
+    async fn case_versions(&self, student: &StudentId) -> Result<Vec<SavedVersion>> {
+        self.case_versions_(student).await
+    }
+
+    async fn save_melding(
+        &self,
+        id: Option<i64>,
+        draft: &MeldingDraft,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<i64> {
+        self.save_melding_(id, draft, by, at).await
+    }
+
+    async fn melding(&self, id: i64) -> Result<Option<MeldingDraft>> {
+        self.melding_(id).await
+    }
+
+    async fn meldingen(&self, filter: &MeldingFilter) -> Result<Vec<(i64, MeldingDraft)>> {
+        self.meldingen_(filter).await
+    }
+
+    async fn melding_versions(&self, id: i64) -> Result<Vec<SavedVersion>> {
+        self.melding_versions_(id).await
+    }
+
+    async fn students_left_before(&self, date: NaiveDate) -> Result<Vec<StoredStudent>> {
+        self.students_left_before_(date).await
+    }
+
+    async fn purge_student(&self, student: &StudentId) -> Result<PurgeCounts> {
+        self.purge_student_(student).await
     }
 
     async fn close(&self) {

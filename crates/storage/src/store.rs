@@ -1,14 +1,15 @@
 //! The backend-neutral storage interface.
 
-use aanwezig_domain::{Policy, RegistrationRecord, SchoolYear, StudentId};
+use aanwezig_domain::{Case, MeldingDraft, Policy, RegistrationRecord, SchoolYear, StudentId};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use futures::stream::BoxStream;
 
 use crate::error::Result;
 use crate::model::{
     AuditEntry, AuditFilter, DocumentKind, DocumentVersion, HistoryEntry, ImportLogEntry,
-    ImportSource, ImportSummary, SessionRecord, StoredStudent, UpsertCounts, User,
+    ImportSource, ImportSummary, MeldingFilter, PurgeCounts, SavedVersion, SessionRecord,
+    StoredStudent, UpsertCounts, User,
 };
 
 /// A student's registrations, sorted by `(date, lesson)`.
@@ -195,6 +196,68 @@ pub trait Store: Send + Sync {
     /// Audit entries matching `filter`, newest first (by `at`, then by the
     /// order written), at most `filter.limit`.
     async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
+
+    // --- case dossier ---------------------------------------------------
+
+    /// Saves a new version of a case and returns its version number (1 for
+    /// a new case). A case is identified by its student and `opened_on`:
+    /// saving the same case again (a step change, a closure, a reopening)
+    /// adds a version to the same row; a case with another `opened_on` is
+    /// a new case of that student. A student has at most one open case:
+    /// opening a second one while another is open is a
+    /// [`Conflict`](crate::StoreError::Conflict), as is an unknown student.
+    async fn save_case(&self, case: &Case, by: &str, at: DateTime<Utc>) -> Result<u32>;
+
+    /// The student's latest case (the one opened last), open or closed.
+    async fn case(&self, student: &StudentId) -> Result<Option<Case>>;
+
+    /// Current versions, sorted by student number: with `open_only` every
+    /// open case (at most one per student), otherwise every student's
+    /// latest case, open or closed.
+    async fn cases(&self, open_only: bool) -> Result<Vec<Case>>;
+
+    /// Every version of the student's latest case, oldest first (empty when
+    /// the student has none).
+    async fn case_versions(&self, student: &StudentId) -> Result<Vec<SavedVersion>>;
+
+    // --- DUO melding drafts ---------------------------------------------
+
+    /// Saves a melding draft: a new one with `id: None` (returns its id),
+    /// or a new version of draft `id` ([`NotFound`](crate::StoreError::NotFound)
+    /// when there is none). One draft per signal (`source`) of a student:
+    /// a second draft for the same signal is a
+    /// [`Conflict`](crate::StoreError::Conflict). Every version is kept.
+    async fn save_melding(
+        &self,
+        id: Option<i64>,
+        draft: &MeldingDraft,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<i64>;
+
+    /// One draft by id, or `None`.
+    async fn melding(&self, id: i64) -> Result<Option<MeldingDraft>>;
+
+    /// The drafts matching `filter`, by id (oldest first).
+    async fn meldingen(&self, filter: &MeldingFilter) -> Result<Vec<(i64, MeldingDraft)>>;
+
+    /// Every version of draft `id`, oldest first (empty for an unknown id).
+    async fn melding_versions(&self, id: i64) -> Result<Vec<SavedVersion>>;
+
+    // --- retention ------------------------------------------------------
+
+    /// Students who left before `date` (`left_on < date`), sorted by
+    /// student number.
+    async fn students_left_before(&self, date: NaiveDate) -> Result<Vec<StoredStudent>>;
+
+    /// Deletes everything held on one student, in one transaction: the
+    /// registrations and their history, the cases and melding drafts with
+    /// all their versions, and the student. The audit log is append-only
+    /// and keeps its entries (who read or changed which student number
+    /// when: no attendance or health data). Change sets and the imports log
+    /// stay too: they name no student. An unknown student is
+    /// [`NotFound`](crate::StoreError::NotFound).
+    async fn purge_student(&self, student: &StudentId) -> Result<PurgeCounts>;
 
     // --- lifecycle ------------------------------------------------------
 

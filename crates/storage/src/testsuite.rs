@@ -13,16 +13,19 @@
 //! Backend-specific behaviour (files, reopening, pragmas) is tested next to
 //! the backend, not here.
 
+use aanwezig_domain::case::{Actor, ClosureReason, OpenReason};
+use aanwezig_domain::duo::SignalRef as DuoSignalRef;
 use aanwezig_domain::{
-    Category, FreeDay, FreeDayKind, LessonSlot, Policy, RegistrationRecord, Role, SchoolYear,
-    Student, StudentId,
+    AbsenceDay, Case, CaseStep, Category, FreeDay, FreeDayKind, LessonSlot, MeldingDraft,
+    MeldingKind, MeldingStatus, Policy, RegistrationRecord, Reporter, Role, RuleId, SchoolLocation,
+    SchoolYear, Student, StudentId,
 };
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use futures::TryStreamExt;
 
 use crate::model::{
-    AuditAction, AuditEntry, AuditFilter, DocumentKind, ImportSource, SessionRecord, StoredStudent,
-    User,
+    AuditAction, AuditEntry, AuditFilter, DocumentKind, ImportSource, MeldingFilter, PurgeCounts,
+    SessionRecord, StoredStudent, User,
 };
 use crate::{Store, StoreError};
 
@@ -823,7 +826,7 @@ pub async fn audit_log_newest_first_filtered_limited(store: &dyn Store) -> Check
     let mut written = Vec::new();
     for (i, action) in AuditAction::ALL.into_iter().enumerate() {
         let i = i64::try_from(i).unwrap_or_default();
-        let minutes = (i * 7) % 9; // a permutation of 0..9
+        let minutes = (i * 7) % 11; // distinct minutes below 20 for up to 11 actions
         let who = if i % 2 == 0 { "jan" } else { "piet" };
         let student = (i % 3 != 0).then_some(u32::try_from(i % 3).unwrap_or_default());
         let e = audit_entry(minutes, who, action, student);
@@ -924,6 +927,432 @@ pub async fn audit_log_newest_first_filtered_limited(store: &dyn Store) -> Check
     Ok(())
 }
 
+// --- case dossier, melding drafts, retention -----------------------------
+
+/// A case of student `n` opened by hand on `on` at step 3a.
+pub fn case_of(n: u32, on: NaiveDate) -> Case {
+    match Case::open(
+        sid(n),
+        on,
+        Actor::new("coordinator", Role::Verzuimcoordinator),
+        OpenReason::Zorgen {
+            note: "zorgen over verzuim".to_owned(),
+        },
+        CaseStep::S3a,
+    ) {
+        Ok(case) => case,
+        Err(e) => unreachable!("a hand-opened case at 3a is valid: {e}"),
+    }
+}
+
+/// A concept 16-uur melding draft of student `n` with deadline `deadline`,
+/// made from the signal of `source` (a day), or by hand.
+pub fn draft_of(n: u32, source: Option<NaiveDate>, deadline: NaiveDate) -> MeldingDraft {
+    MeldingDraft {
+        kind: MeldingKind::ZestienUur,
+        student: sid(n),
+        student_name: format!("Leerling {n}"),
+        date_of_birth: day(2012, 1, 1),
+        begin: day(2025, 9, 1),
+        end: day(2025, 9, 26),
+        days: vec![AbsenceDay {
+            date: day(2025, 9, 2),
+            whole_day: false,
+            lessons: vec![1, 2],
+        }],
+        late_arrivals: Vec::new(),
+        all_lessons_missed: false,
+        suspected_reason: "onbekend".to_owned(),
+        explanation: None,
+        leerplicht_action: None,
+        actions_taken: vec!["gesprek met ouders".to_owned()],
+        reporter: Reporter::default(),
+        school: SchoolLocation::default(),
+        status: MeldingStatus::Concept,
+        deadline,
+        created_on: day(2025, 9, 26),
+        registered_on: None,
+        history: Vec::new(),
+        source: source.map(|fired_on| DuoSignalRef {
+            rule: RuleId::Duo16h,
+            fired_on,
+        }),
+    }
+}
+
+fn case_error(e: aanwezig_domain::CaseError) -> StoreError {
+    StoreError::Invalid(format!("test case: {e}"))
+}
+
+/// Cases round-trip, every save is a version with who and when, a closed
+/// case is reopened in the same row, a second open case is a Conflict and
+/// a later case of the same student becomes the latest.
+pub async fn cases_keep_versions(store: &dyn Store) -> Check {
+    store.upsert_students(&[student(1), student(2)]).await?;
+    let coordinator = || Actor::new("coordinator", Role::Verzuimcoordinator);
+    let mut first = case_of(1, day(2025, 9, 1));
+    assert_eq!(store.save_case(&first, "coordinator", at(0)).await?, 1);
+    assert_eq!(store.case(&sid(1)).await?, Some(first.clone()));
+    assert_eq!(store.cases(true).await?, vec![first.clone()]);
+
+    first
+        .close(
+            day(2025, 10, 1),
+            coordinator(),
+            ClosureReason::AanwezigheidHersteld,
+            "",
+        )
+        .map_err(case_error)?;
+    assert_eq!(store.save_case(&first, "mentor.a", at(10)).await?, 2);
+    assert_eq!(store.case(&sid(1)).await?, Some(first.clone()));
+    assert!(store.cases(true).await?.is_empty());
+    assert_eq!(store.cases(false).await?, vec![first.clone()]);
+
+    first
+        .reopen(day(2025, 10, 10), coordinator(), "weer verzuim")
+        .map_err(case_error)?;
+    assert_eq!(store.save_case(&first, "coordinator", at(20)).await?, 3);
+    assert_eq!(store.cases(true).await?, vec![first.clone()]);
+
+    // One open case per student.
+    let second = case_of(1, day(2025, 11, 3));
+    assert!(matches!(
+        store.save_case(&second, "coordinator", at(30)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    // An unknown student has no case.
+    assert!(matches!(
+        store
+            .save_case(&case_of(9, day(2025, 9, 1)), "x", at(30))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    let versions = store.case_versions(&sid(1)).await?;
+    let summary: Vec<(u32, DateTime<Utc>, &str)> = versions
+        .iter()
+        .map(|v| (v.version, v.saved_at, v.saved_by.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (1, at(0), "coordinator"),
+            (2, at(10), "mentor.a"),
+            (3, at(20), "coordinator")
+        ]
+    );
+
+    // Years later: the first case closed, a new one opened. It is the
+    // student's latest; the first keeps its rows.
+    first
+        .close(
+            day(2025, 12, 1),
+            coordinator(),
+            ClosureReason::AanwezigheidHersteld,
+            "",
+        )
+        .map_err(case_error)?;
+    assert_eq!(store.save_case(&first, "coordinator", at(40)).await?, 4);
+    assert_eq!(store.save_case(&second, "coordinator", at(50)).await?, 1);
+    assert_eq!(store.case(&sid(1)).await?, Some(second.clone()));
+    assert_eq!(store.case_versions(&sid(1)).await?.len(), 1);
+    assert_eq!(store.cases(false).await?, vec![second.clone()]);
+    assert_eq!(store.cases(true).await?, vec![second]);
+
+    assert_eq!(store.case(&sid(2)).await?, None);
+    assert!(store.case_versions(&sid(2)).await?.is_empty());
+    Ok(())
+}
+
+/// Drafts round-trip and keep versions; one draft per signal of a
+/// student; the filters select by student, status and overdue.
+pub async fn melding_drafts_round_trip(store: &dyn Store) -> Check {
+    store.upsert_students(&[student(1), student(2)]).await?;
+    let signal = day(2025, 9, 26);
+    let a = draft_of(1, Some(signal), day(2025, 10, 3));
+    let id_a = store.save_melding(None, &a, "coordinator", at(0)).await?;
+    assert_eq!(store.melding(id_a).await?, Some(a.clone()));
+
+    // The same signal again: Conflict. Another signal, the same signal of
+    // another student, and drafts by hand are fine.
+    assert!(matches!(
+        store.save_melding(None, &a, "coordinator", at(1)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let b = draft_of(1, Some(day(2025, 11, 7)), day(2025, 11, 14));
+    let id_b = store.save_melding(None, &b, "coordinator", at(2)).await?;
+    let c = draft_of(2, Some(signal), day(2025, 10, 3));
+    let id_c = store.save_melding(None, &c, "coordinator", at(3)).await?;
+    let hand = draft_of(2, None, day(2025, 12, 5));
+    let id_h1 = store
+        .save_melding(None, &hand, "coordinator", at(4))
+        .await?;
+    let id_h2 = store
+        .save_melding(None, &hand, "coordinator", at(5))
+        .await?;
+    assert_eq!(
+        [id_a, id_b, id_c, id_h1, id_h2]
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        5
+    );
+
+    // Update: a new version of the same draft.
+    let mut registered = a.clone();
+    registered.status = MeldingStatus::Geregistreerd;
+    registered.registered_on = Some(day(2025, 10, 2));
+    assert_eq!(
+        store
+            .save_melding(Some(id_a), &registered, "mentor.a", at(10))
+            .await?,
+        id_a
+    );
+    assert_eq!(store.melding(id_a).await?, Some(registered.clone()));
+    let versions = store.melding_versions(id_a).await?;
+    assert_eq!(
+        versions
+            .iter()
+            .map(|v| (v.version, v.saved_at, v.saved_by.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(1, at(0), "coordinator"), (2, at(10), "mentor.a")]
+    );
+    assert!(matches!(
+        store.save_melding(Some(999_999), &a, "x", at(11)).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(store.melding(999_999).await?, None);
+
+    let ids =
+        |list: Vec<(i64, MeldingDraft)>| list.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.meldingen(&MeldingFilter::default()).await?),
+        vec![id_a, id_b, id_c, id_h1, id_h2]
+    );
+    let of_1 = MeldingFilter {
+        student: Some(sid(1)),
+        ..MeldingFilter::default()
+    };
+    assert_eq!(ids(store.meldingen(&of_1).await?), vec![id_a, id_b]);
+    let concept = MeldingFilter {
+        status: Some(MeldingStatus::Concept),
+        ..MeldingFilter::default()
+    };
+    assert_eq!(
+        ids(store.meldingen(&concept).await?),
+        vec![id_b, id_c, id_h1, id_h2]
+    );
+    // On 2025-10-04 c is overdue (deadline 10-03); a is registered; the
+    // deadline day itself is still in time.
+    let overdue = |on| MeldingFilter {
+        overdue_on: Some(on),
+        ..MeldingFilter::default()
+    };
+    assert_eq!(
+        ids(store.meldingen(&overdue(day(2025, 10, 4))).await?),
+        vec![id_c]
+    );
+    assert!(ids(store.meldingen(&overdue(day(2025, 10, 3))).await?).is_empty());
+    for (_, d) in store.meldingen(&overdue(day(2025, 11, 20))).await? {
+        assert!(d.is_overdue(day(2025, 11, 20)));
+    }
+    Ok(())
+}
+
+/// Students who left before a date, and only those.
+pub async fn students_left_before_a_date(store: &dyn Store) -> Check {
+    let mut early = student(1);
+    early.left_on = Some(day(2020, 1, 1));
+    let mut on_the_day = student(2);
+    on_the_day.left_on = Some(day(2021, 6, 30));
+    store
+        .upsert_students(&[early.clone(), on_the_day.clone(), student(3)])
+        .await?;
+    assert_eq!(
+        store.students_left_before(day(2021, 6, 30)).await?,
+        vec![early.clone()]
+    );
+    assert_eq!(
+        store.students_left_before(day(2021, 7, 1)).await?,
+        vec![early, on_the_day]
+    );
+    Ok(())
+}
+
+/// Gives student `n` two registrations (one corrected, so with history),
+/// a case and a melding draft; returns the draft's id.
+async fn give_data(store: &dyn Store, n: u32) -> Result<i64, StoreError> {
+    let first = lesson(n, day(2025, 9, 1), 1);
+    store.set_registration(&first, "mentor.a", at(0)).await?;
+    store
+        .set_registration(&lesson(n, day(2025, 9, 1), 2), "mentor.a", at(0))
+        .await?;
+    let mut changed = first;
+    changed.category = Category::Unauthorized;
+    store.set_registration(&changed, "mentor.a", at(1)).await?;
+    let mut case = case_of(n, day(2025, 9, 2));
+    store.save_case(&case, "coordinator", at(2)).await?;
+    case.close(
+        day(2025, 9, 3),
+        Actor::new("coordinator", Role::Verzuimcoordinator),
+        ClosureReason::Uitgeschreven,
+        "",
+    )
+    .map_err(case_error)?;
+    store.save_case(&case, "coordinator", at(3)).await?;
+    let draft = draft_of(n, Some(day(2025, 9, 26)), day(2025, 10, 3));
+    let id = store
+        .save_melding(None, &draft, "coordinator", at(4))
+        .await?;
+    store
+        .save_melding(Some(id), &draft, "coordinator", at(5))
+        .await?;
+    Ok(id)
+}
+
+/// Purging removes exactly one student's data, in every table, and leaves
+/// the others and the audit log intact; an unknown student is NotFound.
+pub async fn purge_removes_exactly_one_student(store: &dyn Store) -> Check {
+    store.upsert_students(&[student(1), student(2)]).await?;
+    let gone = give_data(store, 1).await?;
+    let kept = give_data(store, 2).await?;
+    let entry = AuditEntry {
+        at: at(6),
+        username: "mentor.a".to_owned(),
+        action: AuditAction::Read,
+        student: Some(sid(1)),
+        detail: "leerlingpagina".to_owned(),
+    };
+    store.audit(&entry).await?;
+    let kept_regs = store.student_registrations(&sid(2)).await?;
+    let kept_history = store.registration_history(&sid(2)).await?;
+    let kept_case = store.case(&sid(2)).await?;
+    let kept_draft = store.melding(kept).await?;
+
+    let counts = store.purge_student(&sid(1)).await?;
+    assert_eq!(
+        counts,
+        PurgeCounts {
+            registrations: 2,
+            history: 1,
+            cases: 1,
+            case_versions: 2,
+            meldingen: 1,
+            melding_versions: 2,
+        }
+    );
+    assert_eq!(store.student(&sid(1)).await?, None);
+    assert!(matches!(
+        store.student_registrations(&sid(1)).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(store.case(&sid(1)).await?, None);
+    assert!(store.case_versions(&sid(1)).await?.is_empty());
+    assert_eq!(store.melding(gone).await?, None);
+    assert!(store.melding_versions(gone).await?.is_empty());
+    assert_eq!(store.registration_count().await?, 2);
+
+    // The other student is untouched.
+    assert!(store.student(&sid(2)).await?.is_some());
+    assert_eq!(store.student_registrations(&sid(2)).await?, kept_regs);
+    assert_eq!(store.registration_history(&sid(2)).await?, kept_history);
+    assert_eq!(kept_history.len(), 1);
+    assert_eq!(store.case(&sid(2)).await?, kept_case);
+    assert!(kept_case.is_some());
+    assert_eq!(store.melding(kept).await?, kept_draft);
+    assert_eq!(store.melding_versions(kept).await?.len(), 2);
+    assert_eq!(store.cases(false).await?.len(), 1);
+    assert_eq!(store.meldingen(&MeldingFilter::default()).await?.len(), 1);
+
+    // The audit log stays.
+    let log = store
+        .audit_log(&AuditFilter {
+            student: Some(sid(1)),
+            ..AuditFilter::default()
+        })
+        .await?;
+    assert_eq!(log, vec![entry]);
+
+    // The student number can be used again, from scratch.
+    assert!(matches!(
+        store.purge_student(&sid(1)).await,
+        Err(StoreError::NotFound(_))
+    ));
+    store.upsert_students(&[student(1)]).await?;
+    assert!(store.student_registrations(&sid(1)).await?.is_empty());
+    Ok(())
+}
+
+/// The shared retention rule: students who left more than five years
+/// before today are purged and audited; the rest stay.
+pub async fn retention_purges_only_the_expired(store: &dyn Store) -> Check {
+    let left = |n, on| {
+        let mut s = student(n);
+        s.left_on = on;
+        s
+    };
+    let today = day(2026, 11, 28);
+    store
+        .upsert_students(&[
+            left(1, Some(day(2020, 6, 30))),  // six years ago: purged
+            left(2, Some(day(2021, 11, 28))), // exactly five: kept
+            left(3, Some(day(2021, 11, 27))), // five years and a day: purged
+            left(4, Some(day(2022, 7, 1))),   // four years ago: kept
+            left(5, None),                    // enrolled: kept
+        ])
+        .await?;
+    for n in 1..=5 {
+        give_data(store, n).await?;
+    }
+    let due: Vec<StudentId> = crate::retention::expired(store, today, 5)
+        .await?
+        .into_iter()
+        .map(|s| s.student.id)
+        .collect();
+    assert_eq!(due, vec![sid(1), sid(3)]);
+
+    let purged = crate::retention::purge_expired(store, today, 5, "systeem", at(100)).await?;
+    let ids: Vec<StudentId> = purged
+        .iter()
+        .map(|p| p.student.student.id.clone())
+        .collect();
+    assert_eq!(ids, vec![sid(1), sid(3)]);
+    assert!(purged.iter().all(|p| p.counts.registrations == 2));
+    let remaining: Vec<StudentId> = store
+        .students()
+        .await?
+        .into_iter()
+        .map(|s| s.student.id)
+        .collect();
+    assert_eq!(remaining, vec![sid(2), sid(4), sid(5)]);
+    assert_eq!(store.registration_count().await?, 6);
+
+    let log = store
+        .audit_log(&AuditFilter {
+            username: Some("systeem".to_owned()),
+            ..AuditFilter::default()
+        })
+        .await?;
+    let mut audited: Vec<(AuditAction, Option<StudentId>)> =
+        log.into_iter().map(|e| (e.action, e.student)).collect();
+    audited.sort_by(|a, b| a.1.cmp(&b.1));
+    assert_eq!(
+        audited,
+        vec![
+            (AuditAction::Purge, Some(sid(1))),
+            (AuditAction::Purge, Some(sid(3)))
+        ]
+    );
+
+    // A second run finds nothing.
+    assert!(
+        crate::retention::purge_expired(store, today, 5, "systeem", at(101))
+            .await?
+            .is_empty()
+    );
+    Ok(())
+}
+
 /// Runs `$check` for each listed check name against a fresh store from
 /// `$fresh`, one `#[tokio::test]` each. `$fresh` is an async function
 /// returning `(guard, Box<dyn Store>)`; the guard (a temp dir, say) lives
@@ -952,6 +1381,11 @@ macro_rules! conformance_tests {
             deleting_a_user_ends_their_sessions,
             idle_sessions_are_purged,
             audit_log_newest_first_filtered_limited,
+            cases_keep_versions,
+            melding_drafts_round_trip,
+            students_left_before_a_date,
+            purge_removes_exactly_one_student,
+            retention_purges_only_the_expired,
         );
     };
     (@each $fresh:path; $($check:ident),* $(,)?) => {
