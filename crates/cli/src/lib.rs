@@ -47,6 +47,8 @@ pub enum Command {
     Serve(commands::serve::ServeArgs),
     /// Beheer de gebruikers die kunnen inloggen.
     User(commands::user::UserArgs),
+    /// Verwijder de gegevens van leerlingen die langer dan de bewaartermijn (5 jaar) weg zijn.
+    Purge(commands::purge::PurgeArgs),
 }
 
 /// `aanwezig import`.
@@ -154,6 +156,7 @@ pub async fn run(cli: Cli, local_today: NaiveDate, now: DateTime<Utc>) -> anyhow
         Command::Demo(args) => commands::demo::run(&cli.db, &args, today, now).await,
         Command::Serve(args) => commands::serve::run(&cli.db, &args, today, cli.today, now).await,
         Command::User(args) => commands::user::run(&cli.db, &args, now).await,
+        Command::Purge(args) => commands::purge::run(&cli.db, &args, today, now).await,
     }
 }
 

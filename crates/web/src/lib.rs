@@ -17,6 +17,7 @@ pub mod api;
 pub mod auth;
 pub mod clock;
 pub mod error;
+pub mod jobs;
 pub mod layout;
 pub mod live;
 pub mod pages;
@@ -53,17 +54,17 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves the app on `listener` until the process ends. A background task
-/// purges idle sessions every ten minutes.
+/// purges idle sessions every ten minutes and, at start and then whenever
+/// the school date changes, runs the retention purge ([`jobs`]).
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     let housekeeping = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        let mut last_purge_day = None;
         loop {
+            // The first tick completes at once: the purge runs at start.
             tick.tick().await;
-            let before = housekeeping.clock.now() - housekeeping.config.idle_timeout;
-            if let Err(e) = housekeeping.store.delete_sessions_idle_since(before).await {
-                tracing::warn!(error = %e, "purging idle sessions failed");
-            }
+            jobs::housekeeping(&housekeeping, &mut last_purge_day).await;
         }
     });
     axum::serve(

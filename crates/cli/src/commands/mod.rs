@@ -3,5 +3,6 @@
 pub mod demo;
 pub mod evaluate;
 pub mod import;
+pub mod purge;
 pub mod serve;
 pub mod user;

@@ -1,0 +1,107 @@
+//! `aanwezig purge`: the retention rule by hand. Attendance and case data
+//! are kept five years after a student leaves, then removed (product.md).
+//!
+//! The rule itself is `aanwezig_storage::retention`, shared with the web
+//! server's daily job; this command lists what is due, and without
+//! `--dry-run` purges it and writes one audit entry (`purge`) per student
+//! under `--by`.
+
+use std::path::Path;
+
+use aanwezig_storage::{retention, SqliteStore, Store, StoredStudent};
+use anyhow::Context;
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::Args;
+
+/// `aanwezig purge`.
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// Toon alleen wat verwijderd zou worden; verwijder niets.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Bewaartermijn in jaren na uitschrijving.
+    #[arg(long, default_value_t = retention::YEARS, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub years: u32,
+    /// Wie verwijdert (voor het auditlog); standaard de gebruikersnaam van het systeem.
+    #[arg(long, value_name = "WIE", env = "USER", default_value = "beheerder")]
+    pub by: String,
+}
+
+fn describe(s: &StoredStudent) -> String {
+    let left = s.left_on.map_or_else(String::new, |d| d.to_string());
+    format!(
+        "{} {} (klas {}, uitgeschreven {left})",
+        s.student.id, s.student.name, s.student.class
+    )
+}
+
+/// What purging one student would remove, counted without removing it.
+async fn would_remove(store: &dyn Store, s: &StoredStudent) -> anyhow::Result<String> {
+    let id = &s.student.id;
+    let registrations = store.student_registrations(id).await?.len();
+    let history = store.registration_history(id).await?.len();
+    let case = store.case(id).await?.is_some();
+    let meldingen = store
+        .meldingen(&aanwezig_storage::MeldingFilter {
+            student: Some(id.clone()),
+            ..Default::default()
+        })
+        .await?
+        .len();
+    Ok(format!(
+        "{registrations} registraties, {history} historie, {} dossier, {meldingen} meldingen",
+        if case { "met" } else { "geen" }
+    ))
+}
+
+pub async fn run(
+    db: &Path,
+    args: &PurgeArgs,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let store = SqliteStore::open(&db.to_string_lossy(), false)
+        .await
+        .with_context(|| format!("database {} openen", db.display()))?;
+    let result = purge(&store, args, today, now).await;
+    store.close().await;
+    result
+}
+
+async fn purge(
+    store: &dyn Store,
+    args: &PurgeArgs,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let cutoff = retention::cutoff(today, args.years)?;
+    println!(
+        "Bewaartermijn {} jaar: gegevens van leerlingen die vóór {cutoff} zijn uitgeschreven, worden verwijderd.",
+        args.years
+    );
+    if args.dry_run {
+        let due = retention::expired(store, today, args.years).await?;
+        for s in &due {
+            println!("  {}: {}", describe(s), would_remove(store, s).await?);
+        }
+        println!(
+            "Proefdraai: {} leerling(en) zou(den) worden verwijderd; er is niets verwijderd.",
+            due.len()
+        );
+        return Ok(());
+    }
+    let purged = retention::purge_expired(store, today, args.years, &args.by, now).await?;
+    for p in &purged {
+        let c = &p.counts;
+        println!(
+            "  {}: {} registraties, {} historie, {} dossier(s), {} melding(en) verwijderd",
+            describe(&p.student),
+            c.registrations,
+            c.history,
+            c.cases,
+            c.meldingen
+        );
+    }
+    println!("{} leerling(en) verwijderd.", purged.len());
+    Ok(())
+}
