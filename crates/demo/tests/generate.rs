@@ -231,7 +231,7 @@ fn every_pattern_group_appears_in_its_share() {
 }
 
 /// The heart of the demo: each pattern makes its rule fire (rules.md §4,
-/// checked with the literal oracle in `common`), and leave alone never
+/// counted with the domain engine), and leave alone never
 /// does.
 #[test]
 fn patterns_exercise_every_rule() {

@@ -1,12 +1,12 @@
-//! Shared test helpers: calendars built from `SchoolYear`s, and a plain,
-//! slow reading of the rules of rules.md §4 to check that the demo data
-//! exercises them. This is a test oracle, not the engine: it follows the
-//! rule text literally, one student at a time.
+//! Shared test helpers: calendars built from `SchoolYear`s, and the count of
+//! signals per rule (from the domain engine) to check that the demo data
+//! exercises every rule of rules.md §4.
 
 #![allow(dead_code)]
 
 use aanwezig_domain::{
-    Calendar, Category, DayIdx, FreeDay, FreeDayKind, LessonSlot, Policy, Registration, SchoolYear,
+    Calendar, Engine, FreeDay, FreeDayKind, LessonSlot, Policy, Registration, RuleId, SchoolYear,
+    StudentContext,
 };
 use chrono::NaiveDate;
 
@@ -157,137 +157,24 @@ impl Fired {
     }
 }
 
-#[derive(Clone, Copy, Default)]
-struct Day {
-    whole_absent_not_only_authorized: bool,
-    whole_unexplained: bool,
-    afmelding: bool,
-    unknown_or_unauthorized: bool,
-    unexplained_minutes: u32,
-}
-
-/// The rules of rules.md §4 with the default policy, over one student's
-/// registrations (all scheduled lessons, sorted).
+/// How often each rule fires for one student over the whole calendar,
+/// with the default policy: the engine of `aanwezig-domain`.
 pub fn fired(cal: &Calendar, regs: &[Registration]) -> Fired {
     let policy = Policy::default();
-    let n = regs.last().map_or(0, |r| usize::from(r.day) + 1);
-    let mut days = vec![Day::default(); n];
-    let mut i = 0;
-    while i < regs.len() {
-        let d = usize::from(regs[i].day);
-        let mut j = i;
-        while j < regs.len() && usize::from(regs[j].day) == d {
-            j += 1;
-        }
-        let lessons = &regs[i..j];
-        let all_absent = lessons.iter().all(|r| r.category.is_absence());
-        days[d] = Day {
-            whole_absent_not_only_authorized: all_absent
-                && lessons.iter().any(|r| r.category != Category::Authorized),
-            whole_unexplained: lessons
-                .iter()
-                .all(|r| matches!(r.category, Category::Unknown | Category::Unauthorized)),
-            afmelding: lessons
-                .iter()
-                .any(|r| matches!(r.category, Category::ReportedSick | Category::ReportedOther)),
-            unknown_or_unauthorized: lessons
-                .iter()
-                .any(|r| matches!(r.category, Category::Unknown | Category::Unauthorized)),
-            unexplained_minutes: lessons
-                .iter()
-                .map(|r| policy.unexplained_minutes(r.category, r.minutes, r.minutes_late))
-                .sum(),
-        };
-        i = j;
-    }
-
-    let idx = |d: usize| DayIdx::try_from(d).expect("day index");
+    let ev = Engine::new(cal, &policy).evaluate(regs, &StudentContext::default(), None);
     let mut f = Fired::default();
-    let mut episode_starts: Vec<usize> = Vec::new();
-    let mut run = 0u32; // length of the current episode so far
-    let mut run_start = 0usize;
-    let mut prev_count = false;
-    let mut prev_unexplained = false;
-    let mut prev_lrv = false;
-    let mut latest_3a: Option<usize> = None;
-    let mut reset: Option<usize> = None;
-    let mut last_16h: Option<usize> = None;
-    for d in 0..n {
-        let day = days[d];
-        // contact
-        if day.whole_absent_not_only_authorized
-            && !(d > 0 && days[d - 1].whole_absent_not_only_authorized)
-        {
-            f.contact += 1;
-        }
-        // episodes
-        if day.afmelding {
-            if run == 0 {
-                run_start = d;
-                episode_starts.push(d);
-            }
-            run += 1;
-        } else {
-            run = 0;
-        }
-        let mut fired_3a = false;
-        // afmelding_count: rising edge of ">= 4 starts in window(d, 12)"
-        let w12 = usize::from(cal.window_start(idx(d), 12));
-        let count = episode_starts.iter().filter(|&&s| s >= w12).count() >= 4;
-        if count && !prev_count {
-            f.afmelding_count += 1;
-            fired_3a = true;
-        }
-        prev_count = count;
-        // afmelding_long
-        if run == 7 {
-            f.afmelding_long += 1;
-            fired_3a = true;
-        }
-        // afmelding_persist, counting from the day after the latest 3a
-        // signal before d.
-        if let Some(l) = latest_3a {
-            let new: Vec<usize> = episode_starts.iter().copied().filter(|&s| s > l).collect();
-            let second_new_starts_today = new.len() == 2 && new[1] == d;
-            let new_reaches_7th = run == 7 && run_start > l;
-            if second_new_starts_today || new_reaches_7th {
-                f.afmelding_persist += 1;
-            }
-        }
-        if fired_3a {
-            latest_3a = Some(d);
-        }
-        // unexplained (min_hours 0)
-        let w4 = usize::from(cal.window_start(idx(d), 4));
-        let sum: u32 = days[w4..=d].iter().map(|x| x.unexplained_minutes).sum();
-        let unexplained = sum > 0;
-        if unexplained && !prev_unexplained {
-            f.unexplained += 1;
-        }
-        prev_unexplained = unexplained;
-        // duo_16h
-        let from = reset.map_or(w4, |r| w4.max(r + 1));
-        let sum16: u32 = days[from..=d].iter().map(|x| x.unexplained_minutes).sum();
-        let spaced = last_16h.is_none_or(|p| (cal.date(idx(d)) - cal.date(idx(p))).num_days() >= 7);
-        if sum16 >= 16 * 60 && spaced {
-            f.duo_16h += 1;
-            reset = Some(d);
-            last_16h = Some(d);
-        }
-        // duo_lrv
-        let lrv = d > 0 && {
-            let prev = d - 1;
-            let ws = usize::from(cal.window_start(idx(prev), 4));
-            cal.window_complete(idx(prev), 4) && days[ws..=d].iter().all(|x| x.whole_unexplained)
+    for s in &ev.signals {
+        let slot = match s.rule {
+            RuleId::Contact => &mut f.contact,
+            RuleId::AfmeldingCount => &mut f.afmelding_count,
+            RuleId::AfmeldingLong => &mut f.afmelding_long,
+            RuleId::Unexplained => &mut f.unexplained,
+            RuleId::AfmeldingPersist => &mut f.afmelding_persist,
+            RuleId::Duo16h => &mut f.duo_16h,
+            RuleId::DuoLrv => &mut f.duo_lrv,
+            RuleId::DuoHoliday => &mut f.duo_holiday,
         };
-        if lrv && !prev_lrv {
-            f.duo_lrv += 1;
-        }
-        prev_lrv = lrv;
-        // duo_holiday
-        if cal.is_boundary_day(idx(d)) && day.unknown_or_unauthorized {
-            f.duo_holiday += 1;
-        }
+        *slot += 1;
     }
     f
 }
