@@ -6,11 +6,7 @@ use aanwezig_domain::{Calendar, Policy, School};
 
 /// The shipped calendar for 2025–2026, region noord.
 pub fn calendar() -> Calendar {
-    aanwezig_import::parse_calendar(
-        include_str!("../../../data/calendars/2025-2026-noord.toml"),
-        "2025-2026-noord.toml",
-    )
-    .unwrap_or_else(|e| panic!("shipped calendar: {e}"))
+    aanwezig_demo::demo_calendar().unwrap_or_else(|e| panic!("shipped calendar: {e}"))
 }
 
 /// rules.md's policy with the Magister codes.

@@ -31,10 +31,7 @@ mod roster;
 
 use std::io::Write;
 
-use aanwezig_domain::{
-    Calendar, CalendarError, FreeDay, FreeDayKind, LessonSlot, Registration, RegistrationRecord,
-    SchoolYear, Student,
-};
+use aanwezig_domain::{Calendar, Registration, RegistrationRecord, Student};
 use chrono::NaiveDate;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -225,108 +222,11 @@ impl DemoSchool {
     }
 }
 
-const fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
-    match NaiveDate::from_ymd_opt(y, m, d) {
-        Some(date) => date,
-        // Only ever evaluated in const context below, so a bad date is a
-        // compile error, not a runtime panic.
-        None => panic!("invalid date"),
-    }
-}
-
-const FIRST_DAY_2025_2026: NaiveDate = ymd(2025, 8, 25);
-const LAST_DAY_2025_2026: NaiveDate = ymd(2026, 7, 3);
-
-/// The free days of 2025–2026, region noord (domain-facts.md), with the
-/// public holidays that fall on school days and the studiedag of rules.md's
-/// worked examples.
-const FREE_DAYS_2025_2026_NOORD: [(&str, FreeDayKind, NaiveDate, NaiveDate); 9] = [
-    (
-        "herfstvakantie",
-        FreeDayKind::Vakantie,
-        ymd(2025, 10, 18),
-        ymd(2025, 10, 26),
-    ),
-    (
-        "studiedag",
-        FreeDayKind::Studiedag,
-        ymd(2025, 11, 24),
-        ymd(2025, 11, 24),
-    ),
-    (
-        "kerstvakantie",
-        FreeDayKind::Vakantie,
-        ymd(2025, 12, 20),
-        ymd(2026, 1, 4),
-    ),
-    (
-        "voorjaarsvakantie",
-        FreeDayKind::Vakantie,
-        ymd(2026, 2, 21),
-        ymd(2026, 3, 1),
-    ),
-    (
-        "tweede paasdag",
-        FreeDayKind::Feestdag,
-        ymd(2026, 4, 6),
-        ymd(2026, 4, 6),
-    ),
-    (
-        "meivakantie",
-        FreeDayKind::Vakantie,
-        ymd(2026, 4, 18),
-        ymd(2026, 5, 3),
-    ),
-    (
-        "hemelvaartsdag",
-        FreeDayKind::Feestdag,
-        ymd(2026, 5, 14),
-        ymd(2026, 5, 14),
-    ),
-    (
-        "vrijdag na hemelvaart",
-        FreeDayKind::Studiedag,
-        ymd(2026, 5, 15),
-        ymd(2026, 5, 15),
-    ),
-    (
-        "tweede pinksterdag",
-        FreeDayKind::Feestdag,
-        ymd(2026, 5, 25),
-        ymd(2026, 5, 25),
-    ),
-];
-
-/// The school year the demo uses by default: 2025–2026, region noord
-/// (Groningen), first school day Monday 25 August 2025, last Friday 3 July
-/// 2026, seven lessons of 50 minutes.
-pub fn school_year_2025_2026_noord() -> SchoolYear {
-    SchoolYear {
-        name: "2025-2026".to_owned(),
-        region: Some("noord".to_owned()),
-        first_day: FIRST_DAY_2025_2026,
-        last_day: LAST_DAY_2025_2026,
-        free_days: FREE_DAYS_2025_2026_NOORD
-            .iter()
-            .map(|&(name, kind, first, last)| FreeDay {
-                name: name.to_owned(),
-                kind,
-                first,
-                last,
-                unconfirmed: false,
-            })
-            .collect(),
-        lessons: (1..=7)
-            .map(|number| LessonSlot {
-                number,
-                minutes: 50,
-                start: None,
-            })
-            .collect(),
-    }
-}
-
-/// The calendar of [`school_year_2025_2026_noord`].
-pub fn demo_calendar() -> Result<Calendar, CalendarError> {
-    Calendar::new(vec![school_year_2025_2026_noord()])
+/// The shipped calendar of 2025–2026, region noord
+/// (`data/calendars/2025-2026-noord.toml`): the demo's default school year.
+pub fn demo_calendar() -> Result<Calendar, aanwezig_import::ImportError> {
+    aanwezig_import::parse_calendar(
+        include_str!("../../../data/calendars/2025-2026-noord.toml"),
+        "2025-2026-noord.toml",
+    )
 }
