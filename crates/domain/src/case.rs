@@ -1111,6 +1111,67 @@ pub enum CaseError {
     InterventionEnded,
     #[error("omschrijf wat er is afgesproken")]
     EmptyAgreement,
+    #[error("alleen externe partners (leerplicht, jeugdarts, ketenpartner) worden bij een dossier betrokken, niet de rol {0}")]
+    NotAPartner(Role),
+    #[error("{0} is al betrokken bij dit dossier")]
+    AlreadyInvolved(String),
+    #[error("{0} is niet betrokken bij dit dossier")]
+    NotInvolved(String),
+    #[error("deze rol mag dit niet vastleggen")]
+    NotAllowed,
+    #[error("de notitie is leeg")]
+    EmptyNote,
+}
+
+// ---------------------------------------------------------------------------
+// Partners, confidential notes, shared agreements
+
+/// A user of an external role (leerplichtambtenaar, jeugdarts,
+/// ketenpartner) brought into the case: from `since` on, that user sees the
+/// student and the case as [`Case::redacted_for`] shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Involvement {
+    /// The partner's username.
+    pub user: String,
+    pub role: Role,
+    pub since: NaiveDate,
+    pub by: Actor,
+    /// Set when the partner no longer takes part; the access ends then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<NaiveDate>,
+}
+
+impl Involvement {
+    /// Whether the involvement is current.
+    pub fn is_active(&self) -> bool {
+        self.until.is_none()
+    }
+}
+
+/// A confidential note of the jeugdarts: only the jeugdarts role reads it
+/// (the school and other partners never do). It is for the doctor's own
+/// follow-up; like everything else it holds no diagnosis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfidentialNote {
+    pub on: NaiveDate,
+    pub by: Actor,
+    pub text: String,
+}
+
+/// Agreements sent by e-mail to parents and partners: the trail of sharing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mailing {
+    pub on: NaiveDate,
+    pub by: Actor,
+    /// The addresses it went to.
+    pub to: Vec<String>,
+    /// Indexes into [`Case::agreements`].
+    pub agreements: Vec<usize>,
+}
+
+/// Whether `role` may read the jeugdarts's confidential notes.
+pub fn may_read_confidential(role: Role) -> bool {
+    role == Role::Jeugdarts
 }
 
 // ---------------------------------------------------------------------------
@@ -1147,6 +1208,21 @@ pub struct Case {
     pub closed: Option<Closure>,
     #[serde(default)]
     pub reopenings: Vec<Reopening>,
+    /// The user who leads the case (dossierhouder); `None`: the opener.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// External partners brought in, current and past.
+    #[serde(default)]
+    pub involved: Vec<Involvement>,
+    /// E-mail addresses of the parents or carers, to share agreements with.
+    #[serde(default)]
+    pub parent_emails: Vec<String>,
+    /// The jeugdarts's confidential notes ([`may_read_confidential`]).
+    #[serde(default)]
+    pub confidential: Vec<ConfidentialNote>,
+    /// Every time agreements were sent by e-mail.
+    #[serde(default)]
+    pub mailings: Vec<Mailing>,
 }
 
 fn need_reason(why: &str) -> Result<String, CaseError> {
@@ -1189,7 +1265,104 @@ impl Case {
             interventions: Vec::new(),
             closed: None,
             reopenings: Vec::new(),
+            owner: None,
+            involved: Vec::new(),
+            parent_emails: Vec::new(),
+            confidential: Vec::new(),
+            mailings: Vec::new(),
         })
+    }
+
+    /// The username of whoever leads the case.
+    pub fn owner(&self) -> &str {
+        self.owner.as_deref().unwrap_or(&self.opened_by.user)
+    }
+
+    /// Whether `user` is a current partner on the case.
+    pub fn involves(&self, user: &str) -> bool {
+        self.involved
+            .iter()
+            .any(|i| i.is_active() && i.user == user)
+    }
+
+    /// Brings an external partner into the case. Only external roles are
+    /// brought in this way (the school's own roles see students by their
+    /// role); bringing in someone already involved is refused.
+    pub fn involve(
+        &mut self,
+        user: &str,
+        role: Role,
+        on: NaiveDate,
+        by: Actor,
+    ) -> Result<(), CaseError> {
+        self.ensure_open()?;
+        if !role.is_external() {
+            return Err(CaseError::NotAPartner(role));
+        }
+        if self.involves(user) {
+            return Err(CaseError::AlreadyInvolved(user.to_owned()));
+        }
+        self.involved.push(Involvement {
+            user: user.to_owned(),
+            role,
+            since: on,
+            by,
+            until: None,
+        });
+        Ok(())
+    }
+
+    /// Ends a partner's involvement (and with it their access) on `on`.
+    pub fn release(&mut self, user: &str, on: NaiveDate) -> Result<(), CaseError> {
+        let i = self
+            .involved
+            .iter_mut()
+            .find(|i| i.is_active() && i.user == user)
+            .ok_or_else(|| CaseError::NotInvolved(user.to_owned()))?;
+        i.until = Some(on.max(i.since));
+        Ok(())
+    }
+
+    /// Adds a confidential note; only the jeugdarts writes them.
+    pub fn add_confidential(&mut self, note: ConfidentialNote) -> Result<(), CaseError> {
+        if !may_read_confidential(note.by.role) {
+            return Err(CaseError::NotAllowed);
+        }
+        let text = need_reason(&note.text).map_err(|_| CaseError::EmptyNote)?;
+        self.confidential.push(ConfidentialNote { text, ..note });
+        Ok(())
+    }
+
+    /// Records that agreements were e-mailed.
+    pub fn record_mailing(&mut self, mailing: Mailing) -> Result<(), CaseError> {
+        if let Some(i) = mailing
+            .agreements
+            .iter()
+            .find(|i| **i >= self.agreements.len())
+        {
+            return Err(CaseError::UnknownAgreement(*i));
+        }
+        self.mailings.push(mailing);
+        Ok(())
+    }
+
+    /// What the engine needs from the case: the dates of the 3a
+    /// conversations (rules.md §4, `afmelding_persist`).
+    pub fn engine_context(&self) -> crate::engine::StudentContext {
+        let mut dates: Vec<NaiveDate> = self
+            .checklist
+            .iter()
+            .filter(|i| i.step == CaseStep::S3a && i.key == keys::GESPREK)
+            .filter_map(|i| match &i.status {
+                ItemStatus::Done { on, .. } => Some(*on),
+                _ => None,
+            })
+            .collect();
+        dates.sort_unstable();
+        dates.dedup();
+        crate::engine::StudentContext {
+            conversations_3a: dates,
+        }
     }
 
     /// Whether the case is open.
@@ -1555,10 +1728,30 @@ impl Case {
 
     /// The case as `role` may see it: without the meldcode part unless the
     /// role handles the meldcode.
+    ///
+    /// - The meldcode part only for the roles that handle it.
+    /// - The jeugdarts's confidential notes only for the jeugdarts.
+    /// - External partners see what is shared with them: steps, checklist,
+    ///   agreements, decisions and interventions, and of each contact
+    ///   moment when, how and with whom, but not the conversation itself
+    ///   (answers and note), the parents' addresses or whom mail went to.
     pub fn redacted_for(&self, role: Role) -> Case {
         let mut c = self.clone();
         if !may_see_meldcode(role) {
             c.decisions.retain(|d| d.kind != DecisionKind::Meldcode);
+        }
+        if !may_read_confidential(role) {
+            c.confidential.clear();
+        }
+        if role.is_external() {
+            for contact in &mut c.contacts {
+                contact.answers.clear();
+                contact.note.clear();
+            }
+            c.parent_emails.clear();
+            for m in &mut c.mailings {
+                m.to.clear();
+            }
         }
         c
     }
@@ -2705,6 +2898,147 @@ mod tests {
 
     fn school_year_date() -> impl Strategy<Value = NaiveDate> {
         (0u64..300).prop_map(|n| ymd(2025, 8, 25) + Days::new(n))
+    }
+
+    #[test]
+    fn partners_are_brought_in_and_released() {
+        let d = ymd(2025, 10, 6);
+        let mut c = case_at(CaseStep::S4a, d);
+        assert_eq!(c.owner(), "vc");
+        c.involve("arts", Role::Jeugdarts, d, actor()).unwrap();
+        assert!(c.involves("arts"));
+        assert_eq!(
+            c.involve("arts", Role::Jeugdarts, d, actor()),
+            Err(CaseError::AlreadyInvolved("arts".into()))
+        );
+        assert_eq!(
+            c.involve("m", Role::Mentor, d, actor()),
+            Err(CaseError::NotAPartner(Role::Mentor))
+        );
+        c.release("arts", ymd(2025, 10, 20)).unwrap();
+        assert!(!c.involves("arts"));
+        assert_eq!(c.involved[0].until, Some(ymd(2025, 10, 20)));
+        assert_eq!(
+            c.release("arts", d),
+            Err(CaseError::NotInvolved("arts".into()))
+        );
+        // Brought in again later: a new, current involvement.
+        c.involve("arts", Role::Jeugdarts, ymd(2025, 11, 3), actor())
+            .unwrap();
+        assert!(c.involves("arts"));
+    }
+
+    #[test]
+    fn confidential_notes_are_the_jeugdarts_alone() {
+        let d = ymd(2025, 10, 6);
+        let mut c = case_at(CaseStep::S4a, d);
+        let note = |role| ConfidentialNote {
+            on: d,
+            by: Actor::new("x", role),
+            text: "vervolgafspraak spreekuur over drie weken".into(),
+        };
+        assert_eq!(
+            c.add_confidential(note(Role::Ondersteuningscoordinator)),
+            Err(CaseError::NotAllowed)
+        );
+        c.add_confidential(note(Role::Jeugdarts)).unwrap();
+        assert_eq!(
+            c.add_confidential(ConfidentialNote {
+                text: "  ".into(),
+                ..note(Role::Jeugdarts)
+            }),
+            Err(CaseError::EmptyNote)
+        );
+        assert_eq!(c.redacted_for(Role::Jeugdarts).confidential.len(), 1);
+        for role in Role::ALL.into_iter().filter(|r| *r != Role::Jeugdarts) {
+            assert!(c.redacted_for(role).confidential.is_empty(), "{role}");
+        }
+    }
+
+    #[test]
+    fn partners_see_no_conversation_content_or_addresses() {
+        let d = ymd(2025, 10, 6);
+        let mut c = case_at(CaseStep::S3b, d);
+        let mut m = contact(d, Some(30));
+        m.guide = Some(Guide::B);
+        m.answers = vec![Answer {
+            key: "b_hoe_gaat_het".into(),
+            text: "gaat wel".into(),
+        }];
+        m.note = "vertrouwelijk gesprek".into();
+        c.add_contact(m).unwrap();
+        c.add_agreement(agreement(d)).unwrap();
+        c.parent_emails = vec!["ouder@example.org".into()];
+        c.record_mailing(Mailing {
+            on: d,
+            by: actor(),
+            to: vec!["ouder@example.org".into()],
+            agreements: vec![0],
+        })
+        .unwrap();
+        assert_eq!(
+            c.record_mailing(Mailing {
+                on: d,
+                by: actor(),
+                to: vec![],
+                agreements: vec![5],
+            }),
+            Err(CaseError::UnknownAgreement(5))
+        );
+        c.decide(decision(d, DecisionKind::Meldcode)).unwrap();
+        for role in [
+            Role::Leerplichtambtenaar,
+            Role::Jeugdarts,
+            Role::Ketenpartner,
+        ] {
+            let r = c.redacted_for(role);
+            assert!(r.contacts[0].answers.is_empty() && r.contacts[0].note.is_empty());
+            assert_eq!(r.contacts[0].on, d, "when it happened stays");
+            assert!(r.parent_emails.is_empty());
+            assert!(r.mailings[0].to.is_empty());
+            assert_eq!(r.agreements.len(), 1, "agreements are shared");
+            assert!(r.decisions.is_empty(), "no meldcode for {role}");
+        }
+        let school = c.redacted_for(Role::Verzuimcoordinator);
+        assert_eq!(school.contacts[0].answers.len(), 1);
+        assert_eq!(school.parent_emails.len(), 1);
+        assert_eq!(
+            c.redacted_for(Role::Ondersteuningscoordinator)
+                .decisions
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn the_engine_context_holds_the_3a_conversations() {
+        let d = ymd(2025, 10, 6);
+        let mut c = case_at(CaseStep::S3a, d);
+        assert!(c.engine_context().conversations_3a.is_empty());
+        c.set_item(
+            CaseStep::S3a,
+            keys::GESPREK,
+            ItemStatus::Done {
+                on: ymd(2025, 10, 8),
+                by: actor(),
+                note: String::new(),
+            },
+        )
+        .unwrap();
+        assert_eq!(c.engine_context().conversations_3a, vec![ymd(2025, 10, 8)]);
+        // A 3b conversation is not a 3a conversation.
+        let mut b = case_at(CaseStep::S3b, d);
+        b.set_item(
+            CaseStep::S3b,
+            keys::GESPREK,
+            ItemStatus::Done {
+                on: ymd(2025, 10, 8),
+                by: actor(),
+                note: String::new(),
+            },
+        )
+        .unwrap();
+        assert!(b.engine_context().conversations_3a.is_empty());
     }
 
     proptest! {

@@ -91,6 +91,12 @@ pub enum DocumentKind {
     Calendar,
     /// The school's [`Policy`](aanwezig_domain::Policy).
     Policy,
+    /// The school's name, BRIN and vestiging (for DUO meldingen), as JSON
+    /// the web app defines.
+    School,
+    /// How the app sends e-mail (SMTP server, sender), as JSON the web app
+    /// defines.
+    Mail,
 }
 
 impl DocumentKind {
@@ -99,6 +105,8 @@ impl DocumentKind {
         match self {
             DocumentKind::Calendar => "calendar",
             DocumentKind::Policy => "policy",
+            DocumentKind::School => "school",
+            DocumentKind::Mail => "mail",
         }
     }
 }

@@ -17,7 +17,8 @@ pub struct LoadedSchool {
     pub school: School,
 }
 
-/// Loads calendar, policy, students and registrations.
+/// Loads calendar, policy, students, registrations and, from the cases,
+/// what the engine needs beyond the registrations.
 pub async fn load_school(store: &dyn Store) -> Result<LoadedSchool> {
     let calendar = match store.calendar().await? {
         Some(years) => Some(
@@ -41,6 +42,14 @@ pub async fn load_school(store: &dyn Store) -> Result<LoadedSchool> {
                     "opgeslagen registraties passen niet bij de kalender: {e}"
                 ))
             })?;
+        }
+    }
+    // What the engine needs from the cases (the 3a conversations): from
+    // every student's latest case, open or closed, since a conversation
+    // keeps counting after the case closed.
+    for case in store.cases(false).await? {
+        if let Some(i) = school.position(&case.student) {
+            school.set_context(i, case.engine_context());
         }
     }
     Ok(LoadedSchool {

@@ -672,6 +672,54 @@ impl Store for SqliteStore {
         Ok(Some(policy))
     }
 
+    async fn save_settings(
+        &self,
+        kind: DocumentKind,
+        json: &str,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<u32> {
+        if matches!(kind, DocumentKind::Calendar | DocumentKind::Policy) {
+            return Err(StoreError::Invalid(format!(
+                "{} is saved with its own method",
+                kind.as_str()
+            )));
+        }
+        serde_json::from_str::<serde_json::Value>(json)
+            .map_err(|e| StoreError::Invalid(format!("{}: no valid JSON: {e}", kind.as_str())))?;
+        self.save_document(kind, json.to_owned(), by, at).await
+    }
+
+    async fn settings(&self, kind: DocumentKind) -> Result<Option<String>> {
+        self.latest_document(kind).await
+    }
+
+    async fn set_feed_token(
+        &self,
+        username: &str,
+        token_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.set_feed_token_(username, token_hash, at).await
+    }
+
+    async fn feed_token_user(&self, token_hash: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT username FROM feed_tokens WHERE token_hash = ?1")
+                .bind(token_hash)
+                .fetch_optional(&self.reader)
+                .await?,
+        )
+    }
+
+    async fn delete_feed_token(&self, username: &str) -> Result<()> {
+        sqlx::query("DELETE FROM feed_tokens WHERE username = ?1")
+            .bind(username)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
     async fn document_versions(&self, kind: DocumentKind) -> Result<Vec<DocumentVersion>> {
         let rows = sqlx::query(
             "SELECT version, json, saved_by, saved_at FROM documents

@@ -131,6 +131,22 @@ pub trait Store: Send + Sync {
     /// The latest policy, or `None` when none was saved.
     async fn policy(&self) -> Result<Option<Policy>>;
 
+    /// Saves a new version of a settings document of kind
+    /// [`School`](DocumentKind::School) or [`Mail`](DocumentKind::Mail)
+    /// (valid JSON, whose shape the caller owns); returns its version.
+    /// Calendar and policy go through their own, validating methods: for
+    /// them this is [`Invalid`](crate::StoreError::Invalid).
+    async fn save_settings(
+        &self,
+        kind: DocumentKind,
+        json: &str,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<u32>;
+
+    /// The latest settings document of a kind as JSON, or `None`.
+    async fn settings(&self, kind: DocumentKind) -> Result<Option<String>>;
+
     /// Every saved version of one kind of document, oldest first.
     async fn document_versions(&self, kind: DocumentKind) -> Result<Vec<DocumentVersion>>;
 
@@ -175,6 +191,22 @@ pub trait Store: Send + Sync {
     /// Sets a session's `last_seen_at`. An unknown session (signed out
     /// meanwhile by another request) is not an error: nothing happens.
     async fn touch_session(&self, id_hash: &str, at: DateTime<Utc>) -> Result<()>;
+
+    /// Sets the hash of a user's secret calendar-feed address, replacing
+    /// any earlier one; [`NotFound`](crate::StoreError::NotFound) for an
+    /// unknown user.
+    async fn set_feed_token(
+        &self,
+        username: &str,
+        token_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+
+    /// The user whose feed has this token hash, or `None`.
+    async fn feed_token_user(&self, token_hash: &str) -> Result<Option<String>>;
+
+    /// Removes a user's feed address (it stops working).
+    async fn delete_feed_token(&self, username: &str) -> Result<()>;
 
     /// Ends one session (sign-out). Ending an unknown one is not an error.
     async fn delete_session(&self, id_hash: &str) -> Result<()>;

@@ -1357,6 +1357,68 @@ pub async fn retention_purges_only_the_expired(store: &dyn Store) -> Check {
 /// `$fresh`, one `#[tokio::test]` each. `$fresh` is an async function
 /// returning `(guard, Box<dyn Store>)`; the guard (a temp dir, say) lives
 /// until the test ends.
+/// School and mail settings keep every version; calendar and policy are
+/// refused on this path; bad JSON is refused.
+pub async fn settings_documents_keep_versions(store: &dyn Store) -> Check {
+    assert_eq!(store.settings(DocumentKind::Mail).await?, None);
+    let v1 = store
+        .save_settings(DocumentKind::Mail, r#"{"host":"a"}"#, "beheer", at(0))
+        .await?;
+    let v2 = store
+        .save_settings(DocumentKind::Mail, r#"{"host":"b"}"#, "beheer", at(1))
+        .await?;
+    assert_eq!((v1, v2), (1, 2));
+    assert_eq!(
+        store.settings(DocumentKind::Mail).await?.as_deref(),
+        Some(r#"{"host":"b"}"#)
+    );
+    assert_eq!(store.settings(DocumentKind::School).await?, None);
+    assert_eq!(store.document_versions(DocumentKind::Mail).await?.len(), 2);
+    for kind in [DocumentKind::Calendar, DocumentKind::Policy] {
+        assert!(matches!(
+            store.save_settings(kind, "{}", "beheer", at(2)).await,
+            Err(StoreError::Invalid(_))
+        ));
+    }
+    assert!(matches!(
+        store
+            .save_settings(DocumentKind::School, "{nope", "beheer", at(2))
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    Ok(())
+}
+
+/// A feed token finds its user; a new one replaces the old; deleting the
+/// user or the token ends it.
+pub async fn feed_tokens_replace_and_end(store: &dyn Store) -> Check {
+    assert!(matches!(
+        store.set_feed_token("niemand", "h0", at(0)).await,
+        Err(StoreError::NotFound(_))
+    ));
+    store.create_user(&user("mentor", Role::Mentor)).await?;
+    store
+        .create_user(&user("vc", Role::Verzuimcoordinator))
+        .await?;
+    store.set_feed_token("mentor", "h1", at(0)).await?;
+    assert_eq!(
+        store.feed_token_user("h1").await?.as_deref(),
+        Some("mentor")
+    );
+    store.set_feed_token("mentor", "h2", at(1)).await?;
+    assert_eq!(store.feed_token_user("h1").await?, None);
+    assert_eq!(
+        store.feed_token_user("h2").await?.as_deref(),
+        Some("mentor")
+    );
+    store.set_feed_token("vc", "h3", at(1)).await?;
+    store.delete_feed_token("vc").await?;
+    assert_eq!(store.feed_token_user("h3").await?, None);
+    store.delete_user("mentor").await?;
+    assert_eq!(store.feed_token_user("h2").await?, None);
+    Ok(())
+}
+
 #[macro_export]
 macro_rules! conformance_tests {
     ($fresh:path) => {
@@ -1386,6 +1448,8 @@ macro_rules! conformance_tests {
             students_left_before_a_date,
             purge_removes_exactly_one_student,
             retention_purges_only_the_expired,
+            settings_documents_keep_versions,
+            feed_tokens_replace_and_end,
         );
     };
     (@each $fresh:path; $($check:ident),* $(,)?) => {

@@ -154,7 +154,7 @@ async fn migrations_run_on_an_existing_file() {
         applied,
         sqlx::migrate!("migrations/sqlite").iter().count() as i64
     );
-    assert_eq!(applied, 3);
+    assert_eq!(applied, 4);
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(&mut conn)
         .await

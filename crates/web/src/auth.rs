@@ -42,6 +42,9 @@ pub struct CurrentUser {
     pub user: User,
     /// The session's CSRF token, for forms.
     pub csrf: String,
+    /// For an external partner: the students whose data they may see (see
+    /// [`involved_students`]); empty for every other role.
+    pub involved: Vec<StudentId>,
     session_hash: String,
 }
 
@@ -56,7 +59,7 @@ impl CurrentUser {
         Scope {
             role: self.user.role,
             classes: &self.user.classes,
-            involved: &[],
+            involved: &self.involved,
         }
     }
 
@@ -117,11 +120,52 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<CurrentU
     if now - session.last_seen_at > Duration::seconds(60) {
         state.store.touch_session(&hash, now).await?;
     }
+    let involved = if user.role.is_external() {
+        involved_students(state, &user.username, user.role).await?
+    } else {
+        Vec::new()
+    };
     Ok(Some(CurrentUser {
         user,
         csrf: session.csrf_token,
+        involved,
         session_hash: hash,
     }))
+}
+
+/// The students an external partner may see (product.md): those whose open
+/// case the partner is currently brought into ([`Case::involves`]), and for
+/// the leerplichtambtenaar also every student with a DUO melding that was
+/// sent (any status after concept). Sorted, each once.
+///
+/// [`Case::involves`]: aanwezig_domain::Case::involves
+pub async fn involved_students(
+    state: &AppState,
+    username: &str,
+    role: Role,
+) -> Result<Vec<StudentId>, PageError> {
+    let mut out: Vec<StudentId> = state
+        .store
+        .cases(true)
+        .await?
+        .into_iter()
+        .filter(|c| c.involves(username))
+        .map(|c| c.student)
+        .collect();
+    if role == Role::Leerplichtambtenaar {
+        let sent = state
+            .store
+            .meldingen(&aanwezig_storage::MeldingFilter::default())
+            .await?;
+        out.extend(
+            sent.into_iter()
+                .filter(|(_, m)| m.status != aanwezig_domain::MeldingStatus::Concept)
+                .map(|(_, m)| m.student),
+        );
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
 }
 
 fn original_path(parts: &Parts) -> String {

@@ -148,11 +148,43 @@ impl SqliteStore {
         Ok(())
     }
 
+    pub(super) async fn set_feed_token_(
+        &self,
+        username: &str,
+        token_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let known: Option<String> =
+            sqlx::query_scalar("SELECT username FROM users WHERE username = ?1")
+                .bind(username)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if known.is_none() {
+            return Err(StoreError::NotFound(format!("user {username}")));
+        }
+        sqlx::query(
+            "INSERT INTO feed_tokens (username, token_hash, created_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (username) DO UPDATE SET token_hash = ?2, created_at = ?3",
+        )
+        .bind(username)
+        .bind(token_hash)
+        .bind(instant_text(at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub(super) async fn delete_user_(&self, username: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
         // Explicitly, not only by the foreign key's cascade: the promise
         // must not depend on a connection pragma.
         sqlx::query("DELETE FROM sessions WHERE username = ?1")
+            .bind(username)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM feed_tokens WHERE username = ?1")
             .bind(username)
             .execute(&mut *tx)
             .await?;

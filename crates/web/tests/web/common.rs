@@ -212,3 +212,29 @@ pub async fn spawn_app() -> TestApp {
         _dir: dir,
     }
 }
+
+/// Opens a case for `student` on `step` (by the coordinator, on today) with
+/// the given partner users brought in, straight in the store.
+pub async fn open_case(app: &TestApp, student: &str, step: &str, partners: &[&str]) {
+    use aanwezig_domain::case::{Actor, OpenReason};
+    use aanwezig_domain::{Case, CaseStep, StudentId};
+    let by = Actor::new("coordinator", Role::Verzuimcoordinator);
+    let mut case = Case::open(
+        StudentId::parse(student).unwrap(),
+        today(),
+        by.clone(),
+        OpenReason::Zorgen {
+            note: "zorgen over de aanwezigheid".into(),
+        },
+        CaseStep::parse(step).unwrap(),
+    )
+    .unwrap();
+    for p in partners {
+        let role = USERS.iter().find(|(u, _)| u == p).unwrap().1;
+        case.involve(p, role, today(), by.clone()).unwrap();
+    }
+    app.store
+        .save_case(&case, "coordinator", now())
+        .await
+        .unwrap();
+}

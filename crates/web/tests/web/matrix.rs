@@ -14,9 +14,12 @@
 //!   settings and users; the verzuimcoördinator also imports.
 //! - A mentor sees the own class; a student or class outside it answers
 //!   404, so that its existence does not leak.
-//! - External partners get no student data yet (their scope comes with the
-//!   case dossier): 403 on lists, registering and the API; a single student
-//!   page answers 404 like any student outside a user's scope.
+//! - External partners see only the students whose open case they are
+//!   brought into (the leerplichtambtenaar also those with a sent DUO
+//!   melding): the fixture brings the jeugdarts and the ketenpartner into
+//!   `{own}`'s case, nobody into `{other}`'s. Lists, registering and the
+//!   API are the school's (403); a student outside their scope answers 404
+//!   like any student outside a user's scope.
 //! - Everyone signed in reaches the weekly overview (a role without
 //!   student data sees a page pointing to its own work), the plan and the
 //!   glossary.
@@ -35,7 +38,7 @@ use crate::common::{spawn_app, TestApp, USERS};
 
 /// What a cell expects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Want {
+pub(crate) enum Want {
     /// This status.
     Is(u16),
     /// 303 to the sign-in page.
@@ -48,13 +51,13 @@ enum Want {
     Allowed,
 }
 
-const O: Want = Want::Is(200);
-const U: Want = Want::Is(401);
-const F: Want = Want::Is(403);
-const N: Want = Want::Is(404);
-const L: Want = Want::Login;
-const S: Want = Want::Saved;
-const A: Want = Want::Allowed;
+pub(crate) const O: Want = Want::Is(200);
+pub(crate) const U: Want = Want::Is(401);
+pub(crate) const F: Want = Want::Is(403);
+pub(crate) const N: Want = Want::Is(404);
+pub(crate) const L: Want = Want::Login;
+pub(crate) const S: Want = Want::Saved;
+pub(crate) const A: Want = Want::Allowed;
 
 impl fmt::Display for Want {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -79,7 +82,7 @@ const COLUMNS: [&str; 8] = [
     "keten",
 ];
 
-enum Body {
+pub(crate) enum Body {
     None,
     /// A URL-encoded form; `true`: with the session's CSRF token.
     Form(&'static [(&'static str, &'static str)], bool),
@@ -87,14 +90,14 @@ enum Body {
     Json(Value, bool),
 }
 
-struct Row {
+pub(crate) struct Row {
     method: &'static str,
     path: &'static str,
     body: Body,
     want: [Want; 8],
 }
 
-fn get(path: &'static str, want: [Want; 8]) -> Row {
+pub(crate) fn get(path: &'static str, want: [Want; 8]) -> Row {
     Row {
         method: "GET",
         path,
@@ -103,7 +106,7 @@ fn get(path: &'static str, want: [Want; 8]) -> Row {
     }
 }
 
-fn post(
+pub(crate) fn post(
     path: &'static str,
     form: &'static [(&'static str, &'static str)],
     csrf: bool,
@@ -119,7 +122,7 @@ fn post(
 
 /// A form route twice: without the CSRF token (refused for everyone signed
 /// in; a redirect to sign in otherwise), and with it (`want`).
-fn posts(
+pub(crate) fn posts(
     path: &'static str,
     form: &'static [(&'static str, &'static str)],
     want: [Want; 8],
@@ -130,7 +133,7 @@ fn posts(
     ]
 }
 
-fn put(path: &'static str, body: Value, csrf: bool, want: [Want; 8]) -> Row {
+pub(crate) fn put(path: &'static str, body: Value, csrf: bool, want: [Want; 8]) -> Row {
     Row {
         method: "PUT",
         path,
@@ -140,7 +143,7 @@ fn put(path: &'static str, body: Value, csrf: bool, want: [Want; 8]) -> Row {
 }
 
 /// The school day every lesson row uses: Thursday 13 November 2025.
-const DAY: &str = "2025-11-13";
+pub(crate) const DAY: &str = "2025-11-13";
 
 #[rustfmt::skip]
 fn table() -> Vec<Row> {
@@ -152,7 +155,7 @@ fn table() -> Vec<Row> {
         get("/",                                                                        [L, O, O, O, O, O, O, O]),
         get("/leerlingen",                                                              [L, F, O, O, O, F, F, F]),
         get("/leerlingen?klas={klas}&stap=2",                                           [L, F, O, O, O, F, F, F]),
-        get("/leerlingen/{own}",                                                        [L, F, O, O, O, N, N, N]),
+        get("/leerlingen/{own}",                                                        [L, F, O, O, O, N, O, O]),
         get("/leerlingen/{other}",                                                      [L, F, O, O, N, N, N, N]),
         get("/leerlingen/{own}/les?datum={day}&lesuur=3",                               [L, F, O, O, O, F, F, F]),
         get("/leerlingen/{other}/les?datum={day}&lesuur=3",                             [L, F, O, O, N, F, F, F]),
@@ -224,19 +227,30 @@ fn table() -> Vec<Row> {
     rows.extend(posts("/importeren",                                    NOTHING,        [L, A, A, F, F, F, F, F]));
     rows.extend(posts("/importeren/999999/bevestigen",                  NOTHING,        [L, N, N, F, F, F, F, F]));
     // Signing out ends every column's session: the last row.
+    // The dossier, DUO meldingen, tasks: one file per area.
+    rows.extend(crate::matrix_dossier::rows());
+    rows.extend(crate::matrix_contacts::rows());
+    rows.extend(crate::matrix_duo::rows());
+    rows.extend(crate::matrix_tasks::rows());
     rows.extend(posts("/uitloggen",                                     NOTHING,        [L, L, L, L, L, L, L, L]));
     rows
 }
 
-struct Ctx {
-    own: String,
-    other: String,
-    klas: String,
-    otherklas: String,
+pub(crate) struct Ctx {
+    pub own: String,
+    pub other: String,
+    pub klas: String,
+    pub otherklas: String,
+    /// More placeholders, set by the areas' `prepare`: `("{melding}", "3")`.
+    pub extra: Vec<(String, String)>,
 }
 
 impl Ctx {
     fn path(&self, template: &str) -> String {
+        let mut template = template.to_owned();
+        for (k, v) in &self.extra {
+            template = template.replace(k.as_str(), v);
+        }
         template
             .replace("{own}", &self.own)
             .replace("{other}", &self.other)
@@ -335,13 +349,23 @@ async fn every_route_for_every_role() {
         .json()
         .await
         .unwrap();
-    let ctx = Ctx {
+    let mut ctx = Ctx {
         own: app.own_student.clone(),
         other: app.other_student.clone(),
         klas: app.mentor_class.clone(),
         otherklas: other["class"].as_str().unwrap().to_owned(),
+        extra: Vec::new(),
     };
     assert_ne!(ctx.klas, ctx.otherklas);
+    // The dossiers the table asks for: {own} has an open case (3b) with
+    // the jeugdarts and the ketenpartner brought in, not leerplicht;
+    // {other} has an open case (3a) with no partner.
+    crate::common::open_case(&app, &ctx.own, "3b", &["jeugdarts", "keten"]).await;
+    crate::common::open_case(&app, &ctx.other, "3a", &[]).await;
+    crate::matrix_dossier::prepare(&app, &mut ctx).await;
+    crate::matrix_contacts::prepare(&app, &mut ctx).await;
+    crate::matrix_duo::prepare(&app, &mut ctx).await;
+    crate::matrix_tasks::prepare(&app, &mut ctx).await;
 
     let mut failures = Vec::new();
     let mut cells = 0;
