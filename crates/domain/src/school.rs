@@ -115,6 +115,11 @@ impl School {
         self.regs.iter().map(Vec::len).sum()
     }
 
+    /// The case facts of the student at `i`.
+    pub fn context(&self, i: usize) -> &StudentContext {
+        &self.contexts[i]
+    }
+
     /// Sets the case facts of the student at `i`.
     pub fn set_context(&mut self, i: usize, ctx: StudentContext) {
         self.contexts[i] = ctx;

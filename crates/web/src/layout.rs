@@ -40,6 +40,9 @@ pub mod section {
     pub const PLAN: &str = "/stappenplan";
     pub const GLOSSARY: &str = "/begrippen";
     pub const AUDIT: &str = "/auditlog";
+    pub const TASKS: &str = "/taken";
+    pub const DOSSIERS: &str = "/dossiers";
+    pub const MELDINGEN: &str = "/meldingen";
 }
 
 fn menu(role: Role) -> Vec<(&'static str, &'static str)> {
@@ -48,6 +51,13 @@ fn menu(role: Role) -> Vec<(&'static str, &'static str)> {
     if role.sees_all_students() || role == Role::Mentor {
         items.push((OVERVIEW, "Weekoverzicht"));
         items.push((STUDENTS, "Leerlingen"));
+    }
+    if role != Role::Beheerder {
+        items.push((TASKS, "Mijn taken"));
+        items.push((DOSSIERS, "Dossiers"));
+    }
+    if role.sees_all_students() || role == Role::Leerplichtambtenaar {
+        items.push((MELDINGEN, "DUO-meldingen"));
     }
     if role.may_register() {
         items.push((REGISTER, "Registreren"));

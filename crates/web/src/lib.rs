@@ -16,6 +16,7 @@ use axum::{middleware, Router};
 pub mod api;
 pub mod auth;
 pub mod clock;
+pub mod dossier;
 pub mod error;
 pub mod jobs;
 pub mod layout;

@@ -101,6 +101,24 @@ impl Live {
         Ok(())
     }
 
+    /// Gives the engine a student's case facts (the 3a conversations) and
+    /// re-evaluates that student when they changed.
+    pub fn set_case_context(&mut self, case: &aanwezig_domain::Case) {
+        let Some(i) = self.school.position(&case.student) else {
+            return;
+        };
+        let ctx = case.engine_context();
+        if self.school.context(i) == &ctx {
+            return;
+        }
+        self.school.set_context(i, ctx);
+        if let (Some(cal), Some(d)) = (&self.cal, self.through) {
+            let engine = Engine::new(cal, &self.policy);
+            self.evaluations[i] = self.school.evaluate_one(&engine, i, Some(d));
+        }
+        self.touch();
+    }
+
     /// The position of a student by number.
     pub fn position(&self, id: &str) -> Option<usize> {
         StudentId::parse(id)

@@ -5,20 +5,32 @@ use axum::Router;
 use crate::state::AppState;
 
 pub mod audit;
+pub mod case;
+pub mod contacts;
 pub mod dashboard;
 pub mod import;
 pub mod inzage;
+pub mod meldingen;
 pub mod reference;
 pub mod register;
 pub mod settings;
+pub mod settings_mail;
+pub mod settings_school;
 pub mod student;
 pub mod students;
+pub mod tasks;
 pub mod users;
 
 /// Every page route.
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(audit::router())
+        .merge(case::router())
+        .merge(contacts::router())
+        .merge(meldingen::router())
+        .merge(settings_mail::router())
+        .merge(settings_school::router())
+        .merge(tasks::router())
         .merge(dashboard::router())
         .merge(import::router())
         .merge(inzage::router())

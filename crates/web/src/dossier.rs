@@ -1,0 +1,123 @@
+//! Shared rules of the case dossier for every page that reads or changes
+//! a case: who may see and change it, loading it in scope (with the read
+//! audited and the case redacted for the role), and saving a change (store,
+//! audit, and the engine's view of the case in the live school).
+//!
+//! Who may do what (product.md):
+//! - verzuimcoördinator and ondersteuningscoördinator: every case, read and
+//!   change; the meldcode part only for the ondersteuningscoördinator.
+//! - mentor: the cases of the own classes' students, read and change
+//!   (contact moments, agreements, checklist).
+//! - external partners (leerplichtambtenaar, jeugdarts, ketenpartner): only
+//!   the cases they are brought into, read only, without the conversations'
+//!   content; the jeugdarts adds confidential notes no one else reads.
+//! - beheerder: no case content.
+
+use aanwezig_domain::case::Actor;
+use aanwezig_domain::{Case, Role, Student, StudentId};
+use aanwezig_storage::AuditAction;
+
+use crate::auth::CurrentUser;
+use crate::error::PageError;
+use crate::state::AppState;
+
+/// Whether `role` may read case dossiers at all (subject to scope).
+pub fn may_read_cases(role: Role) -> bool {
+    role != Role::Beheerder
+}
+
+/// Whether `role` may change a case in scope: open it, move it, record
+/// contacts, agreements, decisions and interventions.
+pub fn may_change_cases(role: Role) -> bool {
+    matches!(
+        role,
+        Role::Verzuimcoordinator | Role::Ondersteuningscoordinator | Role::Mentor
+    )
+}
+
+/// The signed-in user as the case records who did something.
+pub fn actor(user: &CurrentUser) -> Actor {
+    Actor::new(user.user.username.clone(), user.role())
+}
+
+/// The student with number `id` if the user may see them; otherwise
+/// `NotFound`, exactly like a student that does not exist (nothing leaks).
+/// Roles that read no cases get `Forbidden`.
+pub fn student_in_scope(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+) -> Result<Student, PageError> {
+    user.require(may_read_cases(user.role()))?;
+    let live = state.read()?;
+    let i = live.position(id).ok_or(PageError::NotFound)?;
+    let student = live.school.students()[i].clone();
+    if !user.scope().may_see(&student) {
+        return Err(PageError::NotFound);
+    }
+    Ok(student)
+}
+
+/// The student's latest case (open or closed), redacted for the user's
+/// role, with the read audited (`what`: a few words on what was shown).
+pub async fn load(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    what: &str,
+) -> Result<(Student, Option<Case>), PageError> {
+    let student = student_in_scope(state, user, id)?;
+    let (case, ()) = tokio::try_join!(
+        async { state.store.case(&student.id).await.map_err(PageError::from) },
+        user.audit(state, AuditAction::Read, Some(&student.id), what),
+    )?;
+    Ok((student, case.map(|c| c.redacted_for(user.role()))))
+}
+
+/// The student's latest case as stored (not redacted), for a change by a
+/// user who may change cases; `NotFound` outside scope, `Forbidden` for a
+/// role that may not change cases.
+pub async fn load_for_change(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+) -> Result<(Student, Option<Case>), PageError> {
+    let student = student_in_scope(state, user, id)?;
+    user.require(may_change_cases(user.role()))?;
+    let case = state.store.case(&student.id).await?;
+    Ok((student, case))
+}
+
+/// Saves a changed case: a new version in the store, an audit entry
+/// (`detail`: what changed, in Dutch), and the engine's view of the case
+/// (the 3a conversations) in the live school, with the student
+/// re-evaluated.
+///
+/// A case loaded with [`load`] is redacted and must never be saved: load
+/// with [`load_for_change`].
+pub async fn save(
+    state: &AppState,
+    user: &CurrentUser,
+    case: &Case,
+    detail: &str,
+) -> Result<u32, PageError> {
+    let version = state
+        .store
+        .save_case(case, &user.user.username, state.clock.now())
+        .await?;
+    user.audit(state, AuditAction::Change, Some(&case.student), detail)
+        .await?;
+    state.write()?.set_case_context(case);
+    Ok(version)
+}
+
+/// The student numbers of every open case (for lists).
+pub async fn open_case_students(state: &AppState) -> Result<Vec<StudentId>, PageError> {
+    Ok(state
+        .store
+        .cases(true)
+        .await?
+        .into_iter()
+        .map(|c| c.student)
+        .collect())
+}
