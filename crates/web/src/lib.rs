@@ -21,6 +21,7 @@ pub mod error;
 pub mod jobs;
 pub mod layout;
 pub mod live;
+pub mod mail;
 pub mod pages;
 pub mod security;
 pub mod state;

@@ -1,0 +1,253 @@
+//! Sending e-mail: the school's SMTP settings (stored as a settings
+//! document, [`DocumentKind::Mail`]) and sending plain-text messages with
+//! lettre over SMTP.
+//!
+//! The password is stored with the settings because the SMTP server needs
+//! it; pages never show it back.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use aanwezig_storage::DocumentKind;
+use lettre::message::header::ContentType;
+use lettre::message::Mailbox;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde::{Deserialize, Serialize};
+
+use crate::error::PageError;
+use crate::state::AppState;
+
+/// How the connection to the SMTP server is secured.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Security {
+    /// Plain SMTP (only for a server on the school's own network).
+    None,
+    /// Plain connection upgraded with STARTTLS (usually port 587).
+    #[default]
+    Starttls,
+    /// TLS from the start (usually port 465).
+    Tls,
+}
+
+impl Security {
+    /// Every choice, in the order the form shows them.
+    pub const ALL: [Security; 3] = [Security::Starttls, Security::Tls, Security::None];
+
+    /// The form value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Security::None => "none",
+            Security::Starttls => "starttls",
+            Security::Tls => "tls",
+        }
+    }
+
+    /// Parses a form value.
+    pub fn parse(s: &str) -> Option<Security> {
+        Security::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Dutch label.
+    pub fn label_nl(self) -> &'static str {
+        match self {
+            Security::None => "geen (alleen binnen het eigen netwerk)",
+            Security::Starttls => "STARTTLS (meestal poort 587)",
+            Security::Tls => "TLS (meestal poort 465)",
+        }
+    }
+}
+
+/// The SMTP server and the sender the app mails with.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailSettings {
+    pub host: String,
+    pub port: u16,
+    #[serde(default)]
+    pub security: Security,
+    /// Empty: the server needs no sign-in.
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+    pub from_address: String,
+    #[serde(default)]
+    pub from_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+}
+
+impl fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MailSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password", &"…")
+            .field("from_address", &self.from_address)
+            .field("from_name", &self.from_name)
+            .field("reply_to", &self.reply_to)
+            .finish()
+    }
+}
+
+impl MailSettings {
+    /// Whether enough is filled in to send.
+    pub fn is_configured(&self) -> bool {
+        !self.host.trim().is_empty() && self.port != 0 && !self.from_address.trim().is_empty()
+    }
+}
+
+/// The stored settings, if any were saved.
+pub async fn load(state: &AppState) -> Result<Option<MailSettings>, PageError> {
+    match state.store.settings(DocumentKind::Mail).await? {
+        None => Ok(None),
+        Some(json) => serde_json::from_str(&json)
+            .map(Some)
+            .map_err(|e| PageError::Internal(format!("mail settings: {e}"))),
+    }
+}
+
+/// Whether `s` is one valid e-mail address (no name, no spaces).
+pub fn valid_address(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 254
+        && !s.chars().any(char::is_whitespace)
+        && Address::from_str(s).is_ok_and(|a| a.domain().contains('.') || a.domain() == "localhost")
+}
+
+/// One message to send: plain text to one address.
+#[derive(Clone, Debug)]
+pub struct Outgoing {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    /// Where answers go, instead of the settings' reply-to.
+    pub reply_to: Option<String>,
+}
+
+/// Why sending failed, in Dutch, with the server's own words where it gave
+/// any.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailError(pub String);
+
+impl fmt::Display for MailError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn mailbox(name: &str, address: &str) -> Result<Mailbox, MailError> {
+    let a = Address::from_str(address.trim())
+        .map_err(|_| MailError(format!("{address} is geen geldig e-mailadres.")))?;
+    let name = name.trim();
+    Ok(Mailbox::new(
+        (!name.is_empty()).then(|| name.to_owned()),
+        a,
+    ))
+}
+
+fn transport(settings: &MailSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
+    let host = settings.host.trim();
+    let refused = |e: lettre::transport::smtp::Error| {
+        MailError(format!("De mailserver {host} is niet te gebruiken: {e}."))
+    };
+    let builder = match settings.security {
+        Security::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+        Security::Starttls => {
+            AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host).map_err(refused)?
+        }
+        Security::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host).map_err(refused)?,
+    };
+    let mut builder = builder
+        .port(settings.port)
+        .timeout(Some(Duration::from_secs(20)));
+    if !settings.username.trim().is_empty() {
+        builder = builder.credentials(Credentials::new(
+            settings.username.trim().to_owned(),
+            settings.password.clone(),
+        ));
+    }
+    Ok(builder.build())
+}
+
+/// Sends `messages`, one at a time over one connection setup. The outer
+/// error: nothing could be sent (settings incomplete or invalid); the
+/// inner results: per message, in order, whether the server took it.
+pub async fn send(
+    settings: &MailSettings,
+    messages: &[Outgoing],
+) -> Result<Vec<Result<(), MailError>>, MailError> {
+    if !settings.is_configured() {
+        return Err(MailError(
+            "E-mail is nog niet ingesteld: de beheerder vult de mailserver in bij Instellingen → E-mail."
+                .into(),
+        ));
+    }
+    let from = mailbox(&settings.from_name, &settings.from_address)?;
+    let reply_to = match settings.reply_to.as_deref().map(str::trim) {
+        Some(r) if !r.is_empty() => Some(mailbox("", r)?),
+        _ => None,
+    };
+    let transport = transport(settings)?;
+    let mut results = Vec::with_capacity(messages.len());
+    for m in messages {
+        results.push(send_one(&transport, &from, reply_to.as_ref(), m).await);
+    }
+    Ok(results)
+}
+
+async fn send_one(
+    transport: &AsyncSmtpTransport<Tokio1Executor>,
+    from: &Mailbox,
+    reply_to: Option<&Mailbox>,
+    m: &Outgoing,
+) -> Result<(), MailError> {
+    let mut builder = Message::builder()
+        .from(from.clone())
+        .to(mailbox("", &m.to)?)
+        .subject(m.subject.clone());
+    let own_reply = match m.reply_to.as_deref() {
+        Some(r) => Some(mailbox("", r)?),
+        None => None,
+    };
+    if let Some(r) = own_reply.as_ref().or(reply_to) {
+        builder = builder.reply_to(r.clone());
+    }
+    let message = builder
+        .header(ContentType::TEXT_PLAIN)
+        .body(m.body.clone())
+        .map_err(|e| MailError(format!("Het bericht aan {} klopt niet: {e}.", m.to)))?;
+    transport.send(message).await.map(|_| ()).map_err(|e| {
+        MailError(format!(
+            "De mailserver nam het bericht aan {} niet aan: {e}.",
+            m.to
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_checked() {
+        assert!(valid_address("ouder@example.nl"));
+        assert!(!valid_address("ouder@example"));
+        assert!(!valid_address("ouder example.nl"));
+        assert!(!valid_address("Ouder <ouder@example.nl>"));
+        assert!(!valid_address(""));
+    }
+
+    #[test]
+    fn debug_hides_the_password() {
+        let s = MailSettings {
+            password: "geheim123".into(),
+            ..MailSettings::default()
+        };
+        assert!(!format!("{s:?}").contains("geheim123"));
+    }
+}
