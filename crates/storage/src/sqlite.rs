@@ -805,6 +805,10 @@ impl Store for SqliteStore {
         self.case_(student).await
     }
 
+    async fn student_cases(&self, student: &StudentId) -> Result<Vec<Case>> {
+        self.student_cases_(student).await
+    }
+
     async fn cases(&self, open_only: bool) -> Result<Vec<Case>> {
         self.cases_(open_only).await
     }

@@ -243,6 +243,9 @@ pub trait Store: Send + Sync {
     /// The student's latest case (the one opened last), open or closed.
     async fn case(&self, student: &StudentId) -> Result<Option<Case>>;
 
+    /// Every case of the student (current versions), oldest first.
+    async fn student_cases(&self, student: &StudentId) -> Result<Vec<Case>>;
+
     /// Current versions, sorted by student number: with `open_only` every
     /// open case (at most one per student), otherwise every student's
     /// latest case, open or closed.

@@ -1057,7 +1057,10 @@ pub async fn cases_keep_versions(store: &dyn Store) -> Check {
     assert_eq!(store.case(&sid(1)).await?, Some(second.clone()));
     assert_eq!(store.case_versions(&sid(1)).await?.len(), 1);
     assert_eq!(store.cases(false).await?, vec![second.clone()]);
-    assert_eq!(store.cases(true).await?, vec![second]);
+    assert_eq!(store.cases(true).await?, vec![second.clone()]);
+    // Every case of the student, oldest first (the AVG inzage needs all).
+    assert_eq!(store.student_cases(&sid(1)).await?, vec![first, second]);
+    assert!(store.student_cases(&sid(2)).await?.is_empty());
 
     assert_eq!(store.case(&sid(2)).await?, None);
     assert!(store.case_versions(&sid(2)).await?.is_empty());

@@ -98,6 +98,17 @@ impl SqliteStore {
         json.map(|j| from_json("case", &j)).transpose()
     }
 
+    pub(super) async fn student_cases_(&self, student: &StudentId) -> Result<Vec<Case>> {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT c.json FROM cases c JOIN students s ON s.id = c.student_id
+             WHERE s.number = ?1 ORDER BY c.opened_on, c.id",
+        )
+        .bind(student.as_str())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(|j| from_json("case", j)).collect()
+    }
+
     pub(super) async fn cases_(&self, open_only: bool) -> Result<Vec<Case>> {
         let rows: Vec<String> = sqlx::query_scalar(
             "SELECT c.json FROM cases c JOIN students s ON s.id = c.student_id

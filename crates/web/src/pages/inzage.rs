@@ -7,8 +7,11 @@
 //! any), every registration as stored, the full history of changed
 //! registrations (old state, who, when), the signals with their
 //! explanations, and the audit log entries about this student (who read,
-//! changed or exported the data, and when). Case dossiers are not stored
-//! yet; when they are, they belong here too.
+//! changed or exported the data, and when), every case dossier (as the
+//! exporter's role may see it: the jeugdarts's confidential notes fall
+//! under the doctor's professional secrecy and are asked of the GGD, and
+//! the meldcode part only reaches the ondersteuningscoördinator) and every
+//! DUO melding with its versions' statuses.
 //!
 //! Only the coordinators may export; every export is audited (Export, with
 //! the student), before the audit entries are read, so the export shows
@@ -106,9 +109,24 @@ struct Inzage {
     /// Why there are no signals, when they could not be computed.
     #[serde(skip_serializing_if = "Option::is_none")]
     signals_note: Option<&'static str>,
+    /// Every case dossier, oldest first, redacted for the exporter's role.
+    cases: Vec<aanwezig_domain::Case>,
+    /// Every DUO melding (draft or sent), oldest first.
+    meldingen: Vec<MeldingPart>,
+    /// What the export leaves out, and why.
+    withheld: &'static str,
     /// Who read, changed or exported this student's data, newest first.
     audit_log: Vec<AuditEntry>,
 }
+
+/// A DUO melding with its number.
+#[derive(Debug, Serialize)]
+struct MeldingPart {
+    id: i64,
+    melding: aanwezig_domain::MeldingDraft,
+}
+
+const WITHHELD: &str = "Vertrouwelijke notities van de jeugdarts vallen onder diens beroepsgeheim en staan hier niet in: inzage daarin vraagt u bij de GGD. Gegevens over de meldcode huiselijk geweld en kindermishandeling staan alleen in een inzage die de ondersteuningscoördinator opstelt.";
 
 const ABOUT: &str =
     "AVG-inzage: alle gegevens die de school in aanwezig over deze leerling bewaart.";
@@ -144,13 +162,25 @@ async fn gather(
         username: None,
         limit: AUDIT_LIMIT,
     };
-    let (registrations, history, audit_log, names) = tokio::join!(
+    let melding_filter = aanwezig_storage::MeldingFilter {
+        student: Some(sid.clone()),
+        ..Default::default()
+    };
+    let (registrations, history, audit_log, names, cases, meldingen) = tokio::join!(
         state.store.student_registrations(&sid),
         state.store.registration_history(&sid),
         state.store.audit_log(&filter),
         mentor_names(state),
+        state.store.student_cases(&sid),
+        state.store.meldingen(&melding_filter),
     );
     let (registrations, history, audit_log, names) = (registrations?, history?, audit_log?, names?);
+    let cases: Vec<aanwezig_domain::Case> =
+        cases?.iter().map(|c| c.redacted_for(user.role())).collect();
+    let meldingen: Vec<MeldingPart> = meldingen?
+        .into_iter()
+        .map(|(id, melding)| MeldingPart { id, melding })
+        .collect();
     let signals: Option<Vec<SignalReport>> = {
         let live = state.read()?;
         match (live.cal.as_ref(), live.through, live.school.position(&sid)) {
@@ -194,6 +224,9 @@ async fn gather(
         history,
         signals_note: signals.is_none().then_some(NO_SIGNALS),
         signals: signals.unwrap_or_default(),
+        cases,
+        meldingen,
+        withheld: WITHHELD,
         audit_log,
     })
 }
@@ -258,6 +291,20 @@ struct SignalRow {
     explanation: String,
 }
 
+struct CaseSection {
+    title: String,
+    lines: Vec<(String, String, String)>,
+}
+
+struct MeldingRow {
+    id: i64,
+    kind: &'static str,
+    period: String,
+    status: &'static str,
+    days: String,
+    reason: String,
+}
+
 struct AuditRow {
     at: String,
     when: String,
@@ -282,6 +329,9 @@ struct InzagePage {
     history: Vec<HistoryRow>,
     signals: Vec<SignalRow>,
     signals_note: Option<&'static str>,
+    cases: Vec<CaseSection>,
+    meldingen: Vec<MeldingRow>,
+    withheld: &'static str,
     audit: Vec<AuditRow>,
 }
 
@@ -385,6 +435,51 @@ async fn page(
             })
             .collect(),
         signals_note: x.signals_note,
+        cases: x
+            .cases
+            .iter()
+            .map(|c| CaseSection {
+                title: format!(
+                    "Dossier geopend op {}{}",
+                    long_date(c.opened_on),
+                    match &c.closed {
+                        Some(cl) => format!(", gesloten op {}", long_date(cl.on)),
+                        None => format!(", open, stap {}", c.step),
+                    }
+                ),
+                lines: c
+                    .trail_nl()
+                    .into_iter()
+                    .map(|e| (day_nl(e.on), e.by, e.what_nl))
+                    .collect(),
+            })
+            .collect(),
+        meldingen: x
+            .meldingen
+            .iter()
+            .map(|m| MeldingRow {
+                id: m.id,
+                kind: m.melding.kind.label_nl(),
+                period: format!(
+                    "{} t/m {}",
+                    long_date(m.melding.begin),
+                    long_date(m.melding.end)
+                ),
+                status: m.melding.status.label_nl(),
+                days: m
+                    .melding
+                    .days
+                    .iter()
+                    .map(|d| {
+                        let lessons: Vec<String> = d.lessons.iter().map(u8::to_string).collect();
+                        format!("{}: lesuur {}", day_nl(d.date), lessons.join(", "))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                reason: m.melding.suspected_reason.clone(),
+            })
+            .collect(),
+        withheld: x.withheld,
         audit: x
             .audit_log
             .iter()

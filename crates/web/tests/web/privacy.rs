@@ -373,3 +373,57 @@ async fn the_printable_inzage_shows_the_student_and_the_registrations() {
     assert!(html.contains("href=\"/leerlingen/"));
     assert!(html.contains(&format!("href=\"/leerlingen/{own}/inzage.json\"")));
 }
+
+/// The inzage holds every case dossier and DUO melding, as the exporter's
+/// role may see them: never the jeugdarts's confidential notes, and the
+/// meldcode only in the ondersteuningscoördinator's export.
+#[tokio::test]
+async fn the_inzage_holds_the_dossier_without_what_is_not_the_schools() {
+    use aanwezig_domain::case::{Actor, ConfidentialNote, Decision, DecisionKind};
+    use aanwezig_domain::{Role, StudentId};
+
+    let app = spawn_app().await;
+    let id = app.own_student.clone();
+    crate::common::open_case(&app, &id, "3b", &["jeugdarts"]).await;
+    let sid = StudentId::parse(&id).unwrap();
+    let mut case = app.store.case(&sid).await.unwrap().unwrap();
+    case.add_confidential(ConfidentialNote {
+        on: crate::common::today(),
+        by: Actor::new("jeugdarts", Role::Jeugdarts),
+        text: "spreekuur-vervolg-xyz".into(),
+    })
+    .unwrap();
+    case.decide(Decision {
+        on: crate::common::today(),
+        by: Actor::new("zorg", Role::Ondersteuningscoordinator),
+        kind: DecisionKind::Meldcode,
+        parties: vec![],
+        note: "meldcode-stap-abc".into(),
+    })
+    .unwrap();
+    app.store
+        .save_case(&case, "zorg", crate::common::now())
+        .await
+        .unwrap();
+
+    let (s, _, body) = inzage_json(&app, "coordinator", &id).await;
+    assert_eq!(s, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["cases"].as_array().unwrap().len(), 1);
+    assert_eq!(v["cases"][0]["first_step"], "3b");
+    assert!(v["meldingen"].as_array().unwrap().is_empty());
+    assert!(!body.contains("spreekuur-vervolg-xyz"));
+    assert!(!body.contains("meldcode-stap-abc"));
+    assert!(v["withheld"].as_str().unwrap().contains("jeugdarts"));
+
+    let (_, _, body) = inzage_json(&app, "zorg", &id).await;
+    assert!(!body.contains("spreekuur-vervolg-xyz"));
+    assert!(body.contains("meldcode-stap-abc"));
+
+    let c = app.login("coordinator").await;
+    let (s, html) = app.get(&c, &format!("/leerlingen/{id}/inzage")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("Dossier geopend op stap 3b"), "{html}");
+    assert!(html.contains("jeugdarts (jeugdarts) betrokken bij het dossier"));
+    assert!(!html.contains("spreekuur-vervolg-xyz"));
+}
