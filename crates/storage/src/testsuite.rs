@@ -1360,6 +1360,34 @@ pub async fn retention_purges_only_the_expired(store: &dyn Store) -> Check {
 /// `$fresh`, one `#[tokio::test]` each. `$fresh` is an async function
 /// returning `(guard, Box<dyn Store>)`; the guard (a temp dir, say) lives
 /// until the test ends.
+/// Loading the school gives the engine each student's 3a conversations
+/// from their case (rules.md §4, `afmelding_persist`).
+pub async fn loading_the_school_reads_the_case_facts(store: &dyn Store) -> Check {
+    use aanwezig_domain::case::{keys, ItemStatus};
+    store.upsert_students(&[student(1), student(2)]).await?;
+    let mut case = case_of(1, day(2025, 9, 8));
+    case.set_item(
+        CaseStep::S3a,
+        keys::GESPREK,
+        ItemStatus::Done {
+            on: day(2025, 9, 10),
+            by: Actor::new("mentor", Role::Mentor),
+            note: String::new(),
+        },
+    )
+    .map_err(case_error)?;
+    store.save_case(&case, "mentor", at(0)).await?;
+    let loaded = crate::load_school(store).await?;
+    let i = loaded.school.position(&sid(1)).unwrap_or(usize::MAX);
+    assert_eq!(
+        loaded.school.context(i).conversations_3a,
+        vec![day(2025, 9, 10)]
+    );
+    let j = loaded.school.position(&sid(2)).unwrap_or(usize::MAX);
+    assert!(loaded.school.context(j).conversations_3a.is_empty());
+    Ok(())
+}
+
 /// School and mail settings keep every version; calendar and policy are
 /// refused on this path; bad JSON is refused.
 pub async fn settings_documents_keep_versions(store: &dyn Store) -> Check {
@@ -1453,6 +1481,7 @@ macro_rules! conformance_tests {
             retention_purges_only_the_expired,
             settings_documents_keep_versions,
             feed_tokens_replace_and_end,
+            loading_the_school_reads_the_case_facts,
         );
     };
     (@each $fresh:path; $($check:ident),* $(,)?) => {
