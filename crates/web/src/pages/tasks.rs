@@ -1,10 +1,705 @@
-//! Mijn taken: every due and overdue task of the signed-in user, and the same as an iCalendar feed at a per-user secret address.
+//! Mijn taken: every due and overdue task of the signed-in user, and the
+//! same as an iCalendar feed at a per-user secret address.
+//!
+//! Where tasks come from ([`user_tasks`]):
+//! - every open case the user is responsible for: [`Case::tasks`] (the
+//!   call after a whole day of absence, from step 4 the weekly agreement
+//!   check, the evaluation at most six weeks after an intervention starts,
+//!   thuiswerkplan weeks with too few contacts of two hours). Responsible:
+//!   the case's owner; a mentor for every case of the own classes; the
+//!   coordinators for cases whose owner is no active user. External
+//!   partners see the tasks of the cases they are brought into, read only.
+//! - step 2 of the plan, for a mentor: a call for every student of the own
+//!   classes with an open whole-day absence signal and no case contact
+//!   since.
+//! - DUO, for the coordinators: every DUO signal without a melding, and
+//!   every melding still in concept.
+//!
+//! The feed (`/agenda/{token}.ics`) needs no session: the token is the
+//! key. The store keeps only its hash. Calendar apps copy feeds to cloud
+//! services, so the feed names a student by number and class only, never
+//! by name, and says nothing about the absence itself.
 
+use std::collections::{HashMap, HashSet};
+
+use aanwezig_domain::case::{next_school_day, OpenReason, TaskKind};
+use aanwezig_domain::explain::date_nl;
+use aanwezig_domain::{Case, MeldingDraft, MeldingStatus, Role, RuleId, Scope, StudentId};
+use aanwezig_storage::{AuditAction, AuditEntry, MeldingFilter};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, HOST};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use axum::Router;
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use icalendar::{Calendar, Class, Component, EventLike, Property};
+use serde::Deserialize;
 
+use crate::auth::CurrentUser;
+use crate::dossier::may_read_cases;
+use crate::error::PageError;
+use crate::layout::{section, Layout};
+use crate::live::Live;
 use crate::state::AppState;
+
+/// Whose tasks: a user with what their scope needs, with or without a
+/// session (the feed has none).
+#[derive(Clone, Copy, Debug)]
+pub struct TaskOwner<'a> {
+    pub username: &'a str,
+    pub role: Role,
+    /// A mentor's classes.
+    pub classes: &'a [String],
+    /// An external partner's students (`crate::auth::involved_students`).
+    pub involved: &'a [StudentId],
+}
+
+impl<'a> TaskOwner<'a> {
+    /// The signed-in user.
+    pub fn of(user: &'a CurrentUser) -> TaskOwner<'a> {
+        TaskOwner {
+            username: &user.user.username,
+            role: user.role(),
+            classes: &user.user.classes,
+            involved: &user.involved,
+        }
+    }
+
+    fn scope(&self) -> Scope<'a> {
+        Scope {
+            role: self.role,
+            classes: self.classes,
+            involved: self.involved,
+        }
+    }
+}
+
+/// One task of "Mijn taken".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserTask {
+    /// What kind, stable (part of the feed's UID): `bellen`, `afspraken`,
+    /// `evaluatie`, `thuiswerkplan`, `duo`, `duo-concept`.
+    pub kind: &'static str,
+    /// Tells tasks of one kind, student and due date apart (an
+    /// intervention's index, a week, a rule, a melding's number).
+    pub index: String,
+    /// What to do, in Dutch, for the page.
+    pub what_nl: String,
+    /// What to do, in Dutch, without any detail of the student's absence
+    /// or the case: for the calendar feed.
+    pub feed_nl: &'static str,
+    pub due: NaiveDate,
+    pub overdue: bool,
+    pub student: StudentId,
+    pub name: String,
+    pub class: String,
+    /// Where it is done.
+    pub href: String,
+    /// An external partner's view of the school's task.
+    pub read_only: bool,
+}
+
+/// The tasks of `owner` as of `today`, sorted by due date (then class and
+/// student).
+pub async fn user_tasks(
+    state: &AppState,
+    owner: TaskOwner<'_>,
+    today: NaiveDate,
+) -> Result<Vec<UserTask>, PageError> {
+    if !may_read_cases(owner.role) {
+        return Ok(Vec::new());
+    }
+    let coordinator = owner.role.sees_all_students();
+    let cases = state.store.cases(true).await?;
+    let active: HashSet<String> = if coordinator {
+        state
+            .store
+            .users()
+            .await?
+            .into_iter()
+            .filter(|u| u.active)
+            .map(|u| u.username)
+            .collect()
+    } else {
+        HashSet::new()
+    };
+    let meldingen = if coordinator {
+        state.store.meldingen(&MeldingFilter::default()).await?
+    } else {
+        Vec::new()
+    };
+    let live = state.read()?;
+    Ok(compute(&live, owner, today, &cases, &active, &meldingen))
+}
+
+/// The student's number, name and class.
+fn student_of<'a>(live: &'a Live, id: &StudentId) -> Option<&'a aanwezig_domain::Student> {
+    live.position(id.as_str())
+        .and_then(|i| live.school.students().get(i))
+}
+
+fn compute(
+    live: &Live,
+    owner: TaskOwner<'_>,
+    today: NaiveDate,
+    cases: &[Case],
+    active: &HashSet<String>,
+    meldingen: &[(i64, MeldingDraft)],
+) -> Vec<UserTask> {
+    let Some(cal) = live.cal.as_ref() else {
+        return Vec::new();
+    };
+    let scope = owner.scope();
+    let role = owner.role;
+    let coordinator = role.sees_all_students();
+    let mut out = Vec::new();
+
+    // Tasks of the open cases the owner is responsible for.
+    let open: Vec<&Case> = cases.iter().filter(|c| c.is_open()).collect();
+    for case in &open {
+        let Some(s) = student_of(live, &case.student) else {
+            continue;
+        };
+        if !scope.may_see(s) {
+            continue;
+        }
+        let external = role.is_external();
+        let responsible = if external {
+            case.involves(owner.username)
+        } else {
+            case.owner() == owner.username
+                || role == Role::Mentor
+                || (coordinator && !active.contains(case.owner()))
+        };
+        if !responsible {
+            continue;
+        }
+        let id = s.id.as_str();
+        let dossier = format!("/leerlingen/{id}/dossier");
+        for t in case.tasks(cal, today) {
+            let (kind, index, what_nl, feed_nl, href) = match &t.kind {
+                TaskKind::Call { absent_on } => (
+                    "bellen",
+                    absent_on.format("%Y%m%d").to_string(),
+                    format!(
+                        "Bellen na een hele dag afwezig op {} (leidraad A)",
+                        date_nl(*absent_on)
+                    ),
+                    "Bellen (stap 2)",
+                    if external {
+                        dossier.clone()
+                    } else {
+                        format!("{dossier}/contact/nieuw?leidraad=A")
+                    },
+                ),
+                TaskKind::WeeklyCheck { intervention } => (
+                    "afspraken",
+                    intervention.to_string(),
+                    format!(
+                        "Wekelijks nagaan of de afspraken worden nagekomen ({})",
+                        description(case, *intervention)
+                    ),
+                    "Afspraken nagaan (wekelijks)",
+                    format!("{dossier}/afspraken"),
+                ),
+                TaskKind::Evaluation { intervention } => (
+                    "evaluatie",
+                    intervention.to_string(),
+                    format!(
+                        "Evaluatie van de interventie ({}), uiterlijk zes weken na de start of de vorige evaluatie",
+                        description(case, *intervention)
+                    ),
+                    "Evaluatie interventie",
+                    format!("{dossier}/interventie/{intervention}"),
+                ),
+                TaskKind::ThuiswerkWeek {
+                    intervention,
+                    iso_year,
+                    iso_week,
+                    contacts,
+                } => (
+                    "thuiswerkplan",
+                    format!("{intervention}-{iso_year}w{iso_week}"),
+                    format!(
+                        "Thuiswerkplan week {iso_week}: {contacts} van de minstens twee contacten van twee uur"
+                    ),
+                    "Thuiswerkplan: contacten van de week",
+                    format!("{dossier}/interventie/{intervention}"),
+                ),
+            };
+            out.push(UserTask {
+                kind,
+                index,
+                what_nl,
+                feed_nl,
+                due: t.due,
+                overdue: today > t.due,
+                student: s.id.clone(),
+                name: s.name.clone(),
+                class: s.class.clone(),
+                href,
+                read_only: external,
+            });
+        }
+    }
+
+    let students = live.school.students();
+    let through = live.through;
+
+    // Step 2: a mentor calls after a whole day of absence.
+    if let (Role::Mentor, Some(d)) = (role, through) {
+        let case_of: HashMap<&StudentId, &Case> = open.iter().map(|c| (&c.student, *c)).collect();
+        for (i, s) in students.iter().enumerate() {
+            if !scope.may_see(s) {
+                continue;
+            }
+            let Some(eval) = live.evaluations.get(i) else {
+                continue;
+            };
+            let case = case_of.get(&s.id);
+            for sig in eval.open_on(d).filter(|x| x.rule == RuleId::Contact) {
+                let absent_on = cal.date(sig.fired_on);
+                if let Some(c) = case {
+                    // Called since, or the case's own task covers it.
+                    if c.contacts.iter().any(|k| k.on >= absent_on) || links_call(c, absent_on) {
+                        continue;
+                    }
+                }
+                let id = s.id.as_str();
+                let due = sig
+                    .deadline
+                    .unwrap_or_else(|| next_school_day(cal, absent_on));
+                out.push(UserTask {
+                    kind: "bellen",
+                    index: absent_on.format("%Y%m%d").to_string(),
+                    what_nl: format!(
+                        "Bellen: de hele dag afwezig sinds {} (stap 2, leidraad A)",
+                        date_nl(absent_on)
+                    ),
+                    feed_nl: "Bellen (stap 2)",
+                    due,
+                    overdue: today > due,
+                    student: s.id.clone(),
+                    name: s.name.clone(),
+                    class: s.class.clone(),
+                    href: if case.is_some() {
+                        format!("/leerlingen/{id}/dossier/contact/nieuw?leidraad=A")
+                    } else {
+                        format!("/leerlingen/{id}")
+                    },
+                    read_only: false,
+                });
+            }
+        }
+    }
+
+    // DUO: a melding for every DUO signal, and every draft finished.
+    if coordinator {
+        if through.is_some() {
+            for (i, s) in students.iter().enumerate() {
+                let Some(eval) = live.evaluations.get(i) else {
+                    continue;
+                };
+                for sig in eval.signals.iter().filter(|x| x.rule.is_duo()) {
+                    let Some(deadline) = sig.deadline else {
+                        continue;
+                    };
+                    let fired = cal.date(sig.fired_on);
+                    let melding = meldingen.iter().find(|(_, m)| {
+                        m.student == s.id
+                            && m.source
+                                .as_ref()
+                                .is_some_and(|src| src.rule == sig.rule && src.fired_on == fired)
+                    });
+                    if melding.is_none() {
+                        out.push(UserTask {
+                            kind: "duo",
+                            index: format!("{}-{}", sig.rule.as_str(), fired.format("%Y%m%d")),
+                            what_nl: format!(
+                                "DUO-melding doen: {} (signaal van {})",
+                                sig.rule.title_nl(),
+                                date_nl(fired)
+                            ),
+                            feed_nl: "DUO-melding doen",
+                            due: deadline,
+                            overdue: today > deadline,
+                            student: s.id.clone(),
+                            name: s.name.clone(),
+                            class: s.class.clone(),
+                            href: "/meldingen".to_owned(),
+                            read_only: false,
+                        });
+                    }
+                }
+            }
+        }
+        for (n, m) in meldingen {
+            if m.status != MeldingStatus::Concept {
+                continue;
+            }
+            let (name, class) = student_of(live, &m.student).map_or_else(
+                || (m.student_name.clone(), String::new()),
+                |s| (s.name.clone(), s.class.clone()),
+            );
+            out.push(UserTask {
+                kind: "duo-concept",
+                index: n.to_string(),
+                what_nl: format!(
+                    "DUO-melding afmaken en in het Verzuimloket registreren ({})",
+                    m.kind.label_nl()
+                ),
+                feed_nl: "DUO-melding afmaken en registreren",
+                due: m.deadline,
+                overdue: today > m.deadline,
+                student: m.student.clone(),
+                name,
+                class,
+                href: format!("/meldingen/{n}"),
+                read_only: false,
+            });
+        }
+    }
+
+    out.sort_by(|a, b| {
+        (a.due, &a.class, &a.name, a.kind, &a.index)
+            .cmp(&(b.due, &b.class, &b.name, b.kind, &b.index))
+    });
+    out
+}
+
+/// An intervention's description, as the case holds it.
+fn description(case: &Case, index: usize) -> String {
+    case.interventions
+        .get(index)
+        .map(|i| i.description.clone())
+        .unwrap_or_default()
+}
+
+/// Whether the case links the whole-day absence of `on` (and so has its
+/// own call task).
+fn links_call(case: &Case, on: NaiveDate) -> bool {
+    case.signals
+        .iter()
+        .any(|s| s.rule == RuleId::Contact && s.on == on)
+        || matches!(case.reason, OpenReason::Signal { rule: RuleId::Contact, on: o } if o == on)
+}
+
+// ---------------------------------------------------------------------------
+// The page
+
+/// A task as the page shows it.
+struct TaskLine {
+    what: String,
+    due: String,
+    overdue: bool,
+    id: String,
+    name: String,
+    class: String,
+    href: String,
+    read_only: bool,
+}
+
+/// A section of the page: Te laat, Vandaag, Deze week, Later.
+struct Group {
+    key: &'static str,
+    title: &'static str,
+    empty: &'static str,
+    tasks: Vec<TaskLine>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "tasks.html")]
+struct TasksPage {
+    layout: Layout,
+    today: String,
+    total: usize,
+    groups: Vec<Group>,
+    external: bool,
+    coordinator: bool,
+    mentor: bool,
+    no_calendar: bool,
+    revoked: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "tasks_feed.html")]
+struct FeedPage {
+    layout: Layout,
+    url: String,
+}
+
+/// Sorts the tasks into the page's sections.
+fn groups(tasks: Vec<UserTask>, today: NaiveDate) -> Vec<Group> {
+    let sunday = today
+        .checked_add_days(Days::new(u64::from(
+            6 - today.weekday().num_days_from_monday(),
+        )))
+        .unwrap_or(today);
+    let mut out = vec![
+        Group {
+            key: "te-laat",
+            title: "Te laat",
+            empty: "Niets te laat.",
+            tasks: Vec::new(),
+        },
+        Group {
+            key: "vandaag",
+            title: "Vandaag",
+            empty: "Niets voor vandaag.",
+            tasks: Vec::new(),
+        },
+        Group {
+            key: "deze-week",
+            title: "Deze week",
+            empty: "Verder niets deze week.",
+            tasks: Vec::new(),
+        },
+        Group {
+            key: "later",
+            title: "Later",
+            empty: "Nog niets gepland.",
+            tasks: Vec::new(),
+        },
+    ];
+    for t in tasks {
+        let i = if t.due < today {
+            0
+        } else if t.due == today {
+            1
+        } else if t.due <= sunday {
+            2
+        } else {
+            3
+        };
+        out[i].tasks.push(TaskLine {
+            what: t.what_nl,
+            due: date_nl(t.due),
+            overdue: t.due < today,
+            id: t.student.to_string(),
+            name: t.name,
+            class: t.class,
+            href: t.href,
+            read_only: t.read_only,
+        });
+    }
+    out
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PageQuery {
+    ingetrokken: Option<String>,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<PageQuery>,
+) -> Result<TasksPage, PageError> {
+    user.require(may_read_cases(user.role()))?;
+    let today = state.clock.today();
+    let tasks = user_tasks(&state, TaskOwner::of(&user), today).await?;
+    user.audit(&state, AuditAction::Read, None, "mijn taken")
+        .await?;
+    let no_calendar = state.read()?.cal.is_none();
+    Ok(TasksPage {
+        layout: Layout::new(&user, section::TASKS, "Mijn taken"),
+        today: date_nl(today),
+        total: tasks.len(),
+        groups: groups(tasks, today),
+        external: user.role().is_external(),
+        coordinator: user.role().sees_all_students(),
+        mentor: user.role() == Role::Mentor,
+        no_calendar,
+        revoked: q.ingetrokken.is_some(),
+    })
+}
+
+/// `scheme://host` of the request, for addresses people copy elsewhere.
+/// The host comes from the request (checked to be a plain host name);
+/// the scheme is https when the app runs behind TLS (secure cookies).
+fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
+        .unwrap_or("localhost");
+    let scheme = if state.config.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}
+
+/// Creates or renews the user's feed address and shows it once.
+async fn create_feed(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+) -> Result<FeedPage, PageError> {
+    user.require(may_read_cases(user.role()))?;
+    let token = aanwezig_auth::new_token();
+    state
+        .store
+        .set_feed_token(
+            &user.user.username,
+            &aanwezig_auth::token_hash(&token),
+            state.clock.now(),
+        )
+        .await?;
+    user.audit(
+        &state,
+        AuditAction::UserAdmin,
+        None,
+        "agenda-adres voor Mijn taken gemaakt (een eerder adres werkt niet meer)",
+    )
+    .await?;
+    Ok(FeedPage {
+        layout: Layout::new(&user, section::TASKS, "Uw agenda-adres"),
+        url: format!("{}/agenda/{token}.ics", base_url(&state, &headers)),
+    })
+}
+
+/// Removes the user's feed address.
+async fn revoke_feed(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Redirect, PageError> {
+    user.require(may_read_cases(user.role()))?;
+    state.store.delete_feed_token(&user.user.username).await?;
+    user.audit(
+        &state,
+        AuditAction::UserAdmin,
+        None,
+        "agenda-adres voor Mijn taken ingetrokken",
+    )
+    .await?;
+    Ok(Redirect::to("/taken?ingetrokken=1#agenda"))
+}
+
+// ---------------------------------------------------------------------------
+// The feed
+
+/// The token of a feed path `{token}.ics`: 64 hex digits.
+fn feed_token(file: &str) -> Option<&str> {
+    let token = file.strip_suffix(".ics")?;
+    (token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())).then_some(token)
+}
+
+/// The tasks as an iCalendar document: one all-day event per task.
+///
+/// Privacy: calendar apps copy feeds to cloud services. An event names the
+/// student by number and class only and says what to do in general words
+/// ([`UserTask::feed_nl`]); the details are behind the link, after signing
+/// in.
+fn ics(tasks: &[UserTask], base: &str, now: DateTime<Utc>) -> String {
+    let mut cal = Calendar::empty();
+    for (k, v) in [
+        ("VERSION", "2.0"),
+        ("PRODID", "-//aanwezig//Mijn taken//NL"),
+        ("CALSCALE", "GREGORIAN"),
+        ("METHOD", "PUBLISH"),
+    ] {
+        cal.append_property(Property::new(k, v));
+    }
+    cal.name("aanwezig: mijn taken");
+    for t in tasks {
+        let class = if t.class.is_empty() {
+            String::new()
+        } else {
+            format!(", klas {}", t.class)
+        };
+        let end = t.due.succ_opt().unwrap_or(t.due);
+        let event = icalendar::Event::new()
+            .uid(&format!(
+                "{}-{}-{}-{}@aanwezig",
+                t.kind,
+                t.student,
+                t.due.format("%Y%m%d"),
+                t.index
+            ))
+            .timestamp(now)
+            .starts(t.due)
+            .ends(end)
+            .summary(&format!("{} – leerling {}{class}", t.feed_nl, t.student))
+            .description(&format!(
+                "Uiterlijk {}. Meer staat in aanwezig, na inloggen.",
+                date_nl(t.due)
+            ))
+            .url(&format!("{base}{}", t.href))
+            .class(Class::Private)
+            .done();
+        cal.push(event);
+    }
+    cal.done().to_string()
+}
+
+async fn feed(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    // An unknown token, an inactive user and a role without tasks answer
+    // alike.
+    let token = feed_token(&file).ok_or(PageError::NotFound)?;
+    let username = state
+        .store
+        .feed_token_user(&aanwezig_auth::token_hash(token))
+        .await?
+        .ok_or(PageError::NotFound)?;
+    let user = state
+        .store
+        .user(&username)
+        .await?
+        .filter(|u| u.active && may_read_cases(u.role))
+        .ok_or(PageError::NotFound)?;
+    let involved = if user.role.is_external() {
+        crate::auth::involved_students(&state, &user.username, user.role).await?
+    } else {
+        Vec::new()
+    };
+    let owner = TaskOwner {
+        username: &user.username,
+        role: user.role,
+        classes: &user.classes,
+        involved: &involved,
+    };
+    let tasks = user_tasks(&state, owner, state.clock.today()).await?;
+    let now = state.clock.now();
+    state
+        .store
+        .audit(&AuditEntry {
+            at: now,
+            username: user.username.clone(),
+            action: AuditAction::Read,
+            student: None,
+            detail: "agenda-feed".into(),
+        })
+        .await?;
+    let body = ics(&tasks, &base_url(&state, &headers), now);
+    Ok((
+        [
+            (CONTENT_TYPE, "text/calendar; charset=utf-8"),
+            (CONTENT_DISPOSITION, "inline; filename=\"mijn-taken.ics\""),
+            (CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response())
+}
 
 /// This area's routes.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/taken", get(page))
+        .route("/taken/agenda", post(create_feed))
+        .route("/taken/agenda/intrekken", post(revoke_feed))
+        .route("/agenda/{token}", get(feed))
 }
