@@ -1,10 +1,1617 @@
 //! The case dossier: `/dossiers` (the list) and `/leerlingen/{id}/dossier…` (one student's case: opening, steps, checklist, partners, decisions, interventions and evaluations, closing).
+//!
+//! Every change goes through [`crate::dossier`]: loaded in scope with
+//! `load_for_change`, changed with the domain's method, saved with `save`
+//! (a new version, an audit entry, the engine's view updated). A refused
+//! change answers 422 with the dossier page and the domain's Dutch message
+//! at the form that was sent, with what the user typed still in it.
 
-use axum::Router;
+use std::collections::HashMap;
 
+use aanwezig_domain::case::{
+    may_read_confidential, may_see_meldcode, Actor, ClosureReason, ConfidentialNote, Decision,
+    DecisionKind, Evaluation as CaseEvaluation, InterventionKind, ItemStatus, OpdcTrajectory,
+    OpenReason, Party,
+};
+use aanwezig_domain::explain::date_nl;
+use aanwezig_domain::{Case, CaseError, CaseStep, Role, RuleId, Student, StudentId};
+use aanwezig_storage::{AuditAction, MeldingFilter};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::students::{pct_nl, Tally};
+use crate::auth::CurrentUser;
+use crate::dossier;
+use crate::error::PageError;
+use crate::layout::{section, Layout};
 use crate::state::AppState;
+
+// ---------------------------------------------------------------------------
+// Form input
+
+/// The fields of a posted form, in order (repeated names allowed, e.g. the
+/// parties of a decision). Reading every form this way means a role that may
+/// not make a change is refused before anything in the form is looked at.
+#[derive(Clone, Debug, Default)]
+struct Posted(Vec<(String, String)>);
+
+impl Posted {
+    fn get(&self, key: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    fn all(&self, key: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// A refused change: which form, the Dutch message, and what was sent.
+#[derive(Clone, Debug, Default)]
+struct Failure {
+    form: String,
+    message: String,
+    posted: Posted,
+}
+
+/// A date field: empty means today; a date after today is refused.
+fn date_field(p: &Posted, key: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    let v = p.get(key).trim();
+    if v.is_empty() {
+        return Ok(today);
+    }
+    let d = NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .map_err(|_| "vul een geldige datum in (jjjj-mm-dd)".to_owned())?;
+    if d > today {
+        return Err(format!("de datum {} ligt na vandaag", date_nl(d)));
+    }
+    Ok(d)
+}
+
+fn iso(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn case_err(e: CaseError) -> String {
+    e.to_string()
+}
+
+// ---------------------------------------------------------------------------
+// Choices offered in the forms
+
+/// Decision kinds as form values, with their Dutch labels.
+fn decision_choices(role: Role) -> Vec<(&'static str, &'static str)> {
+    let mut v = vec![
+        (
+            "jeugdarts_ja",
+            "Verwijzing jeugdarts, ouders geven toestemming",
+        ),
+        (
+            "jeugdarts_nee",
+            "Verwijzing jeugdarts, ouders geven geen toestemming",
+        ),
+        (
+            "preventief_spreekuur",
+            "Aanmelding preventief spreekuur leerplicht",
+        ),
+        ("vowij_ja", "Inzet VO WIJ, ouders geven toestemming"),
+        ("vowij_nee", "Inzet VO WIJ, ouders geven geen toestemming"),
+    ];
+    if may_see_meldcode(role) {
+        v.push((
+            "meldcode",
+            "Meldcode huiselijk geweld en kindermishandeling volgen",
+        ));
+    }
+    v.extend([
+        ("ect", "ECT vragen mee te denken over maatwerk"),
+        ("indigo_ja", "Melding in de Indigo-verzuimmodule nodig"),
+        (
+            "indigo_nee",
+            "Geen melding in de Indigo-verzuimmodule nodig",
+        ),
+        (
+            "meewerken_ja",
+            "Leerling en ouders werken mee aan hulpverlening (naar 5a)",
+        ),
+        (
+            "meewerken_nee",
+            "Leerling en ouders werken niet mee aan hulpverlening (naar 5b)",
+        ),
+        ("opdc_ttvo", "Maatwerk: OPDC-traject TTVO"),
+        ("opdc_doorstart", "Maatwerk: OPDC-traject Doorstart"),
+        ("opdc_rebound8", "Maatwerk: OPDC-traject Rebound, 8 weken"),
+        ("opdc_rebound13", "Maatwerk: OPDC-traject Rebound, 13 weken"),
+        ("vrijstelling", "Maatwerk: vrijstelling via leerplicht"),
+        ("maatwerk", "Ander maatwerk (omschrijf in de notitie)"),
+    ]);
+    v
+}
+
+fn decision_kind(value: &str, role: Role) -> Option<DecisionKind> {
+    Some(match value {
+        "jeugdarts_ja" => DecisionKind::Jeugdarts { consent: true },
+        "jeugdarts_nee" => DecisionKind::Jeugdarts { consent: false },
+        "preventief_spreekuur" => DecisionKind::PreventiefSpreekuur,
+        "vowij_ja" => DecisionKind::VoWij { consent: true },
+        "vowij_nee" => DecisionKind::VoWij { consent: false },
+        "meldcode" if may_see_meldcode(role) => DecisionKind::Meldcode,
+        "ect" => DecisionKind::Ect,
+        "indigo_ja" => DecisionKind::IndigoCheck { needed: true },
+        "indigo_nee" => DecisionKind::IndigoCheck { needed: false },
+        "meewerken_ja" => DecisionKind::Cooperation { cooperates: true },
+        "meewerken_nee" => DecisionKind::Cooperation { cooperates: false },
+        "opdc_ttvo" => DecisionKind::Opdc {
+            trajectory: OpdcTrajectory::Ttvo,
+        },
+        "opdc_doorstart" => DecisionKind::Opdc {
+            trajectory: OpdcTrajectory::Doorstart,
+        },
+        "opdc_rebound8" => DecisionKind::Opdc {
+            trajectory: OpdcTrajectory::Rebound8,
+        },
+        "opdc_rebound13" => DecisionKind::Opdc {
+            trajectory: OpdcTrajectory::Rebound13,
+        },
+        "vrijstelling" => DecisionKind::Vrijstelling,
+        "maatwerk" => DecisionKind::OtherMaatwerk,
+        _ => return None,
+    })
+}
+
+const PARTIES: [(&str, Party); 10] = [
+    ("leerling", Party::Leerling),
+    ("ouders", Party::Ouders),
+    ("school", Party::School),
+    ("iot", Party::Iot),
+    ("jeugdarts", Party::Jeugdarts),
+    ("leerplicht", Party::Leerplicht),
+    ("vowij", Party::VoWij),
+    ("ect", Party::Ect),
+    ("aoj", Party::Aoj),
+    ("hulpverlening", Party::Hulpverlening),
+];
+
+const INTERVENTIONS: [(&str, InterventionKind); 4] = [
+    ("afspraken", InterventionKind::Afspraken),
+    ("thuiswerkplan", InterventionKind::Thuiswerkplan),
+    ("hulpverlening", InterventionKind::Hulpverlening),
+    ("anders", InterventionKind::Anders),
+];
+
+const CLOSURES: [(&str, ClosureReason); 5] = [
+    ("aanwezigheid_hersteld", ClosureReason::AanwezigheidHersteld),
+    ("uitgeschreven", ClosureReason::Uitgeschreven),
+    ("vrijstelling", ClosureReason::Vrijstelling),
+    ("overgedragen", ClosureReason::Overgedragen),
+    ("anders", ClosureReason::Anders),
+];
+
+/// A `<option>`.
+struct Choice {
+    value: String,
+    label: String,
+}
+
+fn choices<'a>(it: impl IntoIterator<Item = (&'a str, String)>) -> Vec<Choice> {
+    it.into_iter()
+        .map(|(v, l)| Choice {
+            value: v.to_owned(),
+            label: l,
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// The dossier page
+
+struct HistoryRow {
+    date: String,
+    from: String,
+    to: String,
+    by: String,
+    why: String,
+}
+
+struct ItemView {
+    step: String,
+    key: String,
+    label: String,
+    party: String,
+    open: bool,
+    status: &'static str,
+    status_value: &'static str,
+    detail: String,
+}
+
+struct StepGroup {
+    step: String,
+    label: &'static str,
+    items: Vec<ItemView>,
+}
+
+struct PartnerView {
+    user: String,
+    name: String,
+    role: &'static str,
+    since: String,
+    until: String,
+    active: bool,
+}
+
+struct DecisionView {
+    date: String,
+    label: String,
+    parties: String,
+    note: String,
+    by: String,
+}
+
+struct InterventionView {
+    n: usize,
+    kind: &'static str,
+    description: String,
+    started: String,
+    ended: String,
+    evaluations: usize,
+    due: String,
+    due_overdue: bool,
+}
+
+struct TaskView {
+    label: String,
+    due: String,
+    overdue: bool,
+}
+
+struct NoteView {
+    date: String,
+    by: String,
+    text: String,
+}
+
+struct MeldingView {
+    n: i64,
+    kind: &'static str,
+    status: &'static str,
+    period: String,
+}
+
+struct ContactSummary {
+    count: usize,
+    latest: String,
+}
+
+struct CaseView {
+    step: String,
+    step_class: String,
+    step_label: &'static str,
+    track: &'static str,
+    parties: &'static str,
+    opened_on: String,
+    opened_by: String,
+    reason: String,
+    reason_note: String,
+    owner: String,
+    closed: Option<String>,
+    reopenings: Vec<String>,
+    history: Vec<HistoryRow>,
+    checklist: Vec<StepGroup>,
+    partners: Vec<PartnerView>,
+    decisions: Vec<DecisionView>,
+    vowij_refused: bool,
+    interventions: Vec<InterventionView>,
+    tasks: Vec<TaskView>,
+    contacts: ContactSummary,
+    agreements: ContactSummary,
+    confidential: Option<Vec<NoteView>>,
+    step_choices: Vec<Choice>,
+}
+
+struct SignalChoice {
+    value: String,
+    label: String,
+    /// The step the case would open on; empty for the call signal.
+    step: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "case.html")]
+struct DossierPage {
+    layout: Layout,
+    id: String,
+    name: String,
+    class: String,
+    today: String,
+    may_change: bool,
+    may_make_melding: bool,
+    shows_meldingen: bool,
+    meldcode_role: bool,
+    case: Option<CaseView>,
+    signals: Vec<SignalChoice>,
+    open_steps: Vec<Choice>,
+    partner_choices: Vec<Choice>,
+    decision_choices: Vec<Choice>,
+    party_choices: Vec<Choice>,
+    intervention_choices: Vec<Choice>,
+    closure_choices: Vec<Choice>,
+    meldingen: Vec<MeldingView>,
+    failure: Option<Failure>,
+}
+
+impl DossierPage {
+    /// The message for form `form`, if that form was refused.
+    fn error(&self, form: &str) -> Option<&str> {
+        self.failure
+            .as_ref()
+            .filter(|f| f.form == form)
+            .map(|f| f.message.as_str())
+    }
+
+    /// What the user typed in `field` of `form` when it was refused.
+    fn typed(&self, form: &str, field: &str) -> &str {
+        self.failure
+            .as_ref()
+            .filter(|f| f.form == form)
+            .map_or("", |f| f.posted.get(field))
+    }
+
+    /// Whether `value` was chosen in `field` of the refused `form`.
+    fn chose(&self, form: &str, field: &str, value: &str) -> bool {
+        self.failure
+            .as_ref()
+            .filter(|f| f.form == form)
+            .is_some_and(|f| f.posted.all(field).contains(&value))
+    }
+
+    /// A date field's value: what was typed, or today.
+    fn date_or_today(&self, form: &str) -> String {
+        let t = self.typed(form, "datum");
+        if t.is_empty() {
+            self.today.clone()
+        } else {
+            t.to_owned()
+        }
+    }
+}
+
+async fn user_names(state: &AppState) -> Result<HashMap<String, (String, Role, bool)>, PageError> {
+    Ok(state
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .map(|u| (u.username, (u.display_name, u.role, u.active)))
+        .collect())
+}
+
+fn name_of(names: &HashMap<String, (String, Role, bool)>, user: &str) -> String {
+    names
+        .get(user)
+        .map_or_else(|| user.to_owned(), |(n, _, _)| n.clone())
+}
+
+fn actor_label(names: &HashMap<String, (String, Role, bool)>, a: &Actor) -> String {
+    format!("{} ({})", name_of(names, &a.user), a.role.label_nl())
+}
+
+fn item_detail(s: &ItemStatus, names: &HashMap<String, (String, Role, bool)>) -> String {
+    match s {
+        ItemStatus::Open => String::new(),
+        ItemStatus::Done { on, by, note } | ItemStatus::NotApplicable { on, by, note } => {
+            let mut t = format!("{} door {}", date_nl(*on), actor_label(names, by));
+            if !note.is_empty() {
+                t.push_str(": ");
+                t.push_str(note);
+            }
+            t
+        }
+    }
+}
+
+fn item_value(s: &ItemStatus) -> &'static str {
+    match s {
+        ItemStatus::Open => "open",
+        ItemStatus::Done { .. } => "gedaan",
+        ItemStatus::NotApplicable { .. } => "nvt",
+    }
+}
+
+/// Builds the view of a (redacted) case.
+fn case_view(
+    case: &Case,
+    user: &CurrentUser,
+    names: &HashMap<String, (String, Role, bool)>,
+    cal: Option<&aanwezig_domain::Calendar>,
+    today: NaiveDate,
+) -> CaseView {
+    let history = case
+        .history
+        .iter()
+        .rev()
+        .map(|h| HistoryRow {
+            date: date_nl(h.at_date),
+            from: h.from.to_string(),
+            to: h.to.to_string(),
+            by: actor_label(names, &h.by),
+            why: h.why.clone(),
+        })
+        .collect();
+    let mut steps: Vec<CaseStep> = Vec::new();
+    for i in &case.checklist {
+        if !steps.contains(&i.step) {
+            steps.push(i.step);
+        }
+    }
+    // The current step's list first, then the earlier ones.
+    steps.sort_by_key(|s| (*s != case.step, std::cmp::Reverse(*s)));
+    let checklist = steps
+        .into_iter()
+        .map(|s| StepGroup {
+            step: s.to_string(),
+            label: s.label_nl(),
+            items: case
+                .checklist_of(s)
+                .map(|i| ItemView {
+                    step: s.to_string(),
+                    key: i.key.clone(),
+                    label: i.label_nl.clone(),
+                    party: i.party.label_nl().to_owned(),
+                    open: i.status.is_open(),
+                    status: i.status.label_nl(),
+                    status_value: item_value(&i.status),
+                    detail: item_detail(&i.status, names),
+                })
+                .collect(),
+        })
+        .collect();
+    let partners = case
+        .involved
+        .iter()
+        .map(|i| PartnerView {
+            user: i.user.clone(),
+            name: name_of(names, &i.user),
+            role: i.role.label_nl(),
+            since: date_nl(i.since),
+            until: i.until.map(date_nl).unwrap_or_default(),
+            active: i.is_active(),
+        })
+        .collect();
+    let decisions = case
+        .decisions
+        .iter()
+        .rev()
+        .map(|d| DecisionView {
+            date: date_nl(d.on),
+            label: d.kind.label_nl(),
+            parties: d
+                .parties
+                .iter()
+                .map(|p| p.label_nl().to_owned())
+                .collect::<Vec<_>>()
+                .join(", "),
+            note: d.note.clone(),
+            by: actor_label(names, &d.by),
+        })
+        .collect();
+    let vowij_refused = case
+        .decisions
+        .iter()
+        .any(|d| d.kind == DecisionKind::VoWij { consent: false });
+    let interventions = case
+        .interventions
+        .iter()
+        .enumerate()
+        .map(|(k, i)| {
+            let due = cal.map(|c| i.evaluation_due(c));
+            InterventionView {
+                n: k + 1,
+                kind: i.kind.label_nl(),
+                description: i.description.clone(),
+                started: date_nl(i.started_on),
+                ended: i.ended_on.map(date_nl).unwrap_or_default(),
+                evaluations: i.evaluations.len(),
+                due: if i.ended_on.is_none() {
+                    due.map(date_nl).unwrap_or_default()
+                } else {
+                    String::new()
+                },
+                due_overdue: i.ended_on.is_none() && due.is_some_and(|d| d < today),
+            }
+        })
+        .collect();
+    let tasks = cal
+        .map(|c| case.tasks(c, today))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| TaskView {
+            label: t.label_nl,
+            due: date_nl(t.due),
+            overdue: t.overdue,
+        })
+        .collect();
+    let contacts = ContactSummary {
+        count: case.contacts.len(),
+        latest: case
+            .contacts
+            .iter()
+            .max_by_key(|c| c.on)
+            .map(|c| format!("{} ({})", date_nl(c.on), c.kind.label_nl()))
+            .unwrap_or_default(),
+    };
+    let agreements = ContactSummary {
+        count: case.agreements.len(),
+        latest: case
+            .agreements
+            .iter()
+            .max_by_key(|a| a.made_on)
+            .map(|a| format!("{}: {}", date_nl(a.made_on), a.what))
+            .unwrap_or_default(),
+    };
+    let confidential = (may_read_confidential(user.role()) && case.involves(&user.user.username))
+        .then(|| {
+            case.confidential
+                .iter()
+                .rev()
+                .map(|n| NoteView {
+                    date: date_nl(n.on),
+                    by: actor_label(names, &n.by),
+                    text: n.text.clone(),
+                })
+                .collect()
+        });
+    let (reason, reason_note) = match &case.reason {
+        OpenReason::Signal { rule, on } => (
+            format!("signaal '{}' van {}", rule.title_nl(), date_nl(*on)),
+            String::new(),
+        ),
+        OpenReason::Zorgen { note } => ("zorgen over de aanwezigheid".to_owned(), note.clone()),
+    };
+    CaseView {
+        step: case.step.to_string(),
+        step_class: format!("step-{}", case.step),
+        step_label: case.step.label_nl(),
+        track: match case.step.track() {
+            Some(aanwezig_domain::Track::A) => "a-spoor: gemeld verzuim",
+            Some(aanwezig_domain::Track::B) => "b-spoor: ongeoorloofd of onbekend verzuim",
+            None => "",
+        },
+        parties: case.step.parties_nl(),
+        opened_on: date_nl(case.opened_on),
+        opened_by: actor_label(names, &case.opened_by),
+        reason,
+        reason_note,
+        owner: name_of(names, case.owner()),
+        closed: case.closed.as_ref().map(|c| {
+            let mut t = format!(
+                "Gesloten op {} door {}: {}",
+                date_nl(c.on),
+                actor_label(names, &c.by),
+                c.reason.label_nl()
+            );
+            if !c.note.is_empty() {
+                t.push_str(&format!(" ({})", c.note));
+            }
+            t
+        }),
+        reopenings: case
+            .reopenings
+            .iter()
+            .map(|r| {
+                format!(
+                    "Heropend op {} door {} (gesloten sinds {}): {}",
+                    date_nl(r.on),
+                    actor_label(names, &r.by),
+                    date_nl(r.closure.on),
+                    r.why
+                )
+            })
+            .collect(),
+        history,
+        checklist,
+        partners,
+        decisions,
+        vowij_refused,
+        interventions,
+        tasks,
+        contacts,
+        agreements,
+        confidential,
+        step_choices: CaseStep::ALL
+            .into_iter()
+            .filter(|s| *s != case.step)
+            .map(|s| Choice {
+                value: s.to_string(),
+                label: format!("{s}: {}", s.label_nl()),
+            })
+            .collect(),
+    }
+}
+
+/// The student's open signals, as choices to open a case from.
+fn open_signals(state: &AppState, student: &StudentId) -> Result<Vec<SignalChoice>, PageError> {
+    let live = state.read()?;
+    let (Some(cal), Some(d), Some(i)) = (
+        live.cal.as_ref(),
+        live.through,
+        live.school.position(student),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let Some(eval) = live.evaluations.get(i) else {
+        return Ok(Vec::new());
+    };
+    Ok(eval
+        .open_on(d)
+        .map(|s| {
+            let on = cal.date(s.fired_on);
+            SignalChoice {
+                value: format!("signaal:{}:{}", s.rule, iso(on)),
+                label: format!("{} (sinds {})", s.rule.title_nl(), date_nl(on)),
+                step: CaseStep::for_rule(s.rule)
+                    .map(|c| c.to_string())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect())
+}
+
+/// Renders the dossier page (with the read audited), optionally with a
+/// refused form's message.
+async fn render(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    failure: Option<Failure>,
+) -> Result<Response, PageError> {
+    let (student, case) = dossier::load(state, user, id, "dossier").await?;
+    let names = user_names(state).await?;
+    let role = user.role();
+    let shows_meldingen =
+        role.sees_all_students() || role == Role::Mentor || role == Role::Leerplichtambtenaar;
+    let meldingen = if shows_meldingen {
+        state
+            .store
+            .meldingen(&MeldingFilter {
+                student: Some(student.id.clone()),
+                ..MeldingFilter::default()
+            })
+            .await?
+            .into_iter()
+            .map(|(n, m)| MeldingView {
+                n,
+                kind: m.kind.label_nl(),
+                status: m.status.label_nl(),
+                period: format!("{} – {}", date_nl(m.begin), date_nl(m.end)),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let today = state.clock.today();
+    let may_change = dossier::may_change_cases(role);
+    let signals = if may_change && case.is_none() {
+        open_signals(state, &student.id)?
+    } else {
+        Vec::new()
+    };
+    let view = {
+        let live = state.read()?;
+        case.as_ref()
+            .map(|c| case_view(c, user, &names, live.cal.as_ref(), today))
+    };
+    let partner_choices = {
+        let mut v: Vec<(String, String)> = names
+            .iter()
+            .filter(|(u, (_, r, active))| {
+                *active && r.is_external() && !case.as_ref().is_some_and(|c| c.involves(u))
+            })
+            .map(|(u, (n, r, _))| (u.clone(), format!("{n} ({})", r.label_nl())))
+            .collect();
+        v.sort_by(|a, b| a.1.cmp(&b.1));
+        v.into_iter()
+            .map(|(value, label)| Choice { value, label })
+            .collect()
+    };
+    let status = if failure.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = DossierPage {
+        layout: Layout::new(user, section::DOSSIERS, format!("Dossier {}", student.name)),
+        id: student.id.to_string(),
+        name: student.name.clone(),
+        class: student.class.clone(),
+        today: iso(today),
+        may_change,
+        may_make_melding: role.sees_all_students(),
+        shows_meldingen,
+        meldcode_role: may_see_meldcode(role),
+        case: view,
+        signals,
+        open_steps: choices(
+            [CaseStep::S3a, CaseStep::S3b, CaseStep::S4a, CaseStep::S4b]
+                .map(|s| (s.as_str(), format!("{s}: {}", s.label_nl()))),
+        ),
+        partner_choices,
+        decision_choices: choices(
+            decision_choices(role)
+                .into_iter()
+                .map(|(v, l)| (v, l.to_owned())),
+        ),
+        party_choices: choices(PARTIES.iter().map(|(v, p)| (*v, p.label_nl().to_owned()))),
+        intervention_choices: choices(
+            INTERVENTIONS
+                .iter()
+                .map(|(v, k)| (*v, k.label_nl().to_owned())),
+        ),
+        closure_choices: choices(CLOSURES.iter().map(|(v, c)| (*v, c.label_nl().to_owned()))),
+        meldingen,
+        failure,
+    };
+    Ok((status, page).into_response())
+}
+
+/// `GET /leerlingen/{id}/dossier`.
+async fn page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    render(&state, &user, &id, None).await
+}
+
+// ---------------------------------------------------------------------------
+// Changes
+
+fn to_dossier(student: &StudentId, anchor: &str) -> Response {
+    Redirect::to(&format!("/leerlingen/{student}/dossier#{anchor}")).into_response()
+}
+
+/// Loads the case for a change, applies `f` (which returns the audit
+/// detail or a Dutch message), saves and redirects; a refusal re-renders
+/// the dossier page at `form` with 422.
+async fn apply(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    form: &str,
+    posted: Posted,
+    f: impl FnOnce(&mut Case, Actor, NaiveDate, &Posted) -> Result<String, String>,
+) -> Result<Response, PageError> {
+    let (student, case) = dossier::load_for_change(state, user, id).await?;
+    let today = state.clock.today();
+    let result = match case {
+        None => Err("deze leerling heeft nog geen dossier; open eerst een dossier".to_owned()),
+        Some(mut case) => match f(&mut case, dossier::actor(user), today, &posted) {
+            Ok(detail) => {
+                dossier::save(state, user, &case, &detail).await?;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        },
+    };
+    match result {
+        Ok(()) => Ok(to_dossier(&student.id, form)),
+        Err(message) => {
+            render(
+                state,
+                user,
+                id,
+                Some(Failure {
+                    form: form.to_owned(),
+                    message,
+                    posted,
+                }),
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /leerlingen/{id}/dossier/openen`: from a current signal or by hand.
+async fn open(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let (student, existing) = dossier::load_for_change(&state, &user, &id).await?;
+    let posted = Posted(fields);
+    let today = state.clock.today();
+    let result = open_case(&state, &user, &student, existing.as_ref(), &posted, today);
+    match result {
+        Ok((case, detail)) => {
+            dossier::save(&state, &user, &case, &detail).await?;
+            Ok(to_dossier(&student.id, "dossier"))
+        }
+        Err(message) => {
+            render(
+                &state,
+                &user,
+                &id,
+                Some(Failure {
+                    form: "openen".to_owned(),
+                    message,
+                    posted,
+                }),
+            )
+            .await
+        }
+    }
+}
+
+fn open_case(
+    state: &AppState,
+    user: &CurrentUser,
+    student: &Student,
+    existing: Option<&Case>,
+    p: &Posted,
+    today: NaiveDate,
+) -> Result<(Case, String), String> {
+    match existing {
+        Some(c) if c.is_open() => return Err("deze leerling heeft al een open dossier".into()),
+        Some(_) => {
+            return Err("deze leerling heeft een gesloten dossier; heropen dat dossier".into())
+        }
+        None => {}
+    }
+    let bron = p.get("bron");
+    let chosen_step = CaseStep::parse(p.get("stap"));
+    let (reason, step) = if let Some(rest) = bron.strip_prefix("signaal:") {
+        let (rule, on) = rest
+            .split_once(':')
+            .and_then(|(r, d)| {
+                Some((
+                    RuleId::parse(r)?,
+                    NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()?,
+                ))
+            })
+            .ok_or_else(|| "kies een signaal".to_owned())?;
+        let current = open_signals(state, &student.id).map_err(|e| e.to_string())?;
+        if !current
+            .iter()
+            .any(|s| s.value == format!("signaal:{rule}:{}", iso(on)))
+        {
+            return Err("dit signaal staat niet (meer) open; kies een ander signaal".into());
+        }
+        let step = match CaseStep::for_rule(rule) {
+            Some(s) => s,
+            None => match chosen_step {
+                Some(s @ (CaseStep::S3a | CaseStep::S3b)) => s,
+                _ => {
+                    return Err(
+                        "kies bij het signaal 'hele dag afwezig' of het dossier start op 3a (gemeld verzuim) of 3b (onbekend verzuim)"
+                            .into(),
+                    )
+                }
+            },
+        };
+        (OpenReason::Signal { rule, on }, step)
+    } else if bron == "zorgen" {
+        let step = chosen_step.ok_or_else(|| "kies de stap waarop het dossier start".to_owned())?;
+        let note = p.get("reden").trim();
+        if note.is_empty() {
+            return Err("beschrijf de zorgen: waarom opent u het dossier?".into());
+        }
+        (
+            OpenReason::Zorgen {
+                note: note.to_owned(),
+            },
+            step,
+        )
+    } else {
+        return Err("kies een signaal of 'zorgen over de aanwezigheid'".into());
+    };
+    let case = Case::open(
+        student.id.clone(),
+        today,
+        dossier::actor(user),
+        reason,
+        step,
+    )
+    .map_err(case_err)?;
+    Ok((case, format!("dossier geopend op stap {step}")))
+}
+
+/// `POST …/stap`.
+async fn move_step(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    apply(
+        &state,
+        &user,
+        &id,
+        "stap",
+        Posted(fields),
+        |case, by, today, p| {
+            let to = CaseStep::parse(p.get("naar")).ok_or("kies de nieuwe stap")?;
+            let on = date_field(p, "datum", today)?;
+            let from = case.step;
+            case.move_to(to, on, by, p.get("waarom"))
+                .map_err(case_err)?;
+            Ok(format!("dossier: stap {from} → {to}"))
+        },
+    )
+    .await
+}
+
+/// `POST …/checklist`.
+async fn checklist(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    apply(
+        &state,
+        &user,
+        &id,
+        "checklist",
+        Posted(fields),
+        |case, by, today, p| {
+            let step = CaseStep::parse(p.get("stap")).ok_or("onbekende stap")?;
+            let key = p.get("sleutel");
+            let on = date_field(p, "datum", today)?;
+            let note = p.get("notitie").trim().to_owned();
+            let status = match p.get("status") {
+                "gedaan" => ItemStatus::Done { on, by, note },
+                "nvt" => ItemStatus::NotApplicable { on, by, note },
+                "open" => ItemStatus::Open,
+                _ => return Err("kies gedaan, niet van toepassing of open".into()),
+            };
+            let label = status.label_nl();
+            let item = case
+                .checklist_of(step)
+                .find(|i| i.key == key)
+                .map(|i| i.label_nl.clone())
+                .unwrap_or_default();
+            case.set_item(step, key, status).map_err(case_err)?;
+            Ok(format!("dossier: actie '{item}' (stap {step}): {label}"))
+        },
+    )
+    .await
+}
+
+/// `POST …/partners`: brings an external partner in.
+async fn involve(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let names = user_names(&state).await?;
+    apply(
+        &state,
+        &user,
+        &id,
+        "partners",
+        Posted(fields),
+        |case, by, today, p| {
+            let who = p.get("gebruiker");
+            let (name, role, active) = names
+                .get(who)
+                .cloned()
+                .ok_or("kies een partner uit de lijst")?;
+            if !active {
+                return Err(format!(
+                    "{name} kan niet meer inloggen; kies een actieve gebruiker"
+                ));
+            }
+            case.involve(who, role, today, by).map_err(case_err)?;
+            Ok(format!("dossier: {name} ({}) betrokken", role.label_nl()))
+        },
+    )
+    .await
+}
+
+/// `POST …/partners/verwijderen`: ends a partner's involvement.
+async fn release(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    apply(
+        &state,
+        &user,
+        &id,
+        "partners",
+        Posted(fields),
+        |case, _by, today, p| {
+            let who = p.get("gebruiker");
+            case.release(who, today).map_err(case_err)?;
+            Ok(format!("dossier: {who} niet meer betrokken"))
+        },
+    )
+    .await
+}
+
+/// `POST …/besluit`.
+async fn decide(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let role = user.role();
+    apply(
+        &state,
+        &user,
+        &id,
+        "besluit",
+        Posted(fields),
+        |case, by, today, p| {
+            let kind = decision_kind(p.get("soort"), role).ok_or("kies wat er is besloten")?;
+            let on = date_field(p, "datum", today)?;
+            let parties = p
+                .all("partij")
+                .into_iter()
+                .filter_map(|v| {
+                    PARTIES
+                        .iter()
+                        .find(|(k, _)| *k == v)
+                        .map(|(_, p)| p.clone())
+                })
+                .collect();
+            let note = p.get("notitie").trim().to_owned();
+            if kind == DecisionKind::OtherMaatwerk && note.is_empty() {
+                return Err("omschrijf in de notitie welk maatwerk is afgesproken".into());
+            }
+            // The audit log is read by the beheerder: it names no meldcode.
+            let detail = if kind == DecisionKind::Meldcode {
+                "dossier: besluit vastgelegd".to_owned()
+            } else {
+                format!("dossier: besluit '{}'", kind.label_nl())
+            };
+            case.decide(Decision {
+                on,
+                by,
+                kind,
+                parties,
+                note,
+            })
+            .map_err(case_err)?;
+            Ok(detail)
+        },
+    )
+    .await
+}
+
+/// `POST …/interventie`: starts one.
+async fn start_intervention(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    apply(
+        &state,
+        &user,
+        &id,
+        "interventie",
+        Posted(fields),
+        |case, by, today, p| {
+            let kind = INTERVENTIONS
+                .iter()
+                .find(|(k, _)| *k == p.get("soort"))
+                .map(|(_, k)| *k)
+                .ok_or("kies de soort interventie")?;
+            let on = date_field(p, "datum", today)?;
+            let description = p.get("omschrijving");
+            if description.trim().is_empty() {
+                return Err("omschrijf de interventie".into());
+            }
+            case.start_intervention(kind, description, on, by)
+                .map_err(case_err)?;
+            Ok(format!(
+                "dossier: interventie '{}' gestart",
+                kind.label_nl()
+            ))
+        },
+    )
+    .await
+}
+
+/// `POST …/interventie/{n}/beeindigen`.
+async fn end_intervention(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, n)): Path<(String, usize)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    apply(
+        &state,
+        &user,
+        &id,
+        "interventies",
+        Posted(fields),
+        |case, _by, today, p| {
+            let on = date_field(p, "datum", today)?;
+            let k = n.checked_sub(1).ok_or("onbekende interventie")?;
+            case.end_intervention(k, on).map_err(|e| match e {
+                CaseError::UnknownIntervention(_) => format!("er is geen interventie nummer {n}"),
+                e => case_err(e),
+            })?;
+            Ok(format!("dossier: interventie {n} beëindigd"))
+        },
+    )
+    .await
+}
+
+/// `POST …/sluiten`.
+async fn close(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    apply(
+        &state,
+        &user,
+        &id,
+        "sluiten",
+        Posted(fields),
+        |case, by, today, p| {
+            let reason = CLOSURES
+                .iter()
+                .find(|(k, _)| *k == p.get("reden"))
+                .map(|(_, r)| *r)
+                .ok_or("kies waarom het dossier sluit")?;
+            let on = date_field(p, "datum", today)?;
+            case.close(on, by, reason, p.get("notitie"))
+                .map_err(|e| match e {
+                    CaseError::MissingReason => {
+                        "licht de andere reden toe in de notitie".to_owned()
+                    }
+                    e => case_err(e),
+                })?;
+            Ok(format!("dossier gesloten: {}", reason.label_nl()))
+        },
+    )
+    .await
+}
+
+/// `POST …/heropenen`.
+async fn reopen(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    apply(
+        &state,
+        &user,
+        &id,
+        "heropenen",
+        Posted(fields),
+        |case, by, today, p| {
+            let on = date_field(p, "datum", today)?;
+            case.reopen(on, by, p.get("waarom")).map_err(case_err)?;
+            Ok(format!("dossier heropend op stap {}", case.step))
+        },
+    )
+    .await
+}
+
+/// `POST …/notitie`: the jeugdarts's confidential note. Not through
+/// `load_for_change`, which refuses external partners.
+async fn note(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let student = dossier::student_in_scope(&state, &user, &id)?;
+    user.require(may_read_confidential(user.role()))?;
+    let mut case = state
+        .store
+        .case(&student.id)
+        .await?
+        .filter(|c| c.involves(&user.user.username))
+        .ok_or(PageError::NotFound)?;
+    let posted = Posted(fields);
+    let result = case.add_confidential(ConfidentialNote {
+        on: state.clock.today(),
+        by: dossier::actor(&user),
+        text: posted.get("tekst").to_owned(),
+    });
+    match result {
+        Ok(()) => {
+            dossier::save(
+                &state,
+                &user,
+                &case,
+                "dossier: vertrouwelijke notitie jeugdarts",
+            )
+            .await?;
+            Ok(to_dossier(&student.id, "notities"))
+        }
+        Err(e) => {
+            render(
+                &state,
+                &user,
+                &id,
+                Some(Failure {
+                    form: "notitie".into(),
+                    message: case_err(e),
+                    posted,
+                }),
+            )
+            .await
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// One intervention and its evaluation
+
+struct EvaluationView {
+    date: String,
+    by: String,
+    note: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "case_intervention.html")]
+struct InterventionPage {
+    layout: Layout,
+    id: String,
+    name: String,
+    n: usize,
+    kind: &'static str,
+    description: String,
+    step: String,
+    started: String,
+    started_by: String,
+    ended: String,
+    due: String,
+    due_overdue: bool,
+    before: String,
+    since: String,
+    evaluations: Vec<EvaluationView>,
+    may_change: bool,
+    today: String,
+    error: Option<String>,
+    typed_date: String,
+    typed_note: String,
+}
+
+/// Attendance over the school days of `from..=to` as "82,0 % (… – …)".
+fn period_rate(
+    cal: &aanwezig_domain::Calendar,
+    regs: &[aanwezig_domain::Registration],
+    through: Option<aanwezig_domain::DayIdx>,
+    (from, to): (NaiveDate, NaiveDate),
+) -> String {
+    let span = format!("{} – {}", date_nl(from), date_nl(to));
+    let days = match (cal.on_or_after(from), cal.on_or_before(to), through) {
+        (Some(a), Some(b), Some(t)) if a <= b.min(t) => Some((a, b.min(t))),
+        _ => None,
+    };
+    match days {
+        Some((a, b)) => format!("{} ({span})", pct_nl(Tally::of(regs, a, b).rate())),
+        None => format!("geen schooldagen ({span})"),
+    }
+}
+
+async fn intervention_page(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    n: usize,
+    failure: Option<Failure>,
+) -> Result<Response, PageError> {
+    let (student, case) = dossier::load(state, user, id, "dossier: interventie").await?;
+    let case = case.ok_or(PageError::NotFound)?;
+    let i = n
+        .checked_sub(1)
+        .and_then(|k| case.interventions.get(k))
+        .ok_or(PageError::NotFound)?;
+    let names = user_names(state).await?;
+    let today = state.clock.today();
+    let on = i.ended_on.map_or(today, |e| e.min(today));
+    let (before, since) = i.comparison_periods(on);
+    let (before, since, due) = {
+        let live = state.read()?;
+        match (live.cal.as_ref(), live.school.position(&student.id)) {
+            (Some(cal), Some(k)) => {
+                let regs = live.school.registrations(k);
+                (
+                    period_rate(cal, regs, live.through, before),
+                    period_rate(cal, regs, live.through, since),
+                    Some(i.evaluation_due(cal)),
+                )
+            }
+            _ => (String::new(), String::new(), None),
+        }
+    };
+    let typed = |k: &str| {
+        failure
+            .as_ref()
+            .map(|f| f.posted.get(k).to_owned())
+            .unwrap_or_default()
+    };
+    let typed_date = {
+        let t = typed("datum");
+        if t.is_empty() {
+            iso(today)
+        } else {
+            t
+        }
+    };
+    let page = InterventionPage {
+        layout: Layout::new(
+            user,
+            section::DOSSIERS,
+            format!("Interventie {n}: {}", student.name),
+        ),
+        id: student.id.to_string(),
+        name: student.name.clone(),
+        n,
+        kind: i.kind.label_nl(),
+        description: i.description.clone(),
+        step: i.step.to_string(),
+        started: date_nl(i.started_on),
+        started_by: actor_label(&names, &i.started_by),
+        ended: i.ended_on.map(date_nl).unwrap_or_default(),
+        due: if i.ended_on.is_none() {
+            due.map(date_nl).unwrap_or_default()
+        } else {
+            String::new()
+        },
+        due_overdue: i.ended_on.is_none() && due.is_some_and(|d| d < today),
+        before,
+        since,
+        evaluations: i
+            .evaluations
+            .iter()
+            .rev()
+            .map(|e| EvaluationView {
+                date: date_nl(e.on),
+                by: actor_label(&names, &e.by),
+                note: e.note.clone(),
+            })
+            .collect(),
+        may_change: dossier::may_change_cases(user.role()) && case.is_open(),
+        today: iso(today),
+        typed_note: typed("notitie"),
+        typed_date,
+        error: failure.map(|f| f.message),
+    };
+    let status = if page.error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, page).into_response())
+}
+
+/// `GET …/interventie/{n}`.
+async fn intervention(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, n)): Path<(String, usize)>,
+) -> Result<Response, PageError> {
+    intervention_page(&state, &user, &id, n, None).await
+}
+
+/// `POST …/interventie/{n}/evaluatie`.
+async fn evaluate(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, n)): Path<(String, usize)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let (student, case) = dossier::load_for_change(&state, &user, &id).await?;
+    let mut case = case.ok_or(PageError::NotFound)?;
+    let k = n
+        .checked_sub(1)
+        .filter(|k| *k < case.interventions.len())
+        .ok_or(PageError::NotFound)?;
+    let posted = Posted(fields);
+    let today = state.clock.today();
+    let result = date_field(&posted, "datum", today).and_then(|on| {
+        let note = posted.get("notitie").trim().to_owned();
+        if note.is_empty() {
+            return Err("schrijf op wat de evaluatie opleverde".to_owned());
+        }
+        case.evaluate(
+            k,
+            CaseEvaluation {
+                on,
+                by: dossier::actor(&user),
+                note,
+            },
+        )
+        .map_err(case_err)
+    });
+    match result {
+        Ok(()) => {
+            dossier::save(
+                &state,
+                &user,
+                &case,
+                &format!("dossier: interventie {n} geëvalueerd"),
+            )
+            .await?;
+            Ok(Redirect::to(&format!(
+                "/leerlingen/{}/dossier/interventie/{n}",
+                student.id
+            ))
+            .into_response())
+        }
+        Err(message) => {
+            intervention_page(
+                &state,
+                &user,
+                &id,
+                n,
+                Some(Failure {
+                    form: "evaluatie".into(),
+                    message,
+                    posted,
+                }),
+            )
+            .await
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The list
+
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+}
+
+struct ListRow {
+    id: String,
+    name: String,
+    class: String,
+    step: String,
+    step_class: String,
+    step_label: &'static str,
+    opened_on: String,
+    owner: String,
+    partners: String,
+    closed: String,
+    next_task: String,
+    next_due: String,
+    overdue: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dossiers.html")]
+struct ListPage {
+    layout: Layout,
+    status: String,
+    rows: Vec<ListRow>,
+}
+
+/// `GET /dossiers`.
+async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> Result<ListPage, PageError> {
+    user.require(dossier::may_read_cases(user.role()))?;
+    let status = match q.status.as_deref() {
+        Some("gesloten") => "gesloten",
+        Some("alle") => "alle",
+        _ => "open",
+    };
+    let (cases, names, audit) = tokio::join!(
+        state.store.cases(status == "open"),
+        user_names(&state),
+        user.audit(&state, AuditAction::Read, None, "dossierlijst"),
+    );
+    audit?;
+    let (cases, names) = (cases?, names?);
+    let today = state.clock.today();
+    let live = state.read()?;
+    let mut rows = Vec::new();
+    for case in cases {
+        if status == "gesloten" && case.is_open() {
+            continue;
+        }
+        let Some(i) = live.school.position(&case.student) else {
+            continue;
+        };
+        let student = &live.school.students()[i];
+        if !user.scope().may_see(student) {
+            continue;
+        }
+        let next = live
+            .cal
+            .as_ref()
+            .and_then(|c| case.tasks(c, today).into_iter().next());
+        rows.push(ListRow {
+            id: student.id.to_string(),
+            name: student.name.clone(),
+            class: student.class.clone(),
+            step: case.step.to_string(),
+            step_class: format!("step-{}", case.step),
+            step_label: case.step.label_nl(),
+            opened_on: date_nl(case.opened_on),
+            owner: name_of(&names, case.owner()),
+            partners: case
+                .involved
+                .iter()
+                .filter(|p| p.is_active())
+                .map(|p| format!("{} ({})", name_of(&names, &p.user), p.role.label_nl()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            closed: case
+                .closed
+                .as_ref()
+                .map(|c| date_nl(c.on))
+                .unwrap_or_default(),
+            next_task: next
+                .as_ref()
+                .map(|t| t.label_nl.clone())
+                .unwrap_or_default(),
+            next_due: next.as_ref().map(|t| date_nl(t.due)).unwrap_or_default(),
+            overdue: next.as_ref().is_some_and(|t| t.overdue),
+        });
+    }
+    rows.sort_by(|a, b| (&a.class, &a.name).cmp(&(&b.class, &b.name)));
+    Ok(ListPage {
+        layout: Layout::new(&user, section::DOSSIERS, "Dossiers"),
+        status: status.to_owned(),
+        rows,
+    })
+}
 
 /// This area's routes.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/dossiers", get(list))
+        .route("/leerlingen/{id}/dossier", get(page))
+        .route("/leerlingen/{id}/dossier/openen", post(open))
+        .route("/leerlingen/{id}/dossier/stap", post(move_step))
+        .route("/leerlingen/{id}/dossier/checklist", post(checklist))
+        .route("/leerlingen/{id}/dossier/partners", post(involve))
+        .route(
+            "/leerlingen/{id}/dossier/partners/verwijderen",
+            post(release),
+        )
+        .route("/leerlingen/{id}/dossier/besluit", post(decide))
+        .route(
+            "/leerlingen/{id}/dossier/interventie",
+            post(start_intervention),
+        )
+        .route(
+            "/leerlingen/{id}/dossier/interventie/{n}",
+            get(intervention),
+        )
+        .route(
+            "/leerlingen/{id}/dossier/interventie/{n}/evaluatie",
+            post(evaluate),
+        )
+        .route(
+            "/leerlingen/{id}/dossier/interventie/{n}/beeindigen",
+            post(end_intervention),
+        )
+        .route("/leerlingen/{id}/dossier/sluiten", post(close))
+        .route("/leerlingen/{id}/dossier/heropenen", post(reopen))
+        .route("/leerlingen/{id}/dossier/notitie", post(note))
 }
