@@ -1,10 +1,243 @@
-//! Instellingen → School: the school's name, BRIN and vestiging (for DUO meldingen).
+//! Instellingen → School: the school's name, BRIN and vestiging (for DUO
+//! meldingen) and the telephone number a melding names for its reporter.
+//!
+//! Stored as a JSON document ([`DocumentKind::School`], every version kept);
+//! DUO melding drafts take BRIN, vestiging and phone from the latest one.
+//! Beheerder only; every change is audited as Settings.
 
-use axum::Router;
+use std::collections::HashMap;
 
+use aanwezig_storage::{AuditAction, DocumentKind};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::error::PageError;
+use crate::layout::{section, Layout};
+use crate::pages::settings::Admin;
 use crate::state::AppState;
 
-/// This area's routes.
+/// The school document as stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SchoolSettings {
+    pub name: String,
+    /// Two digits and two capitals, e.g. `12AB`.
+    pub brin: String,
+    /// Two digits, e.g. `00`.
+    pub vestiging: String,
+    /// The phone number a DUO melding names for its reporter by default.
+    pub phone: String,
+}
+
+/// The latest school settings; empty ones when none were saved yet.
+pub async fn school_settings(state: &AppState) -> Result<SchoolSettings, PageError> {
+    match state.store.settings(DocumentKind::School).await? {
+        None => Ok(SchoolSettings::default()),
+        Some(json) => serde_json::from_str(&json)
+            .map_err(|e| PageError::Internal(format!("schoolgegevens onleesbaar: {e}"))),
+    }
+}
+
+/// Two digits and two capital letters.
+pub fn is_brin(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 4
+        && b[..2].iter().all(u8::is_ascii_digit)
+        && b[2..].iter().all(u8::is_ascii_uppercase)
+}
+
+fn is_vestiging(s: &str) -> bool {
+    s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The same rule as a DUO melding's reporter phone: digits, spaces and
+/// `+-()`, at least ten digits.
+fn is_phone(s: &str) -> bool {
+    s.chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')'))
+        && s.chars().filter(char::is_ascii_digit).count() >= 10
+}
+
+/// What the form submits.
+#[derive(Debug, Default, Deserialize)]
+struct SchoolForm {
+    #[serde(default)]
+    naam: String,
+    #[serde(default)]
+    brin: String,
+    #[serde(default)]
+    vestiging: String,
+    #[serde(default)]
+    telefoon: String,
+}
+
+type FieldErrors = HashMap<&'static str, String>;
+
+fn check(form: &SchoolForm) -> Result<SchoolSettings, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let name = form.naam.trim().to_owned();
+    if name.is_empty() {
+        errors.insert("naam", "Vul de naam van de school in.".into());
+    } else if name.chars().count() > 200 {
+        errors.insert("naam", "De naam is te lang (hoogstens 200 tekens).".into());
+    }
+    let brin = form.brin.trim().to_uppercase();
+    if !is_brin(&brin) {
+        errors.insert(
+            "brin",
+            "Een BRIN-nummer is 2 cijfers en 2 letters, bijvoorbeeld 12AB.".into(),
+        );
+    }
+    let vestiging = form.vestiging.trim().to_owned();
+    if !is_vestiging(&vestiging) {
+        errors.insert(
+            "vestiging",
+            "Een vestigingsnummer is 2 cijfers, bijvoorbeeld 00.".into(),
+        );
+    }
+    let phone = form.telefoon.trim().to_owned();
+    if !phone.is_empty() && !is_phone(&phone) {
+        errors.insert(
+            "telefoon",
+            "Dit is geen geldig telefoonnummer (minstens 10 cijfers).".into(),
+        );
+    }
+    if errors.is_empty() {
+        Ok(SchoolSettings {
+            name,
+            brin,
+            vestiging,
+            phone,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "settings_school.html")]
+struct SchoolPage {
+    layout: Layout,
+    naam: String,
+    brin: String,
+    vestiging: String,
+    telefoon: String,
+    errors: FieldErrors,
+    saved: bool,
+}
+
+impl SchoolPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors.get(field).map(String::as_str)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Shown {
+    opgeslagen: Option<String>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Admin(user): Admin,
+    Query(q): Query<Shown>,
+) -> Result<SchoolPage, PageError> {
+    let s = school_settings(&state).await?;
+    Ok(SchoolPage {
+        layout: Layout::new(&user, section::SETTINGS, "Schoolgegevens"),
+        naam: s.name,
+        brin: s.brin,
+        vestiging: s.vestiging,
+        telefoon: s.phone,
+        errors: FieldErrors::new(),
+        saved: q.opgeslagen.is_some(),
+    })
+}
+
+async fn save(
+    State(state): State<AppState>,
+    Admin(user): Admin,
+    Form(form): Form<SchoolForm>,
+) -> Result<Response, PageError> {
+    match check(&form) {
+        Err(errors) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            SchoolPage {
+                layout: Layout::new(&user, section::SETTINGS, "Schoolgegevens"),
+                naam: form.naam,
+                brin: form.brin,
+                vestiging: form.vestiging,
+                telefoon: form.telefoon,
+                errors,
+                saved: false,
+            },
+        )
+            .into_response()),
+        Ok(settings) => {
+            let json =
+                serde_json::to_string(&settings).map_err(|e| PageError::Internal(e.to_string()))?;
+            let version = state
+                .store
+                .save_settings(
+                    DocumentKind::School,
+                    &json,
+                    &user.user.username,
+                    state.clock.now(),
+                )
+                .await?;
+            user.audit(
+                &state,
+                AuditAction::Settings,
+                None,
+                format!(
+                    "schoolgegevens versie {version}: {}, BRIN {}, vestiging {}",
+                    settings.name, settings.brin, settings.vestiging
+                ),
+            )
+            .await?;
+            Ok(Redirect::to("/instellingen/school?opgeslagen=1").into_response())
+        }
+    }
+}
+
+/// `/instellingen/school`.
 pub fn router() -> Router<AppState> {
-    Router::new()
+    Router::new().route("/instellingen/school", get(show).post(save))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn brin_and_vestiging_formats() {
+        assert!(is_brin("12AB"));
+        for bad in ["", "12ab", "1AB", "AB12", "12ABC"] {
+            assert!(!is_brin(bad), "{bad}");
+        }
+        let form = SchoolForm {
+            naam: "Het Lyceum".into(),
+            brin: " 12ab ".into(),
+            vestiging: "00".into(),
+            telefoon: String::new(),
+        };
+        let ok = check(&form).expect("valid");
+        assert_eq!(ok.brin, "12AB", "lower case is accepted and stored upper");
+        let bad = SchoolForm {
+            naam: String::new(),
+            brin: "1234".into(),
+            vestiging: "0".into(),
+            telefoon: "123".into(),
+        };
+        let errs = check(&bad).expect_err("invalid");
+        let mut keys: Vec<&str> = errs.keys().copied().collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["brin", "naam", "telefoon", "vestiging"]);
+    }
 }
