@@ -1,10 +1,1473 @@
-//! DUO meldingen: drafts from signals and the case, validation, print and export for the Verzuimloket, status, deadlines.
+//! DUO meldingen: drafts from signals and the case, validation, print and
+//! export for the Verzuimloket, status, deadlines.
+//!
+//! - `GET /meldingen`: for the coordinators every DUO signal still without a
+//!   draft ("nog te melden") and every draft by status, each with its
+//!   5-working-day deadline; overdue ones flagged and counted. The
+//!   leerplichtambtenaar sees only the meldingen that were sent (any status
+//!   after concept) of students in scope, read only.
+//! - `POST /meldingen/nieuw`: a draft from a signal (one per signal: a
+//!   second request goes to the existing draft) or, from the form of
+//!   `GET /meldingen/nieuw?leerling=…`, for a period by hand. The reporter
+//!   comes from the signed-in user, BRIN and vestiging from the school
+//!   settings, the actions taken from the student's case.
+//! - `GET/POST /meldingen/{n}`: the draft; saving always stores it (it is
+//!   work in progress) and shows the domain's field errors next to the
+//!   fields. `POST /meldingen/{n}/status` registers (after validating
+//!   against the registrations as they are now: illness never reaches DUO)
+//!   or moves a sent melding along DUO's statuses.
+//! - `GET /meldingen/{n}/afdruk` and `/meldingen/{n}/export.txt`: the form
+//!   to print and as text, both audited as Export.
 
-use axum::Router;
+use std::collections::{HashMap, HashSet};
 
+use aanwezig_domain::case::{ContactKind, DecisionKind, Guide, Party};
+use aanwezig_domain::duo::{LeerplichtAction, MAX_LESSON, MAX_SUSPECTED_REASON};
+use aanwezig_domain::explain::date_nl;
+use aanwezig_domain::{
+    Calendar, Case, DuoError, MeldingDraft, MeldingKind, MeldingStatus, Reporter, Role, RuleId,
+    SchoolLocation, Student, StudentId,
+};
+use aanwezig_storage::{AuditAction, MeldingFilter};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{Datelike, NaiveDate, Weekday};
+use serde::Deserialize;
+
+use super::settings_school::{school_settings, SchoolSettings};
+use super::student::local_time_nl;
+use crate::auth::CurrentUser;
+use crate::dossier;
+use crate::error::PageError;
+use crate::layout::{section, Layout};
 use crate::state::AppState;
+
+// --- who may do what -----------------------------------------------------------
+
+/// Whether `role` makes and manages DUO meldingen: the coordinators.
+fn may_manage(role: Role) -> bool {
+    matches!(
+        role,
+        Role::Verzuimcoordinator | Role::Ondersteuningscoordinator
+    )
+}
+
+/// Whether `role` reads meldingen at all: the coordinators, and the
+/// leerplichtambtenaar the sent ones of students in scope.
+fn may_read(role: Role) -> bool {
+    may_manage(role) || role == Role::Leerplichtambtenaar
+}
+
+/// A coordinator, as an extractor: anyone else gets 403 before the form is
+/// read.
+pub struct Melder(pub CurrentUser);
+
+impl FromRequestParts<AppState> for Melder {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        user.require(may_manage(user.role()))
+            .map_err(IntoResponse::into_response)?;
+        Ok(Melder(user))
+    }
+}
+
+/// The student with this number, from the live school or (a student who
+/// left) the store.
+async fn student_by_id(state: &AppState, id: &StudentId) -> Result<Option<Student>, PageError> {
+    {
+        let live = state.read()?;
+        if let Some(i) = live.school.position(id) {
+            return Ok(Some(live.school.students()[i].clone()));
+        }
+    }
+    Ok(state.store.student(id).await?.map(|s| s.student))
+}
+
+/// Melding `n` if the user may read it: the coordinators every one, the
+/// leerplichtambtenaar a sent melding of a student in scope. Anything else
+/// answers like a melding that does not exist.
+async fn readable(
+    state: &AppState,
+    user: &CurrentUser,
+    n: &str,
+) -> Result<(i64, MeldingDraft), PageError> {
+    user.require(may_read(user.role()))?;
+    let id: i64 = n.parse().map_err(|_| PageError::NotFound)?;
+    let draft = state.store.melding(id).await?.ok_or(PageError::NotFound)?;
+    if user.role() == Role::Leerplichtambtenaar && draft.status == MeldingStatus::Concept {
+        return Err(PageError::NotFound);
+    }
+    let student = student_by_id(state, &draft.student)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    if !user.scope().may_see(&student) {
+        return Err(PageError::NotFound);
+    }
+    Ok((id, draft))
+}
+
+// --- keys, labels and dates ------------------------------------------------------
+
+const KINDS: [MeldingKind; 4] = [
+    MeldingKind::ZestienUur,
+    MeldingKind::LangdurigRelatiefVerzuim,
+    MeldingKind::LuxeVerzuim,
+    MeldingKind::Overig,
+];
+
+fn kind_key(k: MeldingKind) -> &'static str {
+    match k {
+        MeldingKind::ZestienUur => "zestien_uur",
+        MeldingKind::LangdurigRelatiefVerzuim => "langdurig_relatief_verzuim",
+        MeldingKind::LuxeVerzuim => "luxe_verzuim",
+        MeldingKind::Overig => "overig",
+    }
+}
+
+const STATUSES: [MeldingStatus; 6] = [
+    MeldingStatus::Concept,
+    MeldingStatus::Geregistreerd,
+    MeldingStatus::InBehandeling,
+    MeldingStatus::Afgesloten,
+    MeldingStatus::Ingetrokken,
+    MeldingStatus::TerKennisgevingAangenomen,
+];
+
+fn status_key(s: MeldingStatus) -> &'static str {
+    match s {
+        MeldingStatus::Concept => "concept",
+        MeldingStatus::Geregistreerd => "geregistreerd",
+        MeldingStatus::InBehandeling => "in_behandeling",
+        MeldingStatus::Afgesloten => "afgesloten",
+        MeldingStatus::Ingetrokken => "ingetrokken",
+        MeldingStatus::TerKennisgevingAangenomen => "ter_kennisgeving_aangenomen",
+    }
+}
+
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
+}
+
+/// `12 nov 2025`: short enough for a list of actions.
+fn short_date(d: NaiveDate) -> String {
+    d.format_localized("%-d %b %Y", chrono::Locale::nl_NL)
+        .to_string()
+}
+
+fn period(begin: NaiveDate, end: NaiveDate) -> String {
+    if begin == end {
+        date_nl(begin)
+    } else {
+        format!("{} t/m {}", date_nl(begin), date_nl(end))
+    }
+}
+
+/// Working days in (from, to]: the calendar's when there is one,
+/// Monday–Friday otherwise.
+fn working_days(cal: Option<&Calendar>, from: NaiveDate, to: NaiveDate) -> usize {
+    from.iter_days()
+        .skip(1)
+        .take_while(|d| *d <= to)
+        .filter(|d| match cal {
+            Some(c) => c.is_working_day(*d),
+            None => !matches!(d.weekday(), Weekday::Sat | Weekday::Sun),
+        })
+        .count()
+}
+
+fn werkdagen(n: usize) -> String {
+    if n == 1 {
+        "1 werkdag".to_owned()
+    } else {
+        format!("{n} werkdagen")
+    }
+}
+
+/// The deadline as the lists and the draft show it.
+struct Due {
+    date: String,
+    text: String,
+    overdue: bool,
+}
+
+fn due(
+    cal: Option<&Calendar>,
+    deadline: NaiveDate,
+    today: NaiveDate,
+    registered_on: Option<NaiveDate>,
+) -> Due {
+    let text = match registered_on {
+        Some(r) if r > deadline => format!("gemeld op {}, na de termijn", date_nl(r)),
+        Some(r) => format!("gemeld op {}, op tijd", date_nl(r)),
+        None if today > deadline => match working_days(cal, deadline, today) {
+            0 => "de termijn is verstreken".to_owned(),
+            n => format!("{} te laat", werkdagen(n)),
+        },
+        None if today == deadline => "vandaag is de laatste dag".to_owned(),
+        None => format!("nog {}", werkdagen(working_days(cal, today, deadline))),
+    };
+    Due {
+        date: date_nl(deadline),
+        text,
+        overdue: registered_on.is_none() && today > deadline,
+    }
+}
+
+// --- actions taken, from the case -------------------------------------------------
+
+fn join_nl(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} en {last}", rest.join(", ")),
+    }
+}
+
+/// One line per contact moment, decision, intervention and agreement of the
+/// case, oldest first. The meldcode is never named: it does not leave the
+/// school's care team.
+fn actions_from_case(case: &Case) -> Vec<String> {
+    let mut lines: Vec<(NaiveDate, String)> = Vec::new();
+    for c in &case.contacts {
+        let how = match c.kind {
+            ContactKind::Telefoon => "telefoongesprek",
+            ContactKind::GesprekOpSchool => "gesprek op school",
+            ContactKind::Online => "online gesprek",
+        };
+        let who: Vec<String> = c
+            .participants
+            .iter()
+            .filter(|p| **p != Party::School)
+            .map(|p| p.label_nl().to_owned())
+            .collect();
+        let mut line = how.to_owned();
+        if !who.is_empty() {
+            line.push_str(" met ");
+            line.push_str(&join_nl(&who));
+        }
+        if let Some(g) = c.guide {
+            let letter = match g {
+                Guide::A => "A",
+                Guide::B => "B",
+                Guide::C => "C",
+            };
+            line.push_str(&format!(" (leidraad {letter})"));
+        }
+        lines.push((c.on, line));
+    }
+    for d in &case.decisions {
+        if d.kind == DecisionKind::Meldcode {
+            continue;
+        }
+        lines.push((d.on, d.kind.label_nl()));
+    }
+    for i in &case.interventions {
+        let mut line = format!("interventie gestart: {}", i.kind.label_nl());
+        if !i.description.trim().is_empty() {
+            line.push_str(&format!(" ({})", i.description.trim()));
+        }
+        if let Some(e) = i.ended_on {
+            line.push_str(&format!(", beëindigd op {}", short_date(e)));
+        }
+        lines.push((i.started_on, line));
+    }
+    for a in &case.agreements {
+        let mut line = format!("afspraak met {}: {}", a.who.label_nl(), a.what.trim());
+        if let Some(b) = a.by_when {
+            line.push_str(&format!(" (uiterlijk {})", short_date(b)));
+        }
+        lines.push((a.made_on, line));
+    }
+    lines.sort_by_key(|(d, _)| *d);
+    lines
+        .into_iter()
+        .map(|(d, l)| format!("{}: {l}", short_date(d)))
+        .collect()
+}
+
+/// The actions from the student's latest case (none without a case).
+async fn case_actions(state: &AppState, student: &StudentId) -> Result<Vec<String>, PageError> {
+    Ok(state
+        .store
+        .case(student)
+        .await?
+        .map(|c| actions_from_case(&c))
+        .unwrap_or_default())
+}
+
+/// Fills what a new draft takes from elsewhere: the reporter (the
+/// signed-in user), the school (settings) and the actions (the case).
+fn fill(
+    draft: &mut MeldingDraft,
+    user: &CurrentUser,
+    school: &SchoolSettings,
+    actions: Vec<String>,
+) {
+    draft.reporter = Reporter {
+        name: user.user.display_name.clone(),
+        function: user.role().label_nl().to_owned(),
+        phone: school.phone.clone(),
+        email: user.user.email.clone().unwrap_or_default(),
+    };
+    draft.school = SchoolLocation {
+        brin: school.brin.clone(),
+        vestiging: school.vestiging.clone(),
+    };
+    draft.actions_taken = actions;
+}
+
+// --- the list ------------------------------------------------------------------------
+
+struct PendingRow {
+    student: String,
+    name: String,
+    class: String,
+    rule: &'static str,
+    kind: &'static str,
+    period: String,
+    fired: String,
+    deadline: NaiveDate,
+    due: Due,
+}
+
+struct DraftRow {
+    id: i64,
+    name: String,
+    class: String,
+    kind: &'static str,
+    period: String,
+    due: Due,
+}
+
+struct StatusGroup {
+    label: &'static str,
+    rows: Vec<DraftRow>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "meldingen.html")]
+struct ListPage {
+    layout: Layout,
+    manage: bool,
+    pending: Vec<PendingRow>,
+    groups: Vec<StatusGroup>,
+    overdue: usize,
+}
+
+async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<ListPage, PageError> {
+    user.require(may_read(user.role()))?;
+    let manage = may_manage(user.role());
+    let today = state.clock.today();
+    let drafts = state.store.meldingen(&MeldingFilter::default()).await?;
+    user.audit(&state, AuditAction::Read, None, "overzicht DUO-meldingen")
+        .await?;
+    let made: HashSet<(StudentId, RuleId, NaiveDate)> = drafts
+        .iter()
+        .filter_map(|(_, d)| d.source.map(|s| (d.student.clone(), s.rule, s.fired_on)))
+        .collect();
+
+    let mut pending = Vec::new();
+    let mut groups: Vec<StatusGroup> = Vec::new();
+    {
+        let live = state.read()?;
+        let cal = live.cal.as_ref();
+        if let (true, Some(cal)) = (manage, cal) {
+            for (student, ev) in live.school.students().iter().zip(&live.evaluations) {
+                for s in &ev.signals {
+                    let (Some(kind), Some(begin), Some(end)) =
+                        (MeldingKind::for_rule(s.rule), s.begin, s.end)
+                    else {
+                        continue;
+                    };
+                    let fired = cal.date(s.fired_on);
+                    if made.contains(&(student.id.clone(), s.rule, fired)) {
+                        continue;
+                    }
+                    let end = cal.date(end);
+                    let deadline =
+                        cal.add_working_days(end, kind.deadline_working_days(&live.policy));
+                    pending.push(PendingRow {
+                        student: student.id.to_string(),
+                        name: student.name.clone(),
+                        class: student.class.clone(),
+                        rule: s.rule.as_str(),
+                        kind: kind.label_nl(),
+                        period: period(cal.date(begin), end),
+                        fired: fired.to_string(),
+                        deadline,
+                        due: due(Some(cal), deadline, today, None),
+                    });
+                }
+            }
+        }
+        pending.sort_by(|a, b| (a.deadline, &a.name).cmp(&(b.deadline, &b.name)));
+        for status in STATUSES {
+            if !manage && status == MeldingStatus::Concept {
+                continue;
+            }
+            let mut rows: Vec<(NaiveDate, DraftRow)> = Vec::new();
+            for (id, d) in drafts.iter().filter(|(_, d)| d.status == status) {
+                let (name, class) = match live.school.position(&d.student) {
+                    Some(i) => {
+                        let s = &live.school.students()[i];
+                        if !user.scope().may_see(s) {
+                            continue;
+                        }
+                        (s.name.clone(), s.class.clone())
+                    }
+                    // A student who left: only the coordinators, who see
+                    // every student.
+                    None if manage => (d.student_name.clone(), String::new()),
+                    None => continue,
+                };
+                rows.push((
+                    d.deadline,
+                    DraftRow {
+                        id: *id,
+                        name,
+                        class,
+                        kind: d.kind.label_nl(),
+                        period: period(d.begin, d.end),
+                        due: due(cal, d.deadline, today, d.registered_on),
+                    },
+                ));
+            }
+            if rows.is_empty() {
+                continue;
+            }
+            rows.sort_by_key(|(deadline, _)| *deadline);
+            groups.push(StatusGroup {
+                label: status.label_nl(),
+                rows: rows.into_iter().map(|(_, r)| r).collect(),
+            });
+        }
+    }
+    let overdue = pending.iter().filter(|p| p.due.overdue).count()
+        + groups
+            .iter()
+            .flat_map(|g| &g.rows)
+            .filter(|r| r.due.overdue)
+            .count();
+    Ok(ListPage {
+        layout: Layout::new(&user, section::MELDINGEN, "DUO-meldingen"),
+        manage,
+        pending,
+        groups,
+        overdue,
+    })
+}
+
+// --- a new draft -------------------------------------------------------------------
+
+/// What both ways of making a draft submit: `regel` and `datum` for a
+/// signal, `soort`, `begin` and `eind` for a melding by hand.
+#[derive(Debug, Default, Deserialize)]
+struct NewForm {
+    #[serde(default)]
+    leerling: String,
+    regel: Option<String>,
+    datum: Option<String>,
+    #[serde(default)]
+    soort: String,
+    #[serde(default)]
+    begin: String,
+    #[serde(default)]
+    eind: String,
+}
+
+struct KindOption {
+    value: &'static str,
+    label: &'static str,
+    selected: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "melding_new.html")]
+struct NewPage {
+    layout: Layout,
+    student: String,
+    name: String,
+    class: String,
+    kinds: Vec<KindOption>,
+    begin: String,
+    eind: String,
+    errors: HashMap<&'static str, String>,
+}
+
+impl NewPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors.get(field).map(String::as_str)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct NewQuery {
+    #[serde(default)]
+    leerling: String,
+}
+
+fn new_page(
+    user: &CurrentUser,
+    student: &Student,
+    soort: &str,
+    begin: String,
+    eind: String,
+    errors: HashMap<&'static str, String>,
+) -> NewPage {
+    NewPage {
+        layout: Layout::new(
+            user,
+            section::MELDINGEN,
+            format!("Nieuwe DUO-melding voor {}", student.name),
+        ),
+        student: student.id.to_string(),
+        name: student.name.clone(),
+        class: student.class.clone(),
+        kinds: KINDS
+            .into_iter()
+            .map(|k| KindOption {
+                value: kind_key(k),
+                label: k.label_nl(),
+                selected: kind_key(k) == soort,
+            })
+            .collect(),
+        begin,
+        eind,
+        errors,
+    }
+}
+
+async fn new_form(
+    State(state): State<AppState>,
+    Melder(user): Melder,
+    Query(q): Query<NewQuery>,
+) -> Result<NewPage, PageError> {
+    let student = dossier::student_in_scope(&state, &user, &q.leerling)?;
+    user.audit(
+        &state,
+        AuditAction::Read,
+        Some(&student.id),
+        "formulier nieuwe DUO-melding",
+    )
+    .await?;
+    let today = state.clock.today().to_string();
+    Ok(new_page(
+        &user,
+        &student,
+        kind_key(MeldingKind::Overig),
+        today.clone(),
+        today,
+        HashMap::new(),
+    ))
+}
+
+/// Stores a new draft and audits it; the id of the draft.
+async fn store_new(
+    state: &AppState,
+    user: &CurrentUser,
+    draft: &MeldingDraft,
+) -> Result<i64, PageError> {
+    let id = state
+        .store
+        .save_melding(None, draft, &user.user.username, state.clock.now())
+        .await?;
+    user.audit(
+        state,
+        AuditAction::Change,
+        Some(&draft.student),
+        format!(
+            "DUO-melding {id} ({}) als concept gemaakt",
+            draft.kind.label_nl()
+        ),
+    )
+    .await?;
+    Ok(id)
+}
+
+/// The draft already made for this signal of the student, if any.
+async fn draft_for_signal(
+    state: &AppState,
+    student: &StudentId,
+    rule: RuleId,
+    fired_on: NaiveDate,
+) -> Result<Option<i64>, PageError> {
+    let filter = MeldingFilter {
+        student: Some(student.clone()),
+        ..MeldingFilter::default()
+    };
+    Ok(state
+        .store
+        .meldingen(&filter)
+        .await?
+        .into_iter()
+        .find(|(_, d)| {
+            d.source
+                .is_some_and(|s| s.rule == rule && s.fired_on == fired_on)
+        })
+        .map(|(id, _)| id))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Melder(user): Melder,
+    Form(form): Form<NewForm>,
+) -> Result<Response, PageError> {
+    if form.leerling.trim().is_empty() {
+        return Err(PageError::BadRequest(
+            "Kies de leerling voor wie de melding is.".into(),
+        ));
+    }
+    let student = dossier::student_in_scope(&state, &user, form.leerling.trim())?;
+    match (&form.regel, &form.datum) {
+        (Some(regel), Some(datum)) => from_signal(&state, &user, &student, regel, datum).await,
+        _ => by_hand(&state, &user, &student, form).await,
+    }
+}
+
+async fn from_signal(
+    state: &AppState,
+    user: &CurrentUser,
+    student: &Student,
+    regel: &str,
+    datum: &str,
+) -> Result<Response, PageError> {
+    let rule = RuleId::parse(regel.trim())
+        .filter(|r| r.is_duo())
+        .ok_or_else(|| PageError::BadRequest("Dit signaal is geen DUO-melding.".into()))?;
+    let fired_on = parse_date(datum)
+        .ok_or_else(|| PageError::BadRequest("De datum van het signaal klopt niet.".into()))?;
+    if let Some(id) = draft_for_signal(state, &student.id, rule, fired_on).await? {
+        return Ok(Redirect::to(&format!("/meldingen/{id}")).into_response());
+    }
+    let today = state.clock.today();
+    let mut draft = {
+        let live = state.read()?;
+        let cal = live.cal.as_ref().ok_or_else(|| {
+            PageError::BadRequest("Er is nog geen schoolkalender ingelezen.".into())
+        })?;
+        let i = live
+            .school
+            .position(&student.id)
+            .ok_or(PageError::NotFound)?;
+        let signal = live
+            .evaluations
+            .get(i)
+            .and_then(|ev| {
+                ev.signals
+                    .iter()
+                    .find(|s| s.rule == rule && cal.date(s.fired_on) == fired_on)
+            })
+            .ok_or_else(|| {
+                PageError::BadRequest(format!(
+                    "Er is voor {} geen signaal '{}' van {}.",
+                    student.name,
+                    rule.title_nl(),
+                    date_nl(fired_on)
+                ))
+            })?;
+        MeldingDraft::from_signal(
+            signal,
+            live.school.registrations(i),
+            cal,
+            &live.policy,
+            student,
+            today,
+        )
+        .map_err(|e| PageError::BadRequest(duo_error_nl(&e)))?
+    };
+    let school = school_settings(state).await?;
+    let actions = case_actions(state, &student.id).await?;
+    fill(&mut draft, user, &school, actions);
+    let id = match store_new(state, user, &draft).await {
+        Ok(id) => id,
+        // Made at the same moment by someone else: go to theirs.
+        Err(PageError::Conflict(_)) => draft_for_signal(state, &student.id, rule, fired_on)
+            .await?
+            .ok_or(PageError::NotFound)?,
+        Err(e) => return Err(e),
+    };
+    Ok(Redirect::to(&format!("/meldingen/{id}")).into_response())
+}
+
+async fn by_hand(
+    state: &AppState,
+    user: &CurrentUser,
+    student: &Student,
+    form: NewForm,
+) -> Result<Response, PageError> {
+    let mut errors: HashMap<&'static str, String> = HashMap::new();
+    let kind = KINDS.into_iter().find(|k| kind_key(*k) == form.soort);
+    if kind.is_none() {
+        errors.insert("soort", "Kies de soort verzuim.".into());
+    }
+    let begin = parse_date(&form.begin);
+    if begin.is_none() {
+        errors.insert("begin", "Vul een geldige begindatum in.".into());
+    }
+    let end = parse_date(&form.eind);
+    if end.is_none() {
+        errors.insert("eind", "Vul een geldige einddatum in.".into());
+    }
+    let today = state.clock.today();
+    let made = match (kind, begin, end) {
+        (Some(kind), Some(begin), Some(end)) if errors.is_empty() => {
+            let live = state.read()?;
+            let cal = live.cal.as_ref().ok_or_else(|| {
+                PageError::BadRequest("Er is nog geen schoolkalender ingelezen.".into())
+            })?;
+            let i = live
+                .school
+                .position(&student.id)
+                .ok_or(PageError::NotFound)?;
+            match MeldingDraft::for_period(
+                kind,
+                student,
+                begin,
+                end,
+                live.school.registrations(i),
+                cal,
+                &live.policy,
+                today,
+            ) {
+                Ok(d) => Some(d),
+                Err(DuoError::Backwards { .. }) => {
+                    errors.insert("eind", "De einddatum ligt voor de begindatum.".into());
+                    None
+                }
+                Err(e) => {
+                    errors.insert("periode", duo_error_nl(&e));
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    let Some(mut draft) = made else {
+        let page = new_page(user, student, &form.soort, form.begin, form.eind, errors);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let school = school_settings(state).await?;
+    let actions = case_actions(state, &student.id).await?;
+    fill(&mut draft, user, &school, actions);
+    let id = store_new(state, user, &draft).await?;
+    Ok(Redirect::to(&format!("/meldingen/{id}")).into_response())
+}
+
+/// The domain's reasons, with Dutch dates.
+fn duo_error_nl(e: &DuoError) -> String {
+    match e {
+        DuoError::NothingToReport { begin, end } => format!(
+            "Tussen {} en {} heeft de leerling geen ongeoorloofd of onbekend verzuim: er is niets te melden. Ziekte en afmeldingen worden nooit aan DUO gemeld.",
+            date_nl(*begin),
+            date_nl(*end)
+        ),
+        DuoError::Backwards { begin, end } => format!(
+            "De begindatum ({}) ligt na de einddatum ({}).",
+            date_nl(*begin),
+            date_nl(*end)
+        ),
+        DuoError::DateBefore { on, earlier } => format!(
+            "{} ligt voor {}, de vorige datum van deze melding.",
+            date_nl(*on),
+            date_nl(*earlier)
+        ),
+        DuoError::NotAllowed { from, to } => {
+            format!("Een melding met status '{from}' kan niet naar '{to}'.")
+        }
+        DuoError::Invalid(errs) => format!(
+            "De melding is nog niet volledig of niet juist ({} {}): bekijk de meldingen bij de velden.",
+            errs.len(),
+            if errs.len() == 1 { "punt" } else { "punten" }
+        ),
+        other => other.to_string(),
+    }
+}
+
+// --- the draft -------------------------------------------------------------------------
+
+struct Cell {
+    lesson: u8,
+    checked: bool,
+}
+
+struct DayRow {
+    iso: String,
+    label: String,
+    whole_day: bool,
+    cells: Vec<Cell>,
+    errors: Vec<String>,
+}
+
+struct LateRow {
+    label: String,
+    lesson: u8,
+    minutes: u16,
+}
+
+struct HistoryRow {
+    on: String,
+    what: String,
+}
+
+struct VersionRow {
+    version: u32,
+    by: String,
+    at: String,
+}
+
+struct StatusOption {
+    value: &'static str,
+    label: &'static str,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "melding.html")]
+struct DraftPage {
+    layout: Layout,
+    id: i64,
+    student: String,
+    name: String,
+    birth: String,
+    kind: &'static str,
+    period: String,
+    status: &'static str,
+    concept: bool,
+    editable: bool,
+    manage: bool,
+    due: Due,
+    days: Vec<DayRow>,
+    lessons_header: Vec<u8>,
+    all_lessons_missed: bool,
+    late: Vec<LateRow>,
+    late_minutes: u32,
+    reason: String,
+    reason_count: usize,
+    reason_max: usize,
+    explanation: String,
+    leerplicht: &'static str,
+    leerplicht_reason: String,
+    actions: String,
+    actions_list: Vec<String>,
+    reporter: Reporter,
+    school: SchoolLocation,
+    /// Field errors by field name (`suspected_reason`, `reporter.email`, …).
+    errors: HashMap<String, Vec<String>>,
+    /// Every error message, for the summary at the top.
+    all_errors: Vec<String>,
+    message: Option<String>,
+    saved: bool,
+    moves: Vec<StatusOption>,
+    today: String,
+    history: Vec<HistoryRow>,
+    versions: Vec<VersionRow>,
+    source: String,
+}
+
+impl DraftPage {
+    fn errs(&self, field: &str) -> &[String] {
+        self.errors.get(field).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The draft's problems now, by field: `days[i].…` go to their day,
+/// `late_arrivals[i]` to `late`; the rest by name.
+fn errors_of(draft: &MeldingDraft, state: &AppState) -> Result<Vec<(String, String)>, PageError> {
+    let live = state.read()?;
+    let (Some(cal), Some(i)) = (live.cal.as_ref(), live.school.position(&draft.student)) else {
+        return Ok(vec![(
+            "other".to_owned(),
+            "De registraties van deze leerling zijn niet (meer) beschikbaar; de melding kan niet worden gecontroleerd.".to_owned(),
+        )]);
+    };
+    Ok(match draft.validate(cal, live.school.registrations(i)) {
+        Ok(()) => Vec::new(),
+        Err(errs) => errs
+            .into_iter()
+            .map(|e| {
+                let field = if e.field.starts_with("late_arrivals") {
+                    "late".to_owned()
+                } else {
+                    e.field
+                };
+                (field, e.message_nl)
+            })
+            .collect(),
+    })
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the page's inputs, each distinct"
+)]
+async fn draft_page(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    draft: &MeldingDraft,
+    errors: Vec<(String, String)>,
+    message: Option<String>,
+    saved: bool,
+    audit_read: bool,
+) -> Result<DraftPage, PageError> {
+    let versions = state.store.melding_versions(id).await?;
+    if audit_read {
+        user.audit(
+            state,
+            AuditAction::Read,
+            Some(&draft.student),
+            format!("DUO-melding {id}"),
+        )
+        .await?;
+    }
+    let today = state.clock.today();
+    let due = {
+        let live = state.read()?;
+        due(
+            live.cal.as_ref(),
+            draft.deadline,
+            today,
+            draft.registered_on,
+        )
+    };
+    let mut by_field: HashMap<String, Vec<String>> = HashMap::new();
+    for (f, m) in &errors {
+        by_field.entry(f.clone()).or_default().push(m.clone());
+    }
+    let days = draft
+        .days
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let prefix = format!("days[{i}].");
+            let errors = errors
+                .iter()
+                .filter(|(f, _)| f.starts_with(&prefix))
+                .map(|(_, m)| m.clone())
+                .collect();
+            DayRow {
+                iso: d.date.to_string(),
+                label: date_nl(d.date),
+                whole_day: d.whole_day,
+                cells: (1..=MAX_LESSON)
+                    .map(|l| Cell {
+                        lesson: l,
+                        checked: d.lessons.contains(&l),
+                    })
+                    .collect(),
+                errors,
+            }
+        })
+        .collect();
+    let manage = may_manage(user.role());
+    let concept = draft.status == MeldingStatus::Concept;
+    let mut history = vec![HistoryRow {
+        on: date_nl(draft.created_on),
+        what: "concept gemaakt".to_owned(),
+    }];
+    history.extend(draft.history.iter().map(|c| HistoryRow {
+        on: date_nl(c.on),
+        what: c.status.label_nl().to_owned(),
+    }));
+    let source = match draft.source {
+        Some(s) => format!(
+            "gemaakt uit het signaal '{}' van {}",
+            s.rule.title_nl(),
+            date_nl(s.fired_on)
+        ),
+        None => "met de hand gemaakt".to_owned(),
+    };
+    Ok(DraftPage {
+        layout: Layout::new(
+            user,
+            section::MELDINGEN,
+            format!("DUO-melding {id}: {}", draft.student_name),
+        ),
+        id,
+        student: draft.student.to_string(),
+        name: draft.student_name.clone(),
+        birth: date_nl(draft.date_of_birth),
+        kind: draft.kind.label_nl(),
+        period: period(draft.begin, draft.end),
+        status: draft.status.label_nl(),
+        concept,
+        editable: concept && manage,
+        manage,
+        due,
+        days,
+        lessons_header: (1..=MAX_LESSON).collect(),
+        all_lessons_missed: draft.all_lessons_missed,
+        late: draft
+            .late_arrivals
+            .iter()
+            .map(|l| LateRow {
+                label: date_nl(l.date),
+                lesson: l.lesson,
+                minutes: l.minutes_late,
+            })
+            .collect(),
+        late_minutes: draft
+            .late_arrivals
+            .iter()
+            .map(|l| u32::from(l.minutes_late))
+            .sum(),
+        reason_count: draft.suspected_reason.trim().chars().count(),
+        reason_max: MAX_SUSPECTED_REASON,
+        reason: draft.suspected_reason.clone(),
+        explanation: draft.explanation.clone().unwrap_or_default(),
+        leerplicht: match &draft.leerplicht_action {
+            None => "",
+            Some(a) if a.wanted => "ja",
+            Some(_) => "nee",
+        },
+        leerplicht_reason: draft
+            .leerplicht_action
+            .as_ref()
+            .map(|a| a.reason.clone())
+            .unwrap_or_default(),
+        actions: draft.actions_taken.join("\n"),
+        actions_list: draft.actions_taken.clone(),
+        reporter: draft.reporter.clone(),
+        school: draft.school.clone(),
+        all_errors: errors.iter().map(|(_, m)| m.clone()).collect(),
+        errors: by_field,
+        message,
+        saved,
+        moves: if manage {
+            STATUSES
+                .into_iter()
+                .filter(|s| draft.status.can_move_to(*s))
+                .map(|s| StatusOption {
+                    value: status_key(s),
+                    label: s.label_nl(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        today: today.to_string(),
+        history,
+        versions: versions
+            .into_iter()
+            .rev()
+            .map(|v| VersionRow {
+                version: v.version,
+                by: v.saved_by,
+                at: local_time_nl(v.saved_at),
+            })
+            .collect(),
+        source,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Shown {
+    opgeslagen: Option<String>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(n): Path<String>,
+    Query(q): Query<Shown>,
+) -> Result<DraftPage, PageError> {
+    let (id, draft) = readable(&state, &user, &n).await?;
+    let errors = if draft.status == MeldingStatus::Concept && may_manage(user.role()) {
+        errors_of(&draft, &state)?
+    } else {
+        Vec::new()
+    };
+    draft_page(
+        &state,
+        &user,
+        id,
+        &draft,
+        errors,
+        None,
+        q.opgeslagen.is_some(),
+        true,
+    )
+    .await
+}
+
+/// Melding `n` for a change by a coordinator; a sent melding is read only.
+async fn for_change(
+    state: &AppState,
+    user: &CurrentUser,
+    n: &str,
+) -> Result<(i64, MeldingDraft), PageError> {
+    readable(state, user, n).await
+}
+
+/// The submitted form as pairs: the lesson grid repeats its keys.
+type Pairs = Vec<(String, String)>;
+
+fn field<'a>(pairs: &'a Pairs, name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn text(pairs: &Pairs, name: &str) -> String {
+    field(pairs, name).unwrap_or_default().trim().to_owned()
+}
+
+/// Applies the form to the draft. The lesson grid (`les_{date}`, only when
+/// the form carried it: `rooster`) replaces each day's lessons; a day left
+/// without lessons is dropped; "whole day" and "all lessons missed" follow
+/// the registrations as they are now.
+fn apply_form(draft: &mut MeldingDraft, pairs: &Pairs, state: &AppState) -> Result<(), PageError> {
+    draft.suspected_reason = text(pairs, "reden");
+    let explanation = text(pairs, "toelichting");
+    draft.explanation = (!explanation.is_empty()).then_some(explanation);
+    draft.leerplicht_action = match field(pairs, "leerplicht") {
+        Some("ja") | Some("nee") => Some(LeerplichtAction {
+            wanted: field(pairs, "leerplicht") == Some("ja"),
+            reason: text(pairs, "leerplicht_reden"),
+        }),
+        _ => None,
+    };
+    draft.actions_taken = field(pairs, "acties")
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    draft.reporter = Reporter {
+        name: text(pairs, "melder_naam"),
+        function: text(pairs, "melder_functie"),
+        phone: text(pairs, "melder_telefoon"),
+        email: text(pairs, "melder_email"),
+    };
+    draft.school = SchoolLocation {
+        brin: text(pairs, "brin").to_uppercase(),
+        vestiging: text(pairs, "vestiging"),
+    };
+    if field(pairs, "rooster").is_none() {
+        return Ok(());
+    }
+    for day in &mut draft.days {
+        let key = format!("les_{}", day.date);
+        let mut lessons: Vec<u8> = pairs
+            .iter()
+            .filter(|(k, _)| *k == key)
+            .filter_map(|(_, v)| v.trim().parse().ok())
+            .collect();
+        lessons.sort_unstable();
+        lessons.dedup();
+        day.lessons = lessons;
+    }
+    draft.days.retain(|d| !d.lessons.is_empty());
+    let live = state.read()?;
+    if let (Some(cal), Some(i)) = (live.cal.as_ref(), live.school.position(&draft.student)) {
+        let regs = live.school.registrations(i);
+        for day in &mut draft.days {
+            let scheduled = cal
+                .index(day.date)
+                .map_or(0, |d| regs.iter().filter(|r| r.day == d).count());
+            day.whole_day = scheduled > 0 && day.lessons.len() >= scheduled;
+        }
+        let school_days = match (cal.on_or_after(draft.begin), cal.on_or_before(draft.end)) {
+            (Some(a), Some(b)) if a <= b => (a..=b).count(),
+            _ => 0,
+        };
+        draft.all_lessons_missed =
+            draft.days.len() == school_days && draft.days.iter().all(|d| d.whole_day);
+    }
+    Ok(())
+}
+
+async fn save(
+    State(state): State<AppState>,
+    Melder(user): Melder,
+    Path(n): Path<String>,
+    Form(pairs): Form<Pairs>,
+) -> Result<Response, PageError> {
+    let (id, mut draft) = for_change(&state, &user, &n).await?;
+    if draft.status != MeldingStatus::Concept {
+        return Err(PageError::Conflict(format!(
+            "Deze melding is {} en kan niet meer worden gewijzigd.",
+            draft.status.label_nl()
+        )));
+    }
+    apply_form(&mut draft, &pairs, &state)?;
+    let from_case = field(&pairs, "actie") == Some("dossier");
+    if from_case {
+        draft.actions_taken = case_actions(&state, &draft.student).await?;
+    }
+    state
+        .store
+        .save_melding(Some(id), &draft, &user.user.username, state.clock.now())
+        .await?;
+    user.audit(
+        &state,
+        AuditAction::Change,
+        Some(&draft.student),
+        if from_case {
+            format!("DUO-melding {id} opgeslagen, acties opnieuw uit het dossier")
+        } else {
+            format!("DUO-melding {id} opgeslagen")
+        },
+    )
+    .await?;
+    let errors = errors_of(&draft, &state)?;
+    if errors.is_empty() {
+        return Ok(Redirect::to(&format!("/meldingen/{id}?opgeslagen=1")).into_response());
+    }
+    let message = "Opgeslagen als concept. De melding is nog niet klaar om te melden: bekijk de punten bij de velden.".to_owned();
+    let page = draft_page(
+        &state,
+        &user,
+        id,
+        &draft,
+        errors,
+        Some(message),
+        false,
+        false,
+    )
+    .await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct StatusForm {
+    #[serde(default)]
+    naar: String,
+    #[serde(default)]
+    datum: String,
+}
+
+async fn set_status(
+    State(state): State<AppState>,
+    Melder(user): Melder,
+    Path(n): Path<String>,
+    Form(form): Form<StatusForm>,
+) -> Result<Response, PageError> {
+    let (id, mut draft) = for_change(&state, &user, &n).await?;
+    let today = state.clock.today();
+    let refuse = |draft: &MeldingDraft, errors: Vec<(String, String)>, message: String| {
+        let state = state.clone();
+        let user = user.clone();
+        let draft = draft.clone();
+        async move {
+            let page = draft_page(
+                &state,
+                &user,
+                id,
+                &draft,
+                errors,
+                Some(message),
+                false,
+                false,
+            )
+            .await?;
+            Ok::<Response, PageError>((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    };
+    let Some(to) = STATUSES.into_iter().find(|s| status_key(*s) == form.naar) else {
+        return refuse(&draft, Vec::new(), "Kies een nieuwe status.".into()).await;
+    };
+    let Some(on) = parse_date(&form.datum) else {
+        return refuse(&draft, Vec::new(), "Vul een geldige datum in.".into()).await;
+    };
+    if on > today {
+        return refuse(
+            &draft,
+            Vec::new(),
+            "De datum ligt in de toekomst: vul de dag in waarop het gebeurde.".into(),
+        )
+        .await;
+    }
+    let result = if to == MeldingStatus::Geregistreerd {
+        let live = state.read()?;
+        match (live.cal.as_ref(), live.school.position(&draft.student)) {
+            (Some(cal), Some(i)) => draft.register(on, cal, live.school.registrations(i)),
+            _ => Err(DuoError::NotValidated),
+        }
+    } else {
+        draft.transition(to, on)
+    };
+    match result {
+        Ok(()) => {}
+        Err(DuoError::Invalid(errs)) => {
+            let message = format!(
+                "Niet gemeld: {}",
+                duo_error_nl(&DuoError::Invalid(errs.clone()))
+            );
+            let errors = errs
+                .into_iter()
+                .map(|e| {
+                    let field = if e.field.starts_with("late_arrivals") {
+                        "late".to_owned()
+                    } else {
+                        e.field
+                    };
+                    (field, e.message_nl)
+                })
+                .collect();
+            return refuse(&draft, errors, message).await;
+        }
+        Err(DuoError::NotValidated) => {
+            return refuse(
+                &draft,
+                Vec::new(),
+                "De registraties van deze leerling zijn niet beschikbaar; de melding kan niet worden gecontroleerd.".into(),
+            )
+            .await;
+        }
+        Err(e) => return refuse(&draft, Vec::new(), duo_error_nl(&e)).await,
+    }
+    state
+        .store
+        .save_melding(Some(id), &draft, &user.user.username, state.clock.now())
+        .await?;
+    user.audit(
+        &state,
+        AuditAction::Change,
+        Some(&draft.student),
+        format!(
+            "DUO-melding {id}: status {} op {}",
+            to.label_nl(),
+            date_nl(on)
+        ),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/meldingen/{id}")).into_response())
+}
+
+// --- print and export ------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "melding_print.html")]
+struct PrintPage {
+    layout: Layout,
+    d: DraftPage,
+    printed: String,
+}
+
+async fn print(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(n): Path<String>,
+) -> Result<PrintPage, PageError> {
+    let (id, draft) = readable(&state, &user, &n).await?;
+    user.audit(
+        &state,
+        AuditAction::Export,
+        Some(&draft.student),
+        format!("DUO-melding {id}: afdruk"),
+    )
+    .await?;
+    let d = draft_page(&state, &user, id, &draft, Vec::new(), None, false, false).await?;
+    Ok(PrintPage {
+        layout: d.layout.clone(),
+        d,
+        printed: local_time_nl(state.clock.now()),
+    })
+}
+
+/// A safe file name part: letters, digits, `-` and `_`.
+fn file_part(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+async fn export(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(n): Path<String>,
+) -> Result<Response, PageError> {
+    let (id, draft) = readable(&state, &user, &n).await?;
+    user.audit(
+        &state,
+        AuditAction::Export,
+        Some(&draft.student),
+        format!("DUO-melding {id}: tekstbestand"),
+    )
+    .await?;
+    let disposition = format!(
+        "attachment; filename=\"duo-melding-{id}-{}.txt\"",
+        file_part(draft.student.as_str())
+    );
+    Ok((
+        [
+            (CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
+            (CONTENT_DISPOSITION, disposition),
+        ],
+        draft.to_export_text(),
+    )
+        .into_response())
+}
 
 /// This area's routes.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/meldingen", get(list))
+        .route("/meldingen/nieuw", get(new_form).post(create))
+        .route("/meldingen/{n}", get(show).post(save))
+        .route("/meldingen/{n}/status", post(set_status))
+        .route("/meldingen/{n}/afdruk", get(print))
+        .route("/meldingen/{n}/export.txt", get(export))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_coordinators_manage_and_leerplicht_reads() {
+        let manage: Vec<Role> = Role::ALL.into_iter().filter(|r| may_manage(*r)).collect();
+        assert_eq!(
+            manage,
+            [Role::Verzuimcoordinator, Role::Ondersteuningscoordinator]
+        );
+        assert!(may_read(Role::Leerplichtambtenaar));
+        for r in [
+            Role::Mentor,
+            Role::Jeugdarts,
+            Role::Ketenpartner,
+            Role::Beheerder,
+        ] {
+            assert!(!may_read(r), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn working_days_skip_weekends() {
+        let fri = NaiveDate::from_ymd_opt(2025, 11, 14).expect("date");
+        let tue = NaiveDate::from_ymd_opt(2025, 11, 18).expect("date");
+        assert_eq!(working_days(None, fri, tue), 2);
+        assert_eq!(due(None, tue, fri, None).text, "nog 2 werkdagen");
+        let d = due(None, fri, tue, None);
+        assert!(d.overdue);
+        assert_eq!(d.text, "2 werkdagen te laat");
+        assert_eq!(due(None, fri, fri, None).text, "vandaag is de laatste dag");
+        assert!(!due(None, fri, tue, Some(tue)).overdue);
+    }
+
+    #[test]
+    fn parties_read_as_a_dutch_list() {
+        assert_eq!(join_nl(&["a".into()]), "a");
+        assert_eq!(join_nl(&["a".into(), "b".into(), "c".into()]), "a, b en c");
+    }
 }
