@@ -219,6 +219,12 @@ struct StudentPage {
     prev_week: Option<String>,
     next_week: Option<String>,
     history: Vec<HistoryRow>,
+    /// The case dossier: the step of the open case, if any.
+    dossier_step: Option<String>,
+    /// A case exists but is closed.
+    dossier_closed: bool,
+    /// The user may open a case (school roles).
+    may_open_case: bool,
 }
 
 async fn page(
@@ -241,18 +247,20 @@ async fn page(
     let sid: &StudentId = &student.id;
     // The registrations themselves come from memory; the store adds only
     // their history.
-    let (history, names, audit) = tokio::join!(
+    let (history, names, audit, case) = tokio::join!(
         state.store.registration_history(sid),
         mentor_names(&state),
         user.audit(&state, AuditAction::Read, Some(sid), "leerlingpagina"),
+        state.store.case(sid),
     );
     audit?;
     let history = history?;
+    let case = case?;
     let mentor = mentor_label(&*names?, &student.mentor);
     let may_register = user.scope().may_register(&student);
     let today = state.clock.today();
     let live = state.read()?;
-    Ok(build(
+    let mut page = build(
         &live,
         &user,
         &student,
@@ -261,7 +269,14 @@ async fn page(
         may_register,
         given(&q.week),
         today,
-    ))
+    );
+    page.dossier_step = case
+        .as_ref()
+        .filter(|c| c.is_open())
+        .map(|c| c.step.to_string());
+    page.dossier_closed = case.as_ref().is_some_and(|c| !c.is_open());
+    page.may_open_case = crate::dossier::may_change_cases(user.role());
+    Ok(page)
 }
 
 #[expect(
@@ -302,6 +317,9 @@ fn build(
         prev_week: None,
         next_week: None,
         history: Vec::new(),
+        dossier_step: None,
+        dossier_closed: false,
+        may_open_case: false,
     };
     let (Some(cal), Some(engine), Some(d), Some(i)) = (
         live.cal.as_ref(),

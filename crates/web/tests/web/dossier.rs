@@ -1,5 +1,718 @@
 //! Integration tests of the dossier pages.
 
-#![allow(unused_imports)]
+use aanwezig_domain::case::Actor;
+use aanwezig_domain::{CaseStep, Role, RuleId, StudentId};
+use aanwezig_storage::{AuditAction, AuditFilter, Store};
+use reqwest::{Client, StatusCode};
 
-use crate::common::{spawn_app, TestApp};
+use crate::common::{open_case, spawn_app, TestApp};
+
+/// POSTs a form with the client's CSRF token: status, `Location`, body.
+async fn send(
+    app: &TestApp,
+    c: &Client,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, String, String) {
+    let csrf = app.csrf(c).await;
+    let mut form: Vec<(&str, &str)> = fields.to_vec();
+    form.push(("csrf", &csrf));
+    let r = c.post(app.url(path)).form(&form).send().await.unwrap();
+    let status = r.status();
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (status, location, r.text().await.unwrap())
+}
+
+/// POSTs and asserts the change was saved (303 back to the dossier).
+async fn saved(app: &TestApp, c: &Client, path: &str, fields: &[(&str, &str)]) {
+    let (status, location, body) = send(app, c, path, fields).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{path} {fields:?}: {body}");
+    assert!(location.contains("/dossier"), "{location}");
+}
+
+fn dossier(id: &str) -> String {
+    format!("/leerlingen/{id}/dossier")
+}
+
+/// A student (of the mentor's class or not) with an open signal of a rule
+/// that gives a step, and that signal's value in the opening form.
+fn student_with_step_signal(app: &TestApp) -> (String, RuleId, String) {
+    let live = app.state.read().unwrap();
+    let cal = live.cal.as_ref().unwrap();
+    let d = live.through.unwrap();
+    for (i, s) in live.school.students().iter().enumerate() {
+        if let Some(sig) = live.evaluations[i]
+            .open_on(d)
+            .find(|s| CaseStep::for_rule(s.rule).is_some())
+        {
+            let value = format!(
+                "signaal:{}:{}",
+                sig.rule,
+                cal.date(sig.fired_on).format("%Y-%m-%d")
+            );
+            return (s.id.to_string(), sig.rule, value);
+        }
+    }
+    panic!("the demo school has a student with an open step signal");
+}
+
+#[tokio::test]
+async fn open_from_a_signal_starts_on_the_signals_step() {
+    let app = spawn_app().await;
+    let c = app.login("coordinator").await;
+    let (id, rule, value) = student_with_step_signal(&app);
+    let (status, html) = app.get(&c, &dossier(&id)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("heeft nog geen dossier"), "{html}");
+    assert!(html.contains(&value), "the open signal is offered: {html}");
+
+    saved(
+        &app,
+        &c,
+        &format!("{}/openen", dossier(&id)),
+        &[("bron", &value), ("stap", "3a")],
+    )
+    .await;
+    let case = app
+        .store
+        .case(&StudentId::parse(&id).unwrap())
+        .await
+        .unwrap()
+        .expect("a case");
+    let step = CaseStep::for_rule(rule).unwrap();
+    assert_eq!(case.step, step, "the signal's step, not the form's 3a");
+    let (_, html) = app.get(&c, &dossier(&id)).await;
+    assert!(
+        html.contains(rule.title_nl()),
+        "the reason names the signal"
+    );
+    assert!(html.contains(step.label_nl()));
+
+    // A second case for the same student is refused, with the form kept.
+    let (status, _, html) = send(
+        &app,
+        &c,
+        &format!("{}/openen", dossier(&id)),
+        &[("bron", &value)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("al een open dossier"), "{html}");
+}
+
+#[tokio::test]
+async fn open_by_hand_needs_a_reason_and_keeps_what_was_typed() {
+    let app = spawn_app().await;
+    let c = app.login("mentor").await;
+    let id = app.own_student.clone();
+    let path = format!("{}/openen", dossier(&id));
+    let (status, _, html) = send(
+        &app,
+        &c,
+        &path,
+        &[("bron", "zorgen"), ("stap", "3b"), ("reden", "  ")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("beschrijf de zorgen"), "{html}");
+    assert!(app
+        .store
+        .case(&StudentId::parse(&id).unwrap())
+        .await
+        .unwrap()
+        .is_none());
+
+    saved(
+        &app,
+        &c,
+        &path,
+        &[
+            ("bron", "zorgen"),
+            ("stap", "3b"),
+            ("reden", "stil in de klas en vaak moe"),
+        ],
+    )
+    .await;
+    let (_, html) = app.get(&c, &dossier(&id)).await;
+    assert!(html.contains("stil in de klas en vaak moe"), "{html}");
+    assert!(html.contains(CaseStep::S3b.label_nl()));
+    assert!(
+        html.contains("Test mentor"),
+        "the mentor opened it and leads it"
+    );
+}
+
+#[tokio::test]
+async fn step_changes_show_who_when_why_and_step_5a_needs_the_cooperation_decision() {
+    let app = spawn_app().await;
+    let c = app.login("coordinator").await;
+    let id = app.own_student.clone();
+    open_case(&app, &id, "3b", &[]).await;
+    let step = format!("{}/stap", dossier(&id));
+
+    saved(
+        &app,
+        &c,
+        &step,
+        &[
+            ("naar", "4b"),
+            ("datum", "2025-11-14"),
+            ("waarom", "zestien uur onbekend verzuim"),
+        ],
+    )
+    .await;
+    let (_, html) = app.get(&c, &dossier(&id)).await;
+    assert!(html.contains("zestien uur onbekend verzuim"), "why");
+    assert!(html.contains("vrijdag 14 november 2025"), "when: {html}");
+    assert!(
+        html.contains("Test coordinator (verzuimcoördinator)"),
+        "who"
+    );
+    assert!(html.contains(CaseStep::S4b.label_nl()));
+
+    // 5a without a cooperation decision: the domain's message, 422, typed reason kept.
+    let (status, _, html) =
+        send(&app, &c, &step, &[("naar", "5a"), ("waarom", "hulp loopt")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("leg eerst vast of leerling en ouders meewerken"),
+        "{html}"
+    );
+    assert!(
+        html.contains(">hulp loopt</textarea>"),
+        "the typed reason stays"
+    );
+
+    saved(
+        &app,
+        &c,
+        &format!("{}/besluit", dossier(&id)),
+        &[
+            ("soort", "meewerken_ja"),
+            ("partij", "ouders"),
+            ("partij", "aoj"),
+        ],
+    )
+    .await;
+    saved(&app, &c, &step, &[("naar", "5a"), ("waarom", "hulp loopt")]).await;
+    let case = app
+        .store
+        .case(&StudentId::parse(&id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(case.step, CaseStep::S5a);
+    assert_eq!(case.history.len(), 2);
+    assert_eq!(case.decisions[0].parties.len(), 2);
+}
+
+#[tokio::test]
+async fn a_checklist_item_is_done_with_date_and_note() {
+    let app = spawn_app().await;
+    let c = app.login("mentor").await;
+    let id = app.own_student.clone();
+    open_case(&app, &id, "3a", &[]).await;
+    saved(
+        &app,
+        &c,
+        &format!("{}/checklist", dossier(&id)),
+        &[
+            ("stap", "3a"),
+            ("sleutel", "gesprek_leerling_ouders"),
+            ("status", "gedaan"),
+            ("datum", "2025-11-13"),
+            ("notitie", "met moeder op school"),
+        ],
+    )
+    .await;
+    let case = app
+        .store
+        .case(&StudentId::parse(&id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let item = case
+        .checklist
+        .iter()
+        .find(|i| i.key == "gesprek_leerling_ouders")
+        .unwrap();
+    assert!(!item.status.is_open());
+    let (_, html) = app.get(&c, &dossier(&id)).await;
+    assert!(html.contains("met moeder op school"), "{html}");
+    // The engine now knows the 3a conversation.
+    let live = app.state.read().unwrap();
+    let i = live.school.position(&case.student).unwrap();
+    assert_eq!(
+        live.school.context(i).conversations_3a,
+        vec![chrono::NaiveDate::from_ymd_opt(2025, 11, 13).unwrap()]
+    );
+}
+
+#[tokio::test]
+async fn close_and_reopen() {
+    let app = spawn_app().await;
+    let c = app.login("coordinator").await;
+    let id = app.own_student.clone();
+    open_case(&app, &id, "3a", &[]).await;
+    let (status, _, html) = send(
+        &app,
+        &c,
+        &format!("{}/sluiten", dossier(&id)),
+        &[("reden", "anders")],
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "'anders' needs a note"
+    );
+    assert!(html.contains("licht de andere reden toe"), "{html}");
+
+    saved(
+        &app,
+        &c,
+        &format!("{}/sluiten", dossier(&id)),
+        &[("reden", "aanwezigheid_hersteld")],
+    )
+    .await;
+    let (_, html) = app.get(&c, &dossier(&id)).await;
+    assert!(html.contains("Gesloten op"), "{html}");
+    assert!(html.contains("aanwezigheid hersteld"));
+    assert!(html.contains("Dossier heropenen"));
+    let (_, list) = app.get(&c, "/dossiers").await;
+    assert!(
+        !list.contains(&format!("/leerlingen/{id}/dossier")),
+        "closed: not in the open list"
+    );
+    let (_, list) = app.get(&c, "/dossiers?status=gesloten").await;
+    assert!(
+        list.contains(&format!("/leerlingen/{id}/dossier")),
+        "in the closed list"
+    );
+
+    saved(
+        &app,
+        &c,
+        &format!("{}/heropenen", dossier(&id)),
+        &[("waarom", "weer veel afwezig")],
+    )
+    .await;
+    let (_, html) = app.get(&c, &dossier(&id)).await;
+    assert!(html.contains("Heropend op"), "{html}");
+    assert!(html.contains("weer veel afwezig"));
+    let (_, list) = app.get(&c, "/dossiers").await;
+    assert!(
+        list.contains(&format!("/leerlingen/{id}/dossier")),
+        "open again"
+    );
+}
+
+#[tokio::test]
+async fn a_partner_brought_in_sees_the_student_and_the_case_others_do_not() {
+    let app = spawn_app().await;
+    let c = app.login("coordinator").await;
+    let id = app.own_student.clone();
+    open_case(&app, &id, "4a", &[]).await;
+    let arts = app.login("jeugdarts").await;
+    let lpa = app.login("leerplicht").await;
+    for (who, client) in [("jeugdarts", &arts), ("leerplicht", &lpa)] {
+        let (status, _) = app.get(client, &dossier(&id)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{who} before");
+    }
+
+    let (_, html) = app.get(&c, &dossier(&id)).await;
+    assert!(
+        html.contains("value=\"jeugdarts\""),
+        "the jeugdarts is offered"
+    );
+    assert!(
+        !html.contains("value=\"mentor\""),
+        "school roles are not offered"
+    );
+    saved(
+        &app,
+        &c,
+        &format!("{}/partners", dossier(&id)),
+        &[("gebruiker", "jeugdarts")],
+    )
+    .await;
+
+    let (status, html) = app.get(&arts, &dossier(&id)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(CaseStep::S4a.label_nl()));
+    for form in [
+        "stap",
+        "besluit",
+        "checklist",
+        "interventie",
+        "partners",
+        "sluiten",
+    ] {
+        assert!(
+            !html.contains(&format!("/dossier/{form}\"")),
+            "read only: no {form} form"
+        );
+    }
+    let (status, _) = app.get(&arts, &format!("/leerlingen/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "the student page too");
+    let (_, list) = app.get(&arts, "/dossiers").await;
+    assert!(list.contains(&dossier(&id)));
+    let (status, _) = app.get(&lpa, &dossier(&id)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a partner not brought in");
+    let (_, list) = app.get(&lpa, "/dossiers").await;
+    assert!(!list.contains(&dossier(&id)));
+
+    // A partner cannot change the case.
+    let (status, _, _) = send(
+        &app,
+        &arts,
+        &format!("{}/stap", dossier(&id)),
+        &[("naar", "4b"), ("waarom", "x")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Released: the access ends.
+    saved(
+        &app,
+        &c,
+        &format!("{}/partners/verwijderen", dossier(&id)),
+        &[("gebruiker", "jeugdarts")],
+    )
+    .await;
+    let (status, _) = app.get(&arts, &dossier(&id)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_meldcode_is_seen_only_by_the_ondersteuningscoordinator() {
+    let app = spawn_app().await;
+    let id = app.own_student.clone();
+    open_case(&app, &id, "4b", &["jeugdarts"]).await;
+    let coord = app.login("coordinator").await;
+    let zorg = app.login("zorg").await;
+    let (_, html) = app.get(&coord, &dossier(&id)).await;
+    assert!(
+        !html.contains("value=\"meldcode\""),
+        "not offered to the verzuimcoördinator"
+    );
+    let (status, _, _) = send(
+        &app,
+        &coord,
+        &format!("{}/besluit", dossier(&id)),
+        &[("soort", "meldcode")],
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "nor accepted from them"
+    );
+
+    saved(
+        &app,
+        &zorg,
+        &format!("{}/besluit", dossier(&id)),
+        &[("soort", "vowij_nee")],
+    )
+    .await;
+    let (_, html) = app.get(&zorg, &dossier(&id)).await;
+    assert!(
+        html.contains("geen toestemming voor VO WIJ"),
+        "points zorg to the meldcode: {html}"
+    );
+    saved(
+        &app,
+        &zorg,
+        &format!("{}/besluit", dossier(&id)),
+        &[("soort", "meldcode"), ("notitie", "veiligheid besproken")],
+    )
+    .await;
+    let (_, html) = app.get(&zorg, &dossier(&id)).await;
+    assert!(html.contains("meldcode huiselijk geweld"), "zorg sees it");
+    assert!(html.contains("veiligheid besproken"));
+    for user in ["coordinator", "mentor", "jeugdarts"] {
+        let c = app.login(user).await;
+        let (status, html) = app.get(&c, &dossier(&id)).await;
+        assert_eq!(status, StatusCode::OK, "{user}");
+        assert!(
+            !html.contains("meldcode huiselijk geweld"),
+            "{user} does not see the meldcode"
+        );
+        assert!(!html.contains("veiligheid besproken"), "{user}");
+        assert!(
+            html.contains("inzet VO WIJ"),
+            "{user} sees the other decision"
+        );
+    }
+    // The audit log (read by the beheerder) does not name it either.
+    let log = app
+        .store
+        .audit_log(&AuditFilter {
+            student: StudentId::parse(&id).ok(),
+            limit: 1000,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(log.iter().all(|e| !e.detail.contains("meldcode")));
+}
+
+#[tokio::test]
+async fn confidential_notes_are_for_the_jeugdarts_only() {
+    let app = spawn_app().await;
+    let id = app.own_student.clone();
+    open_case(&app, &id, "4a", &["jeugdarts", "keten"]).await;
+    let arts = app.login("jeugdarts").await;
+    let (_, html) = app.get(&arts, &dossier(&id)).await;
+    assert!(html.contains("Vertrouwelijke notities"));
+    let (status, _, html) = send(
+        &app,
+        &arts,
+        &format!("{}/notitie", dossier(&id)),
+        &[("tekst", " ")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("de notitie is leeg"));
+    saved(
+        &app,
+        &arts,
+        &format!("{}/notitie", dossier(&id)),
+        &[("tekst", "afspraak spreekuur gemaakt")],
+    )
+    .await;
+    let (_, html) = app.get(&arts, &dossier(&id)).await;
+    assert!(html.contains("afspraak spreekuur gemaakt"));
+    for user in ["coordinator", "zorg", "mentor", "keten"] {
+        let c = app.login(user).await;
+        let (status, html) = app.get(&c, &dossier(&id)).await;
+        assert_eq!(status, StatusCode::OK, "{user}");
+        assert!(
+            !html.contains("afspraak spreekuur gemaakt"),
+            "{user} never sees it"
+        );
+        assert!(!html.contains("Vertrouwelijke notities"), "{user}");
+        let (status, _, _) = send(
+            &app,
+            &c,
+            &format!("{}/notitie", dossier(&id)),
+            &[("tekst", "x")],
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{user} writes none");
+    }
+}
+
+#[tokio::test]
+async fn the_evaluation_page_compares_attendance_before_and_since() {
+    let app = spawn_app().await;
+    let c = app.login("coordinator").await;
+    let id = app.own_student.clone();
+    open_case(&app, &id, "3a", &[]).await;
+    // An intervention that started earlier, stored as the domain records it.
+    let sid = StudentId::parse(&id).unwrap();
+    let mut case = app.store.case(&sid).await.unwrap().unwrap();
+    let start = chrono::NaiveDate::from_ymd_opt(2025, 10, 27).unwrap();
+    case.start_intervention(
+        aanwezig_domain::case::InterventionKind::Afspraken,
+        "elke ochtend melden bij de mentor",
+        start,
+        Actor::new("coordinator", Role::Verzuimcoordinator),
+    )
+    .unwrap();
+    app.store
+        .save_case(&case, "coordinator", crate::common::now())
+        .await
+        .unwrap();
+
+    let (status, html) = app
+        .get(&c, &format!("{}/interventie/1", dossier(&id)))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("elke ochtend melden bij de mentor"));
+    // Both figures, as percentages, with their periods.
+    let before = html.find("voor: <span class=\"figure\">").expect("before");
+    let since = html.find("sinds: <span class=\"figure\">").expect("since");
+    for at in [before, since] {
+        let figure = &html[at..at + 80];
+        assert!(figure.contains(" %"), "a percentage: {figure}");
+    }
+    assert!(
+        html.contains("27 oktober 2025"),
+        "the start of the period since: {html}"
+    );
+    assert!(html.contains("Evaluatie vastleggen"));
+
+    let (status, _, html) = send(
+        &app,
+        &c,
+        &format!("{}/interventie/1/evaluatie", dossier(&id)),
+        &[("notitie", "")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("schrijf op wat de evaluatie opleverde"));
+    let (status, location, _) = send(
+        &app,
+        &c,
+        &format!("{}/interventie/1/evaluatie", dossier(&id)),
+        &[("notitie", "gaat beter")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location.ends_with("/interventie/1"));
+    let (_, html) = app
+        .get(&c, &format!("{}/interventie/1", dossier(&id)))
+        .await;
+    assert!(html.contains("gaat beter"));
+
+    let (status, _) = app
+        .get(&c, &format!("{}/interventie/2", dossier(&id)))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// The details of the coordinator's audited changes of `sid`.
+async fn changes(app: &TestApp, sid: &StudentId) -> Vec<String> {
+    app.store
+        .audit_log(&AuditFilter {
+            student: Some(sid.clone()),
+            limit: 1000,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == AuditAction::Change && e.username == "coordinator")
+        .map(|e| e.detail)
+        .collect()
+}
+
+#[tokio::test]
+async fn every_change_writes_an_audit_entry() {
+    let app = spawn_app().await;
+    let c = app.login("coordinator").await;
+    let id = app.own_student.clone();
+    let sid = StudentId::parse(&id).unwrap();
+    let base = dossier(&id);
+    let steps: Vec<(String, Vec<(&str, &str)>)> = vec![
+        (
+            format!("{base}/openen"),
+            vec![("bron", "zorgen"), ("stap", "3b"), ("reden", "zorgen")],
+        ),
+        (
+            format!("{base}/stap"),
+            vec![("naar", "4b"), ("waarom", "meer verzuim")],
+        ),
+        (
+            format!("{base}/checklist"),
+            vec![
+                ("stap", "3b"),
+                ("sleutel", "gesprek_leerling_ouders"),
+                ("status", "gedaan"),
+            ],
+        ),
+        (
+            format!("{base}/partners"),
+            vec![("gebruiker", "leerplicht")],
+        ),
+        (
+            format!("{base}/partners/verwijderen"),
+            vec![("gebruiker", "leerplicht")],
+        ),
+        (
+            format!("{base}/besluit"),
+            vec![("soort", "preventief_spreekuur")],
+        ),
+        (
+            format!("{base}/interventie"),
+            vec![
+                ("soort", "thuiswerkplan"),
+                ("omschrijving", "twee keer per week op school"),
+            ],
+        ),
+        (
+            format!("{base}/interventie/1/evaluatie"),
+            vec![("notitie", "loopt")],
+        ),
+        (format!("{base}/interventie/1/beeindigen"), vec![]),
+        (format!("{base}/sluiten"), vec![("reden", "uitgeschreven")]),
+        (
+            format!("{base}/heropenen"),
+            vec![("waarom", "terug op school")],
+        ),
+    ];
+    for (k, (path, fields)) in steps.iter().enumerate() {
+        let (status, _, body) = send(&app, &c, path, fields).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{path}: {body}");
+        assert_eq!(
+            changes(&app, &sid).await.len(),
+            k + 1,
+            "an audit entry for {path}"
+        );
+    }
+    let log = changes(&app, &sid).await;
+    assert!(log.iter().any(|d| d == "dossier: stap 3b → 4b"), "{log:?}");
+    assert_eq!(
+        app.store.case_versions(&sid).await.unwrap().len(),
+        steps.len()
+    );
+}
+
+#[tokio::test]
+async fn a_mentor_of_another_class_gets_404_like_a_missing_student() {
+    let app = spawn_app().await;
+    let id = app.other_student.clone();
+    open_case(&app, &id, "3a", &[]).await;
+    let m = app.login("mentor").await;
+    for path in [dossier(&id), format!("{}/interventie/1", dossier(&id))] {
+        let (s1, b1) = app.get(&m, &path).await;
+        let (s2, b2) = app.get(&m, &path.replace(&id, "999999")).await;
+        assert_eq!(s1, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!((s1, b1), (s2, b2));
+    }
+    let (status, _, _) = send(
+        &app,
+        &m,
+        &format!("{}/stap", dossier(&id)),
+        &[("naar", "3b"), ("waarom", "x")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, list) = app.get(&m, "/dossiers").await;
+    assert!(!list.contains(&dossier(&id)), "not in the mentor's list");
+    let beheer = app.login("beheer").await;
+    let (status, _) = app.get(&beheer, "/dossiers").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_list_shows_step_owner_partners_and_the_next_task() {
+    let app = spawn_app().await;
+    let id = app.own_student.clone();
+    open_case(&app, &id, "4a", &["keten"]).await;
+    let c = app.login("coordinator").await;
+    saved(
+        &app,
+        &c,
+        &format!("{}/interventie", dossier(&id)),
+        &[("soort", "afspraken"), ("omschrijving", "op tijd komen")],
+    )
+    .await;
+    let (status, html) = app.get(&c, "/dossiers").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&dossier(&id)));
+    assert!(html.contains(CaseStep::S4a.label_nl()));
+    assert!(html.contains("Test keten (ketenpartner)"), "{html}");
+    assert!(
+        html.contains("Wekelijks nagaan of de afspraken zijn nagekomen"),
+        "the next task: {html}"
+    );
+    assert!(html.contains("Test coordinator"));
+}

@@ -1,15 +1,69 @@
 //! Matrix rows for the case dossier pages (`/leerlingen/{id}/dossier…`, `/dossiers`): see `matrix.rs` for the columns and the rules.
+//!
+//! Every signed-in role but the beheerder has a dossier list (filtered to
+//! what they may see). The dossier of `{own}` is read by the school's roles
+//! and the partners brought in (jeugdarts, ketenpartner); the
+//! leerplichtambtenaar, not brought in, gets 404 like for a missing
+//! student. Only the school's roles change a case; partners are refused
+//! (403) before the form is read, except the jeugdarts's own confidential
+//! notes. The empty forms below change nothing: each is refused (422) by
+//! the page, so the shared fixture stays as it is.
 
 #![allow(unused_imports)]
 
-use crate::common::TestApp;
+use aanwezig_domain::case::{Actor, InterventionKind};
+use aanwezig_domain::{Role, StudentId};
+use aanwezig_storage::Store;
+
+use crate::common::{now, today, TestApp};
 use crate::matrix::{get, post, posts, put, Ctx, Row, A, F, L, N, O, S, U};
 
-/// Extra fixtures and placeholders this area's rows need (runs after the
-/// shared cases of `{own}` and `{other}` exist).
-pub(crate) async fn prepare(_app: &TestApp, _ctx: &mut Ctx) {}
+/// Intervention 1 on `{own}`'s case, for the evaluation rows.
+pub(crate) async fn prepare(app: &TestApp, ctx: &mut Ctx) {
+    let sid = StudentId::parse(&ctx.own).unwrap();
+    let mut case = app.store.case(&sid).await.unwrap().unwrap();
+    case.start_intervention(
+        InterventionKind::Afspraken,
+        "elke ochtend melden",
+        today(),
+        Actor::new("coordinator", Role::Verzuimcoordinator),
+    )
+    .unwrap();
+    app.store.save_case(&case, "coordinator", now()).await.unwrap();
+}
 
 #[rustfmt::skip]
 pub(crate) fn rows() -> Vec<Row> {
-    vec![]
+    const NOTHING: &[(&str, &str)] = &[];
+    let mut rows = vec![
+        // ------------------------------------------------------------------------------  anon beheer coord zorg mentor lpa arts keten
+        get("/dossiers",                                                                [L, F, O, O, O, O, O, O]),
+        get("/dossiers?status=alle",                                                    [L, F, O, O, O, O, O, O]),
+        get("/leerlingen/{own}/dossier",                                                [L, F, O, O, O, N, O, O]),
+        get("/leerlingen/{other}/dossier",                                              [L, F, O, O, N, N, N, N]),
+        get("/leerlingen/onbekend-0/dossier",                                           [L, F, N, N, N, N, N, N]),
+        get("/leerlingen/{own}/dossier/interventie/1",                                  [L, F, O, O, O, N, O, O]),
+        get("/leerlingen/{own}/dossier/interventie/99",                                 [L, F, N, N, N, N, N, N]),
+        get("/leerlingen/{other}/dossier/interventie/1",                                [L, F, N, N, N, N, N, N]),
+    ];
+    for path in [
+        "/leerlingen/{own}/dossier/openen",
+        "/leerlingen/{own}/dossier/stap",
+        "/leerlingen/{own}/dossier/checklist",
+        "/leerlingen/{own}/dossier/partners",
+        "/leerlingen/{own}/dossier/partners/verwijderen",
+        "/leerlingen/{own}/dossier/besluit",
+        "/leerlingen/{own}/dossier/interventie",
+        "/leerlingen/{own}/dossier/interventie/1/evaluatie",
+        "/leerlingen/{own}/dossier/interventie/99/beeindigen",
+        "/leerlingen/{own}/dossier/sluiten",
+        "/leerlingen/{own}/dossier/heropenen",
+    ] {
+        rows.extend(posts(path,                                           NOTHING,        [L, F, A, A, A, N, F, F]));
+    }
+    rows.extend(posts("/leerlingen/{other}/dossier/stap",               NOTHING,        [L, F, A, A, N, N, N, N]));
+    rows.extend(posts("/leerlingen/{other}/dossier/openen",             NOTHING,        [L, F, A, A, N, N, N, N]));
+    rows.extend(posts("/leerlingen/{own}/dossier/notitie",              NOTHING,        [L, F, F, F, F, N, A, F]));
+    rows.extend(posts("/leerlingen/{other}/dossier/notitie",            NOTHING,        [L, F, F, F, N, N, N, N]));
+    rows
 }
