@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod demo;
+pub mod demo_cases;
 pub mod evaluate;
 pub mod import;
 pub mod purge;

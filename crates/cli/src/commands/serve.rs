@@ -58,6 +58,9 @@ fn demo_accounts(school: &aanwezig_demo::DemoSchool) -> Vec<(String, String, Rol
             vec![],
         ),
     ];
+    for (username, name, role) in crate::commands::demo_cases::PARTNERS {
+        accounts.push((username.to_owned(), name.to_owned(), role, vec![]));
+    }
     for m in school.mentor_accounts() {
         accounts.push((
             m.username.clone(),
@@ -87,16 +90,18 @@ async fn fill_demo(
                 display_name: display_name.clone(),
                 role: *role,
                 classes: classes.clone(),
-                email: None,
+                email: Some(format!("{username}@demoschool.example")),
                 active: true,
                 password_hash: hash.clone(),
                 created_at: now,
             })
             .await?;
     }
+    let cases = crate::commands::demo_cases::seed(store, today, now).await?;
+    println!("Demodossiers: {cases} dossiers geopend op signalen van de demoschool.");
     let example_student: Option<&StudentId> = school.students.first().map(|s| &s.id);
     println!("\nDemo-accounts (allemaal met wachtwoord: {password})");
-    for (username, _, role, classes) in accounts.iter().take(5) {
+    for (username, _, role, classes) in accounts.iter().take(7) {
         let classes = if classes.is_empty() {
             String::new()
         } else {
