@@ -14,6 +14,12 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver
 fi
 
+# Mail tests talk to a real SMTP server: Python's aiosmtpd.
+if ! python3 -c "import aiosmtpd" >/dev/null 2>&1; then
+  echo "aiosmtpd installeren voor de e-mailtests"
+  python3 -m pip install --quiet aiosmtpd || python3 -m pip install --quiet --user aiosmtpd
+fi
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e

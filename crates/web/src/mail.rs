@@ -10,8 +10,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use aanwezig_storage::DocumentKind;
-use lettre::message::header::ContentType;
-use lettre::message::Mailbox;
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
@@ -144,10 +144,7 @@ fn mailbox(name: &str, address: &str) -> Result<Mailbox, MailError> {
     let a = Address::from_str(address.trim())
         .map_err(|_| MailError(format!("{address} is geen geldig e-mailadres.")))?;
     let name = name.trim();
-    Ok(Mailbox::new(
-        (!name.is_empty()).then(|| name.to_owned()),
-        a,
-    ))
+    Ok(Mailbox::new((!name.is_empty()).then(|| name.to_owned()), a))
 }
 
 fn transport(settings: &MailSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
@@ -217,9 +214,18 @@ async fn send_one(
     if let Some(r) = own_reply.as_ref().or(reply_to) {
         builder = builder.reply_to(r.clone());
     }
+    // Quoted-printable: readable in any client, safe for long lines and
+    // accented letters.
+    let body = Body::new_with_encoding(m.body.clone(), ContentTransferEncoding::QuotedPrintable)
+        .map_err(|_| {
+            MailError(format!(
+                "Het bericht aan {} kon niet worden opgemaakt.",
+                m.to
+            ))
+        })?;
     let message = builder
         .header(ContentType::TEXT_PLAIN)
-        .body(m.body.clone())
+        .body(body)
         .map_err(|e| MailError(format!("Het bericht aan {} klopt niet: {e}.", m.to)))?;
     transport.send(message).await.map(|_| ()).map_err(|e| {
         MailError(format!(

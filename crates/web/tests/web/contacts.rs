@@ -1,5 +1,696 @@
-//! Integration tests of the contacts pages.
+//! Integration tests of the contacts pages: contact moments with the
+//! guides, agreements and weekly checks, the parents' addresses, sending
+//! agreements over a real SMTP server (aiosmtpd), the mail settings and
+//! the printable report.
 
-#![allow(unused_imports)]
+use aanwezig_domain::{Case, StudentId};
+use aanwezig_storage::{AuditAction, AuditFilter, DocumentKind, Store};
+use reqwest::{Client, StatusCode};
 
-use crate::common::{spawn_app, TestApp};
+use crate::common::{open_case, spawn_app, TestApp};
+use crate::smtp::SmtpServer;
+
+const ANSWER: &str = "Ze slaapt slecht en komt daardoor vaak te laat";
+const AGREEMENT: &str = "Lisa zet elke avond twee wekkers";
+
+async fn case_of(app: &TestApp, student: &str) -> Case {
+    app.store
+        .case(&StudentId::parse(student).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn post(
+    app: &TestApp,
+    c: &Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, String, String) {
+    let csrf = app.csrf(c).await;
+    let mut form = form.to_vec();
+    form.push(("csrf", &csrf));
+    let r = c.post(app.url(path)).form(&form).send().await.unwrap();
+    let status = r.status();
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (status, location, r.text().await.unwrap())
+}
+
+/// Records a guide C contact with one answer, a note and one agreement.
+async fn record_contact(app: &TestApp, c: &Client, student: &str) -> (StatusCode, String, String) {
+    post(
+        app,
+        c,
+        &format!("/leerlingen/{student}/dossier/contact/nieuw?leidraad=C"),
+        &[
+            ("leidraad", "C"),
+            ("datum", "2025-11-13"),
+            ("soort", "gesprek_op_school"),
+            ("minuten", "45"),
+            ("deelnemer", "leerling"),
+            ("deelnemer", "ouders"),
+            ("deelnemer", "school"),
+            ("antwoord_c_reden", ANSWER),
+            ("antwoord_c_school", ""),
+            ("notitie", "Moeder werkt in ploegendienst"),
+            ("afspraak1_wie", "leerling"),
+            ("afspraak1_wat", AGREEMENT),
+            ("afspraak1_tot", "2025-11-28"),
+            ("afspraak2_wie", "school"),
+            ("afspraak2_wat", ""),
+        ],
+    )
+    .await
+}
+
+async fn mail_settings(app: &TestApp, port: u16) {
+    let beheer = app.login("beheer").await;
+    let port = port.to_string();
+    let (status, location, body) = post(
+        app,
+        &beheer,
+        "/instellingen/email",
+        &[
+            ("host", "127.0.0.1"),
+            ("poort", &port),
+            ("beveiliging", "none"),
+            ("gebruikersnaam", ""),
+            ("wachtwoord", ""),
+            ("afzender", "verzuim@school.example.nl"),
+            ("afzender_naam", "Verzuim Testschool"),
+            ("antwoordadres", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    assert_eq!(location, "/instellingen/email?opgeslagen=1");
+}
+
+async fn set_email(app: &TestApp, username: &str, email: &str) {
+    let mut u = app.store.user(username).await.unwrap().unwrap();
+    u.email = Some(email.to_owned());
+    app.store.update_user(&u).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_guide_c_contact_saves_answers_and_agreements() {
+    let app = spawn_app().await;
+    let own = app.own_student.clone();
+    open_case(&app, &own, "3b", &[]).await;
+    let mentor = app.login("mentor").await;
+
+    let (status, form) = app
+        .get(
+            &mentor,
+            &format!("/leerlingen/{own}/dossier/contact/nieuw?leidraad=C"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        form.contains("Vraag niet naar de aard van de ziekte"),
+        "{form}"
+    );
+    assert!(form.contains("name=\"antwoord_c_reden\""));
+    assert!(form.contains("type=\"date\""));
+
+    let (status, location, body) = record_contact(&app, &mentor, &own).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    assert_eq!(location, format!("/leerlingen/{own}/dossier/contact/0"));
+
+    let case = case_of(&app, &own).await;
+    assert_eq!(case.contacts.len(), 1);
+    let c = &case.contacts[0];
+    assert_eq!(c.minutes, Some(45));
+    assert_eq!(c.participants.len(), 3);
+    assert_eq!(c.answers.len(), 1, "empty answers are not stored");
+    assert_eq!(c.answers[0].key, "c_reden");
+    assert_eq!(case.agreements.len(), 1, "the empty second row is skipped");
+    assert_eq!(case.agreements[0].what, AGREEMENT);
+    assert_eq!(case.agreements[0].contact, Some(0));
+
+    let (status, page) = app.get(&mentor, &location).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(ANSWER), "{page}");
+    assert!(page.contains(AGREEMENT));
+
+    let (status, page) = app
+        .get(&mentor, &format!("/leerlingen/{own}/dossier/afspraken"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(AGREEMENT), "{page}");
+    assert!(page.contains("contactmoment 1"));
+    assert!(page.contains("vrijdag 28 november 2025"));
+
+    // An external partner sees the contact, but not what was said.
+    open_case_with_partner(&app, &own).await;
+    let arts = app.login("jeugdarts").await;
+    let (status, page) = app.get(&arts, &location).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(!page.contains(ANSWER));
+    assert!(!page.contains("ploegendienst"));
+    assert!(page.contains("niet gedeeld"));
+}
+
+/// Brings the jeugdarts into the student's stored case.
+async fn open_case_with_partner(app: &TestApp, student: &str) {
+    use aanwezig_domain::case::Actor;
+    use aanwezig_domain::Role;
+    let mut case = case_of(app, student).await;
+    case.involve(
+        "jeugdarts",
+        Role::Jeugdarts,
+        crate::common::today(),
+        Actor::new("coordinator", Role::Verzuimcoordinator),
+    )
+    .unwrap();
+    app.store
+        .save_case(&case, "coordinator", crate::common::now())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_unknown_question_or_a_bad_date_is_refused_and_the_input_kept() {
+    let app = spawn_app().await;
+    let own = app.own_student.clone();
+    open_case(&app, &own, "3a", &[]).await;
+    let mentor = app.login("mentor").await;
+    let path = format!("/leerlingen/{own}/dossier/contact/nieuw?leidraad=B");
+    let (status, _, body) = post(
+        &app,
+        &mentor,
+        &path,
+        &[
+            ("leidraad", "B"),
+            ("datum", "2025-11-13"),
+            ("soort", "telefoon"),
+            ("deelnemer", "leerling"),
+            ("antwoord_b_hoe_gaat_het", "Goed, zegt ze"),
+            ("antwoord_ziekte", "griep"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("geen vraag"), "{body}");
+    assert!(body.contains("Goed, zegt ze"), "the typed answer stays");
+    assert!(!body.contains("griep"));
+
+    let (status, _, body) = post(
+        &app,
+        &mentor,
+        &path,
+        &[
+            ("leidraad", "B"),
+            ("datum", "2025-12-01"),
+            ("soort", "telefoon"),
+            ("antwoord_b_hulp", "Bijles wiskunde"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("in de toekomst"), "{body}");
+    assert!(body.contains("Kies wie er aan het contact deelnamen"));
+    assert!(body.contains("Bijles wiskunde"));
+    assert!(case_of(&app, &own).await.contacts.is_empty());
+}
+
+#[tokio::test]
+async fn without_an_open_case_the_form_points_to_the_dossier() {
+    let app = spawn_app().await;
+    let own = app.own_student.clone();
+    let mentor = app.login("mentor").await;
+    let (status, page) = app
+        .get(&mentor, &format!("/leerlingen/{own}/dossier/contact/nieuw"))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(page.contains("nog geen dossier"), "{page}");
+    assert!(page.contains(&format!("href=\"/leerlingen/{own}/dossier\"")));
+}
+
+#[tokio::test]
+async fn agreements_get_weekly_checks() {
+    let app = spawn_app().await;
+    let own = app.own_student.clone();
+    open_case(&app, &own, "3b", &[]).await;
+    let mentor = app.login("mentor").await;
+    let base = format!("/leerlingen/{own}/dossier/afspraken");
+
+    let (status, _, body) = post(
+        &app,
+        &mentor,
+        &base,
+        &[
+            ("wie", "partner"),
+            ("partner", ""),
+            ("wat", "Gesprek bij VO WIJ"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("naam van de partner"), "{body}");
+    assert!(body.contains("Gesprek bij VO WIJ"));
+
+    let (status, _, body) = post(
+        &app,
+        &mentor,
+        &base,
+        &[
+            ("wie", "ouders"),
+            ("wat", "Ouders bellen bij ziekmelding voor 8 uur"),
+            ("tot", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+
+    let check = format!("{base}/0/controle");
+    let (status, _, body) = post(
+        &app,
+        &mentor,
+        &check,
+        &[("datum", "2025-11-14"), ("notitie", "")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("Kies of de afspraak is nagekomen"), "{body}");
+
+    let (status, _, body) = post(
+        &app,
+        &mentor,
+        &check,
+        &[
+            ("datum", "2025-11-14"),
+            ("gehouden", "nee"),
+            ("notitie", "Maandag niet gebeld"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let case = case_of(&app, &own).await;
+    assert_eq!(case.agreements[0].kept.len(), 1);
+    assert!(!case.agreements[0].kept[0].kept);
+
+    let (_, page) = app.get(&mentor, &base).await;
+    assert!(page.contains("Maandag niet gebeld"), "{page}");
+    assert!(page.contains("vrijdag 14 november 2025"));
+
+    let (status, _, _) = post(
+        &app,
+        &mentor,
+        &format!("{base}/7/controle"),
+        &[("datum", "2025-11-14"), ("gehouden", "ja")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn parents_addresses_are_validated_per_line() {
+    let app = spawn_app().await;
+    let own = app.own_student.clone();
+    open_case(&app, &own, "3b", &[]).await;
+    let coordinator = app.login("coordinator").await;
+    let path = format!("/leerlingen/{own}/dossier/ouders");
+    let (status, _, body) = post(
+        &app,
+        &coordinator,
+        &path,
+        &[("adressen", "moeder@example.nl\nvader at example.nl")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("regel 2"), "{body}");
+    assert!(body.contains("vader at example.nl"), "the typed text stays");
+    assert!(case_of(&app, &own).await.parent_emails.is_empty());
+
+    let (status, _, _) = post(
+        &app,
+        &coordinator,
+        &path,
+        &[("adressen", " moeder@example.nl \n\nvader@example.nl\n")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        case_of(&app, &own).await.parent_emails,
+        vec![
+            "moeder@example.nl".to_owned(),
+            "vader@example.nl".to_owned()
+        ]
+    );
+}
+
+#[tokio::test]
+async fn agreements_are_mailed_one_message_per_recipient() {
+    let smtp = SmtpServer::start();
+    let app = spawn_app().await;
+    let own = app.own_student.clone();
+    open_case(&app, &own, "3b", &["jeugdarts"]).await;
+    set_email(&app, "jeugdarts", "arts@ggd.example.nl").await;
+    set_email(&app, "leerplicht", "lpa@gemeente.example.nl").await;
+    set_email(&app, "mentor", "mentor@school.example.nl").await;
+    mail_settings(&app, smtp.port).await;
+    let mentor = app.login("mentor").await;
+    let (status, _, body) = record_contact(&app, &mentor, &own).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let (status, _, _) = post(
+        &app,
+        &mentor,
+        &format!("/leerlingen/{own}/dossier/ouders"),
+        &[("adressen", "ouder@example.nl")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+
+    let base = format!("/leerlingen/{own}/dossier/afspraken");
+    let (_, page) = app.get(&mentor, &base).await;
+    assert!(page.contains("value=\"arts@ggd.example.nl\""), "{page}");
+    assert!(page.contains("value=\"ouder@example.nl\""));
+    assert!(
+        !page.contains("lpa@gemeente.example.nl"),
+        "leerplicht is not involved"
+    );
+
+    // Leerplicht is not involved: the address is refused, nothing is sent.
+    let send = format!("{base}/versturen");
+    let (status, _, body) = post(
+        &app,
+        &mentor,
+        &send,
+        &[("afspraak", "0"), ("aan", "lpa@gemeente.example.nl")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("staat niet bij"), "{body}");
+
+    let (status, location, body) = post(
+        &app,
+        &mentor,
+        &send,
+        &[
+            ("afspraak", "0"),
+            ("aan", "ouder@example.nl"),
+            ("aan", "arts@ggd.example.nl"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    assert!(location.contains("verstuurd=2"), "{location}");
+
+    let messages = smtp.wait_for(2);
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    let mut to: Vec<&str> = messages.iter().map(|m| m.rcpt()).collect();
+    to.sort_unstable();
+    assert_eq!(to, ["arts@ggd.example.nl", "ouder@example.nl"]);
+    let first = app
+        .store
+        .student(&StudentId::parse(&own).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .student
+        .name
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    for m in &messages {
+        assert!(
+            m.header("To").contains(m.rcpt()),
+            "one recipient per message: {m:?}"
+        );
+        assert!(
+            m.header("Subject")
+                .contains("Afspraken over de aanwezigheid van"),
+            "{m:?}"
+        );
+        assert!(m.header("Subject").contains(&first));
+        assert!(m.header("Reply-To").contains("mentor@school.example.nl"));
+        assert!(m.body.contains(AGREEMENT), "{}", m.body);
+        let text = m.text();
+        for secret in [
+            ANSWER,
+            "ploegendienst",
+            "ziek",
+            "3b",
+            "absent",
+            "afwezig",
+            "te laat",
+        ] {
+            assert!(
+                !text.to_lowercase().contains(&secret.to_lowercase()),
+                "{secret} in {text}"
+            );
+        }
+    }
+    assert!(messages
+        .iter()
+        .any(|m| m.body.starts_with("Beste ouder(s)/verzorger(s)")));
+
+    let case = case_of(&app, &own).await;
+    assert_eq!(case.mailings.len(), 1);
+    assert_eq!(case.mailings[0].agreements, vec![0]);
+    assert_eq!(case.mailings[0].to.len(), 2);
+    let (_, page) = app.get(&mentor, &base).await;
+    assert!(page.contains("Eerder verstuurd"));
+    assert!(
+        !page.contains("name=\"afspraak\" value=\"0\" checked"),
+        "sent agreements are not chosen again by default"
+    );
+}
+
+#[tokio::test]
+async fn without_mail_settings_nothing_is_sent_or_recorded() {
+    let app = spawn_app().await;
+    let own = app.own_student.clone();
+    open_case(&app, &own, "3b", &[]).await;
+    let mentor = app.login("mentor").await;
+    record_contact(&app, &mentor, &own).await;
+    post(
+        &app,
+        &mentor,
+        &format!("/leerlingen/{own}/dossier/ouders"),
+        &[("adressen", "ouder@example.nl")],
+    )
+    .await;
+    let (status, _, body) = post(
+        &app,
+        &mentor,
+        &format!("/leerlingen/{own}/dossier/afspraken/versturen"),
+        &[("afspraak", "0"), ("aan", "ouder@example.nl")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body.contains("e-mail is nog niet ingesteld"), "{body}");
+    assert!(case_of(&app, &own).await.mailings.is_empty());
+}
+
+#[tokio::test]
+async fn a_refusing_server_is_reported_and_nothing_recorded() {
+    let app = spawn_app().await;
+    let own = app.own_student.clone();
+    open_case(&app, &own, "3b", &[]).await;
+    // Nothing listens on this port.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    mail_settings(&app, port).await;
+    let mentor = app.login("mentor").await;
+    record_contact(&app, &mentor, &own).await;
+    post(
+        &app,
+        &mentor,
+        &format!("/leerlingen/{own}/dossier/ouders"),
+        &[("adressen", "ouder@example.nl")],
+    )
+    .await;
+    let (status, _, body) = post(
+        &app,
+        &mentor,
+        &format!("/leerlingen/{own}/dossier/afspraken/versturen"),
+        &[("afspraak", "0"), ("aan", "ouder@example.nl")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert!(body.contains("niet verstuurd"), "{body}");
+    assert!(case_of(&app, &own).await.mailings.is_empty());
+}
+
+#[tokio::test]
+async fn mail_settings_are_the_beheerders_and_never_show_the_password() {
+    let app = spawn_app().await;
+    for user in ["coordinator", "mentor", "jeugdarts"] {
+        let c = app.login(user).await;
+        let (status, _) = app.get(&c, "/instellingen/email").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{user}");
+    }
+    let beheer = app.login("beheer").await;
+    let (status, page) = app.get(&beheer, "/instellingen/email").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("nog niet ingesteld"));
+
+    let fields = |password: &'static str, from: &'static str| {
+        vec![
+            ("host", "smtp.example.nl"),
+            ("poort", "587"),
+            ("beveiliging", "starttls"),
+            ("gebruikersnaam", "verzuim"),
+            ("wachtwoord", password),
+            ("afzender", from),
+            ("afzender_naam", "Verzuim"),
+            ("antwoordadres", ""),
+        ]
+    };
+    let (status, _, body) = post(
+        &app,
+        &beheer,
+        "/instellingen/email",
+        &fields("geheim-wachtwoord-42", "geen adres"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("geldig e-mailadres"), "{body}");
+    assert!(
+        !body.contains("geheim-wachtwoord-42"),
+        "a refused form does not echo the password"
+    );
+    assert!(body.contains("smtp.example.nl"), "the other values stay");
+
+    let (status, _, _) = post(
+        &app,
+        &beheer,
+        "/instellingen/email",
+        &fields("geheim-wachtwoord-42", "verzuim@example.nl"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = app.get(&beheer, "/instellingen/email").await;
+    assert!(!page.contains("geheim-wachtwoord-42"), "{page}");
+    assert!(page.contains("Er is een wachtwoord opgeslagen"));
+
+    // A blank password keeps the stored one.
+    let (status, _, _) = post(
+        &app,
+        &beheer,
+        "/instellingen/email",
+        &fields("", "verzuim@example.nl"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let stored = app
+        .store
+        .settings(DocumentKind::Mail)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.contains("geheim-wachtwoord-42"), "{stored}");
+    let log = app.store.audit_log(&AuditFilter::default()).await.unwrap();
+    assert!(log
+        .iter()
+        .any(|e| e.action == AuditAction::Settings && e.detail.contains("e-mailinstellingen")));
+    assert!(log
+        .iter()
+        .all(|e| !e.detail.contains("geheim-wachtwoord-42")));
+}
+
+#[tokio::test]
+async fn a_test_message_arrives_or_the_error_is_shown() {
+    let smtp = SmtpServer::start();
+    let app = spawn_app().await;
+    let beheer = app.login("beheer").await;
+    let (status, _, body) = post(
+        &app,
+        &beheer,
+        "/instellingen/email/test",
+        &[("aan", "beheer@example.nl")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "not configured yet");
+    assert!(body.contains("nog geen mailserver"), "{body}");
+
+    mail_settings(&app, smtp.port).await;
+    let (status, location, body) = post(
+        &app,
+        &beheer,
+        "/instellingen/email/test",
+        &[("aan", "beheer@example.nl")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    assert_eq!(location, "/instellingen/email?test=verzonden");
+    let messages = smtp.wait_for(1);
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].rcpt(), "beheer@example.nl");
+    assert!(messages[0]
+        .header("Subject")
+        .contains("Testbericht van aanwezig"));
+    assert!(messages[0]
+        .header("From")
+        .contains("verzuim@school.example.nl"));
+
+    drop(smtp);
+    let (status, _, body) = post(
+        &app,
+        &beheer,
+        "/instellingen/email/test",
+        &[("aan", "beheer@example.nl")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert!(body.contains("niet verstuurd"), "{body}");
+}
+
+#[tokio::test]
+async fn the_report_shows_contacts_and_agreements_as_the_role_may_see_them() {
+    let app = spawn_app().await;
+    let own = app.own_student.clone();
+    open_case(&app, &own, "3b", &["jeugdarts"]).await;
+    let mentor = app.login("mentor").await;
+    let (status, _, _) = record_contact(&app, &mentor, &own).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let path = format!("/leerlingen/{own}/dossier/verslag");
+
+    let coordinator = app.login("coordinator").await;
+    let (status, page) = app.get(&coordinator, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(ANSWER), "{page}");
+    assert!(page.contains(AGREEMENT));
+    assert!(page.contains("Contactmoment 1"));
+    assert!(page.contains("jeugdarts"));
+    assert!(
+        !page.contains("<form method=\"post\" action=\"/leerlingen"),
+        "no forms in the report"
+    );
+
+    let arts = app.login("jeugdarts").await;
+    let (status, page) = app.get(&arts, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(AGREEMENT));
+    assert!(!page.contains(ANSWER));
+    assert!(!page.contains("ploegendienst"));
+    assert!(page.contains("niet gedeeld"));
+
+    let keten = app.login("keten").await;
+    let (status, _) = app.get(&keten, &path).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "not involved");
+
+    let log = app
+        .store
+        .audit_log(&AuditFilter {
+            student: Some(StudentId::parse(&own).unwrap()),
+            username: Some("jeugdarts".into()),
+            limit: 100,
+        })
+        .await
+        .unwrap();
+    assert!(log
+        .iter()
+        .any(|e| e.action == AuditAction::Export && e.detail.contains("verslag")));
+}

@@ -22,5 +22,6 @@ mod privacy;
 mod reference;
 mod register;
 mod settings;
+mod smtp;
 mod tasks;
 mod users;
