@@ -1,15 +1,119 @@
 //! Matrix rows for DUO meldingen and the school settings (BRIN, vestiging): see `matrix.rs` for the columns and the rules.
+//!
+//! `prepare` stores two meldingen of a third student (neither `{own}` nor
+//! `{other}`, so that the leerplichtambtenaar's scope in the other rows does
+//! not change): `{melding}` registered (leerplicht reads it) and
+//! `{concept}` a concept (leerplicht does not).
 
-#![allow(unused_imports)]
+use aanwezig_domain::duo::{AbsenceDay, StatusChange};
+use aanwezig_domain::{MeldingDraft, MeldingKind, MeldingStatus, Reporter, SchoolLocation};
+use aanwezig_storage::Store;
+use chrono::NaiveDate;
 
-use crate::common::TestApp;
-use crate::matrix::{get, post, posts, put, Ctx, Row, A, F, L, N, O, S, U};
+use crate::common::{now, today, TestApp};
+use crate::matrix::{get, posts, Ctx, Row, Want, A, F, L, N, O};
+
+fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// A melding of `student` with the given status, straight for the store.
+pub(crate) fn melding(student: &aanwezig_domain::Student, status: MeldingStatus) -> MeldingDraft {
+    let registered = (status != MeldingStatus::Concept).then_some(today());
+    MeldingDraft {
+        kind: MeldingKind::Overig,
+        student: student.id.clone(),
+        student_name: student.name.clone(),
+        date_of_birth: student.date_of_birth,
+        begin: ymd(2025, 11, 10),
+        end: ymd(2025, 11, 10),
+        days: vec![AbsenceDay {
+            date: ymd(2025, 11, 10),
+            whole_day: false,
+            lessons: vec![1, 2],
+        }],
+        late_arrivals: Vec::new(),
+        all_lessons_missed: false,
+        suspected_reason: "spijbelt".into(),
+        explanation: None,
+        leerplicht_action: None,
+        actions_taken: vec!["10 nov 2025: telefoongesprek met ouder(s)/verzorger(s)".into()],
+        reporter: Reporter {
+            name: "Test coordinator".into(),
+            function: "verzuimcoördinator".into(),
+            phone: "050 123 4567".into(),
+            email: String::new(),
+        },
+        school: SchoolLocation {
+            brin: "12AB".into(),
+            vestiging: "00".into(),
+        },
+        status,
+        deadline: ymd(2025, 11, 17),
+        created_on: today(),
+        registered_on: registered,
+        history: registered
+            .map(|on| {
+                vec![StatusChange {
+                    status: MeldingStatus::Geregistreerd,
+                    on,
+                }]
+            })
+            .unwrap_or_default(),
+        source: None,
+    }
+}
 
 /// Extra fixtures and placeholders this area's rows need (runs after the
 /// shared cases of `{own}` and `{other}` exist).
-pub(crate) async fn prepare(_app: &TestApp, _ctx: &mut Ctx) {}
+pub(crate) async fn prepare(app: &TestApp, ctx: &mut Ctx) {
+    let third = {
+        let live = app.state.read().unwrap();
+        live.school
+            .students()
+            .iter()
+            .find(|s| s.id.as_str() != ctx.own && s.id.as_str() != ctx.other)
+            .unwrap()
+            .clone()
+    };
+    for (key, status) in [
+        ("{melding}", MeldingStatus::Geregistreerd),
+        ("{concept}", MeldingStatus::Concept),
+    ] {
+        let id = app
+            .store
+            .save_melding(None, &melding(&third, status), "coordinator", now())
+            .await
+            .unwrap();
+        ctx.extra.push((key.to_owned(), id.to_string()));
+    }
+}
 
 #[rustfmt::skip]
 pub(crate) fn rows() -> Vec<Row> {
-    vec![]
+    const NOTHING: &[(&str, &str)] = &[];
+    const CONFLICT: Want = Want::Is(409);
+    let mut rows = vec![
+        // --- DUO meldingen ------------------------------------------------------  anon beheer coord zorg mentor lpa arts keten
+        get("/meldingen",                                                       [L, F, O, O, F, O, F, F]),
+        get("/meldingen/nieuw?leerling={own}",                                  [L, F, O, O, F, F, F, F]),
+        get("/meldingen/nieuw?leerling=999999",                                 [L, F, N, N, F, F, F, F]),
+        get("/meldingen/{melding}",                                             [L, F, O, O, F, O, F, F]),
+        get("/meldingen/{concept}",                                             [L, F, O, O, F, N, F, F]),
+        get("/meldingen/999999",                                                [L, F, N, N, F, N, F, F]),
+        get("/meldingen/{melding}/afdruk",                                      [L, F, O, O, F, O, F, F]),
+        get("/meldingen/{concept}/afdruk",                                      [L, F, O, O, F, N, F, F]),
+        get("/meldingen/{melding}/export.txt",                                  [L, F, O, O, F, O, F, F]),
+        get("/meldingen/{concept}/export.txt",                                  [L, F, O, O, F, N, F, F]),
+        get("/instellingen/school",                                             [L, O, F, F, F, F, F, F]),
+    ];
+    // An empty form changes nothing: no student (422), an invalid draft is
+    // saved as it was (422), no status (422), a registered melding is read
+    // only (409). Others are refused before the form is read.
+    rows.extend(posts("/meldingen/nieuw",                   NOTHING,            [L, F, A, A, F, F, F, F]));
+    rows.extend(posts("/meldingen/{concept}",               NOTHING,            [L, F, A, A, F, F, F, F]));
+    rows.extend(posts("/meldingen/{melding}",               NOTHING,            [L, F, CONFLICT, CONFLICT, F, F, F, F]));
+    rows.extend(posts("/meldingen/{concept}/status",        NOTHING,            [L, F, A, A, F, F, F, F]));
+    rows.extend(posts("/instellingen/school",               NOTHING,            [L, A, F, F, F, F, F, F]));
+    rows
 }

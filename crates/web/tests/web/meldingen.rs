@@ -1,5 +1,673 @@
-//! Integration tests of the meldingen pages.
+//! Integration tests of the DUO meldingen pages and the school settings.
+//!
+//! The fixture: one demo student whose registrations from 1 September on are
+//! rewritten to "present", then absent without a reason (code A) on Monday
+//! 10 and Tuesday 11 November (7 lessons each) and lessons 1–2 of
+//! Wednesday 12 November, with lesson 5 that Wednesday reported sick (Z):
+//! 16 lesuren, so `duo_16h` fires on 12 November, begin 10 November,
+//! deadline 5 working days later, Wednesday 19 November.
 
-#![allow(unused_imports)]
+use aanwezig_domain::case::{Actor, ContactKind, ContactMoment, Guide, Party};
+use aanwezig_domain::{Category, MeldingStatus, RegistrationRecord, Role, RuleId, StudentId};
+use aanwezig_storage::{AuditAction, AuditFilter, MeldingFilter, Store};
+use chrono::NaiveDate;
+use reqwest::{Client, StatusCode};
 
-use crate::common::{spawn_app, TestApp};
+use crate::common::{now, open_case, spawn_app, today, TestApp};
+
+fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// A student other than the mentor's and the fixture's `other`, with no
+/// DUO signal yet.
+fn pick_student(app: &TestApp, skip: &[&str]) -> String {
+    let live = app.state.read().unwrap();
+    live.school
+        .students()
+        .iter()
+        .find(|s| {
+            let id = s.id.as_str();
+            id != app.own_student && id != app.other_student && !skip.contains(&id)
+        })
+        .unwrap()
+        .id
+        .to_string()
+}
+
+/// Rewrites the student's registrations from 1 September: present, except
+/// `absent` (date, lessons, code).
+async fn rewrite(app: &TestApp, student: &str, absent: &[(NaiveDate, &[u8], &str)]) {
+    let id = StudentId::parse(student).unwrap();
+    let regs = app.store.student_registrations(&id).await.unwrap();
+    let changed: Vec<RegistrationRecord> = regs
+        .into_iter()
+        .filter(|r| r.date >= ymd(2025, 9, 1))
+        .map(|mut r| {
+            let code = absent
+                .iter()
+                .find(|(d, lessons, _)| *d == r.date && lessons.contains(&r.lesson))
+                .map(|(_, _, c)| *c);
+            (r.code, r.category) = match code {
+                Some("A") => (Some("A".into()), Category::Unknown),
+                Some("Z") => (Some("Z".into()), Category::ReportedSick),
+                Some(other) => panic!("code {other}"),
+                None => (None, Category::Present),
+            };
+            r.minutes_late = 0;
+            r.note = None;
+            r
+        })
+        .collect();
+    app.store
+        .set_registrations(&changed, "test", now())
+        .await
+        .unwrap();
+    app.state.reload().await.unwrap();
+}
+
+/// The fixture student with 16 unexplained lesuren (see the module docs).
+async fn sixteen_hours(app: &TestApp) -> String {
+    let s = pick_student(app, &[]);
+    let all: &[u8] = &[1, 2, 3, 4, 5, 6, 7];
+    rewrite(
+        app,
+        &s,
+        &[
+            (ymd(2025, 11, 10), all, "A"),
+            (ymd(2025, 11, 11), all, "A"),
+            (ymd(2025, 11, 12), &[1, 2], "A"),
+            (ymd(2025, 11, 12), &[5], "Z"),
+        ],
+    )
+    .await;
+    let live = app.state.read().unwrap();
+    let i = live.position(&s).unwrap();
+    let cal = live.cal.as_ref().unwrap();
+    assert!(
+        live.evaluations[i]
+            .signals
+            .iter()
+            .any(|sig| sig.rule == RuleId::Duo16h && cal.date(sig.fired_on) == ymd(2025, 11, 12)),
+        "the fixture makes duo_16h on 12 November"
+    );
+    s
+}
+
+/// A conversation with student and parents (guide C) on 12 November in
+/// the student's new case.
+async fn case_with_contact(app: &TestApp, student: &str) {
+    open_case(app, student, "3b", &[]).await;
+    let id = StudentId::parse(student).unwrap();
+    let mut case = app.store.case(&id).await.unwrap().unwrap();
+    case.add_contact(ContactMoment {
+        on: ymd(2025, 11, 12),
+        kind: ContactKind::GesprekOpSchool,
+        minutes: None,
+        participants: vec![Party::Leerling, Party::Ouders, Party::School],
+        by: Actor::new("mentor", Role::Mentor),
+        guide: Some(Guide::C),
+        answers: Vec::new(),
+        note: String::new(),
+    })
+    .unwrap();
+    app.store.save_case(&case, "mentor", now()).await.unwrap();
+}
+
+async fn post(app: &TestApp, c: &Client, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    let token = app.csrf(c).await;
+    let mut form = form.to_vec();
+    form.push(("csrf", &token));
+    c.post(app.url(path)).form(&form).send().await.unwrap()
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn set_school(app: &TestApp) {
+    let beheer = app.login("beheer").await;
+    // A bad BRIN is refused, with the typed values kept.
+    let r = post(
+        app,
+        &beheer,
+        "/instellingen/school",
+        &[
+            ("naam", "Het Noorderlicht"),
+            ("brin", "1AB2"),
+            ("vestiging", "00"),
+            ("telefoon", ""),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Een BRIN-nummer is 2 cijfers en 2 letters"),
+        "{html}"
+    );
+    assert!(html.contains("value=\"Het Noorderlicht\""));
+    assert!(html.contains("value=\"1AB2\""));
+    let r = post(
+        app,
+        &beheer,
+        "/instellingen/school",
+        &[
+            ("naam", "Het Noorderlicht"),
+            ("brin", "12ab"),
+            ("vestiging", "00"),
+            ("telefoon", "050 123 4567"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = app.get(&beheer, "/instellingen/school?opgeslagen=1").await;
+    assert!(html.contains("value=\"12AB\""), "stored in capitals");
+    let log = app
+        .store
+        .audit_log(&AuditFilter {
+            student: None,
+            username: Some("beheer".into()),
+            limit: 50,
+        })
+        .await
+        .unwrap();
+    assert!(log
+        .iter()
+        .any(|e| e.action == AuditAction::Settings && e.detail.contains("BRIN 12AB")));
+}
+
+/// The form of a draft as the page would send it, with `days` the lesson
+/// grid.
+fn draft_form<'a>(
+    reason: &'a str,
+    brin: &'a str,
+    days: &'a [(&'a str, Vec<String>)],
+) -> Vec<(String, String)> {
+    let mut f: Vec<(String, String)> = [
+        ("rooster", "1"),
+        ("reden", reason),
+        ("toelichting", "Na het gesprek geen verbetering."),
+        ("leerplicht", "ja"),
+        ("leerplicht_reden", "Ouders komen afspraken niet na."),
+        ("acties", "12 nov 2025: gesprek op school\nouders gebeld"),
+        ("melder_naam", "Test coordinator"),
+        ("melder_functie", "verzuimcoördinator"),
+        ("melder_telefoon", "050 123 4567"),
+        ("melder_email", ""),
+        ("brin", brin),
+        ("vestiging", "00"),
+        ("actie", "opslaan"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    for (date, lessons) in days {
+        for l in lessons {
+            f.push((format!("les_{date}"), l.clone()));
+        }
+    }
+    f
+}
+
+fn lessons(ls: &[u8]) -> Vec<String> {
+    ls.iter().map(u8::to_string).collect()
+}
+
+async fn post_pairs(
+    app: &TestApp,
+    c: &Client,
+    path: &str,
+    form: &[(String, String)],
+) -> reqwest::Response {
+    let token = app.csrf(c).await;
+    let mut form = form.to_vec();
+    form.push(("csrf".into(), token));
+    c.post(app.url(path)).form(&form).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
+    let app = spawn_app().await;
+    set_school(&app).await;
+    let s = sixteen_hours(&app).await;
+    case_with_contact(&app, &s).await;
+    let c = app.login("coordinator").await;
+
+    // Nog te melden, with the deadline and the working days left.
+    let (status, html) = app.get(&c, "/meldingen").await;
+    assert_eq!(status, StatusCode::OK);
+    let row_start = html
+        .find(&format!("<a href=\"/leerlingen/{s}\">"))
+        .unwrap_or_else(|| panic!("{s} under nog te melden:\n{html}"));
+    let row = &html[row_start..row_start + html[row_start..].find("</tr>").unwrap()];
+    assert!(row.contains("16 uur in 4 lesweken"), "{row}");
+    assert!(
+        row.contains("maandag 10 november 2025 t/m woensdag 12 november 2025"),
+        "{row}"
+    );
+    assert!(row.contains("woensdag 19 november 2025"), "{row}");
+    assert!(row.contains("nog 3 werkdagen"), "{row}");
+    assert!(
+        row.contains("value=\"duo_16h\"") && row.contains("value=\"2025-11-12\""),
+        "{row}"
+    );
+
+    // Concept maken, twice: one draft.
+    let form = [
+        ("leerling", s.as_str()),
+        ("regel", "duo_16h"),
+        ("datum", "2025-11-12"),
+    ];
+    let r = post(&app, &c, "/meldingen/nieuw", &form).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let at = location(&r);
+    assert!(at.starts_with("/meldingen/"), "{at}");
+    let r = post(&app, &c, "/meldingen/nieuw", &form).await;
+    assert_eq!(
+        location(&r),
+        at,
+        "the second Concept maken goes to the same draft"
+    );
+    let n: i64 = at.trim_start_matches("/meldingen/").parse().unwrap();
+    let sid = StudentId::parse(&s).unwrap();
+    let all = app
+        .store
+        .meldingen(&MeldingFilter {
+            student: Some(sid.clone()),
+            ..MeldingFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1);
+
+    // The lessons per day, without the sick lesson; the case's contact;
+    // reporter and school filled in.
+    let d = app.store.melding(n).await.unwrap().unwrap();
+    let days: Vec<(NaiveDate, bool, Vec<u8>)> = d
+        .days
+        .iter()
+        .map(|x| (x.date, x.whole_day, x.lessons.clone()))
+        .collect();
+    assert_eq!(
+        days,
+        [
+            (ymd(2025, 11, 10), true, vec![1, 2, 3, 4, 5, 6, 7]),
+            (ymd(2025, 11, 11), true, vec![1, 2, 3, 4, 5, 6, 7]),
+            (ymd(2025, 11, 12), false, vec![1, 2]),
+        ]
+    );
+    assert_eq!(d.deadline, ymd(2025, 11, 19));
+    assert!(
+        d.actions_taken.iter().any(|a| a
+            == "12 nov 2025: gesprek op school met leerling en ouder(s)/verzorger(s) (leidraad C)"),
+        "{:?}",
+        d.actions_taken
+    );
+    assert_eq!(d.reporter.name, "Test coordinator");
+    assert_eq!(d.reporter.function, "verzuimcoördinator");
+    assert_eq!(d.reporter.phone, "050 123 4567");
+    assert_eq!(
+        (d.school.brin.as_str(), d.school.vestiging.as_str()),
+        ("12AB", "00")
+    );
+
+    let (status, html) = app.get(&c, &at).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("name=\"les_2025-11-12\" value=\"2\" aria-label=\"woensdag 12 november 2025, lesuur 2\" checked"), "{html}");
+    assert!(!html.contains("name=\"les_2025-11-12\" value=\"5\" aria-label=\"woensdag 12 november 2025, lesuur 5\" checked"));
+    assert!(html.contains("(leidraad C)"));
+    assert!(
+        html.contains("vul de vermoedelijke reden van het verzuim in"),
+        "a new draft says what is missing"
+    );
+
+    // Made: no longer under nog te melden, now a concept.
+    let (_, html) = app.get(&c, "/meldingen").await;
+    assert!(!html.contains(&format!("<a href=\"/leerlingen/{s}\">")));
+    assert!(html.contains(&format!("<a href=\"/meldingen/{n}\">nr. {n}</a>")));
+
+    let grid = [
+        ("2025-11-10", lessons(&[1, 2, 3, 4, 5, 6, 7])),
+        ("2025-11-11", lessons(&[1, 2, 3, 4, 5, 6, 7])),
+        ("2025-11-12", lessons(&[1, 2])),
+    ];
+    // Invalid: saved anyway, errors next to their fields.
+    let r = post_pairs(&app, &c, &at, &draft_form("", "1234", &grid)).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("vul de vermoedelijke reden van het verzuim in"),
+        "{html}"
+    );
+    assert!(html.contains("een BRIN-nummer is 2 cijfers en 2 hoofdletters"));
+    assert!(
+        html.contains("Ouders komen afspraken niet na."),
+        "what was typed stays"
+    );
+    let d = app.store.melding(n).await.unwrap().unwrap();
+    assert_eq!(d.school.brin, "1234", "an invalid draft is saved too");
+    assert_eq!(
+        d.explanation.as_deref(),
+        Some("Na het gesprek geen verbetering.")
+    );
+    let long = "x".repeat(201);
+    let r = post_pairs(&app, &c, &at, &draft_form(&long, "12AB", &grid)).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("de vermoedelijke reden is 201 tekens"),
+        "{html}"
+    );
+    assert!(
+        html.contains("nu 201 van 200"),
+        "the counter, without script"
+    );
+
+    // Registering is refused while invalid.
+    let status_form = [("naar", "geregistreerd"), ("datum", "2025-11-14")];
+    let r = post(&app, &c, &format!("{at}/status"), &status_form).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Niet gemeld"));
+    assert_eq!(
+        app.store.melding(n).await.unwrap().unwrap().status,
+        MeldingStatus::Concept
+    );
+
+    // A sick lesson cannot be put on the melding.
+    let with_sick = [
+        grid[0].clone(),
+        grid[1].clone(),
+        ("2025-11-12", lessons(&[1, 2, 5])),
+    ];
+    let r = post_pairs(
+        &app,
+        &c,
+        &at,
+        &draft_form("Spijbelt met vrienden", "12AB", &with_sick),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("ziekte wordt nooit aan DUO gemeld"));
+    let r = post(&app, &c, &format!("{at}/status"), &status_form).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not with the sick lesson"
+    );
+
+    // Valid.
+    let r = post_pairs(
+        &app,
+        &c,
+        &at,
+        &draft_form("Spijbelt met vrienden", "12AB", &grid),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), format!("{at}?opgeslagen=1"));
+
+    // A lesson reported sick after the draft was made blocks registering.
+    let r = post(
+        &app,
+        &c,
+        &format!("/leerlingen/{s}/les?datum=2025-11-11&lesuur=3"),
+        &[("code", "Z"), ("te_laat", ""), ("notitie", "")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "reported sick");
+    let r = post(&app, &c, &format!("{at}/status"), &status_form).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("lesuur 3 op 2025-11-11 is ziek gemeld"),
+        "{html}"
+    );
+    assert_eq!(
+        app.store.melding(n).await.unwrap().unwrap().status,
+        MeldingStatus::Concept
+    );
+
+    // Without that lesson it registers.
+    let fixed = [
+        grid[0].clone(),
+        ("2025-11-11", lessons(&[1, 2, 4, 5, 6, 7])),
+        grid[2].clone(),
+    ];
+    let r = post_pairs(
+        &app,
+        &c,
+        &at,
+        &draft_form("Spijbelt met vrienden", "12AB", &fixed),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = post(&app, &c, &format!("{at}/status"), &status_form).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let d = app.store.melding(n).await.unwrap().unwrap();
+    assert_eq!(d.status, MeldingStatus::Geregistreerd);
+    assert_eq!(d.registered_on, Some(today()));
+    assert!(!d.days[1].whole_day, "lesson 3 is no longer on it");
+
+    // Registered: read only.
+    let (_, html) = app.get(&c, &at).await;
+    assert!(!html.contains("name=\"reden\""));
+    assert!(
+        html.contains("gemeld op vrijdag 14 november 2025, op tijd"),
+        "{html}"
+    );
+    let r = post_pairs(&app, &c, &at, &draft_form("anders", "12AB", &grid)).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    // Later statuses.
+    let r = post(
+        &app,
+        &c,
+        &format!("{at}/status"),
+        &[("naar", "afgesloten"), ("datum", "2025-11-14")],
+    )
+    .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not straight to afgesloten"
+    );
+    let r = post(
+        &app,
+        &c,
+        &format!("{at}/status"),
+        &[("naar", "in_behandeling"), ("datum", "2025-11-14")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    // Print and export, audited.
+    let (status, html) = app.get(&c, &format!("{at}/afdruk")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Verzuimmelding DUO"));
+    assert!(html.contains("Spijbelt met vrienden"));
+    let r = c
+        .get(app.url(&format!("{at}/export.txt")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let disposition = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.starts_with("attachment; filename=\"duo-melding-"),
+        "{disposition}"
+    );
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("Soort verzuim: 16 uur in 4 lesweken"),
+        "{text}"
+    );
+    assert!(text.contains("Vermoedelijke reden: Spijbelt met vrienden"));
+    assert!(text.contains("Locatie: BRIN 12AB, vestiging 00"));
+    assert!(text.contains("Status: in behandeling"));
+    let log = app
+        .store
+        .audit_log(&AuditFilter {
+            student: Some(sid.clone()),
+            username: Some("coordinator".into()),
+            limit: 200,
+        })
+        .await
+        .unwrap();
+    let count = |a: AuditAction| log.iter().filter(|e| e.action == a).count();
+    assert_eq!(count(AuditAction::Export), 2, "print and export");
+    assert!(count(AuditAction::Read) >= 2);
+    assert!(count(AuditAction::Change) >= 5);
+
+    // Leerplicht now reads the student and the melding, not changes it.
+    let lpa = app.login("leerplicht").await;
+    let (_, html) = app.get(&lpa, "/meldingen").await;
+    assert!(
+        html.contains(&format!("<a href=\"/meldingen/{n}\">nr. {n}</a>")),
+        "{html}"
+    );
+    let (status, html) = app.get(&lpa, &at).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("name=\"reden\""));
+    let (status, _) = app.get(&lpa, &format!("/leerlingen/{s}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let r = post(
+        &app,
+        &lpa,
+        &format!("{at}/status"),
+        &[("naar", "afgesloten"), ("datum", "2025-11-14")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn concepts_stay_in_school_and_overdue_ones_are_flagged() {
+    let app = spawn_app().await;
+    let s = pick_student(&app, &[]);
+    // One unexplained lesson in September, long past its deadline.
+    rewrite(&app, &s, &[]).await;
+    let id = StudentId::parse(&s).unwrap();
+    let sept = app
+        .store
+        .student_registrations(&id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.date == ymd(2025, 9, 29) && r.lesson == 1)
+        .unwrap();
+    let one = RegistrationRecord {
+        code: Some("A".into()),
+        category: Category::Unknown,
+        ..sept
+    };
+    app.store
+        .set_registration(&one, "test", now())
+        .await
+        .unwrap();
+    app.state.reload().await.unwrap();
+
+    let c = app.login("coordinator").await;
+    let (status, html) = app.get(&c, &format!("/meldingen/nieuw?leerling={s}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("luxe verzuim") && html.contains("overig verzuim"));
+    // Bad input keeps what was typed.
+    let r = post(
+        &app,
+        &c,
+        "/meldingen/nieuw",
+        &[
+            ("leerling", &s),
+            ("soort", "overig"),
+            ("begin", "2025-09-30"),
+            ("eind", "2025-09-29"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("De einddatum ligt voor de begindatum."),
+        "{html}"
+    );
+    assert!(html.contains("value=\"2025-09-30\""));
+    let r = post(
+        &app,
+        &c,
+        "/meldingen/nieuw",
+        &[
+            ("leerling", &s),
+            ("soort", "overig"),
+            ("begin", "2025-09-30"),
+            ("eind", "2025-09-30"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("er is niets te melden"));
+    let r = post(
+        &app,
+        &c,
+        "/meldingen/nieuw",
+        &[
+            ("leerling", &s),
+            ("soort", "overig"),
+            ("begin", "2025-09-29"),
+            ("eind", "2025-09-29"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let at = location(&r);
+    let n: i64 = at.trim_start_matches("/meldingen/").parse().unwrap();
+    let d = app.store.melding(n).await.unwrap().unwrap();
+    assert_eq!(d.days.len(), 1);
+    assert_eq!(d.days[0].lessons, [1]);
+    assert!(d.source.is_none());
+    assert!(d.is_overdue(today()));
+
+    let (_, html) = app.get(&c, "/meldingen").await;
+    let row_start = html.find(&format!("<a href=\"/meldingen/{n}\">")).unwrap();
+    let row_open = html[..row_start].rfind("<tr").unwrap();
+    assert!(
+        html[row_open..].starts_with("<tr class=\"overdue\""),
+        "{}",
+        &html[row_open..row_start]
+    );
+    let row = &html[row_start..row_start + html[row_start..].find("</tr>").unwrap()];
+    assert!(row.contains("werkdagen te laat"), "{row}");
+    assert!(html.contains("te laat: de termijn van 5 werkdagen is verstreken"));
+    let (_, page) = app.get(&c, &at).await;
+    assert!(page.contains("werkdagen te laat"));
+
+    // A concept is the school's: leerplicht sees neither it nor the student.
+    let lpa = app.login("leerplicht").await;
+    let (status, _) = app.get(&lpa, &at).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app.get(&lpa, &format!("{at}/export.txt")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, html) = app.get(&lpa, "/meldingen").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains(&format!("/meldingen/{n}\"")));
+    let (status, _) = app.get(&lpa, &format!("/leerlingen/{s}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The mentor, the jeugdarts and the beheerder have no business here.
+    for user in ["mentor", "jeugdarts", "beheer"] {
+        let u = app.login(user).await;
+        for path in ["/meldingen".to_owned(), at.clone()] {
+            let (status, _) = app.get(&u, &path).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{user} {path}");
+        }
+    }
+}
