@@ -415,6 +415,23 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&r), format!("{at}?opgeslagen=1"));
 
+    let d = app.store.melding(n).await.unwrap().unwrap();
+    assert_eq!(
+        d.actions_taken,
+        ["12 nov 2025: gesprek op school", "ouders gebeld"]
+    );
+    // "Opnieuw uit dossier" replaces the typed actions with the case's.
+    let mut again = draft_form("Spijbelt met vrienden", "12AB", &grid);
+    again.retain(|(k, _)| k != "actie");
+    again.push(("actie".into(), "dossier".into()));
+    let r = post_pairs(&app, &c, &at, &again).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let d = app.store.melding(n).await.unwrap().unwrap();
+    assert_eq!(
+        d.actions_taken,
+        ["12 nov 2025: gesprek op school met leerling en ouder(s)/verzorger(s) (leidraad C)"]
+    );
+
     // A lesson reported sick after the draft was made blocks registering.
     let r = post(
         &app,
