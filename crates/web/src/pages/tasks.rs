@@ -34,7 +34,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use icalendar::{Calendar, Class, Component, EventLike, Property};
 use serde::Deserialize;
 
@@ -406,6 +406,8 @@ struct TaskLine {
 struct Group {
     key: &'static str,
     title: &'static str,
+    /// Which days, in words; empty when the title says it.
+    span: String,
     empty: &'static str,
     tasks: Vec<TaskLine>,
 }
@@ -433,33 +435,35 @@ struct FeedPage {
 
 /// Sorts the tasks into the page's sections.
 fn groups(tasks: Vec<UserTask>, today: NaiveDate) -> Vec<Group> {
-    let sunday = today
-        .checked_add_days(Days::new(u64::from(
-            6 - today.weekday().num_days_from_monday(),
-        )))
-        .unwrap_or(today);
+    // "Deze week": the coming seven days, so that on a Friday the next
+    // school days are in it too.
+    let week_end = today.checked_add_days(Days::new(6)).unwrap_or(today);
     let mut out = vec![
         Group {
             key: "te-laat",
             title: "Te laat",
+            span: String::new(),
             empty: "Niets te laat.",
             tasks: Vec::new(),
         },
         Group {
             key: "vandaag",
             title: "Vandaag",
+            span: String::new(),
             empty: "Niets voor vandaag.",
             tasks: Vec::new(),
         },
         Group {
             key: "deze-week",
             title: "Deze week",
-            empty: "Verder niets deze week.",
+            span: format!("tot en met {}", date_nl(week_end)),
+            empty: "Verder niets in de komende zeven dagen.",
             tasks: Vec::new(),
         },
         Group {
             key: "later",
             title: "Later",
+            span: String::new(),
             empty: "Nog niets gepland.",
             tasks: Vec::new(),
         },
@@ -469,7 +473,7 @@ fn groups(tasks: Vec<UserTask>, today: NaiveDate) -> Vec<Group> {
             0
         } else if t.due == today {
             1
-        } else if t.due <= sunday {
+        } else if t.due <= week_end {
             2
         } else {
             3

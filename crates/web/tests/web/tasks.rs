@@ -1,5 +1,540 @@
-//! Integration tests of the tasks pages.
+//! Mijn taken and its iCalendar feed: the tasks each role gets from cases,
+//! step 2 and DUO signals, and the secret feed address.
 
-#![allow(unused_imports)]
+use aanwezig_domain::case::{
+    Actor, ContactKind, ContactMoment, InterventionKind, OpenReason, Party,
+};
+use aanwezig_domain::{Case, CaseStep, MeldingDraft, MeldingStatus, Role, RuleId, StudentId};
+use aanwezig_storage::{AuditFilter, Store, User};
+use chrono::NaiveDate;
+use reqwest::{Client, StatusCode};
 
-use crate::common::{spawn_app, TestApp};
+use crate::common::{now, open_case, spawn_app, today, TestApp, PASSWORD, USERS};
+
+fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn sid(id: &str) -> StudentId {
+    StudentId::parse(id).unwrap()
+}
+
+fn name_of(app: &TestApp, id: &str) -> String {
+    let live = app.state.read().unwrap();
+    let i = live.position(id).unwrap();
+    live.school.students()[i].name.clone()
+}
+
+fn class_of(app: &TestApp, id: &str) -> String {
+    let live = app.state.read().unwrap();
+    let i = live.position(id).unwrap();
+    live.school.students()[i].class.clone()
+}
+
+/// The part of a page from heading `id` to the next section.
+fn section<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html
+        .find(&format!("<h2 id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no section {id}"));
+    let rest = &html[start..];
+    let end = rest.find("</section>").unwrap_or(rest.len());
+    &rest[..end]
+}
+
+/// The table row of a page that mentions both `a` and `b`.
+fn row_with<'a>(html: &'a str, a: &str, b: &str) -> Option<&'a str> {
+    html.split("<tr")
+        .map(|r| r.split("</tr>").next().unwrap_or(r))
+        .find(|r| r.contains(a) && r.contains(b))
+}
+
+/// A second mentor, of `class`.
+async fn add_mentor(app: &TestApp, username: &str, class: &str) {
+    let hash = aanwezig_auth::hash_password(PASSWORD).unwrap();
+    app.store
+        .create_user(&User {
+            username: username.into(),
+            display_name: format!("Test {username}"),
+            role: Role::Mentor,
+            classes: vec![class.to_owned()],
+            email: None,
+            active: true,
+            password_hash: hash,
+            created_at: now(),
+        })
+        .await
+        .unwrap();
+}
+
+/// Opens a case for `id` on `step` (owner: the coordinator) with an
+/// intervention that started on `started`.
+async fn case_with_intervention(
+    app: &TestApp,
+    id: &str,
+    step: &str,
+    partners: &[&str],
+    started: NaiveDate,
+) {
+    let by = Actor::new("coordinator", Role::Verzuimcoordinator);
+    let mut case = Case::open(
+        sid(id),
+        started,
+        by.clone(),
+        OpenReason::Zorgen {
+            note: "zorgen over de aanwezigheid".into(),
+        },
+        CaseStep::parse(step).unwrap(),
+    )
+    .unwrap();
+    for p in partners {
+        let role = USERS.iter().find(|(u, _)| u == p).unwrap().1;
+        case.involve(p, role, started, by.clone()).unwrap();
+    }
+    case.start_intervention(
+        InterventionKind::Afspraken,
+        "afspraken over op tijd komen",
+        started,
+        Actor::new("coordinator", Role::Verzuimcoordinator),
+    )
+    .unwrap();
+    app.store
+        .save_case(&case, "coordinator", now())
+        .await
+        .unwrap();
+}
+
+/// A student of `class` without a `contact` or DUO signal yet and without
+/// registrations on the last three school days.
+fn quiet_student(app: &TestApp, class: &str) -> String {
+    let live = app.state.read().unwrap();
+    live.school
+        .students()
+        .iter()
+        .zip(&live.evaluations)
+        .find(|(s, ev)| {
+            s.class == class
+                && !ev
+                    .signals
+                    .iter()
+                    .any(|sig| sig.rule == RuleId::Contact || sig.rule.is_duo())
+        })
+        .map(|(s, _)| s.id.to_string())
+        .expect("a student without a contact or DUO signal")
+}
+
+/// Registers every lesson of `days` as absent without a report (code A),
+/// through the API as the coordinator.
+async fn absent_whole_days(app: &TestApp, id: &str, days: &[NaiveDate]) {
+    let c = app.login("coordinator").await;
+    let csrf = app.csrf(&c).await;
+    for day in days {
+        for lesson in 1..=7 {
+            let r = c
+                .put(app.url(&format!("/api/leerlingen/{id}/registraties/{day}/{lesson}")))
+                .header("x-csrf-token", &csrf)
+                .json(&serde_json::json!({"code": "A"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{day} lesuur {lesson}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn overdue_evaluation_for_owner_and_class_mentor_only() {
+    let app = spawn_app().await;
+    let own = app.own_student.clone();
+    let name = name_of(&app, &own);
+    let other_class = class_of(&app, &app.other_student);
+    add_mentor(&app, "mentor2", &other_class).await;
+    // Started on Monday 29 September: six weeks later is Monday 10
+    // November, before today (Friday 14 November).
+    case_with_intervention(&app, &own, "3b", &[], ymd(2025, 9, 29)).await;
+
+    for user in ["coordinator", "mentor"] {
+        let c = app.login(user).await;
+        let (status, html) = app.get(&c, "/taken").await;
+        assert_eq!(status, StatusCode::OK, "{user}");
+        let late = section(&html, "te-laat");
+        let row = row_with(late, "Evaluatie van de interventie", &name)
+            .unwrap_or_else(|| panic!("{user}: no overdue evaluation in {late}"));
+        assert!(row.contains("maandag 10 november 2025"), "{user}: {row}");
+        assert!(row.contains("verstreken"), "{user}: {row}");
+        assert!(
+            row.contains(&format!("/leerlingen/{own}/dossier/interventie/0")),
+            "{user}: {row}"
+        );
+        // At step 3b there is no weekly agreement check.
+        assert!(!html.contains("Wekelijks nagaan"), "{user}");
+    }
+    // Another class's mentor, and the other coordinator (the owner is an
+    // active user), do not get it.
+    for user in ["mentor2", "zorg"] {
+        let c = app.login(user).await;
+        let (status, html) = app.get(&c, "/taken").await;
+        assert_eq!(status, StatusCode::OK, "{user}");
+        assert!(!html.contains("Evaluatie van de interventie"), "{user}");
+        assert!(!html.contains(&name), "{user} sees {name}");
+    }
+
+    // Once the owner is no active user, the coordinators take it over.
+    let mut case = app.store.case(&sid(&own)).await.unwrap().unwrap();
+    case.owner = Some("vertrokken".into());
+    app.store
+        .save_case(&case, "coordinator", now())
+        .await
+        .unwrap();
+    let c = app.login("zorg").await;
+    let (_, html) = app.get(&c, "/taken").await;
+    assert!(
+        row_with(
+            section(&html, "te-laat"),
+            "Evaluatie van de interventie",
+            &name
+        )
+        .is_some(),
+        "zorg takes over a case without an active owner"
+    );
+
+    // Evaluated: the next one is six weeks on, no longer overdue.
+    case.evaluate(
+        0,
+        aanwezig_domain::case::Evaluation {
+            on: today(),
+            by: Actor::new("coordinator", Role::Verzuimcoordinator),
+            note: "gaat beter".into(),
+        },
+    )
+    .unwrap();
+    app.store
+        .save_case(&case, "coordinator", now())
+        .await
+        .unwrap();
+    let c = app.login("mentor").await;
+    let (_, html) = app.get(&c, "/taken").await;
+    assert!(!section(&html, "te-laat").contains("Evaluatie van de interventie"));
+    let later = section(&html, "later");
+    let row = row_with(later, "Evaluatie van de interventie", &name).expect("next evaluation");
+    assert!(row.contains("vrijdag 19 december 2025"), "{row}");
+}
+
+#[tokio::test]
+async fn weekly_agreement_check_from_step_4() {
+    let app = spawn_app().await;
+    let own = app.own_student.clone();
+    let name = name_of(&app, &own);
+    // Started Monday 3 November: the check was due Monday 10 November.
+    case_with_intervention(&app, &own, "4b", &["jeugdarts"], ymd(2025, 11, 3)).await;
+
+    let c = app.login("mentor").await;
+    let (_, html) = app.get(&c, "/taken").await;
+    let row = row_with(section(&html, "te-laat"), "Wekelijks nagaan", &name)
+        .expect("an overdue weekly check");
+    assert!(row.contains("maandag 10 november 2025"), "{row}");
+    assert!(
+        row.contains(&format!("/leerlingen/{own}/dossier/afspraken")),
+        "{row}"
+    );
+    assert!(row.contains("Naar de taak"), "{row}");
+
+    // The jeugdarts, brought in, sees it read only; the ketenpartner, not
+    // brought in, does not.
+    let c = app.login("jeugdarts").await;
+    let (status, html) = app.get(&c, "/taken").await;
+    assert_eq!(status, StatusCode::OK);
+    let row = row_with(&html, "Wekelijks nagaan", &name).expect("jeugdarts sees the check");
+    assert!(row.contains("Dossier bekijken"), "{row}");
+    let c = app.login("keten").await;
+    let (status, html) = app.get(&c, "/taken").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains(&name), "keten is not on the case");
+    assert!(!html.contains("Wekelijks nagaan"));
+}
+
+#[tokio::test]
+async fn mentor_calls_after_a_whole_day_absent() {
+    let app = spawn_app().await;
+    let id = quiet_student(&app, &app.mentor_class);
+    let name = name_of(&app, &id);
+    absent_whole_days(&app, &id, &[today()]).await;
+
+    let c = app.login("mentor").await;
+    let (_, html) = app.get(&c, "/taken").await;
+    // Absent on Friday: call on the next school day, Monday 17 November.
+    let row = row_with(&html, "Bellen: de hele dag afwezig sinds", &name)
+        .unwrap_or_else(|| panic!("no call task for {name} in {html}"));
+    assert!(row.contains("vrijdag 14 november 2025"), "{row}");
+    assert!(row.contains("maandag 17 november 2025"), "{row}");
+    assert!(row.contains(&format!("href=\"/leerlingen/{id}\"")), "{row}");
+    assert!(section(&html, "deze-week").contains(&name));
+
+    // Step 2 is the mentor's: the coordinator gets no call.
+    let coord = app.login("coordinator").await;
+    let (_, html) = app.get(&coord, "/taken").await;
+    assert!(row_with(&html, "Bellen: de hele dag afwezig sinds", &name).is_none());
+
+    // A contact moment in the case since the absence: done.
+    open_case(&app, &id, "3b", &[]).await;
+    let (_, html) = app.get(&c, "/taken").await;
+    let row = row_with(&html, "Bellen: de hele dag afwezig sinds", &name).expect("still due");
+    assert!(
+        row.contains(&format!(
+            "/leerlingen/{id}/dossier/contact/nieuw?leidraad=A"
+        )),
+        "with a case the link goes to a new contact: {row}"
+    );
+    let mut case = app.store.case(&sid(&id)).await.unwrap().unwrap();
+    case.add_contact(ContactMoment {
+        on: today(),
+        kind: ContactKind::Telefoon,
+        minutes: None,
+        participants: vec![Party::Ouders],
+        by: Actor::new("mentor", Role::Mentor),
+        guide: None,
+        answers: Vec::new(),
+        note: String::new(),
+    })
+    .unwrap();
+    app.store.save_case(&case, "mentor", now()).await.unwrap();
+    let (_, html) = app.get(&c, "/taken").await;
+    assert!(
+        row_with(&html, "Bellen: de hele dag afwezig sinds", &name).is_none(),
+        "called: no task"
+    );
+}
+
+#[tokio::test]
+async fn coordinator_has_a_duo_task_until_the_melding_is_registered() {
+    let app = spawn_app().await;
+    let id = quiet_student(&app, &app.mentor_class);
+    let name = name_of(&app, &id);
+    // Three whole school days without a report: more than 16 hours.
+    absent_whole_days(&app, &id, &[ymd(2025, 11, 12), ymd(2025, 11, 13), today()]).await;
+    let (signal, deadline) = {
+        let live = app.state.read().unwrap();
+        let i = live.position(&id).unwrap();
+        let sig = live.evaluations[i]
+            .signals
+            .iter()
+            .find(|s| s.rule.is_duo())
+            .expect("a DUO signal")
+            .clone();
+        let deadline = sig.deadline.unwrap();
+        (sig, deadline)
+    };
+    let deadline_nl = aanwezig_domain::explain::date_nl(deadline);
+
+    for user in ["coordinator", "zorg"] {
+        let c = app.login(user).await;
+        let (_, html) = app.get(&c, "/taken").await;
+        assert_eq!(
+            duo_rows(&html, &name),
+            live_duo_signals(&app, &id),
+            "{user}"
+        );
+        let row = row_with(&html, "DUO-melding doen", &name)
+            .unwrap_or_else(|| panic!("{user}: no DUO task for {name}"));
+        assert!(row.contains(&deadline_nl), "{user}: {row}");
+        assert!(row.contains("href=\"/meldingen\""), "{user}: {row}");
+    }
+    let mentor = app.login("mentor").await;
+    let (_, html) = app.get(&mentor, "/taken").await;
+    assert!(
+        !html.contains("DUO-melding doen"),
+        "the mentor does no DUO melding"
+    );
+
+    // A concept melding: finish it (its own link); no second task.
+    let mut draft = {
+        let live = app.state.read().unwrap();
+        let i = live.position(&id).unwrap();
+        MeldingDraft::from_signal(
+            &signal,
+            live.school.registrations(i),
+            live.cal.as_ref().unwrap(),
+            &live.policy,
+            &live.school.students()[i],
+            today(),
+        )
+        .unwrap()
+    };
+    let n = app
+        .store
+        .save_melding(None, &draft, "coordinator", now())
+        .await
+        .unwrap();
+    let c = app.login("coordinator").await;
+    let (_, html) = app.get(&c, "/taken").await;
+    let row = row_with(&html, "DUO-melding afmaken", &name).expect("a concept task");
+    assert!(row.contains(&format!("href=\"/meldingen/{n}\"")), "{row}");
+    let signals = live_duo_signals(&app, &id);
+    assert!(signals >= 1);
+    assert_eq!(
+        duo_rows(&html, &name),
+        signals - 1,
+        "the signal with a draft has no 'doen' task"
+    );
+
+    // Registered: no task left for that signal.
+    draft.status = MeldingStatus::Geregistreerd;
+    draft.registered_on = Some(today());
+    app.store
+        .save_melding(Some(n), &draft, "coordinator", now())
+        .await
+        .unwrap();
+    let (_, html) = app.get(&c, "/taken").await;
+    assert!(row_with(&html, "DUO-melding afmaken", &name).is_none());
+    assert_eq!(duo_rows(&html, &name), signals - 1);
+}
+
+/// The "DUO-melding doen" rows of a student on a page.
+fn duo_rows(html: &str, name: &str) -> usize {
+    html.split("<tr")
+        .filter(|r| r.contains("DUO-melding doen") && r.contains(name))
+        .count()
+}
+
+fn live_duo_signals(app: &TestApp, id: &str) -> usize {
+    let live = app.state.read().unwrap();
+    let i = live.position(id).unwrap();
+    live.evaluations[i]
+        .signals
+        .iter()
+        .filter(|s| s.rule.is_duo())
+        .count()
+}
+
+/// Creates the feed address of a signed-in client; returns the URL shown.
+async fn create_feed(app: &TestApp, c: &Client) -> String {
+    let csrf = app.csrf(c).await;
+    let r = c
+        .post(app.url("/taken/agenda"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    let start = html
+        .find(&format!("http://{}/agenda/", app.addr))
+        .unwrap_or_else(|| panic!("no feed URL in {html}"));
+    let rest = &html[start..];
+    rest[..rest.find('<').unwrap()].to_owned()
+}
+
+async fn fetch(url: &str) -> (StatusCode, String, String) {
+    let r = reqwest::get(url).await.unwrap();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (r.status(), ct, r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn feed_without_session_renew_revoke_and_inactive_user() {
+    let app = spawn_app().await;
+    let own = app.own_student.clone();
+    let name = name_of(&app, &own);
+    let class = class_of(&app, &own);
+    case_with_intervention(&app, &own, "4b", &[], ymd(2025, 9, 29)).await;
+    let c = app.login("mentor").await;
+    let url = create_feed(&app, &c).await;
+    assert!(url.ends_with(".ics"), "{url}");
+
+    // Works without a session.
+    let (status, ct, ics) = fetch(&url).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ct, "text/calendar; charset=utf-8");
+    assert!(ics.starts_with("BEGIN:VCALENDAR\r\n"), "{ics}");
+    assert!(ics.contains("BEGIN:VEVENT"));
+    // The evaluation was due Monday 10 November.
+    assert!(
+        ics.contains(&format!("UID:evaluatie-{own}-20251110-0@aanwezig")),
+        "{ics}"
+    );
+    assert!(ics.contains("DTSTART;VALUE=DATE:20251110"), "{ics}");
+    assert!(ics.contains("DTEND;VALUE=DATE:20251111"), "{ics}");
+    assert!(
+        ics.contains(&format!("leerling {own}\\, klas {class}")),
+        "{ics}"
+    );
+    assert!(
+        ics.contains(&format!(
+            "URL:http://{}/leerlingen/{own}/dossier/interventie/0",
+            app.addr
+        )),
+        "{ics}"
+    );
+    // Privacy: no name, nothing of the case's content.
+    let unfolded = ics.replace("\r\n ", "");
+    assert!(!unfolded.contains(&name), "the feed names no student");
+    assert!(!unfolded.contains("op tijd komen"), "no intervention text");
+    assert!(
+        ics.lines().all(|l| l.trim_end_matches('\r').len() <= 75),
+        "lines are folded"
+    );
+    // The fetch is audited, without a student.
+    let log = app
+        .store
+        .audit_log(&AuditFilter {
+            student: None,
+            username: Some("mentor".into()),
+            limit: 1000,
+        })
+        .await
+        .unwrap();
+    assert!(log
+        .iter()
+        .any(|e| e.detail == "agenda-feed" && e.student.is_none()));
+
+    // Renewed: the old address answers like an unknown one.
+    let url2 = create_feed(&app, &c).await;
+    assert_ne!(url, url2);
+    let (old, _, old_body) = fetch(&url).await;
+    assert_eq!(old, StatusCode::NOT_FOUND);
+    let unknown = format!("http://{}/agenda/{}.ics", app.addr, "0".repeat(64));
+    let (s, _, unknown_body) = fetch(&unknown).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(old_body, unknown_body);
+    assert_eq!(fetch(&url2).await.0, StatusCode::OK);
+
+    // Revoked.
+    let csrf = app.csrf(&c).await;
+    let r = c
+        .post(app.url("/taken/agenda/intrekken"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(fetch(&url2).await.0, StatusCode::NOT_FOUND);
+
+    // An inactive user's feed stops working.
+    let z = app.login("zorg").await;
+    let zurl = create_feed(&app, &z).await;
+    assert_eq!(fetch(&zurl).await.0, StatusCode::OK);
+    let mut user = app.store.user("zorg").await.unwrap().unwrap();
+    user.active = false;
+    app.store.update_user(&user).await.unwrap();
+    assert_eq!(fetch(&zurl).await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn beheerder_has_no_tasks() {
+    let app = spawn_app().await;
+    let c = app.login("beheer").await;
+    let (status, _) = app.get(&c, "/taken").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let csrf = app.csrf(&c).await;
+    let r = c
+        .post(app.url("/taken/agenda"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
