@@ -10,6 +10,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use aanwezig_storage::DocumentKind;
+use chrono::{DateTime, Utc};
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, Mailbox};
 use lettre::transport::smtp::authentication::Credentials;
@@ -127,6 +128,8 @@ pub struct Outgoing {
     pub body: String,
     /// Where answers go, instead of the settings' reply-to.
     pub reply_to: Option<String>,
+    /// The message's date (the app's clock, `state.clock.now()`).
+    pub at: DateTime<Utc>,
 }
 
 /// Why sending failed, in Dutch, with the server's own words where it gave
@@ -206,7 +209,8 @@ async fn send_one(
     let mut builder = Message::builder()
         .from(from.clone())
         .to(mailbox("", &m.to)?)
-        .subject(m.subject.clone());
+        .subject(m.subject.clone())
+        .date(std::time::SystemTime::from(m.at));
     let own_reply = match m.reply_to.as_deref() {
         Some(r) => Some(mailbox("", r)?),
         None => None,

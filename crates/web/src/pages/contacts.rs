@@ -1381,6 +1381,7 @@ async fn agreements_send(
             subject: format!("Afspraken over de aanwezigheid van {first}"),
             body: agreements_mail(greeting, &first, &selected, &user, &school),
             reply_to: user.user.email.clone().filter(|e| mail::valid_address(e)),
+            at: state.clock.now(),
         })
         .collect();
     let results = match mail::send(&settings, &messages).await {

@@ -319,6 +319,7 @@ async fn test(
             settings.host
         ),
         reply_to: None,
+        at: state.clock.now(),
     };
     let outcome = match mail::send(&settings, std::slice::from_ref(&message)).await {
         Ok(mut results) => results.pop().unwrap_or(Ok(())),

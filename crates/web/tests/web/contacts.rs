@@ -431,6 +431,10 @@ async fn agreements_are_mailed_one_message_per_recipient() {
         );
         assert!(m.header("Subject").contains(&first));
         assert!(m.header("Reply-To").contains("mentor@school.example.nl"));
+        assert!(
+            m.header("Date").contains("14 Nov 2025"),
+            "the school's clock: {m:?}"
+        );
         assert!(m.body.contains(AGREEMENT), "{}", m.body);
         let text = m.text();
         for secret in [
@@ -635,6 +639,33 @@ async fn a_test_message_arrives_or_the_error_is_shown() {
         .header("From")
         .contains("verzuim@school.example.nl"));
 
+    // STARTTLS against a server without it: a clear error, not a crash.
+    let beheer_port = smtp.port.to_string();
+    let (status, _, _) = post(
+        &app,
+        &beheer,
+        "/instellingen/email",
+        &[
+            ("host", "127.0.0.1"),
+            ("poort", &beheer_port),
+            ("beveiliging", "starttls"),
+            ("afzender", "verzuim@school.example.nl"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, body) = post(
+        &app,
+        &beheer,
+        "/instellingen/email/test",
+        &[("aan", "beheer@example.nl")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert!(body.contains("Het testbericht is niet verstuurd"), "{body}");
+    assert_eq!(smtp.messages().len(), 1);
+
+    mail_settings(&app, smtp.port).await;
     drop(smtp);
     let (status, _, body) = post(
         &app,
