@@ -19,7 +19,7 @@
 //! [`dossier::save`]. Forms arrive as name/value pairs because the
 //! checkboxes repeat their names.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use aanwezig_domain::case::{
     Agreement, AgreementParty, Answer, ContactKind, ContactMoment, Guide, Mailing, Party,
@@ -79,8 +79,9 @@ fn too_long(s: &str) -> bool {
     s.chars().count() > MAX_TEXT
 }
 
-fn who_did(a: &aanwezig_domain::case::Actor) -> String {
-    format!("{} ({})", a.user, a.role.label_nl())
+/// Who did something, by display name where the user is known.
+fn who_did(names: &HashMap<String, String>, a: &aanwezig_domain::case::Actor) -> String {
+    format!("{} ({})", mentor_label(names, &a.user), a.role.label_nl())
 }
 
 fn first_name(student: &Student) -> &str {
@@ -654,7 +655,12 @@ struct ContactView {
     shared: bool,
 }
 
-fn contact_view(index: usize, c: &ContactMoment, shared: bool) -> ContactView {
+fn contact_view(
+    names: &HashMap<String, String>,
+    index: usize,
+    c: &ContactMoment,
+    shared: bool,
+) -> ContactView {
     let answers = match c.guide {
         Some(g) => g
             .questions()
@@ -686,7 +692,7 @@ fn contact_view(index: usize, c: &ContactMoment, shared: bool) -> ContactView {
             .map(Party::label_nl)
             .collect::<Vec<_>>()
             .join(", "),
-        by: who_did(&c.by),
+        by: who_did(names, &c.by),
         guide: c.guide.map(Guide::label_nl),
         answers,
         note: c.note.clone(),
@@ -720,6 +726,7 @@ async fn contact_show(
     let case = case.ok_or(PageError::NotFound)?;
     let c = case.contacts.get(n).ok_or(PageError::NotFound)?;
     let shared = !user.role().is_external();
+    let names = mentor_names(&state).await?;
     let agreements = agreement_views(&case, state.clock.today())
         .into_iter()
         .filter(|a| a.contact == Some(n))
@@ -728,7 +735,7 @@ async fn contact_show(
         layout: Layout::new(&user, section::DOSSIERS, format!("Contactmoment {}", n + 1)),
         id: student.id.as_str().to_owned(),
         name: student.name.clone(),
-        contact: contact_view(n, c, shared),
+        contact: contact_view(&names, n, c, shared),
         agreements,
     }
     .into_response())
@@ -866,6 +873,8 @@ async fn agreements_page(
     case: &Case,
 ) -> Result<AgreementsPage, PageError> {
     let may_change = dossier::may_change_cases(user.role());
+    let names = mentor_names(state).await?;
+    let names = &*names;
     let agreements = agreement_views(case, state.clock.today());
     let mut recipients: Vec<Recipient> = case
         .parent_emails
@@ -892,7 +901,7 @@ async fn agreements_page(
         .iter()
         .map(|m| MailingView {
             on: date_nl(m.on),
-            by: who_did(&m.by),
+            by: who_did(names, &m.by),
             to: m.to.join(", "),
             agreements: m
                 .agreements
@@ -1497,7 +1506,12 @@ struct ReportPage {
     case: Option<ReportCase>,
 }
 
-fn report_case(case: &Case, role: Role, today: NaiveDate) -> ReportCase {
+fn report_case(
+    names: &HashMap<String, String>,
+    case: &Case,
+    role: Role,
+    today: NaiveDate,
+) -> ReportCase {
     let shared = !role.is_external();
     let mut history: Vec<(NaiveDate, Line)> = case
         .history
@@ -1508,7 +1522,7 @@ fn report_case(case: &Case, role: Role, today: NaiveDate) -> ReportCase {
                 Line {
                     on: date_nl(h.at_date),
                     what: format!("van stap {} naar stap {}", h.from, h.to),
-                    by: who_did(&h.by),
+                    by: who_did(names, &h.by),
                     note: h.why.clone(),
                 },
             )
@@ -1520,7 +1534,7 @@ fn report_case(case: &Case, role: Role, today: NaiveDate) -> ReportCase {
             Line {
                 on: date_nl(r.closure.on),
                 what: format!("gesloten: {}", r.closure.reason.label_nl()),
-                by: who_did(&r.closure.by),
+                by: who_did(names, &r.closure.by),
                 note: r.closure.note.clone(),
             },
         ));
@@ -1529,7 +1543,7 @@ fn report_case(case: &Case, role: Role, today: NaiveDate) -> ReportCase {
             Line {
                 on: date_nl(r.on),
                 what: "heropend".into(),
-                by: who_did(&r.by),
+                by: who_did(names, &r.by),
                 note: r.why.clone(),
             },
         ));
@@ -1540,7 +1554,7 @@ fn report_case(case: &Case, role: Role, today: NaiveDate) -> ReportCase {
             Line {
                 on: date_nl(c.on),
                 what: format!("gesloten: {}", c.reason.label_nl()),
-                by: who_did(&c.by),
+                by: who_did(names, &c.by),
                 note: c.note.clone(),
             },
         ));
@@ -1554,7 +1568,7 @@ fn report_case(case: &Case, role: Role, today: NaiveDate) -> ReportCase {
             let (on, by, note) = match &i.status {
                 ItemStatus::Open => (String::new(), String::new(), String::new()),
                 ItemStatus::Done { on, by, note } | ItemStatus::NotApplicable { on, by, note } => {
-                    (date_nl(*on), who_did(by), note.clone())
+                    (date_nl(*on), who_did(names, by), note.clone())
                 }
             };
             Line {
@@ -1575,7 +1589,7 @@ fn report_case(case: &Case, role: Role, today: NaiveDate) -> ReportCase {
         opened: format!(
             "{} door {}",
             date_nl(case.opened_on),
-            who_did(&case.opened_by)
+            who_did(names, &case.opened_by)
         ),
         reason: case.reason.label_nl(),
         step: format!("{} — {}", case.step, case.step.label_nl()),
@@ -1591,7 +1605,7 @@ fn report_case(case: &Case, role: Role, today: NaiveDate) -> ReportCase {
             .map(|i| {
                 format!(
                     "{} ({}), sinds {}{}",
-                    i.user,
+                    mentor_label(names, &i.user),
                     i.role.label_nl(),
                     date_nl(i.since),
                     i.until
@@ -1604,7 +1618,7 @@ fn report_case(case: &Case, role: Role, today: NaiveDate) -> ReportCase {
             .contacts
             .iter()
             .enumerate()
-            .map(|(i, c)| contact_view(i, c, shared))
+            .map(|(i, c)| contact_view(names, i, c, shared))
             .collect(),
         agreements: agreement_views(case, today),
         decisions: case
@@ -1625,7 +1639,7 @@ fn report_case(case: &Case, role: Role, today: NaiveDate) -> ReportCase {
                             .join(", ")
                     )
                 },
-                by: who_did(&d.by),
+                by: who_did(names, &d.by),
                 note: d.note.clone(),
             })
             .collect(),
@@ -1643,7 +1657,7 @@ fn report_case(case: &Case, role: Role, today: NaiveDate) -> ReportCase {
                     .map(|e| Line {
                         on: date_nl(e.on),
                         what: String::new(),
-                        by: who_did(&e.by),
+                        by: who_did(names, &e.by),
                         note: e.note.clone(),
                     })
                     .collect(),
@@ -1654,7 +1668,7 @@ fn report_case(case: &Case, role: Role, today: NaiveDate) -> ReportCase {
             .iter()
             .map(|m| MailingView {
                 on: date_nl(m.on),
-                by: who_did(&m.by),
+                by: who_did(names, &m.by),
                 to: if shared {
                     m.to.join(", ")
                 } else {
@@ -1704,7 +1718,9 @@ async fn report(
         printed_on: date_nl(today),
         printed_by: format!("{} ({})", user.user.display_name, user.role().label_nl()),
         external: user.role().is_external(),
-        case: case.as_ref().map(|c| report_case(c, user.role(), today)),
+        case: case
+            .as_ref()
+            .map(|c| report_case(&names, c, user.role(), today)),
     }
     .into_response())
 }
