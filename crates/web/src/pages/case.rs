@@ -377,6 +377,21 @@ impl DossierPage {
             .is_some_and(|f| f.posted.all(field).contains(&value))
     }
 
+    /// Whether the refused form was the checklist form of item `key` of `step`.
+    fn item_failed(&self, step: &str, key: &str) -> bool {
+        self.typed("checklist", "stap") == step && self.typed("checklist", "sleutel") == key
+    }
+
+    /// What was typed in `field` of the refused checklist form of one item,
+    /// or `default`.
+    fn item_typed<'a>(&'a self, step: &str, key: &str, field: &str, default: &'a str) -> &'a str {
+        if self.item_failed(step, key) {
+            self.typed("checklist", field)
+        } else {
+            default
+        }
+    }
+
     /// A date field's value: what was typed, or today.
     fn date_or_today(&self, form: &str) -> String {
         let t = self.typed(form, "datum");
@@ -703,7 +718,7 @@ async fn render(
     };
     let today = state.clock.today();
     let may_change = dossier::may_change_cases(role);
-    let signals = if may_change && case.is_none() {
+    let signals = if may_change && case.as_ref().is_none_or(|c| !c.is_open()) {
         open_signals(state, &student.id)?
     } else {
         Vec::new()
@@ -865,9 +880,14 @@ fn open_case(
 ) -> Result<(Case, String), String> {
     match existing {
         Some(c) if c.is_open() => return Err("deze leerling heeft al een open dossier".into()),
-        Some(_) => {
-            return Err("deze leerling heeft een gesloten dossier; heropen dat dossier".into())
+        // A case is known by its student and opening date: a new one on
+        // the day the closed one was opened would overwrite it.
+        Some(c) if c.opened_on >= today => {
+            return Err(
+                "het gesloten dossier is vandaag geopend; heropen dat dossier in plaats van een nieuw te openen".into(),
+            )
         }
+        Some(_) => {}
         None => {}
     }
     let bron = p.get("bron");

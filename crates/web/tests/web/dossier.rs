@@ -230,6 +230,24 @@ async fn a_checklist_item_is_done_with_date_and_note() {
         ],
     )
     .await;
+    // A date after today is refused at that item, with the note kept.
+    let (status, _, html) = send(
+        &app,
+        &c,
+        &format!("{}/checklist", dossier(&id)),
+        &[
+            ("stap", "3a"),
+            ("sleutel", "gesprek_leerling_ouders"),
+            ("status", "gedaan"),
+            ("datum", "2025-12-01"),
+            ("notitie", "nog te plannen"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("ligt na vandaag"), "{html}");
+    assert!(html.contains("value=\"nog te plannen\""), "the note stays");
+    assert!(html.contains("value=\"2025-12-01\""), "the date stays");
     let case = app
         .store
         .case(&StudentId::parse(&id).unwrap())
@@ -715,4 +733,97 @@ async fn the_list_shows_step_owner_partners_and_the_next_task() {
         "the next task: {html}"
     );
     assert!(html.contains("Test coordinator"));
+}
+
+#[tokio::test]
+async fn the_student_page_links_to_the_dossier_and_its_signals_to_opening_one() {
+    let app = spawn_app().await;
+    let c = app.login("coordinator").await;
+    let (id, _, _) = student_with_step_signal(&app);
+    let (_, html) = app.get(&c, &format!("/leerlingen/{id}")).await;
+    assert!(html.contains("nog geen dossier"), "{html}");
+    assert!(html.contains(&format!("{}#openen\">Dossier openen", dossier(&id))));
+    assert!(!html.contains(">In dossier<"));
+
+    saved(
+        &app,
+        &c,
+        &format!("{}/openen", dossier(&id)),
+        &[
+            ("bron", "zorgen"),
+            ("stap", "4b"),
+            ("reden", "veel afwezig"),
+        ],
+    )
+    .await;
+    let (_, html) = app.get(&c, &format!("/leerlingen/{id}")).await;
+    assert!(
+        html.contains("open, stap <span class=\"badge step-4b\">4b</span>"),
+        "{html}"
+    );
+    assert!(html.contains(">In dossier<"));
+    assert!(!html.contains("Dossier openen"));
+}
+
+#[tokio::test]
+async fn after_a_closed_case_a_new_one_can_be_opened_but_not_on_the_same_day() {
+    let app = spawn_app().await;
+    let c = app.login("coordinator").await;
+    let id = app.own_student.clone();
+    let sid = StudentId::parse(&id).unwrap();
+    let path = format!("{}/openen", dossier(&id));
+    let new_case = [
+        ("bron", "zorgen"),
+        ("stap", "3a"),
+        ("reden", "opnieuw zorgen"),
+    ];
+
+    // Closed today, opened today: reopening is the way.
+    open_case(&app, &id, "3a", &[]).await;
+    saved(
+        &app,
+        &c,
+        &format!("{}/sluiten", dossier(&id)),
+        &[("reden", "aanwezigheid_hersteld")],
+    )
+    .await;
+    let (_, html) = app.get(&c, &dossier(&id)).await;
+    assert!(html.contains("Een nieuw dossier openen"), "{html}");
+    let (status, _, html) = send(&app, &c, &path, &new_case).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("heropen dat dossier"), "{html}");
+    assert_eq!(app.store.student_cases(&sid).await.unwrap().len(), 1);
+
+    // A case opened and closed earlier: a new one starts beside it.
+    let by = Actor::new("coordinator", Role::Verzuimcoordinator);
+    let earlier = chrono::NaiveDate::from_ymd_opt(2025, 10, 1).unwrap();
+    let other = app.other_student.clone();
+    let osid = StudentId::parse(&other).unwrap();
+    let mut old = aanwezig_domain::Case::open(
+        osid.clone(),
+        earlier,
+        by.clone(),
+        aanwezig_domain::case::OpenReason::Zorgen {
+            note: "toen".into(),
+        },
+        CaseStep::S3b,
+    )
+    .unwrap();
+    old.close(
+        earlier,
+        by,
+        aanwezig_domain::case::ClosureReason::AanwezigheidHersteld,
+        "",
+    )
+    .unwrap();
+    app.store
+        .save_case(&old, "coordinator", crate::common::now())
+        .await
+        .unwrap();
+    saved(&app, &c, &format!("{}/openen", dossier(&other)), &new_case).await;
+    let cases = app.store.student_cases(&osid).await.unwrap();
+    assert_eq!(cases.len(), 2, "the old case is kept");
+    assert!(!cases[0].is_open());
+    assert!(cases[1].is_open());
+    assert_eq!(cases[1].step, CaseStep::S3a);
 }
