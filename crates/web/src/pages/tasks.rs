@@ -320,7 +320,7 @@ fn compute(
                             index: format!("{}-{}", sig.rule.as_str(), fired.format("%Y%m%d")),
                             what_nl: format!(
                                 "DUO-melding doen: {} (signaal van {})",
-                                sig.rule.title_nl(),
+                                sig.rule.title_nl().trim_start_matches("DUO-melding: "),
                                 date_nl(fired)
                             ),
                             feed_nl: "DUO-melding doen",
@@ -706,4 +706,90 @@ pub fn router() -> Router<AppState> {
         .route("/taken/agenda", post(create_feed))
         .route("/taken/agenda/intrekken", post(revoke_feed))
         .route("/agenda/{token}", get(feed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn task(due: NaiveDate, today: NaiveDate) -> UserTask {
+        UserTask {
+            kind: "evaluatie",
+            index: "0".into(),
+            what_nl: "Evaluatie".into(),
+            feed_nl: "Evaluatie interventie",
+            due,
+            overdue: today > due,
+            student: StudentId::parse("100001").unwrap(),
+            name: "Sem de Vries".into(),
+            class: "2B".into(),
+            href: "/leerlingen/100001/dossier/interventie/0".into(),
+            read_only: false,
+        }
+    }
+
+    #[test]
+    fn feed_token_is_64_hex_digits_with_ics() {
+        let t = "ab".repeat(32);
+        assert_eq!(feed_token(&format!("{t}.ics")), Some(t.as_str()));
+        assert_eq!(feed_token(&t), None);
+        assert_eq!(feed_token(&format!("{t}x.ics")), None);
+        assert_eq!(feed_token(&format!("{}.ics", "g".repeat(64))), None);
+        assert_eq!(feed_token("onbekend.ics"), None);
+    }
+
+    #[test]
+    fn sections_from_a_friday() {
+        let friday = ymd(2025, 11, 14);
+        let g = groups(
+            vec![
+                task(ymd(2025, 11, 13), friday),
+                task(friday, friday),
+                task(ymd(2025, 11, 17), friday),
+                task(ymd(2025, 11, 20), friday),
+                task(ymd(2025, 11, 21), friday),
+            ],
+            friday,
+        );
+        let counts: Vec<(&str, usize)> = g.iter().map(|g| (g.key, g.tasks.len())).collect();
+        assert_eq!(
+            counts,
+            [
+                ("te-laat", 1),
+                ("vandaag", 1),
+                ("deze-week", 2),
+                ("later", 1)
+            ]
+        );
+        assert!(g[0].tasks[0].overdue);
+        assert!(!g[1].tasks[0].overdue);
+    }
+
+    #[test]
+    fn the_feed_names_no_student_and_escapes_and_folds() {
+        let today = ymd(2025, 11, 14);
+        let mut t = task(ymd(2025, 11, 10), today);
+        t.class = "2B; extra, lang".into();
+        let now = DateTime::<Utc>::from_timestamp(1_763_110_800, 0).unwrap();
+        let ics = ics(&[t], "https://school.example", now);
+        assert!(
+            ics.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"),
+            "{ics}"
+        );
+        assert!(ics.contains("UID:evaluatie-100001-20251110-0@aanwezig\r\n"));
+        assert!(ics.contains("DTSTART;VALUE=DATE:20251110\r\n"));
+        assert!(ics.contains("DTEND;VALUE=DATE:20251111\r\n"));
+        let unfolded = ics.replace("\r\n ", "");
+        assert!(unfolded.contains("klas 2B\\; extra\\, lang"), "{unfolded}");
+        assert!(
+            unfolded.contains("URL:https://school.example/leerlingen/100001/dossier/interventie/0")
+        );
+        assert!(!unfolded.contains("Sem"), "no name in the feed");
+        assert!(ics.split("\r\n").all(|l| l.len() <= 75));
+        assert!(ics.ends_with("END:VCALENDAR\r\n"));
+    }
 }

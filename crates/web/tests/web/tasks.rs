@@ -244,7 +244,8 @@ async fn weekly_agreement_check_from_step_4() {
     let (status, html) = app.get(&c, "/taken").await;
     assert_eq!(status, StatusCode::OK);
     let row = row_with(&html, "Wekelijks nagaan", &name).expect("jeugdarts sees the check");
-    assert!(row.contains("Dossier bekijken"), "{row}");
+    assert!(row.contains(">Bekijken<"), "{row}");
+    assert!(!row.contains("Naar de taak"), "{row}");
     let c = app.login("keten").await;
     let (status, html) = app.get(&c, "/taken").await;
     assert_eq!(status, StatusCode::OK);
