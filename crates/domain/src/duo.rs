@@ -550,20 +550,20 @@ impl MeldingDraft {
                         f("lessons"),
                         format!(
                             "lesuur {lesson} op {} is ziek gemeld: ziekte wordt nooit aan DUO gemeld",
-                            day.date
+                            date_nl(day.date)
                         ),
                     )),
                     Some(c) => errs.push(field_err(
                         f("lessons"),
                         format!(
                             "lesuur {lesson} op {} is nu '{}' en geen ongeoorloofd verzuim",
-                            day.date,
+                            date_nl(day.date),
                             c.label_nl()
                         ),
                     )),
                     None => errs.push(field_err(
                         f("lessons"),
-                        format!("lesuur {lesson} op {} is niet geregistreerd", day.date),
+                        format!("lesuur {lesson} op {} is niet geregistreerd", date_nl(day.date)),
                     )),
                 }
             }
@@ -573,7 +573,10 @@ impl MeldingDraft {
             if late.date < self.begin || late.date > self.end {
                 errs.push(field_err(
                     &field,
-                    format!("{} ligt buiten de periode van de melding", late.date),
+                    format!(
+                        "{} ligt buiten de periode van de melding",
+                        date_nl(late.date)
+                    ),
                 ));
             }
             let now = cal
@@ -584,7 +587,8 @@ impl MeldingDraft {
                     &field,
                     format!(
                         "lesuur {} op {} is niet (meer) te laat zonder geldige reden",
-                        late.lesson, late.date
+                        late.lesson,
+                        date_nl(late.date)
                     ),
                 ));
             }
@@ -626,9 +630,7 @@ impl MeldingDraft {
                 "een BRIN-nummer is 2 cijfers en 2 hoofdletters, bijvoorbeeld 12AB",
             ));
         }
-        if !(self.school.vestiging.len() == 2
-            && self.school.vestiging.bytes().all(|b| b.is_ascii_digit()))
-        {
+        if !is_vestiging(&self.school.vestiging) {
             errs.push(field_err(
                 "school.vestiging",
                 "een vestigingsnummer is 2 cijfers, bijvoorbeeld 00",
@@ -815,14 +817,23 @@ impl MeldingDraft {
     }
 }
 
-fn is_brin(s: &str) -> bool {
+/// Whether `s` is a BRIN number as DUO writes it: two digits and two
+/// capital letters (`12AB`).
+pub fn is_brin(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 4
         && b[..2].iter().all(u8::is_ascii_digit)
         && b[2..].iter().all(u8::is_ascii_uppercase)
 }
 
-fn is_email(s: &str) -> bool {
+/// Whether `s` is a vestiging number: two digits (`00`).
+pub fn is_vestiging(s: &str) -> bool {
+    s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether `s` looks like an e-mail address (one `@`, a dot in the
+/// domain, no spaces): the form's check, not a delivery guarantee.
+pub fn is_email(s: &str) -> bool {
     match s.split_once('@') {
         Some((local, domain)) => {
             !local.is_empty()
@@ -836,7 +847,9 @@ fn is_email(s: &str) -> bool {
     }
 }
 
-fn is_phone(s: &str) -> bool {
+/// Whether `s` is a phone number as the form wants it: digits, spaces and
+/// `+-()`, at least ten digits.
+pub fn is_phone(s: &str) -> bool {
     s.chars()
         .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')'))
         && s.chars().filter(char::is_ascii_digit).count() >= 10

@@ -42,7 +42,7 @@ impl Clock for SystemClock {
 #[derive(Debug)]
 pub struct FixedClock {
     now: Mutex<DateTime<Utc>>,
-    today: NaiveDate,
+    today: Mutex<NaiveDate>,
 }
 
 impl FixedClock {
@@ -50,7 +50,14 @@ impl FixedClock {
     pub fn new(now: DateTime<Utc>, today: NaiveDate) -> FixedClock {
         FixedClock {
             now: Mutex::new(now),
-            today,
+            today: Mutex::new(today),
+        }
+    }
+
+    /// Sets the school date (the next request re-evaluates as of it).
+    pub fn set_today(&self, today: NaiveDate) {
+        if let Ok(mut t) = self.today.lock() {
+            *t = today;
         }
     }
 
@@ -68,6 +75,6 @@ impl Clock for FixedClock {
     }
 
     fn today(&self) -> NaiveDate {
-        self.today
+        self.today.lock().map(|t| *t).unwrap_or_default()
     }
 }

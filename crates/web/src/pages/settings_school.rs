@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use aanwezig_domain::duo::{is_brin, is_phone, is_vestiging};
 use aanwezig_storage::{AuditAction, DocumentKind};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -42,26 +43,6 @@ pub async fn school_settings(state: &AppState) -> Result<SchoolSettings, PageErr
         Some(json) => serde_json::from_str(&json)
             .map_err(|e| PageError::Internal(format!("schoolgegevens onleesbaar: {e}"))),
     }
-}
-
-/// Two digits and two capital letters.
-pub fn is_brin(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 4
-        && b[..2].iter().all(u8::is_ascii_digit)
-        && b[2..].iter().all(u8::is_ascii_uppercase)
-}
-
-fn is_vestiging(s: &str) -> bool {
-    s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// The same rule as a DUO melding's reporter phone: digits, spaces and
-/// `+-()`, at least ten digits.
-fn is_phone(s: &str) -> bool {
-    s.chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')'))
-        && s.chars().filter(char::is_ascii_digit).count() >= 10
 }
 
 /// What the form submits.

@@ -445,7 +445,7 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(
-        html.contains("lesuur 3 op 2025-11-11 is ziek gemeld"),
+        html.contains("lesuur 3 op dinsdag 11 november 2025 is ziek gemeld"),
         "{html}"
     );
     assert_eq!(
