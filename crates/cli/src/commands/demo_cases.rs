@@ -47,6 +47,20 @@ pub async fn seed(
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
+    let school = aanwezig_web::pages::settings_school::SchoolSettings {
+        name: "Demoschool aanwezig".into(),
+        brin: "12AB".into(),
+        vestiging: "00".into(),
+        phone: "050 123 4567".into(),
+    };
+    store
+        .save_settings(
+            aanwezig_storage::DocumentKind::School,
+            &serde_json::to_string(&school)?,
+            "demo",
+            now,
+        )
+        .await?;
     let loaded = aanwezig_storage::load_school(store).await?;
     let (Some(cal), policy) = (loaded.calendar, loaded.policy.unwrap_or_default()) else {
         return Ok(0);
