@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 use aanwezig_domain::case::{
     may_read_confidential, may_see_meldcode, Actor, ClosureReason, ConfidentialNote, Decision,
-    DecisionKind, Evaluation as CaseEvaluation, InterventionKind, ItemStatus, OpdcTrajectory,
-    OpenReason, Party,
+    DecisionKind, Evaluation as CaseEvaluation, Guide, InterventionKind, ItemStatus,
+    OpdcTrajectory, OpenReason, Party,
 };
 use aanwezig_domain::explain::date_nl;
 use aanwezig_domain::{Case, CaseError, CaseStep, Role, RuleId, Student, StudentId};
@@ -348,6 +348,7 @@ struct DossierPage {
     party_choices: Vec<Choice>,
     intervention_choices: Vec<Choice>,
     closure_choices: Vec<Choice>,
+    guides: Vec<Choice>,
     meldingen: Vec<MeldingView>,
     failure: Option<Failure>,
 }
@@ -695,8 +696,8 @@ async fn render(
     let (student, case) = dossier::load(state, user, id, "dossier").await?;
     let names = user_names(state).await?;
     let role = user.role();
-    let shows_meldingen =
-        role.sees_all_students() || role == Role::Mentor || role == Role::Leerplichtambtenaar;
+    // The DUO meldingen are the coordinators' and leerplicht's (their menu).
+    let shows_meldingen = role.sees_all_students() || role == Role::Leerplichtambtenaar;
     let meldingen = if shows_meldingen {
         state
             .store
@@ -775,6 +776,13 @@ async fn render(
                 .map(|(v, k)| (*v, k.label_nl().to_owned())),
         ),
         closure_choices: choices(CLOSURES.iter().map(|(v, c)| (*v, c.label_nl().to_owned()))),
+        guides: Guide::ALL
+            .into_iter()
+            .map(|g| Choice {
+                value: format!("{g:?}"),
+                label: g.label_nl().to_owned(),
+            })
+            .collect(),
         meldingen,
         failure,
     };
@@ -793,7 +801,13 @@ async fn page(
 // ---------------------------------------------------------------------------
 // Changes
 
-fn to_dossier(student: &StudentId, anchor: &str) -> Response {
+fn to_dossier(student: &StudentId, form: &str) -> Response {
+    // Back to the section of the form that was sent.
+    let anchor = match form {
+        "interventie" => "interventies",
+        "sluiten" | "heropenen" => "dossier",
+        f => f,
+    };
     Redirect::to(&format!("/leerlingen/{student}/dossier#{anchor}")).into_response()
 }
 
