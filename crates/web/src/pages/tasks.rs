@@ -547,7 +547,7 @@ async fn create_feed(
     State(state): State<AppState>,
     user: CurrentUser,
     headers: HeaderMap,
-) -> Result<FeedPage, PageError> {
+) -> Result<Response, PageError> {
     user.require(may_read_cases(user.role()))?;
     let token = aanwezig_auth::new_token();
     state
@@ -565,10 +565,12 @@ async fn create_feed(
         "agenda-adres voor Mijn taken gemaakt (een eerder adres werkt niet meer)",
     )
     .await?;
-    Ok(FeedPage {
+    let page = FeedPage {
         layout: Layout::new(&user, section::TASKS, "Uw agenda-adres"),
         url: format!("{}/agenda/{token}.ics", base_url(&state, &headers)),
-    })
+    };
+    // Shown once: not kept in the browser's cache or history.
+    Ok(([(CACHE_CONTROL, "no-store")], page).into_response())
 }
 
 /// Removes the user's feed address.

@@ -416,6 +416,7 @@ async fn create_feed(app: &TestApp, c: &Client) -> String {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["cache-control"], "no-store", "shown once");
     let html = r.text().await.unwrap();
     let start = html
         .find(&format!("http://{}/agenda/", app.addr))
