@@ -496,7 +496,11 @@ impl OpenReason {
     /// Dutch description.
     pub fn label_nl(&self) -> String {
         match self {
-            OpenReason::Signal { rule, on } => format!("signaal '{}' op {on}", rule.title_nl()),
+            OpenReason::Signal { rule, on } => format!(
+                "signaal '{}' op {}",
+                rule.title_nl(),
+                crate::explain::date_nl(*on)
+            ),
             OpenReason::Zorgen { .. } => "zorgen over de aanwezigheid".to_owned(),
         }
     }
@@ -1874,7 +1878,10 @@ impl Case {
             push(
                 TaskKind::Call { absent_on },
                 next_school_day(cal, absent_on),
-                format!("Bellen na hele dag afwezig op {absent_on} (leidraad A)"),
+                format!(
+                    "Bellen na hele dag afwezig op {} (leidraad A)",
+                    crate::explain::date_nl(absent_on)
+                ),
             );
         }
 
@@ -2010,7 +2017,7 @@ impl Case {
         for a in &self.agreements {
             let by_when = a
                 .by_when
-                .map(|d| format!(", uiterlijk {d}"))
+                .map(|d| format!(", uiterlijk {}", crate::explain::date_nl(d)))
                 .unwrap_or_default();
             push(
                 a.made_on,
