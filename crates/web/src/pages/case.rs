@@ -85,8 +85,21 @@ fn iso(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
+/// The domain's Dutch message, with its dates written out in Dutch.
 fn case_err(e: CaseError) -> String {
-    e.to_string()
+    match e {
+        CaseError::Backdated { on, earliest } => format!(
+            "de datum {} ligt vóór {}, de laatste wijziging van het dossier",
+            date_nl(on),
+            date_nl(earliest)
+        ),
+        CaseError::BeforeStart { on, start } => format!(
+            "de datum {} ligt vóór het begin op {}",
+            date_nl(on),
+            date_nl(start)
+        ),
+        e => e.to_string(),
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -188,6 +188,20 @@ async fn step_changes_show_who_when_why_and_step_5a_needs_the_cooperation_decisi
         "the typed reason stays"
     );
 
+    // Before the latest change: refused, with the dates in Dutch.
+    let (status, _, html) = send(
+        &app,
+        &c,
+        &step,
+        &[("naar", "3b"), ("datum", "2025-11-10"), ("waarom", "terug")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("de datum maandag 10 november 2025 ligt vóór vrijdag 14 november 2025"),
+        "{html}"
+    );
+
     saved(
         &app,
         &c,
