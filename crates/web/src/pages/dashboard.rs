@@ -202,12 +202,39 @@ struct Content {
 /// The page: the frame around the (cached) content.
 #[derive(Template, WebTemplate)]
 #[template(
-    source = "{% extends \"base.html\" %}{% block content %}{{ body|safe }}{% endblock %}",
+    source = "{% extends \"base.html\" %}{% block content %}<h1>Weekoverzicht</h1>
+{% if let Some(t) = tasks %}<p class=\"tasks-summary\"><a href=\"/taken\">Mijn taken</a>: {% if t.overdue > 0 %}<strong class=\"overdue\">{{ t.overdue }} te laat</strong>, {% endif %}{{ t.today }} voor vandaag, {{ t.total }} in totaal.</p>{% endif %}
+{{ body|safe }}{% endblock %}",
     ext = "html"
 )]
 struct Dashboard {
     layout: Layout,
+    /// The signed-in user's own tasks (not cached: they are per user).
+    tasks: Option<TaskCounts>,
     body: Arc<str>,
+}
+
+/// How many of the user's tasks are overdue, due today, and in all.
+struct TaskCounts {
+    overdue: usize,
+    today: usize,
+    total: usize,
+}
+
+async fn task_counts(
+    state: &AppState,
+    user: &CurrentUser,
+    today: NaiveDate,
+) -> Result<Option<TaskCounts>, PageError> {
+    let tasks = super::tasks::user_tasks(state, super::tasks::TaskOwner::of(user), today).await?;
+    if tasks.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(TaskCounts {
+        overdue: tasks.iter().filter(|t| t.overdue).count(),
+        today: tasks.iter().filter(|t| t.due == today).count(),
+        total: tasks.len(),
+    }))
 }
 
 /// Rendered contents by user scope and filters, for one generation of the
@@ -247,7 +274,12 @@ async fn dashboard(
             }),
             view: None,
         })?;
-        return Ok(Dashboard { layout, body });
+        let tasks = task_counts(&state, &user, state.clock.today()).await?;
+        return Ok(Dashboard {
+            layout,
+            tasks,
+            body,
+        });
     }
     let names = mentor_names(&state).await?;
     let today = state.clock.today();
@@ -310,9 +342,15 @@ async fn dashboard(
             }
         }
     };
-    user.audit(&state, AuditAction::Read, None, "weekoverzicht")
-        .await?;
-    Ok(Dashboard { layout, body })
+    let (tasks, ()) = tokio::try_join!(
+        task_counts(&state, &user, today),
+        user.audit(&state, AuditAction::Read, None, "weekoverzicht"),
+    )?;
+    Ok(Dashboard {
+        layout,
+        tasks,
+        body,
+    })
 }
 
 fn hours_text(s: &Signal) -> String {

@@ -544,3 +544,56 @@ async fn a_change_shows_on_the_overview_pages_at_once() {
         "and at step 3b in the list"
     );
 }
+
+/// The overview names the user's own tasks, overdue ones first; an
+/// external partner is pointed to the dossiers they are brought into.
+#[tokio::test]
+async fn the_overview_counts_my_tasks() {
+    use aanwezig_domain::case::{Actor, InterventionKind};
+    use aanwezig_domain::{Role, StudentId};
+
+    /// The number of overdue tasks in the summary (0 without it).
+    fn overdue(html: &str) -> usize {
+        let Some(i) = html.find("class=\"tasks-summary\"") else {
+            return 0;
+        };
+        let p = &html[i..html[i..].find("</p>").unwrap() + i];
+        p.find(" te laat")
+            .map(|e| {
+                let digits = &p[..e];
+                let start = digits.rfind('>').unwrap() + 1;
+                digits[start..].parse().unwrap()
+            })
+            .unwrap_or(0)
+    }
+
+    let app = spawn_app().await;
+    let c = app.login("coordinator").await;
+    let (_, html) = app.get(&c, "/").await;
+    let before = overdue(&html);
+
+    // An intervention that started seven weeks ago: its evaluation (at
+    // most six weeks) is overdue for the case's owner, the coordinator.
+    let sid = StudentId::parse(&app.other_student).unwrap();
+    crate::common::open_case(&app, &app.other_student, "3b", &[]).await;
+    let mut case = app.store.case(&sid).await.unwrap().unwrap();
+    let start = chrono::NaiveDate::from_ymd_opt(2025, 9, 26).unwrap();
+    case.start_intervention(
+        InterventionKind::Afspraken,
+        "dagelijks melden",
+        start,
+        Actor::new("coordinator", Role::Verzuimcoordinator),
+    )
+    .unwrap();
+    app.store
+        .save_case(&case, "coordinator", crate::common::now())
+        .await
+        .unwrap();
+    let (_, html) = app.get(&c, "/").await;
+    assert_eq!(overdue(&html), before + 1, "{html}");
+
+    let j = app.login("jeugdarts").await;
+    let (_, html) = app.get(&j, "/").await;
+    assert!(html.contains("href=\"/dossiers\""));
+    assert!(!html.contains("volgende versie"));
+}
