@@ -29,7 +29,10 @@ pub(crate) async fn prepare(app: &TestApp, ctx: &mut Ctx) {
         Actor::new("coordinator", Role::Verzuimcoordinator),
     )
     .unwrap();
-    app.store.save_case(&case, "coordinator", now()).await.unwrap();
+    app.store
+        .save_case(&case, "coordinator", now())
+        .await
+        .unwrap();
 }
 
 #[rustfmt::skip]
