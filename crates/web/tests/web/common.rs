@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use aanwezig_domain::{Calendar, Role};
+use aanwezig_domain::{Calendar, Category, RegistrationRecord, Role, RuleId, StudentId};
 use aanwezig_storage::{ImportSource, SqliteStore, Store, StoredStudent, User};
 use aanwezig_web::{AppState, Config, FixedClock};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -237,4 +237,88 @@ pub async fn open_case(app: &TestApp, student: &str, step: &str, partners: &[&st
         .save_case(&case, "coordinator", now())
         .await
         .unwrap();
+}
+
+/// A student other than the mentor's and the fixture's `other`, with no
+/// DUO signal yet.
+pub fn pick_student(app: &TestApp, skip: &[&str]) -> String {
+    let live = app.state.read().unwrap();
+    live.school
+        .students()
+        .iter()
+        .find(|s| {
+            let id = s.id.as_str();
+            id != app.own_student && id != app.other_student && !skip.contains(&id)
+        })
+        .unwrap()
+        .id
+        .to_string()
+}
+
+/// Rewrites the student's registrations from 1 September: present, except
+/// `absent` (date, lessons, code).
+pub async fn rewrite(app: &TestApp, student: &str, absent: &[(NaiveDate, &[u8], &str)]) {
+    let id = StudentId::parse(student).unwrap();
+    let regs = app.store.student_registrations(&id).await.unwrap();
+    let changed: Vec<RegistrationRecord> = regs
+        .into_iter()
+        .filter(|r| r.date >= ymd(2025, 9, 1))
+        .map(|mut r| {
+            let code = absent
+                .iter()
+                .find(|(d, lessons, _)| *d == r.date && lessons.contains(&r.lesson))
+                .map(|(_, _, c)| *c);
+            (r.code, r.category) = match code {
+                Some("A") => (Some("A".into()), Category::Unknown),
+                Some("Z") => (Some("Z".into()), Category::ReportedSick),
+                Some(other) => panic!("code {other}"),
+                None => (None, Category::Present),
+            };
+            r.minutes_late = 0;
+            r.note = None;
+            r
+        })
+        .collect();
+    app.store
+        .set_registrations(&changed, "test", now())
+        .await
+        .unwrap();
+    app.state.reload().await.unwrap();
+}
+
+/// A student (not `own_student` or `other_student`) with 16 unexplained
+/// lesuren: absent without a reason (A) on Monday 10 and Tuesday 11
+/// November (7 lessons each) and lessons 1–2 of Wednesday 12 November, and
+/// lesson 5 that Wednesday reported sick (Z), present otherwise since
+/// 1 September: `duo_16h` fires on 12 November, begin 10 November.
+pub async fn sixteen_hours(app: &TestApp) -> String {
+    let s = pick_student(app, &[]);
+    let all: &[u8] = &[1, 2, 3, 4, 5, 6, 7];
+    rewrite(
+        app,
+        &s,
+        &[
+            (ymd(2025, 11, 10), all, "A"),
+            (ymd(2025, 11, 11), all, "A"),
+            (ymd(2025, 11, 12), &[1, 2], "A"),
+            (ymd(2025, 11, 12), &[5], "Z"),
+        ],
+    )
+    .await;
+    let live = app.state.read().unwrap();
+    let i = live.position(&s).unwrap();
+    let cal = live.cal.as_ref().unwrap();
+    assert!(
+        live.evaluations[i]
+            .signals
+            .iter()
+            .any(|sig| sig.rule == RuleId::Duo16h && cal.date(sig.fired_on) == ymd(2025, 11, 12)),
+        "the fixture makes duo_16h on 12 November"
+    );
+    s
+}
+
+/// A calendar date.
+pub fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }

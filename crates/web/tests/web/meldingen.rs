@@ -8,91 +8,14 @@
 //! deadline 5 working days later, Wednesday 19 November.
 
 use aanwezig_domain::case::{Actor, ContactKind, ContactMoment, Guide, Party};
-use aanwezig_domain::{Category, MeldingStatus, RegistrationRecord, Role, RuleId, StudentId};
+use aanwezig_domain::{Category, MeldingStatus, RegistrationRecord, Role, StudentId};
 use aanwezig_storage::{AuditAction, AuditFilter, MeldingFilter, Store};
 use chrono::NaiveDate;
 use reqwest::{Client, StatusCode};
 
-use crate::common::{now, open_case, spawn_app, today, TestApp};
-
-fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
-/// A student other than the mentor's and the fixture's `other`, with no
-/// DUO signal yet.
-fn pick_student(app: &TestApp, skip: &[&str]) -> String {
-    let live = app.state.read().unwrap();
-    live.school
-        .students()
-        .iter()
-        .find(|s| {
-            let id = s.id.as_str();
-            id != app.own_student && id != app.other_student && !skip.contains(&id)
-        })
-        .unwrap()
-        .id
-        .to_string()
-}
-
-/// Rewrites the student's registrations from 1 September: present, except
-/// `absent` (date, lessons, code).
-async fn rewrite(app: &TestApp, student: &str, absent: &[(NaiveDate, &[u8], &str)]) {
-    let id = StudentId::parse(student).unwrap();
-    let regs = app.store.student_registrations(&id).await.unwrap();
-    let changed: Vec<RegistrationRecord> = regs
-        .into_iter()
-        .filter(|r| r.date >= ymd(2025, 9, 1))
-        .map(|mut r| {
-            let code = absent
-                .iter()
-                .find(|(d, lessons, _)| *d == r.date && lessons.contains(&r.lesson))
-                .map(|(_, _, c)| *c);
-            (r.code, r.category) = match code {
-                Some("A") => (Some("A".into()), Category::Unknown),
-                Some("Z") => (Some("Z".into()), Category::ReportedSick),
-                Some(other) => panic!("code {other}"),
-                None => (None, Category::Present),
-            };
-            r.minutes_late = 0;
-            r.note = None;
-            r
-        })
-        .collect();
-    app.store
-        .set_registrations(&changed, "test", now())
-        .await
-        .unwrap();
-    app.state.reload().await.unwrap();
-}
-
-/// The fixture student with 16 unexplained lesuren (see the module docs).
-async fn sixteen_hours(app: &TestApp) -> String {
-    let s = pick_student(app, &[]);
-    let all: &[u8] = &[1, 2, 3, 4, 5, 6, 7];
-    rewrite(
-        app,
-        &s,
-        &[
-            (ymd(2025, 11, 10), all, "A"),
-            (ymd(2025, 11, 11), all, "A"),
-            (ymd(2025, 11, 12), &[1, 2], "A"),
-            (ymd(2025, 11, 12), &[5], "Z"),
-        ],
-    )
-    .await;
-    let live = app.state.read().unwrap();
-    let i = live.position(&s).unwrap();
-    let cal = live.cal.as_ref().unwrap();
-    assert!(
-        live.evaluations[i]
-            .signals
-            .iter()
-            .any(|sig| sig.rule == RuleId::Duo16h && cal.date(sig.fired_on) == ymd(2025, 11, 12)),
-        "the fixture makes duo_16h on 12 November"
-    );
-    s
-}
+use crate::common::{
+    now, open_case, pick_student, rewrite, sixteen_hours, spawn_app, today, ymd, TestApp,
+};
 
 /// A conversation with student and parents (guide C) on 12 November in
 /// the student's new case.
