@@ -6,6 +6,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use aanwezig_storage::Store;
 use fantoccini::{Client, ClientBuilder, Locator};
 
 use crate::common::{spawn_app, TestApp, PASSWORD};
@@ -234,5 +235,334 @@ async fn a_mentor_marks_a_lesson_absent_and_sees_the_signal() {
                   [.//p[contains(., 'Op vrijdag 14 november 2025')]]";
     let li = c.wait().for_element(Locator::XPath(signal)).await.unwrap();
     assert!(li.text().await.unwrap().contains("open"));
+    c.clone().close().await.unwrap();
+}
+
+/// Waits for an element and returns its text.
+async fn text_of(c: &Client, locator: Locator<'_>) -> String {
+    c.wait()
+        .for_element(locator)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Replaces the value of the input or textarea with `id`.
+async fn fill(c: &Client, id: &str, text: &str) {
+    let e = c.find(Locator::Id(id)).await.unwrap();
+    e.clear().await.unwrap();
+    e.send_keys(text).await.unwrap();
+}
+
+/// Clicks `css` and waits until the browser has left the page (its old
+/// document is gone), so that what follows reads the next page.
+async fn click_away(c: &Client, locator: Locator<'_>) {
+    let old = c.find(Locator::Css("html")).await.unwrap();
+    c.find(locator).await.unwrap().click().await.unwrap();
+    for _ in 0..200 {
+        if old.tag_name().await.is_err() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the page did not change after the click");
+}
+
+/// Clicks the submit button of the form posting to `action` and waits for
+/// the answer page.
+async fn submit(c: &Client, action: &str, button_text: &str) {
+    let xpath = format!("//form[@action='{action}']//button[contains(., '{button_text}')]");
+    click_away(c, Locator::XPath(&xpath)).await;
+}
+
+/// Signs out through the menu's button.
+async fn sign_out(c: &Client) {
+    click(c, "form.signout button").await;
+    c.wait()
+        .for_element(Locator::Id("gebruikersnaam"))
+        .await
+        .unwrap();
+}
+
+/// Step 3b to 4b to a registered DUO melding, as the verzuimcoördinator:
+/// open the dossier from the 3b signal on the student page, move it to 4b
+/// after 16 hours, make the melding's draft from the DUO signal, complete
+/// it, register it, and find it in the dossier.
+#[tokio::test]
+async fn from_3b_to_4b_to_a_registered_duo_melding() {
+    let app = spawn_app().await;
+    let s = crate::common::sixteen_hours(&app).await;
+    app.store
+        .save_settings(
+            aanwezig_storage::DocumentKind::School,
+            r#"{"name":"Het Noorderlicht","brin":"12AB","vestiging":"00","phone":"050 123 4567"}"#,
+            "test",
+            crate::common::now(),
+        )
+        .await
+        .unwrap();
+    let b = browser().await;
+    let c = &b.client;
+    sign_in(&app, c, "coordinator").await;
+
+    // The student page offers a dossier on the open 3b signal.
+    c.goto(&app.url(&format!("/leerlingen/{s}"))).await.unwrap();
+    c.wait()
+        .for_element(Locator::LinkText("Dossier openen"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let radio = "//input[@name='bron' and starts-with(@value, 'signaal:unexplained:')]";
+    c.wait()
+        .for_element(Locator::XPath(radio))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let dossier = format!("/leerlingen/{s}/dossier");
+    submit(c, &format!("{dossier}/openen"), "Dossier openen").await;
+    let h2 = text_of(c, Locator::Css("#dossier-kop")).await;
+    assert!(h2.contains("3b"), "{h2}");
+
+    // The 3b conversation with student and parents (guide C).
+    c.find(Locator::XPath(
+        "//a[contains(@href, '/dossier/contact/nieuw?leidraad=C')]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    c.wait()
+        .for_element(Locator::Css("form.contact-form"))
+        .await
+        .unwrap();
+    fill(c, "c-c_school", "Eerste uur melden bij de mentor.").await;
+    click_away(c, Locator::Css("form.contact-form button[type=submit]")).await;
+    let saved = text_of(c, Locator::Css("main")).await;
+    assert!(
+        saved.contains("Eerste uur melden bij de mentor."),
+        "{saved}"
+    );
+    c.goto(&app.url(&dossier)).await.unwrap();
+
+    // 16 unexplained hours: the school moves the case to 4b, with a reason.
+    choose(c, Locator::Id("stap-naar"), "4b").await;
+    fill(
+        c,
+        "stap-waarom",
+        "16 uur ongeoorloofd verzuim in vier lesweken",
+    )
+    .await;
+    submit(c, &format!("{dossier}/stap"), "Stap wijzigen").await;
+    let h2 = text_of(c, Locator::Css("#dossier-kop")).await;
+    assert!(h2.contains("4b"), "{h2}");
+    let history = text_of(c, Locator::Css("section#stap")).await;
+    assert!(
+        history.contains("16 uur ongeoorloofd verzuim in vier lesweken"),
+        "{history}"
+    );
+
+    // The DUO signal waits under "Nog te melden"; make its draft.
+    c.goto(&app.url("/meldingen")).await.unwrap();
+    let make = format!(
+        "//form[@action='/meldingen/nieuw'][input[@name='leerling' and @value='{s}']]//button"
+    );
+    c.wait()
+        .for_element(Locator::XPath(&make))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("form.melding-form"))
+        .await
+        .unwrap();
+    let draft = c.current_url().await.unwrap().path().to_owned();
+    assert!(draft.starts_with("/meldingen/"), "{draft}");
+    // The actions come from the dossier, not retyped.
+    let actions = c
+        .find(Locator::Id("m-acties"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(actions.contains("leidraad C"), "{actions}");
+
+    fill(
+        c,
+        "m-reden",
+        "Komt 's ochtends niet; thuis lukt vertrekken niet.",
+    )
+    .await;
+    fill(c, "m-email", "verzuim@noorderlicht.example").await;
+    fill(c, "m-telefoon", "050 123 4567").await;
+    submit(c, &draft, "Opslaan").await;
+    c.wait()
+        .for_element(Locator::Css("form.melding-form"))
+        .await
+        .unwrap();
+    assert!(
+        c.find_all(Locator::Css("main .error-summary"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the completed draft is valid: {}",
+        text_of(c, Locator::Css("main")).await
+    );
+
+    // Register it: the melding is now read-only and geregistreerd.
+    choose(c, Locator::Id("s-naar"), "geregistreerd").await;
+    submit(c, &format!("{draft}/status"), "Vastleggen als gemeld").await;
+    let status = text_of(
+        c,
+        Locator::XPath("//dl[contains(@class,'melding-facts')]//div[dt='Status']/dd"),
+    )
+    .await;
+    assert_eq!(status, "geregistreerd");
+    assert!(
+        c.find_all(Locator::Css("form.melding-form"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "a registered melding is read-only"
+    );
+
+    // The dossier lists the melding with its status.
+    c.goto(&app.url(&dossier)).await.unwrap();
+    let duo = text_of(c, Locator::Css("#meldingen")).await;
+    assert!(duo.contains("geregistreerd"), "{duo}");
+    c.clone().close().await.unwrap();
+}
+
+/// Step 3a to the jeugdarts: the mentor opens the dossier on a sick-report
+/// signal, holds the conversation with guide C and records an agreement,
+/// refers to the jeugdarts with the parents' consent and brings the
+/// jeugdarts in; the jeugdarts finds the dossier, sees no conversation
+/// content, and writes a confidential note no one else reads.
+#[tokio::test]
+async fn from_3a_to_the_jeugdarts() {
+    let app = spawn_app().await;
+    // A student of the mentor's class, reported sick four separate times
+    // within twelve teaching weeks (afmelding_count, step 3a).
+    let s = {
+        let live = app.state.read().unwrap();
+        live.school
+            .students()
+            .iter()
+            .find(|st| st.class == app.mentor_class && st.id.as_str() != app.own_student)
+            .unwrap()
+            .id
+            .to_string()
+    };
+    let sick: &[u8] = &[1, 2, 3, 4, 5, 6, 7];
+    let days: Vec<(chrono::NaiveDate, &[u8], &str)> = [(10, 6), (10, 14), (11, 4), (11, 11)]
+        .into_iter()
+        .map(|(m, d)| (crate::common::ymd(2025, m, d), sick, "Z"))
+        .collect();
+    crate::common::rewrite(&app, &s, &days).await;
+
+    let b = browser().await;
+    let c = &b.client;
+    sign_in(&app, c, "mentor").await;
+    let dossier = format!("/leerlingen/{s}/dossier");
+    c.goto(&app.url(&dossier)).await.unwrap();
+    let radio = "//input[@name='bron' and starts-with(@value, 'signaal:afmelding_')]";
+    c.wait()
+        .for_element(Locator::XPath(radio))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    submit(c, &format!("{dossier}/openen"), "Dossier openen").await;
+    let h2 = text_of(c, Locator::Css("#dossier-kop")).await;
+    assert!(h2.contains("3a"), "{h2}");
+
+    // The conversation with student and parents, guide C.
+    c.find(Locator::XPath(
+        "//a[contains(@href, '/dossier/contact/nieuw?leidraad=C')]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let hint = text_of(c, Locator::Css("form.contact-form")).await;
+    assert!(hint.contains("aard van de ziekte"), "guide C warns: {hint}");
+    fill(
+        c,
+        "c-c_gezin",
+        "Vaste bedtijd; ouders bellen de mentor bij twijfel.",
+    )
+    .await;
+    fill(c, "a1-wat", "Ouders maken een afspraak bij de jeugdarts.").await;
+    choose(c, Locator::Id("a1-wie"), "ouders").await;
+    click_away(c, Locator::Css("form.contact-form button[type=submit]")).await;
+    // Saved: the contact moment's own page shows the answer.
+    let saved = text_of(c, Locator::Css("main")).await;
+    assert!(saved.contains("Vaste bedtijd"), "{saved}");
+    c.goto(&app.url(&dossier)).await.unwrap();
+    let summary = text_of(c, Locator::Css("#contact-kop + ul")).await;
+    assert!(summary.contains("1 contactmoment"), "{summary}");
+    assert!(summary.contains("1 afspraak"), "{summary}");
+
+    // Referral to the jeugdarts with the parents' consent; bring them in.
+    choose(c, Locator::Id("besluit-soort"), "jeugdarts_ja").await;
+    submit(c, &format!("{dossier}/besluit"), "Vastleggen").await;
+    let decisions = text_of(c, Locator::Css("#besluit")).await;
+    assert!(decisions.contains("jeugdarts"), "{decisions}");
+    choose(c, Locator::Css("select[name=gebruiker]"), "jeugdarts").await;
+    submit(c, &format!("{dossier}/partners"), "Betrekken").await;
+    let partners = text_of(c, Locator::Css("#partners-kop + *")).await;
+    assert!(
+        partners.contains("jeugdarts") || partners.contains("Jeugdarts"),
+        "{partners}"
+    );
+    sign_out(c).await;
+
+    // The jeugdarts finds the dossier among their own.
+    sign_in(&app, c, "jeugdarts").await;
+    c.goto(&app.url("/dossiers")).await.unwrap();
+    c.wait()
+        .for_element(Locator::XPath(&format!(
+            "//a[contains(@href, '/leerlingen/{s}')]"
+        )))
+        .await
+        .unwrap();
+    c.goto(&app.url(&dossier)).await.unwrap();
+    let page = text_of(c, Locator::Css("main")).await;
+    assert!(page.contains("3a"));
+    assert!(
+        !page.contains("Vaste bedtijd"),
+        "no conversation content for a partner"
+    );
+    fill(
+        c,
+        "notitie-tekst",
+        "Spreekuur gepland; vervolg over drie weken.",
+    )
+    .await;
+    submit(c, &format!("{dossier}/notitie"), "Notitie opslaan").await;
+    let notes = text_of(c, Locator::Css("main")).await;
+    assert!(notes.contains("Spreekuur gepland; vervolg over drie weken."));
+    sign_out(c).await;
+
+    // Nobody at school reads the note.
+    sign_in(&app, c, "mentor").await;
+    c.goto(&app.url(&dossier)).await.unwrap();
+    let page = text_of(c, Locator::Css("main")).await;
+    assert!(
+        page.contains("Ouders maken een afspraak bij de jeugdarts") || page.contains("1 afspraak")
+    );
+    assert!(!page.contains("Spreekuur gepland"));
     c.clone().close().await.unwrap();
 }
