@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Load test of the web app: the demo school (2,000 students, the school year
-# up to today) in a release build, 50 signed-in sessions, and wrk asking for
-# the dashboard and a student page with 50 concurrent connections, each
-# request carrying one of the 50 session cookies in turn.
+# up to today, its demo dossiers) in a release build, 50 signed-in sessions,
+# and wrk asking for the dashboard, a student page, a dossier, Mijn taken,
+# the dossier list and the DUO meldingen with 50 concurrent connections,
+# each request carrying one of the 50 session cookies in turn.
 #
 #   scripts/loadtest.sh [seconds per page, default 30]
 #
@@ -25,6 +26,7 @@ for _ in $(seq 1 120); do
 done
 password=$(grep -o 'wachtwoord: [^)]*' "$work/serve.log" | cut -d' ' -f2)
 student=$(grep -o 'Voorbeeldleerling: [0-9]*' "$work/serve.log" | cut -d' ' -f2)
+dossier=$(grep -o 'Voorbeelddossier: [0-9]*' "$work/serve.log" | cut -d' ' -f2)
 base="http://127.0.0.1:$port"
 
 # 50 sessions of the verzuimcoördinator (the role that sees all students).
@@ -46,7 +48,7 @@ request = function()
 end
 LUA
 
-for path in "/" "/leerlingen/$student"; do
+for path in "/" "/leerlingen/$student" "/leerlingen/$dossier/dossier" "/taken" "/dossiers" "/meldingen"; do
   echo
   echo "== GET $path, 50 verbindingen, ${secs}s"
   wrk -t2 -c50 -d"${secs}s" --latency -s "$work/cookies.lua" "$base$path"

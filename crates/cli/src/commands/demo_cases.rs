@@ -41,12 +41,13 @@ fn school_days_after(cal: &Calendar, d: NaiveDate, n: u32) -> NaiveDate {
     }
 }
 
-/// Opens the demo's cases and melding drafts; returns how many cases.
+/// Opens the demo's cases and melding drafts; returns the students with a
+/// case, in student order.
 pub async fn seed(
     store: &dyn Store,
     today: NaiveDate,
     now: DateTime<Utc>,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<Vec<aanwezig_domain::StudentId>> {
     let school = aanwezig_web::pages::settings_school::SchoolSettings {
         name: "Demoschool aanwezig".into(),
         brin: "12AB".into(),
@@ -63,10 +64,10 @@ pub async fn seed(
         .await?;
     let loaded = aanwezig_storage::load_school(store).await?;
     let (Some(cal), policy) = (loaded.calendar, loaded.policy.unwrap_or_default()) else {
-        return Ok(0);
+        return Ok(Vec::new());
     };
     let Some(through) = cal.on_or_before(today) else {
-        return Ok(0);
+        return Ok(Vec::new());
     };
     let engine = Engine::new(&cal, &policy);
     let evaluations = loaded.school.evaluate_all(&engine, Some(through));
@@ -74,6 +75,7 @@ pub async fn seed(
     let zorg = Actor::new("zorg", Role::Ondersteuningscoordinator);
     let mut made_3a = 0;
     let mut made_4b = 0;
+    let mut with_case = Vec::new();
     for (i, ev) in evaluations.iter().enumerate() {
         if made_3a >= CASES_3A && made_4b >= CASES_4B {
             break;
@@ -177,6 +179,7 @@ pub async fn seed(
                 .map(|e| format!("{}: {}", e.on, e.what_nl))
                 .collect();
             store.save_melding(None, &draft, "coordinator", now).await?;
+            with_case.push(student.id.clone());
             made_4b += 1;
         } else if let (Some(sig), true) = (three_a, made_3a < CASES_3A) {
             let fired = cal.date(sig.fired_on);
@@ -237,10 +240,11 @@ pub async fn seed(
             })?;
             case.involve("jeugdarts", Role::Jeugdarts, talk, zorg.clone())?;
             store.save_case(&case, &mentor.user, now).await?;
+            with_case.push(student.id.clone());
             made_3a += 1;
         }
     }
-    Ok(made_3a + made_4b)
+    Ok(with_case)
 }
 
 #[cfg(test)]
@@ -260,7 +264,7 @@ mod tests {
         crate::commands::demo::load_demo(&store, 400, 2026, today, now)
             .await
             .unwrap();
-        let n = seed(&store, today, now).await.unwrap();
+        let n = seed(&store, today, now).await.unwrap().len();
         assert_eq!(n, CASES_3A + CASES_4B, "the demo school has both kinds");
         let cases = store.cases(true).await.unwrap();
         assert_eq!(cases.len(), n);

@@ -98,7 +98,10 @@ async fn fill_demo(
             .await?;
     }
     let cases = crate::commands::demo_cases::seed(store, today, now).await?;
-    println!("Demodossiers: {cases} dossiers geopend op signalen van de demoschool.");
+    println!(
+        "Demodossiers: {} dossiers geopend op signalen van de demoschool.",
+        cases.len()
+    );
     let example_student: Option<&StudentId> = school.students.first().map(|s| &s.id);
     println!("\nDemo-accounts (allemaal met wachtwoord: {password})");
     for (username, _, role, classes) in accounts.iter().take(7) {
@@ -115,6 +118,9 @@ async fn fill_demo(
     );
     if let Some(id) = example_student {
         println!("  Voorbeeldleerling: {id}");
+    }
+    if let Some(id) = cases.first() {
+        println!("  Voorbeelddossier: {id}");
     }
     Ok(())
 }
