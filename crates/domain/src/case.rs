@@ -943,13 +943,29 @@ impl InterventionKind {
     }
 }
 
-/// An evaluation of an intervention.
+/// Attendance over a period, as an evaluation records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttendanceFigure {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Present share of the scheduled time in tenths of a percent;
+    /// `None` when no lessons were registered in the period.
+    pub permille: Option<u16>,
+}
+
+/// An evaluation of an intervention, with the attendance before and since
+/// the intervention as it was when the evaluation was held (later
+/// corrections of registrations do not change what was discussed).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evaluation {
     pub on: NaiveDate,
     pub by: Actor,
     #[serde(default)]
     pub note: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<AttendanceFigure>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<AttendanceFigure>,
 }
 
 /// An intervention: started on a date, evaluated at most every six weeks.
@@ -1043,8 +1059,11 @@ pub fn next_school_day(cal: &Calendar, date: NaiveDate) -> NaiveDate {
 pub enum TaskKind {
     /// Call after whole-day absence on `absent_on` (guide A).
     Call { absent_on: NaiveDate },
-    /// The weekly check of the agreements.
+    /// The weekly check of the agreements of a running intervention.
     WeeklyCheck { intervention: usize },
+    /// The weekly check of the agreements at step 4 or later while no
+    /// intervention runs.
+    AgreementCheck,
     /// The evaluation of an intervention.
     Evaluation { intervention: usize },
     /// A thuiswerkplan week with too few contacts of two hours.
@@ -1103,11 +1122,11 @@ pub enum CaseError {
     UnknownQuestion { guide: Guide, key: String },
     #[error("antwoorden horen bij een gespreksleidraad; kies eerst A, B of C")]
     AnswersWithoutGuide,
-    #[error("er is geen afspraak nummer {0}")]
+    #[error("er is geen afspraak nummer {}", .0 + 1)]
     UnknownAgreement(usize),
-    #[error("er is geen contactmoment nummer {0}")]
+    #[error("er is geen contactmoment nummer {}", .0 + 1)]
     UnknownContact(usize),
-    #[error("er is geen interventie nummer {0}")]
+    #[error("er is geen interventie nummer {}", .0 + 1)]
     UnknownIntervention(usize),
     #[error("de datum {on} ligt vóór het begin op {start}")]
     BeforeStart { on: NaiveDate, start: NaiveDate },
@@ -1125,6 +1144,8 @@ pub enum CaseError {
     NotAllowed,
     #[error("de notitie is leeg")]
     EmptyNote,
+    #[error("de jeugdarts wordt pas betrokken na een verwijzing waarvoor de ouders toestemming gaven (MAZL); leg die eerst vast")]
+    NoConsent,
 }
 
 // ---------------------------------------------------------------------------
@@ -1221,6 +1242,9 @@ pub struct Case {
     /// E-mail addresses of the parents or carers, to share agreements with.
     #[serde(default)]
     pub parent_emails: Vec<String>,
+    /// The student's own e-mail address, to share agreements with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub student_email: Option<String>,
     /// The jeugdarts's confidential notes ([`may_read_confidential`]).
     #[serde(default)]
     pub confidential: Vec<ConfidentialNote>,
@@ -1272,6 +1296,7 @@ impl Case {
             owner: None,
             involved: Vec::new(),
             parent_emails: Vec::new(),
+            student_email: None,
             confidential: Vec::new(),
             mailings: Vec::new(),
         })
@@ -1291,7 +1316,9 @@ impl Case {
 
     /// Brings an external partner into the case. Only external roles are
     /// brought in this way (the school's own roles see students by their
-    /// role); bringing in someone already involved is refused.
+    /// role); bringing in someone already involved is refused, and the
+    /// jeugdarts only after a referral the parents consented to (MAZL: the
+    /// latest jeugdarts decision on or before `on` says yes).
     pub fn involve(
         &mut self,
         user: &str,
@@ -1305,6 +1332,13 @@ impl Case {
         }
         if self.involves(user) {
             return Err(CaseError::AlreadyInvolved(user.to_owned()));
+        }
+        if role == Role::Jeugdarts
+            && self
+                .latest_decision(on, |k| matches!(k, DecisionKind::Jeugdarts { .. }))
+                .is_none_or(|d| d.kind != DecisionKind::Jeugdarts { consent: true })
+        {
+            return Err(CaseError::NoConsent);
         }
         self.involved.push(Involvement {
             user: user.to_owned(),
@@ -1753,6 +1787,7 @@ impl Case {
                 contact.note.clear();
             }
             c.parent_emails.clear();
+            c.student_email = None;
             for m in &mut c.mailings {
                 m.to.clear();
             }
@@ -1771,6 +1806,22 @@ impl Case {
         v.sort_unstable();
         v.dedup();
         v
+    }
+
+    /// Since when the case asks for weekly checks: the day it last came to
+    /// step 4 or later from a lower step (or opened there). `None` below
+    /// step 4.
+    pub fn weekly_checks_since(&self) -> Option<NaiveDate> {
+        if !self.step.has_weekly_check() {
+            return None;
+        }
+        let moved = self
+            .history
+            .iter()
+            .rev()
+            .find(|c| c.to.has_weekly_check() && !c.from.has_weekly_check())
+            .map(|c| c.at_date);
+        Some(moved.unwrap_or(self.opened_on))
     }
 
     /// The next weekly agreement check of intervention `index`: seven days
@@ -1883,6 +1934,24 @@ impl Case {
                     crate::explain::date_nl(absent_on)
                 ),
             );
+        }
+
+        if self.step.has_weekly_check()
+            && !self.agreements.is_empty()
+            && !self.interventions.iter().any(|i| i.runs_on(today))
+        {
+            if let Some(since) = self.weekly_checks_since() {
+                let anchor = self
+                    .check_dates_from(since)
+                    .last()
+                    .copied()
+                    .unwrap_or(since);
+                push(
+                    TaskKind::AgreementCheck,
+                    due_within(cal, anchor, CHECK_INTERVAL_DAYS),
+                    "Wekelijks nagaan of de afspraken zijn nagekomen".to_owned(),
+                );
+            }
         }
 
         for (idx, i) in self.interventions.iter().enumerate() {
@@ -2797,6 +2866,8 @@ mod tests {
             on,
             by: actor(),
             note: String::new(),
+            before: None,
+            since: None,
         };
         assert!(matches!(
             c.evaluate(i, ev(ymd(2025, 9, 1))),
@@ -2980,6 +3051,8 @@ mod tests {
                 on: ymd(2025, 10, 10),
                 by: actor(),
                 note: "gaat goed".into(),
+                before: None,
+                since: None,
             },
         )
         .unwrap();
@@ -3119,7 +3192,23 @@ mod tests {
         let d = ymd(2025, 10, 6);
         let mut c = case_at(CaseStep::S4a, d);
         assert_eq!(c.owner(), "vc");
+        // The jeugdarts only after a referral with the parents' consent.
+        assert_eq!(
+            c.involve("arts", Role::Jeugdarts, d, actor()),
+            Err(CaseError::NoConsent)
+        );
+        c.decide(decision(d, DecisionKind::Jeugdarts { consent: false }))
+            .unwrap();
+        assert_eq!(
+            c.involve("arts", Role::Jeugdarts, d, actor()),
+            Err(CaseError::NoConsent)
+        );
+        c.decide(decision(d, DecisionKind::Jeugdarts { consent: true }))
+            .unwrap();
         c.involve("arts", Role::Jeugdarts, d, actor()).unwrap();
+        // Leerplicht and ketenpartners need no such referral.
+        c.involve("lpa", Role::Leerplichtambtenaar, d, actor())
+            .unwrap();
         assert!(c.involves("arts"));
         assert_eq!(
             c.involve("arts", Role::Jeugdarts, d, actor()),
@@ -3290,6 +3379,55 @@ mod tests {
             .trail_nl()
             .iter()
             .any(|e| e.what_nl.contains("geheim")));
+    }
+
+    #[test]
+    fn from_step_4_agreements_are_checked_weekly_even_without_an_intervention() {
+        let cal = example_calendar();
+        let mut c = case_at(CaseStep::S3b, ymd(2025, 9, 8));
+        c.add_agreement(agreement(ymd(2025, 9, 9))).unwrap();
+        let checks = |c: &Case, today| -> Vec<NaiveDate> {
+            c.tasks(&cal, today)
+                .into_iter()
+                .filter(|t| t.kind == TaskKind::AgreementCheck)
+                .map(|t| t.due)
+                .collect()
+        };
+        assert!(checks(&c, ymd(2025, 9, 30)).is_empty(), "not at step 3");
+        c.move_to(CaseStep::S4b, ymd(2025, 9, 15), actor(), "16 uur")
+            .unwrap();
+        assert_eq!(checks(&c, ymd(2025, 9, 16)), vec![ymd(2025, 9, 22)]);
+        c.check_agreement(
+            0,
+            WeeklyCheck {
+                on: ymd(2025, 9, 22),
+                kept: true,
+                note: String::new(),
+            },
+        )
+        .unwrap();
+        assert_eq!(checks(&c, ymd(2025, 9, 23)), vec![ymd(2025, 9, 29)]);
+        // A running intervention takes the check over (with its own task).
+        c.start_intervention(
+            InterventionKind::Afspraken,
+            "melden bij de mentor",
+            ymd(2025, 9, 23),
+            actor(),
+        )
+        .unwrap();
+        assert!(checks(&c, ymd(2025, 9, 24)).is_empty());
+    }
+
+    #[test]
+    fn numbers_in_messages_count_from_one() {
+        assert_eq!(
+            CaseError::UnknownAgreement(0).to_string(),
+            "er is geen afspraak nummer 1"
+        );
+        assert_eq!(
+            CaseError::UnknownIntervention(2).to_string(),
+            "er is geen interventie nummer 3"
+        );
     }
 
     proptest! {

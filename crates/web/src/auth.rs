@@ -159,7 +159,13 @@ pub async fn involved_students(
             .await?;
         out.extend(
             sent.into_iter()
-                .filter(|(_, m)| m.status != aanwezig_domain::MeldingStatus::Concept)
+                .filter(|(_, m)| {
+                    !matches!(
+                        m.status,
+                        aanwezig_domain::MeldingStatus::Concept
+                            | aanwezig_domain::MeldingStatus::Ingetrokken
+                    )
+                })
                 .map(|(_, m)| m.student),
         );
     }

@@ -67,12 +67,48 @@ pub async fn load(
     what: &str,
 ) -> Result<(Student, Option<Case>), PageError> {
     let student = student_in_scope(state, user, id)?;
-    let (case, ()) = tokio::try_join!(
+    let (mut case, ()) = tokio::try_join!(
         async { state.store.case(&student.id).await.map_err(PageError::from) },
         user.audit(state, AuditAction::Read, Some(&student.id), what),
     )?;
-    Ok((student, case.map(|c| c.redacted_for(user.role()))))
+    // An external partner reads a dossier only while brought into it (the
+    // leerplichtambtenaar may see a student for a sent DUO melding, but not
+    // the dossier unless the school shares it).
+    if user.role().is_external() {
+        match &case {
+            Some(c) if c.is_open() && c.involves(&user.user.username) => {}
+            _ => return Err(PageError::NotFound),
+        }
+    }
+    if let Some(c) = case.as_mut() {
+        *c = c.redacted_for(user.role());
+    }
+    Ok((student, case))
 }
+
+/// One change of a student's case, serialised with every other case change
+/// of this app (so that two people saving at the same moment cannot
+/// overwrite each other's change): loads the stored case (scope and role
+/// checked as in [`load_for_change`]), lets `change` modify it, and saves
+/// it with [`save`]. `change` returns the audit detail, or an error that
+/// leaves the stored case as it was. `None` for a student without a case.
+pub async fn update<T>(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    change: impl FnOnce(&Student, &mut Option<Case>) -> Result<(String, T), PageError>,
+) -> Result<T, PageError> {
+    let _serial = CASE_WRITES.lock().await;
+    let (student, mut case) = load_for_change(state, user, id).await?;
+    let (detail, out) = change(&student, &mut case)?;
+    if let Some(c) = &case {
+        save(state, user, c, &detail).await?;
+    }
+    Ok(out)
+}
+
+/// Case changes one at a time (see [`update`]).
+static CASE_WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The student's latest case as stored (not redacted), for a change by a
 /// user who may change cases; `NotFound` outside scope, `Forbidden` for a

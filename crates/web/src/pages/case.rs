@@ -1486,6 +1486,8 @@ async fn evaluate(
                 on,
                 by: dossier::actor(&user),
                 note,
+                before: None,
+                since: None,
             },
         )
         .map_err(case_err)

@@ -205,6 +205,13 @@ fn compute(
                     "Afspraken nagaan (wekelijks)",
                     format!("{dossier}/afspraken"),
                 ),
+                TaskKind::AgreementCheck => (
+                    "afspraken",
+                    "dossier".to_owned(),
+                    "Wekelijks nagaan of de afspraken worden nagekomen".to_owned(),
+                    "Afspraken nagaan (wekelijks)",
+                    format!("{dossier}/afspraken"),
+                ),
                 TaskKind::Evaluation { intervention } => (
                     "evaluatie",
                     intervention.to_string(),
@@ -213,7 +220,7 @@ fn compute(
                         description(case, *intervention)
                     ),
                     "Evaluatie interventie",
-                    format!("{dossier}/interventie/{intervention}"),
+                    format!("{dossier}/interventie/{}", intervention + 1),
                 ),
                 TaskKind::ThuiswerkWeek {
                     intervention,
@@ -227,7 +234,7 @@ fn compute(
                         "Thuiswerkplan week {iso_week}: {contacts} van de minstens twee contacten van twee uur"
                     ),
                     "Thuiswerkplan: contacten van de week",
-                    format!("{dossier}/interventie/{intervention}"),
+                    format!("{dossier}/interventie/{}", intervention + 1),
                 ),
             };
             out.push(UserTask {

@@ -231,12 +231,30 @@ pub async fn open_case(app: &TestApp, student: &str, step: &str, partners: &[&st
     .unwrap();
     for p in partners {
         let role = USERS.iter().find(|(u, _)| u == p).unwrap().1;
-        case.involve(p, role, today(), by.clone()).unwrap();
+        involve(&mut case, p, role, today());
     }
     app.store
         .save_case(&case, "coordinator", now())
         .await
         .unwrap();
+}
+
+/// Brings `user` into the case on `on`; for the jeugdarts first records
+/// the referral the parents consented to, which the domain requires.
+pub fn involve(case: &mut aanwezig_domain::Case, user: &str, role: Role, on: NaiveDate) {
+    use aanwezig_domain::case::{Actor, Decision, DecisionKind, Party};
+    let by = Actor::new("coordinator", Role::Verzuimcoordinator);
+    if role == Role::Jeugdarts {
+        case.decide(Decision {
+            on,
+            by: by.clone(),
+            kind: DecisionKind::Jeugdarts { consent: true },
+            parties: vec![Party::Ouders, Party::Jeugdarts],
+            note: String::new(),
+        })
+        .unwrap();
+    }
+    case.involve(user, role, on, by).unwrap();
 }
 
 /// A student other than the mentor's and the fixture's `other`, with no

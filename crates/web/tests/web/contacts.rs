@@ -158,16 +158,14 @@ async fn a_guide_c_contact_saves_answers_and_agreements() {
 
 /// Brings the jeugdarts into the student's stored case.
 async fn open_case_with_partner(app: &TestApp, student: &str) {
-    use aanwezig_domain::case::Actor;
     use aanwezig_domain::Role;
     let mut case = case_of(app, student).await;
-    case.involve(
+    crate::common::involve(
+        &mut case,
         "jeugdarts",
         Role::Jeugdarts,
         crate::common::today(),
-        Actor::new("coordinator", Role::Verzuimcoordinator),
-    )
-    .unwrap();
+    );
     app.store
         .save_case(&case, "coordinator", crate::common::now())
         .await

@@ -88,7 +88,7 @@ async fn case_with_intervention(
     .unwrap();
     for p in partners {
         let role = USERS.iter().find(|(u, _)| u == p).unwrap().1;
-        case.involve(p, role, started, by.clone()).unwrap();
+        crate::common::involve(&mut case, p, role, started);
     }
     case.start_intervention(
         InterventionKind::Afspraken,
@@ -204,6 +204,8 @@ async fn overdue_evaluation_for_owner_and_class_mentor_only() {
             on: today(),
             by: Actor::new("coordinator", Role::Verzuimcoordinator),
             note: "gaat beter".into(),
+            before: None,
+            since: None,
         },
     )
     .unwrap();
