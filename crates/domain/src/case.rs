@@ -1772,7 +1772,9 @@ impl Case {
     /// - External partners see what is shared with them: steps, checklist,
     ///   agreements, decisions and interventions, and of each contact
     ///   moment when, how and with whom, but not the conversation itself
-    ///   (answers and note), the parents' addresses or whom mail went to.
+    ///   (answers and note), the parents' addresses or whom mail went to,
+    ///   nor the school's working notes (the reason "zorgen", checklist
+    ///   notes); a referral to the jeugdarts only for the jeugdarts.
     pub fn redacted_for(&self, role: Role) -> Case {
         let mut c = self.clone();
         if !may_see_meldcode(role) {
@@ -1785,6 +1787,24 @@ impl Case {
             for contact in &mut c.contacts {
                 contact.answers.clear();
                 contact.note.clear();
+            }
+            // The school's own working notes stay at school.
+            if let OpenReason::Zorgen { note } = &mut c.reason {
+                note.clear();
+            }
+            for item in &mut c.checklist {
+                match &mut item.status {
+                    ItemStatus::Done { note, .. } | ItemStatus::NotApplicable { note, .. } => {
+                        note.clear();
+                    }
+                    ItemStatus::Open => {}
+                }
+            }
+            // A referral to the jeugdarts touches on health: only the
+            // jeugdarts among the partners reads it.
+            if role != Role::Jeugdarts {
+                c.decisions
+                    .retain(|d| !matches!(d.kind, DecisionKind::Jeugdarts { .. }));
             }
             c.parent_emails.clear();
             c.student_email = None;
@@ -3301,6 +3321,10 @@ mod tests {
             assert!(r.mailings[0].to.is_empty());
             assert_eq!(r.agreements.len(), 1, "agreements are shared");
             assert!(r.decisions.is_empty(), "no meldcode for {role}");
+            assert!(
+                matches!(&r.reason, OpenReason::Zorgen { note } if note.is_empty()),
+                "the school's note stays at school"
+            );
         }
         let school = c.redacted_for(Role::Verzuimcoordinator);
         assert_eq!(school.contacts[0].answers.len(), 1);
@@ -3428,6 +3452,21 @@ mod tests {
             CaseError::UnknownIntervention(2).to_string(),
             "er is geen interventie nummer 3"
         );
+    }
+
+    #[test]
+    fn a_jeugdarts_referral_is_for_the_jeugdarts_among_the_partners() {
+        let d = ymd(2025, 10, 6);
+        let mut c = case_at(CaseStep::S3a, d);
+        c.decide(decision(d, DecisionKind::Jeugdarts { consent: true }))
+            .unwrap();
+        c.decide(decision(d, DecisionKind::PreventiefSpreekuur))
+            .unwrap();
+        let kinds = |role| -> usize { c.redacted_for(role).decisions.len() };
+        assert_eq!(kinds(Role::Jeugdarts), 2);
+        assert_eq!(kinds(Role::Leerplichtambtenaar), 1);
+        assert_eq!(kinds(Role::Ketenpartner), 1);
+        assert_eq!(kinds(Role::Mentor), 2);
     }
 
     proptest! {
