@@ -346,4 +346,7 @@ pub struct PurgeCounts {
     /// Melding drafts, each with all its versions.
     pub meldingen: u64,
     pub melding_versions: u64,
+    /// Audit entries about the student, kept but unlinked from them.
+    #[serde(default)]
+    pub audit_unlinked: u64,
 }

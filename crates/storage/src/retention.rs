@@ -79,13 +79,14 @@ pub async fn purge_expired(
                 detail: format!(
                     "bewaartermijn {years} jaar verstreken (uitgeschreven {left}): \
                      {} registraties, {} historie, {} dossiers ({} versies), \
-                     {} meldingen ({} versies) verwijderd",
+                     {} meldingen ({} versies) verwijderd; {} auditregels losgekoppeld van de leerling",
                     counts.registrations,
                     counts.history,
                     counts.cases,
                     counts.case_versions,
                     counts.meldingen,
-                    counts.melding_versions
+                    counts.melding_versions,
+                    counts.audit_unlinked
                 ),
             })
             .await?;

@@ -288,8 +288,8 @@ pub trait Store: Send + Sync {
     /// Deletes everything held on one student, in one transaction: the
     /// registrations and their history, the cases and melding drafts with
     /// all their versions, and the student. The audit log is append-only
-    /// and keeps its entries (who read or changed which student number
-    /// when: no attendance or health data). Change sets and the imports log
+    /// and keeps its entries, unlinked: the student number is removed and
+    /// the detail replaced by a fixed text, so who did what when stays. Change sets and the imports log
     /// stay too: they name no student. An unknown student is
     /// [`NotFound`](crate::StoreError::NotFound).
     async fn purge_student(&self, student: &StudentId) -> Result<PurgeCounts>;

@@ -154,7 +154,7 @@ async fn migrations_run_on_an_existing_file() {
         applied,
         sqlx::migrate!("migrations/sqlite").iter().count() as i64
     );
-    assert_eq!(applied, 4);
+    assert_eq!(applied, 5);
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(&mut conn)
         .await
@@ -366,6 +366,11 @@ async fn the_audit_log_is_append_only_even_for_raw_sql() {
     let attempts = [
         "UPDATE audit_log SET detail = 'niets gezien'",
         "UPDATE audit_log SET username = 'iemand anders' WHERE id = 1",
+        // Unlinking is for the retention purge only, exactly as it does it:
+        // not with another text, not while changing anything else.
+        "UPDATE audit_log SET student = NULL, detail = 'weg'",
+        "UPDATE audit_log SET student = NULL, detail = 'verwijderd na de bewaartermijn', username = 'x'",
+        "UPDATE audit_log SET student = 'L00002' WHERE id = 1",
         "DELETE FROM audit_log WHERE id = 1",
         "DELETE FROM audit_log",
     ];

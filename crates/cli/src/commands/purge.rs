@@ -94,12 +94,13 @@ async fn purge(
     for p in &purged {
         let c = &p.counts;
         println!(
-            "  {}: {} registraties, {} historie, {} dossier(s), {} melding(en) verwijderd",
+            "  {}: {} registraties, {} historie, {} dossier(s), {} melding(en) verwijderd; {} auditregel(s) losgekoppeld",
             describe(&p.student),
             c.registrations,
             c.history,
             c.cases,
-            c.meldingen
+            c.meldingen,
+            c.audit_unlinked
         );
     }
     println!("{} leerling(en) verwijderd.", purged.len());

@@ -308,6 +308,16 @@ impl SqliteStore {
             let done = sqlx::query(sql).bind(key).execute(&mut *tx).await?;
             *count = done.rows_affected();
         }
+        // The audit log keeps who did what when, unlinked from the student
+        // (the one update its trigger allows, migration 0005).
+        let done = sqlx::query(
+            "UPDATE audit_log SET student = NULL, detail = 'verwijderd na de bewaartermijn'
+             WHERE student = ?1",
+        )
+        .bind(student.as_str())
+        .execute(&mut *tx)
+        .await?;
+        counts.audit_unlinked = done.rows_affected();
         tx.commit().await?;
         Ok(counts)
     }
