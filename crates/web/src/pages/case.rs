@@ -9,10 +9,11 @@
 use std::collections::HashMap;
 
 use aanwezig_domain::case::{
-    may_read_confidential, may_see_meldcode, Actor, ClosureReason, ConfidentialNote, Decision,
-    DecisionKind, Evaluation as CaseEvaluation, Guide, InterventionKind, ItemStatus,
-    OpdcTrajectory, OpenReason, Party,
+    may_read_confidential, may_see_meldcode, Actor, AttendanceFigure, ClosureReason,
+    ConfidentialNote, Decision, DecisionKind, Evaluation as CaseEvaluation, Guide,
+    InterventionKind, ItemStatus, OpdcTrajectory, OpenReason, Party,
 };
+use aanwezig_domain::duo::MeldingStatus;
 use aanwezig_domain::explain::date_nl;
 use aanwezig_domain::{Case, CaseError, CaseStep, Role, RuleId, Student, StudentId};
 use aanwezig_storage::{AuditAction, MeldingFilter};
@@ -114,7 +115,7 @@ fn decision_choices(role: Role) -> Vec<(&'static str, &'static str)> {
         ),
         (
             "jeugdarts_nee",
-            "Verwijzing jeugdarts, ouders geven geen toestemming",
+            "Jeugdarts voorgesteld, ouders geven geen toestemming",
         ),
         (
             "preventief_spreekuur",
@@ -329,9 +330,27 @@ struct CaseView {
     interventions: Vec<InterventionView>,
     tasks: Vec<TaskView>,
     contacts: ContactSummary,
+    contact_list: Vec<ContactView>,
     agreements: ContactSummary,
     confidential: Option<Vec<NoteView>>,
     step_choices: Vec<Choice>,
+    /// Open signals of the student that point past the case's step.
+    later_signals: Vec<LaterSignal>,
+}
+
+struct ContactView {
+    /// 1-based, as in `/contact/{n}`.
+    n: usize,
+    date: String,
+    kind: &'static str,
+    guide: &'static str,
+    participants: String,
+}
+
+struct LaterSignal {
+    title: &'static str,
+    date: String,
+    step: String,
 }
 
 struct SignalChoice {
@@ -350,6 +369,8 @@ struct DossierPage {
     class: String,
     today: String,
     may_change: bool,
+    /// Records referrals and decisions, brings partners in (coordinators).
+    may_decide: bool,
     may_make_melding: bool,
     shows_meldingen: bool,
     meldcode_role: bool,
@@ -581,6 +602,23 @@ fn case_view(
             .map(|c| format!("{} ({})", date_nl(c.on), c.kind.label_nl()))
             .unwrap_or_default(),
     };
+    let contact_list = case
+        .contacts
+        .iter()
+        .enumerate()
+        .map(|(k, c)| ContactView {
+            n: k + 1,
+            date: date_nl(c.on),
+            kind: c.kind.label_nl(),
+            guide: c.guide.map(|g| g.label_nl()).unwrap_or_default(),
+            participants: c
+                .participants
+                .iter()
+                .map(|p| p.label_nl().to_owned())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect();
     let agreements = ContactSummary {
         count: case.agreements.len(),
         latest: case
@@ -657,8 +695,10 @@ fn case_view(
         interventions,
         tasks,
         contacts,
+        contact_list,
         agreements,
         confidential,
+        later_signals: Vec::new(),
         step_choices: CaseStep::ALL
             .into_iter()
             .filter(|s| *s != case.step)
@@ -668,6 +708,45 @@ fn case_view(
             })
             .collect(),
     }
+}
+
+/// From the live evaluation of the student: the open signals that point
+/// to a step (with that step), and the dates of every call signal.
+fn student_signals(
+    live: &crate::live::Live,
+    student: &StudentId,
+) -> (Vec<(CaseStep, LaterSignal)>, Vec<NaiveDate>) {
+    let (Some(cal), Some(d), Some(i)) = (
+        live.cal.as_ref(),
+        live.through,
+        live.school.position(student),
+    ) else {
+        return (Vec::new(), Vec::new());
+    };
+    let Some(eval) = live.evaluations.get(i) else {
+        return (Vec::new(), Vec::new());
+    };
+    let open = eval
+        .open_on(d)
+        .filter_map(|s| {
+            let step = CaseStep::for_rule(s.rule)?;
+            Some((
+                step,
+                LaterSignal {
+                    title: s.rule.title_nl(),
+                    date: date_nl(cal.date(s.fired_on)),
+                    step: String::new(),
+                },
+            ))
+        })
+        .collect();
+    let calls = eval
+        .signals
+        .iter()
+        .filter(|s| s.rule == RuleId::Contact)
+        .map(|s| cal.date(s.fired_on))
+        .collect();
+    (open, calls)
 }
 
 /// The student's open signals, as choices to open a case from.
@@ -720,6 +799,14 @@ async fn render(
             })
             .await?
             .into_iter()
+            // A partner sees what the school sent, never a concept.
+            .filter(|(_, m)| {
+                !role.is_external()
+                    || !matches!(
+                        m.status,
+                        MeldingStatus::Concept | MeldingStatus::Ingetrokken
+                    )
+            })
             .map(|(n, m)| MeldingView {
                 n,
                 kind: m.kind.label_nl(),
@@ -739,8 +826,30 @@ async fn render(
     };
     let view = {
         let live = state.read()?;
-        case.as_ref()
-            .map(|c| case_view(c, user, &names, live.cal.as_ref(), today))
+        let (mut later, contacts) = student_signals(&live, &student.id);
+        case.as_ref().map(|c| {
+            // The calls for whole-day absence since the case opened count
+            // in "Wat nu" (linked here for the view, not saved).
+            let mut c = c.clone();
+            if c.is_open() {
+                let opened = c.opened_on;
+                for on in contacts.into_iter().filter(|d| *d >= opened) {
+                    let _ = c.link_signal(RuleId::Contact, on);
+                }
+            }
+            let mut v = case_view(&c, user, &names, live.cal.as_ref(), today);
+            if c.is_open() {
+                later.retain(|(step, _)| step.level() > c.step.level());
+                v.later_signals = later
+                    .into_iter()
+                    .map(|(step, l)| LaterSignal {
+                        step: step.to_string(),
+                        ..l
+                    })
+                    .collect();
+            }
+            v
+        })
     };
     let partner_choices = {
         let mut v: Vec<(String, String)> = names
@@ -767,6 +876,7 @@ async fn render(
         class: student.class.clone(),
         today: iso(today),
         may_change,
+        may_decide: may_manage_partners(role),
         may_make_melding: role.sees_all_students(),
         shows_meldingen,
         meldcode_role: may_see_meldcode(role),
@@ -824,9 +934,9 @@ fn to_dossier(student: &StudentId, form: &str) -> Response {
     Redirect::to(&format!("/leerlingen/{student}/dossier#{anchor}")).into_response()
 }
 
-/// Loads the case for a change, applies `f` (which returns the audit
-/// detail or a Dutch message), saves and redirects; a refusal re-renders
-/// the dossier page at `form` with 422.
+/// Applies `f` to the stored case under [`dossier::update`] (which returns
+/// the audit detail or a Dutch message) and redirects; a refusal leaves
+/// the case as stored and re-renders the dossier page at `form` with 422.
 async fn apply(
     state: &AppState,
     user: &CurrentUser,
@@ -835,21 +945,45 @@ async fn apply(
     posted: Posted,
     f: impl FnOnce(&mut Case, Actor, NaiveDate, &Posted) -> Result<String, String>,
 ) -> Result<Response, PageError> {
-    let (student, case) = dossier::load_for_change(state, user, id).await?;
+    apply_as(state, user, id, form, posted, |_| true, f).await
+}
+
+/// [`apply`] for a change only some of the roles that change cases may
+/// make (`allowed`); the others get 403 before the form is looked at.
+async fn apply_as(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    form: &str,
+    posted: Posted,
+    allowed: impl Fn(Role) -> bool,
+    f: impl FnOnce(&mut Case, Actor, NaiveDate, &Posted) -> Result<String, String>,
+) -> Result<Response, PageError> {
     let today = state.clock.today();
-    let result = match case {
-        None => Err("deze leerling heeft nog geen dossier; open eerst een dossier".to_owned()),
-        Some(mut case) => match f(&mut case, dossier::actor(user), today, &posted) {
-            Ok(detail) => {
-                dossier::save(state, user, &case, &detail).await?;
-                Ok(())
+    let by = dossier::actor(user);
+    let role = user.role();
+    let mut refused: Option<String> = None;
+    let result = dossier::update(state, user, id, |student, case| {
+        if !allowed(role) {
+            return Err(PageError::Forbidden);
+        }
+        let outcome = match case.as_mut() {
+            None => Err("deze leerling heeft nog geen dossier; open eerst een dossier".to_owned()),
+            Some(c) => f(c, by, today, &posted),
+        };
+        match outcome {
+            Ok(detail) => Ok((detail, student.id.clone())),
+            Err(message) => {
+                refused = Some(message);
+                // Leaves the stored case as it was.
+                Err(PageError::BadRequest(String::new()))
             }
-            Err(e) => Err(e),
-        },
-    };
-    match result {
-        Ok(()) => Ok(to_dossier(&student.id, form)),
-        Err(message) => {
+        }
+    })
+    .await;
+    match (result, refused) {
+        (Ok(student), _) => Ok(to_dossier(&student, form)),
+        (Err(_), Some(message)) => {
             render(
                 state,
                 user,
@@ -862,6 +996,7 @@ async fn apply(
             )
             .await
         }
+        (Err(e), None) => Err(e),
     }
 }
 
@@ -872,16 +1007,25 @@ async fn open(
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let (student, existing) = dossier::load_for_change(&state, &user, &id).await?;
     let posted = Posted(fields);
     let today = state.clock.today();
-    let result = open_case(&state, &user, &student, existing.as_ref(), &posted, today);
-    match result {
-        Ok((case, detail)) => {
-            dossier::save(&state, &user, &case, &detail).await?;
-            Ok(to_dossier(&student.id, "dossier"))
+    let mut refused: Option<String> = None;
+    let result = dossier::update(&state, &user, &id, |student, case| {
+        match open_case(&state, &user, student, case.as_ref(), &posted, today) {
+            Ok((new, detail)) => {
+                *case = Some(new);
+                Ok((detail, student.id.clone()))
+            }
+            Err(message) => {
+                refused = Some(message);
+                Err(PageError::BadRequest(String::new()))
+            }
         }
-        Err(message) => {
+    })
+    .await;
+    match (result, refused) {
+        (Ok(student), _) => Ok(to_dossier(&student, "dossier")),
+        (Err(_), Some(message)) => {
             render(
                 &state,
                 &user,
@@ -894,6 +1038,7 @@ async fn open(
             )
             .await
         }
+        (Err(e), None) => Err(e),
     }
 }
 
@@ -1037,6 +1182,12 @@ async fn checklist(
     .await
 }
 
+/// Whether `role` records referrals and decisions and brings partners in
+/// or releases them: the coordinators; the mentor reads these sections.
+fn may_manage_partners(role: Role) -> bool {
+    role.sees_all_students()
+}
+
 /// `POST …/partners`: brings an external partner in.
 async fn involve(
     State(state): State<AppState>,
@@ -1045,12 +1196,13 @@ async fn involve(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let names = user_names(&state).await?;
-    apply(
+    apply_as(
         &state,
         &user,
         &id,
         "partners",
         Posted(fields),
+        may_manage_partners,
         |case, by, today, p| {
             let who = p.get("gebruiker");
             let (name, role, active) = names
@@ -1076,12 +1228,13 @@ async fn release(
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    apply(
+    apply_as(
         &state,
         &user,
         &id,
         "partners",
         Posted(fields),
+        may_manage_partners,
         |case, _by, today, p| {
             let who = p.get("gebruiker");
             case.release(who, today).map_err(case_err)?;
@@ -1099,12 +1252,13 @@ async fn decide(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let role = user.role();
-    apply(
+    apply_as(
         &state,
         &user,
         &id,
         "besluit",
         Posted(fields),
+        may_manage_partners,
         |case, by, today, p| {
             let kind = decision_kind(p.get("soort"), role).ok_or("kies wat er is besloten")?;
             let on = date_field(p, "datum", today)?;
@@ -1122,12 +1276,9 @@ async fn decide(
             if kind == DecisionKind::OtherMaatwerk && note.is_empty() {
                 return Err("omschrijf in de notitie welk maatwerk is afgesproken".into());
             }
-            // The audit log is read by the beheerder: it names no meldcode.
-            let detail = if kind == DecisionKind::Meldcode {
-                "dossier: besluit vastgelegd".to_owned()
-            } else {
-                format!("dossier: besluit '{}'", kind.label_nl())
-            };
+            // The audit log is read by the beheerder: one text for every
+            // decision, so it never tells a meldcode or a consent outcome.
+            let detail = "dossier: verwijzing of besluit vastgelegd".to_owned();
             case.decide(Decision {
                 on,
                 by,
@@ -1181,7 +1332,7 @@ async fn start_intervention(
 async fn end_intervention(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((id, n)): Path<(String, usize)>,
+    Path((id, n)): Path<(String, String)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     apply(
@@ -1192,7 +1343,11 @@ async fn end_intervention(
         Posted(fields),
         |case, _by, today, p| {
             let on = date_field(p, "datum", today)?;
-            let k = n.checked_sub(1).ok_or("onbekende interventie")?;
+            let k = n
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .ok_or(format!("er is geen interventie nummer {n}"))?;
             case.end_intervention(k, on).map_err(|e| match e {
                 CaseError::UnknownIntervention(_) => format!("er is geen interventie nummer {n}"),
                 e => case_err(e),
@@ -1314,6 +1469,10 @@ struct EvaluationView {
     date: String,
     by: String,
     note: String,
+    /// The attendance as it was at the evaluation (empty for evaluations
+    /// recorded before the figures were kept).
+    before: String,
+    since: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -1341,22 +1500,61 @@ struct InterventionPage {
     typed_note: String,
 }
 
-/// Attendance over the school days of `from..=to` as "82,0 % (… – …)".
-fn period_rate(
+/// Attendance over the school days of `from..=to` (up to the last
+/// evaluated day), in tenths of a percent.
+fn period_figure(
     cal: &aanwezig_domain::Calendar,
     regs: &[aanwezig_domain::Registration],
     through: Option<aanwezig_domain::DayIdx>,
     (from, to): (NaiveDate, NaiveDate),
-) -> String {
-    let span = format!("{} – {}", date_nl(from), date_nl(to));
+) -> AttendanceFigure {
     let days = match (cal.on_or_after(from), cal.on_or_before(to), through) {
         (Some(a), Some(b), Some(t)) if a <= b.min(t) => Some((a, b.min(t))),
         _ => None,
     };
-    match days {
-        Some((a, b)) => format!("{} ({span})", pct_nl(Tally::of(regs, a, b).rate())),
-        None => format!("geen schooldagen ({span})"),
+    let permille = days
+        .and_then(|(a, b)| Tally::of(regs, a, b).rate())
+        .and_then(|r| u16::try_from((r * 1000.0).round() as i64).ok());
+    AttendanceFigure { from, to, permille }
+}
+
+/// A figure as "82,0 % (… – …)".
+fn figure_nl(f: &AttendanceFigure) -> String {
+    let span = format!("{} – {}", date_nl(f.from), date_nl(f.to));
+    match f.permille {
+        Some(p) => format!("{} ({span})", pct_nl(Some(f64::from(p) / 1000.0))),
+        None => format!("geen geregistreerde lessen ({span})"),
     }
+}
+
+/// The attendance before and since intervention `k` for an evaluation on
+/// `on`, from the live school; `None` without a calendar or registrations.
+fn comparison(
+    state: &AppState,
+    student: &StudentId,
+    i: &aanwezig_domain::case::Intervention,
+    on: NaiveDate,
+) -> Result<Option<(AttendanceFigure, AttendanceFigure)>, PageError> {
+    let (before, since) = i.comparison_periods(on);
+    let live = state.read()?;
+    Ok(match (live.cal.as_ref(), live.school.position(student)) {
+        (Some(cal), Some(k)) => {
+            let regs = live.school.registrations(k);
+            Some((
+                period_figure(cal, regs, live.through, before),
+                period_figure(cal, regs, live.through, since),
+            ))
+        }
+        _ => None,
+    })
+}
+
+/// The 1-based intervention number of a path, or `NotFound` (the HTML
+/// 404 page) for anything that is not a positive number.
+fn intervention_index(n: &str) -> Result<(usize, usize), PageError> {
+    let n: usize = n.parse().map_err(|_| PageError::NotFound)?;
+    let k = n.checked_sub(1).ok_or(PageError::NotFound)?;
+    Ok((n, k))
 }
 
 async fn intervention_page(
@@ -1375,20 +1573,13 @@ async fn intervention_page(
     let names = user_names(state).await?;
     let today = state.clock.today();
     let on = i.ended_on.map_or(today, |e| e.min(today));
-    let (before, since) = i.comparison_periods(on);
-    let (before, since, due) = {
+    let (before, since) = match comparison(state, &student.id, i, on)? {
+        Some((b, s)) => (figure_nl(&b), figure_nl(&s)),
+        None => (String::new(), String::new()),
+    };
+    let due = {
         let live = state.read()?;
-        match (live.cal.as_ref(), live.school.position(&student.id)) {
-            (Some(cal), Some(k)) => {
-                let regs = live.school.registrations(k);
-                (
-                    period_rate(cal, regs, live.through, before),
-                    period_rate(cal, regs, live.through, since),
-                    Some(i.evaluation_due(cal)),
-                )
-            }
-            _ => (String::new(), String::new(), None),
-        }
+        live.cal.as_ref().map(|cal| i.evaluation_due(cal))
     };
     let typed = |k: &str| {
         failure
@@ -1435,6 +1626,8 @@ async fn intervention_page(
                 date: date_nl(e.on),
                 by: actor_label(&names, &e.by),
                 note: e.note.clone(),
+                before: e.before.as_ref().map(figure_nl).unwrap_or_default(),
+                since: e.since.as_ref().map(figure_nl).unwrap_or_default(),
             })
             .collect(),
         may_change: dossier::may_change_cases(user.role()) && case.is_open(),
@@ -1455,59 +1648,71 @@ async fn intervention_page(
 async fn intervention(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((id, n)): Path<(String, usize)>,
+    Path((id, n)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
+    let (n, _) = intervention_index(&n)?;
     intervention_page(&state, &user, &id, n, None).await
 }
 
-/// `POST …/interventie/{n}/evaluatie`.
+/// `POST …/interventie/{n}/evaluatie`: recorded with the attendance before
+/// and since the start as it is at that moment.
 async fn evaluate(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((id, n)): Path<(String, usize)>,
+    Path((id, n)): Path<(String, String)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let (student, case) = dossier::load_for_change(&state, &user, &id).await?;
-    let mut case = case.ok_or(PageError::NotFound)?;
-    let k = n
-        .checked_sub(1)
-        .filter(|k| *k < case.interventions.len())
-        .ok_or(PageError::NotFound)?;
+    let (n, k) = intervention_index(&n)?;
     let posted = Posted(fields);
     let today = state.clock.today();
-    let result = date_field(&posted, "datum", today).and_then(|on| {
-        let note = posted.get("notitie").trim().to_owned();
-        if note.is_empty() {
-            return Err("schrijf op wat de evaluatie opleverde".to_owned());
+    let by = dossier::actor(&user);
+    let mut refused: Option<String> = None;
+    let result = dossier::update(&state, &user, &id, |student, case| {
+        let case = case.as_mut().ok_or(PageError::NotFound)?;
+        if k >= case.interventions.len() {
+            return Err(PageError::NotFound);
         }
-        case.evaluate(
-            k,
-            CaseEvaluation {
-                on,
-                by: dossier::actor(&user),
-                note,
-                before: None,
-                since: None,
-            },
-        )
-        .map_err(case_err)
-    });
-    match result {
-        Ok(()) => {
-            dossier::save(
-                &state,
-                &user,
-                &case,
-                &format!("dossier: interventie {n} geëvalueerd"),
+        let attempt = || -> Result<(), String> {
+            let on = date_field(&posted, "datum", today)?;
+            let note = posted.get("notitie").trim().to_owned();
+            if note.is_empty() {
+                return Err("schrijf op wat de evaluatie opleverde".to_owned());
+            }
+            let figures = match case.interventions.get(k) {
+                Some(i) => comparison(&state, &student.id, i, on).map_err(|e| e.to_string())?,
+                None => None,
+            };
+            case.evaluate(
+                k,
+                CaseEvaluation {
+                    on,
+                    by,
+                    note,
+                    before: figures.map(|f| f.0),
+                    since: figures.map(|f| f.1),
+                },
             )
-            .await?;
-            Ok(Redirect::to(&format!(
-                "/leerlingen/{}/dossier/interventie/{n}",
-                student.id
-            ))
-            .into_response())
+            .map_err(case_err)
+        };
+        let outcome = attempt();
+        match outcome {
+            Ok(()) => Ok((
+                format!("dossier: interventie {n} geëvalueerd"),
+                student.id.clone(),
+            )),
+            Err(message) => {
+                refused = Some(message);
+                Err(PageError::BadRequest(String::new()))
+            }
         }
-        Err(message) => {
+    })
+    .await;
+    match (result, refused) {
+        (Ok(student), _) => Ok(Redirect::to(&format!(
+            "/leerlingen/{student}/dossier/interventie/{n}"
+        ))
+        .into_response()),
+        (Err(_), Some(message)) => {
             intervention_page(
                 &state,
                 &user,
@@ -1521,6 +1726,7 @@ async fn evaluate(
             )
             .await
         }
+        (Err(e), None) => Err(e),
     }
 }
 
