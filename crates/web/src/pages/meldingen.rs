@@ -83,6 +83,41 @@ impl FromRequestParts<AppState> for Melder {
     }
 }
 
+/// The melding number from the path, as typed. A path the router cannot
+/// read (bad percent-encoding) answers like a melding that does not exist:
+/// the Dutch 404 page, not axum's plain text.
+pub struct Nr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Nr {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(n)| Nr(n))
+            .map_err(|_| PageError::NotFound)
+    }
+}
+
+/// A submitted form; one the app cannot read (wrong content type, bad
+/// encoding) answers with the Dutch error page (422), not axum's plain text.
+pub struct PageForm<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for PageForm<T> {
+    type Rejection = PageError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        Form::<T>::from_request(req, state)
+            .await
+            .map(|Form(v)| PageForm(v))
+            .map_err(|_| {
+                PageError::BadRequest(
+                    "Het formulier kon niet worden gelezen. Probeer het opnieuw.".into(),
+                )
+            })
+    }
+}
+
 /// The student with this number, from the live school or (a student who
 /// left) the store.
 async fn student_by_id(state: &AppState, id: &StudentId) -> Result<Option<Student>, PageError> {
@@ -235,9 +270,39 @@ fn join_nl(items: &[String]) -> String {
     }
 }
 
-/// One line per contact moment, decision, intervention and agreement of the
-/// case, oldest first. The meldcode is never named: it does not leave the
-/// school's care team.
+/// Whether a decision describes the school's own actions and may go to
+/// DUO and leerplicht: the preventief spreekuur, the ECT, whether the family
+/// cooperates (5a/5b) and maatwerk by an OPDC trajectory or otherwise.
+/// Never health or safety: not the jeugdarts (referral or consent), VO WIJ
+/// (consent), the meldcode, the Indigo check or a vrijstelling.
+fn decision_for_duo(kind: &DecisionKind) -> bool {
+    match kind {
+        DecisionKind::PreventiefSpreekuur
+        | DecisionKind::Ect
+        | DecisionKind::Cooperation { .. }
+        | DecisionKind::Opdc { .. }
+        | DecisionKind::OtherMaatwerk => true,
+        DecisionKind::Jeugdarts { .. }
+        | DecisionKind::VoWij { .. }
+        | DecisionKind::Meldcode
+        | DecisionKind::IndigoCheck { .. }
+        | DecisionKind::Vrijstelling => false,
+    }
+}
+
+/// Whether a conversation partner may be named to DUO: the student, the
+/// parents and leerplicht (who receives the melding anyway). Care partners
+/// (jeugdarts, VO WIJ, IOT, hulpverlening, a partner typed by hand) say
+/// something about health or care and stay in school.
+fn party_for_duo(p: &Party) -> bool {
+    matches!(p, Party::Leerling | Party::Ouders | Party::Leerplicht)
+}
+
+/// What the school did, from the case, oldest first, one line each:
+/// contact moments (date, how, with whom of student/parents/leerplicht,
+/// guide; never answers or notes), the decisions of [`decision_for_duo`],
+/// interventions (kind and description) and agreements (what was agreed).
+/// A melding reaches DUO and leerplicht: nothing on health or safety.
 fn actions_from_case(case: &Case) -> Vec<String> {
     let mut lines: Vec<(NaiveDate, String)> = Vec::new();
     for c in &case.contacts {
@@ -249,7 +314,7 @@ fn actions_from_case(case: &Case) -> Vec<String> {
         let who: Vec<String> = c
             .participants
             .iter()
-            .filter(|p| **p != Party::School)
+            .filter(|p| party_for_duo(p))
             .map(|p| p.label_nl().to_owned())
             .collect();
         let mut line = how.to_owned();
@@ -267,10 +332,7 @@ fn actions_from_case(case: &Case) -> Vec<String> {
         }
         lines.push((c.on, line));
     }
-    for d in &case.decisions {
-        if d.kind == DecisionKind::Meldcode {
-            continue;
-        }
+    for d in case.decisions.iter().filter(|d| decision_for_duo(&d.kind)) {
         lines.push((d.on, d.kind.label_nl()));
     }
     for i in &case.interventions {
@@ -622,7 +684,7 @@ async fn draft_for_signal(
 async fn create(
     State(state): State<AppState>,
     Melder(user): Melder,
-    Form(form): Form<NewForm>,
+    PageForm(form): PageForm<NewForm>,
 ) -> Result<Response, PageError> {
     if form.leerling.trim().is_empty() {
         return Err(PageError::BadRequest(
@@ -881,6 +943,89 @@ impl DraftPage {
     }
 }
 
+/// Words that point to illness or health care. Illness is never reported
+/// to DUO, so a reason or explanation with one of these is sent back to be
+/// rephrased. Whole words, case-insensitive.
+const ILLNESS_WORDS: &[&str] = &[
+    "ziek",
+    "zieke",
+    "ziekte",
+    "ziektes",
+    "ziekgemeld",
+    "ziekmelding",
+    "griep",
+    "koorts",
+    "ziekenhuis",
+    "arts",
+    "dokter",
+    "huisarts",
+    "jeugdarts",
+    "specialist",
+    "psycholoog",
+    "psychiater",
+    "therapie",
+    "medicijn",
+    "medicijnen",
+    "medicatie",
+    "migraine",
+    "hoofdpijn",
+    "buikpijn",
+    "depressie",
+    "depressief",
+    "angst",
+    "angstig",
+    "angststoornis",
+    "operatie",
+];
+
+/// The illness words in `text`, each once, in the order they appear.
+fn illness_words(text: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    for word in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+    {
+        if ILLNESS_WORDS.contains(&word.as_str()) && !found.contains(&word) {
+            found.push(word);
+        }
+    }
+    found
+}
+
+/// A field error for every free-text field of the draft that names
+/// illness: the suspected reason and the explanation.
+fn illness_errors(draft: &MeldingDraft) -> Vec<(String, String)> {
+    let fields = [
+        (
+            "suspected_reason",
+            "De vermoedelijke reden",
+            draft.suspected_reason.as_str(),
+        ),
+        (
+            "explanation",
+            "De toelichting",
+            draft.explanation.as_deref().unwrap_or_default(),
+        ),
+    ];
+    fields
+        .into_iter()
+        .filter_map(|(field, label, text)| {
+            let words = illness_words(text);
+            (!words.is_empty()).then(|| {
+                let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+                (
+                    field.to_owned(),
+                    format!(
+                        "{label} noemt {}: dat wijst op ziekte. Ziekte wordt nooit aan DUO gemeld. Beschrijf het verzuim zonder ziekte of gezondheid te noemen.",
+                        join_nl(&quoted)
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
 /// The draft's problems now, by field: `days[i].…` go to their day,
 /// `late_arrivals[i]` to `late`; the rest by name.
 fn errors_of(draft: &MeldingDraft, state: &AppState) -> Result<Vec<(String, String)>, PageError> {
@@ -891,20 +1036,18 @@ fn errors_of(draft: &MeldingDraft, state: &AppState) -> Result<Vec<(String, Stri
             "De registraties van deze leerling zijn niet (meer) beschikbaar; de melding kan niet worden gecontroleerd.".to_owned(),
         )]);
     };
-    Ok(match draft.validate(cal, live.school.registrations(i)) {
-        Ok(()) => Vec::new(),
-        Err(errs) => errs
-            .into_iter()
-            .map(|e| {
-                let field = if e.field.starts_with("late_arrivals") {
-                    "late".to_owned()
-                } else {
-                    e.field
-                };
-                (field, e.message_nl)
-            })
-            .collect(),
-    })
+    let mut errors = illness_errors(draft);
+    if let Err(errs) = draft.validate(cal, live.school.registrations(i)) {
+        errors.extend(errs.into_iter().map(|e| {
+            let field = if e.field.starts_with("late_arrivals") {
+                "late".to_owned()
+            } else {
+                e.field
+            };
+            (field, e.message_nl)
+        }));
+    }
+    Ok(errors)
 }
 
 #[expect(
@@ -1079,7 +1222,7 @@ struct Shown {
 async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(n): Path<String>,
+    Nr(n): Nr,
     Query(q): Query<Shown>,
 ) -> Result<DraftPage, PageError> {
     let (id, draft) = readable(&state, &user, &n).await?;
@@ -1193,15 +1336,29 @@ fn apply_form(draft: &mut MeldingDraft, pairs: &Pairs, state: &AppState) -> Resu
 async fn save(
     State(state): State<AppState>,
     Melder(user): Melder,
-    Path(n): Path<String>,
-    Form(pairs): Form<Pairs>,
+    Nr(n): Nr,
+    PageForm(pairs): PageForm<Pairs>,
 ) -> Result<Response, PageError> {
     let (id, mut draft) = for_change(&state, &user, &n).await?;
     if draft.status != MeldingStatus::Concept {
-        return Err(PageError::Conflict(format!(
-            "Deze melding is {} en kan niet meer worden gewijzigd.",
+        // Registered in the meantime (another tab, a colleague): show the
+        // melding as it now stands, read only, with what happened.
+        let message = format!(
+            "Deze melding heeft de status '{}' en kan niet meer worden gewijzigd. Uw wijzigingen zijn niet opgeslagen.",
             draft.status.label_nl()
-        )));
+        );
+        let page = draft_page(
+            &state,
+            &user,
+            id,
+            &draft,
+            Vec::new(),
+            Some(message),
+            false,
+            true,
+        )
+        .await?;
+        return Ok((StatusCode::CONFLICT, page).into_response());
     }
     apply_form(&mut draft, &pairs, &state)?;
     let from_case = field(&pairs, "actie") == Some("dossier");
@@ -1253,8 +1410,8 @@ struct StatusForm {
 async fn set_status(
     State(state): State<AppState>,
     Melder(user): Melder,
-    Path(n): Path<String>,
-    Form(form): Form<StatusForm>,
+    Nr(n): Nr,
+    PageForm(form): PageForm<StatusForm>,
 ) -> Result<Response, PageError> {
     let (id, mut draft) = for_change(&state, &user, &n).await?;
     let today = state.clock.today();
@@ -1290,6 +1447,17 @@ async fn set_status(
             "De datum ligt in de toekomst: vul de dag in waarop het gebeurde.".into(),
         )
         .await;
+    }
+    if to == MeldingStatus::Geregistreerd {
+        let errors = illness_errors(&draft);
+        if !errors.is_empty() {
+            return refuse(
+                &draft,
+                errors,
+                "Niet gemeld: de reden of de toelichting noemt ziekte. Pas de tekst aan en sla de melding op.".into(),
+            )
+            .await;
+        }
     }
     let result = if to == MeldingStatus::Geregistreerd {
         let live = state.read()?;
@@ -1361,7 +1529,7 @@ struct PrintPage {
 async fn print(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(n): Path<String>,
+    Nr(n): Nr,
 ) -> Result<PrintPage, PageError> {
     let (id, draft) = readable(&state, &user, &n).await?;
     user.audit(
@@ -1395,7 +1563,7 @@ fn file_part(s: &str) -> String {
 async fn export(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(n): Path<String>,
+    Nr(n): Nr,
 ) -> Result<Response, PageError> {
     let (id, draft) = readable(&state, &user, &n).await?;
     user.audit(

@@ -7,7 +7,10 @@
 //! 16 lesuren, so `duo_16h` fires on 12 November, begin 10 November,
 //! deadline 5 working days later, Wednesday 19 November.
 
-use aanwezig_domain::case::{Actor, ContactKind, ContactMoment, Guide, Party};
+use aanwezig_domain::case::{
+    Actor, Agreement, AgreementParty, ContactKind, ContactMoment, Decision, DecisionKind, Guide,
+    InterventionKind, OpdcTrajectory, Party,
+};
 use aanwezig_domain::{Category, MeldingStatus, RegistrationRecord, Role, StudentId};
 use aanwezig_storage::{AuditAction, AuditFilter, MeldingFilter, Store};
 use chrono::NaiveDate;
@@ -406,6 +409,21 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
     );
     let r = post_pairs(&app, &c, &at, &draft_form("anders", "12AB", &grid)).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("kan niet meer worden gewijzigd. Uw wijzigingen zijn niet opgeslagen."),
+        "the melding page with a notice: {html}"
+    );
+    assert!(html.contains("Spijbelt met vrienden") && !html.contains("name=\"reden\""));
+    assert_eq!(
+        app.store
+            .melding(n)
+            .await
+            .unwrap()
+            .unwrap()
+            .suspected_reason,
+        "Spijbelt met vrienden"
+    );
     // Later statuses.
     let r = post(
         &app,
@@ -609,5 +627,231 @@ async fn concepts_stay_in_school_and_overdue_ones_are_flagged() {
             let (status, _) = app.get(&u, &path).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{user} {path}");
         }
+    }
+}
+
+/// Only the school's own actions go to DUO and leerplicht: no health, no
+/// safety, no answers or notes of conversations.
+#[tokio::test]
+async fn the_draft_takes_no_health_or_safety_from_the_case() {
+    let app = spawn_app().await;
+    let s = sixteen_hours(&app).await;
+    open_case(&app, &s, "3b", &[]).await;
+    let id = StudentId::parse(&s).unwrap();
+    let mut case = app.store.case(&id).await.unwrap().unwrap();
+    let by = Actor::new("coordinator", Role::Verzuimcoordinator);
+    case.add_contact(ContactMoment {
+        on: ymd(2025, 11, 11),
+        kind: ContactKind::Telefoon,
+        minutes: None,
+        participants: vec![
+            Party::Ouders,
+            Party::Jeugdarts,
+            Party::Other("huisarts".into()),
+        ],
+        by: by.clone(),
+        guide: None,
+        answers: Vec::new(),
+        note: "moeder vertelt over de astma".into(),
+    })
+    .unwrap();
+    let decide = |kind: DecisionKind| Decision {
+        on: ymd(2025, 11, 12),
+        by: by.clone(),
+        kind,
+        parties: vec![Party::Ouders],
+        note: "geheime notitie".into(),
+    };
+    for kind in [
+        DecisionKind::Jeugdarts { consent: true },
+        DecisionKind::VoWij { consent: false },
+        DecisionKind::Meldcode,
+        DecisionKind::IndigoCheck { needed: true },
+        DecisionKind::Vrijstelling,
+        DecisionKind::PreventiefSpreekuur,
+        DecisionKind::Ect,
+        DecisionKind::Cooperation { cooperates: false },
+        DecisionKind::Opdc {
+            trajectory: OpdcTrajectory::Ttvo,
+        },
+        DecisionKind::OtherMaatwerk,
+    ] {
+        case.decide(decide(kind)).unwrap();
+    }
+    case.start_intervention(
+        InterventionKind::Afspraken,
+        "elke ochtend melden bij de mentor",
+        ymd(2025, 11, 13),
+        by.clone(),
+    )
+    .unwrap();
+    case.add_agreement(Agreement {
+        who: AgreementParty::Parents,
+        what: "ouders bellen bij afwezigheid voor 8 uur".into(),
+        made_on: ymd(2025, 11, 13),
+        by_when: None,
+        contact: None,
+        kept: Vec::new(),
+    })
+    .unwrap();
+    app.store
+        .save_case(&case, "coordinator", now())
+        .await
+        .unwrap();
+
+    let c = app.login("coordinator").await;
+    let r = post(
+        &app,
+        &c,
+        "/meldingen/nieuw",
+        &[
+            ("leerling", &s),
+            ("regel", "duo_16h"),
+            ("datum", "2025-11-12"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let n: i64 = location(&r)
+        .trim_start_matches("/meldingen/")
+        .parse()
+        .unwrap();
+    let d = app.store.melding(n).await.unwrap().unwrap();
+    let opdc = DecisionKind::Opdc {
+        trajectory: OpdcTrajectory::Ttvo,
+    }
+    .label_nl();
+    assert_eq!(
+        d.actions_taken,
+        [
+            "11 nov 2025: telefoongesprek met ouder(s)/verzorger(s)".to_owned(),
+            "12 nov 2025: aanmelding preventief spreekuur leerplicht".to_owned(),
+            "12 nov 2025: ECT denkt mee over maatwerk".to_owned(),
+            "12 nov 2025: gezin werkt mee aan hulpverlening: nee".to_owned(),
+            format!("12 nov 2025: {opdc}"),
+            "12 nov 2025: ander maatwerk".to_owned(),
+            "13 nov 2025: interventie gestart: afspraken (elke ochtend melden bij de mentor)"
+                .to_owned(),
+            "13 nov 2025: afspraak met ouder(s)/verzorger(s): ouders bellen bij afwezigheid voor 8 uur"
+                .to_owned(),
+        ]
+    );
+    let all = d.actions_taken.join("\n").to_lowercase();
+    for never in [
+        "jeugdarts",
+        "vo wij",
+        "meldcode",
+        "indigo",
+        "vrijstelling",
+        "astma",
+        "huisarts",
+        "geheime",
+    ] {
+        assert!(!all.contains(never), "{never} in {all}");
+    }
+}
+
+/// Words pointing to illness in the reason or explanation: a warning next
+/// to the field, the draft saved anyway, registering refused.
+#[tokio::test]
+async fn illness_words_are_saved_but_never_registered() {
+    let app = spawn_app().await;
+    let s = sixteen_hours(&app).await;
+    let c = app.login("coordinator").await;
+    let r = post(
+        &app,
+        &c,
+        "/meldingen/nieuw",
+        &[
+            ("leerling", &s),
+            ("regel", "duo_16h"),
+            ("datum", "2025-11-12"),
+        ],
+    )
+    .await;
+    let at = location(&r);
+    let n: i64 = at.trim_start_matches("/meldingen/").parse().unwrap();
+    let grid = [
+        ("2025-11-10", lessons(&[1, 2, 3, 4, 5, 6, 7])),
+        ("2025-11-11", lessons(&[1, 2, 3, 4, 5, 6, 7])),
+        ("2025-11-12", lessons(&[1, 2])),
+    ];
+    let mut form = draft_form("Was volgens moeder bij de Huisarts", "12AB", &grid);
+    for (k, v) in &mut form {
+        if k == "toelichting" {
+            *v = "Had griep en koorts.".into();
+        }
+    }
+    let r = post_pairs(&app, &c, &at, &form).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("De vermoedelijke reden noemt &#39;huisarts&#39;: dat wijst op ziekte.")
+            || html.contains(
+                "De vermoedelijke reden noemt &#x27;huisarts&#x27;: dat wijst op ziekte."
+            ),
+        "{html}"
+    );
+    assert!(
+        html.contains("griep&#") && html.contains("koorts&#"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Had griep en koorts."),
+        "what was typed stays"
+    );
+    let d = app.store.melding(n).await.unwrap().unwrap();
+    assert_eq!(
+        d.suspected_reason, "Was volgens moeder bij de Huisarts",
+        "saved as a draft"
+    );
+
+    let status_form = [("naar", "geregistreerd"), ("datum", "2025-11-14")];
+    let r = post(&app, &c, &format!("{at}/status"), &status_form).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("noemt ziekte"));
+    assert_eq!(
+        app.store.melding(n).await.unwrap().unwrap().status,
+        MeldingStatus::Concept
+    );
+
+    // Words that merely contain an illness word are fine ("startsein").
+    let form = draft_form("Kwam niet na het startsein van de les", "12AB", &grid);
+    let r = post_pairs(&app, &c, &at, &form).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = post(&app, &c, &format!("{at}/status"), &status_form).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.store.melding(n).await.unwrap().unwrap().status,
+        MeldingStatus::Geregistreerd
+    );
+}
+
+/// A melding number that is no number is the Dutch 404 page.
+#[tokio::test]
+async fn bad_melding_numbers_are_the_dutch_404_page() {
+    let app = spawn_app().await;
+    let c = app.login("coordinator").await;
+    for path in [
+        "/meldingen/abc",
+        "/meldingen/1.5",
+        "/meldingen/99999999999999999999",
+        "/meldingen/%FF",
+        "/meldingen/abc/afdruk",
+        "/meldingen/abc/export.txt",
+    ] {
+        let r = c.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+        let html_type = r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html");
+        assert!(html_type, "{path}");
+        assert!(r.text().await.unwrap().contains("Niet gevonden"), "{path}");
+    }
+    for path in ["/meldingen/abc", "/meldingen/%FF/status"] {
+        let r = post(&app, &c, path, &[("naar", "geregistreerd")]).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(r.text().await.unwrap().contains("Niet gevonden"), "{path}");
     }
 }
