@@ -1385,7 +1385,10 @@ impl Case {
     }
 
     /// What the engine needs from the case: the dates of the 3a
-    /// conversations (rules.md §4, `afmelding_persist`).
+    /// conversations (rules.md §4, `afmelding_persist`): the 3a checklist's
+    /// conversation marked done, and every contact moment held while the
+    /// case was at 3a with student and parents (guide C, or both taking
+    /// part).
     pub fn engine_context(&self) -> crate::engine::StudentContext {
         let mut dates: Vec<NaiveDate> = self
             .checklist
@@ -1395,6 +1398,17 @@ impl Case {
                 ItemStatus::Done { on, .. } => Some(*on),
                 _ => None,
             })
+            .chain(
+                self.contacts
+                    .iter()
+                    .filter(|c| self.step_on(c.on) == Some(CaseStep::S3a))
+                    .filter(|c| {
+                        c.guide == Some(Guide::C)
+                            || (c.participants.contains(&Party::Leerling)
+                                && c.participants.contains(&Party::Ouders))
+                    })
+                    .map(|c| c.on),
+            )
             .collect();
         dates.sort_unstable();
         dates.dedup();
@@ -3353,6 +3367,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.engine_context().conversations_3a, vec![ymd(2025, 10, 8)]);
+        // A contact moment with student and parents at 3a counts too; one
+        // with the student alone does not.
+        let mut alone = contact(ymd(2025, 10, 9), None);
+        alone.participants = vec![Party::Leerling];
+        c.add_contact(alone).unwrap();
+        let mut both = contact(ymd(2025, 10, 13), None);
+        both.participants = vec![Party::Leerling, Party::Ouders];
+        c.add_contact(both).unwrap();
+        assert_eq!(
+            c.engine_context().conversations_3a,
+            vec![ymd(2025, 10, 8), ymd(2025, 10, 13)]
+        );
         // A 3b conversation is not a 3a conversation.
         let mut b = case_at(CaseStep::S3b, d);
         b.set_item(
