@@ -153,7 +153,9 @@ fn mailbox(name: &str, address: &str) -> Result<Mailbox, MailError> {
 fn transport(settings: &MailSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
     let host = settings.host.trim();
     let refused = |e: lettre::transport::smtp::Error| {
-        MailError(format!("De mailserver {host} is niet te gebruiken: {e}."))
+        MailError(format!(
+            "De naam van de mailserver ({host}) is niet te gebruiken voor een beveiligde verbinding. Controleer de servernaam in de e-mailinstellingen. (technisch: {e})"
+        ))
     };
     let builder = match settings.security {
         Security::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
@@ -195,13 +197,23 @@ pub async fn send(
     let transport = transport(settings)?;
     let mut results = Vec::with_capacity(messages.len());
     for m in messages {
-        results.push(send_one(&transport, &from, reply_to.as_ref(), m).await);
+        results.push(
+            send_one(
+                &transport,
+                settings.host.trim(),
+                &from,
+                reply_to.as_ref(),
+                m,
+            )
+            .await,
+        );
     }
     Ok(results)
 }
 
 async fn send_one(
     transport: &AsyncSmtpTransport<Tokio1Executor>,
+    host: &str,
     from: &Mailbox,
     reply_to: Option<&Mailbox>,
     m: &Outgoing,
@@ -230,13 +242,50 @@ async fn send_one(
     let message = builder
         .header(ContentType::TEXT_PLAIN)
         .body(body)
-        .map_err(|e| MailError(format!("Het bericht aan {} klopt niet: {e}.", m.to)))?;
-    transport.send(message).await.map(|_| ()).map_err(|e| {
-        MailError(format!(
-            "De mailserver nam het bericht aan {} niet aan: {e}.",
-            m.to
-        ))
-    })
+        .map_err(|e| {
+            MailError(format!(
+                "Het bericht aan {} kon niet worden opgemaakt. (technisch: {e})",
+                m.to
+            ))
+        })?;
+    transport
+        .send(message)
+        .await
+        .map(|_| ())
+        .map_err(|e| MailError(explain(&e, host, &m.to)))
+}
+
+/// A Dutch sentence for what went wrong while talking to the SMTP server
+/// `host` about a message to `to`, with lettre's own text in parentheses
+/// for the beheerder.
+fn explain(e: &lettre::transport::smtp::Error, host: &str, to: &str) -> String {
+    let technical = e.to_string();
+    let lower = technical.to_lowercase();
+    let code = e.status().map(|c| c.to_string()).unwrap_or_default();
+    let sentence = if e.is_timeout() {
+        format!("De mailserver {host} reageerde niet op tijd. Probeer het later opnieuw; blijft het misgaan, vraag de beheerder de instellingen na te kijken.")
+    } else if lower.contains("starttls") {
+        format!("De mailserver {host} biedt geen STARTTLS aan: de beveiligde verbinding mislukte. De beheerder kiest bij de e-mailinstellingen een andere beveiliging of poort.")
+    } else if e.is_tls() {
+        format!("De beveiligde verbinding (TLS) met de mailserver {host} mislukte. De beheerder controleert de beveiliging en de poort bij de e-mailinstellingen.")
+    } else if lower.contains("authentication")
+        || ["530", "534", "535", "538"].contains(&code.as_str())
+    {
+        format!("De mailserver {host} weigerde het inloggen. De beheerder controleert de gebruikersnaam en het wachtwoord bij de e-mailinstellingen.")
+    } else if ["501", "550", "551", "553"].contains(&code.as_str()) {
+        format!("De mailserver weigerde het adres {to}. Controleer of het adres klopt.")
+    } else if e.is_transient() {
+        format!("De mailserver {host} kan het bericht nu niet aannemen. Probeer het later opnieuw.")
+    } else if e.is_permanent() {
+        format!("De mailserver {host} weigerde het bericht aan {to}.")
+    } else if lower.starts_with("connection error") || lower.starts_with("network error") {
+        format!("De mailserver {host} is niet bereikbaar. Controleer de servernaam en de poort bij de e-mailinstellingen, of probeer het later opnieuw.")
+    } else if e.is_response() {
+        format!("De mailserver {host} gaf een antwoord dat aanwezig niet begrijpt.")
+    } else {
+        format!("Het versturen via de mailserver {host} mislukte.")
+    };
+    format!("{sentence} (technisch: {technical})")
 }
 
 #[cfg(test)]

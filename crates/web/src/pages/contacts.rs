@@ -4,26 +4,33 @@
 //! - `GET|POST /leerlingen/{id}/dossier/contact/nieuw?leidraad=A|B|C`: record
 //!   a contact moment, with the guide's questions and up to three
 //!   agreements made in it.
-//! - `GET /leerlingen/{id}/dossier/contact/{n}`: one contact moment.
+//! - `GET /leerlingen/{id}/dossier/contact/{n}`: one contact moment
+//!   (counted from 1).
 //! - `GET|POST /leerlingen/{id}/dossier/afspraken`: the agreements with
 //!   their weekly checks; a new agreement.
-//! - `POST /leerlingen/{id}/dossier/afspraken/{n}/controle`: a weekly check.
-//! - `POST /leerlingen/{id}/dossier/ouders`: the parents' e-mail addresses.
+//! - `POST /leerlingen/{id}/dossier/afspraken/{n}/controle`: a weekly check
+//!   of agreement `n` (counted from 1).
+//! - `POST /leerlingen/{id}/dossier/ouders`: the parents' e-mail addresses
+//!   and the student's own.
 //! - `POST /leerlingen/{id}/dossier/afspraken/versturen`: e-mail agreements
-//!   to parents and involved partners, one message per address.
+//!   to parents, the student and involved partners, one message per
+//!   address.
 //! - `GET /leerlingen/{id}/dossier/verslag`: the printable report (audited
 //!   as an export).
 //!
 //! Reading goes through [`dossier::load`] (scope, audit, redaction for the
-//! role); changing through [`dossier::load_for_change`] and
-//! [`dossier::save`]. Forms arrive as name/value pairs because the
-//! checkboxes repeat their names.
+//! role); a form is first checked against the case as read (so that a
+//! refusal can show the form again with what was typed), then the change is
+//! made through [`dossier::update`], which applies it to the stored case
+//! under the app's case lock. Forms and queries arrive as name/value pairs
+//! (checkboxes repeat their names; a bad query never gets axum's English
+//! rejection).
 
 use std::collections::{HashMap, HashSet};
 
 use aanwezig_domain::case::{
-    Agreement, AgreementParty, Answer, ContactKind, ContactMoment, Guide, Mailing, Party,
-    WeeklyCheck,
+    Agreement, AgreementParty, Answer, CaseError, ContactKind, ContactMoment, Guide, Mailing,
+    Party, WeeklyCheck,
 };
 use aanwezig_domain::explain::date_nl;
 use aanwezig_domain::{Case, Role, Student};
@@ -36,7 +43,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::NaiveDate;
-use serde::Deserialize;
 
 use super::students::{mentor_label, mentor_names};
 use crate::auth::CurrentUser;
@@ -73,6 +79,25 @@ fn values<'a>(pairs: &'a Pairs, name: &'a str) -> impl Iterator<Item = &'a str> 
 
 fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
+}
+
+/// A number from an address, counted from 1, as an index counted from 0;
+/// anything else is `NotFound` (the Dutch 404 page).
+fn index_from(n: &str) -> Result<usize, PageError> {
+    match n.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n - 1),
+        _ => Err(PageError::NotFound),
+    }
+}
+
+/// The stored case inside [`dossier::update`], if it is still open.
+fn still_open(case: &mut Option<Case>) -> Result<&mut Case, PageError> {
+    match case.as_mut() {
+        Some(c) if c.is_open() => Ok(c),
+        _ => Err(PageError::Conflict(
+            "Het dossier is intussen gesloten; er is niets opgeslagen.".into(),
+        )),
+    }
 }
 
 fn too_long(s: &str) -> bool {
@@ -246,7 +271,8 @@ struct ContactFormPage {
     name: String,
     guide: &'static str,
     guide_label: Option<&'static str>,
-    guide_c: bool,
+    /// The "don't ask about the illness" warning above the questions.
+    warn_illness: bool,
     guides: Vec<(&'static str, &'static str)>,
     date: String,
     kinds: Vec<Choice>,
@@ -266,6 +292,13 @@ impl ContactFormPage {
             .find(|(f, _)| f == field)
             .map(|(_, m)| m.as_str())
     }
+}
+
+/// Whether the form warns not to ask after (or write down) the nature of
+/// an illness above the guide's questions: with every guide. The note
+/// field carries the warning always.
+fn illness_warning(guide: Option<Guide>) -> bool {
+    guide.is_some()
 }
 
 fn warns(hint: Option<&str>) -> bool {
@@ -334,7 +367,7 @@ fn contact_form(
         name: student.name.clone(),
         guide: guide_value(guide),
         guide_label: guide.map(Guide::label_nl),
-        guide_c: guide == Some(Guide::C),
+        warn_illness: illness_warning(guide),
         guides: Guide::ALL
             .into_iter()
             .map(|g| (guide_value(Some(g)), g.label_nl()))
@@ -365,12 +398,6 @@ fn contact_form(
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct GuideQuery {
-    #[serde(default)]
-    leidraad: String,
-}
-
 /// Loads the case for a change and checks it is open; `Err(Response)` is
 /// the page to answer with.
 async fn open_case_for_change(
@@ -389,13 +416,13 @@ async fn contact_new(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-    Query(q): Query<GuideQuery>,
+    Query(q): Query<Pairs>,
 ) -> Result<Response, PageError> {
     let (student, _case) = match open_case_for_change(&state, &user, &id).await? {
         Ok(x) => x,
         Err(page) => return Ok(page),
     };
-    let guide = parse_guide(&q.leidraad)?;
+    let guide = parse_guide(value(&q, "leidraad"))?;
     user.audit(
         &state,
         AuditAction::Read,
@@ -408,6 +435,7 @@ async fn contact_new(
 }
 
 /// A checked contact form: the contact and its agreements.
+#[derive(Clone)]
 struct CheckedContact {
     contact: ContactMoment,
     agreements: Vec<Agreement>,
@@ -577,14 +605,25 @@ fn check_contact(
     })
 }
 
+/// Adds a checked contact and its agreements to `case`: the contact's
+/// index.
+fn add_contact(case: &mut Case, checked: CheckedContact) -> Result<usize, CaseError> {
+    let index = case.add_contact(checked.contact)?;
+    for mut a in checked.agreements {
+        a.contact = Some(index);
+        case.add_agreement(a)?;
+    }
+    Ok(index)
+}
+
 async fn contact_save(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-    Query(q): Query<GuideQuery>,
+    Query(q): Query<Pairs>,
     Form(pairs): Form<Pairs>,
 ) -> Result<Response, PageError> {
-    let (student, mut case) = match open_case_for_change(&state, &user, &id).await? {
+    let (student, case) = match open_case_for_change(&state, &user, &id).await? {
         Ok(x) => x,
         Err(page) => return Ok(page),
     };
@@ -592,46 +631,39 @@ async fn contact_save(
     let guide_field = pairs
         .iter()
         .find(|(k, _)| k == "leidraad")
-        .map(|(_, v)| v.clone())
-        .unwrap_or(q.leidraad);
-    let guide = parse_guide(&guide_field)?;
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| value(&q, "leidraad"));
+    let guide = parse_guide(guide_field)?;
     let today = state.clock.today();
     let mut page = contact_form(&user, &student, guide, today, Some(&pairs));
     let Some(checked) = check_contact(&pairs, guide, today, &user, &mut page) else {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
-    let count = checked.agreements.len();
-    let index = match case.add_contact(checked.contact) {
-        Ok(i) => i,
-        Err(e) => {
-            page.errors
-                .push(("algemeen".into(), format!("Niet opgeslagen: {e}.")));
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-        }
-    };
-    for mut a in checked.agreements {
-        a.contact = Some(index);
-        if let Err(e) = case.add_agreement(a) {
-            page.errors
-                .push(("algemeen".into(), format!("Niet opgeslagen: {e}.")));
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-        }
+    // Tried on the case as read first, so that a refusal keeps the form.
+    let mut trial = case;
+    if let Err(e) = add_contact(&mut trial, checked.clone()) {
+        page.errors
+            .push(("algemeen".into(), format!("Niet opgeslagen: {e}.")));
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
+    let count = checked.agreements.len();
     let guide_text = match guide {
         Some(g) => format!(" (leidraad {})", guide_value(Some(g))),
         None => String::new(),
     };
-    dossier::save(
-        &state,
-        &user,
-        &case,
-        &format!(
-            "dossier: contactmoment {} vastgelegd{guide_text}, {count} afspraak/afspraken",
-            index + 1
-        ),
-    )
+    let index = dossier::update(&state, &user, &id, |_, case| {
+        let index = add_contact(still_open(case)?, checked)
+            .map_err(|e| PageError::Conflict(format!("Niet opgeslagen: {e}.")))?;
+        Ok((
+            format!(
+                "dossier: contactmoment {} vastgelegd{guide_text}, {count} afspraak/afspraken",
+                index + 1
+            ),
+            index,
+        ))
+    })
     .await?;
-    Ok(Redirect::to(&format!("/leerlingen/{id}/dossier/contact/{index}")).into_response())
+    Ok(Redirect::to(&format!("/leerlingen/{id}/dossier/contact/{}", index + 1)).into_response())
 }
 
 // --- one contact moment ----------------------------------------------------------
@@ -715,14 +747,13 @@ async fn contact_show(
     user: CurrentUser,
     Path((id, n)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let n: usize = n.parse().map_err(|_| PageError::NotFound)?;
-    let (student, case) = dossier::load(
-        &state,
-        &user,
-        &id,
-        &format!("dossier: contactmoment {}", n + 1),
-    )
-    .await?;
+    let n = index_from(&n);
+    let what = match &n {
+        Ok(i) => format!("dossier: contactmoment {}", i + 1),
+        Err(_) => "dossier: contactmoment (onbekend nummer)".to_owned(),
+    };
+    let (student, case) = dossier::load(&state, &user, &id, &what).await?;
+    let n = n?;
     let case = case.ok_or(PageError::NotFound)?;
     let c = case.contacts.get(n).ok_or(PageError::NotFound)?;
     let shared = !user.role().is_external();
@@ -832,6 +863,8 @@ struct AgreementsPage {
     new_error: Option<String>,
     parents_text: String,
     parents_error: Option<String>,
+    student_email: String,
+    student_error: Option<String>,
     recipients: Vec<Recipient>,
     mail_configured: bool,
     send_error: Option<String>,
@@ -885,6 +918,13 @@ async fn agreements_page(
             checked: true,
         })
         .collect();
+    if let Some(e) = &case.student_email {
+        recipients.push(Recipient {
+            address: e.clone(),
+            label: format!("{e} (leerling)"),
+            checked: true,
+        });
+    }
     let mut mail_configured = false;
     if may_change {
         for p in partner_addresses(state, case).await? {
@@ -925,6 +965,8 @@ async fn agreements_page(
         new_error: None,
         parents_text: case.parent_emails.join("\n"),
         parents_error: None,
+        student_email: case.student_email.clone().unwrap_or_default(),
+        student_error: None,
         recipients,
         mail_configured,
         send_error: None,
@@ -933,31 +975,26 @@ async fn agreements_page(
     })
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct AgreementsQuery {
-    verstuurd: Option<usize>,
-    mislukt: Option<usize>,
-    opgeslagen: Option<String>,
-}
-
 async fn agreements_show(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-    Query(q): Query<AgreementsQuery>,
+    Query(q): Query<Pairs>,
 ) -> Result<Response, PageError> {
     let (student, case) = dossier::load(&state, &user, &id, "dossier: afspraken").await?;
+    let sent = match q.iter().find(|(k, _)| k == "verstuurd") {
+        Some((_, n)) => Some(n.trim().parse::<usize>().map_err(|_| PageError::NotFound)?),
+        None => None,
+    };
+    let saved = q.iter().any(|(k, _)| k == "opgeslagen");
     let Some(case) = case else {
         return Ok(no_case(&user, &student));
     };
     let mut page = agreements_page(&state, &user, &student, &case).await?;
-    page.notice = match (q.verstuurd, q.mislukt, q.opgeslagen) {
-        (Some(n), Some(f), _) if f > 0 => Some(format!(
-            "De afspraken zijn naar {n} adres(sen) verstuurd. {f} bericht(en) kon(den) niet worden verstuurd; probeer die adressen opnieuw."
-        )),
-        (Some(n), _, _) => Some(format!("De afspraken zijn naar {n} adres(sen) verstuurd.")),
-        (_, _, Some(_)) => Some("Opgeslagen.".to_owned()),
-        _ => None,
+    page.notice = match (sent, saved) {
+        (Some(n), _) => Some(sent_notice(n)),
+        (None, true) => Some("Opgeslagen.".to_owned()),
+        (None, false) => None,
     };
     Ok(page.into_response())
 }
@@ -984,6 +1021,14 @@ async fn agreements_refused(
     Ok((status, page).into_response())
 }
 
+fn sent_notice(n: usize) -> String {
+    if n == 1 {
+        "De afspraken zijn naar 1 adres verstuurd.".to_owned()
+    } else {
+        format!("De afspraken zijn naar {n} adressen verstuurd.")
+    }
+}
+
 fn back_to_agreements(id: &str) -> Response {
     Redirect::to(&format!("/leerlingen/{id}/dossier/afspraken?opgeslagen=1")).into_response()
 }
@@ -994,7 +1039,7 @@ async fn agreement_add(
     Path(id): Path<String>,
     Form(pairs): Form<Pairs>,
 ) -> Result<Response, PageError> {
-    let (student, mut case) = match open_case_for_change(&state, &user, &id).await? {
+    let (student, case) = match open_case_for_change(&state, &user, &id).await? {
         Ok(x) => x,
         Err(page) => return Ok(page),
     };
@@ -1027,26 +1072,31 @@ async fn agreement_add(
         },
     };
     let outcome = match party {
-        Some(who) if problems.is_empty() => case
-            .add_agreement(Agreement {
+        Some(who) if problems.is_empty() => {
+            let agreement = Agreement {
                 who,
                 what: what.to_owned(),
                 made_on: today,
                 by_when,
                 contact: None,
                 kept: Vec::new(),
-            })
-            .map_err(|e| format!("Niet opgeslagen: {e}.")),
+            };
+            // Tried on the case as read, so that a refusal keeps the form.
+            case.clone()
+                .add_agreement(agreement.clone())
+                .map(|_| agreement)
+                .map_err(|e| format!("Niet opgeslagen: {e}."))
+        }
         _ => Err(problems.join(" ")),
     };
     match outcome {
-        Ok(i) => {
-            dossier::save(
-                &state,
-                &user,
-                &case,
-                &format!("dossier: afspraak {} vastgelegd", i + 1),
-            )
+        Ok(agreement) => {
+            dossier::update(&state, &user, &id, |_, case| {
+                let i = still_open(case)?
+                    .add_agreement(agreement)
+                    .map_err(|e| PageError::Conflict(format!("Niet opgeslagen: {e}.")))?;
+                Ok((format!("dossier: afspraak {} vastgelegd", i + 1), ()))
+            })
             .await?;
             Ok(back_to_agreements(&id))
         }
@@ -1082,11 +1132,11 @@ async fn agreement_check(
     Path((id, n)): Path<(String, String)>,
     Form(pairs): Form<Pairs>,
 ) -> Result<Response, PageError> {
-    let (student, mut case) = match open_case_for_change(&state, &user, &id).await? {
+    let (student, case) = match open_case_for_change(&state, &user, &id).await? {
         Ok(x) => x,
         Err(page) => return Ok(page),
     };
-    let n: usize = n.parse().map_err(|_| PageError::NotFound)?;
+    let n = index_from(&n)?;
     if n >= case.agreements.len() {
         return Err(PageError::NotFound);
     }
@@ -1118,34 +1168,37 @@ async fn agreement_check(
         problems.push("De notitie is te lang (hoogstens 1000 tekens).".to_owned());
     }
     let outcome = match (on, kept) {
-        (Some(on), Some(kept)) if problems.is_empty() => case
-            .check_agreement(
-                n,
-                WeeklyCheck {
-                    on,
-                    kept,
-                    note: note.clone(),
-                },
-            )
-            .map_err(|e| format!("Niet opgeslagen: {e}.")),
+        (Some(on), Some(kept)) if problems.is_empty() => {
+            let check = WeeklyCheck {
+                on,
+                kept,
+                note: note.clone(),
+            };
+            // Tried on the case as read, so that a refusal keeps the form.
+            case.clone()
+                .check_agreement(n, check.clone())
+                .map(|()| check)
+                .map_err(|e| format!("Niet opgeslagen: {e}."))
+        }
         _ => Err(problems.join(" ")),
     };
     match outcome {
-        Ok(()) => {
-            dossier::save(
-                &state,
-                &user,
-                &case,
-                &format!(
-                    "dossier: wekelijkse controle van afspraak {}: {}",
-                    n + 1,
-                    if kept == Some(true) {
-                        "nagekomen"
-                    } else {
-                        "niet nagekomen"
-                    }
-                ),
-            )
+        Ok(check) => {
+            let detail = format!(
+                "dossier: wekelijkse controle van afspraak {}: {}",
+                n + 1,
+                if check.kept {
+                    "nagekomen"
+                } else {
+                    "niet nagekomen"
+                }
+            );
+            dossier::update(&state, &user, &id, |_, case| {
+                still_open(case)?
+                    .check_agreement(n, check)
+                    .map_err(|e| PageError::Conflict(format!("Niet opgeslagen: {e}.")))?;
+                Ok((detail, ()))
+            })
             .await?;
             Ok(back_to_agreements(&id))
         }
@@ -1200,31 +1253,55 @@ fn check_parent_emails(text: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// Checks the student's own address: `None` when left empty.
+fn check_student_email(text: &str) -> Result<Option<String>, String> {
+    match text.trim() {
+        "" => Ok(None),
+        e if mail::valid_address(e) => Ok(Some(e.to_owned())),
+        e => Err(format!(
+            "Niet opgeslagen: '{e}' is geen geldig e-mailadres. Vul één adres in, zoals naam@voorbeeld.nl, of laat het leeg."
+        )),
+    }
+}
+
 async fn parents_save(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     Form(pairs): Form<Pairs>,
 ) -> Result<Response, PageError> {
-    let (student, mut case) = match open_case_for_change(&state, &user, &id).await? {
+    let (student, case) = match open_case_for_change(&state, &user, &id).await? {
         Ok(x) => x,
         Err(page) => return Ok(page),
     };
     let text = value(&pairs, "adressen").to_owned();
-    match check_parent_emails(&text) {
-        Ok(list) => {
+    // A form without the student's field (an older page) keeps the stored
+    // address.
+    let own_field = pairs.iter().any(|(k, _)| k == "leerling");
+    let own_text = value(&pairs, "leerling").to_owned();
+    match (check_parent_emails(&text), check_student_email(&own_text)) {
+        (Ok(list), Ok(own)) => {
             let n = list.len();
-            case.parent_emails = list;
-            dossier::save(
-                &state,
-                &user,
-                &case,
-                &format!("dossier: e-mailadressen van de ouders gewijzigd ({n} adres(sen))"),
-            )
+            dossier::update(&state, &user, &id, |_, case| {
+                let case = still_open(case)?;
+                case.parent_emails = list;
+                if own_field {
+                    case.student_email = own;
+                }
+                let own = if case.student_email.is_some() {
+                    ", adres van de leerling ingevuld"
+                } else {
+                    ""
+                };
+                Ok((
+                    format!("dossier: e-mailadressen gewijzigd ({n} van de ouders{own})"),
+                    (),
+                ))
+            })
             .await?;
             Ok(back_to_agreements(&id))
         }
-        Err(message) => {
+        (parents, own) => {
             agreements_refused(
                 &state,
                 &user,
@@ -1233,7 +1310,9 @@ async fn parents_save(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 |p| {
                     p.parents_text = text;
-                    p.parents_error = Some(message);
+                    p.parents_error = parents.err();
+                    p.student_email = own_text;
+                    p.student_error = own.err();
                 },
             )
             .await
@@ -1300,16 +1379,23 @@ fn agreements_mail(
     body
 }
 
+/// One address the agreements go to, with the mail's greeting.
+struct Addressee {
+    address: String,
+    greeting: String,
+}
+
 async fn agreements_send(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     Form(pairs): Form<Pairs>,
 ) -> Result<Response, PageError> {
-    let (student, mut case) = match open_case_for_change(&state, &user, &id).await? {
+    let (student, case) = match open_case_for_change(&state, &user, &id).await? {
         Ok(x) => x,
         Err(page) => return Ok(page),
     };
+    let first = first_name(&student).to_owned();
     let mut problems = Vec::new();
     let mut chosen: Vec<usize> = Vec::new();
     for v in values(&pairs, "afspraak") {
@@ -1327,35 +1413,45 @@ async fn agreements_send(
         problems.push("Kies welke afspraken u wilt versturen.".to_owned());
     }
     let partners = partner_addresses(&state, &case).await?;
-    let mut to: Vec<(String, String)> = Vec::new();
+    let mut to: Vec<Addressee> = Vec::new();
+    let mut unknown = false;
     for v in values(&pairs, "aan") {
-        let greeting = if let Some(p) = case.parent_emails.iter().find(|e| *e == v) {
-            Some((p.clone(), "Beste ouder(s)/verzorger(s)".to_owned()))
+        let greeting = if case.parent_emails.iter().any(|e| e == v) {
+            Some("Beste ouder(s)/verzorger(s)".to_owned())
+        } else if case.student_email.as_deref() == Some(v) {
+            Some(format!("Beste {first}"))
         } else {
             partners
                 .iter()
                 .find(|p| p.address == v)
-                .map(|p| (p.address.clone(), format!("Beste {}", p.name)))
+                .map(|p| format!("Beste {}", p.name))
         };
         match greeting {
-            Some(g) if !to.iter().any(|(a, _)| *a == g.0) => to.push(g),
+            Some(greeting) if !to.iter().any(|a| a.address == v) => to.push(Addressee {
+                address: v.to_owned(),
+                greeting,
+            }),
             Some(_) => {}
-            None => problems.push(format!(
-                "{v} staat niet bij de ouders of de betrokken partners van dit dossier."
-            )),
+            None => {
+                unknown = true;
+                problems.push(format!(
+                    "{v} staat niet bij de ouders, de leerling of de betrokken partners van dit dossier."
+                ));
+            }
         }
     }
-    if to.is_empty() && !problems.iter().any(|p| p.contains("staat niet")) {
+    if to.is_empty() && !unknown {
         problems.push("Kies naar wie de afspraken gaan.".to_owned());
     }
-    let keep_choices = |p: &mut AgreementsPage, chosen: &[usize], to: &[(String, String)]| {
+    let keep_choices = |p: &mut AgreementsPage, chosen: &[usize], to: &[&str]| {
         for a in &mut p.agreements {
             a.sent = !chosen.contains(&a.index);
         }
         for r in &mut p.recipients {
-            r.checked = to.iter().any(|(a, _)| *a == r.address);
+            r.checked = to.contains(&r.address.as_str());
         }
     };
+    let to_all: Vec<String> = to.iter().map(|a| a.address.clone()).collect();
     if !problems.is_empty() {
         let message = problems.join(" ");
         return agreements_refused(
@@ -1365,6 +1461,7 @@ async fn agreements_send(
             &case,
             StatusCode::UNPROCESSABLE_ENTITY,
             |p| {
+                let to: Vec<&str> = to_all.iter().map(String::as_str).collect();
                 keep_choices(p, &chosen, &to);
                 p.send_error = Some(message);
             },
@@ -1374,21 +1471,23 @@ async fn agreements_send(
     let settings = mail::load(&state).await?.filter(|s| s.is_configured());
     let Some(settings) = settings else {
         return agreements_refused(&state, &user, &student, &case, StatusCode::CONFLICT, |p| {
+            let to: Vec<&str> = to_all.iter().map(String::as_str).collect();
             keep_choices(p, &chosen, &to);
             p.send_error = Some("De afspraken zijn niet verstuurd: e-mail is nog niet ingesteld. Vraag de beheerder de mailserver in te vullen (Instellingen → E-mail).".into());
         })
         .await;
     };
+
+    // Send first (slow), then record what went out.
     let school = school_name(&state, &settings.from_name).await?;
-    let first = first_name(&student).to_owned();
     let selected: Vec<(usize, &Agreement)> =
         chosen.iter().map(|i| (*i, &case.agreements[*i])).collect();
     let messages: Vec<Outgoing> = to
         .iter()
-        .map(|(address, greeting)| Outgoing {
-            to: address.clone(),
+        .map(|a| Outgoing {
+            to: a.address.clone(),
             subject: format!("Afspraken over de aanwezigheid van {first}"),
-            body: agreements_mail(greeting, &first, &selected, &user, &school),
+            body: agreements_mail(&a.greeting, &first, &selected, &user, &school),
             reply_to: user.user.email.clone().filter(|e| mail::valid_address(e)),
             at: state.clock.now(),
         })
@@ -1398,18 +1497,27 @@ async fn agreements_send(
         Err(e) => vec![Err(e); messages.len()],
     };
     let mut delivered = Vec::new();
-    let mut failures = Vec::new();
+    let mut failed: Vec<String> = Vec::new();
+    let mut reasons: Vec<String> = Vec::new();
     for (m, r) in messages.iter().zip(results) {
         match r {
             Ok(()) => delivered.push(m.to.clone()),
-            Err(e) => failures.push(e.to_string()),
+            Err(e) => {
+                failed.push(m.to.clone());
+                if !reasons.contains(&e.0) {
+                    reasons.push(e.0);
+                }
+            }
         }
     }
+    let failure = (!failed.is_empty()).then(|| {
+        format!(
+            "De afspraken zijn niet verstuurd naar {}. {}",
+            failed.join(", "),
+            reasons.join(" ")
+        )
+    });
     if delivered.is_empty() {
-        let message = format!(
-            "De afspraken zijn niet verstuurd. {}",
-            failures.first().cloned().unwrap_or_default()
-        );
         return agreements_refused(
             &state,
             &user,
@@ -1417,47 +1525,66 @@ async fn agreements_send(
             &case,
             StatusCode::BAD_GATEWAY,
             |p| {
+                let to: Vec<&str> = to_all.iter().map(String::as_str).collect();
                 keep_choices(p, &chosen, &to);
-                p.send_error = Some(message);
+                p.send_error = failure;
             },
         )
         .await;
     }
     let n = delivered.len();
-    let listed = delivered.join(", ");
-    case.record_mailing(Mailing {
+    let numbers = chosen
+        .iter()
+        .map(|i| (i + 1).to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let recipients = if n == 1 {
+        "1 ontvanger".to_owned()
+    } else {
+        format!("{n} ontvangers")
+    };
+    let mailing = Mailing {
         on: state.clock.today(),
         by: dossier::actor(&user),
         to: delivered,
         agreements: chosen.clone(),
+    };
+    let detail = format!("dossier: afspraken {numbers} gedeeld per e-mail ({recipients})");
+    let stored = dossier::update(&state, &user, &id, |_, case| {
+        // Recorded even if the case was closed meanwhile: the mail went out.
+        let case = case.as_mut().ok_or(PageError::NotFound)?;
+        case.record_mailing(mailing).map_err(|e| {
+            PageError::Conflict(format!(
+                "De afspraken zijn verstuurd, maar konden niet in het dossier worden vastgelegd: {e}."
+            ))
+        })?;
+        Ok((detail, case.clone()))
     })
-    .map_err(|e| PageError::BadRequest(format!("Niet vastgelegd: {e}.")))?;
-    dossier::save(
-        &state,
-        &user,
-        &case,
-        &format!("dossier: afspraken per e-mail verstuurd ({n} adres(sen))"),
-    )
     .await?;
     user.audit(
         &state,
         AuditAction::Export,
         Some(&student.id),
-        format!(
-            "afspraken {} per e-mail verstuurd naar {listed}",
-            chosen
-                .iter()
-                .map(|i| (i + 1).to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        format!("afspraken {numbers} gedeeld per e-mail ({recipients})"),
     )
     .await?;
-    Ok(Redirect::to(&format!(
-        "/leerlingen/{id}/dossier/afspraken?verstuurd={n}&mislukt={}",
-        failures.len()
-    ))
-    .into_response())
+    match failure {
+        None => Ok(
+            Redirect::to(&format!("/leerlingen/{id}/dossier/afspraken?verstuurd={n}"))
+                .into_response(),
+        ),
+        // Some went out, some did not: the page names the ones that did
+        // not, still chosen, to try again.
+        Some(message) => {
+            agreements_refused(&state, &user, &student, &stored, StatusCode::OK, |p| {
+                let to: Vec<&str> = failed.iter().map(String::as_str).collect();
+                keep_choices(p, &chosen, &to);
+                p.notice = Some(sent_notice(n));
+                p.send_error = Some(message);
+            })
+            .await
+        }
+    }
 }
 
 // --- the report ------------------------------------------------------------------
@@ -1691,6 +1818,16 @@ async fn report(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let student = dossier::student_in_scope(&state, &user, &id)?;
+    let case = state.store.case(&student.id).await?;
+    // As for the dossier itself: an external partner only while brought
+    // into the open case.
+    if user.role().is_external()
+        && !case
+            .as_ref()
+            .is_some_and(|c| c.is_open() && c.involves(&user.user.username))
+    {
+        return Err(PageError::NotFound);
+    }
     user.audit(
         &state,
         AuditAction::Export,
@@ -1698,11 +1835,7 @@ async fn report(
         "dossier: verslag",
     )
     .await?;
-    let case = state
-        .store
-        .case(&student.id)
-        .await?
-        .map(|c| c.redacted_for(user.role()));
+    let case = case.map(|c| c.redacted_for(user.role()));
     let names = mentor_names(&state).await?;
     let today = state.clock.today();
     Ok(ReportPage {
@@ -1764,8 +1897,34 @@ mod tests {
     }
 
     #[test]
-    fn the_illness_hint_is_marked() {
+    fn every_guide_warns_about_the_illness() {
         assert!(Guide::C.questions().iter().any(|q| warns(q.hint_nl)));
-        assert!(!Guide::A.questions().iter().any(|q| warns(q.hint_nl)));
+        for g in Guide::ALL {
+            assert!(illness_warning(Some(g)), "{g:?}");
+        }
+        assert!(
+            !illness_warning(None),
+            "without a guide only the note warns"
+        );
+    }
+
+    #[test]
+    fn numbers_in_addresses_count_from_one() {
+        assert_eq!(index_from("1").ok(), Some(0));
+        assert_eq!(index_from("12").ok(), Some(11));
+        for bad in ["0", "-1", "abc", "", "1.5", "99999999999999999999999"] {
+            assert!(matches!(index_from(bad), Err(PageError::NotFound)), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_students_address_is_one_valid_address_or_empty() {
+        assert_eq!(check_student_email("  "), Ok(None));
+        assert_eq!(
+            check_student_email(" lisa@leerling.example.nl "),
+            Ok(Some("lisa@leerling.example.nl".to_owned()))
+        );
+        assert!(check_student_email("lisa@a.nl, piet@b.nl").is_err());
+        assert!(check_student_email("geen adres").is_err());
     }
 }

@@ -12,6 +12,7 @@ use crate::smtp::SmtpServer;
 
 const ANSWER: &str = "Ze slaapt slecht en komt daardoor vaak te laat";
 const AGREEMENT: &str = "Lisa zet elke avond twee wekkers";
+const STUDENT_MAIL: &str = "leerling@leerling.example.nl";
 
 async fn case_of(app: &TestApp, student: &str) -> Case {
     app.store
@@ -120,7 +121,11 @@ async fn a_guide_c_contact_saves_answers_and_agreements() {
 
     let (status, location, body) = record_contact(&app, &mentor, &own).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
-    assert_eq!(location, format!("/leerlingen/{own}/dossier/contact/0"));
+    assert_eq!(
+        location,
+        format!("/leerlingen/{own}/dossier/contact/1"),
+        "contact moments count from 1"
+    );
 
     let case = case_of(&app, &own).await;
     assert_eq!(case.contacts.len(), 1);
@@ -137,6 +142,17 @@ async fn a_guide_c_contact_saves_answers_and_agreements() {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains(ANSWER), "{page}");
     assert!(page.contains(AGREEMENT));
+    assert!(page.contains("Contactmoment 1"));
+
+    // Numbers that are not a contact: the Dutch 404 page, never axum's
+    // plain-text rejection.
+    for bad in ["0", "2", "abc", "-1", "99999999999999999999999"] {
+        let (status, page) = app
+            .get(&mentor, &format!("/leerlingen/{own}/dossier/contact/{bad}"))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{bad}");
+        assert!(page.contains("Niet gevonden"), "{bad}: {page}");
+    }
 
     let (status, page) = app
         .get(&mentor, &format!("/leerlingen/{own}/dossier/afspraken"))
@@ -144,6 +160,10 @@ async fn a_guide_c_contact_saves_answers_and_agreements() {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains(AGREEMENT), "{page}");
     assert!(page.contains("contactmoment 1"));
+    assert!(page.contains(&format!("href=\"/leerlingen/{own}/dossier/contact/1\"")));
+    assert!(page.contains(&format!(
+        "action=\"/leerlingen/{own}/dossier/afspraken/1/controle\""
+    )));
     assert!(page.contains("vrijdag 28 november 2025"));
 
     // An external partner sees the contact, but not what was said.
@@ -266,7 +286,7 @@ async fn agreements_get_weekly_checks() {
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
 
-    let check = format!("{base}/0/controle");
+    let check = format!("{base}/1/controle");
     let (status, _, body) = post(
         &app,
         &mentor,
@@ -297,14 +317,51 @@ async fn agreements_get_weekly_checks() {
     assert!(page.contains("Maandag niet gebeld"), "{page}");
     assert!(page.contains("vrijdag 14 november 2025"));
 
-    let (status, _, _) = post(
-        &app,
-        &mentor,
-        &format!("{base}/7/controle"),
-        &[("datum", "2025-11-14"), ("gehouden", "ja")],
-    )
-    .await;
+    for bad in ["0", "2", "x"] {
+        let (status, _, body) = post(
+            &app,
+            &mentor,
+            &format!("{base}/{bad}/controle"),
+            &[("datum", "2025-11-14"), ("gehouden", "ja")],
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{bad}");
+        assert!(body.contains("Niet gevonden"), "{bad}: {body}");
+    }
+    assert_eq!(case_of(&app, &own).await.agreements[0].kept.len(), 1);
+
+    let (status, page) = app.get(&mentor, &format!("{base}?verstuurd=veel")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(page.contains("Niet gevonden"), "{page}");
+}
+
+#[tokio::test]
+async fn every_guide_and_the_note_warn_not_to_ask_about_the_illness() {
+    let app = spawn_app().await;
+    let own = app.own_student.clone();
+    open_case(&app, &own, "3a", &[]).await;
+    let mentor = app.login("mentor").await;
+    for guide in ["A", "B", "C"] {
+        let (status, form) = app
+            .get(
+                &mentor,
+                &format!("/leerlingen/{own}/dossier/contact/nieuw?leidraad={guide}"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            form.contains("Vraag niet naar de aard van de ziekte"),
+            "guide {guide}: {form}"
+        );
+    }
+    let (_, form) = app
+        .get(&mentor, &format!("/leerlingen/{own}/dossier/contact/nieuw"))
+        .await;
+    assert!(!form.contains("Vraag niet naar de aard van de ziekte"));
+    assert!(
+        form.contains("id=\"c-notitie-hulp\"") && form.contains("welke ziekte"),
+        "the note field warns even without a guide: {form}"
+    );
 }
 
 #[tokio::test]
@@ -341,6 +398,56 @@ async fn parents_addresses_are_validated_per_line() {
             "vader@example.nl".to_owned()
         ]
     );
+
+    // The student's own address is checked the same way; a refusal keeps
+    // both fields as typed and stores nothing.
+    let (status, _, body) = post(
+        &app,
+        &coordinator,
+        &path,
+        &[
+            ("adressen", "moeder@example.nl"),
+            ("leerling", "lisa at school"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains("lisa at school&#39; is geen geldig e-mailadres"),
+        "{body}"
+    );
+    assert!(body.contains("value=\"lisa at school\""));
+    let case = case_of(&app, &own).await;
+    assert_eq!(case.parent_emails.len(), 2, "nothing stored");
+    assert_eq!(case.student_email, None);
+
+    let (status, _, _) = post(
+        &app,
+        &coordinator,
+        &path,
+        &[
+            ("adressen", "moeder@example.nl"),
+            ("leerling", " lisa@leerling.example.nl "),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let case = case_of(&app, &own).await;
+    assert_eq!(case.parent_emails, vec!["moeder@example.nl".to_owned()]);
+    assert_eq!(
+        case.student_email.as_deref(),
+        Some("lisa@leerling.example.nl")
+    );
+    let (_, page) = app
+        .get(
+            &coordinator,
+            &format!("/leerlingen/{own}/dossier/afspraken"),
+        )
+        .await;
+    assert!(
+        page.contains("value=\"lisa@leerling.example.nl\""),
+        "{page}"
+    );
 }
 
 #[tokio::test]
@@ -360,15 +467,20 @@ async fn agreements_are_mailed_one_message_per_recipient() {
         &app,
         &mentor,
         &format!("/leerlingen/{own}/dossier/ouders"),
-        &[("adressen", "ouder@example.nl")],
+        &[("adressen", "ouder@example.nl"), ("leerling", STUDENT_MAIL)],
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        case_of(&app, &own).await.student_email.as_deref(),
+        Some(STUDENT_MAIL)
+    );
 
     let base = format!("/leerlingen/{own}/dossier/afspraken");
     let (_, page) = app.get(&mentor, &base).await;
     assert!(page.contains("value=\"arts@ggd.example.nl\""), "{page}");
     assert!(page.contains("value=\"ouder@example.nl\""));
+    assert!(page.contains(&format!("value=\"{STUDENT_MAIL}\"")));
     assert!(
         !page.contains("lpa@gemeente.example.nl"),
         "leerplicht is not involved"
@@ -394,17 +506,21 @@ async fn agreements_are_mailed_one_message_per_recipient() {
             ("afspraak", "0"),
             ("aan", "ouder@example.nl"),
             ("aan", "arts@ggd.example.nl"),
+            ("aan", STUDENT_MAIL),
         ],
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
-    assert!(location.contains("verstuurd=2"), "{location}");
+    assert!(location.contains("verstuurd=3"), "{location}");
 
-    let messages = smtp.wait_for(2);
-    assert_eq!(messages.len(), 2, "{messages:?}");
+    let messages = smtp.wait_for(3);
+    assert_eq!(messages.len(), 3, "{messages:?}");
     let mut to: Vec<&str> = messages.iter().map(|m| m.rcpt()).collect();
     to.sort_unstable();
-    assert_eq!(to, ["arts@ggd.example.nl", "ouder@example.nl"]);
+    assert_eq!(
+        to,
+        ["arts@ggd.example.nl", STUDENT_MAIL, "ouder@example.nl"]
+    );
     let first = app
         .store
         .student(&StudentId::parse(&own).unwrap())
@@ -453,11 +569,28 @@ async fn agreements_are_mailed_one_message_per_recipient() {
     assert!(messages
         .iter()
         .any(|m| m.body.starts_with("Beste ouder(s)/verzorger(s)")));
+    assert!(messages
+        .iter()
+        .any(|m| m.rcpt() == STUDENT_MAIL && m.body.starts_with(&format!("Beste {first},"))));
 
     let case = case_of(&app, &own).await;
     assert_eq!(case.mailings.len(), 1);
     assert_eq!(case.mailings[0].agreements, vec![0]);
-    assert_eq!(case.mailings[0].to.len(), 2);
+    assert_eq!(case.mailings[0].to.len(), 3);
+
+    // The beheerder reads the audit log: no parent's, student's or
+    // partner's address in it.
+    let log = app.store.audit_log(&AuditFilter::default()).await.unwrap();
+    for e in &log {
+        for address in ["ouder@example.nl", STUDENT_MAIL, "arts@ggd.example.nl"] {
+            assert!(!e.detail.contains(address), "{address} in {e:?}");
+        }
+    }
+    assert!(
+        log.iter()
+            .any(|e| e.action == AuditAction::Export && e.detail.contains("3 ontvangers")),
+        "{log:?}"
+    );
     let (_, page) = app.get(&mentor, &base).await;
     assert!(page.contains("Eerder verstuurd"));
     assert!(
@@ -661,6 +794,11 @@ async fn a_test_message_arrives_or_the_error_is_shown() {
     .await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
     assert!(body.contains("Het testbericht is niet verstuurd"), "{body}");
+    assert!(body.contains("biedt geen STARTTLS aan"), "in Dutch: {body}");
+    assert!(
+        !body.contains("niet verstuurd. internal client error"),
+        "lettre's text only in parentheses: {body}"
+    );
     assert_eq!(smtp.messages().len(), 1);
 
     mail_settings(&app, smtp.port).await;
@@ -674,6 +812,59 @@ async fn a_test_message_arrives_or_the_error_is_shown() {
     .await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert!(body.contains("niet verstuurd"), "{body}");
+    assert!(body.contains("is niet bereikbaar"), "in Dutch: {body}");
+}
+
+#[tokio::test]
+async fn a_refused_address_is_named_and_only_the_delivered_ones_recorded() {
+    let smtp = SmtpServer::start_refusing("fout@example.nl");
+    let app = spawn_app().await;
+    let own = app.own_student.clone();
+    open_case(&app, &own, "3b", &[]).await;
+    mail_settings(&app, smtp.port).await;
+    let mentor = app.login("mentor").await;
+    record_contact(&app, &mentor, &own).await;
+    let (status, _, _) = post(
+        &app,
+        &mentor,
+        &format!("/leerlingen/{own}/dossier/ouders"),
+        &[("adressen", "ouder@example.nl\nfout@example.nl")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, body) = post(
+        &app,
+        &mentor,
+        &format!("/leerlingen/{own}/dossier/afspraken/versturen"),
+        &[
+            ("afspraak", "0"),
+            ("aan", "ouder@example.nl"),
+            ("aan", "fout@example.nl"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("naar 1 adres verstuurd"), "{body}");
+    assert!(
+        body.contains("niet verstuurd naar fout@example.nl"),
+        "{body}"
+    );
+    assert!(
+        body.contains("weigerde het adres fout@example.nl"),
+        "{body}"
+    );
+    assert!(
+        body.contains("value=\"fout@example.nl\" checked"),
+        "the refused address stays chosen to try again: {body}"
+    );
+    assert!(!body.contains("value=\"ouder@example.nl\" checked"));
+
+    let messages = smtp.wait_for(1);
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].rcpt(), "ouder@example.nl");
+    let case = case_of(&app, &own).await;
+    assert_eq!(case.mailings.len(), 1);
+    assert_eq!(case.mailings[0].to, vec!["ouder@example.nl".to_owned()]);
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use crate::matrix::{get, post, posts, Ctx, Row, A, F, L, N, O};
 
 /// Extra fixtures and placeholders this area's rows need (runs after the
 /// shared cases of `{own}` and `{other}` exist): `{own}`'s case gets
-/// contact moment 0 and agreement 0.
+/// contact moment 1 and agreement 1 (numbers in addresses count from 1).
 pub(crate) async fn prepare(app: &TestApp, ctx: &mut Ctx) {
     let id = StudentId::parse(&ctx.own).unwrap();
     let mut case = app.store.case(&id).await.unwrap().unwrap();
@@ -50,10 +50,13 @@ pub(crate) fn rows() -> Vec<Row> {
         get("/leerlingen/{own}/dossier/contact/nieuw",                                  [L, F, O, O, O, N, F, F]),
         get("/leerlingen/{own}/dossier/contact/nieuw?leidraad=C",                       [L, F, O, O, O, N, F, F]),
         get("/leerlingen/{other}/dossier/contact/nieuw?leidraad=A",                     [L, F, O, O, N, N, N, N]),
-        get("/leerlingen/{own}/dossier/contact/0",                                      [L, F, O, O, O, N, O, O]),
+        get("/leerlingen/{own}/dossier/contact/1",                                      [L, F, O, O, O, N, O, O]),
+        get("/leerlingen/{own}/dossier/contact/0",                                      [L, F, N, N, N, N, N, N]),
         get("/leerlingen/{own}/dossier/contact/99",                                     [L, F, N, N, N, N, N, N]),
-        get("/leerlingen/{other}/dossier/contact/0",                                    [L, F, N, N, N, N, N, N]),
+        get("/leerlingen/{own}/dossier/contact/een",                                    [L, F, N, N, N, N, N, N]),
+        get("/leerlingen/{other}/dossier/contact/1",                                    [L, F, N, N, N, N, N, N]),
         get("/leerlingen/{own}/dossier/afspraken",                                      [L, F, O, O, O, N, O, O]),
+        get("/leerlingen/{own}/dossier/afspraken?verstuurd=x",                          [L, F, N, N, N, N, N, N]),
         get("/leerlingen/{other}/dossier/afspraken",                                    [L, F, O, O, N, N, N, N]),
         get("/leerlingen/{own}/dossier/verslag",                                        [L, F, O, O, O, N, O, O]),
         get("/leerlingen/{other}/dossier/verslag",                                      [L, F, O, O, N, N, N, N]),
@@ -64,7 +67,7 @@ pub(crate) fn rows() -> Vec<Row> {
     ];
     rows.extend(posts("/leerlingen/{own}/dossier/contact/nieuw",        NOTHING,        [L, F, A, A, A, N, F, F]));
     rows.extend(posts("/leerlingen/{own}/dossier/afspraken",            NOTHING,        [L, F, A, A, A, N, F, F]));
-    rows.extend(posts("/leerlingen/{own}/dossier/afspraken/0/controle", NOTHING,        [L, F, A, A, A, N, F, F]));
+    rows.extend(posts("/leerlingen/{own}/dossier/afspraken/1/controle", NOTHING,        [L, F, A, A, A, N, F, F]));
     rows.extend(posts("/leerlingen/{own}/dossier/afspraken/versturen",  NOTHING,        [L, F, A, A, A, N, F, F]));
     rows.extend(posts("/leerlingen/{own}/dossier/ouders",               NOTHING,        [L, F, A, A, A, N, F, F]));
     rows.extend(posts("/instellingen/email",                            NOTHING,        [L, A, F, F, F, F, F, F]));

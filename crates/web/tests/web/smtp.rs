@@ -62,15 +62,35 @@ fn free_port() -> u16 {
 impl SmtpServer {
     /// Starts aiosmtpd on a free port and waits until it accepts.
     pub fn start() -> SmtpServer {
+        SmtpServer::start_with(None)
+    }
+
+    /// Like [`SmtpServer::start`], but the server refuses the recipient
+    /// `address` (550 at RCPT TO) and takes every other one.
+    pub fn start_refusing(address: &str) -> SmtpServer {
+        SmtpServer::start_with(Some(address))
+    }
+
+    fn start_with(refused: Option<&str>) -> SmtpServer {
         let dir = TempDir::new().unwrap();
+        std::fs::write(dir.path().join("refusing_handler.py"), REFUSING).unwrap();
         let mut last_error = String::new();
         for _ in 0..5 {
             let port = free_port();
-            let mut child = Command::new("python3")
+            let mut command = Command::new("python3");
+            command
+                .env("PYTHONPATH", dir.path())
                 .args(["-m", "aiosmtpd", "-n", "-l"])
-                .arg(format!("127.0.0.1:{port}"))
-                .args(["-c", "aiosmtpd.handlers.Mailbox"])
-                .arg(dir.path().join("box"))
+                .arg(format!("127.0.0.1:{port}"));
+            match refused {
+                None => command.args(["-c", "aiosmtpd.handlers.Mailbox"]),
+                Some(_) => command.args(["-c", "refusing_handler.Refusing"]),
+            };
+            command.arg(dir.path().join("box"));
+            if let Some(a) = refused {
+                command.arg(a);
+            }
+            let mut child = command
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -129,6 +149,26 @@ impl Drop for SmtpServer {
         let _ = self.child.wait();
     }
 }
+
+/// A Mailbox handler that refuses one recipient.
+const REFUSING: &str = r#"
+from aiosmtpd.handlers import Mailbox
+
+class Refusing(Mailbox):
+    def __init__(self, mail_dir, refused):
+        super().__init__(mail_dir)
+        self.refused = refused
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == self.refused:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    @classmethod
+    def from_cli(cls, parser, *args):
+        return cls(args[0], args[1])
+"#;
 
 fn parse(raw: &str) -> Received {
     let raw = raw.replace("\r\n", "\n");
