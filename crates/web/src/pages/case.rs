@@ -1650,6 +1650,8 @@ async fn intervention(
     user: CurrentUser,
     Path((id, n)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
+    // Who may not read the student is refused as for any other number.
+    dossier::student_in_scope(&state, &user, &id)?;
     let (n, _) = intervention_index(&n)?;
     intervention_page(&state, &user, &id, n, None).await
 }
@@ -1662,6 +1664,8 @@ async fn evaluate(
     Path((id, n)): Path<(String, String)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
+    dossier::student_in_scope(&state, &user, &id)?;
+    user.require(dossier::may_change_cases(user.role()))?;
     let (n, k) = intervention_index(&n)?;
     let posted = Posted(fields);
     let today = state.clock.today();

@@ -225,6 +225,12 @@ struct StudentPage {
     dossier_closed: bool,
     /// The user may open a case (school roles).
     may_open_case: bool,
+    /// An external partner's page: step, attendance rate and the signals'
+    /// titles and dates only; no lessons, categories, evidence, history or
+    /// heat map.
+    reduced: bool,
+    /// The reduced page links to the dossier (the partner is brought in).
+    dossier_link: bool,
 }
 
 async fn page(
@@ -245,6 +251,9 @@ async fn page(
         s.clone()
     };
     let sid: &StudentId = &student.id;
+    if user.role().is_external() {
+        return reduced_page(&state, &user, student).await;
+    }
     // The registrations themselves come from memory; the store adds only
     // their history.
     let (history, names, audit, case) = tokio::join!(
@@ -276,6 +285,56 @@ async fn page(
         .map(|c| c.step.to_string());
     page.dossier_closed = case.as_ref().is_some_and(|c| !c.is_open());
     page.may_open_case = crate::dossier::may_change_cases(user.role());
+    Ok(page)
+}
+
+/// The page an external partner (leerplichtambtenaar, jeugdarts,
+/// ketenpartner) sees of a student in scope: who the student is, the
+/// current step, the attendance rate of the school year and the signals'
+/// titles and dates, with a link to the dossier while brought into its
+/// open case. Nothing about single lessons or their categories.
+async fn reduced_page(
+    state: &AppState,
+    user: &CurrentUser,
+    student: Student,
+) -> Result<StudentPage, PageError> {
+    let sid = &student.id;
+    let (names, audit, case) = tokio::join!(
+        mentor_names(state),
+        user.audit(
+            state,
+            AuditAction::Read,
+            Some(sid),
+            "leerlingpagina (partner)"
+        ),
+        state.store.case(sid),
+    );
+    audit?;
+    let case = case?;
+    let mentor = mentor_label(&*names?, &student.mentor);
+    let today = state.clock.today();
+    let live = state.read()?;
+    let mut page = build(&live, user, &student, mentor, &[], false, None, today);
+    page.reduced = true;
+    page.may_export = false;
+    page.heat = None;
+    page.days.clear();
+    page.weeks.clear();
+    page.lessons.clear();
+    page.prev_week = None;
+    page.next_week = None;
+    page.history.clear();
+    for s in &mut page.signals {
+        s.evidence.clear();
+        s.explanation.clear();
+        s.figures.clear();
+    }
+    if let Some(f) = page.figures.as_mut() {
+        f.tracks.clear();
+    }
+    let open = case.as_ref().filter(|c| c.is_open());
+    page.dossier_step = open.map(|c| c.step.to_string());
+    page.dossier_link = open.is_some_and(|c| c.involves(&user.user.username));
     Ok(page)
 }
 
@@ -320,6 +379,8 @@ fn build(
         dossier_step: None,
         dossier_closed: false,
         may_open_case: false,
+        reduced: false,
+        dossier_link: false,
     };
     let (Some(cal), Some(engine), Some(d), Some(i)) = (
         live.cal.as_ref(),

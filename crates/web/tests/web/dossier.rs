@@ -366,6 +366,30 @@ async fn a_partner_brought_in_sees_the_student_and_the_case_others_do_not() {
         !html.contains("value=\"mentor\""),
         "school roles are not offered"
     );
+    assert!(
+        html.contains("De jeugdarts betrekt u pas nadat"),
+        "the partners form says the referral with consent comes first"
+    );
+    // Without the referral the parents consented to: refused at the form.
+    let (status, _, html) = send(
+        &app,
+        &c,
+        &format!("{}/partners", dossier(&id)),
+        &[("gebruiker", "jeugdarts")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("de jeugdarts wordt pas betrokken na een verwijzing"),
+        "{html}"
+    );
+    saved(
+        &app,
+        &c,
+        &format!("{}/besluit", dossier(&id)),
+        &[("soort", "jeugdarts_ja"), ("partij", "ouders")],
+    )
+    .await;
     saved(
         &app,
         &c,

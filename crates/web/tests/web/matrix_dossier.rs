@@ -4,7 +4,8 @@
 //! what they may see). The dossier of `{own}` is read by the school's roles
 //! and the partners brought in (jeugdarts, ketenpartner); the
 //! leerplichtambtenaar, not brought in, gets 404 like for a missing
-//! student. Only the school's roles change a case; partners are refused
+//! student. Only the school's roles change a case (referrals, decisions
+//! and partners only the coordinators); partners are refused
 //! (403) before the form is read, except the jeugdarts's own confidential
 //! notes. The empty forms below change nothing: each is refused (422) by
 //! the page, so the shared fixture stays as it is.
@@ -12,14 +13,41 @@
 #![allow(unused_imports)]
 
 use aanwezig_domain::case::{Actor, InterventionKind};
-use aanwezig_domain::{Role, StudentId};
+use aanwezig_domain::{MeldingStatus, Role, StudentId};
 use aanwezig_storage::Store;
 
 use crate::common::{now, today, TestApp};
 use crate::matrix::{get, post, posts, put, Ctx, Row, A, F, L, N, O, S, U};
 
-/// Intervention 1 on `{own}`'s case, for the evaluation rows.
+/// Intervention 1 on `{own}`'s case, for the evaluation rows; `{lpa}`: a
+/// student of another class than the mentor's with a registered DUO
+/// melding (so the leerplichtambtenaar sees the student) and an open case
+/// nobody external is brought into.
 pub(crate) async fn prepare(app: &TestApp, ctx: &mut Ctx) {
+    let third = {
+        let live = app.state.read().unwrap();
+        live.school
+            .students()
+            .iter()
+            .rev()
+            .find(|s| {
+                s.id.as_str() != ctx.own && s.id.as_str() != ctx.other && s.class != ctx.klas
+            })
+            .unwrap()
+            .clone()
+    };
+    app.store
+        .save_melding(
+            None,
+            &crate::matrix_duo::melding(&third, MeldingStatus::Geregistreerd),
+            "coordinator",
+            now(),
+        )
+        .await
+        .unwrap();
+    crate::common::open_case(app, third.id.as_str(), "4b", &[]).await;
+    ctx.extra.push(("{lpa}".to_owned(), third.id.to_string()));
+
     let sid = StudentId::parse(&ctx.own).unwrap();
     let mut case = app.store.case(&sid).await.unwrap().unwrap();
     case.start_intervention(
@@ -47,15 +75,17 @@ pub(crate) fn rows() -> Vec<Row> {
         get("/leerlingen/onbekend-0/dossier",                                           [L, F, N, N, N, N, N, N]),
         get("/leerlingen/{own}/dossier/interventie/1",                                  [L, F, O, O, O, N, O, O]),
         get("/leerlingen/{own}/dossier/interventie/99",                                 [L, F, N, N, N, N, N, N]),
+        get("/leerlingen/{own}/dossier/interventie/abc",                                [L, F, N, N, N, N, N, N]),
+        // Leerplicht sees the student of a sent melding (the reduced page),
+        // not the dossier they are not brought into.
+        get("/leerlingen/{lpa}",                                                        [L, F, O, O, N, O, N, N]),
+        get("/leerlingen/{lpa}/dossier",                                                [L, F, O, O, N, N, N, N]),
         get("/leerlingen/{other}/dossier/interventie/1",                                [L, F, N, N, N, N, N, N]),
     ];
     for path in [
         "/leerlingen/{own}/dossier/openen",
         "/leerlingen/{own}/dossier/stap",
         "/leerlingen/{own}/dossier/checklist",
-        "/leerlingen/{own}/dossier/partners",
-        "/leerlingen/{own}/dossier/partners/verwijderen",
-        "/leerlingen/{own}/dossier/besluit",
         "/leerlingen/{own}/dossier/interventie",
         "/leerlingen/{own}/dossier/interventie/1/evaluatie",
         "/leerlingen/{own}/dossier/interventie/99/beeindigen",
@@ -64,6 +94,16 @@ pub(crate) fn rows() -> Vec<Row> {
     ] {
         rows.extend(posts(path,                                           NOTHING,        [L, F, A, A, A, N, F, F]));
     }
+    // Referrals, decisions and partners: the coordinators only.
+    for path in [
+        "/leerlingen/{own}/dossier/partners",
+        "/leerlingen/{own}/dossier/partners/verwijderen",
+        "/leerlingen/{own}/dossier/besluit",
+    ] {
+        rows.extend(posts(path,                                           NOTHING,        [L, F, A, A, F, N, F, F]));
+    }
+    rows.extend(posts("/leerlingen/{own}/dossier/interventie/abc/evaluatie", NOTHING,   [L, F, N, N, N, N, F, F]));
+    rows.extend(posts("/leerlingen/{lpa}/dossier/besluit",              NOTHING,        [L, F, A, A, N, F, N, N]));
     rows.extend(posts("/leerlingen/{other}/dossier/stap",               NOTHING,        [L, F, A, A, N, N, N, N]));
     rows.extend(posts("/leerlingen/{other}/dossier/openen",             NOTHING,        [L, F, A, A, N, N, N, N]));
     rows.extend(posts("/leerlingen/{own}/dossier/notitie",              NOTHING,        [L, F, F, F, F, N, A, F]));
