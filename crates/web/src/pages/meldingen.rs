@@ -5,7 +5,8 @@
 //!   draft ("nog te melden") and every draft by status, each with its
 //!   5-working-day deadline; overdue ones flagged and counted. The
 //!   leerplichtambtenaar sees only the meldingen that were sent (any status
-//!   after concept) of students in scope, read only.
+//!   after concept) of students in scope, read only; a student whose only
+//!   sent melding was withdrawn is out of scope.
 //! - `POST /meldingen/nieuw`: a draft from a signal (one per signal: a
 //!   second request goes to the existing draft) or, from the form of
 //!   `GET /meldingen/nieuw?leerling=…`, for a period by hand. The reporter
@@ -1631,6 +1632,34 @@ mod tests {
         assert_eq!(d.text, "2 werkdagen te laat");
         assert_eq!(due(None, fri, fri, None).text, "vandaag is de laatste dag");
         assert!(!due(None, fri, tue, Some(tue)).overdue);
+    }
+
+    #[test]
+    fn illness_words_are_whole_words_in_any_case() {
+        assert_eq!(
+            illness_words("Bij de HUISARTS, daarna griep; weer griep."),
+            ["huisarts", "griep"]
+        );
+        assert!(illness_words("startsein, ziekenhuisbezoek? nee: spijbelen").is_empty());
+        assert_eq!(illness_words("ziek."), ["ziek"]);
+    }
+
+    #[test]
+    fn no_health_or_safety_decision_goes_to_duo() {
+        for k in [
+            DecisionKind::Jeugdarts { consent: true },
+            DecisionKind::Jeugdarts { consent: false },
+            DecisionKind::VoWij { consent: true },
+            DecisionKind::Meldcode,
+            DecisionKind::IndigoCheck { needed: false },
+            DecisionKind::Vrijstelling,
+        ] {
+            assert!(!decision_for_duo(&k), "{k:?}");
+        }
+        assert!(decision_for_duo(&DecisionKind::PreventiefSpreekuur));
+        assert!(!party_for_duo(&Party::Jeugdarts));
+        assert!(!party_for_duo(&Party::Other("huisarts".into())));
+        assert!(party_for_duo(&Party::Ouders));
     }
 
     #[test]

@@ -825,6 +825,24 @@ async fn illness_words_are_saved_but_never_registered() {
         app.store.melding(n).await.unwrap().unwrap().status,
         MeldingStatus::Geregistreerd
     );
+
+    // Leerplicht reads it while it stands, not once it is withdrawn.
+    let lpa = app.login("leerplicht").await;
+    let (status, _) = app.get(&lpa, &at).await;
+    assert_eq!(status, StatusCode::OK);
+    let r = post(
+        &app,
+        &c,
+        &format!("{at}/status"),
+        &[("naar", "ingetrokken"), ("datum", "2025-11-14")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (status, _) = app.get(&lpa, &at).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, html) = app.get(&lpa, "/meldingen").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains(&format!("/meldingen/{n}\"")), "{html}");
 }
 
 /// A melding number that is no number is the Dutch 404 page.
