@@ -28,6 +28,7 @@ use aanwezig_domain::{Case, MeldingDraft, MeldingStatus, Role, RuleId, Scope, St
 use aanwezig_storage::{AuditAction, AuditEntry, MeldingFilter};
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, HOST};
 use axum::http::HeaderMap;
@@ -267,11 +268,17 @@ fn compute(
                 continue;
             };
             let case = case_of.get(&s.id);
+            let through_on = cal.date(d);
             for sig in eval.open_on(d).filter(|x| x.rule == RuleId::Contact) {
+                // The signal stays open while the whole-day absence goes
+                // on: it is one absence from its first day to `through_on`.
                 let absent_on = cal.date(sig.fired_on);
                 if let Some(c) = case {
-                    // Called since, or the case's own task covers it.
-                    if c.contacts.iter().any(|k| k.on >= absent_on) || links_call(c, absent_on) {
+                    // Called since, or the case's own call task covers
+                    // this absence.
+                    if c.contacts.iter().any(|k| k.on >= absent_on)
+                        || links_call(c, absent_on, through_on)
+                    {
                         continue;
                     }
                 }
@@ -370,6 +377,21 @@ fn compute(
         }
     }
 
+    // One call per student and absence, whichever way it came in (the
+    // case's task first: it leads to the case's contact form). An absence
+    // is a run of whole days: the days a whole-day absence signal was
+    // open.
+    let mut calls = HashSet::new();
+    out.retain(|t| {
+        if t.kind != "bellen" {
+            return true;
+        }
+        let Ok(on) = NaiveDate::parse_from_str(&t.index, "%Y%m%d") else {
+            return true;
+        };
+        calls.insert((t.student.clone(), absence_start(live, cal, &t.student, on)))
+    });
+
     out.sort_by(|a, b| {
         (a.due, &a.class, &a.name, a.kind, &a.index)
             .cmp(&(b.due, &b.class, &b.name, b.kind, &b.index))
@@ -385,13 +407,36 @@ fn description(case: &Case, index: usize) -> String {
         .unwrap_or_default()
 }
 
-/// Whether the case links the whole-day absence of `on` (and so has its
-/// own call task).
-fn links_call(case: &Case, on: NaiveDate) -> bool {
+/// The first day of the run of whole-day absence that `on` belongs to (by
+/// the engine's whole-day absence signals); `on` itself outside any.
+fn absence_start(
+    live: &Live,
+    cal: &aanwezig_domain::Calendar,
+    id: &StudentId,
+    on: NaiveDate,
+) -> NaiveDate {
+    let Some(eval) = live
+        .position(id.as_str())
+        .and_then(|i| live.evaluations.get(i))
+    else {
+        return on;
+    };
+    eval.signals
+        .iter()
+        .filter(|s| s.rule == RuleId::Contact)
+        .map(|s| (cal.date(s.fired_on), s.closed_on.map(|c| cal.date(c))))
+        .find(|(from, until)| *from <= on && until.is_none_or(|u| on < u))
+        .map_or(on, |(from, _)| from)
+}
+
+/// Whether the case links a whole-day absence signal of a day in
+/// `from..=to` (one run of absence), and so has its own call task for it.
+fn links_call(case: &Case, from: NaiveDate, to: NaiveDate) -> bool {
+    let within = |on: NaiveDate| from <= on && on <= to;
     case.signals
         .iter()
-        .any(|s| s.rule == RuleId::Contact && s.on == on)
-        || matches!(case.reason, OpenReason::Signal { rule: RuleId::Contact, on: o } if o == on)
+        .any(|s| s.rule == RuleId::Contact && within(s.on))
+        || matches!(case.reason, OpenReason::Signal { rule: RuleId::Contact, on } if within(on))
 }
 
 // ---------------------------------------------------------------------------
@@ -656,11 +701,14 @@ fn ics(tasks: &[UserTask], base: &str, now: DateTime<Utc>) -> String {
 
 async fn feed(
     State(state): State<AppState>,
-    Path(file): Path<String>,
+    file: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    // An unknown token, an inactive user and a role without tasks answer
-    // alike.
+    // An unknown token, an inactive user, a role without tasks and an
+    // address that is no token at all (not even UTF-8) answer alike.
+    let Ok(Path(file)) = file else {
+        return Err(PageError::NotFound);
+    };
     let token = feed_token(&file).ok_or(PageError::NotFound)?;
     let username = state
         .store
@@ -736,7 +784,7 @@ mod tests {
             student: StudentId::parse("100001").unwrap(),
             name: "Sem de Vries".into(),
             class: "2B".into(),
-            href: "/leerlingen/100001/dossier/interventie/0".into(),
+            href: "/leerlingen/100001/dossier/interventie/1".into(),
             read_only: false,
         }
     }
@@ -794,9 +842,8 @@ mod tests {
         assert!(ics.contains("DTEND;VALUE=DATE:20251111\r\n"));
         let unfolded = ics.replace("\r\n ", "");
         assert!(unfolded.contains("klas 2B\\; extra\\, lang"), "{unfolded}");
-        assert!(
-            unfolded.contains("URL:https://school.example/leerlingen/100001/dossier/interventie/0")
-        );
+        assert!(unfolded
+            .contains("URL:https://school.example/leerlingen/100001/dossier/interventie/1\r\n"));
         assert!(!unfolded.contains("Sem"), "no name in the feed");
         assert!(ics.split("\r\n").all(|l| l.len() <= 75));
         assert!(ics.ends_with("END:VCALENDAR\r\n"));

@@ -2,7 +2,8 @@
 //! step 2 and DUO signals, and the secret feed address.
 
 use aanwezig_domain::case::{
-    Actor, ContactKind, ContactMoment, InterventionKind, OpenReason, Party,
+    Actor, Agreement, AgreementParty, ContactKind, ContactMoment, InterventionKind, OpenReason,
+    Party, WeeklyCheck,
 };
 use aanwezig_domain::{Case, CaseStep, MeldingDraft, MeldingStatus, Role, RuleId, StudentId};
 use aanwezig_storage::{AuditFilter, Store, User};
@@ -162,7 +163,7 @@ async fn overdue_evaluation_for_owner_and_class_mentor_only() {
         assert!(row.contains("maandag 10 november 2025"), "{user}: {row}");
         assert!(row.contains("verstreken"), "{user}: {row}");
         assert!(
-            row.contains(&format!("/leerlingen/{own}/dossier/interventie/0")),
+            row.contains(&format!("/leerlingen/{own}/dossier/interventie/1\"")),
             "{user}: {row}"
         );
         // At step 3b there is no weekly agreement check.
@@ -253,6 +254,203 @@ async fn weekly_agreement_check_from_step_4() {
     assert_eq!(status, StatusCode::OK);
     assert!(!html.contains(&name), "keten is not on the case");
     assert!(!html.contains("Wekelijks nagaan"));
+}
+
+#[tokio::test]
+async fn agreement_check_at_step_4_without_an_intervention() {
+    let app = spawn_app().await;
+    let own = app.own_student.clone();
+    let name = name_of(&app, &own);
+    // Opened on step 4b on Monday 3 November with an agreement and no
+    // intervention: the weekly check was due Monday 10 November.
+    let by = Actor::new("coordinator", Role::Verzuimcoordinator);
+    let mut case = Case::open(
+        sid(&own),
+        ymd(2025, 11, 3),
+        by,
+        OpenReason::Zorgen {
+            note: "zorgen over de aanwezigheid".into(),
+        },
+        CaseStep::S4b,
+    )
+    .unwrap();
+    case.add_agreement(Agreement {
+        who: AgreementParty::Student,
+        what: "elke ochtend om half negen melden bij de balie".into(),
+        made_on: ymd(2025, 11, 3),
+        by_when: None,
+        contact: None,
+        kept: Vec::new(),
+    })
+    .unwrap();
+    app.store
+        .save_case(&case, "coordinator", now())
+        .await
+        .unwrap();
+
+    let c = app.login("mentor").await;
+    let (_, html) = app.get(&c, "/taken").await;
+    let row = row_with(section(&html, "te-laat"), "Wekelijks nagaan", &name)
+        .unwrap_or_else(|| panic!("no overdue agreement check in {html}"));
+    assert!(row.contains("maandag 10 november 2025"), "{row}");
+    assert!(
+        row.contains(&format!("/leerlingen/{own}/dossier/afspraken")),
+        "{row}"
+    );
+    assert!(
+        !row.contains("half negen"),
+        "the page names no agreement: {row}"
+    );
+    assert_eq!(
+        html.matches("Wekelijks nagaan").count(),
+        1,
+        "one check for the case"
+    );
+
+    // The feed: the general label, no name, no agreement.
+    let url = create_feed(&app, &c).await;
+    let (status, _, ics) = fetch(&url).await;
+    assert_eq!(status, StatusCode::OK);
+    let unfolded = ics.replace("\r\n ", "");
+    assert!(
+        unfolded.contains(&format!("UID:afspraken-{own}-20251110-dossier@aanwezig")),
+        "{unfolded}"
+    );
+    assert!(
+        unfolded.contains("SUMMARY:Afspraken nagaan (wekelijks) – leerling"),
+        "{unfolded}"
+    );
+    assert!(!unfolded.contains(&name), "the feed names no student");
+    assert!(!unfolded.contains("half negen"), "no agreement text");
+    assert!(!unfolded.contains("balie"), "no agreement text");
+
+    // Checked today: the next check is a week on, no longer overdue.
+    case.check_agreement(
+        0,
+        WeeklyCheck {
+            on: today(),
+            kept: true,
+            note: String::new(),
+        },
+    )
+    .unwrap();
+    app.store
+        .save_case(&case, "coordinator", now())
+        .await
+        .unwrap();
+    let (_, html) = app.get(&c, "/taken").await;
+    assert!(!section(&html, "te-laat").contains("Wekelijks nagaan"));
+    let row = row_with(section(&html, "later"), "Wekelijks nagaan", &name).expect("next check");
+    assert!(row.contains("vrijdag 21 november 2025"), "{row}");
+
+    // An intervention starts: its own weekly check takes over, still one.
+    case.start_intervention(
+        InterventionKind::Afspraken,
+        "afspraken over op tijd komen",
+        today(),
+        Actor::new("coordinator", Role::Verzuimcoordinator),
+    )
+    .unwrap();
+    app.store
+        .save_case(&case, "coordinator", now())
+        .await
+        .unwrap();
+    let (_, html) = app.get(&c, "/taken").await;
+    assert_eq!(html.matches("Wekelijks nagaan").count(), 1, "{html}");
+    let row = row_with(&html, "Wekelijks nagaan", &name).expect("the intervention's check");
+    assert!(row.contains("op tijd komen"), "{row}");
+
+    // At step 3 there is no weekly check at all.
+    let mut early = Case::open(
+        sid(&app.other_student),
+        ymd(2025, 11, 3),
+        Actor::new("coordinator", Role::Verzuimcoordinator),
+        OpenReason::Zorgen {
+            note: "zorgen".into(),
+        },
+        CaseStep::S3b,
+    )
+    .unwrap();
+    early
+        .add_agreement(Agreement {
+            who: AgreementParty::Parents,
+            what: "ziekmelden voor half negen".into(),
+            made_on: ymd(2025, 11, 3),
+            by_when: None,
+            contact: None,
+            kept: Vec::new(),
+        })
+        .unwrap();
+    app.store
+        .save_case(&early, "coordinator", now())
+        .await
+        .unwrap();
+    let z = app.login("coordinator").await;
+    let (_, html) = app.get(&z, "/taken").await;
+    let other = name_of(&app, &app.other_student);
+    assert!(
+        row_with(&html, "Wekelijks nagaan", &other).is_none(),
+        "not at 3b"
+    );
+}
+
+#[tokio::test]
+async fn one_call_per_absence_from_signal_and_case() {
+    let app = spawn_app().await;
+    let id = quiet_student(&app, &app.mentor_class);
+    let name = name_of(&app, &id);
+    // Absent all of Thursday and Friday: one absence, its signal fired on
+    // Thursday and is still open.
+    absent_whole_days(&app, &id, &[ymd(2025, 11, 13), today()]).await;
+    let c = app.login("mentor").await;
+    let (_, html) = app.get(&c, "/taken").await;
+    assert_eq!(call_rows(&html, &name), 1, "{html}");
+
+    // A case that links the absence on its second day has its own call
+    // task: still one call, the case's, to its contact form.
+    let mut case = Case::open(
+        sid(&id),
+        today(),
+        Actor::new("mentor", Role::Mentor),
+        OpenReason::Zorgen {
+            note: "zorgen over de aanwezigheid".into(),
+        },
+        CaseStep::S3b,
+    )
+    .unwrap();
+    case.link_signal(RuleId::Contact, today()).unwrap();
+    app.store.save_case(&case, "mentor", now()).await.unwrap();
+    let (_, html) = app.get(&c, "/taken").await;
+    assert_eq!(call_rows(&html, &name), 1, "{html}");
+    let row = row_with(&html, "Bellen", &name).unwrap();
+    assert!(
+        row.contains(&format!(
+            "/leerlingen/{id}/dossier/contact/nieuw?leidraad=A"
+        )),
+        "{row}"
+    );
+
+    // Linked on the day the signal fired as well: still one.
+    case.link_signal(RuleId::Contact, ymd(2025, 11, 13))
+        .unwrap();
+    app.store.save_case(&case, "mentor", now()).await.unwrap();
+    let (_, html) = app.get(&c, "/taken").await;
+    assert_eq!(call_rows(&html, &name), 1, "{html}");
+    // And in the feed.
+    let url = create_feed(&app, &c).await;
+    let (_, _, ics) = fetch(&url).await;
+    let calls = ics
+        .split("BEGIN:VEVENT")
+        .filter(|e| e.contains("Bellen (stap 2)") && e.contains(&format!("leerling {id}")))
+        .count();
+    assert_eq!(calls, 1, "{ics}");
+}
+
+/// The call rows of a student on a page.
+fn call_rows(html: &str, name: &str) -> usize {
+    html.split("<tr")
+        .filter(|r| r.contains("Bellen") && r.contains(name))
+        .count()
 }
 
 #[tokio::test]
@@ -468,7 +666,7 @@ async fn feed_without_session_renew_revoke_and_inactive_user() {
     );
     assert!(
         ics.contains(&format!(
-            "URL:http://{}/leerlingen/{own}/dossier/interventie/0",
+            "URL:http://{}/leerlingen/{own}/dossier/interventie/1\r\n",
             app.addr
         )),
         "{ics}"
@@ -505,6 +703,22 @@ async fn feed_without_session_renew_revoke_and_inactive_user() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(old_body, unknown_body);
     assert_eq!(fetch(&url2).await.0, StatusCode::OK);
+    // Addresses that are no token at all answer the same Dutch page, also
+    // when they do not decode to text.
+    assert!(unknown_body.contains("Niet gevonden"), "{unknown_body}");
+    for odd in [
+        "%FF%FE.ics".to_owned(),
+        "%C3%28.ics".to_owned(),
+        "onbekend".to_owned(),
+        format!("{}.ics", "A".repeat(64)),
+        format!("{}.ics", "0".repeat(5000)),
+        "..%2F..%2Fetc%2Fpasswd".to_owned(),
+        "%00.ics".to_owned(),
+    ] {
+        let (s, _, body) = fetch(&format!("http://{}/agenda/{odd}", app.addr)).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{odd}");
+        assert_eq!(body, unknown_body, "{odd}");
+    }
 
     // Revoked.
     let csrf = app.csrf(&c).await;
