@@ -71,19 +71,23 @@ pub async fn load(
         async { state.store.case(&student.id).await.map_err(PageError::from) },
         user.audit(state, AuditAction::Read, Some(&student.id), what),
     )?;
-    // An external partner reads a dossier only while brought into it (the
-    // leerplichtambtenaar may see a student for a sent DUO melding, but not
-    // the dossier unless the school shares it).
-    if user.role().is_external() {
-        match &case {
-            Some(c) if c.is_open() && c.involves(&user.user.username) => {}
-            _ => return Err(PageError::NotFound),
-        }
+    if !partner_may_read(user, case.as_ref()) {
+        return Err(PageError::NotFound);
     }
     if let Some(c) = case.as_mut() {
         *c = c.redacted_for(user.role());
     }
     Ok((student, case))
+}
+
+/// Whether the user may read this case (`None`: the student has none) as
+/// far as partners go: the school's roles may (their scope is checked
+/// elsewhere); an external partner only while brought into the open case
+/// (the leerplichtambtenaar may see a student for a sent DUO melding, but
+/// not the dossier unless the school shares it).
+pub fn partner_may_read(user: &CurrentUser, case: Option<&Case>) -> bool {
+    !user.role().is_external()
+        || case.is_some_and(|c| c.is_open() && c.involves(&user.user.username))
 }
 
 /// One change of a student's case, serialised with every other case change

@@ -48,6 +48,8 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::router())
         .nest("/api", api::router())
         .route("/static/app.css", get(css))
+        // Any other path: the Dutch "not found" page, like a missing student.
+        .fallback(|| async { error::PageError::NotFound })
         .layer(middleware::from_fn_with_state(
             state.clone(),
             security::csrf_guard,

@@ -1821,11 +1821,7 @@ async fn report(
     let case = state.store.case(&student.id).await?;
     // As for the dossier itself: an external partner only while brought
     // into the open case.
-    if user.role().is_external()
-        && !case
-            .as_ref()
-            .is_some_and(|c| c.is_open() && c.involves(&user.user.username))
-    {
+    if !dossier::partner_may_read(&user, case.as_ref()) {
         return Err(PageError::NotFound);
     }
     user.audit(

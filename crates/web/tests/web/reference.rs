@@ -90,3 +90,19 @@ async fn the_glossary_has_an_anchor_per_term() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }
+
+/// An unknown path answers the Dutch "not found" page, signed in or not,
+/// and the API its JSON error.
+#[tokio::test]
+async fn unknown_paths_get_the_dutch_not_found_page() {
+    let app = crate::common::spawn_app().await;
+    let c = app.login("coordinator").await;
+    for path in ["/bestaat-niet", "/agenda/", "/agenda/a/b"] {
+        let (status, html) = app.get(&c, path).await;
+        assert_eq!(status, reqwest::StatusCode::NOT_FOUND, "{path}");
+        assert!(html.contains("<html lang=\"nl\""), "{path}: {html}");
+    }
+    let (status, body) = app.get(&c, "/api/bestaat-niet").await;
+    assert_eq!(status, reqwest::StatusCode::NOT_FOUND);
+    assert!(body.starts_with('{'), "{body}");
+}
