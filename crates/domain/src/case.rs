@@ -1956,10 +1956,13 @@ impl Case {
             .collect();
         calls.sort_unstable();
         calls.dedup();
-        for absent_on in calls {
-            if absent_on > today || self.contacts.iter().any(|c| c.on >= absent_on) {
-                continue;
-            }
+        // Every absence since the latest contact is pending, and one call
+        // covers them all: the task is for the earliest, due the school day
+        // after it.
+        let pending = calls
+            .into_iter()
+            .find(|d| *d <= today && !self.contacts.iter().any(|c| c.on >= *d));
+        if let Some(absent_on) = pending {
             push(
                 TaskKind::Call { absent_on },
                 next_school_day(cal, absent_on),
@@ -3493,6 +3496,29 @@ mod tests {
         assert_eq!(kinds(Role::Leerplichtambtenaar), 1);
         assert_eq!(kinds(Role::Ketenpartner), 1);
         assert_eq!(kinds(Role::Mentor), 2);
+    }
+
+    #[test]
+    fn one_call_covers_every_absence_since_the_last_contact() {
+        let cal = example_calendar();
+        let mut c = case_at(CaseStep::S3b, ymd(2025, 9, 8));
+        for d in [ymd(2025, 9, 9), ymd(2025, 9, 10), ymd(2025, 9, 16)] {
+            c.link_signal(RuleId::Contact, d).unwrap();
+        }
+        let calls = |c: &Case, today| -> Vec<NaiveDate> {
+            c.tasks(&cal, today)
+                .into_iter()
+                .filter_map(|t| match t.kind {
+                    TaskKind::Call { absent_on } => Some(absent_on),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(calls(&c, ymd(2025, 9, 11)), vec![ymd(2025, 9, 9)]);
+        // A call on the 11th covers the 9th and 10th; the 16th is new.
+        c.add_contact(contact(ymd(2025, 9, 11), None)).unwrap();
+        assert!(calls(&c, ymd(2025, 9, 12)).is_empty());
+        assert_eq!(calls(&c, ymd(2025, 9, 17)), vec![ymd(2025, 9, 16)]);
     }
 
     proptest! {
