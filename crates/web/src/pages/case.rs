@@ -710,12 +710,20 @@ fn case_view(
     }
 }
 
-/// From the live evaluation of the student: the open signals that point
-/// to a step (with that step), and the dates of every call signal.
+/// A signal of the student that points to a step.
+struct StepSignal {
+    step: CaseStep,
+    fired: NaiveDate,
+    open: bool,
+    view: LaterSignal,
+}
+
+/// From the live evaluation of the student: the signals that point to a
+/// step, and the dates of every call signal.
 fn student_signals(
     live: &crate::live::Live,
     student: &StudentId,
-) -> (Vec<(CaseStep, LaterSignal)>, Vec<NaiveDate>) {
+) -> (Vec<StepSignal>, Vec<NaiveDate>) {
     let (Some(cal), Some(d), Some(i)) = (
         live.cal.as_ref(),
         live.through,
@@ -727,17 +735,20 @@ fn student_signals(
         return (Vec::new(), Vec::new());
     };
     let open = eval
-        .open_on(d)
+        .signals
+        .iter()
+        .filter(|s| s.fired_on <= d)
         .filter_map(|s| {
-            let step = CaseStep::for_rule(s.rule)?;
-            Some((
-                step,
-                LaterSignal {
+            Some(StepSignal {
+                step: CaseStep::for_rule(s.rule)?,
+                fired: cal.date(s.fired_on),
+                open: s.is_open_on(d),
+                view: LaterSignal {
                     title: s.rule.title_nl(),
                     date: date_nl(cal.date(s.fired_on)),
                     step: String::new(),
                 },
-            ))
+            })
         })
         .collect();
     let calls = eval
@@ -839,12 +850,16 @@ async fn render(
             }
             let mut v = case_view(&c, user, &names, live.cal.as_ref(), today);
             if c.is_open() {
-                later.retain(|(step, _)| step.level() > c.step.level());
+                // Open now, or fired since the case reached its step (a DUO
+                // signal closes when its four weeks move on, while the
+                // melding is still due).
+                let since = c.history.last().map_or(c.opened_on, |h| h.at_date);
+                later.retain(|s| s.step.level() > c.step.level() && (s.open || s.fired >= since));
                 v.later_signals = later
                     .into_iter()
-                    .map(|(step, l)| LaterSignal {
-                        step: step.to_string(),
-                        ..l
+                    .map(|s| LaterSignal {
+                        step: s.step.to_string(),
+                        ..s.view
                     })
                     .collect();
             }

@@ -865,3 +865,304 @@ async fn after_a_closed_case_a_new_one_can_be_opened_but_not_on_the_same_day() {
     assert!(cases[1].is_open());
     assert_eq!(cases[1].step, CaseStep::S3a);
 }
+
+#[tokio::test]
+async fn a_partner_sees_a_reduced_student_page_without_lessons_or_sick_reports() {
+    let app = spawn_app().await;
+    let id = app.own_student.clone();
+    let monday = crate::common::ymd(2025, 11, 10);
+    crate::common::rewrite(&app, &id, &[(monday, &[1, 2, 3], "Z")]).await;
+    open_case(&app, &id, "3a", &["jeugdarts"]).await;
+
+    let coord = app.login("coordinator").await;
+    let (status, html) = app.get(&coord, &format!("/leerlingen/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("ziek gemeld"), "the school sees the grid");
+    assert!(html.contains("/les?datum="), "and the correction links");
+    assert!(html.contains("Gewijzigde lessen"));
+
+    let arts = app.login("jeugdarts").await;
+    let (status, html) = app.get(&arts, &format!("/leerlingen/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Stap en aanwezigheid"),
+        "step and rate: {html}"
+    );
+    assert!(html.contains("aanwezig dit schooljaar"));
+    assert!(
+        html.contains(&format!("href=\"{}\"", dossier(&id))),
+        "a link to the dossier they are brought into"
+    );
+    for hidden in [
+        "ziek gemeld",
+        "afgemeld",
+        "/les?datum=",
+        "Registraties",
+        "Gewijzigde lessen",
+        "heatmap",
+        "lessen achter dit signaal",
+        "href=\"/leerlingen\"",
+    ] {
+        assert!(!html.contains(hidden), "the partner does not see {hidden}");
+    }
+
+    // Leerplicht with a sent melding sees the student, without a dossier
+    // link while not brought in.
+    let student = {
+        let live = app.state.read().unwrap();
+        let i = live.position(&id).unwrap();
+        live.school.students()[i].clone()
+    };
+    app.store
+        .save_melding(
+            None,
+            &crate::matrix_duo::melding(&student, aanwezig_domain::MeldingStatus::Geregistreerd),
+            "coordinator",
+            crate::common::now(),
+        )
+        .await
+        .unwrap();
+    let lpa = app.login("leerplicht").await;
+    let (status, html) = app.get(&lpa, &format!("/leerlingen/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("ziek gemeld"));
+    assert!(!html.contains(&format!("href=\"{}\"", dossier(&id))));
+    let (status, _) = app.get(&lpa, &dossier(&id)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn only_the_coordinators_record_decisions_and_bring_in_partners() {
+    let app = spawn_app().await;
+    let id = app.own_student.clone();
+    open_case(&app, &id, "3b", &[]).await;
+    let m = app.login("mentor").await;
+    let (status, html) = app.get(&m, &dossier(&id)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Verwijzingen en besluiten"), "read only");
+    for form in ["besluit", "partners", "partners/verwijderen"] {
+        assert!(
+            !html.contains(&format!("/dossier/{form}\"")),
+            "no {form} form for the mentor"
+        );
+    }
+    assert!(html.contains("/dossier/stap\""), "the mentor moves steps");
+    for (form, fields) in [
+        ("besluit", vec![("soort", "preventief_spreekuur")]),
+        ("partners", vec![("gebruiker", "leerplicht")]),
+        ("partners/verwijderen", vec![("gebruiker", "leerplicht")]),
+    ] {
+        let (status, _, _) = send(&app, &m, &format!("{}/{form}", dossier(&id)), &fields).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{form}");
+    }
+    let zorg = app.login("zorg").await;
+    saved(
+        &app,
+        &zorg,
+        &format!("{}/partners", dossier(&id)),
+        &[("gebruiker", "leerplicht")],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn every_decision_is_audited_with_the_same_words() {
+    let app = spawn_app().await;
+    let id = app.own_student.clone();
+    let sid = StudentId::parse(&id).unwrap();
+    open_case(&app, &id, "3a", &[]).await;
+    let c = app.login("coordinator").await;
+    let (_, html) = app.get(&c, &dossier(&id)).await;
+    assert!(html.contains("Jeugdarts voorgesteld, ouders geven geen toestemming"));
+    for kind in ["jeugdarts_nee", "vowij_ja", "preventief_spreekuur"] {
+        saved(
+            &app,
+            &c,
+            &format!("{}/besluit", dossier(&id)),
+            &[("soort", kind)],
+        )
+        .await;
+    }
+    let log = changes(&app, &sid).await;
+    assert_eq!(log.len(), 3, "{log:?}");
+    assert!(
+        log.iter()
+            .all(|d| d == "dossier: verwijzing of besluit vastgelegd"),
+        "{log:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_later_signal_is_noted_and_calls_since_opening_are_tasks() {
+    let app = spawn_app().await;
+    let s = crate::common::sixteen_hours(&app).await;
+    let sid = StudentId::parse(&s).unwrap();
+    let case = aanwezig_domain::Case::open(
+        sid.clone(),
+        crate::common::ymd(2025, 11, 3),
+        Actor::new("coordinator", Role::Verzuimcoordinator),
+        aanwezig_domain::case::OpenReason::Zorgen {
+            note: "zorgen".into(),
+        },
+        CaseStep::S3b,
+    )
+    .unwrap();
+    app.store
+        .save_case(&case, "coordinator", crate::common::now())
+        .await
+        .unwrap();
+    let c = app.login("coordinator").await;
+    let (_, html) = app.get(&c, &dossier(&s)).await;
+    assert!(
+        html.contains("Nieuw signaal: DUO-melding: 16 uur in 4 lesweken"),
+        "{html}"
+    );
+    assert!(html.contains("overweeg stap 4b"));
+    assert!(
+        !html.contains("Nieuw signaal: Ongeoorloofd"),
+        "a signal of the case's own step is no news"
+    );
+    assert!(
+        html.contains("Bellen na hele dag afwezig op maandag 10 november 2025"),
+        "the call for Monday's whole-day absence: {html}"
+    );
+    // Shown, not saved.
+    let stored = app.store.case(&sid).await.unwrap().unwrap();
+    assert!(stored.signals.is_empty());
+
+    // At step 4b the signal is no news.
+    saved(
+        &app,
+        &c,
+        &format!("{}/stap", dossier(&s)),
+        &[("naar", "4b"), ("waarom", "16 uur")],
+    )
+    .await;
+    let (_, html) = app.get(&c, &dossier(&s)).await;
+    assert!(!html.contains("Nieuw signaal"));
+}
+
+#[tokio::test]
+async fn partners_see_only_sent_meldingen_and_contacts_are_listed() {
+    use aanwezig_domain::case::{ContactKind, ContactMoment, Party};
+    let app = spawn_app().await;
+    let id = app.own_student.clone();
+    let sid = StudentId::parse(&id).unwrap();
+    open_case(&app, &id, "4b", &["leerplicht"]).await;
+    let mut case = app.store.case(&sid).await.unwrap().unwrap();
+    case.add_contact(ContactMoment {
+        on: crate::common::ymd(2025, 11, 13),
+        kind: ContactKind::Telefoon,
+        minutes: None,
+        participants: vec![Party::Ouders, Party::School],
+        by: Actor::new("coordinator", Role::Verzuimcoordinator),
+        guide: None,
+        answers: Vec::new(),
+        note: String::new(),
+    })
+    .unwrap();
+    app.store
+        .save_case(&case, "coordinator", crate::common::now())
+        .await
+        .unwrap();
+    let student = {
+        let live = app.state.read().unwrap();
+        let i = live.position(&id).unwrap();
+        live.school.students()[i].clone()
+    };
+    let mut ids = Vec::new();
+    for status in [
+        aanwezig_domain::MeldingStatus::Concept,
+        aanwezig_domain::MeldingStatus::Geregistreerd,
+    ] {
+        ids.push(
+            app.store
+                .save_melding(
+                    None,
+                    &crate::matrix_duo::melding(&student, status),
+                    "coordinator",
+                    crate::common::now(),
+                )
+                .await
+                .unwrap(),
+        );
+    }
+    let coord = app.login("coordinator").await;
+    let (_, html) = app.get(&coord, &dossier(&id)).await;
+    for n in &ids {
+        assert!(
+            html.contains(&format!("/meldingen/{n}\"")),
+            "the school sees {n}"
+        );
+    }
+    assert!(
+        html.contains(&format!("{}/contact/1\"", dossier(&id))),
+        "the contact moment, numbered from 1: {html}"
+    );
+    assert!(html.contains("13 november 2025"));
+    let lpa = app.login("leerplicht").await;
+    let (status, html) = app.get(&lpa, &dossier(&id)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !html.contains(&format!("/meldingen/{}\"", ids[0])),
+        "no concept"
+    );
+    assert!(
+        html.contains(&format!("/meldingen/{}\"", ids[1])),
+        "the sent one"
+    );
+}
+
+#[tokio::test]
+async fn an_evaluation_keeps_its_figures_and_bad_numbers_get_the_dutch_404() {
+    let app = spawn_app().await;
+    let c = app.login("coordinator").await;
+    let id = app.own_student.clone();
+    let sid = StudentId::parse(&id).unwrap();
+    open_case(&app, &id, "3a", &[]).await;
+    let mut case = app.store.case(&sid).await.unwrap().unwrap();
+    case.start_intervention(
+        aanwezig_domain::case::InterventionKind::Afspraken,
+        "op tijd komen",
+        crate::common::ymd(2025, 10, 27),
+        Actor::new("coordinator", Role::Verzuimcoordinator),
+    )
+    .unwrap();
+    app.store
+        .save_case(&case, "coordinator", crate::common::now())
+        .await
+        .unwrap();
+    saved_to(
+        &app,
+        &c,
+        &format!("{}/interventie/1/evaluatie", dossier(&id)),
+        &[("notitie", "gaat beter")],
+    )
+    .await;
+    let stored = app.store.case(&sid).await.unwrap().unwrap();
+    let e = &stored.interventions[0].evaluations[0];
+    let before = e.before.expect("before kept");
+    let since = e.since.expect("since kept");
+    assert_eq!(since.from, crate::common::ymd(2025, 10, 27));
+    assert!(before.to < since.from);
+    assert!(since.permille.is_some());
+    let (_, html) = app
+        .get(&c, &format!("{}/interventie/1", dossier(&id)))
+        .await;
+    assert!(html.contains("Aanwezigheid bij deze evaluatie"), "{html}");
+
+    for path in [
+        format!("{}/interventie/abc", dossier(&id)),
+        format!("{}/interventie/0", dossier(&id)),
+    ] {
+        let (status, html) = app.get(&c, &path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert!(html.contains("Niet gevonden"), "the Dutch page: {html}");
+    }
+}
+
+/// POSTs and asserts a 303.
+async fn saved_to(app: &TestApp, c: &Client, path: &str, fields: &[(&str, &str)]) {
+    let (status, _, body) = send(app, c, path, fields).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{path} {fields:?}: {body}");
+}
