@@ -111,6 +111,42 @@ pub async fn update<T>(
     Ok(out)
 }
 
+/// The jeugdarts's confidential note (the one change an external partner
+/// makes), serialised like [`update`]: only a jeugdarts brought into the
+/// student's open case. Returns the domain's refusal (an empty note) as
+/// `Ok(Err(..))` so that the page can show it at the form.
+pub async fn add_confidential_note(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    text: &str,
+) -> Result<Result<(), aanwezig_domain::CaseError>, PageError> {
+    let student = student_in_scope(state, user, id)?;
+    user.require(aanwezig_domain::case::may_read_confidential(user.role()))?;
+    let _serial = CASE_WRITES.lock().await;
+    let mut case = state
+        .store
+        .case(&student.id)
+        .await?
+        .filter(|c| c.is_open() && c.involves(&user.user.username))
+        .ok_or(PageError::NotFound)?;
+    let added = case.add_confidential(aanwezig_domain::case::ConfidentialNote {
+        on: state.clock.today(),
+        by: actor(user),
+        text: text.to_owned(),
+    });
+    if added.is_ok() {
+        save(
+            state,
+            user,
+            &case,
+            "dossier: vertrouwelijke notitie jeugdarts",
+        )
+        .await?;
+    }
+    Ok(added)
+}
+
 /// Case changes one at a time (see [`update`]).
 static CASE_WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 

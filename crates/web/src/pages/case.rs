@@ -9,9 +9,9 @@
 use std::collections::HashMap;
 
 use aanwezig_domain::case::{
-    may_read_confidential, may_see_meldcode, Actor, AttendanceFigure, ClosureReason,
-    ConfidentialNote, Decision, DecisionKind, Evaluation as CaseEvaluation, Guide,
-    InterventionKind, ItemStatus, OpdcTrajectory, OpenReason, Party,
+    may_read_confidential, may_see_meldcode, Actor, AttendanceFigure, ClosureReason, Decision,
+    DecisionKind, Evaluation as CaseEvaluation, Guide, InterventionKind, ItemStatus,
+    OpdcTrajectory, OpenReason, Party,
 };
 use aanwezig_domain::duo::MeldingStatus;
 use aanwezig_domain::explain::date_nl;
@@ -1428,37 +1428,19 @@ async fn reopen(
     .await
 }
 
-/// `POST …/notitie`: the jeugdarts's confidential note. Not through
-/// `load_for_change`, which refuses external partners.
+/// `POST …/notitie`: the jeugdarts's confidential note
+/// ([`dossier::add_confidential_note`]; not through `update`, which is for
+/// the school's roles).
 async fn note(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let student = dossier::student_in_scope(&state, &user, &id)?;
-    user.require(may_read_confidential(user.role()))?;
-    let mut case = state
-        .store
-        .case(&student.id)
-        .await?
-        .filter(|c| c.involves(&user.user.username))
-        .ok_or(PageError::NotFound)?;
     let posted = Posted(fields);
-    let result = case.add_confidential(ConfidentialNote {
-        on: state.clock.today(),
-        by: dossier::actor(&user),
-        text: posted.get("tekst").to_owned(),
-    });
-    match result {
+    match dossier::add_confidential_note(&state, &user, &id, posted.get("tekst")).await? {
         Ok(()) => {
-            dossier::save(
-                &state,
-                &user,
-                &case,
-                "dossier: vertrouwelijke notitie jeugdarts",
-            )
-            .await?;
+            let student = dossier::student_in_scope(&state, &user, &id)?;
             Ok(to_dossier(&student.id, "notities"))
         }
         Err(e) => {

@@ -444,10 +444,11 @@ async fn from_3b_to_4b_to_a_registered_duo_melding() {
 }
 
 /// Step 3a to the jeugdarts: the mentor opens the dossier on a sick-report
-/// signal, holds the conversation with guide C and records an agreement,
-/// refers to the jeugdarts with the parents' consent and brings the
-/// jeugdarts in; the jeugdarts finds the dossier, sees no conversation
-/// content, and writes a confidential note no one else reads.
+/// signal, holds the conversation with guide C and records an agreement;
+/// the ondersteuningscoördinator records the referral to the jeugdarts the
+/// parents consented to and brings the jeugdarts in; the jeugdarts finds
+/// the dossier, sees no conversation content, and writes a confidential
+/// note no one else reads.
 #[tokio::test]
 async fn from_3a_to_the_jeugdarts() {
     let app = spawn_app().await;
@@ -515,7 +516,12 @@ async fn from_3a_to_the_jeugdarts() {
     assert!(summary.contains("1 contactmoment"), "{summary}");
     assert!(summary.contains("1 afspraak"), "{summary}");
 
-    // Referral to the jeugdarts with the parents' consent; bring them in.
+    sign_out(c).await;
+
+    // The ondersteuningscoördinator records the referral the parents
+    // consented to and brings the jeugdarts in.
+    sign_in(&app, c, "zorg").await;
+    c.goto(&app.url(&dossier)).await.unwrap();
     choose(c, Locator::Id("besluit-soort"), "jeugdarts_ja").await;
     submit(c, &format!("{dossier}/besluit"), "Vastleggen").await;
     let decisions = text_of(c, Locator::Css("#besluit")).await;

@@ -30,9 +30,7 @@ pub(crate) async fn prepare(app: &TestApp, ctx: &mut Ctx) {
             .students()
             .iter()
             .rev()
-            .find(|s| {
-                s.id.as_str() != ctx.own && s.id.as_str() != ctx.other && s.class != ctx.klas
-            })
+            .find(|s| s.id.as_str() != ctx.own && s.id.as_str() != ctx.other && s.class != ctx.klas)
             .unwrap()
             .clone()
     };
