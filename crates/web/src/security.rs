@@ -128,5 +128,9 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
     if provided.as_deref() != Some(expected.as_str()) {
         return forbidden("Dit formulier is verlopen of niet van aanwezig. Laad de pagina opnieuw en probeer het nog eens.");
     }
-    next.run(req).await
+    let response = next.run(req).await;
+    // A signed-in change went through: what pages derived from the store
+    // (not only from the live school) may be stale now.
+    state.changed();
+    response
 }

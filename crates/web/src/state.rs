@@ -37,6 +37,11 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     /// Uploaded imports waiting for confirmation, running or finished.
     pub imports: Arc<crate::pages::import::ImportJobs>,
+    /// Counts the signed-in changes this app made (every state-changing
+    /// request that passed the CSRF check, and every reload), so that
+    /// pages may cache what they derive from the store: see
+    /// [`AppState::changes`].
+    changes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl AppState {
@@ -54,7 +59,19 @@ impl AppState {
             config: Arc::new(config),
             limiter: Arc::new(LoginLimiter::default()),
             imports: Arc::default(),
+            changes: Arc::default(),
         })
+    }
+
+    /// The number of changes so far (see the field's docs).
+    pub fn changes(&self) -> u64 {
+        self.changes.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Notes a change.
+    pub fn changed(&self) {
+        self.changes
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// Reads the live school, first moving it to today if the date changed.
@@ -76,6 +93,7 @@ impl AppState {
     pub async fn reload(&self) -> Result<(), PageError> {
         let live = Live::load(self.store.as_ref(), self.clock.today()).await?;
         *self.write()? = live;
+        self.changed();
         Ok(())
     }
 }

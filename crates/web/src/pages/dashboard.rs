@@ -215,26 +215,55 @@ struct Dashboard {
 }
 
 /// How many of the user's tasks are overdue, due today, and in all.
+#[derive(Clone, Copy, Debug)]
 struct TaskCounts {
     overdue: usize,
     today: usize,
     total: usize,
 }
 
+/// The counts per user, valid for one state of the school: the app's
+/// change count, the live school's generation and the date. Computing a
+/// coordinator's tasks reads every open case and melding; the overview is
+/// opened far more often than anything changes.
+type TaskKey = (u64, u64, NaiveDate);
+type TaskCache = Option<(TaskKey, HashMap<String, Option<TaskCounts>>)>;
+static TASK_CACHE: Mutex<TaskCache> = Mutex::new(None);
+
 async fn task_counts(
     state: &AppState,
     user: &CurrentUser,
     today: NaiveDate,
 ) -> Result<Option<TaskCounts>, PageError> {
-    let tasks = super::tasks::user_tasks(state, super::tasks::TaskOwner::of(user), today).await?;
-    if tasks.is_empty() {
-        return Ok(None);
+    // Read the key before the data, so that a change racing with this
+    // computation leaves a stale key behind, never stale counts.
+    let key = (state.changes(), state.read()?.generation, today);
+    let cached = TASK_CACHE.lock().ok().and_then(|c| {
+        c.as_ref()
+            .filter(|(k, _)| *k == key)
+            .and_then(|(_, m)| m.get(&user.user.username).copied())
+    });
+    if let Some(counts) = cached {
+        return Ok(counts);
     }
-    Ok(Some(TaskCounts {
+    let tasks = super::tasks::user_tasks(state, super::tasks::TaskOwner::of(user), today).await?;
+    let counts = (!tasks.is_empty()).then(|| TaskCounts {
         overdue: tasks.iter().filter(|t| t.overdue).count(),
         today: tasks.iter().filter(|t| t.due == today).count(),
         total: tasks.len(),
-    }))
+    });
+    if let Ok(mut cache) = TASK_CACHE.lock() {
+        let fresh = cache
+            .as_ref()
+            .is_none_or(|(k, m)| *k != key || m.len() >= BODIES);
+        if fresh {
+            *cache = Some((key, HashMap::new()));
+        }
+        if let Some((_, m)) = cache.as_mut() {
+            m.insert(user.user.username.clone(), counts);
+        }
+    }
+    Ok(counts)
 }
 
 /// Rendered contents by user scope and filters, for one generation of the

@@ -589,8 +589,32 @@ async fn the_overview_counts_my_tasks() {
         .save_case(&case, "coordinator", crate::common::now())
         .await
         .unwrap();
+    // Written behind the app's back: the counts it cached still stand.
+    let (_, html) = app.get(&c, "/").await;
+    assert_eq!(overdue(&html), before, "cached until something changes");
+    // Any change through the app (here: the store's change noted) renews them.
+    app.state.changed();
     let (_, html) = app.get(&c, "/").await;
     assert_eq!(overdue(&html), before + 1, "{html}");
+
+    // The evaluation, held through the app: the overdue task is gone at once.
+    let token = app.csrf(&c).await;
+    let r = c
+        .post(app.url(&format!(
+            "/leerlingen/{}/dossier/interventie/1/evaluatie",
+            app.other_student
+        )))
+        .form(&[
+            ("datum", "2025-11-14"),
+            ("notitie", "gaat beter"),
+            ("csrf", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    let (_, html) = app.get(&c, "/").await;
+    assert_eq!(overdue(&html), before, "{html}");
 
     let j = app.login("jeugdarts").await;
     let (_, html) = app.get(&j, "/").await;
