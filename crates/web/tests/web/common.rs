@@ -103,6 +103,44 @@ impl TestApp {
         let (_, html) = self.get(c, "/").await;
         csrf_in(&html).unwrap_or_else(|| panic!("no csrf field in {html}"))
     }
+
+    /// POSTs a form with the client's CSRF token added and returns the
+    /// response (redirects are not followed).
+    pub async fn post_form(
+        &self,
+        c: &Client,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let csrf = self.csrf(c).await;
+        let mut form = fields.to_vec();
+        form.push(("csrf", &csrf));
+        c.post(self.url(path)).form(&form).send().await.unwrap()
+    }
+
+    /// `post_form`, answered as status, `Location` (empty if none) and body.
+    pub async fn submit(
+        &self,
+        c: &Client,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, String, String) {
+        let r = self.post_form(c, path, fields).await;
+        let (status, location) = (r.status(), location(&r));
+        (status, location, r.text().await.unwrap())
+    }
+}
+
+/// An empty form, for `post_form` to send just the CSRF token.
+pub const NO_FIELDS: &[(&str, &str)] = &[];
+
+/// The `Location` header of a response, empty if there is none.
+pub fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The value of the first `name="csrf"` field of a page.

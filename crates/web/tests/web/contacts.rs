@@ -22,30 +22,9 @@ async fn case_of(app: &TestApp, student: &str) -> Case {
         .unwrap()
 }
 
-async fn post(
-    app: &TestApp,
-    c: &Client,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (StatusCode, String, String) {
-    let csrf = app.csrf(c).await;
-    let mut form = form.to_vec();
-    form.push(("csrf", &csrf));
-    let r = c.post(app.url(path)).form(&form).send().await.unwrap();
-    let status = r.status();
-    let location = r
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    (status, location, r.text().await.unwrap())
-}
-
 /// Records a guide C contact with one answer, a note and one agreement.
 async fn record_contact(app: &TestApp, c: &Client, student: &str) -> (StatusCode, String, String) {
-    post(
-        app,
+    app.submit(
         c,
         &format!("/leerlingen/{student}/dossier/contact/nieuw?leidraad=C"),
         &[
@@ -72,22 +51,22 @@ async fn record_contact(app: &TestApp, c: &Client, student: &str) -> (StatusCode
 async fn mail_settings(app: &TestApp, port: u16) {
     let beheer = app.login("beheer").await;
     let port = port.to_string();
-    let (status, location, body) = post(
-        app,
-        &beheer,
-        "/instellingen/email",
-        &[
-            ("host", "127.0.0.1"),
-            ("poort", &port),
-            ("beveiliging", "none"),
-            ("gebruikersnaam", ""),
-            ("wachtwoord", ""),
-            ("afzender", "verzuim@school.example.nl"),
-            ("afzender_naam", "Verzuim Testschool"),
-            ("antwoordadres", ""),
-        ],
-    )
-    .await;
+    let (status, location, body) = app
+        .submit(
+            &beheer,
+            "/instellingen/email",
+            &[
+                ("host", "127.0.0.1"),
+                ("poort", &port),
+                ("beveiliging", "none"),
+                ("gebruikersnaam", ""),
+                ("wachtwoord", ""),
+                ("afzender", "verzuim@school.example.nl"),
+                ("afzender_naam", "Verzuim Testschool"),
+                ("antwoordadres", ""),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
     assert_eq!(location, "/instellingen/email?opgeslagen=1");
 }
@@ -199,37 +178,37 @@ async fn an_unknown_question_or_a_bad_date_is_refused_and_the_input_kept() {
     open_case(&app, &own, "3a", &[]).await;
     let mentor = app.login("mentor").await;
     let path = format!("/leerlingen/{own}/dossier/contact/nieuw?leidraad=B");
-    let (status, _, body) = post(
-        &app,
-        &mentor,
-        &path,
-        &[
-            ("leidraad", "B"),
-            ("datum", "2025-11-13"),
-            ("soort", "telefoon"),
-            ("deelnemer", "leerling"),
-            ("antwoord_b_hoe_gaat_het", "Goed, zegt ze"),
-            ("antwoord_ziekte", "griep"),
-        ],
-    )
-    .await;
+    let (status, _, body) = app
+        .submit(
+            &mentor,
+            &path,
+            &[
+                ("leidraad", "B"),
+                ("datum", "2025-11-13"),
+                ("soort", "telefoon"),
+                ("deelnemer", "leerling"),
+                ("antwoord_b_hoe_gaat_het", "Goed, zegt ze"),
+                ("antwoord_ziekte", "griep"),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("geen vraag"), "{body}");
     assert!(body.contains("Goed, zegt ze"), "the typed answer stays");
     assert!(!body.contains("griep"));
 
-    let (status, _, body) = post(
-        &app,
-        &mentor,
-        &path,
-        &[
-            ("leidraad", "B"),
-            ("datum", "2025-12-01"),
-            ("soort", "telefoon"),
-            ("antwoord_b_hulp", "Bijles wiskunde"),
-        ],
-    )
-    .await;
+    let (status, _, body) = app
+        .submit(
+            &mentor,
+            &path,
+            &[
+                ("leidraad", "B"),
+                ("datum", "2025-12-01"),
+                ("soort", "telefoon"),
+                ("antwoord_b_hulp", "Bijles wiskunde"),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("in de toekomst"), "{body}");
     assert!(body.contains("Kies wie er aan het contact deelnamen"));
@@ -258,56 +237,52 @@ async fn agreements_get_weekly_checks() {
     let mentor = app.login("mentor").await;
     let base = format!("/leerlingen/{own}/dossier/afspraken");
 
-    let (status, _, body) = post(
-        &app,
-        &mentor,
-        &base,
-        &[
-            ("wie", "partner"),
-            ("partner", ""),
-            ("wat", "Gesprek bij VO WIJ"),
-        ],
-    )
-    .await;
+    let (status, _, body) = app
+        .submit(
+            &mentor,
+            &base,
+            &[
+                ("wie", "partner"),
+                ("partner", ""),
+                ("wat", "Gesprek bij VO WIJ"),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("naam van de partner"), "{body}");
     assert!(body.contains("Gesprek bij VO WIJ"));
 
-    let (status, _, body) = post(
-        &app,
-        &mentor,
-        &base,
-        &[
-            ("wie", "ouders"),
-            ("wat", "Ouders bellen bij ziekmelding voor 8 uur"),
-            ("tot", ""),
-        ],
-    )
-    .await;
+    let (status, _, body) = app
+        .submit(
+            &mentor,
+            &base,
+            &[
+                ("wie", "ouders"),
+                ("wat", "Ouders bellen bij ziekmelding voor 8 uur"),
+                ("tot", ""),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
 
     let check = format!("{base}/1/controle");
-    let (status, _, body) = post(
-        &app,
-        &mentor,
-        &check,
-        &[("datum", "2025-11-14"), ("notitie", "")],
-    )
-    .await;
+    let (status, _, body) = app
+        .submit(&mentor, &check, &[("datum", "2025-11-14"), ("notitie", "")])
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("Kies of de afspraak is nagekomen"), "{body}");
 
-    let (status, _, body) = post(
-        &app,
-        &mentor,
-        &check,
-        &[
-            ("datum", "2025-11-14"),
-            ("gehouden", "nee"),
-            ("notitie", "Maandag niet gebeld"),
-        ],
-    )
-    .await;
+    let (status, _, body) = app
+        .submit(
+            &mentor,
+            &check,
+            &[
+                ("datum", "2025-11-14"),
+                ("gehouden", "nee"),
+                ("notitie", "Maandag niet gebeld"),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
     let case = case_of(&app, &own).await;
     assert_eq!(case.agreements[0].kept.len(), 1);
@@ -318,13 +293,13 @@ async fn agreements_get_weekly_checks() {
     assert!(page.contains("vrijdag 14 november 2025"));
 
     for bad in ["0", "2", "x"] {
-        let (status, _, body) = post(
-            &app,
-            &mentor,
-            &format!("{base}/{bad}/controle"),
-            &[("datum", "2025-11-14"), ("gehouden", "ja")],
-        )
-        .await;
+        let (status, _, body) = app
+            .submit(
+                &mentor,
+                &format!("{base}/{bad}/controle"),
+                &[("datum", "2025-11-14"), ("gehouden", "ja")],
+            )
+            .await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{bad}");
         assert!(body.contains("Niet gevonden"), "{bad}: {body}");
     }
@@ -371,25 +346,25 @@ async fn parents_addresses_are_validated_per_line() {
     open_case(&app, &own, "3b", &[]).await;
     let coordinator = app.login("coordinator").await;
     let path = format!("/leerlingen/{own}/dossier/ouders");
-    let (status, _, body) = post(
-        &app,
-        &coordinator,
-        &path,
-        &[("adressen", "moeder@example.nl\nvader at example.nl")],
-    )
-    .await;
+    let (status, _, body) = app
+        .submit(
+            &coordinator,
+            &path,
+            &[("adressen", "moeder@example.nl\nvader at example.nl")],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("regel 2"), "{body}");
     assert!(body.contains("vader at example.nl"), "the typed text stays");
     assert!(case_of(&app, &own).await.parent_emails.is_empty());
 
-    let (status, _, _) = post(
-        &app,
-        &coordinator,
-        &path,
-        &[("adressen", " moeder@example.nl \n\nvader@example.nl\n")],
-    )
-    .await;
+    let (status, _, _) = app
+        .submit(
+            &coordinator,
+            &path,
+            &[("adressen", " moeder@example.nl \n\nvader@example.nl\n")],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(
         case_of(&app, &own).await.parent_emails,
@@ -401,16 +376,16 @@ async fn parents_addresses_are_validated_per_line() {
 
     // The student's own address is checked the same way; a refusal keeps
     // both fields as typed and stores nothing.
-    let (status, _, body) = post(
-        &app,
-        &coordinator,
-        &path,
-        &[
-            ("adressen", "moeder@example.nl"),
-            ("leerling", "lisa at school"),
-        ],
-    )
-    .await;
+    let (status, _, body) = app
+        .submit(
+            &coordinator,
+            &path,
+            &[
+                ("adressen", "moeder@example.nl"),
+                ("leerling", "lisa at school"),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         body.contains("lisa at school&#39; is geen geldig e-mailadres"),
@@ -421,16 +396,16 @@ async fn parents_addresses_are_validated_per_line() {
     assert_eq!(case.parent_emails.len(), 2, "nothing stored");
     assert_eq!(case.student_email, None);
 
-    let (status, _, _) = post(
-        &app,
-        &coordinator,
-        &path,
-        &[
-            ("adressen", "moeder@example.nl"),
-            ("leerling", " lisa@leerling.example.nl "),
-        ],
-    )
-    .await;
+    let (status, _, _) = app
+        .submit(
+            &coordinator,
+            &path,
+            &[
+                ("adressen", "moeder@example.nl"),
+                ("leerling", " lisa@leerling.example.nl "),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let case = case_of(&app, &own).await;
     assert_eq!(case.parent_emails, vec!["moeder@example.nl".to_owned()]);
@@ -463,13 +438,13 @@ async fn agreements_are_mailed_one_message_per_recipient() {
     let mentor = app.login("mentor").await;
     let (status, _, body) = record_contact(&app, &mentor, &own).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
-    let (status, _, _) = post(
-        &app,
-        &mentor,
-        &format!("/leerlingen/{own}/dossier/ouders"),
-        &[("adressen", "ouder@example.nl"), ("leerling", STUDENT_MAIL)],
-    )
-    .await;
+    let (status, _, _) = app
+        .submit(
+            &mentor,
+            &format!("/leerlingen/{own}/dossier/ouders"),
+            &[("adressen", "ouder@example.nl"), ("leerling", STUDENT_MAIL)],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(
         case_of(&app, &own).await.student_email.as_deref(),
@@ -488,28 +463,28 @@ async fn agreements_are_mailed_one_message_per_recipient() {
 
     // Leerplicht is not involved: the address is refused, nothing is sent.
     let send = format!("{base}/versturen");
-    let (status, _, body) = post(
-        &app,
-        &mentor,
-        &send,
-        &[("afspraak", "0"), ("aan", "lpa@gemeente.example.nl")],
-    )
-    .await;
+    let (status, _, body) = app
+        .submit(
+            &mentor,
+            &send,
+            &[("afspraak", "0"), ("aan", "lpa@gemeente.example.nl")],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("staat niet bij"), "{body}");
 
-    let (status, location, body) = post(
-        &app,
-        &mentor,
-        &send,
-        &[
-            ("afspraak", "0"),
-            ("aan", "ouder@example.nl"),
-            ("aan", "arts@ggd.example.nl"),
-            ("aan", STUDENT_MAIL),
-        ],
-    )
-    .await;
+    let (status, location, body) = app
+        .submit(
+            &mentor,
+            &send,
+            &[
+                ("afspraak", "0"),
+                ("aan", "ouder@example.nl"),
+                ("aan", "arts@ggd.example.nl"),
+                ("aan", STUDENT_MAIL),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
     assert!(location.contains("verstuurd=3"), "{location}");
 
@@ -606,20 +581,19 @@ async fn without_mail_settings_nothing_is_sent_or_recorded() {
     open_case(&app, &own, "3b", &[]).await;
     let mentor = app.login("mentor").await;
     record_contact(&app, &mentor, &own).await;
-    post(
-        &app,
+    app.submit(
         &mentor,
         &format!("/leerlingen/{own}/dossier/ouders"),
         &[("adressen", "ouder@example.nl")],
     )
     .await;
-    let (status, _, body) = post(
-        &app,
-        &mentor,
-        &format!("/leerlingen/{own}/dossier/afspraken/versturen"),
-        &[("afspraak", "0"), ("aan", "ouder@example.nl")],
-    )
-    .await;
+    let (status, _, body) = app
+        .submit(
+            &mentor,
+            &format!("/leerlingen/{own}/dossier/afspraken/versturen"),
+            &[("afspraak", "0"), ("aan", "ouder@example.nl")],
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(body.contains("e-mail is nog niet ingesteld"), "{body}");
     assert!(case_of(&app, &own).await.mailings.is_empty());
@@ -639,20 +613,19 @@ async fn a_refusing_server_is_reported_and_nothing_recorded() {
     mail_settings(&app, port).await;
     let mentor = app.login("mentor").await;
     record_contact(&app, &mentor, &own).await;
-    post(
-        &app,
+    app.submit(
         &mentor,
         &format!("/leerlingen/{own}/dossier/ouders"),
         &[("adressen", "ouder@example.nl")],
     )
     .await;
-    let (status, _, body) = post(
-        &app,
-        &mentor,
-        &format!("/leerlingen/{own}/dossier/afspraken/versturen"),
-        &[("afspraak", "0"), ("aan", "ouder@example.nl")],
-    )
-    .await;
+    let (status, _, body) = app
+        .submit(
+            &mentor,
+            &format!("/leerlingen/{own}/dossier/afspraken/versturen"),
+            &[("afspraak", "0"), ("aan", "ouder@example.nl")],
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert!(body.contains("niet verstuurd"), "{body}");
     assert!(case_of(&app, &own).await.mailings.is_empty());
@@ -683,13 +656,13 @@ async fn mail_settings_are_the_beheerders_and_never_show_the_password() {
             ("antwoordadres", ""),
         ]
     };
-    let (status, _, body) = post(
-        &app,
-        &beheer,
-        "/instellingen/email",
-        &fields("geheim-wachtwoord-42", "geen adres"),
-    )
-    .await;
+    let (status, _, body) = app
+        .submit(
+            &beheer,
+            "/instellingen/email",
+            &fields("geheim-wachtwoord-42", "geen adres"),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("geldig e-mailadres"), "{body}");
     assert!(
@@ -698,26 +671,26 @@ async fn mail_settings_are_the_beheerders_and_never_show_the_password() {
     );
     assert!(body.contains("smtp.example.nl"), "the other values stay");
 
-    let (status, _, _) = post(
-        &app,
-        &beheer,
-        "/instellingen/email",
-        &fields("geheim-wachtwoord-42", "verzuim@example.nl"),
-    )
-    .await;
+    let (status, _, _) = app
+        .submit(
+            &beheer,
+            "/instellingen/email",
+            &fields("geheim-wachtwoord-42", "verzuim@example.nl"),
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, page) = app.get(&beheer, "/instellingen/email").await;
     assert!(!page.contains("geheim-wachtwoord-42"), "{page}");
     assert!(page.contains("Er is een wachtwoord opgeslagen"));
 
     // A blank password keeps the stored one.
-    let (status, _, _) = post(
-        &app,
-        &beheer,
-        "/instellingen/email",
-        &fields("", "verzuim@example.nl"),
-    )
-    .await;
+    let (status, _, _) = app
+        .submit(
+            &beheer,
+            "/instellingen/email",
+            &fields("", "verzuim@example.nl"),
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let stored = app
         .store
@@ -740,24 +713,24 @@ async fn a_test_message_arrives_or_the_error_is_shown() {
     let smtp = SmtpServer::start();
     let app = spawn_app().await;
     let beheer = app.login("beheer").await;
-    let (status, _, body) = post(
-        &app,
-        &beheer,
-        "/instellingen/email/test",
-        &[("aan", "beheer@example.nl")],
-    )
-    .await;
+    let (status, _, body) = app
+        .submit(
+            &beheer,
+            "/instellingen/email/test",
+            &[("aan", "beheer@example.nl")],
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "not configured yet");
     assert!(body.contains("nog geen mailserver"), "{body}");
 
     mail_settings(&app, smtp.port).await;
-    let (status, location, body) = post(
-        &app,
-        &beheer,
-        "/instellingen/email/test",
-        &[("aan", "beheer@example.nl")],
-    )
-    .await;
+    let (status, location, body) = app
+        .submit(
+            &beheer,
+            "/instellingen/email/test",
+            &[("aan", "beheer@example.nl")],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
     assert_eq!(location, "/instellingen/email?test=verzonden");
     let messages = smtp.wait_for(1);
@@ -772,26 +745,26 @@ async fn a_test_message_arrives_or_the_error_is_shown() {
 
     // STARTTLS against a server without it: a clear error, not a crash.
     let beheer_port = smtp.port.to_string();
-    let (status, _, _) = post(
-        &app,
-        &beheer,
-        "/instellingen/email",
-        &[
-            ("host", "127.0.0.1"),
-            ("poort", &beheer_port),
-            ("beveiliging", "starttls"),
-            ("afzender", "verzuim@school.example.nl"),
-        ],
-    )
-    .await;
+    let (status, _, _) = app
+        .submit(
+            &beheer,
+            "/instellingen/email",
+            &[
+                ("host", "127.0.0.1"),
+                ("poort", &beheer_port),
+                ("beveiliging", "starttls"),
+                ("afzender", "verzuim@school.example.nl"),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let (status, _, body) = post(
-        &app,
-        &beheer,
-        "/instellingen/email/test",
-        &[("aan", "beheer@example.nl")],
-    )
-    .await;
+    let (status, _, body) = app
+        .submit(
+            &beheer,
+            "/instellingen/email/test",
+            &[("aan", "beheer@example.nl")],
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
     assert!(body.contains("Het testbericht is niet verstuurd"), "{body}");
     assert!(body.contains("biedt geen STARTTLS aan"), "in Dutch: {body}");
@@ -803,13 +776,13 @@ async fn a_test_message_arrives_or_the_error_is_shown() {
 
     mail_settings(&app, smtp.port).await;
     drop(smtp);
-    let (status, _, body) = post(
-        &app,
-        &beheer,
-        "/instellingen/email/test",
-        &[("aan", "beheer@example.nl")],
-    )
-    .await;
+    let (status, _, body) = app
+        .submit(
+            &beheer,
+            "/instellingen/email/test",
+            &[("aan", "beheer@example.nl")],
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert!(body.contains("niet verstuurd"), "{body}");
     assert!(body.contains("is niet bereikbaar"), "in Dutch: {body}");
@@ -824,25 +797,25 @@ async fn a_refused_address_is_named_and_only_the_delivered_ones_recorded() {
     mail_settings(&app, smtp.port).await;
     let mentor = app.login("mentor").await;
     record_contact(&app, &mentor, &own).await;
-    let (status, _, _) = post(
-        &app,
-        &mentor,
-        &format!("/leerlingen/{own}/dossier/ouders"),
-        &[("adressen", "ouder@example.nl\nfout@example.nl")],
-    )
-    .await;
+    let (status, _, _) = app
+        .submit(
+            &mentor,
+            &format!("/leerlingen/{own}/dossier/ouders"),
+            &[("adressen", "ouder@example.nl\nfout@example.nl")],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let (status, _, body) = post(
-        &app,
-        &mentor,
-        &format!("/leerlingen/{own}/dossier/afspraken/versturen"),
-        &[
-            ("afspraak", "0"),
-            ("aan", "ouder@example.nl"),
-            ("aan", "fout@example.nl"),
-        ],
-    )
-    .await;
+    let (status, _, body) = app
+        .submit(
+            &mentor,
+            &format!("/leerlingen/{own}/dossier/afspraken/versturen"),
+            &[
+                ("afspraak", "0"),
+                ("aan", "ouder@example.nl"),
+                ("aan", "fout@example.nl"),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.contains("naar 1 adres verstuurd"), "{body}");
     assert!(

@@ -7,30 +7,9 @@ use reqwest::{Client, StatusCode};
 
 use crate::common::{open_case, spawn_app, TestApp};
 
-/// POSTs a form with the client's CSRF token: status, `Location`, body.
-async fn send(
-    app: &TestApp,
-    c: &Client,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> (StatusCode, String, String) {
-    let csrf = app.csrf(c).await;
-    let mut form: Vec<(&str, &str)> = fields.to_vec();
-    form.push(("csrf", &csrf));
-    let r = c.post(app.url(path)).form(&form).send().await.unwrap();
-    let status = r.status();
-    let location = r
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    (status, location, r.text().await.unwrap())
-}
-
 /// POSTs and asserts the change was saved (303 back to the dossier).
 async fn saved(app: &TestApp, c: &Client, path: &str, fields: &[(&str, &str)]) {
-    let (status, location, body) = send(app, c, path, fields).await;
+    let (status, location, body) = app.submit(c, path, fields).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{path} {fields:?}: {body}");
     assert!(location.contains("/dossier"), "{location}");
 }
@@ -94,13 +73,9 @@ async fn open_from_a_signal_starts_on_the_signals_step() {
     assert!(html.contains(step.label_nl()));
 
     // A second case for the same student is refused, with the form kept.
-    let (status, _, html) = send(
-        &app,
-        &c,
-        &format!("{}/openen", dossier(&id)),
-        &[("bron", &value)],
-    )
-    .await;
+    let (status, _, html) = app
+        .submit(&c, &format!("{}/openen", dossier(&id)), &[("bron", &value)])
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("al een open dossier"), "{html}");
 }
@@ -111,13 +86,13 @@ async fn open_by_hand_needs_a_reason_and_keeps_what_was_typed() {
     let c = app.login("mentor").await;
     let id = app.own_student.clone();
     let path = format!("{}/openen", dossier(&id));
-    let (status, _, html) = send(
-        &app,
-        &c,
-        &path,
-        &[("bron", "zorgen"), ("stap", "3b"), ("reden", "  ")],
-    )
-    .await;
+    let (status, _, html) = app
+        .submit(
+            &c,
+            &path,
+            &[("bron", "zorgen"), ("stap", "3b"), ("reden", "  ")],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("beschrijf de zorgen"), "{html}");
     assert!(app
@@ -176,8 +151,9 @@ async fn step_changes_show_who_when_why_and_step_5a_needs_the_cooperation_decisi
     assert!(html.contains(CaseStep::S4b.label_nl()));
 
     // 5a without a cooperation decision: the domain's message, 422, typed reason kept.
-    let (status, _, html) =
-        send(&app, &c, &step, &[("naar", "5a"), ("waarom", "hulp loopt")]).await;
+    let (status, _, html) = app
+        .submit(&c, &step, &[("naar", "5a"), ("waarom", "hulp loopt")])
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         html.contains("leg eerst vast of leerling en ouders meewerken"),
@@ -189,13 +165,13 @@ async fn step_changes_show_who_when_why_and_step_5a_needs_the_cooperation_decisi
     );
 
     // Before the latest change: refused, with the dates in Dutch.
-    let (status, _, html) = send(
-        &app,
-        &c,
-        &step,
-        &[("naar", "3b"), ("datum", "2025-11-10"), ("waarom", "terug")],
-    )
-    .await;
+    let (status, _, html) = app
+        .submit(
+            &c,
+            &step,
+            &[("naar", "3b"), ("datum", "2025-11-10"), ("waarom", "terug")],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         html.contains("de datum maandag 10 november 2025 ligt vóór vrijdag 14 november 2025"),
@@ -245,19 +221,19 @@ async fn a_checklist_item_is_done_with_date_and_note() {
     )
     .await;
     // A date after today is refused at that item, with the note kept.
-    let (status, _, html) = send(
-        &app,
-        &c,
-        &format!("{}/checklist", dossier(&id)),
-        &[
-            ("stap", "3a"),
-            ("sleutel", "gesprek_leerling_ouders"),
-            ("status", "gedaan"),
-            ("datum", "2025-12-01"),
-            ("notitie", "nog te plannen"),
-        ],
-    )
-    .await;
+    let (status, _, html) = app
+        .submit(
+            &c,
+            &format!("{}/checklist", dossier(&id)),
+            &[
+                ("stap", "3a"),
+                ("sleutel", "gesprek_leerling_ouders"),
+                ("status", "gedaan"),
+                ("datum", "2025-12-01"),
+                ("notitie", "nog te plannen"),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("ligt na vandaag"), "{html}");
     assert!(html.contains("value=\"nog te plannen\""), "the note stays");
@@ -291,13 +267,13 @@ async fn close_and_reopen() {
     let c = app.login("coordinator").await;
     let id = app.own_student.clone();
     open_case(&app, &id, "3a", &[]).await;
-    let (status, _, html) = send(
-        &app,
-        &c,
-        &format!("{}/sluiten", dossier(&id)),
-        &[("reden", "anders")],
-    )
-    .await;
+    let (status, _, html) = app
+        .submit(
+            &c,
+            &format!("{}/sluiten", dossier(&id)),
+            &[("reden", "anders")],
+        )
+        .await;
     assert_eq!(
         status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -371,13 +347,13 @@ async fn a_partner_brought_in_sees_the_student_and_the_case_others_do_not() {
         "the partners form says the referral with consent comes first"
     );
     // Without the referral the parents consented to: refused at the form.
-    let (status, _, html) = send(
-        &app,
-        &c,
-        &format!("{}/partners", dossier(&id)),
-        &[("gebruiker", "jeugdarts")],
-    )
-    .await;
+    let (status, _, html) = app
+        .submit(
+            &c,
+            &format!("{}/partners", dossier(&id)),
+            &[("gebruiker", "jeugdarts")],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         html.contains("de jeugdarts wordt pas betrokken na een verwijzing"),
@@ -424,13 +400,13 @@ async fn a_partner_brought_in_sees_the_student_and_the_case_others_do_not() {
     assert!(!list.contains(&dossier(&id)));
 
     // A partner cannot change the case.
-    let (status, _, _) = send(
-        &app,
-        &arts,
-        &format!("{}/stap", dossier(&id)),
-        &[("naar", "4b"), ("waarom", "x")],
-    )
-    .await;
+    let (status, _, _) = app
+        .submit(
+            &arts,
+            &format!("{}/stap", dossier(&id)),
+            &[("naar", "4b"), ("waarom", "x")],
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // Released: the access ends.
@@ -457,13 +433,13 @@ async fn the_meldcode_is_seen_only_by_the_ondersteuningscoordinator() {
         !html.contains("value=\"meldcode\""),
         "not offered to the verzuimcoördinator"
     );
-    let (status, _, _) = send(
-        &app,
-        &coord,
-        &format!("{}/besluit", dossier(&id)),
-        &[("soort", "meldcode")],
-    )
-    .await;
+    let (status, _, _) = app
+        .submit(
+            &coord,
+            &format!("{}/besluit", dossier(&id)),
+            &[("soort", "meldcode")],
+        )
+        .await;
     assert_eq!(
         status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -527,13 +503,13 @@ async fn confidential_notes_are_for_the_jeugdarts_only() {
     let arts = app.login("jeugdarts").await;
     let (_, html) = app.get(&arts, &dossier(&id)).await;
     assert!(html.contains("Vertrouwelijke notities"));
-    let (status, _, html) = send(
-        &app,
-        &arts,
-        &format!("{}/notitie", dossier(&id)),
-        &[("tekst", " ")],
-    )
-    .await;
+    let (status, _, html) = app
+        .submit(
+            &arts,
+            &format!("{}/notitie", dossier(&id)),
+            &[("tekst", " ")],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("de notitie is leeg"));
     saved(
@@ -554,13 +530,9 @@ async fn confidential_notes_are_for_the_jeugdarts_only() {
             "{user} never sees it"
         );
         assert!(!html.contains("Vertrouwelijke notities"), "{user}");
-        let (status, _, _) = send(
-            &app,
-            &c,
-            &format!("{}/notitie", dossier(&id)),
-            &[("tekst", "x")],
-        )
-        .await;
+        let (status, _, _) = app
+            .submit(&c, &format!("{}/notitie", dossier(&id)), &[("tekst", "x")])
+            .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{user} writes none");
     }
 }
@@ -605,22 +577,22 @@ async fn the_evaluation_page_compares_attendance_before_and_since() {
     );
     assert!(html.contains("Evaluatie vastleggen"));
 
-    let (status, _, html) = send(
-        &app,
-        &c,
-        &format!("{}/interventie/1/evaluatie", dossier(&id)),
-        &[("notitie", "")],
-    )
-    .await;
+    let (status, _, html) = app
+        .submit(
+            &c,
+            &format!("{}/interventie/1/evaluatie", dossier(&id)),
+            &[("notitie", "")],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("schrijf op wat de evaluatie opleverde"));
-    let (status, location, _) = send(
-        &app,
-        &c,
-        &format!("{}/interventie/1/evaluatie", dossier(&id)),
-        &[("notitie", "gaat beter")],
-    )
-    .await;
+    let (status, location, _) = app
+        .submit(
+            &c,
+            &format!("{}/interventie/1/evaluatie", dossier(&id)),
+            &[("notitie", "gaat beter")],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(location.ends_with("/interventie/1"));
     let (_, html) = app
@@ -705,7 +677,7 @@ async fn every_change_writes_an_audit_entry() {
         ),
     ];
     for (k, (path, fields)) in steps.iter().enumerate() {
-        let (status, _, body) = send(&app, &c, path, fields).await;
+        let (status, _, body) = app.submit(&c, path, fields).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{path}: {body}");
         assert_eq!(
             changes(&app, &sid).await.len(),
@@ -733,13 +705,13 @@ async fn a_mentor_of_another_class_gets_404_like_a_missing_student() {
         assert_eq!(s1, StatusCode::NOT_FOUND, "{path}");
         assert_eq!((s1, b1), (s2, b2));
     }
-    let (status, _, _) = send(
-        &app,
-        &m,
-        &format!("{}/stap", dossier(&id)),
-        &[("naar", "3b"), ("waarom", "x")],
-    )
-    .await;
+    let (status, _, _) = app
+        .submit(
+            &m,
+            &format!("{}/stap", dossier(&id)),
+            &[("naar", "3b"), ("waarom", "x")],
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, list) = app.get(&m, "/dossiers").await;
     assert!(!list.contains(&dossier(&id)), "not in the mentor's list");
@@ -827,7 +799,7 @@ async fn after_a_closed_case_a_new_one_can_be_opened_but_not_on_the_same_day() {
     .await;
     let (_, html) = app.get(&c, &dossier(&id)).await;
     assert!(html.contains("Een nieuw dossier openen"), "{html}");
-    let (status, _, html) = send(&app, &c, &path, &new_case).await;
+    let (status, _, html) = app.submit(&c, &path, &new_case).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("heropen dat dossier"), "{html}");
     assert_eq!(app.store.student_cases(&sid).await.unwrap().len(), 1);
@@ -952,7 +924,9 @@ async fn only_the_coordinators_record_decisions_and_bring_in_partners() {
         ("partners", vec![("gebruiker", "leerplicht")]),
         ("partners/verwijderen", vec![("gebruiker", "leerplicht")]),
     ] {
-        let (status, _, _) = send(&app, &m, &format!("{}/{form}", dossier(&id)), &fields).await;
+        let (status, _, _) = app
+            .submit(&m, &format!("{}/{form}", dossier(&id)), &fields)
+            .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{form}");
     }
     let zorg = app.login("zorg").await;
@@ -1163,6 +1137,6 @@ async fn an_evaluation_keeps_its_figures_and_bad_numbers_get_the_dutch_404() {
 
 /// POSTs and asserts a 303.
 async fn saved_to(app: &TestApp, c: &Client, path: &str, fields: &[(&str, &str)]) {
-    let (status, _, body) = send(app, c, path, fields).await;
+    let (status, _, body) = app.submit(c, path, fields).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{path} {fields:?}: {body}");
 }

@@ -14,10 +14,10 @@ use aanwezig_domain::case::{
 use aanwezig_domain::{Category, MeldingStatus, RegistrationRecord, Role, StudentId};
 use aanwezig_storage::{AuditAction, AuditFilter, MeldingFilter, Store};
 use chrono::NaiveDate;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 
 use crate::common::{
-    now, open_case, pick_student, rewrite, sixteen_hours, spawn_app, today, ymd, TestApp,
+    location, now, open_case, pick_student, rewrite, sixteen_hours, spawn_app, today, ymd, TestApp,
 };
 
 /// A conversation with student and parents (guide C) on 12 November in
@@ -40,36 +40,21 @@ async fn case_with_contact(app: &TestApp, student: &str) {
     app.store.save_case(&case, "mentor", now()).await.unwrap();
 }
 
-async fn post(app: &TestApp, c: &Client, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    let token = app.csrf(c).await;
-    let mut form = form.to_vec();
-    form.push(("csrf", &token));
-    c.post(app.url(path)).form(&form).send().await.unwrap()
-}
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
-
 async fn set_school(app: &TestApp) {
     let beheer = app.login("beheer").await;
     // A bad BRIN is refused, with the typed values kept.
-    let r = post(
-        app,
-        &beheer,
-        "/instellingen/school",
-        &[
-            ("naam", "Het Noorderlicht"),
-            ("brin", "1AB2"),
-            ("vestiging", "00"),
-            ("telefoon", ""),
-        ],
-    )
-    .await;
+    let r = app
+        .post_form(
+            &beheer,
+            "/instellingen/school",
+            &[
+                ("naam", "Het Noorderlicht"),
+                ("brin", "1AB2"),
+                ("vestiging", "00"),
+                ("telefoon", ""),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(
@@ -78,18 +63,18 @@ async fn set_school(app: &TestApp) {
     );
     assert!(html.contains("value=\"Het Noorderlicht\""));
     assert!(html.contains("value=\"1AB2\""));
-    let r = post(
-        app,
-        &beheer,
-        "/instellingen/school",
-        &[
-            ("naam", "Het Noorderlicht"),
-            ("brin", "12ab"),
-            ("vestiging", "00"),
-            ("telefoon", "050 123 4567"),
-        ],
-    )
-    .await;
+    let r = app
+        .post_form(
+            &beheer,
+            "/instellingen/school",
+            &[
+                ("naam", "Het Noorderlicht"),
+                ("brin", "12ab"),
+                ("vestiging", "00"),
+                ("telefoon", "050 123 4567"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, html) = app.get(&beheer, "/instellingen/school?opgeslagen=1").await;
     assert!(html.contains("value=\"12AB\""), "stored in capitals");
@@ -140,20 +125,13 @@ fn draft_form<'a>(
     f
 }
 
-fn lessons(ls: &[u8]) -> Vec<String> {
-    ls.iter().map(u8::to_string).collect()
+/// A form of owned pairs as the `&str` pairs `post_form` takes.
+fn pairs(form: &[(String, String)]) -> Vec<(&str, &str)> {
+    form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
-async fn post_pairs(
-    app: &TestApp,
-    c: &Client,
-    path: &str,
-    form: &[(String, String)],
-) -> reqwest::Response {
-    let token = app.csrf(c).await;
-    let mut form = form.to_vec();
-    form.push(("csrf".into(), token));
-    c.post(app.url(path)).form(&form).send().await.unwrap()
+fn lessons(ls: &[u8]) -> Vec<String> {
+    ls.iter().map(u8::to_string).collect()
 }
 
 #[tokio::test]
@@ -189,11 +167,11 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
         ("regel", "duo_16h"),
         ("datum", "2025-11-12"),
     ];
-    let r = post(&app, &c, "/meldingen/nieuw", &form).await;
+    let r = app.post_form(&c, "/meldingen/nieuw", &form).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let at = location(&r);
     assert!(at.starts_with("/meldingen/"), "{at}");
-    let r = post(&app, &c, "/meldingen/nieuw", &form).await;
+    let r = app.post_form(&c, "/meldingen/nieuw", &form).await;
     assert_eq!(
         location(&r),
         at,
@@ -263,7 +241,9 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
         ("2025-11-12", lessons(&[1, 2])),
     ];
     // Invalid: saved anyway, errors next to their fields.
-    let r = post_pairs(&app, &c, &at, &draft_form("", "1234", &grid)).await;
+    let r = app
+        .post_form(&c, &at, &pairs(&draft_form("", "1234", &grid)))
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(
@@ -282,7 +262,9 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
         Some("Na het gesprek geen verbetering.")
     );
     let long = "x".repeat(201);
-    let r = post_pairs(&app, &c, &at, &draft_form(&long, "12AB", &grid)).await;
+    let r = app
+        .post_form(&c, &at, &pairs(&draft_form(&long, "12AB", &grid)))
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(
@@ -296,7 +278,9 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
 
     // Registering is refused while invalid.
     let status_form = [("naar", "geregistreerd"), ("datum", "2025-11-14")];
-    let r = post(&app, &c, &format!("{at}/status"), &status_form).await;
+    let r = app
+        .post_form(&c, &format!("{at}/status"), &status_form)
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("Niet gemeld"));
     assert_eq!(
@@ -310,20 +294,22 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
         grid[1].clone(),
         ("2025-11-12", lessons(&[1, 2, 5])),
     ];
-    let r = post_pairs(
-        &app,
-        &c,
-        &at,
-        &draft_form("Spijbelt met vrienden", "12AB", &with_sick),
-    )
-    .await;
+    let r = app
+        .post_form(
+            &c,
+            &at,
+            &pairs(&draft_form("Spijbelt met vrienden", "12AB", &with_sick)),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r
         .text()
         .await
         .unwrap()
         .contains("ziekte wordt nooit aan DUO gemeld"));
-    let r = post(&app, &c, &format!("{at}/status"), &status_form).await;
+    let r = app
+        .post_form(&c, &format!("{at}/status"), &status_form)
+        .await;
     assert_eq!(
         r.status(),
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -331,13 +317,13 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
     );
 
     // Valid.
-    let r = post_pairs(
-        &app,
-        &c,
-        &at,
-        &draft_form("Spijbelt met vrienden", "12AB", &grid),
-    )
-    .await;
+    let r = app
+        .post_form(
+            &c,
+            &at,
+            &pairs(&draft_form("Spijbelt met vrienden", "12AB", &grid)),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&r), format!("{at}?opgeslagen=1"));
 
@@ -350,7 +336,7 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
     let mut again = draft_form("Spijbelt met vrienden", "12AB", &grid);
     again.retain(|(k, _)| k != "actie");
     again.push(("actie".into(), "dossier".into()));
-    let r = post_pairs(&app, &c, &at, &again).await;
+    let r = app.post_form(&c, &at, &pairs(&again)).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let d = app.store.melding(n).await.unwrap().unwrap();
     assert_eq!(
@@ -359,15 +345,17 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
     );
 
     // A lesson reported sick after the draft was made blocks registering.
-    let r = post(
-        &app,
-        &c,
-        &format!("/leerlingen/{s}/les?datum=2025-11-11&lesuur=3"),
-        &[("code", "Z"), ("te_laat", ""), ("notitie", "")],
-    )
-    .await;
+    let r = app
+        .post_form(
+            &c,
+            &format!("/leerlingen/{s}/les?datum=2025-11-11&lesuur=3"),
+            &[("code", "Z"), ("te_laat", ""), ("notitie", "")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "reported sick");
-    let r = post(&app, &c, &format!("{at}/status"), &status_form).await;
+    let r = app
+        .post_form(&c, &format!("{at}/status"), &status_form)
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(
@@ -385,15 +373,17 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
         ("2025-11-11", lessons(&[1, 2, 4, 5, 6, 7])),
         grid[2].clone(),
     ];
-    let r = post_pairs(
-        &app,
-        &c,
-        &at,
-        &draft_form("Spijbelt met vrienden", "12AB", &fixed),
-    )
-    .await;
+    let r = app
+        .post_form(
+            &c,
+            &at,
+            &pairs(&draft_form("Spijbelt met vrienden", "12AB", &fixed)),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let r = post(&app, &c, &format!("{at}/status"), &status_form).await;
+    let r = app
+        .post_form(&c, &format!("{at}/status"), &status_form)
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let d = app.store.melding(n).await.unwrap().unwrap();
     assert_eq!(d.status, MeldingStatus::Geregistreerd);
@@ -407,7 +397,9 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
         html.contains("gemeld op vrijdag 14 november 2025, op tijd"),
         "{html}"
     );
-    let r = post_pairs(&app, &c, &at, &draft_form("anders", "12AB", &grid)).await;
+    let r = app
+        .post_form(&c, &at, &pairs(&draft_form("anders", "12AB", &grid)))
+        .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let html = r.text().await.unwrap();
     assert!(
@@ -425,25 +417,25 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
         "Spijbelt met vrienden"
     );
     // Later statuses.
-    let r = post(
-        &app,
-        &c,
-        &format!("{at}/status"),
-        &[("naar", "afgesloten"), ("datum", "2025-11-14")],
-    )
-    .await;
+    let r = app
+        .post_form(
+            &c,
+            &format!("{at}/status"),
+            &[("naar", "afgesloten"), ("datum", "2025-11-14")],
+        )
+        .await;
     assert_eq!(
         r.status(),
         StatusCode::UNPROCESSABLE_ENTITY,
         "not straight to afgesloten"
     );
-    let r = post(
-        &app,
-        &c,
-        &format!("{at}/status"),
-        &[("naar", "in_behandeling"), ("datum", "2025-11-14")],
-    )
-    .await;
+    let r = app
+        .post_form(
+            &c,
+            &format!("{at}/status"),
+            &[("naar", "in_behandeling"), ("datum", "2025-11-14")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 
     // Print and export, audited.
@@ -499,13 +491,13 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
     assert!(!html.contains("name=\"reden\""));
     let (status, _) = app.get(&lpa, &format!("/leerlingen/{s}")).await;
     assert_eq!(status, StatusCode::OK);
-    let r = post(
-        &app,
-        &lpa,
-        &format!("{at}/status"),
-        &[("naar", "afgesloten"), ("datum", "2025-11-14")],
-    )
-    .await;
+    let r = app
+        .post_form(
+            &lpa,
+            &format!("{at}/status"),
+            &[("naar", "afgesloten"), ("datum", "2025-11-14")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
 
@@ -540,18 +532,18 @@ async fn concepts_stay_in_school_and_overdue_ones_are_flagged() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("luxe verzuim") && html.contains("overig verzuim"));
     // Bad input keeps what was typed.
-    let r = post(
-        &app,
-        &c,
-        "/meldingen/nieuw",
-        &[
-            ("leerling", &s),
-            ("soort", "overig"),
-            ("begin", "2025-09-30"),
-            ("eind", "2025-09-29"),
-        ],
-    )
-    .await;
+    let r = app
+        .post_form(
+            &c,
+            "/meldingen/nieuw",
+            &[
+                ("leerling", &s),
+                ("soort", "overig"),
+                ("begin", "2025-09-30"),
+                ("eind", "2025-09-29"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(
@@ -559,32 +551,32 @@ async fn concepts_stay_in_school_and_overdue_ones_are_flagged() {
         "{html}"
     );
     assert!(html.contains("value=\"2025-09-30\""));
-    let r = post(
-        &app,
-        &c,
-        "/meldingen/nieuw",
-        &[
-            ("leerling", &s),
-            ("soort", "overig"),
-            ("begin", "2025-09-30"),
-            ("eind", "2025-09-30"),
-        ],
-    )
-    .await;
+    let r = app
+        .post_form(
+            &c,
+            "/meldingen/nieuw",
+            &[
+                ("leerling", &s),
+                ("soort", "overig"),
+                ("begin", "2025-09-30"),
+                ("eind", "2025-09-30"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("er is niets te melden"));
-    let r = post(
-        &app,
-        &c,
-        "/meldingen/nieuw",
-        &[
-            ("leerling", &s),
-            ("soort", "overig"),
-            ("begin", "2025-09-29"),
-            ("eind", "2025-09-29"),
-        ],
-    )
-    .await;
+    let r = app
+        .post_form(
+            &c,
+            "/meldingen/nieuw",
+            &[
+                ("leerling", &s),
+                ("soort", "overig"),
+                ("begin", "2025-09-29"),
+                ("eind", "2025-09-29"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let at = location(&r);
     let n: i64 = at.trim_start_matches("/meldingen/").parse().unwrap();
@@ -700,17 +692,17 @@ async fn the_draft_takes_no_health_or_safety_from_the_case() {
         .unwrap();
 
     let c = app.login("coordinator").await;
-    let r = post(
-        &app,
-        &c,
-        "/meldingen/nieuw",
-        &[
-            ("leerling", &s),
-            ("regel", "duo_16h"),
-            ("datum", "2025-11-12"),
-        ],
-    )
-    .await;
+    let r = app
+        .post_form(
+            &c,
+            "/meldingen/nieuw",
+            &[
+                ("leerling", &s),
+                ("regel", "duo_16h"),
+                ("datum", "2025-11-12"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let n: i64 = location(&r)
         .trim_start_matches("/meldingen/")
@@ -758,17 +750,17 @@ async fn illness_words_are_saved_but_never_registered() {
     let app = spawn_app().await;
     let s = sixteen_hours(&app).await;
     let c = app.login("coordinator").await;
-    let r = post(
-        &app,
-        &c,
-        "/meldingen/nieuw",
-        &[
-            ("leerling", &s),
-            ("regel", "duo_16h"),
-            ("datum", "2025-11-12"),
-        ],
-    )
-    .await;
+    let r = app
+        .post_form(
+            &c,
+            "/meldingen/nieuw",
+            &[
+                ("leerling", &s),
+                ("regel", "duo_16h"),
+                ("datum", "2025-11-12"),
+            ],
+        )
+        .await;
     let at = location(&r);
     let n: i64 = at.trim_start_matches("/meldingen/").parse().unwrap();
     let grid = [
@@ -782,7 +774,7 @@ async fn illness_words_are_saved_but_never_registered() {
             *v = "Had griep en koorts.".into();
         }
     }
-    let r = post_pairs(&app, &c, &at, &form).await;
+    let r = app.post_form(&c, &at, &pairs(&form)).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(
@@ -807,7 +799,9 @@ async fn illness_words_are_saved_but_never_registered() {
     );
 
     let status_form = [("naar", "geregistreerd"), ("datum", "2025-11-14")];
-    let r = post(&app, &c, &format!("{at}/status"), &status_form).await;
+    let r = app
+        .post_form(&c, &format!("{at}/status"), &status_form)
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("noemt ziekte"));
     assert_eq!(
@@ -817,9 +811,11 @@ async fn illness_words_are_saved_but_never_registered() {
 
     // Words that merely contain an illness word are fine ("startsein").
     let form = draft_form("Kwam niet na het startsein van de les", "12AB", &grid);
-    let r = post_pairs(&app, &c, &at, &form).await;
+    let r = app.post_form(&c, &at, &pairs(&form)).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let r = post(&app, &c, &format!("{at}/status"), &status_form).await;
+    let r = app
+        .post_form(&c, &format!("{at}/status"), &status_form)
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         app.store.melding(n).await.unwrap().unwrap().status,
@@ -830,13 +826,13 @@ async fn illness_words_are_saved_but_never_registered() {
     let lpa = app.login("leerplicht").await;
     let (status, _) = app.get(&lpa, &at).await;
     assert_eq!(status, StatusCode::OK);
-    let r = post(
-        &app,
-        &c,
-        &format!("{at}/status"),
-        &[("naar", "ingetrokken"), ("datum", "2025-11-14")],
-    )
-    .await;
+    let r = app
+        .post_form(
+            &c,
+            &format!("{at}/status"),
+            &[("naar", "ingetrokken"), ("datum", "2025-11-14")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (status, _) = app.get(&lpa, &at).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -868,7 +864,7 @@ async fn bad_melding_numbers_are_the_dutch_404_page() {
         assert!(r.text().await.unwrap().contains("Niet gevonden"), "{path}");
     }
     for path in ["/meldingen/abc", "/meldingen/%FF/status"] {
-        let r = post(&app, &c, path, &[("naar", "geregistreerd")]).await;
+        let r = app.post_form(&c, path, &[("naar", "geregistreerd")]).await;
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
         assert!(r.text().await.unwrap().contains("Niet gevonden"), "{path}");
     }

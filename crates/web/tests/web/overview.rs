@@ -598,20 +598,16 @@ async fn the_overview_counts_my_tasks() {
     assert_eq!(overdue(&html), before + 1, "{html}");
 
     // The evaluation, held through the app: the overdue task is gone at once.
-    let token = app.csrf(&c).await;
-    let r = c
-        .post(app.url(&format!(
-            "/leerlingen/{}/dossier/interventie/1/evaluatie",
-            app.other_student
-        )))
-        .form(&[
-            ("datum", "2025-11-14"),
-            ("notitie", "gaat beter"),
-            ("csrf", token.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = app
+        .post_form(
+            &c,
+            &format!(
+                "/leerlingen/{}/dossier/interventie/1/evaluatie",
+                app.other_student
+            ),
+            &[("datum", "2025-11-14"), ("notitie", "gaat beter")],
+        )
+        .await;
     assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
     let (_, html) = app.get(&c, "/").await;
     assert_eq!(overdue(&html), before, "{html}");

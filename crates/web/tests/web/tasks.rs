@@ -10,7 +10,7 @@ use aanwezig_storage::{AuditFilter, Store, User};
 use chrono::NaiveDate;
 use reqwest::{Client, StatusCode};
 
-use crate::common::{now, open_case, spawn_app, today, TestApp, PASSWORD, USERS};
+use crate::common::{now, open_case, spawn_app, today, TestApp, NO_FIELDS, PASSWORD, USERS};
 
 fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
@@ -608,13 +608,7 @@ fn live_duo_signals(app: &TestApp, id: &str) -> usize {
 
 /// Creates the feed address of a signed-in client; returns the URL shown.
 async fn create_feed(app: &TestApp, c: &Client) -> String {
-    let csrf = app.csrf(c).await;
-    let r = c
-        .post(app.url("/taken/agenda"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = app.post_form(c, "/taken/agenda", NO_FIELDS).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["cache-control"], "no-store", "shown once");
     let html = r.text().await.unwrap();
@@ -721,13 +715,9 @@ async fn feed_without_session_renew_revoke_and_inactive_user() {
     }
 
     // Revoked.
-    let csrf = app.csrf(&c).await;
-    let r = c
-        .post(app.url("/taken/agenda/intrekken"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = app
+        .post_form(&c, "/taken/agenda/intrekken", NO_FIELDS)
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(fetch(&url2).await.0, StatusCode::NOT_FOUND);
 
@@ -747,12 +737,6 @@ async fn beheerder_has_no_tasks() {
     let c = app.login("beheer").await;
     let (status, _) = app.get(&c, "/taken").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let csrf = app.csrf(&c).await;
-    let r = c
-        .post(app.url("/taken/agenda"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = app.post_form(&c, "/taken/agenda", NO_FIELDS).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
