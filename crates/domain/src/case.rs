@@ -208,6 +208,21 @@ pub enum Party {
 }
 
 impl Party {
+    /// The plan's parties a form offers (every one but [`Party::Other`]),
+    /// with the key a form posts.
+    pub const CHOICES: [(&'static str, Party); 10] = [
+        ("leerling", Party::Leerling),
+        ("ouders", Party::Ouders),
+        ("school", Party::School),
+        ("iot", Party::Iot),
+        ("jeugdarts", Party::Jeugdarts),
+        ("leerplicht", Party::Leerplicht),
+        ("vo_wij", Party::VoWij),
+        ("ect", Party::Ect),
+        ("aoj", Party::Aoj),
+        ("hulpverlening", Party::Hulpverlening),
+    ];
+
     /// Dutch name.
     pub fn label_nl(&self) -> &str {
         match self {
@@ -3519,6 +3534,15 @@ mod tests {
         c.add_contact(contact(ymd(2025, 9, 11), None)).unwrap();
         assert!(calls(&c, ymd(2025, 9, 12)).is_empty());
         assert_eq!(calls(&c, ymd(2025, 9, 17)), vec![ymd(2025, 9, 16)]);
+    }
+
+    #[test]
+    fn party_choices_have_one_key_each() {
+        let keys: BTreeSet<&str> = Party::CHOICES.iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys.len(), Party::CHOICES.len());
+        assert!(!Party::CHOICES
+            .iter()
+            .any(|(_, p)| matches!(p, Party::Other(_))));
     }
 
     proptest! {

@@ -186,18 +186,7 @@ fn decision_kind(value: &str, role: Role) -> Option<DecisionKind> {
     })
 }
 
-const PARTIES: [(&str, Party); 10] = [
-    ("leerling", Party::Leerling),
-    ("ouders", Party::Ouders),
-    ("school", Party::School),
-    ("iot", Party::Iot),
-    ("jeugdarts", Party::Jeugdarts),
-    ("leerplicht", Party::Leerplicht),
-    ("vowij", Party::VoWij),
-    ("ect", Party::Ect),
-    ("aoj", Party::Aoj),
-    ("hulpverlening", Party::Hulpverlening),
-];
+const PARTIES: [(&str, Party); 10] = Party::CHOICES;
 
 const INTERVENTIONS: [(&str, InterventionKind); 4] = [
     ("afspraken", InterventionKind::Afspraken),

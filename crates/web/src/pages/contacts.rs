@@ -158,18 +158,7 @@ fn no_case(user: &CurrentUser, student: &Student) -> Response {
 
 /// The participants the contact form offers, with their form values.
 fn parties() -> Vec<(&'static str, Party)> {
-    vec![
-        ("leerling", Party::Leerling),
-        ("ouders", Party::Ouders),
-        ("school", Party::School),
-        ("iot", Party::Iot),
-        ("jeugdarts", Party::Jeugdarts),
-        ("leerplicht", Party::Leerplicht),
-        ("vo_wij", Party::VoWij),
-        ("ect", Party::Ect),
-        ("aoj", Party::Aoj),
-        ("hulpverlening", Party::Hulpverlening),
-    ]
+    Party::CHOICES.to_vec()
 }
 
 const KINDS: [(&str, ContactKind); 3] = [
