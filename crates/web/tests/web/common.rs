@@ -254,12 +254,23 @@ pub async fn spawn_app() -> TestApp {
 /// Opens a case for `student` on `step` (by the coordinator, on today) with
 /// the given partner users brought in, straight in the store.
 pub async fn open_case(app: &TestApp, student: &str, step: &str, partners: &[&str]) {
+    open_case_on(app, student, step, partners, today()).await;
+}
+
+/// `open_case`, opened (and the partners brought in) on `on`.
+pub async fn open_case_on(
+    app: &TestApp,
+    student: &str,
+    step: &str,
+    partners: &[&str],
+    on: NaiveDate,
+) {
     use aanwezig_domain::case::{Actor, OpenReason};
-    use aanwezig_domain::{Case, CaseStep, StudentId};
+    use aanwezig_domain::{Case, CaseStep};
     let by = Actor::new("coordinator", Role::Verzuimcoordinator);
     let mut case = Case::open(
         StudentId::parse(student).unwrap(),
-        today(),
+        on,
         by.clone(),
         OpenReason::Zorgen {
             note: "zorgen over de aanwezigheid".into(),
@@ -269,12 +280,49 @@ pub async fn open_case(app: &TestApp, student: &str, step: &str, partners: &[&st
     .unwrap();
     for p in partners {
         let role = USERS.iter().find(|(u, _)| u == p).unwrap().1;
-        involve(&mut case, p, role, today());
+        involve(&mut case, p, role, on);
     }
     app.store
         .save_case(&case, "coordinator", now())
         .await
         .unwrap();
+}
+
+/// Starts an intervention (afspraken: `what`, from `on`, by the
+/// coordinator) in the student's stored case, straight in the store.
+pub async fn start_intervention(app: &TestApp, student: &str, what: &str, on: NaiveDate) {
+    use aanwezig_domain::case::{Actor, InterventionKind};
+    let id = StudentId::parse(student).unwrap();
+    let mut case = app.store.case(&id).await.unwrap().unwrap();
+    case.start_intervention(
+        InterventionKind::Afspraken,
+        what,
+        on,
+        Actor::new("coordinator", Role::Verzuimcoordinator),
+    )
+    .unwrap();
+    app.store
+        .save_case(&case, "coordinator", now())
+        .await
+        .unwrap();
+}
+
+/// Stores a melding of `student` with `status` (`matrix_duo::melding`, by
+/// the coordinator) and returns its number.
+pub async fn store_melding(
+    app: &TestApp,
+    student: &aanwezig_domain::Student,
+    status: aanwezig_domain::MeldingStatus,
+) -> i64 {
+    app.store
+        .save_melding(
+            None,
+            &crate::matrix_duo::melding(student, status),
+            "coordinator",
+            now(),
+        )
+        .await
+        .unwrap()
 }
 
 /// Brings `user` into the case on `on`; for the jeugdarts first records

@@ -5,7 +5,7 @@ use aanwezig_domain::{CaseStep, Role, RuleId, StudentId};
 use aanwezig_storage::{AuditAction, AuditFilter, Store};
 use reqwest::{Client, StatusCode};
 
-use crate::common::{open_case, spawn_app, TestApp};
+use crate::common::{open_case, spawn_app, start_intervention, store_melding, ymd, TestApp};
 
 /// POSTs and asserts the change was saved (303 back to the dossier).
 async fn saved(app: &TestApp, c: &Client, path: &str, fields: &[(&str, &str)]) {
@@ -544,20 +544,13 @@ async fn the_evaluation_page_compares_attendance_before_and_since() {
     let id = app.own_student.clone();
     open_case(&app, &id, "3a", &[]).await;
     // An intervention that started earlier, stored as the domain records it.
-    let sid = StudentId::parse(&id).unwrap();
-    let mut case = app.store.case(&sid).await.unwrap().unwrap();
-    let start = chrono::NaiveDate::from_ymd_opt(2025, 10, 27).unwrap();
-    case.start_intervention(
-        aanwezig_domain::case::InterventionKind::Afspraken,
+    start_intervention(
+        &app,
+        &id,
         "elke ochtend melden bij de mentor",
-        start,
-        Actor::new("coordinator", Role::Verzuimcoordinator),
+        ymd(2025, 10, 27),
     )
-    .unwrap();
-    app.store
-        .save_case(&case, "coordinator", crate::common::now())
-        .await
-        .unwrap();
+    .await;
 
     let (status, html) = app
         .get(&c, &format!("{}/interventie/1", dossier(&id)))
@@ -885,15 +878,12 @@ async fn a_partner_sees_a_reduced_student_page_without_lessons_or_sick_reports()
         let i = live.position(&id).unwrap();
         live.school.students()[i].clone()
     };
-    app.store
-        .save_melding(
-            None,
-            &crate::matrix_duo::melding(&student, aanwezig_domain::MeldingStatus::Geregistreerd),
-            "coordinator",
-            crate::common::now(),
-        )
-        .await
-        .unwrap();
+    store_melding(
+        &app,
+        &student,
+        aanwezig_domain::MeldingStatus::Geregistreerd,
+    )
+    .await;
     let lpa = app.login("leerplicht").await;
     let (status, html) = app.get(&lpa, &format!("/leerlingen/{id}")).await;
     assert_eq!(status, StatusCode::OK);
@@ -1049,17 +1039,7 @@ async fn partners_see_only_sent_meldingen_and_contacts_are_listed() {
         aanwezig_domain::MeldingStatus::Concept,
         aanwezig_domain::MeldingStatus::Geregistreerd,
     ] {
-        ids.push(
-            app.store
-                .save_melding(
-                    None,
-                    &crate::matrix_duo::melding(&student, status),
-                    "coordinator",
-                    crate::common::now(),
-                )
-                .await
-                .unwrap(),
-        );
+        ids.push(store_melding(&app, &student, status).await);
     }
     let coord = app.login("coordinator").await;
     let (_, html) = app.get(&coord, &dossier(&id)).await;
@@ -1094,18 +1074,7 @@ async fn an_evaluation_keeps_its_figures_and_bad_numbers_get_the_dutch_404() {
     let id = app.own_student.clone();
     let sid = StudentId::parse(&id).unwrap();
     open_case(&app, &id, "3a", &[]).await;
-    let mut case = app.store.case(&sid).await.unwrap().unwrap();
-    case.start_intervention(
-        aanwezig_domain::case::InterventionKind::Afspraken,
-        "op tijd komen",
-        crate::common::ymd(2025, 10, 27),
-        Actor::new("coordinator", Role::Verzuimcoordinator),
-    )
-    .unwrap();
-    app.store
-        .save_case(&case, "coordinator", crate::common::now())
-        .await
-        .unwrap();
+    start_intervention(&app, &id, "op tijd komen", ymd(2025, 10, 27)).await;
     saved_to(
         &app,
         &c,

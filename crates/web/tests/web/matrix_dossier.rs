@@ -16,7 +16,7 @@ use aanwezig_domain::case::{Actor, InterventionKind};
 use aanwezig_domain::{MeldingStatus, Role, StudentId};
 use aanwezig_storage::Store;
 
-use crate::common::{now, today, TestApp};
+use crate::common::{now, start_intervention, store_melding, today, TestApp};
 use crate::matrix::{get, post, posts, put, Ctx, Row, A, F, L, N, O, S, U};
 
 /// Intervention 1 on `{own}`'s case, for the evaluation rows; `{lpa}`: a
@@ -34,31 +34,11 @@ pub(crate) async fn prepare(app: &TestApp, ctx: &mut Ctx) {
             .unwrap()
             .clone()
     };
-    app.store
-        .save_melding(
-            None,
-            &crate::matrix_duo::melding(&third, MeldingStatus::Geregistreerd),
-            "coordinator",
-            now(),
-        )
-        .await
-        .unwrap();
+    store_melding(app, &third, MeldingStatus::Geregistreerd).await;
     crate::common::open_case(app, third.id.as_str(), "4b", &[]).await;
     ctx.extra.push(("{lpa}".to_owned(), third.id.to_string()));
 
-    let sid = StudentId::parse(&ctx.own).unwrap();
-    let mut case = app.store.case(&sid).await.unwrap().unwrap();
-    case.start_intervention(
-        InterventionKind::Afspraken,
-        "elke ochtend melden",
-        today(),
-        Actor::new("coordinator", Role::Verzuimcoordinator),
-    )
-    .unwrap();
-    app.store
-        .save_case(&case, "coordinator", now())
-        .await
-        .unwrap();
+    start_intervention(app, &ctx.own, "elke ochtend melden", today()).await;
 }
 
 #[rustfmt::skip]

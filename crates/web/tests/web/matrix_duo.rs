@@ -7,10 +7,9 @@
 
 use aanwezig_domain::duo::{AbsenceDay, StatusChange};
 use aanwezig_domain::{MeldingDraft, MeldingKind, MeldingStatus, Reporter, SchoolLocation};
-use aanwezig_storage::Store;
 use chrono::NaiveDate;
 
-use crate::common::{now, today, TestApp};
+use crate::common::{store_melding, today, TestApp};
 use crate::matrix::{get, posts, Ctx, Row, Want, A, F, L, N, O};
 
 fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -80,11 +79,7 @@ pub(crate) async fn prepare(app: &TestApp, ctx: &mut Ctx) {
         ("{melding}", MeldingStatus::Geregistreerd),
         ("{concept}", MeldingStatus::Concept),
     ] {
-        let id = app
-            .store
-            .save_melding(None, &melding(&third, status), "coordinator", now())
-            .await
-            .unwrap();
+        let id = store_melding(app, &third, status).await;
         ctx.extra.push((key.to_owned(), id.to_string()));
     }
 }

@@ -549,9 +549,6 @@ async fn a_change_shows_on_the_overview_pages_at_once() {
 /// external partner is pointed to the dossiers they are brought into.
 #[tokio::test]
 async fn the_overview_counts_my_tasks() {
-    use aanwezig_domain::case::{Actor, InterventionKind};
-    use aanwezig_domain::{Role, StudentId};
-
     /// The number of overdue tasks in the summary (0 without it).
     fn overdue(html: &str) -> usize {
         let Some(i) = html.find("class=\"tasks-summary\"") else {
@@ -574,21 +571,14 @@ async fn the_overview_counts_my_tasks() {
 
     // An intervention that started seven weeks ago: its evaluation (at
     // most six weeks) is overdue for the case's owner, the coordinator.
-    let sid = StudentId::parse(&app.other_student).unwrap();
     crate::common::open_case(&app, &app.other_student, "3b", &[]).await;
-    let mut case = app.store.case(&sid).await.unwrap().unwrap();
-    let start = chrono::NaiveDate::from_ymd_opt(2025, 9, 26).unwrap();
-    case.start_intervention(
-        InterventionKind::Afspraken,
+    crate::common::start_intervention(
+        &app,
+        &app.other_student,
         "dagelijks melden",
-        start,
-        Actor::new("coordinator", Role::Verzuimcoordinator),
+        crate::common::ymd(2025, 9, 26),
     )
-    .unwrap();
-    app.store
-        .save_case(&case, "coordinator", crate::common::now())
-        .await
-        .unwrap();
+    .await;
     // Written behind the app's back: the counts it cached still stand.
     let (_, html) = app.get(&c, "/").await;
     assert_eq!(overdue(&html), before, "cached until something changes");

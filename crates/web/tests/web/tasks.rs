@@ -2,19 +2,17 @@
 //! step 2 and DUO signals, and the secret feed address.
 
 use aanwezig_domain::case::{
-    Actor, Agreement, AgreementParty, ContactKind, ContactMoment, InterventionKind, OpenReason,
-    Party, WeeklyCheck,
+    Actor, Agreement, AgreementParty, ContactKind, ContactMoment, OpenReason, Party, WeeklyCheck,
 };
 use aanwezig_domain::{Case, CaseStep, MeldingDraft, MeldingStatus, Role, RuleId, StudentId};
 use aanwezig_storage::{AuditFilter, Store, User};
 use chrono::NaiveDate;
 use reqwest::{Client, StatusCode};
 
-use crate::common::{now, open_case, spawn_app, today, TestApp, NO_FIELDS, PASSWORD, USERS};
-
-fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
+use crate::common::{
+    now, open_case, open_case_on, spawn_app, start_intervention, today, ymd, TestApp, NO_FIELDS,
+    PASSWORD,
+};
 
 fn sid(id: &str) -> StudentId {
     StudentId::parse(id).unwrap()
@@ -76,32 +74,8 @@ async fn case_with_intervention(
     partners: &[&str],
     started: NaiveDate,
 ) {
-    let by = Actor::new("coordinator", Role::Verzuimcoordinator);
-    let mut case = Case::open(
-        sid(id),
-        started,
-        by.clone(),
-        OpenReason::Zorgen {
-            note: "zorgen over de aanwezigheid".into(),
-        },
-        CaseStep::parse(step).unwrap(),
-    )
-    .unwrap();
-    for p in partners {
-        let role = USERS.iter().find(|(u, _)| u == p).unwrap().1;
-        crate::common::involve(&mut case, p, role, started);
-    }
-    case.start_intervention(
-        InterventionKind::Afspraken,
-        "afspraken over op tijd komen",
-        started,
-        Actor::new("coordinator", Role::Verzuimcoordinator),
-    )
-    .unwrap();
-    app.store
-        .save_case(&case, "coordinator", now())
-        .await
-        .unwrap();
+    open_case_on(app, id, step, partners, started).await;
+    start_intervention(app, id, "afspraken over op tijd komen", started).await;
 }
 
 /// A student of `class` without a `contact` or DUO signal yet and without
@@ -344,17 +318,7 @@ async fn agreement_check_at_step_4_without_an_intervention() {
     assert!(row.contains("vrijdag 21 november 2025"), "{row}");
 
     // An intervention starts: its own weekly check takes over, still one.
-    case.start_intervention(
-        InterventionKind::Afspraken,
-        "afspraken over op tijd komen",
-        today(),
-        Actor::new("coordinator", Role::Verzuimcoordinator),
-    )
-    .unwrap();
-    app.store
-        .save_case(&case, "coordinator", now())
-        .await
-        .unwrap();
+    start_intervention(&app, &own, "afspraken over op tijd komen", today()).await;
     let (_, html) = app.get(&c, "/taken").await;
     assert_eq!(html.matches("Wekelijks nagaan").count(), 1, "{html}");
     let row = row_with(&html, "Wekelijks nagaan", &name).expect("the intervention's check");
