@@ -288,12 +288,20 @@ pub async fn open_case_on(
         .unwrap();
 }
 
+/// The student's stored case (which must exist).
+pub async fn case_of(app: &TestApp, student: &str) -> aanwezig_domain::Case {
+    app.store
+        .case(&StudentId::parse(student).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 /// Starts an intervention (afspraken: `what`, from `on`, by the
 /// coordinator) in the student's stored case, straight in the store.
 pub async fn start_intervention(app: &TestApp, student: &str, what: &str, on: NaiveDate) {
     use aanwezig_domain::case::{Actor, InterventionKind};
-    let id = StudentId::parse(student).unwrap();
-    let mut case = app.store.case(&id).await.unwrap().unwrap();
+    let mut case = case_of(app, student).await;
     case.start_intervention(
         InterventionKind::Afspraken,
         what,

@@ -3,24 +3,16 @@
 //! agreements over a real SMTP server (aiosmtpd), the mail settings and
 //! the printable report.
 
-use aanwezig_domain::{Case, StudentId};
+use aanwezig_domain::StudentId;
 use aanwezig_storage::{AuditAction, AuditFilter, DocumentKind, Store};
 use reqwest::{Client, StatusCode};
 
-use crate::common::{open_case, spawn_app, TestApp};
+use crate::common::{case_of, open_case, spawn_app, TestApp};
 use crate::smtp::SmtpServer;
 
 const ANSWER: &str = "Ze slaapt slecht en komt daardoor vaak te laat";
 const AGREEMENT: &str = "Lisa zet elke avond twee wekkers";
 const STUDENT_MAIL: &str = "leerling@leerling.example.nl";
-
-async fn case_of(app: &TestApp, student: &str) -> Case {
-    app.store
-        .case(&StudentId::parse(student).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-}
 
 /// Records a guide C contact with one answer, a note and one agreement.
 async fn record_contact(app: &TestApp, c: &Client, student: &str) -> (StatusCode, String, String) {
@@ -574,26 +566,31 @@ async fn agreements_are_mailed_one_message_per_recipient() {
     );
 }
 
-#[tokio::test]
-async fn without_mail_settings_nothing_is_sent_or_recorded() {
-    let app = spawn_app().await;
-    let own = app.own_student.clone();
-    open_case(&app, &own, "3b", &[]).await;
+/// As the mentor: records a contact with an agreement, saves one parents'
+/// address and sends them that agreement; the answer of the sending.
+async fn mail_first_agreement_to_parents(app: &TestApp, own: &str) -> (StatusCode, String, String) {
     let mentor = app.login("mentor").await;
-    record_contact(&app, &mentor, &own).await;
+    record_contact(app, &mentor, own).await;
     app.submit(
         &mentor,
         &format!("/leerlingen/{own}/dossier/ouders"),
         &[("adressen", "ouder@example.nl")],
     )
     .await;
-    let (status, _, body) = app
-        .submit(
-            &mentor,
-            &format!("/leerlingen/{own}/dossier/afspraken/versturen"),
-            &[("afspraak", "0"), ("aan", "ouder@example.nl")],
-        )
-        .await;
+    app.submit(
+        &mentor,
+        &format!("/leerlingen/{own}/dossier/afspraken/versturen"),
+        &[("afspraak", "0"), ("aan", "ouder@example.nl")],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn without_mail_settings_nothing_is_sent_or_recorded() {
+    let app = spawn_app().await;
+    let own = app.own_student.clone();
+    open_case(&app, &own, "3b", &[]).await;
+    let (status, _, body) = mail_first_agreement_to_parents(&app, &own).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(body.contains("e-mail is nog niet ingesteld"), "{body}");
     assert!(case_of(&app, &own).await.mailings.is_empty());
@@ -611,21 +608,7 @@ async fn a_refusing_server_is_reported_and_nothing_recorded() {
         .unwrap()
         .port();
     mail_settings(&app, port).await;
-    let mentor = app.login("mentor").await;
-    record_contact(&app, &mentor, &own).await;
-    app.submit(
-        &mentor,
-        &format!("/leerlingen/{own}/dossier/ouders"),
-        &[("adressen", "ouder@example.nl")],
-    )
-    .await;
-    let (status, _, body) = app
-        .submit(
-            &mentor,
-            &format!("/leerlingen/{own}/dossier/afspraken/versturen"),
-            &[("afspraak", "0"), ("aan", "ouder@example.nl")],
-        )
-        .await;
+    let (status, _, body) = mail_first_agreement_to_parents(&app, &own).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert!(body.contains("niet verstuurd"), "{body}");
     assert!(case_of(&app, &own).await.mailings.is_empty());

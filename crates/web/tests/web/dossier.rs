@@ -5,7 +5,9 @@ use aanwezig_domain::{CaseStep, Role, RuleId, StudentId};
 use aanwezig_storage::{AuditAction, AuditFilter, Store};
 use reqwest::{Client, StatusCode};
 
-use crate::common::{open_case, spawn_app, start_intervention, store_melding, ymd, TestApp};
+use crate::common::{
+    case_of, open_case, spawn_app, start_intervention, store_melding, ymd, TestApp,
+};
 
 /// POSTs and asserts the change was saved (303 back to the dossier).
 async fn saved(app: &TestApp, c: &Client, path: &str, fields: &[(&str, &str)]) {
@@ -190,12 +192,7 @@ async fn step_changes_show_who_when_why_and_step_5a_needs_the_cooperation_decisi
     )
     .await;
     saved(&app, &c, &step, &[("naar", "5a"), ("waarom", "hulp loopt")]).await;
-    let case = app
-        .store
-        .case(&StudentId::parse(&id).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let case = case_of(&app, &id).await;
     assert_eq!(case.step, CaseStep::S5a);
     assert_eq!(case.history.len(), 2);
     assert_eq!(case.decisions[0].parties.len(), 2);
@@ -238,12 +235,7 @@ async fn a_checklist_item_is_done_with_date_and_note() {
     assert!(html.contains("ligt na vandaag"), "{html}");
     assert!(html.contains("value=\"nog te plannen\""), "the note stays");
     assert!(html.contains("value=\"2025-12-01\""), "the date stays");
-    let case = app
-        .store
-        .case(&StudentId::parse(&id).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let case = case_of(&app, &id).await;
     let item = case
         .checklist
         .iter()

@@ -130,6 +130,25 @@ fn pairs(form: &[(String, String)]) -> Vec<(&str, &str)> {
     form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
+/// Tries to register melding `n` (page `at`) on 14 November and asserts
+/// it is refused (422) with `why` on the page and stays a concept.
+async fn registering_refused(app: &TestApp, c: &reqwest::Client, at: &str, n: i64, why: &str) {
+    let r = app
+        .post_form(
+            c,
+            &format!("{at}/status"),
+            &[("naar", "geregistreerd"), ("datum", "2025-11-14")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains(why), "{why}: {html}");
+    assert_eq!(
+        app.store.melding(n).await.unwrap().unwrap().status,
+        MeldingStatus::Concept
+    );
+}
+
 fn lessons(ls: &[u8]) -> Vec<String> {
     ls.iter().map(u8::to_string).collect()
 }
@@ -278,15 +297,7 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
 
     // Registering is refused while invalid.
     let status_form = [("naar", "geregistreerd"), ("datum", "2025-11-14")];
-    let r = app
-        .post_form(&c, &format!("{at}/status"), &status_form)
-        .await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("Niet gemeld"));
-    assert_eq!(
-        app.store.melding(n).await.unwrap().unwrap().status,
-        MeldingStatus::Concept
-    );
+    registering_refused(&app, &c, &at, n, "Niet gemeld").await;
 
     // A sick lesson cannot be put on the melding.
     let with_sick = [
@@ -353,19 +364,14 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "reported sick");
-    let r = app
-        .post_form(&c, &format!("{at}/status"), &status_form)
-        .await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let html = r.text().await.unwrap();
-    assert!(
-        html.contains("lesuur 3 op dinsdag 11 november 2025 is ziek gemeld"),
-        "{html}"
-    );
-    assert_eq!(
-        app.store.melding(n).await.unwrap().unwrap().status,
-        MeldingStatus::Concept
-    );
+    registering_refused(
+        &app,
+        &c,
+        &at,
+        n,
+        "lesuur 3 op dinsdag 11 november 2025 is ziek gemeld",
+    )
+    .await;
 
     // Without that lesson it registers.
     let fixed = [
@@ -799,15 +805,7 @@ async fn illness_words_are_saved_but_never_registered() {
     );
 
     let status_form = [("naar", "geregistreerd"), ("datum", "2025-11-14")];
-    let r = app
-        .post_form(&c, &format!("{at}/status"), &status_form)
-        .await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("noemt ziekte"));
-    assert_eq!(
-        app.store.melding(n).await.unwrap().unwrap().status,
-        MeldingStatus::Concept
-    );
+    registering_refused(&app, &c, &at, n, "noemt ziekte").await;
 
     // Words that merely contain an illness word are fine ("startsein").
     let form = draft_form("Kwam niet na het startsein van de les", "12AB", &grid);
