@@ -129,6 +129,18 @@ impl TestApp {
         let (status, location) = (r.status(), location(&r));
         (status, location, r.text().await.unwrap())
     }
+
+    /// `post_form` that must answer 303 (the change was saved); returns the
+    /// `Location` it redirects to.
+    pub async fn post_ok(&self, c: &Client, path: &str, fields: &[(&str, &str)]) -> String {
+        let (status, location, body) = self.submit(c, path, fields).await;
+        assert_eq!(
+            status,
+            StatusCode::SEE_OTHER,
+            "POST {path} {fields:?}: {body}"
+        );
+        location
+    }
 }
 
 /// An empty form, for `post_form` to send just the CSRF token.

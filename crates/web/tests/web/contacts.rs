@@ -43,8 +43,8 @@ async fn record_contact(app: &TestApp, c: &Client, student: &str) -> (StatusCode
 async fn mail_settings(app: &TestApp, port: u16) {
     let beheer = app.login("beheer").await;
     let port = port.to_string();
-    let (status, location, body) = app
-        .submit(
+    let location = app
+        .post_ok(
             &beheer,
             "/instellingen/email",
             &[
@@ -59,7 +59,6 @@ async fn mail_settings(app: &TestApp, port: u16) {
             ],
         )
         .await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
     assert_eq!(location, "/instellingen/email?opgeslagen=1");
 }
 
@@ -244,18 +243,16 @@ async fn agreements_get_weekly_checks() {
     assert!(body.contains("naam van de partner"), "{body}");
     assert!(body.contains("Gesprek bij VO WIJ"));
 
-    let (status, _, body) = app
-        .submit(
-            &mentor,
-            &base,
-            &[
-                ("wie", "ouders"),
-                ("wat", "Ouders bellen bij ziekmelding voor 8 uur"),
-                ("tot", ""),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    app.post_ok(
+        &mentor,
+        &base,
+        &[
+            ("wie", "ouders"),
+            ("wat", "Ouders bellen bij ziekmelding voor 8 uur"),
+            ("tot", ""),
+        ],
+    )
+    .await;
 
     let check = format!("{base}/1/controle");
     let (status, _, body) = app
@@ -264,18 +261,16 @@ async fn agreements_get_weekly_checks() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("Kies of de afspraak is nagekomen"), "{body}");
 
-    let (status, _, body) = app
-        .submit(
-            &mentor,
-            &check,
-            &[
-                ("datum", "2025-11-14"),
-                ("gehouden", "nee"),
-                ("notitie", "Maandag niet gebeld"),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    app.post_ok(
+        &mentor,
+        &check,
+        &[
+            ("datum", "2025-11-14"),
+            ("gehouden", "nee"),
+            ("notitie", "Maandag niet gebeld"),
+        ],
+    )
+    .await;
     let case = case_of(&app, &own).await;
     assert_eq!(case.agreements[0].kept.len(), 1);
     assert!(!case.agreements[0].kept[0].kept);
@@ -350,14 +345,12 @@ async fn parents_addresses_are_validated_per_line() {
     assert!(body.contains("vader at example.nl"), "the typed text stays");
     assert!(case_of(&app, &own).await.parent_emails.is_empty());
 
-    let (status, _, _) = app
-        .submit(
-            &coordinator,
-            &path,
-            &[("adressen", " moeder@example.nl \n\nvader@example.nl\n")],
-        )
-        .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    app.post_ok(
+        &coordinator,
+        &path,
+        &[("adressen", " moeder@example.nl \n\nvader@example.nl\n")],
+    )
+    .await;
     assert_eq!(
         case_of(&app, &own).await.parent_emails,
         vec![
@@ -388,17 +381,15 @@ async fn parents_addresses_are_validated_per_line() {
     assert_eq!(case.parent_emails.len(), 2, "nothing stored");
     assert_eq!(case.student_email, None);
 
-    let (status, _, _) = app
-        .submit(
-            &coordinator,
-            &path,
-            &[
-                ("adressen", "moeder@example.nl"),
-                ("leerling", " lisa@leerling.example.nl "),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    app.post_ok(
+        &coordinator,
+        &path,
+        &[
+            ("adressen", "moeder@example.nl"),
+            ("leerling", " lisa@leerling.example.nl "),
+        ],
+    )
+    .await;
     let case = case_of(&app, &own).await;
     assert_eq!(case.parent_emails, vec!["moeder@example.nl".to_owned()]);
     assert_eq!(
@@ -430,14 +421,12 @@ async fn agreements_are_mailed_one_message_per_recipient() {
     let mentor = app.login("mentor").await;
     let (status, _, body) = record_contact(&app, &mentor, &own).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
-    let (status, _, _) = app
-        .submit(
-            &mentor,
-            &format!("/leerlingen/{own}/dossier/ouders"),
-            &[("adressen", "ouder@example.nl"), ("leerling", STUDENT_MAIL)],
-        )
-        .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    app.post_ok(
+        &mentor,
+        &format!("/leerlingen/{own}/dossier/ouders"),
+        &[("adressen", "ouder@example.nl"), ("leerling", STUDENT_MAIL)],
+    )
+    .await;
     assert_eq!(
         case_of(&app, &own).await.student_email.as_deref(),
         Some(STUDENT_MAIL)
@@ -465,8 +454,8 @@ async fn agreements_are_mailed_one_message_per_recipient() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("staat niet bij"), "{body}");
 
-    let (status, location, body) = app
-        .submit(
+    let location = app
+        .post_ok(
             &mentor,
             &send,
             &[
@@ -477,7 +466,6 @@ async fn agreements_are_mailed_one_message_per_recipient() {
             ],
         )
         .await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
     assert!(location.contains("verstuurd=3"), "{location}");
 
     let messages = smtp.wait_for(3);
@@ -654,27 +642,23 @@ async fn mail_settings_are_the_beheerders_and_never_show_the_password() {
     );
     assert!(body.contains("smtp.example.nl"), "the other values stay");
 
-    let (status, _, _) = app
-        .submit(
-            &beheer,
-            "/instellingen/email",
-            &fields("geheim-wachtwoord-42", "verzuim@example.nl"),
-        )
-        .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    app.post_ok(
+        &beheer,
+        "/instellingen/email",
+        &fields("geheim-wachtwoord-42", "verzuim@example.nl"),
+    )
+    .await;
     let (_, page) = app.get(&beheer, "/instellingen/email").await;
     assert!(!page.contains("geheim-wachtwoord-42"), "{page}");
     assert!(page.contains("Er is een wachtwoord opgeslagen"));
 
     // A blank password keeps the stored one.
-    let (status, _, _) = app
-        .submit(
-            &beheer,
-            "/instellingen/email",
-            &fields("", "verzuim@example.nl"),
-        )
-        .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    app.post_ok(
+        &beheer,
+        "/instellingen/email",
+        &fields("", "verzuim@example.nl"),
+    )
+    .await;
     let stored = app
         .store
         .settings(DocumentKind::Mail)
@@ -707,14 +691,13 @@ async fn a_test_message_arrives_or_the_error_is_shown() {
     assert!(body.contains("nog geen mailserver"), "{body}");
 
     mail_settings(&app, smtp.port).await;
-    let (status, location, body) = app
-        .submit(
+    let location = app
+        .post_ok(
             &beheer,
             "/instellingen/email/test",
             &[("aan", "beheer@example.nl")],
         )
         .await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
     assert_eq!(location, "/instellingen/email?test=verzonden");
     let messages = smtp.wait_for(1);
     assert_eq!(messages.len(), 1);
@@ -728,19 +711,17 @@ async fn a_test_message_arrives_or_the_error_is_shown() {
 
     // STARTTLS against a server without it: a clear error, not a crash.
     let beheer_port = smtp.port.to_string();
-    let (status, _, _) = app
-        .submit(
-            &beheer,
-            "/instellingen/email",
-            &[
-                ("host", "127.0.0.1"),
-                ("poort", &beheer_port),
-                ("beveiliging", "starttls"),
-                ("afzender", "verzuim@school.example.nl"),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    app.post_ok(
+        &beheer,
+        "/instellingen/email",
+        &[
+            ("host", "127.0.0.1"),
+            ("poort", &beheer_port),
+            ("beveiliging", "starttls"),
+            ("afzender", "verzuim@school.example.nl"),
+        ],
+    )
+    .await;
     let (status, _, body) = app
         .submit(
             &beheer,
@@ -780,14 +761,12 @@ async fn a_refused_address_is_named_and_only_the_delivered_ones_recorded() {
     mail_settings(&app, smtp.port).await;
     let mentor = app.login("mentor").await;
     record_contact(&app, &mentor, &own).await;
-    let (status, _, _) = app
-        .submit(
-            &mentor,
-            &format!("/leerlingen/{own}/dossier/ouders"),
-            &[("adressen", "ouder@example.nl\nfout@example.nl")],
-        )
-        .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    app.post_ok(
+        &mentor,
+        &format!("/leerlingen/{own}/dossier/ouders"),
+        &[("adressen", "ouder@example.nl\nfout@example.nl")],
+    )
+    .await;
     let (status, _, body) = app
         .submit(
             &mentor,
