@@ -63,19 +63,17 @@ async fn set_school(app: &TestApp) {
     );
     assert!(html.contains("value=\"Het Noorderlicht\""));
     assert!(html.contains("value=\"1AB2\""));
-    let r = app
-        .post_form(
-            &beheer,
-            "/instellingen/school",
-            &[
-                ("naam", "Het Noorderlicht"),
-                ("brin", "12ab"),
-                ("vestiging", "00"),
-                ("telefoon", "050 123 4567"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.post_ok(
+        &beheer,
+        "/instellingen/school",
+        &[
+            ("naam", "Het Noorderlicht"),
+            ("brin", "12ab"),
+            ("vestiging", "00"),
+            ("telefoon", "050 123 4567"),
+        ],
+    )
+    .await;
     let (_, html) = app.get(&beheer, "/instellingen/school?opgeslagen=1").await;
     assert!(html.contains("value=\"12AB\""), "stored in capitals");
     let log = app
@@ -186,9 +184,7 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
         ("regel", "duo_16h"),
         ("datum", "2025-11-12"),
     ];
-    let r = app.post_form(&c, "/meldingen/nieuw", &form).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let at = location(&r);
+    let at = app.post_ok(&c, "/meldingen/nieuw", &form).await;
     assert!(at.starts_with("/meldingen/"), "{at}");
     let r = app.post_form(&c, "/meldingen/nieuw", &form).await;
     assert_eq!(
@@ -328,15 +324,14 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
     );
 
     // Valid.
-    let r = app
-        .post_form(
+    let to = app
+        .post_ok(
             &c,
             &at,
             &pairs(&draft_form("Spijbelt met vrienden", "12AB", &grid)),
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&r), format!("{at}?opgeslagen=1"));
+    assert_eq!(to, format!("{at}?opgeslagen=1"));
 
     let d = app.store.melding(n).await.unwrap().unwrap();
     assert_eq!(
@@ -347,8 +342,7 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
     let mut again = draft_form("Spijbelt met vrienden", "12AB", &grid);
     again.retain(|(k, _)| k != "actie");
     again.push(("actie".into(), "dossier".into()));
-    let r = app.post_form(&c, &at, &pairs(&again)).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.post_ok(&c, &at, &pairs(&again)).await;
     let d = app.store.melding(n).await.unwrap().unwrap();
     assert_eq!(
         d.actions_taken,
@@ -379,18 +373,13 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
         ("2025-11-11", lessons(&[1, 2, 4, 5, 6, 7])),
         grid[2].clone(),
     ];
-    let r = app
-        .post_form(
-            &c,
-            &at,
-            &pairs(&draft_form("Spijbelt met vrienden", "12AB", &fixed)),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let r = app
-        .post_form(&c, &format!("{at}/status"), &status_form)
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.post_ok(
+        &c,
+        &at,
+        &pairs(&draft_form("Spijbelt met vrienden", "12AB", &fixed)),
+    )
+    .await;
+    app.post_ok(&c, &format!("{at}/status"), &status_form).await;
     let d = app.store.melding(n).await.unwrap().unwrap();
     assert_eq!(d.status, MeldingStatus::Geregistreerd);
     assert_eq!(d.registered_on, Some(today()));
@@ -435,14 +424,12 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "not straight to afgesloten"
     );
-    let r = app
-        .post_form(
-            &c,
-            &format!("{at}/status"),
-            &[("naar", "in_behandeling"), ("datum", "2025-11-14")],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.post_ok(
+        &c,
+        &format!("{at}/status"),
+        &[("naar", "in_behandeling"), ("datum", "2025-11-14")],
+    )
+    .await;
 
     // Print and export, audited.
     let (status, html) = app.get(&c, &format!("{at}/afdruk")).await;
@@ -571,8 +558,8 @@ async fn concepts_stay_in_school_and_overdue_ones_are_flagged() {
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("er is niets te melden"));
-    let r = app
-        .post_form(
+    let at = app
+        .post_ok(
             &c,
             "/meldingen/nieuw",
             &[
@@ -583,8 +570,6 @@ async fn concepts_stay_in_school_and_overdue_ones_are_flagged() {
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let at = location(&r);
     let n: i64 = at.trim_start_matches("/meldingen/").parse().unwrap();
     let d = app.store.melding(n).await.unwrap().unwrap();
     assert_eq!(d.days.len(), 1);
@@ -698,8 +683,8 @@ async fn the_draft_takes_no_health_or_safety_from_the_case() {
         .unwrap();
 
     let c = app.login("coordinator").await;
-    let r = app
-        .post_form(
+    let to = app
+        .post_ok(
             &c,
             "/meldingen/nieuw",
             &[
@@ -709,11 +694,7 @@ async fn the_draft_takes_no_health_or_safety_from_the_case() {
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let n: i64 = location(&r)
-        .trim_start_matches("/meldingen/")
-        .parse()
-        .unwrap();
+    let n: i64 = to.trim_start_matches("/meldingen/").parse().unwrap();
     let d = app.store.melding(n).await.unwrap().unwrap();
     let opdc = DecisionKind::Opdc {
         trajectory: OpdcTrajectory::Ttvo,
@@ -809,12 +790,8 @@ async fn illness_words_are_saved_but_never_registered() {
 
     // Words that merely contain an illness word are fine ("startsein").
     let form = draft_form("Kwam niet na het startsein van de les", "12AB", &grid);
-    let r = app.post_form(&c, &at, &pairs(&form)).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let r = app
-        .post_form(&c, &format!("{at}/status"), &status_form)
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.post_ok(&c, &at, &pairs(&form)).await;
+    app.post_ok(&c, &format!("{at}/status"), &status_form).await;
     assert_eq!(
         app.store.melding(n).await.unwrap().unwrap().status,
         MeldingStatus::Geregistreerd
@@ -824,14 +801,12 @@ async fn illness_words_are_saved_but_never_registered() {
     let lpa = app.login("leerplicht").await;
     let (status, _) = app.get(&lpa, &at).await;
     assert_eq!(status, StatusCode::OK);
-    let r = app
-        .post_form(
-            &c,
-            &format!("{at}/status"),
-            &[("naar", "ingetrokken"), ("datum", "2025-11-14")],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.post_ok(
+        &c,
+        &format!("{at}/status"),
+        &[("naar", "ingetrokken"), ("datum", "2025-11-14")],
+    )
+    .await;
     let (status, _) = app.get(&lpa, &at).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, html) = app.get(&lpa, "/meldingen").await;
