@@ -5,16 +5,22 @@
 //!
 //! Who may do what (product.md):
 //! - verzuimcoördinator and ondersteuningscoördinator: every case, read and
-//!   change; the meldcode part only for the ondersteuningscoördinator.
+//!   change, including referrals, decisions and partners; the meldcode part
+//!   only for the ondersteuningscoördinator.
 //! - mentor: the cases of the own classes' students, read and change
-//!   (contact moments, agreements, checklist).
+//!   (opening, steps, checklist, contact moments, agreements,
+//!   interventions); referrals, decisions and partners read-only.
 //! - external partners (leerplichtambtenaar, jeugdarts, ketenpartner): only
-//!   the cases they are brought into, read only, without the conversations'
-//!   content; the jeugdarts adds confidential notes no one else reads.
+//!   the open cases they are brought into, read only, redacted
+//!   (`Case::redacted_for`); the jeugdarts adds confidential notes only
+//!   jeugdartsen on the case read.
 //! - beheerder: no case content.
+//!
+//! Every change goes through [`update`] (or [`add_confidential_note`]),
+//! one at a time, so that two people saving at once cannot lose a change.
 
 use aanwezig_domain::case::Actor;
-use aanwezig_domain::{Case, Role, Student, StudentId};
+use aanwezig_domain::{Case, Role, Student};
 use aanwezig_storage::AuditAction;
 
 use crate::auth::CurrentUser;
@@ -169,9 +175,10 @@ pub async fn load_for_change(
 /// (the 3a conversations) in the live school, with the student
 /// re-evaluated.
 ///
-/// A case loaded with [`load`] is redacted and must never be saved: load
-/// with [`load_for_change`].
-pub async fn save(
+/// Private: every change goes through [`update`] (or
+/// [`add_confidential_note`]), one at a time. A case loaded with [`load`]
+/// is redacted and must never be saved.
+async fn save(
     state: &AppState,
     user: &CurrentUser,
     case: &Case,
@@ -185,15 +192,4 @@ pub async fn save(
         .await?;
     state.write()?.set_case_context(case);
     Ok(version)
-}
-
-/// The student numbers of every open case (for lists).
-pub async fn open_case_students(state: &AppState) -> Result<Vec<StudentId>, PageError> {
-    Ok(state
-        .store
-        .cases(true)
-        .await?
-        .into_iter()
-        .map(|c| c.student)
-        .collect())
 }
