@@ -1159,6 +1159,10 @@ pub enum CaseError {
     NotAllowed,
     #[error("de notitie is leeg")]
     EmptyNote,
+    #[error("een dossier wordt geleid door iemand van school, niet door de rol {0}")]
+    NotALead(Role),
+    #[error("{0} is al dossierhouder")]
+    SameLead(String),
     #[error("de jeugdarts wordt pas betrokken na een verwijzing waarvoor de ouders toestemming gaven (MAZL); leg die eerst vast")]
     NoConsent,
 }
@@ -1207,6 +1211,15 @@ pub struct Mailing {
     pub to: Vec<String>,
     /// Indexes into [`Case::agreements`].
     pub agreements: Vec<usize>,
+}
+
+/// A change of the case's lead (dossierhouder).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handover {
+    pub from: String,
+    pub to: String,
+    pub on: NaiveDate,
+    pub by: Actor,
 }
 
 /// Whether `role` may read the jeugdarts's confidential notes.
@@ -1266,6 +1279,9 @@ pub struct Case {
     /// Every time agreements were sent by e-mail.
     #[serde(default)]
     pub mailings: Vec<Mailing>,
+    /// Every change of the dossierhouder.
+    #[serde(default)]
+    pub handovers: Vec<Handover>,
 }
 
 fn need_reason(why: &str) -> Result<String, CaseError> {
@@ -1314,12 +1330,39 @@ impl Case {
             student_email: None,
             confidential: Vec::new(),
             mailings: Vec::new(),
+            handovers: Vec::new(),
         })
     }
 
     /// The username of whoever leads the case.
     pub fn owner(&self) -> &str {
         self.owner.as_deref().unwrap_or(&self.opened_by.user)
+    }
+
+    /// Hands the case over to `to`, a user of the school who may lead it
+    /// (the coordinators, a mentor); recorded with who and when.
+    pub fn hand_over(
+        &mut self,
+        to: &str,
+        to_role: Role,
+        on: NaiveDate,
+        by: Actor,
+    ) -> Result<(), CaseError> {
+        self.ensure_open()?;
+        if to_role.is_external() || to_role == Role::Beheerder {
+            return Err(CaseError::NotALead(to_role));
+        }
+        if to == self.owner() {
+            return Err(CaseError::SameLead(to.to_owned()));
+        }
+        self.handovers.push(Handover {
+            from: self.owner().to_owned(),
+            to: to.to_owned(),
+            on,
+            by,
+        });
+        self.owner = Some(to.to_owned());
+        Ok(())
     }
 
     /// Whether `user` is a current partner on the case.
@@ -2212,6 +2255,13 @@ impl Case {
             if let Some(u) = p.until {
                 push(u, "", format!("{} niet meer betrokken", p.user));
             }
+        }
+        for h in &self.handovers {
+            push(
+                h.on,
+                &h.by.user,
+                format!("Dossierhouder {} → {}", h.from, h.to),
+            );
         }
         for n in &self.confidential {
             push(
@@ -3543,6 +3593,28 @@ mod tests {
         assert!(!Party::CHOICES
             .iter()
             .any(|(_, p)| matches!(p, Party::Other(_))));
+    }
+
+    #[test]
+    fn the_case_is_handed_over_to_someone_at_school() {
+        let d = ymd(2025, 10, 6);
+        let mut c = case_at(CaseStep::S3b, d);
+        assert_eq!(c.owner(), "vc");
+        assert_eq!(
+            c.hand_over("arts", Role::Jeugdarts, d, actor()),
+            Err(CaseError::NotALead(Role::Jeugdarts))
+        );
+        assert_eq!(
+            c.hand_over("vc", Role::Verzuimcoordinator, d, actor()),
+            Err(CaseError::SameLead("vc".into()))
+        );
+        c.hand_over("mentor.2b", Role::Mentor, d, actor()).unwrap();
+        assert_eq!(c.owner(), "mentor.2b");
+        assert_eq!(c.handovers[0].from, "vc");
+        assert!(c
+            .trail_nl()
+            .iter()
+            .any(|e| e.what_nl == "Dossierhouder vc → mentor.2b"));
     }
 
     proptest! {

@@ -367,6 +367,8 @@ struct DossierPage {
     signals: Vec<SignalChoice>,
     open_steps: Vec<Choice>,
     partner_choices: Vec<Choice>,
+    /// School users who may lead the case (for the handover form).
+    lead_choices: Vec<Choice>,
     decision_choices: Vec<Choice>,
     party_choices: Vec<Choice>,
     intervention_choices: Vec<Choice>,
@@ -868,6 +870,20 @@ async fn render(
             .map(|(value, label)| Choice { value, label })
             .collect()
     };
+    let lead_choices = {
+        let owner = case.as_ref().map(|c| c.owner().to_owned());
+        let mut v: Vec<(String, String)> = names
+            .iter()
+            .filter(|(u, (_, r, active))| {
+                *active && may_lead(*r) && owner.as_deref() != Some(u.as_str())
+            })
+            .map(|(u, (n, r, _))| (u.clone(), format!("{n} ({})", r.label_nl())))
+            .collect();
+        v.sort_by(|a, b| a.1.cmp(&b.1));
+        v.into_iter()
+            .map(|(value, label)| Choice { value, label })
+            .collect()
+    };
     let status = if failure.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -891,6 +907,7 @@ async fn render(
                 .map(|s| (s.as_str(), format!("{s}: {}", s.label_nl()))),
         ),
         partner_choices,
+        lead_choices,
         decision_choices: choices(
             decision_choices(role)
                 .into_iter()
@@ -1220,6 +1237,45 @@ async fn involve(
             }
             case.involve(who, role, today, by).map_err(case_err)?;
             Ok(format!("dossier: {name} ({}) betrokken", role.label_nl()))
+        },
+    )
+    .await
+}
+
+/// Whether a user of `role` may lead a case (the school's roles that
+/// change cases).
+fn may_lead(role: Role) -> bool {
+    dossier::may_change_cases(role)
+}
+
+/// `POST …/dossierhouder`: hands the case over (coordinators).
+async fn hand_over(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let names = user_names(&state).await?;
+    apply_as(
+        &state,
+        &user,
+        &id,
+        "dossier",
+        Posted(fields),
+        may_manage_partners,
+        |case, by, today, p| {
+            let who = p.get("gebruiker");
+            let (name, role, active) = names
+                .get(who)
+                .cloned()
+                .ok_or("kies een dossierhouder uit de lijst")?;
+            if !active {
+                return Err(format!(
+                    "{name} kan niet meer inloggen; kies een actieve gebruiker"
+                ));
+            }
+            case.hand_over(who, role, today, by).map_err(case_err)?;
+            Ok(format!("dossier: dossierhouder nu {name}"))
         },
     )
     .await
@@ -1835,6 +1891,7 @@ pub fn router() -> Router<AppState> {
         .route("/leerlingen/{id}/dossier/stap", post(move_step))
         .route("/leerlingen/{id}/dossier/checklist", post(checklist))
         .route("/leerlingen/{id}/dossier/partners", post(involve))
+        .route("/leerlingen/{id}/dossier/dossierhouder", post(hand_over))
         .route(
             "/leerlingen/{id}/dossier/partners/verwijderen",
             post(release),

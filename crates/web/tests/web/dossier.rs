@@ -1091,3 +1091,52 @@ async fn an_evaluation_keeps_its_figures_and_bad_numbers_get_the_dutch_404() {
         assert!(html.contains("Niet gevonden"), "the Dutch page: {html}");
     }
 }
+
+/// A coordinator hands the case over to the class's mentor: recorded with
+/// who and when, shown as the dossierhouder, refused to a mentor and for a
+/// partner, and the mentor now leads it.
+#[tokio::test]
+async fn the_case_is_handed_over_to_the_mentor() {
+    let app = spawn_app().await;
+    let id = app.own_student.clone();
+    open_case(&app, &id, "3b", &[]).await;
+    let m = app.login("mentor").await;
+    let (status, _, _) = app
+        .submit(
+            &m,
+            &format!("{}/dossierhouder", dossier(&id)),
+            &[("gebruiker", "mentor")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let c = app.login("coordinator").await;
+    let (_, html) = app.get(&c, &dossier(&id)).await;
+    assert!(
+        html.contains("/dossier/dossierhouder\""),
+        "the form is there"
+    );
+    // A partner cannot lead a case (and is not offered).
+    let (status, _, body) = app
+        .submit(
+            &c,
+            &format!("{}/dossierhouder", dossier(&id)),
+            &[("gebruiker", "jeugdarts")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("niet door de rol jeugdarts"), "{body}");
+    saved(
+        &app,
+        &c,
+        &format!("{}/dossierhouder", dossier(&id)),
+        &[("gebruiker", "mentor")],
+    )
+    .await;
+    let case = crate::common::case_of(&app, &id).await;
+    assert_eq!(case.owner(), "mentor");
+    assert_eq!(case.handovers.len(), 1);
+    assert_eq!(case.handovers[0].from, "coordinator");
+    let (_, list) = app.get(&c, "/dossiers").await;
+    assert!(list.contains("Test mentor"), "the list names the new lead");
+}

@@ -72,11 +72,12 @@ pub(crate) fn rows() -> Vec<Row> {
     ] {
         rows.extend(posts(path,                                           NOTHING,        [L, F, A, A, A, N, F, F]));
     }
-    // Referrals, decisions and partners: the coordinators only.
+    // Referrals, decisions, partners and handing over: the coordinators only.
     for path in [
         "/leerlingen/{own}/dossier/partners",
         "/leerlingen/{own}/dossier/partners/verwijderen",
         "/leerlingen/{own}/dossier/besluit",
+        "/leerlingen/{own}/dossier/dossierhouder",
     ] {
         rows.extend(posts(path,                                           NOTHING,        [L, F, A, A, F, N, F, F]));
     }
