@@ -526,7 +526,12 @@ async fn from_3a_to_the_jeugdarts() {
     submit(c, &format!("{dossier}/besluit"), "Vastleggen").await;
     let decisions = text_of(c, Locator::Css("#besluit")).await;
     assert!(decisions.contains("jeugdarts"), "{decisions}");
-    choose(c, Locator::Css("select[name=gebruiker]"), "jeugdarts").await;
+    choose(
+        c,
+        Locator::Css("form[action$='/dossier/partners'] select[name=gebruiker]"),
+        "jeugdarts",
+    )
+    .await;
     submit(c, &format!("{dossier}/partners"), "Betrekken").await;
     let partners = text_of(c, Locator::Css("#partners-kop + *")).await;
     assert!(
