@@ -1770,9 +1770,19 @@ impl Case {
         Ok(())
     }
 
-    /// Records a referral or decision.
+    /// Records a referral or decision. When the parents withdraw their
+    /// consent for the jeugdarts (a jeugdarts decision without consent),
+    /// every jeugdarts on the case is released on that day: their access
+    /// rests on the consent.
     pub fn decide(&mut self, decision: Decision) -> Result<(), CaseError> {
         self.ensure_open()?;
+        if decision.kind == (DecisionKind::Jeugdarts { consent: false }) {
+            for i in &mut self.involved {
+                if i.role == Role::Jeugdarts && i.is_active() {
+                    i.until = Some(decision.on.max(i.since));
+                }
+            }
+        }
         self.decisions.push(decision);
         Ok(())
     }
@@ -1845,8 +1855,10 @@ impl Case {
     ///   agreements, decisions and interventions, and of each contact
     ///   moment when, how and with whom, but not the conversation itself
     ///   (answers and note), the parents' addresses or whom mail went to,
-    ///   nor the school's working notes (the reason "zorgen", checklist
-    ///   notes); a referral to the jeugdarts only for the jeugdarts.
+    ///   nor the school's working notes (the reason "zorgen", checklist,
+    ///   step, decision, evaluation, check and closing notes); a referral
+    ///   to the jeugdarts, and the jeugdarts's part in the case, only for
+    ///   the jeugdarts.
     pub fn redacted_for(&self, role: Role) -> Case {
         let mut c = self.clone();
         if !may_see_meldcode(role) {
@@ -1872,11 +1884,39 @@ impl Case {
                     ItemStatus::Open => {}
                 }
             }
+            // The school's notes on steps, decisions, evaluations, checks
+            // and closing stay at school too; what was agreed and done
+            // (agreements, interventions, decisions, dates) is shared.
+            for h in &mut c.history {
+                h.why.clear();
+            }
+            for d in &mut c.decisions {
+                d.note.clear();
+            }
+            for i in &mut c.interventions {
+                for e in &mut i.evaluations {
+                    e.note.clear();
+                }
+            }
+            for a in &mut c.agreements {
+                for k in &mut a.kept {
+                    k.note.clear();
+                }
+            }
+            if let Some(cl) = &mut c.closed {
+                cl.note.clear();
+            }
+            for r in &mut c.reopenings {
+                r.why.clear();
+                r.closure.note.clear();
+            }
             // A referral to the jeugdarts touches on health: only the
-            // jeugdarts among the partners reads it.
+            // jeugdarts among the partners reads it, or sees that a
+            // jeugdarts takes part.
             if role != Role::Jeugdarts {
                 c.decisions
                     .retain(|d| !matches!(d.kind, DecisionKind::Jeugdarts { .. }));
+                c.involved.retain(|i| i.role != Role::Jeugdarts);
             }
             c.parent_emails.clear();
             c.student_email = None;
@@ -2132,11 +2172,18 @@ impl Case {
                 self.reason.label_nl()
             ),
         );
+        let with_note = |head: String, note: &str| {
+            if note.is_empty() {
+                head
+            } else {
+                format!("{head}: {note}")
+            }
+        };
         for c in &self.history {
             push(
                 c.at_date,
                 &c.by.user,
-                format!("Stap {} → {}: {}", c.from, c.to, c.why),
+                with_note(format!("Stap {} → {}", c.from, c.to), &c.why),
             );
         }
         for i in &self.checklist {
@@ -2235,7 +2282,7 @@ impl Case {
                 push(
                     e.on,
                     &e.by.user,
-                    format!("Evaluatie van '{}': {}", i.description, e.note),
+                    with_note(format!("Evaluatie van '{}'", i.description), &e.note),
                 );
             }
             if let Some(end) = i.ended_on {
@@ -2291,7 +2338,11 @@ impl Case {
                 &r.closure.by.user,
                 format!("Dossier gesloten: {}", r.closure.reason.label_nl()),
             );
-            push(r.on, &r.by.user, format!("Dossier heropend: {}", r.why));
+            push(
+                r.on,
+                &r.by.user,
+                with_note("Dossier heropend".to_owned(), &r.why),
+            );
         }
         if let Some(c) = &self.closed {
             let note = if c.note.is_empty() {
@@ -3615,6 +3666,52 @@ mod tests {
             .trail_nl()
             .iter()
             .any(|e| e.what_nl == "Dossierhouder vc → mentor.2b"));
+    }
+
+    #[test]
+    fn withdrawn_consent_releases_the_jeugdarts() {
+        let d = ymd(2025, 10, 6);
+        let mut c = case_at(CaseStep::S3a, d);
+        c.decide(decision(d, DecisionKind::Jeugdarts { consent: true }))
+            .unwrap();
+        c.involve("arts", Role::Jeugdarts, d, actor()).unwrap();
+        c.involve("keten", Role::Ketenpartner, d, actor()).unwrap();
+        c.decide(decision(
+            ymd(2025, 10, 20),
+            DecisionKind::Jeugdarts { consent: false },
+        ))
+        .unwrap();
+        assert!(!c.involves("arts"));
+        assert_eq!(c.involved[0].until, Some(ymd(2025, 10, 20)));
+        assert!(c.involves("keten"), "other partners stay");
+    }
+
+    #[test]
+    fn partners_get_no_school_notes_and_no_sight_of_the_jeugdarts() {
+        let d = ymd(2025, 10, 6);
+        let mut c = case_at(CaseStep::S3b, d);
+        let mut dec = decision(d, DecisionKind::Jeugdarts { consent: true });
+        dec.note = "notitie-a".into();
+        c.decide(dec).unwrap();
+        c.involve("arts", Role::Jeugdarts, d, actor()).unwrap();
+        let mut ect = decision(d, DecisionKind::Ect);
+        ect.note = "notitie-b".into();
+        c.decide(ect).unwrap();
+        c.move_to(CaseStep::S4b, ymd(2025, 10, 7), actor(), "notitie-c")
+            .unwrap();
+        for role in [Role::Leerplichtambtenaar, Role::Ketenpartner] {
+            let r = c.redacted_for(role);
+            assert!(r.involved.is_empty(), "{role} does not see the jeugdarts");
+            assert_eq!(r.decisions.len(), 1, "the ECT decision is shared");
+            let text = format!("{:?}", r.trail_nl());
+            for n in ["notitie-a", "notitie-b", "notitie-c"] {
+                assert!(!text.contains(n), "{role}: {n}");
+            }
+        }
+        let arts = c.redacted_for(Role::Jeugdarts);
+        assert_eq!(arts.involved.len(), 1);
+        assert_eq!(arts.decisions.len(), 2);
+        assert_eq!(c.redacted_for(Role::Mentor).history[0].why, "notitie-c");
     }
 
     proptest! {

@@ -11,7 +11,8 @@
 //!   (opening, steps, checklist, contact moments, agreements,
 //!   interventions); referrals, decisions and partners read-only.
 //! - external partners (leerplichtambtenaar, jeugdarts, ketenpartner): only
-//!   the open cases they are brought into, read only, redacted
+//!   the open cases they are brought into ([`partner_may_read`]: on every
+//!   page that shows a case, the list included), read only, redacted
 //!   (`Case::redacted_for`); the jeugdarts adds confidential notes only
 //!   jeugdartsen on the case read.
 //! - beheerder: no case content.
@@ -73,13 +74,12 @@ pub async fn load(
     what: &str,
 ) -> Result<(Student, Option<Case>), PageError> {
     let student = student_in_scope(state, user, id)?;
-    let (mut case, ()) = tokio::try_join!(
-        async { state.store.case(&student.id).await.map_err(PageError::from) },
-        user.audit(state, AuditAction::Read, Some(&student.id), what),
-    )?;
+    let mut case = state.store.case(&student.id).await?;
     if !partner_may_read(user, case.as_ref()) {
         return Err(PageError::NotFound);
     }
+    user.audit(state, AuditAction::Read, Some(&student.id), what)
+        .await?;
     if let Some(c) = case.as_mut() {
         *c = c.redacted_for(user.role());
     }
