@@ -7,10 +7,12 @@
 //! purged from the day after 28 February N years later. A student who left
 //! exactly N years ago today is kept one more day.
 //!
-//! The audit log stays: it is append-only and holds who read or changed
-//! which student number when, not attendance or health data. Each purge
-//! adds an entry ([`AuditAction::Purge`]) saying what was removed; the
-//! retention of the audit log itself is a separate decision.
+//! The audit log stays, append-only, but the purged student's entries are
+//! unlinked from them (student number removed, detail replaced; the one
+//! update the log's trigger allows, migration 0005), so who did what when
+//! remains without saying about whom. Each purge then adds an entry
+//! ([`AuditAction::Purge`]) naming the student number and what was
+//! removed.
 
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::Serialize;

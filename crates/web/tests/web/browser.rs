@@ -524,8 +524,12 @@ async fn from_3a_to_the_jeugdarts() {
     c.goto(&app.url(&dossier)).await.unwrap();
     choose(c, Locator::Id("besluit-soort"), "jeugdarts_ja").await;
     submit(c, &format!("{dossier}/besluit"), "Vastleggen").await;
-    let decisions = text_of(c, Locator::Css("#besluit")).await;
-    assert!(decisions.contains("jeugdarts"), "{decisions}");
+    // Recorded: a row in the decisions table (not only the form's options).
+    let decisions = text_of(c, Locator::Css("#besluit table.dossier-table tbody")).await;
+    assert!(
+        decisions.contains("verwijzing jeugdarts (toestemming ouders: ja)"),
+        "{decisions}"
+    );
     choose(
         c,
         Locator::Css("form[action$='/dossier/partners'] select[name=gebruiker]"),
@@ -533,9 +537,17 @@ async fn from_3a_to_the_jeugdarts() {
     )
     .await;
     submit(c, &format!("{dossier}/partners"), "Betrekken").await;
-    let partners = text_of(c, Locator::Css("#partners-kop + *")).await;
+    // Brought in: listed with the date, and no error at the form.
+    let partners = text_of(c, Locator::Css("section#partners")).await;
     assert!(
-        partners.contains("jeugdarts") || partners.contains("Jeugdarts"),
+        partners.contains("Test jeugdarts (jeugdarts), sinds"),
+        "{partners}"
+    );
+    assert!(
+        c.find_all(Locator::Css("section#partners p.error"))
+            .await
+            .unwrap()
+            .is_empty(),
         "{partners}"
     );
     sign_out(c).await;

@@ -603,5 +603,5 @@ async fn the_overview_counts_my_tasks() {
     let j = app.login("jeugdarts").await;
     let (_, html) = app.get(&j, "/").await;
     assert!(html.contains("href=\"/dossiers\""));
-    assert!(!html.contains("volgende versie"));
+    assert!(html.contains("href=\"/taken\""));
 }
