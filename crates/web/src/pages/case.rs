@@ -6,7 +6,7 @@
 //! change answers 422 with the dossier page and the domain's Dutch message
 //! at the form that was sent, with what the user typed still in it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use aanwezig_domain::case::{
     may_read_confidential, may_see_meldcode, Actor, AttendanceFigure, ClosureReason, Decision,
@@ -15,7 +15,7 @@ use aanwezig_domain::case::{
 };
 use aanwezig_domain::duo::MeldingStatus;
 use aanwezig_domain::explain::date_nl;
-use aanwezig_domain::{Case, CaseError, CaseStep, Role, RuleId, Student, StudentId};
+use aanwezig_domain::{Case, CaseError, CaseStep, Role, RuleId, Scope, Student, StudentId};
 use aanwezig_storage::{AuditAction, MeldingFilter};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -872,11 +872,14 @@ async fn render(
     };
     let lead_choices = {
         let owner = case.as_ref().map(|c| c.owner().to_owned());
+        let leaders = if may_manage_partners(role) {
+            leaders(state, &student).await?
+        } else {
+            HashSet::new()
+        };
         let mut v: Vec<(String, String)> = names
             .iter()
-            .filter(|(u, (_, r, active))| {
-                *active && may_lead(*r) && owner.as_deref() != Some(u.as_str())
-            })
+            .filter(|(u, _)| leaders.contains(u.as_str()) && owner.as_deref() != Some(u.as_str()))
             .map(|(u, (n, r, _))| (u.clone(), format!("{n} ({})", r.label_nl())))
             .collect();
         v.sort_by(|a, b| a.1.cmp(&b.1));
@@ -1242,10 +1245,30 @@ async fn involve(
     .await
 }
 
-/// Whether a user of `role` may lead a case (the school's roles that
-/// change cases).
-fn may_lead(role: Role) -> bool {
+/// Whether a user (`role`, mentoring `classes`) may lead `student`'s case:
+/// a school role that changes cases and sees the student (the two
+/// coordinators, or a mentor of the student's class, compared like
+/// `Scope::may_see`).
+fn may_lead(role: Role, classes: &[String], student: &Student) -> bool {
     dossier::may_change_cases(role)
+        && Scope {
+            role,
+            classes,
+            involved: &[],
+        }
+        .may_see(student)
+}
+
+/// The active users who may lead `student`'s case ([`may_lead`]).
+async fn leaders(state: &AppState, student: &Student) -> Result<HashSet<String>, PageError> {
+    Ok(state
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .filter(|u| u.active && may_lead(u.role, &u.classes, student))
+        .map(|u| u.username)
+        .collect())
 }
 
 /// `POST …/dossierhouder`: hands the case over (coordinators).
@@ -1255,7 +1278,8 @@ async fn hand_over(
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let names = user_names(&state).await?;
+    let student = dossier::student_in_scope(&state, &user, &id)?;
+    let (names, leaders) = tokio::try_join!(user_names(&state), leaders(&state, &student))?;
     apply_as(
         &state,
         &user,
@@ -1272,6 +1296,13 @@ async fn hand_over(
             if !active {
                 return Err(format!(
                     "{name} kan niet meer inloggen; kies een actieve gebruiker"
+                ));
+            }
+            // A partner gets the domain's refusal below.
+            if dossier::may_change_cases(role) && !leaders.contains(who) {
+                return Err(format!(
+                    "{name} kan dit dossier niet leiden: alleen een coördinator of een mentor van klas {} kan dossierhouder zijn",
+                    student.class
                 ));
             }
             case.hand_over(who, role, today, by).map_err(case_err)?;
@@ -1838,9 +1869,13 @@ async fn list(
             continue;
         };
         let student = &live.school.students()[i];
-        if !user.scope().may_see(student) {
+        // A partner sees only the open cases they are brought into (not
+        // every student in their scope, e.g. one of a sent DUO melding),
+        // and each as redacted for their role.
+        if !user.scope().may_see(student) || !dossier::partner_may_read(&user, Some(&case)) {
             continue;
         }
+        let case = case.redacted_for(user.role());
         let next = live
             .cal
             .as_ref()

@@ -1144,3 +1144,136 @@ async fn the_case_is_handed_over_to_the_mentor() {
     let (_, list) = app.get(&c, "/dossiers").await;
     assert!(list.contains("Test mentor"), "the list names the new lead");
 }
+
+/// The list shows a partner only the open cases they are brought into, as
+/// redacted for their role: the leerplichtambtenaar who may see a student
+/// through a sent melding gets no row for that student's case (open or
+/// closed), the ketenpartner's row does not name the jeugdarts, and a
+/// released partner gets no row.
+#[tokio::test]
+async fn partners_see_in_the_list_only_the_open_cases_they_are_on() {
+    let app = spawn_app().await;
+    let own = app.own_student.clone();
+    let other = app.other_student.clone();
+    open_case(&app, &own, "3b", &["jeugdarts", "keten"]).await;
+    open_case(&app, &other, "3a", &[]).await;
+    let student = {
+        let live = app.state.read().unwrap();
+        let i = live.position(&other).unwrap();
+        live.school.students()[i].clone()
+    };
+    store_melding(
+        &app,
+        &student,
+        aanwezig_domain::MeldingStatus::Geregistreerd,
+    )
+    .await;
+
+    let lpa = app.login("leerplicht").await;
+    let (status, _) = app.get(&lpa, &format!("/leerlingen/{other}")).await;
+    assert_eq!(status, StatusCode::OK, "in scope through the melding");
+    for q in ["", "?status=gesloten", "?status=alle"] {
+        let (status, list) = app.get(&lpa, &format!("/dossiers{q}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!list.contains(&dossier(&other)), "{q}: no row for {other}");
+        assert!(!list.contains(&dossier(&own)), "{q}: not on {own}'s case");
+    }
+
+    let keten = app.login("keten").await;
+    let (_, list) = app.get(&keten, "/dossiers").await;
+    let row = list
+        .split("<tr")
+        .find(|r| r.contains(&dossier(&own)))
+        .expect("the ketenpartner's row");
+    assert!(row.contains("Test keten"), "{row}");
+    assert!(
+        !row.contains("Test jeugdarts"),
+        "the jeugdarts is not named: {row}"
+    );
+    assert!(!list.contains(&dossier(&other)));
+    let (_, page) = app.get(&keten, &dossier(&own)).await;
+    assert!(page.contains("Test keten"), "the dossier page's partners");
+    assert!(!page.contains("Test jeugdarts"), "nor on the dossier page");
+    let arts = app.login("jeugdarts").await;
+    let (_, list) = app.get(&arts, "/dossiers").await;
+    assert!(
+        list.contains("Test jeugdarts"),
+        "the jeugdarts sees themself"
+    );
+
+    let c = app.login("coordinator").await;
+    saved(
+        &app,
+        &c,
+        &format!("{}/partners/verwijderen", dossier(&own)),
+        &[("gebruiker", "keten")],
+    )
+    .await;
+    for q in ["", "?status=alle"] {
+        let (_, list) = app.get(&keten, &format!("/dossiers{q}")).await;
+        assert!(!list.contains(&dossier(&own)), "{q}: released");
+    }
+}
+
+/// Only who can see the student may lead the case: a mentor of another
+/// class is not offered and is refused at the form; a mentor of the
+/// student's class written in other capitals is offered.
+#[tokio::test]
+async fn the_case_is_not_handed_to_a_mentor_of_another_class() {
+    let app = spawn_app().await;
+    let id = app.own_student.clone();
+    open_case(&app, &id, "3b", &[]).await;
+    let other_class = {
+        let live = app.state.read().unwrap();
+        let i = live.position(&app.other_student).unwrap();
+        live.school.students()[i].class.clone()
+    };
+    let hash = aanwezig_auth::hash_password(crate::common::PASSWORD).unwrap();
+    for (username, class) in [
+        ("elders", other_class),
+        ("hoofdletters", app.mentor_class.to_uppercase()),
+    ] {
+        app.store
+            .create_user(&aanwezig_storage::User {
+                username: username.into(),
+                display_name: format!("Test {username}"),
+                role: Role::Mentor,
+                classes: vec![class],
+                email: None,
+                active: true,
+                password_hash: hash.clone(),
+                created_at: crate::common::now(),
+            })
+            .await
+            .unwrap();
+    }
+    let c = app.login("coordinator").await;
+    let (_, html) = app.get(&c, &dossier(&id)).await;
+    let start = html
+        .find("/dossier/dossierhouder\"")
+        .expect("the handover form");
+    let form = &html[start..start + html[start..].find("</form>").unwrap()];
+    assert!(form.contains("value=\"mentor\""), "{form}");
+    assert!(form.contains("value=\"hoofdletters\""), "{form}");
+    assert!(form.contains("value=\"zorg\""), "{form}");
+    assert!(!form.contains("value=\"elders\""), "{form}");
+
+    let (status, _, body) = app
+        .submit(
+            &c,
+            &format!("{}/dossierhouder", dossier(&id)),
+            &[("gebruiker", "elders")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("kan dit dossier niet leiden"), "{body}");
+    assert_eq!(case_of(&app, &id).await.owner(), "coordinator");
+    saved(
+        &app,
+        &c,
+        &format!("{}/dossierhouder", dossier(&id)),
+        &[("gebruiker", "hoofdletters")],
+    )
+    .await;
+    assert_eq!(case_of(&app, &id).await.owner(), "hoofdletters");
+}
