@@ -22,7 +22,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use aanwezig_domain::case::{ContactKind, DecisionKind, Guide, Party};
+use aanwezig_domain::case::{
+    AgreementParty, ContactKind, DecisionKind, Guide, InterventionKind, Party,
+};
 use aanwezig_domain::duo::{LeerplichtAction, MAX_LESSON, MAX_SUSPECTED_REASON};
 use aanwezig_domain::explain::date_nl;
 use aanwezig_domain::{
@@ -134,6 +136,13 @@ async fn student_by_id(state: &AppState, id: &StudentId) -> Result<Option<Studen
 /// Melding `n` if the user may read it: the coordinators every one, the
 /// leerplichtambtenaar a sent melding of a student in scope. Anything else
 /// answers like a melding that does not exist.
+/// Whether a melding in this status is shown to those who only read
+/// (leerplicht): not a concept, which was never sent, and not one that was
+/// withdrawn.
+fn shown_to_readers(status: MeldingStatus) -> bool {
+    !matches!(status, MeldingStatus::Concept | MeldingStatus::Ingetrokken)
+}
+
 async fn readable(
     state: &AppState,
     user: &CurrentUser,
@@ -142,7 +151,7 @@ async fn readable(
     user.require(may_read(user.role()))?;
     let id: i64 = n.parse().map_err(|_| PageError::NotFound)?;
     let draft = state.store.melding(id).await?.ok_or(PageError::NotFound)?;
-    if user.role() == Role::Leerplichtambtenaar && draft.status == MeldingStatus::Concept {
+    if !may_manage(user.role()) && !shown_to_readers(draft.status) {
         return Err(PageError::NotFound);
     }
     let student = student_by_id(state, &draft.student)
@@ -302,8 +311,9 @@ fn party_for_duo(p: &Party) -> bool {
 /// What the school did, from the case, oldest first, one line each:
 /// contact moments (date, how, with whom of student/parents/leerplicht,
 /// guide; never answers or notes), the decisions of [`decision_for_duo`],
-/// interventions (kind and description) and agreements (what was agreed).
-/// A melding reaches DUO and leerplicht: nothing on health or safety.
+/// interventions (kind and description; never care by a partner) and
+/// agreements (what was agreed; never those with a care partner). A melding
+/// reaches DUO and leerplicht: nothing on health or safety.
 fn actions_from_case(case: &Case) -> Vec<String> {
     let mut lines: Vec<(NaiveDate, String)> = Vec::new();
     for c in &case.contacts {
@@ -336,7 +346,11 @@ fn actions_from_case(case: &Case) -> Vec<String> {
     for d in case.decisions.iter().filter(|d| decision_for_duo(&d.kind)) {
         lines.push((d.on, d.kind.label_nl()));
     }
-    for i in &case.interventions {
+    for i in case
+        .interventions
+        .iter()
+        .filter(|i| i.kind != InterventionKind::Hulpverlening)
+    {
         let mut line = format!("interventie gestart: {}", i.kind.label_nl());
         if !i.description.trim().is_empty() {
             line.push_str(&format!(" ({})", i.description.trim()));
@@ -346,7 +360,11 @@ fn actions_from_case(case: &Case) -> Vec<String> {
         }
         lines.push((i.started_on, line));
     }
-    for a in &case.agreements {
+    for a in case
+        .agreements
+        .iter()
+        .filter(|a| !matches!(a.who, AgreementParty::Partner(_)))
+    {
         let mut line = format!("afspraak met {}: {}", a.who.label_nl(), a.what.trim());
         if let Some(b) = a.by_when {
             line.push_str(&format!(" (uiterlijk {})", short_date(b)));
@@ -477,7 +495,7 @@ async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<ListPa
         }
         pending.sort_by(|a, b| (a.deadline, &a.name).cmp(&(b.deadline, &b.name)));
         for status in STATUSES {
-            if !manage && status == MeldingStatus::Concept {
+            if !manage && !shown_to_readers(status) {
                 continue;
             }
             let mut rows: Vec<(NaiveDate, DraftRow)> = Vec::new();
@@ -945,39 +963,45 @@ impl DraftPage {
 }
 
 /// Words that point to illness or health care. Illness is never reported
-/// to DUO, so a reason or explanation with one of these is sent back to be
-/// rephrased. Whole words, case-insensitive.
-const ILLNESS_WORDS: &[&str] = &[
+/// to DUO, so a reason, explanation or action with one of these is sent
+/// back to be rephrased. Case-insensitive; a word counts when it is one of
+/// these, or when it starts with one (`ziekmeldingen`, `jeugdartsen`,
+/// `ziekenhuisbezoek`).
+const ILLNESS_STEMS: &[&str] = &[
     "ziek",
-    "zieke",
-    "ziekte",
-    "ziektes",
-    "ziekgemeld",
-    "ziekmelding",
     "griep",
     "koorts",
-    "ziekenhuis",
     "arts",
     "dokter",
     "huisarts",
     "jeugdarts",
+    "schoolarts",
+    "kinderarts",
+    "bedrijfsarts",
     "specialist",
-    "psycholoog",
-    "psychiater",
-    "therapie",
+    "psycholo",
+    "psychiat",
+    "therap",
     "medicijn",
-    "medicijnen",
     "medicatie",
+    "medisch",
     "migraine",
     "hoofdpijn",
     "buikpijn",
-    "depressie",
-    "depressief",
+    "depressi",
     "angst",
-    "angstig",
-    "angststoornis",
     "operatie",
 ];
+
+/// Word endings that point to illness in a compound (`buikgriep`,
+/// `hooikoorts`, `keelpijn`, `longziekte`).
+const ILLNESS_ENDINGS: &[&str] = &["griep", "koorts", "pijn", "ziekte", "ziektes"];
+
+/// Whether one lowercased word points to illness.
+fn is_illness_word(word: &str) -> bool {
+    ILLNESS_STEMS.iter().any(|s| word.starts_with(s))
+        || ILLNESS_ENDINGS.iter().any(|e| word.ends_with(e))
+}
 
 /// The illness words in `text`, each once, in the order they appear.
 fn illness_words(text: &str) -> Vec<String> {
@@ -987,29 +1011,37 @@ fn illness_words(text: &str) -> Vec<String> {
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
     {
-        if ILLNESS_WORDS.contains(&word.as_str()) && !found.contains(&word) {
+        if is_illness_word(&word) && !found.contains(&word) {
             found.push(word);
         }
     }
     found
 }
 
-/// A field error for every free-text field of the draft that names
-/// illness: the suspected reason and the explanation.
+/// A field error for every free-text part of the draft that names
+/// illness: the suspected reason, the explanation and each line of the
+/// actions taken (field `actions`, one error per line).
 fn illness_errors(draft: &MeldingDraft) -> Vec<(String, String)> {
-    let fields = [
+    let mut parts: Vec<(&str, String, &str)> = vec![
         (
             "suspected_reason",
-            "De vermoedelijke reden",
+            "De vermoedelijke reden".to_owned(),
             draft.suspected_reason.as_str(),
         ),
         (
             "explanation",
-            "De toelichting",
+            "De toelichting".to_owned(),
             draft.explanation.as_deref().unwrap_or_default(),
         ),
     ];
-    fields
+    for (i, line) in draft.actions_taken.iter().enumerate() {
+        parts.push((
+            "actions",
+            format!("Regel {} van de acties", i + 1),
+            line.as_str(),
+        ));
+    }
+    parts
         .into_iter()
         .filter_map(|(field, label, text)| {
             let words = illness_words(text);
@@ -1455,7 +1487,7 @@ async fn set_status(
             return refuse(
                 &draft,
                 errors,
-                "Niet gemeld: de reden of de toelichting noemt ziekte. Pas de tekst aan en sla de melding op.".into(),
+                "Niet gemeld: de reden, de toelichting of een actie noemt ziekte. Pas de tekst aan en sla de melding op.".into(),
             )
             .await;
         }
@@ -1635,13 +1667,29 @@ mod tests {
     }
 
     #[test]
-    fn illness_words_are_whole_words_in_any_case() {
+    fn illness_words_are_words_and_their_compounds_in_any_case() {
         assert_eq!(
             illness_words("Bij de HUISARTS, daarna griep; weer griep."),
             ["huisarts", "griep"]
         );
-        assert!(illness_words("startsein, ziekenhuisbezoek? nee: spijbelen").is_empty());
+        assert!(illness_words("startsein, kaarten, smarties? nee: spijbelen").is_empty());
         assert_eq!(illness_words("ziek."), ["ziek"]);
+        assert_eq!(
+            illness_words(
+                "Ouders maken een afspraak bij de jeugdarts als de ziekmeldingen doorgaan."
+            ),
+            ["jeugdarts", "ziekmeldingen"]
+        );
+        assert_eq!(
+            illness_words("ziekenhuisbezoek, buikgriep, Hooikoorts, keelpijn, artsen"),
+            [
+                "ziekenhuisbezoek",
+                "buikgriep",
+                "hooikoorts",
+                "keelpijn",
+                "artsen"
+            ]
+        );
     }
 
     #[test]

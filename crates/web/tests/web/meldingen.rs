@@ -668,15 +668,34 @@ async fn the_draft_takes_no_health_or_safety_from_the_case() {
         by.clone(),
     )
     .unwrap();
-    case.add_agreement(Agreement {
-        who: AgreementParty::Parents,
-        what: "ouders bellen bij afwezigheid voor 8 uur".into(),
-        made_on: ymd(2025, 11, 13),
-        by_when: None,
-        contact: None,
-        kept: Vec::new(),
-    })
+    // Care by a partner and what was agreed with a partner stay in school.
+    case.start_intervention(
+        InterventionKind::Hulpverlening,
+        "gesprekken bij het wijkteam",
+        ymd(2025, 11, 13),
+        by.clone(),
+    )
     .unwrap();
+    for (who, what) in [
+        (
+            AgreementParty::Parents,
+            "ouders bellen bij afwezigheid voor 8 uur",
+        ),
+        (
+            AgreementParty::Partner("VO WIJ".into()),
+            "wijkteam plant een huisbezoek",
+        ),
+    ] {
+        case.add_agreement(Agreement {
+            who,
+            what: what.into(),
+            made_on: ymd(2025, 11, 13),
+            by_when: None,
+            contact: None,
+            kept: Vec::new(),
+        })
+        .unwrap();
+    }
     app.store
         .save_case(&case, "coordinator", now())
         .await
@@ -725,6 +744,9 @@ async fn the_draft_takes_no_health_or_safety_from_the_case() {
         "astma",
         "huisarts",
         "geheime",
+        "hulpverlening (",
+        "wijkteam",
+        "huisbezoek",
     ] {
         assert!(!all.contains(never), "{never} in {all}");
     }
@@ -807,11 +829,110 @@ async fn illness_words_are_saved_but_never_registered() {
         &[("naar", "ingetrokken"), ("datum", "2025-11-14")],
     )
     .await;
-    let (status, _) = app.get(&lpa, &at).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    for path in [
+        at.clone(),
+        format!("{at}/afdruk"),
+        format!("{at}/export.txt"),
+    ] {
+        let (status, _) = app.get(&lpa, &path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
     let (status, html) = app.get(&lpa, "/meldingen").await;
     assert_eq!(status, StatusCode::OK);
     assert!(!html.contains(&format!("/meldingen/{n}\"")), "{html}");
+    // The coordinator still has it.
+    let (status, _) = app.get(&c, &at).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+/// An action naming illness (here the demo's own agreement with the
+/// parents, taken from the case) gets an error next to the actions and
+/// blocks registering; rephrased, the melding is registered.
+#[tokio::test]
+async fn illness_words_in_the_actions_block_registering() {
+    let app = spawn_app().await;
+    set_school(&app).await;
+    let s = sixteen_hours(&app).await;
+    case_with_contact(&app, &s).await;
+    let id = StudentId::parse(&s).unwrap();
+    let mut case = app.store.case(&id).await.unwrap().unwrap();
+    case.add_agreement(Agreement {
+        who: AgreementParty::Parents,
+        what: "Ouders maken een afspraak bij de jeugdarts als de ziekmeldingen doorgaan.".into(),
+        made_on: ymd(2025, 11, 13),
+        by_when: None,
+        contact: None,
+        kept: Vec::new(),
+    })
+    .unwrap();
+    app.store.save_case(&case, "mentor", now()).await.unwrap();
+
+    let c = app.login("coordinator").await;
+    let at = app
+        .post_ok(
+            &c,
+            "/meldingen/nieuw",
+            &[
+                ("leerling", &s),
+                ("regel", "duo_16h"),
+                ("datum", "2025-11-12"),
+            ],
+        )
+        .await;
+    let n: i64 = at.trim_start_matches("/meldingen/").parse().unwrap();
+    let d = app.store.melding(n).await.unwrap().unwrap();
+    assert_eq!(d.actions_taken.len(), 2, "{:?}", d.actions_taken);
+    assert!(d.actions_taken[1].contains("jeugdarts als de ziekmeldingen"));
+
+    // The page shows the problem next to the actions.
+    let (status, html) = app.get(&c, &at).await;
+    assert_eq!(status, StatusCode::OK);
+    let actions = &html[html.find("id=\"m-acties\"").unwrap()..];
+    let actions = &actions[..actions.find("</section>").unwrap()];
+    assert!(
+        actions.contains("Regel 2 van de acties noemt")
+            && actions.contains("jeugdarts&#")
+            && actions.contains("ziekmeldingen&#"),
+        "{actions}"
+    );
+    assert!(!actions.contains("Regel 1 van de acties"), "{actions}");
+
+    // A reason and explanation without illness do not make it pass.
+    let grid = [
+        ("2025-11-10", lessons(&[1, 2, 3, 4, 5, 6, 7])),
+        ("2025-11-11", lessons(&[1, 2, 3, 4, 5, 6, 7])),
+        ("2025-11-12", lessons(&[1, 2])),
+    ];
+    let mut form = draft_form("Wil niet naar school", "12AB", &grid);
+    let typed = format!("{}\nDe schoolarts is ingelicht", d.actions_taken.join("\n"));
+    for (k, v) in &mut form {
+        if k == "acties" {
+            v.clone_from(&typed);
+        }
+    }
+    let r = app.post_form(&c, &at, &pairs(&form)).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Regel 3 van de acties noemt"), "{html}");
+    assert!(
+        html.contains("De schoolarts is ingelicht"),
+        "what was typed stays"
+    );
+    registering_refused(&app, &c, &at, n, "een actie noemt ziekte").await;
+
+    // Rephrased: registered.
+    let form = draft_form("Wil niet naar school", "12AB", &grid);
+    app.post_ok(&c, &at, &pairs(&form)).await;
+    app.post_ok(
+        &c,
+        &format!("{at}/status"),
+        &[("naar", "geregistreerd"), ("datum", "2025-11-14")],
+    )
+    .await;
+    assert_eq!(
+        app.store.melding(n).await.unwrap().unwrap().status,
+        MeldingStatus::Geregistreerd
+    );
 }
 
 /// A melding number that is no number is the Dutch 404 page.
