@@ -1,8 +1,8 @@
 //! The case dossier: `/dossiers` (the list) and `/leerlingen/{id}/dossier…` (one student's case: opening, steps, checklist, partners, decisions, interventions and evaluations, closing).
 //!
-//! Every change goes through [`crate::dossier`]: loaded in scope with
-//! `load_for_change`, changed with the domain's method, saved with `save`
-//! (a new version, an audit entry, the engine's view updated). A refused
+//! Every change goes through [`crate::dossier::update`]: loaded in scope,
+//! changed with the domain's method and saved (a new version, an audit
+//! entry, the engine's view updated), one change at a time. A refused
 //! change answers 422 with the dossier page and the domain's Dutch message
 //! at the form that was sent, with what the user typed still in it.
 
