@@ -172,12 +172,9 @@ pub async fn seed(
                 brin: "12AB".into(),
                 vestiging: "00".into(),
             };
-            draft.actions_taken = case
-                .redacted_for(Role::Verzuimcoordinator)
-                .trail_nl()
-                .into_iter()
-                .map(|e| format!("{}: {}", e.on, e.what_nl))
-                .collect();
+            // The same lines the web app takes from a case: what the
+            // school did, nothing on health or safety.
+            draft.actions_taken = aanwezig_web::pages::meldingen::actions_from_case(&case);
             store.save_melding(None, &draft, "coordinator", now).await?;
             with_case.push(student.id.clone());
             made_4b += 1;
@@ -283,6 +280,8 @@ mod tests {
         for (_, m) in &meldingen {
             assert_eq!(m.status, MeldingStatus::Concept);
             assert!(!m.actions_taken.is_empty(), "actions come from the case");
+            let actions = m.actions_taken.join("\n");
+            assert!(!actions.contains("op gang"), "no conversation content");
             let case = cases.iter().find(|c| c.student == m.student).unwrap();
             assert_eq!(case.step, CaseStep::S4b);
             assert!(case.involves("leerplicht"));

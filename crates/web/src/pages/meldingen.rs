@@ -314,7 +314,7 @@ fn party_for_duo(p: &Party) -> bool {
 /// interventions (kind and description; never care by a partner) and
 /// agreements (what was agreed; never those with a care partner). A melding
 /// reaches DUO and leerplicht: nothing on health or safety.
-fn actions_from_case(case: &Case) -> Vec<String> {
+pub fn actions_from_case(case: &Case) -> Vec<String> {
     let mut lines: Vec<(NaiveDate, String)> = Vec::new();
     for c in &case.contacts {
         let how = match c.kind {
