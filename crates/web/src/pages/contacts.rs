@@ -536,29 +536,13 @@ fn check_contact(
         if what.is_empty() && by_when.is_empty() && partner.trim().is_empty() {
             continue;
         }
-        let mut problems = Vec::new();
-        if what.is_empty() {
-            problems.push("Omschrijf wat er is afgesproken.".to_owned());
-        } else if what.chars().count() > 1000 {
-            problems.push("De afspraak is te lang (hoogstens 1000 tekens).".to_owned());
-        }
-        let party = agreement_party(who, partner)
-            .map_err(|e| problems.push(e))
-            .ok();
-        let by_when = match by_when {
-            "" => None,
-            s => match parse_date(s) {
-                Some(d) if on.is_some_and(|on| d < on) => {
-                    problems.push("De einddatum ligt vóór de datum van het contact.".into());
-                    None
-                }
-                Some(d) => Some(d),
-                None => {
-                    problems.push("Vul een geldige datum in, of laat hem leeg.".into());
-                    None
-                }
-            },
-        };
+        let (party, by_when, problems) = agreement_fields(
+            who,
+            partner,
+            what,
+            by_when,
+            on.map(|on| (on, "De einddatum ligt vóór de datum van het contact.")),
+        );
         if !problems.is_empty() {
             row.error = Some(problems.join(" "));
             errors.push((format!("afspraak{n}"), problems.join(" ")));
@@ -1022,6 +1006,45 @@ fn back_to_agreements(id: &str) -> Response {
     Redirect::to(&format!("/leerlingen/{id}/dossier/afspraken?opgeslagen=1")).into_response()
 }
 
+/// Checks one agreement's fields as typed: who (and the partner's name),
+/// what (required, at most 1000 characters) and by when (empty, or a date
+/// not before `earliest`, with the message to give when it is). Returns the
+/// party, the date and the problems in Dutch.
+fn agreement_fields(
+    who: &str,
+    partner: &str,
+    what: &str,
+    by_when: &str,
+    earliest: Option<(NaiveDate, &str)>,
+) -> (Option<AgreementParty>, Option<NaiveDate>, Vec<String>) {
+    let mut problems = Vec::new();
+    if what.is_empty() {
+        problems.push("Omschrijf wat er is afgesproken.".to_owned());
+    } else if what.chars().count() > 1000 {
+        problems.push("De afspraak is te lang (hoogstens 1000 tekens).".to_owned());
+    }
+    let party = agreement_party(who, partner)
+        .map_err(|e| problems.push(e))
+        .ok();
+    let by_when = match by_when {
+        "" => None,
+        s => match parse_date(s) {
+            Some(d) if earliest.is_some_and(|(e, _)| d < e) => {
+                if let Some((_, message)) = earliest {
+                    problems.push(message.to_owned());
+                }
+                None
+            }
+            Some(d) => Some(d),
+            None => {
+                problems.push("Vul een geldige datum in, of laat hem leeg.".into());
+                None
+            }
+        },
+    };
+    (party, by_when, problems)
+}
+
 async fn agreement_add(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -1037,29 +1060,13 @@ async fn agreement_add(
     let partner = value(&pairs, "partner");
     let what = value(&pairs, "wat").trim();
     let by_when_text = value(&pairs, "tot").trim();
-    let mut problems = Vec::new();
-    if what.is_empty() {
-        problems.push("Omschrijf wat er is afgesproken.".to_owned());
-    } else if what.chars().count() > 1000 {
-        problems.push("De afspraak is te lang (hoogstens 1000 tekens).".to_owned());
-    }
-    let party = agreement_party(who, partner)
-        .map_err(|e| problems.push(e))
-        .ok();
-    let by_when = match by_when_text {
-        "" => None,
-        s => match parse_date(s) {
-            Some(d) if d < today => {
-                problems.push("De einddatum ligt in het verleden.".into());
-                None
-            }
-            Some(d) => Some(d),
-            None => {
-                problems.push("Vul een geldige datum in, of laat hem leeg.".into());
-                None
-            }
-        },
-    };
+    let (party, by_when, problems) = agreement_fields(
+        who,
+        partner,
+        what,
+        by_when_text,
+        Some((today, "De einddatum ligt in het verleden.")),
+    );
     let outcome = match party {
         Some(who) if problems.is_empty() => {
             let agreement = Agreement {

@@ -446,3 +446,10 @@ pub async fn sixteen_hours(app: &TestApp) -> String {
 pub fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
+
+/// The demo student with number `id`, as the live school holds them.
+pub fn student(app: &TestApp, id: &str) -> aanwezig_domain::Student {
+    let live = app.state.read().unwrap();
+    let i = live.position(id).unwrap();
+    live.school.students()[i].clone()
+}

@@ -866,11 +866,7 @@ async fn a_partner_sees_a_reduced_student_page_without_lessons_or_sick_reports()
 
     // Leerplicht with a sent melding sees the student, without a dossier
     // link while not brought in.
-    let student = {
-        let live = app.state.read().unwrap();
-        let i = live.position(&id).unwrap();
-        live.school.students()[i].clone()
-    };
+    let student = crate::common::student(&app, &id);
     store_melding(
         &app,
         &student,
@@ -1022,11 +1018,7 @@ async fn partners_see_only_sent_meldingen_and_contacts_are_listed() {
         .save_case(&case, "coordinator", crate::common::now())
         .await
         .unwrap();
-    let student = {
-        let live = app.state.read().unwrap();
-        let i = live.position(&id).unwrap();
-        live.school.students()[i].clone()
-    };
+    let student = crate::common::student(&app, &id);
     let mut ids = Vec::new();
     for status in [
         aanwezig_domain::MeldingStatus::Concept,
@@ -1157,11 +1149,7 @@ async fn partners_see_in_the_list_only_the_open_cases_they_are_on() {
     let other = app.other_student.clone();
     open_case(&app, &own, "3b", &["jeugdarts", "keten"]).await;
     open_case(&app, &other, "3a", &[]).await;
-    let student = {
-        let live = app.state.read().unwrap();
-        let i = live.position(&other).unwrap();
-        live.school.students()[i].clone()
-    };
+    let student = crate::common::student(&app, &other);
     store_melding(
         &app,
         &student,
