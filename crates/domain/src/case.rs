@@ -1701,19 +1701,6 @@ impl Case {
         self.checklist.iter().filter(move |i| i.step == step)
     }
 
-    /// When the 3a or 3b conversation took place: the engine's
-    /// `afmelding_persist` counts from the day after (rules.md §4).
-    pub fn step3_conversation_on(&self) -> Option<NaiveDate> {
-        self.checklist
-            .iter()
-            .filter(|i| i.step.level() == 3 && i.key == keys::GESPREK)
-            .filter_map(|i| match &i.status {
-                ItemStatus::Done { on, .. } => Some(*on),
-                _ => None,
-            })
-            .max()
-    }
-
     /// Records a contact moment; answers must belong to its guide. Returns
     /// its index.
     pub fn add_contact(&mut self, contact: ContactMoment) -> Result<usize, CaseError> {
@@ -2534,7 +2521,7 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(c.step3_conversation_on(), Some(ymd(2025, 9, 3)));
+        assert_eq!(c.engine_context().conversations_3a, vec![ymd(2025, 9, 3)]);
         assert_eq!(
             c.checklist_of(CaseStep::S3a)
                 .filter(|i| i.status.is_open())
@@ -2674,7 +2661,7 @@ mod tests {
             c.checklist_of(CaseStep::S3a).count(),
             standard_checklist(CaseStep::S3a).len()
         );
-        assert_eq!(c.step3_conversation_on(), Some(ymd(2025, 9, 2)));
+        assert_eq!(c.engine_context().conversations_3a, vec![ymd(2025, 9, 2)]);
     }
 
     #[test]
