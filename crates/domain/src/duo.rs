@@ -712,7 +712,7 @@ impl MeldingDraft {
             if s.trim().is_empty() {
                 "—".to_owned()
             } else {
-                s.trim().to_owned()
+                fold_export_field(s.trim())
             }
         };
         // Writing to a String cannot fail.
@@ -792,7 +792,7 @@ impl MeldingDraft {
             let _ = writeln!(out, "  —");
         }
         for a in &self.actions_taken {
-            let _ = writeln!(out, "  - {}", a.trim());
+            let _ = writeln!(out, "  - {}", fold_export_field(a.trim()));
         }
         let _ = writeln!(out, "Melder:");
         let _ = writeln!(out, "  Naam: {}", or_dash(&self.reporter.name));
@@ -815,6 +815,29 @@ impl MeldingDraft {
         let _ = writeln!(out, "Uiterlijk melden op: {}", date_nl(self.deadline));
         out
     }
+}
+
+/// A free-text field for [`MeldingDraft::to_export_text`]: a line break
+/// inside the field (LF, CR or CRLF) continues on a new line marked
+/// `    | `, which no field line of the export starts with, so text typed into
+/// a field can never pass for another field ("Status: afgesloten"). Other
+/// control characters become a space.
+fn fold_export_field(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' | '\n' => {
+                if c == '\r' && chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                out.push_str("\n    | ");
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Whether `s` is a BRIN number as DUO writes it: two digits and two
@@ -1505,5 +1528,33 @@ mod tests {
                 .unwrap_or_else(|| panic!("{line:?} missing or out of order in\n{text}"));
             at += found + line.len();
         }
+    }
+
+    #[test]
+    fn line_breaks_in_fields_cannot_forge_export_lines() {
+        let (_, _, d) = example_3();
+        let mut d = completed(d);
+        d.explanation =
+            Some("eerste regel\nStatus: afgesloten\r\nDatum melding: 1 januari\rx\u{1b}[2J".into());
+        d.actions_taken = vec!["gebeld\nMelder:".into()];
+        d.reporter.name = "A. Jansen\n  E-mail: vals@example.org".into();
+        let text = d.to_export_text();
+        let fields: Vec<&str> = text.lines().filter(|l| !l.starts_with("    | ")).collect();
+        assert_eq!(
+            fields.iter().filter(|l| l.starts_with("Status:")).count(),
+            1,
+            "{text}"
+        );
+        assert_eq!(
+            fields
+                .iter()
+                .filter(|l| l.starts_with("Datum melding:"))
+                .count(),
+            1
+        );
+        assert_eq!(fields.iter().filter(|l| l.trim() == "Melder:").count(), 1);
+        assert_eq!(fields.iter().filter(|l| l.contains("E-mail:")).count(), 1);
+        assert!(text.contains("Toelichting: eerste regel\n    | Status: afgesloten\n    | Datum melding: 1 januari\n    | x [2J\n"), "{text}");
+        assert!(!text.contains('\r') && !text.contains('\u{1b}'));
     }
 }

@@ -6,7 +6,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 /// A school's own student number (leerlingnummer). Non-empty, at most 32
-/// characters, no whitespace or control characters.
+/// characters, no whitespace or control characters, and not `.` or `..`
+/// (a number must be usable as one segment of a web address, and those two
+/// mean "this folder" and "the folder above" there, encoded or not).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct StudentId(String);
@@ -20,6 +22,8 @@ pub enum StudentIdError {
     TooLong,
     #[error("leerlingnummer bevat spaties of stuurtekens")]
     BadCharacter,
+    #[error("leerlingnummer mag niet alleen uit punten bestaan ('.' of '..')")]
+    DotSegment,
 }
 
 impl StudentId {
@@ -34,6 +38,9 @@ impl StudentId {
         }
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(StudentIdError::BadCharacter);
+        }
+        if s == "." || s == ".." {
+            return Err(StudentIdError::DotSegment);
         }
         Ok(StudentId(s.to_owned()))
     }
@@ -88,5 +95,9 @@ mod tests {
             StudentId::parse(&"x".repeat(33)),
             Err(StudentIdError::TooLong)
         );
+        assert_eq!(StudentId::parse(".."), Err(StudentIdError::DotSegment));
+        assert_eq!(StudentId::parse(" . "), Err(StudentIdError::DotSegment));
+        assert!(StudentId::parse("...").is_ok());
+        assert!(StudentId::parse("1.2").is_ok());
     }
 }

@@ -23,6 +23,7 @@ pub mod layout;
 pub mod live;
 pub mod mail;
 pub mod pages;
+pub mod paths;
 pub mod security;
 pub mod state;
 

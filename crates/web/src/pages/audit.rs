@@ -3,7 +3,11 @@
 //! the number of entries up to [`MAX_LIMIT`].
 //!
 //! The beheerder reads no student data: the log shows a student's number
-//! as plain text, never a link to the student's page. Viewing the log is
+//! as plain text, never a link to the student's page, and for an entry
+//! about a student only what kind of thing was done ("dossier",
+//! "registraties", …: [`topic_nl`]), never the entry's own text, which can
+//! hold the student's categories ("ziek gemeld → onbekend"). The full text
+//! is in the student's AVG inzage, for the coordinators. Viewing the log is
 //! itself written to the log.
 
 use aanwezig_domain::{Role, StudentId};
@@ -141,11 +145,38 @@ async fn page(
             when: local_time_nl(e.at),
             username: e.username,
             action: e.action.label_nl(),
+            detail: if e.student.is_some() {
+                topic_nl(&e.detail).to_owned()
+            } else {
+                e.detail
+            },
             student: e.student.map(|s| s.to_string()).unwrap_or_default(),
-            detail: e.detail,
         })
         .collect();
     Ok((StatusCode::OK, page))
+}
+
+/// What kind of thing an entry about a student concerns, from the start of
+/// its text: a fixed word, never any of the text itself. Unknown texts are
+/// "leerlinggegevens".
+fn topic_nl(detail: &str) -> &'static str {
+    const TOPICS: [(&str, &str); 11] = [
+        ("DUO-melding", "DUO-melding"),
+        ("formulier nieuwe DUO-melding", "DUO-melding"),
+        ("dossier", "dossier"),
+        ("afspraken", "dossier: afspraken"),
+        ("AVG-inzage", "AVG-inzage"),
+        ("API: registraties", "registraties"),
+        ("API: signalen", "signalen"),
+        ("lesuur", "registraties"),
+        ("les ", "registraties"),
+        ("leerlingpagina", "leerlingpagina"),
+        ("leerling", "leerlingpagina"),
+    ];
+    TOPICS
+        .iter()
+        .find(|(prefix, _)| detail.starts_with(prefix))
+        .map_or("leerlinggegevens", |(_, topic)| topic)
 }
 
 /// `/auditlog`.
@@ -164,5 +195,23 @@ mod tests {
         assert_eq!(limit_of(Some("0")), DEFAULT_LIMIT);
         assert_eq!(limit_of(Some(" 250 ")), 250);
         assert_eq!(limit_of(Some("999999")), MAX_LIMIT);
+    }
+
+    #[test]
+    fn topics_name_the_kind_of_thing_never_the_categories() {
+        assert_eq!(
+            topic_nl("lesuur 3 op 2025-09-08: ziek gemeld → onbekend"),
+            "registraties"
+        );
+        assert_eq!(
+            topic_nl("les 2025-09-08 lesuur 3 gecorrigeerd: ziek → onbekend"),
+            "registraties"
+        );
+        assert_eq!(topic_nl("dossier: stap 4b (ziek)"), "dossier");
+        assert_eq!(
+            topic_nl("DUO-melding 3: status geregistreerd"),
+            "DUO-melding"
+        );
+        assert_eq!(topic_nl("iets nieuws: ziek"), "leerlinggegevens");
     }
 }

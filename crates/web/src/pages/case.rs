@@ -955,7 +955,11 @@ fn to_dossier(student: &StudentId, form: &str) -> Response {
         "sluiten" | "heropenen" => "dossier",
         f => f,
     };
-    Redirect::to(&format!("/leerlingen/{student}/dossier#{anchor}")).into_response()
+    Redirect::to(&format!(
+        "{}/dossier#{anchor}",
+        crate::paths::student(student)
+    ))
+    .into_response()
 }
 
 /// Applies `f` to the stored case under [`dossier::update`] (which returns
@@ -1786,7 +1790,8 @@ async fn evaluate(
     .await;
     match (result, refused) {
         (Ok(student), _) => Ok(Redirect::to(&format!(
-            "/leerlingen/{student}/dossier/interventie/{n}"
+            "{}/dossier/interventie/{n}",
+            crate::paths::student(&student)
         ))
         .into_response()),
         (Err(_), Some(message)) => {

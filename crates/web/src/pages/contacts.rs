@@ -636,7 +636,12 @@ async fn contact_save(
         ))
     })
     .await?;
-    Ok(Redirect::to(&format!("/leerlingen/{id}/dossier/contact/{}", index + 1)).into_response())
+    Ok(Redirect::to(&format!(
+        "{}/dossier/contact/{}",
+        crate::paths::student_str(&id),
+        index + 1
+    ))
+    .into_response())
 }
 
 // --- one contact moment ----------------------------------------------------------
@@ -1003,7 +1008,11 @@ fn sent_notice(n: usize) -> String {
 }
 
 fn back_to_agreements(id: &str) -> Response {
-    Redirect::to(&format!("/leerlingen/{id}/dossier/afspraken?opgeslagen=1")).into_response()
+    Redirect::to(&format!(
+        "{}/dossier/afspraken?opgeslagen=1",
+        crate::paths::student_str(id)
+    ))
+    .into_response()
 }
 
 /// Checks one agreement's fields as typed: who (and the partner's name),
@@ -1565,10 +1574,11 @@ async fn agreements_send(
     )
     .await?;
     match failure {
-        None => Ok(
-            Redirect::to(&format!("/leerlingen/{id}/dossier/afspraken?verstuurd={n}"))
-                .into_response(),
-        ),
+        None => Ok(Redirect::to(&format!(
+            "{}/dossier/afspraken?verstuurd={n}",
+            crate::paths::student_str(&id)
+        ))
+        .into_response()),
         // Some went out, some did not: the page names the ones that did
         // not, still chosen, to try again.
         Some(message) => {

@@ -557,8 +557,8 @@ fn build(
             .map(|n| {
                 let context = format!("lesuur {n} op {}", short_day_nl(date));
                 let href = format!(
-                    "/leerlingen/{}/les?datum={}&lesuur={n}",
-                    form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>(),
+                    "{}/les?datum={}&lesuur={n}",
+                    crate::paths::student_str(&id),
                     date.format("%Y-%m-%d")
                 );
                 match in_week.binary_search_by_key(&(x, *n), Registration::key) {

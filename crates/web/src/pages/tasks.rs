@@ -179,7 +179,7 @@ fn compute(
             continue;
         }
         let id = s.id.as_str();
-        let dossier = format!("/leerlingen/{id}/dossier");
+        let dossier = format!("{}/dossier", crate::paths::student_str(id));
         for t in case.tasks(cal, today) {
             let (kind, index, what_nl, feed_nl, href) = match &t.kind {
                 TaskKind::Call { absent_on } => (
@@ -300,9 +300,12 @@ fn compute(
                     name: s.name.clone(),
                     class: s.class.clone(),
                     href: if case.is_some() {
-                        format!("/leerlingen/{id}/dossier/contact/nieuw?leidraad=A")
+                        format!(
+                            "{}/dossier/contact/nieuw?leidraad=A",
+                            crate::paths::student_str(id)
+                        )
                     } else {
-                        format!("/leerlingen/{id}")
+                        crate::paths::student_str(id)
                     },
                     read_only: false,
                 });
@@ -674,6 +677,7 @@ fn ics(tasks: &[UserTask], base: &str, now: DateTime<Utc>) -> String {
         } else {
             format!(", klas {}", t.class)
         };
+        let summary = ics_text(&format!("{} – leerling {}{class}", t.feed_nl, t.student));
         let end = t.due.succ_opt().unwrap_or(t.due);
         let event = icalendar::Event::new()
             .uid(&format!(
@@ -686,7 +690,7 @@ fn ics(tasks: &[UserTask], base: &str, now: DateTime<Utc>) -> String {
             .timestamp(now)
             .starts(t.due)
             .ends(end)
-            .summary(&format!("{} – leerling {}{class}", t.feed_nl, t.student))
+            .summary(&summary)
             .description(&format!(
                 "Uiterlijk {}. Meer staat in aanwezig, na inloggen.",
                 date_nl(t.due)
@@ -697,6 +701,31 @@ fn ics(tasks: &[UserTask], base: &str, now: DateTime<Utc>) -> String {
         cal.push(event);
     }
     cal.done().to_string()
+}
+
+/// Text for an iCalendar value. RFC 5545 §3.3.11 allows no control
+/// characters in TEXT except an escaped line break; the `icalendar` crate
+/// escapes `\n`, `,`, `;` and `\\`, but passes a bare CR through, which a
+/// client reads as the end of the line (a forged property). Every line
+/// break becomes one `\n` (escaped on output) and other control characters
+/// are dropped.
+fn ics_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                out.push('\n');
+            }
+            '\n' => out.push('\n'),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 async fn feed(
@@ -847,5 +876,28 @@ mod tests {
         assert!(!unfolded.contains("Sem"), "no name in the feed");
         assert!(ics.split("\r\n").all(|l| l.len() <= 75));
         assert!(ics.ends_with("END:VCALENDAR\r\n"));
+    }
+
+    #[test]
+    fn line_breaks_and_control_characters_cannot_forge_properties() {
+        let today = ymd(2025, 11, 14);
+        let mut t = task(ymd(2025, 11, 10), today);
+        t.class = "2B\rATTENDEE:mailto:x@evil.example\r\nX-A:1\nX-B:2\u{7}".into();
+        let now = DateTime::<Utc>::from_timestamp(1_763_110_800, 0).unwrap();
+        let ics = ics(&[t], "https://school.example", now);
+        // Every line of the document ends in CRLF and no bare CR or LF is left.
+        assert!(!ics.replace("\r\n", "").contains(['\r', '\n']), "{ics:?}");
+        let unfolded = ics.replace("\r\n ", "");
+        for forged in ["ATTENDEE", "X-A", "X-B"] {
+            assert!(
+                !unfolded.split("\r\n").any(|l| l.starts_with(forged)),
+                "{forged} became a property: {unfolded}"
+            );
+        }
+        assert!(
+            unfolded.contains("klas 2B\\nATTENDEE:mailto:x@evil.example\\nX-A:1\\nX-B:2\r\n"),
+            "{unfolded}"
+        );
+        assert!(!unfolded.contains('\u{7}'));
     }
 }

@@ -1265,3 +1265,57 @@ async fn the_case_is_not_handed_to_a_mentor_of_another_class() {
     .await;
     assert_eq!(case_of(&app, &id).await.owner(), "hoofdletters");
 }
+
+#[tokio::test]
+async fn a_student_number_with_url_characters_stays_one_segment_in_redirects_and_links() {
+    let app = spawn_app().await;
+    let mut s = crate::common::student(&app, &app.own_student);
+    s.id = StudentId::parse("AB/12?x#y%z").unwrap();
+    app.store
+        .upsert_students(&[aanwezig_storage::StoredStudent {
+            student: s,
+            left_on: None,
+        }])
+        .await
+        .unwrap();
+    app.state.reload().await.unwrap();
+    let encoded = "/leerlingen/AB%2F12%3Fx%23y%25z";
+    let c = app.login("coordinator").await;
+    let location = app
+        .post_ok(
+            &c,
+            &format!("{encoded}/dossier/openen"),
+            &[
+                ("bron", "zorgen"),
+                ("stap", "3b"),
+                ("reden", "vaak afwezig"),
+            ],
+        )
+        .await;
+    assert!(
+        location.starts_with(&format!("{encoded}/dossier")),
+        "{location}"
+    );
+    let page = location.split('#').next().unwrap();
+    let (status, html) = app.get(&c, page).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("vaak afwezig"), "{html}");
+    // Every form and link on the page keeps the number encoded.
+    assert!(
+        html.contains(&format!("action=\"{encoded}/dossier/stap\"")),
+        "{html}"
+    );
+    assert!(!html.contains("/leerlingen/AB/12"), "{html}");
+    // A step change redirects to the same encoded address.
+    let location = app
+        .post_ok(
+            &c,
+            &format!("{encoded}/dossier/stap"),
+            &[("naar", "4a"), ("waarom", "afspraken niet nagekomen")],
+        )
+        .await;
+    assert!(
+        location.starts_with(&format!("{encoded}/dossier")),
+        "{location}"
+    );
+}

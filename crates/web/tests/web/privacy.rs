@@ -122,6 +122,49 @@ async fn the_beheerder_reads_the_log_and_filters_it_by_student_and_user() {
 }
 
 #[tokio::test]
+async fn the_beheerder_sees_what_kind_of_thing_was_done_not_the_categories() {
+    let app = spawn_app().await;
+    let own = app.own_student.clone();
+    // As the register writes a change, and as the dossier does.
+    for detail in [
+        "lesuur 3 op 2025-09-08: ziek gemeld → onbekend",
+        "dossier: stap 3a, reden ziek gemeld",
+    ] {
+        app.store
+            .audit(&AuditEntry {
+                at: crate::common::now(),
+                username: "mentor".into(),
+                action: AuditAction::Change,
+                student: Some(sid(&own)),
+                detail: detail.into(),
+            })
+            .await
+            .unwrap();
+    }
+    let beheer = app.login("beheer").await;
+    let (s, html) = app.get(&beheer, &format!("/auditlog?leerling={own}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!html.contains("ziek"), "{html}");
+    assert!(!html.contains("onbekend"), "{html}");
+    let found = rows(&html);
+    assert!(
+        found
+            .iter()
+            .any(|r| r.contains("<td>registraties</td>") && r.contains("<td>mentor</td>")),
+        "{html}"
+    );
+    assert!(
+        found.iter().any(|r| r.contains("<td>dossier</td>")),
+        "{html}"
+    );
+    // The coordinators' AVG inzage keeps the full text.
+    let coord = app.login("coordinator").await;
+    let (s, html) = app.get(&coord, &format!("/leerlingen/{own}/inzage")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains(&escaped("ziek gemeld → onbekend")), "{html}");
+}
+
+#[tokio::test]
 async fn only_the_beheerder_sees_the_log() {
     let app = spawn_app().await;
     for user in [
