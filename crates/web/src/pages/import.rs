@@ -3,12 +3,18 @@
 //! progress page refreshes itself (no JavaScript).
 //!
 //! An upload is checked by `aanwezig_import` against the live calendar,
-//! policy and students. A clean upload waits in memory as an
-//! [`ImportJob`] until its uploader confirms it; the import then runs in a
-//! task in one transaction of the store, and the live school is reloaded
-//! when it is done. Jobs live only in this process: a restart forgets
-//! pending previews (nothing was written for them) and finished results
-//! (the imports log in the store keeps those).
+//! policy and students. A clean upload waits as an [`ImportJob`] until its
+//! uploader confirms it: the job keeps the preview (a few figures and
+//! [`PREVIEW_ROWS`] rows) in memory and the uploaded file itself in a
+//! temporary file on disk, never the parsed rows, so waiting previews cost
+//! no memory to speak of. A user has at most one waiting preview (a new
+//! upload drops the previous one) and a preview expires after
+//! [`PENDING_TTL`]. On confirmation the file is read and checked again —
+//! the school may have changed meanwhile — and imported in a task in one
+//! transaction of the store; the live school is reloaded when it is done.
+//! Jobs live only in this process: a restart forgets pending previews
+//! (nothing was written for them) and finished results (the imports log in
+//! the store keeps those).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
@@ -41,7 +47,10 @@ pub const MAX_UPLOAD: usize = 256 * 1024 * 1024;
 /// How many rows a preview shows.
 const PREVIEW_ROWS: usize = 20;
 
-/// Jobs older than this are forgotten when a new upload arrives.
+/// A preview not confirmed within this time expires (its file is removed).
+pub const PENDING_TTL: Duration = Duration::minutes(30);
+
+/// Finished jobs (their result page) are forgotten after this time.
 const JOB_TTL: Duration = Duration::hours(2);
 
 /// Pending and finished imports of this process, by id.
@@ -65,7 +74,7 @@ impl ImportKind {
     }
 }
 
-/// The checked rows, waiting for confirmation.
+/// The checked rows, read again from the file on confirmation.
 enum Payload {
     Students(Vec<StoredStudent>),
     Registrations(Vec<RegistrationRecord>),
@@ -81,7 +90,9 @@ pub struct Outcome {
 }
 
 enum Phase {
-    Pending(Payload),
+    /// The uploaded file, on disk, waiting for confirmation (removed when
+    /// the job is dropped).
+    Pending(tempfile::NamedTempFile),
     Running,
     Done(Outcome),
     Failed(String),
@@ -127,13 +138,46 @@ fn may_import(user: &CurrentUser) -> Result<(), PageError> {
     ))
 }
 
+/// The jobs, with expired ones dropped first: pending previews older than
+/// [`PENDING_TTL`] and finished jobs older than [`JOB_TTL`]. Running ones
+/// stay.
 fn jobs_lock(
     state: &AppState,
 ) -> Result<std::sync::MutexGuard<'_, HashMap<u64, ImportJob>>, PageError> {
-    state
+    let now = state.clock.now();
+    let mut jobs = state
         .imports
         .lock()
-        .map_err(|_| PageError::Internal("importlijst is beschadigd".into()))
+        .map_err(|_| PageError::Internal("importlijst is beschadigd".into()))?;
+    jobs.retain(|_, j| match j.phase {
+        Phase::Running => true,
+        Phase::Pending(_) => now - j.created < PENDING_TTL,
+        Phase::Done(_) | Phase::Failed(_) => now - j.created < JOB_TTL,
+    });
+    Ok(jobs)
+}
+
+/// Keeps an uploaded file on disk until it is confirmed.
+fn keep_on_disk(bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
+    let mut f = tempfile::Builder::new()
+        .prefix("aanwezig-import-")
+        .tempfile()?;
+    f.write_all(bytes)?;
+    f.flush()?;
+    Ok(f)
+}
+
+/// Checks an upload of `kind` against the live school.
+async fn check(
+    state: &AppState,
+    kind: ImportKind,
+    name: &str,
+    bytes: Bytes,
+) -> Result<Checked, PageError> {
+    match kind {
+        ImportKind::Students => check_students(state, name, bytes).await,
+        ImportKind::Registrations => check_registrations(state, name, bytes).await,
+    }
 }
 
 // --- GET /importeren -----------------------------------------------------------
@@ -360,10 +404,7 @@ async fn preview(
             .map_err(|e| PageError::Internal(e.to_string()))?
     };
 
-    let checked = match kind {
-        ImportKind::Students => check_students(&state, &name, bytes).await?,
-        ImportKind::Registrations => check_registrations(&state, &name, bytes).await?,
-    };
+    let checked = check(&state, kind, &name, bytes.clone()).await?;
     let (payload, total, preview) = match checked {
         Ok(c) => c,
         Err(errors) => {
@@ -371,11 +412,20 @@ async fn preview(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
+    // The rows are checked; only the file waits, on disk.
+    drop(payload);
+    let file = tokio::task::spawn_blocking(move || keep_on_disk(&bytes))
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?
+        .map_err(|e| PageError::Internal(format!("tijdelijk bestand: {e}")))?;
     let now = state.clock.now();
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     {
         let mut jobs = jobs_lock(&state)?;
-        jobs.retain(|_, j| matches!(j.phase, Phase::Running) || now - j.created < JOB_TTL);
+        // One waiting preview per user: a new upload replaces the last.
+        jobs.retain(|_, j| {
+            !(j.owner == user.user.username && matches!(j.phase, Phase::Pending(_)))
+        });
         jobs.insert(
             id,
             ImportJob {
@@ -387,7 +437,7 @@ async fn preview(
                 total,
                 done: Arc::new(AtomicU64::new(0)),
                 preview,
-                phase: Phase::Pending(payload),
+                phase: Phase::Pending(file),
             },
         );
     }
@@ -701,7 +751,7 @@ async fn confirm(
     Path(id): Path<u64>,
 ) -> Result<Response, PageError> {
     may_import(&user)?;
-    let (payload, source, kind, done) = {
+    let (file, source, kind, done) = {
         let mut jobs = jobs_lock(&state)?;
         let job = jobs
             .get_mut(&id)
@@ -711,7 +761,7 @@ async fn confirm(
             // Confirmed twice (a double click, the back button): show where it is.
             return Ok(Redirect::to(&format!("/importeren/{id}")).into_response());
         }
-        let Phase::Pending(payload) = std::mem::replace(&mut job.phase, Phase::Running) else {
+        let Phase::Pending(file) = std::mem::replace(&mut job.phase, Phase::Running) else {
             return Err(PageError::Internal("importtoestand onverwacht".into()));
         };
         let source = ImportSource {
@@ -720,11 +770,14 @@ async fn confirm(
             imported_by: user.user.username.clone(),
             at: state.clock.now(),
         };
-        (payload, source, job.kind, job.done.clone())
+        (file, source, job.kind, job.done.clone())
     };
     let task_state = state.clone();
     tokio::spawn(async move {
-        let result = run_import(&task_state, payload, &source, done).await;
+        let result = match reread(&task_state, kind, &source.file_name, file).await {
+            Ok(payload) => run_import(&task_state, payload, &source, done).await,
+            Err(e) => Err(e),
+        };
         let detail = match &result {
             Ok(o) => format!(
                 "{} ({}): {} regels, {} nieuw, {} gewijzigd, {} ongewijzigd",
@@ -766,6 +819,31 @@ async fn confirm(
         }
     });
     Ok(Redirect::to(&format!("/importeren/{id}")).into_response())
+}
+
+/// Reads a confirmed upload back from disk and checks it again against the
+/// school as it is now.
+async fn reread(
+    state: &AppState,
+    kind: ImportKind,
+    name: &str,
+    file: tempfile::NamedTempFile,
+) -> Result<Payload, PageError> {
+    let bytes = tokio::fs::read(file.path())
+        .await
+        .map_err(|e| PageError::Internal(format!("tijdelijk bestand: {e}")))?;
+    drop(file);
+    match check(state, kind, name, Bytes::from(bytes)).await? {
+        Ok((payload, _, _)) => Ok(payload),
+        Err(errors) => Err(PageError::BadRequest(format!(
+            "Het bestand past niet meer bij de gegevens zoals ze nu zijn (er is intussen iets veranderd); er is niets geïmporteerd. Upload het opnieuw om te zien wat niet klopt. Eerste melding: {}",
+            errors
+                .errors
+                .first()
+                .map(|e| e.message.as_str())
+                .unwrap_or("onbekend")
+        ))),
+    }
 }
 
 async fn run_import(

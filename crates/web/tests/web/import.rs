@@ -237,3 +237,72 @@ async fn an_xlsx_upload_is_read_like_csv() {
     assert!(html.contains("week47.xlsx"), "{html}");
     assert!(html.contains("Importeren bevestigen (2 regels)"), "{html}");
 }
+
+/// A valid one-row registrations file for the test school.
+fn one_row(app: &TestApp, lesson: u8) -> String {
+    format!(
+        "student_id,date,lesson,code\n{},2025-11-17,{lesson},A\n",
+        app.own_student
+    )
+}
+
+async fn uploaded_job(app: &TestApp, c: &Client, body: &str) -> String {
+    let r = upload(app, c, "registraties", "week47.csv", body).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    r.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_new_upload_replaces_the_users_waiting_preview_and_previews_expire() {
+    let app = spawn_app().await;
+    let c = app.login("coordinator").await;
+    let first = uploaded_job(&app, &c, &one_row(&app, 1)).await;
+    let second = uploaded_job(&app, &c, &one_row(&app, 2)).await;
+    assert_eq!(app.get(&c, &first).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&c, &second).await.0, StatusCode::OK);
+    assert_eq!(app.state.imports.lock().unwrap().len(), 1);
+
+    // Another user's preview is theirs alone and stays.
+    let b = app.login("beheer").await;
+    let theirs = uploaded_job(&app, &b, &one_row(&app, 3)).await;
+    assert_eq!(app.get(&c, &second).await.0, StatusCode::OK);
+    assert_eq!(app.get(&c, &theirs).await.0, StatusCode::NOT_FOUND);
+
+    // Half an hour later both previews are gone, and confirming one
+    // imports nothing.
+    app.clock.advance(chrono::Duration::minutes(31));
+    let c = app.login("coordinator").await;
+    assert_eq!(app.get(&c, &second).await.0, StatusCode::NOT_FOUND);
+    let count = app.store.registration_count().await.unwrap();
+    let (status, _, _) = app.submit(&c, &format!("{second}/bevestigen"), &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(app.store.registration_count().await.unwrap(), count);
+    assert!(app.state.imports.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_preview_confirmed_after_the_school_changed_is_checked_again() {
+    let app = spawn_app().await;
+    let c = app.login("coordinator").await;
+    let own = app.own_student.clone();
+    let job = uploaded_job(&app, &c, &one_row(&app, 1)).await;
+    // The student leaves the school's list meanwhile: the file no longer
+    // fits, and nothing is written.
+    let id = aanwezig_domain::StudentId::parse(&own).unwrap();
+    app.store.purge_student(&id).await.unwrap();
+    app.state.reload().await.unwrap();
+    let count = app.store.registration_count().await.unwrap();
+    let (status, _, _) = app.submit(&c, &format!("{job}/bevestigen"), &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let mut html = String::new();
+    for _ in 0..600 {
+        html = app.get(&c, &job).await.1;
+        if html.contains("Import klaar") || html.contains("Import mislukt") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(html.contains("Import mislukt"), "{html}");
+    assert!(html.contains("past niet meer"), "{html}");
+    assert_eq!(app.store.registration_count().await.unwrap(), count);
+}
