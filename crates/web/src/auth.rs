@@ -153,7 +153,11 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<CurrentU
 ///
 /// [`Config::idle_timeout`]: crate::Config::idle_timeout
 /// [`Config::session_lifetime`]: crate::Config::session_lifetime
-fn session_over(session: &SessionRecord, config: &crate::Config, now: chrono::DateTime<chrono::Utc>) -> bool {
+fn session_over(
+    session: &SessionRecord,
+    config: &crate::Config,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
     now - session.last_seen_at >= config.idle_timeout
         || now - session.created_at >= config.session_lifetime
 }
@@ -263,7 +267,10 @@ fn local_path(t: &str) -> Option<String> {
     }
     let decoded = percent_encoding::percent_decode_str(t).decode_utf8_lossy();
     for s in [t, decoded.as_ref()] {
-        if s.starts_with("//") || s.chars().any(|c| c.is_control() || c == '\\' || (c.is_whitespace() && c != ' ')) {
+        if s.starts_with("//")
+            || s.chars()
+                .any(|c| c.is_control() || c == '\\' || (c.is_whitespace() && c != ' '))
+        {
             return None;
         }
     }
@@ -525,7 +532,10 @@ mod tests {
     fn waits_are_whole_seconds_in_dutch() {
         assert_eq!(
             wait_message(Duration::milliseconds(300)),
-            (1, "Te veel pogingen, probeer het over 1 seconde opnieuw.".into())
+            (
+                1,
+                "Te veel pogingen, probeer het over 1 seconde opnieuw.".into()
+            )
         );
         assert_eq!(
             wait_message(Duration::seconds(20)).1,
@@ -551,7 +561,11 @@ mod tests {
             last_seen_at: t + Duration::hours(12) - Duration::seconds(1),
             ..s
         };
-        assert!(!session_over(&active, &config, t + Duration::hours(12) - Duration::milliseconds(1)));
+        assert!(!session_over(
+            &active,
+            &config,
+            t + Duration::hours(12) - Duration::milliseconds(1)
+        ));
         assert!(session_over(&active, &config, t + Duration::hours(12)));
     }
 }

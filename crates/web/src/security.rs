@@ -207,3 +207,96 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
     state.changed();
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(proxies: &[&str]) -> Config {
+        Config {
+            trusted_proxies: proxies.iter().map(|p| p.parse().unwrap()).collect(),
+            ..Config::default()
+        }
+    }
+
+    fn xff(lines: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for l in lines {
+            h.append("x-forwarded-for", HeaderValue::from_str(l).unwrap());
+        }
+        h
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let peer = ip("10.0.0.2");
+        let h = xff(&["6.6.6.6, 198.51.100.7"]);
+        // Not trusted: the header is ignored.
+        assert_eq!(client_ip(&config(&[]), peer, &h), peer);
+        assert_eq!(client_ip(&config(&["10.0.0.3"]), peer, &h), peer);
+        // Trusted: the rightmost hop that is no trusted proxy.
+        let c = config(&["10.0.0.0/24"]);
+        assert_eq!(client_ip(&c, peer, &h), ip("198.51.100.7"));
+        let h = xff(&["6.6.6.6, 198.51.100.7, 10.0.0.9"]);
+        assert_eq!(client_ip(&c, peer, &h), ip("198.51.100.7"));
+        // Several header lines: the last is nearest.
+        let h = xff(&["6.6.6.6", "198.51.100.7"]);
+        assert_eq!(client_ip(&c, peer, &h), ip("198.51.100.7"));
+        // Ports and IPv6 in brackets.
+        let h = xff(&["[2001:db8::7]:443"]);
+        assert_eq!(client_ip(&c, peer, &h), ip("2001:db8::7"));
+        let h = xff(&["198.51.100.7:5000"]);
+        assert_eq!(client_ip(&c, peer, &h), ip("198.51.100.7"));
+        // Garbage stops at the last trusted hop.
+        let h = xff(&["198.51.100.7, onzin, 10.0.0.9"]);
+        assert_eq!(client_ip(&c, peer, &h), ip("10.0.0.9"));
+        // No header: the proxy itself; IPv4-mapped peers count as IPv4.
+        assert_eq!(
+            client_ip(&c, ip("::ffff:10.0.0.2"), &HeaderMap::new()),
+            peer
+        );
+    }
+
+    fn headers(host: &str, origin: Option<&str>) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_str(host).unwrap());
+        if let Some(o) = origin {
+            h.insert(header::ORIGIN, HeaderValue::from_str(o).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn origins_match_in_scheme_host_and_port() {
+        let plain = Config::default();
+        let tls = Config {
+            secure_cookies: true,
+            ..Config::default()
+        };
+        let h = |o| headers("school.nl", Some(o));
+        assert!(same_origin(&plain, &headers("school.nl", None)));
+        assert!(same_origin(&plain, &h("http://school.nl")));
+        assert!(same_origin(&plain, &h("http://school.nl:80")));
+        assert!(!same_origin(&plain, &h("https://school.nl")));
+        assert!(same_origin(&tls, &h("https://school.nl")));
+        assert!(!same_origin(&tls, &h("http://school.nl")));
+        assert!(!same_origin(&plain, &h("http://school.nl:8080")));
+        assert!(!same_origin(&plain, &h("http://evil.nl")));
+        assert!(!same_origin(&plain, &h("null")));
+        assert!(!same_origin(
+            &plain,
+            &headers("school.nl@evil.nl", Some("http://evil.nl"))
+        ));
+        let public = Config {
+            public_url: Some("https://aanwezig.school.nl".parse().unwrap()),
+            ..Config::default()
+        };
+        let h = |o| headers("intern:8080", Some(o));
+        assert!(same_origin(&public, &h("https://aanwezig.school.nl")));
+        assert!(!same_origin(&public, &h("http://intern:8080")));
+    }
+}

@@ -117,13 +117,17 @@ impl FromStr for PublicUrl {
             format!("{s:?} is geen volledig adres ({e}): schrijf bijvoorbeeld https://aanwezig.school.nl")
         })?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(format!("{s:?}: het adres moet met https:// (of http://) beginnen"));
+            return Err(format!(
+                "{s:?}: het adres moet met https:// (of http://) beginnen"
+            ));
         }
         if url.host().is_none() {
             return Err(format!("{s:?}: er staat geen servernaam in het adres"));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(format!("{s:?}: een gebruikersnaam of wachtwoord hoort niet in het adres"));
+            return Err(format!(
+                "{s:?}: een gebruikersnaam of wachtwoord hoort niet in het adres"
+            ));
         }
         if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
             return Err(format!(
@@ -222,4 +226,49 @@ impl AppState {
 
 fn poisoned() -> PageError {
     PageError::Internal("gedeelde toestand is beschadigd".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let one: TrustedProxy = "10.0.0.5".parse().unwrap();
+        assert!(one.contains("10.0.0.5".parse().unwrap()));
+        assert!(!one.contains("10.0.0.6".parse().unwrap()));
+        let net: TrustedProxy = " 10.0.0.9/24".parse().unwrap();
+        assert!(net.contains("10.0.0.200".parse().unwrap()));
+        assert!(
+            net.contains("::ffff:10.0.0.1".parse().unwrap()),
+            "IPv4-mapped"
+        );
+        assert!(!net.contains("10.0.1.1".parse().unwrap()));
+        let v6: TrustedProxy = "fd00::/8".parse().unwrap();
+        assert!(v6.contains("fd12::1".parse().unwrap()));
+        for bad in ["", "proxy.school.nl", "10.0.0.0/33", "10.0.0.1:80"] {
+            let e = bad.parse::<TrustedProxy>().unwrap_err();
+            assert!(e.contains("10.0.0"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_public_url_is_scheme_host_and_port_only() {
+        let u: PublicUrl = "https://aanwezig.school.nl".parse().unwrap();
+        assert_eq!(u.base(), "https://aanwezig.school.nl");
+        let u: PublicUrl = "http://10.1.2.3:8080/".parse().unwrap();
+        assert_eq!(u.base(), "http://10.1.2.3:8080");
+        let u: PublicUrl = "HTTPS://Aanwezig.School.NL:443".parse().unwrap();
+        assert_eq!(u.base(), "https://aanwezig.school.nl");
+        for bad in [
+            "aanwezig.school.nl",
+            "ftp://aanwezig.school.nl",
+            "https://aanwezig.school.nl/aanwezig",
+            "https://aanwezig.school.nl/?x=1",
+            "https://jan:geheim@aanwezig.school.nl",
+            "https://",
+        ] {
+            assert!(bad.parse::<PublicUrl>().is_err(), "{bad}");
+        }
+    }
 }

@@ -224,7 +224,13 @@ impl LoginLimiter {
         );
         if let Some(n) = name {
             let failures = pair.map_or(0, |p| p.failures).saturating_add(1);
-            maps.pairs.insert((net, n), Pair { failures, last: now });
+            maps.pairs.insert(
+                (net, n),
+                Pair {
+                    failures,
+                    last: now,
+                },
+            );
         }
         Ok(())
     }
@@ -472,7 +478,10 @@ mod tests {
             assert!(stats.pairs <= MAX_PAIRS, "{label}");
             assert!(stats.addresses <= MAX_ADDRESSES, "{label}");
             assert!(stats.approx_bytes <= ceiling, "{label}");
-            assert!(refused >= 20_000, "{label}: the blocked address was refused");
+            assert!(
+                refused >= 20_000,
+                "{label}: the blocked address was refused"
+            );
         }
     }
 

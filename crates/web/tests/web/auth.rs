@@ -250,7 +250,10 @@ async fn huge_and_odd_names_are_failed_sign_ins_cut_in_the_audit_log() {
         .map(|e| e.username.as_str())
         .collect();
     assert_eq!(failed.len(), 3, "{failed:?}");
-    assert!(failed.contains(&format!("{}…", "a".repeat(64)).as_str()), "{failed:?}");
+    assert!(
+        failed.contains(&format!("{}…", "a".repeat(64)).as_str()),
+        "{failed:?}"
+    );
     assert!(failed.contains(&"jan[31mnep-regel"), "{failed:?}");
     assert!(failed.contains(&"mentor"), "{failed:?}");
 }
@@ -389,10 +392,19 @@ async fn sign_out_from(app: &TestApp, origin: &str) -> StatusCode {
 async fn the_origin_check_compares_scheme_host_and_port() {
     let app = spawn_app().await;
     let addr = app.addr;
-    assert_eq!(sign_out_from(&app, &format!("http://{addr}")).await, StatusCode::SEE_OTHER);
-    assert_eq!(sign_out_from(&app, &format!("https://{addr}")).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        sign_out_from(&app, &format!("http://{addr}")).await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        sign_out_from(&app, &format!("https://{addr}")).await,
+        StatusCode::FORBIDDEN
+    );
     let other_port = format!("http://{}:{}", addr.ip(), addr.port().wrapping_add(1));
-    assert_eq!(sign_out_from(&app, &other_port).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        sign_out_from(&app, &other_port).await,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(sign_out_from(&app, "null").await, StatusCode::FORBIDDEN);
 
     // With a public URL, that is the one origin.

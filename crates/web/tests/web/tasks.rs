@@ -741,7 +741,11 @@ async fn a_forged_host_never_reaches_the_feed_address() {
     let own = app.own_student.clone();
     case_with_intervention(&app, &own, "4b", &[], ymd(2025, 9, 29)).await;
     let c = app.login("mentor").await;
-    for host in ["evil.example", "evil.example:80", &format!("evil.example:{}", app.addr.port())] {
+    for host in [
+        "evil.example",
+        "evil.example:80",
+        &format!("evil.example:{}", app.addr.port()),
+    ] {
         let html = create_feed_as_host(&app, &c, host).await;
         assert!(!html.contains("evil.example"), "{html}");
         // Only the path, with a note how to complete it.
@@ -750,7 +754,10 @@ async fn a_forged_host_never_reaches_the_feed_address() {
         let ics = fetch_as_host(&app, &feed_path(&html), host).await;
         assert!(!ics.contains("evil"), "{ics}");
         assert!(ics.contains("BEGIN:VEVENT"), "{ics}");
-        assert!(!ics.contains("\r\nURL:"), "no link without a known address: {ics}");
+        assert!(
+            !ics.contains("\r\nURL:"),
+            "no link without a known address: {ics}"
+        );
     }
 }
 
