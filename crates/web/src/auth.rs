@@ -2,12 +2,19 @@
 //!
 //! A session is a random token in an `HttpOnly`, `SameSite=Strict` cookie;
 //! the database keeps only its SHA-256, the user and the session's CSRF
-//! token. Sessions end on sign-out or after the configured idle time.
-//! Failed sign-ins are limited per user name and per address.
+//! token. Sessions end on sign-out, after the configured idle time (to the
+//! second: every request moves the last-seen time) and at the latest after
+//! the absolute session lifetime.
+//!
+//! Sign-in attempts are limited per (account, address) with growing delays
+//! and per address with a budget ([`limiter`]); the address is the
+//! client's ([`crate::security::client_ip`]).
 
-use std::collections::HashMap;
+mod limiter;
+
 use std::net::SocketAddr;
-use std::sync::Mutex;
+
+pub use limiter::{LimiterStats, LoginLimiter};
 
 use aanwezig_domain::{Role, Scope, StudentId};
 use aanwezig_storage::{AuditAction, AuditEntry, SessionRecord, User};
@@ -15,12 +22,12 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{ConnectInfo, FromRequestParts, OriginalUri, Query, State};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use serde::Deserialize;
 
 use crate::error::{ApiError, PageError};
@@ -30,11 +37,17 @@ use crate::state::AppState;
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "aanwezig_sessie";
 
-/// Failed sign-ins allowed per user name within [`LIMIT_WINDOW`].
-const PER_USER: usize = 5;
-/// Failed sign-ins allowed per client address within [`LIMIT_WINDOW`].
-const PER_ADDRESS: usize = 20;
-const LIMIT_WINDOW: Duration = Duration::minutes(15);
+/// Password checks running at once. Each argon2 check takes 19 MiB, so
+/// this bounds the memory sign-ins can take however many arrive; the rest
+/// wait (asynchronously) for a turn.
+const CONCURRENT_PASSWORD_CHECKS: usize = 4;
+
+/// The password checks' turns (see [`CONCURRENT_PASSWORD_CHECKS`]).
+static PASSWORD_CHECKS: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(CONCURRENT_PASSWORD_CHECKS);
+
+/// Longest user name written in the audit log for a failed sign-in.
+const AUDIT_NAME_CHARS: usize = 64;
 
 /// The signed-in user of a request.
 #[derive(Clone, Debug)]
@@ -105,7 +118,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<CurrentU
         return Ok(None);
     };
     let now = state.clock.now();
-    if now - session.last_seen_at > state.config.idle_timeout {
+    if session_over(&session, &state.config, now) {
         state.store.delete_session(&hash).await?;
         return Ok(None);
     }
@@ -115,9 +128,11 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<CurrentU
     if !user.active {
         return Ok(None);
     }
-    // Touching on every request would turn every page view into a write;
-    // a minute's precision is plenty for an idle timeout of minutes.
-    if now - session.last_seen_at > Duration::seconds(60) {
+    // Every request moves last-seen, so the idle limit holds to the second.
+    // That is one UPDATE by primary key per request; page views already
+    // write an audit row each, so it does not change what a request costs
+    // in kind. Requests within the same second share one write.
+    if now - session.last_seen_at >= Duration::seconds(1) {
         state.store.touch_session(&hash, now).await?;
     }
     let involved = if user.role.is_external() {
@@ -131,6 +146,20 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<CurrentU
         involved,
         session_hash: hash,
     }))
+}
+
+/// Whether a session has ended by time: idle for [`Config::idle_timeout`]
+/// since its last request, or older than [`Config::session_lifetime`].
+///
+/// [`Config::idle_timeout`]: crate::Config::idle_timeout
+/// [`Config::session_lifetime`]: crate::Config::session_lifetime
+fn session_over(
+    session: &SessionRecord,
+    config: &crate::Config,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    now - session.last_seen_at >= config.idle_timeout
+        || now - session.created_at >= config.session_lifetime
 }
 
 /// The students an external partner may see (product.md): those whose open
@@ -208,62 +237,6 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
-/// Counts failed sign-ins. governor and similar crates limit the rate of
-/// all requests; here only failures count, and a success clears the user's
-/// count, which is a few lines of its own.
-#[derive(Debug, Default)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, Vec<DateTime<Utc>>>>,
-}
-
-impl LoginLimiter {
-    fn keys(username: &str, addr: &SocketAddr) -> [(String, usize); 2] {
-        [
-            (
-                format!("gebruiker:{}", username.trim().to_lowercase()),
-                PER_USER,
-            ),
-            (format!("adres:{}", addr.ip()), PER_ADDRESS),
-        ]
-    }
-
-    /// When blocked: the time until the oldest counted failure expires.
-    pub fn blocked(
-        &self,
-        username: &str,
-        addr: &SocketAddr,
-        now: DateTime<Utc>,
-    ) -> Option<Duration> {
-        let mut map = self.failures.lock().ok()?;
-        let mut wait = None;
-        for (key, limit) in Self::keys(username, addr) {
-            let list = map.entry(key).or_default();
-            list.retain(|t| now - *t < LIMIT_WINDOW);
-            if list.len() >= limit {
-                let until = list[0] + LIMIT_WINDOW - now;
-                wait = Some(wait.map_or(until, |w: Duration| w.max(until)));
-            }
-        }
-        wait
-    }
-
-    /// Counts a failed sign-in.
-    pub fn failure(&self, username: &str, addr: &SocketAddr, now: DateTime<Utc>) {
-        if let Ok(mut map) = self.failures.lock() {
-            for (key, _) in Self::keys(username, addr) {
-                map.entry(key).or_default().push(now);
-            }
-        }
-    }
-
-    /// Clears the user's failures after a good sign-in.
-    pub fn success(&self, username: &str, addr: &SocketAddr) {
-        if let Ok(mut map) = self.failures.lock() {
-            map.remove(&Self::keys(username, addr)[0].0);
-        }
-    }
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "login.html")]
 struct LoginPage {
@@ -278,14 +251,82 @@ struct LoginQuery {
     terug: Option<String>,
 }
 
-/// Only local paths: never redirect to another site after signing in.
+/// Only paths of this site: never redirect to another one after signing in.
 fn safe_return(terug: Option<&str>) -> String {
-    match terug {
-        Some(t) if t.starts_with('/') && !t.starts_with("//") && !t.starts_with("/\\") => {
-            t.to_owned()
-        }
-        _ => "/".to_owned(),
+    terug.and_then(local_path).unwrap_or_else(|| "/".to_owned())
+}
+
+/// `t` as a path (and query) on this site, or `None`. Browsers drop tabs
+/// and newlines from addresses and read `\` as `/`, so those are refused
+/// outright, also percent-encoded; what is left must, parsed as a URL
+/// against this site, stay on this site. The path returned is the parsed
+/// one, not the text as given.
+fn local_path(t: &str) -> Option<String> {
+    if !t.starts_with('/') {
+        return None;
     }
+    let decoded = percent_encoding::percent_decode_str(t).decode_utf8_lossy();
+    for s in [t, decoded.as_ref()] {
+        if s.starts_with("//")
+            || s.chars()
+                .any(|c| c.is_control() || c == '\\' || (c.is_whitespace() && c != ' '))
+        {
+            return None;
+        }
+    }
+    if t.contains(' ') {
+        return None;
+    }
+    let base = url::Url::parse("http://aanwezig.invalid/").ok()?;
+    let url = base.join(t).ok()?;
+    if url.origin() != base.origin() {
+        return None;
+    }
+    let mut out = url.path().to_owned();
+    if let Some(q) = url.query() {
+        out.push('?');
+        out.push_str(q);
+    }
+    Some(out)
+}
+
+/// What a sign-in form's user name field is as an account: the lower-cased
+/// name when it is one an account can have ([`aanwezig_auth::check_username`]),
+/// else `None` (then it is a failed sign-in without looking anything up).
+/// The length is checked first, so a megabyte of text is never lower-cased.
+fn account_name(typed: &str) -> Option<String> {
+    if typed.len() > 4 * limiter::MAX_NAME_BYTES {
+        return None;
+    }
+    let name = typed.to_lowercase();
+    aanwezig_auth::check_username(&name).ok()?;
+    Some(name)
+}
+
+/// The user name as the audit log and the page show it after a failed
+/// sign-in: printable characters only, at most [`AUDIT_NAME_CHARS`] of
+/// them, with "…" when cut.
+fn shown_name(typed: &str) -> String {
+    let mut out: String = typed
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(AUDIT_NAME_CHARS + 1)
+        .collect();
+    if out.chars().count() > AUDIT_NAME_CHARS {
+        out = out.chars().take(AUDIT_NAME_CHARS).collect();
+        out.push('…');
+    }
+    out
+}
+
+/// "probeer het over N seconden opnieuw", for a wait.
+fn wait_message(wait: Duration) -> (i64, String) {
+    let secs = (wait.num_milliseconds() + 999).div_euclid(1000).max(1);
+    let unit = if secs == 1 { "seconde" } else { "seconden" };
+    (
+        secs,
+        format!("Te veel pogingen, probeer het over {secs} {unit} opnieuw."),
+    )
 }
 
 async fn login_form(Query(q): Query<LoginQuery>) -> LoginPage {
@@ -306,51 +347,70 @@ struct LoginForm {
 
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     jar: CookieJar,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let now = state.clock.now();
-    let username = form.gebruikersnaam.trim().to_lowercase();
+    let ip = crate::security::client_ip(&state.config, peer.ip(), &headers);
+    let typed = form.gebruikersnaam.trim();
+    let account = account_name(typed);
+    let shown = account.clone().unwrap_or_else(|| shown_name(typed));
     let terug = safe_return(form.terug.as_deref());
     let page = |error: String, status: StatusCode| {
         let p = LoginPage {
             layout: Layout::anonymous("Inloggen"),
             terug: terug.clone(),
-            username: username.clone(),
+            username: shown.clone(),
             error: Some(error),
         };
         (status, p).into_response()
     };
-    if let Some(wait) = state.limiter.blocked(&username, &addr, now) {
-        let minutes = (wait.num_seconds() + 59) / 60;
-        return Ok(page(
-            format!("Te veel mislukte pogingen. Probeer het over {minutes} minuten opnieuw."),
-            StatusCode::TOO_MANY_REQUESTS,
-        ));
+    // The wait is answered, not slept: a sleeping request would hold a
+    // connection (and its form) per guess, for as long as the delay.
+    if let Err(wait) = state.limiter.attempt(account.as_deref(), ip, now) {
+        let (secs, message) = wait_message(wait);
+        let mut response = page(message, StatusCode::TOO_MANY_REQUESTS);
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        return Ok(response);
     }
-    let user = state.store.user(&username).await?;
-    let hash = user.as_ref().map(|u| u.password_hash.clone());
-    let password = form.wachtwoord;
-    // Argon2 is deliberately slow: keep it off the async workers. An unknown
-    // user is checked against a dummy hash so both take equally long.
-    let ok = tokio::task::spawn_blocking(move || {
-        aanwezig_auth::verify_password_or_dummy(&password, hash.as_deref())
-    })
-    .await
-    .unwrap_or(false);
+    let user = match &account {
+        Some(name) => state.store.user(name).await?,
+        None => None,
+    };
+    let ok = match &account {
+        // Argon2 is deliberately slow: keep it off the async workers, a few
+        // at a time. An unknown user is checked against a dummy hash so both
+        // take equally long; a name no account can have needs no check.
+        Some(_) => {
+            let hash = user.as_ref().map(|u| u.password_hash.clone());
+            let password = form.wachtwoord;
+            let _turn = PASSWORD_CHECKS
+                .acquire()
+                .await
+                .map_err(|_| PageError::Internal("wachtwoordcontrole gestopt".into()))?;
+            tokio::task::spawn_blocking(move || {
+                aanwezig_auth::verify_password_or_dummy(&password, hash.as_deref())
+            })
+            .await
+            .unwrap_or(false)
+        }
+        None => false,
+    };
     let user = match user {
         Some(u) if ok && u.active => u,
         _ => {
-            state.limiter.failure(&username, &addr, now);
             state
                 .store
                 .audit(&AuditEntry {
                     at: now,
-                    username: username.clone(),
+                    username: shown.clone(),
                     action: AuditAction::SignInFailed,
                     student: None,
-                    detail: format!("vanaf {}", addr.ip()),
+                    detail: format!("vanaf {ip}"),
                 })
                 .await?;
             return Ok(page(
@@ -359,7 +419,7 @@ async fn login(
             ));
         }
     };
-    state.limiter.success(&username, &addr);
+    state.limiter.success(&user.username, ip);
     let token = aanwezig_auth::new_token();
     let session = SessionRecord {
         id_hash: aanwezig_auth::token_hash(&token),
@@ -376,7 +436,7 @@ async fn login(
             username: user.username.clone(),
             action: AuditAction::SignIn,
             student: None,
-            detail: format!("vanaf {}", addr.ip()),
+            detail: format!("vanaf {ip}"),
         })
         .await?;
     let cookie = Cookie::build((SESSION_COOKIE, token))
@@ -413,28 +473,99 @@ mod tests {
     #[test]
     fn only_local_return_paths() {
         assert_eq!(safe_return(Some("/leerlingen")), "/leerlingen");
-        assert_eq!(safe_return(Some("//evil.example")), "/");
-        assert_eq!(safe_return(Some("https://evil.example")), "/");
+        assert_eq!(
+            safe_return(Some("/leerlingen?q=jan%20de&p=2")),
+            "/leerlingen?q=jan%20de&p=2"
+        );
+        assert_eq!(safe_return(Some("/leerlingen/../taken")), "/taken");
         assert_eq!(safe_return(None), "/");
+        for nasty in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\\evil.example",
+            "/\\/evil.example",
+            "\\\\evil.example",
+            "https://evil.example",
+            "http://evil.example/",
+            "/%09/evil.example",
+            "/%5C/evil.example",
+            "/%5cevil.example",
+            "/%2F/evil.example",
+            "/%0d%0aSet-Cookie:x=1",
+            "/\r\n/evil.example",
+            "/ /evil.example",
+            "/\u{a0}/evil.example",
+            "javascript:alert(1)",
+            "JaVaScRiPt:alert(1)",
+            " /leerlingen",
+            "data:text/html,x",
+            "evil.example",
+            "",
+            "///evil.example",
+            "/\u{0}",
+        ] {
+            assert_eq!(safe_return(Some(nasty)), "/", "{nasty:?}");
+        }
     }
 
     #[test]
-    fn limiter_blocks_after_five_failures_per_user() {
-        let l = LoginLimiter::default();
-        let addr: SocketAddr = "127.0.0.1:1".parse().unwrap();
-        let t = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap();
-        for _ in 0..PER_USER {
-            assert!(l.blocked("a", &addr, t).is_none());
-            l.failure("a", &addr, t);
-        }
-        assert!(l.blocked("a", &addr, t).is_some());
-        assert!(
-            l.blocked("b", &addr, t).is_none(),
-            "another user is not blocked"
+    fn account_names_are_user_names_or_nothing() {
+        assert_eq!(account_name("Mentor"), Some("mentor".into()));
+        assert_eq!(account_name(&"a".repeat(64)), Some("a".repeat(64)));
+        assert_eq!(account_name(&"a".repeat(65)), None);
+        assert_eq!(account_name(&"a".repeat(1 << 20)), None);
+        assert_eq!(account_name("jan de vries"), None);
+        // The Kelvin sign lower-cases to a plain k: still no valid name.
+        assert_eq!(account_name("\u{212A}"), None);
+    }
+
+    #[test]
+    fn failed_names_are_cut_and_printable() {
+        assert_eq!(shown_name("jan"), "jan");
+        let cut = shown_name(&"x".repeat(1 << 20));
+        assert_eq!(cut.chars().count(), AUDIT_NAME_CHARS + 1);
+        assert!(cut.ends_with('…'));
+        assert_eq!(shown_name("a\u{1b}[31mb\r\nc\u{0}"), "a[31mbc");
+    }
+
+    #[test]
+    fn waits_are_whole_seconds_in_dutch() {
+        assert_eq!(
+            wait_message(Duration::milliseconds(300)),
+            (
+                1,
+                "Te veel pogingen, probeer het over 1 seconde opnieuw.".into()
+            )
         );
-        assert!(
-            l.blocked("a", &addr, t + LIMIT_WINDOW).is_none(),
-            "failures expire"
+        assert_eq!(
+            wait_message(Duration::seconds(20)).1,
+            "Te veel pogingen, probeer het over 20 seconden opnieuw."
         );
+    }
+
+    #[test]
+    fn sessions_end_idle_or_old() {
+        let t = chrono::DateTime::<chrono::Utc>::from_timestamp(1_700_000_000, 0).unwrap();
+        let config = crate::Config::default();
+        let s = SessionRecord {
+            id_hash: "h".into(),
+            username: "u".into(),
+            csrf_token: "c".into(),
+            created_at: t,
+            last_seen_at: t + Duration::hours(11),
+        };
+        let idle_end = s.last_seen_at + config.idle_timeout;
+        assert!(!session_over(&s, &config, idle_end - Duration::seconds(1)));
+        assert!(session_over(&s, &config, idle_end));
+        let active = SessionRecord {
+            last_seen_at: t + Duration::hours(12) - Duration::seconds(1),
+            ..s
+        };
+        assert!(!session_over(
+            &active,
+            &config,
+            t + Duration::hours(12) - Duration::milliseconds(1)
+        ));
+        assert!(session_over(&active, &config, t + Duration::hours(12)));
     }
 }

@@ -28,7 +28,7 @@ pub mod security;
 pub mod state;
 
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use state::{AppState, Config};
+pub use state::{AppState, Config, PublicUrl, TrustedProxy};
 
 const APP_CSS: &str = include_str!("../static/app.css");
 
@@ -62,6 +62,9 @@ pub fn app(state: AppState) -> Router {
 /// purges idle sessions every ten minutes and, at start and then whenever
 /// the school date changes, runs the retention purge ([`jobs`]).
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    if let Ok(addr) = listener.local_addr() {
+        state.set_listen_addr(addr);
+    }
     let housekeeping = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));

@@ -2,25 +2,31 @@
 //! state-changing request.
 //!
 //! CSRF is checked twice: the browser's `Sec-Fetch-Site` / `Origin` must say
-//! same origin, and a signed-in request must carry its session's token —
+//! same origin (scheme, host and port; see [`expected_origin`]), and a signed-in request must carry its session's token —
 //! in the `csrf` form field (URL-encoded forms), the `X-CSRF-Token` header
 //! (API), or the `csrf` query parameter (file uploads, whose multipart body
 //! is not buffered here). Together with `SameSite=Strict` cookies this
 //! follows the OWASP cheat sheet.
+//!
+//! [`client_ip`] says who the client is, believing `X-Forwarded-For` only
+//! from trusted proxies.
+
+use std::net::{IpAddr, SocketAddr};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use axum_extra::extract::CookieJar;
 use http_body_util::BodyExt;
 use tower_http::set_header::SetResponseHeaderLayer;
+use url::Url;
 
 use crate::auth::SESSION_COOKIE;
 use crate::error::PageError;
-use crate::state::AppState;
+use crate::state::{AppState, Config};
 
 /// No inline script or style anywhere; nothing from other origins; no framing.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -52,24 +58,91 @@ fn forbidden(msg: &str) -> Response {
     (StatusCode::FORBIDDEN, PageError::BadRequest(msg.to_owned())).into_response()
 }
 
-fn same_origin(req: &Request) -> bool {
-    let h = req.headers();
-    if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+/// The origin this app's pages have: the public URL's when one is
+/// configured, otherwise the request's `Host` with the scheme the app is
+/// served over (https when cookies are `Secure`). `None` when the `Host`
+/// is missing or no host at all.
+fn expected_origin(config: &Config, headers: &HeaderMap) -> Option<url::Origin> {
+    if let Some(public) = &config.public_url {
+        return Some(public.origin());
+    }
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    if host.is_empty() || host.contains(['/', '\\', '@', '?', '#']) {
+        return None;
+    }
+    let url = Url::parse(&format!("{}://{host}/", config.scheme())).ok()?;
+    Some(url.origin())
+}
+
+/// Whether the browser says the request came from this app's own pages:
+/// `Sec-Fetch-Site` (when sent) must be same-origin, and `Origin` (when
+/// sent) must equal [`expected_origin`] in scheme, host and port.
+fn same_origin(config: &Config, headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         if site != "same-origin" && site != "none" {
             return false;
         }
     }
-    if let Some(origin) = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = h
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-        if origin == "null" || origin_host != host {
-            return false;
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let sent = origin
+        .to_str()
+        .ok()
+        .and_then(|o| Url::parse(o).ok())
+        .map(|u| u.origin());
+    match (sent, expected_origin(config, headers)) {
+        (Some(sent), Some(expected)) if sent.is_tuple() && sent == expected => true,
+        (sent, expected) => {
+            // Behind HTTPS without --secure-cookies or --public-url every
+            // form fails here: say so to whoever reads the log.
+            tracing::warn!(
+                origin = ?origin,
+                sent = ?sent.map(|o| o.ascii_serialization()),
+                expected = ?expected.map(|o| o.ascii_serialization()),
+                "refused a request from another origin (behind HTTPS? set --public-url or --secure-cookies)"
+            );
+            false
         }
     }
-    true
+}
+
+/// The client's address: the TCP peer, or, when the peer is a trusted
+/// proxy ([`Config::trusted_proxies`]), the rightmost `X-Forwarded-For`
+/// hop that is not a trusted proxy itself. Hops left of that one were
+/// written by the client and are never believed. A hop that is no address
+/// stops the walk at the last trusted hop (so garbage counts against the
+/// proxy, not against someone else). IPv4-mapped IPv6 addresses are taken
+/// as IPv4.
+pub fn client_ip(config: &Config, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+    let mut client = peer.to_canonical();
+    if !config.is_trusted_proxy(client) {
+        return client;
+    }
+    // Proxies append: the last header line, and its last hop, is nearest.
+    for line in headers.get_all("x-forwarded-for").iter().rev() {
+        let Ok(line) = line.to_str() else {
+            return client;
+        };
+        for hop in line.rsplit(',') {
+            let Some(ip) = parse_hop(hop.trim()) else {
+                return client;
+            };
+            client = ip.to_canonical();
+            if !config.is_trusted_proxy(client) {
+                return client;
+            }
+        }
+    }
+    client
+}
+
+/// One `X-Forwarded-For` hop: an address, some proxies add a port
+/// (`1.2.3.4:5678`, `[2001:db8::1]:443`).
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    hop.parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<SocketAddr>().ok().map(|a| a.ip()))
 }
 
 /// The CSRF check, as middleware over the whole app.
@@ -77,7 +150,7 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
-    if !same_origin(&req) {
+    if !same_origin(&state.config, req.headers()) {
         return forbidden("Dit verzoek kwam niet van aanwezig zelf en is geweigerd.");
     }
     let jar = CookieJar::from_headers(req.headers());
@@ -133,4 +206,97 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
     // (not only from the live school) may be stale now.
     state.changed();
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(proxies: &[&str]) -> Config {
+        Config {
+            trusted_proxies: proxies.iter().map(|p| p.parse().unwrap()).collect(),
+            ..Config::default()
+        }
+    }
+
+    fn xff(lines: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for l in lines {
+            h.append("x-forwarded-for", HeaderValue::from_str(l).unwrap());
+        }
+        h
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let peer = ip("10.0.0.2");
+        let h = xff(&["6.6.6.6, 198.51.100.7"]);
+        // Not trusted: the header is ignored.
+        assert_eq!(client_ip(&config(&[]), peer, &h), peer);
+        assert_eq!(client_ip(&config(&["10.0.0.3"]), peer, &h), peer);
+        // Trusted: the rightmost hop that is no trusted proxy.
+        let c = config(&["10.0.0.0/24"]);
+        assert_eq!(client_ip(&c, peer, &h), ip("198.51.100.7"));
+        let h = xff(&["6.6.6.6, 198.51.100.7, 10.0.0.9"]);
+        assert_eq!(client_ip(&c, peer, &h), ip("198.51.100.7"));
+        // Several header lines: the last is nearest.
+        let h = xff(&["6.6.6.6", "198.51.100.7"]);
+        assert_eq!(client_ip(&c, peer, &h), ip("198.51.100.7"));
+        // Ports and IPv6 in brackets.
+        let h = xff(&["[2001:db8::7]:443"]);
+        assert_eq!(client_ip(&c, peer, &h), ip("2001:db8::7"));
+        let h = xff(&["198.51.100.7:5000"]);
+        assert_eq!(client_ip(&c, peer, &h), ip("198.51.100.7"));
+        // Garbage stops at the last trusted hop.
+        let h = xff(&["198.51.100.7, onzin, 10.0.0.9"]);
+        assert_eq!(client_ip(&c, peer, &h), ip("10.0.0.9"));
+        // No header: the proxy itself; IPv4-mapped peers count as IPv4.
+        assert_eq!(
+            client_ip(&c, ip("::ffff:10.0.0.2"), &HeaderMap::new()),
+            peer
+        );
+    }
+
+    fn headers(host: &str, origin: Option<&str>) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_str(host).unwrap());
+        if let Some(o) = origin {
+            h.insert(header::ORIGIN, HeaderValue::from_str(o).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn origins_match_in_scheme_host_and_port() {
+        let plain = Config::default();
+        let tls = Config {
+            secure_cookies: true,
+            ..Config::default()
+        };
+        let h = |o| headers("school.nl", Some(o));
+        assert!(same_origin(&plain, &headers("school.nl", None)));
+        assert!(same_origin(&plain, &h("http://school.nl")));
+        assert!(same_origin(&plain, &h("http://school.nl:80")));
+        assert!(!same_origin(&plain, &h("https://school.nl")));
+        assert!(same_origin(&tls, &h("https://school.nl")));
+        assert!(!same_origin(&tls, &h("http://school.nl")));
+        assert!(!same_origin(&plain, &h("http://school.nl:8080")));
+        assert!(!same_origin(&plain, &h("http://evil.nl")));
+        assert!(!same_origin(&plain, &h("null")));
+        assert!(!same_origin(
+            &plain,
+            &headers("school.nl@evil.nl", Some("http://evil.nl"))
+        ));
+        let public = Config {
+            public_url: Some("https://aanwezig.school.nl".parse().unwrap()),
+            ..Config::default()
+        };
+        let h = |o| headers("intern:8080", Some(o));
+        assert!(same_origin(&public, &h("https://aanwezig.school.nl")));
+        assert!(!same_origin(&public, &h("http://intern:8080")));
+    }
 }

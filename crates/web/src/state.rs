@@ -1,8 +1,12 @@
 //! The state every handler shares.
 
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use aanwezig_storage::Store;
+use ipnet::IpNet;
+use url::Url;
 
 use crate::auth::LoginLimiter;
 use crate::clock::Clock;
@@ -12,10 +16,20 @@ use crate::live::Live;
 /// Settings of a running app.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// Mark the session cookie `Secure` (behind HTTPS).
+    /// Mark the session cookie `Secure` (behind HTTPS). Without
+    /// [`Config::public_url`] this also says which scheme the browser uses
+    /// (for the Origin check and feed addresses).
     pub secure_cookies: bool,
     /// Sign a session out after this long without a request.
     pub idle_timeout: chrono::Duration,
+    /// Sign a session out this long after it started, whatever the activity.
+    pub session_lifetime: chrono::Duration,
+    /// Peers whose `X-Forwarded-For` names the client (reverse proxies).
+    /// Empty: the header is ignored and the TCP peer is the client.
+    pub trusted_proxies: Vec<TrustedProxy>,
+    /// The address people open aanwezig at (`--public-url`): feed links
+    /// are built on it and the Origin check compares with it.
+    pub public_url: Option<PublicUrl>,
 }
 
 impl Default for Config {
@@ -23,7 +37,104 @@ impl Default for Config {
         Config {
             secure_cookies: false,
             idle_timeout: chrono::Duration::minutes(30),
+            session_lifetime: chrono::Duration::hours(12),
+            trusted_proxies: Vec::new(),
+            public_url: None,
         }
+    }
+}
+
+impl Config {
+    /// Whether `ip` is one of the trusted proxies.
+    pub fn is_trusted_proxy(&self, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.trusted_proxies.iter().any(|p| p.contains(ip))
+    }
+
+    /// The scheme browsers use for this app when no public URL says so.
+    pub fn scheme(&self) -> &'static str {
+        if self.secure_cookies {
+            "https"
+        } else {
+            "http"
+        }
+    }
+}
+
+/// A reverse proxy's address or network (`10.0.0.5`, `10.0.0.0/24`,
+/// `fd00::/8`), for `--trusted-proxy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrustedProxy(IpNet);
+
+impl TrustedProxy {
+    /// Whether `ip` lies in this network.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        self.0.contains(&ip.to_canonical())
+    }
+}
+
+impl FromStr for TrustedProxy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let net = if s.contains('/') {
+            IpNet::from_str(s).map_err(|_| {
+                format!("{s:?} is geen netwerk: schrijf een adres met /prefix, bijvoorbeeld 10.0.0.0/24")
+            })?
+        } else {
+            IpNet::from(IpAddr::from_str(s).map_err(|_| {
+                format!("{s:?} is geen IP-adres: schrijf bijvoorbeeld 10.0.0.5 of 10.0.0.0/24")
+            })?)
+        };
+        Ok(TrustedProxy(net.trunc()))
+    }
+}
+
+/// The public base URL of the app (`--public-url https://aanwezig.school.nl`):
+/// http or https, a host, an optional port, and nothing else.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicUrl(Url);
+
+impl PublicUrl {
+    /// The origin browsers send for pages of this address.
+    pub fn origin(&self) -> url::Origin {
+        self.0.origin()
+    }
+
+    /// `scheme://host[:port]`, without a trailing slash: put a path after it.
+    pub fn base(&self) -> String {
+        self.0.origin().ascii_serialization()
+    }
+}
+
+impl FromStr for PublicUrl {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let url = Url::parse(s).map_err(|e| {
+            format!("{s:?} is geen volledig adres ({e}): schrijf bijvoorbeeld https://aanwezig.school.nl")
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!(
+                "{s:?}: het adres moet met https:// (of http://) beginnen"
+            ));
+        }
+        if url.host().is_none() {
+            return Err(format!("{s:?}: er staat geen servernaam in het adres"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(format!(
+                "{s:?}: een gebruikersnaam of wachtwoord hoort niet in het adres"
+            ));
+        }
+        if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+            return Err(format!(
+                "{s:?}: alleen schema, servernaam en eventueel poort; aanwezig draait niet onder een pad"
+            ));
+        }
+        Ok(PublicUrl(url))
     }
 }
 
@@ -42,6 +153,10 @@ pub struct AppState {
     /// pages may cache what they derive from the store: see
     /// [`AppState::changes`].
     changes: Arc<std::sync::atomic::AtomicU64>,
+    /// The address the server listens on, set by [`crate::serve`]: a
+    /// `Host` equal to it may be used in feed links (see
+    /// `pages::tasks::base_url`).
+    listen: Arc<OnceLock<SocketAddr>>,
 }
 
 impl AppState {
@@ -60,7 +175,18 @@ impl AppState {
             limiter: Arc::new(LoginLimiter::default()),
             imports: Arc::default(),
             changes: Arc::default(),
+            listen: Arc::default(),
         })
+    }
+
+    /// The address the server listens on, once it does.
+    pub fn listen_addr(&self) -> Option<SocketAddr> {
+        self.listen.get().copied()
+    }
+
+    /// Notes the address the server listens on (the first call wins).
+    pub(crate) fn set_listen_addr(&self, addr: SocketAddr) {
+        let _ = self.listen.set(addr);
     }
 
     /// The number of changes so far (see the field's docs).
@@ -100,4 +226,49 @@ impl AppState {
 
 fn poisoned() -> PageError {
     PageError::Internal("gedeelde toestand is beschadigd".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let one: TrustedProxy = "10.0.0.5".parse().unwrap();
+        assert!(one.contains("10.0.0.5".parse().unwrap()));
+        assert!(!one.contains("10.0.0.6".parse().unwrap()));
+        let net: TrustedProxy = " 10.0.0.9/24".parse().unwrap();
+        assert!(net.contains("10.0.0.200".parse().unwrap()));
+        assert!(
+            net.contains("::ffff:10.0.0.1".parse().unwrap()),
+            "IPv4-mapped"
+        );
+        assert!(!net.contains("10.0.1.1".parse().unwrap()));
+        let v6: TrustedProxy = "fd00::/8".parse().unwrap();
+        assert!(v6.contains("fd12::1".parse().unwrap()));
+        for bad in ["", "proxy.school.nl", "10.0.0.0/33", "10.0.0.1:80"] {
+            let e = bad.parse::<TrustedProxy>().unwrap_err();
+            assert!(e.contains("10.0.0"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_public_url_is_scheme_host_and_port_only() {
+        let u: PublicUrl = "https://aanwezig.school.nl".parse().unwrap();
+        assert_eq!(u.base(), "https://aanwezig.school.nl");
+        let u: PublicUrl = "http://10.1.2.3:8080/".parse().unwrap();
+        assert_eq!(u.base(), "http://10.1.2.3:8080");
+        let u: PublicUrl = "HTTPS://Aanwezig.School.NL:443".parse().unwrap();
+        assert_eq!(u.base(), "https://aanwezig.school.nl");
+        for bad in [
+            "aanwezig.school.nl",
+            "ftp://aanwezig.school.nl",
+            "https://aanwezig.school.nl/aanwezig",
+            "https://aanwezig.school.nl/?x=1",
+            "https://jan:geheim@aanwezig.school.nl",
+            "https://",
+        ] {
+            assert!(bad.parse::<PublicUrl>().is_err(), "{bad}");
+        }
+    }
 }

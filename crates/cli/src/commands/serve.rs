@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use aanwezig_domain::{Role, StudentId};
 use aanwezig_storage::{Store, User};
-use aanwezig_web::{AppState, Config, SystemClock};
+use aanwezig_web::{AppState, Config, PublicUrl, SystemClock, TrustedProxy};
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
@@ -34,6 +34,19 @@ pub struct ServeArgs {
     /// Log uit na zoveel minuten zonder activiteit.
     #[arg(long, default_value_t = 30)]
     pub idle_minutes: i64,
+    /// Log na zoveel uur na het inloggen altijd uit, ook bij activiteit.
+    #[arg(long, default_value_t = 12)]
+    pub session_hours: i64,
+    /// Een reverse proxy (adres of netwerk, bijvoorbeeld 10.0.0.5 of
+    /// 10.0.0.0/24) waarvan X-Forwarded-For het adres van de gebruiker
+    /// geeft. Mag vaker. Zonder deze optie telt het adres van de verbinding.
+    #[arg(long = "trusted-proxy", value_name = "ADRES")]
+    pub trusted_proxies: Vec<TrustedProxy>,
+    /// Het adres waarop gebruikers aanwezig openen, bijvoorbeeld
+    /// https://aanwezig.school.nl: voor agenda-adressen en de controle dat
+    /// formulieren van aanwezig zelf komen.
+    #[arg(long, env = "AANWEZIG_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<PublicUrl>,
 }
 
 /// The demo accounts: user name, display name, role, classes.
@@ -147,6 +160,9 @@ pub async fn run(
     let config = Config {
         secure_cookies: args.secure_cookies,
         idle_timeout: chrono::Duration::minutes(args.idle_minutes.max(1)),
+        session_lifetime: chrono::Duration::hours(args.session_hours.max(1)),
+        trusted_proxies: args.trusted_proxies.clone(),
+        public_url: args.public_url.clone(),
     };
     let state = AppState::new(store, Arc::new(SystemClock { today: today_fixed }), config)
         .await

@@ -486,6 +486,8 @@ struct TasksPage {
 struct FeedPage {
     layout: Layout,
     url: String,
+    /// `url` is only the path: aanwezig does not know its own address.
+    relative: bool,
 }
 
 /// Sorts the tasks into the page's sections.
@@ -576,25 +578,33 @@ async fn page(
     })
 }
 
-/// `scheme://host` of the request, for addresses people copy elsewhere.
-/// The host comes from the request (checked to be a plain host name);
-/// the scheme is https when the app runs behind TLS (secure cookies).
-fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    let host = headers
-        .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-        })
-        .unwrap_or("localhost");
-    let scheme = if state.config.secure_cookies {
-        "https"
-    } else {
-        "http"
+/// `scheme://host[:port]` for addresses people copy elsewhere (the feed,
+/// and the links inside it), or `None` when aanwezig does not know it.
+///
+/// The configured public URL (`--public-url`) when there is one. Without
+/// it the request's `Host` is used only when it is the address the server
+/// listens on (an IP address and port; loopback when it listens on all
+/// addresses), never an arbitrary name a request sends; the scheme is
+/// https when the app runs behind TLS (secure cookies).
+fn base_url(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    if let Some(public) = &state.config.public_url {
+        return Some(public.base());
+    }
+    let listen = state.listen_addr()?;
+    let host = headers.get(HOST)?.to_str().ok()?;
+    if host.contains(['/', '\\', '@', '?', '#']) {
+        return None;
+    }
+    let url = url::Url::parse(&format!("{}://{host}/", state.config.scheme())).ok()?;
+    let ip = match url.host()? {
+        url::Host::Ipv4(a) => std::net::IpAddr::V4(a),
+        url::Host::Ipv6(a) => std::net::IpAddr::V6(a),
+        url::Host::Domain(_) => return None,
     };
-    format!("{scheme}://{host}")
+    let port = url.port_or_known_default()?;
+    let ours = port == listen.port()
+        && (ip == listen.ip() || (listen.ip().is_unspecified() && ip.is_loopback()));
+    ours.then(|| url.origin().ascii_serialization())
 }
 
 /// Creates or renews the user's feed address and shows it once.
@@ -620,9 +630,11 @@ async fn create_feed(
         "agenda-adres voor Mijn taken gemaakt (een eerder adres werkt niet meer)",
     )
     .await?;
+    let base = base_url(&state, &headers);
     let page = FeedPage {
         layout: Layout::new(&user, section::TASKS, "Uw agenda-adres"),
-        url: format!("{}/agenda/{token}.ics", base_url(&state, &headers)),
+        url: format!("{}/agenda/{token}.ics", base.as_deref().unwrap_or_default()),
+        relative: base.is_none(),
     };
     // Shown once: not kept in the browser's cache or history.
     Ok(([(CACHE_CONTROL, "no-store")], page).into_response())
@@ -660,7 +672,9 @@ fn feed_token(file: &str) -> Option<&str> {
 /// student by number and class only and says what to do in general words
 /// ([`UserTask::feed_nl`]); the details are behind the link, after signing
 /// in.
-fn ics(tasks: &[UserTask], base: &str, now: DateTime<Utc>) -> String {
+///
+/// Without a `base` (see [`base_url`]) the events have no URL.
+fn ics(tasks: &[UserTask], base: Option<&str>, now: DateTime<Utc>) -> String {
     let mut cal = Calendar::empty();
     for (k, v) in [
         ("VERSION", "2.0"),
@@ -679,7 +693,8 @@ fn ics(tasks: &[UserTask], base: &str, now: DateTime<Utc>) -> String {
         };
         let summary = ics_text(&format!("{} – leerling {}{class}", t.feed_nl, t.student));
         let end = t.due.succ_opt().unwrap_or(t.due);
-        let event = icalendar::Event::new()
+        let mut event = icalendar::Event::new();
+        event
             .uid(&format!(
                 "{}-{}-{}-{}@aanwezig",
                 t.kind,
@@ -695,10 +710,11 @@ fn ics(tasks: &[UserTask], base: &str, now: DateTime<Utc>) -> String {
                 "Uiterlijk {}. Meer staat in aanwezig, na inloggen.",
                 date_nl(t.due)
             ))
-            .url(&format!("{base}{}", t.href))
-            .class(Class::Private)
-            .done();
-        cal.push(event);
+            .class(Class::Private);
+        if let Some(base) = base {
+            event.url(&format!("{base}{}", t.href));
+        }
+        cal.push(event.done());
     }
     cal.done().to_string()
 }
@@ -773,7 +789,7 @@ async fn feed(
             detail: "agenda-feed".into(),
         })
         .await?;
-    let body = ics(&tasks, &base_url(&state, &headers), now);
+    let body = ics(&tasks, base_url(&state, &headers).as_deref(), now);
     Ok((
         [
             (CONTENT_TYPE, "text/calendar; charset=utf-8"),
@@ -861,7 +877,7 @@ mod tests {
         let mut t = task(ymd(2025, 11, 10), today);
         t.class = "2B; extra, lang".into();
         let now = DateTime::<Utc>::from_timestamp(1_763_110_800, 0).unwrap();
-        let ics = ics(&[t], "https://school.example", now);
+        let ics = ics(&[t], Some("https://school.example"), now);
         assert!(
             ics.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"),
             "{ics}"

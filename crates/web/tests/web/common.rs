@@ -163,6 +163,11 @@ pub fn csrf_in(html: &str) -> Option<String> {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Config::default()).await
+}
+
+/// `spawn_app` with its own settings.
+pub async fn spawn_app_with(config: Config) -> TestApp {
     let dir = TempDir::new().unwrap();
     let store = Arc::new(
         SqliteStore::open(&dir.path().join("web.db").to_string_lossy(), true)
@@ -245,7 +250,7 @@ pub async fn spawn_app() -> TestApp {
     }
 
     let clock = Arc::new(FixedClock::new(now(), today()));
-    let state = AppState::new(store.clone(), clock.clone(), Config::default())
+    let state = AppState::new(store.clone(), clock.clone(), config)
         .await
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

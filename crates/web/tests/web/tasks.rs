@@ -701,3 +701,89 @@ async fn beheerder_has_no_tasks() {
     let r = app.post_form(&c, "/taken/agenda", NO_FIELDS).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
+
+/// POSTs `/taken/agenda` with a forged `Host`; returns the page.
+async fn create_feed_as_host(app: &TestApp, c: &Client, host: &str) -> String {
+    let csrf = app.csrf(c).await;
+    let r = c
+        .post(app.url("/taken/agenda"))
+        .header("host", host)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.text().await.unwrap()
+}
+
+/// The feed path (`/agenda/….ics`) shown on a feed page.
+fn feed_path(html: &str) -> String {
+    let start = html.find("/agenda/").unwrap_or_else(|| panic!("{html}"));
+    let rest = &html[start..];
+    rest[..rest.find(".ics").unwrap() + 4].to_owned()
+}
+
+async fn fetch_as_host(app: &TestApp, path: &str, host: &str) -> String {
+    let r = app
+        .client()
+        .get(app.url(path))
+        .header("host", host)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_forged_host_never_reaches_the_feed_address() {
+    let app = spawn_app().await;
+    let own = app.own_student.clone();
+    case_with_intervention(&app, &own, "4b", &[], ymd(2025, 9, 29)).await;
+    let c = app.login("mentor").await;
+    for host in [
+        "evil.example",
+        "evil.example:80",
+        &format!("evil.example:{}", app.addr.port()),
+    ] {
+        let html = create_feed_as_host(&app, &c, host).await;
+        assert!(!html.contains("evil.example"), "{html}");
+        // Only the path, with a note how to complete it.
+        assert!(html.contains("<code>/agenda/"), "{html}");
+        assert!(html.contains("--public-url"), "{html}");
+        let ics = fetch_as_host(&app, &feed_path(&html), host).await;
+        assert!(!ics.contains("evil"), "{ics}");
+        assert!(ics.contains("BEGIN:VEVENT"), "{ics}");
+        assert!(
+            !ics.contains("\r\nURL:"),
+            "no link without a known address: {ics}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_public_url_builds_the_feed_address() {
+    let app = crate::common::spawn_app_with(aanwezig_web::Config {
+        public_url: Some("https://aanwezig.school.example".parse().unwrap()),
+        ..aanwezig_web::Config::default()
+    })
+    .await;
+    let own = app.own_student.clone();
+    case_with_intervention(&app, &own, "4b", &[], ymd(2025, 9, 29)).await;
+    let c = app.login("mentor").await;
+    let html = create_feed_as_host(&app, &c, "evil.example").await;
+    assert!(!html.contains("evil.example"), "{html}");
+    assert!(
+        html.contains("<code>https://aanwezig.school.example/agenda/"),
+        "{html}"
+    );
+    assert!(!html.contains("--public-url"), "{html}");
+    let ics = fetch_as_host(&app, &feed_path(&html), "evil.example").await;
+    assert!(
+        ics.contains(&format!(
+            "URL:https://aanwezig.school.example/leerlingen/{own}/dossier/interventie/1\r\n"
+        )),
+        "{ics}"
+    );
+    assert!(!ics.contains("evil"), "{ics}");
+}
