@@ -1,7 +1,7 @@
 //! The one error type of the storage layer.
 //!
 //! Callers (the CLI, the web app) branch on the variant, never on a message:
-//! `NotFound` becomes 404, `Conflict` 409, `Invalid` a 500 that says the
+//! `NotFound` becomes 404, `Conflict` and `Stale` 409, `Invalid` a 500 that says the
 //! stored data are damaged, `Database`/`Migration`/`Config` an operator
 //! problem. Messages are for logs and are in English, like the rest of the
 //! crate's internals; the UI words its own Dutch text from the variant.
@@ -16,6 +16,12 @@ pub enum StoreError {
     /// a value the schema does not accept. Nothing was written.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A checked write ([`Store::save_registrations`](crate::Store::save_registrations))
+    /// found lessons that changed after the writer read them: every one of
+    /// them, with what the writer expected and what is stored now. Nothing
+    /// was written.
+    #[error("stale: {} lesson(s) changed since they were read", .0.len())]
+    Stale(Vec<crate::model::StaleLesson>),
     /// Data read back (or about to be written) fail the domain's own
     /// validation: a bad student number, an unknown category, a calendar or
     /// policy document that no longer parses or validates.

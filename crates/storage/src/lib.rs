@@ -31,9 +31,10 @@ pub mod testsuite;
 
 pub use error::{Result, StoreError};
 pub use model::{
-    AuditAction, AuditEntry, AuditFilter, DocumentKind, DocumentVersion, HistoryEntry,
-    ImportLogEntry, ImportSource, ImportSummary, MeldingFilter, Provenance, PurgeCounts,
-    SavedVersion, SessionRecord, StoredStudent, UpsertCounts, User,
+    AuditAction, AuditEntry, AuditFilter, DocumentKind, DocumentVersion, Expected, HistoryEntry,
+    ImportLogEntry, ImportSource, ImportSummary, LessonKey, LessonWrite, MeldingFilter,
+    Provenance, PurgeCounts, Revision, SavedVersion, SessionRecord, StaleLesson,
+    StoredRegistration, StoredStudent, UpsertCounts, User, WrittenLesson,
 };
 pub use school::{load_school, LoadedSchool};
 pub use sqlite::SqliteStore;

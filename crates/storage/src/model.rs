@@ -83,6 +83,143 @@ pub struct HistoryEntry {
     pub replaced: Provenance,
 }
 
+// --- revisions of registered lessons ------------------------------------
+
+/// The revision of a registered lesson: the id of the change set that gave
+/// the lesson its current state. Every write that changes a lesson gives it
+/// a new revision; a write that changes nothing keeps it. Forms and the API
+/// carry it as a number, with `0` for a lesson that is not registered (see
+/// [`Expected::from_token`] and [`StoredRegistration::token`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Revision(u64);
+
+impl Revision {
+    /// A revision from its number; `None` for 0, which is no revision.
+    pub fn new(n: u64) -> Option<Revision> {
+        (n > 0).then_some(Revision(n))
+    }
+
+    /// The number (never 0).
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Revision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The key of a registered lesson.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LessonKey {
+    pub student: StudentId,
+    pub date: NaiveDate,
+    pub lesson: u8,
+}
+
+impl LessonKey {
+    /// The key of a record.
+    pub fn of(record: &RegistrationRecord) -> LessonKey {
+        LessonKey {
+            student: record.student.clone(),
+            date: record.date,
+            lesson: record.lesson,
+        }
+    }
+}
+
+/// A lesson as stored: its state, its revision, and who gave it that state
+/// when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredRegistration {
+    pub record: RegistrationRecord,
+    pub revision: Revision,
+    /// The change that set the current state (an import or an edit).
+    pub set: Provenance,
+}
+
+impl StoredRegistration {
+    /// The number a form or API client sends back to say which state it
+    /// saw: the revision, or 0 for a lesson that is not registered.
+    pub fn token(state: Option<&StoredRegistration>) -> u64 {
+        state.map_or(0, |s| s.revision.get())
+    }
+}
+
+/// What a write expects the stored lesson to be, checked in the same
+/// transaction as the write (see [`Store::save_registrations`]).
+///
+/// [`Store::save_registrations`]: crate::Store::save_registrations
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Expected {
+    /// No check: the write replaces whatever is stored (imports, tools).
+    Any,
+    /// The lesson is not registered yet.
+    Absent,
+    /// The lesson is at this revision.
+    Revision(Revision),
+}
+
+impl Expected {
+    /// From the number a form or API client sent: 0 means "not
+    /// registered", any other number a revision.
+    pub fn from_token(n: u64) -> Expected {
+        Revision::new(n).map_or(Expected::Absent, Expected::Revision)
+    }
+
+    /// The number of [`Expected::from_token`]; `None` for [`Expected::Any`].
+    pub fn token(self) -> Option<u64> {
+        match self {
+            Expected::Any => None,
+            Expected::Absent => Some(0),
+            Expected::Revision(r) => Some(r.get()),
+        }
+    }
+}
+
+/// One lesson to write, with the state it was made from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LessonWrite {
+    pub record: RegistrationRecord,
+    pub expected: Expected,
+}
+
+/// What a checked write did to one lesson.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WrittenLesson {
+    /// The state it replaced (`None` for a lesson registered for the first
+    /// time). Equal to the written record when nothing changed.
+    pub previous: Option<StoredRegistration>,
+    /// The lesson's revision after the write (the previous one when
+    /// nothing changed).
+    pub revision: Revision,
+}
+
+impl WrittenLesson {
+    /// Whether the write changed the lesson.
+    pub fn changed(&self, record: &RegistrationRecord) -> bool {
+        self.previous.as_ref().map(|p| &p.record) != Some(record)
+    }
+}
+
+/// A lesson that changed after the writer read it: why a checked write was
+/// refused ([`StoreError::Stale`](crate::StoreError::Stale)).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaleLesson {
+    pub key: LessonKey,
+    /// What the writer expected.
+    pub expected: Expected,
+    /// The state at the expected revision, from the lesson's history;
+    /// `None` when the writer expected no registration, or gave a revision
+    /// this lesson never had.
+    pub then: Option<RegistrationRecord>,
+    /// The state now, with who set it when; `None` when the lesson is not
+    /// registered (any more).
+    pub now: Option<StoredRegistration>,
+}
+
 /// The kinds of settings document kept with every version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

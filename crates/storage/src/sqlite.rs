@@ -31,7 +31,7 @@
 //! fast as bound parameters here (≈ 500k against ≈ 1M rows/s for the bare
 //! upsert).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -55,9 +55,10 @@ use crate::codec::{
 };
 use crate::error::{Result, StoreError};
 use crate::model::{
-    AuditEntry, AuditFilter, DocumentKind, DocumentVersion, HistoryEntry, ImportLogEntry,
-    ImportSource, ImportSummary, MeldingFilter, Provenance, PurgeCounts, SavedVersion,
-    SessionRecord, StoredStudent, UpsertCounts, User,
+    AuditEntry, AuditFilter, DocumentKind, DocumentVersion, Expected, HistoryEntry,
+    ImportLogEntry, ImportSource, ImportSummary, LessonKey, LessonWrite, MeldingFilter,
+    Provenance, PurgeCounts, Revision, SavedVersion, SessionRecord, StaleLesson,
+    StoredRegistration, StoredStudent, UpsertCounts, User, WrittenLesson,
 };
 use crate::store::{Store, StudentRegistrations};
 
@@ -585,21 +586,106 @@ impl Store for SqliteStore {
         to_u64(n)
     }
 
-    async fn set_registrations(
+    async fn registration_states(
         &self,
-        records: &[RegistrationRecord],
+        keys: &[LessonKey],
+    ) -> Result<Vec<Option<StoredRegistration>>> {
+        let mut conn = self.reader.acquire().await?;
+        let mut student_ids: HashMap<&StudentId, Option<i64>> = HashMap::new();
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            let id = match student_ids.get(&key.student) {
+                Some(id) => *id,
+                None => {
+                    let id = student_key(&mut conn, &key.student).await?;
+                    student_ids.insert(&key.student, id);
+                    id
+                }
+            };
+            out.push(match id {
+                Some(id) => current_state(&mut conn, id, key).await?,
+                None => None,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn student_registration_states(
+        &self,
+        id: &StudentId,
+    ) -> Result<Vec<StoredRegistration>> {
+        let mut conn = self.reader.acquire().await?;
+        let key = student_key(&mut conn, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("student {id}")))?;
+        let sql = format!(
+            "SELECT {STATE_COLUMNS} FROM registrations r JOIN changes c ON c.id = r.change_id
+             WHERE r.student_id = ?1 ORDER BY r.date, r.lesson"
+        );
+        let rows = sqlx::query(&sql).bind(key).fetch_all(&mut *conn).await?;
+        rows.iter().map(|row| state_from_row(id, row)).collect()
+    }
+
+    async fn save_registrations(
+        &self,
+        writes: &[LessonWrite],
         changed_by: &str,
         at: DateTime<Utc>,
-    ) -> Result<Vec<Option<RegistrationRecord>>> {
+    ) -> Result<Vec<WrittenLesson>> {
+        // BEGIN IMMEDIATE takes SQLite's write lock before the first read, so
+        // no other writer (in this process or another) can change a lesson
+        // between its check below and its write.
         let mut tx = self.begin_write().await?;
         // One change set for the whole batch, made only when something changes.
         let mut change_id = None;
-        let mut previous_states = Vec::with_capacity(records.len());
-        for record in records {
-            previous_states.push(set_one(&mut tx, record, &mut change_id, changed_by, at).await?);
+        let mut written = Vec::with_capacity(writes.len());
+        let mut stale = Vec::new();
+        let mut checked = HashSet::new();
+        for write in writes {
+            let record = &write.record;
+            let key = LessonKey::of(record);
+            let student_id = student_key(&mut tx, &record.student)
+                .await?
+                .ok_or_else(|| {
+                    StoreError::Conflict(format!(
+                        "registration for unknown student {}",
+                        record.student
+                    ))
+                })?;
+            let previous = current_state(&mut tx, student_id, &key).await?;
+            if checked.insert(key.clone()) {
+                if let Some(s) = check(&mut tx, student_id, write, previous.as_ref(), key).await? {
+                    stale.push(s);
+                }
+            }
+            if !stale.is_empty() {
+                // Nothing will be written; keep checking to list every stale lesson.
+                continue;
+            }
+            let revision = match &previous {
+                // Nothing to change, so no change set and no history.
+                Some(p) if p.record == *record => p.revision,
+                _ => {
+                    let id = match change_id {
+                        Some(id) => id,
+                        None => {
+                            let id = new_change(&mut tx, at, changed_by, None).await?;
+                            change_id = Some(id);
+                            id
+                        }
+                    };
+                    write_one(&mut tx, student_id, record, id).await?;
+                    revision_of(id)?
+                }
+            };
+            written.push(WrittenLesson { previous, revision });
+        }
+        if !stale.is_empty() {
+            tx.rollback().await?;
+            return Err(StoreError::Stale(stale));
         }
         tx.commit().await?;
-        Ok(previous_states)
+        Ok(written)
     }
 
     async fn imports(&self) -> Result<Vec<ImportLogEntry>> {
@@ -853,47 +939,114 @@ impl Store for SqliteStore {
     }
 }
 
-/// Registers or corrects one lesson inside `tx` (see
-/// [`Store::set_registrations`]); returns the state it replaced.
-async fn set_one(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    record: &RegistrationRecord,
-    change_id: &mut Option<i64>,
-    changed_by: &str,
-    at: DateTime<Utc>,
-) -> Result<Option<RegistrationRecord>> {
-    let date = date_text(record.date)?;
-    let key = student_key(tx, &record.student).await?.ok_or_else(|| {
-        StoreError::Conflict(format!(
-            "registration for unknown student {}",
-            record.student
-        ))
-    })?;
+/// The columns of a lesson's state: [`REG_COLUMNS`] of `registrations r`,
+/// then its change id and the change's `at`, `by`, `import_id` from
+/// `changes c`.
+const STATE_COLUMNS: &str = "r.date, r.lesson, r.minutes, r.code, r.category, r.minutes_late, \
+    r.note, r.change_id, c.at, c.by, c.import_id";
+
+/// A change id as a revision.
+fn revision_of(change_id: i64) -> Result<Revision> {
+    Revision::new(to_u64(change_id)?)
+        .ok_or_else(|| StoreError::Invalid(format!("change id {change_id}")))
+}
+
+/// Decodes a row of [`STATE_COLUMNS`].
+fn state_from_row(student: &StudentId, row: &SqliteRow) -> Result<StoredRegistration> {
+    Ok(StoredRegistration {
+        record: record_from_row(student, row, 0)?,
+        revision: revision_of(row.try_get(7)?)?,
+        set: provenance_from_row(row, 8)?,
+    })
+}
+
+/// The stored state of one lesson of the student with internal key
+/// `student_id`.
+async fn current_state(
+    conn: &mut SqliteConnection,
+    student_id: i64,
+    key: &LessonKey,
+) -> Result<Option<StoredRegistration>> {
     let sql = format!(
-        "SELECT {REG_COLUMNS} FROM registrations
-         WHERE student_id = ?1 AND date = ?2 AND lesson = ?3"
+        "SELECT {STATE_COLUMNS} FROM registrations r JOIN changes c ON c.id = r.change_id
+         WHERE r.student_id = ?1 AND r.date = ?2 AND r.lesson = ?3"
     );
-    let previous = sqlx::query(&sql)
-        .bind(key)
-        .bind(&date)
-        .bind(record.lesson)
-        .fetch_optional(&mut **tx)
+    sqlx::query(&sql)
+        .bind(student_id)
+        .bind(date_text(key.date)?)
+        .bind(key.lesson)
+        .fetch_optional(conn)
         .await?
-        .map(|row| record_from_row(&record.student, &row, 0))
-        .transpose()?;
-    if previous.as_ref() == Some(record) {
-        // Nothing to change, so no change set and no history.
-        return Ok(previous);
-    }
-    let id = match *change_id {
-        Some(id) => id,
-        None => {
-            let id = new_change(tx, at, changed_by, None).await?;
-            *change_id = Some(id);
-            id
-        }
+        .map(|row| state_from_row(&key.student, &row))
+        .transpose()
+}
+
+/// Checks one write against the stored state `current` (see
+/// [`Store::save_registrations`]): the stale lesson, or `None` when the
+/// write may go ahead.
+async fn check(
+    conn: &mut SqliteConnection,
+    student_id: i64,
+    write: &LessonWrite,
+    current: Option<&StoredRegistration>,
+    key: LessonKey,
+) -> Result<Option<StaleLesson>> {
+    let fresh = match (write.expected, current) {
+        (Expected::Any, _) | (Expected::Absent, None) => true,
+        (Expected::Revision(r), Some(c)) => c.revision == r,
+        (Expected::Absent, Some(_)) | (Expected::Revision(_), None) => false,
     };
-    // The trigger keeps the old state when this updates.
+    if fresh || current.is_some_and(|c| c.record == write.record) {
+        return Ok(None);
+    }
+    let then = match write.expected {
+        Expected::Revision(r) => match i64::try_from(r.get()) {
+            Ok(change_id) => state_at(conn, student_id, &key, change_id).await?,
+            Err(_) => None,
+        },
+        Expected::Any | Expected::Absent => None,
+    };
+    Ok(Some(StaleLesson {
+        key,
+        expected: write.expected,
+        then,
+        now: current.cloned(),
+    }))
+}
+
+/// The state a lesson had at revision `change_id`, from its history.
+async fn state_at(
+    conn: &mut SqliteConnection,
+    student_id: i64,
+    key: &LessonKey,
+    change_id: i64,
+) -> Result<Option<RegistrationRecord>> {
+    // One change set can write a key twice (an import naming it twice): the
+    // last history row of that change is the state it ended with.
+    let sql = format!(
+        "SELECT {REG_COLUMNS} FROM registration_history
+         WHERE student_id = ?1 AND date = ?2 AND lesson = ?3 AND change_id = ?4
+         ORDER BY id DESC LIMIT 1"
+    );
+    sqlx::query(&sql)
+        .bind(student_id)
+        .bind(date_text(key.date)?)
+        .bind(key.lesson)
+        .bind(change_id)
+        .fetch_optional(conn)
+        .await?
+        .map(|row| record_from_row(&key.student, &row, 0))
+        .transpose()
+}
+
+/// Writes one lesson as change `change_id` (the trigger keeps the old state
+/// when this updates).
+async fn write_one(
+    conn: &mut SqliteConnection,
+    student_id: i64,
+    record: &RegistrationRecord,
+    change_id: i64,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO registrations
              (student_id, date, lesson, minutes, code, category, minutes_late, note, change_id)
@@ -906,18 +1059,18 @@ async fn set_one(
              note = excluded.note,
              change_id = excluded.change_id",
     )
-    .bind(key)
-    .bind(&date)
+    .bind(student_id)
+    .bind(date_text(record.date)?)
     .bind(record.lesson)
     .bind(record.minutes)
     .bind(&record.code)
     .bind(category_number(record.category))
     .bind(record.minutes_late)
     .bind(&record.note)
-    .bind(id)
-    .execute(&mut **tx)
+    .bind(change_id)
+    .execute(conn)
     .await?;
-    Ok(previous)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -7,9 +7,10 @@ use futures::stream::BoxStream;
 
 use crate::error::Result;
 use crate::model::{
-    AuditEntry, AuditFilter, DocumentKind, DocumentVersion, HistoryEntry, ImportLogEntry,
-    ImportSource, ImportSummary, MeldingFilter, PurgeCounts, SavedVersion, SessionRecord,
-    StoredStudent, UpsertCounts, User,
+    AuditEntry, AuditFilter, DocumentKind, DocumentVersion, Expected, HistoryEntry,
+    ImportLogEntry, ImportSource, ImportSummary, LessonKey, LessonWrite, MeldingFilter,
+    PurgeCounts, SavedVersion, SessionRecord, StoredRegistration, StoredStudent, UpsertCounts,
+    User, WrittenLesson,
 };
 
 /// A student's registrations, sorted by `(date, lesson)`.
@@ -84,9 +85,47 @@ pub trait Store: Send + Sync {
     /// The total number of stored registrations.
     async fn registration_count(&self) -> Result<u64>;
 
-    /// Registers or corrects one lesson (the web app's edit), returning the
-    /// state it replaced (`None` for a new lesson). An identical record
-    /// changes nothing and leaves no history.
+    /// The current state of each lesson in `keys`, with its revision and
+    /// who set it when, in the order given; `None` for a lesson that is not
+    /// registered (or of a student that is not stored).
+    async fn registration_states(&self, keys: &[LessonKey])
+        -> Result<Vec<Option<StoredRegistration>>>;
+
+    /// One student's registered lessons with their revisions, sorted by
+    /// `(date, lesson)`; [`NotFound`](crate::StoreError::NotFound) for an
+    /// unknown student.
+    async fn student_registration_states(&self, id: &StudentId)
+        -> Result<Vec<StoredRegistration>>;
+
+    /// Registers or corrects lessons (a class's register, one correction,
+    /// an API call), each checked against the state its writer read, in
+    /// one transaction: all are written or none.
+    ///
+    /// Per write, before anything is written and inside the write
+    /// transaction (so that it holds across processes, not just threads):
+    /// a lesson whose stored revision is not the [`Expected`] one is
+    /// *stale*, unless it already holds exactly the record to write (then
+    /// there is nothing to lose). If any lesson is stale, nothing is written
+    /// and the answer is [`Stale`](crate::StoreError::Stale) listing every
+    /// stale lesson with what the writer expected and what is stored now.
+    /// [`Expected::Any`] checks nothing (last write wins). A key given
+    /// twice is checked once, against the state before this call.
+    ///
+    /// Identical records change nothing and leave no history; the changed
+    /// ones share one change set (who and when), whose id is their new
+    /// revision. A record for a student that is not stored is a
+    /// [`Conflict`](crate::StoreError::Conflict). Returns, per write, the
+    /// state it replaced and the lesson's revision afterwards.
+    async fn save_registrations(
+        &self,
+        writes: &[LessonWrite],
+        changed_by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<WrittenLesson>>;
+
+    /// Registers or corrects one lesson without a check (last write wins),
+    /// returning the state it replaced (`None` for a new lesson). An
+    /// identical record changes nothing and leaves no history.
     async fn set_registration(
         &self,
         record: &RegistrationRecord,
@@ -99,16 +138,28 @@ pub trait Store: Send + Sync {
         Ok(previous.pop().flatten())
     }
 
-    /// Registers or corrects several lessons (a class's register) in one
-    /// transaction: all are written or none. Returns, per record, the state
-    /// it replaced. Identical records change nothing and leave no history;
-    /// the changed ones share one change set (who and when).
+    /// [`Store::save_registrations`] without a check ([`Expected::Any`]:
+    /// last write wins), for tools and tests: all are written or none.
+    /// Returns, per record, the state it replaced.
     async fn set_registrations(
         &self,
         records: &[RegistrationRecord],
         changed_by: &str,
         at: DateTime<Utc>,
-    ) -> Result<Vec<Option<RegistrationRecord>>>;
+    ) -> Result<Vec<Option<RegistrationRecord>>> {
+        let writes: Vec<LessonWrite> = records
+            .iter()
+            .map(|r| LessonWrite {
+                record: r.clone(),
+                expected: Expected::Any,
+            })
+            .collect();
+        let written = self.save_registrations(&writes, changed_by, at).await?;
+        Ok(written
+            .into_iter()
+            .map(|w| w.previous.map(|p| p.record))
+            .collect())
+    }
 
     /// The imports log, oldest first.
     async fn imports(&self) -> Result<Vec<ImportLogEntry>>;

@@ -24,8 +24,9 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use futures::TryStreamExt;
 
 use crate::model::{
-    AuditAction, AuditEntry, AuditFilter, DocumentKind, ImportSource, MeldingFilter, PurgeCounts,
-    SessionRecord, StoredStudent, User,
+    AuditAction, AuditEntry, AuditFilter, DocumentKind, Expected, ImportSource, LessonKey,
+    LessonWrite, MeldingFilter, PurgeCounts, Revision, SessionRecord, StoredRegistration,
+    StoredStudent, User,
 };
 use crate::{Store, StoreError};
 
@@ -517,6 +518,269 @@ pub async fn register_batch_is_all_or_nothing(store: &dyn Store) -> Check {
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].old, first);
     assert_eq!(history[0].replaced.at, at(3));
+    Ok(())
+}
+
+/// A write checked against the state it was read from.
+pub fn checked(record: &RegistrationRecord, expected: Expected) -> LessonWrite {
+    LessonWrite {
+        record: record.clone(),
+        expected,
+    }
+}
+
+/// `record` with code A (unknown absence).
+pub fn absent(record: &RegistrationRecord) -> RegistrationRecord {
+    let mut r = record.clone();
+    r.category = Category::Unknown;
+    r.code = Some("A".to_owned());
+    r
+}
+
+/// `record` reported sick (code Z).
+pub fn sick(record: &RegistrationRecord) -> RegistrationRecord {
+    let mut r = record.clone();
+    r.category = Category::ReportedSick;
+    r.code = Some("Z".to_owned());
+    r
+}
+
+/// The revision a read gives for one lesson (which must be registered).
+async fn revision(store: &dyn Store, record: &RegistrationRecord) -> Result<Revision, StoreError> {
+    let states = store.registration_states(&[LessonKey::of(record)]).await?;
+    match states.into_iter().next().flatten() {
+        Some(s) => Ok(s.revision),
+        None => Err(StoreError::NotFound(format!("{:?}", LessonKey::of(record)))),
+    }
+}
+
+/// Reads give every lesson's revision and who set it; a write that changes
+/// a lesson gives it a new revision, an identical one keeps it.
+pub async fn lesson_states_carry_revisions(store: &dyn Store) -> Check {
+    add_students(store, 2).await?;
+    let d = day(2025, 9, 2);
+    let imported = lesson(0, d, 1);
+    let summary = store
+        .import_registrations(
+            std::slice::from_ref(&imported),
+            &source("a.csv", 0),
+            &no_progress,
+        )
+        .await?;
+    let keys = [
+        LessonKey::of(&imported),
+        LessonKey::of(&lesson(0, d, 2)),
+        LessonKey::of(&lesson(9, d, 1)),
+    ];
+    let states = store.registration_states(&keys).await?;
+    assert_eq!(states.len(), 3);
+    let first = states[0].clone().expect("the imported lesson is registered");
+    assert_eq!(first.record, imported);
+    assert_eq!(first.set.import_id, Some(summary.import_id));
+    assert_eq!(first.set.by, "coordinator");
+    assert_eq!(states[1], None, "a lesson not registered");
+    assert_eq!(states[2], None, "a student not stored");
+    assert_eq!(StoredRegistration::token(Some(&first)), first.revision.get());
+    assert_eq!(StoredRegistration::token(None), 0);
+
+    let changed = absent(&imported);
+    let written = store
+        .save_registrations(
+            &[
+                checked(&changed, Expected::Revision(first.revision)),
+                checked(&lesson(1, d, 1), Expected::Absent),
+            ],
+            "mentor.a",
+            at(5),
+        )
+        .await?;
+    assert_eq!(written.len(), 2);
+    assert_eq!(written[0].previous.as_ref(), Some(&first));
+    assert!(written[0].changed(&changed));
+    assert!(written[0].revision > first.revision);
+    assert_eq!(written[1].previous, None);
+    assert_eq!(
+        written[0].revision, written[1].revision,
+        "one change set, one revision"
+    );
+    let now = store.student_registration_states(&sid(0)).await?;
+    assert_eq!(now.len(), 1);
+    assert_eq!(now[0].record, changed);
+    assert_eq!(now[0].revision, written[0].revision);
+    assert_eq!((now[0].set.by.as_str(), now[0].set.at), ("mentor.a", at(5)));
+    assert_eq!(now[0].set.import_id, None);
+
+    // Saving the same state again changes nothing, revision included.
+    let again = store
+        .save_registrations(
+            &[checked(&changed, Expected::Revision(now[0].revision))],
+            "mentor.b",
+            at(6),
+        )
+        .await?;
+    assert!(!again[0].changed(&changed));
+    assert_eq!(again[0].revision, now[0].revision);
+    assert_eq!(revision(store, &changed).await?, now[0].revision);
+    assert!(matches!(
+        store.student_registration_states(&sid(9)).await,
+        Err(StoreError::NotFound(_))
+    ));
+    Ok(())
+}
+
+/// Two writers read the same lesson; the first saves. The second's save,
+/// made from the older state, is refused with every stale lesson (what the
+/// writer saw, what is stored now, who changed it when), and nothing of
+/// its batch is written — not even its fresh lessons.
+pub async fn a_stale_write_is_refused_and_writes_nothing(store: &dyn Store) -> Check {
+    add_students(store, 3).await?;
+    let d = day(2025, 9, 3);
+    let class: Vec<RegistrationRecord> = (0..3).map(|n| lesson(n, d, 2)).collect();
+    store.set_registrations(&class, "mentor.a", at(1)).await?;
+    let seen = store
+        .registration_states(&class.iter().map(LessonKey::of).collect::<Vec<_>>())
+        .await?;
+    let seen: Vec<Revision> = seen.iter().flatten().map(|s| s.revision).collect();
+    assert_eq!(seen.len(), 3);
+
+    // The first writer marks everyone absent.
+    let first: Vec<LessonWrite> = class
+        .iter()
+        .zip(&seen)
+        .map(|(r, rev)| checked(&absent(r), Expected::Revision(*rev)))
+        .collect();
+    store.save_registrations(&first, "docent.a", at(2)).await?;
+    let after_first = store.registrations_all().await?;
+
+    // The second, from the same older state, marks everyone sick.
+    let second: Vec<LessonWrite> = class
+        .iter()
+        .zip(&seen)
+        .map(|(r, rev)| checked(&sick(r), Expected::Revision(*rev)))
+        .collect();
+    let err = store.save_registrations(&second, "docent.b", at(3)).await;
+    let Err(StoreError::Stale(stale)) = err else {
+        panic!("a stale save must be refused: {err:?}");
+    };
+    let keys: Vec<LessonKey> = stale.iter().map(|s| s.key.clone()).collect();
+    assert_eq!(keys, class.iter().map(LessonKey::of).collect::<Vec<_>>());
+    for (s, (r, rev)) in stale.iter().zip(class.iter().zip(&seen)) {
+        assert_eq!(s.expected, Expected::Revision(*rev));
+        assert_eq!(s.then.as_ref(), Some(r), "the state the writer saw");
+        let now = s.now.as_ref().expect("the lesson is registered");
+        assert_eq!(now.record, absent(r));
+        assert_eq!((now.set.by.as_str(), now.set.at), ("docent.a", at(2)));
+    }
+    assert_eq!(
+        store.registrations_all().await?,
+        after_first,
+        "exactly the first writer's save, no mix"
+    );
+
+    // Only one lesson is stale: its fresh neighbours are not written either.
+    let mut mixed = second.clone();
+    for (w, r) in mixed.iter_mut().zip(&class).skip(1) {
+        w.record = sick(r);
+        w.expected = Expected::Revision(revision(store, r).await?);
+    }
+    let fourth = lesson(2, d, 3);
+    mixed.push(checked(&fourth, Expected::Absent));
+    let err = store.save_registrations(&mixed, "docent.b", at(4)).await;
+    let Err(StoreError::Stale(stale)) = err else {
+        panic!("one stale lesson refuses the batch: {err:?}");
+    };
+    assert_eq!(stale.len(), 1);
+    assert_eq!(stale[0].key, LessonKey::of(&class[0]));
+    assert_eq!(store.registrations_all().await?, after_first);
+    assert_eq!(
+        store.registration_states(&[LessonKey::of(&fourth)]).await?,
+        vec![None]
+    );
+
+    // Redone from the current state, the save goes through.
+    mixed[0].expected = Expected::Revision(revision(store, &class[0]).await?);
+    store.save_registrations(&mixed, "docent.b", at(5)).await?;
+    let now = store.student_registrations(&sid(0)).await?;
+    assert_eq!(now, vec![sick(&class[0])]);
+    Ok(())
+}
+
+/// The finer points of the check: a lesson that already holds the record
+/// is not stale; "not registered" is checked too; a revision the lesson
+/// never had is stale with no earlier state; `Any` checks nothing; a key
+/// given twice is checked once.
+pub async fn checked_write_edge_cases(store: &dyn Store) -> Check {
+    add_students(store, 1).await?;
+    let d = day(2025, 9, 4);
+    let original = lesson(0, d, 1);
+    let first = store
+        .save_registrations(&[checked(&original, Expected::Absent)], "a", at(1))
+        .await?;
+    let r1 = first[0].revision;
+
+    // Someone else registered it meanwhile: "not registered" is stale.
+    let err = store
+        .save_registrations(&[checked(&absent(&original), Expected::Absent)], "b", at(2))
+        .await;
+    let Err(StoreError::Stale(stale)) = err else {
+        panic!("expected absent, found registered: {err:?}");
+    };
+    assert_eq!(stale[0].expected, Expected::Absent);
+    assert_eq!(stale[0].then, None);
+    assert_eq!(
+        stale[0].now.as_ref().map(|n| &n.record),
+        Some(&original)
+    );
+
+    // Already holding the record is not stale (nothing would be lost).
+    let same = store
+        .save_registrations(&[checked(&original, Expected::Absent)], "b", at(3))
+        .await?;
+    assert_eq!(same[0].revision, r1);
+
+    // A revision this lesson never had.
+    let bogus = Revision::new(r1.get() + 1000).unwrap_or(r1);
+    let err = store
+        .save_registrations(
+            &[checked(&absent(&original), Expected::Revision(bogus))],
+            "b",
+            at(4),
+        )
+        .await;
+    let Err(StoreError::Stale(stale)) = err else {
+        panic!("an unknown revision is stale: {err:?}");
+    };
+    assert_eq!(stale[0].then, None);
+
+    // A key twice in one batch: checked against the state before the call.
+    let twice = store
+        .save_registrations(
+            &[
+                checked(&absent(&original), Expected::Revision(r1)),
+                checked(&sick(&original), Expected::Revision(r1)),
+            ],
+            "b",
+            at(5),
+        )
+        .await?;
+    assert_eq!(twice.len(), 2);
+    assert_eq!(
+        store.student_registrations(&sid(0)).await?,
+        vec![sick(&original)]
+    );
+
+    // Any: last write wins, whatever the revision.
+    store
+        .save_registrations(&[checked(&original, Expected::Any)], "c", at(6))
+        .await?;
+    assert_eq!(
+        store.student_registrations(&sid(0)).await?,
+        vec![original.clone()]
+    );
+    assert_eq!(Expected::from_token(0), Expected::Absent);
+    assert_eq!(Expected::from_token(r1.get()), Expected::Revision(r1));
+    assert_eq!(Expected::Revision(r1).token(), Some(r1.get()));
+    assert_eq!(Expected::Any.token(), None);
     Ok(())
 }
 
@@ -1478,6 +1742,9 @@ macro_rules! conformance_tests {
             single_edit_keeps_history,
             single_edit_constraints,
             register_batch_is_all_or_nothing,
+            lesson_states_carry_revisions,
+            a_stale_write_is_refused_and_writes_nothing,
+            checked_write_edge_cases,
             documents_keep_versions,
             invalid_documents_are_refused,
             users_round_trip,

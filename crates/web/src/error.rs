@@ -29,6 +29,13 @@ impl From<StoreError> for PageError {
         match e {
             StoreError::NotFound(_) => PageError::NotFound,
             StoreError::Conflict(m) => PageError::Conflict(m),
+            // Handlers that write registrations answer a stale save
+            // themselves, with what changed; this is the fallback.
+            StoreError::Stale(_) => PageError::Conflict(
+                "Er is niets opgeslagen: iemand anders heeft deze gegevens intussen gewijzigd. \
+                 Open de pagina opnieuw en breng uw wijziging dan nog eens aan."
+                    .into(),
+            ),
             other => PageError::Internal(other.to_string()),
         }
     }
@@ -86,6 +93,17 @@ impl IntoResponse for PageError {
 pub enum ApiError {
     #[error("niet ingelogd")]
     Unauthorized,
+    /// A change made from a state that is no longer stored (409 `stale`),
+    /// with every lesson that changed.
+    #[error("{message}")]
+    Stale {
+        message: String,
+        changes: Vec<crate::api::views::StaleChange>,
+    },
+    /// A change of a registered lesson that does not say which state it
+    /// was made from (428 `revision_required`).
+    #[error("{0}")]
+    RevisionRequired(String),
     #[error(transparent)]
     Page(#[from] PageError),
 }
@@ -98,14 +116,25 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code, message) = match &self {
+        let (status, code, message) = match self {
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
                 "niet ingelogd".to_owned(),
             ),
+            ApiError::Stale { message, changes } => {
+                let body = crate::api::views::ConflictBody {
+                    error: "stale".to_owned(),
+                    message,
+                    changes,
+                };
+                return (StatusCode::CONFLICT, Json(body)).into_response();
+            }
+            ApiError::RevisionRequired(m) => {
+                (StatusCode::PRECONDITION_REQUIRED, "revision_required", m)
+            }
             ApiError::Page(p) => {
-                let code = match p {
+                let code = match &p {
                     PageError::NotFound => "not_found",
                     PageError::Forbidden => "forbidden",
                     PageError::BadRequest(_) => "invalid",
@@ -115,7 +144,7 @@ impl IntoResponse for ApiError {
                         "internal"
                     }
                 };
-                let msg = match p {
+                let msg = match &p {
                     PageError::Internal(_) => "interne fout".to_owned(),
                     other => other.to_string(),
                 };

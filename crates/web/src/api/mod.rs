@@ -13,9 +13,16 @@
 //! curl -c jar -d gebruikersnaam=coordinator -d wachtwoord=… http://127.0.0.1:8080/inloggen
 //! curl -b jar http://127.0.0.1:8080/api/sessie                  # → csrf_token
 //! curl -b jar 'http://127.0.0.1:8080/api/signalen?scope=week&stap=4b'
+//! curl -b jar 'http://127.0.0.1:8080/api/leerlingen/1001/registraties?van=2025-11-14&tot=2025-11-14'
+//!                                                               # → revision per lesson
 //! curl -b jar -X PUT -H 'X-CSRF-Token: …' -H 'Content-Type: application/json' \
-//!      -d '{"code": "Z"}' http://127.0.0.1:8080/api/leerlingen/1001/registraties/2025-11-14/3
+//!      -d '{"code": "Z", "revision": 4711}' http://127.0.0.1:8080/api/leerlingen/1001/registraties/2025-11-14/3
 //! ```
+//!
+//! A change names the `revision` of the lesson it was made from; one made
+//! from a state that changed meanwhile is refused with 409 `stale` and the
+//! lessons that changed, and a change of a registered lesson without a
+//! revision with 428 `revision_required`. Nothing is written in either case.
 //!
 //! Every read of a student's data and every change is written to the audit
 //! log; a list writes one entry without a student.

@@ -1,7 +1,7 @@
 //! `/api/leerlingen…`: students, their registrations, and changing one lesson.
 
-use aanwezig_domain::Step;
-use aanwezig_storage::AuditAction;
+use aanwezig_domain::{Policy, Step};
+use aanwezig_storage::{AuditAction, Expected, LessonKey, LessonWrite, StaleLesson, StoreError};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::Json;
@@ -17,8 +17,8 @@ use crate::state::AppState;
 
 use super::read::{given, no_attendance, require_reader, student_in_scope, StepFilter, Today};
 use super::views::{
-    ErrorBody, RegistrationChanged, RegistrationInput, RegistrationView, StudentDetail,
-    StudentSummary,
+    ConflictBody, ErrorBody, RegistrationChanged, RegistrationInput, RegistrationView,
+    StaleChange, StudentDetail, StudentSummary,
 };
 use super::{bad_json, bad_query, TAG_STUDENTS};
 
@@ -215,10 +215,12 @@ async fn registrations(
             .into());
         }
     }
-    let records = state.store.student_registrations(&sid).await?;
-    let out: Vec<RegistrationView> = records
+    let states = state.store.student_registration_states(&sid).await?;
+    let out: Vec<RegistrationView> = states
         .iter()
-        .filter(|r| van.is_none_or(|v| r.date >= v) && tot.is_none_or(|t| r.date <= t))
+        .filter(|s| {
+            van.is_none_or(|v| s.record.date >= v) && tot.is_none_or(|t| s.record.date <= t)
+        })
         .map(RegistrationView::from)
         .collect();
     let period = match (van, tot) {
@@ -241,6 +243,16 @@ async fn registrations(
 
 /// Registers or corrects one lesson, then answers with the stored lesson
 /// and the student's signals as they are after the change.
+///
+/// The change is checked against the state it was made from: send the
+/// lesson's `revision` as read (GET `…/registraties`; `0` or left out for a
+/// lesson not registered yet). A registered lesson is not changed without
+/// it (428 `revision_required`): "last write wins" would silently undo a
+/// colleague's correction. When the lesson has changed since it was read,
+/// nothing is written and the answer is 409 `stale` with the lesson as it
+/// was, as it is now, and who changed it when; read it again and redo the
+/// change. The check happens in the database's write transaction, so it
+/// also holds with several app servers.
 #[utoipa::path(
     put,
     path = "/leerlingen/{id}/registraties/{datum}/{lesuur}",
@@ -258,8 +270,9 @@ async fn registrations(
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "The role may not register, or the CSRF token is missing", body = ErrorBody),
         (status = 404, description = "No such student in scope", body = ErrorBody),
-        (status = 409, description = "There is no school calendar yet", body = ErrorBody),
+        (status = 409, description = "The lesson changed since it was read (`stale`: nothing written, `changes` says what changed), or there is no school calendar yet (`conflict`)", body = ConflictBody),
         (status = 422, description = "The change is not valid (the message says why, in Dutch)", body = ErrorBody),
+        (status = 428, description = "The lesson is registered and the request has no `revision` (`revision_required`): nothing written", body = ErrorBody),
     )
 )]
 async fn put_registration(
@@ -269,16 +282,17 @@ async fn put_registration(
     body: Result<Json<RegistrationInput>, JsonRejection>,
 ) -> Result<Json<RegistrationChanged>, ApiError> {
     user.require(user.role().may_register())?;
-    let record = {
+    let (record, revision, policy) = {
         let live = state.read()?;
         let i = student_in_scope(&live, &user, &id)?;
         let Json(input) = body.map_err(bad_json)?;
+        let revision = input.revision;
         let cal = live.cal.as_ref().ok_or_else(|| {
             PageError::Conflict(
                 "Er is nog geen schoolkalender; de beheerder moet die eerst invoeren.".into(),
             )
         })?;
-        super::validate::record(
+        let record = super::validate::record(
             cal,
             &live.policy,
             &live.school.students()[i].id,
@@ -286,16 +300,57 @@ async fn put_registration(
             &lesuur,
             live.school.registrations(i),
             input,
-        )?
+        )?;
+        (record, revision, live.policy.clone())
     };
-    let previous = state
+    let expected = match revision {
+        Some(n) => Expected::from_token(n),
+        None => {
+            let current = state
+                .store
+                .registration_states(&[LessonKey::of(&record)])
+                .await?
+                .pop()
+                .flatten();
+            match current {
+                // Still checked in the write: someone may register it first.
+                None => Expected::Absent,
+                Some(c) => {
+                    return Err(ApiError::RevisionRequired(format!(
+                        "Les {} lesuur {} van leerling {} is al geregistreerd. Stuur de revisie mee \
+                         die u las (veld revision, nu {}), zodat een wijziging van iemand anders niet \
+                         ongemerkt wordt overschreven. Er is niets opgeslagen.",
+                        record.date,
+                        record.lesson,
+                        record.student,
+                        c.revision
+                    )))
+                }
+            }
+        }
+    };
+    let write = LessonWrite {
+        record: record.clone(),
+        expected,
+    };
+    let written = match state
         .store
-        .set_registration(&record, &user.user.username, state.clock.now())
-        .await?;
-    state.write()?.apply(&record)?;
+        .save_registrations(&[write], &user.user.username, state.clock.now())
+        .await
+    {
+        Ok(mut written) => written
+            .pop()
+            .ok_or_else(|| PageError::Internal("save_registrations gave no result".into()))?,
+        Err(StoreError::Stale(stale)) => return Err(stale_error(&stale, &policy)),
+        Err(e) => return Err(e.into()),
+    };
+    let previous = written.previous.clone();
+    if written.changed(&record) {
+        state.write()?.apply(&record)?;
+    }
     let was = previous
         .as_ref()
-        .map_or("niet geregistreerd", |p| p.category.label_nl());
+        .map_or("niet geregistreerd", |p| p.record.category.label_nl());
     user.audit(
         &state,
         AuditAction::Change,
@@ -316,13 +371,35 @@ async fn put_registration(
             .ok_or(PageError::NotFound)?;
         let today = Today::of(&live);
         RegistrationChanged {
-            registration: RegistrationView::from(&record),
+            registration: RegistrationView::new(&record, written.revision.get()),
             previous: previous.as_ref().map(RegistrationView::from),
             step: today.as_ref().map_or(Step::NONE, |t| t.step(i)).to_string(),
             signals: today.as_ref().map(|t| t.signals(i)).unwrap_or_default(),
         }
     };
     Ok(Json(changed))
+}
+
+/// The 409 `stale` answer: every lesson that changed, in Dutch and as data.
+fn stale_error(stale: &[StaleLesson], policy: &Policy) -> ApiError {
+    let sentences: Vec<String> = stale
+        .iter()
+        .map(|s| {
+            crate::pages::register::stale_sentence(
+                s,
+                &format!("Leerling {}", s.key.student),
+                policy,
+            )
+        })
+        .collect();
+    ApiError::Stale {
+        message: format!(
+            "Er is niets opgeslagen: de les is gewijzigd sinds u hem las. {} \
+             Lees de les opnieuw en breng uw wijziging dan nog eens aan.",
+            sentences.join(" ")
+        ),
+        changes: stale.iter().map(StaleChange::from).collect(),
+    }
 }
 
 /// The student routes.

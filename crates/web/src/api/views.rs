@@ -11,7 +11,8 @@ use std::borrow::Cow;
 
 use aanwezig_domain::explain::SignalReport;
 use aanwezig_domain::{Category, RegistrationRecord, Role, RuleId};
-use chrono::NaiveDate;
+use aanwezig_storage::{StaleLesson, StoredRegistration};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
@@ -102,7 +103,8 @@ impl ToSchema for StepName {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// A stable code: `unauthorized`, `forbidden`, `not_found`, `invalid`,
-    /// `conflict` or `internal`.
+    /// `conflict`, `stale` (409, with the lessons that changed),
+    /// `revision_required` (428) or `internal`.
     #[schema(examples("not_found"))]
     pub error: String,
     /// What went wrong, in Dutch, for people.
@@ -188,10 +190,16 @@ pub struct RegistrationView {
     pub minutes_late: u16,
     /// A short remark; never on a `reported_sick` lesson.
     pub note: Option<String>,
+    /// The lesson's revision: send it back as `revision` with a PUT of this
+    /// lesson, so that a change made meanwhile by someone else is not
+    /// overwritten. Every change of the lesson gives it a new revision.
+    #[schema(examples(4711))]
+    pub revision: u64,
 }
 
-impl From<&RegistrationRecord> for RegistrationView {
-    fn from(r: &RegistrationRecord) -> Self {
+impl RegistrationView {
+    /// `r` at revision `revision`.
+    pub fn new(r: &RegistrationRecord, revision: u64) -> Self {
         RegistrationView {
             date: r.date,
             lesson: r.lesson,
@@ -200,7 +208,14 @@ impl From<&RegistrationRecord> for RegistrationView {
             category: r.category,
             minutes_late: r.minutes_late,
             note: r.note.clone(),
+            revision,
         }
+    }
+}
+
+impl From<&StoredRegistration> for RegistrationView {
+    fn from(s: &StoredRegistration) -> Self {
+        RegistrationView::new(&s.record, s.revision.get())
     }
 }
 
@@ -220,6 +235,16 @@ pub struct RegistrationInput {
     /// A short remark (at most 500 characters); refused on a sick lesson,
     /// because the nature of an illness is never recorded.
     pub note: Option<String>,
+    /// The `revision` of the lesson as you read it (GET
+    /// `…/registraties`), or `0` for a lesson that was not registered.
+    /// Required to change a registered lesson (428 `revision_required`
+    /// without it); may be left out for a lesson not registered yet, which
+    /// then counts as `0`. When the lesson has another revision by now —
+    /// someone else changed it after you read it — nothing is written and
+    /// the answer is 409 `stale`, naming what changed; read the lesson
+    /// again and redo the change.
+    #[schema(examples(4711))]
+    pub revision: Option<u64>,
 }
 
 /// The stored lesson and the student's signals after the change.
@@ -233,6 +258,66 @@ pub struct RegistrationChanged {
     pub step: String,
     /// Every signal of the student after the change, oldest first.
     pub signals: Vec<SignalView>,
+}
+
+/// A lesson that changed after the request's state was read.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct StaleChange {
+    /// The student's number.
+    pub student: String,
+    pub date: NaiveDate,
+    pub lesson: u8,
+    /// The revision the request was made from (`0`: not registered).
+    pub expected_revision: u64,
+    /// The lesson at that revision: `null` when it was not registered, or
+    /// when the lesson never had that revision.
+    pub then: Option<RegistrationView>,
+    /// The lesson now, with its current revision (`null`: not registered).
+    pub now: Option<RegistrationView>,
+    /// Who gave the lesson its current state (the importing user for an
+    /// import).
+    pub changed_by: Option<String>,
+    /// When.
+    pub changed_at: Option<DateTime<Utc>>,
+    /// Whether the current state came from an import.
+    pub by_import: bool,
+}
+
+impl From<&StaleLesson> for StaleChange {
+    fn from(s: &StaleLesson) -> Self {
+        let expected_revision = s.expected.token().unwrap_or(0);
+        StaleChange {
+            student: s.key.student.to_string(),
+            date: s.key.date,
+            lesson: s.key.lesson,
+            expected_revision,
+            then: s
+                .then
+                .as_ref()
+                .map(|r| RegistrationView::new(r, expected_revision)),
+            now: s.now.as_ref().map(RegistrationView::from),
+            changed_by: s.now.as_ref().map(|n| n.set.by.clone()),
+            changed_at: s.now.as_ref().map(|n| n.set.at),
+            by_import: s.now.as_ref().is_some_and(|n| n.set.import_id.is_some()),
+        }
+    }
+}
+
+/// A refusal with status 409: `conflict` (for example: no school calendar
+/// yet), or `stale` (the lesson changed after it was read), which lists
+/// every lesson that changed in `changes`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConflictBody {
+    /// `conflict` or `stale`.
+    #[schema(examples("stale"))]
+    pub error: String,
+    /// What went wrong, in Dutch, for people.
+    pub message: String,
+    /// With `stale`: every lesson that changed since it was read. Left out
+    /// otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    pub changes: Vec<StaleChange>,
 }
 
 /// A span of dates, both inclusive.

@@ -1,20 +1,30 @@
 //! Registreren: take the register of a class for one lesson, and correct a
 //! single lesson of one student.
 //!
-//! Every change goes through [`Store::set_registrations`], which keeps the
+//! Every change goes through [`Store::save_registrations`], which keeps the
 //! replaced state in the history with who and when, and is then applied to
 //! the live school so that the student's signals update in the same
 //! request. A register is saved all or nothing: every row is checked
-//! first, and the changed rows are written in one transaction.
+//! first, and the rows are written in one transaction.
 //!
-//! [`Store::set_registrations`]: aanwezig_storage::Store::set_registrations
+//! Every form carries, per lesson, the revision it was made from (hidden
+//! fields `r{i}_versie` and `versie`). The store compares them inside its
+//! write transaction, so two people saving the same register at once (on
+//! one app server or two) cannot leave a mix: the second save is refused
+//! as a whole, the page says which lessons changed (from what, to what, by
+//! whom and when) and shows the register again with the state of now.
+//!
+//! [`Store::save_registrations`]: aanwezig_storage::Store::save_registrations
 
 use std::collections::{HashMap, HashSet};
 
 use aanwezig_domain::explain::date_nl;
 use aanwezig_domain::{Calendar, Category, LessonSlot, Policy, RegistrationRecord, StudentId};
 use aanwezig_import::MAX_NOTE_CHARS;
-use aanwezig_storage::{AuditAction, HistoryEntry};
+use aanwezig_storage::{
+    AuditAction, Expected, HistoryEntry, LessonKey, LessonWrite, StaleLesson, StoreError,
+    StoredRegistration,
+};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -234,6 +244,45 @@ fn time_nl(t: DateTime<Utc>) -> String {
     t.format("%d-%m-%Y %H:%M UTC").to_string()
 }
 
+/// What the writer of a stale lesson had seen, for people.
+fn then_label(s: &StaleLesson, policy: &Policy) -> String {
+    match (&s.then, s.expected) {
+        (Some(r), _) => record_label(r, policy),
+        (None, Expected::Absent) => "niet geregistreerd".into(),
+        (None, _) => "een eerdere stand".into(),
+    }
+}
+
+/// One sentence on a lesson that changed after the form (or the API
+/// client) read it: which student (`who`) and lesson, what it was then,
+/// what it is now, and who changed it when.
+pub(crate) fn stale_sentence(s: &StaleLesson, who: &str, policy: &Policy) -> String {
+    let now = s.now.as_ref().map_or_else(
+        || "niet geregistreerd".to_owned(),
+        |n| record_label(&n.record, policy),
+    );
+    let by = match &s.now {
+        Some(n) if n.set.import_id.is_some() => format!(
+            " (gewijzigd door een import van {} op {})",
+            n.set.by,
+            time_nl(n.set.at)
+        ),
+        Some(n) => format!(" (gewijzigd door {} op {})", n.set.by, time_nl(n.set.at)),
+        None => String::new(),
+    };
+    format!(
+        "{who}, {} lesuur {}: toen u de gegevens opende stond er ‘{}’, nu staat er ‘{now}’{by}.",
+        date_nl(s.key.date),
+        s.key.lesson,
+        then_label(s, policy)
+    )
+}
+
+/// A row or form without the revision it was made from: an old page, or a
+/// form not made by this app.
+const OUTDATED_FORM: &str = "Dit formulier mist de stand waarop het gemaakt is. \
+    Open de pagina opnieuw en sla dan op.";
+
 /// A lesson as people read it: "lesuur 3 (10:30, 50 minuten)".
 fn slot_label(slot: &LessonSlot) -> String {
     match &slot.start {
@@ -428,6 +477,9 @@ struct RegisterRow {
     selected: String,
     extra: Option<CodeOption>,
     minutes_late: String,
+    /// The revision the row was made from (0: not registered), sent back
+    /// with the form.
+    version: u64,
     error: Option<String>,
 }
 
@@ -508,21 +560,22 @@ fn register_context(
     })
 }
 
-/// The stored state of each member for the lesson (by position in `members`).
+/// The stored state of each member for the lesson, with its revision (by
+/// position in `members`).
 async fn stored_states(
     state: &AppState,
     ctx: &RegisterContext,
-) -> Result<Vec<Option<RegistrationRecord>>, PageError> {
-    let mut out = Vec::with_capacity(ctx.members.len());
-    for m in &ctx.members {
-        let regs = state.store.student_registrations(&m.id).await?;
-        let found = regs
-            .binary_search_by(|r| (r.date, r.lesson).cmp(&(ctx.date, ctx.slot.number)))
-            .ok()
-            .map(|i| regs[i].clone());
-        out.push(found);
-    }
-    Ok(out)
+) -> Result<Vec<Option<StoredRegistration>>, PageError> {
+    let keys: Vec<LessonKey> = ctx
+        .members
+        .iter()
+        .map(|m| LessonKey {
+            student: m.id.clone(),
+            date: ctx.date,
+            lesson: ctx.slot.number,
+        })
+        .collect();
+    Ok(state.store.registration_states(&keys).await?)
 }
 
 fn register_page(
@@ -584,9 +637,10 @@ async fn register_form(
 fn default_row(
     index: usize,
     m: &ClassMember,
-    rec: Option<&RegistrationRecord>,
+    stored: Option<&StoredRegistration>,
     policy: &Policy,
 ) -> RegisterRow {
+    let rec = stored.map(|s| &s.record);
     RegisterRow {
         index,
         id: m.id.to_string(),
@@ -598,6 +652,7 @@ fn default_row(
             .filter(|r| r.minutes_late > 0)
             .map(|r| r.minutes_late.to_string())
             .unwrap_or_default(),
+        version: StoredRegistration::token(stored),
         error: None,
     }
 }
@@ -627,7 +682,7 @@ async fn register_save(
 
     // 1. Check every row; nothing is written while any row is wrong.
     let mut rows = Vec::new();
-    let mut records: Vec<Option<RegistrationRecord>> = vec![None; ctx.members.len()];
+    let mut writes: Vec<Option<LessonWrite>> = vec![None; ctx.members.len()];
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
     // The class member of each row in `rows`, to show them in class order.
@@ -644,6 +699,9 @@ async fn register_save(
             .get(&format!("r{index}_te_laat"))
             .cloned()
             .unwrap_or_default();
+        let version = form
+            .get(&format!("r{index}_versie"))
+            .and_then(|v| v.trim().parse::<u64>().ok());
         let Some(&mi) = by_id.get(id.trim()) else {
             errors.push(format!(
                 "Leerling {id} hoort niet bij klas {} of valt buiten uw leerlingen.",
@@ -656,28 +714,35 @@ async fn register_save(
             continue;
         }
         let m = &ctx.members[mi];
-        let prev = stored[mi].as_ref();
+        let prev = stored[mi].as_ref().map(|s| &s.record);
         let minutes = prev.map_or(ctx.slot.minutes, |r| r.minutes);
         let mut error = None;
         match parse_token(&token, &ctx.policy) {
             Err(e) => error = Some(e),
-            Ok((code, category)) => match parse_minutes_late(&late_raw, category, minutes) {
-                Err(e) => error = Some(e),
-                Ok(minutes_late) => {
+            Ok((code, category)) => match (parse_minutes_late(&late_raw, category, minutes), version) {
+                (Err(e), _) => error = Some(e),
+                (Ok(_), None) => error = Some(OUTDATED_FORM.into()),
+                (Ok(minutes_late), Some(version)) => {
                     // A note stays with its lesson, except on a sick report:
                     // the nature of an illness is never kept.
                     let note = prev
                         .and_then(|r| r.note.clone())
                         .filter(|_| category != Category::ReportedSick);
-                    records[mi] = Some(RegistrationRecord {
-                        student: m.id.clone(),
-                        date: ctx.date,
-                        lesson: ctx.slot.number,
-                        minutes,
-                        code,
-                        category,
-                        minutes_late,
-                        note,
+                    writes[mi] = Some(LessonWrite {
+                        record: RegistrationRecord {
+                            student: m.id.clone(),
+                            date: ctx.date,
+                            lesson: ctx.slot.number,
+                            minutes,
+                            code,
+                            category,
+                            minutes_late,
+                            note,
+                        },
+                        // Every row is checked against the state the form
+                        // showed, also a row the user left as it was: saving
+                        // it unchanged would undo someone else's change.
+                        expected: Expected::from_token(version),
                     });
                 }
             },
@@ -693,6 +758,7 @@ async fn register_save(
             extra: extra_option(prev, &ctx.policy),
             selected: token,
             minutes_late: late_raw,
+            version: version.unwrap_or_else(|| StoredRegistration::token(stored[mi].as_ref())),
             error,
         });
         order.push(mi);
@@ -732,43 +798,58 @@ async fn register_save(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
 
-    // 2. Write what changed in one transaction (all or nothing), then
-    // re-evaluate each changed student at once.
+    // 2. Write in one transaction that first checks every row against the
+    // state the form was made from (all or nothing), then re-evaluate each
+    // changed student at once.
     let now = state.clock.now();
-    let changed: Vec<(usize, &RegistrationRecord)> = records
-        .iter()
+    let (members, batch): (Vec<usize>, Vec<LessonWrite>) = writes
+        .into_iter()
         .enumerate()
-        .filter_map(|(mi, rec)| rec.as_ref().map(|r| (mi, r)))
-        .filter(|(mi, rec)| stored[*mi].as_ref() != Some(*rec))
-        .collect();
+        .filter_map(|(mi, w)| w.map(|w| (mi, w)))
+        .unzip();
     let steps_before: Vec<_> = {
         let live = state.read()?;
-        changed
+        members
             .iter()
-            .map(|(mi, _)| step_of(&live, ctx.members[*mi].pos))
+            .map(|mi| step_of(&live, ctx.members[*mi].pos))
             .collect()
     };
-    let batch: Vec<RegistrationRecord> = changed.iter().map(|(_, r)| (*r).clone()).collect();
-    state
+    let written = match state
         .store
-        .set_registrations(&batch, &user.user.username, now)
-        .await?;
+        .save_registrations(&batch, &user.user.username, now)
+        .await
+    {
+        Ok(written) => written,
+        Err(StoreError::Stale(stale)) => {
+            return stale_register(&state, &user, &ctx, rows, order, &stale).await
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // What changed: (member, record, the state it replaced, step before).
+    let changed: Vec<(usize, &RegistrationRecord, Option<&RegistrationRecord>, String)> = members
+        .iter()
+        .zip(&batch)
+        .zip(&written)
+        .zip(steps_before)
+        .filter(|(((_, w), done), _)| done.changed(&w.record))
+        .map(|(((mi, w), done), step)| {
+            (*mi, &w.record, done.previous.as_ref().map(|p| &p.record), step)
+        })
+        .collect();
     let steps_after: Vec<_> = {
         let mut live = state.write()?;
-        for rec in &batch {
+        for (_, rec, _, _) in &changed {
             live.apply(rec)?;
         }
         changed
             .iter()
-            .map(|(mi, _)| step_of(&live, ctx.members[*mi].pos))
+            .map(|(mi, _, _, _)| step_of(&live, ctx.members[*mi].pos))
             .collect()
     };
     let mut changes = Vec::new();
     let mut new_present = 0usize;
-    for (((mi, rec), step_before), step_after) in changed.iter().zip(steps_before).zip(steps_after)
-    {
-        let m = &ctx.members[*mi];
-        let prev = stored[*mi].as_ref();
+    for ((mi, rec, prev, step_before), step_after) in changed.into_iter().zip(steps_after) {
+        let m = &ctx.members[mi];
         let what = format!(
             "lesuur {} op {}: {} → {}",
             rec.lesson,
@@ -808,6 +889,85 @@ async fn register_save(
         )));
     }
     Ok(Redirect::to(&url).into_response())
+}
+
+/// The answer to a register saved from a state that changed meanwhile:
+/// nothing was written. The register again, as stored now: the lessons
+/// that changed show their new state and are marked, the other rows keep
+/// what the user chose, and the message says what changed.
+async fn stale_register(
+    state: &AppState,
+    user: &CurrentUser,
+    ctx: &RegisterContext,
+    sent: Vec<RegisterRow>,
+    order: Vec<usize>,
+    stale: &[StaleLesson],
+) -> Result<Response, PageError> {
+    let fresh = stored_states(state, ctx).await?;
+    let mut by_member: Vec<Option<RegisterRow>> = vec![None; ctx.members.len()];
+    for (row, mi) in sent.into_iter().zip(order) {
+        by_member[mi] = Some(row);
+    }
+    let is_stale = |m: &ClassMember| stale.iter().any(|s| s.key.student == m.id);
+    let mut errors = vec![format!(
+        "Er is niets opgeslagen: {} sinds u het register opende. Hieronder staat de lijst zoals die nu is vastgelegd: \
+         bij de gemarkeerde {} staat de nieuwe stand, bij de anderen staan uw keuzes nog. \
+         Controleer de lijst en sla opnieuw op.",
+        if stale.len() == 1 {
+            "één les is door iemand anders gewijzigd".to_owned()
+        } else {
+            format!("{} lessen zijn door iemand anders gewijzigd", stale.len())
+        },
+        if stale.len() == 1 { "leerling" } else { "leerlingen" },
+    )];
+    for s in stale {
+        let who = ctx
+            .members
+            .iter()
+            .find(|m| m.id == s.key.student)
+            .map_or_else(
+                || format!("Leerling {}", s.key.student),
+                |m| format!("{} ({})", m.name, m.id),
+            );
+        errors.push(stale_sentence(s, &who, &ctx.policy));
+    }
+    let rows = ctx
+        .members
+        .iter()
+        .zip(fresh.iter())
+        .zip(by_member)
+        .enumerate()
+        .map(|(index, ((m, current), sent))| {
+            let mut row = default_row(index, m, current.as_ref(), &ctx.policy);
+            match sent {
+                _ if is_stale(m) => {
+                    row.error = Some(
+                        "Intussen gewijzigd door iemand anders (zie boven); hier staat de stand van nu."
+                            .into(),
+                    );
+                }
+                Some(sent) => {
+                    row.selected = sent.selected;
+                    row.minutes_late = sent.minutes_late;
+                }
+                None => {}
+            }
+            row
+        })
+        .collect();
+    user.audit(
+        state,
+        AuditAction::Read,
+        None,
+        format!(
+            "register klas {} op {} lesuur {} (opslaan geweigerd: intussen gewijzigd)",
+            ctx.klas, ctx.date, ctx.slot.number
+        ),
+    )
+    .await?;
+    let registered_before = fresh.iter().any(Option::is_some);
+    let page = register_page(user, ctx, rows, registered_before, errors);
+    Ok((StatusCode::CONFLICT, page).into_response())
 }
 
 // --- confirmation ------------------------------------------------------------
@@ -975,6 +1135,8 @@ struct LessonPage {
     selected: String,
     minutes_late: String,
     note: String,
+    /// The revision the form is made from (0: not registered).
+    version: u64,
     history: Vec<HistoryRow>,
     errors: Vec<String>,
 }
@@ -1022,14 +1184,18 @@ fn lesson_context(
 async fn lesson_state(
     state: &AppState,
     ctx: &LessonContext,
-) -> Result<(Option<RegistrationRecord>, Vec<HistoryEntry>), PageError> {
+) -> Result<(Option<StoredRegistration>, Vec<HistoryEntry>), PageError> {
     let key = (ctx.date, ctx.slot.number);
     let current = state
         .store
-        .student_registrations(&ctx.id)
+        .registration_states(&[LessonKey {
+            student: ctx.id.clone(),
+            date: ctx.date,
+            lesson: ctx.slot.number,
+        }])
         .await?
-        .into_iter()
-        .find(|r| (r.date, r.lesson) == key);
+        .pop()
+        .flatten();
     let history = state
         .store
         .registration_history(&ctx.id)
@@ -1052,6 +1218,7 @@ fn lesson_page(
     selected: String,
     minutes_late: String,
     note: String,
+    version: u64,
     errors: Vec<String>,
 ) -> LessonPage {
     let current_by = history
@@ -1095,9 +1262,38 @@ fn lesson_page(
         selected,
         minutes_late,
         note,
+        version,
         history,
         errors,
     }
+}
+
+/// The correction form filled with the stored state `current`.
+fn lesson_page_of_state(
+    user: &CurrentUser,
+    ctx: &LessonContext,
+    current: Option<&StoredRegistration>,
+    history: &[HistoryEntry],
+    errors: Vec<String>,
+) -> LessonPage {
+    let rec = current.map(|s| &s.record);
+    let selected = rec.map_or_else(|| PRESENT.into(), token_of);
+    let minutes_late = rec
+        .filter(|r| r.minutes_late > 0)
+        .map(|r| r.minutes_late.to_string())
+        .unwrap_or_default();
+    let note = rec.and_then(|r| r.note.clone()).unwrap_or_default();
+    lesson_page(
+        user,
+        ctx,
+        rec,
+        history,
+        selected,
+        minutes_late,
+        note,
+        StoredRegistration::token(current),
+        errors,
+    )
 }
 
 async fn lesson_form(
@@ -1118,27 +1314,7 @@ async fn lesson_form(
         ),
     )
     .await?;
-    let selected = current.as_ref().map_or_else(|| PRESENT.into(), token_of);
-    let minutes_late = current
-        .as_ref()
-        .filter(|r| r.minutes_late > 0)
-        .map(|r| r.minutes_late.to_string())
-        .unwrap_or_default();
-    let note = current
-        .as_ref()
-        .and_then(|r| r.note.clone())
-        .unwrap_or_default();
-    Ok(lesson_page(
-        &user,
-        &ctx,
-        current.as_ref(),
-        &history,
-        selected,
-        minutes_late,
-        note,
-        Vec::new(),
-    )
-    .into_response())
+    Ok(lesson_page_of_state(&user, &ctx, current.as_ref(), &history, Vec::new()).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -1148,6 +1324,9 @@ struct LessonForm {
     te_laat: String,
     #[serde(default)]
     notitie: String,
+    /// The revision the form was made from (0: not registered).
+    #[serde(default)]
+    versie: String,
 }
 
 /// Why a note on a sick report is refused, for the form.
@@ -1163,10 +1342,15 @@ async fn lesson_save(
     Form(form): Form<LessonForm>,
 ) -> Result<Response, PageError> {
     let ctx = lesson_context(&state, &user, &id, &q)?;
-    let (current, history) = lesson_state(&state, &ctx).await?;
+    let (stored, history) = lesson_state(&state, &ctx).await?;
+    let current = stored.as_ref().map(|s| s.record.clone());
     let minutes = current.as_ref().map_or(ctx.slot.minutes, |r| r.minutes);
     let note = form.notitie.trim().to_owned();
     let mut errors = Vec::new();
+    let version = form.versie.trim().parse::<u64>().ok();
+    if version.is_none() {
+        errors.push(OUTDATED_FORM.to_owned());
+    }
     let mut record = None;
     match parse_token(&form.code, &ctx.policy) {
         Err(e) => errors.push(e),
@@ -1209,16 +1393,41 @@ async fn lesson_save(
                 form.code.clone(),
                 form.te_laat.clone(),
                 form.notitie.clone(),
+                version.unwrap_or_else(|| StoredRegistration::token(stored.as_ref())),
                 errors,
             );
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
+    let expected = Expected::from_token(version.unwrap_or_default());
     if current.as_ref() != Some(&record) {
-        state
+        let write = LessonWrite {
+            record: record.clone(),
+            expected,
+        };
+        match state
             .store
-            .set_registration(&record, &user.user.username, state.clock.now())
-            .await?;
+            .save_registrations(&[write], &user.user.username, state.clock.now())
+            .await
+        {
+            Ok(_) => {}
+            Err(StoreError::Stale(stale)) => {
+                // Nothing written: the form again with the state of now.
+                let (fresh, history) = lesson_state(&state, &ctx).await?;
+                let who = format!("{} ({})", ctx.name, ctx.id);
+                let mut errors: Vec<String> = stale
+                    .iter()
+                    .map(|s| stale_sentence(s, &who, &ctx.policy))
+                    .collect();
+                errors.push(format!(
+                    "Uw keuze was ‘{}’. Het formulier toont nu de nieuwe stand: kies opnieuw en sla op.",
+                    record_label(&record, &ctx.policy)
+                ));
+                let page = lesson_page_of_state(&user, &ctx, fresh.as_ref(), &history, errors);
+                return Ok((StatusCode::CONFLICT, page).into_response());
+            }
+            Err(e) => return Err(e.into()),
+        }
         state.write()?.apply(&record)?;
         let what = format!(
             "les {} lesuur {} gecorrigeerd: {} → {}",

@@ -46,6 +46,35 @@ async fn put(
     (status, r.json::<Value>().await.unwrap_or(Value::Null))
 }
 
+/// The `revision` the API gives for one lesson (0: not registered).
+async fn revision(app: &TestApp, c: &Client, student: &str, date: &str, lesson: u8) -> u64 {
+    let (status, regs) = get_json(
+        app,
+        c,
+        &format!("/api/leerlingen/{student}/registraties?van={date}&tot={date}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{regs}");
+    regs.as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["lesson"] == lesson)
+        .map_or(0, |r| r["revision"].as_u64().expect("a revision"))
+}
+
+/// `body` with the lesson's current revision added.
+async fn with_revision(
+    app: &TestApp,
+    c: &Client,
+    student: &str,
+    date: &str,
+    lesson: u8,
+    mut body: Value,
+) -> Value {
+    body["revision"] = json!(revision(app, c, student, date, lesson).await);
+    body
+}
+
 #[tokio::test]
 async fn session_gives_the_user_and_the_csrf_token() {
     let app = spawn_app().await;
@@ -271,16 +300,8 @@ async fn put_needs_the_csrf_header_and_returns_the_new_signal() {
     assert_eq!(status, StatusCode::FORBIDDEN, "a wrong token");
 
     let token = csrf(&app, &c).await;
-    let (status, body) = put(
-        &app,
-        &c,
-        Some(&token),
-        &student,
-        FRIDAY,
-        1,
-        json!({"code": "A"}),
-    )
-    .await;
+    let change = with_revision(&app, &c, &student, FRIDAY, 1, json!({"code": "A"})).await;
+    let (status, body) = put(&app, &c, Some(&token), &student, FRIDAY, 1, change).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["registration"]["date"], FRIDAY);
     assert_eq!(body["registration"]["lesson"], 1);
@@ -399,27 +420,12 @@ async fn changes_are_validated_in_dutch() {
         assert!(message.contains(needle), "{body}: {message}");
     }
     // Sick without a note is fine, and a late arrival keeps its minutes.
-    let (status, _) = put(
-        &app,
-        &c,
-        Some(&token),
-        &s,
-        THURSDAY,
-        3,
-        json!({"code": "Z"}),
-    )
-    .await;
+    let sick = with_revision(&app, &c, &s, THURSDAY, 3, json!({"code": "Z"})).await;
+    let (status, _) = put(&app, &c, Some(&token), &s, THURSDAY, 3, sick).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, body) = put(
-        &app,
-        &c,
-        Some(&token),
-        &s,
-        THURSDAY,
-        4,
-        json!({"code": "L", "minutes_late": 12, "note": "bus"}),
-    )
-    .await;
+    let late = json!({"code": "L", "minutes_late": 12, "note": "bus"});
+    let late = with_revision(&app, &c, &s, THURSDAY, 4, late).await;
+    let (status, body) = put(&app, &c, Some(&token), &s, THURSDAY, 4, late).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["registration"]["minutes_late"], 12);
     assert_eq!(body["registration"]["note"], "bus");
@@ -474,6 +480,166 @@ async fn signal_filters() {
     );
 }
 
+#[tokio::test]
+async fn a_put_from_a_state_that_changed_meanwhile_is_refused_with_409() {
+    let app = spawn_app().await;
+    let first = app.login("coordinator").await;
+    let second = app.login("mentor").await;
+    let (t1, t2) = (csrf(&app, &first).await, csrf(&app, &second).await);
+    let s = app.own_student.clone();
+    // Both read the lesson.
+    let seen = revision(&app, &first, &s, THURSDAY, 5).await;
+    assert!(seen > 0, "the demo registered it");
+    assert_eq!(revision(&app, &second, &s, THURSDAY, 5).await, seen);
+    let (_, regs) = get_json(
+        &app,
+        &first,
+        &format!("/api/leerlingen/{s}/registraties?van={THURSDAY}&tot={THURSDAY}"),
+    )
+    .await;
+    let then = regs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["lesson"] == 5)
+        .unwrap()
+        .clone();
+
+    // The first changes it and gets the new revision back.
+    let (status, body) = put(
+        &app,
+        &first,
+        Some(&t1),
+        &s,
+        THURSDAY,
+        5,
+        json!({"code": "A", "revision": seen}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let new = body["registration"]["revision"].as_u64().unwrap();
+    assert!(new > seen);
+    assert_eq!(body["previous"]["revision"], seen);
+    assert_eq!(revision(&app, &first, &s, THURSDAY, 5).await, new);
+
+    // The second, from the state it read, is refused and told what changed.
+    let (status, body) = put(
+        &app,
+        &second,
+        Some(&t2),
+        &s,
+        THURSDAY,
+        5,
+        json!({"code": "Z", "revision": seen}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"], "stale");
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains("Er is niets opgeslagen"), "{message}");
+    assert!(
+        message.contains(&format!("Leerling {s}, donderdag 13 november 2025 lesuur 5")),
+        "{message}"
+    );
+    assert!(
+        message.contains("nu staat er ‘A — onbekend afwezig’ (gewijzigd door coordinator op 14-11-2025 09:00 UTC)"),
+        "{message}"
+    );
+    let changes = body["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{body}");
+    let change = &changes[0];
+    assert_eq!(change["student"], s.as_str());
+    assert_eq!(change["date"], THURSDAY);
+    assert_eq!(change["lesson"], 5);
+    assert_eq!(change["expected_revision"], seen);
+    assert_eq!(change["then"], then, "the lesson as the second user read it");
+    assert_eq!(change["now"]["code"], "A");
+    assert_eq!(change["now"]["revision"], new);
+    assert_eq!(change["changed_by"], "coordinator");
+    assert_eq!(change["changed_at"], "2025-11-14T09:00:00Z");
+    assert_eq!(change["by_import"], false);
+    // Nothing of the second change was stored.
+    let id = aanwezig_domain::StudentId::parse(&s).unwrap();
+    let now = app
+        .store
+        .student_registrations(&id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.date.to_string() == THURSDAY && r.lesson == 5)
+        .unwrap();
+    assert_eq!(now.code.as_deref(), Some("A"));
+    assert_eq!(revision(&app, &first, &s, THURSDAY, 5).await, new);
+
+    // Redone from the current revision, it goes through.
+    let (status, body) = put(
+        &app,
+        &second,
+        Some(&t2),
+        &s,
+        THURSDAY,
+        5,
+        json!({"code": "Z", "revision": new}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["registration"]["code"], "Z");
+}
+
+#[tokio::test]
+async fn a_put_of_a_registered_lesson_needs_its_revision() {
+    let app = spawn_app().await;
+    let c = app.login("coordinator").await;
+    let token = csrf(&app, &c).await;
+    let s = app.own_student.clone();
+    let before = revision(&app, &c, &s, THURSDAY, 6).await;
+    assert!(before > 0);
+    let (status, body) = put(&app, &c, Some(&token), &s, THURSDAY, 6, json!({"code": "A"})).await;
+    assert_eq!(status, StatusCode::PRECONDITION_REQUIRED, "{body}");
+    assert_eq!(body["error"], "revision_required");
+    assert!(body["message"].as_str().unwrap().contains("revisie"), "{body}");
+    assert_eq!(revision(&app, &c, &s, THURSDAY, 6).await, before, "nothing written");
+
+    // A lesson not registered yet (leave granted ahead: next Monday) may
+    // leave it out, or send 0; once registered, it needs the revision.
+    const MONDAY: &str = "2025-11-17";
+    assert_eq!(revision(&app, &c, &s, MONDAY, 1).await, 0);
+    let (status, body) = put(&app, &c, Some(&token), &s, MONDAY, 1, json!({"code": "V"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["previous"], Value::Null);
+    let (status, body) = put(
+        &app,
+        &c,
+        Some(&token),
+        &s,
+        MONDAY,
+        2,
+        json!({"code": "V", "revision": 0}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = put(&app, &c, Some(&token), &s, MONDAY, 1, json!({"code": "O"})).await;
+    assert_eq!(status, StatusCode::PRECONDITION_REQUIRED);
+    // "Not registered" is a state too: 0 for a lesson registered meanwhile is stale.
+    let (status, body) = put(
+        &app,
+        &c,
+        Some(&token),
+        &s,
+        MONDAY,
+        1,
+        json!({"code": "O", "revision": 0}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["changes"][0]["then"], Value::Null);
+    assert_eq!(body["changes"][0]["now"]["code"], "V");
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("stond er ‘niet geregistreerd’"));
+}
+
 /// Every route of the API, as the document must list it.
 const PATHS: [&str; 7] = [
     "/api/leerlingen",
@@ -505,6 +671,10 @@ async fn openapi_document_lists_every_path() {
     let put = &doc["paths"]["/api/leerlingen/{id}/registraties/{datum}/{lesuur}"]["put"];
     assert!(put["requestBody"].is_object());
     assert!(put["responses"]["422"].is_object());
+    assert!(put["responses"]["409"].is_object());
+    assert!(put["responses"]["428"].is_object());
+    assert!(doc["components"]["schemas"]["ConflictBody"]["properties"]["changes"].is_object());
+    assert!(doc["components"]["schemas"]["RegistrationInput"]["properties"]["revision"].is_object());
     assert!(doc["components"]["securitySchemes"]["csrf"].is_object());
     assert!(doc["components"]["schemas"]["Signal"].is_object());
     let categories = &doc["components"]["schemas"]["Category"]["enum"];

@@ -147,6 +147,10 @@ pub(crate) const DAY: &str = "2025-11-13";
 
 #[rustfmt::skip]
 fn table() -> Vec<Row> {
+    // A lesson change must name the revision it was made from, which a
+    // static row cannot know: the correction form answers 422 and the PUT
+    // 428 for a permitted role (A), the refusals stay exact. The register
+    // tests check the saves themselves.
     const LESSON: &[(&str, &str)] = &[("code", "A"), ("te_laat", ""), ("notitie", "")];
     const NOTHING: &[(&str, &str)] = &[];
     let code_a = || json!({"code": "A"});
@@ -184,8 +188,8 @@ fn table() -> Vec<Row> {
         get("/static/app.css",                                                          [O, O, O, O, O, O, O, O]),
         // --- page forms, without and with the CSRF token ----------------------------  anon beheer coord zorg mentor lpa arts keten
         post("/leerlingen/{own}/les?datum={day}&lesuur=3",   LESSON,  false,            [L, F, F, F, F, F, F, F]),
-        post("/leerlingen/{own}/les?datum={day}&lesuur=3",   LESSON,  true,             [L, F, S, S, S, F, F, F]),
-        post("/leerlingen/{other}/les?datum={day}&lesuur=3", LESSON,  true,             [L, F, S, S, N, F, F, F]),
+        post("/leerlingen/{own}/les?datum={day}&lesuur=3",   LESSON,  true,             [L, F, A, A, A, F, F, F]),
+        post("/leerlingen/{other}/les?datum={day}&lesuur=3", LESSON,  true,             [L, F, A, A, N, F, F, F]),
         post("/registreren/{klas}/{day}/3",                  NOTHING, false,            [L, F, F, F, F, F, F, F]),
         post("/registreren/{klas}/{day}/3",                  NOTHING, true,             [L, F, S, S, S, F, F, F]),
         post("/registreren/{otherklas}/{day}/3",             NOTHING, true,             [L, F, S, S, N, F, F, F]),
@@ -203,8 +207,8 @@ fn table() -> Vec<Row> {
         get("/api/signalen",                                                            [U, F, O, O, O, F, F, F]),
         get("/api/signalen?scope=week",                                                 [U, F, O, O, O, F, F, F]),
         put("/api/leerlingen/{own}/registraties/{day}/2",    code_a(),false,            [U, F, F, F, F, F, F, F]),
-        put("/api/leerlingen/{own}/registraties/{day}/2",    code_a(),true,             [U, F, O, O, O, F, F, F]),
-        put("/api/leerlingen/{other}/registraties/{day}/2",  code_a(),true,             [U, F, O, O, N, F, F, F]),
+        put("/api/leerlingen/{own}/registraties/{day}/2",    code_a(),true,             [U, F, A, A, A, F, F, F]),
+        put("/api/leerlingen/{other}/registraties/{day}/2",  code_a(),true,             [U, F, A, A, N, F, F, F]),
     ];
     // Forms that change settings, users or imports come last: the
     // beheerder's empty forms may change the school. Every other role must

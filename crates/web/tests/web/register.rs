@@ -45,6 +45,36 @@ fn quiet_student(app: &TestApp, class: &str) -> String {
         .expect("a student without an unexplained signal today")
 }
 
+/// The value of the form field `name` in a page.
+pub(crate) fn field(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let i = html.find(&marker)? + marker.len();
+    let rest = &html[i..];
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+/// The rows of a register form: (index, student, revision) in form order.
+pub(crate) fn form_rows(html: &str) -> Vec<(usize, String, String)> {
+    let mut out = Vec::new();
+    for i in 0.. {
+        let Some(id) = field(html, &format!("r{i}_id")) else {
+            break;
+        };
+        let version = field(html, &format!("r{i}_versie")).expect("every row has its revision");
+        out.push((i, id, version));
+    }
+    out
+}
+
+/// The revision the register form `html` carries for `id`.
+fn form_version(html: &str, id: &str) -> String {
+    form_rows(html)
+        .into_iter()
+        .find(|(_, s, _)| s == id)
+        .map(|(_, _, v)| v)
+        .unwrap_or_else(|| panic!("{id} in the form"))
+}
+
 async fn post_form(
     app: &TestApp,
     c: &Client,
@@ -93,6 +123,7 @@ async fn mentor_registers_own_class_and_signals_update_at_once() {
             ("r0_id", &target),
             ("r0_code", "A"),
             ("r0_te_laat", ""),
+            ("r0_versie", &form_version(&html, &target)),
         ],
     )
     .await;
@@ -222,9 +253,11 @@ async fn an_invalid_row_saves_nothing() {
             ("r0_id", &a),
             ("r0_code", "S"),
             ("r0_te_laat", ""),
+            ("r0_versie", &form_version(&html, &a)),
             ("r1_id", &b),
             ("r1_code", "L"),
             ("r1_te_laat", "500"),
+            ("r1_versie", &form_version(&html, &b)),
         ],
     )
     .await;
@@ -259,6 +292,7 @@ async fn an_invalid_row_saves_nothing() {
             ("r0_id", &a),
             ("r0_code", "A"),
             ("r0_te_laat", "5"),
+            ("r0_versie", &form_version(&html, &a)),
         ],
     )
     .await;
@@ -278,6 +312,7 @@ async fn correcting_a_lesson_keeps_its_history() {
 
     // First unknown (nobody called in), then sick after a parent called.
     for code in ["A", "Z"] {
+        let (_, form) = app.get(&c, &path).await;
         let r = post_form(
             &app,
             &c,
@@ -287,6 +322,7 @@ async fn correcting_a_lesson_keeps_its_history() {
                 ("code", code),
                 ("te_laat", ""),
                 ("notitie", ""),
+                ("versie", &field(&form, "versie").unwrap()),
             ],
         )
         .await;
@@ -335,6 +371,7 @@ async fn a_note_on_a_sick_report_is_refused() {
             ("code", "Z"),
             ("te_laat", ""),
             ("notitie", "heeft griep"),
+            ("versie", &field(&html, "versie").unwrap()),
         ],
     )
     .await;
@@ -353,6 +390,7 @@ async fn a_note_on_a_sick_report_is_refused() {
             ("code", "O"),
             ("te_laat", ""),
             ("notitie", "moeder belde om 8:05"),
+            ("versie", &field(&html, "versie").unwrap()),
         ],
     )
     .await;
@@ -392,4 +430,328 @@ async fn a_register_needs_a_school_day_and_a_scheduled_lesson() {
     let (status, html) = app.get(&c, "/registreren?datum=2025-11-16").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("geen lessen"), "{html}");
+}
+
+// --- two people saving the same lessons ----------------------------------
+
+/// A full register submission: every row of the form `html` set to `code`,
+/// with the revisions the form carries.
+fn whole_class(html: &str, code: &str) -> Vec<(String, String)> {
+    let mut f = vec![("csrf".to_owned(), crate::common::csrf_in(html).unwrap())];
+    for (i, id, version) in form_rows(html) {
+        f.push((format!("r{i}_id"), id));
+        f.push((format!("r{i}_code"), code.to_owned()));
+        f.push((format!("r{i}_te_laat"), String::new()));
+        f.push((format!("r{i}_versie"), version));
+    }
+    f
+}
+
+/// A register submission that changes only the first row to `code` and
+/// sends every other row as the form showed it (`shown`, in form order).
+fn one_row(html: &str, shown: &[String], code: &str) -> Vec<(String, String)> {
+    let mut f = whole_class(html, code);
+    for (i, token) in shown.iter().enumerate().skip(1) {
+        if let Some(field) = f.iter_mut().find(|(k, _)| *k == format!("r{i}_code")) {
+            field.1 = token.clone();
+        }
+    }
+    f
+}
+
+/// Codes of the Magister policy that need no minutes late.
+const CODES: [&str; 14] = [
+    "A", "AA", "S", "Z", "ZH", "M", "O", "U", "BV", "HV", "GE", "GI", "V", "VR",
+];
+
+/// The form value a stored state shows as: its code, or `aanwezig`.
+fn token(rec: &Option<RegistrationRecord>) -> String {
+    match rec {
+        Some(r) => r.code.clone().unwrap_or_else(|| match r.category {
+            Category::Present => "aanwezig".to_owned(),
+            other => format!("categorie:{}", other.as_str()),
+        }),
+        None => "-".to_owned(),
+    }
+}
+
+/// The stored tokens of lesson `lesson` today for `ids`.
+async fn tokens(app: &TestApp, ids: &[String], lesson: u8) -> Vec<String> {
+    let mut out = Vec::new();
+    for id in ids {
+        out.push(token(&stored(app, id, lesson).await));
+    }
+    out
+}
+
+/// History entries of today's `lesson` of `id` replaced by `user`.
+async fn changes_by(app: &TestApp, id: &str, lesson: u8, user: &str) -> usize {
+    app.store
+        .registration_history(&StudentId::parse(id).unwrap())
+        .await
+        .unwrap()
+        .iter()
+        .filter(|h| h.old.date == date() && h.old.lesson == lesson && h.replaced.by == user)
+        .count()
+}
+
+const CHANGED_BY_COORDINATOR: &str =
+    "nu staat er ‘A — onbekend afwezig’ (gewijzigd door coordinator op 14-11-2025 09:00 UTC)";
+
+#[tokio::test]
+async fn the_second_of_two_saves_of_one_register_is_refused_and_names_the_change() {
+    let app = spawn_app().await;
+    let first = app.login("coordinator").await;
+    let second = app.login("zorg").await;
+    let lesson = 5;
+    let path = format!("/registreren/{}/{}/{lesson}", seg(&app.mentor_class), date());
+    // Both open the register.
+    let (_, form_first) = app.get(&first, &path).await;
+    let (_, form_second) = app.get(&second, &path).await;
+    let ids: Vec<String> = form_rows(&form_first)
+        .into_iter()
+        .map(|(_, id, _)| id)
+        .collect();
+    assert!(ids.len() >= 3, "{ids:?}");
+    let before = tokens(&app, &ids, lesson).await;
+    assert!(before.iter().all(|t| t != "Z"), "{before:?}");
+
+    // The first saves everyone absent, the second everyone sick.
+    let r = post_form(&app, &first, &path, &as_refs(&whole_class(&form_first, "A"))).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = post_form(&app, &second, &path, &as_refs(&whole_class(&form_second, "Z"))).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Er is niets opgeslagen"), "{html}");
+    let changed: Vec<(&String, &String)> =
+        ids.iter().zip(&before).filter(|(_, t)| *t != "A").collect();
+    assert!(!changed.is_empty());
+    for (id, was) in &changed {
+        let sentence = format!("({id}), vrijdag 14 november 2025 lesuur {lesson}: toen u de gegevens opende stond er ‘");
+        assert!(html.contains(&sentence), "{sentence} in {html}");
+        if *was == "aanwezig" {
+            assert!(
+                html.contains(&format!("{sentence}aanwezig’, {CHANGED_BY_COORDINATOR}")),
+                "{html}"
+            );
+        }
+    }
+    assert_eq!(html.matches(CHANGED_BY_COORDINATOR).count(), changed.len());
+
+    // Stored: exactly the first user's save, nothing of the second's.
+    assert_eq!(tokens(&app, &ids, lesson).await, vec!["A".to_owned(); ids.len()]);
+    for id in &ids {
+        assert_eq!(changes_by(&app, id, lesson, "zorg").await, 0, "{id}");
+    }
+
+    // The page shows the state of now, with fresh revisions: redone from
+    // there, the second user's save goes through.
+    assert_eq!(
+        html.matches("<option value=\"A\" selected>").count(),
+        ids.len(),
+        "every row shows the stored A"
+    );
+    let r = post_form(&app, &second, &path, &as_refs(&whole_class(&html, "Z"))).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(tokens(&app, &ids, lesson).await, vec!["Z".to_owned(); ids.len()]);
+}
+
+/// Form fields as the `post_form` helper takes them.
+fn as_refs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_register_refused_for_one_changed_lesson_keeps_the_other_choices() {
+    let app = spawn_app().await;
+    let teacher = app.login("mentor").await;
+    let coordinator = app.login("coordinator").await;
+    let lesson = 6;
+    let path = format!("/registreren/{}/{}/{lesson}", seg(&app.mentor_class), date());
+    let (_, form) = app.get(&teacher, &path).await;
+    let ids: Vec<String> = form_rows(&form).into_iter().map(|(_, id, _)| id).collect();
+    let target = ids[1].clone();
+
+    // Meanwhile the coordinator corrects one lesson of the class.
+    let lesson_path = format!("/leerlingen/{target}/les?datum={}&lesuur={lesson}", date());
+    let (_, lesson_form) = app.get(&coordinator, &lesson_path).await;
+    let r = post_form(
+        &app,
+        &coordinator,
+        &lesson_path,
+        &[
+            ("csrf", &crate::common::csrf_in(&lesson_form).unwrap()),
+            ("code", "A"),
+            ("te_laat", ""),
+            ("notitie", ""),
+            ("versie", &field(&lesson_form, "versie").unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let after_correction = tokens(&app, &ids, lesson).await;
+
+    let r = post_form(&app, &teacher, &path, &as_refs(&whole_class(&form, "Z"))).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("één les is door iemand anders gewijzigd"), "{html}");
+    assert!(
+        html.contains(&format!("({target}), vrijdag 14 november 2025 lesuur {lesson}")),
+        "{html}"
+    );
+    assert_eq!(html.matches(CHANGED_BY_COORDINATOR).count(), 1);
+    assert_eq!(tokens(&app, &ids, lesson).await, after_correction, "nothing written");
+    // The changed row shows the new state; the others keep the choice Z.
+    assert_eq!(html.matches("<option value=\"Z\" selected>").count(), ids.len() - 1);
+    assert_eq!(html.matches("class=\"row-error\"").count(), 1);
+}
+
+#[tokio::test]
+async fn the_second_of_two_corrections_of_one_lesson_is_refused_and_names_the_change() {
+    let app = spawn_app().await;
+    let first = app.login("coordinator").await;
+    let second = app.login("mentor").await;
+    let id = app.own_student.clone();
+    let path = format!("/leerlingen/{id}/les?datum={}&lesuur=7", date());
+    let (_, form_first) = app.get(&first, &path).await;
+    let (_, form_second) = app.get(&second, &path).await;
+    let before = stored(&app, &id, 7).await;
+    assert_ne!(token(&before), "A");
+    let send = |form: &str, code: &'static str| {
+        vec![
+            ("csrf".to_owned(), crate::common::csrf_in(form).unwrap()),
+            ("code".to_owned(), code.to_owned()),
+            ("te_laat".to_owned(), String::new()),
+            ("notitie".to_owned(), String::new()),
+            ("versie".to_owned(), field(form, "versie").unwrap()),
+        ]
+    };
+    let r = post_form(&app, &first, &path, &as_refs(&send(&form_first, "A"))).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let saved = stored(&app, &id, 7).await;
+
+    let r = post_form(&app, &second, &path, &as_refs(&send(&form_second, "Z"))).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Er is niets opgeslagen"), "{html}");
+    assert!(
+        html.contains(&format!(
+            "({id}), vrijdag 14 november 2025 lesuur 7: toen u de gegevens opende stond er ‘"
+        )),
+        "{html}"
+    );
+    assert!(html.contains(CHANGED_BY_COORDINATOR), "{html}");
+    assert!(html.contains("Uw keuze was ‘Z — ziek gemeld’"), "{html}");
+    assert_eq!(stored(&app, &id, 7).await, saved, "exactly the first correction");
+    assert_eq!(changes_by(&app, &id, 7, "mentor").await, 0);
+
+    // The form now carries the current state and revision: redone, it saves.
+    assert!(html.contains("<option value=\"A\" selected>"), "{html}");
+    let r = post_form(&app, &second, &path, &as_refs(&send(&html, "Z"))).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(token(&stored(&app, &id, 7).await), "Z");
+
+    // A form without its revision is refused, not saved as last write wins.
+    let mut old = send(&html, "O");
+    old.retain(|(k, _)| k != "versie");
+    let r = post_form(&app, &second, &path, &as_refs(&old)).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(token(&stored(&app, &id, 7).await), "Z");
+}
+
+/// Many rounds of two people saving the same register at the same moment,
+/// from two tasks over HTTP: every round ends with exactly one person's
+/// whole register stored, and the other told that nothing was saved. In
+/// even rounds both set the whole class to a code; in odd rounds the
+/// second changes one student and leaves the rest as the form showed them
+/// (the case that used to leave a mix, e.g. 27 × A and 1 × Z).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simultaneous_register_saves_never_mix() {
+    const ROUNDS: usize = 100;
+    let app = spawn_app().await;
+    let users = [app.login("coordinator").await, app.login("zorg").await];
+    let lesson = 4;
+    let path = format!("/registreren/{}/{}/{lesson}", seg(&app.mentor_class), date());
+    let url = app.url(&path);
+    let mut wins = [0usize; 2];
+    for round in 0..ROUNDS {
+        let (_, form0) = app.get(&users[0], &path).await;
+        let (_, form1) = app.get(&users[1], &path).await;
+        let ids: Vec<String> = form_rows(&form0).into_iter().map(|(_, id, _)| id).collect();
+        // What both forms show, and two codes that differ from each other
+        // and from every stored state.
+        let shown = tokens(&app, &ids, lesson).await;
+        let mut free = CODES.iter().filter(|c| !shown.iter().any(|t| t == *c));
+        let (x, y) = (*free.next().unwrap(), *free.next().unwrap());
+        let mut expected = [vec![x.to_owned(); ids.len()], vec![y.to_owned(); ids.len()]];
+        let bodies = if round % 2 == 0 {
+            [whole_class(&form0, x), whole_class(&form1, y)]
+        } else {
+            expected[1] = shown.clone();
+            expected[1][0] = y.to_owned();
+            [whole_class(&form0, x), one_row(&form1, &shown, y)]
+        };
+        let tasks: Vec<_> = bodies
+            .into_iter()
+            .zip(users.iter().cloned())
+            .map(|(body, client)| {
+                let url = url.clone();
+                tokio::spawn(async move {
+                    let r = client.post(&url).form(&body).send().await.unwrap();
+                    (r.status(), r.text().await.unwrap())
+                })
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for t in tasks {
+            outcomes.push(t.await.unwrap());
+        }
+        let statuses: Vec<StatusCode> = outcomes.iter().map(|o| o.0).collect();
+        let saved: Vec<usize> = (0..2)
+            .filter(|i| statuses[*i] == StatusCode::SEE_OTHER)
+            .collect();
+        assert_eq!(saved.len(), 1, "round {round}: exactly one save: {statuses:?}");
+        let (winner, loser) = (saved[0], 1 - saved[0]);
+        assert_eq!(statuses[loser], StatusCode::CONFLICT, "round {round}");
+        assert!(
+            outcomes[loser].1.contains("Er is niets opgeslagen"),
+            "round {round}: the refusal says so"
+        );
+        assert_eq!(
+            tokens(&app, &ids, lesson).await,
+            expected[winner],
+            "round {round}: exactly the winner's register, no mix"
+        );
+        wins[winner] += 1;
+    }
+    assert_eq!(wins.iter().sum::<usize>(), ROUNDS);
+    eprintln!("simultaneous saves: {ROUNDS} rounds, wins per user {wins:?}");
+
+    // The live school (what the signals are computed from) agrees with the
+    // store: every round's winner, and only the winner, was applied.
+    let ids: Vec<String> = {
+        let (_, form) = app.get(&users[0], &path).await;
+        form_rows(&form).into_iter().map(|(_, id, _)| id).collect()
+    };
+    let mut in_store = Vec::new();
+    for id in &ids {
+        in_store.push(stored(&app, id, lesson).await.map(|r| r.category));
+    }
+    let live = app.state.read().unwrap();
+    let d = live.cal.as_ref().unwrap().index(date()).unwrap();
+    let in_memory: Vec<Option<Category>> = ids
+        .iter()
+        .map(|id| {
+            let i = live.position(id).unwrap();
+            live.school
+                .registrations(i)
+                .iter()
+                .find(|r| r.day == d && r.lesson == lesson)
+                .map(|r| r.category)
+        })
+        .collect();
+    assert_eq!(in_memory, in_store);
 }

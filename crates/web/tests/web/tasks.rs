@@ -103,11 +103,28 @@ async fn absent_whole_days(app: &TestApp, id: &str, days: &[NaiveDate]) {
     let c = app.login("coordinator").await;
     let csrf = app.csrf(&c).await;
     for day in days {
+        // Each change names the revision it was made from (0: not registered).
+        let regs: serde_json::Value = c
+            .get(app.url(&format!(
+                "/api/leerlingen/{id}/registraties?van={day}&tot={day}"
+            )))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         for lesson in 1..=7 {
+            let revision = regs
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["lesson"] == lesson)
+                .map_or(0, |r| r["revision"].as_u64().unwrap());
             let r = c
                 .put(app.url(&format!("/api/leerlingen/{id}/registraties/{day}/{lesson}")))
                 .header("x-csrf-token", &csrf)
-                .json(&serde_json::json!({"code": "A"}))
+                .json(&serde_json::json!({"code": "A", "revision": revision}))
                 .send()
                 .await
                 .unwrap();
