@@ -105,6 +105,28 @@ pub enum BackupError {
 }
 
 impl BackupError {
+    /// The same error about `file` instead (the check runs on a temporary
+    /// copy; the error should name the file the user gave).
+    pub(crate) fn about(self, file: &Path) -> BackupError {
+        let file = file.to_owned();
+        match self {
+            BackupError::Damaged { detail, .. } => BackupError::Damaged { path: file, detail },
+            BackupError::NotAanwezig { detail, .. } => {
+                BackupError::NotAanwezig { path: file, detail }
+            }
+            BackupError::Newer { found, known, .. } => BackupError::Newer {
+                path: file,
+                found,
+                known,
+            },
+            BackupError::Mismatch { version, .. } => BackupError::Mismatch {
+                path: file,
+                version,
+            },
+            other => other,
+        }
+    }
+
     pub(crate) fn io(path: &Path, source: std::io::Error) -> BackupError {
         BackupError::Io {
             path: path.to_owned(),

@@ -414,6 +414,15 @@ async fn restore_refuses_damaged_foreign_and_newer_files_and_changes_nothing() {
                 _ => false,
             };
             assert!(expected, "{name}: {err:?}");
+            // The error names the file given, not the temporary copy.
+            let named = match &err {
+                BackupError::Damaged { path, .. }
+                | BackupError::NotAanwezig { path, .. }
+                | BackupError::Newer { path, .. }
+                | BackupError::Mismatch { path, .. } => path,
+                other => panic!("{name}: {other:?}"),
+            };
+            assert_eq!(named, file, "{name}");
         }
         // The backup file is read, never changed, and nothing is left
         // beside it or beside the database.

@@ -293,7 +293,7 @@ impl SqliteStore {
     pub async fn verify_backup(path: &Path) -> Result<BackupInfo, BackupError> {
         let temp = temp_in(parent_dir(path), &file_name(path), "controle")?;
         std::fs::copy(path, &temp).map_err(|e| BackupError::io(path, e))?;
-        let (mut info, _) = check_file(&temp, false).await?;
+        let (mut info, _) = check_file(&temp, false).await.map_err(|e| e.about(path))?;
         info.path = path.to_owned();
         info.bytes = std::fs::metadata(path)
             .map_err(|e| BackupError::io(path, e))?
@@ -322,7 +322,8 @@ impl SqliteStore {
         let dir = parent_dir(db);
         let temp = temp_in(dir, &file_name(db), "herstel")?;
         std::fs::copy(backup, &temp).map_err(|e| BackupError::io(backup, e))?;
-        let (mut info, migrations_applied) = check_file(&temp, true).await?;
+        let (mut info, migrations_applied) =
+            check_file(&temp, true).await.map_err(|e| e.about(backup))?;
         info.path = backup.to_owned();
         info.bytes = std::fs::metadata(backup)
             .map_err(|e| BackupError::io(backup, e))?
@@ -387,7 +388,7 @@ impl Backup for SqliteStore {
             .execute(&self.reader)
             .await
             .map_err(StoreError::from)?;
-        let (mut info, _) = check_file(&temp, false).await?;
+        let (mut info, _) = check_file(&temp, false).await.map_err(|e| e.about(dest))?;
         sync_file(&temp)?;
         if overwrite {
             temp.persist(dest)
