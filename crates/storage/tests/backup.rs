@@ -239,6 +239,13 @@ async fn backup_refuses_to_overwrite_unless_told_to_and_says_what_it_holds() {
     assert_eq!(info.last_change, Some(at(0)));
     assert_eq!(info.bytes, std::fs::metadata(&file).unwrap().len());
     assert_eq!(SqliteStore::verify_backup(&file).await.unwrap(), info);
+    // A backup holds personal data: only its owner may read it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
     // Only the database, its lock file and the backup: no temporary files.
     assert_eq!(
         listing(dir.path()),
@@ -512,6 +519,13 @@ async fn restore_keeps_the_replaced_database_and_its_wal_and_migrates_an_older_b
     store.close().await;
     drop(store);
 
+    #[cfg(unix)]
+    let mode = {
+        use std::os::unix::fs::PermissionsExt;
+        let p = std::fs::Permissions::from_mode(0o640);
+        std::fs::set_permissions(&db, p).unwrap();
+        0o640
+    };
     let backup = dir.path().join("old.db");
     old_database(&backup, 3).await;
     let report = SqliteStore::restore(&db, &backup, at(90)).await.unwrap();
@@ -524,6 +538,13 @@ async fn restore_keeps_the_replaced_database_and_its_wal_and_migrates_an_older_b
         dir.path().join("school.db.voor-herstel-20251114T093000Z")
     );
     assert!(!dir.path().join("school.db-wal").exists());
+    // The restored file keeps the replaced one's permissions.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let now = std::fs::metadata(&db).unwrap().permissions().mode() & 0o777;
+        assert_eq!(now, mode);
+    }
 
     // The restored database: the backup's data, migrated to this version.
     let store = SqliteStore::open(path_str(&db), false).await.unwrap();

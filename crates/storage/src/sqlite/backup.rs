@@ -97,6 +97,22 @@ fn sync_dir(dir: &Path) -> Result<(), BackupError> {
     }
 }
 
+/// Gives the restored file the replaced database's permissions and, where
+/// the process may (as root), its owner: a restore run by an administrator
+/// must leave a file the server's account can still open. The temporary
+/// file starts private (0600), which is what backups keep.
+fn keep_access(file: &Path, old: &std::fs::Metadata) -> Result<(), BackupError> {
+    std::fs::set_permissions(file, old.permissions()).map_err(|e| BackupError::io(file, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // Only root may give a file away; for anyone else the file is
+        // already theirs, as the old one most likely was.
+        let _ = std::os::unix::fs::chown(file, Some(old.uid()), Some(old.gid()));
+    }
+    Ok(())
+}
+
 fn damaged(path: &Path, detail: impl ToString) -> BackupError {
     BackupError::Damaged {
         path: path.to_owned(),
@@ -330,6 +346,9 @@ impl SqliteStore {
             .len();
         sync_file(&temp)?;
 
+        if let Ok(meta) = std::fs::metadata(db) {
+            keep_access(&temp, &meta)?;
+        }
         let previous = if db.exists() {
             let aside = aside_name(db, at);
             std::fs::rename(db, &aside).map_err(|e| BackupError::io(db, e))?;
