@@ -1,4 +1,5 @@
-//! The `aanwezig` command line: import, evaluate and demo.
+//! The `aanwezig` command line: import, evaluate, demo, serve, users,
+//! purge, backup and restore.
 //!
 //! One clap [`Command`] enum; each variant's work lives in
 //! [`commands`]. Errors are `anyhow` here (style.md's error policy: typed
@@ -49,6 +50,10 @@ pub enum Command {
     User(commands::user::UserArgs),
     /// Verwijder de gegevens van leerlingen die langer dan de bewaartermijn (5 jaar) weg zijn.
     Purge(commands::purge::PurgeArgs),
+    /// Maak een backup van de database, ook terwijl de server draait.
+    Backup(commands::backup::BackupArgs),
+    /// Zet een backup terug als database (alleen als de server niet draait).
+    Restore(commands::restore::RestoreArgs),
 }
 
 /// `aanwezig import`.
@@ -157,6 +162,8 @@ pub async fn run(cli: Cli, local_today: NaiveDate, now: DateTime<Utc>) -> anyhow
         Command::Serve(args) => commands::serve::run(&cli.db, &args, today, cli.today, now).await,
         Command::User(args) => commands::user::run(&cli.db, &args, now).await,
         Command::Purge(args) => commands::purge::run(&cli.db, &args, today, now).await,
+        Command::Backup(args) => commands::backup::run(&cli.db, &args).await,
+        Command::Restore(args) => commands::restore::run(&cli.db, &args, now).await,
     }
 }
 

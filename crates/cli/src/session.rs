@@ -17,9 +17,22 @@ pub struct Loaded {
 
 /// Opens the database, creating it (and running migrations) when needed.
 pub async fn open_store(db: &Path) -> anyhow::Result<SqliteStore> {
-    SqliteStore::open(&db.to_string_lossy(), true)
-        .await
-        .with_context(|| format!("database {} openen", db.display()))
+    open(db, true).await
+}
+
+/// Opens an existing database (and runs pending migrations).
+pub async fn open_existing(db: &Path) -> anyhow::Result<SqliteStore> {
+    open(db, false).await
+}
+
+async fn open(db: &Path, create: bool) -> anyhow::Result<SqliteStore> {
+    match SqliteStore::open(&db.to_string_lossy(), create).await {
+        Err(aanwezig_storage::StoreError::Locked(_)) => bail!(
+            "de database {} wordt op dit moment hersteld (aanwezig restore); probeer het zo opnieuw",
+            db.display()
+        ),
+        other => other.with_context(|| format!("database {} openen", db.display())),
+    }
 }
 
 /// Loads calendar, policy, students and registrations from the database.

@@ -31,6 +31,10 @@ pub enum StoreError {
     /// that is not compiled in).
     #[error("configuration: {0}")]
     Config(String),
+    /// A restore holds the database's lock file: the database is being
+    /// replaced and cannot be opened until that is done.
+    #[error("locked: {0}")]
+    Locked(String),
     /// The embedded migrations could not be applied.
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),

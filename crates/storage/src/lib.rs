@@ -19,6 +19,7 @@
 //! The schema is documented in `README.md` and in the migrations under
 //! `migrations/`.
 
+pub mod backup;
 mod codec;
 pub mod error;
 pub mod model;
@@ -29,6 +30,7 @@ pub mod store;
 #[cfg(any(test, feature = "testsuite"))]
 pub mod testsuite;
 
+pub use backup::{Backup, BackupError, BackupInfo, RestoreReport};
 pub use error::{Result, StoreError};
 pub use model::{
     AuditAction, AuditEntry, AuditFilter, DocumentKind, DocumentVersion, Expected, HistoryEntry,

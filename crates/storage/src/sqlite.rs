@@ -63,7 +63,14 @@ use crate::model::{
 use crate::store::{Store, StudentRegistrations};
 
 mod accounts;
+mod backup;
 mod dossier;
+mod lock;
+
+use lock::{DatabaseLock, LockError};
+
+/// The embedded migrations, run on every open and on a restored file.
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// Records per upsert statement. Nine parameters each must stay under
 /// SQLite's limit of 32,766 bound parameters (3,640 rows); measured on
@@ -164,12 +171,21 @@ const STUDENT_COLUMNS: &str = "number, name, class, mentor, date_of_birth, left_
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// The shared lock on `<db>.lock` while any clone lives: a restore
+    /// cannot replace the file under this store. `None` for an in-memory
+    /// database, and only then.
+    lock: Option<std::sync::Arc<DatabaseLock>>,
 }
 
 impl SqliteStore {
     /// Opens (and with `create_if_missing`, creates) the database at
     /// `path_or_url` — a file path or a `sqlite:` URL — and brings its
     /// schema up to date with the embedded migrations.
+    ///
+    /// The store holds a shared lock on `<file>.lock` beside the database
+    /// for as long as it lives (see [`SqliteStore::restore`]); while a
+    /// restore holds that lock, opening is refused with
+    /// [`StoreError::Locked`].
     pub async fn open(path_or_url: &str, create_if_missing: bool) -> Result<SqliteStore> {
         if is_memory_url(path_or_url) {
             return SqliteStore::open_in_memory().await;
@@ -186,6 +202,25 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT)
             .pragma("temp_store", "MEMORY");
+        let file = base.get_filename().to_owned();
+        // A missing file that may not be created fails below; no lock file
+        // is left beside it.
+        let lock = if create_if_missing || file.exists() {
+            let lock = DatabaseLock::shared(&file).map_err(|e| match e {
+                LockError::Busy(p) => StoreError::Locked(format!(
+                    "{} is held by a restore of {}",
+                    p.display(),
+                    file.display()
+                )),
+                LockError::Io(p, e) => StoreError::Database(sqlx::Error::Io(std::io::Error::new(
+                    e.kind(),
+                    format!("lock file {}: {e}", p.display()),
+                ))),
+            })?;
+            Some(std::sync::Arc::new(lock))
+        } else {
+            None
+        };
 
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
@@ -196,7 +231,7 @@ impl SqliteStore {
                     .pragma("cache_size", (-WRITER_CACHE_KIB).to_string()),
             )
             .await?;
-        sqlx::migrate!("migrations/sqlite").run(&writer).await?;
+        MIGRATOR.run(&writer).await?;
         // Readers connect lazily, after the schema exists.
         let reader = SqlitePoolOptions::new()
             .max_connections(READERS)
@@ -204,7 +239,11 @@ impl SqliteStore {
                 base.create_if_missing(false)
                     .pragma("cache_size", (-READER_CACHE_KIB).to_string()),
             );
-        Ok(SqliteStore { writer, reader })
+        Ok(SqliteStore {
+            writer,
+            reader,
+            lock,
+        })
     }
 
     /// A private in-memory database, for tests and demos. It lives as long
@@ -223,10 +262,11 @@ impl SqliteStore {
             .acquire_timeout(WRITE_WAIT)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        MIGRATOR.run(&pool).await?;
         Ok(SqliteStore {
             writer: pool.clone(),
             reader: pool,
+            lock: None,
         })
     }
 

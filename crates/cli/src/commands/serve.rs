@@ -3,7 +3,7 @@
 //! demo accounts.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use aanwezig_domain::{Role, StudentId};
@@ -47,6 +47,13 @@ pub struct ServeArgs {
     /// formulieren van aanwezig zelf komen.
     #[arg(long, env = "AANWEZIG_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<PublicUrl>,
+    /// Maak elke dag een backup in deze map (aanwezig-JJJJ-MM-DD.db), bij de start als die van vandaag ontbreekt.
+    #[arg(long, value_name = "MAP", env = "AANWEZIG_BACKUP_DIR")]
+    pub backup_dir: Option<PathBuf>,
+    /// Zoveel dagelijkse backups bewaren; oudere worden verwijderd.
+    #[arg(long, value_name = "AANTAL", default_value_t = 7, requires = "backup_dir",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub backup_keep: u32,
 }
 
 /// The demo accounts: user name, display name, role, classes.
@@ -147,6 +154,7 @@ pub async fn run(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let store = Arc::new(session::open_store(db).await?);
+    let backup_source: Arc<dyn aanwezig_storage::Backup> = store.clone();
     if args.demo {
         if store.student_count().await? == 0 && store.user_count().await? == 0 {
             fill_demo(store.as_ref(), args.demo_students, today, now).await?;
@@ -167,6 +175,22 @@ pub async fn run(
     let state = AppState::new(store, Arc::new(SystemClock { today: today_fixed }), config)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(dir) = &args.backup_dir {
+        let schedule = aanwezig_web::jobs::BackupSchedule {
+            dir: dir.clone(),
+            keep: args.backup_keep as usize,
+            source: backup_source,
+        };
+        tokio::spawn(aanwezig_web::jobs::run_backups(
+            schedule,
+            state.clock.clone(),
+        ));
+        println!(
+            "Dagelijkse backup in {} (de laatste {} worden bewaard).",
+            dir.display(),
+            args.backup_keep
+        );
+    }
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("luisteren op {}", args.addr))?;

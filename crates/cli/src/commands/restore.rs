@@ -1,0 +1,54 @@
+//! `aanwezig restore FILE`: puts a backup back as the database. The work
+//! and every check are the storage crate's
+//! ([`aanwezig_storage::SqliteStore::restore`]): refused while a server or
+//! another command has the database open, and for a damaged, foreign or
+//! newer file; the replaced database is kept beside it.
+
+use std::path::{Path, PathBuf};
+
+use aanwezig_storage::SqliteStore;
+use chrono::{DateTime, Utc};
+use clap::Args;
+
+use crate::commands::backup::{dutch, holds, size};
+
+/// `aanwezig restore`.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// Het backupbestand om terug te zetten (gemaakt met aanwezig backup).
+    #[arg(value_name = "BESTAND")]
+    pub file: PathBuf,
+}
+
+pub async fn run(db: &Path, args: &RestoreArgs, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let report = SqliteStore::restore(db, &args.file, now)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "herstel geweigerd: {}; de database is niet veranderd",
+                dutch(&e, db)
+            )
+        })?;
+    let b = &report.backup;
+    println!(
+        "Hersteld: {} is nu de backup {} ({}).",
+        db.display(),
+        b.path.display(),
+        size(b.bytes)
+    );
+    println!("{}", holds(b));
+    if report.migrations_applied > 0 {
+        println!(
+            "  De backup had een ouder schema: {} migratie(s) uitgevoerd.",
+            report.migrations_applied
+        );
+    }
+    match &report.previous {
+        Some(p) => println!(
+            "De vorige database staat nu in {}; verwijder die pas als alles klopt.",
+            p.display()
+        ),
+        None => println!("Er was nog geen database op deze plek."),
+    }
+    Ok(())
+}
