@@ -34,9 +34,9 @@ pub use backup::{Backup, BackupError, BackupInfo, RestoreReport};
 pub use error::{Result, StoreError};
 pub use model::{
     AuditAction, AuditEntry, AuditFilter, DocumentKind, DocumentVersion, Expected, HistoryEntry,
-    ImportLogEntry, ImportSource, ImportSummary, LessonKey, LessonWrite, MeldingFilter,
-    Provenance, PurgeCounts, Revision, SavedVersion, SessionRecord, StaleLesson,
-    StoredRegistration, StoredStudent, UpsertCounts, User, WrittenLesson,
+    ImportLogEntry, ImportSource, ImportSummary, LessonKey, LessonWrite, MeldingFilter, Provenance,
+    PurgeCounts, Revision, SavedVersion, SessionRecord, StaleLesson, StoredRegistration,
+    StoredStudent, UpsertCounts, User, WrittenLesson,
 };
 pub use school::{load_school, LoadedSchool};
 pub use sqlite::SqliteStore;

@@ -900,7 +900,7 @@ mod tests {
         let mut t = task(ymd(2025, 11, 10), today);
         t.class = "2B\rATTENDEE:mailto:x@evil.example\r\nX-A:1\nX-B:2\u{7}".into();
         let now = DateTime::<Utc>::from_timestamp(1_763_110_800, 0).unwrap();
-        let ics = ics(&[t], "https://school.example", now);
+        let ics = ics(&[t], Some("https://school.example"), now);
         // Every line of the document ends in CRLF and no bare CR or LF is left.
         assert!(!ics.replace("\r\n", "").contains(['\r', '\n']), "{ics:?}");
         let unfolded = ics.replace("\r\n ", "");
