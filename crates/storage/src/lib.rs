@@ -32,9 +32,9 @@ pub mod testsuite;
 pub use error::{Result, StoreError};
 pub use model::{
     AuditAction, AuditEntry, AuditFilter, DocumentKind, DocumentVersion, Expected, HistoryEntry,
-    ImportLogEntry, ImportSource, ImportSummary, LessonKey, LessonWrite, MeldingFilter,
-    Provenance, PurgeCounts, Revision, SavedVersion, SessionRecord, StaleLesson,
-    StoredRegistration, StoredStudent, UpsertCounts, User, WrittenLesson,
+    ImportLogEntry, ImportSource, ImportSummary, LessonKey, LessonWrite, MeldingFilter, Provenance,
+    PurgeCounts, Revision, SavedVersion, SessionRecord, StaleLesson, StoredRegistration,
+    StoredStudent, UpsertCounts, User, WrittenLesson,
 };
 pub use school::{load_school, LoadedSchool};
 pub use sqlite::SqliteStore;

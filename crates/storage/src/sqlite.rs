@@ -55,10 +55,10 @@ use crate::codec::{
 };
 use crate::error::{Result, StoreError};
 use crate::model::{
-    AuditEntry, AuditFilter, DocumentKind, DocumentVersion, Expected, HistoryEntry,
-    ImportLogEntry, ImportSource, ImportSummary, LessonKey, LessonWrite, MeldingFilter,
-    Provenance, PurgeCounts, Revision, SavedVersion, SessionRecord, StaleLesson,
-    StoredRegistration, StoredStudent, UpsertCounts, User, WrittenLesson,
+    AuditEntry, AuditFilter, DocumentKind, DocumentVersion, Expected, HistoryEntry, ImportLogEntry,
+    ImportSource, ImportSummary, LessonKey, LessonWrite, MeldingFilter, Provenance, PurgeCounts,
+    Revision, SavedVersion, SessionRecord, StaleLesson, StoredRegistration, StoredStudent,
+    UpsertCounts, User, WrittenLesson,
 };
 use crate::store::{Store, StudentRegistrations};
 
@@ -610,10 +610,7 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
-    async fn student_registration_states(
-        &self,
-        id: &StudentId,
-    ) -> Result<Vec<StoredRegistration>> {
+    async fn student_registration_states(&self, id: &StudentId) -> Result<Vec<StoredRegistration>> {
         let mut conn = self.reader.acquire().await?;
         let key = student_key(&mut conn, id)
             .await?

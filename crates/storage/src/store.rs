@@ -7,10 +7,9 @@ use futures::stream::BoxStream;
 
 use crate::error::Result;
 use crate::model::{
-    AuditEntry, AuditFilter, DocumentKind, DocumentVersion, Expected, HistoryEntry,
-    ImportLogEntry, ImportSource, ImportSummary, LessonKey, LessonWrite, MeldingFilter,
-    PurgeCounts, SavedVersion, SessionRecord, StoredRegistration, StoredStudent, UpsertCounts,
-    User, WrittenLesson,
+    AuditEntry, AuditFilter, DocumentKind, DocumentVersion, Expected, HistoryEntry, ImportLogEntry,
+    ImportSource, ImportSummary, LessonKey, LessonWrite, MeldingFilter, PurgeCounts, SavedVersion,
+    SessionRecord, StoredRegistration, StoredStudent, UpsertCounts, User, WrittenLesson,
 };
 
 /// A student's registrations, sorted by `(date, lesson)`.
@@ -88,14 +87,15 @@ pub trait Store: Send + Sync {
     /// The current state of each lesson in `keys`, with its revision and
     /// who set it when, in the order given; `None` for a lesson that is not
     /// registered (or of a student that is not stored).
-    async fn registration_states(&self, keys: &[LessonKey])
-        -> Result<Vec<Option<StoredRegistration>>>;
+    async fn registration_states(
+        &self,
+        keys: &[LessonKey],
+    ) -> Result<Vec<Option<StoredRegistration>>>;
 
     /// One student's registered lessons with their revisions, sorted by
     /// `(date, lesson)`; [`NotFound`](crate::StoreError::NotFound) for an
     /// unknown student.
-    async fn student_registration_states(&self, id: &StudentId)
-        -> Result<Vec<StoredRegistration>>;
+    async fn student_registration_states(&self, id: &StudentId) -> Result<Vec<StoredRegistration>>;
 
     /// Registers or corrects lessons (a class's register, one correction,
     /// an API call), each checked against the state its writer read, in

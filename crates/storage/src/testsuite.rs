@@ -574,13 +574,18 @@ pub async fn lesson_states_carry_revisions(store: &dyn Store) -> Check {
     ];
     let states = store.registration_states(&keys).await?;
     assert_eq!(states.len(), 3);
-    let first = states[0].clone().expect("the imported lesson is registered");
+    let first = states[0]
+        .clone()
+        .expect("the imported lesson is registered");
     assert_eq!(first.record, imported);
     assert_eq!(first.set.import_id, Some(summary.import_id));
     assert_eq!(first.set.by, "coordinator");
     assert_eq!(states[1], None, "a lesson not registered");
     assert_eq!(states[2], None, "a student not stored");
-    assert_eq!(StoredRegistration::token(Some(&first)), first.revision.get());
+    assert_eq!(
+        StoredRegistration::token(Some(&first)),
+        first.revision.get()
+    );
     assert_eq!(StoredRegistration::token(None), 0);
 
     let changed = absent(&imported);
@@ -727,10 +732,7 @@ pub async fn checked_write_edge_cases(store: &dyn Store) -> Check {
     };
     assert_eq!(stale[0].expected, Expected::Absent);
     assert_eq!(stale[0].then, None);
-    assert_eq!(
-        stale[0].now.as_ref().map(|n| &n.record),
-        Some(&original)
-    );
+    assert_eq!(stale[0].now.as_ref().map(|n| &n.record), Some(&original));
 
     // Already holding the record is not stale (nothing would be lost).
     let same = store

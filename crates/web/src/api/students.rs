@@ -17,8 +17,8 @@ use crate::state::AppState;
 
 use super::read::{given, no_attendance, require_reader, student_in_scope, StepFilter, Today};
 use super::views::{
-    ConflictBody, ErrorBody, RegistrationChanged, RegistrationInput, RegistrationView,
-    StaleChange, StudentDetail, StudentSummary,
+    ConflictBody, ErrorBody, RegistrationChanged, RegistrationInput, RegistrationView, StaleChange,
+    StudentDetail, StudentSummary,
 };
 use super::{bad_json, bad_query, TAG_STUDENTS};
 

@@ -719,33 +719,35 @@ async fn register_save(
         let mut error = None;
         match parse_token(&token, &ctx.policy) {
             Err(e) => error = Some(e),
-            Ok((code, category)) => match (parse_minutes_late(&late_raw, category, minutes), version) {
-                (Err(e), _) => error = Some(e),
-                (Ok(_), None) => error = Some(OUTDATED_FORM.into()),
-                (Ok(minutes_late), Some(version)) => {
-                    // A note stays with its lesson, except on a sick report:
-                    // the nature of an illness is never kept.
-                    let note = prev
-                        .and_then(|r| r.note.clone())
-                        .filter(|_| category != Category::ReportedSick);
-                    writes[mi] = Some(LessonWrite {
-                        record: RegistrationRecord {
-                            student: m.id.clone(),
-                            date: ctx.date,
-                            lesson: ctx.slot.number,
-                            minutes,
-                            code,
-                            category,
-                            minutes_late,
-                            note,
-                        },
-                        // Every row is checked against the state the form
-                        // showed, also a row the user left as it was: saving
-                        // it unchanged would undo someone else's change.
-                        expected: Expected::from_token(version),
-                    });
+            Ok((code, category)) => {
+                match (parse_minutes_late(&late_raw, category, minutes), version) {
+                    (Err(e), _) => error = Some(e),
+                    (Ok(_), None) => error = Some(OUTDATED_FORM.into()),
+                    (Ok(minutes_late), Some(version)) => {
+                        // A note stays with its lesson, except on a sick report:
+                        // the nature of an illness is never kept.
+                        let note = prev
+                            .and_then(|r| r.note.clone())
+                            .filter(|_| category != Category::ReportedSick);
+                        writes[mi] = Some(LessonWrite {
+                            record: RegistrationRecord {
+                                student: m.id.clone(),
+                                date: ctx.date,
+                                lesson: ctx.slot.number,
+                                minutes,
+                                code,
+                                category,
+                                minutes_late,
+                                note,
+                            },
+                            // Every row is checked against the state the form
+                            // showed, also a row the user left as it was: saving
+                            // it unchanged would undo someone else's change.
+                            expected: Expected::from_token(version),
+                        });
+                    }
                 }
-            },
+            }
         }
         rows.push(RegisterRow {
             index,
@@ -826,14 +828,24 @@ async fn register_save(
         Err(e) => return Err(e.into()),
     };
     // What changed: (member, record, the state it replaced, step before).
-    let changed: Vec<(usize, &RegistrationRecord, Option<&RegistrationRecord>, String)> = members
+    let changed: Vec<(
+        usize,
+        &RegistrationRecord,
+        Option<&RegistrationRecord>,
+        String,
+    )> = members
         .iter()
         .zip(&batch)
         .zip(&written)
         .zip(steps_before)
         .filter(|(((_, w), done), _)| done.changed(&w.record))
         .map(|(((mi, w), done), step)| {
-            (*mi, &w.record, done.previous.as_ref().map(|p| &p.record), step)
+            (
+                *mi,
+                &w.record,
+                done.previous.as_ref().map(|p| &p.record),
+                step,
+            )
         })
         .collect();
     let steps_after: Vec<_> = {

@@ -538,7 +538,9 @@ async fn a_put_from_a_state_that_changed_meanwhile_is_refused_with_409() {
     let message = body["message"].as_str().unwrap();
     assert!(message.contains("Er is niets opgeslagen"), "{message}");
     assert!(
-        message.contains(&format!("Leerling {s}, donderdag 13 november 2025 lesuur 5")),
+        message.contains(&format!(
+            "Leerling {s}, donderdag 13 november 2025 lesuur 5"
+        )),
         "{message}"
     );
     assert!(
@@ -552,7 +554,10 @@ async fn a_put_from_a_state_that_changed_meanwhile_is_refused_with_409() {
     assert_eq!(change["date"], THURSDAY);
     assert_eq!(change["lesson"], 5);
     assert_eq!(change["expected_revision"], seen);
-    assert_eq!(change["then"], then, "the lesson as the second user read it");
+    assert_eq!(
+        change["then"], then,
+        "the lesson as the second user read it"
+    );
     assert_eq!(change["now"]["code"], "A");
     assert_eq!(change["now"]["revision"], new);
     assert_eq!(change["changed_by"], "coordinator");
@@ -594,11 +599,27 @@ async fn a_put_of_a_registered_lesson_needs_its_revision() {
     let s = app.own_student.clone();
     let before = revision(&app, &c, &s, THURSDAY, 6).await;
     assert!(before > 0);
-    let (status, body) = put(&app, &c, Some(&token), &s, THURSDAY, 6, json!({"code": "A"})).await;
+    let (status, body) = put(
+        &app,
+        &c,
+        Some(&token),
+        &s,
+        THURSDAY,
+        6,
+        json!({"code": "A"}),
+    )
+    .await;
     assert_eq!(status, StatusCode::PRECONDITION_REQUIRED, "{body}");
     assert_eq!(body["error"], "revision_required");
-    assert!(body["message"].as_str().unwrap().contains("revisie"), "{body}");
-    assert_eq!(revision(&app, &c, &s, THURSDAY, 6).await, before, "nothing written");
+    assert!(
+        body["message"].as_str().unwrap().contains("revisie"),
+        "{body}"
+    );
+    assert_eq!(
+        revision(&app, &c, &s, THURSDAY, 6).await,
+        before,
+        "nothing written"
+    );
 
     // A lesson not registered yet (leave granted ahead: next Monday) may
     // leave it out, or send 0; once registered, it needs the revision.
@@ -674,7 +695,9 @@ async fn openapi_document_lists_every_path() {
     assert!(put["responses"]["409"].is_object());
     assert!(put["responses"]["428"].is_object());
     assert!(doc["components"]["schemas"]["ConflictBody"]["properties"]["changes"].is_object());
-    assert!(doc["components"]["schemas"]["RegistrationInput"]["properties"]["revision"].is_object());
+    assert!(
+        doc["components"]["schemas"]["RegistrationInput"]["properties"]["revision"].is_object()
+    );
     assert!(doc["components"]["securitySchemes"]["csrf"].is_object());
     assert!(doc["components"]["schemas"]["Signal"].is_object());
     let categories = &doc["components"]["schemas"]["Category"]["enum"];

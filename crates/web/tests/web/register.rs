@@ -504,7 +504,11 @@ async fn the_second_of_two_saves_of_one_register_is_refused_and_names_the_change
     let first = app.login("coordinator").await;
     let second = app.login("zorg").await;
     let lesson = 5;
-    let path = format!("/registreren/{}/{}/{lesson}", seg(&app.mentor_class), date());
+    let path = format!(
+        "/registreren/{}/{}/{lesson}",
+        seg(&app.mentor_class),
+        date()
+    );
     // Both open the register.
     let (_, form_first) = app.get(&first, &path).await;
     let (_, form_second) = app.get(&second, &path).await;
@@ -517,9 +521,21 @@ async fn the_second_of_two_saves_of_one_register_is_refused_and_names_the_change
     assert!(before.iter().all(|t| t != "Z"), "{before:?}");
 
     // The first saves everyone absent, the second everyone sick.
-    let r = post_form(&app, &first, &path, &as_refs(&whole_class(&form_first, "A"))).await;
+    let r = post_form(
+        &app,
+        &first,
+        &path,
+        &as_refs(&whole_class(&form_first, "A")),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let r = post_form(&app, &second, &path, &as_refs(&whole_class(&form_second, "Z"))).await;
+    let r = post_form(
+        &app,
+        &second,
+        &path,
+        &as_refs(&whole_class(&form_second, "Z")),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let html = r.text().await.unwrap();
     assert!(html.contains("Er is niets opgeslagen"), "{html}");
@@ -539,7 +555,10 @@ async fn the_second_of_two_saves_of_one_register_is_refused_and_names_the_change
     assert_eq!(html.matches(CHANGED_BY_COORDINATOR).count(), changed.len());
 
     // Stored: exactly the first user's save, nothing of the second's.
-    assert_eq!(tokens(&app, &ids, lesson).await, vec!["A".to_owned(); ids.len()]);
+    assert_eq!(
+        tokens(&app, &ids, lesson).await,
+        vec!["A".to_owned(); ids.len()]
+    );
     for id in &ids {
         assert_eq!(changes_by(&app, id, lesson, "zorg").await, 0, "{id}");
     }
@@ -553,7 +572,10 @@ async fn the_second_of_two_saves_of_one_register_is_refused_and_names_the_change
     );
     let r = post_form(&app, &second, &path, &as_refs(&whole_class(&html, "Z"))).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(tokens(&app, &ids, lesson).await, vec!["Z".to_owned(); ids.len()]);
+    assert_eq!(
+        tokens(&app, &ids, lesson).await,
+        vec!["Z".to_owned(); ids.len()]
+    );
 }
 
 /// Form fields as the `post_form` helper takes them.
@@ -570,7 +592,11 @@ async fn a_register_refused_for_one_changed_lesson_keeps_the_other_choices() {
     let teacher = app.login("mentor").await;
     let coordinator = app.login("coordinator").await;
     let lesson = 6;
-    let path = format!("/registreren/{}/{}/{lesson}", seg(&app.mentor_class), date());
+    let path = format!(
+        "/registreren/{}/{}/{lesson}",
+        seg(&app.mentor_class),
+        date()
+    );
     let (_, form) = app.get(&teacher, &path).await;
     let ids: Vec<String> = form_rows(&form).into_iter().map(|(_, id, _)| id).collect();
     let target = ids[1].clone();
@@ -597,15 +623,27 @@ async fn a_register_refused_for_one_changed_lesson_keeps_the_other_choices() {
     let r = post_form(&app, &teacher, &path, &as_refs(&whole_class(&form, "Z"))).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let html = r.text().await.unwrap();
-    assert!(html.contains("één les is door iemand anders gewijzigd"), "{html}");
     assert!(
-        html.contains(&format!("({target}), vrijdag 14 november 2025 lesuur {lesson}")),
+        html.contains("één les is door iemand anders gewijzigd"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "({target}), vrijdag 14 november 2025 lesuur {lesson}"
+        )),
         "{html}"
     );
     assert_eq!(html.matches(CHANGED_BY_COORDINATOR).count(), 1);
-    assert_eq!(tokens(&app, &ids, lesson).await, after_correction, "nothing written");
+    assert_eq!(
+        tokens(&app, &ids, lesson).await,
+        after_correction,
+        "nothing written"
+    );
     // The changed row shows the new state; the others keep the choice Z.
-    assert_eq!(html.matches("<option value=\"Z\" selected>").count(), ids.len() - 1);
+    assert_eq!(
+        html.matches("<option value=\"Z\" selected>").count(),
+        ids.len() - 1
+    );
     assert_eq!(html.matches("class=\"row-error\"").count(), 1);
 }
 
@@ -645,7 +683,11 @@ async fn the_second_of_two_corrections_of_one_lesson_is_refused_and_names_the_ch
     );
     assert!(html.contains(CHANGED_BY_COORDINATOR), "{html}");
     assert!(html.contains("Uw keuze was ‘Z — ziek gemeld’"), "{html}");
-    assert_eq!(stored(&app, &id, 7).await, saved, "exactly the first correction");
+    assert_eq!(
+        stored(&app, &id, 7).await,
+        saved,
+        "exactly the first correction"
+    );
     assert_eq!(changes_by(&app, &id, 7, "mentor").await, 0);
 
     // The form now carries the current state and revision: redone, it saves.
@@ -674,7 +716,11 @@ async fn simultaneous_register_saves_never_mix() {
     let app = spawn_app().await;
     let users = [app.login("coordinator").await, app.login("zorg").await];
     let lesson = 4;
-    let path = format!("/registreren/{}/{}/{lesson}", seg(&app.mentor_class), date());
+    let path = format!(
+        "/registreren/{}/{}/{lesson}",
+        seg(&app.mentor_class),
+        date()
+    );
     let url = app.url(&path);
     let mut wins = [0usize; 2];
     for round in 0..ROUNDS {
@@ -713,7 +759,11 @@ async fn simultaneous_register_saves_never_mix() {
         let saved: Vec<usize> = (0..2)
             .filter(|i| statuses[*i] == StatusCode::SEE_OTHER)
             .collect();
-        assert_eq!(saved.len(), 1, "round {round}: exactly one save: {statuses:?}");
+        assert_eq!(
+            saved.len(),
+            1,
+            "round {round}: exactly one save: {statuses:?}"
+        );
         let (winner, loser) = (saved[0], 1 - saved[0]);
         assert_eq!(statuses[loser], StatusCode::CONFLICT, "round {round}");
         assert!(
