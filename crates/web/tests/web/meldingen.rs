@@ -350,11 +350,19 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
     );
 
     // A lesson reported sick after the draft was made blocks registering.
+    let lesson = format!("/leerlingen/{s}/les?datum=2025-11-11&lesuur=3");
+    let (_, form) = app.get(&c, &lesson).await;
+    let version = crate::register::field(&form, "versie").unwrap();
     let r = app
         .post_form(
             &c,
-            &format!("/leerlingen/{s}/les?datum=2025-11-11&lesuur=3"),
-            &[("code", "Z"), ("te_laat", ""), ("notitie", "")],
+            &lesson,
+            &[
+                ("code", "Z"),
+                ("te_laat", ""),
+                ("notitie", ""),
+                ("versie", &version),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "reported sick");
