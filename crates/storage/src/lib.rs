@@ -15,6 +15,12 @@
 //! per-statement cost on SQLite is high, which the bulk import avoids by
 //! binding batches of 2,000 rows into one multi-row upsert (see [`sqlite`]).
 //!
+//! Backup and restore of the SQLite file are [`backup`]'s focused
+//! [`Backup`] trait (`VACUUM INTO`), [`SqliteStore::restore`] and
+//! [`SqliteStore::verify_backup`]; every file store holds a shared lock on
+//! `<db>.lock` so that a restore never replaces a database in use
+//! (docs/operations.md).
+//!
 //! The domain crate's types go in and come out; nothing here reads a clock.
 //! The schema is documented in `README.md` and in the migrations under
 //! `migrations/`.

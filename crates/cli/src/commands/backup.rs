@@ -70,12 +70,16 @@ pub(crate) fn holds(info: &BackupInfo) -> String {
 /// `1234567` as `1.234.567`.
 pub(crate) fn number(n: u64) -> String {
     let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push('.');
-        }
-        out.push(c);
+    // The first group takes what is left over; the rest are threes.
+    let first = match digits.len() % 3 {
+        0 => 3.min(digits.len()),
+        r => r,
+    };
+    let (head, tail) = digits.split_at(first);
+    let mut out = head.to_owned();
+    for group in tail.as_bytes().chunks(3) {
+        out.push('.');
+        out.push_str(&String::from_utf8_lossy(group));
     }
     out
 }

@@ -208,7 +208,7 @@ async fn check(conn: &mut SqliteConnection, path: &Path) -> Result<i64, BackupEr
             return Err(damaged(path, format!("migration {version} did not finish")));
         }
         let ours = MIGRATOR.iter().find(|m| m.version == *version);
-        if !ours.is_some_and(|m| checksum.as_slice() == &*m.checksum) {
+        if ours.is_none_or(|m| checksum.as_slice() != &*m.checksum) {
             return Err(BackupError::Mismatch {
                 path: path.to_owned(),
                 version: *version,
