@@ -19,6 +19,7 @@ pub mod students;
 mod table;
 mod text;
 mod toml_de;
+pub mod workbook;
 
 pub use calendar::{calendar_to_toml, load_calendar, parse_calendar, parse_school_years};
 pub use error::{ImportError, ImportErrors, RowError};

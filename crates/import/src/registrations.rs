@@ -21,8 +21,9 @@ use aanwezig_domain::{Calendar, Category, DayIdx, Policy, RegistrationRecord, St
 use chrono::{Datelike, NaiveDate, Weekday};
 
 use crate::error::{ErrorList, ImportErrors};
-use crate::table::{is_workbook, open_csv, read_csv, read_workbook, FxMap, Row, Sink};
+use crate::table::{is_workbook, open_csv, read_csv, FxMap, Row, Sink};
 use crate::text::{parse_date, parse_uint, show};
+use crate::workbook::read_workbook;
 
 /// The longest note (in characters) a registration may carry.
 pub const MAX_NOTE_CHARS: usize = 500;

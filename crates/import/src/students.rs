@@ -11,8 +11,9 @@ use aanwezig_domain::{Student, StudentId};
 use chrono::NaiveDate;
 
 use crate::error::{ErrorList, ImportErrors};
-use crate::table::{is_workbook, open_csv, read_csv, read_workbook, FxMap, Row, Sink};
+use crate::table::{is_workbook, open_csv, read_csv, FxMap, Row, Sink};
 use crate::text::{parse_date, show};
+use crate::workbook::read_workbook;
 
 /// One row of the students table.
 #[derive(Clone, Debug, PartialEq, Eq)]

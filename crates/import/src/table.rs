@@ -10,7 +10,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Read;
 use std::path::Path;
 
-use calamine::{open_workbook_auto, Data, Reader};
+use calamine::Data;
 
 use crate::error::{ErrorList, ImportErrors};
 
@@ -31,7 +31,7 @@ impl Row for csv::ByteRecord {
 }
 
 /// A workbook row, converted to text cell by cell.
-pub(crate) struct CellRow(Vec<String>);
+pub(crate) struct CellRow(pub(crate) Vec<String>);
 
 impl Row for CellRow {
     fn field(&self, i: usize) -> &[u8] {
@@ -61,7 +61,7 @@ pub(crate) trait Sink {
 /// trimmed and case-insensitively; an unknown, repeated or missing
 /// required column is an error. Empty names at the end of the header
 /// (a trailing separator, an empty spreadsheet column) are ignored.
-fn map_header(
+pub(crate) fn map_header(
     names: &[String],
     columns: &'static [(&'static str, bool)],
     errs: &mut ErrorList,
@@ -133,7 +133,7 @@ fn map_header(
 /// Checks a data row's width against the header's and says whether to
 /// validate it. Trailing empty fields are tolerated (spreadsheet exports
 /// add them); a completely empty row is skipped.
-fn usable<R: Row>(line: u64, row: &R, width: usize, errs: &mut ErrorList) -> bool {
+pub(crate) fn usable<R: Row>(line: u64, row: &R, width: usize, errs: &mut ErrorList) -> bool {
     let n = row.width();
     if (0..n).all(|i| row.field(i).trim_ascii().is_empty()) {
         return false;
@@ -260,7 +260,7 @@ fn csv_message(e: &csv::Error) -> String {
 }
 
 /// A cell as text, the way it would appear in a CSV export.
-fn cell_text(d: &Data) -> String {
+pub(crate) fn cell_text(d: &Data) -> String {
     match d {
         Data::Empty => String::new(),
         Data::String(s) => s.clone(),
@@ -282,60 +282,6 @@ fn cell_text(d: &Data) -> String {
         Data::DateTimeIso(s) => s.get(..10).unwrap_or(s).to_owned(),
         Data::DurationIso(s) => s.clone(),
         Data::Error(e) => format!("#{e:?}"),
-    }
-}
-
-/// Feeds the first sheet of a workbook (xlsx, xlsm, xls, ods) to `sink`,
-/// with line numbers as the spreadsheet shows them.
-pub(crate) fn read_workbook<S: Sink>(path: &Path, mut sink: S) -> Result<S::Output, ImportErrors> {
-    let file = path.display().to_string();
-    let mut wb = open_workbook_auto(path).map_err(|e| {
-        ImportErrors::single(&file, None, format!("kan de werkmap niet openen: {e}"))
-    })?;
-    let range = match wb.worksheet_range_at(0) {
-        Some(Ok(r)) => r,
-        Some(Err(e)) => {
-            return Err(ImportErrors::single(
-                &file,
-                None,
-                format!("kan het eerste werkblad niet lezen: {e}"),
-            ))
-        }
-        None => {
-            return Err(ImportErrors::single(
-                &file,
-                None,
-                "de werkmap heeft geen werkblad".into(),
-            ))
-        }
-    };
-    // Rows above the used range are empty; the first used row is the header.
-    let first_row = u64::from(range.start().map_or(0, |(r, _)| r));
-    let mut rows = range.rows();
-    let Some(header) = rows.next() else {
-        return Err(ImportErrors::single(
-            &file,
-            Some(1),
-            "het werkblad is leeg; de eerste regel moet de kolomnamen bevatten".into(),
-        ));
-    };
-    let mut errs = ErrorList::default();
-    let names: Vec<String> = header.iter().map(cell_text).collect();
-    let (positions, width) = map_header(&names, sink.columns(), &mut errs);
-    if !errs.is_empty() || !sink.header(&positions, &mut errs) {
-        return Err(errs.into_errors(&file));
-    }
-    for (i, cells) in rows.enumerate() {
-        let line = first_row + 2 + i as u64;
-        let row = CellRow(cells.iter().map(cell_text).collect());
-        if usable(line, &row, width, &mut errs) {
-            sink.row(line, &row, &mut errs);
-        }
-    }
-    if errs.is_empty() {
-        Ok(sink.finish())
-    } else {
-        Err(errs.into_errors(&file))
     }
 }
 
