@@ -74,8 +74,7 @@ pub fn read_text(p: &Path) -> anyhow::Result<String> {
 }
 
 fn is_xlsx(p: &Path) -> bool {
-    p.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+    aanwezig_import::is_workbook(p)
 }
 
 /// Reads a students file (CSV or XLSX).

@@ -377,3 +377,68 @@ fn a_calendar_that_would_orphan_registrations_is_refused() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// The whole command is one transaction: when the last write fails (here a
+/// trigger stands in for a full disk), calendar, policy and students are
+/// not left behind either.
+#[tokio::test]
+async fn a_failing_last_write_leaves_nothing_behind() {
+    let dir = TempDir::new().unwrap();
+    let (students, regs) = example_3(dir.path());
+    // A database with the schema and nothing else.
+    let out = aanwezig(dir.path())
+        .args(["user", "list"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    {
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query(
+            "CREATE TRIGGER test_refuse BEFORE INSERT ON registrations
+             WHEN NEW.lesson = 7 BEGIN SELECT RAISE(ABORT, 'schijf vol (test)'); END",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+    }
+    let out = aanwezig(dir.path())
+        .args(import_args(&students, &regs))
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("niets opgeslagen"),
+        "{}",
+        stderr(&out)
+    );
+    let store = store(dir.path()).await;
+    assert_eq!(store.student_count().await.unwrap(), 0);
+    assert_eq!(store.calendar().await.unwrap(), None);
+    assert_eq!(store.policy().await.unwrap(), None);
+    assert!(store.imports().await.unwrap().is_empty());
+}
+
+/// A crafted workbook is one Dutch error for the file, not a crash.
+#[tokio::test]
+async fn a_hostile_workbook_is_refused_with_a_clear_error() {
+    let dir = TempDir::new().unwrap();
+    let (_, regs) = example_3(dir.path());
+    for (file, says) in [
+        ("corner.xlsx", "cel XFD1048576"),
+        ("sst-bomb.xlsx", "sharedStrings.xml"),
+        ("repeat-bomb.ods", "cellen"),
+    ] {
+        let bomb = repo("crates/import/tests/fixtures/hostile").join(file);
+        let out = aanwezig(dir.path())
+            .args(import_args(&bomb, &regs))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{file}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(file) && err.contains(says), "{file}: {err}");
+    }
+    let store = store(dir.path()).await;
+    assert_eq!(store.student_count().await.unwrap(), 0);
+}

@@ -34,3 +34,4 @@ pub use rijksoverheid::{
 pub use students::{
     read_students, read_students_file, read_students_xlsx, write_students, StudentRow,
 };
+pub use table::is_workbook;

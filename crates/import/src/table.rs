@@ -286,7 +286,7 @@ pub(crate) fn cell_text(d: &Data) -> String {
 }
 
 /// Whether `path` names a workbook (by its extension) rather than a CSV.
-pub(crate) fn is_workbook(path: &Path) -> bool {
+pub fn is_workbook(path: &Path) -> bool {
     path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
         ["xlsx", "xlsm", "xlsb", "xls", "ods"]
             .iter()

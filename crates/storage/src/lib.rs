@@ -39,10 +39,10 @@ pub mod testsuite;
 pub use backup::{Backup, BackupError, BackupInfo, RestoreReport};
 pub use error::{Result, StoreError};
 pub use model::{
-    AuditAction, AuditEntry, AuditFilter, DocumentKind, DocumentVersion, Expected, HistoryEntry,
-    ImportLogEntry, ImportSource, ImportSummary, LessonKey, LessonWrite, MeldingFilter, Provenance,
-    PurgeCounts, Revision, SavedVersion, SessionRecord, StaleLesson, StoredRegistration,
-    StoredStudent, UpsertCounts, User, WrittenLesson,
+    AuditAction, AuditEntry, AuditFilter, BundleSummary, DocumentKind, DocumentVersion, Expected,
+    HistoryEntry, ImportBundle, ImportLogEntry, ImportSource, ImportSummary, LessonKey,
+    LessonWrite, MeldingFilter, Provenance, PurgeCounts, Revision, SavedVersion, SessionRecord,
+    StaleLesson, StoredRegistration, StoredStudent, UpsertCounts, User, WrittenLesson,
 };
 pub use school::{load_school, LoadedSchool};
 pub use sqlite::SqliteStore;

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use aanwezig_domain::{RegistrationRecord, Role, Student, StudentId};
+use aanwezig_domain::{Policy, RegistrationRecord, Role, SchoolYear, Student, StudentId};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +37,34 @@ pub struct ImportSource {
     pub imported_by: String,
     /// When the import ran (the caller's clock: the crate reads none).
     pub at: DateTime<Utc>,
+}
+
+/// Everything one import command writes, for [`Store::import_bundle`]:
+/// a calendar and a policy version (when given), students, and files of
+/// registrations, each with its own entry in the imports log.
+///
+/// [`Store::import_bundle`]: crate::Store::import_bundle
+#[derive(Clone, Debug)]
+pub struct ImportBundle<'a> {
+    pub calendar: Option<&'a [SchoolYear]>,
+    pub policy: Option<&'a Policy>,
+    pub students: &'a [StoredStudent],
+    pub registrations: Vec<(&'a [RegistrationRecord], ImportSource)>,
+    /// Who saves the calendar and policy versions.
+    pub by: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+/// What [`Store::import_bundle`] wrote.
+///
+/// [`Store::import_bundle`]: crate::Store::import_bundle
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BundleSummary {
+    pub calendar_version: Option<u32>,
+    pub policy_version: Option<u32>,
+    pub students: Option<UpsertCounts>,
+    /// One per file, in the order given.
+    pub registrations: Vec<ImportSummary>,
 }
 
 /// The outcome of one import of registrations.

@@ -55,10 +55,10 @@ use crate::codec::{
 };
 use crate::error::{Result, StoreError};
 use crate::model::{
-    AuditEntry, AuditFilter, DocumentKind, DocumentVersion, Expected, HistoryEntry, ImportLogEntry,
-    ImportSource, ImportSummary, LessonKey, LessonWrite, MeldingFilter, Provenance, PurgeCounts,
-    Revision, SavedVersion, SessionRecord, StaleLesson, StoredRegistration, StoredStudent,
-    UpsertCounts, User, WrittenLesson,
+    AuditEntry, AuditFilter, BundleSummary, DocumentKind, DocumentVersion, Expected, HistoryEntry,
+    ImportBundle, ImportLogEntry, ImportSource, ImportSummary, LessonKey, LessonWrite,
+    MeldingFilter, Provenance, PurgeCounts, Revision, SavedVersion, SessionRecord, StaleLesson,
+    StoredRegistration, StoredStudent, UpsertCounts, User, WrittenLesson,
 };
 use crate::store::{Store, StudentRegistrations};
 
@@ -390,6 +390,146 @@ fn validate_calendar(years: &[SchoolYear]) -> Result<()> {
         .map_err(|e| StoreError::Invalid(format!("calendar: {e}")))
 }
 
+/// Adds a version of a settings document inside `tx`.
+async fn save_document_tx(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    kind: DocumentKind,
+    json: String,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<u32> {
+    let version: i64 = sqlx::query_scalar(
+        "INSERT INTO documents (kind, version, json, saved_by, saved_at)
+         SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3, ?4 FROM documents WHERE kind = ?1
+         RETURNING version",
+    )
+    .bind(kind.as_str())
+    .bind(json)
+    .bind(by)
+    .bind(instant_text(at))
+    .fetch_one(&mut **tx)
+    .await?;
+    narrow("document version", version)
+}
+
+/// [`Store::upsert_students`] inside `tx`.
+async fn upsert_students_tx(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    students: &[StoredStudent],
+) -> Result<UpsertCounts> {
+    let mut rows = Vec::with_capacity(students.len());
+    for s in students {
+        let st = &s.student;
+        rows.push((
+            st.id.as_str(),
+            st.name.as_str(),
+            st.class.as_str(),
+            st.mentor.as_str(),
+            date_text(st.date_of_birth)?,
+            s.left_on.map(date_text).transpose()?,
+        ));
+    }
+    let json = to_json(&rows)?;
+    let count = "SELECT count(*) FROM students";
+    let before: i64 = sqlx::query_scalar(count).fetch_one(&mut **tx).await?;
+    let written = sqlx::query(
+        "INSERT INTO students (number, name, class, mentor, date_of_birth, left_on)
+         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5
+         FROM json_each(?1) WHERE true
+         ON CONFLICT (number) DO UPDATE SET
+             name = excluded.name,
+             class = excluded.class,
+             mentor = excluded.mentor,
+             date_of_birth = excluded.date_of_birth,
+             left_on = excluded.left_on
+         WHERE students.name IS NOT excluded.name
+            OR students.class IS NOT excluded.class
+            OR students.mentor IS NOT excluded.mentor
+            OR students.date_of_birth IS NOT excluded.date_of_birth
+            OR students.left_on IS NOT excluded.left_on",
+    )
+    .bind(json)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    let after: i64 = sqlx::query_scalar(count).fetch_one(&mut **tx).await?;
+    let inserted = to_u64(after - before)?;
+    Ok(UpsertCounts {
+        inserted,
+        updated: minus(written, inserted)?,
+        unchanged: minus(students.len() as u64, written)?,
+    })
+}
+
+/// [`Store::import_registrations`] inside `tx`.
+async fn import_registrations_tx(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    records: &[RegistrationRecord],
+    source: &ImportSource,
+    progress: &(dyn Fn(u64) + Send + Sync),
+) -> Result<ImportSummary> {
+    let rows = records.len() as u64;
+    let keys = student_keys(tx).await?;
+    let import_id: i64 = sqlx::query_scalar(
+        "INSERT INTO imports
+             (file_name, sha256, imported_by, imported_at, rows, inserted, updated, unchanged)
+         VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, 0)
+         RETURNING id",
+    )
+    .bind(&source.file_name)
+    .bind(&source.sha256)
+    .bind(&source.imported_by)
+    .bind(instant_text(source.at))
+    .bind(to_i64(rows)?)
+    .fetch_one(&mut **tx)
+    .await?;
+    let change_id = new_change(tx, source.at, &source.imported_by, Some(import_id)).await?;
+    let history_before = history_high_water(tx).await?;
+
+    let mut keys = StudentKeys::new(&keys);
+    let full_sql = upsert_sql(BATCH);
+    let tail_sql = upsert_sql(records.len() % BATCH);
+    let mut chunks = records.chunks(BATCH);
+    let mut next_batch = || -> Result<Option<(usize, SqliteQuery<'_>)>> {
+        let Some(chunk) = chunks.next() else {
+            return Ok(None);
+        };
+        let full = chunk.len() == BATCH;
+        let sql = if full { &full_sql } else { &tail_sql };
+        // Only the full-size statement is worth keeping prepared.
+        let query = bind_batch(sql, chunk, &mut keys, change_id)?.persistent(full);
+        Ok(Some((chunk.len(), query)))
+    };
+    let mut pending = next_batch()?;
+    let (mut done, mut written) = (0u64, 0u64);
+    while let Some((n, query)) = pending {
+        // SQLite runs on the connection's worker thread: bind the next
+        // batch on this one meanwhile.
+        let (result, next) = futures::join!(query.execute(&mut **tx), async { next_batch() });
+        written += result?.rows_affected();
+        pending = next?;
+        done += n as u64;
+        progress(done);
+    }
+
+    let updated = to_u64(history_high_water(tx).await? - history_before)?;
+    let summary = ImportSummary {
+        import_id,
+        rows,
+        inserted: minus(written, updated)?,
+        updated,
+        unchanged: minus(rows, written)?,
+    };
+    sqlx::query("UPDATE imports SET inserted = ?2, updated = ?3, unchanged = ?4 WHERE id = ?1")
+        .bind(import_id)
+        .bind(to_i64(summary.inserted)?)
+        .bind(to_i64(summary.updated)?)
+        .bind(to_i64(summary.unchanged)?)
+        .execute(&mut **tx)
+        .await?;
+    Ok(summary)
+}
+
 impl SqliteStore {
     async fn save_document(
         &self,
@@ -399,19 +539,9 @@ impl SqliteStore {
         at: DateTime<Utc>,
     ) -> Result<u32> {
         let mut tx = self.begin_write().await?;
-        let version: i64 = sqlx::query_scalar(
-            "INSERT INTO documents (kind, version, json, saved_by, saved_at)
-             SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3, ?4 FROM documents WHERE kind = ?1
-             RETURNING version",
-        )
-        .bind(kind.as_str())
-        .bind(json)
-        .bind(by)
-        .bind(instant_text(at))
-        .fetch_one(&mut *tx)
-        .await?;
+        let version = save_document_tx(&mut tx, kind, json, by, at).await?;
         tx.commit().await?;
-        narrow("document version", version)
+        Ok(version)
     }
 
     async fn latest_document(&self, kind: DocumentKind) -> Result<Option<String>> {
@@ -427,50 +557,10 @@ impl SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     async fn upsert_students(&self, students: &[StoredStudent]) -> Result<UpsertCounts> {
-        let mut rows = Vec::with_capacity(students.len());
-        for s in students {
-            let st = &s.student;
-            rows.push((
-                st.id.as_str(),
-                st.name.as_str(),
-                st.class.as_str(),
-                st.mentor.as_str(),
-                date_text(st.date_of_birth)?,
-                s.left_on.map(date_text).transpose()?,
-            ));
-        }
-        let json = to_json(&rows)?;
         let mut tx = self.begin_write().await?;
-        let count = "SELECT count(*) FROM students";
-        let before: i64 = sqlx::query_scalar(count).fetch_one(&mut *tx).await?;
-        let written = sqlx::query(
-            "INSERT INTO students (number, name, class, mentor, date_of_birth, left_on)
-             SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5
-             FROM json_each(?1) WHERE true
-             ON CONFLICT (number) DO UPDATE SET
-                 name = excluded.name,
-                 class = excluded.class,
-                 mentor = excluded.mentor,
-                 date_of_birth = excluded.date_of_birth,
-                 left_on = excluded.left_on
-             WHERE students.name IS NOT excluded.name
-                OR students.class IS NOT excluded.class
-                OR students.mentor IS NOT excluded.mentor
-                OR students.date_of_birth IS NOT excluded.date_of_birth
-                OR students.left_on IS NOT excluded.left_on",
-        )
-        .bind(json)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let after: i64 = sqlx::query_scalar(count).fetch_one(&mut *tx).await?;
+        let counts = upsert_students_tx(&mut tx, students).await?;
         tx.commit().await?;
-        let inserted = to_u64(after - before)?;
-        Ok(UpsertCounts {
-            inserted,
-            updated: minus(written, inserted)?,
-            unchanged: minus(students.len() as u64, written)?,
-        })
+        Ok(counts)
     }
 
     async fn students(&self) -> Result<Vec<StoredStudent>> {
@@ -501,71 +591,54 @@ impl Store for SqliteStore {
         source: &ImportSource,
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<ImportSummary> {
-        let rows = records.len() as u64;
-        // Everything below runs in this one transaction: any `?` drops it
+        // Everything runs in this one transaction: any `?` drops it
         // uncommitted, and sqlx rolls it back.
         let mut tx = self.begin_write().await?;
-        let keys = student_keys(&mut tx).await?;
-        let import_id: i64 = sqlx::query_scalar(
-            "INSERT INTO imports
-                 (file_name, sha256, imported_by, imported_at, rows, inserted, updated, unchanged)
-             VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, 0)
-             RETURNING id",
-        )
-        .bind(&source.file_name)
-        .bind(&source.sha256)
-        .bind(&source.imported_by)
-        .bind(instant_text(source.at))
-        .bind(to_i64(rows)?)
-        .fetch_one(&mut *tx)
-        .await?;
-        let change_id =
-            new_change(&mut tx, source.at, &source.imported_by, Some(import_id)).await?;
-        let history_before = history_high_water(&mut tx).await?;
-
-        let mut keys = StudentKeys::new(&keys);
-        let full_sql = upsert_sql(BATCH);
-        let tail_sql = upsert_sql(records.len() % BATCH);
-        let mut chunks = records.chunks(BATCH);
-        let mut next_batch = || -> Result<Option<(usize, SqliteQuery<'_>)>> {
-            let Some(chunk) = chunks.next() else {
-                return Ok(None);
-            };
-            let full = chunk.len() == BATCH;
-            let sql = if full { &full_sql } else { &tail_sql };
-            // Only the full-size statement is worth keeping prepared.
-            let query = bind_batch(sql, chunk, &mut keys, change_id)?.persistent(full);
-            Ok(Some((chunk.len(), query)))
-        };
-        let mut pending = next_batch()?;
-        let (mut done, mut written) = (0u64, 0u64);
-        while let Some((n, query)) = pending {
-            // SQLite runs on the connection's worker thread: bind the next
-            // batch on this one meanwhile.
-            let (result, next) = futures::join!(query.execute(&mut *tx), async { next_batch() });
-            written += result?.rows_affected();
-            pending = next?;
-            done += n as u64;
-            progress(done);
-        }
-
-        let updated = to_u64(history_high_water(&mut tx).await? - history_before)?;
-        let summary = ImportSummary {
-            import_id,
-            rows,
-            inserted: minus(written, updated)?,
-            updated,
-            unchanged: minus(rows, written)?,
-        };
-        sqlx::query("UPDATE imports SET inserted = ?2, updated = ?3, unchanged = ?4 WHERE id = ?1")
-            .bind(import_id)
-            .bind(to_i64(summary.inserted)?)
-            .bind(to_i64(summary.updated)?)
-            .bind(to_i64(summary.unchanged)?)
-            .execute(&mut *tx)
-            .await?;
+        let summary = import_registrations_tx(&mut tx, records, source, progress).await?;
         tx.commit().await?;
         Ok(summary)
+    }
+
+    async fn import_bundle(
+        &self,
+        bundle: &ImportBundle<'_>,
+        progress: &(dyn Fn(usize, u64) + Send + Sync),
+    ) -> Result<BundleSummary> {
+        if let Some(years) = bundle.calendar {
+            validate_calendar(years)?;
+        }
+        if let Some(policy) = bundle.policy {
+            policy
+                .validate()
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        }
+        // One transaction for the whole command: a failure anywhere, also
+        // in the last file of registrations, leaves everything as it was.
+        let mut tx = self.begin_write().await?;
+        let mut out = BundleSummary::default();
+        if let Some(years) = bundle.calendar {
+            let json = to_json(years)?;
+            out.calendar_version = Some(
+                save_document_tx(&mut tx, DocumentKind::Calendar, json, bundle.by, bundle.at)
+                    .await?,
+            );
+        }
+        if let Some(policy) = bundle.policy {
+            let json = to_json(policy)?;
+            out.policy_version = Some(
+                save_document_tx(&mut tx, DocumentKind::Policy, json, bundle.by, bundle.at).await?,
+            );
+        }
+        if !bundle.students.is_empty() {
+            out.students = Some(upsert_students_tx(&mut tx, bundle.students).await?);
+        }
+        for (i, (records, source)) in bundle.registrations.iter().enumerate() {
+            let each = |n: u64| progress(i, n);
+            out.registrations
+                .push(import_registrations_tx(&mut tx, records, source, &each).await?);
+        }
+        tx.commit().await?;
+        Ok(out)
     }
 
     async fn registrations_all(&self) -> Result<Vec<StudentRegistrations>> {

@@ -7,9 +7,10 @@ use futures::stream::BoxStream;
 
 use crate::error::Result;
 use crate::model::{
-    AuditEntry, AuditFilter, DocumentKind, DocumentVersion, Expected, HistoryEntry, ImportLogEntry,
-    ImportSource, ImportSummary, LessonKey, LessonWrite, MeldingFilter, PurgeCounts, SavedVersion,
-    SessionRecord, StoredRegistration, StoredStudent, UpsertCounts, User, WrittenLesson,
+    AuditEntry, AuditFilter, BundleSummary, DocumentKind, DocumentVersion, Expected, HistoryEntry,
+    ImportBundle, ImportLogEntry, ImportSource, ImportSummary, LessonKey, LessonWrite,
+    MeldingFilter, PurgeCounts, SavedVersion, SessionRecord, StoredRegistration, StoredStudent,
+    UpsertCounts, User, WrittenLesson,
 };
 
 /// A student's registrations, sorted by `(date, lesson)`.
@@ -62,6 +63,21 @@ pub trait Store: Send + Sync {
         source: &ImportSource,
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<ImportSummary>;
+
+    /// Writes what one import command brings, all or nothing, in one
+    /// transaction: the calendar and policy versions (when given, after
+    /// the same checks as [`Store::save_calendar`] and
+    /// [`Store::save_policy`]), the students (as [`Store::upsert_students`])
+    /// and each file of registrations (as [`Store::import_registrations`],
+    /// one imports-log entry per file). A failure anywhere, also in the
+    /// last file, leaves the database as it was.
+    ///
+    /// `progress` is called with the file's index and its records done.
+    async fn import_bundle(
+        &self,
+        bundle: &ImportBundle<'_>,
+        progress: &(dyn Fn(usize, u64) + Send + Sync),
+    ) -> Result<BundleSummary>;
 
     /// Every student's registrations: one entry per student that has any,
     /// sorted by student number, each sorted by `(date, lesson)`.

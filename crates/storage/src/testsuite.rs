@@ -24,9 +24,9 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use futures::TryStreamExt;
 
 use crate::model::{
-    AuditAction, AuditEntry, AuditFilter, DocumentKind, Expected, ImportSource, LessonKey,
-    LessonWrite, MeldingFilter, PurgeCounts, Revision, SessionRecord, StoredRegistration,
-    StoredStudent, User,
+    AuditAction, AuditEntry, AuditFilter, DocumentKind, Expected, ImportBundle, ImportSource,
+    LessonKey, LessonWrite, MeldingFilter, PurgeCounts, Revision, SessionRecord,
+    StoredRegistration, StoredStudent, User,
 };
 use crate::{Store, StoreError};
 
@@ -840,6 +840,70 @@ pub async fn documents_keep_versions(store: &dyn Store) -> Check {
     assert_eq!(
         store.document_versions(DocumentKind::Calendar).await?.len(),
         2
+    );
+    Ok(())
+}
+
+/// One import command is one transaction: a stranger in the last file of
+/// registrations leaves calendar, policy, students, registrations and the
+/// imports log as they were; without it, everything lands at once.
+pub async fn import_bundle_is_all_or_nothing(store: &dyn Store) -> Check {
+    add_students(store, 2).await?;
+    let year = school_year();
+    let policy = Policy {
+        school: "Test College".to_owned(),
+        ..Policy::default()
+    };
+    let students = vec![student(2), student(3)];
+    let first = generate(4, 2, 7);
+    let mut second = generate(2, 3, 7);
+    second.push(lesson(42, day(2025, 9, 1), 1));
+    let progress = |_: usize, _: u64| {};
+    let bad = ImportBundle {
+        calendar: Some(std::slice::from_ref(&year)),
+        policy: Some(&policy),
+        students: &students,
+        registrations: vec![
+            (&first[..], source("a.csv", 0)),
+            (&second[..], source("b.csv", 0)),
+        ],
+        by: "beheer",
+        at: at(0),
+    };
+    let err = store.import_bundle(&bad, &progress).await;
+    assert!(matches!(err, Err(StoreError::Conflict(_))), "{err:?}");
+    assert_eq!(store.calendar().await?, None);
+    assert_eq!(store.policy().await?, None);
+    assert_eq!(store.student_count().await?, 2);
+    assert_eq!(store.registration_count().await?, 0);
+    assert!(store.imports().await?.is_empty());
+
+    drop(bad);
+    let second = &second[..second.len() - 1];
+    let good = ImportBundle {
+        calendar: Some(std::slice::from_ref(&year)),
+        policy: Some(&policy),
+        students: &students,
+        registrations: vec![
+            (&first[..], source("a.csv", 0)),
+            (second, source("b.csv", 0)),
+        ],
+        by: "beheer",
+        at: at(0),
+    };
+    let done = store.import_bundle(&good, &progress).await?;
+    assert_eq!(done.calendar_version, Some(1));
+    assert_eq!(done.policy_version, Some(1));
+    assert_eq!(done.students.map(|c| c.inserted), Some(2));
+    assert_eq!(done.registrations.len(), 2);
+    assert_eq!(done.registrations[0].inserted, first.len() as u64);
+    assert_eq!(store.calendar().await?, Some(vec![year]));
+    assert_eq!(store.policy().await?, Some(policy));
+    assert_eq!(store.student_count().await?, 4);
+    assert_eq!(store.imports().await?.len(), 2);
+    assert_eq!(
+        store.registration_count().await?,
+        first.len() as u64 + second.iter().filter(|r| !first.contains(r)).count() as u64
     );
     Ok(())
 }
@@ -1740,6 +1804,7 @@ macro_rules! conformance_tests {
             reimport_changes_nothing,
             changed_lesson_keeps_history,
             unknown_student_rolls_back,
+            import_bundle_is_all_or_nothing,
             duplicate_key_in_one_import_last_wins,
             single_edit_keeps_history,
             single_edit_constraints,

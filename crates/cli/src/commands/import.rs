@@ -1,16 +1,17 @@
 //! `aanwezig import`: calendar, policy, students and registrations into the
 //! database.
 //!
-//! Every file is read and validated in full before anything is written, so
-//! that a bad row anywhere leaves the database as it was. Each write is then
-//! one transaction (registrations: one per file).
+//! Every file is read and validated in full before anything is written, and
+//! then everything is written in one transaction: a failure anywhere (a bad
+//! row, a stranger in the last file, a full disk) leaves the database as it
+//! was.
 
 use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
 use aanwezig_domain::{Calendar, Policy, SchoolYear};
-use aanwezig_storage::{ImportSource, Store, StoredStudent};
+use aanwezig_storage::{ImportBundle, ImportSource, Store, StoredStudent};
 use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -167,23 +168,15 @@ pub async fn import_into(
     if let Some(cal) = &cal {
         for p in &args.registrations {
             let pb = spinner(format!("{} controleren", p.display()));
-            let bytes = std::fs::read(p).with_context(|| format!("{} lezen", p.display()))?;
-            let sha = format!("{:x}", Sha256::digest(&bytes));
-            let is_known = |id: &str| known.contains(id);
-            let records = if p
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
-            {
-                session::read_registrations(p, cal, &policy, &is_known)?
-            } else {
-                aanwezig_import::read_registrations(
-                    &bytes[..],
-                    &p.display().to_string(),
-                    cal,
-                    &policy,
-                    is_known,
-                )?
+            let sha = {
+                let mut f =
+                    std::fs::File::open(p).with_context(|| format!("{} openen", p.display()))?;
+                let mut h = Sha256::new();
+                std::io::copy(&mut f, &mut h).with_context(|| format!("{} lezen", p.display()))?;
+                format!("{:x}", h.finalize())
             };
+            let is_known = |id: &str| known.contains(id);
+            let records = session::read_registrations(p, cal, &policy, &is_known)?;
             pb.finish_and_clear();
             let file_name = p.file_name().map_or_else(
                 || p.display().to_string(),
@@ -193,51 +186,75 @@ pub async fn import_into(
         }
     }
 
-    // 5. Write.
-    // Settings documents keep every version; an unchanged one adds none.
+    // 5. Write, all in one transaction. Settings documents keep every
+    // version; an unchanged one adds none.
+    let calendar_changed = match &new_years {
+        Some(years) => store.calendar().await?.as_ref() != Some(years),
+        None => false,
+    };
+    let policy_changed = save_policy && store.policy().await?.as_ref() != Some(&policy);
+    let total: u64 = batches.iter().map(|(_, _, r)| r.len() as u64).sum();
+    let pb = bar(total, "opslaan".to_owned());
+    let offsets: Vec<u64> = batches
+        .iter()
+        .scan(0u64, |acc, (_, _, r)| {
+            let start = *acc;
+            *acc += r.len() as u64;
+            Some(start)
+        })
+        .collect();
+    let bundle = ImportBundle {
+        calendar: new_years.as_deref().filter(|_| calendar_changed),
+        policy: policy_changed.then_some(&policy),
+        students: &students,
+        registrations: batches
+            .iter()
+            .map(|(file_name, sha, records)| {
+                (
+                    &records[..],
+                    ImportSource {
+                        file_name: file_name.clone(),
+                        sha256: sha.clone(),
+                        imported_by: args.by.clone(),
+                        at: now,
+                    },
+                )
+            })
+            .collect(),
+        by: &args.by,
+        at: now,
+    };
+    let progress = |file: usize, n: u64| pb.set_position(offsets[file] + n);
+    let done = store.import_bundle(&bundle, &progress).await;
+    pb.finish_and_clear();
+    let done = done.context("er is niets opgeslagen")?;
+
     if let Some(years) = &new_years {
         let names: Vec<&str> = years.iter().map(|y| y.name.as_str()).collect();
-        if store.calendar().await?.as_ref() == Some(years) {
-            println!("Kalender ongewijzigd: schooljaar {}.", names.join(", "));
-        } else {
-            let v = store.save_calendar(years, &args.by, now).await?;
-            println!(
+        match done.calendar_version {
+            Some(v) => println!(
                 "Kalender opgeslagen (versie {v}): schooljaar {}.",
                 names.join(", ")
-            );
+            ),
+            None => println!("Kalender ongewijzigd: schooljaar {}.", names.join(", ")),
         }
     }
     if save_policy {
-        if store.policy().await?.as_ref() == Some(&policy) {
-            println!("Beleid ongewijzigd: {} codes.", policy.codes.len());
-        } else {
-            let v = store.save_policy(&policy, &args.by, now).await?;
-            println!(
+        match done.policy_version {
+            Some(v) => println!(
                 "Beleid opgeslagen (versie {v}): {} codes.",
                 policy.codes.len()
-            );
+            ),
+            None => println!("Beleid ongewijzigd: {} codes.", policy.codes.len()),
         }
     }
-    if !students.is_empty() {
-        let c = store.upsert_students(&students).await?;
+    if let Some(c) = done.students {
         println!(
             "Leerlingen: {} nieuw, {} gewijzigd, {} ongewijzigd.",
             c.inserted, c.updated, c.unchanged
         );
     }
-    for (file_name, sha, records) in batches {
-        let pb = bar(records.len() as u64, format!("{file_name} inlezen"));
-        let source = ImportSource {
-            file_name: file_name.clone(),
-            sha256: sha,
-            imported_by: args.by.clone(),
-            at: now,
-        };
-        let progress = |n: u64| pb.set_position(n);
-        let s = store
-            .import_registrations(&records, &source, &progress)
-            .await?;
-        pb.finish_and_clear();
+    for ((file_name, _, _), s) in batches.iter().zip(&done.registrations) {
         println!(
             "{file_name}: {} registraties, {} nieuw, {} gewijzigd (oude stand bewaard), {} ongewijzigd.",
             s.rows, s.inserted, s.updated, s.unchanged
