@@ -86,7 +86,7 @@ for t in "${targets[@]}"; do
     # Without progress lines and stack frames, so the panic message or the
     # sanitizer's verdict stays in view.
     grep -v -E '^#[0-9]+|^ +#[0-9]+ |^ +[0-9]+: |^ +at |^stack backtrace:' "$log" | tail -n 25
-    grep -E 'Test unit written to .*/(crash|oom|timeout|leak)-' "$log" || true
+    sed -nE 's#.*Test unit written to (.*/(crash|oom|timeout|leak)-.*)#crashing input: \1#p' "$log" | sort -u
     echo "---"
   fi
 done
