@@ -78,6 +78,22 @@ fn mib(n: u64) -> String {
 /// Feeds the first sheet of a workbook to `sink`, with line numbers as the
 /// spreadsheet shows them, after the checks of this module.
 pub(crate) fn read_workbook<S: Sink>(path: &Path, sink: S) -> Result<S::Output, ImportErrors> {
+    // calamine indexes its tables without checking in places (a cell that
+    // points into a missing shared-strings part panics, found by the fuzz
+    // target): a panic in the reader is a broken file, not a broken server.
+    let file = path.display().to_string();
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_checked(path, sink)))
+        .unwrap_or_else(|_| {
+            Err(ImportErrors::single(
+                &file,
+                None,
+                "de werkmap is beschadigd: het werkblad verwijst naar onderdelen die ontbreken"
+                    .into(),
+            ))
+        })
+}
+
+fn read_checked<S: Sink>(path: &Path, sink: S) -> Result<S::Output, ImportErrors> {
     let file = path.display().to_string();
     let fail = |msg: String| ImportErrors::single(&file, None, msg);
     let f = File::open(path).map_err(|e| fail(format!("kan de werkmap niet openen: {e}")))?;

@@ -208,3 +208,13 @@ fn a_truncated_archive_is_a_clear_error() {
     let msg = one_error(read_students_file(&p).unwrap_err());
     assert!(msg.contains("beschadigd"), "{msg}");
 }
+
+#[test]
+fn a_cell_pointing_into_missing_shared_strings_is_an_error_not_a_panic() {
+    // Found by the workbook fuzz target: calamine indexes the shared
+    // strings without a check.
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/artifacts-found/workbook-missing-shared-strings.xlsx");
+    let msg = one_error(read_students_file(&p).unwrap_err());
+    assert!(msg.contains("beschadigd"), "{msg}");
+}
