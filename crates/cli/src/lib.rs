@@ -160,7 +160,7 @@ pub async fn run(cli: Cli, local_today: NaiveDate, now: DateTime<Utc>) -> anyhow
         Command::Evaluate(args) => commands::evaluate::run(&cli.db, &args, today).await,
         Command::Demo(args) => commands::demo::run(&cli.db, &args, today, now).await,
         Command::Serve(args) => commands::serve::run(&cli.db, &args, today, cli.today, now).await,
-        Command::User(args) => commands::user::run(&cli.db, &args, now).await,
+        Command::User(args) => commands::user::run(&cli.db, &args, today, now).await,
         Command::Purge(args) => commands::purge::run(&cli.db, &args, today, now).await,
         Command::Backup(args) => commands::backup::run(&cli.db, &args).await,
         Command::Restore(args) => commands::restore::run(&cli.db, &args, now).await,

@@ -472,3 +472,98 @@ async fn set_changes_fields_and_blocking_ends_sessions() {
     assert_eq!(log.len(), 4, "{log:?}");
     assert!(log[3].2.contains("actief ja → nee"), "{log:?}");
 }
+
+/// `user remove` ends the removed partner's involvements in the case
+/// dossiers (on `--today`, in each case's trail, audited as a change by the
+/// remover), and a new account with the same username gets a new account
+/// id and none of the old one's access.
+#[tokio::test]
+async fn removing_a_partner_ends_their_involvements_and_a_new_namesake_gets_none() {
+    use aanwezig_domain::case::{Actor, OpenReason};
+    use aanwezig_domain::{Case, CaseStep, Student, StudentId};
+    use aanwezig_storage::StoredStudent;
+    use chrono::NaiveDate;
+
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let add = ["user", "add", "kp_old", "--name", "Karel Oud", "--role", "ketenpartner"];
+    ok(d, &add, None);
+
+    let day = |m, n| NaiveDate::from_ymd_opt(2025, m, n).unwrap();
+    let sid = StudentId::parse("1001").unwrap();
+    let store = open_store(d).await;
+    let old = store.user("kp_old").await.unwrap().unwrap();
+    store
+        .upsert_students(&[StoredStudent {
+            student: Student {
+                id: sid.clone(),
+                name: "Leerling Een".into(),
+                class: "2B".into(),
+                mentor: "mentor".into(),
+                date_of_birth: day(1, 1),
+            },
+            left_on: None,
+        }])
+        .await
+        .unwrap();
+    let coordinator = Actor::new("coordinator", Role::Verzuimcoordinator);
+    let mut case = Case::open(
+        sid.clone(),
+        day(10, 6),
+        coordinator.clone(),
+        OpenReason::Zorgen {
+            note: "zorgen".into(),
+        },
+        CaseStep::S3b,
+    )
+    .unwrap();
+    // Brought in after the account was made (today, by the real clock).
+    let on = old.created_on().max(day(10, 6));
+    case.involve(&old.identity(), Role::Ketenpartner, on, coordinator)
+        .unwrap();
+    let saved_at = Utc.with_ymd_and_hms(2025, 10, 6, 9, 0, 0).unwrap();
+    store.save_case(&case, "coordinator", saved_at).await.unwrap();
+    store.close().await;
+
+    let removal_day = on.succ_opt().unwrap();
+    let today = removal_day.to_string();
+    let out = ok(d, &["--today", &today, "user", "remove", "kp_old"], None);
+    assert!(out.contains("Gebruiker kp_old verwijderd"), "{out}");
+    assert!(out.contains("Niet meer betrokken bij 1 dossier(s)"), "{out}");
+
+    let store = open_store(d).await;
+    let case = store.case(&sid).await.unwrap().unwrap();
+    assert_eq!(case.involved[0].until, Some(removal_day));
+    assert!(case
+        .trail_nl()
+        .iter()
+        .any(|t| t.on == removal_day && t.what_nl == "kp_old niet meer betrokken"));
+    let versions = store.case_versions(&sid).await.unwrap();
+    assert_eq!(versions.last().map(|v| v.saved_by.as_str()), Some("tester"));
+    let changes = store
+        .audit_log(&AuditFilter {
+            student: Some(sid.clone()),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0].action, AuditAction::Change);
+    assert_eq!(changes[0].username, "tester");
+    store.close().await;
+
+    ok(d, &add, None);
+    let store = open_store(d).await;
+    let new = store.user("kp_old").await.unwrap().unwrap();
+    assert_ne!(new.account_id, old.account_id);
+    assert!(!case.involves(&new.identity()));
+    store.close().await;
+    let log = audit_details(d).await;
+    assert!(
+        log.iter().any(|(by, action, detail)| by == "tester"
+            && *action == AuditAction::UserAdmin
+            && detail.contains("kp_old")
+            && detail.contains("niet meer betrokken bij 1 dossier(s)")),
+        "{log:?}"
+    );
+}

@@ -1171,12 +1171,21 @@ pub enum CaseError {
 // Partners, confidential notes, shared agreements
 
 /// A user of an external role (leerplichtambtenaar, jeugdarts,
-/// ketenpartner) brought into the case: from `since` on, that user sees the
-/// student and the case as [`Case::redacted_for`] shows it.
+/// ketenpartner) brought into the case: from `since` on, that account sees
+/// the student and the case as [`Case::redacted_for`] shows it.
+///
+/// Access follows the account, not the name: a username can be given to
+/// someone else after its account was removed, and the newcomer must not
+/// inherit the dossiers the old account was brought into (see
+/// [`Involvement::is_of`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Involvement {
-    /// The partner's username.
+    /// The partner's username when brought in: for display and the trail.
     pub user: String,
+    /// The partner's account id (the store's stable, never reused id);
+    /// `None` for an involvement recorded before accounts had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     pub role: Role,
     pub since: NaiveDate,
     pub by: Actor,
@@ -1185,10 +1194,34 @@ pub struct Involvement {
     pub until: Option<NaiveDate>,
 }
 
+/// Who a partner is, for matching an [`Involvement`]: the account's
+/// username, its stable id, and the (school) date it was created. The
+/// caller reads these from its user store; the domain only compares them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PartnerIdentity<'a> {
+    pub username: &'a str,
+    pub account_id: &'a str,
+    pub created_on: NaiveDate,
+}
+
 impl Involvement {
     /// Whether the involvement is current.
     pub fn is_active(&self) -> bool {
         self.until.is_none()
+    }
+
+    /// Whether the involvement is of the account `who` (current or not).
+    ///
+    /// With an account id recorded, only that id counts: the same username
+    /// on another account is someone else. An involvement recorded before
+    /// accounts had ids matches on the username, and only an account that
+    /// already existed on the day the partner was brought in (`since`): an
+    /// account created later under a reused name was not the one brought in.
+    pub fn is_of(&self, who: &PartnerIdentity<'_>) -> bool {
+        match &self.account {
+            Some(account) => account == who.account_id,
+            None => self.user == who.username && who.created_on <= self.since,
+        }
     }
 }
 
@@ -1365,21 +1398,22 @@ impl Case {
         Ok(())
     }
 
-    /// Whether `user` is a current partner on the case.
-    pub fn involves(&self, user: &str) -> bool {
-        self.involved
-            .iter()
-            .any(|i| i.is_active() && i.user == user)
+    /// Whether the account `who` is a current partner on the case
+    /// ([`Involvement::is_of`]).
+    pub fn involves(&self, who: &PartnerIdentity<'_>) -> bool {
+        self.involved.iter().any(|i| i.is_active() && i.is_of(who))
     }
 
-    /// Brings an external partner into the case. Only external roles are
-    /// brought in this way (the school's own roles see students by their
-    /// role); bringing in someone already involved is refused, and the
-    /// jeugdarts only after a referral the parents consented to (MAZL: the
-    /// latest jeugdarts decision on or before `on` says yes).
+    /// Brings an external partner into the case, recording both the
+    /// account id (which access follows) and the username (for display and
+    /// the trail). Only external roles are brought in this way (the
+    /// school's own roles see students by their role); bringing in an
+    /// account already involved is refused, and the jeugdarts only after a
+    /// referral the parents consented to (MAZL: the latest jeugdarts
+    /// decision on or before `on` says yes).
     pub fn involve(
         &mut self,
-        user: &str,
+        who: &PartnerIdentity<'_>,
         role: Role,
         on: NaiveDate,
         by: Actor,
@@ -1388,8 +1422,8 @@ impl Case {
         if !role.is_external() {
             return Err(CaseError::NotAPartner(role));
         }
-        if self.involves(user) {
-            return Err(CaseError::AlreadyInvolved(user.to_owned()));
+        if self.involves(who) {
+            return Err(CaseError::AlreadyInvolved(who.username.to_owned()));
         }
         if role == Role::Jeugdarts
             && self
@@ -1399,7 +1433,8 @@ impl Case {
             return Err(CaseError::NoConsent);
         }
         self.involved.push(Involvement {
-            user: user.to_owned(),
+            user: who.username.to_owned(),
+            account: Some(who.account_id.to_owned()),
             role,
             since: on,
             by,
@@ -1408,15 +1443,45 @@ impl Case {
         Ok(())
     }
 
-    /// Ends a partner's involvement (and with it their access) on `on`.
-    pub fn release(&mut self, user: &str, on: NaiveDate) -> Result<(), CaseError> {
-        let i = self
-            .involved
-            .iter_mut()
-            .find(|i| i.is_active() && i.user == user)
-            .ok_or_else(|| CaseError::NotInvolved(user.to_owned()))?;
-        i.until = Some(on.max(i.since));
+    /// Ends a partner's current involvement (and with it their access) on
+    /// `on`, as a coordinator asks for it on the dossier page: with
+    /// `account`, the involvement of that account; without, every current
+    /// involvement recorded under the username `user` (ending access never
+    /// gives anyone access, so a name is precise enough here).
+    pub fn release(
+        &mut self,
+        user: &str,
+        account: Option<&str>,
+        on: NaiveDate,
+    ) -> Result<(), CaseError> {
+        let ended = self.end_involvements(on, |i| match account {
+            Some(a) => i.account.as_deref() == Some(a),
+            None => i.user == user,
+        });
+        if ended == 0 {
+            return Err(CaseError::NotInvolved(user.to_owned()));
+        }
         Ok(())
+    }
+
+    /// Ends every current involvement of the account `who`
+    /// ([`Involvement::is_of`]) on `on`, as when the account is removed;
+    /// returns how many there were (0: nothing changed).
+    pub fn release_partner(&mut self, who: &PartnerIdentity<'_>, on: NaiveDate) -> usize {
+        self.end_involvements(on, |i| i.is_of(who))
+    }
+
+    /// Sets `until` on every current involvement `which` picks; returns
+    /// how many.
+    fn end_involvements(&mut self, on: NaiveDate, which: impl Fn(&Involvement) -> bool) -> usize {
+        let mut n = 0;
+        for i in self.involved.iter_mut().filter(|i| i.is_active()) {
+            if which(i) {
+                i.until = Some(on.max(i.since));
+                n += 1;
+            }
+        }
+        n
     }
 
     /// Adds a confidential note; only the jeugdarts writes them.
@@ -2365,6 +2430,23 @@ mod tests {
 
     fn actor() -> Actor {
         Actor::new("vc", Role::Verzuimcoordinator)
+    }
+
+    /// The account of partner `name`: id `id-<name>`, created long before
+    /// any case in these tests.
+    fn who(name: &'static str) -> PartnerIdentity<'static> {
+        let account_id = match name {
+            "arts" => "id-arts",
+            "lpa" => "id-lpa",
+            "keten" => "id-keten",
+            "m" => "id-m",
+            other => panic!("no test account {other}"),
+        };
+        PartnerIdentity {
+            username: name,
+            account_id,
+            created_on: ymd(2025, 1, 6),
+        }
     }
 
     fn student() -> StudentId {
@@ -3334,41 +3416,156 @@ mod tests {
         assert_eq!(c.owner(), "vc");
         // The jeugdarts only after a referral with the parents' consent.
         assert_eq!(
-            c.involve("arts", Role::Jeugdarts, d, actor()),
+            c.involve(&who("arts"), Role::Jeugdarts, d, actor()),
             Err(CaseError::NoConsent)
         );
         c.decide(decision(d, DecisionKind::Jeugdarts { consent: false }))
             .unwrap();
         assert_eq!(
-            c.involve("arts", Role::Jeugdarts, d, actor()),
+            c.involve(&who("arts"), Role::Jeugdarts, d, actor()),
             Err(CaseError::NoConsent)
         );
         c.decide(decision(d, DecisionKind::Jeugdarts { consent: true }))
             .unwrap();
-        c.involve("arts", Role::Jeugdarts, d, actor()).unwrap();
+        c.involve(&who("arts"), Role::Jeugdarts, d, actor()).unwrap();
         // Leerplicht and ketenpartners need no such referral.
-        c.involve("lpa", Role::Leerplichtambtenaar, d, actor())
+        c.involve(&who("lpa"), Role::Leerplichtambtenaar, d, actor())
             .unwrap();
-        assert!(c.involves("arts"));
+        assert!(c.involves(&who("arts")));
         assert_eq!(
-            c.involve("arts", Role::Jeugdarts, d, actor()),
+            c.involve(&who("arts"), Role::Jeugdarts, d, actor()),
             Err(CaseError::AlreadyInvolved("arts".into()))
         );
         assert_eq!(
-            c.involve("m", Role::Mentor, d, actor()),
+            c.involve(&who("m"), Role::Mentor, d, actor()),
             Err(CaseError::NotAPartner(Role::Mentor))
         );
-        c.release("arts", ymd(2025, 10, 20)).unwrap();
-        assert!(!c.involves("arts"));
+        c.release("arts", Some("id-arts"), ymd(2025, 10, 20))
+            .unwrap();
+        assert!(!c.involves(&who("arts")));
         assert_eq!(c.involved[0].until, Some(ymd(2025, 10, 20)));
         assert_eq!(
-            c.release("arts", d),
+            c.release("arts", None, d),
             Err(CaseError::NotInvolved("arts".into()))
         );
         // Brought in again later: a new, current involvement.
-        c.involve("arts", Role::Jeugdarts, ymd(2025, 11, 3), actor())
+        c.involve(&who("arts"), Role::Jeugdarts, ymd(2025, 11, 3), actor())
             .unwrap();
-        assert!(c.involves("arts"));
+        assert!(c.involves(&who("arts")));
+    }
+
+    #[test]
+    fn an_involvement_follows_the_account_id() {
+        let d = ymd(2025, 10, 6);
+        let mut c = case_at(CaseStep::S3b, d);
+        let old = who("keten");
+        c.involve(&old, Role::Ketenpartner, d, actor()).unwrap();
+        assert_eq!(c.involved[0].account.as_deref(), Some("id-keten"));
+        assert_eq!(c.involved[0].user, "keten");
+        assert!(c.involves(&old), "the same account id matches");
+        // The account was removed and the name given to someone else.
+        let newcomer = PartnerIdentity {
+            account_id: "id-someone-else",
+            created_on: ymd(2025, 11, 1),
+            ..old
+        };
+        assert!(!c.involves(&newcomer), "same name, other id: no access");
+        // Even an account that claims to be older does not match by name.
+        let older = PartnerIdentity {
+            created_on: ymd(2020, 1, 1),
+            ..newcomer
+        };
+        assert!(!c.involves(&older));
+        // Nor does another name with the same id matter: the id decides.
+        let renamed = PartnerIdentity {
+            username: "anders",
+            ..old
+        };
+        assert!(c.involves(&renamed));
+        // The newcomer can be brought in on their own account.
+        c.involve(&newcomer, Role::Ketenpartner, ymd(2025, 11, 3), actor())
+            .unwrap();
+        assert!(c.involves(&newcomer));
+        assert_eq!(c.release_partner(&old, ymd(2025, 11, 4)), 1);
+        assert!(!c.involves(&old));
+        assert!(c.involves(&newcomer), "releasing one account keeps the other");
+        assert_eq!(c.release_partner(&old, ymd(2025, 11, 5)), 0, "once");
+        assert_eq!(c.involved[0].until, Some(ymd(2025, 11, 4)));
+    }
+
+    /// A case with an involvement recorded before accounts had ids (what a
+    /// stored JSON without `account` loads as; the storage tests load one).
+    fn legacy_case(since: NaiveDate) -> Case {
+        let mut c = case_at(CaseStep::S3b, since);
+        c.involved.push(Involvement {
+            user: "keten".into(),
+            account: None,
+            role: Role::Ketenpartner,
+            since,
+            by: actor(),
+            until: None,
+        });
+        c
+    }
+
+    #[test]
+    fn a_legacy_involvement_matches_only_an_account_that_existed_then() {
+        let since = ymd(2025, 10, 6);
+        let c = legacy_case(since);
+        let older = PartnerIdentity {
+            username: "keten",
+            account_id: "whatever",
+            created_on: ymd(2025, 9, 1),
+        };
+        assert!(c.involves(&older), "account older than the involvement");
+        let same_day = PartnerIdentity {
+            created_on: since,
+            ..older
+        };
+        assert!(c.involves(&same_day), "created on the day itself");
+        let newer = PartnerIdentity {
+            created_on: ymd(2025, 10, 7),
+            ..older
+        };
+        assert!(
+            !c.involves(&newer),
+            "an account created later under the same name gets nothing"
+        );
+        let other_name = PartnerIdentity {
+            username: "keten2",
+            ..older
+        };
+        assert!(!c.involves(&other_name));
+    }
+
+    #[test]
+    fn releasing_by_name_or_account() {
+        let since = ymd(2025, 10, 6);
+        let mut c = legacy_case(since);
+        // Removing a newer account of the same name leaves the legacy
+        // involvement alone: it was not that account's.
+        let newer = PartnerIdentity {
+            username: "keten",
+            account_id: "nieuw",
+            created_on: ymd(2025, 10, 7),
+        };
+        assert_eq!(c.release_partner(&newer, ymd(2025, 10, 8)), 0);
+        c.involve(&newer, Role::Ketenpartner, ymd(2025, 10, 8), actor())
+            .unwrap();
+        // The dossier page names an involvement with an account by its id.
+        c.release("keten", Some("nieuw"), ymd(2025, 10, 9)).unwrap();
+        assert!(c.involved[0].is_active(), "the legacy one stays");
+        assert!(!c.involved[1].is_active());
+        assert_eq!(
+            c.release("keten", Some("nieuw"), ymd(2025, 10, 9)),
+            Err(CaseError::NotInvolved("keten".into()))
+        );
+        // Without an id: every current involvement under the name.
+        c.release("keten", None, ymd(2025, 10, 10)).unwrap();
+        assert!(c.involved.iter().all(|i| !i.is_active()));
+        // The trail shows each end like any other release.
+        let trail = format!("{:?}", c.trail_nl());
+        assert_eq!(trail.matches("keten niet meer betrokken").count(), 2, "{trail}");
     }
 
     #[test]
@@ -3661,16 +3858,16 @@ mod tests {
         let mut c = case_at(CaseStep::S3a, d);
         c.decide(decision(d, DecisionKind::Jeugdarts { consent: true }))
             .unwrap();
-        c.involve("arts", Role::Jeugdarts, d, actor()).unwrap();
-        c.involve("keten", Role::Ketenpartner, d, actor()).unwrap();
+        c.involve(&who("arts"), Role::Jeugdarts, d, actor()).unwrap();
+        c.involve(&who("keten"), Role::Ketenpartner, d, actor()).unwrap();
         c.decide(decision(
             ymd(2025, 10, 20),
             DecisionKind::Jeugdarts { consent: false },
         ))
         .unwrap();
-        assert!(!c.involves("arts"));
+        assert!(!c.involves(&who("arts")));
         assert_eq!(c.involved[0].until, Some(ymd(2025, 10, 20)));
-        assert!(c.involves("keten"), "other partners stay");
+        assert!(c.involves(&who("keten")), "other partners stay");
     }
 
     #[test]
@@ -3680,7 +3877,7 @@ mod tests {
         let mut dec = decision(d, DecisionKind::Jeugdarts { consent: true });
         dec.note = "notitie-a".into();
         c.decide(dec).unwrap();
-        c.involve("arts", Role::Jeugdarts, d, actor()).unwrap();
+        c.involve(&who("arts"), Role::Jeugdarts, d, actor()).unwrap();
         let mut ect = decision(d, DecisionKind::Ect);
         ect.note = "notitie-b".into();
         c.decide(ect).unwrap();

@@ -25,6 +25,7 @@
 //! The schema is documented in `README.md` and in the migrations under
 //! `migrations/`.
 
+pub mod accounts;
 pub mod backup;
 mod codec;
 pub mod error;
@@ -36,6 +37,7 @@ pub mod store;
 #[cfg(any(test, feature = "testsuite"))]
 pub mod testsuite;
 
+pub use accounts::{remove_user, RemovedUser};
 pub use backup::{Backup, BackupError, BackupInfo, RestoreReport};
 pub use error::{Result, StoreError};
 pub use model::{

@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use aanwezig_domain::case::PartnerIdentity;
 use aanwezig_domain::{Policy, RegistrationRecord, Role, SchoolYear, Student, StudentId};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -313,6 +314,32 @@ pub struct User {
     /// PHC string (argon2id), from `aanwezig_auth::hash_password`.
     pub password_hash: String,
     pub created_at: DateTime<Utc>,
+    /// The account's stable id: random, set by the store when the account
+    /// is created ([`Store::create_user`] returns it and ignores this
+    /// field), never changed and never given to another account, also not
+    /// to a later account with the same username. What an account was
+    /// given (a partner brought into a case) refers to this id.
+    ///
+    /// [`Store::create_user`]: crate::Store::create_user
+    pub account_id: String,
+}
+
+impl User {
+    /// The school date the account was created on: `created_at` in the
+    /// server's local time zone, the zone the web app's "today" is read in.
+    pub fn created_on(&self) -> NaiveDate {
+        self.created_at.with_timezone(&chrono::Local).date_naive()
+    }
+
+    /// Who this account is for the case dossier's partner checks
+    /// ([`Involvement::is_of`](aanwezig_domain::case::Involvement::is_of)).
+    pub fn identity(&self) -> PartnerIdentity<'_> {
+        PartnerIdentity {
+            username: &self.username,
+            account_id: &self.account_id,
+            created_on: self.created_on(),
+        }
+    }
 }
 
 impl fmt::Debug for User {
@@ -326,6 +353,7 @@ impl fmt::Debug for User {
             .field("active", &self.active)
             .field("password_hash", &"<redacted>")
             .field("created_at", &self.created_at)
+            .field("account_id", &self.account_id)
             .finish()
     }
 }

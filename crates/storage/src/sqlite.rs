@@ -937,7 +937,7 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn create_user(&self, user: &User) -> Result<()> {
+    async fn create_user(&self, user: &User) -> Result<String> {
         self.create_user_(user).await
     }
 

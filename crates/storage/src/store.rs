@@ -219,11 +219,13 @@ pub trait Store: Send + Sync {
 
     // --- users ----------------------------------------------------------
 
-    /// Adds a user; [`Conflict`](crate::StoreError::Conflict) when the
-    /// username is taken. The store checks no username or password rules
-    /// (that is `aanwezig_auth`'s job), only that a username is not empty
-    /// and that a non-mentor has no classes.
-    async fn create_user(&self, user: &User) -> Result<()>;
+    /// Adds a user and returns the account id the store gave it: a fresh
+    /// random one, never used before (`user.account_id` is ignored);
+    /// [`Conflict`](crate::StoreError::Conflict) when the username is
+    /// taken. The store checks no username or password rules (that is
+    /// `aanwezig_auth`'s job), only that a username is not empty and that a
+    /// non-mentor has no classes.
+    async fn create_user(&self, user: &User) -> Result<String>;
 
     /// All users, sorted by username.
     async fn users(&self) -> Result<Vec<User>>;
@@ -231,16 +233,21 @@ pub trait Store: Send + Sync {
     /// One user, or `None`.
     async fn user(&self, username: &str) -> Result<Option<User>>;
 
-    /// Replaces every field of the user with this username (the hash and
-    /// `created_at` too); [`NotFound`](crate::StoreError::NotFound) when
-    /// there is none. Sessions stay: call
+    /// Replaces every field of the user with this username and account id
+    /// (the hash and `created_at` too; the account id itself never
+    /// changes); [`NotFound`](crate::StoreError::NotFound) when there is
+    /// none, also when the name now belongs to another account. Sessions
+    /// stay: call
     /// [`Store::delete_user_sessions`] after a new password or a
     /// deactivation.
     async fn update_user(&self, user: &User) -> Result<()>;
 
     /// Removes a user and all their sessions;
     /// [`NotFound`](crate::StoreError::NotFound) when there is none. The
-    /// audit log keeps their entries.
+    /// audit log keeps their entries. The account's involvements in case
+    /// dossiers are not touched here: remove accounts with
+    /// [`accounts::remove_user`](crate::accounts::remove_user), which ends
+    /// them first.
     async fn delete_user(&self, username: &str) -> Result<()>;
 
     /// The number of users (0 means a fresh installation).

@@ -167,6 +167,8 @@ pub fn user(username: &str, role: Role) -> User {
         active: true,
         password_hash: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA${username}"),
         created_at: at(0),
+        // The store gives the id (`create_user` returns it).
+        account_id: String::new(),
     }
 }
 
@@ -949,7 +951,7 @@ pub async fn users_round_trip(store: &dyn Store) -> Check {
             u.email = None;
             u.active = false;
         }
-        store.create_user(&u).await?;
+        u.account_id = store.create_user(&u).await?;
         made.push(u);
     }
     made.sort_by(|a, b| a.username.cmp(&b.username));
@@ -966,8 +968,8 @@ pub async fn users_round_trip(store: &dyn Store) -> Check {
 /// A username can be taken once; the second create is a conflict and
 /// leaves the first user as it was.
 pub async fn duplicate_user_is_conflict(store: &dyn Store) -> Check {
-    let first = user("jan", Role::Mentor);
-    store.create_user(&first).await?;
+    let mut first = user("jan", Role::Mentor);
+    first.account_id = store.create_user(&first).await?;
     let mut second = user("jan", Role::Beheerder);
     second.display_name = "Andere Jan".to_owned();
     let err = store.create_user(&second).await;
@@ -980,7 +982,7 @@ pub async fn duplicate_user_is_conflict(store: &dyn Store) -> Check {
 /// or deleting a user that does not exist is `NotFound` and creates
 /// nothing.
 pub async fn update_and_delete_users(store: &dyn Store) -> Check {
-    store.create_user(&user("jan", Role::Mentor)).await?;
+    let jan = store.create_user(&user("jan", Role::Mentor)).await?;
     store.create_user(&user("piet", Role::Beheerder)).await?;
     let changed = User {
         username: "jan".to_owned(),
@@ -991,6 +993,7 @@ pub async fn update_and_delete_users(store: &dyn Store) -> Check {
         active: false,
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$bmlldXc$nieuw".to_owned(),
         created_at: at(5),
+        account_id: jan,
     };
     store.update_user(&changed).await?;
     assert_eq!(store.user("jan").await?, Some(changed.clone()));
@@ -1031,7 +1034,7 @@ pub async fn only_mentors_have_classes(store: &dyn Store) -> Check {
         Err(StoreError::Conflict(_))
     ));
     let mut mentor = user("anna", Role::Mentor);
-    store.create_user(&mentor).await?;
+    mentor.account_id = store.create_user(&mentor).await?;
     mentor.role = Role::Ketenpartner;
     assert!(matches!(
         store.update_user(&mentor).await,
@@ -1041,6 +1044,160 @@ pub async fn only_mentors_have_classes(store: &dyn Store) -> Check {
         store.user("anna").await?.map(|u| u.role),
         Some(Role::Mentor)
     );
+    Ok(())
+}
+
+/// The store gives every account a fresh id: not empty, different for
+/// every account, kept by every update, and never given again, also not
+/// when an account is removed and one with the same username is created.
+/// An update names the account by username and id: a `User` of a removed
+/// account does not change the new account with its name.
+pub async fn account_ids_are_fresh_and_never_reused(store: &dyn Store) -> Check {
+    let mut jan = user("jan", Role::Ketenpartner);
+    jan.account_id = "chosen-by-the-caller".to_owned();
+    let first = store.create_user(&jan).await?;
+    assert!(!first.is_empty());
+    assert_ne!(first, "chosen-by-the-caller", "the store picks the id");
+    let piet = store.create_user(&user("piet", Role::Mentor)).await?;
+    assert_ne!(first, piet);
+    let stored = store.user("jan").await?;
+    assert_eq!(stored.as_ref().map(|u| u.account_id.as_str()), Some(first.as_str()));
+
+    let mut old = stored.ok_or_else(|| StoreError::NotFound("jan".to_owned()))?;
+    old.display_name = "Jan Oud".to_owned();
+    store.update_user(&old).await?;
+    assert_eq!(
+        store.user("jan").await?.map(|u| u.account_id),
+        Some(first.clone()),
+        "an update keeps the id"
+    );
+
+    let mut seen = vec![first.clone(), piet];
+    for round in 0..3 {
+        store.delete_user("jan").await?;
+        let mut again = user("jan", Role::Ketenpartner);
+        again.created_at = at(10 + round);
+        let id = store.create_user(&again).await?;
+        assert!(!seen.contains(&id), "round {round}: {id} was given before");
+        assert_eq!(store.user("jan").await?.map(|u| u.account_id), Some(id.clone()));
+        seen.push(id);
+    }
+    // The removed account's record cannot change the new `jan`.
+    assert!(matches!(
+        store.update_user(&old).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(
+        store.user("jan").await?.map(|u| u.display_name),
+        Some("Naam van jan".to_owned())
+    );
+    Ok(())
+}
+
+/// Removing an account ([`crate::accounts::remove_user`]) ends every
+/// current involvement of that account, in open and closed cases, each as a
+/// new case version with an audit entry, and leaves other partners and an
+/// involvement of an earlier account with the same name alone; an unknown
+/// user is `NotFound` and changes nothing.
+pub async fn removing_an_account_ends_its_involvements(store: &dyn Store) -> Check {
+    use aanwezig_domain::case::Involvement;
+    store
+        .upsert_students(&[student(1), student(2), student(3)])
+        .await?;
+    let coordinator = || Actor::new("coordinator", Role::Verzuimcoordinator);
+    let mut kp = user("kp", Role::Ketenpartner);
+    kp.account_id = store.create_user(&kp).await?;
+    let mut lpa = user("lpa", Role::Leerplichtambtenaar);
+    lpa.account_id = store.create_user(&lpa).await?;
+    let on = day(2025, 10, 6);
+
+    // Student 1: an earlier, closed case and a later open one, both with kp.
+    let mut closed = case_of(1, day(2025, 9, 1));
+    closed
+        .involve(&kp.identity(), Role::Ketenpartner, day(2025, 9, 2), coordinator())
+        .map_err(case_error)?;
+    closed
+        .close(day(2025, 9, 20), coordinator(), ClosureReason::AanwezigheidHersteld, "")
+        .map_err(case_error)?;
+    store.save_case(&closed, "coordinator", at(0)).await?;
+    let mut open = case_of(1, on);
+    open.involve(&kp.identity(), Role::Ketenpartner, on, coordinator())
+        .map_err(case_error)?;
+    open.involve(&lpa.identity(), Role::Leerplichtambtenaar, on, coordinator())
+        .map_err(case_error)?;
+    store.save_case(&open, "coordinator", at(1)).await?;
+    // Student 2: only lpa.
+    let mut other = case_of(2, on);
+    other
+        .involve(&lpa.identity(), Role::Leerplichtambtenaar, on, coordinator())
+        .map_err(case_error)?;
+    store.save_case(&other, "coordinator", at(2)).await?;
+    // Student 3: an involvement stored before accounts had ids, of an
+    // earlier `kp` (long before this account was created, `at(0)`).
+    let mut legacy = case_of(3, day(2025, 8, 25));
+    legacy.involved.push(Involvement {
+        user: "kp".to_owned(),
+        account: None,
+        role: Role::Ketenpartner,
+        since: day(2025, 8, 25),
+        by: coordinator(),
+        until: None,
+    });
+    store.save_case(&legacy, "coordinator", at(3)).await?;
+
+    assert!(matches!(
+        crate::accounts::remove_user(store, "niemand", "beheer", day(2025, 11, 14), at(60)).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let today = day(2025, 11, 14);
+    let removed = crate::accounts::remove_user(store, "kp", "beheer", today, at(60)).await?;
+    assert_eq!(removed.user.account_id, kp.account_id);
+    assert_eq!(removed.released, vec![sid(1)]);
+    assert_eq!(store.user("kp").await?, None);
+
+    let cases = store.student_cases(&sid(1)).await?;
+    assert_eq!(cases.len(), 2);
+    for c in &cases {
+        let i = c.involved.iter().find(|i| i.user == "kp");
+        assert_eq!(i.and_then(|i| i.until), Some(today), "{}", c.opened_on);
+        assert!(!c.involves(&kp.identity()));
+    }
+    assert!(cases[1].involves(&lpa.identity()), "other partners stay");
+    assert!(cases[1]
+        .trail_nl()
+        .iter()
+        .any(|t| t.on == today && t.what_nl == "kp niet meer betrokken"));
+    // A new version of each, saved by the remover.
+    let versions = store.case_versions(&sid(1)).await?;
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[1].saved_by, "beheer");
+    assert_eq!(versions[1].saved_at, at(60));
+    assert_eq!(store.case(&sid(2)).await?, Some(other));
+    assert_eq!(store.case(&sid(3)).await?, Some(legacy), "not this account's");
+
+    let audit = store
+        .audit_log(&AuditFilter {
+            student: Some(sid(1)),
+            ..AuditFilter::default()
+        })
+        .await?;
+    assert_eq!(audit.len(), 2, "{audit:?}");
+    assert!(audit.iter().all(|e| e.username == "beheer"
+        && e.action == AuditAction::Change
+        && e.detail == "dossier: kp niet meer betrokken (account verwijderd)"));
+
+    // A new `kp` gets a new id and none of it.
+    let mut newcomer = user("kp", Role::Ketenpartner);
+    newcomer.created_at = at(70);
+    newcomer.account_id = store.create_user(&newcomer).await?;
+    assert_ne!(newcomer.account_id, kp.account_id);
+    for n in 1..=3 {
+        let case = store.case(&sid(n)).await?;
+        assert!(
+            !case.is_some_and(|c| c.involves(&newcomer.identity())),
+            "student {n}"
+        );
+    }
     Ok(())
 }
 
@@ -1818,6 +1975,8 @@ macro_rules! conformance_tests {
             duplicate_user_is_conflict,
             update_and_delete_users,
             only_mentors_have_classes,
+            account_ids_are_fresh_and_never_reused,
+            removing_an_account_ends_its_involvements,
             sessions_round_trip,
             deleting_a_user_ends_their_sessions,
             idle_sessions_are_purged,

@@ -8,7 +8,10 @@
 
 use std::path::Path;
 
-use aanwezig_domain::{Category, Policy, RegistrationRecord, Role, Student, StudentId};
+use aanwezig_domain::case::{Actor, Involvement, OpenReason};
+use aanwezig_domain::{
+    Case, CaseStep, Category, Policy, RegistrationRecord, Role, Student, StudentId,
+};
 use aanwezig_storage::{
     AuditAction, AuditEntry, AuditFilter, DocumentKind, ImportSource, SessionRecord, SqliteStore,
     Store, StoreError, StoredStudent, User,
@@ -154,7 +157,7 @@ async fn migrations_run_on_an_existing_file() {
         applied,
         sqlx::migrate!("migrations/sqlite").iter().count() as i64
     );
-    assert_eq!(applied, 5);
+    assert_eq!(applied, 6);
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(&mut conn)
         .await
@@ -428,6 +431,7 @@ async fn users_and_sessions_survive_reopening_and_the_schema_checks_them() {
         active: true,
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
         created_at: at(0),
+        account_id: String::new(),
     };
     let session = SessionRecord {
         id_hash: "ab".repeat(32),
@@ -436,7 +440,8 @@ async fn users_and_sessions_survive_reopening_and_the_schema_checks_them() {
         created_at: at(1),
         last_seen_at: at(2),
     };
-    store.create_user(&user).await.unwrap();
+    let mut user = user;
+    user.account_id = store.create_user(&user).await.unwrap();
     store.create_session(&session).await.unwrap();
     store.close().await;
 
@@ -463,10 +468,115 @@ async fn users_and_sessions_survive_reopening_and_the_schema_checks_them() {
         "UPDATE sessions SET username = 'nobody'",
         "INSERT INTO users (username, display_name, role, active, password_hash, created_at)
          VALUES ('', 'x', 'beheerder', 1, 'h', 't')",
+        // Migration 0006: every account has an id, its own, for good.
+        "INSERT INTO users (username, display_name, role, active, password_hash, created_at)
+         VALUES ('piet', 'x', 'beheerder', 1, 'h', 't')",
+        "INSERT INTO users (username, display_name, role, active, password_hash, created_at,
+             account_id)
+         VALUES ('piet', 'x', 'beheerder', 1, 'h', 't', '')",
+        "UPDATE users SET account_id = 'other'",
+        "UPDATE users SET account_id = NULL",
     ];
     for sql in bad {
         let err = StoreError::from(sqlx::query(sql).execute(&mut conn).await.unwrap_err());
         assert!(matches!(err, StoreError::Conflict(_)), "{sql}: {err:?}");
     }
     conn.close().await.unwrap();
+}
+
+/// Migration 0006 on a file of schema version 5: the accounts that existed
+/// get an id each (32 hex digits, all different), and a case stored then,
+/// whose involvement names only the partner's username, still loads.
+#[tokio::test]
+async fn a_version_5_file_gets_account_ids_and_keeps_its_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("school.db");
+    let all = sqlx::migrate!("migrations/sqlite");
+    let five = sqlx::migrate::Migrator {
+        migrations: std::borrow::Cow::Owned(all.iter().take(5).cloned().collect()),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    let mut conn = SqliteConnection::connect(&format!("sqlite://{}?mode=rwc", path_str(&path)))
+        .await
+        .unwrap();
+    five.run_direct(&mut conn).await.unwrap();
+    for name in ["kp", "lpa", "beheer"] {
+        sqlx::query(
+            "INSERT INTO users (username, display_name, role, active, password_hash, created_at)
+             VALUES (?1, ?1, 'ketenpartner', 1, 'h', '2025-09-01T07:00:00.000000000Z')",
+        )
+        .bind(name)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO students (number, name, class, mentor, date_of_birth)
+         VALUES ('5000', 'Leerling 0', '1A', 'mentor', '2013-03-01')",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    // A case as the version before wrote it: `involved` without `account`
+    // (an involvement without one serialises exactly like that).
+    let by = Actor::new("vc", Role::Verzuimcoordinator);
+    let mut old = Case::open(
+        sid(0),
+        date(29),
+        by.clone(),
+        OpenReason::Zorgen {
+            note: "zorgen".to_owned(),
+        },
+        CaseStep::S3b,
+    )
+    .unwrap();
+    old.involved.push(Involvement {
+        user: "kp".to_owned(),
+        account: None,
+        role: Role::Ketenpartner,
+        since: date(29),
+        by,
+        until: None,
+    });
+    let json = serde_json::to_string(&old).unwrap();
+    assert!(json.contains(r#""involved":[{"user":"kp","role":"ketenpartner""#), "{json}");
+    assert!(!json.contains("account"), "{json}");
+    sqlx::query(
+        "INSERT INTO cases (student_id, opened_on, is_open, version, json, saved_by, saved_at)
+         VALUES (1, '2025-09-29', 1, 1, ?1, 'vc', '2025-09-29T07:00:00.000000000Z')",
+    )
+    .bind(json)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+
+    let store = SqliteStore::open(path_str(&path), false).await.unwrap();
+    let users = store.users().await.unwrap();
+    let mut ids: Vec<&str> = users.iter().map(|u| u.account_id.as_str()).collect();
+    assert!(
+        ids.iter()
+            .all(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{ids:?}"
+    );
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "every account its own id");
+
+    let case = store.case(&sid(0)).await;
+    let case = case.unwrap().unwrap();
+    assert_eq!(case, old);
+    let kp = users.iter().find(|u| u.username == "kp").unwrap();
+    assert!(
+        case.involves(&kp.identity()),
+        "the account that existed when it was brought in keeps its access"
+    );
+    // Removed and created again under the same name: the newcomer is not it.
+    store.delete_user("kp").await.unwrap();
+    let mut again = kp.clone();
+    again.created_at = Utc.with_ymd_and_hms(2025, 11, 14, 9, 0, 0).unwrap();
+    again.account_id = store.create_user(&again).await.unwrap();
+    assert_ne!(again.account_id, kp.account_id);
+    assert!(!case.involves(&again.identity()));
+    store.close().await;
 }

@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 
 pub use limiter::{LimiterStats, LoginLimiter};
 
+use aanwezig_domain::case::PartnerIdentity;
 use aanwezig_domain::{Role, Scope, StudentId};
 use aanwezig_storage::{AuditAction, AuditEntry, SessionRecord, User};
 use askama::Template;
@@ -65,6 +66,11 @@ impl CurrentUser {
     /// The user's role.
     pub fn role(&self) -> Role {
         self.user.role
+    }
+
+    /// The account as the case dossier's partner checks know it.
+    pub fn identity(&self) -> PartnerIdentity<'_> {
+        self.user.identity()
     }
 
     /// The user's scope, for `may_see` checks.
@@ -136,7 +142,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<CurrentU
         state.store.touch_session(&hash, now).await?;
     }
     let involved = if user.role.is_external() {
-        involved_students(state, &user.username, user.role).await?
+        involved_students(state, &user).await?
     } else {
         Vec::new()
     };
@@ -163,22 +169,22 @@ fn session_over(
 }
 
 /// The students an external partner may see (product.md): those whose open
-/// case the partner is currently brought into ([`Case::involves`]), and for
-/// the leerplichtambtenaar also every student with a DUO melding that was
-/// sent (any status after concept). Sorted, each once.
+/// case the partner's account is currently brought into
+/// ([`Case::involves`]: by account id, not by username, so a new account
+/// with a reused name sees nothing of the old one's), and for the
+/// leerplichtambtenaar also every student with a DUO melding that was sent
+/// (any status after concept). Sorted, each once.
 ///
 /// [`Case::involves`]: aanwezig_domain::Case::involves
-pub async fn involved_students(
-    state: &AppState,
-    username: &str,
-    role: Role,
-) -> Result<Vec<StudentId>, PageError> {
+pub async fn involved_students(state: &AppState, user: &User) -> Result<Vec<StudentId>, PageError> {
+    let role = user.role;
+    let who = user.identity();
     let mut out: Vec<StudentId> = state
         .store
         .cases(true)
         .await?
         .into_iter()
-        .filter(|c| c.involves(username))
+        .filter(|c| c.involves(&who))
         .map(|c| c.student)
         .collect();
     if role == Role::Leerplichtambtenaar {

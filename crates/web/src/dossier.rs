@@ -11,8 +11,9 @@
 //!   (opening, steps, checklist, contact moments, agreements,
 //!   interventions); referrals, decisions and partners read-only.
 //! - external partners (leerplichtambtenaar, jeugdarts, ketenpartner): only
-//!   the open cases they are brought into ([`partner_may_read`]: on every
-//!   page that shows a case, the list included), read only, redacted
+//!   the open cases their account is brought into ([`partner_may_read`]: on
+//!   every page that shows a case, the list included; by account id, never
+//!   by username alone), read only, redacted
 //!   (`Case::redacted_for`); the jeugdarts adds confidential notes only
 //!   jeugdartsen on the case read.
 //! - beheerder: no case content.
@@ -93,7 +94,7 @@ pub async fn load(
 /// not the dossier unless the school shares it).
 pub fn partner_may_read(user: &CurrentUser, case: Option<&Case>) -> bool {
     !user.role().is_external()
-        || case.is_some_and(|c| c.is_open() && c.involves(&user.user.username))
+        || case.is_some_and(|c| c.is_open() && c.involves(&user.identity()))
 }
 
 /// One change of a student's case, serialised with every other case change
@@ -134,7 +135,7 @@ pub async fn add_confidential_note(
         .store
         .case(&student.id)
         .await?
-        .filter(|c| c.is_open() && c.involves(&user.user.username))
+        .filter(|c| c.is_open() && c.involves(&user.identity()))
         .ok_or(PageError::NotFound)?;
     let added = case.add_confidential(aanwezig_domain::case::ConfidentialNote {
         on: state.clock.today(),
@@ -155,6 +156,44 @@ pub async fn add_confidential_note(
 
 /// Case changes one at a time (see [`update`]).
 static CASE_WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Removes the account `username` with the storage's
+/// [`remove_user`](aanwezig_storage::remove_user) (which ends its
+/// involvements in every case first), serialised with every case change of
+/// this app so that no change made meanwhile is lost and no one brings the
+/// account into a case half-way. The caller checks the role and writes the
+/// audit entry of the removal itself.
+pub async fn remove_user(
+    state: &AppState,
+    by: &CurrentUser,
+    username: &str,
+) -> Result<aanwezig_storage::RemovedUser, PageError> {
+    let _serial = CASE_WRITES.lock().await;
+    let removed = aanwezig_storage::remove_user(
+        &*state.store,
+        username,
+        &by.user.username,
+        state.clock.today(),
+        state.clock.now(),
+    )
+    .await?;
+    // Nothing to tell the live school: the engine's view of a case (its
+    // 3a conversations) does not depend on the partners, and the request
+    // itself counts as a change for the pages' caches.
+    Ok(removed)
+}
+
+/// The account behind an involvement: the user among `users` whose
+/// account it is ([`Involvement::is_of`]), if it still exists. A username
+/// alone does not say: it may now belong to someone else.
+///
+/// [`Involvement::is_of`]: aanwezig_domain::case::Involvement::is_of
+pub fn account_of<'a>(
+    users: &'a [aanwezig_storage::User],
+    involvement: &aanwezig_domain::case::Involvement,
+) -> Option<&'a aanwezig_storage::User> {
+    users.iter().find(|u| involvement.is_of(&u.identity()))
+}
 
 /// The student's latest case as stored (not redacted), for a change by a
 /// user who may change cases; `NotFound` outside scope, `Forbidden` for a

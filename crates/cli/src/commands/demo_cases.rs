@@ -11,7 +11,8 @@ use aanwezig_domain::case::{
 use aanwezig_domain::{
     Calendar, Case, CaseStep, Engine, MeldingDraft, Reporter, Role, RuleId, SchoolLocation,
 };
-use aanwezig_storage::Store;
+use aanwezig_storage::{Store, User};
+use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// The demo's external partners: user name, display name, role.
@@ -41,13 +42,24 @@ fn school_days_after(cal: &Calendar, d: NaiveDate, n: u32) -> NaiveDate {
     }
 }
 
+/// The stored account of demo partner `username` (its account id is what
+/// a case records).
+async fn partner(store: &dyn Store, username: &str) -> anyhow::Result<User> {
+    store
+        .user(username)
+        .await?
+        .with_context(|| format!("demo account {username} is missing: create the accounts first"))
+}
+
 /// Opens the demo's cases and melding drafts; returns the students with a
-/// case, in student order.
+/// case, in student order. The [`PARTNERS`]' accounts must exist.
 pub async fn seed(
     store: &dyn Store,
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<aanwezig_domain::StudentId>> {
+    let leerplicht = partner(store, "leerplicht").await?;
+    let jeugdarts = partner(store, "jeugdarts").await?;
     let school = aanwezig_web::pages::settings_school::SchoolSettings {
         name: "Demoschool aanwezig".into(),
         brin: "12AB".into(),
@@ -128,7 +140,7 @@ pub async fn seed(
                 kept: Vec::new(),
             })?;
             case.involve(
-                "leerplicht",
+                &leerplicht.identity(),
                 Role::Leerplichtambtenaar,
                 talk,
                 coordinator.clone(),
@@ -235,7 +247,7 @@ pub async fn seed(
                 parties: vec![Party::Ouders, Party::Jeugdarts],
                 note: "Ouders geven toestemming voor een gesprek met de jeugdarts (MAZL).".into(),
             })?;
-            case.involve("jeugdarts", Role::Jeugdarts, talk, zorg.clone())?;
+            case.involve(&jeugdarts.identity(), Role::Jeugdarts, talk, zorg.clone())?;
             store.save_case(&case, &mentor.user, now).await?;
             with_case.push(student.id.clone());
             made_3a += 1;
@@ -261,6 +273,24 @@ mod tests {
         crate::commands::demo::load_demo(&store, 400, 2026, today, now)
             .await
             .unwrap();
+        assert!(seed(&store, today, now).await.is_err(), "no accounts yet");
+        let mut accounts = Vec::new();
+        for (username, name, role) in PARTNERS {
+            let mut user = User {
+                username: username.into(),
+                display_name: name.into(),
+                role,
+                classes: vec![],
+                email: None,
+                active: true,
+                password_hash: "x".into(),
+                created_at: now,
+                account_id: String::new(),
+            };
+            user.account_id = store.create_user(&user).await.unwrap();
+            accounts.push(user);
+        }
+        let (leerplicht, jeugdarts) = (&accounts[0], &accounts[1]);
         let n = seed(&store, today, now).await.unwrap().len();
         assert_eq!(n, CASES_3A + CASES_4B, "the demo school has both kinds");
         let cases = store.cases(true).await.unwrap();
@@ -268,7 +298,7 @@ mod tests {
         let at_3a: Vec<&Case> = cases.iter().filter(|c| c.step == CaseStep::S3a).collect();
         assert_eq!(at_3a.len(), CASES_3A);
         for c in &at_3a {
-            assert!(c.involves("jeugdarts"));
+            assert!(c.involves(&jeugdarts.identity()));
             assert!(c
                 .decisions
                 .iter()
@@ -284,7 +314,7 @@ mod tests {
             assert!(!actions.contains("op gang"), "no conversation content");
             let case = cases.iter().find(|c| c.student == m.student).unwrap();
             assert_eq!(case.step, CaseStep::S4b);
-            assert!(case.involves("leerplicht"));
+            assert!(case.involves(&leerplicht.identity()));
         }
     }
 }

@@ -114,6 +114,7 @@ async fn fill_demo(
                 active: true,
                 password_hash: hash.clone(),
                 created_at: now,
+                account_id: String::new(),
             })
             .await?;
     }

@@ -20,7 +20,7 @@ use aanwezig_auth::Secret;
 use aanwezig_domain::Role;
 use aanwezig_storage::{AuditAction, AuditEntry, Store, StoreError, User};
 use anyhow::{bail, Context};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::{ArgAction, Args, Subcommand};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
@@ -125,8 +125,14 @@ pub struct RemoveArgs {
     pub username: String,
 }
 
-/// Runs `aanwezig user …`.
-pub async fn run(db: &Path, args: &UserArgs, now: DateTime<Utc>) -> anyhow::Result<()> {
+/// Runs `aanwezig user …` (`today`: the school date, for the end of a
+/// removed partner's involvements).
+pub async fn run(
+    db: &Path,
+    args: &UserArgs,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     // An audit entry must name someone, also when $USER is set but empty.
     let by = match args.by.trim() {
         "" => "beheerder",
@@ -136,6 +142,7 @@ pub async fn run(db: &Path, args: &UserArgs, now: DateTime<Utc>) -> anyhow::Resu
     let admin = Admin {
         store: &store,
         by,
+        today,
         now,
     };
     let result = match &args.action {
@@ -250,10 +257,11 @@ fn yes_no(b: bool) -> &'static str {
     }
 }
 
-/// The user commands against one store, as `by` at `now`.
+/// The user commands against one store, as `by` at `now` (on `today`).
 struct Admin<'a> {
     store: &'a dyn Store,
     by: &'a str,
+    today: NaiveDate,
     now: DateTime<Utc>,
 }
 
@@ -333,9 +341,11 @@ impl Admin<'_> {
             active: true,
             password_hash: aanwezig_auth::hash_password(password.expose())?,
             created_at: self.now,
+            // The store gives the new account its own id.
+            account_id: String::new(),
         };
         match self.store.create_user(&user).await {
-            Ok(()) => {}
+            Ok(_) => {}
             Err(StoreError::Conflict(_)) => bail!("gebruiker {} bestaat al", a.username),
             Err(e) => return Err(e).context("gebruiker opslaan"),
         }
@@ -517,17 +527,31 @@ impl Admin<'_> {
         Ok(out)
     }
 
+    /// Removes the account with the storage's one removal use case (shared
+    /// with the web app's Gebruikers page): its involvements in case
+    /// dossiers end today, each in the dossier's trail, then the account
+    /// and its sessions go.
     async fn remove(&self, a: &RemoveArgs) -> anyhow::Result<String> {
         let old = self.existing(&a.username).await?;
-        self.store.delete_user(&old.username).await?;
+        let removed =
+            aanwezig_storage::remove_user(self.store, &old.username, self.by, self.today, self.now)
+                .await
+                .context("gebruiker verwijderen")?;
+        let released = removed.released.len();
         self.audit(format!(
-            "gebruiker {} ({}, {}) verwijderd",
+            "gebruiker {} ({}, {}) verwijderd; niet meer betrokken bij {released} dossier(s)",
             old.username,
             old.display_name,
             old.role.label_nl()
         ))
         .await?;
         let mut out = format!("Gebruiker {} verwijderd.\n", old.username);
+        if released > 0 {
+            let _ = writeln!(
+                out,
+                "Niet meer betrokken bij {released} dossier(s); dat staat in het verloop van elk dossier."
+            );
+        }
         if old.role == Role::Beheerder && old.active {
             out.push_str(&self.admin_warning().await?);
         }

@@ -1,5 +1,6 @@
 //! Users, sessions and the audit log on SQLite (schema:
-//! `migrations/sqlite/0002_users_sessions_audit.sql`).
+//! `migrations/sqlite/0002_users_sessions_audit.sql`, the account id
+//! `0006_account_id.sql`).
 //!
 //! Every write is one statement (or, for deleting a user, one short
 //! transaction) on the writer connection; reads go to the reader pool.
@@ -17,7 +18,7 @@ use crate::error::{Result, StoreError};
 use crate::model::{AuditAction, AuditEntry, AuditFilter, SessionRecord, User};
 
 const USER_COLUMNS: &str =
-    "username, display_name, role, classes, email, active, password_hash, created_at";
+    "username, display_name, role, classes, email, active, password_hash, created_at, account_id";
 
 const SESSION_COLUMNS: &str = "id_hash, username, csrf_token, created_at, last_seen_at";
 
@@ -41,6 +42,7 @@ fn user_from_row(row: &SqliteRow) -> Result<User> {
         active: row.try_get(5)?,
         password_hash: row.try_get(6)?,
         created_at: parse_instant(row.try_get(7)?)?,
+        account_id: row.try_get(8)?,
     })
 }
 
@@ -94,10 +96,18 @@ fn audit_sql(filter: &AuditFilter) -> &'static str {
 }
 
 impl SqliteStore {
-    pub(super) async fn create_user_(&self, user: &User) -> Result<()> {
-        let sql =
-            format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-        sqlx::query(&sql)
+    /// Inserts the user with a fresh random account id (the given one is
+    /// ignored) and returns that id. 128 random bits from SQLite's
+    /// generator (seeded from the operating system), the same expression
+    /// migration 0006 gave the accounts that existed before; the unique
+    /// index refuses the impossible repeat rather than sharing an id.
+    pub(super) async fn create_user_(&self, user: &User) -> Result<String> {
+        let sql = format!(
+            "INSERT INTO users ({USER_COLUMNS})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, lower(hex(randomblob(16))))
+             RETURNING account_id"
+        );
+        let account_id: String = sqlx::query_scalar(&sql)
             .bind(&user.username)
             .bind(&user.display_name)
             .bind(user.role.as_str())
@@ -106,9 +116,9 @@ impl SqliteStore {
             .bind(user.active)
             .bind(&user.password_hash)
             .bind(instant_text(user.created_at))
-            .execute(&self.writer)
+            .fetch_one(&self.writer)
             .await?;
-        Ok(())
+        Ok(account_id)
     }
 
     pub(super) async fn users_(&self) -> Result<Vec<User>> {
@@ -127,10 +137,12 @@ impl SqliteStore {
     }
 
     pub(super) async fn update_user_(&self, user: &User) -> Result<()> {
+        // Matched on the account id too: a `User` read before its account
+        // was removed must not change a later account with the same name.
         let done = sqlx::query(
             "UPDATE users SET display_name = ?2, role = ?3, classes = ?4, email = ?5,
                  active = ?6, password_hash = ?7, created_at = ?8
-             WHERE username = ?1",
+             WHERE username = ?1 AND account_id = ?9",
         )
         .bind(&user.username)
         .bind(&user.display_name)
@@ -140,6 +152,7 @@ impl SqliteStore {
         .bind(user.active)
         .bind(&user.password_hash)
         .bind(instant_text(user.created_at))
+        .bind(&user.account_id)
         .execute(&self.writer)
         .await?;
         if done.rows_affected() == 0 {

@@ -10,13 +10,13 @@ use std::collections::{HashMap, HashSet};
 
 use aanwezig_domain::case::{
     may_read_confidential, may_see_meldcode, Actor, AttendanceFigure, ClosureReason, Decision,
-    DecisionKind, Evaluation as CaseEvaluation, Guide, InterventionKind, ItemStatus,
+    DecisionKind, Evaluation as CaseEvaluation, Guide, InterventionKind, Involvement, ItemStatus,
     OpdcTrajectory, OpenReason, Party,
 };
 use aanwezig_domain::duo::MeldingStatus;
 use aanwezig_domain::explain::date_nl;
 use aanwezig_domain::{Case, CaseError, CaseStep, Role, RuleId, Scope, Student, StudentId};
-use aanwezig_storage::{AuditAction, MeldingFilter};
+use aanwezig_storage::{AuditAction, MeldingFilter, User};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -248,6 +248,9 @@ struct StepGroup {
 
 struct PartnerView {
     user: String,
+    /// The account id the release form sends back (empty for an
+    /// involvement recorded before accounts had one).
+    account: String,
     name: String,
     role: &'static str,
     since: String,
@@ -430,13 +433,31 @@ impl DossierPage {
 }
 
 async fn user_names(state: &AppState) -> Result<HashMap<String, (String, Role, bool)>, PageError> {
-    Ok(state
-        .store
-        .users()
-        .await?
-        .into_iter()
-        .map(|u| (u.username, (u.display_name, u.role, u.active)))
-        .collect())
+    Ok(users_and_names(state).await?.1)
+}
+
+/// Every user, and [`user_names`] made from them (one read of the store).
+async fn users_and_names(
+    state: &AppState,
+) -> Result<(Vec<User>, HashMap<String, (String, Role, bool)>), PageError> {
+    let users = state.store.users().await?;
+    let names = users
+        .iter()
+        .map(|u| {
+            (
+                u.username.clone(),
+                (u.display_name.clone(), u.role, u.active),
+            )
+        })
+        .collect();
+    Ok((users, names))
+}
+
+/// A partner's name as shown: the display name of the account the
+/// involvement is of, or the username it recorded when that account is
+/// gone (a later account with the same name is someone else).
+fn partner_name(users: &[User], i: &Involvement) -> String {
+    dossier::account_of(users, i).map_or_else(|| i.user.clone(), |u| u.display_name.clone())
 }
 
 fn name_of(names: &HashMap<String, (String, Role, bool)>, user: &str) -> String {
@@ -475,6 +496,7 @@ fn item_value(s: &ItemStatus) -> &'static str {
 fn case_view(
     case: &Case,
     user: &CurrentUser,
+    users: &[User],
     names: &HashMap<String, (String, Role, bool)>,
     cal: Option<&aanwezig_domain::Calendar>,
     today: NaiveDate,
@@ -524,7 +546,8 @@ fn case_view(
         .iter()
         .map(|i| PartnerView {
             user: i.user.clone(),
-            name: name_of(names, &i.user),
+            account: i.account.clone().unwrap_or_default(),
+            name: partner_name(users, i),
             role: i.role.label_nl(),
             since: date_nl(i.since),
             until: i.until.map(date_nl).unwrap_or_default(),
@@ -619,7 +642,7 @@ fn case_view(
             .map(|a| format!("{}: {}", date_nl(a.made_on), a.what))
             .unwrap_or_default(),
     };
-    let confidential = (may_read_confidential(user.role()) && case.involves(&user.user.username))
+    let confidential = (may_read_confidential(user.role()) && case.involves(&user.identity()))
         .then(|| {
             case.confidential
                 .iter()
@@ -788,7 +811,7 @@ async fn render(
     failure: Option<Failure>,
 ) -> Result<Response, PageError> {
     let (student, case) = dossier::load(state, user, id, "dossier").await?;
-    let names = user_names(state).await?;
+    let (users, names) = users_and_names(state).await?;
     let role = user.role();
     // The DUO meldingen are the coordinators' and leerplicht's (their menu).
     let shows_meldingen = role.sees_all_students() || role == Role::Leerplichtambtenaar;
@@ -839,7 +862,7 @@ async fn render(
                     let _ = c.link_signal(RuleId::Contact, on);
                 }
             }
-            let mut v = case_view(&c, user, &names, live.cal.as_ref(), today);
+            let mut v = case_view(&c, user, &users, &names, live.cal.as_ref(), today);
             if c.is_open() {
                 // Open now, or fired since the case reached its step (a DUO
                 // signal closes when its four weeks move on, while the
@@ -858,12 +881,19 @@ async fn render(
         })
     };
     let partner_choices = {
-        let mut v: Vec<(String, String)> = names
+        let mut v: Vec<(String, String)> = users
             .iter()
-            .filter(|(u, (_, r, active))| {
-                *active && r.is_external() && !case.as_ref().is_some_and(|c| c.involves(u))
+            .filter(|u| {
+                u.active
+                    && u.role.is_external()
+                    && !case.as_ref().is_some_and(|c| c.involves(&u.identity()))
             })
-            .map(|(u, (n, r, _))| (u.clone(), format!("{n} ({})", r.label_nl())))
+            .map(|u| {
+                (
+                    u.username.clone(),
+                    format!("{} ({})", u.display_name, u.role.label_nl()),
+                )
+            })
             .collect();
         v.sort_by(|a, b| a.1.cmp(&b.1));
         v.into_iter()
@@ -1216,34 +1246,38 @@ fn may_manage_partners(role: Role) -> bool {
     role.sees_all_students()
 }
 
-/// `POST …/partners`: brings an external partner in.
+/// `POST …/partners`: brings an external partner in, by their account.
 async fn involve(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let names = user_names(&state).await?;
+    let posted = Posted(fields);
+    // Read before the change, like the other forms' user lists; the
+    // account id read here is what the case records.
+    let partner = state.store.user(posted.get("gebruiker")).await?;
     apply_as(
         &state,
         &user,
         &id,
         "partners",
-        Posted(fields),
+        posted,
         may_manage_partners,
-        |case, by, today, p| {
-            let who = p.get("gebruiker");
-            let (name, role, active) = names
-                .get(who)
-                .cloned()
-                .ok_or("kies een partner uit de lijst")?;
-            if !active {
+        |case, by, today, _| {
+            let partner = partner.as_ref().ok_or("kies een partner uit de lijst")?;
+            let name = &partner.display_name;
+            if !partner.active {
                 return Err(format!(
                     "{name} kan niet meer inloggen; kies een actieve gebruiker"
                 ));
             }
-            case.involve(who, role, today, by).map_err(case_err)?;
-            Ok(format!("dossier: {name} ({}) betrokken", role.label_nl()))
+            case.involve(&partner.identity(), partner.role, today, by)
+                .map_err(case_err)?;
+            Ok(format!(
+                "dossier: {name} ({}) betrokken",
+                partner.role.label_nl()
+            ))
         },
     )
     .await
@@ -1316,7 +1350,8 @@ async fn hand_over(
     .await
 }
 
-/// `POST …/partners/verwijderen`: ends a partner's involvement.
+/// `POST …/partners/verwijderen`: ends a partner's involvement (fields
+/// `gebruiker` and, for an involvement with an account id, `account`).
 async fn release(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -1332,7 +1367,10 @@ async fn release(
         may_manage_partners,
         |case, _by, today, p| {
             let who = p.get("gebruiker");
-            case.release(who, today).map_err(case_err)?;
+            // The form names the involvement's account when it has one;
+            // without, every current involvement under the username ends.
+            let account = Some(p.get("account")).filter(|a| !a.is_empty());
+            case.release(who, account, today).map_err(case_err)?;
             Ok(format!("dossier: {who} niet meer betrokken"))
         },
     )
@@ -1856,13 +1894,13 @@ async fn list(
         Some("alle") => "alle",
         _ => "open",
     };
-    let (cases, names, audit) = tokio::join!(
+    let (cases, users_names, audit) = tokio::join!(
         state.store.cases(status == "open"),
-        user_names(&state),
+        users_and_names(&state),
         user.audit(&state, AuditAction::Read, None, "dossierlijst"),
     );
     audit?;
-    let (cases, names) = (cases?, names?);
+    let (cases, (users, names)) = (cases?, users_names?);
     let today = state.clock.today();
     let live = state.read()?;
     let mut rows = Vec::new();
@@ -1898,7 +1936,7 @@ async fn list(
                 .involved
                 .iter()
                 .filter(|p| p.is_active())
-                .map(|p| format!("{} ({})", name_of(&names, &p.user), p.role.label_nl()))
+                .map(|p| format!("{} ({})", partner_name(&users, p), p.role.label_nl()))
                 .collect::<Vec<_>>()
                 .join(", "),
             closed: case

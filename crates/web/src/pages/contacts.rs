@@ -850,7 +850,8 @@ struct AgreementsPage {
     mailings: Vec<MailingView>,
 }
 
-/// A partner user's address for mail, if the partner is active and has one.
+/// A partner user's address for mail, if the partner's account still
+/// exists, is active and has one.
 struct PartnerAddress {
     address: String,
     name: String,
@@ -863,7 +864,13 @@ async fn partner_addresses(
 ) -> Result<Vec<PartnerAddress>, PageError> {
     let mut out = Vec::new();
     for inv in case.involved.iter().filter(|i| i.is_active()) {
-        if let Some(u) = state.store.user(&inv.user).await? {
+        // The account the involvement is of, not whoever has the name now.
+        let account = state
+            .store
+            .user(&inv.user)
+            .await?
+            .filter(|u| inv.is_of(&u.identity()));
+        if let Some(u) = account {
             if let Some(e) = u.email.filter(|e| u.active && mail::valid_address(e)) {
                 out.push(PartnerAddress {
                     address: e,
@@ -1641,6 +1648,7 @@ struct ReportPage {
 
 fn report_case(
     names: &HashMap<String, String>,
+    users: &[aanwezig_storage::User],
     case: &Case,
     role: Role,
     today: NaiveDate,
@@ -1738,7 +1746,9 @@ fn report_case(
             .map(|i| {
                 format!(
                     "{} ({}), sinds {}{}",
-                    mentor_label(names, &i.user),
+                    // By account: the username may be someone else's now.
+                    crate::dossier::account_of(users, i)
+                        .map_or_else(|| i.user.clone(), |u| u.display_name.clone()),
                     i.role.label_nl(),
                     date_nl(i.since),
                     i.until
@@ -1838,7 +1848,9 @@ async fn report(
     )
     .await?;
     let case = case.map(|c| c.redacted_for(user.role()));
-    let names = mentor_names(&state).await?;
+    let (names, users) = tokio::try_join!(mentor_names(&state), async {
+        Ok(state.store.users().await?)
+    })?;
     let today = state.clock.today();
     Ok(ReportPage {
         layout: Layout::new(
@@ -1855,7 +1867,7 @@ async fn report(
         external: user.role().is_external(),
         case: case
             .as_ref()
-            .map(|c| report_case(&names, c, user.role(), today)),
+            .map(|c| report_case(&names, &users, c, user.role(), today)),
     }
     .into_response())
 }

@@ -334,7 +334,7 @@ async fn reduced_page(
     }
     let open = case.as_ref().filter(|c| c.is_open());
     page.dossier_step = open.map(|c| c.step.to_string());
-    page.dossier_link = open.is_some_and(|c| c.involves(&user.user.username));
+    page.dossier_link = open.is_some_and(|c| c.involves(&user.identity()));
     Ok(page)
 }
 

@@ -22,7 +22,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use aanwezig_domain::case::{next_school_day, OpenReason, TaskKind};
+use aanwezig_domain::case::{next_school_day, OpenReason, PartnerIdentity, TaskKind};
 use aanwezig_domain::explain::date_nl;
 use aanwezig_domain::{Case, MeldingDraft, MeldingStatus, Role, RuleId, Scope, StudentId};
 use aanwezig_storage::{AuditAction, AuditEntry, MeldingFilter};
@@ -51,6 +51,8 @@ use crate::state::AppState;
 #[derive(Clone, Copy, Debug)]
 pub struct TaskOwner<'a> {
     pub username: &'a str,
+    /// The account, for the partner check of a case.
+    pub identity: PartnerIdentity<'a>,
     pub role: Role,
     /// A mentor's classes.
     pub classes: &'a [String],
@@ -63,6 +65,7 @@ impl<'a> TaskOwner<'a> {
     pub fn of(user: &'a CurrentUser) -> TaskOwner<'a> {
         TaskOwner {
             username: &user.user.username,
+            identity: user.identity(),
             role: user.role(),
             classes: &user.user.classes,
             involved: &user.involved,
@@ -169,7 +172,7 @@ fn compute(
         }
         let external = role.is_external();
         let responsible = if external {
-            case.involves(owner.username)
+            case.involves(&owner.identity)
         } else {
             case.owner() == owner.username
                 || role == Role::Mentor
@@ -767,12 +770,13 @@ async fn feed(
         .filter(|u| u.active && may_read_cases(u.role))
         .ok_or(PageError::NotFound)?;
     let involved = if user.role.is_external() {
-        crate::auth::involved_students(&state, &user.username, user.role).await?
+        crate::auth::involved_students(&state, &user).await?
     } else {
         Vec::new()
     };
     let owner = TaskOwner {
         username: &user.username,
+        identity: user.identity(),
         role: user.role,
         classes: &user.classes,
         involved: &involved,

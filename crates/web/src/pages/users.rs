@@ -1,6 +1,7 @@
 //! Gebruikers (beheerder only): the list of accounts, adding one, changing
-//! role, name, classes, e-mail and whether it is active, and setting a new
-//! password.
+//! role, name, classes, e-mail and whether it is active, setting a new
+//! password, and removing an account (which ends its involvements in case
+//! dossiers: `aanwezig_storage::remove_user`).
 //!
 //! Passwords are generated here, never chosen by the beheerder, and shown
 //! exactly once: the store keeps only the argon2id hash and the audit log
@@ -255,6 +256,8 @@ struct UserFormPage {
     known_classes: String,
     errors: FieldErrors,
     created: String,
+    /// The beheerder's own account (which they cannot remove here).
+    myself: bool,
 }
 
 impl UserFormPage {
@@ -284,6 +287,7 @@ fn form_page(
         known_classes: known_classes.join(", "),
         errors,
         created: existing.map(|u| when(u.created_at)).unwrap_or_default(),
+        myself: existing.is_some_and(|u| u.username == user.user.username),
     }
 }
 
@@ -370,9 +374,11 @@ async fn create(
         active: true,
         password_hash: hash(password.clone()).await?,
         created_at: state.clock.now(),
+        // The store gives the new account its own id.
+        account_id: String::new(),
     };
     match state.store.create_user(&new_user).await {
-        Ok(()) => {}
+        Ok(_) => {}
         Err(StoreError::Conflict(_)) => {
             let mut errors = FieldErrors::new();
             errors.insert(
@@ -424,7 +430,17 @@ async fn edit_form(
 ) -> Result<UserFormPage, PageError> {
     require_admin(&user)?;
     let existing = find(&state, &naam).await?;
-    let classes = school_classes(&state)?;
+    edit_page(&state, &user, &existing, FieldErrors::new())
+}
+
+/// The edit form of `existing` as stored, with `errors`.
+fn edit_page(
+    state: &AppState,
+    user: &CurrentUser,
+    existing: &User,
+    errors: FieldErrors,
+) -> Result<UserFormPage, PageError> {
+    let classes = school_classes(state)?;
     let form = UserForm {
         gebruikersnaam: existing.username.clone(),
         naam: existing.display_name.clone(),
@@ -434,12 +450,12 @@ async fn edit_form(
         actief: None,
     };
     Ok(form_page(
-        &user,
-        Some(&existing),
+        user,
+        Some(existing),
         form,
         existing.active,
         &classes,
-        FieldErrors::new(),
+        errors,
     ))
 }
 
@@ -573,6 +589,58 @@ async fn reset_password(
     .into_response())
 }
 
+// --- remove ------------------------------------------------------------------
+
+/// What the removal form submits: the confirmation checkbox.
+#[derive(Debug, Default, Deserialize)]
+struct RemoveForm {
+    bevestigen: Option<String>,
+}
+
+/// `POST /gebruikers/{naam}/verwijderen`: removes the account for good,
+/// with the storage's one removal use case (shared with `aanwezig user
+/// remove`): its involvements in case dossiers end today and are written
+/// in each dossier's trail, then the account and its sessions go. The
+/// audit log keeps its entries. A later account with the same username is
+/// a new account with a new id and inherits nothing.
+async fn remove(
+    State(state): State<AppState>,
+    Admin(user): Admin,
+    Path(naam): Path<String>,
+    Form(form): Form<RemoveForm>,
+) -> Result<Response, PageError> {
+    require_admin(&user)?;
+    let existing = find(&state, &naam).await?;
+    if existing.username == user.user.username {
+        return Err(PageError::BadRequest(
+            "U kunt uw eigen account niet verwijderen; laat een andere beheerder dat doen."
+                .into(),
+        ));
+    }
+    if form.bevestigen.is_none() {
+        let mut errors = FieldErrors::new();
+        errors.insert(
+            "bevestigen",
+            "Vink aan dat u dit account wilt verwijderen.".into(),
+        );
+        return Ok(invalid(edit_page(&state, &user, &existing, errors)?));
+    }
+    let removed = crate::dossier::remove_user(&state, &user, &existing.username).await?;
+    let released = removed.released.len();
+    user.audit(
+        &state,
+        AuditAction::UserAdmin,
+        None,
+        format!(
+            "{} verwijderd (rol {}); niet meer betrokken bij {released} dossier(s)",
+            detail_prefix(&existing.username),
+            existing.role.as_str()
+        ),
+    )
+    .await?;
+    Ok(Redirect::to("/gebruikers").into_response())
+}
+
 /// `/gebruikers`, `/gebruikers/nieuw`, `/gebruikers/{naam}`.
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -580,6 +648,7 @@ pub fn router() -> Router<AppState> {
         .route("/gebruikers/nieuw", get(new_form).post(create))
         .route("/gebruikers/{naam}", get(edit_form).post(update))
         .route("/gebruikers/{naam}/wachtwoord", post(reset_password))
+        .route("/gebruikers/{naam}/verwijderen", post(remove))
 }
 
 #[cfg(test)]

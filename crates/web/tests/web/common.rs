@@ -244,6 +244,7 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
                 active: true,
                 password_hash: password_hash().to_owned(),
                 created_at: now(),
+                account_id: String::new(),
             })
             .await
             .unwrap();
@@ -296,8 +297,7 @@ pub async fn open_case_on(
     )
     .unwrap();
     for p in partners {
-        let role = USERS.iter().find(|(u, _)| u == p).unwrap().1;
-        involve(&mut case, p, role, on);
+        involve(&mut case, &account(app, p).await, on);
     }
     app.store
         .save_case(&case, "coordinator", now())
@@ -350,9 +350,16 @@ pub async fn store_melding(
         .unwrap()
 }
 
-/// Brings `user` into the case on `on`; for the jeugdarts first records
-/// the referral the parents consented to, which the domain requires.
-pub fn involve(case: &mut aanwezig_domain::Case, user: &str, role: Role, on: NaiveDate) {
+/// The stored account `username` (which must exist).
+pub async fn account(app: &TestApp, username: &str) -> User {
+    app.store.user(username).await.unwrap().unwrap()
+}
+
+/// Brings the account `user` into the case on `on` in its role; for the
+/// jeugdarts first records the referral the parents consented to, which
+/// the domain requires.
+pub fn involve(case: &mut aanwezig_domain::Case, user: &User, on: NaiveDate) {
+    let role = user.role;
     use aanwezig_domain::case::{Actor, Decision, DecisionKind, Party};
     let by = Actor::new("coordinator", Role::Verzuimcoordinator);
     if role == Role::Jeugdarts {
@@ -365,7 +372,7 @@ pub fn involve(case: &mut aanwezig_domain::Case, user: &str, role: Role, on: Nai
         })
         .unwrap();
     }
-    case.involve(user, role, on, by).unwrap();
+    case.involve(&user.identity(), role, on, by).unwrap();
 }
 
 /// A student other than the mentor's and the fixture's `other`, with no

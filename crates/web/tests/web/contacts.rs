@@ -148,14 +148,9 @@ async fn a_guide_c_contact_saves_answers_and_agreements() {
 
 /// Brings the jeugdarts into the student's stored case.
 async fn open_case_with_partner(app: &TestApp, student: &str) {
-    use aanwezig_domain::Role;
     let mut case = case_of(app, student).await;
-    crate::common::involve(
-        &mut case,
-        "jeugdarts",
-        Role::Jeugdarts,
-        crate::common::today(),
-    );
+    let arts = crate::common::account(app, "jeugdarts").await;
+    crate::common::involve(&mut case, &arts, crate::common::today());
     app.store
         .save_case(&case, "coordinator", crate::common::now())
         .await

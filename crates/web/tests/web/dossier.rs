@@ -1231,6 +1231,7 @@ async fn the_case_is_not_handed_to_a_mentor_of_another_class() {
                 active: true,
                 password_hash: hash.clone(),
                 created_at: crate::common::now(),
+                account_id: String::new(),
             })
             .await
             .unwrap();

@@ -5,6 +5,7 @@
 
 mod common;
 
+mod accounts;
 mod api;
 mod auth;
 mod browser;

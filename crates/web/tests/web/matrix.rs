@@ -228,6 +228,7 @@ fn table() -> Vec<Row> {
     rows.extend(posts("/gebruikers/nieuw",                              NOTHING,        [L, A, F, F, F, F, F, F]));
     rows.extend(posts("/gebruikers/niemand",                            NOTHING,        [L, N, F, F, F, F, F, F]));
     rows.extend(posts("/gebruikers/niemand/wachtwoord",                 NOTHING,        [L, N, F, F, F, F, F, F]));
+    rows.extend(posts("/gebruikers/niemand/verwijderen",                NOTHING,        [L, N, F, F, F, F, F, F]));
     rows.extend(posts("/importeren",                                    NOTHING,        [L, A, A, F, F, F, F, F]));
     rows.extend(posts("/importeren/999999/bevestigen",                  NOTHING,        [L, N, N, F, F, F, F, F]));
     // Signing out ends every column's session: the last row.

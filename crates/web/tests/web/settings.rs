@@ -729,6 +729,7 @@ async fn a_fresh_install_starts_with_a_calendar_upload() {
             active: true,
             password_hash: aanwezig_auth::hash_password(crate::common::PASSWORD).unwrap(),
             created_at: crate::common::now(),
+            account_id: String::new(),
         })
         .await
         .unwrap();

@@ -60,6 +60,7 @@ async fn add_mentor(app: &TestApp, username: &str, class: &str) {
             active: true,
             password_hash: hash,
             created_at: now(),
+            account_id: String::new(),
         })
         .await
         .unwrap();
