@@ -486,7 +486,15 @@ async fn removing_a_partner_ends_their_involvements_and_a_new_namesake_gets_none
 
     let dir = TempDir::new().unwrap();
     let d = dir.path();
-    let add = ["user", "add", "kp_old", "--name", "Karel Oud", "--role", "ketenpartner"];
+    let add = [
+        "user",
+        "add",
+        "kp_old",
+        "--name",
+        "Karel Oud",
+        "--role",
+        "ketenpartner",
+    ];
     ok(d, &add, None);
 
     let day = |m, n| NaiveDate::from_ymd_opt(2025, m, n).unwrap();
@@ -522,14 +530,20 @@ async fn removing_a_partner_ends_their_involvements_and_a_new_namesake_gets_none
     case.involve(&old.identity(), Role::Ketenpartner, on, coordinator)
         .unwrap();
     let saved_at = Utc.with_ymd_and_hms(2025, 10, 6, 9, 0, 0).unwrap();
-    store.save_case(&case, "coordinator", saved_at).await.unwrap();
+    store
+        .save_case(&case, "coordinator", saved_at)
+        .await
+        .unwrap();
     store.close().await;
 
     let removal_day = on.succ_opt().unwrap();
     let today = removal_day.to_string();
     let out = ok(d, &["--today", &today, "user", "remove", "kp_old"], None);
     assert!(out.contains("Gebruiker kp_old verwijderd"), "{out}");
-    assert!(out.contains("Niet meer betrokken bij 1 dossier(s)"), "{out}");
+    assert!(
+        out.contains("Niet meer betrokken bij 1 dossier(s)"),
+        "{out}"
+    );
 
     let store = open_store(d).await;
     let case = store.case(&sid).await.unwrap().unwrap();

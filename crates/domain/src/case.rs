@@ -3427,7 +3427,8 @@ mod tests {
         );
         c.decide(decision(d, DecisionKind::Jeugdarts { consent: true }))
             .unwrap();
-        c.involve(&who("arts"), Role::Jeugdarts, d, actor()).unwrap();
+        c.involve(&who("arts"), Role::Jeugdarts, d, actor())
+            .unwrap();
         // Leerplicht and ketenpartners need no such referral.
         c.involve(&who("lpa"), Role::Leerplichtambtenaar, d, actor())
             .unwrap();
@@ -3488,7 +3489,10 @@ mod tests {
         assert!(c.involves(&newcomer));
         assert_eq!(c.release_partner(&old, ymd(2025, 11, 4)), 1);
         assert!(!c.involves(&old));
-        assert!(c.involves(&newcomer), "releasing one account keeps the other");
+        assert!(
+            c.involves(&newcomer),
+            "releasing one account keeps the other"
+        );
         assert_eq!(c.release_partner(&old, ymd(2025, 11, 5)), 0, "once");
         assert_eq!(c.involved[0].until, Some(ymd(2025, 11, 4)));
     }
@@ -3565,7 +3569,11 @@ mod tests {
         assert!(c.involved.iter().all(|i| !i.is_active()));
         // The trail shows each end like any other release.
         let trail = format!("{:?}", c.trail_nl());
-        assert_eq!(trail.matches("keten niet meer betrokken").count(), 2, "{trail}");
+        assert_eq!(
+            trail.matches("keten niet meer betrokken").count(),
+            2,
+            "{trail}"
+        );
     }
 
     #[test]
@@ -3858,8 +3866,10 @@ mod tests {
         let mut c = case_at(CaseStep::S3a, d);
         c.decide(decision(d, DecisionKind::Jeugdarts { consent: true }))
             .unwrap();
-        c.involve(&who("arts"), Role::Jeugdarts, d, actor()).unwrap();
-        c.involve(&who("keten"), Role::Ketenpartner, d, actor()).unwrap();
+        c.involve(&who("arts"), Role::Jeugdarts, d, actor())
+            .unwrap();
+        c.involve(&who("keten"), Role::Ketenpartner, d, actor())
+            .unwrap();
         c.decide(decision(
             ymd(2025, 10, 20),
             DecisionKind::Jeugdarts { consent: false },
@@ -3877,7 +3887,8 @@ mod tests {
         let mut dec = decision(d, DecisionKind::Jeugdarts { consent: true });
         dec.note = "notitie-a".into();
         c.decide(dec).unwrap();
-        c.involve(&who("arts"), Role::Jeugdarts, d, actor()).unwrap();
+        c.involve(&who("arts"), Role::Jeugdarts, d, actor())
+            .unwrap();
         let mut ect = decision(d, DecisionKind::Ect);
         ect.note = "notitie-b".into();
         c.decide(ect).unwrap();

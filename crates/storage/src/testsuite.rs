@@ -997,7 +997,10 @@ pub async fn account_ids_are_fresh_and_never_reused(store: &dyn Store) -> Check 
     let piet = store.create_user(&user("piet", Role::Mentor)).await?;
     assert_ne!(first, piet);
     let stored = store.user("jan").await?;
-    assert_eq!(stored.as_ref().map(|u| u.account_id.as_str()), Some(first.as_str()));
+    assert_eq!(
+        stored.as_ref().map(|u| u.account_id.as_str()),
+        Some(first.as_str())
+    );
 
     let mut old = stored.ok_or_else(|| StoreError::NotFound("jan".to_owned()))?;
     old.display_name = "Jan Oud".to_owned();
@@ -1015,7 +1018,10 @@ pub async fn account_ids_are_fresh_and_never_reused(store: &dyn Store) -> Check 
         again.created_at = at(10 + round);
         let id = store.create_user(&again).await?;
         assert!(!seen.contains(&id), "round {round}: {id} was given before");
-        assert_eq!(store.user("jan").await?.map(|u| u.account_id), Some(id.clone()));
+        assert_eq!(
+            store.user("jan").await?.map(|u| u.account_id),
+            Some(id.clone())
+        );
         seen.push(id);
     }
     // The removed account's record cannot change the new `jan`.
@@ -1050,22 +1056,42 @@ pub async fn removing_an_account_ends_its_involvements(store: &dyn Store) -> Che
     // Student 1: an earlier, closed case and a later open one, both with kp.
     let mut closed = case_of(1, day(2025, 9, 1));
     closed
-        .involve(&kp.identity(), Role::Ketenpartner, day(2025, 9, 2), coordinator())
+        .involve(
+            &kp.identity(),
+            Role::Ketenpartner,
+            day(2025, 9, 2),
+            coordinator(),
+        )
         .map_err(case_error)?;
     closed
-        .close(day(2025, 9, 20), coordinator(), ClosureReason::AanwezigheidHersteld, "")
+        .close(
+            day(2025, 9, 20),
+            coordinator(),
+            ClosureReason::AanwezigheidHersteld,
+            "",
+        )
         .map_err(case_error)?;
     store.save_case(&closed, "coordinator", at(0)).await?;
     let mut open = case_of(1, on);
     open.involve(&kp.identity(), Role::Ketenpartner, on, coordinator())
         .map_err(case_error)?;
-    open.involve(&lpa.identity(), Role::Leerplichtambtenaar, on, coordinator())
-        .map_err(case_error)?;
+    open.involve(
+        &lpa.identity(),
+        Role::Leerplichtambtenaar,
+        on,
+        coordinator(),
+    )
+    .map_err(case_error)?;
     store.save_case(&open, "coordinator", at(1)).await?;
     // Student 2: only lpa.
     let mut other = case_of(2, on);
     other
-        .involve(&lpa.identity(), Role::Leerplichtambtenaar, on, coordinator())
+        .involve(
+            &lpa.identity(),
+            Role::Leerplichtambtenaar,
+            on,
+            coordinator(),
+        )
         .map_err(case_error)?;
     store.save_case(&other, "coordinator", at(2)).await?;
     // Student 3: an involvement stored before accounts had ids, of an
@@ -1109,7 +1135,11 @@ pub async fn removing_an_account_ends_its_involvements(store: &dyn Store) -> Che
     assert_eq!(versions[1].saved_by, "beheer");
     assert_eq!(versions[1].saved_at, at(60));
     assert_eq!(store.case(&sid(2)).await?, Some(other));
-    assert_eq!(store.case(&sid(3)).await?, Some(legacy), "not this account's");
+    assert_eq!(
+        store.case(&sid(3)).await?,
+        Some(legacy),
+        "not this account's"
+    );
 
     let audit = store
         .audit_log(&AuditFilter {

@@ -539,7 +539,10 @@ async fn a_version_5_file_gets_account_ids_and_keeps_its_cases() {
         until: None,
     });
     let json = serde_json::to_string(&old).unwrap();
-    assert!(json.contains(r#""involved":[{"user":"kp","role":"ketenpartner""#), "{json}");
+    assert!(
+        json.contains(r#""involved":[{"user":"kp","role":"ketenpartner""#),
+        "{json}"
+    );
     assert!(!json.contains("account"), "{json}");
     sqlx::query(
         "INSERT INTO cases (student_id, opened_on, is_open, version, json, saved_by, saved_at)

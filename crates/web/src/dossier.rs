@@ -93,8 +93,7 @@ pub async fn load(
 /// (the leerplichtambtenaar may see a student for a sent DUO melding, but
 /// not the dossier unless the school shares it).
 pub fn partner_may_read(user: &CurrentUser, case: Option<&Case>) -> bool {
-    !user.role().is_external()
-        || case.is_some_and(|c| c.is_open() && c.involves(&user.identity()))
+    !user.role().is_external() || case.is_some_and(|c| c.is_open() && c.involves(&user.identity()))
 }
 
 /// One change of a student's case, serialised with every other case change

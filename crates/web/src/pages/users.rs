@@ -613,8 +613,7 @@ async fn remove(
     let existing = find(&state, &naam).await?;
     if existing.username == user.user.username {
         return Err(PageError::BadRequest(
-            "U kunt uw eigen account niet verwijderen; laat een andere beheerder dat doen."
-                .into(),
+            "U kunt uw eigen account niet verwijderen; laat een andere beheerder dat doen.".into(),
         ));
     }
     if form.bevestigen.is_none() {

@@ -60,7 +60,9 @@ async fn sign_in(app: &TestApp, username: &str, password: &str) -> Client {
 
 /// The "Betrokken partners" list of a dossier page.
 fn partners_list(html: &str) -> &str {
-    let start = html.find("id=\"partners-kop\"").expect("the partners section");
+    let start = html
+        .find("id=\"partners-kop\"")
+        .expect("the partners section");
     let rest = &html[start..];
     &rest[..rest.find("</section>").unwrap_or(rest.len())]
 }
@@ -189,8 +191,7 @@ async fn a_reused_username_inherits_no_dossier() {
     // bring the new kp_old in as a partner of its own.
     let (_, html) = app.get(&coordinator, &dossier(&id)).await;
     let partners = partners_list(&html);
-    assert!(!partners[..partners.find("<form").unwrap_or(partners.len())]
-        .contains("Nina Nieuw"));
+    assert!(!partners[..partners.find("<form").unwrap_or(partners.len())].contains("Nina Nieuw"));
     assert!(
         partners.contains("<option value=\"kp_old\">Nina Nieuw (ketenpartner)</option>"),
         "{partners}"
