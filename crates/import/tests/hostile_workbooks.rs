@@ -3,6 +3,7 @@
 //! (zip entries of our own XML), so the test shows what the reader does
 //! with exactly the shape an attacker would send.
 
+#![expect(clippy::unwrap_used, reason = "test helpers panic on broken fixtures")]
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
