@@ -49,6 +49,16 @@ fn text_field<'a>(
     errs: &mut ErrorList,
 ) -> Option<&'a str> {
     match std::str::from_utf8(b.trim_ascii()) {
+        // A line break or other control character inside a name or class
+        // would travel into pages, feeds and exports: refuse it here.
+        Ok(s) if s.chars().any(char::is_control) => {
+            errs.push(
+                line,
+                Some(col),
+                "bevat een stuurteken (zoals een regeleinde of tab); haal het weg".into(),
+            );
+            None
+        }
         Ok(s) => Some(s),
         Err(_) => {
             errs.push(
@@ -247,6 +257,21 @@ pub fn write_students<W: Write>(w: W, rows: &[StudentRow]) -> std::io::Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_in_names_and_classes_are_refused() {
+        let text = "student_id,name,class,mentor,date_of_birth\n\
+                    1,\"Sam\r\nBEGIN:VEVENT\",1A,m,2012-01-01\n\
+                    2,Noor,\"2\tB\",m,2012-01-01\n\
+                    3,Ok,3C,m\u{7},2012-01-01\n";
+        let e = read_students(text.as_bytes(), "l.csv").unwrap_err();
+        let cols: Vec<_> = e.errors.iter().map(|r| (r.line, r.column)).collect();
+        assert_eq!(
+            cols,
+            [(Some(2), Some("name")), (Some(4), Some("class")), (Some(5), Some("mentor"))]
+        );
+        assert!(e.errors[0].message.contains("stuurteken"));
+    }
 
     const GOOD: &str = "\u{feff}name,student_id,class,mentor,date_of_birth,left_on\n\
         Sanne de Vries,1001,2B,jansen,2012-03-14,\n\
