@@ -67,15 +67,32 @@ impl School {
 
     /// Adds stored records; a later record for the same lesson replaces an
     /// earlier one.
+    ///
+    /// Linear in the records given (plus sorting the touched students'
+    /// lessons): only the students these records belong to are re-sorted,
+    /// and a student whose lessons are still in order is not sorted at all,
+    /// so a loader that adds one student at a time stays linear in the
+    /// school's size.
     pub fn add_records<'r>(
         &mut self,
         cal: &Calendar,
         records: impl IntoIterator<Item = &'r RegistrationRecord>,
     ) -> Result<(), SchoolError> {
+        // The students touched: pushed on every switch of student, made
+        // unique once at the end.
+        let mut touched: Vec<usize> = Vec::new();
+        let mut last: Option<usize> = None;
         for rec in records {
-            let i = self
-                .position(&rec.student)
-                .ok_or_else(|| SchoolError::UnknownStudent(rec.student.to_string()))?;
+            let i = match last {
+                Some(i) if self.students[i].id == rec.student => i,
+                _ => self
+                    .position(&rec.student)
+                    .ok_or_else(|| SchoolError::UnknownStudent(rec.student.to_string()))?,
+            };
+            if last != Some(i) {
+                touched.push(i);
+            }
+            last = Some(i);
             let reg = rec
                 .to_registration(cal)
                 .ok_or_else(|| SchoolError::NotASchoolDay {
@@ -85,14 +102,20 @@ impl School {
                 })?;
             self.regs[i].push(reg);
         }
-        for r in &mut self.regs {
-            r.sort_by_key(Registration::key);
-            // Keep the last of equal keys (stable sort keeps input order).
-            r.reverse();
-            r.dedup_by_key(|x| x.key());
-            r.reverse();
+        touched.sort_unstable();
+        touched.dedup();
+        for i in touched {
+            normalise(&mut self.regs[i]);
         }
         Ok(())
+    }
+
+    /// Sets the registrations of the student at `i` (any order; for equal
+    /// lessons the last one given counts), replacing what they had. Costs
+    /// one pass when `regs` is already sorted, as a store gives them.
+    pub fn set_registrations(&mut self, i: usize, mut regs: Vec<Registration>) {
+        normalise(&mut regs);
+        self.regs[i] = regs;
     }
 
     /// The students, in their fixed order.
@@ -152,5 +175,107 @@ impl School {
                 engine.evaluate_with(scratch, regs, ctx, until)
             })
             .collect()
+    }
+}
+
+/// Sorts one student's lessons by `(day, lesson)` and keeps the last of
+/// equal keys; one pass without sorting when they are strictly ordered.
+fn normalise(r: &mut Vec<Registration>) {
+    if r.windows(2).all(|w| w[0].key() < w[1].key()) {
+        return;
+    }
+    r.sort_by_key(Registration::key);
+    // Keep the last of equal keys (stable sort keeps input order).
+    r.reverse();
+    r.dedup_by_key(|x| x.key());
+    r.reverse();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::tests::{example_calendar, ymd};
+    use crate::category::Category;
+
+    fn students(n: usize) -> Vec<Student> {
+        (0..n)
+            .map(|i| Student {
+                id: StudentId::parse(&format!("{}", 100_000 + i)).unwrap(),
+                name: format!("Leerling {i}"),
+                class: "1A".into(),
+                mentor: "m".into(),
+                date_of_birth: ymd(2012, 1, 1),
+            })
+            .collect()
+    }
+
+    fn record(s: &Student, day: u32, lesson: u8, category: Category) -> RegistrationRecord {
+        RegistrationRecord {
+            student: s.id.clone(),
+            date: ymd(2025, 9, day),
+            lesson,
+            minutes: 50,
+            code: None,
+            category,
+            minutes_late: 0,
+            note: None,
+        }
+    }
+
+    #[test]
+    fn records_added_per_student_or_at_once_give_the_same_school() {
+        let cal = example_calendar();
+        let st = students(3);
+        // Interleaved over students, out of order, one lesson given twice.
+        let recs = vec![
+            record(&st[1], 3, 2, Category::Present),
+            record(&st[0], 2, 1, Category::Present),
+            record(&st[1], 2, 1, Category::Present),
+            record(&st[2], 2, 1, Category::Present),
+            record(&st[1], 3, 2, Category::Unknown),
+        ];
+        let mut once = School::new(st.clone());
+        once.add_records(&cal, &recs).unwrap();
+        let mut each = School::new(st.clone());
+        for s in &st {
+            each.add_records(&cal, recs.iter().filter(|r| r.student == s.id))
+                .unwrap();
+        }
+        for i in 0..3 {
+            assert_eq!(once.registrations(i), each.registrations(i), "student {i}");
+        }
+        let r1 = once.registrations(1);
+        assert_eq!(r1.len(), 2);
+        assert!(r1[0].key() < r1[1].key());
+        assert_eq!(r1[1].category, Category::Unknown, "the later record wins");
+        // A second call adds to what is there and re-sorts only student 0.
+        once.add_records(&cal, &[record(&st[0], 1, 3, Category::Present)])
+            .unwrap();
+        let days: Vec<_> = once
+            .registrations(0)
+            .iter()
+            .map(|r| cal.date(r.day))
+            .collect();
+        assert_eq!(days, [ymd(2025, 9, 1), ymd(2025, 9, 2)]);
+    }
+
+    #[test]
+    fn set_registrations_sorts_and_keeps_the_last_of_equal_lessons() {
+        let cal = example_calendar();
+        let st = students(1);
+        let regs: Vec<Registration> = [
+            record(&st[0], 3, 1, Category::Present),
+            record(&st[0], 2, 4, Category::Present),
+            record(&st[0], 3, 1, Category::LateUnexcused),
+        ]
+        .iter()
+        .map(|r| r.to_registration(&cal).unwrap())
+        .collect();
+        let mut school = School::new(st);
+        school.set_registrations(0, regs.clone());
+        assert_eq!(school.registrations(0), [regs[1], regs[2]]);
+        // Already in order: kept as given.
+        school.set_registrations(0, vec![regs[1], regs[0]]);
+        assert_eq!(school.registrations(0), [regs[1], regs[0]]);
     }
 }

@@ -21,7 +21,7 @@ use aanwezig_domain::{Calendar, Category, DayIdx, Policy, RegistrationRecord, St
 use chrono::{Datelike, NaiveDate, Weekday};
 
 use crate::error::{ErrorList, ImportErrors};
-use crate::table::{is_workbook, open_csv, read_csv, FxMap, Row, Sink};
+use crate::table::{is_workbook, open_csv, read_csv, FastMap, Row, Sink};
 use crate::text::{parse_date, parse_uint, show};
 use crate::workbook::read_workbook;
 
@@ -70,10 +70,10 @@ struct RegSink<'a, F> {
     known: F,
     cols: Cols,
     /// Student number bytes → index into `ids`, or why it is refused.
-    students: FxMap<Box<[u8]>, Result<u32, String>>,
+    students: FastMap<Box<[u8]>, Result<u32, String>>,
     ids: Vec<StudentId>,
     /// Code bytes → the code and its category; `None` when unknown.
-    codes: FxMap<Box<[u8]>, Option<(String, Category)>>,
+    codes: FastMap<Box<[u8]>, Option<(String, Category)>>,
     /// Per student (by index): for every school day and lesson number the
     /// line that registered it, 0 when none did. Dense rather than a hash
     /// map because a map of a million random keys spends most of the
@@ -501,9 +501,9 @@ fn sink<'a, F: Fn(&str) -> bool>(
         policy,
         known,
         cols: Cols::default(),
-        students: FxMap::default(),
+        students: FastMap::default(),
         ids: Vec::new(),
-        codes: FxMap::default(),
+        codes: FastMap::default(),
         seen: Vec::new(),
         last_date: None,
         out: Vec::new(),

@@ -11,7 +11,7 @@ use aanwezig_domain::{Student, StudentId};
 use chrono::NaiveDate;
 
 use crate::error::{ErrorList, ImportErrors};
-use crate::table::{is_workbook, open_csv, read_csv, FxMap, Row, Sink};
+use crate::table::{is_workbook, open_csv, read_csv, FastMap, Row, Sink};
 use crate::text::{parse_date, show};
 use crate::workbook::read_workbook;
 
@@ -38,7 +38,7 @@ const MAX_CLASS: usize = 32;
 struct StudentSink {
     pos: [usize; 5],
     left_on: Option<usize>,
-    seen: FxMap<String, u64>,
+    seen: FastMap<String, u64>,
     out: Vec<StudentRow>,
 }
 
@@ -203,7 +203,7 @@ fn sink() -> StudentSink {
     StudentSink {
         pos: [usize::MAX; 5],
         left_on: None,
-        seen: FxMap::default(),
+        seen: FastMap::default(),
         out: Vec::new(),
     }
 }
@@ -268,7 +268,11 @@ mod tests {
         let cols: Vec<_> = e.errors.iter().map(|r| (r.line, r.column)).collect();
         assert_eq!(
             cols,
-            [(Some(2), Some("name")), (Some(4), Some("class")), (Some(5), Some("mentor"))]
+            [
+                (Some(2), Some("name")),
+                (Some(4), Some("class")),
+                (Some(5), Some("mentor"))
+            ]
         );
         assert!(e.errors[0].message.contains("stuurteken"));
     }

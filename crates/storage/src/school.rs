@@ -3,6 +3,8 @@
 
 use aanwezig_domain::{Calendar, Policy, School, Student};
 
+use futures::StreamExt;
+
 use crate::error::{Result, StoreError};
 use crate::store::Store;
 
@@ -36,12 +38,30 @@ pub async fn load_school(store: &dyn Store) -> Result<LoadedSchool> {
         .collect();
     let mut school = School::new(students);
     if let Some(cal) = &calendar {
-        for (_, records) in store.registrations_all().await? {
-            school.add_records(cal, &records).map_err(|e| {
+        // One student at a time, each already in `(date, lesson)` order:
+        // linear in the school's size, and only one student's records are
+        // held in their stored form at once.
+        let mut stream = store.registrations_stream();
+        while let Some(item) = stream.next().await {
+            let (student, records) = item?;
+            let i = school.position(&student).ok_or_else(|| {
                 StoreError::Invalid(format!(
-                    "opgeslagen registraties passen niet bij de kalender: {e}"
+                    "opgeslagen registraties van onbekende leerling {student}"
                 ))
             })?;
+            let regs = records
+                .iter()
+                .map(|r| {
+                    r.to_registration(cal).ok_or_else(|| {
+                        StoreError::Invalid(format!(
+                            "opgeslagen registraties passen niet bij de kalender: \
+                             {} is geen schooldag (leerling {student}, lesuur {})",
+                            r.date, r.lesson
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            school.set_registrations(i, regs);
         }
     }
     // What the engine needs from the cases (the 3a conversations): from
