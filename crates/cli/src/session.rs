@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use aanwezig_domain::{Calendar, Policy, RegistrationRecord, School, Student};
+use aanwezig_domain::{Calendar, Policy, School, SchoolBuilder, Student};
 use aanwezig_storage::{SqliteStore, Store};
 use anyhow::{bail, Context};
 
@@ -90,29 +90,6 @@ pub fn read_students(p: &Path) -> anyhow::Result<Vec<aanwezig_import::StudentRow
     )?)
 }
 
-/// Reads a registrations file (CSV or XLSX), validating every row.
-pub fn read_registrations(
-    p: &Path,
-    cal: &Calendar,
-    policy: &Policy,
-    known: &(dyn Fn(&str) -> bool + Sync),
-) -> anyhow::Result<Vec<RegistrationRecord>> {
-    let name = p.display().to_string();
-    if is_xlsx(p) {
-        return Ok(aanwezig_import::read_registrations_xlsx(
-            p, cal, policy, known,
-        )?);
-    }
-    let f = std::fs::File::open(p).with_context(|| format!("{name} openen"))?;
-    Ok(aanwezig_import::read_registrations(
-        std::io::BufReader::with_capacity(1 << 20, f),
-        &name,
-        cal,
-        policy,
-        known,
-    )?)
-}
-
 /// Loads a school from files only: no database involved.
 pub fn from_files(
     calendars: &[PathBuf],
@@ -127,11 +104,28 @@ pub fn from_files(
     let ids: std::collections::HashSet<String> =
         students.iter().map(|s| s.id.as_str().to_owned()).collect();
     let known = |id: &str| ids.contains(id);
-    let mut school = School::new(students);
+    // Read in batches straight into the engine's compact form: the
+    // records themselves are never all held at once.
+    let mut builder = SchoolBuilder::new(&cal, students);
     for p in registrations {
-        let records = read_registrations(p, &cal, &policy, &known)?;
-        school.add_records(&cal, &records)?;
+        let mut misfit = None;
+        aanwezig_import::stream_registrations_file(
+            p,
+            &cal,
+            &policy,
+            known,
+            aanwezig_storage::BATCH_ROWS,
+            &mut |batch| {
+                if misfit.is_none() {
+                    misfit = builder.add(&batch).err();
+                }
+            },
+        )?;
+        if let Some(e) = misfit {
+            return Err(e.into());
+        }
     }
+    let school = builder.finish();
     Ok(Loaded {
         cal,
         policy,

@@ -167,6 +167,59 @@ async fn bad_rows_are_each_reported_and_nothing_is_imported() {
     assert_eq!(store.student_count().await.unwrap(), 0);
 }
 
+/// Files are written batch by batch while they are read: a bad row after
+/// more than a batch of good ones (already handed to the transaction) still
+/// leaves nothing behind, in that file or in the one before it.
+#[tokio::test]
+async fn a_bad_row_after_the_first_batches_rolls_back_everything() {
+    let dir = TempDir::new().unwrap();
+    let students = dir.path().join("leerlingen.csv");
+    let mut list = String::from("student_id,name,class,mentor,date_of_birth\n");
+    for s in 0..20 {
+        list.push_str(&format!("{},Leerling {s},1A,m,2012-01-01\n", 2000 + s));
+    }
+    std::fs::write(&students, list).unwrap();
+    let cal =
+        aanwezig_import::load_calendar(&[repo("data/calendars/2025-2026-noord.toml")]).unwrap();
+    let mut csv = String::from("student_id,date,lesson,minutes,code,category\n");
+    let mut rows = 0;
+    'fill: for s in 0..20 {
+        for d in cal.school_days() {
+            for lesson in 1..=7 {
+                csv.push_str(&format!("{},{d},{lesson},50,,present\n", 2000 + s));
+                rows += 1;
+                if rows > aanwezig_storage::BATCH_ROWS + 5_000 {
+                    break 'fill;
+                }
+            }
+        }
+    }
+    csv.push_str("2000,2025-09-01,1,50,QQ,\n");
+    let good = dir.path().join("a.csv");
+    std::fs::write(
+        &good,
+        "student_id,date,lesson,minutes,code,category\n2001,2025-09-01,1,50,,present\n",
+    )
+    .unwrap();
+    let bad = dir.path().join("b.csv");
+    std::fs::write(&bad, csv).unwrap();
+    let mut args = import_args(&students, &good);
+    args.extend(["--registrations".into(), bad.display().to_string()]);
+    let out = aanwezig(dir.path()).args(&args).output().unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("regel {}, kolom code", rows + 2)),
+        "{err}"
+    );
+
+    let store = store(dir.path()).await;
+    assert_eq!(store.registration_count().await.unwrap(), 0);
+    assert_eq!(store.student_count().await.unwrap(), 0);
+    assert!(store.imports().await.unwrap().is_empty());
+    assert_eq!(store.calendar().await.unwrap(), None);
+}
+
 fn evaluate_json(dir: &Path, extra: &[&str]) -> serde_json::Value {
     let mut args = vec![
         "evaluate",

@@ -36,6 +36,6 @@ pub use engine::{Engine, Evaluation, StudentContext};
 pub use hours::Hours;
 pub use policy::{LateCounts, Policy, PolicyError};
 pub use registration::{Registration, RegistrationRecord};
-pub use school::{School, SchoolError};
+pub use school::{School, SchoolBuilder, SchoolError};
 pub use signal::{RuleId, Signal, Step, Track};
 pub use student::{Student, StudentId, StudentIdError};

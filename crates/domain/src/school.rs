@@ -81,6 +81,23 @@ impl School {
         // The students touched: pushed on every switch of student, made
         // unique once at the end.
         let mut touched: Vec<usize> = Vec::new();
+        self.push_records(cal, records, &mut touched)?;
+        touched.sort_unstable();
+        touched.dedup();
+        for i in touched {
+            normalise(&mut self.regs[i]);
+        }
+        Ok(())
+    }
+
+    /// Appends records without sorting; `touched` gets the position of the
+    /// student on every switch of student.
+    fn push_records<'r>(
+        &mut self,
+        cal: &Calendar,
+        records: impl IntoIterator<Item = &'r RegistrationRecord>,
+        touched: &mut Vec<usize>,
+    ) -> Result<(), SchoolError> {
         let mut last: Option<usize> = None;
         for rec in records {
             let i = match last {
@@ -101,11 +118,6 @@ impl School {
                     lesson: rec.lesson,
                 })?;
             self.regs[i].push(reg);
-        }
-        touched.sort_unstable();
-        touched.dedup();
-        for i in touched {
-            normalise(&mut self.regs[i]);
         }
         Ok(())
     }
@@ -175,6 +187,49 @@ impl School {
                 engine.evaluate_with(scratch, regs, ctx, until)
             })
             .collect()
+    }
+}
+
+/// Builds a school from records that arrive in batches (a file read in
+/// pieces): each batch is appended in engine form, and every student is
+/// sorted once at the end, so the cost stays linear however the file's
+/// rows are ordered and however many batches there are.
+pub struct SchoolBuilder<'c> {
+    cal: &'c Calendar,
+    school: School,
+    touched: Vec<usize>,
+}
+
+impl<'c> SchoolBuilder<'c> {
+    /// A builder for these students on this calendar.
+    pub fn new(cal: &'c Calendar, students: Vec<Student>) -> Self {
+        SchoolBuilder {
+            cal,
+            school: School::new(students),
+            touched: Vec::new(),
+        }
+    }
+
+    /// Adds a batch; a later record for the same lesson, in this batch or
+    /// a later one, replaces an earlier one.
+    pub fn add<'r>(
+        &mut self,
+        records: impl IntoIterator<Item = &'r RegistrationRecord>,
+    ) -> Result<(), SchoolError> {
+        let mut touched = std::mem::take(&mut self.touched);
+        let result = self.school.push_records(self.cal, records, &mut touched);
+        self.touched = touched;
+        result
+    }
+
+    /// The school, every student's lessons sorted.
+    pub fn finish(mut self) -> School {
+        self.touched.sort_unstable();
+        self.touched.dedup();
+        for i in self.touched {
+            normalise(&mut self.school.regs[i]);
+        }
+        self.school
     }
 }
 
@@ -257,6 +312,30 @@ mod tests {
             .map(|r| cal.date(r.day))
             .collect();
         assert_eq!(days, [ymd(2025, 9, 1), ymd(2025, 9, 2)]);
+    }
+
+    #[test]
+    fn a_builder_in_batches_gives_the_same_school_as_add_records() {
+        let cal = example_calendar();
+        let st = students(2);
+        let recs = vec![
+            record(&st[1], 3, 2, Category::Present),
+            record(&st[0], 2, 1, Category::Present),
+            record(&st[1], 2, 1, Category::Present),
+            record(&st[1], 3, 2, Category::Unknown),
+            record(&st[0], 1, 1, Category::Present),
+        ];
+        let mut once = School::new(st.clone());
+        once.add_records(&cal, &recs).unwrap();
+        let mut builder = SchoolBuilder::new(&cal, st);
+        for batch in recs.chunks(2) {
+            builder.add(batch).unwrap();
+        }
+        let built = builder.finish();
+        for i in 0..2 {
+            assert_eq!(once.registrations(i), built.registrations(i), "student {i}");
+        }
+        assert_eq!(built.registrations(1)[1].category, Category::Unknown);
     }
 
     #[test]

@@ -141,7 +141,7 @@ impl ImportErrors {
     }
 
     /// One error for the file as a whole.
-    pub(crate) fn single(file: &str, line: Option<u64>, message: String) -> ImportErrors {
+    pub fn single(file: &str, line: Option<u64>, message: String) -> ImportErrors {
         ImportErrors {
             file: file.to_owned(),
             errors: vec![RowError {

@@ -64,6 +64,9 @@ struct DayInfo {
     day: DayIdx,
 }
 
+/// Where a streaming read hands its batches.
+type BatchSink<'a> = dyn FnMut(Vec<RegistrationRecord>) + 'a;
+
 struct RegSink<'a, F> {
     cal: &'a Calendar,
     policy: &'a Policy,
@@ -83,6 +86,9 @@ struct RegSink<'a, F> {
     /// Rows often come sorted by date: remember the last good one.
     last_date: Option<([u8; 10], DayInfo)>,
     out: Vec<RegistrationRecord>,
+    /// When set, `out` is handed over here every `batch` records (and the
+    /// rest at the end), so that the reader never holds more than a batch.
+    flush: Option<(usize, &'a mut BatchSink<'a>)>,
 }
 
 fn weekday_nl(w: Weekday) -> &'static str {
@@ -483,10 +489,21 @@ impl<F: Fn(&str) -> bool> Sink for RegSink<'_, F> {
                 minutes_late: ml,
                 note: note.map(str::to_owned),
             });
+            if let Some((batch, flush)) = &mut self.flush {
+                if self.out.len() >= *batch {
+                    let full = std::mem::replace(&mut self.out, Vec::with_capacity(*batch));
+                    flush(full);
+                }
+            }
         }
     }
 
-    fn finish(self) -> Vec<RegistrationRecord> {
+    fn finish(mut self) -> Vec<RegistrationRecord> {
+        if let Some((_, flush)) = &mut self.flush {
+            if !self.out.is_empty() {
+                flush(std::mem::take(&mut self.out));
+            }
+        }
         self.out
     }
 }
@@ -507,6 +524,7 @@ fn sink<'a, F: Fn(&str) -> bool>(
         seen: Vec::new(),
         last_date: None,
         out: Vec::new(),
+        flush: None,
     }
 }
 
@@ -550,6 +568,40 @@ pub fn read_registrations_file(
         let file = path.display().to_string();
         read_registrations(open_csv(path)?, &file, cal, policy, is_known_student)
     }
+}
+
+/// Reads a registrations file (CSV or workbook, as
+/// [`read_registrations_file`]) with the same checks, handing the records
+/// to `on_batch` in batches of `batch` records while it reads instead of
+/// returning them: memory stays bounded by one batch whatever the file's
+/// size. Returns the number of records.
+///
+/// Batches are handed over only as long as no row was wrong; when one is,
+/// reading goes on to the end to report every problem, and the error lists
+/// them all. A caller that writes batches as they come must therefore
+/// undo what it wrote when this returns an error (a transaction).
+pub fn stream_registrations_file(
+    path: &Path,
+    cal: &Calendar,
+    policy: &Policy,
+    is_known_student: impl Fn(&str) -> bool,
+    batch: usize,
+    on_batch: &mut dyn FnMut(Vec<RegistrationRecord>),
+) -> Result<u64, ImportErrors> {
+    let mut produced = 0u64;
+    let mut counted = |records: Vec<RegistrationRecord>| {
+        produced += records.len() as u64;
+        on_batch(records);
+    };
+    let mut sink = sink(cal, policy, is_known_student);
+    sink.flush = Some((batch.max(1), &mut counted));
+    if is_workbook(path) {
+        read_workbook(path, sink)?;
+    } else {
+        let file = path.display().to_string();
+        read_csv(open_csv(path)?, &file, sink)?;
+    }
+    Ok(produced)
 }
 
 /// Formats `v` into `buf` and returns the digits.

@@ -41,14 +41,15 @@ pub use accounts::{remove_user, RemovedUser};
 pub use backup::{Backup, BackupError, BackupInfo, RestoreReport};
 pub use error::{Result, StoreError};
 pub use model::{
-    AuditAction, AuditEntry, AuditFilter, BundleSummary, DocumentKind, DocumentVersion, Expected,
-    HistoryEntry, ImportBundle, ImportLogEntry, ImportSource, ImportSummary, LessonKey,
-    LessonWrite, MeldingFilter, Provenance, PurgeCounts, Revision, SavedVersion, SessionRecord,
-    StaleLesson, StoredRegistration, StoredStudent, UpsertCounts, User, WrittenLesson,
+    batches_of, AuditAction, AuditEntry, AuditFilter, BundleSummary, DocumentKind, DocumentVersion,
+    Expected, HistoryEntry, ImportBundle, ImportLogEntry, ImportSource, ImportSummary, LessonKey,
+    LessonState, LessonWrite, MeldingFilter, Provenance, PurgeCounts, RecordBatches, Revision,
+    SavedVersion, SessionRecord, StaleLesson, StoredRegistration, StoredStudent, UpsertCounts,
+    User, WrittenLesson, BATCH_ROWS,
 };
 pub use school::{load_school, LoadedSchool};
 pub use sqlite::SqliteStore;
-pub use store::{Store, StudentRegistrations};
+pub use store::{Store, StudentLessons, StudentRegistrations};
 
 /// Opens the store a database URL names: a `sqlite:` URL or a plain file
 /// path opens a [`SqliteStore`] (created when `create_if_missing`);

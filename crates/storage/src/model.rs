@@ -5,7 +5,10 @@
 use std::fmt;
 
 use aanwezig_domain::case::PartnerIdentity;
-use aanwezig_domain::{Policy, RegistrationRecord, Role, SchoolYear, Student, StudentId};
+use aanwezig_domain::{
+    Category, DayIdx, Policy, Registration, RegistrationRecord, Role, SchoolYear, Student,
+    StudentId,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -40,20 +43,59 @@ pub struct ImportSource {
     pub at: DateTime<Utc>,
 }
 
+/// Registrations arriving in batches, for [`Store::import_bundle`]: a
+/// reader can validate and hand over a file of millions of rows while it
+/// reads, so that no one holds the whole file in memory. An `Err` item
+/// (for example: the reader found a bad row) ends the import and rolls
+/// everything back.
+///
+/// [`Store::import_bundle`]: crate::Store::import_bundle
+pub type RecordBatches<'a> =
+    futures::stream::BoxStream<'a, crate::error::Result<Vec<RegistrationRecord>>>;
+
+/// `records` as [`RecordBatches`] (one batch per `BATCH_ROWS` records).
+pub fn batches_of(records: &[RegistrationRecord]) -> RecordBatches<'_> {
+    use futures::StreamExt;
+    futures::stream::iter(records.chunks(BATCH_ROWS).map(|c| Ok(c.to_vec()))).boxed()
+}
+
+/// A good size for one batch of [`RecordBatches`]: large enough that the
+/// per-batch cost vanishes, small enough to hold a few in flight.
+pub const BATCH_ROWS: usize = 50_000;
+
 /// Everything one import command writes, for [`Store::import_bundle`]:
 /// a calendar and a policy version (when given), students, and files of
 /// registrations, each with its own entry in the imports log.
 ///
 /// [`Store::import_bundle`]: crate::Store::import_bundle
-#[derive(Clone, Debug)]
 pub struct ImportBundle<'a> {
     pub calendar: Option<&'a [SchoolYear]>,
     pub policy: Option<&'a Policy>,
     pub students: &'a [StoredStudent],
-    pub registrations: Vec<(&'a [RegistrationRecord], ImportSource)>,
+    pub registrations: Vec<(RecordBatches<'a>, ImportSource)>,
     /// Who saves the calendar and policy versions.
     pub by: &'a str,
     pub at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for ImportBundle<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImportBundle")
+            .field("calendar", &self.calendar)
+            .field("policy", &self.policy)
+            .field("students", &self.students.len())
+            .field(
+                "registrations",
+                &self
+                    .registrations
+                    .iter()
+                    .map(|(_, s)| s)
+                    .collect::<Vec<_>>(),
+            )
+            .field("by", &self.by)
+            .field("at", &self.at)
+            .finish()
+    }
 }
 
 /// What [`Store::import_bundle`] wrote.
@@ -542,4 +584,44 @@ pub struct PurgeCounts {
     /// Audit entries about the student, kept but unlinked from them.
     #[serde(default)]
     pub audit_unlinked: u64,
+}
+
+/// A stored lesson as the engine needs it: a registration without its
+/// code and note. What [`Store::lessons_stream`] gives, to load a whole
+/// school quickly.
+///
+/// [`Store::lessons_stream`]: crate::Store::lessons_stream
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LessonState {
+    pub date: NaiveDate,
+    pub lesson: u8,
+    pub minutes: u16,
+    pub category: Category,
+    pub minutes_late: u16,
+}
+
+impl LessonState {
+    /// The engine form, on the school day `day` (the calendar's index of
+    /// [`LessonState::date`]).
+    pub fn to_registration(&self, day: DayIdx) -> Registration {
+        Registration {
+            day,
+            minutes: self.minutes,
+            minutes_late: self.minutes_late,
+            lesson: self.lesson,
+            category: self.category,
+        }
+    }
+}
+
+impl From<&RegistrationRecord> for LessonState {
+    fn from(r: &RegistrationRecord) -> Self {
+        LessonState {
+            date: r.date,
+            lesson: r.lesson,
+            minutes: r.minutes,
+            category: r.category,
+            minutes_late: r.minutes_late,
+        }
+    }
 }

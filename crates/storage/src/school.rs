@@ -38,29 +38,37 @@ pub async fn load_school(store: &dyn Store) -> Result<LoadedSchool> {
         .collect();
     let mut school = School::new(students);
     if let Some(cal) = &calendar {
-        // One student at a time, each already in `(date, lesson)` order:
-        // linear in the school's size, and only one student's records are
-        // held in their stored form at once.
-        let mut stream = store.registrations_stream();
+        // One student at a time, each already in `(date, lesson)` order,
+        // without codes and notes: linear in the school's size, and only
+        // one student's lessons are held in their stored form at once.
+        let mut stream = store.lessons_stream();
         while let Some(item) = stream.next().await {
-            let (student, records) = item?;
+            let (student, lessons) = item?;
             let i = school.position(&student).ok_or_else(|| {
                 StoreError::Invalid(format!(
                     "opgeslagen registraties van onbekende leerling {student}"
                 ))
             })?;
-            let regs = records
-                .iter()
-                .map(|r| {
-                    r.to_registration(cal).ok_or_else(|| {
-                        StoreError::Invalid(format!(
-                            "opgeslagen registraties passen niet bij de kalender: \
-                             {} is geen schooldag (leerling {student}, lesuur {})",
-                            r.date, r.lesson
-                        ))
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
+            let mut regs = Vec::with_capacity(lessons.len());
+            // Lessons of one day follow each other: look each day up once.
+            let mut last: Option<(chrono::NaiveDate, aanwezig_domain::DayIdx)> = None;
+            for l in &lessons {
+                let day = match last {
+                    Some((date, day)) if date == l.date => day,
+                    _ => {
+                        let day = cal.index(l.date).ok_or_else(|| {
+                            StoreError::Invalid(format!(
+                                "opgeslagen registraties passen niet bij de kalender: \
+                                 {} is geen schooldag (leerling {student}, lesuur {})",
+                                l.date, l.lesson
+                            ))
+                        })?;
+                        last = Some((l.date, day));
+                        day
+                    }
+                };
+                regs.push(l.to_registration(day));
+            }
             school.set_registrations(i, regs);
         }
     }

@@ -56,11 +56,11 @@ use crate::codec::{
 use crate::error::{Result, StoreError};
 use crate::model::{
     AuditEntry, AuditFilter, BundleSummary, DocumentKind, DocumentVersion, Expected, HistoryEntry,
-    ImportBundle, ImportLogEntry, ImportSource, ImportSummary, LessonKey, LessonWrite,
-    MeldingFilter, Provenance, PurgeCounts, Revision, SavedVersion, SessionRecord, StaleLesson,
-    StoredRegistration, StoredStudent, UpsertCounts, User, WrittenLesson,
+    ImportBundle, ImportLogEntry, ImportSource, ImportSummary, LessonKey, LessonState, LessonWrite,
+    MeldingFilter, Provenance, PurgeCounts, RecordBatches, Revision, SavedVersion, SessionRecord,
+    StaleLesson, StoredRegistration, StoredStudent, UpsertCounts, User, WrittenLesson,
 };
-use crate::store::{Store, StudentRegistrations};
+use crate::store::{Store, StudentLessons, StudentRegistrations};
 
 mod accounts;
 mod backup;
@@ -162,6 +162,90 @@ SELECT s.number,
 FROM students s
 WHERE EXISTS (SELECT 1 FROM registrations r WHERE r.student_id = s.id)
 ORDER BY s.number";
+
+/// Per student (in no particular order), the lessons as the engine needs
+/// them in two aggregates that are cheap for SQLite to build and for us to
+/// read: the dates, ten characters each without separator, and a JSON array
+/// of one integer per lesson packing lesson, category, minutes late and
+/// minutes (see [`unpack_lesson`]). About half the work of
+/// [`ALL_BY_STUDENT`] on either side.
+const LESSONS_BY_STUDENT: &str = "\
+SELECT s.number, x.dates, x.packed
+FROM (SELECT r.student_id,
+             group_concat(r.date, '') AS dates,
+             json_group_array(r.lesson + 256 * (r.category + 256 * (r.minutes_late + 65536 * r.minutes)))
+               AS packed
+        FROM registrations r
+       GROUP BY r.student_id) x
+JOIN students s ON s.id = x.student_id";
+
+/// Splits one integer of [`LESSONS_BY_STUDENT`]'s `packed` array.
+fn unpack_lesson(v: u64, date: NaiveDate) -> Result<LessonState> {
+    let bad = || StoreError::Invalid(format!("packed lesson out of range: {v}"));
+    // Every field is written from a u8 or u16, so each fits its bits.
+    let lesson = u8::try_from(v & 0xff).map_err(|_| bad())?;
+    let category = parse_category(i64::try_from((v >> 8) & 0xff).map_err(|_| bad())?)?;
+    let minutes_late = u16::try_from((v >> 16) & 0xffff).map_err(|_| bad())?;
+    let minutes = u16::try_from(v >> 32).map_err(|_| bad())?;
+    Ok(LessonState {
+        date,
+        lesson,
+        minutes,
+        category,
+        minutes_late,
+    })
+}
+
+/// Decodes one row of [`LESSONS_BY_STUDENT`].
+fn student_lessons_from_row(row: &SqliteRow) -> Result<StudentLessons> {
+    let id = parse_student_id(row.try_get(0)?)?;
+    let dates: &str = row.try_get(1)?;
+    let packed: &str = row.try_get(2)?;
+    let inner = packed
+        .strip_prefix('[')
+        .and_then(|p| p.strip_suffix(']'))
+        .ok_or_else(|| StoreError::Invalid(format!("lessons of {id}: not an array")))?;
+    if !dates.len().is_multiple_of(10) {
+        return Err(StoreError::Invalid(format!(
+            "lessons of {id}: dates cut off"
+        )));
+    }
+    let mut out = Vec::with_capacity(dates.len() / 10);
+    let mut last: Option<(&str, NaiveDate)> = None;
+    let mut values = inner.split(',');
+    for i in (0..dates.len()).step_by(10) {
+        let text = dates
+            .get(i..i + 10)
+            .ok_or_else(|| StoreError::Invalid(format!("lessons of {id}: bad dates")))?;
+        let date = match last {
+            Some((t, d)) if t == text => d,
+            _ => {
+                let d = parse_date(text)?;
+                last = Some((text, d));
+                d
+            }
+        };
+        let v: u64 = values
+            .next()
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| StoreError::Invalid(format!("lessons of {id}: bad packed value")))?;
+        out.push(unpack_lesson(v, date)?);
+    }
+    if values.next().is_some() {
+        return Err(StoreError::Invalid(format!(
+            "lessons of {id}: counts differ"
+        )));
+    }
+    // group_concat and json_group_array see the rows in one order, the
+    // primary key's; make sure it is (date, lesson).
+    if !out
+        .windows(2)
+        .all(|w| (w[0].date, w[0].lesson) < (w[1].date, w[1].lesson))
+    {
+        out.sort_by_key(|l| (l.date, l.lesson));
+    }
+    Ok((id, out))
+}
 
 const STUDENT_COLUMNS: &str = "number, name, class, mentor, date_of_birth, left_on";
 
@@ -461,6 +545,112 @@ async fn upsert_students_tx(
     })
 }
 
+/// One import of registrations under way inside a transaction: its entry
+/// in the imports log, its change set, and what it wrote so far.
+struct ImportWriter {
+    import_id: i64,
+    change_id: i64,
+    history_before: i64,
+    keys: HashMap<String, i64>,
+    rows: u64,
+    written: u64,
+}
+
+impl ImportWriter {
+    /// Logs the import (its counts follow in [`ImportWriter::finish`]) and
+    /// opens its change set.
+    async fn begin(
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        source: &ImportSource,
+    ) -> Result<ImportWriter> {
+        let keys = student_keys(tx).await?;
+        let import_id: i64 = sqlx::query_scalar(
+            "INSERT INTO imports
+                 (file_name, sha256, imported_by, imported_at, rows, inserted, updated, unchanged)
+             VALUES (?1, ?2, ?3, ?4, 0, 0, 0, 0)
+             RETURNING id",
+        )
+        .bind(&source.file_name)
+        .bind(&source.sha256)
+        .bind(&source.imported_by)
+        .bind(instant_text(source.at))
+        .fetch_one(&mut **tx)
+        .await?;
+        let change_id = new_change(tx, source.at, &source.imported_by, Some(import_id)).await?;
+        let history_before = history_high_water(tx).await?;
+        Ok(ImportWriter {
+            import_id,
+            change_id,
+            history_before,
+            keys,
+            rows: 0,
+            written: 0,
+        })
+    }
+
+    /// Writes `records` in statements of [`BATCH`] rows.
+    async fn write(
+        &mut self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        records: &[RegistrationRecord],
+        full_sql: &str,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<()> {
+        let change_id = self.change_id;
+        let mut keys = StudentKeys::new(&self.keys);
+        let tail_sql = upsert_sql(records.len() % BATCH);
+        let mut chunks = records.chunks(BATCH);
+        let mut next_batch = || -> Result<Option<(usize, SqliteQuery<'_>)>> {
+            let Some(chunk) = chunks.next() else {
+                return Ok(None);
+            };
+            let full = chunk.len() == BATCH;
+            let sql = if full { full_sql } else { &tail_sql };
+            // Only the full-size statement is worth keeping prepared.
+            let query = bind_batch(sql, chunk, &mut keys, change_id)?.persistent(full);
+            Ok(Some((chunk.len(), query)))
+        };
+        let mut pending = next_batch()?;
+        while let Some((n, query)) = pending {
+            // SQLite runs on the connection's worker thread: bind the next
+            // batch on this one meanwhile.
+            let (result, next) = futures::join!(query.execute(&mut **tx), async { next_batch() });
+            self.written += result?.rows_affected();
+            pending = next?;
+            self.rows += n as u64;
+            progress(self.rows);
+        }
+        Ok(())
+    }
+
+    /// Counts what the import did and records it in the imports log.
+    async fn finish(
+        self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    ) -> Result<ImportSummary> {
+        let updated = to_u64(history_high_water(tx).await? - self.history_before)?;
+        let summary = ImportSummary {
+            import_id: self.import_id,
+            rows: self.rows,
+            inserted: minus(self.written, updated)?,
+            updated,
+            unchanged: minus(self.rows, self.written)?,
+        };
+        sqlx::query(
+            "UPDATE imports SET rows = ?2, inserted = ?3, updated = ?4, unchanged = ?5
+             WHERE id = ?1",
+        )
+        .bind(self.import_id)
+        .bind(to_i64(summary.rows)?)
+        .bind(to_i64(summary.inserted)?)
+        .bind(to_i64(summary.updated)?)
+        .bind(to_i64(summary.unchanged)?)
+        .execute(&mut **tx)
+        .await?;
+        Ok(summary)
+    }
+}
+
 /// [`Store::import_registrations`] inside `tx`.
 async fn import_registrations_tx(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
@@ -468,66 +658,26 @@ async fn import_registrations_tx(
     source: &ImportSource,
     progress: &(dyn Fn(u64) + Send + Sync),
 ) -> Result<ImportSummary> {
-    let rows = records.len() as u64;
-    let keys = student_keys(tx).await?;
-    let import_id: i64 = sqlx::query_scalar(
-        "INSERT INTO imports
-             (file_name, sha256, imported_by, imported_at, rows, inserted, updated, unchanged)
-         VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, 0)
-         RETURNING id",
-    )
-    .bind(&source.file_name)
-    .bind(&source.sha256)
-    .bind(&source.imported_by)
-    .bind(instant_text(source.at))
-    .bind(to_i64(rows)?)
-    .fetch_one(&mut **tx)
-    .await?;
-    let change_id = new_change(tx, source.at, &source.imported_by, Some(import_id)).await?;
-    let history_before = history_high_water(tx).await?;
-
-    let mut keys = StudentKeys::new(&keys);
-    let full_sql = upsert_sql(BATCH);
-    let tail_sql = upsert_sql(records.len() % BATCH);
-    let mut chunks = records.chunks(BATCH);
-    let mut next_batch = || -> Result<Option<(usize, SqliteQuery<'_>)>> {
-        let Some(chunk) = chunks.next() else {
-            return Ok(None);
-        };
-        let full = chunk.len() == BATCH;
-        let sql = if full { &full_sql } else { &tail_sql };
-        // Only the full-size statement is worth keeping prepared.
-        let query = bind_batch(sql, chunk, &mut keys, change_id)?.persistent(full);
-        Ok(Some((chunk.len(), query)))
-    };
-    let mut pending = next_batch()?;
-    let (mut done, mut written) = (0u64, 0u64);
-    while let Some((n, query)) = pending {
-        // SQLite runs on the connection's worker thread: bind the next
-        // batch on this one meanwhile.
-        let (result, next) = futures::join!(query.execute(&mut **tx), async { next_batch() });
-        written += result?.rows_affected();
-        pending = next?;
-        done += n as u64;
-        progress(done);
-    }
-
-    let updated = to_u64(history_high_water(tx).await? - history_before)?;
-    let summary = ImportSummary {
-        import_id,
-        rows,
-        inserted: minus(written, updated)?,
-        updated,
-        unchanged: minus(rows, written)?,
-    };
-    sqlx::query("UPDATE imports SET inserted = ?2, updated = ?3, unchanged = ?4 WHERE id = ?1")
-        .bind(import_id)
-        .bind(to_i64(summary.inserted)?)
-        .bind(to_i64(summary.updated)?)
-        .bind(to_i64(summary.unchanged)?)
-        .execute(&mut **tx)
+    let mut writer = ImportWriter::begin(tx, source).await?;
+    writer
+        .write(tx, records, &upsert_sql(BATCH), progress)
         .await?;
-    Ok(summary)
+    writer.finish(tx).await
+}
+
+/// One file of a bundle inside `tx`, written batch by batch as it arrives.
+async fn import_batches_tx(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    mut batches: RecordBatches<'_>,
+    source: &ImportSource,
+    progress: &(dyn Fn(u64) + Send + Sync),
+) -> Result<ImportSummary> {
+    let mut writer = ImportWriter::begin(tx, source).await?;
+    let full_sql = upsert_sql(BATCH);
+    while let Some(batch) = batches.next().await {
+        writer.write(tx, &batch?, &full_sql, progress).await?;
+    }
+    writer.finish(tx).await
 }
 
 impl SqliteStore {
@@ -601,7 +751,7 @@ impl Store for SqliteStore {
 
     async fn import_bundle(
         &self,
-        bundle: &ImportBundle<'_>,
+        bundle: ImportBundle<'_>,
         progress: &(dyn Fn(usize, u64) + Send + Sync),
     ) -> Result<BundleSummary> {
         if let Some(years) = bundle.calendar {
@@ -632,10 +782,10 @@ impl Store for SqliteStore {
         if !bundle.students.is_empty() {
             out.students = Some(upsert_students_tx(&mut tx, bundle.students).await?);
         }
-        for (i, (records, source)) in bundle.registrations.iter().enumerate() {
+        for (i, (batches, source)) in bundle.registrations.into_iter().enumerate() {
             let each = |n: u64| progress(i, n);
             out.registrations
-                .push(import_registrations_tx(&mut tx, records, source, &each).await?);
+                .push(import_batches_tx(&mut tx, batches, &source, &each).await?);
         }
         tx.commit().await?;
         Ok(out)
@@ -649,6 +799,13 @@ impl Store for SqliteStore {
         sqlx::query(ALL_BY_STUDENT)
             .fetch(&self.reader)
             .map(|row| student_registrations_from_row(&row?))
+            .boxed()
+    }
+
+    fn lessons_stream(&self) -> BoxStream<'_, Result<StudentLessons>> {
+        sqlx::query(LESSONS_BY_STUDENT)
+            .fetch(&self.reader)
+            .map(|row| student_lessons_from_row(&row?))
             .boxed()
     }
 

@@ -8,13 +8,16 @@ use futures::stream::BoxStream;
 use crate::error::Result;
 use crate::model::{
     AuditEntry, AuditFilter, BundleSummary, DocumentKind, DocumentVersion, Expected, HistoryEntry,
-    ImportBundle, ImportLogEntry, ImportSource, ImportSummary, LessonKey, LessonWrite,
+    ImportBundle, ImportLogEntry, ImportSource, ImportSummary, LessonKey, LessonState, LessonWrite,
     MeldingFilter, PurgeCounts, SavedVersion, SessionRecord, StoredRegistration, StoredStudent,
     UpsertCounts, User, WrittenLesson,
 };
 
 /// A student's registrations, sorted by `(date, lesson)`.
 pub type StudentRegistrations = (StudentId, Vec<RegistrationRecord>);
+
+/// One student's lessons in engine terms, sorted by `(date, lesson)`.
+pub type StudentLessons = (StudentId, Vec<LessonState>);
 
 /// Everything aanwezig keeps, behind one interface.
 ///
@@ -72,10 +75,13 @@ pub trait Store: Send + Sync {
     /// one imports-log entry per file). A failure anywhere, also in the
     /// last file, leaves the database as it was.
     ///
+    /// The registrations arrive as [`RecordBatches`](crate::RecordBatches): they are written as
+    /// they come, and an `Err` batch rolls everything back.
+    ///
     /// `progress` is called with the file's index and its records done.
     async fn import_bundle(
         &self,
-        bundle: &ImportBundle<'_>,
+        bundle: ImportBundle<'_>,
         progress: &(dyn Fn(usize, u64) + Send + Sync),
     ) -> Result<BundleSummary>;
 
@@ -87,6 +93,12 @@ pub trait Store: Send + Sync {
     /// that a caller can evaluate while the rest still loads. The stream
     /// holds a read connection until it ends or is dropped.
     fn registrations_stream(&self) -> BoxStream<'_, Result<StudentRegistrations>>;
+
+    /// Every student's lessons without codes and notes, one student at a
+    /// time, in no particular order of students; the same lessons as
+    /// [`Store::registrations_stream`]. The fast way to load a whole school
+    /// for the engine. Holds a read connection until it ends or is dropped.
+    fn lessons_stream(&self) -> BoxStream<'_, Result<StudentLessons>>;
 
     /// One student's registrations, sorted by `(date, lesson)`;
     /// [`NotFound`](crate::StoreError::NotFound) for an unknown student.

@@ -24,11 +24,11 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use futures::TryStreamExt;
 
 use crate::model::{
-    AuditAction, AuditEntry, AuditFilter, DocumentKind, Expected, ImportBundle, ImportSource,
-    LessonKey, LessonWrite, MeldingFilter, PurgeCounts, Revision, SessionRecord,
+    batches_of, AuditAction, AuditEntry, AuditFilter, DocumentKind, Expected, ImportBundle,
+    ImportSource, LessonKey, LessonWrite, MeldingFilter, PurgeCounts, Revision, SessionRecord,
     StoredRegistration, StoredStudent, User,
 };
-use crate::{Store, StoreError};
+use crate::{LessonState, Store, StoreError, StudentLessons};
 
 type Check = Result<(), StoreError>;
 
@@ -270,6 +270,54 @@ pub async fn registrations_round_trip(store: &dyn Store) -> Check {
     let streamed: Vec<_> = store.registrations_stream().try_collect().await?;
     assert_eq!(streamed.len(), 3);
     assert_eq!(store.student_registrations(&sid(1)).await?, streamed[1].1);
+    Ok(())
+}
+
+/// `lessons_stream` gives the same lessons as `registrations_stream`, less
+/// codes and notes, each student's sorted, also after changes that make the
+/// stored order differ from the import order; students without any are
+/// left out.
+pub async fn lessons_stream_matches_the_registrations(store: &dyn Store) -> Check {
+    add_students(store, 4).await?;
+    let mut records = generate(3, 5, 7);
+    records[3].category = Category::LateUnexcused;
+    records[3].minutes = 600;
+    records[3].minutes_late = 599;
+    records[4].minutes = 600;
+    records[4].category = Category::NotAbsence;
+    records[5].note = Some("a, \"b\" [c]".to_owned());
+    records[6].code = Some("Z,".to_owned());
+    records[6].category = Category::ReportedSick;
+    let mut shuffled = records.clone();
+    shuffled.reverse();
+    store
+        .import_registrations(&shuffled, &source("a.csv", 0), &no_progress)
+        .await?;
+    // A later change to the first lesson of student 1.
+    let mut changed = records[35].clone();
+    changed.category = Category::Unauthorized;
+    store
+        .import_registrations(
+            std::slice::from_ref(&changed),
+            &source("b.csv", 1),
+            &no_progress,
+        )
+        .await?;
+
+    let mut lessons: Vec<StudentLessons> = store.lessons_stream().try_collect().await?;
+    lessons.sort_by(|a, b| a.0.cmp(&b.0));
+    let expected: Vec<StudentLessons> = store
+        .registrations_all()
+        .await?
+        .iter()
+        .map(|(id, recs)| (id.clone(), recs.iter().map(LessonState::from).collect()))
+        .collect();
+    assert_eq!(lessons, expected);
+    assert_eq!(lessons.len(), 3, "student 3 has no lessons");
+    assert_eq!(lessons[1].1[0].category, Category::Unauthorized);
+    assert!(lessons.iter().all(|(_, l)| l
+        .windows(2)
+        .all(|w| (w[0].date, w[0].lesson) < (w[1].date, w[1].lesson))));
     Ok(())
 }
 
@@ -866,13 +914,13 @@ pub async fn import_bundle_is_all_or_nothing(store: &dyn Store) -> Check {
         policy: Some(&policy),
         students: &students,
         registrations: vec![
-            (&first[..], source("a.csv", 0)),
-            (&second[..], source("b.csv", 0)),
+            (batches_of(&first), source("a.csv", 0)),
+            (batches_of(&second), source("b.csv", 0)),
         ],
         by: "beheer",
         at: at(0),
     };
-    let err = store.import_bundle(&bad, &progress).await;
+    let err = store.import_bundle(bad, &progress).await;
     assert!(matches!(err, Err(StoreError::Conflict(_))), "{err:?}");
     assert_eq!(store.calendar().await?, None);
     assert_eq!(store.policy().await?, None);
@@ -880,20 +928,19 @@ pub async fn import_bundle_is_all_or_nothing(store: &dyn Store) -> Check {
     assert_eq!(store.registration_count().await?, 0);
     assert!(store.imports().await?.is_empty());
 
-    drop(bad);
     let second = &second[..second.len() - 1];
     let good = ImportBundle {
         calendar: Some(std::slice::from_ref(&year)),
         policy: Some(&policy),
         students: &students,
         registrations: vec![
-            (&first[..], source("a.csv", 0)),
-            (second, source("b.csv", 0)),
+            (batches_of(&first), source("a.csv", 0)),
+            (batches_of(second), source("b.csv", 0)),
         ],
         by: "beheer",
         at: at(0),
     };
-    let done = store.import_bundle(&good, &progress).await?;
+    let done = store.import_bundle(good, &progress).await?;
     assert_eq!(done.calendar_version, Some(1));
     assert_eq!(done.policy_version, Some(1));
     assert_eq!(done.students.map(|c| c.inserted), Some(2));
@@ -1987,6 +2034,7 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@each $fresh;
             students_round_trip,
             registrations_round_trip,
+            lessons_stream_matches_the_registrations,
             reads_of_unknown_and_empty_students,
             reimport_changes_nothing,
             changed_lesson_keeps_history,

@@ -1,19 +1,26 @@
 //! `aanwezig import`: calendar, policy, students and registrations into the
 //! database.
 //!
-//! Every file is read and validated in full before anything is written, and
-//! then everything is written in one transaction: a failure anywhere (a bad
+//! Everything is written in one transaction: a failure anywhere (a bad
 //! row, a stranger in the last file, a full disk) leaves the database as it
-//! was.
+//! was. Files of registrations are read on their own threads, checked row
+//! by row and handed to the transaction in batches while they are read, so
+//! that memory stays bounded whatever the size of the school year.
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
-use aanwezig_domain::{Calendar, Policy, SchoolYear};
-use aanwezig_storage::{ImportBundle, ImportSource, Store, StoredStudent};
+use aanwezig_domain::{Calendar, Policy, RegistrationRecord, SchoolYear};
+use aanwezig_import::ImportErrors;
+use aanwezig_storage::{
+    ImportBundle, ImportSource, RecordBatches, Store, StoreError, StoredStudent, BATCH_ROWS,
+};
 use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
+use futures::{SinkExt, StreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 
@@ -28,20 +35,64 @@ pub async fn run(db: &Path, args: &ImportArgs, now: DateTime<Utc>) -> anyhow::Re
     Ok(())
 }
 
-fn spinner(msg: String) -> ProgressBar {
-    let pb = ProgressBar::new_spinner().with_message(msg);
+/// A running count of records saved, with the rate.
+fn counter(msg: String) -> ProgressBar {
+    let pb = ProgressBar::new_spinner();
     pb.enable_steady_tick(Duration::from_millis(120));
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} {msg}: {human_pos} registraties ({per_sec})")
+    {
+        pb.set_style(style);
+    }
+    pb.set_message(msg);
     pb
 }
 
-fn bar(len: u64, msg: String) -> ProgressBar {
-    let pb = ProgressBar::new(len).with_message(msg);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{msg} [{bar:40}] {human_pos}/{human_len} ({per_sec}, nog {eta})",
-    ) {
-        pb.set_style(style.progress_chars("=> "));
-    }
-    pb
+const PANIC: &str = "het lezen van dit bestand liep vast; er is niets opgeslagen";
+
+/// Starts reading one file of registrations on its own thread. The thread
+/// sends checked batches into the returned stream; when the file has a bad
+/// row (or the reader fails in any other way) the stream's last item is an
+/// error, so that the transaction reading it rolls back, and the thread's
+/// result lists every problem.
+fn spawn_reader(
+    path: PathBuf,
+    cal: Arc<Calendar>,
+    policy: Arc<Policy>,
+    known: Arc<HashSet<String>>,
+) -> (
+    RecordBatches<'static>,
+    JoinHandle<Result<u64, ImportErrors>>,
+) {
+    // Two batches in flight: reading and writing overlap, memory stays small.
+    let (mut tx, rx) =
+        futures::channel::mpsc::channel::<Result<Vec<RegistrationRecord>, StoreError>>(1);
+    let reader = std::thread::spawn(move || {
+        let name = path.display().to_string();
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut send = |batch: Vec<RegistrationRecord>| {
+                // A closed channel means the transaction already ended (it
+                // failed): keep reading to report every bad row.
+                let _ = futures::executor::block_on(tx.send(Ok(batch)));
+            };
+            aanwezig_import::stream_registrations_file(
+                &path,
+                &cal,
+                &policy,
+                |id| known.contains(id),
+                BATCH_ROWS,
+                &mut send,
+            )
+        }))
+        .unwrap_or_else(|_| Err(ImportErrors::single(&name, None, PANIC.to_owned())));
+        if read.is_err() {
+            let _ = futures::executor::block_on(
+                tx.send(Err(StoreError::Invalid(format!("{name} bevat fouten")))),
+            );
+        }
+        read
+    });
+    (rx.boxed(), reader)
 }
 
 /// Imports what `args` names into `store`; prints a Dutch summary.
@@ -103,7 +154,9 @@ pub async fn import_into(
     // a day without school: those lessons would no longer fit anywhere.
     if let (Some(_), Some(cal)) = (&new_years, &cal) {
         let mut lost = Vec::new();
-        for (student, records) in store.registrations_all().await? {
+        let mut stored = store.registrations_stream();
+        while let Some(item) = stored.next().await {
+            let (student, records) = item?;
             let mut dates: Vec<_> = records
                 .iter()
                 .map(|r| r.date)
@@ -163,11 +216,15 @@ pub async fn import_into(
         .collect();
     known.extend(students.iter().map(|s| s.student.id.to_string()));
 
-    // 4. Registrations, every file validated before anything is written.
-    let mut batches = Vec::new();
+    // 4. Registrations: one reader thread per file hands checked batches
+    // to the transaction below while it reads.
+    let mut readers = Vec::new();
+    let mut registrations = Vec::new();
     if let Some(cal) = &cal {
+        let known = Arc::new(known);
+        let cal = Arc::new(cal.clone());
+        let policy = Arc::new(policy.clone());
         for p in &args.registrations {
-            let pb = spinner(format!("{} controleren", p.display()));
             let sha = {
                 let mut f =
                     std::fs::File::open(p).with_context(|| format!("{} openen", p.display()))?;
@@ -175,14 +232,26 @@ pub async fn import_into(
                 std::io::copy(&mut f, &mut h).with_context(|| format!("{} lezen", p.display()))?;
                 format!("{:x}", h.finalize())
             };
-            let is_known = |id: &str| known.contains(id);
-            let records = session::read_registrations(p, cal, &policy, &is_known)?;
-            pb.finish_and_clear();
             let file_name = p.file_name().map_or_else(
                 || p.display().to_string(),
                 |f| f.to_string_lossy().into_owned(),
             );
-            batches.push((file_name, sha, records));
+            let (batches, reader) = spawn_reader(
+                p.clone(),
+                Arc::clone(&cal),
+                Arc::clone(&policy),
+                Arc::clone(&known),
+            );
+            readers.push((file_name.clone(), reader));
+            registrations.push((
+                batches,
+                ImportSource {
+                    file_name,
+                    sha256: sha,
+                    imported_by: args.by.clone(),
+                    at: now,
+                },
+            ));
         }
     }
 
@@ -193,40 +262,41 @@ pub async fn import_into(
         None => false,
     };
     let policy_changed = save_policy && store.policy().await?.as_ref() != Some(&policy);
-    let total: u64 = batches.iter().map(|(_, _, r)| r.len() as u64).sum();
-    let pb = bar(total, "opslaan".to_owned());
-    let offsets: Vec<u64> = batches
-        .iter()
-        .scan(0u64, |acc, (_, _, r)| {
-            let start = *acc;
-            *acc += r.len() as u64;
-            Some(start)
-        })
-        .collect();
+    let names: Vec<String> = readers.iter().map(|(n, _)| n.clone()).collect();
+    let pb = counter("opslaan".to_owned());
     let bundle = ImportBundle {
         calendar: new_years.as_deref().filter(|_| calendar_changed),
         policy: policy_changed.then_some(&policy),
         students: &students,
-        registrations: batches
-            .iter()
-            .map(|(file_name, sha, records)| {
-                (
-                    &records[..],
-                    ImportSource {
-                        file_name: file_name.clone(),
-                        sha256: sha.clone(),
-                        imported_by: args.by.clone(),
-                        at: now,
-                    },
-                )
-            })
-            .collect(),
+        registrations,
         by: &args.by,
         at: now,
     };
-    let progress = |file: usize, n: u64| pb.set_position(offsets[file] + n);
-    let done = store.import_bundle(&bundle, &progress).await;
+    let progress = |file: usize, n: u64| {
+        if let Some(name) = names.get(file) {
+            pb.set_message(format!("{name} controleren en opslaan"));
+        }
+        pb.set_position(n);
+    };
+    let done = store.import_bundle(bundle, &progress).await;
     pb.finish_and_clear();
+    // The readers' own errors (bad rows, every one of them) say more than
+    // the store's "a reader failed": report those first.
+    let mut read_errors: Option<ImportErrors> = None;
+    for (name, reader) in readers {
+        let result = reader
+            .join()
+            .unwrap_or_else(|_| Err(ImportErrors::single(&name, None, PANIC.to_owned())));
+        if let Err(e) = result {
+            match &mut read_errors {
+                Some(all) => all.errors.extend(e.errors),
+                None => read_errors = Some(e),
+            }
+        }
+    }
+    if let Some(e) = read_errors {
+        return Err(e.into());
+    }
     let done = done.context("er is niets opgeslagen")?;
 
     if let Some(years) = &new_years {
@@ -254,7 +324,7 @@ pub async fn import_into(
             c.inserted, c.updated, c.unchanged
         );
     }
-    for ((file_name, _, _), s) in batches.iter().zip(&done.registrations) {
+    for (file_name, s) in names.iter().zip(&done.registrations) {
         println!(
             "{file_name}: {} registraties, {} nieuw, {} gewijzigd (oude stand bewaard), {} ongewijzigd.",
             s.rows, s.inserted, s.updated, s.unchanged
