@@ -24,9 +24,10 @@
 #      registers through the web: integrity_check and every acknowledged
 #      save of before the backup began present in the copy.
 #
-# Needs python3 (standard library) and /usr/bin/time. Takes about 10-15
-# minutes on 2 cores. Each finding's load (uptime) is printed next to it.
-# KEEP=1 keeps the scratch folder.
+# Needs python3 (standard library) and /usr/bin/time. Takes about 5 minutes
+# on 2 cores. Each finding's load (uptime) is printed next to it. After each
+# limiter run, H8_REPEAT (default 3) more batches of SIGN_INS/5 show whether
+# server memory keeps growing. KEEP=1 keeps the scratch folder.
 set -euo pipefail
 [ $# -ge 1 ] || { echo "gebruik: $0 BINARY [SIGN_INS] [ROUNDS] [BACKUPS]" >&2; exit 2; }
 bin=$(readlink -f "$1")
@@ -555,6 +556,9 @@ def backup(argv):
     time.sleep(2)
     good = 0
     results = []
+    secs = []
+    missing_total = 0
+    integrity_ok = 0
     for i in range(n):
         with lock:
             before = list(acked)
@@ -578,6 +582,9 @@ def backup(argv):
                 missing += sum(1 for sid, code in want.items() if got.get(sid) != code)
             con.close()
         ok = p.returncode == 0 and integrity == "ok" and missing == 0
+        secs.append(dt)
+        missing_total += missing
+        integrity_ok += integrity == "ok"
         good += ok
         results.append(f"  backup {i + 1:2d}: rc={p.returncode} {dt:.2f} s, integrity={integrity}, "
                        f"acked before={len(before)}, saves during={during}, rows missing={missing}"
@@ -587,7 +594,8 @@ def backup(argv):
         os.remove(out) if ok else None
     stop.set()
     w.join()
-    print(f"backup_good: {good} of {n}")
+    print(f"backup_good: {good} of {n} (integrity_check ok: {integrity_ok}, acknowledged rows missing: {missing_total}, "
+          f"backup took {min(secs):.2f}-{max(secs):.2f} s)")
     print(f"backup_saves_acked_total: {len(acked)}; writer errors: {dict(errors)}")
     print("\n".join(results))
 
@@ -653,7 +661,8 @@ note "== 3. $rounds rounds: coordinator and mentor_1a save the same register les
 h8 register "$base" "$password" "$rounds" | tee -a "$summary"
 note
 note "== 4. $backups x aanwezig backup while a loop saves registers through the web ($(load))"
-h8 backup "$base" "$bin" "$work/register.db" "$password" "$backups" "$work" | tee -a "$summary"
+h8 backup "$base" "$bin" "$work/register.db" "$password" "$backups" "$work" | tee "$work/backup.txt"
+grep -v '^  backup ' "$work/backup.txt" >> "$summary"
 note "load after: $(load)"
 stop_server "$pid"
 

@@ -17,8 +17,8 @@ use std::fmt;
 use std::sync::LazyLock;
 
 use argon2::password_hash::rand_core::OsRng as HashRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::rngs::OsRng;
 use rand::{Rng, RngCore};
 use sha2::{Digest, Sha256};
@@ -62,18 +62,81 @@ pub fn hash_password(pw: &str) -> Result<String, AuthError> {
         .map_err(|e| AuthError::Hash(e.to_string()))
 }
 
-/// Whether `pw` matches the PHC string `phc`. The comparison is the argon2
-/// crate's constant-time one; a malformed `phc` never matches.
+/// Whether `pw` matches the PHC string `phc`. The comparison is the
+/// password-hash crate's constant-time one; a malformed `phc` never
+/// matches.
 ///
 /// The parameters come from `phc` itself, so hashes made with other
 /// parameters (older, or a future stronger setting) still verify.
+///
+/// The argon2 working memory (19 MiB at our parameters) is taken from a
+/// small pool and given back, instead of being allocated for every check:
+/// freed blocks of that size stay in the allocator's arenas, and a burst
+/// of sign-ins otherwise left the server holding well over a gigabyte.
 pub fn verify_password(pw: &str, phc: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(phc) else {
         return false;
     };
-    Argon2::default()
-        .verify_password(pw.as_bytes(), &parsed)
-        .is_ok()
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(parsed.algorithm) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    if params.m_cost() > MAX_VERIFY_M_KIB {
+        return false;
+    }
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    let mut memory = BlockPool::take(params.block_count());
+    let hashed = Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(pw.as_bytes(), salt, &mut out, &mut memory[..])
+        .is_ok();
+    BlockPool::give_back(memory);
+    hashed && Output::new(&out).is_ok_and(|o| o == expected)
+}
+
+/// The largest argon2 memory cost a stored hash may ask for (256 MiB): a
+/// hash with more is refused rather than allocated.
+const MAX_VERIFY_M_KIB: u32 = 256 * 1024;
+
+/// Working memory for argon2, kept between checks. A server runs a few
+/// checks at a time (the web crate allows 4), so a few buffers are kept
+/// and any beyond those are freed.
+struct BlockPool;
+
+/// Buffers kept in [`BlockPool`].
+const KEPT_BUFFERS: usize = 4;
+
+static POOL: std::sync::Mutex<Vec<Vec<Block>>> = std::sync::Mutex::new(Vec::new());
+
+impl BlockPool {
+    fn take(blocks: usize) -> Vec<Block> {
+        let spare = POOL.lock().map(|mut p| p.pop()).unwrap_or(None);
+        let mut memory = spare.unwrap_or_default();
+        // argon2 overwrites every block before reading it.
+        memory.resize(blocks, Block::default());
+        memory
+    }
+
+    fn give_back(memory: Vec<Block>) {
+        if let Ok(mut pool) = POOL.lock() {
+            if pool.len() < KEPT_BUFFERS {
+                pool.push(memory);
+            }
+        }
+    }
 }
 
 /// A hash of a random password nobody knows, made once, for
@@ -272,6 +335,38 @@ mod tests {
             .to_string();
         assert!(verify_password("oud wachtwoord", &phc));
         assert!(!verify_password("nieuw wachtwoord", &phc));
+    }
+
+    #[test]
+    fn concurrent_checks_reuse_a_bounded_pool_of_working_memory() {
+        let h = hash_password("twaalf tekens!").unwrap();
+        let weak = {
+            let params = Params::new(8, 1, 1, None).unwrap();
+            let salt = SaltString::generate(&mut HashRng);
+            Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+                .hash_password(b"klein", &salt)
+                .unwrap()
+                .to_string()
+        };
+        std::thread::scope(|s| {
+            for i in 0..8 {
+                let (h, weak) = (&h, &weak);
+                s.spawn(move || {
+                    // Buffers of either size come and go through the pool.
+                    assert!(verify_password("twaalf tekens!", h));
+                    assert!(!verify_password(&format!("fout {i}"), h));
+                    assert!(verify_password("klein", weak));
+                });
+            }
+        });
+        assert!(POOL.lock().unwrap().len() <= KEPT_BUFFERS);
+    }
+
+    #[test]
+    fn a_stored_hash_asking_for_huge_memory_is_refused() {
+        let phc = "$argon2id$v=19$m=4194304,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$\
+                   AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        assert!(!verify_password("x", phc));
     }
 
     #[test]

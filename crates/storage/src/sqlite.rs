@@ -176,6 +176,7 @@ FROM (SELECT r.student_id,
              json_group_array(r.lesson + 256 * (r.category + 256 * (r.minutes_late + 65536 * r.minutes)))
                AS packed
         FROM registrations r
+       WHERE r.student_id >= ?1 AND r.student_id <= ?2
        GROUP BY r.student_id) x
 JOIN students s ON s.id = x.student_id";
 
@@ -803,10 +804,38 @@ impl Store for SqliteStore {
     }
 
     fn lessons_stream(&self) -> BoxStream<'_, Result<StudentLessons>> {
-        sqlx::query(LESSONS_BY_STUDENT)
-            .fetch(&self.reader)
-            .map(|row| student_lessons_from_row(&row?))
-            .boxed()
+        // Building the aggregates is most of the work and SQLite does it on
+        // one thread per connection: split the students into ranges of
+        // their internal id and read the ranges on parallel connections.
+        let reader = &self.reader;
+        futures::stream::once(async move {
+            type Ranges<'s> = BoxStream<'s, Result<StudentLessons>>;
+            let (lo, hi): (Option<i64>, Option<i64>) =
+                sqlx::query_as("SELECT min(id), max(id) FROM students")
+                    .fetch_one(reader)
+                    .await?;
+            let (Some(lo), Some(hi)) = (lo, hi) else {
+                return Ok::<Ranges<'_>, StoreError>(futures::stream::empty().boxed());
+            };
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let parts = i64::try_from(cores.min(READERS as usize))
+                .unwrap_or(1)
+                .max(1);
+            let width = (hi - lo) / parts + 1;
+            let ranges =
+                (0..parts).map(move |k| (lo + k * width, (lo + (k + 1) * width - 1).min(hi)));
+            let streams = ranges.map(|(a, b)| {
+                sqlx::query(LESSONS_BY_STUDENT)
+                    .bind(a)
+                    .bind(b)
+                    .fetch(reader)
+                    .map(|row| student_lessons_from_row(&row?))
+                    .boxed()
+            });
+            Ok::<Ranges<'_>, StoreError>(futures::stream::select_all(streams).boxed())
+        })
+        .try_flatten()
+        .boxed()
     }
 
     async fn student_registrations(&self, id: &StudentId) -> Result<Vec<RegistrationRecord>> {
