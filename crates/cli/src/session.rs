@@ -104,25 +104,13 @@ pub fn from_files(
     let ids: std::collections::HashSet<String> =
         students.iter().map(|s| s.id.as_str().to_owned()).collect();
     let known = |id: &str| ids.contains(id);
-    // Read in batches straight into the engine's compact form: the
-    // records themselves are never all held at once.
+    // Read straight into the engine's compact form (eight bytes a lesson,
+    // no allocation per row); a student's lessons from several files are
+    // merged and sorted once at the end.
     let mut builder = SchoolBuilder::new(&cal, students);
     for p in registrations {
-        let mut misfit = None;
-        aanwezig_import::stream_registrations_file(
-            p,
-            &cal,
-            &policy,
-            known,
-            aanwezig_storage::BATCH_ROWS,
-            &mut |batch| {
-                if misfit.is_none() {
-                    misfit = builder.add(&batch).err();
-                }
-            },
-        )?;
-        if let Some(e) = misfit {
-            return Err(e.into());
+        for (id, lessons) in aanwezig_import::read_registrations_compact(p, &cal, &policy, known)? {
+            builder.add_lessons(&id, lessons)?;
         }
     }
     let school = builder.finish();

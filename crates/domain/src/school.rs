@@ -222,6 +222,27 @@ impl<'c> SchoolBuilder<'c> {
         result
     }
 
+    /// Adds one student's lessons already in engine form (any order; a
+    /// later one for the same lesson replaces an earlier one).
+    pub fn add_lessons(
+        &mut self,
+        student: &StudentId,
+        lessons: Vec<Registration>,
+    ) -> Result<(), SchoolError> {
+        let i = self
+            .school
+            .position(student)
+            .ok_or_else(|| SchoolError::UnknownStudent(student.to_string()))?;
+        let regs = &mut self.school.regs[i];
+        if regs.is_empty() {
+            *regs = lessons;
+        } else {
+            regs.extend(lessons);
+        }
+        self.touched.push(i);
+        Ok(())
+    }
+
     /// The school, every student's lessons sorted.
     pub fn finish(mut self) -> School {
         self.touched.sort_unstable();
@@ -327,10 +348,21 @@ mod tests {
         ];
         let mut once = School::new(st.clone());
         once.add_records(&cal, &recs).unwrap();
+        let st_ids: Vec<StudentId> = st.iter().map(|s| s.id.clone()).collect();
         let mut builder = SchoolBuilder::new(&cal, st);
         for batch in recs.chunks(2) {
             builder.add(batch).unwrap();
         }
+        // The same lessons again in engine form change nothing.
+        let again: Vec<Registration> = recs
+            .iter()
+            .filter(|r| r.student == st_ids[1])
+            .map(|r| r.to_registration(&cal).unwrap())
+            .collect();
+        builder.add_lessons(&st_ids[1], again).unwrap();
+        assert!(builder
+            .add_lessons(&StudentId::parse("999").unwrap(), Vec::new())
+            .is_err());
         let built = builder.finish();
         for i in 0..2 {
             assert_eq!(once.registrations(i), built.registrations(i), "student {i}");

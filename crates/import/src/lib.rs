@@ -25,8 +25,8 @@ pub use calendar::{calendar_to_toml, load_calendar, parse_calendar, parse_school
 pub use error::{ImportError, ImportErrors, RowError};
 pub use policy::{load_policy, parse_policy, policy_to_toml};
 pub use registrations::{
-    read_registrations, read_registrations_file, read_registrations_xlsx,
-    stream_registrations_file, write_registrations, MAX_NOTE_CHARS,
+    read_registrations, read_registrations_compact, read_registrations_file,
+    read_registrations_xlsx, stream_registrations_file, write_registrations, MAX_NOTE_CHARS,
 };
 pub use rijksoverheid::{
     merge_holidays, parse_rijksoverheid, parse_rijksoverheid_all, RijksoverheidYear,

@@ -17,7 +17,9 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
-use aanwezig_domain::{Calendar, Category, DayIdx, Policy, RegistrationRecord, StudentId};
+use aanwezig_domain::{
+    Calendar, Category, DayIdx, Policy, Registration, RegistrationRecord, StudentId,
+};
 use chrono::{Datelike, NaiveDate, Weekday};
 
 use crate::error::{ErrorList, ImportErrors};
@@ -89,6 +91,9 @@ struct RegSink<'a, F> {
     /// When set, `out` is handed over here every `batch` records (and the
     /// rest at the end), so that the reader never holds more than a batch.
     flush: Option<(usize, &'a mut BatchSink<'a>)>,
+    /// When set, rows go here in engine form instead (per student, by the
+    /// index into `ids`, in file order): no allocation per row.
+    compact: Option<Vec<Vec<Registration>>>,
 }
 
 fn weekday_nl(w: Weekday) -> &'static str {
@@ -479,6 +484,20 @@ impl<F: Fn(&str) -> bool> Sink for RegSink<'_, F> {
         if let (Some(s), Some(d), Some(lesson), Some(minutes), Some(category), Some(ml)) =
             (student, day, lesson, minutes, category, minutes_late)
         {
+            if let Some(compact) = &mut self.compact {
+                let s = s as usize;
+                if compact.len() <= s {
+                    compact.resize_with(s + 1, Vec::new);
+                }
+                compact[s].push(Registration {
+                    day: d.day,
+                    minutes,
+                    minutes_late: ml,
+                    lesson,
+                    category,
+                });
+                return;
+            }
             self.out.push(RegistrationRecord {
                 student: self.ids[s as usize].clone(),
                 date: d.date,
@@ -525,6 +544,7 @@ fn sink<'a, F: Fn(&str) -> bool>(
         last_date: None,
         out: Vec::new(),
         flush: None,
+        compact: None,
     }
 }
 
@@ -602,6 +622,53 @@ pub fn stream_registrations_file(
         read_csv(open_csv(path)?, &file, sink)?;
     }
     Ok(produced)
+}
+
+/// Reads a registrations file (CSV or workbook) with the same checks as
+/// [`read_registrations_file`], straight into the engine's compact form:
+/// per student (in the order they first appear) their lessons in file
+/// order, eight bytes each, without codes and notes and without any
+/// allocation per row. For evaluating files without a database.
+pub fn read_registrations_compact(
+    path: &Path,
+    cal: &Calendar,
+    policy: &Policy,
+    is_known_student: impl Fn(&str) -> bool,
+) -> Result<Vec<(StudentId, Vec<Registration>)>, ImportErrors> {
+    let mut inner = sink(cal, policy, is_known_student);
+    inner.compact = Some(Vec::new());
+    let sink = CompactSink(inner);
+    if is_workbook(path) {
+        read_workbook(path, sink)
+    } else {
+        let file = path.display().to_string();
+        read_csv(open_csv(path)?, &file, sink)
+    }
+}
+
+/// A [`RegSink`] in compact mode, giving its per-student lessons.
+struct CompactSink<'a, F>(RegSink<'a, F>);
+
+impl<F: Fn(&str) -> bool> Sink for CompactSink<'_, F> {
+    type Output = Vec<(StudentId, Vec<Registration>)>;
+
+    fn columns(&self) -> &'static [(&'static str, bool)] {
+        self.0.columns()
+    }
+
+    fn header(&mut self, p: &[Option<usize>], errs: &mut ErrorList) -> bool {
+        self.0.header(p, errs)
+    }
+
+    fn row<R: Row>(&mut self, line: u64, row: &R, errs: &mut ErrorList) {
+        self.0.row(line, row, errs);
+    }
+
+    fn finish(self) -> Self::Output {
+        let mut lessons = self.0.compact.unwrap_or_default();
+        lessons.resize_with(self.0.ids.len(), Vec::new);
+        self.0.ids.into_iter().zip(lessons).collect()
+    }
 }
 
 /// Formats `v` into `buf` and returns the digits.
@@ -828,6 +895,56 @@ mod tests {
             "registraties.csv, regel 2, kolom lesson: lesuur 8 staat niet in het lesrooster \
              van schooljaar 2025-2026 (lesuren: 1, 2, 3, 4, 5, 6, 7)"
         );
+    }
+
+    /// The three ways to read a file give the same lessons: all at once,
+    /// in batches, and straight into engine form; and all refuse a bad file.
+    #[test]
+    fn streamed_and_compact_reads_agree_with_the_plain_read() {
+        let body = "1002,2025-09-02,2,50,Z,,,\n\
+                    1001,2025-09-01,1,50,,present,,\n\
+                    1002,2025-09-01,1,50,L,,7,bus\n\
+                    1001,2025-09-01,2,50,A,,,\n\
+                    1001,2025-09-02,1,50,,present,,\n";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.csv");
+        std::fs::write(&path, format!("{HEADER}{body}")).unwrap();
+        let (cal, policy) = (cal(), policy());
+        let plain = read(body).unwrap();
+
+        let mut batches = Vec::new();
+        let n = stream_registrations_file(&path, &cal, &policy, known, 2, &mut |b| {
+            batches.push(b);
+        })
+        .unwrap();
+        assert_eq!(n, 5);
+        assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2, 1]);
+        assert_eq!(batches.concat(), plain);
+
+        let compact = read_registrations_compact(&path, &cal, &policy, known).unwrap();
+        let ids: Vec<&str> = compact.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, ["1002", "1001"], "in order of first appearance");
+        for (id, lessons) in &compact {
+            let expected: Vec<Registration> = plain
+                .iter()
+                .filter(|r| &r.student == id)
+                .map(|r| r.to_registration(&cal).unwrap())
+                .collect();
+            assert_eq!(lessons, &expected, "student {id}");
+        }
+
+        std::fs::write(&path, format!("{HEADER}{body}1001,2025-09-03,1,50,QQ,,,\n")).unwrap();
+        let mut handed = 0;
+        let e = stream_registrations_file(&path, &cal, &policy, known, 2, &mut |b| {
+            handed += b.len();
+        })
+        .unwrap_err();
+        assert_eq!(e.errors[0].line, Some(7));
+        assert_eq!(
+            handed, 4,
+            "the full batches before the bad row, not the rest"
+        );
+        assert!(read_registrations_compact(&path, &cal, &policy, known).is_err());
     }
 
     #[test]
