@@ -12,14 +12,23 @@
 //! ```
 //!
 //! The all-years endpoint returns a list of such documents. The reader is
-//! tolerant: strings are trimmed, regions compared case-insensitively, a
-//! `heel Nederland` entry applies to every region, unknown fields are
-//! ignored. The date part of `enddate` is the last holiday day (inclusive),
-//! as Rijksoverheid publishes it; a timestamp in the evening (22:00Z or
-//! 23:00Z, local midnight written in UTC) is read as the next day.
+//! tolerant: strings are trimmed (types come with stray spaces and
+//! newlines), regions compared case-insensitively, a `heel Nederland` entry
+//! applies to every region, unknown fields are ignored.
+//!
+//! `startdate` and `enddate` are instants in UTC. Each is converted to
+//! Dutch local time (Europe/Amsterdam, summer or winter time as on that
+//! day) and its local date taken: the first and the last holiday day,
+//! inclusive. The real feed ends a holiday at 23:59 local time, so
+//! `2026-10-18T21:59:00.000Z` (summer time) and `2027-01-03T22:59:00.000Z`
+//! (winter time) are the 18th and the 3rd; `…T00:00:00.000Z` is 01:00 or
+//! 02:00 local, that same day. A start at `…T22:00:00.000Z` in summer time
+//! is local midnight of the next day; an end exactly at local midnight
+//! closes the day before it. A plain date (`2026-10-10`) is taken as it is.
 
 use aanwezig_domain::{FreeDay, FreeDayKind, SchoolYear};
-use chrono::{Days, NaiveDate};
+use chrono::{DateTime, NaiveDate, NaiveTime};
+use chrono_tz::Europe::Amsterdam;
 use serde_json::Value;
 
 use crate::calendar::REGIONS;
@@ -46,20 +55,22 @@ fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str).map(str::trim)
 }
 
-/// Reads the date of a Rijksoverheid timestamp.
-fn timestamp_date(s: &str) -> Option<NaiveDate> {
+/// The Dutch local date of a Rijksoverheid timestamp (an RFC 3339 instant,
+/// or a plain date). An `end` at exactly local midnight closes the day
+/// before it (the holiday runs up to that instant).
+fn timestamp_date(s: &str, end: bool) -> Option<NaiveDate> {
     let s = s.trim();
-    let date = parse_date(s.get(..10)?.as_bytes())?;
-    // `2025-10-17T22:00:00.000Z` is midnight of the 18th in Dutch time.
-    let hour = s
-        .get(11..13)
-        .and_then(|h| h.parse::<u32>().ok())
-        .unwrap_or(0);
-    let utc = s.ends_with('Z') || s.ends_with("+00:00");
-    if utc && hour >= 12 {
-        date.checked_add_days(Days::new(1))
+    if s.len() == 10 {
+        return parse_date(s.as_bytes());
+    }
+    let local = DateTime::parse_from_rfc3339(s)
+        .ok()?
+        .with_timezone(&Amsterdam)
+        .naive_local();
+    if end && local.time() == NaiveTime::MIN {
+        local.date().pred_opt()
     } else {
-        Some(date)
+        Some(local.date())
     }
 }
 
@@ -153,7 +164,7 @@ pub fn parse_rijksoverheid_all(
             };
             let date = |key: &str| {
                 str_field(entry, key)
-                    .and_then(timestamp_date)
+                    .and_then(|t| timestamp_date(t, key == "enddate"))
                     .ok_or_else(|| {
                         bad(
                             file,
@@ -279,6 +290,82 @@ mod tests {
         assert_eq!(y.advisory, ["herfstvakantie"]);
         let z = parse_rijksoverheid(DOC, "r.json", "midden").unwrap();
         assert_eq!(z.holidays.len(), 2, "midden has no herfst entry here");
+    }
+
+    /// The feed as Rijksoverheid really publishes it: ends at 23:59 local
+    /// time written in UTC, types with stray whitespace and newlines.
+    const REAL_2026: &str = r#"{ "content": [ { "schoolyear": "2026-2027 ",
+        "vacations": [
+          { "type": "\n Herfstvakantie \n", "compulsorydates": "false",
+            "regions": [ { "region": "noord", "startdate": "2026-10-10T00:00:00.000Z",
+                           "enddate": "2026-10-18T21:59:00.000Z" } ] },
+          { "type": "Kerstvakantie\n", "compulsorydates": "true",
+            "regions": [ { "region": "heel Nederland", "startdate": "2026-12-18T23:00:00.000Z",
+                           "enddate": "2027-01-03T22:59:00.000Z" } ] },
+          { "type": "Meivakantie", "compulsorydates": "true",
+            "regions": [ { "region": "heel Nederland", "startdate": "2027-04-23T22:00:00.000Z",
+                           "enddate": "2027-05-02T22:00:00.000Z" } ] }
+        ] } ] }"#;
+
+    #[test]
+    fn instants_are_read_as_dutch_local_days() {
+        let y = parse_rijksoverheid(REAL_2026, "r.json", "noord").unwrap();
+        let got: Vec<_> = y
+            .holidays
+            .iter()
+            .map(|h| (h.name.as_str(), h.first, h.last))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                // 21:59Z in summer time is 23:59 on Sunday 18 October.
+                ("herfstvakantie", ymd(2026, 10, 10), ymd(2026, 10, 18)),
+                // 23:00Z in winter time is midnight of the 19th; 22:59Z is
+                // 23:59 on the 3rd.
+                ("kerstvakantie", ymd(2026, 12, 19), ymd(2027, 1, 3)),
+                // 22:00Z in summer time is local midnight: a start on the
+                // next day, an end closing the day before it.
+                ("meivakantie", ymd(2027, 4, 24), ymd(2027, 5, 2)),
+            ]
+        );
+        assert_eq!(timestamp_date("2026-10-18", true), Some(ymd(2026, 10, 18)));
+        assert_eq!(
+            timestamp_date(" 2027-01-03T22:59:00+00:00 ", true),
+            Some(ymd(2027, 1, 3))
+        );
+        // The old shape: midnight UTC is 01:00 or 02:00 local, that day.
+        assert_eq!(
+            timestamp_date("2025-10-26T00:00:00.000Z", true),
+            Some(ymd(2025, 10, 26))
+        );
+        assert_eq!(
+            timestamp_date("2026-10-18T21:59:00", true),
+            None,
+            "no offset: not an instant"
+        );
+    }
+
+    /// The shipped fixture has the real feed's shape, and its holidays end on
+    /// the Sunday they should (the Monday after stays a school day).
+    #[test]
+    fn the_shipped_fixture_ends_holidays_on_sunday() {
+        let json = include_str!("../../../data/rijksoverheid/schoolvakanties-2025-2026.json");
+        assert!(json.contains("T22:59:00.000Z") && json.contains("T21:59:00.000Z"));
+        let y = parse_rijksoverheid(json, "f.json", "noord").unwrap();
+        for h in &y.holidays {
+            assert_eq!(
+                chrono::Datelike::weekday(&h.last),
+                chrono::Weekday::Sun,
+                "{} ends {}",
+                h.name,
+                h.last
+            );
+        }
+        let herfst = &y.holidays[0];
+        assert_eq!(
+            (herfst.first, herfst.last),
+            (ymd(2025, 10, 18), ymd(2025, 10, 26))
+        );
     }
 
     #[test]
