@@ -85,19 +85,35 @@ pub(crate) fn location(file: &str, line: Option<usize>, key: Option<&str>) -> St
     s
 }
 
-/// One problem in one row of a table.
+/// One problem in one row of a table, or the same problem in several
+/// rows: an error that repeats (the same column, the same message, say
+/// one unknown code in 350 rows) is kept once, with its first line and
+/// how many rows have it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RowError {
-    /// 1-based line; the header is line 1. `None` for problems of the file
-    /// as a whole (it cannot be read).
+    /// 1-based line (of the first row with this problem); the header is
+    /// line 1. `None` for problems of the file as a whole (it cannot be
+    /// read).
     pub line: Option<u64>,
     /// The column, as named in the header.
     pub column: Option<&'static str>,
     /// Why, in Dutch.
     pub message: String,
+    /// How many rows have this problem (1 or more).
+    pub count: u64,
 }
 
 impl RowError {
+    /// The message, with the number of rows when it repeats:
+    /// `code 'XC' staat niet in het beleid (350 regels, eerste op regel 12)`.
+    pub fn text(&self) -> String {
+        match (self.count, self.line) {
+            (0 | 1, _) => self.message.clone(),
+            (n, Some(l)) => format!("{} ({n} regels, eerste op regel {l})", self.message),
+            (n, None) => format!("{} ({n} keer)", self.message),
+        }
+    }
+
     /// The error with its file: `registraties.csv, regel 12, kolom date: …`.
     pub fn in_file<'a>(&'a self, file: &'a str) -> impl fmt::Display + 'a {
         InFile { file, error: self }
@@ -118,7 +134,7 @@ impl fmt::Display for InFile<'_> {
         if let Some(c) = self.error.column {
             write!(f, ", kolom {c}")?;
         }
-        write!(f, ": {}", self.error.message)
+        write!(f, ": {}", self.error.text())
     }
 }
 
@@ -128,16 +144,18 @@ impl fmt::Display for InFile<'_> {
 pub struct ImportErrors {
     /// The file name used in messages.
     pub file: String,
-    /// The first [`MAX_STORED_ERRORS`] problems, in file order.
+    /// The first [`MAX_STORED_ERRORS`] distinct problems, in file order of
+    /// their first row; a repeated one counts its rows.
     pub errors: Vec<RowError>,
-    /// Problems found beyond those kept.
+    /// Rows with problems beyond those kept.
     pub omitted: usize,
 }
 
 impl ImportErrors {
-    /// The number of problems found, kept or not.
+    /// The number of problems found in rows, kept or not, repeats included.
     pub fn total(&self) -> usize {
-        self.errors.len() + self.omitted
+        let kept: u64 = self.errors.iter().map(|e| e.count.max(1)).sum();
+        usize::try_from(kept).unwrap_or(usize::MAX) + self.omitted
     }
 
     /// One error for the file as a whole.
@@ -148,6 +166,7 @@ impl ImportErrors {
                 line,
                 column: None,
                 message,
+                count: 1,
             }],
             omitted: 0,
         }
@@ -169,7 +188,13 @@ impl fmt::Display for ImportErrors {
         for e in self.errors.iter().take(MAX_DISPLAYED_ERRORS) {
             write!(f, "\n{}", e.in_file(&self.file))?;
         }
-        let shown = self.errors.len().min(MAX_DISPLAYED_ERRORS);
+        let shown: u64 = self
+            .errors
+            .iter()
+            .take(MAX_DISPLAYED_ERRORS)
+            .map(|e| e.count.max(1))
+            .sum();
+        let shown = usize::try_from(shown).unwrap_or(usize::MAX);
         if total > shown {
             write!(f, "\nen nog {} fouten", total - shown)?;
         }
@@ -193,33 +218,38 @@ impl From<ImportError> for ImportErrors {
     }
 }
 
-/// Collects row errors up to [`MAX_STORED_ERRORS`].
+/// Collects row errors up to [`MAX_STORED_ERRORS`] distinct ones; an error
+/// with the same column and message as an earlier one only counts a row
+/// more on that one.
 #[derive(Debug, Default)]
 pub(crate) struct ErrorList {
     errors: Vec<RowError>,
+    /// (column, message) → index into `errors`.
+    seen: std::collections::HashMap<(Option<&'static str>, String), usize>,
     omitted: usize,
 }
 
 impl ErrorList {
     pub(crate) fn push(&mut self, line: u64, column: Option<&'static str>, message: String) {
-        if self.errors.len() < MAX_STORED_ERRORS {
-            self.errors.push(RowError {
-                line: Some(line),
-                column,
-                message,
-            });
-        } else {
-            self.omitted += 1;
-        }
+        self.add(Some(line), column, message);
     }
 
     pub(crate) fn push_file(&mut self, line: Option<u64>, message: String) {
-        if self.errors.len() < MAX_STORED_ERRORS {
+        self.add(line, None, message);
+    }
+
+    fn add(&mut self, line: Option<u64>, column: Option<&'static str>, message: String) {
+        let key = (column, message);
+        if let Some(&i) = self.seen.get(&key) {
+            self.errors[i].count += 1;
+        } else if self.errors.len() < MAX_STORED_ERRORS {
             self.errors.push(RowError {
                 line,
-                column: None,
-                message,
+                column,
+                message: key.1.clone(),
+                count: 1,
             });
+            self.seen.insert(key, self.errors.len() - 1);
         } else {
             self.omitted += 1;
         }
@@ -243,17 +273,55 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_repeated_error_is_one_line_with_its_count_and_first_row() {
+        let mut list = ErrorList::default();
+        for i in 0..350 {
+            list.push(
+                12 + i,
+                Some("code"),
+                "code 'XC' staat niet in het beleid".into(),
+            );
+        }
+        list.push(20, Some("date"), "'x' is geen datum".into());
+        list.push(
+            30,
+            Some("lesson"),
+            "code 'XC' staat niet in het beleid".into(),
+        );
+        let errs = list.into_errors("r.csv");
+        assert_eq!(
+            errs.errors.len(),
+            3,
+            "same message in another column is another error"
+        );
+        assert_eq!(errs.total(), 352);
+        let text = errs.to_string();
+        assert!(text.starts_with("352 fouten in r.csv"), "{text}");
+        assert!(
+            text.contains(
+                "r.csv, regel 12, kolom code: code 'XC' staat niet in het beleid (350 regels, eerste op regel 12)"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("r.csv, regel 20, kolom date: 'x' is geen datum\n"),
+            "{text}"
+        );
+        assert_eq!(text.lines().count(), 4);
+    }
+
+    #[test]
     fn display_lists_fifty_and_counts_the_rest() {
         let mut list = ErrorList::default();
         for i in 0..(MAX_STORED_ERRORS + 5) {
-            list.push(i as u64 + 2, Some("date"), "fout".into());
+            list.push(i as u64 + 2, Some("date"), format!("fout {i}"));
         }
         let errs = list.into_errors("r.csv");
         assert_eq!(errs.errors.len(), MAX_STORED_ERRORS);
         assert_eq!(errs.omitted, 5);
         let text = errs.to_string();
         assert!(text.starts_with("1005 fouten in r.csv"), "{text}");
-        assert!(text.contains("r.csv, regel 2, kolom date: fout"));
+        assert!(text.contains("r.csv, regel 2, kolom date: fout 0"));
         assert!(text.ends_with("en nog 955 fouten"), "{text}");
         assert_eq!(text.lines().count(), 1 + 50 + 1);
     }

@@ -957,10 +957,13 @@ mod tests {
             one_error(",2025-09-01,1,,Z,,,\n"),
             "registraties.csv, regel 2, kolom student_id: leerlingnummer is leeg"
         );
-        // The answer is cached, but every row still gets its error.
+        // The answer is cached, and the rows are counted on one error.
         assert_eq!(
-            errors("2001,2025-09-01,1,,Z,,,\n2001,2025-09-01,2,,Z,,,\n").len(),
-            2
+            errors("2001,2025-09-01,1,,Z,,,\n2001,2025-09-01,2,,Z,,,\n"),
+            [
+                "registraties.csv, regel 2, kolom student_id: leerling 2001 is onbekend \
+              (niet in de leerlingenlijst) (2 regels, eerste op regel 2)"
+            ]
         );
     }
 
@@ -1101,16 +1104,33 @@ mod tests {
 
     #[test]
     fn errors_are_capped_but_counted() {
+        // 1500 different unknown students: 1500 different errors.
+        let body: String = (0..1500)
+            .map(|i| format!("{},2025-09-01,1,,A,,,\n", 2000 + i))
+            .collect();
+        let e = read(&body).unwrap_err();
+        assert_eq!(e.errors.len(), crate::error::MAX_STORED_ERRORS);
+        assert_eq!(e.total(), 1500);
+        assert!(e
+            .to_string()
+            .ends_with(&format!("en nog {} fouten", e.total() - 50)));
+    }
+
+    #[test]
+    fn a_repeated_problem_is_reported_once_with_its_rows() {
         let body: String = (0..1500)
             .map(|i| format!("1001,2025-09-{:02},1,,Q,,,\n", 1 + i % 5))
             .collect();
         let e = read(&body).unwrap_err();
-        assert_eq!(e.errors.len(), crate::error::MAX_STORED_ERRORS);
-        // 1500 unknown codes plus 1495 duplicates.
+        // One unknown code in 1500 rows, and 1495 duplicates of 5 lessons.
         assert_eq!(e.total(), 1500 + 1495);
-        assert!(e
-            .to_string()
-            .ends_with(&format!("en nog {} fouten", e.total() - 50)));
+        assert_eq!(e.errors.len(), 6);
+        assert_eq!(
+            e.errors[0].in_file(&e.file).to_string(),
+            "registraties.csv, regel 2, kolom code: code 'Q' staat niet in het beleid \
+             (bekende codes: A, AA, BV, GE, GI, HV, L, M, O, S, T, U, V, VR, Z, ZH) (1500 regels, eerste op regel 2)"
+        );
+        assert_eq!(e.errors[1].count, 299);
     }
 
     #[test]

@@ -245,7 +245,7 @@ async fn upload_page(
                     file: e.file.clone(),
                     line: r.line.map(|l| l.to_string()).unwrap_or_default(),
                     column: r.column.unwrap_or_default().to_owned(),
-                    message: r.message.clone(),
+                    message: r.text(),
                 })
                 .collect(),
             e.omitted,
@@ -301,6 +301,7 @@ fn temp_workbook(bytes: &[u8], ext: &str) -> Result<tempfile::NamedTempFile, Imp
             line: None,
             column: None,
             message: format!("kan de werkmap niet tijdelijk opslaan: {e}"),
+            count: 1,
         }],
         omitted: 0,
     };
@@ -544,6 +545,7 @@ async fn check_registrations(
                     line: None,
                     column: None,
                     message: "er is nog geen schoolkalender: zonder kalender kan aanwezig geen registraties controleren. De beheerder stelt die eerst in.".into(),
+                    count: 1,
                 }],
                 omitted: 0,
             }));
