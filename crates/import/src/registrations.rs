@@ -24,7 +24,7 @@ use chrono::{Datelike, NaiveDate, Weekday};
 
 use crate::error::{ErrorList, ImportErrors};
 use crate::table::{is_workbook, open_csv, read_csv, FastMap, Row, Sink};
-use crate::text::{parse_date, parse_uint, show};
+use crate::text::{parse_date_nl, parse_uint, show};
 use crate::workbook::read_workbook;
 
 /// The longest note (in characters) a registration may carry.
@@ -85,8 +85,9 @@ struct RegSink<'a, F> {
     /// reader's time on cache misses, while one student's rows usually sit
     /// together in the file and so hit the same few cache lines.
     seen: Vec<Box<[u32]>>,
-    /// Rows often come sorted by date: remember the last good one.
-    last_date: Option<([u8; 10], DayInfo)>,
+    /// Rows often come sorted by date: remember the last good one (its
+    /// text, up to ten bytes, and their number).
+    last_date: Option<(u8, [u8; 10], DayInfo)>,
     out: Vec<RegistrationRecord>,
     /// When set, `out` is handed over here every `batch` records (and the
     /// rest at the end), so that the reader never holds more than a batch.
@@ -142,24 +143,25 @@ impl<F: Fn(&str) -> bool> RegSink<'_, F> {
     }
 
     fn date(&mut self, b: &[u8], line: u64, errs: &mut ErrorList) -> Option<DayInfo> {
-        if let Some((bytes, info)) = &self.last_date {
-            if bytes[..] == *b {
+        if let Some((len, bytes, info)) = &self.last_date {
+            if bytes[..usize::from(*len)] == *b {
                 return Some(*info);
             }
         }
-        let Some(date) = parse_date(b) else {
-            errs.push(
-                line,
-                Some("date"),
-                format!("'{}' is geen datum JJJJ-MM-DD", show(b)),
-            );
-            return None;
+        let date = match parse_date_nl(b) {
+            Ok(date) => date,
+            Err(problem) => {
+                errs.push(line, Some("date"), problem.message(b));
+                return None;
+            }
         };
         match self.cal.index(date) {
             Some(day) => {
                 let info = DayInfo { date, day };
-                if let Ok(bytes) = <[u8; 10]>::try_from(b) {
-                    self.last_date = Some((bytes, info));
+                if let (Ok(len), true) = (u8::try_from(b.len()), b.len() <= 10) {
+                    let mut bytes = [0u8; 10];
+                    bytes[..b.len()].copy_from_slice(b);
+                    self.last_date = Some((len, bytes, info));
                 }
                 Some(info)
             }
@@ -871,8 +873,17 @@ mod tests {
     #[test]
     fn malformed_values_are_named() {
         assert_eq!(
-            one_error("1001,1-9-2025,1,,Z,,,\n"),
-            "registraties.csv, regel 2, kolom date: '1-9-2025' is geen datum JJJJ-MM-DD"
+            one_error("1001,1-9-25,1,,Z,,,\n"),
+            "registraties.csv, regel 2, kolom date: '1-9-25' is geen datum; schrijf JJJJ-MM-DD of D-M-JJJJ"
+        );
+        assert_eq!(
+            one_error("1001,31-9-2025,1,,Z,,,\n"),
+            "registraties.csv, regel 2, kolom date: 31-9-2025 bestaat niet"
+        );
+        // Dutch Excel's dates are read.
+        assert_eq!(
+            read("1001,1-9-2025,1,,Z,,,\n").unwrap()[0].date,
+            ymd(2025, 9, 1)
         );
         assert_eq!(
             one_error("1001,2025-09-01,een,,Z,,,\n"),

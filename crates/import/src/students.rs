@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 
 use crate::error::{ErrorList, ImportErrors};
 use crate::table::{is_workbook, open_csv, read_csv, FastMap, Row, Sink};
-use crate::text::{parse_date, show};
+use crate::text::{parse_date_nl, show};
 use crate::workbook::read_workbook;
 
 /// One row of the students table.
@@ -73,15 +73,13 @@ fn text_field<'a>(
 
 fn date_field(b: &[u8], line: u64, col: &'static str, errs: &mut ErrorList) -> Option<NaiveDate> {
     let b = b.trim_ascii();
-    let d = parse_date(b);
-    if d.is_none() {
-        errs.push(
-            line,
-            Some(col),
-            format!("'{}' is geen datum JJJJ-MM-DD", show(b)),
-        );
+    match parse_date_nl(b) {
+        Ok(d) => Some(d),
+        Err(problem) => {
+            errs.push(line, Some(col), problem.message(b));
+            None
+        }
     }
-    d
 }
 
 impl Sink for StudentSink {
@@ -334,7 +332,7 @@ mod tests {
             12 3,A,1A,m,2012-01-01,\n\
             5,,1A,m,2012-01-01,\n\
             6,B,,m,2012-01-01,\n\
-            7,C,1A,m,14-03-2012,\n\
+            7,C,1A,m,30-02-2012,\n\
             8,D,1A,m,2012-01-01,2011-01-01\n\
             9,E,1A,m,2012-01-01,\n\
             9,F,1A,m,2012-01-01,\n";
@@ -347,7 +345,7 @@ mod tests {
                 "s.csv, regel 3, kolom student_id: leerlingnummer bevat spaties of stuurtekens",
                 "s.csv, regel 4, kolom name: de naam is leeg",
                 "s.csv, regel 5, kolom class: de klas is leeg",
-                "s.csv, regel 6, kolom date_of_birth: '14-03-2012' is geen datum JJJJ-MM-DD",
+                "s.csv, regel 6, kolom date_of_birth: 30-02-2012 bestaat niet",
                 "s.csv, regel 7, kolom left_on: vertrekdatum 2011-01-01 ligt niet na de geboortedatum 2012-01-01",
                 "s.csv, regel 9, kolom student_id: leerlingnummer 9 staat al op regel 8",
             ]

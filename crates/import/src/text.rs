@@ -21,6 +21,66 @@ pub(crate) fn parse_date(b: &[u8]) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, day)
 }
 
+/// Parses a date as Dutch files write it: `JJJJ-MM-DD`, or day, month and
+/// year with `-` or `/` (`8-9-2025`, `08-09-2025`, `8/9/2025`), as Dutch
+/// Excel saves dates. The error says whether the text is no date at all
+/// or a date that does not exist (`30-2-1999`).
+pub(crate) fn parse_date_nl(b: &[u8]) -> Result<NaiveDate, DateProblem> {
+    if let Some(d) = parse_date(b) {
+        return Ok(d);
+    }
+    let digits = |p: &[u8], min: usize, max: usize| -> Option<u32> {
+        (p.len() >= min && p.len() <= max && p.iter().all(u8::is_ascii_digit))
+            .then(|| p.iter().fold(0u32, |v, c| v * 10 + u32::from(c - b'0')))
+    };
+    let iso = b.len() == 10 && b[4] == b'-' && b[7] == b'-';
+    let (y, m, d) = if iso {
+        (
+            digits(&b[..4], 4, 4),
+            digits(&b[5..7], 2, 2),
+            digits(&b[8..], 2, 2),
+        )
+    } else {
+        let sep = if b.contains(&b'/') { b'/' } else { b'-' };
+        let mut parts = b.split(|c| *c == sep);
+        let (Some(d), Some(m), Some(y), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(DateProblem::NoDate);
+        };
+        (digits(y, 4, 4), digits(m, 1, 2), digits(d, 1, 2))
+    };
+    let (Some(y), Some(m), Some(d)) = (y, m, d) else {
+        return Err(DateProblem::NoDate);
+    };
+    i32::try_from(y)
+        .ok()
+        .and_then(|y| NaiveDate::from_ymd_opt(y, m, d))
+        .ok_or(DateProblem::DoesNotExist)
+}
+
+/// Why [`parse_date_nl`] refused a field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DateProblem {
+    /// Not written as a date at all.
+    NoDate,
+    /// Written as a date, but there is no such day (`30-2-1999`).
+    DoesNotExist,
+}
+
+impl DateProblem {
+    /// The Dutch message for field text `b`.
+    pub(crate) fn message(self, b: &[u8]) -> String {
+        match self {
+            DateProblem::NoDate => format!(
+                "'{}' is geen datum; schrijf JJJJ-MM-DD of D-M-JJJJ",
+                show(b)
+            ),
+            DateProblem::DoesNotExist => format!("{} bestaat niet", show(b)),
+        }
+    }
+}
+
 /// Parses a non-negative decimal integer of at most `max`.
 #[inline]
 pub(crate) fn parse_uint(b: &[u8], max: u32) -> Option<u32> {
@@ -158,6 +218,39 @@ pub(crate) fn dutch(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dutch_dates_are_read_and_impossible_ones_named() {
+        let ok = |s: &str| parse_date_nl(s.as_bytes());
+        let d = NaiveDate::from_ymd_opt(2025, 9, 8).unwrap();
+        for s in [
+            "2025-09-08",
+            "8-9-2025",
+            "08-09-2025",
+            "8/9/2025",
+            "08/09/2025",
+        ] {
+            assert_eq!(ok(s), Ok(d), "{s}");
+        }
+        for s in ["30-2-1999", "1999-02-30", "31/4/2025", "0-1-2025"] {
+            assert_eq!(ok(s), Err(DateProblem::DoesNotExist), "{s}");
+        }
+        for s in [
+            "",
+            "8-9-25",
+            "8.9.2025",
+            "2025/09/08/1",
+            "8-9",
+            "a-b-cccc",
+            "123-1-2025",
+        ] {
+            assert_eq!(ok(s), Err(DateProblem::NoDate), "{s}");
+        }
+        assert_eq!(
+            DateProblem::DoesNotExist.message(b"30-2-1999"),
+            "30-2-1999 bestaat niet"
+        );
+    }
 
     #[test]
     fn dates_are_checked_byte_by_byte() {
