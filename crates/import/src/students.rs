@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 
 use crate::error::{ErrorList, ImportErrors};
 use crate::table::{is_workbook, open_csv, read_csv, FastMap, Row, Sink};
-use crate::text::{parse_date_nl, show};
+use crate::text::parse_date_nl;
 use crate::workbook::read_workbook;
 
 /// One row of the students table.
