@@ -366,9 +366,39 @@ mod tests {
 
     #[test]
     fn invalid_utf8_is_named() {
-        let text = b"student_id,name,class,mentor,date_of_birth\n1,J\xF6rg,1A,m,2012-01-01\n";
+        // The file is UTF-8 (its first non-ASCII character says so), so a
+        // byte that is not UTF-8 later on is an error in its field.
+        let text = b"student_id,name,class,mentor,date_of_birth\n1,Zo\xC3\xAB,1A,m,2012-01-01\n2,J\xF6rg,1A,m,2012-01-01\n";
         let e = read_students(&text[..], "s.csv").unwrap_err();
         assert!(e.errors[0].message.contains("UTF-8"), "{e}");
         assert_eq!(e.errors[0].column, Some("name"));
+        assert_eq!(e.errors[0].line, Some(3));
+    }
+
+    #[test]
+    fn dutch_excel_files_are_read() {
+        // Excel's plain "CSV (puntkomma)": `;`, Windows-1252, D-M-JJJJ.
+        let ansi = b"student_id;name;class;mentor;date_of_birth\r\n1;J\xF6rg de Vri\xEBs;1A;m;8-9-2012\r\n";
+        let rows = read_students(&ansi[..], "s.csv").unwrap();
+        assert_eq!(rows[0].student.name, "Jörg de Vriës");
+        assert_eq!(
+            rows[0].student.date_of_birth,
+            chrono::NaiveDate::from_ymd_opt(2012, 9, 8).unwrap()
+        );
+        // "Unicode-tekst": UTF-16 LE with a BOM, tab-separated.
+        let text =
+            "student_id\tname\tclass\tmentor\tdate_of_birth\r\n2\tZoë\t2B\tm\t08-09-2012\r\n";
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let rows = read_students(&utf16[..], "s.txt").unwrap();
+        assert_eq!(
+            (
+                rows[0].student.name.as_str(),
+                rows[0].student.class.as_str()
+            ),
+            ("Zoë", "2B")
+        );
     }
 }

@@ -156,24 +156,184 @@ pub(crate) fn usable<R: Row>(line: u64, row: &R, width: usize, errs: &mut ErrorL
     true
 }
 
-/// A reader that drops a UTF-8 byte-order mark at the start, which
-/// Excel writes in front of "CSV UTF-8" files.
-fn strip_bom<R: Read>(mut r: R) -> std::io::Result<impl Read> {
-    let mut head = [0u8; 3];
-    let mut got = 0;
-    while got < 3 {
-        let n = r.read(&mut head[got..])?;
-        if n == 0 {
-            break;
+/// Reads a text file as UTF-8 whatever Dutch Excel saved it as.
+///
+/// - A byte-order mark decides: UTF-8 (dropped), UTF-16 LE or BE
+///   (Excel's "Unicode-tekst", decoded).
+/// - Without one, bytes pass through unchanged up to the first byte above
+///   ASCII; if that byte starts a valid UTF-8 character the file is UTF-8,
+///   otherwise it is Windows-1252 (Excel's plain "CSV", ANSI) and the rest
+///   is decoded from there. ASCII is the same in both.
+///
+/// Decoding is encoding_rs's; nothing is decoded by hand.
+struct ToUtf8<R> {
+    inner: R,
+    mode: Mode,
+    /// Bytes read from `inner` and not yet converted.
+    raw: Vec<u8>,
+    /// Converted bytes, handed out from `pos`.
+    out: Vec<u8>,
+    pos: usize,
+    eof: bool,
+    started: bool,
+}
+
+enum Mode {
+    /// Only ASCII seen so far.
+    Undecided,
+    Utf8,
+    Decode(encoding_rs::Decoder),
+}
+
+const CHUNK: usize = 1 << 16;
+
+impl<R: Read> ToUtf8<R> {
+    fn new(inner: R) -> Self {
+        ToUtf8 {
+            inner,
+            mode: Mode::Undecided,
+            raw: Vec::with_capacity(CHUNK),
+            out: Vec::with_capacity(CHUNK),
+            pos: 0,
+            eof: false,
+            started: false,
         }
-        got += n;
     }
-    let keep = if got == 3 && head == [0xEF, 0xBB, 0xBF] {
-        Vec::new()
+
+    fn fill(&mut self) -> std::io::Result<()> {
+        let start = self.raw.len();
+        self.raw.resize(start + CHUNK, 0);
+        let read = loop {
+            match self.inner.read(&mut self.raw[start..]) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                other => break other,
+            }
+        };
+        let n = match read {
+            Ok(n) => n,
+            Err(e) => {
+                self.raw.truncate(start);
+                return Err(e);
+            }
+        };
+        self.raw.truncate(start + n);
+        if n == 0 {
+            self.eof = true;
+        }
+        Ok(())
+    }
+
+    /// Looks at the start of the file for a byte-order mark.
+    fn start(&mut self) -> std::io::Result<()> {
+        while self.raw.len() < 3 && !self.eof {
+            self.fill()?;
+        }
+        self.started = true;
+        if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(&self.raw) {
+            self.raw.drain(..bom);
+            if enc != encoding_rs::UTF_8 {
+                self.mode = Mode::Decode(enc.new_decoder_without_bom_handling());
+            } else {
+                self.mode = Mode::Utf8;
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves what can be converted from `raw` to `out`.
+    fn convert(&mut self) {
+        if let Mode::Undecided = self.mode {
+            let Some(p) = self.raw.iter().position(|b| !b.is_ascii()) else {
+                self.out.append(&mut self.raw);
+                return;
+            };
+            match std::str::from_utf8(&self.raw[p..]) {
+                Ok(_) => self.mode = Mode::Utf8,
+                Err(e) if e.valid_up_to() > 0 => self.mode = Mode::Utf8,
+                // A character cut off at the end of what was read: decide
+                // once the rest of it is there.
+                Err(e) if e.error_len().is_none() && !self.eof => {
+                    self.out.extend(self.raw.drain(..p));
+                    return;
+                }
+                Err(_) => {
+                    self.mode =
+                        Mode::Decode(encoding_rs::WINDOWS_1252.new_decoder_without_bom_handling());
+                }
+            }
+        }
+        match &mut self.mode {
+            Mode::Undecided | Mode::Utf8 => self.out.append(&mut self.raw),
+            Mode::Decode(dec) => {
+                let room = dec
+                    .max_utf8_buffer_length(self.raw.len())
+                    .unwrap_or(self.raw.len() * 3 + 16);
+                let at = self.out.len();
+                self.out.resize(at + room, 0);
+                let (_, read, written, _) =
+                    dec.decode_to_utf8(&self.raw, &mut self.out[at..], self.eof);
+                self.out.truncate(at + written);
+                self.raw.drain(..read);
+            }
+        }
+    }
+}
+
+impl<R: Read> Read for ToUtf8<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if !self.started {
+            self.start()?;
+        }
+        loop {
+            if self.pos < self.out.len() {
+                let n = buf.len().min(self.out.len() - self.pos);
+                buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
+                self.pos += n;
+                return Ok(n);
+            }
+            self.out.clear();
+            self.pos = 0;
+            if self.eof && self.raw.is_empty() {
+                return Ok(0);
+            }
+            if !self.eof {
+                self.fill()?;
+            }
+            self.convert();
+            if self.eof && self.out.is_empty() && !self.raw.is_empty() {
+                // Only a cut-off character is left at the very end: let the
+                // field's UTF-8 check report it.
+                self.out.append(&mut self.raw);
+            }
+        }
+    }
+}
+
+/// The field separator of a CSV file, from its header line: the most
+/// frequent of `,` `;` and tab outside quotes (a comma when none occurs).
+/// Dutch Excel writes `;`, "Unicode-tekst" a tab.
+fn detect_separator(head: &[u8]) -> u8 {
+    let line = head.split(|b| *b == b'\n').next().unwrap_or(head);
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for &b in line {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let seps = [b',', b';', b'\t'];
+    let best = (0..3)
+        .max_by_key(|&i| (counts[i], std::cmp::Reverse(i)))
+        .unwrap_or(0);
+    if counts[best] == 0 {
+        b','
     } else {
-        head[..got].to_vec()
-    };
-    Ok(std::io::Cursor::new(keep).chain(r))
+        seps[best]
+    }
 }
 
 /// Feeds a CSV stream to `sink`. Row errors are collected; any error
@@ -183,15 +343,18 @@ pub(crate) fn read_csv<R: Read, S: Sink>(
     file: &str,
     mut sink: S,
 ) -> Result<S::Output, ImportErrors> {
-    let r = strip_bom(r).map_err(|e| {
+    let mut r = std::io::BufReader::with_capacity(1 << 16, ToUtf8::new(r));
+    let head = std::io::BufRead::fill_buf(&mut r).map_err(|e| {
         ImportErrors::single(file, None, format!("kan het bestand niet lezen: {e}"))
     })?;
+    let separator = detect_separator(head);
     // Records end at '\n' only: with the default CRLF handling the reader
     // leaves the '\n' of "\r\n" for the next record, and its line numbers
     // then lag one behind after a quoted field with a line break. The '\r'
     // that stays at the end of the last field is trimmed like all space.
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
+        .delimiter(separator)
         .flexible(true)
         .terminator(csv::Terminator::Any(b'\n'))
         .buffer_capacity(1 << 16)
@@ -218,7 +381,7 @@ pub(crate) fn read_csv<R: Read, S: Sink>(
                 return Err(ImportErrors::single(
                     file,
                     Some(1),
-                    "de kopregel is geen UTF-8; sla het bestand op als 'CSV UTF-8'".into(),
+                    "de kopregel is geen leesbare tekst; sla het bestand op als 'CSV UTF-8'".into(),
                 ))
             }
         }
@@ -315,20 +478,53 @@ pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 mod tests {
     use super::*;
 
+    fn decoded(bytes: &[u8]) -> String {
+        let mut out = String::new();
+        ToUtf8::new(bytes).read_to_string(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn utf8_windows_1252_and_utf16_all_read_as_text() {
+        assert_eq!(decoded("Zoë;é\n".as_bytes()), "Zoë;é\n");
+        assert_eq!(decoded(b"\xEF\xBB\xBFZo\xC3\xAB"), "Zoë");
+        assert_eq!(decoded(b"Zo\xEB;\x80\n"), "Zoë;€\n", "Windows-1252");
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("Zoë\tA".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        assert_eq!(decoded(&utf16), "Zoë\tA");
+        // Far past the first chunk, either way.
+        let ascii = "a".repeat(200_000);
+        assert_eq!(decoded(format!("{ascii}é").as_bytes()), format!("{ascii}é"));
+        let mut latin = ascii.clone().into_bytes();
+        latin.extend(b"\xE9x");
+        assert_eq!(decoded(&latin), format!("{ascii}éx"));
+        assert_eq!(decoded(b""), "");
+    }
+
+    #[test]
+    fn the_separator_comes_from_the_header() {
+        assert_eq!(detect_separator(b"a,b,c\n1;2"), b',');
+        assert_eq!(
+            detect_separator(b"Leerlingnummer;Datum;Lesuur;Code\n"),
+            b';'
+        );
+        assert_eq!(detect_separator(b"a\tb\tc"), b'\t');
+        assert_eq!(
+            detect_separator(b"\"a;b\",c"),
+            b',',
+            "inside quotes does not count"
+        );
+        assert_eq!(detect_separator(b"single"), b',');
+    }
+
     #[test]
     fn bom_is_stripped_and_short_input_kept() {
-        let mut s = String::new();
-        strip_bom(&b"\xEF\xBB\xBFab"[..])
-            .unwrap()
-            .read_to_string(&mut s)
-            .unwrap();
-        assert_eq!(s, "ab");
-        let mut s = String::new();
-        strip_bom(&b"a"[..])
-            .unwrap()
-            .read_to_string(&mut s)
-            .unwrap();
-        assert_eq!(s, "a");
+        assert_eq!(decoded(b"\xEF\xBB\xBFab"), "ab");
+        assert_eq!(decoded(b"a"), "a");
+        // Two bytes of a BOM and nothing else is no UTF-8: Windows-1252.
+        assert_eq!(decoded(b"\xEF\xBB"), "ï»");
     }
 
     #[test]
