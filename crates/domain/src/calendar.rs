@@ -376,6 +376,11 @@ impl Calendar {
         y.lessons.iter().find(|l| l.number == number)
     }
 
+    /// The lesson schedule of the school year that holds `d`.
+    pub fn lessons_of(&self, d: DayIdx) -> &[LessonSlot] {
+        &self.years[usize::from(self.year_of[usize::from(d)])].lessons
+    }
+
     /// Teaching-week number of a school day (0 = the first teaching week).
     pub fn week(&self, d: DayIdx) -> u16 {
         self.week[usize::from(d)]

@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use crate::calendar::{Calendar, DayIdx};
 use crate::category::CategorySet;
 use crate::hours::Hours;
-use crate::policy::Policy;
+use crate::policy::{Policy, Presence};
 use crate::registration::Registration;
 use crate::signal::{RuleId, Signal, Step, Track};
 
@@ -161,6 +161,24 @@ impl<'a> Engine<'a> {
         out
     }
 
+    /// The number of scheduled lessons on `day` that has the registrations
+    /// `of_day` (rules.md §2): those registrations, plus, with implied
+    /// presence, every other lesson of the day's lesson schedule.
+    fn scheduled(&self, day: DayIdx, of_day: &[Registration]) -> u16 {
+        let n = u16::try_from(of_day.len()).unwrap_or(u16::MAX);
+        match self.policy.presence {
+            Presence::Registered => n,
+            Presence::Implied => {
+                let schedule = self.cal.lessons_of(day);
+                let outside = of_day
+                    .iter()
+                    .filter(|r| !schedule.iter().any(|l| l.number == r.lesson))
+                    .count();
+                u16::try_from(schedule.len() + outside).unwrap_or(u16::MAX)
+            }
+        }
+    }
+
     /// Folds the registrations of days `0..=last` into day summaries and
     /// prefix sums.
     fn summarise(&self, s: &mut Scratch, regs: &[Registration], last: DayIdx) {
@@ -197,14 +215,15 @@ impl<'a> Engine<'a> {
                 i += 1;
             }
             let n = u16::try_from(i - first).unwrap_or(u16::MAX);
-            let whole = absent == n;
+            let scheduled = self.scheduled(day, &regs[first..i]);
+            let whole = absent == scheduled;
             let mut flags = 0;
             if whole {
                 flags |= WHOLE_ABSENT;
                 if not_excluded {
                     flags |= CONTACT;
                 }
-                if unexplained_absent == n {
+                if unexplained_absent == scheduled {
                     flags |= LRV;
                 }
             }
@@ -620,14 +639,38 @@ impl Evaluation {
 
 /// Lessons attended and lessons scheduled on days `from..=to` (rules.md §4,
 /// attendance rate). `authorized` counts as scheduled and not attended.
-pub fn attendance(regs: &[Registration], from: DayIdx, to: DayIdx) -> (u32, u32) {
+/// With implied presence every lesson of each day's lesson schedule is
+/// scheduled (rules.md §2), and one without a registration is attended.
+pub fn attendance(
+    cal: &Calendar,
+    presence: Presence,
+    regs: &[Registration],
+    from: DayIdx,
+    to: DayIdx,
+) -> (u32, u32) {
+    if from > to {
+        return (0, 0);
+    }
     let lo = regs.partition_point(|r| r.day < from);
     let hi = regs.partition_point(|r| r.day <= to);
     let slice = &regs[lo..hi];
-    let attended = slice.iter().filter(|r| r.category.is_attended()).count();
+    let not_attended = slice.iter().filter(|r| !r.category.is_attended()).count();
+    let scheduled = match presence {
+        Presence::Registered => slice.len(),
+        Presence::Implied if usize::from(from) >= cal.len() => slice.len(),
+        Presence::Implied => {
+            let to = to.min(DayIdx::try_from(cal.len() - 1).unwrap_or(DayIdx::MAX));
+            let in_schedule: usize = (from..=to).map(|d| cal.lessons_of(d).len()).sum();
+            let outside = slice
+                .iter()
+                .filter(|r| !cal.lessons_of(r.day).iter().any(|l| l.number == r.lesson))
+                .count();
+            in_schedule + outside
+        }
+    };
     (
-        u32::try_from(attended).unwrap_or(u32::MAX),
-        u32::try_from(slice.len()).unwrap_or(u32::MAX),
+        u32::try_from(scheduled - not_attended.min(scheduled)).unwrap_or(u32::MAX),
+        u32::try_from(scheduled).unwrap_or(u32::MAX),
     )
 }
 

@@ -191,6 +191,38 @@ proptest! {
         }
     }
 
+    /// rules.md §2: the same school gives the same signals whether its file
+    /// holds every lesson (`presence = "registered"`) or only the absences
+    /// and late arrivals (`presence = "implied"`), and the same attendance.
+    #[test]
+    fn implied_presence_on_absences_only_equals_the_full_grid((cal, regs) in school_strategy()) {
+        let full_policy = Policy::default();
+        let implied_policy = Policy { presence: crate::policy::Presence::Implied, ..Policy::default() };
+        let absences: Vec<Registration> =
+            regs.iter().copied().filter(|r| r.category != Category::Present).collect();
+        let full = Engine::new(&cal, &full_policy).evaluate(&regs, &StudentContext::default(), None);
+        let implied = Engine::new(&cal, &implied_policy).evaluate(&absences, &StudentContext::default(), None);
+        // Evidence points into different slices: compare the lessons.
+        let plain = |sigs: &[Signal], of: &[Registration]| -> Vec<(Signal, Vec<(DayIdx, u8)>)> {
+            sigs.iter()
+                .map(|s| {
+                    let lessons = s.evidence.iter().map(|i| of[*i as usize].key()).collect();
+                    (Signal { evidence: Vec::new(), ..s.clone() }, lessons)
+                })
+                .collect()
+        };
+        prop_assert_eq!(plain(&full.signals, &regs), plain(&implied.signals, &absences));
+        let last = DayIdx::try_from(cal.len() - 1).expect("small");
+        prop_assert_eq!(
+            attendance(&cal, crate::policy::Presence::Registered, &regs, 0, last),
+            attendance(&cal, crate::policy::Presence::Implied, &absences, 0, last)
+        );
+        prop_assert_eq!(
+            attendance(&cal, crate::policy::Presence::Registered, &regs, 3, last / 2),
+            attendance(&cal, crate::policy::Presence::Implied, &absences, 3, last / 2)
+        );
+    }
+
     /// Rules only look back: evaluating up to day d gives exactly the
     /// signals that fired up to d in the full evaluation.
     #[test]

@@ -47,9 +47,43 @@ fn fired(cal: &Calendar, ev: &Evaluation, rule: RuleId) -> Vec<NaiveDate> {
         .collect()
 }
 
+/// Evaluates a full grid, and checks that its absences alone with
+/// `presence = "implied"` give the same signals (rules.md §2).
 fn run(cal: &Calendar, regs: &[Registration]) -> Evaluation {
     let policy = Policy::default();
-    Engine::new(cal, &policy).evaluate(regs, &StudentContext::default(), None)
+    let full = Engine::new(cal, &policy).evaluate(regs, &StudentContext::default(), None);
+    let implied_policy = Policy {
+        presence: crate::policy::Presence::Implied,
+        ..Policy::default()
+    };
+    let absences: Vec<Registration> = regs
+        .iter()
+        .copied()
+        .filter(|r| r.category != Category::Present)
+        .collect();
+    let implied =
+        Engine::new(cal, &implied_policy).evaluate(&absences, &StudentContext::default(), None);
+    let lessons = |ev: &Evaluation, of: &[Registration]| -> Vec<(Signal, Vec<(DayIdx, u8)>)> {
+        ev.signals
+            .iter()
+            .map(|s| {
+                let keys = s.evidence.iter().map(|i| of[*i as usize].key()).collect();
+                (
+                    Signal {
+                        evidence: Vec::new(),
+                        ..s.clone()
+                    },
+                    keys,
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        lessons(&full, regs),
+        lessons(&implied, &absences),
+        "absences only, presence implied"
+    );
+    full
 }
 
 #[test]

@@ -34,7 +34,7 @@ pub use duo::{
 };
 pub use engine::{Engine, Evaluation, StudentContext};
 pub use hours::Hours;
-pub use policy::{LateCounts, Policy, PolicyError};
+pub use policy::{LateCounts, Policy, PolicyError, Presence};
 pub use registration::{Registration, RegistrationRecord};
 pub use school::{School, SchoolBuilder, SchoolError};
 pub use signal::{RuleId, Signal, Step, Track};

@@ -26,6 +26,20 @@ pub enum LateCounts {
     None,
 }
 
+/// What an unregistered lesson is (rules.md §2, "Scheduled lessons").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    /// The registrations are complete, present lessons included; only
+    /// registered lessons are scheduled (default).
+    #[default]
+    Registered,
+    /// The registrations hold absences and late arrivals only, as Magister
+    /// and Somtoday export them: every lesson of the day's lesson schedule
+    /// is scheduled, and one without a registration is present.
+    Implied,
+}
+
 /// A policy value that is out of range, named by its key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("beleid: sleutel '{key}': {reason}")]
@@ -51,6 +65,8 @@ pub struct Policy {
     pub school: String,
     /// How late arrival counts towards unexplained hours.
     pub late_counts: LateCounts,
+    /// Whether the registrations include present lessons.
+    pub presence: Presence,
     /// Categories whose lessons make an afmelding episode (rules.md §3).
     pub afmelding_categories: CategorySet,
     /// Categories that count as unexplained absence (rules.md §2).
@@ -174,6 +190,7 @@ impl Default for Policy {
         Policy {
             school: String::new(),
             late_counts: LateCounts::Minutes,
+            presence: Presence::Registered,
             afmelding_categories: CategorySet::of(&[
                 Category::ReportedSick,
                 Category::ReportedOther,

@@ -68,6 +68,8 @@ impl<'a> Today<'a> {
     /// Attendance of student `i` over the school year so far.
     pub fn attendance(&self, i: usize) -> Attendance {
         let (attended, scheduled) = attendance(
+            self.cal,
+            self.live.policy.presence,
             self.live.school.registrations(i),
             self.year_start,
             self.through,

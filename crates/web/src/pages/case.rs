@@ -1619,6 +1619,7 @@ struct InterventionPage {
 /// evaluated day), in tenths of a percent.
 fn period_figure(
     cal: &aanwezig_domain::Calendar,
+    presence: aanwezig_domain::Presence,
     regs: &[aanwezig_domain::Registration],
     through: Option<aanwezig_domain::DayIdx>,
     (from, to): (NaiveDate, NaiveDate),
@@ -1628,7 +1629,7 @@ fn period_figure(
         _ => None,
     };
     let permille = days
-        .and_then(|(a, b)| Tally::of(regs, a, b).rate())
+        .and_then(|(a, b)| Tally::of(cal, presence, regs, a, b).rate())
         .and_then(|r| u16::try_from((r * 1000.0).round() as i64).ok());
     AttendanceFigure { from, to, permille }
 }
@@ -1656,8 +1657,8 @@ fn comparison(
         (Some(cal), Some(k)) => {
             let regs = live.school.registrations(k);
             Some((
-                period_figure(cal, regs, live.through, before),
-                period_figure(cal, regs, live.through, since),
+                period_figure(cal, live.policy.presence, regs, live.through, before),
+                period_figure(cal, live.policy.presence, regs, live.through, since),
             ))
         }
         _ => None,

@@ -410,8 +410,8 @@ fn build(
     let from = year_start(cal, d);
     let recent_weeks = policy.unexplained.window_weeks;
     let recent_from = engine.window_start(d, recent_weeks);
-    let year_rate = Tally::of(regs, from, d).rate();
-    let recent_rate = Tally::of(regs, recent_from, d).rate();
+    let year_rate = Tally::of(cal, policy.presence, regs, from, d).rate();
+    let recent_rate = Tally::of(cal, policy.presence, regs, recent_from, d).rate();
     let target = policy.attendance.target;
     let duo_from = engine.window_start(d, policy.duo_16h.window_weeks);
     let unexplained_minutes: u32 = regs

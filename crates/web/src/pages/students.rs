@@ -41,8 +41,14 @@ pub(super) struct Tally {
 }
 
 impl Tally {
-    pub fn of(regs: &[aanwezig_domain::Registration], from: DayIdx, to: DayIdx) -> Tally {
-        let (attended, scheduled) = attendance(regs, from, to);
+    pub fn of(
+        cal: &aanwezig_domain::Calendar,
+        presence: aanwezig_domain::Presence,
+        regs: &[aanwezig_domain::Registration],
+        from: DayIdx,
+        to: DayIdx,
+    ) -> Tally {
+        let (attended, scheduled) = attendance(cal, presence, regs, from, to);
         Tally {
             attended,
             scheduled,
@@ -89,7 +95,13 @@ pub(super) fn derived(live: &Live) -> Option<Arc<Derived>> {
         let mut tallies = Vec::with_capacity(n);
         let mut steps = Vec::with_capacity(n);
         for i in 0..n {
-            let t = Tally::of(live.school.registrations(i), from, d);
+            let t = Tally::of(
+                engine.calendar(),
+                engine.policy().presence,
+                live.school.registrations(i),
+                from,
+                d,
+            );
             school.add(t);
             tallies.push(t);
             steps.push(

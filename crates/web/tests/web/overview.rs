@@ -318,8 +318,13 @@ async fn student_list_searches_filters_and_sorts() {
         let d = live.through.unwrap();
         let (i, _) = (0..live.school.students().len())
             .map(|i| {
-                let (a, n) =
-                    aanwezig_domain::engine::attendance(live.school.registrations(i), 0, d);
+                let (a, n) = aanwezig_domain::engine::attendance(
+                    live.cal.as_ref().unwrap(),
+                    live.policy.presence,
+                    live.school.registrations(i),
+                    0,
+                    d,
+                );
                 (i, f64::from(a) / f64::from(n.max(1)))
             })
             .min_by(|x, y| x.1.total_cmp(&y.1))
