@@ -443,7 +443,7 @@ fn build(
         open_signals: eval.open_on(d).count(),
     });
 
-    page.heat = Some(heat_map(cal, regs, d));
+    page.heat = Some(heat_map(cal, policy.presence, regs, d));
 
     // Signals, newest first.
     page.signals = eval
@@ -604,8 +604,14 @@ fn step_text(step: Step) -> &'static str {
 
 /// One cell per school day of the school year up to the last evaluated day
 /// (weeks as columns, Monday to Friday as rows), coloured by the class that
-/// dominates the day.
-fn heat_map(cal: &Calendar, regs: &[Registration], d: DayIdx) -> HeatMap {
+/// dominates the day. With implied presence a scheduled lesson without a
+/// registration counts as present (rules.md §2).
+fn heat_map(
+    cal: &Calendar,
+    presence: aanwezig_domain::Presence,
+    regs: &[Registration],
+    d: DayIdx,
+) -> HeatMap {
     const CELL: u32 = 12;
     const STEP: u32 = 14;
     const LEFT: u32 = 26;
@@ -652,8 +658,30 @@ fn heat_map(cal: &Calendar, regs: &[Registration], d: DayIdx) -> HeatMap {
             j += 1;
         }
         let day_regs = &regs[start..j];
+        // Scheduled lessons without a registration, present when implied.
+        let implied_present = match presence {
+            aanwezig_domain::Presence::Registered => 0,
+            aanwezig_domain::Presence::Implied => {
+                let schedule = cal.lessons_of(x);
+                let registered = day_regs
+                    .iter()
+                    .filter(|r| schedule.iter().any(|l| l.number == r.lesson))
+                    .count();
+                u32::try_from(schedule.len() - registered.min(schedule.len())).unwrap_or(0)
+            }
+        };
         let (class, mixed, title) = if x > d {
             ("future", false, format!("{}: nog niet", date_nl(date)))
+        } else if day_regs.is_empty() && implied_present > 0 {
+            counts[0] += 1;
+            (
+                HEAT[0].0,
+                false,
+                format!(
+                    "{}: aanwezig (geen afwezigheid geregistreerd)",
+                    date_nl(date)
+                ),
+            )
         } else if day_regs.is_empty() {
             counts[5] += 1;
             (
@@ -663,6 +691,7 @@ fn heat_map(cal: &Calendar, regs: &[Registration], d: DayIdx) -> HeatMap {
             )
         } else {
             let mut n = [0u32; 5];
+            n[0] = implied_present;
             for r in day_regs {
                 n[heat_class(r.category)] += 1;
             }
@@ -674,10 +703,15 @@ fn heat_map(cal: &Calendar, regs: &[Registration], d: DayIdx) -> HeatMap {
             counts[best] += 1;
             let mixed = (1..5).any(|k| k != best && n[k] > 0);
             mixed_days += u32::from(mixed);
+            let rest = if implied_present > 0 {
+                format!(", de {implied_present} andere lessen aanwezig")
+            } else {
+                String::new()
+            };
             (
                 HEAT[best].0,
                 mixed,
-                format!("{}: {}", date_nl(date), lessons_in_words(day_regs)),
+                format!("{}: {}{rest}", date_nl(date), lessons_in_words(day_regs)),
             )
         };
         cells.push(Cell {
@@ -780,6 +814,54 @@ pub fn router() -> Router<AppState> {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    /// rules.md §2: with implied presence an unregistered scheduled lesson is
+    /// present, so a day without registrations is a present day, and a day
+    /// with two absences out of seven lessons is mostly present.
+    #[test]
+    fn the_heat_map_follows_implied_presence() {
+        let cal = aanwezig_import::load_calendar(&[concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../data/calendars/2025-2026-noord.toml"
+        )])
+        .unwrap();
+        let day1 = cal
+            .index(chrono::NaiveDate::from_ymd_opt(2025, 8, 26).unwrap())
+            .unwrap();
+        let regs: Vec<Registration> = (1..=2)
+            .map(|lesson| Registration {
+                day: day1,
+                minutes: 50,
+                minutes_late: 0,
+                lesson,
+                category: Category::Unknown,
+            })
+            .collect();
+        let through = day1 + 1;
+        let classes = |p| {
+            let map = heat_map(&cal, p, &regs, through);
+            map.cells
+                .iter()
+                .take(3)
+                .map(|c| c.class)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            classes(aanwezig_domain::Presence::Registered),
+            ["none", "unknown", "none"]
+        );
+        assert_eq!(
+            classes(aanwezig_domain::Presence::Implied),
+            ["present", "present", "present"]
+        );
+        let map = heat_map(&cal, aanwezig_domain::Presence::Implied, &regs, through);
+        assert!(map.cells[1].mixed);
+        assert!(
+            map.cells[1].title.contains("de 5 andere lessen aanwezig"),
+            "{}",
+            map.cells[1].title
+        );
+    }
 
     #[test]
     fn dutch_local_time_follows_summer_time() {
