@@ -428,9 +428,15 @@ impl MeldingDraft {
                 });
             }
             if !lessons.is_empty() {
+                let scheduled = crate::engine::scheduled_lessons(
+                    cal,
+                    policy.presence,
+                    d,
+                    of_day.iter().map(|r| r.lesson),
+                );
                 days.push(AbsenceDay {
                     date,
-                    whole_day: lessons.len() == of_day.len(),
+                    whole_day: lessons.len() == scheduled,
                     lessons,
                 });
             }
@@ -1482,6 +1488,47 @@ mod tests {
         assert_eq!(d.days.len(), 21);
         assert!(d.days.iter().all(|x| x.whole_day && x.lessons.len() == 7));
         assert!(d.all_lessons_missed);
+    }
+
+    /// rules.md §2: a draft from the absences alone with implied presence
+    /// is the draft from the full grid, whole days and partial days alike.
+    #[test]
+    fn implied_presence_gives_the_same_draft() {
+        let cal = example_calendar();
+        let implied = Policy {
+            presence: crate::policy::Presence::Implied,
+            ..Policy::default()
+        };
+        let cases: [(fn(NaiveDate, u8) -> Option<Category>, RuleId, NaiveDate); 2] = [
+            (
+                |d, _| (d >= ymd(2025, 9, 1)).then_some(Category::Unknown),
+                RuleId::DuoLrv,
+                ymd(2025, 9, 29),
+            ),
+            (
+                |d, l| {
+                    (d >= ymd(2025, 9, 8) && d <= ymd(2025, 9, 12) && l <= 4)
+                        .then_some(Category::Unknown)
+                },
+                RuleId::Duo16h,
+                ymd(2025, 9, 15),
+            ),
+        ];
+        for (f, rule, today) in cases {
+            let full = regs(&cal, ymd(2025, 10, 10), f);
+            let absences: Vec<Registration> = full
+                .iter()
+                .copied()
+                .filter(|r| r.category != Category::Present)
+                .collect();
+            let s = signal(&cal, &full, rule);
+            let a = MeldingDraft::from_signal(&s, &full, &cal, &Policy::default(), &pupil(), today)
+                .expect("a draft");
+            let b = MeldingDraft::from_signal(&s, &absences, &cal, &implied, &pupil(), today)
+                .expect("a draft");
+            assert_eq!(a.days, b.days, "{rule:?}");
+            assert_eq!(a.all_lessons_missed, b.all_lessons_missed, "{rule:?}");
+        }
     }
 
     #[test]

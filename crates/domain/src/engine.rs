@@ -162,21 +162,15 @@ impl<'a> Engine<'a> {
     }
 
     /// The number of scheduled lessons on `day` that has the registrations
-    /// `of_day` (rules.md §2): those registrations, plus, with implied
-    /// presence, every other lesson of the day's lesson schedule.
+    /// `of_day` (rules.md §2).
     fn scheduled(&self, day: DayIdx, of_day: &[Registration]) -> u16 {
-        let n = u16::try_from(of_day.len()).unwrap_or(u16::MAX);
-        match self.policy.presence {
-            Presence::Registered => n,
-            Presence::Implied => {
-                let schedule = self.cal.lessons_of(day);
-                let outside = of_day
-                    .iter()
-                    .filter(|r| !schedule.iter().any(|l| l.number == r.lesson))
-                    .count();
-                u16::try_from(schedule.len() + outside).unwrap_or(u16::MAX)
-            }
-        }
+        let n = scheduled_lessons(
+            self.cal,
+            self.policy.presence,
+            day,
+            of_day.iter().map(|r| r.lesson),
+        );
+        u16::try_from(n).unwrap_or(u16::MAX)
     }
 
     /// Folds the registrations of days `0..=last` into day summaries and
@@ -634,6 +628,27 @@ impl Evaluation {
         self.signals
             .iter()
             .filter(move |s| s.fired_on >= from && s.fired_on <= to)
+    }
+}
+
+/// The number of scheduled lessons on school day `day` (rules.md §2), given
+/// the lesson numbers registered that day (each once): those, plus, with
+/// implied presence, every other lesson of the day's lesson schedule.
+pub fn scheduled_lessons(
+    cal: &Calendar,
+    presence: Presence,
+    day: DayIdx,
+    registered: impl Iterator<Item = u8>,
+) -> usize {
+    match presence {
+        Presence::Registered => registered.count(),
+        Presence::Implied => {
+            let schedule = cal.lessons_of(day);
+            let outside = registered
+                .filter(|n| !schedule.iter().any(|l| l.number == *n))
+                .count();
+            schedule.len() + outside
+        }
     }
 }
 
