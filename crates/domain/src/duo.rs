@@ -1499,7 +1499,8 @@ mod tests {
             presence: crate::policy::Presence::Implied,
             ..Policy::default()
         };
-        let cases: [(fn(NaiveDate, u8) -> Option<Category>, RuleId, NaiveDate); 2] = [
+        type Pattern = fn(NaiveDate, u8) -> Option<Category>;
+        let cases: [(Pattern, RuleId, NaiveDate); 2] = [
             (
                 |d, _| (d >= ymd(2025, 9, 1)).then_some(Category::Unknown),
                 RuleId::DuoLrv,
