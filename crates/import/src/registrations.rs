@@ -237,10 +237,12 @@ impl<F: Fn(&str) -> bool> RegSink<'_, F> {
     }
 }
 
+/// The categories as a file may name them, each with its Dutch meaning:
+/// `present (aanwezig), …, reported_sick (ziek gemeld), …`.
 fn category_list() -> String {
     Category::ALL
         .iter()
-        .map(|c| c.as_str())
+        .map(|c| format!("{} ({})", c.as_str(), c.label_nl()))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -368,7 +370,9 @@ impl<F: Fn(&str) -> bool> Sink for RegSink<'_, F> {
                     line,
                     Some("category"),
                     format!(
-                        "code '{code}' betekent {from_code} volgens het beleid, maar category zegt {given}"
+                        "code '{code}' betekent '{}' volgens het beleid, maar category zegt '{}' ({given})",
+                        from_code.label_nl(),
+                        given.label_nl()
                     ),
                 );
                 None
@@ -447,7 +451,7 @@ impl<F: Fn(&str) -> bool> Sink for RegSink<'_, F> {
                         errs.push(
                             line,
                             Some("note"),
-                            "een notitie bij een ziekmelding (reported_sick) is niet toegestaan: \
+                            "een notitie bij een les die ziek gemeld is, is niet toegestaan: \
                              de aard van een ziekte wordt nooit vastgelegd (privacy)"
                                 .into(),
                         );
@@ -987,13 +991,13 @@ mod tests {
         );
         let e = one_error("1001,2025-09-01,1,,,ziek,,\n");
         assert!(
-            e.starts_with("registraties.csv, regel 2, kolom category: categorie 'ziek' bestaat niet (kies uit: present,"),
+            e.starts_with("registraties.csv, regel 2, kolom category: categorie 'ziek' bestaat niet (kies uit: present (aanwezig), late_unexcused (te laat zonder geldige reden),"),
             "{e}"
         );
         assert_eq!(
             one_error("1001,2025-09-01,1,,Z,unknown,,\n"),
-            "registraties.csv, regel 2, kolom category: code 'Z' betekent reported_sick volgens \
-             het beleid, maar category zegt unknown"
+            "registraties.csv, regel 2, kolom category: code 'Z' betekent 'ziek gemeld' volgens \
+             het beleid, maar category zegt 'onbekend afwezig' (unknown)"
         );
         assert_eq!(
             one_error("1001,2025-09-01,1,,,,,\n"),
@@ -1044,7 +1048,7 @@ mod tests {
         let e = one_error("1001,2025-09-01,1,,Z,,,griep\n");
         assert_eq!(
             e,
-            "registraties.csv, regel 2, kolom note: een notitie bij een ziekmelding (reported_sick) \
+            "registraties.csv, regel 2, kolom note: een notitie bij een les die ziek gemeld is, \
              is niet toegestaan: de aard van een ziekte wordt nooit vastgelegd (privacy)"
         );
         // Also when the category is given directly.
