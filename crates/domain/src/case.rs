@@ -1537,6 +1537,7 @@ impl Case {
         dates.dedup();
         crate::engine::StudentContext {
             conversations_3a: dates,
+            ..Default::default()
         }
     }
 

@@ -428,9 +428,12 @@ impl MeldingDraft {
                 });
             }
             if !lessons.is_empty() {
+                // The school year's lesson schedule: drafts are made in the
+                // web app, which holds no timetables yet (issue 10).
                 let scheduled = crate::engine::scheduled_lessons(
                     cal,
                     policy.presence,
+                    None,
                     d,
                     of_day.iter().map(|r| r.lesson),
                 );

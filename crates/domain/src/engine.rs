@@ -17,6 +17,7 @@ use crate::hours::Hours;
 use crate::policy::{Policy, Presence};
 use crate::registration::Registration;
 use crate::signal::{RuleId, Signal, Step, Track};
+use crate::timetable::{LessonSet, WeekSchedule};
 
 /// What the engine needs to know beyond the registrations: facts from the
 /// student's case. Empty for a student without a case.
@@ -26,6 +27,9 @@ pub struct StudentContext {
     /// counts new episodes from the day after the later of the latest 3a
     /// conversation and the latest 3a signal (rules.md §4).
     pub conversations_3a: Vec<NaiveDate>,
+    /// The student's timetable, where one is known: with implied presence
+    /// it gives each day's scheduled lessons (rules.md §2).
+    pub week: Option<WeekSchedule>,
 }
 
 /// The signals of one student, in the order they fired.
@@ -147,7 +151,7 @@ impl<'a> Engine<'a> {
         }
         let last_cal = to_idx(self.cal.len() - 1);
         let last = until.map_or(last_cal, |u| u.min(last_cal));
-        self.summarise(scratch, regs, last);
+        self.summarise(scratch, regs, ctx, last);
         let conversations: Vec<DayIdx> = {
             let mut v: Vec<DayIdx> = ctx
                 .conversations_3a
@@ -163,10 +167,11 @@ impl<'a> Engine<'a> {
 
     /// The number of scheduled lessons on `day` that has the registrations
     /// `of_day` (rules.md §2).
-    fn scheduled(&self, day: DayIdx, of_day: &[Registration]) -> u16 {
+    fn scheduled(&self, week: Option<&WeekSchedule>, day: DayIdx, of_day: &[Registration]) -> u16 {
         let n = scheduled_lessons(
             self.cal,
             self.policy.presence,
+            week,
             day,
             of_day.iter().map(|r| r.lesson),
         );
@@ -175,7 +180,13 @@ impl<'a> Engine<'a> {
 
     /// Folds the registrations of days `0..=last` into day summaries and
     /// prefix sums.
-    fn summarise(&self, s: &mut Scratch, regs: &[Registration], last: DayIdx) {
+    fn summarise(
+        &self,
+        s: &mut Scratch,
+        regs: &[Registration],
+        ctx: &StudentContext,
+        last: DayIdx,
+    ) {
         let p = self.policy;
         let n_days = usize::from(last) + 1;
         s.days.clear();
@@ -209,7 +220,7 @@ impl<'a> Engine<'a> {
                 i += 1;
             }
             let n = u16::try_from(i - first).unwrap_or(u16::MAX);
-            let scheduled = self.scheduled(day, &regs[first..i]);
+            let scheduled = self.scheduled(ctx.week.as_ref(), day, &regs[first..i]);
             let whole = absent == scheduled;
             let mut flags = 0;
             if whole {
@@ -634,22 +645,33 @@ impl Evaluation {
 /// The number of scheduled lessons on school day `day` (rules.md §2), given
 /// the lesson numbers registered that day (each once): those, plus, with
 /// implied presence, every other lesson of the day's lesson schedule.
+///
+/// `week` is the student's timetable, where one is known: its lessons for
+/// the day replace the lesson schedule's (rules.md §2).
 pub fn scheduled_lessons(
     cal: &Calendar,
     presence: Presence,
+    week: Option<&WeekSchedule>,
     day: DayIdx,
     registered: impl Iterator<Item = u8>,
 ) -> usize {
     match presence {
         Presence::Registered => registered.count(),
         Presence::Implied => {
-            let schedule = cal.lessons_of(day);
-            let outside = registered
-                .filter(|n| !schedule.iter().any(|l| l.number == *n))
-                .count();
-            schedule.len() + outside
+            let set = day_lessons(cal, week, day);
+            let outside = registered.filter(|n| !set.contains(*n)).count();
+            set.len() + outside
         }
     }
+}
+
+/// The lessons scheduled on `day` by the timetable, or else by the school
+/// year's lesson schedule.
+pub fn day_lessons(cal: &Calendar, week: Option<&WeekSchedule>, day: DayIdx) -> LessonSet {
+    week.and_then(|w| w.lessons_on(cal.date(day)))
+        .unwrap_or_else(|| {
+            LessonSet::of(cal.lessons_of(day).iter().map(|l| l.number)).unwrap_or_default()
+        })
 }
 
 /// Lessons attended and lessons scheduled on days `from..=to` (rules.md §4,
@@ -659,6 +681,7 @@ pub fn scheduled_lessons(
 pub fn attendance(
     cal: &Calendar,
     presence: Presence,
+    week: Option<&WeekSchedule>,
     regs: &[Registration],
     from: DayIdx,
     to: DayIdx,
@@ -675,10 +698,10 @@ pub fn attendance(
         Presence::Implied if usize::from(from) >= cal.len() => slice.len(),
         Presence::Implied => {
             let to = to.min(DayIdx::try_from(cal.len() - 1).unwrap_or(DayIdx::MAX));
-            let in_schedule: usize = (from..=to).map(|d| cal.lessons_of(d).len()).sum();
+            let in_schedule: usize = (from..=to).map(|d| day_lessons(cal, week, d).len()).sum();
             let outside = slice
                 .iter()
-                .filter(|r| !cal.lessons_of(r.day).iter().any(|l| l.number == r.lesson))
+                .filter(|r| !day_lessons(cal, week, r.day).contains(r.lesson))
                 .count();
             in_schedule + outside
         }

@@ -214,12 +214,69 @@ proptest! {
         prop_assert_eq!(plain(&full.signals, &regs), plain(&implied.signals, &absences));
         let last = DayIdx::try_from(cal.len() - 1).expect("small");
         prop_assert_eq!(
-            attendance(&cal, crate::policy::Presence::Registered, &regs, 0, last),
-            attendance(&cal, crate::policy::Presence::Implied, &absences, 0, last)
+            attendance(&cal, crate::policy::Presence::Registered, None, &regs, 0, last),
+            attendance(&cal, crate::policy::Presence::Implied, None, &absences, 0, last)
         );
         prop_assert_eq!(
-            attendance(&cal, crate::policy::Presence::Registered, &regs, 3, last / 2),
-            attendance(&cal, crate::policy::Presence::Implied, &absences, 3, last / 2)
+            attendance(&cal, crate::policy::Presence::Registered, None, &regs, 3, last / 2),
+            attendance(&cal, crate::policy::Presence::Implied, None, &absences, 3, last / 2)
+        );
+    }
+
+    /// The same with a timetable: a student whose weekdays have different
+    /// lessons gives the same signals from the full grid of those lessons
+    /// as from its absences with implied presence and the timetable.
+    #[test]
+    fn implied_presence_with_a_timetable_equals_its_full_grid(
+        (cal, regs) in school_strategy(),
+        masks in prop::collection::vec(1u16..128, 5),
+    ) {
+        use crate::timetable::{Group, LessonSet, Timetable, TimetableRow};
+        use crate::student::{Student, StudentId};
+        let weekdays = [chrono::Weekday::Mon, chrono::Weekday::Tue, chrono::Weekday::Wed, chrono::Weekday::Thu, chrono::Weekday::Fri];
+        let timetable = Timetable {
+            rows: weekdays
+                .iter()
+                .zip(&masks)
+                .map(|(w, m)| TimetableRow {
+                    group: Group::Class("1A".into()),
+                    weekday: *w,
+                    lessons: LessonSet(m << 1),
+                    from: None,
+                    until: None,
+                })
+                .collect(),
+        };
+        let student = Student {
+            id: StudentId::parse("1").expect("valid"),
+            name: "x".into(),
+            class: "1A".into(),
+            mentor: "m".into(),
+            date_of_birth: NaiveDate::from_ymd_opt(2012, 1, 1).expect("valid"),
+        };
+        let week = timetable.for_student(&student);
+        // The full grid holds exactly the timetable's lessons.
+        let full: Vec<Registration> = regs
+            .iter()
+            .copied()
+            .filter(|r| week.lessons_on(cal.date(r.day)).is_some_and(|s| s.contains(r.lesson)))
+            .collect();
+        let absences: Vec<Registration> =
+            full.iter().copied().filter(|r| r.category != Category::Present).collect();
+        let implied_policy = Policy { presence: crate::policy::Presence::Implied, ..Policy::default() };
+        let ctx = StudentContext { week: Some(week.clone()), ..StudentContext::default() };
+        let a = Engine::new(&cal, &Policy::default()).evaluate(&full, &StudentContext::default(), None);
+        let b = Engine::new(&cal, &implied_policy).evaluate(&absences, &ctx, None);
+        let plain = |sigs: &[Signal], of: &[Registration]| -> Vec<(Signal, Vec<(DayIdx, u8)>)> {
+            sigs.iter()
+                .map(|s| (Signal { evidence: Vec::new(), ..s.clone() }, s.evidence.iter().map(|i| of[*i as usize].key()).collect()))
+                .collect()
+        };
+        prop_assert_eq!(plain(&a.signals, &full), plain(&b.signals, &absences));
+        let last = DayIdx::try_from(cal.len() - 1).expect("small");
+        prop_assert_eq!(
+            attendance(&cal, crate::policy::Presence::Registered, None, &full, 0, last),
+            attendance(&cal, crate::policy::Presence::Implied, Some(&week), &absences, 0, last)
         );
     }
 

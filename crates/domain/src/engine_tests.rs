@@ -342,6 +342,7 @@ fn afmelding_persist_after_a_3a_signal() {
     let policy = Policy::default();
     let ctx = StudentContext {
         conversations_3a: vec![ymd(2025, 11, 10)],
+        ..Default::default()
     };
     let ev = Engine::new(&cal, &policy).evaluate(&regs, &ctx, None);
     assert!(fired(&cal, &ev, RuleId::AfmeldingPersist).is_empty());

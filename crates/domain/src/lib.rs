@@ -23,6 +23,7 @@ pub mod registration;
 pub mod school;
 pub mod signal;
 pub mod student;
+pub mod timetable;
 
 pub use access::{Role, Scope};
 pub use calendar::{Calendar, CalendarError, DayIdx, FreeDay, FreeDayKind, LessonSlot, SchoolYear};
@@ -39,3 +40,4 @@ pub use registration::{Registration, RegistrationRecord};
 pub use school::{School, SchoolBuilder, SchoolError};
 pub use signal::{RuleId, Signal, Step, Track};
 pub use student::{Student, StudentId, StudentIdError};
+pub use timetable::{Group, LessonSet, Timetable, TimetableRow, WeekSchedule};

@@ -155,9 +155,18 @@ impl School {
         &self.contexts[i]
     }
 
-    /// Sets the case facts of the student at `i`.
+    /// Sets the case facts of the student at `i`; their timetable stays.
     pub fn set_context(&mut self, i: usize, ctx: StudentContext) {
-        self.contexts[i] = ctx;
+        self.contexts[i].conversations_3a = ctx.conversations_3a;
+    }
+
+    /// Gives every student their week from `timetable` (students it gives
+    /// no lessons keep the school year's lesson schedule).
+    pub fn set_timetable(&mut self, timetable: &crate::timetable::Timetable) {
+        for (s, ctx) in self.students.iter().zip(&mut self.contexts) {
+            let week = timetable.for_student(s);
+            ctx.week = (!week.is_empty()).then_some(week);
+        }
     }
 
     /// Inserts or replaces one lesson of the student at `i`; returns the

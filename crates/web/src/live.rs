@@ -108,7 +108,7 @@ impl Live {
             return;
         };
         let ctx = case.engine_context();
-        if self.school.context(i) == &ctx {
+        if self.school.context(i).conversations_3a == ctx.conversations_3a {
             return;
         }
         self.school.set_context(i, ctx);

@@ -70,6 +70,7 @@ impl<'a> Today<'a> {
         let (attended, scheduled) = attendance(
             self.cal,
             self.live.policy.presence,
+            self.live.school.context(i).week.as_ref(),
             self.live.school.registrations(i),
             self.year_start,
             self.through,

@@ -1620,6 +1620,7 @@ struct InterventionPage {
 fn period_figure(
     cal: &aanwezig_domain::Calendar,
     presence: aanwezig_domain::Presence,
+    week: Option<&aanwezig_domain::WeekSchedule>,
     regs: &[aanwezig_domain::Registration],
     through: Option<aanwezig_domain::DayIdx>,
     (from, to): (NaiveDate, NaiveDate),
@@ -1629,7 +1630,7 @@ fn period_figure(
         _ => None,
     };
     let permille = days
-        .and_then(|(a, b)| Tally::of(cal, presence, regs, a, b).rate())
+        .and_then(|(a, b)| Tally::of(cal, presence, week, regs, a, b).rate())
         .and_then(|r| u16::try_from((r * 1000.0).round() as i64).ok());
     AttendanceFigure { from, to, permille }
 }
@@ -1656,9 +1657,10 @@ fn comparison(
     Ok(match (live.cal.as_ref(), live.school.position(student)) {
         (Some(cal), Some(k)) => {
             let regs = live.school.registrations(k);
+            let week = live.school.context(k).week.as_ref();
             Some((
-                period_figure(cal, live.policy.presence, regs, live.through, before),
-                period_figure(cal, live.policy.presence, regs, live.through, since),
+                period_figure(cal, live.policy.presence, week, regs, live.through, before),
+                period_figure(cal, live.policy.presence, week, regs, live.through, since),
             ))
         }
         _ => None,

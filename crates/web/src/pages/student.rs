@@ -397,6 +397,7 @@ fn build(
     };
     let policy = &live.policy;
     let regs = live.school.registrations(i);
+    let timetable = live.school.context(i).week.as_ref();
     page.history = history_rows(history, |date, lesson| {
         let day = cal.index(date)?;
         regs.binary_search_by_key(&(day, lesson), Registration::key)
@@ -410,8 +411,8 @@ fn build(
     let from = year_start(cal, d);
     let recent_weeks = policy.unexplained.window_weeks;
     let recent_from = engine.window_start(d, recent_weeks);
-    let year_rate = Tally::of(cal, policy.presence, regs, from, d).rate();
-    let recent_rate = Tally::of(cal, policy.presence, regs, recent_from, d).rate();
+    let year_rate = Tally::of(cal, policy.presence, timetable, regs, from, d).rate();
+    let recent_rate = Tally::of(cal, policy.presence, timetable, regs, recent_from, d).rate();
     let target = policy.attendance.target;
     let duo_from = engine.window_start(d, policy.duo_16h.window_weeks);
     let unexplained_minutes: u32 = regs
@@ -443,7 +444,7 @@ fn build(
         open_signals: eval.open_on(d).count(),
     });
 
-    page.heat = Some(heat_map(cal, policy.presence, regs, d));
+    page.heat = Some(heat_map(cal, policy.presence, timetable, regs, d));
 
     // Signals, newest first.
     page.signals = eval
@@ -609,6 +610,7 @@ fn step_text(step: Step) -> &'static str {
 fn heat_map(
     cal: &Calendar,
     presence: aanwezig_domain::Presence,
+    week: Option<&aanwezig_domain::WeekSchedule>,
     regs: &[Registration],
     d: DayIdx,
 ) -> HeatMap {
@@ -662,10 +664,10 @@ fn heat_map(
         let implied_present = match presence {
             aanwezig_domain::Presence::Registered => 0,
             aanwezig_domain::Presence::Implied => {
-                let schedule = cal.lessons_of(x);
+                let schedule = aanwezig_domain::engine::day_lessons(cal, week, x);
                 let registered = day_regs
                     .iter()
-                    .filter(|r| schedule.iter().any(|l| l.number == r.lesson))
+                    .filter(|r| schedule.contains(r.lesson))
                     .count();
                 u32::try_from(schedule.len() - registered.min(schedule.len())).unwrap_or(0)
             }
@@ -839,7 +841,7 @@ mod tests {
             .collect();
         let through = day1 + 1;
         let classes = |p| {
-            let map = heat_map(&cal, p, &regs, through);
+            let map = heat_map(&cal, p, None, &regs, through);
             map.cells
                 .iter()
                 .take(3)
@@ -854,7 +856,13 @@ mod tests {
             classes(aanwezig_domain::Presence::Implied),
             ["present", "present", "present"]
         );
-        let map = heat_map(&cal, aanwezig_domain::Presence::Implied, &regs, through);
+        let map = heat_map(
+            &cal,
+            aanwezig_domain::Presence::Implied,
+            None,
+            &regs,
+            through,
+        );
         assert!(map.cells[1].mixed);
         assert!(
             map.cells[1].title.contains("de 5 andere lessen aanwezig"),

@@ -44,11 +44,12 @@ impl Tally {
     pub fn of(
         cal: &aanwezig_domain::Calendar,
         presence: aanwezig_domain::Presence,
+        week: Option<&aanwezig_domain::WeekSchedule>,
         regs: &[aanwezig_domain::Registration],
         from: DayIdx,
         to: DayIdx,
     ) -> Tally {
-        let (attended, scheduled) = attendance(cal, presence, regs, from, to);
+        let (attended, scheduled) = attendance(cal, presence, week, regs, from, to);
         Tally {
             attended,
             scheduled,
@@ -98,6 +99,7 @@ pub(super) fn derived(live: &Live) -> Option<Arc<Derived>> {
             let t = Tally::of(
                 engine.calendar(),
                 engine.policy().presence,
+                live.school.context(i).week.as_ref(),
                 live.school.registrations(i),
                 from,
                 d,

@@ -321,6 +321,7 @@ async fn student_list_searches_filters_and_sorts() {
                 let (a, n) = aanwezig_domain::engine::attendance(
                     live.cal.as_ref().unwrap(),
                     live.policy.presence,
+                    live.school.context(i).week.as_ref(),
                     live.school.registrations(i),
                     0,
                     d,
