@@ -129,6 +129,10 @@ pub struct EvaluateArgs {
     /// Werk met bestanden: beleid (TOML); standaard het Magister-voorbeeldbeleid.
     #[arg(long, value_name = "BESTAND", requires = "registrations")]
     pub policy: Option<PathBuf>,
+    /// Werk met bestanden: het lesrooster per klas of leerling (CSV/XLSX);
+    /// telt mee bij `presence = "implied"` in het beleid.
+    #[arg(long, value_name = "BESTAND", requires = "registrations")]
+    pub timetable: Option<PathBuf>,
 }
 
 /// `aanwezig demo`.

@@ -96,6 +96,7 @@ pub fn from_files(
     students: &Path,
     registrations: &[PathBuf],
     policy: Option<&Path>,
+    timetable: Option<&Path>,
 ) -> anyhow::Result<Loaded> {
     let cal = aanwezig_import::load_calendar(calendars)?;
     let policy = read_policy(policy)?;
@@ -113,7 +114,10 @@ pub fn from_files(
             builder.add_lessons(&id, lessons)?;
         }
     }
-    let school = builder.finish();
+    let mut school = builder.finish();
+    if let Some(p) = timetable {
+        school.set_timetable(&aanwezig_import::read_timetable_file(p, &cal)?);
+    }
     Ok(Loaded {
         cal,
         policy,

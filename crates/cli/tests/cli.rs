@@ -271,6 +271,76 @@ fn evaluate_from_files_gives_the_worked_example() {
     insta::assert_json_snapshot!("example_3", json);
 }
 
+/// rules.md §2 from the command line: the absences alone, with
+/// `presence = "implied"` and a timetable of lessons 1–4, give the signals
+/// of the full grid of those four lessons; without the timetable (seven
+/// scheduled lessons a day) the four absent lessons are no whole day.
+#[test]
+fn absences_with_implied_presence_and_a_timetable_equal_the_full_grid() {
+    let dir = TempDir::new().unwrap();
+    let (students, _) = example_3(dir.path());
+    let mut full = String::from("student_id,date,lesson,minutes,code,category\n");
+    // The absences as Dutch Excel saves them: `;` and D-M-JJJJ dates.
+    let mut absences = String::from("student_id;date;lesson;minutes;code;category\n");
+    for day in [1, 2, 3, 4, 5, 8, 9, 10, 11, 12] {
+        for lesson in 1..=4 {
+            if (8..=11).contains(&day) {
+                full.push_str(&format!("1001,2025-09-{day:02},{lesson},50,A,\n"));
+                absences.push_str(&format!("1001;{day}-9-2025;{lesson};50;A;\n"));
+            } else {
+                full.push_str(&format!("1001,2025-09-{day:02},{lesson},50,,present\n"));
+            }
+        }
+    }
+    let full_path = dir.path().join("volledig.csv");
+    let abs_path = dir.path().join("afwezig.csv");
+    std::fs::write(&full_path, full).unwrap();
+    std::fs::write(&abs_path, absences).unwrap();
+    let timetable = dir.path().join("rooster.csv");
+    std::fs::write(
+        &timetable,
+        "class;weekday;lessons\n2B;ma;1-4\n2B;di;1-4\n2B;wo;1-4\n2B;do;1-4\n2B;vr;1-4\n",
+    )
+    .unwrap();
+    let magister = std::fs::read_to_string(repo("data/policy/magister.toml")).unwrap();
+    let implied = dir.path().join("beleid.toml");
+    std::fs::write(&implied, format!("presence = \"implied\"\n{magister}")).unwrap();
+    let cal = repo("data/calendars/2025-2026-noord.toml");
+    let run = |regs: &Path, policy: &Path, timetable: Option<&Path>| {
+        let mut args = vec![
+            "--calendar".to_owned(),
+            cal.display().to_string(),
+            "--policy".into(),
+            policy.display().to_string(),
+            "--students".into(),
+            students.display().to_string(),
+            "--registrations".into(),
+            regs.display().to_string(),
+        ];
+        if let Some(t) = timetable {
+            args.extend(["--timetable".into(), t.display().to_string()]);
+        }
+        let json = evaluate_json(
+            dir.path(),
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        let mut signals = json["signals"].as_array().unwrap().clone();
+        for s in &mut signals {
+            s.as_object_mut().unwrap().remove("explanation");
+        }
+        signals
+    };
+    let from_grid = run(&full_path, &repo("data/policy/magister.toml"), None);
+    let from_absences = run(&abs_path, &implied, Some(&timetable));
+    assert!(
+        from_grid.iter().any(|s| s["rule"] == "contact"),
+        "{from_grid:?}"
+    );
+    assert_eq!(from_absences, from_grid);
+    let without_timetable = run(&abs_path, &implied, None);
+    assert!(!without_timetable.iter().any(|s| s["rule"] == "contact"));
+}
+
 #[test]
 fn evaluate_from_the_database_equals_evaluate_from_files() {
     let dir = TempDir::new().unwrap();

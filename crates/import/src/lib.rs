@@ -18,6 +18,7 @@ pub mod rijksoverheid;
 pub mod students;
 mod table;
 mod text;
+pub mod timetable;
 mod toml_de;
 pub mod workbook;
 
@@ -35,3 +36,4 @@ pub use students::{
     read_students, read_students_file, read_students_xlsx, write_students, StudentRow,
 };
 pub use table::is_workbook;
+pub use timetable::{read_timetable, read_timetable_file};

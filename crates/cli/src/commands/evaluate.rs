@@ -143,6 +143,7 @@ pub async fn run(db: &Path, args: &EvaluateArgs, today: NaiveDate) -> anyhow::Re
             students,
             &args.registrations,
             args.policy.as_deref(),
+            args.timetable.as_deref(),
         )?
     } else {
         if !db.exists() {
