@@ -23,7 +23,7 @@ use aanwezig_domain::{
 use chrono::{Datelike, NaiveDate, Weekday};
 
 use crate::error::{ErrorList, ImportErrors};
-use crate::table::{is_workbook, open_csv, read_csv, FastMap, Row, Sink};
+use crate::table::{either_column, is_workbook, open_csv, read_csv, FastMap, Row, Sink};
 use crate::text::{parse_date_nl, parse_uint, show};
 use crate::workbook::read_workbook;
 
@@ -270,15 +270,12 @@ impl<F: Fn(&str) -> bool> Sink for RegSink<'_, F> {
             minutes_late: p[6],
             note: p[7],
         };
-        if self.cols.code.is_none() && self.cols.category.is_none() {
-            errs.push(
-                1,
-                None,
-                "de kopregel moet een kolom code of category hebben (of beide)".into(),
-            );
-            return false;
-        }
-        true
+        either_column(
+            self.cols.code,
+            self.cols.category,
+            "de kopregel moet een kolom code of category hebben (of beide)",
+            errs,
+        )
     }
 
     fn row<R: Row>(&mut self, line: u64, row: &R, errs: &mut ErrorList) {

@@ -269,17 +269,20 @@ mod tests {
               { "region": "Noord", "startdate": "2026-07-04T00:00:00.000Z", "enddate": "2026-08-16T00:00:00.000Z" } ] }
         ] } ] }"#;
 
+    /// Name, first and last day of each holiday.
+    fn spans(y: &RijksoverheidYear) -> Vec<(&str, NaiveDate, NaiveDate)> {
+        y.holidays
+            .iter()
+            .map(|h| (h.name.as_str(), h.first, h.last))
+            .collect()
+    }
+
     #[test]
     fn picks_the_region_then_heel_nederland() {
         let y = parse_rijksoverheid(DOC, "r.json", "noord").unwrap();
         assert_eq!(y.school_year, "2025-2026");
-        let got: Vec<_> = y
-            .holidays
-            .iter()
-            .map(|h| (h.name.as_str(), h.first, h.last))
-            .collect();
         assert_eq!(
-            got,
+            spans(&y),
             [
                 ("herfstvakantie", ymd(2025, 10, 18), ymd(2025, 10, 26)),
                 // 23:00Z on the 19th is midnight of the 20th in Dutch time.
@@ -310,13 +313,8 @@ mod tests {
     #[test]
     fn instants_are_read_as_dutch_local_days() {
         let y = parse_rijksoverheid(REAL_2026, "r.json", "noord").unwrap();
-        let got: Vec<_> = y
-            .holidays
-            .iter()
-            .map(|h| (h.name.as_str(), h.first, h.last))
-            .collect();
         assert_eq!(
-            got,
+            spans(&y),
             [
                 // 21:59Z in summer time is 23:59 on Sunday 18 October.
                 ("herfstvakantie", ymd(2026, 10, 10), ymd(2026, 10, 18)),

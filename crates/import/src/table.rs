@@ -56,6 +56,21 @@ pub(crate) trait Sink {
     fn finish(self) -> Self::Output;
 }
 
+/// For a header that needs at least one of two optional columns: false,
+/// with `message` as the header's error, when it has neither.
+pub(crate) fn either_column(
+    a: Option<usize>,
+    b: Option<usize>,
+    message: &str,
+    errs: &mut ErrorList,
+) -> bool {
+    let ok = a.is_some() || b.is_some();
+    if !ok {
+        errs.push(1, None, message.to_owned());
+    }
+    ok
+}
+
 /// Maps the header's names onto the sink's columns. Names are compared
 /// trimmed and case-insensitively; an unknown, repeated or missing
 /// required column is an error. Empty names at the end of the header

@@ -14,7 +14,7 @@ use aanwezig_domain::{Calendar, Group, LessonSet, StudentId, Timetable, Timetabl
 use chrono::{NaiveDate, Weekday};
 
 use crate::error::{ErrorList, ImportErrors};
-use crate::table::{is_workbook, open_csv, read_csv, Row, Sink};
+use crate::table::{either_column, is_workbook, open_csv, read_csv, Row, Sink};
 use crate::text::{parse_date_nl, show};
 use crate::workbook::read_workbook;
 
@@ -112,15 +112,12 @@ impl Sink for TimetableSink {
         for (slot, p) in self.pos.iter_mut().zip(positions) {
             *slot = *p;
         }
-        if self.pos[0].is_none() && self.pos[1].is_none() {
-            errs.push(
-                1,
-                None,
-                "het rooster heeft een kolom class of student_id nodig (of allebei)".into(),
-            );
-            return false;
-        }
-        true
+        either_column(
+            self.pos[0],
+            self.pos[1],
+            "het rooster heeft een kolom class of student_id nodig (of allebei)",
+            errs,
+        )
     }
 
     fn row<R: Row>(&mut self, line: u64, row: &R, errs: &mut ErrorList) {
