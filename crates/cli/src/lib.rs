@@ -77,6 +77,10 @@ pub struct ImportArgs {
     /// Registraties per les (CSV of XLSX); mag vaker.
     #[arg(long = "registrations", value_name = "BESTAND")]
     pub registrations: Vec<PathBuf>,
+    /// Het lesrooster per klas of leerling (CSV of XLSX); vervangt het
+    /// opgeslagen rooster (elke versie blijft bewaard).
+    #[arg(long, value_name = "BESTAND")]
+    pub timetable: Option<PathBuf>,
     /// Wie importeert (voor de geschiedenis); standaard de gebruikersnaam.
     #[arg(long, env = "USER", default_value = "beheerder")]
     pub by: String,

@@ -339,6 +339,25 @@ fn absences_with_implied_presence_and_a_timetable_equal_the_full_grid() {
     assert_eq!(from_absences, from_grid);
     let without_timetable = run(&abs_path, &implied, None);
     assert!(!without_timetable.iter().any(|s| s["rule"] == "contact"));
+
+    // The same through the database: the timetable is imported with the
+    // rest, and `evaluate --db` gives the files' signals.
+    let mut args = import_args(&students, &abs_path);
+    args[4] = implied.display().to_string();
+    args.extend(["--timetable".into(), timetable.display().to_string()]);
+    let out = aanwezig(dir.path()).args(&args).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Rooster opgeslagen (versie 1): 5 regels."),
+        "{}",
+        stdout(&out)
+    );
+    let json = evaluate_json(dir.path(), &[]);
+    let mut from_db = json["signals"].as_array().unwrap().clone();
+    for s in &mut from_db {
+        s.as_object_mut().unwrap().remove("explanation");
+    }
+    assert_eq!(from_db, from_grid);
 }
 
 #[test]

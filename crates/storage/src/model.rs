@@ -71,6 +71,8 @@ pub const BATCH_ROWS: usize = 50_000;
 pub struct ImportBundle<'a> {
     pub calendar: Option<&'a [SchoolYear]>,
     pub policy: Option<&'a Policy>,
+    /// A new version of the timetable.
+    pub timetable: Option<&'a aanwezig_domain::Timetable>,
     pub students: &'a [StoredStudent],
     pub registrations: Vec<(RecordBatches<'a>, ImportSource)>,
     /// Who saves the calendar and policy versions.
@@ -83,6 +85,7 @@ impl std::fmt::Debug for ImportBundle<'_> {
         f.debug_struct("ImportBundle")
             .field("calendar", &self.calendar)
             .field("policy", &self.policy)
+            .field("timetable", &self.timetable.map(|t| t.rows.len()))
             .field("students", &self.students.len())
             .field(
                 "registrations",
@@ -105,6 +108,7 @@ impl std::fmt::Debug for ImportBundle<'_> {
 pub struct BundleSummary {
     pub calendar_version: Option<u32>,
     pub policy_version: Option<u32>,
+    pub timetable_version: Option<u32>,
     pub students: Option<UpsertCounts>,
     /// One per file, in the order given.
     pub registrations: Vec<ImportSummary>,
@@ -305,6 +309,8 @@ pub enum DocumentKind {
     /// How the app sends e-mail (SMTP server, sender), as JSON the web app
     /// defines.
     Mail,
+    /// The timetable ([`Timetable`](aanwezig_domain::Timetable)).
+    Timetable,
 }
 
 impl DocumentKind {
@@ -315,6 +321,7 @@ impl DocumentKind {
             DocumentKind::Policy => "policy",
             DocumentKind::School => "school",
             DocumentKind::Mail => "mail",
+            DocumentKind::Timetable => "timetable",
         }
     }
 }

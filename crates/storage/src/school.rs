@@ -72,6 +72,11 @@ pub async fn load_school(store: &dyn Store) -> Result<LoadedSchool> {
             school.set_registrations(i, regs);
         }
     }
+    // The timetable gives each student's scheduled lessons (with implied
+    // presence).
+    if let Some(timetable) = store.timetable().await? {
+        school.set_timetable(&timetable);
+    }
     // What the engine needs from the cases (the 3a conversations): from
     // every student's latest case, open or closed, since a conversation
     // keeps counting after the case closed.

@@ -780,6 +780,13 @@ impl Store for SqliteStore {
                 save_document_tx(&mut tx, DocumentKind::Policy, json, bundle.by, bundle.at).await?,
             );
         }
+        if let Some(timetable) = bundle.timetable {
+            let json = to_json(timetable)?;
+            out.timetable_version = Some(
+                save_document_tx(&mut tx, DocumentKind::Timetable, json, bundle.by, bundle.at)
+                    .await?,
+            );
+        }
         if !bundle.students.is_empty() {
             out.students = Some(upsert_students_tx(&mut tx, bundle.students).await?);
         }
@@ -1061,7 +1068,10 @@ impl Store for SqliteStore {
         by: &str,
         at: DateTime<Utc>,
     ) -> Result<u32> {
-        if matches!(kind, DocumentKind::Calendar | DocumentKind::Policy) {
+        if matches!(
+            kind,
+            DocumentKind::Calendar | DocumentKind::Policy | DocumentKind::Timetable
+        ) {
             return Err(StoreError::Invalid(format!(
                 "{} is saved with its own method",
                 kind.as_str()
@@ -1070,6 +1080,15 @@ impl Store for SqliteStore {
         serde_json::from_str::<serde_json::Value>(json)
             .map_err(|e| StoreError::Invalid(format!("{}: no valid JSON: {e}", kind.as_str())))?;
         self.save_document(kind, json.to_owned(), by, at).await
+    }
+
+    async fn timetable(&self) -> Result<Option<aanwezig_domain::Timetable>> {
+        match self.latest_document(DocumentKind::Timetable).await? {
+            Some(json) => serde_json::from_str(&json)
+                .map(Some)
+                .map_err(|e| StoreError::Invalid(format!("opgeslagen rooster: {e}"))),
+            None => Ok(None),
+        }
     }
 
     async fn settings(&self, kind: DocumentKind) -> Result<Option<String>> {

@@ -223,6 +223,10 @@ pub trait Store: Send + Sync {
         at: DateTime<Utc>,
     ) -> Result<u32>;
 
+    /// The latest timetable (saved with an import, see
+    /// [`ImportBundle`](crate::ImportBundle)), or `None`.
+    async fn timetable(&self) -> Result<Option<aanwezig_domain::Timetable>>;
+
     /// The latest settings document of a kind as JSON, or `None`.
     async fn settings(&self, kind: DocumentKind) -> Result<Option<String>>;
 

@@ -894,6 +894,59 @@ pub async fn documents_keep_versions(store: &dyn Store) -> Check {
     Ok(())
 }
 
+/// A timetable comes with an import: every version kept, the latest read
+/// back as saved, and a failing import leaves the old one.
+pub async fn timetable_is_saved_with_an_import_and_versioned(store: &dyn Store) -> Check {
+    use aanwezig_domain::{Group, LessonSet, Timetable, TimetableRow};
+    assert_eq!(store.timetable().await?, None);
+    let row = |lessons: u16| TimetableRow {
+        group: Group::Class("1A".into()),
+        weekday: chrono::Weekday::Mon,
+        lessons: LessonSet(lessons << 1),
+        from: Some(day(2025, 9, 1)),
+        until: None,
+    };
+    let first = Timetable {
+        rows: vec![row(0b111)],
+    };
+    let progress = |_: usize, _: u64| {};
+    fn bundle(t: &Timetable) -> ImportBundle<'_> {
+        ImportBundle {
+            calendar: None,
+            policy: None,
+            timetable: Some(t),
+            students: &[],
+            registrations: Vec::new(),
+            by: "beheer",
+            at: at(0),
+        }
+    }
+    let done = store.import_bundle(bundle(&first), &progress).await?;
+    assert_eq!(done.timetable_version, Some(1));
+    let second = Timetable {
+        rows: vec![row(0b1), row(0b11)],
+    };
+    let stranger = [lesson(42, day(2025, 9, 1), 1)];
+    let mut failing = bundle(&second);
+    failing.registrations = vec![(batches_of(&stranger), source("x.csv", 0))];
+    assert!(store.import_bundle(failing, &progress).await.is_err());
+    assert_eq!(store.timetable().await?, Some(first));
+    store.import_bundle(bundle(&second), &progress).await?;
+    assert_eq!(store.timetable().await?, Some(second));
+    assert_eq!(
+        store
+            .document_versions(DocumentKind::Timetable)
+            .await?
+            .len(),
+        2
+    );
+    assert!(store
+        .save_settings(DocumentKind::Timetable, "{}", "x", at(0))
+        .await
+        .is_err());
+    Ok(())
+}
+
 /// One import command is one transaction: a stranger in the last file of
 /// registrations leaves calendar, policy, students, registrations and the
 /// imports log as they were; without it, everything lands at once.
@@ -912,6 +965,7 @@ pub async fn import_bundle_is_all_or_nothing(store: &dyn Store) -> Check {
     let bad = ImportBundle {
         calendar: Some(std::slice::from_ref(&year)),
         policy: Some(&policy),
+        timetable: None,
         students: &students,
         registrations: vec![
             (batches_of(&first), source("a.csv", 0)),
@@ -932,6 +986,7 @@ pub async fn import_bundle_is_all_or_nothing(store: &dyn Store) -> Check {
     let good = ImportBundle {
         calendar: Some(std::slice::from_ref(&year)),
         policy: Some(&policy),
+        timetable: None,
         students: &students,
         registrations: vec![
             (batches_of(&first), source("a.csv", 0)),
@@ -943,6 +998,7 @@ pub async fn import_bundle_is_all_or_nothing(store: &dyn Store) -> Check {
     let done = store.import_bundle(good, &progress).await?;
     assert_eq!(done.calendar_version, Some(1));
     assert_eq!(done.policy_version, Some(1));
+    assert_eq!(done.timetable_version, None);
     assert_eq!(done.students.map(|c| c.inserted), Some(2));
     assert_eq!(done.registrations.len(), 2);
     assert_eq!(done.registrations[0].inserted, first.len() as u64);
@@ -2040,6 +2096,7 @@ macro_rules! conformance_tests {
             changed_lesson_keeps_history,
             unknown_student_rolls_back,
             import_bundle_is_all_or_nothing,
+            timetable_is_saved_with_an_import_and_versioned,
             duplicate_key_in_one_import_last_wins,
             single_edit_keeps_history,
             single_edit_constraints,

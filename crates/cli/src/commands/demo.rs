@@ -170,6 +170,7 @@ pub async fn run(
         policy: Some(path("policy.toml")),
         students: Some(path("students.csv")),
         registrations: vec![path("registrations.csv")],
+        timetable: None,
         by: "demo".into(),
     };
     import::import_into(&store, &import_args, now).await?;

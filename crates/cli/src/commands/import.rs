@@ -140,7 +140,8 @@ pub async fn import_into(
         Some(y) => y.clone(),
         None => store.calendar().await?.unwrap_or_default(),
     };
-    let need_calendar = args.students.is_some() || !args.registrations.is_empty();
+    let need_calendar =
+        args.students.is_some() || !args.registrations.is_empty() || args.timetable.is_some();
     if years.is_empty() && need_calendar {
         bail!("er is nog geen kalender: geef --calendar BESTAND (zie docs/formats.md)");
     }
@@ -179,6 +180,12 @@ pub async fn import_into(
             );
         }
     }
+
+    // The timetable, checked against the calendar's lesson schedule.
+    let timetable = match (&args.timetable, &cal) {
+        (Some(p), Some(cal)) => Some(aanwezig_import::read_timetable_file(p, cal)?),
+        _ => None,
+    };
 
     // 2. Policy: from the file, else stored, else rules.md with Magister codes.
     let mut save_policy = false;
@@ -267,6 +274,7 @@ pub async fn import_into(
     let bundle = ImportBundle {
         calendar: new_years.as_deref().filter(|_| calendar_changed),
         policy: policy_changed.then_some(&policy),
+        timetable: timetable.as_ref(),
         students: &students,
         registrations,
         by: &args.by,
@@ -317,6 +325,9 @@ pub async fn import_into(
             ),
             None => println!("Beleid ongewijzigd: {} codes.", policy.codes.len()),
         }
+    }
+    if let (Some(t), Some(v)) = (&timetable, done.timetable_version) {
+        println!("Rooster opgeslagen (versie {v}): {} regels.", t.rows.len());
     }
     if let Some(c) = done.students {
         println!(
