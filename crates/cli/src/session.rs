@@ -108,7 +108,7 @@ pub fn from_files(
     // Read straight into the engine's compact form (eight bytes a lesson,
     // no allocation per row); a student's lessons from several files are
     // merged and sorted once at the end.
-    let mut builder = SchoolBuilder::new(&cal, students);
+    let mut builder = SchoolBuilder::new(students);
     for p in registrations {
         for (id, lessons) in aanwezig_import::read_registrations_compact(p, &cal, &policy, known)? {
             builder.add_lessons(&id, lessons)?;

@@ -168,6 +168,9 @@ impl<'a> Engine<'a> {
     /// The number of scheduled lessons on `day` that has the registrations
     /// `of_day` (rules.md §2).
     fn scheduled(&self, week: Option<&WeekSchedule>, day: DayIdx, of_day: &[Registration]) -> u16 {
+        if self.policy.presence == Presence::Registered {
+            return u16::try_from(of_day.len()).unwrap_or(u16::MAX);
+        }
         let n = scheduled_lessons(
             self.cal,
             self.policy.presence,
@@ -697,13 +700,17 @@ pub fn attendance(
         Presence::Registered => slice.len(),
         Presence::Implied if usize::from(from) >= cal.len() => slice.len(),
         Presence::Implied => {
+            // Each day's lessons once, walking the registrations alongside.
             let to = to.min(DayIdx::try_from(cal.len() - 1).unwrap_or(DayIdx::MAX));
-            let in_schedule: usize = (from..=to).map(|d| day_lessons(cal, week, d).len()).sum();
-            let outside = slice
-                .iter()
-                .filter(|r| !day_lessons(cal, week, r.day).contains(r.lesson))
-                .count();
-            in_schedule + outside
+            let mut rest = slice;
+            (from..=to)
+                .map(|d| {
+                    let n = rest.partition_point(|r| r.day == d);
+                    let (of_day, after) = rest.split_at(n);
+                    rest = after;
+                    scheduled_lessons(cal, presence, week, d, of_day.iter().map(|r| r.lesson))
+                })
+                .sum()
         }
     };
     (

@@ -81,23 +81,6 @@ impl School {
         // The students touched: pushed on every switch of student, made
         // unique once at the end.
         let mut touched: Vec<usize> = Vec::new();
-        self.push_records(cal, records, &mut touched)?;
-        touched.sort_unstable();
-        touched.dedup();
-        for i in touched {
-            normalise(&mut self.regs[i]);
-        }
-        Ok(())
-    }
-
-    /// Appends records without sorting; `touched` gets the position of the
-    /// student on every switch of student.
-    fn push_records<'r>(
-        &mut self,
-        cal: &Calendar,
-        records: impl IntoIterator<Item = &'r RegistrationRecord>,
-        touched: &mut Vec<usize>,
-    ) -> Result<(), SchoolError> {
         let mut last: Option<usize> = None;
         for rec in records {
             let i = match last {
@@ -118,6 +101,11 @@ impl School {
                     lesson: rec.lesson,
                 })?;
             self.regs[i].push(reg);
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        for i in touched {
+            normalise(&mut self.regs[i]);
         }
         Ok(())
     }
@@ -199,36 +187,21 @@ impl School {
     }
 }
 
-/// Builds a school from records that arrive in batches (a file read in
-/// pieces): each batch is appended in engine form, and every student is
-/// sorted once at the end, so the cost stays linear however the file's
-/// rows are ordered and however many batches there are.
-pub struct SchoolBuilder<'c> {
-    cal: &'c Calendar,
+/// Builds a school from lessons already in engine form that arrive student
+/// by student, possibly a student more than once (several files): each
+/// student is sorted once at the end, so the cost stays linear.
+pub struct SchoolBuilder {
     school: School,
     touched: Vec<usize>,
 }
 
-impl<'c> SchoolBuilder<'c> {
-    /// A builder for these students on this calendar.
-    pub fn new(cal: &'c Calendar, students: Vec<Student>) -> Self {
+impl SchoolBuilder {
+    /// A builder for these students.
+    pub fn new(students: Vec<Student>) -> Self {
         SchoolBuilder {
-            cal,
             school: School::new(students),
             touched: Vec::new(),
         }
-    }
-
-    /// Adds a batch; a later record for the same lesson, in this batch or
-    /// a later one, replaces an earlier one.
-    pub fn add<'r>(
-        &mut self,
-        records: impl IntoIterator<Item = &'r RegistrationRecord>,
-    ) -> Result<(), SchoolError> {
-        let mut touched = std::mem::take(&mut self.touched);
-        let result = self.school.push_records(self.cal, records, &mut touched);
-        self.touched = touched;
-        result
     }
 
     /// Adds one student's lessons already in engine form (any order; a
@@ -345,7 +318,7 @@ mod tests {
     }
 
     #[test]
-    fn a_builder_in_batches_gives_the_same_school_as_add_records() {
+    fn a_builder_gives_the_same_school_as_add_records() {
         let cal = example_calendar();
         let st = students(2);
         let recs = vec![
@@ -357,18 +330,18 @@ mod tests {
         ];
         let mut once = School::new(st.clone());
         once.add_records(&cal, &recs).unwrap();
-        let st_ids: Vec<StudentId> = st.iter().map(|s| s.id.clone()).collect();
-        let mut builder = SchoolBuilder::new(&cal, st);
+        let mut builder = SchoolBuilder::new(st.clone());
+        // In pieces, as from two files; the later lesson wins.
         for batch in recs.chunks(2) {
-            builder.add(batch).unwrap();
+            for s in &st {
+                let lessons: Vec<Registration> = batch
+                    .iter()
+                    .filter(|r| r.student == s.id)
+                    .map(|r| r.to_registration(&cal).unwrap())
+                    .collect();
+                builder.add_lessons(&s.id, lessons).unwrap();
+            }
         }
-        // The same lessons again in engine form change nothing.
-        let again: Vec<Registration> = recs
-            .iter()
-            .filter(|r| r.student == st_ids[1])
-            .map(|r| r.to_registration(&cal).unwrap())
-            .collect();
-        builder.add_lessons(&st_ids[1], again).unwrap();
         assert!(builder
             .add_lessons(&StudentId::parse("999").unwrap(), Vec::new())
             .is_err());

@@ -24,7 +24,7 @@ use chrono::{Datelike, NaiveDate, Weekday};
 
 use crate::error::{ErrorList, ImportErrors};
 use crate::table::{either_column, is_workbook, open_csv, read_csv, FastMap, Row, Sink};
-use crate::text::{parse_date_nl, parse_uint, show};
+use crate::text::{parse_date_nl, parse_uint, show, weekday_nl};
 use crate::workbook::read_workbook;
 
 /// The longest note (in characters) a registration may carry.
@@ -95,18 +95,6 @@ struct RegSink<'a, F> {
     /// When set, rows go here in engine form instead (per student, by the
     /// index into `ids`, in file order): no allocation per row.
     compact: Option<Vec<Vec<Registration>>>,
-}
-
-fn weekday_nl(w: Weekday) -> &'static str {
-    match w {
-        Weekday::Mon => "maandag",
-        Weekday::Tue => "dinsdag",
-        Weekday::Wed => "woensdag",
-        Weekday::Thu => "donderdag",
-        Weekday::Fri => "vrijdag",
-        Weekday::Sat => "zaterdag",
-        Weekday::Sun => "zondag",
-    }
 }
 
 impl<F: Fn(&str) -> bool> RegSink<'_, F> {

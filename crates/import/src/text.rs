@@ -81,6 +81,20 @@ impl DateProblem {
     }
 }
 
+/// The Dutch name of a weekday, for messages.
+pub(crate) fn weekday_nl(w: chrono::Weekday) -> &'static str {
+    use chrono::Weekday;
+    match w {
+        Weekday::Mon => "maandag",
+        Weekday::Tue => "dinsdag",
+        Weekday::Wed => "woensdag",
+        Weekday::Thu => "donderdag",
+        Weekday::Fri => "vrijdag",
+        Weekday::Sat => "zaterdag",
+        Weekday::Sun => "zondag",
+    }
+}
+
 /// Parses a non-negative decimal integer of at most `max`.
 #[inline]
 pub(crate) fn parse_uint(b: &[u8], max: u32) -> Option<u32> {

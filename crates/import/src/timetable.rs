@@ -15,7 +15,7 @@ use chrono::{NaiveDate, Weekday};
 
 use crate::error::{ErrorList, ImportErrors};
 use crate::table::{either_column, is_workbook, open_csv, read_csv, Row, Sink};
-use crate::text::{parse_date_nl, show};
+use crate::text::{parse_date_nl, show, weekday_nl};
 use crate::workbook::read_workbook;
 
 const COLUMNS: &[(&str, bool)] = &[
@@ -68,18 +68,6 @@ fn lessons(b: &[u8]) -> Option<Vec<u8>> {
         out.extend(a..=z);
     }
     (!out.is_empty()).then_some(out)
-}
-
-fn weekday_nl(w: Weekday) -> &'static str {
-    match w {
-        Weekday::Mon => "maandag",
-        Weekday::Tue => "dinsdag",
-        Weekday::Wed => "woensdag",
-        Weekday::Thu => "donderdag",
-        Weekday::Fri => "vrijdag",
-        Weekday::Sat => "zaterdag",
-        Weekday::Sun => "zondag",
-    }
 }
 
 impl TimetableSink {
