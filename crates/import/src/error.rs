@@ -11,6 +11,7 @@
 //!
 //! Every message is Dutch: it is shown to the school's administrator.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use aanwezig_domain::{CalendarError, PolicyError};
@@ -95,8 +96,8 @@ pub struct RowError {
     /// line 1. `None` for problems of the file as a whole (it cannot be
     /// read).
     pub line: Option<u64>,
-    /// The column, as named in the header.
-    pub column: Option<&'static str>,
+    /// The column, as named in the file's header.
+    pub column: Option<Cow<'static, str>>,
     /// Why, in Dutch.
     pub message: String,
     /// How many rows have this problem (1 or more).
@@ -131,7 +132,7 @@ impl fmt::Display for InFile<'_> {
         if let Some(l) = self.error.line {
             write!(f, ", regel {l}")?;
         }
-        if let Some(c) = self.error.column {
+        if let Some(c) = &self.error.column {
             write!(f, ", kolom {c}")?;
         }
         write!(f, ": {}", self.error.text())
@@ -227,6 +228,8 @@ pub(crate) struct ErrorList {
     /// (column, message) → index into `errors`.
     seen: std::collections::HashMap<(Option<&'static str>, String), usize>,
     omitted: usize,
+    /// aanwezig's column name → the file's, where they differ.
+    names: Vec<(&'static str, String)>,
 }
 
 impl ErrorList {
@@ -245,7 +248,7 @@ impl ErrorList {
         } else if self.errors.len() < MAX_STORED_ERRORS {
             self.errors.push(RowError {
                 line,
-                column,
+                column: column.map(Cow::Borrowed),
                 message: key.1.clone(),
                 count: 1,
             });
@@ -259,7 +262,25 @@ impl ErrorList {
         self.errors.is_empty() && self.omitted == 0
     }
 
-    pub(crate) fn into_errors(self, file: &str) -> ImportErrors {
+    /// Names the columns as the file's header does, where that differs
+    /// from aanwezig's name (`stamnr` for `student_id`), in the errors
+    /// [`ErrorList::into_errors`] gives.
+    pub(crate) fn name_columns(&mut self, names: &[(&'static str, String)]) {
+        self.names = names
+            .iter()
+            .filter(|(c, n)| c != n)
+            .cloned()
+            .collect();
+    }
+
+    pub(crate) fn into_errors(mut self, file: &str) -> ImportErrors {
+        for e in &mut self.errors {
+            if let Some(Cow::Borrowed(c)) = e.column {
+                if let Some((_, n)) = self.names.iter().find(|(k, _)| *k == c) {
+                    e.column = Some(Cow::Owned(n.clone()));
+                }
+            }
+        }
         ImportErrors {
             file: file.to_owned(),
             errors: self.errors,

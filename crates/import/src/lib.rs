@@ -12,6 +12,7 @@
 
 pub mod calendar;
 pub mod error;
+pub mod mapping;
 pub mod policy;
 pub mod registrations;
 pub mod rijksoverheid;
@@ -25,9 +26,11 @@ pub mod workbook;
 pub use calendar::{calendar_to_toml, load_calendar, parse_calendar, parse_school_years};
 pub use error::{ImportError, ImportErrors, RowError};
 pub use policy::{load_policy, parse_policy, policy_to_toml};
+pub use mapping::{Format, ImportSettings};
 pub use registrations::{
     read_registrations, read_registrations_compact, read_registrations_file,
-    read_registrations_xlsx, stream_registrations_file, write_registrations, MAX_NOTE_CHARS,
+    read_registrations_file_report, read_registrations_report, read_registrations_xlsx,
+    stream_registrations_file, write_registrations, ReadOptions, ReadReport, MAX_NOTE_CHARS,
 };
 pub use rijksoverheid::{
     merge_holidays, parse_rijksoverheid, parse_rijksoverheid_all, RijksoverheidYear,

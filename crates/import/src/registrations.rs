@@ -17,14 +17,17 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
+use std::collections::BTreeMap;
+
 use aanwezig_domain::{
-    Calendar, Category, DayIdx, Policy, Registration, RegistrationRecord, StudentId,
+    Calendar, Category, DayIdx, Policy, Registration, RegistrationRecord, StudentId, WeekSchedule,
 };
 use chrono::{Datelike, NaiveDate, Weekday};
 
 use crate::error::{ErrorList, ImportErrors};
 use crate::table::{either_column, is_workbook, open_csv, read_csv, FastMap, Row, Sink};
-use crate::text::{parse_date_nl, parse_uint, show, weekday_nl};
+use crate::mapping::{field_of, parse_excused, Format, ImportSettings, Kind};
+use crate::text::{parse_date_nl, parse_moment_nl, parse_uint, show, weekday_nl};
 use crate::workbook::read_workbook;
 
 /// The longest note (in characters) a registration may carry.
@@ -36,6 +39,7 @@ const LESSON_SLOTS: usize = 16;
 /// The longest lesson, in minutes (the calendar's own limit).
 const MAX_MINUTES: u32 = 600;
 
+/// The columns aanwezig writes (`write_registrations`).
 const COLUMNS: &[(&str, bool)] = &[
     ("student_id", true),
     ("date", true),
@@ -47,6 +51,39 @@ const COLUMNS: &[(&str, bool)] = &[
     ("note", false),
 ];
 
+/// A file of one row per lesson (aanwezig's own, Magister's).
+const LESSON_COLUMNS: &[(&str, bool)] = &[
+    ("student_id", true),
+    ("date", true),
+    ("lesson", true),
+    ("minutes", false),
+    ("code", false),
+    ("category", false),
+    ("minutes_late", false),
+    ("note", false),
+    ("description", false),
+    ("excused", false),
+    ("kind", false),
+];
+
+/// A file of one row per period (Somtoday's absence reports).
+const PERIOD_COLUMNS: &[(&str, bool)] = &[
+    ("student_id", true),
+    ("begin", true),
+    ("end", false),
+    ("begin_lesson", false),
+    ("end_lesson", false),
+    ("code", false),
+    ("category", false),
+    ("minutes_late", false),
+    ("note", false),
+    ("description", false),
+    ("excused", false),
+    ("kind", false),
+];
+
+/// Positions of the columns in the file (`usize::MAX`: absent, reads
+/// empty).
 #[derive(Default)]
 struct Cols {
     student_id: usize,
@@ -57,6 +94,12 @@ struct Cols {
     category: Option<usize>,
     minutes_late: Option<usize>,
     note: Option<usize>,
+    excused: Option<usize>,
+    kind: Option<usize>,
+    begin: usize,
+    end: Option<usize>,
+    begin_lesson: Option<usize>,
+    end_lesson: Option<usize>,
 }
 
 /// The rows' view of the calendar for one school day.
@@ -66,18 +109,149 @@ struct DayInfo {
     day: DayIdx,
 }
 
+/// How a registrations file is read beyond its rows: the school's import
+/// settings (format and column names), the timetable (to expand periods)
+/// and where a period without an end stops.
+#[derive(Clone, Copy)]
+pub struct ReadOptions<'a> {
+    pub settings: &'a ImportSettings,
+    /// The timetable's week of a student (by number); `None` for a
+    /// student, or no function at all, means the calendar's lesson
+    /// schedule.
+    pub week_of: Option<&'a dyn Fn(&str) -> Option<WeekSchedule>>,
+    /// The last day of a period that has no end (a sick report still
+    /// open): the caller's today, or the end of the import's period.
+    pub open_until: Option<NaiveDate>,
+}
+
+static CANONICAL: ImportSettings = ImportSettings {
+    format: Format::Canonical,
+    columns: BTreeMap::new(),
+    presence: None,
+};
+
+impl ReadOptions<'static> {
+    /// aanwezig's own format, no saved column names, no timetable.
+    pub fn canonical() -> ReadOptions<'static> {
+        ReadOptions {
+            settings: &CANONICAL,
+            week_of: None,
+            open_until: None,
+        }
+    }
+}
+
+impl<'a> ReadOptions<'a> {
+    /// These settings, without a timetable.
+    pub fn with(settings: &'a ImportSettings) -> ReadOptions<'a> {
+        ReadOptions {
+            settings,
+            week_of: None,
+            open_until: None,
+        }
+    }
+}
+
+/// What a read found besides the rows: for the preview and the summary.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReadReport {
+    /// Each column read, with the file's own name for it.
+    pub columns: Vec<(&'static str, String)>,
+    /// Header names that were passed over.
+    pub other_columns: Vec<String>,
+    /// The first and the last school day with a registration.
+    pub first: Option<NaiveDate>,
+    pub last: Option<NaiveDate>,
+    /// Codes not in the policy whose category came from the file's kind
+    /// and "geoorloofd" columns: per code, the rows per category.
+    pub derived: BTreeMap<String, BTreeMap<Category, u64>>,
+    /// Periods in the file (Somtoday), and how many of them ran through a
+    /// holiday or another free weekday (those days are left out).
+    pub periods: u64,
+    pub periods_over_free_days: u64,
+}
+
+impl ReadReport {
+    /// The derived codes that always gave one category: the school can
+    /// add these to its policy as they are.
+    pub fn codes_to_add(&self) -> Vec<(String, Category)> {
+        self.derived
+            .iter()
+            .filter(|(_, cats)| cats.len() == 1)
+            .filter_map(|(code, cats)| cats.keys().next().map(|c| (code.clone(), *c)))
+            .collect()
+    }
+
+    /// What the school should know about this file, in Dutch.
+    pub fn notes(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (code, cats) in &self.derived {
+            let parts: Vec<String> = cats
+                .iter()
+                .map(|(c, n)| format!("{} ({n} {})", c.label_nl(), lessons_word(*n)))
+                .collect();
+            let advice = if cats.len() == 1 {
+                "voeg de code toe aan het beleid om dat zo te houden"
+            } else {
+                "de code betekent in dit bestand niet steeds hetzelfde; leg haar vast in het beleid"
+            };
+            out.push(format!(
+                "Code '{code}' staat niet in het beleid; afgeleid uit soort en geoorloofd: {}. {}.",
+                parts.join(", "),
+                uppercase_first(advice)
+            ));
+        }
+        if self.periods_over_free_days > 0 {
+            out.push(format!(
+                "{} van de {} perioden lopen door een vakantie of vrije dag; alleen de schooldagen zijn meegeteld.",
+                self.periods_over_free_days, self.periods
+            ));
+        }
+        out
+    }
+}
+
+fn lessons_word(n: u64) -> &'static str {
+    if n == 1 {
+        "les"
+    } else {
+        "lessen"
+    }
+}
+
+fn uppercase_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 /// Where a streaming read hands its batches.
 type BatchSink<'a> = dyn FnMut(Vec<RegistrationRecord>) + 'a;
+
+/// One row's meaning, before it becomes one or more lessons.
+struct Reason {
+    code: Option<String>,
+    /// The code is not in the policy; its category came from the row.
+    derived: bool,
+    category: Category,
+    minutes_late: u16,
+    note: Option<String>,
+}
 
 struct RegSink<'a, F> {
     cal: &'a Calendar,
     policy: &'a Policy,
+    options: ReadOptions<'a>,
     known: F,
     cols: Cols,
     /// Student number bytes → index into `ids`, or why it is refused.
     students: FastMap<Box<[u8]>, Result<u32, String>>,
     ids: Vec<StudentId>,
-    /// Code bytes → the code and its category; `None` when unknown.
+    /// Per student (by index), the timetable's week (periods only).
+    weeks: Vec<Option<WeekSchedule>>,
+    /// Code bytes → the code and its category; `None` when not in the
+    /// policy.
     codes: FastMap<Box<[u8]>, Option<(String, Category)>>,
     /// Per student (by index): for every school day and lesson number the
     /// line that registered it, 0 when none did. Dense rather than a hash
@@ -88,6 +262,9 @@ struct RegSink<'a, F> {
     /// Rows often come sorted by date: remember the last good one (its
     /// text, up to ten bytes, and their number).
     last_date: Option<(u8, [u8; 10], DayInfo)>,
+    /// The first and last school day registered.
+    span: Option<(DayIdx, DayIdx)>,
+    report: ReadReport,
     out: Vec<RegistrationRecord>,
     /// When set, `out` is handed over here every `batch` records (and the
     /// rest at the end), so that the reader never holds more than a batch.
@@ -118,6 +295,10 @@ impl<F: Fn(&str) -> bool> RegSink<'_, F> {
                 )),
                 Ok(id) => {
                     let idx = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
+                    if self.options.settings.format.is_periods() {
+                        let week = self.options.week_of.and_then(|f| f(id.as_str()));
+                        self.weeks.push(week);
+                    }
                     self.ids.push(id);
                     self.seen
                         .push(vec![0; self.cal.len() * LESSON_SLOTS].into_boxed_slice());
@@ -163,16 +344,7 @@ impl<F: Fn(&str) -> bool> RegSink<'_, F> {
     /// Why `date` is not a school day, for people.
     fn not_a_school_day(&self, date: NaiveDate) -> String {
         if self.cal.year_of_date(date).is_none() {
-            let spans: Vec<String> = self
-                .cal
-                .years()
-                .iter()
-                .map(|y| format!("{} t/m {}", y.first_day, y.last_day))
-                .collect();
-            return format!(
-                "{date} ligt buiten de kalender (schooljaren: {})",
-                spans.join(", ")
-            );
+            return self.outside_calendar(date);
         }
         let mut why = Vec::new();
         if matches!(date.weekday(), Weekday::Sat | Weekday::Sun) {
@@ -188,18 +360,45 @@ impl<F: Fn(&str) -> bool> RegSink<'_, F> {
         }
     }
 
-    fn code(&mut self, b: &[u8], line: u64, errs: &mut ErrorList) -> Option<(String, Category)> {
-        let found = match self.codes.get(b) {
-            Some(entry) => entry.clone(),
-            None => {
-                let resolved = std::str::from_utf8(b)
-                    .ok()
-                    .and_then(|s| self.policy.category_of(s).map(|c| (s.to_owned(), c)));
-                self.codes.insert(b.into(), resolved.clone());
-                resolved
-            }
-        };
-        if found.is_none() {
+    fn outside_calendar(&self, date: NaiveDate) -> String {
+        let spans: Vec<String> = self
+            .cal
+            .years()
+            .iter()
+            .map(|y| format!("{} t/m {}", y.first_day, y.last_day))
+            .collect();
+        format!(
+            "{date} ligt buiten de kalender (schooljaren: {})",
+            spans.join(", ")
+        )
+    }
+
+    /// The code's meaning in the policy, looked up once per distinct code:
+    /// `None` when the policy does not have it.
+    fn policy_code(&mut self, b: &[u8]) -> Option<(String, Category)> {
+        if let Some(entry) = self.codes.get(b) {
+            return entry.clone();
+        }
+        let resolved = std::str::from_utf8(b)
+            .ok()
+            .and_then(|s| self.policy.category_of(s).map(|c| (s.to_owned(), c)));
+        self.codes.insert(b.into(), resolved.clone());
+        resolved
+    }
+
+    /// The code's meaning: from the policy, or else derived from the
+    /// row's kind and "geoorloofd" (and then counted in the report).
+    fn code<R: Row>(
+        &mut self,
+        b: &[u8],
+        row: &R,
+        line: u64,
+        errs: &mut ErrorList,
+    ) -> Option<(String, Category, bool)> {
+        if let Some((code, category)) = self.policy_code(b) {
+            return Some((code, category, false));
+        }
+        let known = || {
             let mut known: Vec<&str> = self
                 .policy
                 .codes
@@ -210,124 +409,72 @@ impl<F: Fn(&str) -> bool> RegSink<'_, F> {
             if self.policy.codes.len() > 30 {
                 known.push("…");
             }
-            let list = if known.is_empty() {
+            if known.is_empty() {
                 "het beleid kent geen codes; gebruik de kolom category".to_owned()
             } else {
                 format!("bekende codes: {}", known.join(", "))
-            };
+            }
+        };
+        let Some(kind_col) = self.cols.kind else {
             errs.push(
                 line,
                 Some("code"),
-                format!("code '{}' staat niet in het beleid ({list})", show(b)),
+                format!("code '{}' staat niet in het beleid ({})", show(b), known()),
             );
-        }
-        found
-    }
-}
-
-/// The categories as a file may name them, each with its Dutch meaning:
-/// `present (aanwezig), …, reported_sick (ziek gemeld), …`.
-fn category_list() -> String {
-    Category::ALL
-        .iter()
-        .map(|c| format!("{} ({})", c.as_str(), c.label_nl()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-#[inline]
-fn opt_field<R: Row>(row: &R, col: Option<usize>) -> &[u8] {
-    col.map_or(&b""[..], |i| row.field(i).trim_ascii())
-}
-
-impl<F: Fn(&str) -> bool> Sink for RegSink<'_, F> {
-    type Output = Vec<RegistrationRecord>;
-
-    fn columns(&self) -> &'static [(&'static str, bool)] {
-        COLUMNS
-    }
-
-    fn header(&mut self, p: &[Option<usize>], errs: &mut ErrorList) -> bool {
-        self.cols = Cols {
-            student_id: p[0].unwrap_or(usize::MAX),
-            date: p[1].unwrap_or(usize::MAX),
-            lesson: p[2].unwrap_or(usize::MAX),
-            minutes: p[3],
-            code: p[4],
-            category: p[5],
-            minutes_late: p[6],
-            note: p[7],
+            return None;
         };
-        either_column(
-            self.cols.code,
-            self.cols.category,
-            "de kopregel moet een kolom code of category hebben (of beide)",
-            errs,
-        )
-    }
-
-    fn row<R: Row>(&mut self, line: u64, row: &R, errs: &mut ErrorList) {
-        let student = self.student(row.field(self.cols.student_id).trim_ascii(), line, errs);
-        let day = self.date(row.field(self.cols.date).trim_ascii(), line, errs);
-
-        let lesson_b = row.field(self.cols.lesson).trim_ascii();
-        let lesson = parse_uint(lesson_b, u32::from(u8::MAX)).and_then(|n| u8::try_from(n).ok());
-        let mut slot_minutes = None;
-        match (lesson, day) {
-            (None, _) => errs.push(
-                line,
-                Some("lesson"),
-                format!("'{}' is geen lesuur (een geheel getal)", show(lesson_b)),
-            ),
-            (Some(n), Some(d)) => match self.cal.lesson(d.day, n) {
-                Some(slot) => slot_minutes = Some(slot.minutes),
-                None => {
-                    let year = self.cal.year_of_date(d.date);
-                    let (name, list) = year.map_or((String::new(), String::new()), |y| {
-                        let nums: Vec<String> =
-                            y.lessons.iter().map(|l| l.number.to_string()).collect();
-                        (y.name.clone(), nums.join(", "))
-                    });
-                    errs.push(
-                        line,
-                        Some("lesson"),
-                        format!(
-                            "lesuur {n} staat niet in het lesrooster van schooljaar {name} (lesuren: {list})"
-                        ),
-                    );
-                }
-            },
-            // Without a valid date the schedule is unknown; the date
-            // already has its error.
-            (Some(_), None) => {}
-        }
-
-        let minutes_b = opt_field(row, self.cols.minutes);
-        let minutes = if minutes_b.is_empty() {
-            slot_minutes
-        } else {
-            match parse_uint(minutes_b, MAX_MINUTES) {
-                Some(m) if m > 0 => u16::try_from(m).ok(),
-                _ => {
-                    errs.push(
-                        line,
-                        Some("minutes"),
-                        format!(
-                            "'{}' is geen lesduur in minuten (1 tot {MAX_MINUTES})",
-                            show(minutes_b)
-                        ),
-                    );
-                    None
-                }
+        let kind_b = row.field(kind_col).trim_ascii();
+        let kind = std::str::from_utf8(kind_b).ok().and_then(Kind::parse);
+        let excused_b = opt_field(row, self.cols.excused);
+        let excused = match std::str::from_utf8(excused_b).map(parse_excused) {
+            Ok(Ok(e)) => e,
+            _ => {
+                errs.push(
+                    line,
+                    Some("excused"),
+                    format!("'{}' is geen ja of nee", show(excused_b)),
+                );
+                return None;
             }
         };
+        let Some(kind) = kind else {
+            errs.push(
+                line,
+                Some("code"),
+                format!(
+                    "code '{}' staat niet in het beleid en soort '{}' is onbekend, dus de categorie is niet af te leiden \
+                     (bekende soorten: 1 absent, 2 te laat, 3 ziek, 4 verwijderd, 6 vrijstelling, 7 en 8 vergeten; {})",
+                    show(b),
+                    show(kind_b),
+                    known()
+                ),
+            );
+            return None;
+        };
+        let code = String::from_utf8_lossy(b).into_owned();
+        let category = kind.category(excused);
+        Some((code, category, true))
+    }
 
+    /// Counts a derived code's lessons for the report.
+    fn count_derived(&mut self, code: &str, category: Category, lessons: u64) {
+        *self
+            .report
+            .derived
+            .entry(code.to_owned())
+            .or_default()
+            .entry(category)
+            .or_default() += lessons;
+    }
+
+    /// The row's code, category, minutes late and note, checked.
+    fn reason<R: Row>(&mut self, line: u64, row: &R, errs: &mut ErrorList) -> Option<Reason> {
         let code_b = opt_field(row, self.cols.code);
         let cat_b = opt_field(row, self.cols.category);
         let (code, code_ok) = if code_b.is_empty() {
             (None, true)
         } else {
-            match self.code(code_b, line, errs) {
+            match self.code(code_b, row, line, errs) {
                 Some(c) => (Some(c), true),
                 None => (None, false),
             }
@@ -350,7 +497,7 @@ impl<F: Fn(&str) -> bool> Sink for RegSink<'_, F> {
             c
         };
         let category = match (&code, given_cat) {
-            (Some((code, from_code)), Some(given)) if *from_code != given => {
+            (Some((code, from_code, _)), Some(given)) if *from_code != given => {
                 errs.push(
                     line,
                     Some("category"),
@@ -362,7 +509,7 @@ impl<F: Fn(&str) -> bool> Sink for RegSink<'_, F> {
                 );
                 None
             }
-            (Some((_, c)), _) => Some(*c),
+            (Some((_, c, _)), _) => Some(*c),
             (None, Some(c)) => Some(c),
             (None, None) => {
                 if code_ok && cat_b.is_empty() {
@@ -403,15 +550,6 @@ impl<F: Fn(&str) -> bool> Sink for RegSink<'_, F> {
                 );
             }
         }
-        if let (Some(ml), Some(m)) = (minutes_late, minutes) {
-            if ml > m {
-                errs.push(
-                    line,
-                    Some("minutes_late"),
-                    format!("minutes_late ({ml}) is meer dan de les duurt ({m} minuten)"),
-                );
-            }
-        }
 
         let note_b = opt_field(row, self.cols.note);
         let mut note = None;
@@ -441,98 +579,506 @@ impl<F: Fn(&str) -> bool> Sink for RegSink<'_, F> {
                                 .into(),
                         );
                     } else {
-                        note = Some(s);
+                        note = Some(s.to_owned());
                     }
                 }
             }
         }
+        let derived = code.as_ref().is_some_and(|(_, _, d)| *d);
+        Some(Reason {
+            code: code.map(|(c, _, _)| c),
+            derived,
+            category: category?,
+            minutes_late: minutes_late?,
+            note,
+        })
+    }
 
-        // Only a lesson of the schedule gets here: the calendar allows
-        // lesson numbers 1 to 15, so it fits a slot.
-        if let (Some(s), Some(d), Some(n), Some(_)) = (student, day, lesson, slot_minutes) {
-            let at = usize::from(d.day) * LESSON_SLOTS + usize::from(n);
-            if let Some(first) = self.seen.get_mut(s as usize).and_then(|v| v.get_mut(at)) {
-                if *first == 0 {
-                    *first = u32::try_from(line).unwrap_or(u32::MAX);
-                } else {
-                    let earlier = *first;
+    /// A lesson number field: `None` (with an error) when it is no number.
+    fn lesson_number(
+        &self,
+        b: &[u8],
+        line: u64,
+        column: &'static str,
+        errs: &mut ErrorList,
+    ) -> Option<u8> {
+        let n = parse_uint(b, u32::from(u8::MAX)).and_then(|n| u8::try_from(n).ok());
+        if n.is_none() {
+            errs.push(
+                line,
+                Some(column),
+                format!("'{}' is geen lesuur (een geheel getal)", show(b)),
+            );
+        }
+        n
+    }
+
+    /// Lesson `n` of day `d`'s schedule, or an error naming the schedule.
+    fn slot(
+        &self,
+        d: DayInfo,
+        n: u8,
+        line: u64,
+        column: &'static str,
+        errs: &mut ErrorList,
+    ) -> Option<u16> {
+        if let Some(slot) = self.cal.lesson(d.day, n) {
+            return Some(slot.minutes);
+        }
+        let year = self.cal.year_of_date(d.date);
+        let (name, list) = year.map_or((String::new(), String::new()), |y| {
+            let nums: Vec<String> = y.lessons.iter().map(|l| l.number.to_string()).collect();
+            (y.name.clone(), nums.join(", "))
+        });
+        errs.push(
+            line,
+            Some(column),
+            format!("lesuur {n} staat niet in het lesrooster van schooljaar {name} (lesuren: {list})"),
+        );
+        None
+    }
+
+    /// A row of one lesson (aanwezig's own format, Magister).
+    fn lesson_row<R: Row>(&mut self, line: u64, row: &R, errs: &mut ErrorList) {
+        let student = self.student(row.field(self.cols.student_id).trim_ascii(), line, errs);
+        let day = self.date(row.field(self.cols.date).trim_ascii(), line, errs);
+
+        let lesson_b = row.field(self.cols.lesson).trim_ascii();
+        let lesson = self.lesson_number(lesson_b, line, "lesson", errs);
+        // Without a valid date the schedule is unknown; the date already
+        // has its error.
+        let slot_minutes = match (lesson, day) {
+            (Some(n), Some(d)) => self.slot(d, n, line, "lesson", errs),
+            _ => None,
+        };
+
+        let minutes_b = opt_field(row, self.cols.minutes);
+        let minutes = if minutes_b.is_empty() {
+            slot_minutes
+        } else {
+            match parse_uint(minutes_b, MAX_MINUTES) {
+                Some(m) if m > 0 => u16::try_from(m).ok(),
+                _ => {
                     errs.push(
                         line,
-                        Some("lesson"),
+                        Some("minutes"),
                         format!(
-                            "leerling {} heeft op {} lesuur {n} al op regel {earlier} (dubbele registratie)",
-                            self.ids[s as usize], d.date
+                            "'{}' is geen lesduur in minuten (1 tot {MAX_MINUTES})",
+                            show(minutes_b)
                         ),
                     );
+                    None
                 }
             }
-        }
+        };
 
-        // All or nothing: once any row failed, stop building output.
-        if !errs.is_empty() {
-            return;
-        }
-        if let (Some(s), Some(d), Some(lesson), Some(minutes), Some(category), Some(ml)) =
-            (student, day, lesson, minutes, category, minutes_late)
-        {
-            if let Some(compact) = &mut self.compact {
-                let s = s as usize;
-                if compact.len() <= s {
-                    compact.resize_with(s + 1, Vec::new);
-                }
-                compact[s].push(Registration {
-                    day: d.day,
-                    minutes,
-                    minutes_late: ml,
-                    lesson,
-                    category,
-                });
-                return;
+        let reason = self.reason(line, row, errs);
+        if let (Some(r), Some(m)) = (&reason, minutes) {
+            if r.minutes_late > m {
+                errs.push(
+                    line,
+                    Some("minutes_late"),
+                    format!(
+                        "minutes_late ({}) is meer dan de les duurt ({m} minuten)",
+                        r.minutes_late
+                    ),
+                );
             }
-            self.out.push(RegistrationRecord {
-                student: self.ids[s as usize].clone(),
-                date: d.date,
-                lesson,
-                minutes,
-                code: code.map(|(c, _)| c),
-                category,
-                minutes_late: ml,
-                note: note.map(str::to_owned),
-            });
-            if let Some((batch, flush)) = &mut self.flush {
-                if self.out.len() >= *batch {
-                    let full = std::mem::replace(&mut self.out, Vec::with_capacity(*batch));
-                    flush(full);
-                }
+        }
+        // Only a lesson of the schedule gets past `slot_minutes`.
+        let (Some(s), Some(d), Some(n), Some(_)) = (student, day, lesson, slot_minutes) else {
+            return;
+        };
+        self.check_twice(s, d, n, line, errs);
+        if let (Some(r), Some(minutes)) = (reason, minutes) {
+            if let (true, Some(code)) = (r.derived, &r.code) {
+                self.count_derived(code, r.category, 1);
+            }
+            self.emit(s, d, n, minutes, r, errs);
+        }
+    }
+
+    /// Whether student `s` already has lesson `n` on day `d`: an error
+    /// naming the earlier line.
+    fn check_twice(&mut self, s: u32, d: DayInfo, n: u8, line: u64, errs: &mut ErrorList) {
+        let at = usize::from(d.day) * LESSON_SLOTS + usize::from(n);
+        if let Some(first) = self.seen.get_mut(s as usize).and_then(|v| v.get_mut(at)) {
+            if *first == 0 {
+                *first = u32::try_from(line).unwrap_or(u32::MAX);
+            } else {
+                let earlier = *first;
+                errs.push(
+                    line,
+                    Some("lesson"),
+                    format!(
+                        "leerling {} heeft op {} lesuur {n} al op regel {earlier} (dubbele registratie)",
+                        self.ids[s as usize], d.date
+                    ),
+                );
             }
         }
     }
 
-    fn finish(mut self) -> Vec<RegistrationRecord> {
+    /// Hands over one checked lesson, as long as no row had an error (all
+    /// or nothing: once one did, output stops).
+    fn emit(&mut self, s: u32, d: DayInfo, lesson: u8, minutes: u16, r: Reason, errs: &ErrorList) {
+        if !errs.is_empty() {
+            return;
+        }
+        self.span = Some(match self.span {
+            None => (d.day, d.day),
+            Some((a, b)) => (a.min(d.day), b.max(d.day)),
+        });
+        if let Some(compact) = &mut self.compact {
+            let s = s as usize;
+            if compact.len() <= s {
+                compact.resize_with(s + 1, Vec::new);
+            }
+            compact[s].push(Registration {
+                day: d.day,
+                minutes,
+                minutes_late: r.minutes_late,
+                lesson,
+                category: r.category,
+            });
+            return;
+        }
+        self.out.push(RegistrationRecord {
+            student: self.ids[s as usize].clone(),
+            date: d.date,
+            lesson,
+            minutes,
+            code: r.code,
+            category: r.category,
+            minutes_late: r.minutes_late,
+            note: r.note,
+        });
+        if let Some((batch, flush)) = &mut self.flush {
+            if self.out.len() >= *batch {
+                let full = std::mem::replace(&mut self.out, Vec::with_capacity(*batch));
+                flush(full);
+            }
+        }
+    }
+
+    /// A begin or end field: the local date, or `None` with an error.
+    fn moment(&self, b: &[u8], line: u64, column: &'static str, errs: &mut ErrorList) -> Option<(NaiveDate, bool)> {
+        match parse_moment_nl(b) {
+            Ok(m) => Some(m),
+            Err(msg) => {
+                errs.push(line, Some(column), msg);
+                None
+            }
+        }
+    }
+
+    /// A row of one period (Somtoday): every lesson the student has on
+    /// the school days from its begin to its end, from its first lesson
+    /// on the first day to its last on the last.
+    fn period_row<R: Row>(&mut self, line: u64, row: &R, errs: &mut ErrorList) {
+        self.report.periods += 1;
+        let student = self.student(row.field(self.cols.student_id).trim_ascii(), line, errs);
+        let begin_b = row.field(self.cols.begin).trim_ascii();
+        let begin = if begin_b.is_empty() {
+            errs.push(line, Some("begin"), "het begin van de periode ontbreekt".into());
+            None
+        } else {
+            self.moment(begin_b, line, "begin", errs).map(|(d, _)| d)
+        };
+        let end_b = opt_field(row, self.cols.end);
+        let end = if end_b.is_empty() {
+            match self.options.open_until {
+                // An open period lasts until today (or the import's end).
+                Some(u) => Some(begin.map_or(u, |b| u.max(b))),
+                None => {
+                    errs.push(
+                        line,
+                        Some("end"),
+                        "het einde van de periode ontbreekt; geef de import een einddatum (--until)".into(),
+                    );
+                    None
+                }
+            }
+        } else {
+            self.moment(end_b, line, "end", errs).map(|(d, midnight)| {
+                // An end at midnight closes the day before (unless the
+                // period is no longer than that).
+                match (midnight, begin) {
+                    (true, Some(b)) if d > b => d.pred_opt().unwrap_or(d),
+                    _ => d,
+                }
+            })
+        };
+        let lesson_field = |cols: Option<usize>, column: &'static str, errs: &mut ErrorList| {
+            let b = opt_field(row, cols);
+            if b.is_empty() {
+                Ok(None)
+            } else {
+                self.lesson_number(b, line, column, errs).map(Some).ok_or(())
+            }
+        };
+        let first_lesson = lesson_field(self.cols.begin_lesson, "begin_lesson", errs);
+        let last_lesson = lesson_field(self.cols.end_lesson, "end_lesson", errs);
+        let reason = self.reason(line, row, errs);
+
+        let (Some(begin), Some(end), Ok(first_lesson), Ok(last_lesson)) =
+            (begin, end, first_lesson, last_lesson)
+        else {
+            return;
+        };
+        if end < begin {
+            errs.push(
+                line,
+                Some("end"),
+                format!("het einde ({end}) ligt voor het begin ({begin})"),
+            );
+            return;
+        }
+        for (date, column) in [(begin, "begin"), (end, "end")] {
+            if self.cal.year_of_date(date).is_none() {
+                errs.push(line, Some(column), self.outside_calendar(date));
+                return;
+            }
+        }
+        if let (true, Some(a), Some(b)) = (begin == end, first_lesson, last_lesson) {
+            if b < a {
+                errs.push(
+                    line,
+                    Some("end_lesson"),
+                    format!("het laatste lesuur ({b}) ligt voor het eerste ({a})"),
+                );
+                return;
+            }
+        }
+        // The school days of the period, through the calendar (days without
+        // school are skipped, so a crafted period of a century costs no
+        // more than the calendar has days).
+        let Some(from) = self.cal.on_or_after(begin) else {
+            return;
+        };
+        let days: Vec<DayIdx> = (from..)
+            .take_while(|&d| usize::from(d) < self.cal.len() && self.cal.date(d) <= end)
+            .collect();
+        if days.is_empty() {
+            errs.push(
+                line,
+                Some("begin"),
+                format!("de periode {begin} t/m {end} heeft geen schooldag"),
+            );
+            return;
+        }
+        let free_weekdays = aanwezig_domain::calendar::dates(begin, end)
+            .filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
+            .count()
+            > days.len();
+        if free_weekdays {
+            self.report.periods_over_free_days += 1;
+        }
+        let Some(s) = student else {
+            return;
+        };
+        // The lessons: the first and last lesson must be in that day's
+        // schedule.
+        let first_day = DayInfo {
+            date: self.cal.date(days[0]),
+            day: days[0],
+        };
+        let last_day = DayInfo {
+            date: self.cal.date(days[days.len() - 1]),
+            day: days[days.len() - 1],
+        };
+        if let Some(n) = first_lesson {
+            if begin == first_day.date && self.slot(first_day, n, line, "begin_lesson", errs).is_none() {
+                return;
+            }
+        }
+        if let Some(n) = last_lesson {
+            if end == last_day.date && self.slot(last_day, n, line, "end_lesson", errs).is_none() {
+                return;
+            }
+        }
+        let Some(reason) = reason else {
+            return;
+        };
+        let week = self.weeks.get(s as usize).and_then(Option::as_ref).cloned();
+        let mut lessons: Vec<(DayInfo, u8, u16)> = Vec::new();
+        for &day in &days {
+            let d = DayInfo {
+                date: self.cal.date(day),
+                day,
+            };
+            let set = aanwezig_domain::engine::day_lessons(self.cal, week.as_ref(), day);
+            for n in set.numbers() {
+                if (d.date == begin && first_lesson.is_some_and(|f| n < f))
+                    || (d.date == end && last_lesson.is_some_and(|l| n > l))
+                {
+                    continue;
+                }
+                if let Some(slot) = self.cal.lesson(day, n) {
+                    lessons.push((d, n, slot.minutes));
+                }
+            }
+        }
+        if reason.minutes_late > 0 && lessons.len() != 1 {
+            errs.push(
+                line,
+                Some("minutes_late"),
+                format!(
+                    "minuten te laat kan alleen bij een periode van één les; deze periode heeft er {}",
+                    lessons.len()
+                ),
+            );
+            return;
+        }
+        if let (true, Some(code)) = (reason.derived, &reason.code) {
+            self.count_derived(code, reason.category, lessons.len() as u64);
+        }
+        for (d, n, minutes) in lessons {
+            self.check_twice(s, d, n, line, errs);
+            if reason.minutes_late > minutes {
+                errs.push(
+                    line,
+                    Some("minutes_late"),
+                    format!(
+                        "minutes_late ({}) is meer dan de les duurt ({minutes} minuten)",
+                        reason.minutes_late
+                    ),
+                );
+            }
+            let r = Reason {
+                code: reason.code.clone(),
+                derived: reason.derived,
+                category: reason.category,
+                minutes_late: reason.minutes_late,
+                note: reason.note.clone(),
+            };
+            self.emit(s, d, n, minutes, r, errs);
+        }
+    }
+}
+
+/// The categories as a file may name them, each with its Dutch meaning:
+/// `present (aanwezig), …, reported_sick (ziek gemeld), …`.
+fn category_list() -> String {
+    Category::ALL
+        .iter()
+        .map(|c| format!("{} ({})", c.as_str(), c.label_nl()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[inline]
+fn opt_field<R: Row>(row: &R, col: Option<usize>) -> &[u8] {
+    col.map_or(&b""[..], |i| row.field(i).trim_ascii())
+}
+
+impl<F: Fn(&str) -> bool> Sink for RegSink<'_, F> {
+    type Output = (Vec<RegistrationRecord>, ReadReport);
+
+    fn columns(&self) -> &'static [(&'static str, bool)] {
+        if self.options.settings.format.is_periods() {
+            PERIOD_COLUMNS
+        } else {
+            LESSON_COLUMNS
+        }
+    }
+
+    fn column_of(&self, name: &str) -> Option<usize> {
+        let field = field_of(self.options.settings, name)?;
+        self.columns().iter().position(|(c, _)| *c == field)
+    }
+
+    fn passes_over_other_columns(&self) -> bool {
+        self.options.settings.format != Format::Canonical
+    }
+
+    fn header_names(&mut self, used: &[(&'static str, String)], other: &[String]) {
+        self.report.columns = used.to_vec();
+        self.report.other_columns = other.to_vec();
+    }
+
+    fn header(&mut self, p: &[Option<usize>], errs: &mut ErrorList) -> bool {
+        let at = |name: &str| {
+            self.columns()
+                .iter()
+                .position(|(c, _)| *c == name)
+                .and_then(|i| p[i])
+        };
+        self.cols = Cols {
+            student_id: at("student_id").unwrap_or(usize::MAX),
+            date: at("date").unwrap_or(usize::MAX),
+            lesson: at("lesson").unwrap_or(usize::MAX),
+            minutes: at("minutes"),
+            code: at("code"),
+            category: at("category"),
+            minutes_late: at("minutes_late"),
+            note: at("note"),
+            excused: at("excused"),
+            kind: at("kind"),
+            begin: at("begin").unwrap_or(usize::MAX),
+            end: at("end"),
+            begin_lesson: at("begin_lesson"),
+            end_lesson: at("end_lesson"),
+        };
+        either_column(
+            self.cols.code,
+            self.cols.category,
+            "de kopregel moet een kolom code of category hebben (of beide)",
+            errs,
+        )
+    }
+
+    fn row<R: Row>(&mut self, line: u64, row: &R, errs: &mut ErrorList) {
+        if self.options.settings.format.is_periods() {
+            self.period_row(line, row, errs);
+        } else {
+            self.lesson_row(line, row, errs);
+        }
+    }
+
+    fn finish(mut self) -> Self::Output {
         if let Some((_, flush)) = &mut self.flush {
             if !self.out.is_empty() {
                 flush(std::mem::take(&mut self.out));
             }
         }
-        self.out
+        let report = self.take_report();
+        (self.out, report)
+    }
+}
+
+impl<F> RegSink<'_, F> {
+    /// The report, with the span of the lessons read.
+    fn take_report(&mut self) -> ReadReport {
+        let mut report = std::mem::take(&mut self.report);
+        if let Some((a, b)) = self.span {
+            report.first = Some(self.cal.date(a));
+            report.last = Some(self.cal.date(b));
+        }
+        report
     }
 }
 
 fn sink<'a, F: Fn(&str) -> bool>(
     cal: &'a Calendar,
     policy: &'a Policy,
+    options: ReadOptions<'a>,
     known: F,
 ) -> RegSink<'a, F> {
     RegSink {
         cal,
         policy,
+        options,
         known,
         cols: Cols::default(),
         students: FastMap::default(),
         ids: Vec::new(),
+        weeks: Vec::new(),
         codes: FastMap::default(),
         seen: Vec::new(),
         last_date: None,
+        span: None,
+        report: ReadReport::default(),
         out: Vec::new(),
         flush: None,
         compact: None,
@@ -551,7 +1097,21 @@ pub fn read_registrations<R: Read>(
     policy: &Policy,
     is_known_student: impl Fn(&str) -> bool,
 ) -> Result<Vec<RegistrationRecord>, ImportErrors> {
-    read_csv(r, file, sink(cal, policy, is_known_student))
+    read_registrations_report(r, file, cal, policy, ReadOptions::canonical(), is_known_student)
+        .map(|(records, _)| records)
+}
+
+/// [`read_registrations`] in any format, with what the read found
+/// besides the rows.
+pub fn read_registrations_report<R: Read>(
+    r: R,
+    file: &str,
+    cal: &Calendar,
+    policy: &Policy,
+    options: ReadOptions<'_>,
+    is_known_student: impl Fn(&str) -> bool,
+) -> Result<(Vec<RegistrationRecord>, ReadReport), ImportErrors> {
+    read_csv(r, file, sink(cal, policy, options, is_known_student))
 }
 
 /// Reads the first sheet of a workbook with the same columns and checks as
@@ -562,7 +1122,11 @@ pub fn read_registrations_xlsx(
     policy: &Policy,
     is_known_student: impl Fn(&str) -> bool,
 ) -> Result<Vec<RegistrationRecord>, ImportErrors> {
-    read_workbook(path, sink(cal, policy, is_known_student))
+    read_workbook(
+        path,
+        sink(cal, policy, ReadOptions::canonical(), is_known_student),
+    )
+    .map(|(records, _)| records)
 }
 
 /// Reads a registrations file from disk: a workbook when the extension
@@ -573,19 +1137,39 @@ pub fn read_registrations_file(
     policy: &Policy,
     is_known_student: impl Fn(&str) -> bool,
 ) -> Result<Vec<RegistrationRecord>, ImportErrors> {
+    read_registrations_file_report(
+        path,
+        cal,
+        policy,
+        ReadOptions::canonical(),
+        is_known_student,
+    )
+    .map(|(records, _)| records)
+}
+
+/// [`read_registrations_file`] in any format, with what the read found
+/// besides the rows.
+pub fn read_registrations_file_report(
+    path: &Path,
+    cal: &Calendar,
+    policy: &Policy,
+    options: ReadOptions<'_>,
+    is_known_student: impl Fn(&str) -> bool,
+) -> Result<(Vec<RegistrationRecord>, ReadReport), ImportErrors> {
+    let sink = sink(cal, policy, options, is_known_student);
     if is_workbook(path) {
-        read_registrations_xlsx(path, cal, policy, is_known_student)
+        read_workbook(path, sink)
     } else {
         let file = path.display().to_string();
-        read_registrations(open_csv(path)?, &file, cal, policy, is_known_student)
+        read_csv(open_csv(path)?, &file, sink)
     }
 }
 
 /// Reads a registrations file (CSV or workbook, as
-/// [`read_registrations_file`]) with the same checks, handing the records
-/// to `on_batch` in batches of `batch` records while it reads instead of
-/// returning them: memory stays bounded by one batch whatever the file's
-/// size. Returns the number of records.
+/// [`read_registrations_file_report`]) with the same checks, handing the
+/// records to `on_batch` in batches of `batch` records while it reads
+/// instead of returning them: memory stays bounded by one batch whatever
+/// the file's size. Returns the number of records and the report.
 ///
 /// Batches are handed over only as long as no row was wrong; when one is,
 /// reading goes on to the end to report every problem, and the error lists
@@ -595,38 +1179,40 @@ pub fn stream_registrations_file(
     path: &Path,
     cal: &Calendar,
     policy: &Policy,
+    options: ReadOptions<'_>,
     is_known_student: impl Fn(&str) -> bool,
     batch: usize,
     on_batch: &mut dyn FnMut(Vec<RegistrationRecord>),
-) -> Result<u64, ImportErrors> {
+) -> Result<(u64, ReadReport), ImportErrors> {
     let mut produced = 0u64;
     let mut counted = |records: Vec<RegistrationRecord>| {
         produced += records.len() as u64;
         on_batch(records);
     };
-    let mut sink = sink(cal, policy, is_known_student);
+    let mut sink = sink(cal, policy, options, is_known_student);
     sink.flush = Some((batch.max(1), &mut counted));
-    if is_workbook(path) {
-        read_workbook(path, sink)?;
+    let (_, report) = if is_workbook(path) {
+        read_workbook(path, sink)?
     } else {
         let file = path.display().to_string();
-        read_csv(open_csv(path)?, &file, sink)?;
-    }
-    Ok(produced)
+        read_csv(open_csv(path)?, &file, sink)?
+    };
+    Ok((produced, report))
 }
 
 /// Reads a registrations file (CSV or workbook) with the same checks as
-/// [`read_registrations_file`], straight into the engine's compact form:
-/// per student (in the order they first appear) their lessons in file
-/// order, eight bytes each, without codes and notes and without any
+/// [`read_registrations_file_report`], straight into the engine's compact
+/// form: per student (in the order they first appear) their lessons in
+/// file order, eight bytes each, without codes and notes and without any
 /// allocation per row. For evaluating files without a database.
 pub fn read_registrations_compact(
     path: &Path,
     cal: &Calendar,
     policy: &Policy,
+    options: ReadOptions<'_>,
     is_known_student: impl Fn(&str) -> bool,
 ) -> Result<Vec<(StudentId, Vec<Registration>)>, ImportErrors> {
-    let mut inner = sink(cal, policy, is_known_student);
+    let mut inner = sink(cal, policy, options, is_known_student);
     inner.compact = Some(Vec::new());
     let sink = CompactSink(inner);
     if is_workbook(path) {
@@ -645,6 +1231,14 @@ impl<F: Fn(&str) -> bool> Sink for CompactSink<'_, F> {
 
     fn columns(&self) -> &'static [(&'static str, bool)] {
         self.0.columns()
+    }
+
+    fn column_of(&self, name: &str) -> Option<usize> {
+        self.0.column_of(name)
+    }
+
+    fn passes_over_other_columns(&self) -> bool {
+        self.0.passes_over_other_columns()
     }
 
     fn header(&mut self, p: &[Option<usize>], errs: &mut ErrorList) -> bool {
@@ -913,15 +1507,17 @@ mod tests {
         let plain = read(body).unwrap();
 
         let mut batches = Vec::new();
-        let n = stream_registrations_file(&path, &cal, &policy, known, 2, &mut |b| {
+        let n = stream_registrations_file(&path, &cal, &policy, ReadOptions::canonical(), known, 2, &mut |b| {
             batches.push(b);
         })
         .unwrap();
-        assert_eq!(n, 5);
+        assert_eq!(n.0, 5);
+        assert_eq!(n.1.first, Some(ymd(2025, 9, 1)));
+        assert_eq!(n.1.last, Some(ymd(2025, 9, 2)));
         assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2, 1]);
         assert_eq!(batches.concat(), plain);
 
-        let compact = read_registrations_compact(&path, &cal, &policy, known).unwrap();
+        let compact = read_registrations_compact(&path, &cal, &policy, ReadOptions::canonical(), known).unwrap();
         let ids: Vec<&str> = compact.iter().map(|(id, _)| id.as_str()).collect();
         assert_eq!(ids, ["1002", "1001"], "in order of first appearance");
         for (id, lessons) in &compact {
@@ -935,7 +1531,7 @@ mod tests {
 
         std::fs::write(&path, format!("{HEADER}{body}1001,2025-09-03,1,50,QQ,,,\n")).unwrap();
         let mut handed = 0;
-        let e = stream_registrations_file(&path, &cal, &policy, known, 2, &mut |b| {
+        let e = stream_registrations_file(&path, &cal, &policy, ReadOptions::canonical(), known, 2, &mut |b| {
             handed += b.len();
         })
         .unwrap_err();
@@ -944,7 +1540,7 @@ mod tests {
             handed, 4,
             "the full batches before the bad row, not the rest"
         );
-        assert!(read_registrations_compact(&path, &cal, &policy, known).is_err());
+        assert!(read_registrations_compact(&path, &cal, &policy, ReadOptions::canonical(), known).is_err());
     }
 
     #[test]
@@ -1070,7 +1666,7 @@ mod tests {
             "r.csv, regel 1: de kopregel moet een kolom code of category hebben (of beide)"
         );
         let e = read_registrations(
-            "student_id,datum,lesson,code\n".as_bytes(),
+            "student_id,dag,lesson,code\n".as_bytes(),
             "r.csv",
             &cal(),
             &policy(),
@@ -1078,7 +1674,7 @@ mod tests {
         )
         .unwrap_err();
         let text = e.to_string();
-        assert!(text.contains("kolom 'datum' is onbekend"), "{text}");
+        assert!(text.contains("kolom 'dag' is onbekend"), "{text}");
         assert!(
             text.contains("verplichte kolom(men) ontbreken in de kopregel: date"),
             "{text}"
@@ -1092,7 +1688,7 @@ mod tests {
                     1001,2025-09-01,2,Q,\r\n";
         let e = read_registrations(text.as_bytes(), "r.csv", &cal(), &policy(), known).unwrap_err();
         assert_eq!(e.errors[0].line, Some(4));
-        assert_eq!(e.errors[0].column, Some("code"));
+        assert_eq!(e.errors[0].column.as_deref(), Some("code"));
         // The line break inside the quoted note is kept, the CR at the end
         // of the record is not.
         let ok = text.replace(",Q,", ",A,");

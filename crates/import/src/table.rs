@@ -50,6 +50,20 @@ pub(crate) trait Sink {
     /// Returns false when the file cannot be read with these columns (for
     /// a rule the plain column list cannot express); errors are pushed.
     fn header(&mut self, positions: &[Option<usize>], errs: &mut ErrorList) -> bool;
+    /// Which of [`Sink::columns`] a header name means; by default the one
+    /// of that name (trimmed, any case).
+    fn column_of(&self, name: &str) -> Option<usize> {
+        let name = name.trim().to_lowercase();
+        self.columns().iter().position(|(c, _)| *c == name)
+    }
+    /// Whether header names the sink does not know are passed over (an
+    /// administration system's export carries many) rather than refused.
+    fn passes_over_other_columns(&self) -> bool {
+        false
+    }
+    /// The header as it is, before [`Sink::header`]: each used column
+    /// with the file's own name for it, and the names passed over.
+    fn header_names(&mut self, _used: &[(&'static str, String)], _other: &[String]) {}
     /// Validates one data row.
     fn row<R: Row>(&mut self, line: u64, row: &R, errs: &mut ErrorList);
     /// The result when no row had an error.
@@ -71,16 +85,27 @@ pub(crate) fn either_column(
     ok
 }
 
-/// Maps the header's names onto the sink's columns. Names are compared
-/// trimmed and case-insensitively; an unknown, repeated or missing
-/// required column is an error. Empty names at the end of the header
-/// (a trailing separator, an empty spreadsheet column) are ignored.
-pub(crate) fn map_header(
-    names: &[String],
-    columns: &'static [(&'static str, bool)],
-    errs: &mut ErrorList,
-) -> (Vec<Option<usize>>, usize) {
+/// The header read against a sink's columns.
+pub(crate) struct Header {
+    /// For each of the sink's columns, its position in the file.
+    pub(crate) positions: Vec<Option<usize>>,
+    /// The number of fields a row may have.
+    pub(crate) width: usize,
+    /// Each used column with the file's own name for it.
+    pub(crate) used: Vec<(&'static str, String)>,
+    /// Names the sink passed over.
+    pub(crate) other: Vec<String>,
+}
+
+/// Maps the header's names onto the sink's columns (through
+/// [`Sink::column_of`]). An unknown (unless the sink passes over other
+/// columns), repeated or missing required column is an error. Empty names
+/// at the end of the header (a trailing separator, an empty spreadsheet
+/// column) are ignored.
+pub(crate) fn map_header<S: Sink>(names: &[String], sink: &S, errs: &mut ErrorList) -> Header {
+    let columns = sink.columns();
     let mut positions = vec![None; columns.len()];
+    let mut other = Vec::new();
     let width = names
         .iter()
         .rposition(|n| !n.trim().is_empty())
@@ -93,30 +118,32 @@ pub(crate) fn map_header(
             .join(", ")
     };
     for (i, raw) in names.iter().take(width).enumerate() {
-        let name = raw.trim().to_lowercase();
+        let name = raw.trim();
         if name.is_empty() {
-            errs.push(
-                1,
-                None,
-                format!("kolom {} in de kopregel heeft geen naam", i + 1),
-            );
+            if !sink.passes_over_other_columns() {
+                errs.push(
+                    1,
+                    None,
+                    format!("kolom {} in de kopregel heeft geen naam", i + 1),
+                );
+            }
             continue;
         }
-        match columns.iter().position(|(c, _)| *c == name) {
+        match sink.column_of(name) {
             Some(c) if positions[c].is_some() => errs.push(
                 1,
                 Some(columns[c].0),
-                format!("kolom '{name}' staat twee keer in de kopregel"),
+                format!(
+                    "kolom '{name}' staat twee keer in de kopregel (of twee kolommen betekenen {})",
+                    columns[c].0
+                ),
             ),
             Some(c) => positions[c] = Some(i),
+            None if sink.passes_over_other_columns() => other.push(name.to_owned()),
             None => errs.push(
                 1,
                 None,
-                format!(
-                    "kolom '{}' is onbekend; toegestane kolommen: {}",
-                    raw.trim(),
-                    allowed()
-                ),
+                format!("kolom '{name}' is onbekend; toegestane kolommen: {}", allowed()),
             ),
         }
     }
@@ -141,7 +168,17 @@ pub(crate) fn map_header(
             ),
         );
     }
-    (positions, width)
+    let used = columns
+        .iter()
+        .zip(&positions)
+        .filter_map(|((c, _), p)| p.map(|i| (*c, names[i].trim().to_owned())))
+        .collect();
+    Header {
+        positions,
+        width,
+        used,
+        other,
+    }
 }
 
 /// Checks a data row's width against the header's and says whether to
@@ -401,10 +438,13 @@ pub(crate) fn read_csv<R: Read, S: Sink>(
             }
         }
     }
-    let (positions, width) = map_header(&names, sink.columns(), &mut errs);
-    if !errs.is_empty() || !sink.header(&positions, &mut errs) {
+    let head = map_header(&names, &sink, &mut errs);
+    sink.header_names(&head.used, &head.other);
+    errs.name_columns(&head.used);
+    if !errs.is_empty() || !sink.header(&head.positions, &mut errs) {
         return Err(errs.into_errors(file));
     }
+    let width = head.width;
 
     loop {
         match rdr.read_byte_record(&mut rec) {
@@ -452,11 +492,25 @@ pub(crate) fn cell_text(d: &Data) -> String {
             }
         }
         Data::Bool(b) => b.to_string(),
+        // A date with a time of day (Somtoday's begin and end) keeps the
+        // time; a plain date reads as the date alone.
         Data::DateTime(dt) => dt
             .as_datetime()
-            .map(|t| t.date().format("%Y-%m-%d").to_string())
+            .map(|t| {
+                if t.time() == chrono::NaiveTime::MIN {
+                    t.date().format("%Y-%m-%d").to_string()
+                } else {
+                    t.format("%Y-%m-%dT%H:%M:%S").to_string()
+                }
+            })
             .unwrap_or_else(|| dt.as_f64().to_string()),
-        Data::DateTimeIso(s) => s.get(..10).unwrap_or(s).to_owned(),
+        Data::DateTimeIso(s) => match s.get(10..) {
+            Some(t) if t.trim_start_matches(['T', ' ']).trim_start_matches(['0', ':', '.']).is_empty() => {
+                s.get(..10).unwrap_or(s).to_owned()
+            }
+            Some(_) => s.clone(),
+            None => s.clone(),
+        },
         Data::DurationIso(s) => s.clone(),
         Data::Error(e) => format!("#{e:?}"),
     }

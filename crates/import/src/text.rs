@@ -320,3 +320,75 @@ mod tests {
         );
     }
 }
+
+/// A moment as Somtoday writes one, read as the day it falls on in the
+/// Netherlands: an ISO date-time with an offset (`2025-09-08T08:30:00+02:00`,
+/// `…Z`), a local date-time without one (`2025-09-08 08:30`,
+/// `8-9-2025 08:30`), or a date alone (any form [`parse_date_nl`] reads).
+/// Returns the local date and whether the moment is exactly midnight there
+/// (an end at midnight closes the day before).
+pub(crate) fn parse_moment_nl(b: &[u8]) -> Result<(NaiveDate, bool), String> {
+    use chrono::{DateTime, NaiveDateTime, NaiveTime};
+    use chrono_tz::Europe::Amsterdam;
+    let Ok(s) = std::str::from_utf8(b) else {
+        return Err(format!("'{}' is geen datum of tijdstip", show(b)));
+    };
+    let s = s.trim();
+    match parse_date_nl(s.as_bytes()) {
+        Ok(d) => return Ok((d, false)),
+        Err(DateProblem::DoesNotExist) => return Err(format!("{} bestaat niet", show(b))),
+        Err(DateProblem::NoDate) => {}
+    }
+    let local = if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        Some(t.with_timezone(&Amsterdam).naive_local())
+    } else {
+        const LOCAL: [&str; 6] = [
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M",
+            "%d-%m-%Y %H:%M:%S",
+            "%d-%m-%Y %H:%M",
+        ];
+        LOCAL
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+    };
+    match local {
+        Some(t) => Ok((t.date(), t.time() == NaiveTime::MIN)),
+        None => Err(match s.get(..10).map(|d| parse_date_nl(d.as_bytes())) {
+            Some(Err(DateProblem::DoesNotExist)) => {
+                format!("{} bestaat niet", show(b))
+            }
+            _ => format!(
+                "'{}' is geen datum of tijdstip; schrijf bijvoorbeeld 2025-09-08T08:30:00+02:00 of 8-9-2025",
+                show(b)
+            ),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod moment_tests {
+    use super::*;
+
+    fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn moments_are_read_as_dutch_local_days() {
+        let p = |s: &str| parse_moment_nl(s.as_bytes());
+        assert_eq!(p("2025-09-08T08:30:00+02:00"), Ok((ymd(2025, 9, 8), false)));
+        // 23:30 UTC on 7 September is half past one on the 8th in summer.
+        assert_eq!(p("2025-09-07T23:30:00Z"), Ok((ymd(2025, 9, 8), false)));
+        assert_eq!(p("2025-09-07T22:00:00.000Z"), Ok((ymd(2025, 9, 8), true)));
+        // Winter time: one hour ahead of UTC.
+        assert_eq!(p("2025-12-01T23:00:00Z"), Ok((ymd(2025, 12, 2), true)));
+        assert_eq!(p("2025-09-08 08:30"), Ok((ymd(2025, 9, 8), false)));
+        assert_eq!(p("8-9-2025 00:00"), Ok((ymd(2025, 9, 8), true)));
+        assert_eq!(p("8-9-2025"), Ok((ymd(2025, 9, 8), false)));
+        assert_eq!(p("30-2-2025").unwrap_err(), "30-2-2025 bestaat niet");
+        assert!(p("gisteren").unwrap_err().contains("geen datum of tijdstip"));
+    }
+}

@@ -475,9 +475,11 @@ fn flush_row<S: Sink>(
     let Some((left, width)) = *header else {
         let left = cells.iter().position(|c| !c.is_empty()).unwrap_or(0);
         let names: Vec<String> = cells.drain(..).skip(left).collect();
-        let (positions, width) = map_header(&names, sink.columns(), errs);
-        *header = Some((left as u32, width));
-        return errs.is_empty() && sink.header(&positions, errs);
+        let head = map_header(&names, sink, errs);
+        sink.header_names(&head.used, &head.other);
+        errs.name_columns(&head.used);
+        *header = Some((left as u32, head.width));
+        return errs.is_empty() && sink.header(&head.positions, errs);
     };
     let left = left as usize;
     if let Some(c) = cells[..left.min(cells.len())]
@@ -524,8 +526,11 @@ fn read_range<S: Sink>(
     };
     let mut errs = ErrorList::default();
     let names: Vec<String> = header.iter().map(cell_text).collect();
-    let (positions, width) = map_header(&names, sink.columns(), &mut errs);
-    if !errs.is_empty() || !sink.header(&positions, &mut errs) {
+    let head = map_header(&names, &sink, &mut errs);
+    sink.header_names(&head.used, &head.other);
+    errs.name_columns(&head.used);
+    let width = head.width;
+    if !errs.is_empty() || !sink.header(&head.positions, &mut errs) {
         return Err(errs.into_errors(file));
     }
     for (i, cells) in rows.enumerate() {
