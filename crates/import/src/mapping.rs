@@ -264,8 +264,8 @@ impl Kind {
             "3" | "ziek" | "ziekte" | "ziekgemeld" => Kind::Sick,
             "4" | "verwijderd" | "uitgestuurd" | "eruitgestuurd" => Kind::SentOut,
             "6" | "vrijstelling" | "vrijgesteld" => Kind::Exempt,
-            "7" | "8" | "boekenvergeten" | "huiswerkvergeten" | "materiaalvergeten"
-            | "spullenvergeten" => Kind::Forgotten,
+            "7" | "8" | "boekenvergeten" | "huiswerkvergeten" | "huiswerknietgemaakt"
+            | "materiaalvergeten" | "spullenvergeten" => Kind::Forgotten,
             _ => return None,
         })
     }
@@ -280,8 +280,8 @@ impl Kind {
             Kind::Late if excused => Category::LateExcused,
             Kind::Late => Category::LateUnexcused,
             Kind::Sick => Category::ReportedSick,
-            Kind::SentOut if excused => Category::Authorized,
-            Kind::SentOut => Category::Unauthorized,
+            // Sent out of class: the student is at school.
+            Kind::SentOut => Category::NotAbsence,
             Kind::Exempt => Category::Authorized,
             Kind::Forgotten => Category::NotAbsence,
         }
@@ -354,7 +354,7 @@ mod tests {
         assert_eq!(Kind::Late.category(Some(true)), Category::LateExcused);
         assert_eq!(Kind::Late.category(Some(false)), Category::LateUnexcused);
         assert_eq!(Kind::Sick.category(Some(false)), Category::ReportedSick);
-        assert_eq!(Kind::SentOut.category(Some(true)), Category::Authorized);
+        assert_eq!(Kind::SentOut.category(Some(false)), Category::NotAbsence);
         assert_eq!(Kind::Exempt.category(None), Category::Authorized);
         assert_eq!(Kind::Forgotten.category(None), Category::NotAbsence);
         assert_eq!(parse_excused(" Ja "), Ok(Some(true)));

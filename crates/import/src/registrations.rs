@@ -788,8 +788,13 @@ impl<F: Fn(&str) -> bool> RegSink<'_, F> {
         let end_b = opt_field(row, self.cols.end);
         let end = if end_b.is_empty() {
             match self.options.open_until {
-                // An open period lasts until today (or the import's end).
-                Some(u) => Some(begin.map_or(u, |b| u.max(b))),
+                // An open period lasts until today (or the import's end),
+                // within the calendar.
+                Some(u) => {
+                    let last = self.cal.years().iter().map(|y| y.last_day).max();
+                    let u = last.map_or(u, |l| u.min(l));
+                    Some(begin.map_or(u, |b| u.max(b)))
+                }
                 None => {
                     errs.push(
                         line,
