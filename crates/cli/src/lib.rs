@@ -81,9 +81,72 @@ pub struct ImportArgs {
     /// opgeslagen rooster (elke versie blijft bewaard).
     #[arg(long, value_name = "BESTAND")]
     pub timetable: Option<PathBuf>,
+    /// Uit welk systeem de registraties komen: canonical (aanwezig, één
+    /// regel per les), magister (afwezigheid per les) of somtoday
+    /// (absentiemeldingen per periode). Standaard: wat in Instellingen →
+    /// Import is opgeslagen, anders canonical.
+    #[arg(long, value_enum, value_name = "SYSTEEM")]
+    pub format: Option<ExportFormat>,
+    /// Bevatten de bestanden alleen afwezigheid (implied) of ook de lessen
+    /// waarin de leerling er was (registered)? Standaard: implied bij
+    /// magister en somtoday, anders wat het beleid zegt.
+    #[arg(long, value_enum, value_name = "AANWEZIGHEID")]
+    pub presence: Option<PresenceArg>,
+    /// Eerste dag die de export beslaat (alleen afwezigheid): een
+    /// opgeslagen afwezigheid vanaf deze dag die niet meer in het bestand
+    /// staat, wordt aanwezig. Standaard de eerste datum in het bestand.
+    #[arg(long, value_name = "DATUM", requires = "registrations")]
+    pub from: Option<NaiveDate>,
+    /// Laatste dag die de export beslaat (standaard de laatste datum in
+    /// het bestand); ook het einde van een periode zonder einddatum.
+    #[arg(long, value_name = "DATUM", requires = "registrations")]
+    pub until: Option<NaiveDate>,
+    /// Voeg codes die niet in het beleid staan, maar waarvan de categorie
+    /// uit soort en geoorloofd volgt, aan het beleid toe.
+    #[arg(long, requires = "registrations")]
+    pub add_codes: bool,
     /// Wie importeert (voor de geschiedenis); standaard de gebruikersnaam.
     #[arg(long, env = "USER", default_value = "beheerder")]
     pub by: String,
+}
+
+/// The system a registrations file comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// aanwezig's eigen kolommen, één regel per les.
+    Canonical,
+    /// Magister: afwezigheid per les (stamnr, datum, lesuur, code).
+    Magister,
+    /// Somtoday: absentiemeldingen per periode.
+    Somtoday,
+}
+
+impl From<ExportFormat> for aanwezig_import::Format {
+    fn from(f: ExportFormat) -> Self {
+        match f {
+            ExportFormat::Canonical => aanwezig_import::Format::Canonical,
+            ExportFormat::Magister => aanwezig_import::Format::Magister,
+            ExportFormat::Somtoday => aanwezig_import::Format::Somtoday,
+        }
+    }
+}
+
+/// What a registrations file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PresenceArg {
+    /// Alle lessen, ook die waarin de leerling er was.
+    Registered,
+    /// Alleen afwezigheid en te laat komen.
+    Implied,
+}
+
+impl From<PresenceArg> for aanwezig_domain::Presence {
+    fn from(p: PresenceArg) -> Self {
+        match p {
+            PresenceArg::Registered => aanwezig_domain::Presence::Registered,
+            PresenceArg::Implied => aanwezig_domain::Presence::Implied,
+        }
+    }
 }
 
 /// Output format of `evaluate`.
@@ -137,6 +200,9 @@ pub struct EvaluateArgs {
     /// telt mee bij `presence = "implied"` in het beleid.
     #[arg(long, value_name = "BESTAND", requires = "registrations")]
     pub timetable: Option<PathBuf>,
+    /// Uit welk systeem de registratiebestanden komen (zie `import --format`).
+    #[arg(long, value_enum, value_name = "SYSTEEM", requires = "registrations")]
+    pub registrations_format: Option<ExportFormat>,
 }
 
 /// `aanwezig demo`.

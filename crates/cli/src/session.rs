@@ -90,37 +90,72 @@ pub fn read_students(p: &Path) -> anyhow::Result<Vec<aanwezig_import::StudentRow
     )?)
 }
 
-/// Loads a school from files only: no database involved.
+/// Loads a school from files only: no database involved. Registrations
+/// are read as `settings` says (their format), and the policy's
+/// `presence` follows the format (Magister and Somtoday hold absences
+/// only); a period without an end lasts until `today`.
 pub fn from_files(
     calendars: &[PathBuf],
     students: &Path,
     registrations: &[PathBuf],
     policy: Option<&Path>,
     timetable: Option<&Path>,
+    settings: &aanwezig_import::ImportSettings,
+    today: chrono::NaiveDate,
 ) -> anyhow::Result<Loaded> {
     let cal = aanwezig_import::load_calendar(calendars)?;
-    let policy = read_policy(policy)?;
+    let mut policy = read_policy(policy)?;
+    policy.presence = settings.presence(policy.presence);
     let rows = read_students(students)?;
     let students: Vec<Student> = rows.into_iter().map(|r| r.student).collect();
+    let timetable = match timetable {
+        Some(p) => Some(aanwezig_import::read_timetable_file(p, &cal)?),
+        None => None,
+    };
+    let weeks = week_schedules(timetable.as_ref(), &students);
     let ids: std::collections::HashSet<String> =
         students.iter().map(|s| s.id.as_str().to_owned()).collect();
     let known = |id: &str| ids.contains(id);
+    let week_of = |id: &str| weeks.get(id).cloned();
+    let options = aanwezig_import::ReadOptions {
+        settings,
+        week_of: Some(&week_of),
+        open_until: Some(today),
+    };
     // Read straight into the engine's compact form (eight bytes a lesson,
     // no allocation per row); a student's lessons from several files are
     // merged and sorted once at the end.
     let mut builder = SchoolBuilder::new(students);
     for p in registrations {
-        for (id, lessons) in aanwezig_import::read_registrations_compact(p, &cal, &policy, known)? {
+        for (id, lessons) in
+            aanwezig_import::read_registrations_compact(p, &cal, &policy, options, known)?
+        {
             builder.add_lessons(&id, lessons)?;
         }
     }
     let mut school = builder.finish();
-    if let Some(p) = timetable {
-        school.set_timetable(&aanwezig_import::read_timetable_file(p, &cal)?);
+    if let Some(t) = &timetable {
+        school.set_timetable(t);
     }
     Ok(Loaded {
         cal,
         policy,
         school,
     })
+}
+
+/// Each student's week from the timetable, by student number: what a
+/// Somtoday period is expanded over. Empty without a timetable.
+pub fn week_schedules(
+    timetable: Option<&aanwezig_domain::Timetable>,
+    students: &[Student],
+) -> std::collections::HashMap<String, aanwezig_domain::WeekSchedule> {
+    let Some(t) = timetable else {
+        return std::collections::HashMap::new();
+    };
+    students
+        .iter()
+        .map(|s| (s.id.as_str().to_owned(), t.for_student(s)))
+        .filter(|(_, w)| !w.is_empty())
+        .collect()
 }

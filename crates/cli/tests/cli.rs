@@ -584,3 +584,165 @@ async fn a_hostile_workbook_is_refused_with_a_clear_error() {
     let store = store(dir.path()).await;
     assert_eq!(store.student_count().await.unwrap(), 0);
 }
+
+/// The signals of a JSON evaluation, without their explanations.
+fn signals_of(json: &serde_json::Value) -> Vec<serde_json::Value> {
+    let mut signals = json["signals"].as_array().unwrap().clone();
+    for s in &mut signals {
+        s.as_object_mut().unwrap().remove("explanation");
+    }
+    signals
+}
+
+/// A Magister export as Dutch Excel saves it (`examples/`), imported with
+/// `--format magister`, gives the signals of the full grid it came from;
+/// the policy learns that the files hold absences only; a re-import without
+/// one absence makes that lesson present again.
+#[test]
+fn a_magister_export_imports_and_a_reimport_retracts_an_absence() {
+    let dir = TempDir::new().unwrap();
+    let cal = repo("data/calendars/2025-2026-noord.toml");
+    let students = repo("examples/students.csv");
+    let from_grid = signals_of(&evaluate_json(
+        dir.path(),
+        &[
+            "--calendar",
+            cal.to_str().unwrap(),
+            "--students",
+            students.to_str().unwrap(),
+            "--registrations",
+            repo("examples/registrations.csv").to_str().unwrap(),
+        ],
+    ));
+    assert!(!from_grid.is_empty());
+    let magister = repo("examples/magister-absenties.csv");
+    // Files mode reads it too.
+    let from_files = signals_of(&evaluate_json(
+        dir.path(),
+        &[
+            "--calendar",
+            cal.to_str().unwrap(),
+            "--students",
+            students.to_str().unwrap(),
+            "--registrations",
+            magister.to_str().unwrap(),
+            "--registrations-format",
+            "magister",
+        ],
+    ));
+    assert_eq!(from_files, from_grid);
+
+    let out = aanwezig(dir.path())
+        .args(["import", "--calendar", cal.to_str().unwrap()])
+        .args(["--students", students.to_str().unwrap()])
+        .args(["--registrations", magister.to_str().unwrap()])
+        .args(["--format", "magister", "--add-codes"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("Beleid: presence = \"implied\""), "{text}");
+    assert!(text.contains("Stamnr → student_id"), "{text}");
+    assert!(text.contains("Niet gebruikt: Naam, Klas"), "{text}");
+    assert!(
+        text.contains("Codes toegevoegd aan het beleid (versie 2): Zb = reported_sick."),
+        "{text}"
+    );
+    assert!(
+        text.contains("de import beslaat 2025-09-01 t/m 2025-09-12; 0 eerder"),
+        "{text}"
+    );
+    assert_eq!(signals_of(&evaluate_json(dir.path(), &[])), from_grid);
+
+    // The next export: Fleur's verlof on Friday 12 September was entered by
+    // mistake and is gone.
+    let bytes = std::fs::read(&magister).unwrap();
+    let kept: Vec<&[u8]> = bytes
+        .split(|b| *b == b'\n')
+        .filter(|line| {
+            !(line.starts_with(b"240105;") && line.windows(9).any(|w| w == b"12-9-2025"))
+        })
+        .collect();
+    let again = dir.path().join("export-2.csv");
+    std::fs::write(&again, kept.join(&b'\n')).unwrap();
+    let out = aanwezig(dir.path())
+        .args(["import", "--registrations", again.to_str().unwrap()])
+        // The export's period: its last day has no absences any more.
+        .args(["--format", "magister", "--until", "2025-09-12"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("de import beslaat 2025-09-01 t/m 2025-09-12; 7 eerder"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Beleid:"),
+        "the policy already says implied: {text}"
+    );
+    let dir2 = TempDir::new().unwrap();
+    let grid = std::fs::read_to_string(repo("examples/registrations.csv")).unwrap();
+    let corrected: String = grid
+        .lines()
+        .map(|l| {
+            if l.starts_with("240105,2025-09-12,") {
+                let f: Vec<&str> = l.split(',').collect();
+                format!("{},{},{},,,present,,\n", f[0], f[1], f[2])
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    let corrected_path = dir2.path().join("grid.csv");
+    std::fs::write(&corrected_path, corrected).unwrap();
+    let want = signals_of(&evaluate_json(
+        dir2.path(),
+        &[
+            "--calendar",
+            cal.to_str().unwrap(),
+            "--students",
+            students.to_str().unwrap(),
+            "--registrations",
+            corrected_path.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(signals_of(&evaluate_json(dir.path(), &[])), want);
+}
+
+/// A Somtoday export of periods, with the example timetable and the
+/// Somtoday policy: every period becomes the lessons of the student's day.
+#[test]
+fn a_somtoday_export_imports_over_the_timetable() {
+    let dir = TempDir::new().unwrap();
+    let out = aanwezig(dir.path())
+        .args(["import", "--calendar"])
+        .arg(repo("data/calendars/2025-2026-noord.toml"))
+        .arg("--policy")
+        .arg(repo("data/policy/somtoday.toml"))
+        .arg("--students")
+        .arg(repo("examples/students.csv"))
+        .arg("--timetable")
+        .arg(repo("examples/rooster.csv"))
+        .arg("--registrations")
+        .arg(repo("examples/somtoday-absentiemeldingen.csv"))
+        .args(["--format", "somtoday"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("somtoday-absentiemeldingen.csv: 70 registraties, 70 nieuw"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 van de 7 perioden lopen door een vakantie of vrije dag"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "Niet in het beleid, wel afgeleid: MB = reported_other. Voeg ze toe met --add-codes"
+        ),
+        "{text}"
+    );
+}

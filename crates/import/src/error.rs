@@ -266,11 +266,7 @@ impl ErrorList {
     /// from aanwezig's name (`stamnr` for `student_id`), in the errors
     /// [`ErrorList::into_errors`] gives.
     pub(crate) fn name_columns(&mut self, names: &[(&'static str, String)]) {
-        self.names = names
-            .iter()
-            .filter(|(c, n)| c != n)
-            .cloned()
-            .collect();
+        self.names = names.iter().filter(|(c, n)| c != n).cloned().collect();
     }
 
     pub(crate) fn into_errors(mut self, file: &str) -> ImportErrors {

@@ -25,8 +25,8 @@ pub mod workbook;
 
 pub use calendar::{calendar_to_toml, load_calendar, parse_calendar, parse_school_years};
 pub use error::{ImportError, ImportErrors, RowError};
-pub use policy::{load_policy, parse_policy, policy_to_toml};
 pub use mapping::{Format, ImportSettings};
+pub use policy::{load_policy, parse_policy, policy_to_toml};
 pub use registrations::{
     read_registrations, read_registrations_compact, read_registrations_file,
     read_registrations_file_report, read_registrations_report, read_registrations_xlsx,

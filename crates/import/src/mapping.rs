@@ -134,13 +134,7 @@ pub const FIELDS: &[Field] = &[
     Field {
         name: "student_id",
         label_nl: "leerlingnummer",
-        aliases: &[
-            "leerlingnummer",
-            "leerling",
-            "llnr",
-            "stamnr",
-            "stamnummer",
-        ],
+        aliases: &["leerlingnummer", "leerling", "llnr", "stamnr", "stamnummer"],
     },
     Field {
         name: "date",
@@ -264,8 +258,13 @@ impl Kind {
             "3" | "ziek" | "ziekte" | "ziekgemeld" => Kind::Sick,
             "4" | "verwijderd" | "uitgestuurd" | "eruitgestuurd" => Kind::SentOut,
             "6" | "vrijstelling" | "vrijgesteld" => Kind::Exempt,
-            "7" | "8" | "boekenvergeten" | "huiswerkvergeten" | "huiswerknietgemaakt"
-            | "materiaalvergeten" | "spullenvergeten" => Kind::Forgotten,
+            "7"
+            | "8"
+            | "boekenvergeten"
+            | "huiswerkvergeten"
+            | "huiswerknietgemaakt"
+            | "materiaalvergeten"
+            | "spullenvergeten" => Kind::Forgotten,
             _ => return None,
         })
     }
@@ -289,13 +288,14 @@ impl Kind {
 }
 
 /// A "geoorloofd" cell: `ja`/`nee`, `j`/`n`, `1`/`0`, `true`/`false`,
-/// `waar`/`onwaar`, `yes`/`no`. `Ok(None)` when empty.
-pub fn parse_excused(s: &str) -> Result<Option<bool>, ()> {
+/// `waar`/`onwaar`, `yes`/`no`. `Some(None)` when empty, `None` when it is
+/// none of these.
+pub fn parse_excused(s: &str) -> Option<Option<bool>> {
     match normalise(s).as_str() {
-        "" => Ok(None),
-        "ja" | "j" | "1" | "true" | "waar" | "yes" | "y" | "geoorloofd" => Ok(Some(true)),
-        "nee" | "n" | "0" | "false" | "onwaar" | "no" | "ongeoorloofd" => Ok(Some(false)),
-        _ => Err(()),
+        "" => Some(None),
+        "ja" | "j" | "1" | "true" | "waar" | "yes" | "y" | "geoorloofd" => Some(Some(true)),
+        "nee" | "n" | "0" | "false" | "onwaar" | "no" | "ongeoorloofd" => Some(Some(false)),
+        _ => None,
     }
 }
 
@@ -333,10 +333,22 @@ mod tests {
     #[test]
     fn presets_imply_absences_only_unless_the_school_says_otherwise() {
         use Presence::*;
-        assert_eq!(ImportSettings::of(Format::Canonical).presence(Registered), Registered);
-        assert_eq!(ImportSettings::of(Format::Canonical).presence(Implied), Implied);
-        assert_eq!(ImportSettings::of(Format::Magister).presence(Registered), Implied);
-        assert_eq!(ImportSettings::of(Format::Somtoday).presence(Registered), Implied);
+        assert_eq!(
+            ImportSettings::of(Format::Canonical).presence(Registered),
+            Registered
+        );
+        assert_eq!(
+            ImportSettings::of(Format::Canonical).presence(Implied),
+            Implied
+        );
+        assert_eq!(
+            ImportSettings::of(Format::Magister).presence(Registered),
+            Implied
+        );
+        assert_eq!(
+            ImportSettings::of(Format::Somtoday).presence(Registered),
+            Implied
+        );
         let mut s = ImportSettings::of(Format::Magister);
         s.presence = Some(Registered);
         assert_eq!(s.presence(Implied), Registered);
@@ -357,9 +369,9 @@ mod tests {
         assert_eq!(Kind::SentOut.category(Some(false)), Category::NotAbsence);
         assert_eq!(Kind::Exempt.category(None), Category::Authorized);
         assert_eq!(Kind::Forgotten.category(None), Category::NotAbsence);
-        assert_eq!(parse_excused(" Ja "), Ok(Some(true)));
-        assert_eq!(parse_excused("0"), Ok(Some(false)));
-        assert_eq!(parse_excused(""), Ok(None));
-        assert!(parse_excused("misschien").is_err());
+        assert_eq!(parse_excused(" Ja "), Some(Some(true)));
+        assert_eq!(parse_excused("0"), Some(Some(false)));
+        assert_eq!(parse_excused(""), Some(None));
+        assert_eq!(parse_excused("misschien"), None);
     }
 }

@@ -25,8 +25,8 @@ use aanwezig_domain::{
 use chrono::{Datelike, NaiveDate, Weekday};
 
 use crate::error::{ErrorList, ImportErrors};
-use crate::table::{either_column, is_workbook, open_csv, read_csv, FastMap, Row, Sink};
 use crate::mapping::{field_of, parse_excused, Format, ImportSettings, Kind};
+use crate::table::{either_column, is_workbook, open_csv, read_csv, FastMap, Row, Sink};
 use crate::text::{parse_date_nl, parse_moment_nl, parse_uint, show, weekday_nl};
 use crate::workbook::read_workbook;
 
@@ -109,6 +109,9 @@ struct DayInfo {
     day: DayIdx,
 }
 
+/// The timetable's week of a student, by student number.
+pub type WeekOf<'a> = dyn Fn(&str) -> Option<WeekSchedule> + 'a;
+
 /// How a registrations file is read beyond its rows: the school's import
 /// settings (format and column names), the timetable (to expand periods)
 /// and where a period without an end stops.
@@ -118,7 +121,7 @@ pub struct ReadOptions<'a> {
     /// The timetable's week of a student (by number); `None` for a
     /// student, or no function at all, means the calendar's lesson
     /// schedule.
-    pub week_of: Option<&'a dyn Fn(&str) -> Option<WeekSchedule>>,
+    pub week_of: Option<&'a WeekOf<'a>>,
     /// The last day of a period that has no end (a sick report still
     /// open): the caller's today, or the end of the import's period.
     pub open_until: Option<NaiveDate>,
@@ -427,7 +430,7 @@ impl<F: Fn(&str) -> bool> RegSink<'_, F> {
         let kind = std::str::from_utf8(kind_b).ok().and_then(Kind::parse);
         let excused_b = opt_field(row, self.cols.excused);
         let excused = match std::str::from_utf8(excused_b).map(parse_excused) {
-            Ok(Ok(e)) => e,
+            Ok(Some(e)) => e,
             _ => {
                 errs.push(
                     line,
@@ -633,7 +636,9 @@ impl<F: Fn(&str) -> bool> RegSink<'_, F> {
         errs.push(
             line,
             Some(column),
-            format!("lesuur {n} staat niet in het lesrooster van schooljaar {name} (lesuren: {list})"),
+            format!(
+                "lesuur {n} staat niet in het lesrooster van schooljaar {name} (lesuren: {list})"
+            ),
         );
         None
     }
@@ -762,7 +767,13 @@ impl<F: Fn(&str) -> bool> RegSink<'_, F> {
     }
 
     /// A begin or end field: the local date, or `None` with an error.
-    fn moment(&self, b: &[u8], line: u64, column: &'static str, errs: &mut ErrorList) -> Option<(NaiveDate, bool)> {
+    fn moment(
+        &self,
+        b: &[u8],
+        line: u64,
+        column: &'static str,
+        errs: &mut ErrorList,
+    ) -> Option<(NaiveDate, bool)> {
         match parse_moment_nl(b) {
             Ok(m) => Some(m),
             Err(msg) => {
@@ -780,7 +791,11 @@ impl<F: Fn(&str) -> bool> RegSink<'_, F> {
         let student = self.student(row.field(self.cols.student_id).trim_ascii(), line, errs);
         let begin_b = row.field(self.cols.begin).trim_ascii();
         let begin = if begin_b.is_empty() {
-            errs.push(line, Some("begin"), "het begin van de periode ontbreekt".into());
+            errs.push(
+                line,
+                Some("begin"),
+                "het begin van de periode ontbreekt".into(),
+            );
             None
         } else {
             self.moment(begin_b, line, "begin", errs).map(|(d, _)| d)
@@ -819,7 +834,9 @@ impl<F: Fn(&str) -> bool> RegSink<'_, F> {
             if b.is_empty() {
                 Ok(None)
             } else {
-                self.lesson_number(b, line, column, errs).map(Some).ok_or(())
+                self.lesson_number(b, line, column, errs)
+                    .map(Some)
+                    .ok_or(())
             }
         };
         let first_lesson = lesson_field(self.cols.begin_lesson, "begin_lesson", errs);
@@ -893,7 +910,11 @@ impl<F: Fn(&str) -> bool> RegSink<'_, F> {
             day: days[days.len() - 1],
         };
         if let Some(n) = first_lesson {
-            if begin == first_day.date && self.slot(first_day, n, line, "begin_lesson", errs).is_none() {
+            if begin == first_day.date
+                && self
+                    .slot(first_day, n, line, "begin_lesson", errs)
+                    .is_none()
+            {
                 return;
             }
         }
@@ -1102,8 +1123,15 @@ pub fn read_registrations<R: Read>(
     policy: &Policy,
     is_known_student: impl Fn(&str) -> bool,
 ) -> Result<Vec<RegistrationRecord>, ImportErrors> {
-    read_registrations_report(r, file, cal, policy, ReadOptions::canonical(), is_known_student)
-        .map(|(records, _)| records)
+    read_registrations_report(
+        r,
+        file,
+        cal,
+        policy,
+        ReadOptions::canonical(),
+        is_known_student,
+    )
+    .map(|(records, _)| records)
 }
 
 /// [`read_registrations`] in any format, with what the read found
@@ -1512,9 +1540,17 @@ mod tests {
         let plain = read(body).unwrap();
 
         let mut batches = Vec::new();
-        let n = stream_registrations_file(&path, &cal, &policy, ReadOptions::canonical(), known, 2, &mut |b| {
-            batches.push(b);
-        })
+        let n = stream_registrations_file(
+            &path,
+            &cal,
+            &policy,
+            ReadOptions::canonical(),
+            known,
+            2,
+            &mut |b| {
+                batches.push(b);
+            },
+        )
         .unwrap();
         assert_eq!(n.0, 5);
         assert_eq!(n.1.first, Some(ymd(2025, 9, 1)));
@@ -1522,7 +1558,9 @@ mod tests {
         assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2, 1]);
         assert_eq!(batches.concat(), plain);
 
-        let compact = read_registrations_compact(&path, &cal, &policy, ReadOptions::canonical(), known).unwrap();
+        let compact =
+            read_registrations_compact(&path, &cal, &policy, ReadOptions::canonical(), known)
+                .unwrap();
         let ids: Vec<&str> = compact.iter().map(|(id, _)| id.as_str()).collect();
         assert_eq!(ids, ["1002", "1001"], "in order of first appearance");
         for (id, lessons) in &compact {
@@ -1536,16 +1574,27 @@ mod tests {
 
         std::fs::write(&path, format!("{HEADER}{body}1001,2025-09-03,1,50,QQ,,,\n")).unwrap();
         let mut handed = 0;
-        let e = stream_registrations_file(&path, &cal, &policy, ReadOptions::canonical(), known, 2, &mut |b| {
-            handed += b.len();
-        })
+        let e = stream_registrations_file(
+            &path,
+            &cal,
+            &policy,
+            ReadOptions::canonical(),
+            known,
+            2,
+            &mut |b| {
+                handed += b.len();
+            },
+        )
         .unwrap_err();
         assert_eq!(e.errors[0].line, Some(7));
         assert_eq!(
             handed, 4,
             "the full batches before the bad row, not the rest"
         );
-        assert!(read_registrations_compact(&path, &cal, &policy, ReadOptions::canonical(), known).is_err());
+        assert!(
+            read_registrations_compact(&path, &cal, &policy, ReadOptions::canonical(), known)
+                .is_err()
+        );
     }
 
     #[test]

@@ -263,7 +263,11 @@ mod tests {
                     2,Noor,\"2\tB\",m,2012-01-01\n\
                     3,Ok,3C,m\u{7},2012-01-01\n";
         let e = read_students(text.as_bytes(), "l.csv").unwrap_err();
-        let cols: Vec<_> = e.errors.iter().map(|r| (r.line, r.column.as_deref())).collect();
+        let cols: Vec<_> = e
+            .errors
+            .iter()
+            .map(|r| (r.line, r.column.as_deref()))
+            .collect();
         assert_eq!(
             cols,
             [

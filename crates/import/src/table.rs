@@ -143,7 +143,10 @@ pub(crate) fn map_header<S: Sink>(names: &[String], sink: &S, errs: &mut ErrorLi
             None => errs.push(
                 1,
                 None,
-                format!("kolom '{name}' is onbekend; toegestane kolommen: {}", allowed()),
+                format!(
+                    "kolom '{name}' is onbekend; toegestane kolommen: {}",
+                    allowed()
+                ),
             ),
         }
     }
@@ -505,7 +508,11 @@ pub(crate) fn cell_text(d: &Data) -> String {
             })
             .unwrap_or_else(|| dt.as_f64().to_string()),
         Data::DateTimeIso(s) => match s.get(10..) {
-            Some(t) if t.trim_start_matches(['T', ' ']).trim_start_matches(['0', ':', '.']).is_empty() => {
+            Some(t)
+                if t.trim_start_matches(['T', ' '])
+                    .trim_start_matches(['0', ':', '.'])
+                    .is_empty() =>
+            {
                 s.get(..10).unwrap_or(s).to_owned()
             }
             Some(_) => s.clone(),

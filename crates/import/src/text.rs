@@ -389,6 +389,8 @@ mod moment_tests {
         assert_eq!(p("8-9-2025 00:00"), Ok((ymd(2025, 9, 8), true)));
         assert_eq!(p("8-9-2025"), Ok((ymd(2025, 9, 8), false)));
         assert_eq!(p("30-2-2025").unwrap_err(), "30-2-2025 bestaat niet");
-        assert!(p("gisteren").unwrap_err().contains("geen datum of tijdstip"));
+        assert!(p("gisteren")
+            .unwrap_err()
+            .contains("geen datum of tijdstip"));
     }
 }

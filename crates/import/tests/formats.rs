@@ -120,7 +120,10 @@ fn the_magister_example_holds_the_absences_of_the_full_grid_example() {
     );
     let notes = report.notes();
     assert_eq!(notes.len(), 1, "{notes:?}");
-    assert!(notes[0].starts_with("Code 'Zb' staat niet in het beleid"), "{notes:?}");
+    assert!(
+        notes[0].starts_with("Code 'Zb' staat niet in het beleid"),
+        "{notes:?}"
+    );
     assert!(notes[0].contains("ziek gemeld (7 lessen)"), "{notes:?}");
 
     // The header as the school's system wrote it.
@@ -198,7 +201,11 @@ fn every_separator_and_encoding_reads_the_same() {
         bom.extend_from_slice(&utf8);
         let (cp1252, _, unmappable) = encoding_rs::WINDOWS_1252.encode(&body);
         assert!(!unmappable);
-        for (name, bytes) in [("UTF-8", utf8), ("UTF-8 met BOM", bom), ("Windows-1252", cp1252.into_owned())] {
+        for (name, bytes) in [
+            ("UTF-8", utf8),
+            ("UTF-8 met BOM", bom),
+            ("Windows-1252", cp1252.into_owned()),
+        ] {
             let got = read_magister_bytes(&bytes).unwrap_or_else(|e| panic!("{sep:?} {name}: {e}"));
             assert_eq!(got, want, "separator {sep:?}, {name}");
         }
@@ -213,10 +220,13 @@ fn errors_name_the_columns_as_the_file_does_and_repeat_once() {
         text.push_str(&format!("240101;x;2A;1-10-2025;{lesson};QQ;?;Nee;;;\r\n"));
     }
     let e = read_magister_bytes(text.as_bytes()).unwrap_err();
-    let lines: Vec<String> = e.errors.iter().map(|r| r.in_file(&e.file).to_string()).collect();
+    let lines: Vec<String> = e
+        .errors
+        .iter()
+        .map(|r| r.in_file(&e.file).to_string())
+        .collect();
     assert_eq!(
-        lines[0],
-        "export.csv, regel 46, kolom Datum: 31-9-2025 bestaat niet",
+        lines[0], "export.csv, regel 46, kolom Datum: 31-9-2025 bestaat niet",
         "{lines:#?}"
     );
     assert!(
@@ -225,12 +235,20 @@ fn errors_name_the_columns_as_the_file_does_and_repeat_once() {
         ),
         "{lines:#?}"
     );
-    assert!(lines[1].ends_with("(3 regels, eerste op regel 47)"), "{lines:#?}");
+    assert!(
+        lines[1].ends_with("(3 regels, eerste op regel 47)"),
+        "{lines:#?}"
+    );
     assert_eq!(lines.len(), 2, "{lines:#?}");
 }
 
-fn somtoday(weeks: &HashMap<String, WeekSchedule>) -> Result<(Vec<RegistrationRecord>, ReadReport), ImportErrors> {
-    somtoday_file(&root().join("examples/somtoday-absentiemeldingen.csv"), weeks)
+fn somtoday(
+    weeks: &HashMap<String, WeekSchedule>,
+) -> Result<(Vec<RegistrationRecord>, ReadReport), ImportErrors> {
+    somtoday_file(
+        &root().join("examples/somtoday-absentiemeldingen.csv"),
+        weeks,
+    )
 }
 
 fn somtoday_file(
@@ -261,7 +279,10 @@ fn somtoday_periods_become_the_lessons_of_the_timetable() {
     let day = |id: &str, d: NaiveDate| per.get(&(id.to_owned(), d)).cloned().unwrap_or_default();
     // One lesson late.
     assert_eq!(day("240104", ymd(2025, 9, 1)), [1]);
-    let late = records.iter().find(|r| r.student.as_str() == "240104").unwrap();
+    let late = records
+        .iter()
+        .find(|r| r.student.as_str() == "240104")
+        .unwrap();
     assert_eq!(late.category, Category::LateUnexcused);
     // A whole day ending at midnight is that one day: class 2A has 7
     // lessons on Tuesday.
@@ -287,7 +308,12 @@ fn somtoday_periods_become_the_lessons_of_the_timetable() {
         .collect();
     assert_eq!(
         autumn,
-        [ymd(2025, 10, 16), ymd(2025, 10, 17), ymd(2025, 10, 27), ymd(2025, 10, 28)]
+        [
+            ymd(2025, 10, 16),
+            ymd(2025, 10, 17),
+            ymd(2025, 10, 27),
+            ymd(2025, 10, 28)
+        ]
     );
     assert_eq!(records.len(), 1 + 7 + 21 + 5 + 6 + 2 + 28);
     assert_eq!(report.periods, 7);

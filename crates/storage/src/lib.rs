@@ -41,11 +41,11 @@ pub use accounts::{remove_user, RemovedUser};
 pub use backup::{Backup, BackupError, BackupInfo, RestoreReport};
 pub use error::{Result, StoreError};
 pub use model::{
-    batches_of, AuditAction, AuditEntry, AuditFilter, BundleSummary, DocumentKind, DocumentVersion,
-    Expected, HistoryEntry, ImportBundle, ImportLogEntry, ImportSource, ImportSummary, LessonKey,
-    LessonState, LessonWrite, MeldingFilter, Provenance, PurgeCounts, RecordBatches, Revision,
-    SavedVersion, SessionRecord, StaleLesson, StoredRegistration, StoredStudent, UpsertCounts,
-    User, WrittenLesson, BATCH_ROWS,
+    batches_of, AbsencesOnly, AuditAction, AuditEntry, AuditFilter, BundleSummary, DocumentKind,
+    DocumentVersion, Expected, HistoryEntry, ImportBundle, ImportLogEntry, ImportSource,
+    ImportSummary, LessonKey, LessonState, LessonWrite, MeldingFilter, Provenance, PurgeCounts,
+    RecordBatches, Revision, SavedVersion, SessionRecord, StaleLesson, StoredRegistration,
+    StoredStudent, UpsertCounts, User, WrittenLesson, BATCH_ROWS,
 };
 pub use school::{load_school, LoadedSchool};
 pub use sqlite::SqliteStore;

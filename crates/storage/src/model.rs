@@ -75,6 +75,8 @@ pub struct ImportBundle<'a> {
     pub timetable: Option<&'a aanwezig_domain::Timetable>,
     pub students: &'a [StoredStudent],
     pub registrations: Vec<(RecordBatches<'a>, ImportSource)>,
+    /// Set when the files hold absences only: see [`AbsencesOnly`].
+    pub absences_only: Option<AbsencesOnly>,
     /// Who saves the calendar and policy versions.
     pub by: &'a str,
     pub at: DateTime<Utc>,
@@ -95,10 +97,23 @@ impl std::fmt::Debug for ImportBundle<'_> {
                     .map(|(_, s)| s)
                     .collect::<Vec<_>>(),
             )
+            .field("absences_only", &self.absences_only)
             .field("by", &self.by)
             .field("at", &self.at)
             .finish()
     }
+}
+
+/// An import of absences only (policy `presence = "implied"`, as Magister
+/// and Somtoday export): it covers a period, and within it a stored
+/// absence or late arrival that no file of the import has any more became
+/// present at school (the registration is corrected there and then; the
+/// old state stays in its history). `from` and `until` default to the
+/// first and the last date the files have.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AbsencesOnly {
+    pub from: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
 }
 
 /// What [`Store::import_bundle`] wrote.
@@ -112,6 +127,10 @@ pub struct BundleSummary {
     pub students: Option<UpsertCounts>,
     /// One per file, in the order given.
     pub registrations: Vec<ImportSummary>,
+    /// For an import of absences only: the period it covered and how many
+    /// stored lessons became present.
+    pub covered: Option<(NaiveDate, NaiveDate)>,
+    pub retracted: u64,
 }
 
 /// The outcome of one import of registrations.
@@ -311,6 +330,9 @@ pub enum DocumentKind {
     Mail,
     /// The timetable ([`Timetable`](aanwezig_domain::Timetable)).
     Timetable,
+    /// How the school's registrations exports are read (format, column
+    /// names), as JSON the import crate defines.
+    Import,
 }
 
 impl DocumentKind {
@@ -322,6 +344,7 @@ impl DocumentKind {
             DocumentKind::School => "school",
             DocumentKind::Mail => "mail",
             DocumentKind::Timetable => "timetable",
+            DocumentKind::Import => "import",
         }
     }
 }

@@ -55,10 +55,11 @@ use crate::codec::{
 };
 use crate::error::{Result, StoreError};
 use crate::model::{
-    AuditEntry, AuditFilter, BundleSummary, DocumentKind, DocumentVersion, Expected, HistoryEntry,
-    ImportBundle, ImportLogEntry, ImportSource, ImportSummary, LessonKey, LessonState, LessonWrite,
-    MeldingFilter, Provenance, PurgeCounts, RecordBatches, Revision, SavedVersion, SessionRecord,
-    StaleLesson, StoredRegistration, StoredStudent, UpsertCounts, User, WrittenLesson,
+    AbsencesOnly, AuditEntry, AuditFilter, BundleSummary, DocumentKind, DocumentVersion, Expected,
+    HistoryEntry, ImportBundle, ImportLogEntry, ImportSource, ImportSummary, LessonKey,
+    LessonState, LessonWrite, MeldingFilter, Provenance, PurgeCounts, RecordBatches, Revision,
+    SavedVersion, SessionRecord, StaleLesson, StoredRegistration, StoredStudent, UpsertCounts,
+    User, WrittenLesson,
 };
 use crate::store::{Store, StudentLessons, StudentRegistrations};
 
@@ -555,6 +556,86 @@ struct ImportWriter {
     keys: HashMap<String, i64>,
     rows: u64,
     written: u64,
+    /// For an import of absences only: every lesson written, packed by
+    /// [`pack_lesson`], and the first and last date.
+    seen: Option<SeenLessons>,
+}
+
+/// The lessons of an import of absences only, to find the stored ones it
+/// no longer has.
+#[derive(Default)]
+struct SeenLessons {
+    packed: Vec<u64>,
+    span: Option<(NaiveDate, NaiveDate)>,
+}
+
+/// One lesson as a number: the student's key, the date (days since
+/// 2000-01-01) and the lesson, 8 bytes instead of a string key.
+fn pack_lesson(student: i64, date: NaiveDate, lesson: u8) -> u64 {
+    let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default();
+    let days = u64::try_from((date - epoch).num_days()).unwrap_or(0) & 0xffff;
+    let student = u64::try_from(student).unwrap_or(0) & 0xffff_ffff;
+    (student << 24) | (days << 8) | u64::from(lesson)
+}
+
+/// Within the period of an import of absences only, every stored lesson
+/// that is not present and that the import did not have becomes present
+/// (rules.md §2: an unregistered lesson is a present one). Returns the
+/// period and how many lessons changed.
+async fn retract_absences(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    mut seen: SeenLessons,
+    wanted: AbsencesOnly,
+    change: (DateTime<Utc>, &str, Option<i64>),
+) -> Result<(Option<(NaiveDate, NaiveDate)>, u64)> {
+    let from = wanted.from.or(seen.span.map(|s| s.0));
+    let until = wanted.until.or(seen.span.map(|s| s.1));
+    let (Some(from), Some(until)) = (from, until) else {
+        return Ok((None, 0));
+    };
+    seen.packed.sort_unstable();
+    seen.packed.dedup();
+    let stored: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT student_id, date, lesson FROM registrations
+         WHERE date >= ?1 AND date <= ?2 AND category <> ?3",
+    )
+    .bind(date_text(from)?)
+    .bind(date_text(until)?)
+    .bind(category_number(aanwezig_domain::Category::Present))
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut gone = Vec::new();
+    for (student, date_s, lesson) in stored {
+        let date = parse_date(&date_s)?;
+        let lesson = u8::try_from(lesson).map_err(|_| StoreError::Invalid("lesuur".into()))?;
+        if seen
+            .packed
+            .binary_search(&pack_lesson(student, date, lesson))
+            .is_err()
+        {
+            gone.push((student, date_s, lesson));
+        }
+    }
+    if gone.is_empty() {
+        return Ok((Some((from, until)), 0));
+    }
+    let change_id = new_change(tx, change.0, change.1, change.2).await?;
+    for chunk in gone.chunks(BATCH) {
+        let rows = vec!["(?,?,?)"; chunk.len()].join(",");
+        let sql = format!(
+            "UPDATE registrations SET category = ?, code = NULL, minutes_late = 0, note = NULL,
+                 change_id = ?
+             WHERE (student_id, date, lesson) IN (VALUES {rows})"
+        );
+        let mut q = sqlx::query(&sql)
+            .bind(category_number(aanwezig_domain::Category::Present))
+            .bind(change_id);
+        for (student, date, lesson) in chunk {
+            q = q.bind(student).bind(date).bind(lesson);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok((Some((from, until)), gone.len() as u64))
 }
 
 impl ImportWriter {
@@ -586,6 +667,7 @@ impl ImportWriter {
             keys,
             rows: 0,
             written: 0,
+            seen: None,
         })
     }
 
@@ -598,6 +680,18 @@ impl ImportWriter {
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<()> {
         let change_id = self.change_id;
+        if let Some(seen) = &mut self.seen {
+            let mut keys = StudentKeys::new(&self.keys);
+            seen.packed.reserve(records.len());
+            for r in records {
+                seen.packed
+                    .push(pack_lesson(keys.get(&r.student)?, r.date, r.lesson));
+                seen.span = Some(match seen.span {
+                    None => (r.date, r.date),
+                    Some((a, b)) => (a.min(r.date), b.max(r.date)),
+                });
+            }
+        }
         let mut keys = StudentKeys::new(&self.keys);
         let tail_sql = upsert_sql(records.len() % BATCH);
         let mut chunks = records.chunks(BATCH);
@@ -626,9 +720,17 @@ impl ImportWriter {
 
     /// Counts what the import did and records it in the imports log.
     async fn finish(
-        self,
+        mut self,
         tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        seen: Option<&mut SeenLessons>,
     ) -> Result<ImportSummary> {
+        if let (Some(all), Some(mine)) = (seen, self.seen.take()) {
+            all.packed.extend(mine.packed);
+            all.span = match (all.span, mine.span) {
+                (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+                (x, y) => x.or(y),
+            };
+        }
         let updated = to_u64(history_high_water(tx).await? - self.history_before)?;
         let summary = ImportSummary {
             import_id: self.import_id,
@@ -663,7 +765,7 @@ async fn import_registrations_tx(
     writer
         .write(tx, records, &upsert_sql(BATCH), progress)
         .await?;
-    writer.finish(tx).await
+    writer.finish(tx, None).await
 }
 
 /// One file of a bundle inside `tx`, written batch by batch as it arrives.
@@ -671,14 +773,18 @@ async fn import_batches_tx(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     mut batches: RecordBatches<'_>,
     source: &ImportSource,
+    seen: Option<&mut SeenLessons>,
     progress: &(dyn Fn(u64) + Send + Sync),
 ) -> Result<ImportSummary> {
     let mut writer = ImportWriter::begin(tx, source).await?;
+    if seen.is_some() {
+        writer.seen = Some(SeenLessons::default());
+    }
     let full_sql = upsert_sql(BATCH);
     while let Some(batch) = batches.next().await {
         writer.write(tx, &batch?, &full_sql, progress).await?;
     }
-    writer.finish(tx).await
+    writer.finish(tx, seen).await
 }
 
 impl SqliteStore {
@@ -790,10 +896,22 @@ impl Store for SqliteStore {
         if !bundle.students.is_empty() {
             out.students = Some(upsert_students_tx(&mut tx, bundle.students).await?);
         }
+        let mut seen = bundle.absences_only.map(|_| SeenLessons::default());
+        let mut last_source = None;
         for (i, (batches, source)) in bundle.registrations.into_iter().enumerate() {
             let each = |n: u64| progress(i, n);
-            out.registrations
-                .push(import_batches_tx(&mut tx, batches, &source, &each).await?);
+            let summary =
+                import_batches_tx(&mut tx, batches, &source, seen.as_mut(), &each).await?;
+            last_source = Some((source.imported_by, summary.import_id));
+            out.registrations.push(summary);
+        }
+        if let (Some(wanted), Some(seen), Some((by, import_id))) =
+            (bundle.absences_only, seen, last_source)
+        {
+            let (covered, retracted) =
+                retract_absences(&mut tx, seen, wanted, (bundle.at, &by, Some(import_id))).await?;
+            out.covered = covered;
+            out.retracted = retracted;
         }
         tx.commit().await?;
         Ok(out)

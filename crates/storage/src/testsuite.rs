@@ -24,9 +24,9 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use futures::TryStreamExt;
 
 use crate::model::{
-    batches_of, AuditAction, AuditEntry, AuditFilter, DocumentKind, Expected, ImportBundle,
-    ImportSource, LessonKey, LessonWrite, MeldingFilter, PurgeCounts, Revision, SessionRecord,
-    StoredRegistration, StoredStudent, User,
+    batches_of, AbsencesOnly, AuditAction, AuditEntry, AuditFilter, DocumentKind, Expected,
+    ImportBundle, ImportSource, LessonKey, LessonWrite, MeldingFilter, PurgeCounts, Revision,
+    SessionRecord, StoredRegistration, StoredStudent, User,
 };
 use crate::{LessonState, Store, StoreError, StudentLessons};
 
@@ -917,6 +917,7 @@ pub async fn timetable_is_saved_with_an_import_and_versioned(store: &dyn Store) 
             timetable: Some(t),
             students: &[],
             registrations: Vec::new(),
+            absences_only: None,
             by: "beheer",
             at: at(0),
         }
@@ -947,6 +948,104 @@ pub async fn timetable_is_saved_with_an_import_and_versioned(store: &dyn Store) 
     Ok(())
 }
 
+/// A re-import of absences only covers a period: a stored absence inside
+/// it that the new file does not have any more becomes present (its old
+/// state kept in the history); absences outside the period, and present
+/// lessons, are left alone.
+pub async fn an_absence_only_reimport_retracts_what_it_no_longer_has(store: &dyn Store) -> Check {
+    add_students(store, 2).await?;
+    let absent = |n: u32, date: NaiveDate, l: u8| RegistrationRecord {
+        code: Some("A".to_owned()),
+        category: Category::Unknown,
+        ..lesson(n, date, l)
+    };
+    let (mon, tue, wed) = (day(2025, 9, 1), day(2025, 9, 2), day(2025, 9, 3));
+    let first = vec![
+        absent(0, mon, 1),
+        absent(0, mon, 2),
+        absent(0, tue, 3),
+        absent(1, tue, 1),
+        absent(1, wed, 4),
+        lesson(1, tue, 2),
+    ];
+    let progress = |_: usize, _: u64| {};
+    fn bundle(
+        records: &[RegistrationRecord],
+        wanted: AbsencesOnly,
+        minutes: i64,
+    ) -> ImportBundle<'_> {
+        ImportBundle {
+            calendar: None,
+            policy: None,
+            timetable: None,
+            students: &[],
+            registrations: vec![(batches_of(records), source("export.csv", minutes))],
+            absences_only: Some(wanted),
+            by: "coordinator",
+            at: at(minutes),
+        }
+    }
+    let done = store
+        .import_bundle(bundle(&first, AbsencesOnly::default(), 0), &progress)
+        .await?;
+    assert_eq!(done.covered, Some((mon, wed)));
+    assert_eq!(done.retracted, 0);
+
+    // The next export, for Monday and Tuesday only: student 0's second
+    // lesson on Monday and student 1's Tuesday were corrected in the
+    // administration system.
+    let second = vec![absent(0, mon, 1), absent(0, tue, 3)];
+    let done = store
+        .import_bundle(
+            bundle(
+                &second,
+                AbsencesOnly {
+                    from: None,
+                    until: Some(tue),
+                },
+                10,
+            ),
+            &progress,
+        )
+        .await?;
+    assert_eq!(done.covered, Some((mon, tue)));
+    assert_eq!(
+        done.retracted, 2,
+        "lesson 2 on Monday, student 1 on Tuesday"
+    );
+    let of = |regs: &[RegistrationRecord], date: NaiveDate, l: u8| {
+        regs.iter()
+            .find(|r| r.date == date && r.lesson == l)
+            .map(|r| (r.category, r.code.clone()))
+    };
+    let zero = store.student_registrations(&sid(0)).await?;
+    assert_eq!(
+        of(&zero, mon, 1),
+        Some((Category::Unknown, Some("A".into())))
+    );
+    assert_eq!(of(&zero, mon, 2), Some((Category::Present, None)));
+    assert_eq!(
+        of(&zero, tue, 3),
+        Some((Category::Unknown, Some("A".into())))
+    );
+    let one = store.student_registrations(&sid(1)).await?;
+    assert_eq!(of(&one, tue, 1), Some((Category::Present, None)));
+    assert_eq!(of(&one, tue, 2), Some((Category::Present, None)));
+    assert_eq!(
+        of(&one, wed, 4),
+        Some((Category::Unknown, Some("A".into()))),
+        "Wednesday lies outside the period"
+    );
+    let history = store.registration_history(&sid(0)).await?;
+    assert!(
+        history
+            .iter()
+            .any(|h| h.old.date == mon && h.old.lesson == 2 && h.old.category == Category::Unknown),
+        "the absence is kept in the history: {history:?}"
+    );
+    Ok(())
+}
+
 /// One import command is one transaction: a stranger in the last file of
 /// registrations leaves calendar, policy, students, registrations and the
 /// imports log as they were; without it, everything lands at once.
@@ -971,6 +1070,7 @@ pub async fn import_bundle_is_all_or_nothing(store: &dyn Store) -> Check {
             (batches_of(&first), source("a.csv", 0)),
             (batches_of(&second), source("b.csv", 0)),
         ],
+        absences_only: None,
         by: "beheer",
         at: at(0),
     };
@@ -992,6 +1092,7 @@ pub async fn import_bundle_is_all_or_nothing(store: &dyn Store) -> Check {
             (batches_of(&first), source("a.csv", 0)),
             (batches_of(second), source("b.csv", 0)),
         ],
+        absences_only: None,
         by: "beheer",
         at: at(0),
     };
@@ -2096,6 +2197,7 @@ macro_rules! conformance_tests {
             changed_lesson_keeps_history,
             unknown_student_rolls_back,
             import_bundle_is_all_or_nothing,
+            an_absence_only_reimport_retracts_what_it_no_longer_has,
             timetable_is_saved_with_an_import_and_versioned,
             duplicate_key_in_one_import_last_wins,
             single_edit_keeps_history,

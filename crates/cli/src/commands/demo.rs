@@ -171,6 +171,11 @@ pub async fn run(
         students: Some(path("students.csv")),
         registrations: vec![path("registrations.csv")],
         timetable: None,
+        format: None,
+        presence: None,
+        from: None,
+        until: None,
+        add_codes: false,
         by: "demo".into(),
     };
     import::import_into(&store, &import_args, now).await?;

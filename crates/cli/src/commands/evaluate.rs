@@ -144,6 +144,11 @@ pub async fn run(db: &Path, args: &EvaluateArgs, today: NaiveDate) -> anyhow::Re
             &args.registrations,
             args.policy.as_deref(),
             args.timetable.as_deref(),
+            &aanwezig_import::ImportSettings::of(
+                args.registrations_format
+                    .map_or(aanwezig_import::Format::Canonical, Into::into),
+            ),
+            today,
         )?
     } else {
         if !db.exists() {

@@ -13,13 +13,18 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use aanwezig_domain::{Calendar, Policy, RegistrationRecord, SchoolYear};
-use aanwezig_import::ImportErrors;
+use std::collections::HashMap;
+
+use aanwezig_domain::{
+    Calendar, Policy, Presence, RegistrationRecord, SchoolYear, Student, WeekSchedule,
+};
+use aanwezig_import::{Format, ImportErrors, ImportSettings, ReadOptions, ReadReport};
 use aanwezig_storage::{
-    ImportBundle, ImportSource, RecordBatches, Store, StoreError, StoredStudent, BATCH_ROWS,
+    AbsencesOnly, DocumentKind, ImportBundle, ImportSource, RecordBatches, Store, StoreError,
+    StoredStudent, BATCH_ROWS,
 };
 use anyhow::{bail, Context};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use futures::{SinkExt, StreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
@@ -60,9 +65,10 @@ fn spawn_reader(
     cal: Arc<Calendar>,
     policy: Arc<Policy>,
     known: Arc<HashSet<String>>,
+    how: Arc<HowToRead>,
 ) -> (
     RecordBatches<'static>,
-    JoinHandle<Result<u64, ImportErrors>>,
+    JoinHandle<Result<ReadReport, ImportErrors>>,
 ) {
     // Two batches in flight: reading and writing overlap, memory stays small.
     let (mut tx, rx) =
@@ -75,14 +81,22 @@ fn spawn_reader(
                 // failed): keep reading to report every bad row.
                 let _ = futures::executor::block_on(tx.send(Ok(batch)));
             };
+            let week_of = |id: &str| how.weeks.get(id).cloned();
+            let options = ReadOptions {
+                settings: &how.settings,
+                week_of: Some(&week_of),
+                open_until: Some(how.open_until),
+            };
             aanwezig_import::stream_registrations_file(
                 &path,
                 &cal,
                 &policy,
+                options,
                 |id| known.contains(id),
                 BATCH_ROWS,
                 &mut send,
             )
+            .map(|(_, report)| report)
         }))
         .unwrap_or_else(|_| Err(ImportErrors::single(&name, None, PANIC.to_owned())));
         if read.is_err() {
@@ -93,6 +107,15 @@ fn spawn_reader(
         read
     });
     (rx.boxed(), reader)
+}
+
+/// How the files of registrations are read: the settings (format and
+/// column names), each student's week from the timetable (to expand
+/// Somtoday periods) and the end of a period without one.
+struct HowToRead {
+    settings: ImportSettings,
+    weeks: HashMap<String, WeekSchedule>,
+    open_until: NaiveDate,
 }
 
 /// Imports what `args` names into `store`; prints a Dutch summary.
@@ -204,6 +227,38 @@ pub async fn import_into(
         },
     };
 
+    // How the registrations are read: the saved import settings, with the
+    // command line's format; Magister and Somtoday exports hold absences
+    // only, which the policy must say (rules.md §2).
+    let mut settings: ImportSettings = match store.settings(DocumentKind::Import).await? {
+        Some(json) => serde_json::from_str(&json)
+            .context("de opgeslagen importinstellingen zijn onleesbaar")?,
+        None => ImportSettings::default(),
+    };
+    if let Some(f) = args.format {
+        settings.format = f.into();
+    }
+    if let Some(p) = args.presence {
+        settings.presence = Some(p.into());
+    }
+    let mut policy = policy;
+    if !args.registrations.is_empty() {
+        let presence = settings.presence(policy.presence);
+        if presence != policy.presence {
+            policy.presence = presence;
+            save_policy = true;
+            println!(
+                "Beleid: presence = \"{}\" ({}).",
+                presence_name(presence),
+                match presence {
+                    Presence::Implied =>
+                        "de bestanden bevatten alleen afwezigheid; een les zonder registratie is een les waarin de leerling er was",
+                    Presence::Registered => "de bestanden bevatten alle lessen",
+                }
+            );
+        }
+    }
+
     // 3. Students, validated.
     let students: Vec<StoredStudent> = match &args.students {
         Some(p) => session::read_students(p)?
@@ -228,6 +283,35 @@ pub async fn import_into(
     let mut readers = Vec::new();
     let mut registrations = Vec::new();
     if let Some(cal) = &cal {
+        let all_students: Vec<Student> = {
+            let mut by_id: HashMap<String, Student> = store
+                .students()
+                .await?
+                .into_iter()
+                .map(|s| (s.student.id.to_string(), s.student))
+                .collect();
+            by_id.extend(
+                students
+                    .iter()
+                    .map(|s| (s.student.id.to_string(), s.student.clone())),
+            );
+            by_id.into_values().collect()
+        };
+        let stored_timetable = match (&timetable, settings.format.is_periods()) {
+            (None, true) => store.timetable().await?,
+            _ => None,
+        };
+        let how = Arc::new(HowToRead {
+            weeks: session::week_schedules(
+                timetable.as_ref().or(stored_timetable.as_ref()),
+                &all_students,
+            ),
+            settings: settings.clone(),
+            open_until: args.until.unwrap_or_else(|| {
+                now.with_timezone(&chrono_tz::Europe::Amsterdam)
+                    .date_naive()
+            }),
+        });
         let known = Arc::new(known);
         let cal = Arc::new(cal.clone());
         let policy = Arc::new(policy.clone());
@@ -248,6 +332,7 @@ pub async fn import_into(
                 Arc::clone(&cal),
                 Arc::clone(&policy),
                 Arc::clone(&known),
+                Arc::clone(&how),
             );
             readers.push((file_name.clone(), reader));
             registrations.push((
@@ -277,6 +362,11 @@ pub async fn import_into(
         timetable: timetable.as_ref(),
         students: &students,
         registrations,
+        absences_only: (!args.registrations.is_empty() && policy.presence == Presence::Implied)
+            .then_some(AbsencesOnly {
+                from: args.from,
+                until: args.until,
+            }),
         by: &args.by,
         at: now,
     };
@@ -291,15 +381,17 @@ pub async fn import_into(
     // The readers' own errors (bad rows, every one of them) say more than
     // the store's "a reader failed": report those first.
     let mut read_errors: Option<ImportErrors> = None;
+    let mut reports = Vec::new();
     for (name, reader) in readers {
         let result = reader
             .join()
             .unwrap_or_else(|_| Err(ImportErrors::single(&name, None, PANIC.to_owned())));
-        if let Err(e) = result {
-            match &mut read_errors {
+        match result {
+            Ok(report) => reports.push(report),
+            Err(e) => match &mut read_errors {
                 Some(all) => all.errors.extend(e.errors),
                 None => read_errors = Some(e),
-            }
+            },
         }
     }
     if let Some(e) = read_errors {
@@ -335,11 +427,69 @@ pub async fn import_into(
             c.inserted, c.updated, c.unchanged
         );
     }
-    for (file_name, s) in names.iter().zip(&done.registrations) {
+    for ((file_name, s), report) in names.iter().zip(&done.registrations).zip(&reports) {
         println!(
             "{file_name}: {} registraties, {} nieuw, {} gewijzigd (oude stand bewaard), {} ongewijzigd.",
             s.rows, s.inserted, s.updated, s.unchanged
         );
+        if settings.format != Format::Canonical || !report.other_columns.is_empty() {
+            let used: Vec<String> = report
+                .columns
+                .iter()
+                .map(|(c, n)| format!("{n} → {c}"))
+                .collect();
+            println!(
+                "  Kolommen ({}): {}",
+                settings.format.label_nl(),
+                used.join(", ")
+            );
+            if !report.other_columns.is_empty() {
+                println!("  Niet gebruikt: {}", report.other_columns.join(", "));
+            }
+        }
+        for note in report.notes() {
+            println!("  {note}");
+        }
+    }
+    if let Some((from, until)) = done.covered {
+        println!(
+            "Alleen afwezigheid: de import beslaat {from} t/m {until}; {} eerder geregistreerde afwezigheid of te laat in die periode staat niet meer in de export en is nu aanwezig (oude stand bewaard).",
+            done.retracted
+        );
+    }
+
+    // Codes the files explained by their kind and "geoorloofd": added to the
+    // policy when asked, else offered.
+    let mut to_add: Vec<(String, aanwezig_domain::Category)> =
+        reports.iter().flat_map(ReadReport::codes_to_add).collect();
+    to_add.sort();
+    to_add.dedup_by(|a, b| a.0 == b.0);
+    if !to_add.is_empty() {
+        let list: Vec<String> = to_add
+            .iter()
+            .map(|(c, cat)| format!("{c} = {}", cat.as_str()))
+            .collect();
+        if args.add_codes {
+            let mut policy = policy.clone();
+            policy.codes.extend(to_add);
+            let v = store.save_policy(&policy, &args.by, now).await?;
+            println!(
+                "Codes toegevoegd aan het beleid (versie {v}): {}.",
+                list.join(", ")
+            );
+        } else {
+            println!(
+                "Niet in het beleid, wel afgeleid: {}. Voeg ze toe met --add-codes (of zet ze zelf in het beleid).",
+                list.join(", ")
+            );
+        }
     }
     Ok(())
+}
+
+fn presence_name(p: Presence) -> &'static str {
+    match p {
+        Presence::Registered => "registered",
+        Presence::Implied => "implied",
+    }
 }

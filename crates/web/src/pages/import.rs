@@ -244,7 +244,7 @@ async fn upload_page(
                 .map(|r| ErrorRow {
                     file: e.file.clone(),
                     line: r.line.map(|l| l.to_string()).unwrap_or_default(),
-                    column: r.column.unwrap_or_default().to_owned(),
+                    column: r.column.as_deref().unwrap_or_default().to_owned(),
                     message: r.text(),
                 })
                 .collect(),
