@@ -22,9 +22,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use aanwezig_domain::explain::date_nl;
-use aanwezig_domain::{Category, RegistrationRecord};
-use aanwezig_import::{ImportErrors, StudentRow};
-use aanwezig_storage::{AuditAction, ImportSource, StoredStudent};
+use aanwezig_domain::{Category, Group, Presence, RegistrationRecord, Timetable, WeekSchedule};
+use aanwezig_import::{Format, ImportErrors, ImportSettings, ReadOptions, ReadReport, StudentRow};
+use aanwezig_storage::{
+    batches_of, AbsencesOnly, AuditAction, DocumentKind, ImportBundle, ImportSource, StoredStudent,
+};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
@@ -32,7 +34,7 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, Sta
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Form, Router};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 
@@ -63,6 +65,7 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 pub enum ImportKind {
     Students,
     Registrations,
+    Timetable,
 }
 
 impl ImportKind {
@@ -70,23 +73,54 @@ impl ImportKind {
         match self {
             ImportKind::Students => "leerlingen",
             ImportKind::Registrations => "registraties",
+            ImportKind::Timetable => "rooster",
         }
     }
+}
+
+/// What the uploader chose besides the file (registrations only): the
+/// system the export comes from, and the period an export of absences
+/// only covers.
+#[derive(Clone, Copy, Debug, Default)]
+struct Choices {
+    format: Option<Format>,
+    from: Option<NaiveDate>,
+    until: Option<NaiveDate>,
+}
+
+/// What an import of registrations changes besides its rows.
+#[derive(Clone, Debug, Default)]
+struct Plan {
+    /// The policy's `presence` becomes this (the export's format says so).
+    presence: Option<Presence>,
+    /// Set for an export of absences only.
+    absences_only: Option<AbsencesOnly>,
+    /// Codes the file explained by kind and "geoorloofd", which the
+    /// uploader may add to the policy.
+    codes_to_add: Vec<(String, Category)>,
 }
 
 /// The checked rows, read again from the file on confirmation.
 enum Payload {
     Students(Vec<StoredStudent>),
-    Registrations(Vec<RegistrationRecord>),
+    Registrations(Vec<RegistrationRecord>, Plan),
+    Timetable(Timetable),
 }
 
 /// The outcome of a finished import.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Outcome {
     pub rows: u64,
     pub inserted: u64,
     pub updated: u64,
     pub unchanged: u64,
+    /// An export of absences only: the period and the lessons that became
+    /// present.
+    pub covered: Option<String>,
+    pub retracted: u64,
+    /// A new policy version (presence, added codes) or timetable version.
+    pub policy_version: Option<u32>,
+    pub timetable_version: Option<u32>,
 }
 
 enum Phase {
@@ -115,6 +149,15 @@ struct Preview {
     estimate: bool,
     header: Vec<&'static str>,
     rows: Vec<Vec<String>>,
+    /// Registrations: the file's columns and what aanwezig reads in each.
+    mapping: Vec<(String, String)>,
+    /// Registrations: the file's columns that are not used.
+    other_columns: String,
+    /// What the uploader should know (derived codes, periods through a
+    /// holiday, the policy's presence changing, lessons becoming present).
+    notes: Vec<String>,
+    /// Codes that may be added to the policy, as `Zb = ziek gemeld`.
+    codes_to_add: Vec<String>,
 }
 
 /// One upload, from preview to result.
@@ -124,6 +167,7 @@ pub struct ImportJob {
     file_name: String,
     sha256: String,
     kind: ImportKind,
+    request: Choices,
     total: u64,
     done: Arc<AtomicU64>,
     preview: Preview,
@@ -171,12 +215,14 @@ fn keep_on_disk(bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
 async fn check(
     state: &AppState,
     kind: ImportKind,
+    request: Choices,
     name: &str,
     bytes: Bytes,
 ) -> Result<Checked, PageError> {
     match kind {
         ImportKind::Students => check_students(state, name, bytes).await,
-        ImportKind::Registrations => check_registrations(state, name, bytes).await,
+        ImportKind::Registrations => check_registrations(state, request, name, bytes).await,
+        ImportKind::Timetable => check_timetable(state, name, bytes).await,
     }
 }
 
@@ -204,6 +250,9 @@ struct ErrorRow {
 struct UploadPage {
     layout: Layout,
     kind: &'static str,
+    /// The saved format, and every format with its label.
+    format: &'static str,
+    formats: Vec<(&'static str, &'static str)>,
     no_calendar: bool,
     errors: Vec<ErrorRow>,
     omitted: usize,
@@ -253,9 +302,15 @@ async fn upload_page(
         ),
         None => (Vec::new(), 0, String::new()),
     };
+    let format = import_settings(state).await?.format.as_str();
     Ok(UploadPage {
         layout: Layout::new(user, section::IMPORT, "Importeren"),
         kind: kind.label(),
+        format,
+        formats: Format::ALL
+            .iter()
+            .map(|f| (f.as_str(), f.label_nl()))
+            .collect(),
         no_calendar,
         errors: rows,
         omitted,
@@ -346,6 +401,7 @@ async fn preview(
         ))
     })?;
     let mut kind = ImportKind::Registrations;
+    let mut request = Choices::default();
     let mut file: Option<(String, Bytes)> = None;
     while let Some(field) = multipart
         .next_field()
@@ -361,8 +417,34 @@ async fn preview(
                 kind = match v.trim() {
                     "leerlingen" => ImportKind::Students,
                     "registraties" => ImportKind::Registrations,
+                    "rooster" => ImportKind::Timetable,
                     other => return Err(bad_upload(format!("Onbekende soort bestand '{other}'."))),
                 };
+            }
+            Some(field_name @ ("formaat" | "van" | "tot")) => {
+                let field_name = field_name.to_owned();
+                let v = field
+                    .text()
+                    .await
+                    .map_err(|e| bad_upload(format!("Het uploaden ging mis: {e}")))?;
+                let v = v.trim();
+                if v.is_empty() {
+                    continue;
+                }
+                if field_name == "formaat" {
+                    request.format = Some(
+                        Format::parse(v)
+                            .ok_or_else(|| bad_upload(format!("Onbekend formaat '{v}'.")))?,
+                    );
+                } else {
+                    let date = NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                        .map_err(|_| bad_upload(format!("'{v}' is geen datum (JJJJ-MM-DD).")))?;
+                    if field_name == "van" {
+                        request.from = Some(date);
+                    } else {
+                        request.until = Some(date);
+                    }
+                }
             }
             Some("bestand") => {
                 let name = field
@@ -405,7 +487,16 @@ async fn preview(
             .map_err(|e| PageError::Internal(e.to_string()))?
     };
 
-    let checked = check(&state, kind, &name, bytes.clone()).await?;
+    if let (Some(f), Some(u)) = (request.from, request.until) {
+        if u < f {
+            return Err(bad_upload(format!(
+                "De periode klopt niet: 'tot en met' ({}) ligt voor 'vanaf' ({}).",
+                date_nl(u),
+                date_nl(f)
+            )));
+        }
+    }
+    let checked = check(&state, kind, request, &name, bytes.clone()).await?;
     let (payload, total, preview) = match checked {
         Ok(c) => c,
         Err(errors) => {
@@ -435,6 +526,7 @@ async fn preview(
                 file_name: name,
                 sha256,
                 kind,
+                request,
                 total,
                 done: Arc::new(AtomicU64::new(0)),
                 preview,
@@ -502,8 +594,6 @@ async fn check_students(state: &AppState, name: &str, bytes: Bytes) -> Result<Ch
                 value: same,
             },
         ],
-        period: None,
-        estimate: false,
         header: vec![
             "leerlingnummer",
             "naam",
@@ -526,29 +616,44 @@ async fn check_students(state: &AppState, name: &str, bytes: Bytes) -> Result<Ch
                 ]
             })
             .collect(),
+        ..Preview::default()
     };
     let total = students.len() as u64;
     Ok(Ok((Payload::Students(students), total, preview)))
 }
 
+/// The school's saved import settings (format, column names).
+pub async fn import_settings(state: &AppState) -> Result<ImportSettings, PageError> {
+    match state.store.settings(DocumentKind::Import).await? {
+        None => Ok(ImportSettings::default()),
+        Some(json) => serde_json::from_str(&json)
+            .map_err(|e| PageError::Internal(format!("importinstellingen onleesbaar: {e}"))),
+    }
+}
+
+fn no_calendar(name: &str) -> ImportErrors {
+    ImportErrors::single(
+        name,
+        None,
+        "er is nog geen schoolkalender: zonder kalender kan aanwezig geen registraties of rooster controleren. De beheerder stelt die eerst in.".into(),
+    )
+}
+
 async fn check_registrations(
     state: &AppState,
+    request: Choices,
     name: &str,
     bytes: Bytes,
 ) -> Result<Checked, PageError> {
-    let (cal, policy, known) = {
+    let mut settings = import_settings(state).await?;
+    if let Some(f) = request.format {
+        settings.format = f;
+    }
+    let today = state.clock.today();
+    let (cal, policy, known, weeks) = {
         let live = state.read()?;
         let Some(cal) = live.cal.clone() else {
-            return Ok(Err(ImportErrors {
-                file: name.to_owned(),
-                errors: vec![aanwezig_import::RowError {
-                    line: None,
-                    column: None,
-                    message: "er is nog geen schoolkalender: zonder kalender kan aanwezig geen registraties controleren. De beheerder stelt die eerst in.".into(),
-                    count: 1,
-                }],
-                omitted: 0,
-            }));
+            return Ok(Err(no_calendar(name)));
         };
         let known: HashSet<String> = live
             .school
@@ -556,55 +661,108 @@ async fn check_registrations(
             .iter()
             .map(|s| s.id.to_string())
             .collect();
-        (cal, live.policy.clone(), known)
+        // Somtoday periods are expanded over each student's timetable.
+        let weeks: HashMap<String, WeekSchedule> = if settings.format.is_periods() {
+            live.school
+                .students()
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| {
+                    let week = live.school.context(i).week.clone()?;
+                    Some((s.id.to_string(), week))
+                })
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        (cal, live.policy.clone(), known, weeks)
     };
     let n = name.to_owned();
-    let parsed = tokio::task::spawn_blocking(move || match workbook_ext(&n, &bytes) {
-        Some(ext) => {
-            let tmp = temp_workbook(&bytes, ext)?;
-            aanwezig_import::read_registrations_xlsx(tmp.path(), &cal, &policy, |id| {
-                known.contains(id)
-            })
-            .map_err(|e| rename(e, &n))
+    let how = settings.clone();
+    let parsed = tokio::task::spawn_blocking(move || {
+        let week_of = |id: &str| weeks.get(id).cloned();
+        let options = ReadOptions {
+            settings: &how,
+            week_of: Some(&week_of),
+            open_until: Some(request.until.unwrap_or(today)),
+        };
+        match workbook_ext(&n, &bytes) {
+            Some(ext) => {
+                let tmp = temp_workbook(&bytes, ext)?;
+                aanwezig_import::read_registrations_file_report(
+                    tmp.path(),
+                    &cal,
+                    &policy,
+                    options,
+                    |id| known.contains(id),
+                )
+                .map_err(|e| rename(e, &n))
+            }
+            None => aanwezig_import::read_registrations_report(
+                &bytes[..],
+                &n,
+                &cal,
+                &policy,
+                options,
+                |id| known.contains(id),
+            ),
         }
-        None => aanwezig_import::read_registrations(&bytes[..], &n, &cal, &policy, |id| {
-            known.contains(id)
-        }),
     })
     .await
     .map_err(|e| PageError::Internal(e.to_string()))?;
-    let records = match parsed {
+    let (records, report) = match parsed {
         Ok(r) => r,
         Err(e) => return Ok(Err(e)),
     };
-    let preview = registrations_preview(state, &records)?;
+    let presence = {
+        let live = state.read()?;
+        live.policy.presence
+    };
+    let wanted = settings.presence(presence);
+    let plan = Plan {
+        presence: (wanted != presence).then_some(wanted),
+        absences_only: (wanted == Presence::Implied).then_some(AbsencesOnly {
+            from: request.from,
+            until: request.until,
+        }),
+        codes_to_add: report.codes_to_add(),
+    };
+    let preview = registrations_preview(state, &records, &report, &plan, &settings)?;
     let total = records.len() as u64;
-    Ok(Ok((Payload::Registrations(records), total, preview)))
+    Ok(Ok((Payload::Registrations(records, plan), total, preview)))
 }
 
-/// Counts per category, the period, and an estimate of new, changed and
+/// Counts per category, the period, an estimate of new, changed and
 /// unchanged lessons against the live school (which knows categories and
-/// minutes but not codes and notes: hence "estimate").
+/// minutes but not codes and notes: hence "estimate"), and for an export
+/// of absences only how many stored absences in its period become present.
 fn registrations_preview(
     state: &AppState,
     records: &[RegistrationRecord],
+    report: &ReadReport,
+    plan: &Plan,
+    settings: &ImportSettings,
 ) -> Result<Preview, PageError> {
     let mut per_cat: BTreeMap<Category, u64> = BTreeMap::new();
-    let mut first: Option<NaiveDate> = None;
-    let mut last: Option<NaiveDate> = None;
     let mut students = HashSet::new();
     let (mut new, mut changed, mut same) = (0u64, 0u64, 0u64);
+    let mut notes = report.notes();
+    let mut retracted = None;
     {
         let live = state.read()?;
         let cal = live.cal.as_ref();
+        let mut in_file: HashSet<(usize, u16, u8)> = HashSet::new();
         for r in records {
             *per_cat.entry(r.category).or_default() += 1;
-            first = Some(first.map_or(r.date, |f| f.min(r.date)));
-            last = Some(last.map_or(r.date, |l| l.max(r.date)));
             students.insert(r.student.as_str());
-            let current = cal.and_then(|cal| {
-                let i = live.school.position(&r.student)?;
-                let day = cal.index(r.date)?;
+            let at =
+                cal.and_then(|cal| Some((live.school.position(&r.student)?, cal.index(r.date)?)));
+            if let Some((i, day)) = at {
+                if plan.absences_only.is_some() {
+                    in_file.insert((i, day, r.lesson));
+                }
+            }
+            let current = at.and_then(|(i, day)| {
                 let regs = live.school.registrations(i);
                 regs.binary_search_by_key(&(day, r.lesson), |x| x.key())
                     .ok()
@@ -622,6 +780,33 @@ fn registrations_preview(
                 Some(_) => changed += 1,
             }
         }
+        if let (Some(wanted), Some(cal)) = (plan.absences_only, cal) {
+            let from = wanted.from.or(report.first);
+            let until = wanted.until.or(report.last);
+            if let (Some(from), Some(until)) = (from, until) {
+                let days = (cal.on_or_after(from), cal.on_or_before(until));
+                let mut n = 0u64;
+                if let (Some(a), Some(b)) = days {
+                    for i in 0..live.school.students().len() {
+                        n += live
+                            .school
+                            .registrations(i)
+                            .iter()
+                            .filter(|r| r.day >= a && r.day <= b)
+                            .filter(|r| r.category != Category::Present)
+                            .filter(|r| !in_file.contains(&(i, r.day, r.lesson)))
+                            .count() as u64;
+                    }
+                }
+                retracted = Some((from, until, n));
+            }
+        }
+    }
+    if let Some(p) = plan.presence {
+        notes.push(match p {
+            Presence::Implied => "Het beleid gaat na deze import uit van een export met alleen afwezigheid (presence = implied): een les zonder registratie is een les waarin de leerling er was.".to_owned(),
+            Presence::Registered => "Het beleid gaat na deze import uit van een export met alle lessen (presence = registered): alleen geregistreerde lessen tellen.".to_owned(),
+        });
     }
     let mut figures = vec![
         Figure {
@@ -645,17 +830,43 @@ fn registrations_preview(
             value: same,
         },
     ];
+    if let Some((_, _, n)) = retracted {
+        figures.push(Figure {
+            label: "lessen die weer aanwezig worden (staan niet meer in de export)".into(),
+            value: n,
+        });
+    }
     figures.extend(per_cat.into_iter().map(|(c, n)| Figure {
         label: format!("categorie: {}", c.label_nl()),
         value: n,
     }));
-    Ok(Preview {
-        figures,
-        period: match (first, last) {
-            (Some(f), Some(l)) if f == l => Some(date_nl(f)),
-            (Some(f), Some(l)) => Some(format!("{} tot en met {}", date_nl(f), date_nl(l))),
+    let span = |f: NaiveDate, l: NaiveDate| {
+        if f == l {
+            date_nl(f)
+        } else {
+            format!("{} tot en met {}", date_nl(f), date_nl(l))
+        }
+    };
+    let period = match retracted {
+        Some((f, u, _)) => Some(format!(
+            "{} (export met alleen afwezigheid: een eerder geregistreerde afwezigheid in deze periode die niet in het bestand staat, wordt aanwezig)",
+            span(f, u)
+        )),
+        None => match (report.first, report.last) {
+            (Some(f), Some(l)) => Some(span(f, l)),
             _ => None,
         },
+    };
+    let label_of = |c: &str| {
+        aanwezig_import::mapping::FIELDS
+            .iter()
+            .find(|f| f.name == c)
+            .map_or(c, |f| f.label_nl)
+            .to_owned()
+    };
+    Ok(Preview {
+        figures,
+        period,
         estimate: true,
         header: vec![
             "leerlingnummer",
@@ -687,7 +898,125 @@ fn registrations_preview(
                 ]
             })
             .collect(),
+        mapping: std::iter::once(("formaat".to_owned(), settings.format.label_nl().to_owned()))
+            .chain(report.columns.iter().map(|(c, n)| (n.clone(), label_of(c))))
+            .collect(),
+        other_columns: report.other_columns.join(", "),
+        notes,
+        codes_to_add: plan
+            .codes_to_add
+            .iter()
+            .map(|(c, cat)| format!("{c} = {}", cat.label_nl()))
+            .collect(),
     })
+}
+
+async fn check_timetable(state: &AppState, name: &str, bytes: Bytes) -> Result<Checked, PageError> {
+    let (cal, students) = {
+        let live = state.read()?;
+        let Some(cal) = live.cal.clone() else {
+            return Ok(Err(no_calendar(name)));
+        };
+        (cal, live.school.students().to_vec())
+    };
+    let n = name.to_owned();
+    let parsed = tokio::task::spawn_blocking(move || match workbook_ext(&n, &bytes) {
+        Some(ext) => {
+            let tmp = temp_workbook(&bytes, ext)?;
+            aanwezig_import::read_timetable_file(tmp.path(), &cal).map_err(|e| rename(e, &n))
+        }
+        None => aanwezig_import::read_timetable(&bytes[..], &n, &cal),
+    })
+    .await
+    .map_err(|e| PageError::Internal(e.to_string()))?;
+    let timetable = match parsed {
+        Ok(t) => t,
+        Err(e) => return Ok(Err(e)),
+    };
+    let classes: HashSet<&str> = timetable
+        .rows
+        .iter()
+        .filter_map(|r| match &r.group {
+            Group::Class(c) => Some(c.as_str()),
+            Group::Student(_) => None,
+        })
+        .collect();
+    let own: HashSet<&str> = timetable
+        .rows
+        .iter()
+        .filter_map(|r| match &r.group {
+            Group::Student(s) => Some(s.as_str()),
+            Group::Class(_) => None,
+        })
+        .collect();
+    let mut notes = Vec::new();
+    let without: Vec<&str> = {
+        let mut v: Vec<&str> = students
+            .iter()
+            .map(|s| s.class.as_str())
+            .filter(|c| !classes.contains(c))
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    if !without.is_empty() {
+        notes.push(format!(
+            "Deze klassen staan niet in het rooster; voor hen geldt het lesrooster van de kalender: {}.",
+            without.join(", ")
+        ));
+    }
+    let weekday = |w: chrono::Weekday| {
+        match w {
+            chrono::Weekday::Mon => "maandag",
+            chrono::Weekday::Tue => "dinsdag",
+            chrono::Weekday::Wed => "woensdag",
+            chrono::Weekday::Thu => "donderdag",
+            chrono::Weekday::Fri => "vrijdag",
+            chrono::Weekday::Sat => "zaterdag",
+            chrono::Weekday::Sun => "zondag",
+        }
+        .to_owned()
+    };
+    let preview = Preview {
+        figures: vec![
+            Figure {
+                label: "regels".into(),
+                value: timetable.rows.len() as u64,
+            },
+            Figure {
+                label: "klassen".into(),
+                value: classes.len() as u64,
+            },
+            Figure {
+                label: "leerlingen met een eigen rooster".into(),
+                value: own.len() as u64,
+            },
+        ],
+        header: vec!["klas of leerling", "dag", "lesuren", "vanaf", "tot en met"],
+        rows: timetable
+            .rows
+            .iter()
+            .take(PREVIEW_ROWS)
+            .map(|r| {
+                let numbers: Vec<String> = r.lessons.numbers().map(|n| n.to_string()).collect();
+                vec![
+                    match &r.group {
+                        Group::Class(c) => format!("klas {c}"),
+                        Group::Student(s) => format!("leerling {s}"),
+                    },
+                    weekday(r.weekday),
+                    numbers.join(", "),
+                    r.from.map(date_nl).unwrap_or_default(),
+                    r.until.map(date_nl).unwrap_or_default(),
+                ]
+            })
+            .collect(),
+        notes,
+        ..Preview::default()
+    };
+    let total = timetable.rows.len() as u64;
+    Ok(Ok((Payload::Timetable(timetable), total, preview)))
 }
 
 // --- GET /importeren/{id}: preview, progress, result ---------------------------------
@@ -722,7 +1051,7 @@ async fn job_page(
     let (phase, outcome, failure) = match &job.phase {
         Phase::Pending(_) => ("pending", None, String::new()),
         Phase::Running => ("running", None, String::new()),
-        Phase::Done(o) => ("done", Some(*o), String::new()),
+        Phase::Done(o) => ("done", Some(o.clone()), String::new()),
         Phase::Failed(m) => ("failed", None, m.clone()),
     };
     let title = match phase {
@@ -747,13 +1076,22 @@ async fn job_page(
 
 // --- POST /importeren/{id}/bevestigen -------------------------------------------------
 
+/// The confirmation form: whether to add the derived codes to the policy.
+#[derive(Debug, Default, serde::Deserialize)]
+struct ConfirmForm {
+    #[serde(default)]
+    codes_toevoegen: Option<String>,
+}
+
 async fn confirm(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<u64>,
+    Form(form): Form<ConfirmForm>,
 ) -> Result<Response, PageError> {
     may_import(&user)?;
-    let (file, source, kind, done) = {
+    let add_codes = form.codes_toevoegen.is_some();
+    let (file, source, kind, request, done) = {
         let mut jobs = jobs_lock(&state)?;
         let job = jobs
             .get_mut(&id)
@@ -772,23 +1110,27 @@ async fn confirm(
             imported_by: user.user.username.clone(),
             at: state.clock.now(),
         };
-        (file, source, job.kind, job.done.clone())
+        (file, source, job.kind, job.request, job.done.clone())
     };
     let task_state = state.clone();
     tokio::spawn(async move {
-        let result = match reread(&task_state, kind, &source.file_name, file).await {
-            Ok(payload) => run_import(&task_state, payload, &source, done).await,
+        let result = match reread(&task_state, kind, request, &source.file_name, file).await {
+            Ok(payload) => run_import(&task_state, payload, &source, add_codes, done).await,
             Err(e) => Err(e),
         };
         let detail = match &result {
             Ok(o) => format!(
-                "{} ({}): {} regels, {} nieuw, {} gewijzigd, {} ongewijzigd",
+                "{} ({}): {} regels, {} nieuw, {} gewijzigd, {} ongewijzigd{}",
                 source.file_name,
                 kind.label(),
                 o.rows,
                 o.inserted,
                 o.updated,
-                o.unchanged
+                o.unchanged,
+                match &o.covered {
+                    Some(p) => format!(", {} weer aanwezig in {p}", o.retracted),
+                    None => String::new(),
+                }
             ),
             Err(e) => format!(
                 "{} ({}): mislukt, niets geschreven: {e}",
@@ -828,6 +1170,7 @@ async fn confirm(
 async fn reread(
     state: &AppState,
     kind: ImportKind,
+    request: Choices,
     name: &str,
     file: tempfile::NamedTempFile,
 ) -> Result<Payload, PageError> {
@@ -835,7 +1178,7 @@ async fn reread(
         .await
         .map_err(|e| PageError::Internal(format!("tijdelijk bestand: {e}")))?;
     drop(file);
-    match check(state, kind, name, Bytes::from(bytes)).await? {
+    match check(state, kind, request, name, Bytes::from(bytes)).await? {
         Ok((payload, _, _)) => Ok(payload),
         Err(errors) => Err(PageError::BadRequest(format!(
             "Het bestand past niet meer bij de gegevens zoals ze nu zijn (er is intussen iets veranderd); er is niets geïmporteerd. Upload het opnieuw om te zien wat niet klopt. Eerste melding: {}",
@@ -852,8 +1195,13 @@ async fn run_import(
     state: &AppState,
     payload: Payload,
     source: &ImportSource,
+    add_codes: bool,
     done: Arc<AtomicU64>,
 ) -> Result<Outcome, PageError> {
+    let progress = {
+        let done = done.clone();
+        move |_: usize, n: u64| done.store(n, Ordering::Relaxed)
+    };
     let outcome = match payload {
         Payload::Students(students) => {
             let c = state.store.upsert_students(&students).await?;
@@ -863,23 +1211,82 @@ async fn run_import(
                 inserted: c.inserted,
                 updated: c.updated,
                 unchanged: c.unchanged,
+                ..Outcome::default()
             }
         }
-        Payload::Registrations(records) => {
-            let progress = {
-                let done = done.clone();
-                move |n: u64| done.store(n, Ordering::Relaxed)
+        Payload::Registrations(records, plan) => {
+            // The policy changes with the rows, in the same transaction.
+            let codes = if add_codes {
+                plan.codes_to_add
+            } else {
+                Vec::new()
             };
-            let s = state
-                .store
-                .import_registrations(&records, source, &progress)
-                .await?;
+            let policy = if plan.presence.is_some() || !codes.is_empty() {
+                let mut p = match state.store.policy().await? {
+                    Some(p) => p,
+                    None => state.read()?.policy.clone(),
+                };
+                if let Some(presence) = plan.presence {
+                    p.presence = presence;
+                }
+                p.codes.extend(codes);
+                Some(p)
+            } else {
+                None
+            };
+            let bundle = ImportBundle {
+                calendar: None,
+                policy: policy.as_ref(),
+                timetable: None,
+                students: &[],
+                registrations: vec![(batches_of(&records), source.clone())],
+                absences_only: plan.absences_only,
+                by: &source.imported_by,
+                at: source.at,
+            };
+            let b = state.store.import_bundle(bundle, &progress).await?;
+            let s = b
+                .registrations
+                .first()
+                .copied()
+                .ok_or_else(|| PageError::Internal("de import gaf geen samenvatting".into()))?;
             done.store(s.rows, Ordering::Relaxed);
             Outcome {
                 rows: s.rows,
                 inserted: s.inserted,
                 updated: s.updated,
                 unchanged: s.unchanged,
+                covered: b.covered.map(|(f, u)| {
+                    if f == u {
+                        date_nl(f)
+                    } else {
+                        format!("{} tot en met {}", date_nl(f), date_nl(u))
+                    }
+                }),
+                retracted: b.retracted,
+                policy_version: b.policy_version,
+                timetable_version: None,
+            }
+        }
+        Payload::Timetable(timetable) => {
+            let bundle = ImportBundle {
+                calendar: None,
+                policy: None,
+                timetable: Some(&timetable),
+                students: &[],
+                registrations: Vec::new(),
+                absences_only: None,
+                by: &source.imported_by,
+                at: source.at,
+            };
+            let b = state.store.import_bundle(bundle, &progress).await?;
+            let rows = timetable.rows.len() as u64;
+            done.store(rows, Ordering::Relaxed);
+            Outcome {
+                rows,
+                inserted: rows,
+                timetable_version: b.timetable_version,
+                ..Outcome::default()
             }
         }
     };

@@ -14,6 +14,7 @@ pub mod meldingen;
 pub mod reference;
 pub mod register;
 pub mod settings;
+pub mod settings_import;
 pub mod settings_mail;
 pub mod settings_school;
 pub mod student;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(case::router())
         .merge(contacts::router())
         .merge(meldingen::router())
+        .merge(settings_import::router())
         .merge(settings_mail::router())
         .merge(settings_school::router())
         .merge(tasks::router())

@@ -306,3 +306,279 @@ async fn a_preview_confirmed_after_the_school_changed_is_checked_again() {
     assert!(html.contains("past niet meer"), "{html}");
     assert_eq!(app.store.registration_count().await.unwrap(), count);
 }
+
+/// Uploads `bytes` with extra form fields (format, period).
+async fn upload_with(
+    app: &TestApp,
+    c: &Client,
+    kind: &str,
+    name: &str,
+    bytes: Vec<u8>,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let (status, html) = app.get(c, "/importeren").await;
+    assert_eq!(status, StatusCode::OK);
+    let csrf = csrf_in(&html).unwrap();
+    let mut form = Form::new().text("soort", kind.to_owned());
+    for (k, v) in fields {
+        form = form.text((*k).to_owned(), (*v).to_owned());
+    }
+    let form = form.part(
+        "bestand",
+        Part::bytes(bytes)
+            .file_name(name.to_owned())
+            .mime_str("text/csv")
+            .unwrap(),
+    );
+    c.post(app.url(&format!("/importeren?csrf={csrf}")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Confirms a waiting preview (with the given form fields) and waits for
+/// the result page.
+async fn confirm_and_wait(app: &TestApp, c: &Client, job: &str, fields: &[(&str, &str)]) -> String {
+    let (_, html) = app.get(c, job).await;
+    let csrf = csrf_in(&html).unwrap();
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend_from_slice(fields);
+    let r = c
+        .post(app.url(&format!("{job}/bevestigen")))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    for _ in 0..600 {
+        let (_, html) = app.get(c, job).await;
+        if html.contains("Import klaar") || html.contains("Import mislukt") {
+            return html;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the import did not finish");
+}
+
+/// A Magister export as Dutch Excel saves it: `;`, Windows-1252, D-M-JJJJ,
+/// columns named the Magister way, a code the policy does not have.
+fn magister_export(own: &str, other: &str, with_last: bool) -> Vec<u8> {
+    let mut text = String::from(
+        "Stamnr;Naam;Datum;Lesuur;Code;Omschrijving;Geoorloofd;Verantwoordingtype;Opmerking\r\n",
+    );
+    text.push_str(&format!(
+        "{own};Sanne Öztürk;17-11-2025;1;A;Absent;Nee;1;\r\n"
+    ));
+    text.push_str(&format!(
+        "{own};Sanne Öztürk;17-11-2025;2;Zb;Ziek, bericht;Ja;3;\r\n"
+    ));
+    if with_last {
+        text.push_str(&format!(
+            "{other};Daan;18-11-2025;3;T;Te laat;Ja;2;bus te laat (café)\r\n"
+        ));
+    }
+    encoding_rs::WINDOWS_1252.encode(&text).0.into_owned()
+}
+
+#[tokio::test]
+async fn a_magister_export_is_previewed_imported_and_reimported() {
+    let app = spawn_app().await;
+    let c = app.login("coordinator").await;
+    let (own, other) = (app.own_student.clone(), app.other_student.clone());
+    let period = [
+        ("formaat", "magister"),
+        ("van", "2025-11-17"),
+        ("tot", "2025-11-18"),
+    ];
+    let r = upload_with(
+        &app,
+        &c,
+        "registraties",
+        "absenties.csv",
+        magister_export(&own, &other, true),
+        &period,
+    )
+    .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let job = r.headers()["location"].to_str().unwrap().to_owned();
+    let (_, html) = app.get(&c, &job).await;
+    for want in [
+        "Zo leest aanwezig de kolommen",
+        "<td>Stamnr</td><td>leerlingnummer</td>",
+        "Niet gebruikt: Naam.",
+        "Code &#39;Zb&#39; staat niet in het beleid",
+        "name=\"codes_toevoegen\"",
+        "Zb = ziek gemeld",
+        "presence = implied",
+        "lessen die weer aanwezig worden",
+        "maandag 17 november 2025 tot en met dinsdag 18 november 2025",
+    ] {
+        assert!(html.contains(want), "{want} in {html}");
+    }
+    let html = confirm_and_wait(&app, &c, &job, &[("codes_toevoegen", "ja")]).await;
+    assert!(html.contains("Import klaar"), "{html}");
+    assert!(html.contains("Het beleid is bijgewerkt"), "{html}");
+    let policy = app.store.policy().await.unwrap().unwrap();
+    assert_eq!(policy.presence, aanwezig_domain::Presence::Implied);
+    assert_eq!(
+        policy.codes.get("Zb"),
+        Some(&aanwezig_domain::Category::ReportedSick)
+    );
+    let late = app
+        .store
+        .student_registrations(&aanwezig_domain::StudentId::parse(&other).unwrap())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.date.to_string() == "2025-11-18" && r.lesson == 3)
+        .unwrap();
+    assert_eq!(late.category, aanwezig_domain::Category::LateExcused);
+    assert_eq!(late.note.as_deref(), Some("bus te laat (café)"));
+
+    // The next day's export no longer has the late arrival: it is present.
+    let r = upload_with(
+        &app,
+        &c,
+        "registraties",
+        "absenties-2.csv",
+        magister_export(&own, &other, false),
+        &period,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let job = r.headers()["location"].to_str().unwrap().to_owned();
+    let (_, html) = app.get(&c, &job).await;
+    assert!(
+        html.contains("lessen die weer aanwezig worden (staan niet meer in de export)</th><td class=\"num\">1</td>"),
+        "{html}"
+    );
+    assert!(!html.contains("codes_toevoegen"), "Zb is in the policy now");
+    let html = confirm_and_wait(&app, &c, &job, &[]).await;
+    assert_eq!(figure(&html, "aanwezig"), 1, "{html}");
+    let after = app
+        .store
+        .student_registrations(&aanwezig_domain::StudentId::parse(&other).unwrap())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.date.to_string() == "2025-11-18" && r.lesson == 3)
+        .unwrap();
+    assert_eq!(after.category, aanwezig_domain::Category::Present);
+}
+
+#[tokio::test]
+async fn a_timetable_is_previewed_and_saved_as_a_new_version() {
+    let app = spawn_app().await;
+    let c = app.login("coordinator").await;
+    let class = app.mentor_class.clone();
+    let body = format!("klas;weekday;lessons\n{class};ma;1-6\n{class};wo;1-4\n");
+    let body = body.replace("klas;", "class;");
+    let r = upload_with(&app, &c, "rooster", "rooster.csv", body.into_bytes(), &[]).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let job = r.headers()["location"].to_str().unwrap().to_owned();
+    let (_, html) = app.get(&c, &job).await;
+    assert!(
+        html.contains(&format!(
+            "<td>klas {class}</td><td>woensdag</td><td>1, 2, 3, 4</td>"
+        )),
+        "{html}"
+    );
+    assert!(
+        html.contains("Deze klassen staan niet in het rooster"),
+        "{html}"
+    );
+    let html = confirm_and_wait(&app, &c, &job, &[]).await;
+    assert!(
+        html.contains("Het rooster is opgeslagen (versie 1)."),
+        "{html}"
+    );
+    let t = app.store.timetable().await.unwrap().unwrap();
+    assert_eq!(t.rows.len(), 2);
+
+    // A lesson outside the lesson schedule is refused with its line.
+    let r = upload_with(
+        &app,
+        &c,
+        "rooster",
+        "rooster.csv",
+        format!("class;weekday;lessons\n{class};di;1-9\n").into_bytes(),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("<td class=\"num\">2</td>"), "{html}");
+}
+
+#[tokio::test]
+async fn import_settings_are_saved_and_used() {
+    let app = spawn_app().await;
+    let c = app.login("coordinator").await;
+    let (_, html) = app.get(&c, "/instellingen/import").await;
+    let csrf = csrf_in(&html).unwrap();
+    let r = c
+        .post(app.url("/instellingen/import"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("formaat", "magister"),
+            ("aanwezigheid", "auto"),
+            ("kolom_student_id", "Leerling nr"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = app.get(&c, "/instellingen/import?opgeslagen=1").await;
+    assert!(html.contains("value=\"Leerling nr\""), "{html}");
+    // The upload form now proposes Magister, and a file with the school's
+    // own column name reads.
+    let (_, html) = app.get(&c, "/importeren").await;
+    assert!(
+        html.contains("<option value=\"magister\" selected>"),
+        "{html}"
+    );
+    let own = &app.own_student;
+    let body = format!("Leerling nr;Datum;Lesuur;Code\n{own};17-11-2025;1;A\n");
+    let r = upload_with(&app, &c, "registraties", "x.csv", body.into_bytes(), &[]).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let job = r.headers()["location"].to_str().unwrap().to_owned();
+    let (_, html) = app.get(&c, &job).await;
+    assert!(
+        html.contains("<td>Leerling nr</td><td>leerlingnummer</td>"),
+        "{html}"
+    );
+
+    // Two columns with one name are refused.
+    let r = c
+        .post(app.url("/instellingen/import"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("formaat", "canonical"),
+            ("kolom_date", "Dag"),
+            ("kolom_lesson", "DAG"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("De kolomnaam"));
+    let audit = app.store.audit_log(&AuditFilter::default()).await.unwrap();
+    assert!(audit.iter().any(|e| e.action == AuditAction::Settings
+        && e.detail.contains("importinstellingen versie 1: magister")));
+}

@@ -169,6 +169,7 @@ fn table() -> Vec<Row> {
         get("/registreren/{klas}/{day}/3/opgeslagen",                                   [L, F, O, O, O, F, F, F]),
         get("/importeren",                                                              [L, O, O, F, F, F, F, F]),
         get("/importeren/999999",                                                       [L, N, N, F, F, F, F, F]),
+        get("/instellingen/import",                                                     [L, O, O, F, F, F, F, F]),
         get("/instellingen",                                                            [L, O, F, F, F, F, F, F]),
         get("/instellingen/kalender",                                                   [L, O, F, F, F, F, F, F]),
         get("/instellingen/beleid",                                                     [L, O, F, F, F, F, F, F]),
@@ -231,6 +232,7 @@ fn table() -> Vec<Row> {
     rows.extend(posts("/gebruikers/niemand/verwijderen",                NOTHING,        [L, N, F, F, F, F, F, F]));
     rows.extend(posts("/importeren",                                    NOTHING,        [L, A, A, F, F, F, F, F]));
     rows.extend(posts("/importeren/999999/bevestigen",                  NOTHING,        [L, N, N, F, F, F, F, F]));
+    rows.extend(posts("/instellingen/import",                           NOTHING,        [L, A, A, F, F, F, F, F]));
     // Signing out ends every column's session: the last row.
     // The dossier, DUO meldingen, tasks: one file per area.
     rows.extend(crate::matrix_dossier::rows());
