@@ -39,6 +39,7 @@ use crate::policy::Policy;
 use crate::registration::Registration;
 use crate::signal::{RuleId, Signal};
 use crate::student::{Student, StudentId};
+use crate::timetable::WeekSchedule;
 
 /// The longest suspected reason DUO accepts, in characters.
 pub const MAX_SUSPECTED_REASON: usize = 200;
@@ -357,17 +358,32 @@ impl MeldingDraft {
         student: &Student,
         today: NaiveDate,
     ) -> Result<MeldingDraft, DuoError> {
+        Self::from_signal_in(signal, regs, None, cal, policy, student, today)
+    }
+
+    /// [`MeldingDraft::from_signal`] for a student with a timetable:
+    /// `week` gives the lessons scheduled on each day (rules.md §2), so
+    /// that a whole day is the student's whole day.
+    pub fn from_signal_in(
+        signal: &Signal,
+        regs: &[Registration],
+        week: Option<&WeekSchedule>,
+        cal: &Calendar,
+        policy: &Policy,
+        student: &Student,
+        today: NaiveDate,
+    ) -> Result<MeldingDraft, DuoError> {
         let kind =
             MeldingKind::for_rule(signal.rule).ok_or(DuoError::NotADuoSignal(signal.rule))?;
         let (Some(begin), Some(end)) = (signal.begin, signal.end) else {
             return Err(DuoError::NoPeriod);
         };
-        let mut draft = MeldingDraft::for_period(
+        let mut draft = MeldingDraft::for_period_in(
             kind,
             student,
             cal.date(begin),
             cal.date(end),
-            regs,
+            (regs, week),
             cal,
             policy,
             today,
@@ -392,6 +408,26 @@ impl MeldingDraft {
         begin: NaiveDate,
         end: NaiveDate,
         regs: &[Registration],
+        cal: &Calendar,
+        policy: &Policy,
+        today: NaiveDate,
+    ) -> Result<MeldingDraft, DuoError> {
+        Self::for_period_in(kind, student, begin, end, (regs, None), cal, policy, today)
+    }
+
+    /// [`MeldingDraft::for_period`] with the student's lessons as
+    /// `(registrations, timetable week)`: with a week, a whole day is every
+    /// lesson the timetable schedules that day (rules.md §2).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "each input is distinct and named"
+    )]
+    pub fn for_period_in(
+        kind: MeldingKind,
+        student: &Student,
+        begin: NaiveDate,
+        end: NaiveDate,
+        (regs, week): (&[Registration], Option<&WeekSchedule>),
         cal: &Calendar,
         policy: &Policy,
         today: NaiveDate,
@@ -428,12 +464,10 @@ impl MeldingDraft {
                 });
             }
             if !lessons.is_empty() {
-                // The school year's lesson schedule: drafts are made in the
-                // web app, which holds no timetables yet (issue 10).
                 let scheduled = crate::engine::scheduled_lessons(
                     cal,
                     policy.presence,
-                    None,
+                    week,
                     d,
                     of_day.iter().map(|r| r.lesson),
                 );
@@ -1491,6 +1525,65 @@ mod tests {
         assert_eq!(d.days.len(), 21);
         assert!(d.days.iter().all(|x| x.whole_day && x.lessons.len() == 7));
         assert!(d.all_lessons_missed);
+    }
+
+    /// With a timetable, a whole day is the student's whole day: four
+    /// absent lessons on a day the timetable gives lessons 1–4 are a whole
+    /// day; without it (seven lessons scheduled) they are not.
+    #[test]
+    fn a_timetable_decides_the_whole_day_of_a_draft() {
+        use crate::timetable::{Group, LessonSet, Timetable, TimetableRow};
+        let cal = example_calendar();
+        let implied = Policy {
+            presence: crate::policy::Presence::Implied,
+            ..Policy::default()
+        };
+        let four = LessonSet::of(1..=4).expect("lessons");
+        let timetable = Timetable {
+            rows: [
+                chrono::Weekday::Mon,
+                chrono::Weekday::Tue,
+                chrono::Weekday::Wed,
+                chrono::Weekday::Thu,
+                chrono::Weekday::Fri,
+            ]
+            .into_iter()
+            .map(|weekday| TimetableRow {
+                group: Group::Class(pupil().class),
+                weekday,
+                lessons: four,
+                from: None,
+                until: None,
+            })
+            .collect(),
+        };
+        let week = timetable.for_student(&pupil());
+        let absences: Vec<Registration> = regs(&cal, ymd(2025, 9, 12), |d, l| {
+            (d >= ymd(2025, 9, 8) && l <= 4).then_some(Category::Unknown)
+        })
+        .into_iter()
+        .filter(|r| r.category != Category::Present)
+        .collect();
+        let draft = |week: Option<&WeekSchedule>| {
+            MeldingDraft::for_period_in(
+                MeldingKind::Overig,
+                &pupil(),
+                ymd(2025, 9, 8),
+                ymd(2025, 9, 12),
+                (&absences, week),
+                &cal,
+                &implied,
+                ymd(2025, 9, 15),
+            )
+            .expect("a draft")
+        };
+        let with = draft(Some(&week));
+        assert_eq!(with.days.len(), 5);
+        assert!(with.days.iter().all(|d| d.whole_day));
+        assert!(with.all_lessons_missed);
+        let without = draft(None);
+        assert!(without.days.iter().all(|d| !d.whole_day));
+        assert!(!without.all_lessons_missed);
     }
 
     /// rules.md §2: a draft from the absences alone with implied presence

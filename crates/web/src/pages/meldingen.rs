@@ -758,9 +758,10 @@ async fn from_signal(
                     date_nl(fired_on)
                 ))
             })?;
-        MeldingDraft::from_signal(
+        MeldingDraft::from_signal_in(
             signal,
             live.school.registrations(i),
+            live.school.context(i).week.as_ref(),
             cal,
             &live.policy,
             student,
@@ -812,12 +813,15 @@ async fn by_hand(
                 .school
                 .position(&student.id)
                 .ok_or(PageError::NotFound)?;
-            match MeldingDraft::for_period(
+            match MeldingDraft::for_period_in(
                 kind,
                 student,
                 begin,
                 end,
-                live.school.registrations(i),
+                (
+                    live.school.registrations(i),
+                    live.school.context(i).week.as_ref(),
+                ),
                 cal,
                 &live.policy,
                 today,
