@@ -221,6 +221,8 @@ pub(crate) fn roster(cal: &Calendar, n: usize, seed: u64) -> Roster {
                 class: class.clone(),
                 mentor: format!("mentor_{}", class.to_lowercase()),
                 date_of_birth: date_of_birth(&mut rng, start_year, leerjaar),
+                bsn: None,
+                onderwijsnummer: None,
             });
         }
     }

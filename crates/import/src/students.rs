@@ -186,6 +186,8 @@ impl Sink for StudentSink {
                     class,
                     mentor,
                     date_of_birth: dob,
+                    bsn: None,
+                    onderwijsnummer: None,
                 },
                 left_on,
             });

@@ -435,6 +435,8 @@ fn student_from_row(row: &SqliteRow) -> Result<StoredStudent> {
             class: row.try_get(2)?,
             mentor: row.try_get(3)?,
             date_of_birth: parse_date(row.try_get(4)?)?,
+            bsn: None,
+            onderwijsnummer: None,
         },
         left_on: parse_opt_date(row.try_get(5)?)?,
     })

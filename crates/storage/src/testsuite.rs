@@ -62,6 +62,8 @@ pub fn student(n: u32) -> StoredStudent {
             class: "2B".to_owned(),
             mentor: "mentor.a".to_owned(),
             date_of_birth: day(2012, 1, 1 + n % 28),
+            bsn: None,
+            onderwijsnummer: None,
         },
         left_on: None,
     }

@@ -39,6 +39,8 @@ fn student(n: u32) -> StoredStudent {
             class: "1A".to_owned(),
             mentor: "mentor".to_owned(),
             date_of_birth: NaiveDate::from_ymd_opt(2013, 3, 1).unwrap(),
+            bsn: None,
+            onderwijsnummer: None,
         },
         left_on: (n == 1).then(|| NaiveDate::from_ymd_opt(2026, 2, 1).unwrap()),
     }
