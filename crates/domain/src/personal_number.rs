@@ -234,7 +234,8 @@ impl NumbersGiven {
     };
 }
 
-/// Test helpers: numbers that pass the checks, made from eight digits.
+/// Made-up numbers for tests and the demo school: numbers that pass the
+/// checks, completed from eight chosen digits.
 #[doc(hidden)]
 pub mod fake {
     use super::*;

@@ -173,7 +173,7 @@ pub async fn run(
         timetable: None,
         by: "demo".into(),
     };
-    import::import_into(&store, &import_args, now).await?;
+    import::import_into(&store, &import_args, today, now).await?;
     println!("Database: {}\n", db.display());
     let loaded = session::from_store(&store).await?;
     store.close().await;
