@@ -230,7 +230,9 @@ pub struct DemoArgs {
 pub async fn run(cli: Cli, local_today: NaiveDate, now: DateTime<Utc>) -> anyhow::Result<()> {
     let today = cli.today.unwrap_or(local_today);
     match cli.command {
-        Command::Import(args) => commands::import::run(&cli.db, &args, now).await.map(|_| ()),
+        Command::Import(args) => commands::import::run(&cli.db, &args, today, now)
+            .await
+            .map(|_| ()),
         Command::Evaluate(args) => commands::evaluate::run(&cli.db, &args, today).await,
         Command::Demo(args) => commands::demo::run(&cli.db, &args, today, now).await,
         Command::Serve(args) => commands::serve::run(&cli.db, &args, today, cli.today, now).await,

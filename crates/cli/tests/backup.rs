@@ -41,6 +41,8 @@ fn student(n: u32) -> StoredStudent {
             class: "2B".to_owned(),
             mentor: "mentor_2b".to_owned(),
             date_of_birth: NaiveDate::from_ymd_opt(2012, 3, 14).unwrap(),
+            bsn: None,
+            onderwijsnummer: None,
         },
         left_on: None,
     }

@@ -746,3 +746,121 @@ fn a_somtoday_export_imports_over_the_timetable() {
         "{text}"
     );
 }
+/// `aanwezig import --students` with `--today 2025-11-14` and `file` as the
+/// students file (and the calendar, which students need).
+fn import_students(dir: &Path, file: &Path) -> std::process::Output {
+    aanwezig(dir)
+        .args([
+            "--today",
+            "2025-11-14",
+            "import",
+            "--calendar",
+            &repo("data/calendars/2025-2026-noord.toml")
+                .display()
+                .to_string(),
+            "--students",
+            &file.display().to_string(),
+        ])
+        .output()
+        .unwrap()
+}
+
+async fn stored_bsn(dir: &Path, id: &str) -> Option<String> {
+    let store = store(dir).await;
+    let s = store
+        .student(&aanwezig_domain::StudentId::parse(id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    store.close().await;
+    s.student.bsn.map(String::from)
+}
+
+#[tokio::test]
+async fn student_warnings_are_printed_and_the_students_imported_anyway() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    // Made-up numbers that pass the elfproef.
+    let file = d.join("leerlingen.csv");
+    std::fs::write(
+        &file,
+        "student_id,name,class,mentor,date_of_birth,bsn\n\
+         1001,Sanne de Vries,2B,mentor_2b,2012-03-14,123456782\n\
+         1002,Noor Jansen,2B,mentor_2b,2019-03-14,\n\
+         1003,Daan Bakker,2B,pietersen,2012-03-14,\n\
+         1004,Finn Smit,2B,pietersen,2012-03-14,\n",
+    )
+    .unwrap();
+
+    // No users yet: the mentors are not checked, and the output says so.
+    let out = import_students(d, &file);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("Er zijn nog geen gebruikers: de mentoren in"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 waarschuwing in ")
+            && text.contains("(het bestand wordt wel geïmporteerd)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("regel 3, kolom date_of_birth: volgens de geboortedatum is de leerling jonger dan 10 jaar; klopt die?"),
+        "{text}"
+    );
+    assert!(text.contains("Leerlingen: 4 nieuw"), "{text}");
+    assert!(!text.contains("123456782"), "the number is never printed");
+    assert_eq!(stored_bsn(d, "1001").await.as_deref(), Some("123456782"));
+
+    // With a user mentor_2b, the unknown mentor is named once, with its rows.
+    let out = aanwezig(d)
+        .args([
+            "user",
+            "add",
+            "mentor_2b",
+            "--name",
+            "M. Mentor",
+            "--role",
+            "mentor",
+            "--class",
+            "2B",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = import_students(d, &file);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("regel 4, kolom mentor: mentor 'pietersen' is geen gebruiker van aanwezig; zo ziet geen mentor deze leerling (2 regels, eerste op regel 4)"),
+        "{text}"
+    );
+    assert!(!text.contains("'mentor_2b'"), "{text}");
+
+    // A file without the bsn column keeps the stored BSN.
+    let without = d.join("zonder-bsn.csv");
+    std::fs::write(
+        &without,
+        "student_id,name,class,mentor,date_of_birth\n1001,Sanne de Vries,3B,mentor_2b,2012-03-14\n",
+    )
+    .unwrap();
+    let out = import_students(d, &without);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("1 gewijzigd"), "{}", stdout(&out));
+    assert_eq!(stored_bsn(d, "1001").await.as_deref(), Some("123456782"));
+
+    // A bad BSN refuses the file, naming line and column.
+    std::fs::write(
+        &without,
+        "student_id,name,class,mentor,date_of_birth,bsn\n1001,Sanne de Vries,3B,mentor_2b,2012-03-14,123456783\n",
+    )
+    .unwrap();
+    let out = import_students(d, &without);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("regel 2, kolom bsn: het BSN klopt niet"),
+        "{}",
+        stderr(&out)
+    );
+}

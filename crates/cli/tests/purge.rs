@@ -30,6 +30,8 @@ fn student(n: u32, left_on: Option<NaiveDate>) -> StoredStudent {
             class: "4H".to_owned(),
             mentor: "mentor.a".to_owned(),
             date_of_birth: day(2004, 3, 1),
+            bsn: None,
+            onderwijsnummer: None,
         },
         left_on,
     }

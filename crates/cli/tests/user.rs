@@ -509,6 +509,8 @@ async fn removing_a_partner_ends_their_involvements_and_a_new_namesake_gets_none
                 class: "2B".into(),
                 mentor: "mentor".into(),
                 date_of_birth: day(1, 1),
+                bsn: None,
+                onderwijsnummer: None,
             },
             left_on: None,
         }])

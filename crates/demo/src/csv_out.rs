@@ -8,18 +8,20 @@
 
 use std::io::Write;
 
-use aanwezig_domain::Calendar;
+use aanwezig_domain::{Bsn, Calendar, Onderwijsnummer};
 
 use crate::{DemoError, DemoSchool};
 
 /// Header of the students file.
-pub const STUDENTS_HEADER: [&str; 6] = [
+pub const STUDENTS_HEADER: [&str; 8] = [
     "student_id",
     "name",
     "class",
     "mentor",
     "date_of_birth",
     "left_on",
+    "bsn",
+    "onderwijsnummer",
 ];
 
 /// Header of the registrations file.
@@ -39,7 +41,18 @@ pub(crate) fn write_students<W: Write>(school: &DemoSchool, w: W) -> Result<(), 
     out.write_record(STUDENTS_HEADER)?;
     for s in &school.students {
         let dob = s.date_of_birth.format("%Y-%m-%d").to_string();
-        out.write_record([s.id.as_str(), &s.name, &s.class, &s.mentor, &dob, ""])?;
+        out.write_record([
+            s.id.as_str(),
+            &s.name,
+            &s.class,
+            &s.mentor,
+            &dob,
+            "",
+            s.bsn.as_ref().map_or("", Bsn::as_str),
+            s.onderwijsnummer
+                .as_ref()
+                .map_or("", Onderwijsnummer::as_str),
+        ])?;
     }
     out.flush()?;
     Ok(())

@@ -5,7 +5,7 @@
 //! per student), so it does not depend on how the registrations are
 //! parallelised.
 
-use aanwezig_domain::{Calendar, Student, StudentId};
+use aanwezig_domain::{Bsn, Calendar, Onderwijsnummer, Student, StudentId};
 use chrono::{Datelike, Days, NaiveDate};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -215,12 +215,15 @@ pub(crate) fn roster(cal: &Calendar, n: usize, seed: u64) -> Roster {
             let Ok(id) = id else {
                 continue; // unreachable: a decimal number is a valid id
             };
+            let (bsn, onderwijsnummer) = demo_numbers(index - 1);
             students.push(Student {
                 id,
                 name: person_name(&mut rng),
                 class: class.clone(),
                 mentor: format!("mentor_{}", class.to_lowercase()),
                 date_of_birth: date_of_birth(&mut rng, start_year, leerjaar),
+                bsn,
+                onderwijsnummer,
             });
         }
     }
@@ -233,6 +236,37 @@ pub(crate) fn roster(cal: &Calendar, n: usize, seed: u64) -> Roster {
         students,
         patterns,
         mentors,
+    }
+}
+
+/// Made-up personal numbers for the `index`-th student, from the index
+/// alone (so the random streams are untouched): BSNs `9999nnnn?` and
+/// onderwijsnummers `1099nnnn?`, with `?` the elfproef check digit. Most
+/// students get a BSN; every tenth an onderwijsnummer instead; every
+/// tenth (and those whose eight digits have no check digit) neither, so
+/// that the demo shows a DUO melding that cannot be registered yet. These
+/// numbers are invented for the demo and belong to no one we know of.
+pub(crate) fn demo_numbers(index: u64) -> (Option<Bsn>, Option<Onderwijsnummer>) {
+    let digits = |prefix: [u8; 4]| {
+        let n = index % 10_000;
+        let mut d = [0u8; 8];
+        d[..4].copy_from_slice(&prefix);
+        for (k, slot) in d[4..].iter_mut().enumerate() {
+            let shift = 10u64.pow(3 - k as u32);
+            *slot = ((n / shift) % 10) as u8;
+        }
+        d
+    };
+    match index % 10 {
+        8 => (
+            None,
+            aanwezig_domain::personal_number::fake::onderwijsnummer_from(digits([1, 0, 9, 9])),
+        ),
+        9 => (None, None),
+        _ => (
+            aanwezig_domain::personal_number::fake::bsn_from(digits([9, 9, 9, 9])),
+            None,
+        ),
     }
 }
 

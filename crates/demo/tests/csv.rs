@@ -20,10 +20,11 @@ fn students_csv_parses_back() {
     let mut buf = Vec::new();
     s.write_students_csv(&mut buf).expect("write");
     let text = String::from_utf8(buf).expect("utf-8");
-    assert!(text.starts_with("student_id,name,class,mentor,date_of_birth,left_on\n"));
+    assert!(text
+        .starts_with("student_id,name,class,mentor,date_of_birth,left_on,bsn,onderwijsnummer\n"));
     assert_eq!(
         STUDENTS_HEADER.join(","),
-        "student_id,name,class,mentor,date_of_birth,left_on"
+        "student_id,name,class,mentor,date_of_birth,left_on,bsn,onderwijsnummer"
     );
 
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
@@ -36,7 +37,32 @@ fn students_csv_parses_back() {
         assert_eq!(&row[3], st.mentor);
         assert_eq!(&row[4], st.date_of_birth.format("%Y-%m-%d").to_string());
         assert_eq!(&row[5], "");
+        assert_eq!(&row[6], st.bsn.as_ref().map_or("", |b| b.as_str()));
+        assert_eq!(
+            &row[7],
+            st.onderwijsnummer.as_ref().map_or("", |o| o.as_str())
+        );
     }
+    // The demo has students with a BSN, with an onderwijsnummer and with
+    // neither, and the import reads the file back with them.
+    let with_bsn = s.students.iter().filter(|x| x.bsn.is_some()).count();
+    let with_own = s
+        .students
+        .iter()
+        .filter(|x| x.onderwijsnummer.is_some())
+        .count();
+    let neither = s
+        .students
+        .iter()
+        .filter(|x| x.personal_number().is_none())
+        .count();
+    assert!(
+        with_bsn > 30 && with_own > 0 && neither > 0,
+        "{with_bsn} {with_own} {neither}"
+    );
+    let back = aanwezig_import::read_students(text.as_bytes(), "students.csv").expect("reads");
+    let back: Vec<_> = back.into_iter().map(|r| r.student).collect();
+    assert_eq!(back, s.students);
 }
 
 #[test]

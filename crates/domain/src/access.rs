@@ -95,6 +95,18 @@ impl Role {
         self == Role::Beheerder
     }
 
+    /// Whether the role may see a student's BSN and onderwijsnummer. They
+    /// serve one purpose, the DUO melding, which the coordinators make and
+    /// register (both verzuim- and ondersteuningscoördinator); the
+    /// beheerder imports the file they come in. Mentors and external
+    /// partners never see them.
+    pub fn sees_personal_numbers(self) -> bool {
+        matches!(
+            self,
+            Role::Verzuimcoordinator | Role::Ondersteuningscoordinator | Role::Beheerder
+        )
+    }
+
     /// Whether the role is an external partner (sees only involved students).
     pub fn is_external(self) -> bool {
         matches!(
@@ -139,6 +151,13 @@ impl Scope<'_> {
         }
     }
 
+    /// Whether this user may see `student`'s BSN and onderwijsnummer: a
+    /// role that sees them ([`Role::sees_personal_numbers`]) and a student
+    /// in scope.
+    pub fn may_see_personal_numbers(&self, student: &Student) -> bool {
+        self.role.sees_personal_numbers() && self.may_see(student)
+    }
+
     /// Whether this user may change `student`'s registrations.
     pub fn may_register(&self, student: &Student) -> bool {
         self.role.may_register() && self.may_see(student)
@@ -159,7 +178,36 @@ mod tests {
             class: class.into(),
             mentor: "m".into(),
             date_of_birth: NaiveDate::from_ymd_opt(2012, 1, 1).unwrap(),
+            bsn: None,
+            onderwijsnummer: None,
         }
+    }
+
+    #[test]
+    fn only_the_coordinators_see_personal_numbers() {
+        let seeing: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.sees_personal_numbers())
+            .collect();
+        assert_eq!(
+            seeing,
+            [
+                Role::Beheerder,
+                Role::Verzuimcoordinator,
+                Role::Ondersteuningscoordinator
+            ]
+        );
+        let classes = vec!["2B".to_owned()];
+        let s = student("2B");
+        let scope = |role| Scope {
+            role,
+            classes: &classes,
+            involved: &[],
+        };
+        assert!(scope(Role::Verzuimcoordinator).may_see_personal_numbers(&s));
+        assert!(!scope(Role::Mentor).may_see_personal_numbers(&s));
+        // The beheerder reads no student pages, so sees no one's number.
+        assert!(!scope(Role::Beheerder).may_see_personal_numbers(&s));
     }
 
     #[test]

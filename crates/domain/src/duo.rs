@@ -17,6 +17,14 @@
 //!   rule) after the day the threshold was passed, which is the signal's
 //!   `end`; [`MeldingDraft::is_overdue`] flags a draft not registered by it.
 //!
+//! A third rule: **no melding without a persoonsgebonden nummer**. DUO
+//! identifies the student by the BSN or, without one, the onderwijsnummer
+//! (Besluit verzuimmelding). The draft does not copy the number (it stays
+//! in one place, the student); [`MeldingDraft::validate`] and
+//! [`MeldingDraft::register`] take the student's current number, and a
+//! draft whose student has neither cannot be registered
+//! ([`NO_PERSONAL_NUMBER_NL`] says why).
+//!
 //! Late arrivals (`late_unexcused`) count towards the 16 hours, but DUO's
 //! form lists the *lessons missed* per day; a lesson the student came late to
 //! was not missed. They are therefore kept apart, in
@@ -35,6 +43,7 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::Calendar;
 use crate::category::{Category, CategorySet};
 use crate::explain::date_nl;
+use crate::personal_number::PersonalNumber;
 use crate::policy::Policy;
 use crate::registration::Registration;
 use crate::signal::{RuleId, Signal};
@@ -46,6 +55,46 @@ pub const MAX_SUSPECTED_REASON: usize = 200;
 
 /// The highest lesson number on DUO's form (lessons 1–12).
 pub const MAX_LESSON: u8 = 12;
+
+/// The field of a [`DuoFieldError`] about the missing BSN or
+/// onderwijsnummer.
+pub const PERSONAL_NUMBER_FIELD: &str = "student.personal_number";
+
+/// Why a melding for a student without BSN or onderwijsnummer cannot be
+/// registered.
+pub const NO_PERSONAL_NUMBER_NL: &str = "Een DUO-melding heeft het BSN of het onderwijsnummer van de leerling nodig, en van deze leerling is geen van beide bekend. Lees het in met het leerlingenbestand (kolom bsn of onderwijsnummer); tot dan kan de melding niet worden geregistreerd.";
+
+/// What a melding shown to someone says about the student's
+/// persoonsgebonden nummer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NumberShown<'a> {
+    /// The BSN or onderwijsnummer, for a reader who may see it.
+    Known(PersonalNumber<'a>),
+    /// The student has neither: the melding cannot be registered yet.
+    Missing,
+    /// The reader may not see it (leerplicht reading a registered melding).
+    Hidden,
+}
+
+impl<'a> NumberShown<'a> {
+    /// The student's number as `may_see` allows.
+    pub fn for_reader(number: Option<PersonalNumber<'a>>, may_see: bool) -> NumberShown<'a> {
+        match (may_see, number) {
+            (false, _) => NumberShown::Hidden,
+            (true, Some(n)) => NumberShown::Known(n),
+            (true, None) => NumberShown::Missing,
+        }
+    }
+
+    /// One line of Dutch: `BSN 123456782`, or why there is no number.
+    pub fn text_nl(self) -> String {
+        match self {
+            NumberShown::Known(n) => format!("{} {}", n.label_nl(), n.as_str()),
+            NumberShown::Missing => "geen BSN of onderwijsnummer bekend; een DUO-melding heeft een van beide nodig en kan tot dan niet worden geregistreerd".to_owned(),
+            NumberShown::Hidden => "BSN of onderwijsnummer: alleen zichtbaar voor de coördinatoren".to_owned(),
+        }
+    }
+}
 
 /// The kind of a melding (soort verzuim).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -508,17 +557,23 @@ impl MeldingDraft {
         })
     }
 
-    /// Every problem with the draft, per field: the form's required fields
-    /// and formats, the period and its days against the calendar, and every
-    /// listed lesson against the student's registrations as they are now
-    /// (`regs` in engine form) — a lesson since reported sick, reported by
-    /// parents or authorised by the school may not be reported.
+    /// Every problem with the draft, per field: the student's BSN or
+    /// onderwijsnummer (`number`, the student's current one), the form's
+    /// required fields and formats, the period and its days against the
+    /// calendar, and every listed lesson against the student's registrations
+    /// as they are now (`regs` in engine form) — a lesson since reported
+    /// sick, reported by parents or authorised by the school may not be
+    /// reported.
     pub fn validate(
         &self,
         cal: &Calendar,
         regs: &[Registration],
+        number: Option<PersonalNumber<'_>>,
     ) -> Result<(), Vec<DuoFieldError>> {
         let mut errs = Vec::new();
+        if number.is_none() {
+            errs.push(field_err(PERSONAL_NUMBER_FIELD, NO_PERSONAL_NUMBER_NL));
+        }
         let reason = self.suspected_reason.trim();
         if reason.is_empty() {
             errs.push(field_err(
@@ -697,14 +752,15 @@ impl MeldingDraft {
         self.move_to(to, on)
     }
 
-    /// Validates the draft against the calendar and the student's current
-    /// registrations and, when it is complete and correct, registers it on
-    /// `on` (sets `registered_on`).
+    /// Validates the draft against the calendar, the student's current
+    /// registrations and number (BSN or onderwijsnummer) and, when it is
+    /// complete and correct, registers it on `on` (sets `registered_on`).
     pub fn register(
         &mut self,
         on: NaiveDate,
         cal: &Calendar,
         regs: &[Registration],
+        number: Option<PersonalNumber<'_>>,
     ) -> Result<(), DuoError> {
         if !self.status.can_move_to(MeldingStatus::Geregistreerd) {
             return Err(DuoError::NotAllowed {
@@ -712,7 +768,8 @@ impl MeldingDraft {
                 to: MeldingStatus::Geregistreerd,
             });
         }
-        self.validate(cal, regs).map_err(DuoError::Invalid)?;
+        self.validate(cal, regs, number)
+            .map_err(DuoError::Invalid)?;
         self.move_to(MeldingStatus::Geregistreerd, on)
     }
 
@@ -747,8 +804,9 @@ impl MeldingDraft {
     }
 
     /// The melding as a plain, printable Dutch text, every field in the
-    /// order of the Verzuimloket's form.
-    pub fn to_export_text(&self) -> String {
+    /// order of the Verzuimloket's form; `number` is the student's BSN or
+    /// onderwijsnummer as the reader may see it.
+    pub fn to_export_text(&self, number: NumberShown<'_>) -> String {
         let mut out = String::new();
         let yes_no = |b: bool| if b { "ja" } else { "nee" };
         let or_dash = |s: &str| {
@@ -769,6 +827,7 @@ impl MeldingDraft {
             self.student,
             date_nl(self.date_of_birth)
         );
+        let _ = writeln!(out, "Persoonsgebonden nummer: {}", number.text_nl());
         let _ = writeln!(out, "Begindatum verzuim: {}", date_nl(self.begin));
         let _ = writeln!(out, "Einddatum verzuim: {}", date_nl(self.end));
         let _ = writeln!(out, "Verzuimdagen:");
@@ -958,6 +1017,14 @@ mod tests {
         out
     }
 
+    static BSN: std::sync::LazyLock<crate::Bsn> =
+        std::sync::LazyLock::new(|| crate::Bsn::parse("123456782").expect("a valid BSN"));
+
+    /// The test student's number.
+    fn pgn() -> Option<PersonalNumber<'static>> {
+        Some(PersonalNumber::Bsn(&BSN))
+    }
+
     fn pupil() -> Student {
         Student {
             id: StudentId::parse("123456").expect("valid id"),
@@ -965,6 +1032,8 @@ mod tests {
             class: "3B".into(),
             mentor: "jansen".into(),
             date_of_birth: ymd(2011, 3, 14),
+            bsn: None,
+            onderwijsnummer: None,
         }
     }
 
@@ -1086,7 +1155,7 @@ mod tests {
         );
         // A fresh draft misses what people must fill in, and nothing else.
         assert_eq!(
-            fields(d.validate(&cal, &regs)),
+            fields(d.validate(&cal, &regs, pgn())),
             [
                 "suspected_reason",
                 "reporter.name",
@@ -1095,7 +1164,7 @@ mod tests {
                 "school.vestiging"
             ]
         );
-        assert_eq!(completed(d).validate(&cal, &regs), Ok(()));
+        assert_eq!(completed(d).validate(&cal, &regs, pgn()), Ok(()));
     }
 
     #[test]
@@ -1142,7 +1211,67 @@ mod tests {
             .days
             .iter()
             .all(|x| x.lessons == [1, 2, 3, 4] && !x.whole_day));
-        assert!(!d.to_export_text().contains("ziek"));
+        assert!(!d
+            .to_export_text(NumberShown::Known(PersonalNumber::Bsn(&BSN)))
+            .contains("ziek"));
+    }
+
+    #[test]
+    fn no_registration_without_bsn_or_onderwijsnummer() {
+        let (cal, regs, d) = example_3();
+        let mut d = completed(d);
+        let errs = d.validate(&cal, &regs, None).expect_err("no number");
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].field, PERSONAL_NUMBER_FIELD);
+        assert_eq!(errs[0].message_nl, NO_PERSONAL_NUMBER_NL);
+        assert!(NO_PERSONAL_NUMBER_NL.contains("BSN of het onderwijsnummer"));
+        match d.register(ymd(2025, 9, 12), &cal, &regs, None) {
+            Err(DuoError::Invalid(e)) => assert_eq!(e, errs),
+            other => panic!("registered without a number: {other:?}"),
+        }
+        assert_eq!(d.status, MeldingStatus::Concept);
+        assert_eq!(d.registered_on, None);
+        // An onderwijsnummer will do for a student without a BSN.
+        let own = crate::Onderwijsnummer::parse("101222331").expect("valid");
+        d.register(
+            ymd(2025, 9, 12),
+            &cal,
+            &regs,
+            Some(PersonalNumber::Onderwijsnummer(&own)),
+        )
+        .expect("registered");
+        assert_eq!(d.status, MeldingStatus::Geregistreerd);
+    }
+
+    #[test]
+    fn the_export_shows_the_number_only_to_whom_may_see_it() {
+        let (_, _, d) = example_3();
+        let line = |shown| {
+            d.to_export_text(shown)
+                .lines()
+                .find(|l| l.starts_with("Persoonsgebonden nummer: "))
+                .map(str::to_owned)
+                .expect("a number line")
+        };
+        assert_eq!(
+            line(NumberShown::for_reader(pgn(), true)),
+            "Persoonsgebonden nummer: BSN 123456782"
+        );
+        let hidden = line(NumberShown::for_reader(pgn(), false));
+        assert!(!hidden.contains("123456782"), "{hidden}");
+        assert!(hidden.contains("alleen zichtbaar voor de coördinatoren"));
+        let missing = line(NumberShown::for_reader(None, true));
+        assert!(
+            missing.contains("geen BSN of onderwijsnummer bekend")
+                && missing.contains("niet worden geregistreerd"),
+            "{missing}"
+        );
+        // After the student line, before the period.
+        let text = d.to_export_text(NumberShown::Missing);
+        let student = text.find("Leerling: ").expect("student");
+        let number = text.find("Persoonsgebonden nummer").expect("number");
+        let begin = text.find("Begindatum verzuim").expect("begin");
+        assert!(student < number && number < begin);
     }
 
     #[test]
@@ -1153,14 +1282,14 @@ mod tests {
         for r in regs.iter_mut().filter(|r| r.day == tue && r.lesson == 2) {
             r.category = Category::ReportedSick;
         }
-        let errs = d.validate(&cal, &regs).expect_err("illness listed");
+        let errs = d.validate(&cal, &regs, pgn()).expect_err("illness listed");
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].field, "days[1].lessons");
         assert!(errs[0]
             .message_nl
             .contains("ziekte wordt nooit aan DUO gemeld"));
         assert!(matches!(
-            d.register(ymd(2025, 9, 12), &cal, &regs),
+            d.register(ymd(2025, 9, 12), &cal, &regs, pgn()),
             Err(DuoError::Invalid(_))
         ));
         assert_eq!(d.status, MeldingStatus::Concept);
@@ -1247,9 +1376,9 @@ mod tests {
             }]
         );
         let d = completed(d);
-        assert_eq!(d.validate(&cal, &regs), Ok(()));
+        assert_eq!(d.validate(&cal, &regs, pgn()), Ok(()));
         assert!(d
-            .to_export_text()
+            .to_export_text(NumberShown::Known(PersonalNumber::Bsn(&BSN)))
             .contains("1 keer te laat zonder geldige reden (20 minuten)"));
     }
 
@@ -1309,68 +1438,84 @@ mod tests {
 
         let mut d = ok.clone();
         d.suspected_reason = "x".repeat(201);
-        assert_eq!(fields(d.validate(&cal, &regs)), ["suspected_reason"]);
+        assert_eq!(fields(d.validate(&cal, &regs, pgn())), ["suspected_reason"]);
         d.suspected_reason = "é".repeat(200);
-        assert_eq!(d.validate(&cal, &regs), Ok(()), "200 characters, not bytes");
+        assert_eq!(
+            d.validate(&cal, &regs, pgn()),
+            Ok(()),
+            "200 characters, not bytes"
+        );
         d.suspected_reason = "   ".into();
-        assert_eq!(fields(d.validate(&cal, &regs)), ["suspected_reason"]);
+        assert_eq!(fields(d.validate(&cal, &regs, pgn())), ["suspected_reason"]);
 
         let mut d = ok.clone();
         d.begin = ymd(2025, 9, 12);
-        assert!(fields(d.validate(&cal, &regs)).contains(&"end".to_owned()));
+        assert!(fields(d.validate(&cal, &regs, pgn())).contains(&"end".to_owned()));
 
         let mut d = ok.clone();
         d.begin = ymd(2025, 9, 6);
-        assert_eq!(fields(d.validate(&cal, &regs)), ["begin"], "a saturday");
+        assert_eq!(
+            fields(d.validate(&cal, &regs, pgn())),
+            ["begin"],
+            "a saturday"
+        );
 
         let mut d = ok.clone();
         d.days[3].date = ymd(2025, 9, 12);
         // Outside the period, and the student was present in those lessons.
-        let f = fields(d.validate(&cal, &regs));
+        let f = fields(d.validate(&cal, &regs, pgn()));
         assert_eq!(f[0], "days[3].date");
         assert_eq!(f[1..], ["days[3].lessons"; 4]);
 
         let mut d = ok.clone();
         d.days[1].date = ymd(2025, 9, 8);
-        assert_eq!(fields(d.validate(&cal, &regs)), ["days[1].date"]);
+        assert_eq!(fields(d.validate(&cal, &regs, pgn())), ["days[1].date"]);
 
         let mut d = ok.clone();
         d.days[0].lessons = vec![1, 13];
-        assert_eq!(fields(d.validate(&cal, &regs)), ["days[0].lessons"]);
+        assert_eq!(fields(d.validate(&cal, &regs, pgn())), ["days[0].lessons"]);
         d.days[0].lessons = vec![5];
         assert_eq!(
-            fields(d.validate(&cal, &regs)),
+            fields(d.validate(&cal, &regs, pgn())),
             ["days[0].lessons"],
             "lesson 5 was attended"
         );
         d.days[0].lessons = vec![];
-        assert_eq!(fields(d.validate(&cal, &regs)), ["days[0].lessons"]);
+        assert_eq!(fields(d.validate(&cal, &regs, pgn())), ["days[0].lessons"]);
 
         let mut d = ok.clone();
         d.reporter.name = " ".into();
-        assert_eq!(fields(d.validate(&cal, &regs)), ["reporter.name"]);
+        assert_eq!(fields(d.validate(&cal, &regs, pgn())), ["reporter.name"]);
 
         let mut d = ok.clone();
         d.reporter.email = String::new();
-        assert_eq!(d.validate(&cal, &regs), Ok(()), "phone alone will do");
+        assert_eq!(
+            d.validate(&cal, &regs, pgn()),
+            Ok(()),
+            "phone alone will do"
+        );
         d.reporter.phone = String::new();
-        assert_eq!(fields(d.validate(&cal, &regs)), ["reporter.contact"]);
+        assert_eq!(fields(d.validate(&cal, &regs, pgn())), ["reporter.contact"]);
         d.reporter.email = "jansen at school".into();
-        assert_eq!(fields(d.validate(&cal, &regs)), ["reporter.email"]);
+        assert_eq!(fields(d.validate(&cal, &regs, pgn())), ["reporter.email"]);
         d.reporter.email = String::new();
         d.reporter.phone = "12345".into();
-        assert_eq!(fields(d.validate(&cal, &regs)), ["reporter.phone"]);
+        assert_eq!(fields(d.validate(&cal, &regs, pgn())), ["reporter.phone"]);
 
         for bad in ["", "1AB", "12ab", "AB12", "12ABC", "123B"] {
             let mut d = ok.clone();
             d.school.brin = bad.into();
-            assert_eq!(fields(d.validate(&cal, &regs)), ["school.brin"], "{bad:?}");
+            assert_eq!(
+                fields(d.validate(&cal, &regs, pgn())),
+                ["school.brin"],
+                "{bad:?}"
+            );
         }
         for bad in ["", "0", "001", "0A"] {
             let mut d = ok.clone();
             d.school.vestiging = bad.into();
             assert_eq!(
-                fields(d.validate(&cal, &regs)),
+                fields(d.validate(&cal, &regs, pgn())),
                 ["school.vestiging"],
                 "{bad:?}"
             );
@@ -1382,13 +1527,13 @@ mod tests {
             reason: String::new(),
         });
         assert_eq!(
-            fields(d.validate(&cal, &regs)),
+            fields(d.validate(&cal, &regs, pgn())),
             ["leerplicht_action.reason"]
         );
 
         let mut d = ok;
         d.days.clear();
-        assert_eq!(fields(d.validate(&cal, &regs)), ["days"]);
+        assert_eq!(fields(d.validate(&cal, &regs, pgn())), ["days"]);
     }
 
     #[test]
@@ -1403,7 +1548,7 @@ mod tests {
             })
         );
         assert!(matches!(
-            d.register(ymd(2025, 9, 11), &cal, &regs),
+            d.register(ymd(2025, 9, 11), &cal, &regs, pgn()),
             Err(DuoError::DateBefore { .. })
         ));
         assert_eq!(
@@ -1412,12 +1557,12 @@ mod tests {
             "registering skips no check"
         );
         assert_eq!(d.registered_on, None);
-        d.register(ymd(2025, 9, 15), &cal, &regs)
+        d.register(ymd(2025, 9, 15), &cal, &regs, pgn())
             .expect("registered");
         assert_eq!(d.status, MeldingStatus::Geregistreerd);
         assert_eq!(d.registered_on, Some(ymd(2025, 9, 15)));
         assert!(matches!(
-            d.register(ymd(2025, 9, 16), &cal, &regs),
+            d.register(ymd(2025, 9, 16), &cal, &regs, pgn()),
             Err(DuoError::NotAllowed { .. })
         ));
         d.transition(MeldingStatus::InBehandeling, ymd(2025, 9, 17))
@@ -1464,7 +1609,7 @@ mod tests {
             "the deadline day is in time"
         );
         assert!(d.is_overdue(ymd(2025, 9, 19)));
-        d.register(ymd(2025, 9, 22), &cal, &regs)
+        d.register(ymd(2025, 9, 22), &cal, &regs, pgn())
             .expect("registered");
         assert!(!d.is_overdue(ymd(2025, 9, 30)));
         assert!(d.registered_late());
@@ -1641,7 +1786,7 @@ mod tests {
             "Gesprek mentor 10 sep".into(),
             "Ouders gebeld 11 sep".into(),
         ];
-        let text = d.to_export_text();
+        let text = d.to_export_text(NumberShown::Known(PersonalNumber::Bsn(&BSN)));
         let order = [
             "Soort verzuim: 16 uur in 4 lesweken",
             "Leerling: Sanne de Vries (123456)",
@@ -1682,7 +1827,7 @@ mod tests {
             Some("eerste regel\nStatus: afgesloten\r\nDatum melding: 1 januari\rx\u{1b}[2J".into());
         d.actions_taken = vec!["gebeld\nMelder:".into()];
         d.reporter.name = "A. Jansen\n  E-mail: vals@example.org".into();
-        let text = d.to_export_text();
+        let text = d.to_export_text(NumberShown::Known(PersonalNumber::Bsn(&BSN)));
         let fields: Vec<&str> = text.lines().filter(|l| !l.starts_with("    | ")).collect();
         assert_eq!(
             fields.iter().filter(|l| l.starts_with("Status:")).count(),

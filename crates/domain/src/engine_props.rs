@@ -253,6 +253,8 @@ proptest! {
             class: "1A".into(),
             mentor: "m".into(),
             date_of_birth: NaiveDate::from_ymd_opt(2012, 1, 1).expect("valid"),
+            bsn: None,
+            onderwijsnummer: None,
         };
         let week = timetable.for_student(&student);
         // The full grid holds exactly the timetable's lessons.

@@ -18,6 +18,7 @@ pub mod duo;
 pub mod engine;
 pub mod explain;
 pub mod hours;
+pub mod personal_number;
 pub mod policy;
 pub mod registration;
 pub mod school;
@@ -30,11 +31,12 @@ pub use calendar::{Calendar, CalendarError, DayIdx, FreeDay, FreeDayKind, Lesson
 pub use case::{Case, CaseError, CaseStep, Task, TaskKind};
 pub use category::{Category, CategorySet};
 pub use duo::{
-    AbsenceDay, DuoError, DuoFieldError, MeldingDraft, MeldingKind, MeldingStatus, Reporter,
-    SchoolLocation,
+    AbsenceDay, DuoError, DuoFieldError, MeldingDraft, MeldingKind, MeldingStatus, NumberShown,
+    Reporter, SchoolLocation,
 };
 pub use engine::{Engine, Evaluation, StudentContext};
 pub use hours::Hours;
+pub use personal_number::{Bsn, NumberError, NumbersGiven, Onderwijsnummer, PersonalNumber};
 pub use policy::{LateCounts, Policy, PolicyError, Presence};
 pub use registration::{Registration, RegistrationRecord};
 pub use school::{School, SchoolBuilder, SchoolError};

@@ -263,6 +263,8 @@ mod tests {
                 class: "1A".into(),
                 mentor: "m".into(),
                 date_of_birth: ymd(2012, 1, 1),
+                bsn: None,
+                onderwijsnummer: None,
             })
             .collect()
     }

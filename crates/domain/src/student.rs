@@ -5,6 +5,8 @@ use std::fmt;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::personal_number::{Bsn, Onderwijsnummer, PersonalNumber};
+
 /// A school's own student number (leerlingnummer). Non-empty, at most 32
 /// characters, no whitespace or control characters, and not `.` or `..`
 /// (a number must be usable as one segment of a web address, and those two
@@ -80,6 +82,21 @@ pub struct Student {
     /// The mentor's user name or name.
     pub mentor: String,
     pub date_of_birth: NaiveDate,
+    /// The burgerservicenummer, when the school's administration gave it.
+    /// Needed only for a DUO melding; shown only to the coordinators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bsn: Option<Bsn>,
+    /// DUO's onderwijsnummer, for a student without a BSN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onderwijsnummer: Option<Onderwijsnummer>,
+}
+
+impl Student {
+    /// The number a DUO melding identifies this student by: the BSN, else
+    /// the onderwijsnummer; `None` when neither is known.
+    pub fn personal_number(&self) -> Option<PersonalNumber<'_>> {
+        PersonalNumber::of(self.bsn.as_ref(), self.onderwijsnummer.as_ref())
+    }
 }
 
 #[cfg(test)]

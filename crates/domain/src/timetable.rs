@@ -177,6 +177,8 @@ mod tests {
             class: class.into(),
             mentor: "m".into(),
             date_of_birth: ymd(2012, 1, 1),
+            bsn: None,
+            onderwijsnummer: None,
         }
     }
 

@@ -9,6 +9,11 @@
 //!   bad row got its own [`RowError`] naming line, column and reason. A
 //!   school fixing an export wants all problems at once, not one per run.
 //!
+//! A third shape is no failure: [`ImportWarnings`], problems that do not
+//! stop an import but that a school should look at (a mentor who is no
+//! user, a date of birth that makes a pupil 8 years old). They are grouped
+//! like row errors.
+//!
 //! Every message is Dutch: it is shown to the school's administrator.
 
 use std::borrow::Cow;
@@ -219,6 +224,67 @@ impl From<ImportError> for ImportErrors {
     }
 }
 
+/// Problems in a table that do not stop its import, grouped like
+/// [`ImportErrors`]: a warning that repeats (the same column and message) is
+/// kept once with its first line and how many rows have it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportWarnings {
+    /// The file name used in messages.
+    pub file: String,
+    /// The first [`MAX_STORED_ERRORS`] distinct warnings, in file order of
+    /// their first row.
+    pub warnings: Vec<RowError>,
+    /// Rows with warnings beyond those kept.
+    pub omitted: usize,
+}
+
+impl ImportWarnings {
+    /// Whether there is nothing to warn about.
+    pub fn is_empty(&self) -> bool {
+        self.warnings.is_empty() && self.omitted == 0
+    }
+
+    /// The number of rows with a warning, kept or not, repeats included.
+    pub fn total(&self) -> usize {
+        let kept: u64 = self.warnings.iter().map(|e| e.count.max(1)).sum();
+        usize::try_from(kept).unwrap_or(usize::MAX) + self.omitted
+    }
+
+    /// One line per distinct warning, with its file, line and column:
+    /// `leerlingen.csv, regel 4, kolom mentor: … (12 regels, eerste op regel 4)`.
+    pub fn lines(&self) -> Vec<String> {
+        self.warnings
+            .iter()
+            .map(|w| w.in_file(&self.file).to_string())
+            .collect()
+    }
+}
+
+impl fmt::Display for ImportWarnings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.total() {
+            0 => return write!(f, "geen waarschuwingen in {}", self.file),
+            1 => write!(f, "1 waarschuwing in {}", self.file)?,
+            n => write!(f, "{n} waarschuwingen in {}", self.file)?,
+        }
+        f.write_str(" (het bestand wordt wel geïmporteerd)")?;
+        for w in self.warnings.iter().take(MAX_DISPLAYED_ERRORS) {
+            write!(f, "\n{}", w.in_file(&self.file))?;
+        }
+        let shown: u64 = self
+            .warnings
+            .iter()
+            .take(MAX_DISPLAYED_ERRORS)
+            .map(|e| e.count.max(1))
+            .sum();
+        let shown = usize::try_from(shown).unwrap_or(usize::MAX);
+        if self.total() > shown {
+            write!(f, "\nen nog {} waarschuwingen", self.total() - shown)?;
+        }
+        Ok(())
+    }
+}
+
 /// Collects row errors up to [`MAX_STORED_ERRORS`] distinct ones; an error
 /// with the same column and message as an earlier one only counts a row
 /// more on that one.
@@ -283,6 +349,15 @@ impl ErrorList {
             omitted: self.omitted,
         }
     }
+
+    /// The same list, as warnings.
+    pub(crate) fn into_warnings(self, file: &str) -> ImportWarnings {
+        ImportWarnings {
+            file: file.to_owned(),
+            warnings: self.errors,
+            omitted: self.omitted,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -325,6 +400,30 @@ mod tests {
             "{text}"
         );
         assert_eq!(text.lines().count(), 4);
+    }
+
+    #[test]
+    fn warnings_group_like_errors_and_say_the_file_is_imported() {
+        let mut list = ErrorList::default();
+        for line in [4, 9, 12] {
+            list.push(line, Some("mentor"), "mentor 'x' is geen gebruiker".into());
+        }
+        list.push(7, Some("date_of_birth"), "te jong".into());
+        let w = list.into_warnings("s.csv");
+        assert_eq!(w.total(), 4);
+        assert_eq!(
+            w.lines(),
+            [
+                "s.csv, regel 4, kolom mentor: mentor 'x' is geen gebruiker (3 regels, eerste op regel 4)",
+                "s.csv, regel 7, kolom date_of_birth: te jong",
+            ]
+        );
+        let text = w.to_string();
+        assert!(
+            text.starts_with("4 waarschuwingen in s.csv (het bestand wordt wel geïmporteerd)\n"),
+            "{text}"
+        );
+        assert!(ImportWarnings::default().is_empty());
     }
 
     #[test]

@@ -24,7 +24,7 @@ mod toml_de;
 pub mod workbook;
 
 pub use calendar::{calendar_to_toml, load_calendar, parse_calendar, parse_school_years};
-pub use error::{ImportError, ImportErrors, RowError};
+pub use error::{ImportError, ImportErrors, ImportWarnings, RowError};
 pub use mapping::{Format, ImportSettings};
 pub use policy::{load_policy, parse_policy, policy_to_toml};
 pub use registrations::{
@@ -36,7 +36,9 @@ pub use rijksoverheid::{
     merge_holidays, parse_rijksoverheid, parse_rijksoverheid_all, RijksoverheidYear,
 };
 pub use students::{
-    read_students, read_students_file, read_students_xlsx, write_students, StudentRow,
+    read_students, read_students_checked, read_students_file, read_students_file_checked,
+    read_students_xlsx, read_students_xlsx_checked, write_students, StudentChecks, StudentRow,
+    StudentsFile,
 };
 pub use table::is_workbook;
 pub use timetable::{read_timetable, read_timetable_file};

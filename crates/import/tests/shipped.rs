@@ -518,3 +518,45 @@ fn generated_files_read_back() {
     let recs = read_registrations(&csv[..], "gen.csv", &cal, &magister(), |_| true).unwrap();
     assert_eq!(recs.len(), 5_000);
 }
+
+#[test]
+fn xlsx_numbers_typed_as_numbers_keep_their_leading_zero() {
+    // A BSN typed into a number cell loses its leading zero (012345672
+    // shows as 12345672); the reader puts it back. The onderwijsnummer
+    // column is a number cell too.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("leerlingen.xlsx");
+    let rows = vec![
+        vec![
+            "student_id",
+            "name",
+            "class",
+            "mentor",
+            "date_of_birth",
+            "bsn",
+            "onderwijsnummer",
+        ],
+        vec!["1", "A", "1A", "m", "2012-01-01", "12345672", ""],
+        vec!["2", "B", "1A", "m", "2012-01-01", "", "101222331"],
+    ];
+    write_sheet(&path, &rows, &[0, 5, 6], &[4]);
+    let f = aanwezig_import::read_students_file_checked(&path, Default::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        f.rows[0]
+            .student
+            .bsn
+            .as_ref()
+            .map(aanwezig_domain::Bsn::as_str),
+        Some("012345672")
+    );
+    assert_eq!(
+        f.rows[1]
+            .student
+            .onderwijsnummer
+            .as_ref()
+            .map(aanwezig_domain::Onderwijsnummer::as_str),
+        Some("101222331")
+    );
+    assert_eq!(f.numbers, aanwezig_domain::NumbersGiven::ALL);
+}

@@ -35,6 +35,8 @@ fn students() -> Vec<StoredStudent> {
                 mentor: format!("mentor{}", n % 80),
                 date_of_birth: NaiveDate::from_ymd_opt(2010, 1, 1).expect("date")
                     + chrono::Days::new(u64::from(n % 1500)),
+                bsn: None,
+                onderwijsnummer: None,
             },
             left_on: None,
         })

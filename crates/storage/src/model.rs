@@ -6,8 +6,8 @@ use std::fmt;
 
 use aanwezig_domain::case::PartnerIdentity;
 use aanwezig_domain::{
-    Category, DayIdx, Policy, Registration, RegistrationRecord, Role, SchoolYear, Student,
-    StudentId,
+    Category, DayIdx, NumbersGiven, Policy, Registration, RegistrationRecord, Role, SchoolYear,
+    Student, StudentId,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -74,6 +74,9 @@ pub struct ImportBundle<'a> {
     /// A new version of the timetable.
     pub timetable: Option<&'a aanwezig_domain::Timetable>,
     pub students: &'a [StoredStudent],
+    /// Which of the students' numbers the students file sets (see
+    /// [`Store::upsert_students_from`](crate::Store::upsert_students_from)).
+    pub student_numbers: NumbersGiven,
     pub registrations: Vec<(RecordBatches<'a>, ImportSource)>,
     /// Set when the files hold absences only: see [`AbsencesOnly`].
     pub absences_only: Option<AbsencesOnly>,
@@ -89,6 +92,7 @@ impl std::fmt::Debug for ImportBundle<'_> {
             .field("policy", &self.policy)
             .field("timetable", &self.timetable.map(|t| t.rows.len()))
             .field("students", &self.students.len())
+            .field("student_numbers", &self.student_numbers)
             .field(
                 "registrations",
                 &self

@@ -37,7 +37,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use aanwezig_domain::{
-    Calendar, Case, MeldingDraft, Policy, RegistrationRecord, SchoolYear, Student, StudentId,
+    Bsn, Calendar, Case, MeldingDraft, NumbersGiven, Onderwijsnummer, Policy, RegistrationRecord,
+    SchoolYear, Student, StudentId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -249,7 +250,8 @@ fn student_lessons_from_row(row: &SqliteRow) -> Result<StudentLessons> {
     Ok((id, out))
 }
 
-const STUDENT_COLUMNS: &str = "number, name, class, mentor, date_of_birth, left_on";
+const STUDENT_COLUMNS: &str =
+    "number, name, class, mentor, date_of_birth, left_on, bsn, onderwijsnummer";
 
 /// The SQLite implementation of [`Store`]. Clones share the same pools
 /// (and [`Store::close`] closes them for every clone).
@@ -429,13 +431,28 @@ fn record_from_row(student: &StudentId, row: &SqliteRow, at: usize) -> Result<Re
 
 /// Decodes a student from [`STUDENT_COLUMNS`].
 fn student_from_row(row: &SqliteRow) -> Result<StoredStudent> {
+    let id = parse_student_id(row.try_get(0)?)?;
+    // The message names the student, never the number itself.
+    let bad = |what: &str, e: aanwezig_domain::NumberError| {
+        StoreError::Invalid(format!("student {id}: stored {what} is not valid: {e}"))
+    };
+    let bsn = row
+        .try_get::<Option<&str>, _>(6)?
+        .map(|s| Bsn::parse(s).map_err(|e| bad("BSN", e)))
+        .transpose()?;
+    let onderwijsnummer = row
+        .try_get::<Option<&str>, _>(7)?
+        .map(|s| Onderwijsnummer::parse(s).map_err(|e| bad("onderwijsnummer", e)))
+        .transpose()?;
     Ok(StoredStudent {
         student: Student {
-            id: parse_student_id(row.try_get(0)?)?,
             name: row.try_get(1)?,
             class: row.try_get(2)?,
             mentor: row.try_get(3)?,
             date_of_birth: parse_date(row.try_get(4)?)?,
+            bsn,
+            onderwijsnummer,
+            id,
         },
         left_on: parse_opt_date(row.try_get(5)?)?,
     })
@@ -498,10 +515,12 @@ async fn save_document_tx(
     narrow("document version", version)
 }
 
-/// [`Store::upsert_students`] inside `tx`.
+/// [`Store::upsert_students_from`] inside `tx`. A number that is not
+/// `given` keeps its stored value on update (and is empty on insert).
 async fn upsert_students_tx(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     students: &[StoredStudent],
+    given: NumbersGiven,
 ) -> Result<UpsertCounts> {
     let mut rows = Vec::with_capacity(students.len());
     for s in students {
@@ -513,28 +532,42 @@ async fn upsert_students_tx(
             st.mentor.as_str(),
             date_text(st.date_of_birth)?,
             s.left_on.map(date_text).transpose()?,
+            st.bsn.as_ref().filter(|_| given.bsn).map(Bsn::as_str),
+            st.onderwijsnummer
+                .as_ref()
+                .filter(|_| given.onderwijsnummer)
+                .map(Onderwijsnummer::as_str),
         ));
     }
     let json = to_json(&rows)?;
     let count = "SELECT count(*) FROM students";
     let before: i64 = sqlx::query_scalar(count).fetch_one(&mut **tx).await?;
     let written = sqlx::query(
-        "INSERT INTO students (number, name, class, mentor, date_of_birth, left_on)
-         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5
+        "INSERT INTO students
+             (number, name, class, mentor, date_of_birth, left_on, bsn, onderwijsnummer)
+         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5,
+                value->>6, value->>7
          FROM json_each(?1) WHERE true
          ON CONFLICT (number) DO UPDATE SET
              name = excluded.name,
              class = excluded.class,
              mentor = excluded.mentor,
              date_of_birth = excluded.date_of_birth,
-             left_on = excluded.left_on
+             left_on = excluded.left_on,
+             bsn = CASE WHEN ?2 THEN excluded.bsn ELSE students.bsn END,
+             onderwijsnummer = CASE WHEN ?3 THEN excluded.onderwijsnummer
+                                    ELSE students.onderwijsnummer END
          WHERE students.name IS NOT excluded.name
             OR students.class IS NOT excluded.class
             OR students.mentor IS NOT excluded.mentor
             OR students.date_of_birth IS NOT excluded.date_of_birth
-            OR students.left_on IS NOT excluded.left_on",
+            OR students.left_on IS NOT excluded.left_on
+            OR (?2 AND students.bsn IS NOT excluded.bsn)
+            OR (?3 AND students.onderwijsnummer IS NOT excluded.onderwijsnummer)",
     )
     .bind(json)
+    .bind(given.bsn)
+    .bind(given.onderwijsnummer)
     .execute(&mut **tx)
     .await?
     .rows_affected();
@@ -813,9 +846,13 @@ impl SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn upsert_students(&self, students: &[StoredStudent]) -> Result<UpsertCounts> {
+    async fn upsert_students_from(
+        &self,
+        students: &[StoredStudent],
+        given: NumbersGiven,
+    ) -> Result<UpsertCounts> {
         let mut tx = self.begin_write().await?;
-        let counts = upsert_students_tx(&mut tx, students).await?;
+        let counts = upsert_students_tx(&mut tx, students, given).await?;
         tx.commit().await?;
         Ok(counts)
     }
@@ -894,7 +931,8 @@ impl Store for SqliteStore {
             );
         }
         if !bundle.students.is_empty() {
-            out.students = Some(upsert_students_tx(&mut tx, bundle.students).await?);
+            out.students =
+                Some(upsert_students_tx(&mut tx, bundle.students, bundle.student_numbers).await?);
         }
         let mut seen = bundle.absences_only.map(|_| SeenLessons::default());
         let mut last_source = None;

@@ -1,6 +1,8 @@
 //! The backend-neutral storage interface.
 
-use aanwezig_domain::{Case, MeldingDraft, Policy, RegistrationRecord, SchoolYear, StudentId};
+use aanwezig_domain::{
+    Case, MeldingDraft, NumbersGiven, Policy, RegistrationRecord, SchoolYear, StudentId,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::stream::BoxStream;
@@ -36,7 +38,22 @@ pub trait Store: Send + Sync {
     /// Inserts new students and updates changed ones, keyed by student
     /// number, in one transaction. A student given twice counts twice; the
     /// last one wins.
-    async fn upsert_students(&self, students: &[StoredStudent]) -> Result<UpsertCounts>;
+    /// The students are complete: their BSN and onderwijsnummer are set as
+    /// given (`None` clears a stored one).
+    async fn upsert_students(&self, students: &[StoredStudent]) -> Result<UpsertCounts> {
+        self.upsert_students_from(students, NumbersGiven::ALL).await
+    }
+
+    /// [`Store::upsert_students`] for a source that may not speak about
+    /// the numbers: a BSN or onderwijsnummer that is not `given` keeps its
+    /// stored value (a new student gets none). This is a students file
+    /// without a `bsn` or `onderwijsnummer` column; with the column, an
+    /// empty cell clears the number.
+    async fn upsert_students_from(
+        &self,
+        students: &[StoredStudent],
+        given: NumbersGiven,
+    ) -> Result<UpsertCounts>;
 
     /// All students, sorted by student number.
     async fn students(&self) -> Result<Vec<StoredStudent>>;

@@ -20,6 +20,7 @@ use aanwezig_domain::{
     MeldingKind, MeldingStatus, Policy, RegistrationRecord, Reporter, Role, RuleId, SchoolLocation,
     SchoolYear, Student, StudentId,
 };
+use aanwezig_domain::{Bsn, NumbersGiven, Onderwijsnummer};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use futures::TryStreamExt;
 
@@ -62,6 +63,8 @@ pub fn student(n: u32) -> StoredStudent {
             class: "2B".to_owned(),
             mentor: "mentor.a".to_owned(),
             date_of_birth: day(2012, 1, 1 + n % 28),
+            bsn: None,
+            onderwijsnummer: None,
         },
         left_on: None,
     }
@@ -224,6 +227,105 @@ pub async fn students_round_trip(store: &dyn Store) -> Check {
     assert_eq!(store.students().await?, list);
     assert_eq!(store.student(&sid(2)).await?, Some(list[2].clone()));
     assert_eq!(store.student(&sid(99)).await?, None);
+    Ok(())
+}
+
+/// BSN and onderwijsnummer are stored and read back. A write that does not
+/// give them (a students file without those columns) keeps the stored ones,
+/// also inside an import bundle; a write that gives them sets them, and
+/// `None` there clears one.
+pub async fn student_numbers_round_trip_and_survive_files_without_them(store: &dyn Store) -> Check {
+    // Numbers that pass the elfproef, made for tests.
+    let bsn = |s: &str| Bsn::parse(s).map_err(|e| StoreError::Invalid(e.to_string()));
+    let own = |s: &str| Onderwijsnummer::parse(s).map_err(|e| StoreError::Invalid(e.to_string()));
+    let mut full: Vec<_> = (0..3).map(student).collect();
+    full[0].student.bsn = Some(bsn("123456782")?);
+    full[1].student.onderwijsnummer = Some(own("101222331")?);
+    full[2].student.bsn = Some(bsn("111222333")?);
+    full[2].student.onderwijsnummer = Some(own("101222331")?);
+    store.upsert_students(&full).await?;
+    assert_eq!(store.students().await?, full);
+
+    // A file without the columns: numbers stay, other changes land, and a
+    // student whose only difference is the missing number is unchanged.
+    let mut bare: Vec<_> = (0..3).map(student).collect();
+    bare[0].student.class = "4C".to_owned();
+    let counts = store
+        .upsert_students_from(&bare, NumbersGiven::NONE)
+        .await?;
+    assert_eq!(
+        (counts.inserted, counts.updated, counts.unchanged),
+        (0, 1, 2)
+    );
+    let mut expected = full.clone();
+    expected[0].student.class = "4C".to_owned();
+    assert_eq!(store.students().await?, expected);
+
+    // A file with a bsn column but no onderwijsnummer column: the empty
+    // BSN cells clear, the onderwijsnummers stay.
+    let only_bsn = NumbersGiven {
+        bsn: true,
+        onderwijsnummer: false,
+    };
+    let counts = store.upsert_students_from(&bare, only_bsn).await?;
+    assert_eq!(
+        (counts.inserted, counts.updated, counts.unchanged),
+        (0, 2, 1)
+    );
+    for s in &mut expected {
+        s.student.bsn = None;
+    }
+    assert_eq!(store.students().await?, expected);
+
+    // A new student from a file without the columns has no numbers, even
+    // when the caller's value carries one.
+    let mut newcomer = student(3);
+    newcomer.student.bsn = Some(bsn("123456782")?);
+    store
+        .upsert_students_from(std::slice::from_ref(&newcomer), NumbersGiven::NONE)
+        .await?;
+    assert_eq!(
+        store.student(&sid(3)).await?.and_then(|s| s.student.bsn),
+        None
+    );
+
+    // The same rule inside an import bundle.
+    let given = vec![{
+        let mut s = student(1);
+        s.student.onderwijsnummer = None;
+        s.student.bsn = Some(bsn("111222333")?);
+        s
+    }];
+    let progress = |_: usize, _: u64| {};
+    let bundle = |numbers| ImportBundle {
+        calendar: None,
+        policy: None,
+        timetable: None,
+        students: &given,
+        student_numbers: numbers,
+        registrations: Vec::new(),
+        absences_only: None,
+        by: "beheer",
+        at: at(0),
+    };
+    store.import_bundle(bundle(only_bsn), &progress).await?;
+    let one = store.student(&sid(1)).await?.map(|s| s.student);
+    assert_eq!(
+        one.as_ref().and_then(|s| s.bsn.as_ref()).map(Bsn::as_str),
+        Some("111222333")
+    );
+    assert_eq!(
+        one.as_ref()
+            .and_then(|s| s.onderwijsnummer.as_ref())
+            .map(Onderwijsnummer::as_str),
+        Some("101222331"),
+        "not given, so kept"
+    );
+    store
+        .import_bundle(bundle(NumbersGiven::ALL), &progress)
+        .await?;
+    let one = store.student(&sid(1)).await?.map(|s| s.student);
+    assert_eq!(one.and_then(|s| s.onderwijsnummer), None, "given empty");
     Ok(())
 }
 
@@ -916,6 +1018,7 @@ pub async fn timetable_is_saved_with_an_import_and_versioned(store: &dyn Store) 
             policy: None,
             timetable: Some(t),
             students: &[],
+            student_numbers: NumbersGiven::ALL,
             registrations: Vec::new(),
             absences_only: None,
             by: "beheer",
@@ -979,6 +1082,7 @@ pub async fn an_absence_only_reimport_retracts_what_it_no_longer_has(store: &dyn
             policy: None,
             timetable: None,
             students: &[],
+            student_numbers: NumbersGiven::NONE,
             registrations: vec![(batches_of(records), source("export.csv", minutes))],
             absences_only: Some(wanted),
             by: "coordinator",
@@ -1066,6 +1170,7 @@ pub async fn import_bundle_is_all_or_nothing(store: &dyn Store) -> Check {
         policy: Some(&policy),
         timetable: None,
         students: &students,
+        student_numbers: NumbersGiven::ALL,
         registrations: vec![
             (batches_of(&first), source("a.csv", 0)),
             (batches_of(&second), source("b.csv", 0)),
@@ -1088,6 +1193,7 @@ pub async fn import_bundle_is_all_or_nothing(store: &dyn Store) -> Check {
         policy: Some(&policy),
         timetable: None,
         students: &students,
+        student_numbers: NumbersGiven::ALL,
         registrations: vec![
             (batches_of(&first), source("a.csv", 0)),
             (batches_of(second), source("b.csv", 0)),
@@ -2190,6 +2296,7 @@ macro_rules! conformance_tests {
     ($fresh:path) => {
         $crate::conformance_tests!(@each $fresh;
             students_round_trip,
+            student_numbers_round_trip_and_survive_files_without_them,
             registrations_round_trip,
             lessons_stream_matches_the_registrations,
             reads_of_unknown_and_empty_students,

@@ -32,6 +32,8 @@ fn student(n: u32) -> StoredStudent {
             class: "3C".to_owned(),
             mentor: "mentor_3c".to_owned(),
             date_of_birth: NaiveDate::from_ymd_opt(2011, 5, 1).unwrap(),
+            bsn: None,
+            onderwijsnummer: None,
         },
         left_on: None,
     }

@@ -39,6 +39,8 @@ fn student(n: u32) -> StoredStudent {
             class: "1A".to_owned(),
             mentor: "mentor".to_owned(),
             date_of_birth: NaiveDate::from_ymd_opt(2013, 3, 1).unwrap(),
+            bsn: None,
+            onderwijsnummer: None,
         },
         left_on: (n == 1).then(|| NaiveDate::from_ymd_opt(2026, 2, 1).unwrap()),
     }
@@ -157,7 +159,7 @@ async fn migrations_run_on_an_existing_file() {
         applied,
         sqlx::migrate!("migrations/sqlite").iter().count() as i64
     );
-    assert_eq!(applied, 6);
+    assert_eq!(applied, 7);
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(&mut conn)
         .await
@@ -242,6 +244,48 @@ async fn damaged_data_reads_back_as_invalid() {
         Err(StoreError::Invalid(_))
     ));
     assert!(matches!(store.policy().await, Err(StoreError::Invalid(_))));
+    store.close().await;
+}
+
+#[tokio::test]
+async fn student_numbers_are_checked_in_the_schema_and_on_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("school.db");
+    let store = SqliteStore::open(path_str(&path), true).await.unwrap();
+    store.upsert_students(&[student(0)]).await.unwrap();
+    store.close().await;
+
+    let mut conn = raw(&path).await;
+    for bad in ["12345678", "12345678a", "1234567890"] {
+        let refused = sqlx::query("UPDATE students SET bsn = ?1")
+            .bind(bad)
+            .execute(&mut conn)
+            .await;
+        let err = StoreError::from(refused.unwrap_err());
+        assert!(matches!(err, StoreError::Conflict(_)), "{bad}: {err:?}");
+        let refused = sqlx::query("UPDATE students SET onderwijsnummer = ?1")
+            .bind(bad)
+            .execute(&mut conn)
+            .await;
+        assert!(refused.is_err(), "{bad}");
+    }
+    // Nine digits pass the schema; the elfproef is checked on reading.
+    sqlx::query("UPDATE students SET bsn = '123456783'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let store = SqliteStore::open(path_str(&path), false).await.unwrap();
+    match store.students().await {
+        Err(StoreError::Invalid(m)) => {
+            assert!(m.contains("BSN") && m.contains(&sid(0).to_string()), "{m}");
+            assert!(
+                !m.contains("123456783"),
+                "the message repeats the number: {m}"
+            );
+        }
+        other => panic!("a bad BSN was read back: {other:?}"),
+    }
     store.close().await;
 }
 

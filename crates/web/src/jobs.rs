@@ -218,6 +218,8 @@ mod tests {
                 class: "2B".to_owned(),
                 mentor: "mentor.a".to_owned(),
                 date_of_birth: day(2010, 1, 1),
+                bsn: None,
+                onderwijsnummer: None,
             },
             left_on,
         }
@@ -305,6 +307,8 @@ mod backup_tests {
                     class: "1A".to_owned(),
                     mentor: "mentor_1a".to_owned(),
                     date_of_birth: NaiveDate::from_ymd_opt(2013, 1, 1).unwrap(),
+                    bsn: None,
+                    onderwijsnummer: None,
                 },
                 left_on: None,
             }])

@@ -16,9 +16,11 @@ use std::time::Duration;
 use std::collections::HashMap;
 
 use aanwezig_domain::{
-    Calendar, Policy, Presence, RegistrationRecord, SchoolYear, Student, WeekSchedule,
+    Calendar, NumbersGiven, Policy, Presence, RegistrationRecord, SchoolYear, Student, WeekSchedule,
 };
-use aanwezig_import::{Format, ImportErrors, ImportSettings, ReadOptions, ReadReport};
+use aanwezig_import::{
+    Format, ImportErrors, ImportSettings, ReadOptions, ReadReport, StudentChecks,
+};
 use aanwezig_storage::{
     AbsencesOnly, DocumentKind, ImportBundle, ImportSource, RecordBatches, Store, StoreError,
     StoredStudent, BATCH_ROWS,
@@ -33,11 +35,56 @@ use crate::session::{self, read_text};
 use crate::ImportArgs;
 
 /// `aanwezig import`.
-pub async fn run(db: &Path, args: &ImportArgs, now: DateTime<Utc>) -> anyhow::Result<()> {
+pub async fn run(
+    db: &Path,
+    args: &ImportArgs,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     let store = session::open_store(db).await?;
-    import_into(&store, args, now).await?;
+    import_into(&store, args, today, now).await?;
     store.close().await;
     Ok(())
+}
+
+/// Reads and checks a students file, prints its warnings (mentors who are
+/// no user, unlikely ages) and says which number columns it has.
+async fn read_students(
+    store: &dyn Store,
+    path: &Path,
+    today: NaiveDate,
+) -> anyhow::Result<(Vec<StoredStudent>, NumbersGiven)> {
+    let users = store.users().await?;
+    let names: HashSet<String> = users
+        .iter()
+        .flat_map(|u| [u.username.to_lowercase(), u.display_name.to_lowercase()])
+        .collect();
+    let known = |mentor: &str| names.contains(&mentor.trim().to_lowercase());
+    // Before the first account exists every mentor would be unknown: no
+    // check then, and one line that says so.
+    let checks = StudentChecks {
+        today: Some(today),
+        known_mentor: (!users.is_empty()).then_some(&known as &dyn Fn(&str) -> bool),
+    };
+    let file = aanwezig_import::read_students_file_checked(path, checks)?;
+    if users.is_empty() {
+        println!(
+            "Er zijn nog geen gebruikers: de mentoren in {} zijn niet gecontroleerd.",
+            path.display()
+        );
+    }
+    if !file.warnings.is_empty() {
+        println!("{}", file.warnings);
+    }
+    let students = file
+        .rows
+        .into_iter()
+        .map(|r| StoredStudent {
+            student: r.student,
+            left_on: r.left_on,
+        })
+        .collect();
+    Ok((students, file.numbers))
 }
 
 /// A running count of records saved, with the rate.
@@ -118,10 +165,13 @@ struct HowToRead {
     open_until: NaiveDate,
 }
 
-/// Imports what `args` names into `store`; prints a Dutch summary.
+/// Imports what `args` names into `store`; prints a Dutch summary and the
+/// warnings about the students file (`today` is the reference date of its
+/// age check).
 pub async fn import_into(
     store: &dyn Store,
     args: &ImportArgs,
+    today: NaiveDate,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     // 1. Calendar: from files (plus Rijksoverheid holidays), else stored.
@@ -259,16 +309,11 @@ pub async fn import_into(
         }
     }
 
-    // 3. Students, validated.
-    let students: Vec<StoredStudent> = match &args.students {
-        Some(p) => session::read_students(p)?
-            .into_iter()
-            .map(|r| StoredStudent {
-                student: r.student,
-                left_on: r.left_on,
-            })
-            .collect(),
-        None => Vec::new(),
+    // 3. Students, validated; warnings are printed and do not stop the
+    // import.
+    let (students, student_numbers) = match &args.students {
+        Some(p) => read_students(store, p, today).await?,
+        None => (Vec::new(), NumbersGiven::NONE),
     };
     let mut known: HashSet<String> = store
         .students()
@@ -361,6 +406,7 @@ pub async fn import_into(
         policy: policy_changed.then_some(&policy),
         timetable: timetable.as_ref(),
         students: &students,
+        student_numbers,
         registrations,
         absences_only: (!args.registrations.is_empty() && policy.presence == Presence::Implied)
             .then_some(AbsencesOnly {

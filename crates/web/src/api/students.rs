@@ -131,11 +131,19 @@ async fn show(
         let i = student_in_scope(&live, &user, &id)?;
         let s = &live.school.students()[i];
         let today = Today::of(&live);
+        // BSN and onderwijsnummer only for the coordinators.
+        let numbers = user.scope().may_see_personal_numbers(s);
         let detail = StudentDetail {
             id: s.id.to_string(),
             name: s.name.clone(),
             class: s.class.clone(),
             mentor: s.mentor.clone(),
+            bsn: numbers
+                .then(|| s.bsn.as_ref().map(|b| b.as_str().to_owned()))
+                .flatten(),
+            onderwijsnummer: numbers
+                .then(|| s.onderwijsnummer.as_ref().map(|o| o.as_str().to_owned()))
+                .flatten(),
             step: today.as_ref().map_or(Step::NONE, |t| t.step(i)).to_string(),
             attendance: today
                 .as_ref()

@@ -167,6 +167,14 @@ pub struct StudentDetail {
     pub class: String,
     /// The mentor's user name.
     pub mentor: String,
+    /// The burgerservicenummer (nine digits): only for the coordinators,
+    /// and only when known; otherwise the field is absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bsn: Option<String>,
+    /// The onderwijsnummer (nine digits): only for the coordinators, and
+    /// only when known; otherwise the field is absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub onderwijsnummer: Option<String>,
     #[schema(value_type = StepName)]
     pub step: String,
     pub attendance: Attendance,

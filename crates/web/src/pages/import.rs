@@ -22,8 +22,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use aanwezig_domain::explain::date_nl;
-use aanwezig_domain::{Category, Group, Presence, RegistrationRecord, Timetable, WeekSchedule};
-use aanwezig_import::{Format, ImportErrors, ImportSettings, ReadOptions, ReadReport, StudentRow};
+use aanwezig_domain::{
+    Category, Group, NumbersGiven, Presence, RegistrationRecord, Timetable, WeekSchedule,
+};
+use aanwezig_import::{
+    Format, ImportErrors, ImportSettings, ReadOptions, ReadReport, StudentChecks, StudentsFile,
+};
 use aanwezig_storage::{
     batches_of, AbsencesOnly, AuditAction, DocumentKind, ImportBundle, ImportSource, StoredStudent,
 };
@@ -102,7 +106,9 @@ struct Plan {
 
 /// The checked rows, read again from the file on confirmation.
 enum Payload {
-    Students(Vec<StoredStudent>),
+    /// With the number columns the file has: one it lacks keeps the
+    /// stored numbers.
+    Students(Vec<StoredStudent>, NumbersGiven),
     Registrations(Vec<RegistrationRecord>, Plan),
     Timetable(Timetable),
 }
@@ -154,10 +160,14 @@ struct Preview {
     /// Registrations: the file's columns that are not used.
     other_columns: String,
     /// What the uploader should know (derived codes, periods through a
-    /// holiday, the policy's presence changing, lessons becoming present).
+    /// holiday, the policy's presence changing, lessons becoming present;
+    /// students: a number column the file lacks keeps the stored numbers).
     notes: Vec<String>,
     /// Codes that may be added to the policy, as `Zb = ziek gemeld`.
     codes_to_add: Vec<String>,
+    /// Problems that do not stop the import, grouped like errors: one line
+    /// per distinct warning with its first line and count.
+    warnings: Vec<String>,
 }
 
 /// One upload, from preview to result.
@@ -370,14 +380,21 @@ fn temp_workbook(bytes: &[u8], ext: &str) -> Result<tempfile::NamedTempFile, Imp
     Ok(f)
 }
 
-/// Parses an upload of students.
-fn parse_students(name: &str, bytes: &[u8]) -> Result<Vec<StudentRow>, ImportErrors> {
+/// Parses an upload of students, with its warnings.
+fn parse_students(
+    name: &str,
+    bytes: &[u8],
+    checks: StudentChecks<'_>,
+) -> Result<StudentsFile, ImportErrors> {
     match workbook_ext(name, bytes) {
         Some(ext) => {
             let tmp = temp_workbook(bytes, ext)?;
-            aanwezig_import::read_students_xlsx(tmp.path()).map_err(|e| rename(e, name))
+            let mut f = aanwezig_import::read_students_xlsx_checked(tmp.path(), checks)
+                .map_err(|e| rename(e, name))?;
+            f.warnings.file = name.to_owned();
+            Ok(f)
         }
-        None => aanwezig_import::read_students(bytes, name),
+        None => aanwezig_import::read_students_checked(bytes, name, checks),
     }
 }
 
@@ -540,12 +557,32 @@ async fn preview(
 type Checked = Result<(Payload, u64, Preview), ImportErrors>;
 
 async fn check_students(state: &AppState, name: &str, bytes: Bytes) -> Result<Checked, PageError> {
+    // A mentor is known by user name or display name, in any case. Before
+    // the first account exists there is nothing to check against.
+    let users = state.store.users().await?;
+    let check_mentors = !users.is_empty();
+    let names: HashSet<String> = users
+        .into_iter()
+        .flat_map(|u| [u.username.to_lowercase(), u.display_name.to_lowercase()])
+        .collect();
+    let today = state.clock.today();
     let n = name.to_owned();
-    let parsed = tokio::task::spawn_blocking(move || parse_students(&n, &bytes))
-        .await
-        .map_err(|e| PageError::Internal(e.to_string()))?;
-    let rows = match parsed {
-        Ok(r) => r,
+    let parsed = tokio::task::spawn_blocking(move || {
+        let known = |m: &str| names.contains(&m.trim().to_lowercase());
+        let checks = StudentChecks {
+            today: Some(today),
+            known_mentor: check_mentors.then_some(&known as &dyn Fn(&str) -> bool),
+        };
+        parse_students(&n, &bytes, checks)
+    })
+    .await
+    .map_err(|e| PageError::Internal(e.to_string()))?;
+    let StudentsFile {
+        rows,
+        numbers,
+        warnings,
+    } = match parsed {
+        Ok(f) => f,
         Err(e) => return Ok(Err(e)),
     };
     let stored: HashMap<String, StoredStudent> = state
@@ -566,34 +603,92 @@ async fn check_students(state: &AppState, name: &str, bytes: Bytes) -> Result<Ch
     for s in &students {
         match stored.get(s.student.id.as_str()) {
             None => new += 1,
-            Some(old) if old == s => same += 1,
-            Some(_) => changed += 1,
+            Some(old) => {
+                // A number column the file lacks changes nothing.
+                let mut after = s.clone();
+                if !numbers.bsn {
+                    after.student.bsn.clone_from(&old.student.bsn);
+                }
+                if !numbers.onderwijsnummer {
+                    after
+                        .student
+                        .onderwijsnummer
+                        .clone_from(&old.student.onderwijsnummer);
+                }
+                if *old == after {
+                    same += 1;
+                } else {
+                    changed += 1;
+                }
+            }
         }
     }
     let classes: HashSet<&str> = students.iter().map(|s| s.student.class.as_str()).collect();
+    // How many students have a number: counts only, never the numbers.
+    let mut number_figures = Vec::new();
+    let mut notes = Vec::new();
+    for (given, label, column) in [
+        (numbers.bsn, "met een BSN", "bsn"),
+        (
+            numbers.onderwijsnummer,
+            "met een onderwijsnummer",
+            "onderwijsnummer",
+        ),
+    ] {
+        if given {
+            let has = students
+                .iter()
+                .filter(|s| match column {
+                    "bsn" => s.student.bsn.is_some(),
+                    _ => s.student.onderwijsnummer.is_some(),
+                })
+                .count();
+            number_figures.push(Figure {
+                label: label.into(),
+                value: has as u64,
+            });
+        } else {
+            notes.push(format!(
+                "Het bestand heeft geen kolom {column}: de {} die al bekend zijn, blijven staan.",
+                if column == "bsn" {
+                    "BSN's"
+                } else {
+                    "onderwijsnummers"
+                }
+            ));
+        }
+    }
+    if numbers.bsn || numbers.onderwijsnummer {
+        notes.push(
+            "Een lege cel in de kolom bsn of onderwijsnummer wist het nummer dat al bekend was."
+                .into(),
+        );
+    }
+    let mut figures = vec![
+        Figure {
+            label: "leerlingen in het bestand".into(),
+            value: students.len() as u64,
+        },
+        Figure {
+            label: "klassen".into(),
+            value: classes.len() as u64,
+        },
+        Figure {
+            label: "nieuw".into(),
+            value: new,
+        },
+        Figure {
+            label: "gewijzigd".into(),
+            value: changed,
+        },
+        Figure {
+            label: "ongewijzigd".into(),
+            value: same,
+        },
+    ];
+    figures.extend(number_figures);
     let preview = Preview {
-        figures: vec![
-            Figure {
-                label: "leerlingen in het bestand".into(),
-                value: students.len() as u64,
-            },
-            Figure {
-                label: "klassen".into(),
-                value: classes.len() as u64,
-            },
-            Figure {
-                label: "nieuw".into(),
-                value: new,
-            },
-            Figure {
-                label: "gewijzigd".into(),
-                value: changed,
-            },
-            Figure {
-                label: "ongewijzigd".into(),
-                value: same,
-            },
-        ],
+        figures,
         header: vec![
             "leerlingnummer",
             "naam",
@@ -616,10 +711,12 @@ async fn check_students(state: &AppState, name: &str, bytes: Bytes) -> Result<Ch
                 ]
             })
             .collect(),
+        notes,
+        warnings: warnings.lines(),
         ..Preview::default()
     };
     let total = students.len() as u64;
-    Ok(Ok((Payload::Students(students), total, preview)))
+    Ok(Ok((Payload::Students(students, numbers), total, preview)))
 }
 
 /// The school's saved import settings (format, column names).
@@ -908,6 +1005,7 @@ fn registrations_preview(
             .iter()
             .map(|(c, cat)| format!("{c} = {}", cat.label_nl()))
             .collect(),
+        warnings: Vec::new(),
     })
 }
 
@@ -1203,8 +1301,8 @@ async fn run_import(
         move |_: usize, n: u64| done.store(n, Ordering::Relaxed)
     };
     let outcome = match payload {
-        Payload::Students(students) => {
-            let c = state.store.upsert_students(&students).await?;
+        Payload::Students(students, numbers) => {
+            let c = state.store.upsert_students_from(&students, numbers).await?;
             done.store(students.len() as u64, Ordering::Relaxed);
             Outcome {
                 rows: students.len() as u64,
@@ -1239,6 +1337,7 @@ async fn run_import(
                 policy: policy.as_ref(),
                 timetable: None,
                 students: &[],
+                student_numbers: NumbersGiven::NONE,
                 registrations: vec![(batches_of(&records), source.clone())],
                 absences_only: plan.absences_only,
                 by: &source.imported_by,
@@ -1274,6 +1373,7 @@ async fn run_import(
                 policy: None,
                 timetable: Some(&timetable),
                 students: &[],
+                student_numbers: NumbersGiven::NONE,
                 registrations: Vec::new(),
                 absences_only: None,
                 by: &source.imported_by,

@@ -63,6 +63,11 @@ struct StudentPart {
     mentor_name: String,
     date_of_birth: NaiveDate,
     left_on: Option<NaiveDate>,
+    /// Held only for the DUO melding; left out when unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bsn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    onderwijsnummer: Option<String>,
 }
 
 /// A registration as exported: the stored record plus its category in
@@ -150,6 +155,7 @@ async fn gather(
     if !user.scope().may_see(&student) {
         return Err(PageError::NotFound);
     }
+    let numbers = user.scope().may_see_personal_numbers(&student);
     user.audit(
         state,
         AuditAction::Export,
@@ -216,9 +222,23 @@ async fn gather(
             name: student.name.clone(),
             class: student.class.clone(),
             mentor_name: mentor_label(&names, &student.mentor),
-            mentor: student.mentor,
             date_of_birth: student.date_of_birth,
             left_on,
+            // The exporters (the coordinators) may see the numbers; the
+            // check is repeated so that a change of `may_export` cannot
+            // widen who reads them.
+            bsn: numbers
+                .then(|| student.bsn.as_ref().map(|b| b.as_str().to_owned()))
+                .flatten(),
+            onderwijsnummer: numbers
+                .then(|| {
+                    student
+                        .onderwijsnummer
+                        .as_ref()
+                        .map(|o| o.as_str().to_owned())
+                })
+                .flatten(),
+            mentor: student.mentor,
         },
         registrations: registrations.iter().map(RegistrationPart::from).collect(),
         history,
@@ -323,6 +343,9 @@ struct InzagePage {
     mentor: String,
     birth: String,
     left_on: String,
+    /// Only what is held: empty when unknown (and the row is left out).
+    bsn: String,
+    onderwijsnummer: String,
     generated: String,
     generated_by: String,
     registrations: Vec<RegRow>,
@@ -386,6 +409,8 @@ async fn page(
         mentor: x.student.mentor_name,
         birth: long_date(x.student.date_of_birth),
         left_on: x.student.left_on.map(long_date).unwrap_or_default(),
+        bsn: x.student.bsn.unwrap_or_default(),
+        onderwijsnummer: x.student.onderwijsnummer.unwrap_or_default(),
         generated: local_time_nl(x.generated_at),
         generated_by: user.user.display_name.clone(),
         registrations: x

@@ -19,6 +19,12 @@
 //!   or moves a sent melding along DUO's statuses.
 //! - `GET /meldingen/{n}/afdruk` and `/meldingen/{n}/export.txt`: the form
 //!   to print and as text, both audited as Export.
+//!
+//! The student's BSN or onderwijsnummer is not part of the stored draft: the
+//! pages read the student's current number, show it only to roles that may
+//! see it ([`aanwezig_domain::Role::sees_personal_numbers`]; leerplicht
+//! reads "alleen zichtbaar voor de coördinatoren"), and the domain refuses
+//! to register a melding for a student who has neither.
 
 use std::collections::{HashMap, HashSet};
 
@@ -28,8 +34,8 @@ use aanwezig_domain::case::{
 use aanwezig_domain::duo::{LeerplichtAction, MAX_LESSON, MAX_SUSPECTED_REASON};
 use aanwezig_domain::explain::date_nl;
 use aanwezig_domain::{
-    Calendar, Case, DuoError, MeldingDraft, MeldingKind, MeldingStatus, Reporter, Role, RuleId,
-    SchoolLocation, Student, StudentId,
+    Calendar, Case, DuoError, MeldingDraft, MeldingKind, MeldingStatus, NumberShown, Reporter,
+    Role, RuleId, SchoolLocation, Student, StudentId,
 };
 use aanwezig_storage::{AuditAction, MeldingFilter};
 use askama::Template;
@@ -925,6 +931,10 @@ struct DraftPage {
     student: String,
     name: String,
     birth: String,
+    /// BSN or onderwijsnummer, or why it is not shown (see [`number_shown`]).
+    number: String,
+    /// The student has neither: the melding cannot be registered.
+    number_missing: bool,
     kind: &'static str,
     period: String,
     status: &'static str,
@@ -1063,6 +1073,24 @@ fn illness_errors(draft: &MeldingDraft) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The student's BSN or onderwijsnummer as `user` may see it. A student no
+/// longer in the school reads as having neither.
+fn number_shown<'a>(
+    live: &'a crate::live::Live,
+    user: &CurrentUser,
+    student: &StudentId,
+) -> NumberShown<'a> {
+    let s = live
+        .school
+        .position(student)
+        .map(|i| &live.school.students()[i]);
+    let may_see = match s {
+        Some(s) => user.scope().may_see_personal_numbers(s),
+        None => user.role().sees_personal_numbers(),
+    };
+    NumberShown::for_reader(s.and_then(Student::personal_number), may_see)
+}
+
 /// The draft's problems now, by field: `days[i].…` go to their day,
 /// `late_arrivals[i]` to `late`; the rest by name.
 fn errors_of(draft: &MeldingDraft, state: &AppState) -> Result<Vec<(String, String)>, PageError> {
@@ -1074,7 +1102,8 @@ fn errors_of(draft: &MeldingDraft, state: &AppState) -> Result<Vec<(String, Stri
         )]);
     };
     let mut errors = illness_errors(draft);
-    if let Err(errs) = draft.validate(cal, live.school.registrations(i)) {
+    let number = live.school.students()[i].personal_number();
+    if let Err(errs) = draft.validate(cal, live.school.registrations(i), number) {
         errors.extend(errs.into_iter().map(|e| {
             let field = if e.field.starts_with("late_arrivals") {
                 "late".to_owned()
@@ -1112,13 +1141,19 @@ async fn draft_page(
         .await?;
     }
     let today = state.clock.today();
-    let due = {
+    let (due, (number, number_missing)) = {
         let live = state.read()?;
-        due(
-            live.cal.as_ref(),
-            draft.deadline,
-            today,
-            draft.registered_on,
+        (
+            due(
+                live.cal.as_ref(),
+                draft.deadline,
+                today,
+                draft.registered_on,
+            ),
+            {
+                let shown = number_shown(&live, user, &draft.student);
+                (shown.text_nl(), shown == NumberShown::Missing)
+            },
         )
     };
     let mut by_field: HashMap<String, Vec<String>> = HashMap::new();
@@ -1178,6 +1213,8 @@ async fn draft_page(
         student: draft.student.to_string(),
         name: draft.student_name.clone(),
         birth: date_nl(draft.date_of_birth),
+        number,
+        number_missing,
         kind: draft.kind.label_nl(),
         period: period(draft.begin, draft.end),
         status: draft.status.label_nl(),
@@ -1499,7 +1536,12 @@ async fn set_status(
     let result = if to == MeldingStatus::Geregistreerd {
         let live = state.read()?;
         match (live.cal.as_ref(), live.school.position(&draft.student)) {
-            (Some(cal), Some(i)) => draft.register(on, cal, live.school.registrations(i)),
+            (Some(cal), Some(i)) => draft.register(
+                on,
+                cal,
+                live.school.registrations(i),
+                live.school.students()[i].personal_number(),
+            ),
             _ => Err(DuoError::NotValidated),
         }
     } else {
@@ -1619,7 +1661,10 @@ async fn export(
             (CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
             (CONTENT_DISPOSITION, disposition),
         ],
-        draft.to_export_text(),
+        {
+            let live = state.read()?;
+            draft.to_export_text(number_shown(&live, &user, &draft.student))
+        },
     )
         .into_response())
 }

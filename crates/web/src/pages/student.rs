@@ -206,6 +206,10 @@ struct StudentPage {
     class: String,
     mentor: String,
     birth: String,
+    /// BSN and onderwijsnummer, for the roles that may see them
+    /// (`None` for everyone else; `Some("")` when the student has none).
+    bsn: Option<String>,
+    onderwijsnummer: Option<String>,
     notice: Option<String>,
     figures: Option<Figures>,
     heat: Option<HeatMap>,
@@ -363,6 +367,8 @@ fn build(
             .date_of_birth
             .format_localized("%-d %B %Y", chrono::Locale::nl_NL)
             .to_string(),
+        bsn: None,
+        onderwijsnummer: None,
         notice: None,
         figures: None,
         heat: None,
@@ -382,6 +388,22 @@ fn build(
         reduced: false,
         dossier_link: false,
     };
+    if user.scope().may_see_personal_numbers(student) {
+        page.bsn = Some(
+            student
+                .bsn
+                .as_ref()
+                .map_or("", aanwezig_domain::Bsn::as_str)
+                .to_owned(),
+        );
+        page.onderwijsnummer = Some(
+            student
+                .onderwijsnummer
+                .as_ref()
+                .map_or("", aanwezig_domain::Onderwijsnummer::as_str)
+                .to_owned(),
+        );
+    }
     let (Some(cal), Some(engine), Some(d), Some(i)) = (
         live.cal.as_ref(),
         live.engine(),

@@ -6,7 +6,7 @@ use reqwest::{Client, StatusCode};
 
 use crate::common::{csrf_in, spawn_app, TestApp};
 
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     c: &Client,
     kind: &str,
@@ -31,7 +31,13 @@ async fn upload(
 }
 
 /// Uploads, confirms and waits for the result page; returns its HTML.
-async fn import(app: &TestApp, c: &Client, kind: &str, name: &str, body: &str) -> String {
+pub(crate) async fn import(
+    app: &TestApp,
+    c: &Client,
+    kind: &str,
+    name: &str,
+    body: &str,
+) -> String {
     let r = upload(app, c, kind, name, body).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let job = r.headers()["location"].to_str().unwrap().to_owned();

@@ -24,5 +24,6 @@ mod reference;
 mod register;
 mod settings;
 mod smtp;
+mod student_numbers;
 mod tasks;
 mod users;
