@@ -186,7 +186,7 @@ impl Watcher {
         for (_, name, fp) in ready {
             // Looked at again just before reading: a writer that started
             // again since the listing makes it wait another round.
-            if fingerprint(&dir.join(&name)).ok() != Some(fp) {
+            if fingerprint_of(&dir.join(&name)).ok() != Some(fp) {
                 waiting.push(name.to_string_lossy().into_owned());
                 continue;
             }
@@ -265,8 +265,24 @@ impl Watcher {
             }
         };
 
-        let placed = place(dir, name, &target);
+        // A writer that started again while the file was read: what was
+        // read is not what is there now. Leave it; it is read again once
+        // it is stable.
+        let rewritten = fingerprint_of(&path).ok() != Some(fingerprint);
+        let placed = if rewritten {
+            Err(anyhow::anyhow!(
+                "het bestand veranderde tijdens het inlezen"
+            ))
+        } else {
+            place(dir, name, &target)
+        };
         let (moved_to, problem) = match &placed {
+            Err(e) if rewritten => (
+                None,
+                Some(format!(
+                    "{e}; het blijft in de importmap staan en wordt opnieuw ingelezen zodra het niet meer verandert"
+                )),
+            ),
             Ok(placed) => {
                 let written = match &errors {
                     Some(text) => write_errors(dir, placed, text),
@@ -325,7 +341,7 @@ impl Watcher {
             moved_to: moved_to.clone(),
             problem,
         });
-        placed.is_err().then_some(Stuck {
+        (placed.is_err() && !rewritten).then_some(Stuck {
             fingerprint,
             target,
             errors,
@@ -397,14 +413,14 @@ fn list(dir: &Path) -> std::io::Result<HashMap<OsString, Fingerprint>> {
             continue;
         }
         // A file gone between listing and looking: it is not there.
-        if let Ok(fp) = fingerprint(&entry.path()) {
+        if let Ok(fp) = fingerprint_of(&entry.path()) {
             found.insert(name, fp);
         }
     }
     Ok(found)
 }
 
-fn fingerprint(path: &Path) -> std::io::Result<Fingerprint> {
+fn fingerprint_of(path: &Path) -> std::io::Result<Fingerprint> {
     let meta = std::fs::symlink_metadata(path)?;
     Ok((meta.len(), meta.modified()?))
 }
