@@ -18,6 +18,7 @@ pub mod auth;
 pub mod clock;
 pub mod dossier;
 pub mod error;
+pub mod import_dir;
 pub mod jobs;
 pub mod layout;
 pub mod live;

@@ -148,6 +148,9 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     /// Uploaded imports waiting for confirmation, running or finished.
     pub imports: Arc<crate::pages::import::ImportJobs>,
+    /// The watched import folder (`serve --import-dir`), when there is one:
+    /// its last outcomes for the Importeren page.
+    pub import_dir: Option<Arc<crate::import_dir::ImportDirStatus>>,
     /// Counts the signed-in changes this app made (every state-changing
     /// request that passed the CSRF check, and every reload), so that
     /// pages may cache what they derive from the store: see
@@ -174,6 +177,7 @@ impl AppState {
             config: Arc::new(config),
             limiter: Arc::new(LoginLimiter::default()),
             imports: Arc::default(),
+            import_dir: None,
             changes: Arc::default(),
             listen: Arc::default(),
         })

@@ -178,7 +178,10 @@ pub async fn run(
         add_codes: false,
         by: "demo".into(),
     };
-    import::import_into(&store, &import_args, today, now).await?;
+    import::import_into(&store, &import_args, today, now, import::Progress::Bar)
+        .await
+        .map_err(import::ImportFailed::print_notes)?
+        .print();
     println!("Database: {}\n", db.display());
     let loaded = session::from_store(&store).await?;
     store.close().await;

@@ -22,8 +22,8 @@ use aanwezig_import::{
     Format, ImportErrors, ImportSettings, ReadOptions, ReadReport, StudentChecks,
 };
 use aanwezig_storage::{
-    AbsencesOnly, DocumentKind, ImportBundle, ImportSource, RecordBatches, Store, StoreError,
-    StoredStudent, BATCH_ROWS,
+    AbsencesOnly, DocumentKind, ImportBundle, ImportSource, ImportSummary, RecordBatches, Store,
+    StoreError, StoredStudent, UpsertCounts, BATCH_ROWS,
 };
 use anyhow::{bail, Context};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -42,17 +42,82 @@ pub async fn run(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let store = session::open_store(db).await?;
-    import_into(&store, args, today, now).await?;
+    let report = import_into(&store, args, today, now, Progress::Bar).await;
     store.close().await;
-    Ok(())
+    match report {
+        Ok(report) => {
+            report.print();
+            Ok(())
+        }
+        Err(failed) => Err(failed.print_notes()),
+    }
 }
 
-/// Reads and checks a students file, prints its warnings (mentors who are
+/// Whether an import shows a running count on the terminal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// A spinner with the number of records saved (the command line).
+    Bar,
+    /// Nothing (a background job).
+    Hidden,
+}
+
+/// What an import did: its Dutch summary, line by line as `aanwezig
+/// import` prints it, and the counts a caller may show or log.
+#[derive(Debug, Default)]
+pub struct ImportReport {
+    /// The summary, one line each, without newlines.
+    pub lines: Vec<String>,
+    /// Per file of registrations: its name and what was written.
+    pub registrations: Vec<(String, ImportSummary)>,
+    /// The students read, when a file of students was given.
+    pub students: Option<UpsertCounts>,
+    /// The rows of the timetable, when one was given.
+    pub timetable_rows: Option<usize>,
+}
+
+impl ImportReport {
+    /// Prints the summary on standard output.
+    pub fn print(&self) {
+        for line in &self.lines {
+            println!("{line}");
+        }
+    }
+}
+
+/// An import that failed: nothing was saved.
+#[derive(Debug)]
+pub struct ImportFailed {
+    /// Summary lines written before the failure (which policy was used,
+    /// what `presence` it would get): they help to read the error.
+    pub notes: Vec<String>,
+    /// Why, in Dutch.
+    pub error: anyhow::Error,
+}
+
+impl ImportFailed {
+    /// Prints the notes on standard output and gives the error.
+    pub fn print_notes(self) -> anyhow::Error {
+        for line in &self.notes {
+            println!("{line}");
+        }
+        self.error
+    }
+}
+
+impl From<ImportFailed> for anyhow::Error {
+    fn from(f: ImportFailed) -> anyhow::Error {
+        f.error
+    }
+}
+
+/// Reads and checks a students file, reports its warnings (mentors who are
 /// no user, unlikely ages) and says which number columns it has.
 async fn read_students(
     store: &dyn Store,
     path: &Path,
     today: NaiveDate,
+    out: &mut ImportReport,
 ) -> anyhow::Result<(Vec<StoredStudent>, NumbersGiven)> {
     let users = store.users().await?;
     let names: HashSet<String> = users
@@ -68,13 +133,14 @@ async fn read_students(
     };
     let file = aanwezig_import::read_students_file_checked(path, checks)?;
     if users.is_empty() {
-        println!(
+        out.lines.push(format!(
             "Er zijn nog geen gebruikers: de mentoren in {} zijn niet gecontroleerd.",
             path.display()
-        );
+        ));
     }
     if !file.warnings.is_empty() {
-        println!("{}", file.warnings);
+        out.lines
+            .extend(file.warnings.to_string().lines().map(str::to_owned));
     }
     let students = file
         .rows
@@ -165,14 +231,36 @@ struct HowToRead {
     open_until: NaiveDate,
 }
 
-/// Imports what `args` names into `store`; prints a Dutch summary and the
-/// warnings about the students file (`today` is the reference date of its
-/// age check).
+/// Imports what `args` names into `store`, all or nothing, and reports
+/// what it did in Dutch (the caller prints or logs it), with the warnings
+/// about the students file (`today` is the reference date of its age
+/// check).
 pub async fn import_into(
     store: &dyn Store,
     args: &ImportArgs,
     today: NaiveDate,
     now: DateTime<Utc>,
+    progress: Progress,
+) -> Result<ImportReport, ImportFailed> {
+    let mut report = ImportReport::default();
+    match import_reporting(store, args, today, now, progress, &mut report).await {
+        Ok(()) => Ok(report),
+        Err(error) => Err(ImportFailed {
+            notes: report.lines,
+            error,
+        }),
+    }
+}
+
+/// [`import_into`], writing its summary into `out` as it goes, so that
+/// the lines written before a failure are not lost.
+async fn import_reporting(
+    store: &dyn Store,
+    args: &ImportArgs,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    progress: Progress,
+    out: &mut ImportReport,
 ) -> anyhow::Result<()> {
     // 1. Calendar: from files (plus Rijksoverheid holidays), else stored.
     let mut new_years: Option<Vec<SchoolYear>> = None;
@@ -271,7 +359,7 @@ pub async fn import_into(
             Some(p) => p,
             None => {
                 save_policy = true;
-                println!("Geen beleid opgegeven: het standaardbeleid van rules.md met Magister-codes wordt gebruikt.");
+                out.lines.push("Geen beleid opgegeven: het standaardbeleid van rules.md met Magister-codes wordt gebruikt.".to_owned());
                 session::read_policy(None)?
             }
         },
@@ -297,7 +385,7 @@ pub async fn import_into(
         if presence != policy.presence {
             policy.presence = presence;
             save_policy = true;
-            println!(
+            out.lines.push(format!(
                 "Beleid: presence = \"{}\" ({}).",
                 presence_name(presence),
                 match presence {
@@ -305,14 +393,14 @@ pub async fn import_into(
                         "de bestanden bevatten alleen afwezigheid; een les zonder registratie is een les waarin de leerling er was",
                     Presence::Registered => "de bestanden bevatten alle lessen",
                 }
-            );
+            ));
         }
     }
 
     // 3. Students, validated; warnings are printed and do not stop the
     // import.
     let (students, student_numbers) = match &args.students {
-        Some(p) => read_students(store, p, today).await?,
+        Some(p) => read_students(store, p, today, out).await?,
         None => (Vec::new(), NumbersGiven::NONE),
     };
     let mut known: HashSet<String> = store
@@ -400,7 +488,10 @@ pub async fn import_into(
     };
     let policy_changed = save_policy && store.policy().await?.as_ref() != Some(&policy);
     let names: Vec<String> = readers.iter().map(|(n, _)| n.clone()).collect();
-    let pb = counter("opslaan".to_owned());
+    let pb = match progress {
+        Progress::Bar => counter("opslaan".to_owned()),
+        Progress::Hidden => ProgressBar::hidden(),
+    };
     let bundle = ImportBundle {
         calendar: new_years.as_deref().filter(|_| calendar_changed),
         policy: policy_changed.then_some(&policy),
@@ -444,64 +535,82 @@ pub async fn import_into(
         return Err(e.into());
     }
     let done = done.context("er is niets opgeslagen")?;
+    out.students = done.students;
+    out.timetable_rows = timetable.as_ref().map(|t| t.rows.len());
+    out.registrations = names
+        .iter()
+        .cloned()
+        .zip(done.registrations.clone())
+        .collect();
 
     if let Some(years) = &new_years {
         let names: Vec<&str> = years.iter().map(|y| y.name.as_str()).collect();
         match done.calendar_version {
-            Some(v) => println!(
+            Some(v) => out.lines.push(format!(
                 "Kalender opgeslagen (versie {v}): schooljaar {}.",
                 names.join(", ")
-            ),
-            None => println!("Kalender ongewijzigd: schooljaar {}.", names.join(", ")),
+            )),
+            None => out.lines.push(format!(
+                "Kalender ongewijzigd: schooljaar {}.",
+                names.join(", ")
+            )),
         }
     }
     if save_policy {
         match done.policy_version {
-            Some(v) => println!(
+            Some(v) => out.lines.push(format!(
                 "Beleid opgeslagen (versie {v}): {} codes.",
                 policy.codes.len()
-            ),
-            None => println!("Beleid ongewijzigd: {} codes.", policy.codes.len()),
+            )),
+            None => out
+                .lines
+                .push(format!("Beleid ongewijzigd: {} codes.", policy.codes.len())),
         }
     }
     if let (Some(t), Some(v)) = (&timetable, done.timetable_version) {
-        println!("Rooster opgeslagen (versie {v}): {} regels.", t.rows.len());
+        out.lines.push(format!(
+            "Rooster opgeslagen (versie {v}): {} regels.",
+            t.rows.len()
+        ));
     }
     if let Some(c) = done.students {
-        println!(
+        out.lines.push(format!(
             "Leerlingen: {} nieuw, {} gewijzigd, {} ongewijzigd.",
             c.inserted, c.updated, c.unchanged
-        );
+        ));
     }
     for ((file_name, s), report) in names.iter().zip(&done.registrations).zip(&reports) {
-        println!(
+        out.lines.push(format!(
             "{file_name}: {} registraties, {} nieuw, {} gewijzigd (oude stand bewaard), {} ongewijzigd.",
             s.rows, s.inserted, s.updated, s.unchanged
-        );
+        ));
         if settings.format != Format::Canonical || !report.other_columns.is_empty() {
             let used: Vec<String> = report
                 .columns
                 .iter()
                 .map(|(c, n)| format!("{n} → {c}"))
                 .collect();
-            println!(
+            out.lines.push(format!(
                 "  Kolommen ({}): {}",
                 settings.format.label_nl(),
                 used.join(", ")
-            );
+            ));
             if !report.other_columns.is_empty() {
-                println!("  Niet gebruikt: {}", report.other_columns.join(", "));
+                out.lines.push(format!(
+                    "  Niet gebruikt: {}",
+                    report.other_columns.join(", ")
+                ));
             }
         }
         for note in report.notes() {
-            println!("  {note}");
+            out.lines.push(format!("  {note}"));
         }
     }
     if let Some((from, until)) = done.covered {
-        println!(
+        out.lines.push(format!(
             "Alleen afwezigheid: de import beslaat {from} t/m {until}; {} eerder geregistreerde afwezigheid of te laat in die periode staat niet meer in de export en is nu aanwezig (oude stand bewaard).",
             done.retracted
-        );
+        ));
     }
 
     // Codes the files explained by their kind and "geoorloofd": added to the
@@ -519,15 +628,15 @@ pub async fn import_into(
             let mut policy = policy.clone();
             policy.codes.extend(to_add);
             let v = store.save_policy(&policy, &args.by, now).await?;
-            println!(
+            out.lines.push(format!(
                 "Codes toegevoegd aan het beleid (versie {v}): {}.",
                 list.join(", ")
-            );
+            ));
         } else {
-            println!(
+            out.lines.push(format!(
                 "Niet in het beleid, wel afgeleid: {}. Voeg ze toe met --add-codes (of zet ze zelf in het beleid).",
                 list.join(", ")
-            );
+            ));
         }
     }
     Ok(())

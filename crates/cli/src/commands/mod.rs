@@ -5,6 +5,7 @@ pub mod demo;
 pub mod demo_cases;
 pub mod evaluate;
 pub mod import;
+pub mod import_dir;
 pub mod purge;
 pub mod restore;
 pub mod serve;

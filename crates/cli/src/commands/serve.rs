@@ -5,15 +5,17 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use aanwezig_domain::{Role, StudentId};
 use aanwezig_storage::{Store, User};
+use aanwezig_web::import_dir::ImportDirStatus;
 use aanwezig_web::{AppState, Config, PublicUrl, SystemClock, TrustedProxy};
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
 
-use crate::commands::demo;
+use crate::commands::{demo, import_dir};
 use crate::session;
 
 /// `aanwezig serve`.
@@ -54,6 +56,17 @@ pub struct ServeArgs {
     #[arg(long, value_name = "AANTAL", default_value_t = 7, requires = "backup_dir",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub backup_keep: u32,
+    /// Lees bestanden in die het administratiesysteem in deze map zet
+    /// (registraties; leerlingen… en rooster… naar hun naam), elk alles of
+    /// niets met de opgeslagen importinstellingen; daarna naar verwerkt/ of
+    /// fout/. Zie docs/operations.md.
+    #[arg(long, value_name = "MAP", env = "AANWEZIG_IMPORT_DIR")]
+    pub import_dir: Option<PathBuf>,
+    /// Hoe vaak de importmap bekeken wordt, in milliseconden.
+    #[arg(long, value_name = "MS", default_value_t = 10_000, hide = true,
+          env = "AANWEZIG_IMPORT_POLL_MS",
+          value_parser = clap::value_parser!(u64).range(10..))]
+    pub import_poll_ms: u64,
 }
 
 /// The demo accounts: user name, display name, role, classes.
@@ -173,9 +186,28 @@ pub async fn run(
         trusted_proxies: args.trusted_proxies.clone(),
         public_url: args.public_url.clone(),
     };
-    let state = AppState::new(store, Arc::new(SystemClock { today: today_fixed }), config)
+    // Refuse a bad import folder before anything runs.
+    if let Some(dir) = &args.import_dir {
+        import_dir::prepare(dir)?;
+    }
+    let mut state = AppState::new(store, Arc::new(SystemClock { today: today_fixed }), config)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(dir) = &args.import_dir {
+        let interval = Duration::from_millis(args.import_poll_ms);
+        let status = Arc::new(ImportDirStatus::new(dir.clone(), interval));
+        state.import_dir = Some(status.clone());
+        tokio::spawn(import_dir::run(
+            import_dir::Watcher::new(status),
+            state.clone(),
+            interval,
+        ));
+        println!(
+            "Importmap: {} (elke {} s bekeken; ingelezen bestanden naar verwerkt/, afgekeurde naar fout/).",
+            dir.display(),
+            interval.as_secs_f64()
+        );
+    }
     if let Some(dir) = &args.backup_dir {
         let schedule = aanwezig_web::jobs::BackupSchedule {
             dir: dir.clone(),
