@@ -255,10 +255,67 @@ struct ErrorRow {
     message: String,
 }
 
+/// One file the watched folder handled, for the page.
+struct FolderRow {
+    file_name: String,
+    kind: &'static str,
+    at: String,
+    ok: bool,
+    /// The summary (imported) or the first errors (refused).
+    lines: Vec<String>,
+    moved_to: String,
+    problem: String,
+}
+
+/// The watched import folder, when the server has one.
+struct Folder {
+    dir: String,
+    last_poll: String,
+    waiting: Vec<String>,
+    problem: String,
+    rows: Vec<FolderRow>,
+}
+
+fn folder(state: &AppState) -> Option<Folder> {
+    use crate::import_dir::DropResult;
+    let status = state.import_dir.as_ref()?;
+    let when = |t: DateTime<Utc>| t.format("%d-%m-%Y %H:%M UTC").to_string();
+    Some(Folder {
+        dir: status.dir().display().to_string(),
+        last_poll: status.last_poll().map(when).unwrap_or_default(),
+        waiting: status.waiting(),
+        problem: status.problem().unwrap_or_default(),
+        rows: status
+            .outcomes()
+            .into_iter()
+            .map(|o| FolderRow {
+                ok: o.is_ok(),
+                file_name: o.file_name,
+                kind: o.kind.label(),
+                at: when(o.at),
+                lines: match o.result {
+                    DropResult::Imported { summary, .. } => summary,
+                    DropResult::Failed { errors, total } => {
+                        let mut lines = errors;
+                        if total > lines.len() {
+                            lines.push(format!("en nog {} fouten", total - lines.len()));
+                        }
+                        lines
+                    }
+                },
+                moved_to: o.moved_to.unwrap_or_default(),
+                problem: o.problem.unwrap_or_default(),
+            })
+            .collect(),
+    })
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "import.html")]
 struct UploadPage {
     layout: Layout,
+    /// The watched import folder and what it did.
+    folder: Option<Folder>,
     kind: &'static str,
     /// The saved format, and every format with its label.
     format: &'static str,
@@ -315,6 +372,7 @@ async fn upload_page(
     let format = import_settings(state).await?.format.as_str();
     Ok(UploadPage {
         layout: Layout::new(user, section::IMPORT, "Importeren"),
+        folder: folder(state),
         kind: kind.label(),
         format,
         formats: Format::ALL

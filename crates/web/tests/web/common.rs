@@ -168,6 +168,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// `spawn_app` with its own settings.
 pub async fn spawn_app_with(config: Config) -> TestApp {
+    spawn_app_full(config, None).await
+}
+
+/// `spawn_app` with its own settings and, optionally, the status of a
+/// watched import folder.
+pub async fn spawn_app_full(
+    config: Config,
+    import_dir: Option<Arc<aanwezig_web::import_dir::ImportDirStatus>>,
+) -> TestApp {
     let dir = TempDir::new().unwrap();
     let store = Arc::new(
         SqliteStore::open(&dir.path().join("web.db").to_string_lossy(), true)
@@ -251,9 +260,10 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
     }
 
     let clock = Arc::new(FixedClock::new(now(), today()));
-    let state = AppState::new(store.clone(), clock.clone(), config)
+    let mut state = AppState::new(store.clone(), clock.clone(), config)
         .await
         .unwrap();
+    state.import_dir = import_dir;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(aanwezig_web::serve(listener, state.clone()));

@@ -588,3 +588,64 @@ async fn import_settings_are_saved_and_used() {
     assert!(audit.iter().any(|e| e.action == AuditAction::Settings
         && e.detail.contains("importinstellingen versie 1: magister")));
 }
+
+/// The Importeren page shows what the watched import folder did: each
+/// file with its outcome, and for a refused one its errors.
+#[tokio::test]
+async fn the_watched_folder_is_shown_on_the_importeren_page() {
+    use aanwezig_web::import_dir::{
+        DropCounts, DropKind, DropOutcome, DropResult, ImportDirStatus,
+    };
+    let status = std::sync::Arc::new(ImportDirStatus::new(
+        "/srv/aanwezig/import",
+        std::time::Duration::from_secs(10),
+    ));
+    let at = crate::common::now();
+    status.record(DropOutcome {
+        file_name: "absenties.csv".into(),
+        kind: DropKind::Registrations,
+        at,
+        result: DropResult::Imported {
+            counts: Some(DropCounts {
+                rows: 12,
+                inserted: 12,
+                updated: 0,
+                unchanged: 0,
+            }),
+            summary: vec!["absenties.csv: 12 registraties, 12 nieuw".into()],
+        },
+        moved_to: Some("verwerkt/2025-11-14T090000_absenties.csv".into()),
+        problem: None,
+    });
+    status.record(DropOutcome {
+        file_name: "kapot.csv".into(),
+        kind: DropKind::Registrations,
+        at,
+        result: DropResult::Failed {
+            errors: vec!["kapot.csv, regel 3, kolom Datum: 31-9-2025 bestaat niet".into()],
+            total: 4,
+        },
+        moved_to: Some("fout/2025-11-14T090000_kapot.csv".into()),
+        problem: None,
+    });
+    let app = crate::common::spawn_app_full(Default::default(), Some(status)).await;
+    let c = app.login("coordinator").await;
+    let (status, html) = app.get(&c, "/importeren").await;
+    assert_eq!(status, StatusCode::OK);
+    for want in [
+        "<code>/srv/aanwezig/import</code>",
+        "<td>absenties.csv</td>",
+        "absenties.csv: 12 registraties, 12 nieuw",
+        "verwerkt/2025-11-14T090000_absenties.csv",
+        "niet ingelezen, niets opgeslagen",
+        "kapot.csv, regel 3, kolom Datum: 31-9-2025 bestaat niet",
+        "en nog 3 fouten",
+    ] {
+        assert!(html.contains(want), "{want} in {html}");
+    }
+    // Without a folder the section is not there.
+    let plain = crate::common::spawn_app().await;
+    let c = plain.login("coordinator").await;
+    let (_, html) = plain.get(&c, "/importeren").await;
+    assert!(!html.contains("id=\"importmap\""));
+}
