@@ -56,5 +56,31 @@ fn one_changed_lesson(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, all_rules_all_days, one_changed_lesson);
+/// The same schools as an absence-only export gives them, with a
+/// timetable per class and `presence = "implied"` (issue 10's target:
+/// 100,000 students within 1 s).
+fn implied_presence_with_a_timetable(c: &mut Criterion) {
+    let cal = aanwezig_bench::calendar();
+    let policy = aanwezig_bench::implied_policy();
+    let engine = Engine::new(&cal, &policy);
+    let mut group = c.benchmark_group("evaluate_all_implied_timetable");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
+    for n in [2_000usize, 20_000, 100_000] {
+        let school = aanwezig_bench::absences_school(&cal, n);
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &school, |b, school| {
+            b.iter(|| black_box(school.evaluate_all(&engine, None)));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    all_rules_all_days,
+    one_changed_lesson,
+    implied_presence_with_a_timetable
+);
 criterion_main!(benches);

@@ -594,6 +594,23 @@ fn signals_of(json: &serde_json::Value) -> Vec<serde_json::Value> {
     signals
 }
 
+/// The signals of the example students with `registrations` from files
+/// alone (the shipped calendar, the built-in policy), plus `extra`.
+fn example_signals(dir: &Path, registrations: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
+    let cal = repo("data/calendars/2025-2026-noord.toml");
+    let students = repo("examples/students.csv");
+    let mut args = vec![
+        "--calendar",
+        cal.to_str().unwrap(),
+        "--students",
+        students.to_str().unwrap(),
+        "--registrations",
+        registrations.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    signals_of(&evaluate_json(dir, &args))
+}
+
 /// A Magister export as Dutch Excel saves it (`examples/`), imported with
 /// `--format magister`, gives the signals of the full grid it came from;
 /// the policy learns that the files hold absences only; a re-import without
@@ -603,33 +620,15 @@ fn a_magister_export_imports_and_a_reimport_retracts_an_absence() {
     let dir = TempDir::new().unwrap();
     let cal = repo("data/calendars/2025-2026-noord.toml");
     let students = repo("examples/students.csv");
-    let from_grid = signals_of(&evaluate_json(
-        dir.path(),
-        &[
-            "--calendar",
-            cal.to_str().unwrap(),
-            "--students",
-            students.to_str().unwrap(),
-            "--registrations",
-            repo("examples/registrations.csv").to_str().unwrap(),
-        ],
-    ));
+    let from_grid = example_signals(dir.path(), &repo("examples/registrations.csv"), &[]);
     assert!(!from_grid.is_empty());
     let magister = repo("examples/magister-absenties.csv");
     // Files mode reads it too.
-    let from_files = signals_of(&evaluate_json(
+    let from_files = example_signals(
         dir.path(),
-        &[
-            "--calendar",
-            cal.to_str().unwrap(),
-            "--students",
-            students.to_str().unwrap(),
-            "--registrations",
-            magister.to_str().unwrap(),
-            "--registrations-format",
-            "magister",
-        ],
-    ));
+        &magister,
+        &["--registrations-format", "magister"],
+    );
     assert_eq!(from_files, from_grid);
 
     let out = aanwezig(dir.path())
@@ -696,17 +695,7 @@ fn a_magister_export_imports_and_a_reimport_retracts_an_absence() {
         .collect();
     let corrected_path = dir2.path().join("grid.csv");
     std::fs::write(&corrected_path, corrected).unwrap();
-    let want = signals_of(&evaluate_json(
-        dir2.path(),
-        &[
-            "--calendar",
-            cal.to_str().unwrap(),
-            "--students",
-            students.to_str().unwrap(),
-            "--registrations",
-            corrected_path.to_str().unwrap(),
-        ],
-    ));
+    let want = example_signals(dir2.path(), &corrected_path, &[]);
     assert_eq!(signals_of(&evaluate_json(dir.path(), &[])), want);
 }
 

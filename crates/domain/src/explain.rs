@@ -127,6 +127,20 @@ pub fn date_nl(d: NaiveDate) -> String {
         .to_string()
 }
 
+/// The Dutch name of a weekday: `maandag`.
+pub fn weekday_nl(w: chrono::Weekday) -> &'static str {
+    use chrono::Weekday;
+    match w {
+        Weekday::Mon => "maandag",
+        Weekday::Tue => "dinsdag",
+        Weekday::Wed => "woensdag",
+        Weekday::Thu => "donderdag",
+        Weekday::Fri => "vrijdag",
+        Weekday::Sat => "zaterdag",
+        Weekday::Sun => "zondag",
+    }
+}
+
 /// A short date in Dutch: `2 sep`.
 pub fn short_date_nl(d: NaiveDate) -> String {
     d.format_localized("%-d %b", Locale::nl_NL).to_string()

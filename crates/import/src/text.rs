@@ -81,19 +81,7 @@ impl DateProblem {
     }
 }
 
-/// The Dutch name of a weekday, for messages.
-pub(crate) fn weekday_nl(w: chrono::Weekday) -> &'static str {
-    use chrono::Weekday;
-    match w {
-        Weekday::Mon => "maandag",
-        Weekday::Tue => "dinsdag",
-        Weekday::Wed => "woensdag",
-        Weekday::Thu => "donderdag",
-        Weekday::Fri => "vrijdag",
-        Weekday::Sat => "zaterdag",
-        Weekday::Sun => "zondag",
-    }
-}
+pub(crate) use aanwezig_domain::explain::weekday_nl;
 
 /// Parses a non-negative decimal integer of at most `max`.
 #[inline]

@@ -628,25 +628,38 @@ async fn retract_absences(
     };
     seen.packed.sort_unstable();
     seen.packed.dedup();
-    let stored: Vec<(i64, String, i64)> = sqlx::query_as(
-        "SELECT student_id, date, lesson FROM registrations
-         WHERE date >= ?1 AND date <= ?2 AND category <> ?3",
+    // The stored absences of the period, per student as one list of
+    // `days * 256 + lesson` (days since 2000-01-01): one row per student
+    // rather than one per lesson keeps the transfer out of the way.
+    let stored: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT student_id,
+                group_concat(CAST(julianday(date) - julianday('2000-01-01') AS INTEGER) * 256 + lesson)
+         FROM registrations
+         WHERE date >= ?1 AND date <= ?2 AND category <> ?3
+         GROUP BY student_id",
     )
     .bind(date_text(from)?)
     .bind(date_text(until)?)
     .bind(category_number(aanwezig_domain::Category::Present))
     .fetch_all(&mut **tx)
     .await?;
+    let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default();
+    let bad = || StoreError::Invalid("registratie onleesbaar bij het terugzetten".into());
     let mut gone = Vec::new();
-    for (student, date_s, lesson) in stored {
-        let date = parse_date(&date_s)?;
-        let lesson = u8::try_from(lesson).map_err(|_| StoreError::Invalid("lesuur".into()))?;
-        if seen
-            .packed
-            .binary_search(&pack_lesson(student, date, lesson))
-            .is_err()
-        {
-            gone.push((student, date_s, lesson));
+    for (student, list) in stored {
+        for item in list.split(',') {
+            let v: u64 = item.trim().parse().map_err(|_| bad())?;
+            let lesson = u8::try_from(v & 0xff).map_err(|_| bad())?;
+            let date = epoch
+                .checked_add_days(chrono::Days::new(v >> 8))
+                .ok_or_else(bad)?;
+            if seen
+                .packed
+                .binary_search(&pack_lesson(student, date, lesson))
+                .is_err()
+            {
+                gone.push((student, date_text(date)?, i64::from(lesson)));
+            }
         }
     }
     if gone.is_empty() {

@@ -145,6 +145,13 @@ struct Figure {
     value: u64,
 }
 
+fn fig(label: &str, value: u64) -> Figure {
+    Figure {
+        label: label.to_owned(),
+        value,
+    }
+}
+
 /// What the preview page shows of a checked upload.
 #[derive(Clone, Debug, Default)]
 struct Preview {
@@ -723,26 +730,11 @@ async fn check_students(state: &AppState, name: &str, bytes: Bytes) -> Result<Ch
         );
     }
     let mut figures = vec![
-        Figure {
-            label: "leerlingen in het bestand".into(),
-            value: students.len() as u64,
-        },
-        Figure {
-            label: "klassen".into(),
-            value: classes.len() as u64,
-        },
-        Figure {
-            label: "nieuw".into(),
-            value: new,
-        },
-        Figure {
-            label: "gewijzigd".into(),
-            value: changed,
-        },
-        Figure {
-            label: "ongewijzigd".into(),
-            value: same,
-        },
+        fig("leerlingen in het bestand", students.len() as u64),
+        fig("klassen", classes.len() as u64),
+        fig("nieuw", new),
+        fig("gewijzigd", changed),
+        fig("ongewijzigd", same),
     ];
     figures.extend(number_figures);
     let preview = Preview {
@@ -964,32 +956,17 @@ fn registrations_preview(
         });
     }
     let mut figures = vec![
-        Figure {
-            label: "registraties in het bestand".into(),
-            value: records.len() as u64,
-        },
-        Figure {
-            label: "leerlingen".into(),
-            value: students.len() as u64,
-        },
-        Figure {
-            label: "nieuwe lessen".into(),
-            value: new,
-        },
-        Figure {
-            label: "gewijzigde lessen".into(),
-            value: changed,
-        },
-        Figure {
-            label: "ongewijzigde lessen".into(),
-            value: same,
-        },
+        fig("registraties in het bestand", records.len() as u64),
+        fig("leerlingen", students.len() as u64),
+        fig("nieuwe lessen", new),
+        fig("gewijzigde lessen", changed),
+        fig("ongewijzigde lessen", same),
     ];
     if let Some((_, _, n)) = retracted {
-        figures.push(Figure {
-            label: "lessen die weer aanwezig worden (staan niet meer in de export)".into(),
-            value: n,
-        });
+        figures.push(fig(
+            "lessen die weer aanwezig worden (staan niet meer in de export)",
+            n,
+        ));
     }
     figures.extend(per_cat.into_iter().map(|(c, n)| Figure {
         label: format!("categorie: {}", c.label_nl()),
@@ -1122,32 +1099,12 @@ async fn check_timetable(state: &AppState, name: &str, bytes: Bytes) -> Result<C
             without.join(", ")
         ));
     }
-    let weekday = |w: chrono::Weekday| {
-        match w {
-            chrono::Weekday::Mon => "maandag",
-            chrono::Weekday::Tue => "dinsdag",
-            chrono::Weekday::Wed => "woensdag",
-            chrono::Weekday::Thu => "donderdag",
-            chrono::Weekday::Fri => "vrijdag",
-            chrono::Weekday::Sat => "zaterdag",
-            chrono::Weekday::Sun => "zondag",
-        }
-        .to_owned()
-    };
+    let weekday = |w: chrono::Weekday| aanwezig_domain::explain::weekday_nl(w).to_owned();
     let preview = Preview {
         figures: vec![
-            Figure {
-                label: "regels".into(),
-                value: timetable.rows.len() as u64,
-            },
-            Figure {
-                label: "klassen".into(),
-                value: classes.len() as u64,
-            },
-            Figure {
-                label: "leerlingen met een eigen rooster".into(),
-                value: own.len() as u64,
-            },
+            fig("regels", timetable.rows.len() as u64),
+            fig("klassen", classes.len() as u64),
+            fig("leerlingen met een eigen rooster", own.len() as u64),
         ],
         header: vec!["klas of leerling", "dag", "lesuren", "vanaf", "tot en met"],
         rows: timetable
