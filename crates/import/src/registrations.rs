@@ -229,6 +229,20 @@ fn uppercase_first(s: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The line that registered each (student, school day, lesson), 0 when
+/// none did.
+enum Seen {
+    /// Per student (by index) a table of every school day and lesson
+    /// number: for files of every lesson. Dense rather than a hash map
+    /// because a map of a million random keys spends most of the reader's
+    /// time on cache misses, while one student's rows usually sit together
+    /// in the file and so hit the same few cache lines.
+    Dense(Vec<Box<[u32]>>),
+    /// By (student, day × 16 + lesson): for files of absences only, where
+    /// a table of the whole year per student would be nearly empty.
+    Sparse(FastMap<u64, u32>),
+}
+
 /// Where a streaming read hands its batches.
 type BatchSink<'a> = dyn FnMut(Vec<RegistrationRecord>) + 'a;
 
@@ -256,12 +270,8 @@ struct RegSink<'a, F> {
     /// Code bytes → the code and its category; `None` when not in the
     /// policy.
     codes: FastMap<Box<[u8]>, Option<(String, Category)>>,
-    /// Per student (by index): for every school day and lesson number the
-    /// line that registered it, 0 when none did. Dense rather than a hash
-    /// map because a map of a million random keys spends most of the
-    /// reader's time on cache misses, while one student's rows usually sit
-    /// together in the file and so hit the same few cache lines.
-    seen: Vec<Box<[u32]>>,
+    /// Which lessons were registered, and on which line.
+    seen: Seen,
     /// Rows often come sorted by date: remember the last good one (its
     /// text, up to ten bytes, and their number).
     last_date: Option<(u8, [u8; 10], DayInfo)>,
@@ -303,8 +313,9 @@ impl<F: Fn(&str) -> bool> RegSink<'_, F> {
                         self.weeks.push(week);
                     }
                     self.ids.push(id);
-                    self.seen
-                        .push(vec![0; self.cal.len() * LESSON_SLOTS].into_boxed_slice());
+                    if let Seen::Dense(tables) = &mut self.seen {
+                        tables.push(vec![0; self.cal.len() * LESSON_SLOTS].into_boxed_slice());
+                    }
                     Ok(idx)
                 }
             },
@@ -707,7 +718,11 @@ impl<F: Fn(&str) -> bool> RegSink<'_, F> {
     /// naming the earlier line.
     fn check_twice(&mut self, s: u32, d: DayInfo, n: u8, line: u64, errs: &mut ErrorList) {
         let at = usize::from(d.day) * LESSON_SLOTS + usize::from(n);
-        if let Some(first) = self.seen.get_mut(s as usize).and_then(|v| v.get_mut(at)) {
+        let first = match &mut self.seen {
+            Seen::Dense(tables) => tables.get_mut(s as usize).and_then(|v| v.get_mut(at)),
+            Seen::Sparse(map) => Some(map.entry((u64::from(s) << 32) | at as u64).or_insert(0)),
+        };
+        if let Some(first) = first {
             if *first == 0 {
                 *first = u32::try_from(line).unwrap_or(u32::MAX);
             } else {
@@ -1101,7 +1116,15 @@ fn sink<'a, F: Fn(&str) -> bool>(
         ids: Vec::new(),
         weeks: Vec::new(),
         codes: FastMap::default(),
-        seen: Vec::new(),
+        // Exports of absences hold a few rows per student: a map costs less
+        // there than a table of every lesson of the year per student.
+        seen: if options.settings.format != Format::Canonical
+            || policy.presence == aanwezig_domain::Presence::Implied
+        {
+            Seen::Sparse(FastMap::default())
+        } else {
+            Seen::Dense(Vec::new())
+        },
         last_date: None,
         span: None,
         report: ReadReport::default(),

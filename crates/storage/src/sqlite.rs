@@ -629,11 +629,10 @@ async fn retract_absences(
     seen.packed.sort_unstable();
     seen.packed.dedup();
     // The stored absences of the period, per student as one list of
-    // `days * 256 + lesson` (days since 2000-01-01): one row per student
-    // rather than one per lesson keeps the transfer out of the way.
+    // `date:lesson`: one row per student rather than one per lesson keeps
+    // the transfer out of the way.
     let stored: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT student_id,
-                group_concat(CAST(julianday(date) - julianday('2000-01-01') AS INTEGER) * 256 + lesson)
+        "SELECT student_id, group_concat(date || ':' || lesson)
          FROM registrations
          WHERE date >= ?1 AND date <= ?2 AND category <> ?3
          GROUP BY student_id",
@@ -643,22 +642,19 @@ async fn retract_absences(
     .bind(category_number(aanwezig_domain::Category::Present))
     .fetch_all(&mut **tx)
     .await?;
-    let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default();
     let bad = || StoreError::Invalid("registratie onleesbaar bij het terugzetten".into());
     let mut gone = Vec::new();
     for (student, list) in stored {
         for item in list.split(',') {
-            let v: u64 = item.trim().parse().map_err(|_| bad())?;
-            let lesson = u8::try_from(v & 0xff).map_err(|_| bad())?;
-            let date = epoch
-                .checked_add_days(chrono::Days::new(v >> 8))
-                .ok_or_else(bad)?;
+            let (date_s, lesson) = item.split_once(':').ok_or_else(bad)?;
+            let date = parse_date(date_s)?;
+            let lesson: u8 = lesson.parse().map_err(|_| bad())?;
             if seen
                 .packed
                 .binary_search(&pack_lesson(student, date, lesson))
                 .is_err()
             {
-                gone.push((student, date_text(date)?, i64::from(lesson)));
+                gone.push((student, date_s.to_owned(), i64::from(lesson)));
             }
         }
     }
