@@ -90,7 +90,7 @@ fn the_magister_example_holds_the_absences_of_the_full_grid_example() {
         .into_iter()
         .filter(|r| r.category != Category::Present)
         .collect();
-    let mut expected = lessons(&absences);
+    let expected = lessons(&absences);
     // The example spells one note with Windows-1252 characters.
     let mut got = lessons(&records);
     let decoded: Vec<Lesson> = got
