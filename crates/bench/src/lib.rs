@@ -18,16 +18,21 @@ pub fn policy() -> Policy {
     .unwrap_or_else(|e| panic!("shipped policy: {e}"))
 }
 
-/// A demo school of `students` students with a full school year of lessons.
-pub fn school(cal: &Calendar, students: usize) -> School {
-    let demo = aanwezig_demo::generate(
+/// The demo of `students` students with a full school year of lessons.
+fn demo(cal: &Calendar, students: usize) -> aanwezig_demo::DemoSchool {
+    aanwezig_demo::generate(
         cal,
         &DemoConfig {
             students,
             seed: 7,
             until: None,
         },
-    );
+    )
+}
+
+/// A demo school of `students` students with a full school year of lessons.
+pub fn school(cal: &Calendar, students: usize) -> School {
+    let demo = demo(cal, students);
     School::with_registrations(demo.students, demo.registrations)
 }
 
@@ -74,14 +79,7 @@ pub fn class_timetable(students: &[aanwezig_domain::Student]) -> aanwezig_domain
 /// lessons that were not attended as present (absences, late arrivals,
 /// not-absences), with [`class_timetable`]. For [`implied_policy`].
 pub fn absences_school(cal: &Calendar, students: usize) -> School {
-    let demo = aanwezig_demo::generate(
-        cal,
-        &DemoConfig {
-            students,
-            seed: 7,
-            until: None,
-        },
-    );
+    let demo = demo(cal, students);
     let regs: Vec<Vec<aanwezig_domain::Registration>> = demo
         .registrations
         .into_iter()
