@@ -616,8 +616,10 @@ fn to_idx(i: usize) -> DayIdx {
 
 impl Evaluation {
     /// The step of the student on school day `d` (rules.md §4): the highest
-    /// step among signals that fired within `window(d, 4)` (`window(d, 12)`
-    /// for the 3a rules), both tracks at equal steps.
+    /// step among the signals open on `d` or fired within `window(d, 4)`
+    /// (`window(d, 12)` for the 3a rules), both tracks at equal steps;
+    /// `contact` counts only while it is open. The one step every page,
+    /// list, filter, count and the API show.
     pub fn step_on(&self, engine: &Engine<'_>, d: DayIdx) -> Step {
         let sp = &engine.policy.step;
         let from = engine.window_start(d, sp.window_weeks);
@@ -625,6 +627,12 @@ impl Evaluation {
         self.signals
             .iter()
             .filter(|s| {
+                if s.is_open_on(d) {
+                    return true;
+                }
+                if s.rule == RuleId::Contact {
+                    return false;
+                }
                 let is_3a = s.rule.step() == Step::new(3, Some(Track::A));
                 let lo = if is_3a { from_3a } else { from };
                 s.fired_on >= lo && s.fired_on <= d

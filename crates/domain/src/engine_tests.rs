@@ -402,6 +402,43 @@ fn step_follows_the_highest_recent_signal() {
     );
 }
 
+/// rules.md §4 (updated): a signal still open counts however long ago it
+/// fired (a 3b that keeps holding), and `contact` counts only while open.
+#[test]
+fn step_counts_open_signals_and_contact_only_while_open() {
+    let cal = example_calendar();
+    let policy = Policy::default();
+    let engine = Engine::new(&cal, &policy);
+    // One unknown lesson every Monday: the 3b condition holds all autumn.
+    let weekly = student(&cal, ymd(2025, 12, 19), |d, l| {
+        (chrono::Datelike::weekday(&d) == chrono::Weekday::Mon && l == 1).then_some((Category::Unknown, 0))
+    });
+    let ev = engine.evaluate(&weekly, &StudentContext::default(), None);
+    let at = |ev: &crate::engine::Evaluation, y, m, d| {
+        ev.step_on(&engine, cal.index(ymd(y, m, d)).unwrap())
+            .to_string()
+    };
+    let first = ev
+        .signals
+        .iter()
+        .find(|s| s.rule == RuleId::Unexplained)
+        .expect("a 3b signal");
+    assert_eq!(cal.date(first.fired_on), ymd(2025, 8, 25));
+    assert!(first.is_open_on(cal.index(ymd(2025, 12, 1)).unwrap()));
+    assert_eq!(at(&ev, 2025, 12, 1), "3b", "open since 25 August");
+
+    // A day reported sick by the parents: contact on that day only.
+    let sick = student(
+        &cal,
+        ymd(2025, 12, 19),
+        whole_days(&[ymd(2025, 9, 10)], Category::ReportedSick),
+    );
+    let ev = engine.evaluate(&sick, &StudentContext::default(), None);
+    assert!(ev.signals.iter().any(|s| s.rule == RuleId::Contact));
+    assert_eq!(at(&ev, 2025, 9, 10), "2", "the call is open");
+    assert_eq!(at(&ev, 2025, 9, 11), "1", "back at school: no call due");
+}
+
 #[test]
 fn evaluating_until_a_day_ignores_later_registrations() {
     let cal = example_calendar();
