@@ -411,7 +411,8 @@ fn step_counts_open_signals_and_contact_only_while_open() {
     let engine = Engine::new(&cal, &policy);
     // One unknown lesson every Monday: the 3b condition holds all autumn.
     let weekly = student(&cal, ymd(2025, 12, 19), |d, l| {
-        (chrono::Datelike::weekday(&d) == chrono::Weekday::Mon && l == 1).then_some((Category::Unknown, 0))
+        (chrono::Datelike::weekday(&d) == chrono::Weekday::Mon && l == 1)
+            .then_some((Category::Unknown, 0))
     });
     let ev = engine.evaluate(&weekly, &StudentContext::default(), None);
     let at = |ev: &crate::engine::Evaluation, y, m, d| {

@@ -531,14 +531,24 @@ fn overview(
                 ));
             }
         }
-        for (key, rules) in open_rules {
+        // The student under their one step (rules.md §4, as the
+        // Leerlingen filter counts it), with the signals open today.
+        let open_titles: Vec<&str> = open_rules.values().flatten().copied().collect();
+        for key in STEP_ORDER {
+            if !super::students::step_matches(step, key) {
+                continue;
+            }
             let e = open_by_step.entry(key).or_default();
-            e.0 += rules.len();
+            e.0 += open_titles.len();
             e.1.push(StudentLink {
                 id: id.clone(),
                 name: s.name.clone(),
                 class: s.class.clone(),
-                rules: rules.join(", "),
+                rules: if open_titles.is_empty() {
+                    "geen signaal meer open".to_owned()
+                } else {
+                    open_titles.join(", ")
+                },
             });
         }
 

@@ -24,6 +24,7 @@ mod reference;
 mod register;
 mod settings;
 mod smtp;
+mod steps;
 mod student_numbers;
 mod tasks;
 mod users;
