@@ -12,6 +12,7 @@
 
 pub mod access;
 pub mod calendar;
+pub mod call;
 pub mod case;
 pub mod category;
 pub mod duo;
@@ -27,6 +28,7 @@ pub mod student;
 pub mod timetable;
 
 pub use access::{Role, Scope};
+pub use call::{call_due, illness_words, Call, CallDue, Reached};
 pub use calendar::{Calendar, CalendarError, DayIdx, FreeDay, FreeDayKind, LessonSlot, SchoolYear};
 pub use case::{Case, CaseError, CaseStep, Task, TaskKind};
 pub use category::{Category, CategorySet};

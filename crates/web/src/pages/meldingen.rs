@@ -26,6 +26,7 @@
 //! reads "alleen zichtbaar voor de coördinatoren"), and the domain refuses
 //! to register a melding for a student who has neither.
 
+use aanwezig_domain::illness_words;
 use std::collections::{HashMap, HashSet};
 
 use aanwezig_domain::case::{
@@ -974,62 +975,6 @@ impl DraftPage {
     fn errs(&self, field: &str) -> &[String] {
         self.errors.get(field).map_or(&[], Vec::as_slice)
     }
-}
-
-/// Words that point to illness or health care. Illness is never reported
-/// to DUO, so a reason, explanation or action with one of these is sent
-/// back to be rephrased. Case-insensitive; a word counts when it is one of
-/// these, or when it starts with one (`ziekmeldingen`, `jeugdartsen`,
-/// `ziekenhuisbezoek`).
-const ILLNESS_STEMS: &[&str] = &[
-    "ziek",
-    "griep",
-    "koorts",
-    "arts",
-    "dokter",
-    "huisarts",
-    "jeugdarts",
-    "schoolarts",
-    "kinderarts",
-    "bedrijfsarts",
-    "specialist",
-    "psycholo",
-    "psychiat",
-    "therap",
-    "medicijn",
-    "medicatie",
-    "medisch",
-    "migraine",
-    "hoofdpijn",
-    "buikpijn",
-    "depressi",
-    "angst",
-    "operatie",
-];
-
-/// Word endings that point to illness in a compound (`buikgriep`,
-/// `hooikoorts`, `keelpijn`, `longziekte`).
-const ILLNESS_ENDINGS: &[&str] = &["griep", "koorts", "pijn", "ziekte", "ziektes"];
-
-/// Whether one lowercased word points to illness.
-fn is_illness_word(word: &str) -> bool {
-    ILLNESS_STEMS.iter().any(|s| word.starts_with(s))
-        || ILLNESS_ENDINGS.iter().any(|e| word.ends_with(e))
-}
-
-/// The illness words in `text`, each once, in the order they appear.
-fn illness_words(text: &str) -> Vec<String> {
-    let mut found: Vec<String> = Vec::new();
-    for word in text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-    {
-        if is_illness_word(&word) && !found.contains(&word) {
-            found.push(word);
-        }
-    }
-    found
 }
 
 /// A field error for every free-text part of the draft that names
