@@ -615,6 +615,9 @@ pub struct PurgeCounts {
     /// Melding drafts, each with all its versions.
     pub meldingen: u64,
     pub melding_versions: u64,
+    /// Calls about the student's absences.
+    #[serde(default)]
+    pub calls: u64,
     /// Audit entries about the student, kept but unlinked from them.
     #[serde(default)]
     pub audit_unlinked: u64,

@@ -149,6 +149,28 @@ fn bind_batch<'q>(
     Ok(query)
 }
 
+/// The columns of a call after the student's number.
+const CALL_COLUMNS: &str = "c.absent_from, c.called_on, c.by_user, c.reached, c.how, \
+                            c.school_can_do, c.expected_back, c.worries";
+
+/// A call row: the student's number, then [`CALL_COLUMNS`].
+fn call_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<(StudentId, aanwezig_domain::Call)> {
+    use sqlx::Row as _;
+    let reached: String = row.try_get(4)?;
+    let call = aanwezig_domain::Call {
+        absent_from: parse_date(&row.try_get::<String, _>(1)?)?,
+        on: parse_date(&row.try_get::<String, _>(2)?)?,
+        by: row.try_get(3)?,
+        reached: aanwezig_domain::Reached::parse(&reached)
+            .ok_or_else(|| StoreError::Invalid(format!("gesprek: onbekend '{reached}'")))?,
+        how: row.try_get(5)?,
+        school_can_do: row.try_get(6)?,
+        expected_back: parse_opt_date(row.try_get::<Option<String>, _>(7)?.as_deref())?,
+        worries: row.try_get(8)?,
+    };
+    Ok((parse_student_id(&row.try_get::<String, _>(0)?)?, call))
+}
+
 /// Columns of a registration after its key, in the order the decoders read.
 const REG_COLUMNS: &str = "date, lesson, minutes, code, category, minutes_late, note";
 
@@ -1258,6 +1280,59 @@ impl Store for SqliteStore {
 
     async fn settings(&self, kind: DocumentKind) -> Result<Option<String>> {
         self.latest_document(kind).await
+    }
+
+    async fn add_call(&self, student: &StudentId, call: &aanwezig_domain::Call) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let key = student_key(&mut tx, student)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("student {student}")))?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO calls (student_id, absent_from, called_on, by_user, reached, how,
+                                school_can_do, expected_back, worries)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             RETURNING id",
+        )
+        .bind(key)
+        .bind(date_text(call.absent_from)?)
+        .bind(date_text(call.on)?)
+        .bind(&call.by)
+        .bind(call.reached.as_str())
+        .bind(&call.how)
+        .bind(&call.school_can_do)
+        .bind(call.expected_back.map(date_text).transpose()?)
+        .bind(call.worries)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn student_calls(&self, student: &StudentId) -> Result<Vec<aanwezig_domain::Call>> {
+        let rows = sqlx::query(&format!(
+            "SELECT s.number, {CALL_COLUMNS} FROM calls c JOIN students s ON s.id = c.student_id
+             WHERE s.number = ?1 ORDER BY c.called_on, c.id"
+        ))
+        .bind(student.as_str())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| call_from_row(r).map(|(_, c)| c))
+            .collect()
+    }
+
+    async fn calls_since(
+        &self,
+        from: NaiveDate,
+    ) -> Result<Vec<(StudentId, aanwezig_domain::Call)>> {
+        let rows = sqlx::query(&format!(
+            "SELECT s.number, {CALL_COLUMNS} FROM calls c JOIN students s ON s.id = c.student_id
+             WHERE c.absent_from >= ?1 ORDER BY c.called_on, c.id"
+        ))
+        .bind(date_text(from)?)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(call_from_row).collect()
     }
 
     async fn set_feed_token(

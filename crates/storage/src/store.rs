@@ -299,6 +299,20 @@ pub trait Store: Send + Sync {
     /// meanwhile by another request) is not an error: nothing happens.
     async fn touch_session(&self, id_hash: &str, at: DateTime<Utc>) -> Result<()>;
 
+    /// Records a call about a student's absence (stap 2); returns its id.
+    /// [`NotFound`](crate::StoreError::NotFound) for an unknown student.
+    async fn add_call(&self, student: &StudentId, call: &aanwezig_domain::Call) -> Result<i64>;
+
+    /// The calls about one student, oldest first.
+    async fn student_calls(&self, student: &StudentId) -> Result<Vec<aanwezig_domain::Call>>;
+
+    /// Every call about an absence that began on or after `from`, per
+    /// student, oldest first: what the lists of calls due need.
+    async fn calls_since(
+        &self,
+        from: NaiveDate,
+    ) -> Result<Vec<(StudentId, aanwezig_domain::Call)>>;
+
     /// Sets the hash of a user's secret calendar-feed address, replacing
     /// any earlier one; [`NotFound`](crate::StoreError::NotFound) for an
     /// unknown user.

@@ -1150,6 +1150,53 @@ pub async fn an_absence_only_reimport_retracts_what_it_no_longer_has(store: &dyn
     Ok(())
 }
 
+/// Calls (stap 2) are kept per student, oldest first, found by the
+/// absence they are about, refused for an unknown student, never changed,
+/// and purged with the student.
+pub async fn calls_are_kept_per_student(store: &dyn Store) -> Check {
+    use aanwezig_domain::{Call, Reached};
+    add_students(store, 2).await?;
+    let call = |absent_from: NaiveDate, on: NaiveDate, reached: Reached| Call {
+        absent_from,
+        on,
+        by: "mentor.a".into(),
+        reached,
+        how: if reached == Reached::Nobody {
+            String::new()
+        } else {
+            "Gaat beter, komt maandag".into()
+        },
+        school_can_do: "Huiswerk mailen".into(),
+        expected_back: (reached != Reached::Nobody).then(|| day(2025, 9, 15)),
+        worries: reached == Reached::Parent,
+    };
+    let missed = call(day(2025, 9, 8), day(2025, 9, 9), Reached::Nobody);
+    let reached = call(day(2025, 9, 8), day(2025, 9, 10), Reached::Parent);
+    let older = call(day(2025, 9, 1), day(2025, 9, 2), Reached::Student);
+    store.add_call(&sid(0), &reached).await?;
+    store.add_call(&sid(0), &missed).await?;
+    store.add_call(&sid(1), &older).await?;
+    assert_eq!(
+        store.student_calls(&sid(0)).await?,
+        vec![missed.clone(), reached.clone()],
+        "oldest first"
+    );
+    let since = store.calls_since(day(2025, 9, 8)).await?;
+    assert_eq!(
+        since,
+        vec![(sid(0), missed), (sid(0), reached)],
+        "only absences from 8 September"
+    );
+    assert!(matches!(
+        store.add_call(&sid(42), &older).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let counts = store.purge_student(&sid(0)).await?;
+    assert_eq!(counts.calls, 2);
+    assert!(store.calls_since(day(2025, 9, 1)).await?.len() == 1);
+    Ok(())
+}
+
 /// One import command is one transaction: a stranger in the last file of
 /// registrations leaves calendar, policy, students, registrations and the
 /// imports log as they were; without it, everything lands at once.
@@ -2069,6 +2116,7 @@ pub async fn purge_removes_exactly_one_student(store: &dyn Store) -> Check {
             case_versions: 2,
             meldingen: 1,
             melding_versions: 2,
+            calls: 0,
             audit_unlinked: 1,
         }
     );
@@ -2305,6 +2353,7 @@ macro_rules! conformance_tests {
             unknown_student_rolls_back,
             import_bundle_is_all_or_nothing,
             an_absence_only_reimport_retracts_what_it_no_longer_has,
+            calls_are_kept_per_student,
             timetable_is_saved_with_an_import_and_versioned,
             duplicate_key_in_one_import_last_wins,
             single_edit_keeps_history,
