@@ -126,7 +126,8 @@ impl Call {
         {
             out.push(err(
                 "bereikt",
-                "U heeft niemand bereikt: laat 'hoe het gaat' en de verwachte terugkeer leeg.".into(),
+                "U heeft niemand bereikt: laat 'hoe het gaat' en de verwachte terugkeer leeg."
+                    .into(),
             ));
         }
         if let Some(back) = self.expected_back {

@@ -28,8 +28,8 @@ pub mod student;
 pub mod timetable;
 
 pub use access::{Role, Scope};
-pub use call::{call_due, illness_words, Call, CallDue, Reached};
 pub use calendar::{Calendar, CalendarError, DayIdx, FreeDay, FreeDayKind, LessonSlot, SchoolYear};
+pub use call::{call_due, illness_words, Call, CallDue, Reached};
 pub use case::{Case, CaseError, CaseStep, Task, TaskKind};
 pub use category::{Category, CategorySet};
 pub use duo::{

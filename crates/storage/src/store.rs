@@ -308,10 +308,8 @@ pub trait Store: Send + Sync {
 
     /// Every call about an absence that began on or after `from`, per
     /// student, oldest first: what the lists of calls due need.
-    async fn calls_since(
-        &self,
-        from: NaiveDate,
-    ) -> Result<Vec<(StudentId, aanwezig_domain::Call)>>;
+    async fn calls_since(&self, from: NaiveDate)
+        -> Result<Vec<(StudentId, aanwezig_domain::Call)>>;
 
     /// Sets the hash of a user's secret calendar-feed address, replacing
     /// any earlier one; [`NotFound`](crate::StoreError::NotFound) for an

@@ -25,6 +25,8 @@ pub struct Live {
     /// The last school day on or before `today` (rules ran up to it).
     pub through: Option<DayIdx>,
     pub today: NaiveDate,
+    /// The calls about each student's absences (stap 2), oldest first.
+    pub calls: std::collections::HashMap<aanwezig_domain::StudentId, Vec<aanwezig_domain::Call>>,
     /// Changes with every change of the school or its evaluations (and is
     /// unique across reloads), so that pages may cache what they derive
     /// from it. Code that changes the fields above must call
@@ -36,6 +38,15 @@ impl Live {
     /// Loads everything from the store and evaluates as of `today`.
     pub async fn load(store: &dyn Store, today: NaiveDate) -> Result<Live, PageError> {
         let loaded = aanwezig_storage::load_school(store).await?;
+        let first = loaded
+            .calendar
+            .as_ref()
+            .and_then(|c| c.years().iter().map(|y| y.first_day).min())
+            .unwrap_or(today);
+        let mut calls: std::collections::HashMap<_, Vec<_>> = std::collections::HashMap::new();
+        for (student, call) in store.calls_since(first).await? {
+            calls.entry(student).or_default().push(call);
+        }
         let mut live = Live {
             cal: loaded.calendar,
             policy: loaded.policy.unwrap_or_default(),
@@ -43,10 +54,37 @@ impl Live {
             evaluations: Vec::new(),
             through: None,
             today,
+            calls,
             generation: 0,
         };
         live.evaluate_all();
         Ok(live)
+    }
+
+    /// A call just stored: kept with the student's calls.
+    pub fn add_call(&mut self, student: aanwezig_domain::StudentId, call: aanwezig_domain::Call) {
+        self.calls.entry(student).or_default().push(call);
+        self.touch();
+    }
+
+    /// What the plan asks about the call for the absence run of `signal`
+    /// (a `contact` signal of student `i`): done, or due by a day.
+    pub fn call_due(&self, i: usize, signal: &aanwezig_domain::Signal) -> aanwezig_domain::CallDue {
+        let Some(cal) = self.cal.as_ref() else {
+            return aanwezig_domain::CallDue::Due {
+                by: self.today,
+                tried: false,
+            };
+        };
+        let absent_from = cal.date(signal.fired_on);
+        let deadline = signal.deadline.unwrap_or(absent_from);
+        let calls = self
+            .school
+            .students()
+            .get(i)
+            .and_then(|s| self.calls.get(&s.id))
+            .map_or(&[][..], Vec::as_slice);
+        aanwezig_domain::call_due(cal, absent_from, deadline, calls)
     }
 
     /// Marks the school as changed (a new [`Live::generation`]).

@@ -59,6 +59,8 @@ struct Filters {
     mentor: Option<String>,
     /// A date in an earlier teaching week whose new signals to show.
     week: Option<String>,
+    /// Set after a call was saved.
+    gebeld: Option<String>,
 }
 
 /// A signal in a table.
@@ -98,6 +100,10 @@ struct OpenGroup {
 }
 
 struct CallRow {
+    /// The first day absent, `JJJJ-MM-DD` (for the call form).
+    since_iso: String,
+    /// A call reached no one: this is the next try.
+    tried: bool,
     id: String,
     name: String,
     class: String,
@@ -203,12 +209,15 @@ struct Content {
 #[derive(Template, WebTemplate)]
 #[template(
     source = "{% extends \"base.html\" %}{% block content %}<h1>Weekoverzicht</h1>
+{% if called %}<p class=\"success\" role=\"status\">Het gesprek is opgeslagen; de leerling staat niet meer op de lijst Bel vandaag (of, als u niemand bereikte, bij de volgende schooldag).</p>{% endif %}
 {% if let Some(t) = tasks %}<p class=\"tasks-summary\"><a href=\"/taken\">Mijn taken</a>: {% if t.overdue > 0 %}<strong class=\"overdue\">{{ t.overdue }} te laat</strong>, {% endif %}{{ t.today }} voor vandaag, {{ t.total }} in totaal.</p>{% endif %}
 {{ body|safe }}{% endblock %}",
     ext = "html"
 )]
 struct Dashboard {
     layout: Layout,
+    /// A call was just saved (`?gebeld=1`).
+    called: bool,
     /// The signed-in user's own tasks (not cached: they are per user).
     tasks: Option<TaskCounts>,
     body: Arc<str>,
@@ -306,6 +315,7 @@ async fn dashboard(
         let tasks = task_counts(&state, &user, state.clock.today()).await?;
         return Ok(Dashboard {
             layout,
+            called: false,
             tasks,
             body,
         });
@@ -377,6 +387,7 @@ async fn dashboard(
     )?;
     Ok(Dashboard {
         layout,
+        called: f.gebeld.is_some(),
         tasks,
         body,
     })
@@ -508,11 +519,18 @@ fn overview(
                 .or_default()
                 .push(sig.rule.title_nl());
             if sig.rule == RuleId::Contact {
-                let deadline = sig.deadline.unwrap_or(today);
+                // A call that reached someone handles the absence; one
+                // that reached no one moves it to the next school day.
+                let (deadline, tried) = match live.call_due(i, sig) {
+                    aanwezig_domain::CallDue::Done(_) => continue,
+                    aanwezig_domain::CallDue::Due { by, tried } => (by, tried),
+                };
                 calls.push((
                     deadline,
                     sig.fired_on,
                     CallRow {
+                        since_iso: cal.date(sig.fired_on).to_string(),
+                        tried,
                         id: id.clone(),
                         name: s.name.clone(),
                         class: s.class.clone(),

@@ -5,6 +5,7 @@ use axum::Router;
 use crate::state::AppState;
 
 pub mod audit;
+pub mod calls;
 pub mod case;
 pub mod contacts;
 pub mod dashboard;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(case::router())
         .merge(contacts::router())
         .merge(meldingen::router())
+        .merge(calls::router())
         .merge(settings_import::router())
         .merge(settings_mail::router())
         .merge(settings_school::router())

@@ -96,6 +96,27 @@ pub(crate) fn local_time_nl(t: DateTime<Utc>) -> String {
 struct StudentQuery {
     /// A date in the teaching week to show (`YYYY-MM-DD`).
     week: Option<String>,
+    /// Set after a call was saved (`zorgen` when the caller is worried).
+    gebeld: Option<String>,
+}
+
+/// One call, for the student page.
+struct CallLine {
+    on: String,
+    since: String,
+    by: String,
+    reached: &'static str,
+    how: String,
+    school: String,
+    back: String,
+}
+
+/// An absence run whose call is due.
+struct CallDueLine {
+    since_iso: String,
+    since: String,
+    by: String,
+    tried: bool,
 }
 
 struct Cell {
@@ -229,6 +250,13 @@ struct StudentPage {
     dossier_closed: bool,
     /// The user may open a case (school roles).
     may_open_case: bool,
+    /// Calls about this student's absences (stap 2), newest first.
+    calls: Vec<CallLine>,
+    /// Absence runs whose call is due, when the user may record one.
+    calls_due: Vec<CallDueLine>,
+    /// After a call was saved: the confirmation (and, when worried, the
+    /// offer to open a dossier).
+    called: Option<&'static str>,
     /// An external partner's page: step, attendance rate and the signals'
     /// titles and dates only; no lessons, categories, evidence, history or
     /// heat map.
@@ -289,7 +317,55 @@ async fn page(
         .map(|c| c.step.to_string());
     page.dossier_closed = case.as_ref().is_some_and(|c| !c.is_open());
     page.may_open_case = crate::dossier::may_change_cases(user.role());
+    calls_of(&live, &student, &mut page);
+    page.called = match q.gebeld.as_deref() {
+        Some("zorgen") => Some("Het gesprek is opgeslagen. U maakt zich zorgen: open hieronder een dossier om de volgende stappen te zetten."),
+        Some(_) => Some("Het gesprek is opgeslagen."),
+        None => None,
+    };
     Ok(page)
+}
+
+/// The student's calls (newest first) and the absence runs whose call is
+/// due (stap 2), for a user who may record calls.
+fn calls_of(live: &Live, student: &Student, page: &mut StudentPage) {
+    let calls = live.calls.get(&student.id).map_or(&[][..], Vec::as_slice);
+    page.calls = calls
+        .iter()
+        .rev()
+        .map(|c| CallLine {
+            on: date_nl(c.on),
+            since: date_nl(c.absent_from),
+            by: c.by.clone(),
+            reached: c.reached.label_nl(),
+            how: c.how.clone(),
+            school: c.school_can_do.clone(),
+            back: c.expected_back.map(date_nl).unwrap_or_default(),
+        })
+        .collect();
+    let (Some(cal), Some(d), Some(i)) = (
+        live.cal.as_ref(),
+        live.through,
+        live.position(student.id.as_str()),
+    ) else {
+        return;
+    };
+    let Some(eval) = live.evaluations.get(i) else {
+        return;
+    };
+    page.calls_due = eval
+        .open_on(d)
+        .filter(|s| s.rule == aanwezig_domain::RuleId::Contact)
+        .filter_map(|s| match live.call_due(i, s) {
+            aanwezig_domain::CallDue::Done(_) => None,
+            aanwezig_domain::CallDue::Due { by, tried } => Some(CallDueLine {
+                since_iso: cal.date(s.fired_on).to_string(),
+                since: date_nl(cal.date(s.fired_on)),
+                by: date_nl(by),
+                tried,
+            }),
+        })
+        .collect();
 }
 
 /// The page an external partner (leerplichtambtenaar, jeugdarts,
@@ -385,6 +461,9 @@ fn build(
         dossier_step: None,
         dossier_closed: false,
         may_open_case: false,
+        calls: Vec::new(),
+        calls_due: Vec::new(),
+        called: None,
         reduced: false,
         dossier_link: false,
     };

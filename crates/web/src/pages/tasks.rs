@@ -22,7 +22,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use aanwezig_domain::case::{next_school_day, OpenReason, PartnerIdentity, TaskKind};
+use aanwezig_domain::case::{OpenReason, PartnerIdentity, TaskKind};
 use aanwezig_domain::explain::date_nl;
 use aanwezig_domain::{Case, MeldingDraft, MeldingStatus, Role, RuleId, Scope, StudentId};
 use aanwezig_storage::{AuditAction, AuditEntry, MeldingFilter};
@@ -285,10 +285,13 @@ fn compute(
                         continue;
                     }
                 }
+                // A call recorded on its own (stap 2) handles the absence;
+                // one that reached no one moves the task a school day.
+                let due = match live.call_due(i, sig) {
+                    aanwezig_domain::CallDue::Done(_) => continue,
+                    aanwezig_domain::CallDue::Due { by, .. } => by,
+                };
                 let id = s.id.as_str();
-                let due = sig
-                    .deadline
-                    .unwrap_or_else(|| next_school_day(cal, absent_on));
                 out.push(UserTask {
                     kind: "bellen",
                     index: absent_on.format("%Y%m%d").to_string(),
@@ -302,14 +305,10 @@ fn compute(
                     student: s.id.clone(),
                     name: s.name.clone(),
                     class: s.class.clone(),
-                    href: if case.is_some() {
-                        format!(
-                            "{}/dossier/contact/nieuw?leidraad=A",
-                            crate::paths::student_str(id)
-                        )
-                    } else {
+                    href: format!(
+                        "{}/gebeld?sinds={absent_on}&terug=taken",
                         crate::paths::student_str(id)
-                    },
+                    ),
                     read_only: false,
                 });
             }
@@ -482,6 +481,7 @@ struct TasksPage {
     mentor: bool,
     no_calendar: bool,
     revoked: bool,
+    called: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -555,6 +555,8 @@ fn groups(tasks: Vec<UserTask>, today: NaiveDate) -> Vec<Group> {
 #[derive(Debug, Default, Deserialize)]
 struct PageQuery {
     ingetrokken: Option<String>,
+    /// Set after a call was saved.
+    gebeld: Option<String>,
 }
 
 async fn page(
@@ -578,6 +580,7 @@ async fn page(
         mentor: user.role() == Role::Mentor,
         no_calendar,
         revoked: q.ingetrokken.is_some(),
+        called: q.gebeld.is_some(),
     })
 }
 

@@ -9,6 +9,7 @@ mod accounts;
 mod api;
 mod auth;
 mod browser;
+mod calls;
 mod contacts;
 mod dossier;
 mod import;

@@ -161,6 +161,8 @@ fn table() -> Vec<Row> {
         get("/leerlingen?klas={klas}&stap=2",                                           [L, F, O, O, O, F, F, F]),
         get("/leerlingen/{own}",                                                        [L, F, O, O, O, N, O, O]),
         get("/leerlingen/{other}",                                                      [L, F, O, O, N, N, N, N]),
+        get("/leerlingen/{own}/gebeld",                                                 [L, F, A, A, A, N, F, F]),
+        get("/leerlingen/{other}/gebeld",                                               [L, F, A, A, N, N, N, N]),
         get("/leerlingen/{own}/les?datum={day}&lesuur=3",                               [L, F, O, O, O, F, F, F]),
         get("/leerlingen/{other}/les?datum={day}&lesuur=3",                             [L, F, O, O, N, F, F, F]),
         get("/registreren",                                                             [L, F, O, O, O, F, F, F]),
@@ -233,6 +235,7 @@ fn table() -> Vec<Row> {
     rows.extend(posts("/importeren",                                    NOTHING,        [L, A, A, F, F, F, F, F]));
     rows.extend(posts("/importeren/999999/bevestigen",                  NOTHING,        [L, N, N, F, F, F, F, F]));
     rows.extend(posts("/instellingen/import",                           NOTHING,        [L, A, A, F, F, F, F, F]));
+    rows.extend(posts("/leerlingen/{own}/gebeld",                       NOTHING,        [L, F, A, A, A, N, F, F]));
     // Signing out ends every column's session: the last row.
     // The dossier, DUO meldingen, tasks: one file per area.
     rows.extend(crate::matrix_dossier::rows());

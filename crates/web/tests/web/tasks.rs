@@ -18,7 +18,7 @@ fn sid(id: &str) -> StudentId {
     StudentId::parse(id).unwrap()
 }
 
-fn name_of(app: &TestApp, id: &str) -> String {
+pub(crate) fn name_of(app: &TestApp, id: &str) -> String {
     let live = app.state.read().unwrap();
     let i = live.position(id).unwrap();
     live.school.students()[i].name.clone()
@@ -41,7 +41,7 @@ fn section<'a>(html: &'a str, id: &str) -> &'a str {
 }
 
 /// The table row of a page that mentions both `a` and `b`.
-fn row_with<'a>(html: &'a str, a: &str, b: &str) -> Option<&'a str> {
+pub(crate) fn row_with<'a>(html: &'a str, a: &str, b: &str) -> Option<&'a str> {
     html.split("<tr")
         .map(|r| r.split("</tr>").next().unwrap_or(r))
         .find(|r| r.contains(a) && r.contains(b))
@@ -81,7 +81,7 @@ async fn case_with_intervention(
 
 /// A student of `class` without a `contact` or DUO signal yet and without
 /// registrations on the last three school days.
-fn quiet_student(app: &TestApp, class: &str) -> String {
+pub(crate) fn quiet_student(app: &TestApp, class: &str) -> String {
     let live = app.state.read().unwrap();
     live.school
         .students()
@@ -100,7 +100,7 @@ fn quiet_student(app: &TestApp, class: &str) -> String {
 
 /// Registers every lesson of `days` as absent without a report (code A),
 /// through the API as the coordinator.
-async fn absent_whole_days(app: &TestApp, id: &str, days: &[NaiveDate]) {
+pub(crate) async fn absent_whole_days(app: &TestApp, id: &str, days: &[NaiveDate]) {
     let c = app.login("coordinator").await;
     let csrf = app.csrf(&c).await;
     for day in days {
@@ -409,7 +409,7 @@ async fn one_call_per_absence_from_signal_and_case() {
         row.contains(&format!(
             "/leerlingen/{id}/dossier/contact/nieuw?leidraad=A"
         )),
-        "{row}"
+        "the case's own call task leads to the case: {row}"
     );
 
     // Linked on the day the signal fired as well: still one.
@@ -449,7 +449,12 @@ async fn mentor_calls_after_a_whole_day_absent() {
         .unwrap_or_else(|| panic!("no call task for {name} in {html}"));
     assert!(row.contains("vrijdag 14 november 2025"), "{row}");
     assert!(row.contains("maandag 17 november 2025"), "{row}");
-    assert!(row.contains(&format!("href=\"/leerlingen/{id}\"")), "{row}");
+    assert!(
+        row.contains(&format!(
+            "href=\"/leerlingen/{id}/gebeld?sinds=2025-11-14&#38;terug=taken\""
+        )),
+        "the task opens the call form, no dossier needed: {row}"
+    );
     assert!(section(&html, "deze-week").contains(&name));
 
     // Step 2 is the mentor's: the coordinator gets no call.
@@ -462,10 +467,8 @@ async fn mentor_calls_after_a_whole_day_absent() {
     let (_, html) = app.get(&c, "/taken").await;
     let row = row_with(&html, "Bellen: de hele dag afwezig sinds", &name).expect("still due");
     assert!(
-        row.contains(&format!(
-            "/leerlingen/{id}/dossier/contact/nieuw?leidraad=A"
-        )),
-        "with a case the link goes to a new contact: {row}"
+        row.contains(&format!("/leerlingen/{id}/gebeld?sinds=2025-11-14")),
+        "with a case too, the call is recorded on its own: {row}"
     );
     let mut case = app.store.case(&sid(&id)).await.unwrap().unwrap();
     case.add_contact(ContactMoment {
