@@ -589,3 +589,59 @@ async fn from_3a_to_the_jeugdarts() {
     assert!(!page.contains("Spreekuur gepland"));
     c.clone().close().await.unwrap();
 }
+
+/// Stap 2 in the browser: a mentor finds the student on Bel vandaag, fills
+/// in "Gebeld" and the row is gone.
+#[tokio::test]
+async fn a_mentor_records_a_call_from_bel_vandaag_and_the_row_is_gone() {
+    let app = spawn_app().await;
+    let id = crate::tasks::quiet_student(&app, &app.mentor_class);
+    let name = crate::tasks::name_of(&app, &id);
+    crate::tasks::absent_whole_days(&app, &id, &[crate::common::today()]).await;
+    let b = browser().await;
+    let c = &b.client;
+    sign_in(&app, c, "mentor").await;
+    let calls = c
+        .find(Locator::Css("table.calls"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(calls.contains(&name), "{calls}");
+    let link = format!("a[href^=\"/leerlingen/{id}/gebeld\"]");
+    click(c, &link).await;
+    c.wait()
+        .for_element(Locator::Css("fieldset#f-bereikt"))
+        .await
+        .unwrap();
+    // The label sits beside its button: clicking it chooses the answer.
+    click(c, "label[for=bereikt-ouder]").await;
+    type_into(c, "f-hoe", "Gaat al beter").await;
+    type_into(c, "f-school", "Huiswerk via de mail").await;
+    click(c, "form.stacked button[type=submit]").await;
+    let notice = c
+        .wait()
+        .for_element(Locator::Css("p.success"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(notice.contains("Het gesprek is opgeslagen"), "{notice}");
+    assert_eq!(c.current_url().await.unwrap().path(), "/");
+    let body = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let bellen = body
+        .split("Bel vandaag")
+        .nth(1)
+        .and_then(|s| s.split("DUO-meldingen met een lopende termijn").next())
+        .unwrap_or_default();
+    assert!(!bellen.contains(&name), "{name} left Bel vandaag: {bellen}");
+    c.clone().close().await.unwrap();
+}
