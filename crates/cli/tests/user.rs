@@ -529,6 +529,14 @@ async fn removing_a_partner_ends_their_involvements_and_a_new_namesake_gets_none
     .unwrap();
     // Brought in after the account was made (today, by the real clock).
     let on = old.created_on().max(day(10, 6));
+    case.decide(aanwezig_domain::case::Decision {
+        on,
+        by: coordinator.clone(),
+        kind: aanwezig_domain::case::DecisionKind::VoWij { consent: true },
+        parties: vec![aanwezig_domain::case::Party::Ouders],
+        note: String::new(),
+    })
+    .unwrap();
     case.involve(&old.identity(), Role::Ketenpartner, on, coordinator)
         .unwrap();
     let saved_at = Utc.with_ymd_and_hms(2025, 10, 6, 9, 0, 0).unwrap();

@@ -1165,6 +1165,8 @@ pub enum CaseError {
     SameLead(String),
     #[error("de jeugdarts wordt pas betrokken na een verwijzing waarvoor de ouders toestemming gaven (MAZL); leg die eerst vast")]
     NoConsent,
+    #[error("een ketenpartner (zoals VO WIJ) wordt pas betrokken als de ouders toestemming gaven voor de inzet van VO WIJ; leg die beslissing eerst vast")]
+    NoCareConsent,
 }
 
 // ---------------------------------------------------------------------------
@@ -1408,9 +1410,11 @@ impl Case {
     /// account id (which access follows) and the username (for display and
     /// the trail). Only external roles are brought in this way (the
     /// school's own roles see students by their role); bringing in an
-    /// account already involved is refused, and the jeugdarts only after a
+    /// account already involved is refused, the jeugdarts only after a
     /// referral the parents consented to (MAZL: the latest jeugdarts
-    /// decision on or before `on` says yes).
+    /// decision on or before `on` says yes), and a ketenpartner only after
+    /// the parents consented to VO WIJ (the latest VO WIJ decision says
+    /// yes).
     pub fn involve(
         &mut self,
         who: &PartnerIdentity<'_>,
@@ -1431,6 +1435,15 @@ impl Case {
                 .is_none_or(|d| d.kind != DecisionKind::Jeugdarts { consent: true })
         {
             return Err(CaseError::NoConsent);
+        }
+        // Care partners too: their access rests on the parents' consent
+        // (rules.md §5, consent before care partners).
+        if role == Role::Ketenpartner
+            && self
+                .latest_decision(on, |k| matches!(k, DecisionKind::VoWij { .. }))
+                .is_none_or(|d| d.kind != DecisionKind::VoWij { consent: true })
+        {
+            return Err(CaseError::NoCareConsent);
         }
         self.involved.push(Involvement {
             user: who.username.to_owned(),
@@ -1824,14 +1837,19 @@ impl Case {
     }
 
     /// Records a referral or decision. When the parents withdraw their
-    /// consent for the jeugdarts (a jeugdarts decision without consent),
-    /// every jeugdarts on the case is released on that day: their access
-    /// rests on the consent.
+    /// consent for the jeugdarts (a jeugdarts decision without consent), or
+    /// for VO WIJ, every jeugdarts, or every ketenpartner, on the case is
+    /// released on that day: their access rests on the consent.
     pub fn decide(&mut self, decision: Decision) -> Result<(), CaseError> {
         self.ensure_open()?;
-        if decision.kind == (DecisionKind::Jeugdarts { consent: false }) {
+        let released = match decision.kind {
+            DecisionKind::Jeugdarts { consent: false } => Some(Role::Jeugdarts),
+            DecisionKind::VoWij { consent: false } => Some(Role::Ketenpartner),
+            _ => None,
+        };
+        if let Some(role) = released {
             for i in &mut self.involved {
-                if i.role == Role::Jeugdarts && i.is_active() {
+                if i.role == role && i.is_active() {
                     i.until = Some(decision.on.max(i.since));
                 }
             }
@@ -3460,6 +3478,8 @@ mod tests {
     fn an_involvement_follows_the_account_id() {
         let d = ymd(2025, 10, 6);
         let mut c = case_at(CaseStep::S3b, d);
+        c.decide(decision(d, DecisionKind::VoWij { consent: true }))
+            .unwrap();
         let old = who("keten");
         c.involve(&old, Role::Ketenpartner, d, actor()).unwrap();
         assert_eq!(c.involved[0].account.as_deref(), Some("id-keten"));
@@ -3555,6 +3575,11 @@ mod tests {
             created_on: ymd(2025, 10, 7),
         };
         assert_eq!(c.release_partner(&newer, ymd(2025, 10, 8)), 0);
+        c.decide(decision(
+            ymd(2025, 10, 8),
+            DecisionKind::VoWij { consent: true },
+        ))
+        .unwrap();
         c.involve(&newer, Role::Ketenpartner, ymd(2025, 10, 8), actor())
             .unwrap();
         // The dossier page names an involvement with an account by its id.
@@ -3867,6 +3892,8 @@ mod tests {
         let mut c = case_at(CaseStep::S3a, d);
         c.decide(decision(d, DecisionKind::Jeugdarts { consent: true }))
             .unwrap();
+        c.decide(decision(d, DecisionKind::VoWij { consent: true }))
+            .unwrap();
         c.involve(&who("arts"), Role::Jeugdarts, d, actor())
             .unwrap();
         c.involve(&who("keten"), Role::Ketenpartner, d, actor())
@@ -3879,6 +3906,47 @@ mod tests {
         assert!(!c.involves(&who("arts")));
         assert_eq!(c.involved[0].until, Some(ymd(2025, 10, 20)));
         assert!(c.involves(&who("keten")), "other partners stay");
+    }
+
+    /// A care partner (VO WIJ) only with the parents' consent, and released
+    /// when they withdraw it.
+    #[test]
+    fn a_ketenpartner_needs_consent_for_vo_wij() {
+        let d = ymd(2025, 10, 6);
+        let mut c = case_at(CaseStep::S4b, d);
+        assert_eq!(
+            c.involve(&who("keten"), Role::Ketenpartner, d, actor()),
+            Err(CaseError::NoCareConsent)
+        );
+        c.decide(decision(d, DecisionKind::VoWij { consent: false }))
+            .unwrap();
+        assert_eq!(
+            c.involve(&who("keten"), Role::Ketenpartner, d, actor()),
+            Err(CaseError::NoCareConsent),
+            "a decision without consent is no consent"
+        );
+        c.decide(decision(
+            ymd(2025, 10, 7),
+            DecisionKind::VoWij { consent: true },
+        ))
+        .unwrap();
+        c.involve(&who("keten"), Role::Ketenpartner, ymd(2025, 10, 7), actor())
+            .unwrap();
+        assert!(c.involves(&who("keten")));
+        c.decide(decision(
+            ymd(2025, 10, 20),
+            DecisionKind::VoWij { consent: false },
+        ))
+        .unwrap();
+        assert!(!c.involves(&who("keten")), "consent withdrawn: released");
+        // Leerplicht needs no consent decision.
+        c.involve(
+            &who("lpa"),
+            Role::Leerplichtambtenaar,
+            ymd(2025, 10, 21),
+            actor(),
+        )
+        .unwrap();
     }
 
     #[test]

@@ -1476,6 +1476,7 @@ pub async fn removing_an_account_ends_its_involvements(store: &dyn Store) -> Che
 
     // Student 1: an earlier, closed case and a later open one, both with kp.
     let mut closed = case_of(1, day(2025, 9, 1));
+    care_consent(&mut closed, day(2025, 9, 2))?;
     closed
         .involve(
             &kp.identity(),
@@ -1494,6 +1495,7 @@ pub async fn removing_an_account_ends_its_involvements(store: &dyn Store) -> Che
         .map_err(case_error)?;
     store.save_case(&closed, "coordinator", at(0)).await?;
     let mut open = case_of(1, on);
+    care_consent(&mut open, on)?;
     open.involve(&kp.identity(), Role::Ketenpartner, on, coordinator())
         .map_err(case_error)?;
     open.involve(
@@ -1804,6 +1806,20 @@ pub async fn audit_log_newest_first_filtered_limited(store: &dyn Store) -> Check
 // --- case dossier, melding drafts, retention -----------------------------
 
 /// A case of student `n` opened by hand on `on` at step 3a.
+/// Records the parents' consent to VO WIJ, which a ketenpartner needs.
+pub fn care_consent(case: &mut Case, on: NaiveDate) -> Check {
+    use aanwezig_domain::case::{Decision, DecisionKind, Party};
+    case.decide(Decision {
+        on,
+        by: Actor::new("coordinator", Role::Verzuimcoordinator),
+        kind: DecisionKind::VoWij { consent: true },
+        parties: vec![Party::Ouders],
+        note: String::new(),
+    })
+    .map_err(case_error)?;
+    Ok(())
+}
+
 pub fn case_of(n: u32, on: NaiveDate) -> Case {
     match Case::open(
         sid(n),

@@ -79,6 +79,13 @@ async fn a_reused_username_inherits_no_dossier() {
     let old_password = make_partner(&app, &beheer, "kp_old", "Karel Oud").await;
     let old_account = app.store.user("kp_old").await.unwrap().unwrap();
     open_case(&app, &id, "3b", &[]).await;
+    // A care partner only after the parents' consent to VO WIJ.
+    app.post_ok(
+        &coordinator,
+        &format!("{}/besluit", dossier(&id)),
+        &[("soort", "vowij_ja"), ("partij", "ouders")],
+    )
+    .await;
     let location = app
         .post_ok(
             &coordinator,

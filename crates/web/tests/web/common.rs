@@ -366,18 +366,23 @@ pub async fn account(app: &TestApp, username: &str) -> User {
 }
 
 /// Brings the account `user` into the case on `on` in its role; for the
-/// jeugdarts first records the referral the parents consented to, which
-/// the domain requires.
+/// jeugdarts and a ketenpartner first records the parents' consent
+/// (referral, VO WIJ), which the domain requires.
 pub fn involve(case: &mut aanwezig_domain::Case, user: &User, on: NaiveDate) {
     let role = user.role;
     use aanwezig_domain::case::{Actor, Decision, DecisionKind, Party};
     let by = Actor::new("coordinator", Role::Verzuimcoordinator);
-    if role == Role::Jeugdarts {
+    let consent = match role {
+        Role::Jeugdarts => Some(DecisionKind::Jeugdarts { consent: true }),
+        Role::Ketenpartner => Some(DecisionKind::VoWij { consent: true }),
+        _ => None,
+    };
+    if let Some(kind) = consent {
         case.decide(Decision {
             on,
             by: by.clone(),
-            kind: DecisionKind::Jeugdarts { consent: true },
-            parties: vec![Party::Ouders, Party::Jeugdarts],
+            kind,
+            parties: vec![Party::Ouders],
             note: String::new(),
         })
         .unwrap();

@@ -1320,3 +1320,45 @@ async fn a_student_number_with_url_characters_stays_one_segment_in_redirects_and
         "{location}"
     );
 }
+
+/// A VO WIJ ketenpartner is brought in only after the parents' consent is
+/// recorded, like the jeugdarts; withdrawing it ends their access.
+#[tokio::test]
+async fn a_ketenpartner_is_brought_in_only_with_the_parents_consent() {
+    let app = spawn_app().await;
+    let id = app.own_student.clone();
+    let c = app.login("coordinator").await;
+    open_case(&app, &id, "4b", &[]).await;
+    let partners = format!("{}/partners", dossier(&id));
+    let (status, _, body) = app.submit(&c, &partners, &[("gebruiker", "keten")]).await;
+    assert_ne!(status, StatusCode::SEE_OTHER, "refused without consent");
+    assert!(
+        body.contains("toestemming gaven voor de inzet van VO WIJ"),
+        "{body}"
+    );
+    assert!(case_of(&app, &id).await.involved.is_empty());
+
+    saved(
+        &app,
+        &c,
+        &format!("{}/besluit", dossier(&id)),
+        &[("soort", "vowij_ja"), ("partij", "ouders")],
+    )
+    .await;
+    saved(&app, &c, &partners, &[("gebruiker", "keten")]).await;
+    let keten = app.login("keten").await;
+    assert_eq!(app.get(&keten, &dossier(&id)).await.0, StatusCode::OK);
+
+    saved(
+        &app,
+        &c,
+        &format!("{}/besluit", dossier(&id)),
+        &[("soort", "vowij_nee"), ("partij", "ouders")],
+    )
+    .await;
+    assert_eq!(
+        app.get(&keten, &dossier(&id)).await.0,
+        StatusCode::NOT_FOUND,
+        "consent withdrawn: no more access"
+    );
+}
