@@ -255,7 +255,11 @@ async fn task_counts(
     if let Some(counts) = cached {
         return Ok(counts);
     }
-    let tasks = super::tasks::user_tasks(state, super::tasks::TaskOwner::of(user), today).await?;
+    let mut tasks =
+        super::tasks::user_tasks(state, super::tasks::TaskOwner::of(user), today).await?;
+    // Only the user's own work: a partner reads along with the school's
+    // tasks in the dossiers they are brought into, but those are not theirs.
+    tasks.retain(|t| !t.read_only);
     let counts = (!tasks.is_empty()).then(|| TaskCounts {
         overdue: tasks.iter().filter(|t| t.overdue).count(),
         today: tasks.iter().filter(|t| t.due == today).count(),

@@ -610,4 +610,22 @@ async fn the_overview_counts_my_tasks() {
     let (_, html) = app.get(&j, "/").await;
     assert!(html.contains("href=\"/dossiers\""));
     assert!(html.contains("href=\"/taken\""));
+
+    // Leerplicht, brought into a case with an overdue school task, reads
+    // along on Mijn taken but is not told the school's tasks are theirs.
+    crate::common::open_case(&app, &app.own_student, "4b", &["leerplicht"]).await;
+    crate::common::start_intervention(
+        &app,
+        &app.own_student,
+        "dagelijks melden",
+        crate::common::ymd(2025, 9, 26),
+    )
+    .await;
+    app.state.changed();
+    let lpa = app.login("leerplicht").await;
+    let (_, tasks) = app.get(&lpa, "/taken").await;
+    assert!(tasks.contains("Bekijken"), "reads along: {tasks}");
+    let (_, html) = app.get(&lpa, "/").await;
+    assert_eq!(overdue(&html), 0, "{html}");
+    assert!(!html.contains("class=\"tasks-summary\""), "{html}");
 }
