@@ -286,7 +286,7 @@ struct Folder {
 fn folder(state: &AppState) -> Option<Folder> {
     use crate::import_dir::DropResult;
     let status = state.import_dir.as_ref()?;
-    let when = |t: DateTime<Utc>| t.format("%d-%m-%Y %H:%M UTC").to_string();
+    let when = super::student::local_time_nl;
     Some(Folder {
         dir: status.dir().display().to_string(),
         last_poll: status.last_poll().map(when).unwrap_or_default(),
@@ -353,7 +353,7 @@ async fn upload_page(
         .map(|e| LogRow {
             file_name: e.source.file_name,
             by: e.source.imported_by,
-            at: e.source.at.format("%d-%m-%Y %H:%M UTC").to_string(),
+            at: super::student::local_time_nl(e.source.at),
             rows: e.summary.rows,
             inserted: e.summary.inserted,
             updated: e.summary.updated,

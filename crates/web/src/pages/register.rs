@@ -228,7 +228,7 @@ fn no_calendar() -> PageError {
 }
 
 fn time_nl(t: DateTime<Utc>) -> String {
-    t.format("%d-%m-%Y %H:%M UTC").to_string()
+    super::student::local_time_nl(t)
 }
 
 /// What the writer of a stale lesson had seen, for people.

@@ -75,7 +75,7 @@ async fn versions(state: &AppState, kind: DocumentKind) -> Result<Vec<VersionVie
         .map(|v| VersionView {
             version: v.version,
             saved_by: v.saved_by,
-            saved_at: v.saved_at.format("%d-%m-%Y %H:%M UTC").to_string(),
+            saved_at: super::student::local_time_nl(v.saved_at),
         })
         .collect();
     list.reverse();

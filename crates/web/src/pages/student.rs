@@ -69,25 +69,10 @@ fn short_label(c: Category) -> &'static str {
     }
 }
 
-/// Dutch local time (CET/CEST) of a UTC instant: summer time runs from the
-/// last Sunday of March to the last Sunday of October, 01:00 UTC both.
+/// Dutch local time of a UTC instant (Europe/Amsterdam, summer and
+/// winter time from the IANA database): `14 nov 2025 10:00`.
 pub(crate) fn local_time_nl(t: DateTime<Utc>) -> String {
-    fn last_sunday(year: i32, month: u32) -> Option<NaiveDate> {
-        let last = NaiveDate::from_ymd_opt(year, month + 1, 1)?.pred_opt()?;
-        let back = last.weekday().num_days_from_sunday();
-        Some(last - Duration::days(i64::from(back)))
-    }
-    let y = t.year();
-    let summer = match (last_sunday(y, 3), last_sunday(y, 10)) {
-        (Some(a), Some(b)) => {
-            let start = a.and_hms_opt(1, 0, 0).map(|x| x.and_utc());
-            let end = b.and_hms_opt(1, 0, 0).map(|x| x.and_utc());
-            start.is_some_and(|s| t >= s) && end.is_some_and(|e| t < e)
-        }
-        _ => false,
-    };
-    let local = t + Duration::hours(if summer { 2 } else { 1 });
-    local
+    t.with_timezone(&chrono_tz::Europe::Amsterdam)
         .format_localized("%-d %b %Y %H:%M", chrono::Locale::nl_NL)
         .to_string()
 }

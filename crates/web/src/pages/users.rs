@@ -33,7 +33,7 @@ fn require_admin(user: &CurrentUser) -> Result<(), PageError> {
 }
 
 fn when(t: DateTime<Utc>) -> String {
-    t.format("%d-%m-%Y %H:%M UTC").to_string()
+    super::student::local_time_nl(t)
 }
 
 /// Capitalises the first letter of a message from `aanwezig_auth`.

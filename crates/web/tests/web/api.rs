@@ -544,7 +544,7 @@ async fn a_put_from_a_state_that_changed_meanwhile_is_refused_with_409() {
         "{message}"
     );
     assert!(
-        message.contains("nu staat er ‘A — onbekend afwezig’ (gewijzigd door coordinator op 14-11-2025 09:00 UTC)"),
+        message.contains("nu staat er ‘A — onbekend afwezig’ (gewijzigd door coordinator op 14 nov 2025 10:00)"),
         "{message}"
     );
     let changes = body["changes"].as_array().unwrap();

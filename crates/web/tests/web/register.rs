@@ -496,7 +496,7 @@ async fn changes_by(app: &TestApp, id: &str, lesson: u8, user: &str) -> usize {
 }
 
 const CHANGED_BY_COORDINATOR: &str =
-    "nu staat er ‘A — onbekend afwezig’ (gewijzigd door coordinator op 14-11-2025 09:00 UTC)";
+    "nu staat er ‘A — onbekend afwezig’ (gewijzigd door coordinator op 14 nov 2025 10:00)";
 
 #[tokio::test]
 async fn the_second_of_two_saves_of_one_register_is_refused_and_names_the_change() {
