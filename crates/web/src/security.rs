@@ -54,8 +54,24 @@ pub fn headers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S>
         .layer(set(header::CACHE_CONTROL, "no-store"))
 }
 
-fn forbidden(msg: &str) -> Response {
+/// A refusal: a Dutch page, or for the JSON API (and clients that ask for
+/// JSON) the API's error body, `{"error": "forbidden", "message": …}`.
+fn forbidden(json: bool, msg: &str) -> Response {
+    if json {
+        let body = serde_json::json!({"error": "forbidden", "message": msg});
+        return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
+    }
     (StatusCode::FORBIDDEN, PageError::BadRequest(msg.to_owned())).into_response()
+}
+
+/// Whether a request is one of the JSON API, or asks for JSON.
+fn wants_json(req: &Request) -> bool {
+    req.uri().path().starts_with("/api/")
+        || req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"))
 }
 
 /// The origin this app's pages have: the public URL's when one is
@@ -150,8 +166,12 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
+    let json = wants_json(&req);
     if !same_origin(&state.config, req.headers()) {
-        return forbidden("Dit verzoek kwam niet van aanwezig zelf en is geweigerd.");
+        return forbidden(
+            json,
+            "Dit verzoek kwam niet van aanwezig zelf en is geweigerd.",
+        );
     }
     let jar = CookieJar::from_headers(req.headers());
     let Some(token) = jar.get(SESSION_COOKIE) else {
@@ -199,7 +219,14 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
     };
     let provided = from_header.or(from_query).or(from_form);
     if provided.as_deref() != Some(expected.as_str()) {
-        return forbidden("Dit formulier is verlopen of niet van aanwezig. Laad de pagina opnieuw en probeer het nog eens.");
+        return forbidden(
+            json,
+            if json {
+                "De kop X-CSRF-Token ontbreekt of klopt niet: vraag het token op bij /api/sessie."
+            } else {
+                "Dit formulier is verlopen of niet van aanwezig. Laad de pagina opnieuw en probeer het nog eens."
+            },
+        );
     }
     let response = next.run(req).await;
     // A signed-in change went through: what pages derived from the store

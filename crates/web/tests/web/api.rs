@@ -287,6 +287,12 @@ async fn put_needs_the_csrf_header_and_returns_the_new_signal() {
 
     let (status, body) = put(&app, &c, None, &student, FRIDAY, 1, json!({"code": "A"})).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "no X-CSRF-Token: {body}");
+    // A JSON client gets a JSON error that says what to do.
+    assert_eq!(body["error"], "forbidden", "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("X-CSRF-Token"),
+        "{body}"
+    );
     let (status, _) = put(
         &app,
         &c,
@@ -544,7 +550,9 @@ async fn a_put_from_a_state_that_changed_meanwhile_is_refused_with_409() {
         "{message}"
     );
     assert!(
-        message.contains("nu staat er ‘A — onbekend afwezig’ (gewijzigd door coordinator op 14 nov 2025 10:00)"),
+        message.contains(
+            "nu staat er ‘A — onbekend afwezig’ (gewijzigd door coordinator op 14 nov 2025 10:00)"
+        ),
         "{message}"
     );
     let changes = body["changes"].as_array().unwrap();
