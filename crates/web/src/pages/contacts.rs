@@ -805,7 +805,8 @@ fn agreement_views(case: &Case, today: NaiveDate) -> Vec<AgreementView> {
                 .collect(),
             sent: sent.contains(&i),
             check_date: today.to_string(),
-            check_kept: "ja".into(),
+            // No preselected outcome: the coordinator says what happened.
+            check_kept: String::new(),
             check_note: String::new(),
             check_error: None,
         })

@@ -844,3 +844,31 @@ async fn the_report_shows_contacts_and_agreements_as_the_role_may_see_them() {
         .iter()
         .any(|e| e.action == AuditAction::Export && e.detail.contains("verslag")));
 }
+
+/// A weekly agreement check starts with no outcome chosen: the
+/// coordinator says whether the agreement was kept.
+#[tokio::test]
+async fn a_weekly_check_has_no_preselected_outcome() {
+    let app = crate::common::spawn_app().await;
+    let id = app.own_student.clone();
+    crate::common::open_case(&app, &id, "4b", &[]).await;
+    let c = app.login("coordinator").await;
+    let base = format!("/leerlingen/{id}/dossier/afspraken");
+    app.post_ok(
+        &c,
+        &base,
+        &[
+            ("wie", "ouders"),
+            ("wat", "Ziekmelding voor 8 uur"),
+            ("tot", ""),
+        ],
+    )
+    .await;
+    let (status, html) = app.get(&c, &base).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    let at = html
+        .find("name=\"gehouden\"")
+        .unwrap_or_else(|| panic!("a weekly check form: {html}"));
+    let fieldset = &html[at..at + html[at..].find("</fieldset>").unwrap()];
+    assert!(!fieldset.contains("checked"), "{fieldset}");
+}
