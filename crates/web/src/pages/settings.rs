@@ -900,7 +900,7 @@ const GROUPS: &[GroupDef] = &[
             f(
                 "afmelding_persist.min_new_episodes",
                 "Nieuwe afmeldingen",
-                "Het zoveelste nieuwe afmeldingsperiode na het 3a-signaal geeft dit signaal.",
+                "De hoeveelste nieuwe afmeldingsperiode na het 3a-signaal dit signaal geeft.",
                 Kind::Number,
             ),
             f(
