@@ -1424,6 +1424,32 @@ struct StatusForm {
     naar: String,
     #[serde(default)]
     datum: String,
+    /// The coordinator confirms registering although the student has no
+    /// open dossier or the melding names no actions.
+    #[serde(default)]
+    bevestigd: Option<String>,
+}
+
+/// Why registering this melding asks for a confirmation first: no open
+/// dossier for the student, no actions named (DUO and leerplicht read
+/// what the school did). Empty when nothing is missing.
+async fn register_warnings(
+    state: &AppState,
+    draft: &MeldingDraft,
+) -> Result<Vec<String>, PageError> {
+    let mut out = Vec::new();
+    if !state
+        .store
+        .case(&draft.student)
+        .await?
+        .is_some_and(|c| c.is_open())
+    {
+        out.push("er is geen open dossier voor deze leerling".to_owned());
+    }
+    if draft.actions_taken.iter().all(|a| a.trim().is_empty()) {
+        out.push("de melding noemt geen acties van school".to_owned());
+    }
+    Ok(out)
 }
 
 async fn set_status(
@@ -1478,6 +1504,7 @@ async fn set_status(
             .await;
         }
     }
+    let before = draft.clone();
     let result = if to == MeldingStatus::Geregistreerd {
         let live = state.read()?;
         match (live.cal.as_ref(), live.school.position(&draft.student)) {
@@ -1522,6 +1549,25 @@ async fn set_status(
         }
         Err(e) => return refuse(&draft, Vec::new(), duo_error_nl(&e)).await,
     }
+    // A complete melding of a student without an open dossier, or without
+    // any action named, is registered only when the coordinator confirms
+    // it (and the confirmation is recorded).
+    let mut confirmed_without = Vec::new();
+    if to == MeldingStatus::Geregistreerd {
+        let warnings = register_warnings(&state, &before).await?;
+        if !warnings.is_empty() && form.bevestigd.is_none() {
+            return refuse(
+                &before,
+                Vec::new(),
+                format!(
+                    "Nog niet gemeld: {}. Vink 'Toch vastleggen als gemeld' aan als u de melding zo wilt doen; dat wordt vastgelegd.",
+                    warnings.join(" en ")
+                ),
+            )
+            .await;
+        }
+        confirmed_without = warnings;
+    }
     state
         .store
         .save_melding(Some(id), &draft, &user.user.username, state.clock.now())
@@ -1531,9 +1577,14 @@ async fn set_status(
         AuditAction::Change,
         Some(&draft.student),
         format!(
-            "DUO-melding {id}: status {} op {}",
+            "DUO-melding {id}: status {} op {}{}",
             to.label_nl(),
-            date_nl(on)
+            date_nl(on),
+            if confirmed_without.is_empty() {
+                String::new()
+            } else {
+                format!(" (bevestigd hoewel {})", confirmed_without.join(" en "))
+            }
         ),
     )
     .await?;

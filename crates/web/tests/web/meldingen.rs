@@ -815,7 +815,12 @@ async fn illness_words_are_saved_but_never_registered() {
         "saved as a draft"
     );
 
-    let status_form = [("naar", "geregistreerd"), ("datum", "2025-11-14")];
+    // (This student has no dossier: registering is confirmed.)
+    let status_form = [
+        ("naar", "geregistreerd"),
+        ("datum", "2025-11-14"),
+        ("bevestigd", "ja"),
+    ];
     registering_refused(&app, &c, &at, n, "noemt ziekte").await;
 
     // Words that merely contain an illness word are fine ("startsein").

@@ -141,6 +141,8 @@ async fn a_melding_without_bsn_or_onderwijsnummer_cannot_be_registered() {
         text.contains("Persoonsgebonden nummer: onderwijsnummer 101222331"),
         "{text}"
     );
+    // A complete melding of a student without a dossier: registered only
+    // when the coordinator confirms, and the confirmation is recorded.
     let r = app
         .post_form(
             &c,
@@ -148,7 +150,36 @@ async fn a_melding_without_bsn_or_onderwijsnummer_cannot_be_registered() {
             &[("naar", "geregistreerd"), ("datum", "2025-11-14")],
         )
         .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Nog niet gemeld: er is geen open dossier voor deze leerling"),
+        "{html}"
+    );
+    assert!(html.contains("name=\"bevestigd\""), "{html}");
+    let r = app
+        .post_form(
+            &c,
+            &format!("{at}/status"),
+            &[
+                ("naar", "geregistreerd"),
+                ("datum", "2025-11-14"),
+                ("bevestigd", "ja"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let audit = app
+        .store
+        .audit_log(&aanwezig_storage::AuditFilter::default())
+        .await
+        .unwrap();
+    assert!(
+        audit.iter().any(|e| e
+            .detail
+            .contains("bevestigd hoewel er is geen open dossier")),
+        "the confirmation is recorded"
+    );
     assert_eq!(
         app.store.melding(n).await.unwrap().unwrap().status,
         MeldingStatus::Geregistreerd
