@@ -53,6 +53,12 @@ use crate::timetable::WeekSchedule;
 /// The longest suspected reason DUO accepts, in characters.
 pub const MAX_SUSPECTED_REASON: usize = 200;
 
+/// The longest explanation DUO's form takes, in characters.
+pub const MAX_EXPLANATION: usize = 100;
+
+/// The longest function of the reporter DUO's form takes, in characters.
+pub const MAX_REPORTER_FUNCTION: usize = 60;
+
 /// The highest lesson number on DUO's form (lessons 1–12).
 pub const MAX_LESSON: u8 = 12;
 
@@ -699,8 +705,30 @@ impl MeldingDraft {
                 ));
             }
         }
+        if let Some(n) = self
+            .explanation
+            .as_deref()
+            .map(|e| e.trim().chars().count())
+            .filter(|n| *n > MAX_EXPLANATION)
+        {
+            errs.push(field_err(
+                "explanation",
+                format!(
+                    "de toelichting is {n} tekens; DUO staat er hoogstens {MAX_EXPLANATION} toe"
+                ),
+            ));
+        }
         if self.reporter.name.trim().is_empty() {
             errs.push(field_err("reporter.name", "vul de naam van de melder in"));
+        }
+        let function = self.reporter.function.trim().chars().count();
+        if function > MAX_REPORTER_FUNCTION {
+            errs.push(field_err(
+                "reporter.function",
+                format!(
+                    "de functie van de melder is {function} tekens; DUO staat er hoogstens {MAX_REPORTER_FUNCTION} toe"
+                ),
+            ));
         }
         let email = self.reporter.email.trim();
         let phone = self.reporter.phone.trim();
@@ -1447,6 +1475,18 @@ mod tests {
         );
         d.suspected_reason = "   ".into();
         assert_eq!(fields(d.validate(&cal, &regs, pgn())), ["suspected_reason"]);
+
+        // DUO's limits: explanation 100 characters, function 60.
+        let mut d = ok.clone();
+        d.explanation = Some("é".repeat(MAX_EXPLANATION));
+        d.reporter.function = "é".repeat(MAX_REPORTER_FUNCTION);
+        assert_eq!(d.validate(&cal, &regs, pgn()), Ok(()));
+        d.explanation = Some("x".repeat(MAX_EXPLANATION + 1));
+        d.reporter.function = "x".repeat(MAX_REPORTER_FUNCTION + 1);
+        assert_eq!(
+            fields(d.validate(&cal, &regs, pgn())),
+            ["explanation", "reporter.function"]
+        );
 
         let mut d = ok.clone();
         d.begin = ymd(2025, 9, 12);
