@@ -360,7 +360,16 @@ pub enum DuoError {
     Invalid(Vec<DuoFieldError>),
     #[error("een melding wordt pas geregistreerd nadat ze is gecontroleerd")]
     NotValidated,
+    #[error("het meldingsnummer van DUO is 1 tot {MAX_DUO_NUMBER} letters en cijfers, niet '{0}'")]
+    BadDuoNumber(String),
+    #[error(
+        "een meldingsnummer hoort bij een melding die bij DUO is gedaan; deze staat nog in concept"
+    )]
+    NotYetRegistered,
 }
+
+/// The longest meldingsnummer aanwezig keeps.
+pub const MAX_DUO_NUMBER: usize = 30;
 
 /// A DUO verzuimmelding, from draft to its final status.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -397,9 +406,32 @@ pub struct MeldingDraft {
     pub history: Vec<StatusChange>,
     /// The signal this draft was made from; `None` for one made by hand.
     pub source: Option<SignalRef>,
+    /// The meldingsnummer DUO returned, entered by the coordinator once the
+    /// melding is registered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duo_number: Option<String>,
 }
 
 impl MeldingDraft {
+    /// Records the meldingsnummer DUO returned: letters, digits, `-` and
+    /// `/`, at most [`MAX_DUO_NUMBER`]; only for a melding that was made
+    /// at DUO (not a concept).
+    pub fn set_duo_number(&mut self, number: &str) -> Result<(), DuoError> {
+        if self.status == MeldingStatus::Concept {
+            return Err(DuoError::NotYetRegistered);
+        }
+        let n = number.trim();
+        let fine = !n.is_empty()
+            && n.chars().count() <= MAX_DUO_NUMBER
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '/');
+        if !fine {
+            return Err(DuoError::BadDuoNumber(n.chars().take(40).collect()));
+        }
+        self.duo_number = Some(n.to_owned());
+        Ok(())
+    }
+
     /// A draft for a DUO signal of `student`, from the registrations
     /// (`regs`: the student's slice in engine form, as evaluated) in the
     /// signal's [begin, end]. Suspected reason, reporter and school are left
@@ -560,6 +592,7 @@ impl MeldingDraft {
             registered_on: None,
             history: Vec::new(),
             source: None,
+            duo_number: None,
         })
     }
 
@@ -1457,6 +1490,24 @@ mod tests {
             ),
             Err(DuoError::Backwards { .. })
         ));
+    }
+
+    #[test]
+    fn the_duo_number_is_kept_once_registered() {
+        let (cal, regs, d) = example_3();
+        let mut d = completed(d);
+        assert_eq!(d.set_duo_number("123"), Err(DuoError::NotYetRegistered));
+        d.register(ymd(2025, 9, 15), &cal, &regs, pgn()).unwrap();
+        assert!(matches!(
+            d.set_duo_number("12 34"),
+            Err(DuoError::BadDuoNumber(_))
+        ));
+        assert!(matches!(
+            d.set_duo_number(""),
+            Err(DuoError::BadDuoNumber(_))
+        ));
+        d.set_duo_number(" VZ-2025/000123 ").unwrap();
+        assert_eq!(d.duo_number.as_deref(), Some("VZ-2025/000123"));
     }
 
     #[test]

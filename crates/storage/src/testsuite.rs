@@ -1867,6 +1867,7 @@ pub fn draft_of(n: u32, source: Option<NaiveDate>, deadline: NaiveDate) -> Meldi
             rule: RuleId::Duo16h,
             fired_on,
         }),
+        duo_number: None,
     }
 }
 

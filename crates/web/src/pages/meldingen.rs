@@ -939,6 +939,8 @@ struct DraftPage {
     kind: &'static str,
     period: String,
     status: &'static str,
+    /// The meldingsnummer DUO returned, once entered.
+    duo_number: String,
     concept: bool,
     editable: bool,
     manage: bool,
@@ -1163,6 +1165,7 @@ async fn draft_page(
         kind: draft.kind.label_nl(),
         period: period(draft.begin, draft.end),
         status: draft.status.label_nl(),
+        duo_number: draft.duo_number.clone().unwrap_or_default(),
         concept,
         editable: concept && manage,
         manage,
@@ -1591,6 +1594,53 @@ async fn set_status(
     Ok(Redirect::to(&format!("/meldingen/{id}")).into_response())
 }
 
+/// The meldingsnummer DUO returned.
+#[derive(Debug, Default, Deserialize)]
+struct NumberForm {
+    #[serde(default)]
+    meldingsnummer: String,
+}
+
+/// `POST /meldingen/{n}/nummer`: records the meldingsnummer DUO returned
+/// for a registered melding (kept in its versions and audited).
+async fn set_number(
+    State(state): State<AppState>,
+    Melder(user): Melder,
+    Nr(n): Nr,
+    PageForm(form): PageForm<NumberForm>,
+) -> Result<Response, PageError> {
+    let (id, mut draft) = for_change(&state, &user, &n).await?;
+    if let Err(e) = draft.set_duo_number(&form.meldingsnummer) {
+        let page = draft_page(
+            &state,
+            &user,
+            id,
+            &draft,
+            vec![("duo_number".to_owned(), duo_error_nl(&e))],
+            Some(format!("Niet opgeslagen: {}.", duo_error_nl(&e))),
+            false,
+            false,
+        )
+        .await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    state
+        .store
+        .save_melding(Some(id), &draft, &user.user.username, state.clock.now())
+        .await?;
+    user.audit(
+        &state,
+        AuditAction::Change,
+        Some(&draft.student),
+        format!(
+            "DUO-melding {id}: meldingsnummer van DUO {}",
+            draft.duo_number.as_deref().unwrap_or_default()
+        ),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/meldingen/{id}")).into_response())
+}
+
 // --- print and export ------------------------------------------------------------------
 
 #[derive(Template, WebTemplate)]
@@ -1672,6 +1722,7 @@ pub fn router() -> Router<AppState> {
         .route("/meldingen/nieuw", get(new_form).post(create))
         .route("/meldingen/{n}", get(show).post(save))
         .route("/meldingen/{n}/status", post(set_status))
+        .route("/meldingen/{n}/nummer", post(set_number))
         .route("/meldingen/{n}/afdruk", get(print))
         .route("/meldingen/{n}/export.txt", get(export))
 }

@@ -60,6 +60,7 @@ pub(crate) fn melding(student: &aanwezig_domain::Student, status: MeldingStatus)
             })
             .unwrap_or_default(),
         source: None,
+        duo_number: None,
     }
 }
 
@@ -109,6 +110,7 @@ pub(crate) fn rows() -> Vec<Row> {
     rows.extend(posts("/meldingen/{concept}",               NOTHING,            [L, F, A, A, F, F, F, F]));
     rows.extend(posts("/meldingen/{melding}",               NOTHING,            [L, F, CONFLICT, CONFLICT, F, F, F, F]));
     rows.extend(posts("/meldingen/{concept}/status",        NOTHING,            [L, F, A, A, F, F, F, F]));
+    rows.extend(posts("/meldingen/{melding}/nummer",        NOTHING,            [L, F, A, A, F, F, F, F]));
     rows.extend(posts("/instellingen/school",               NOTHING,            [L, A, F, F, F, F, F, F]));
     rows
 }

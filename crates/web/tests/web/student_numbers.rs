@@ -180,6 +180,26 @@ async fn a_melding_without_bsn_or_onderwijsnummer_cannot_be_registered() {
             .contains("bevestigd hoewel er is geen open dossier")),
         "the confirmation is recorded"
     );
+
+    // The meldingsnummer DUO returned: refused when malformed, then kept
+    // and shown.
+    let r = app
+        .post_form(&c, &format!("{at}/nummer"), &[("meldingsnummer", "12 34")])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    app.post_ok(
+        &c,
+        &format!("{at}/nummer"),
+        &[("meldingsnummer", "VZ-000123")],
+    )
+    .await;
+    let (_, page) = app.get(&c, &at).await;
+    assert!(page.contains("VZ-000123"), "{page}");
+    let (_, print) = app.get(&c, &format!("{at}/afdruk")).await;
+    assert!(
+        print.contains("Meldingsnummer van DUO</dt><dd>VZ-000123"),
+        "{print}"
+    );
     assert_eq!(
         app.store.melding(n).await.unwrap().unwrap().status,
         MeldingStatus::Geregistreerd
