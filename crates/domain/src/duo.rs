@@ -368,6 +368,15 @@ pub enum DuoError {
     NotYetRegistered,
 }
 
+/// The verzuimdagen and verzuimuren of a melding ([`MeldingDraft::totals`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MeldingTotals {
+    pub days: usize,
+    pub whole_days: usize,
+    pub lessons: usize,
+    pub hours: crate::hours::Hours,
+}
+
 /// The longest meldingsnummer aanwezig keeps.
 pub const MAX_DUO_NUMBER: usize = 30;
 
@@ -413,6 +422,40 @@ pub struct MeldingDraft {
 }
 
 impl MeldingDraft {
+    /// The verzuimdagen and verzuimuren the melding reports (Besluit
+    /// verzuimmelding): the days with a missed lesson, of which whole days,
+    /// the lessons missed, and their hours as rules.md §2 counts them (a
+    /// lesuur of up to 60 minutes is an hour; late arrivals count their
+    /// minutes).
+    pub fn totals(&self, cal: &Calendar) -> MeldingTotals {
+        let mut minutes: u32 = 0;
+        let mut lessons = 0usize;
+        for day in &self.days {
+            lessons += day.lessons.len();
+            if let Some(d) = cal.index(day.date) {
+                minutes += day
+                    .lessons
+                    .iter()
+                    .filter_map(|n| cal.lesson(d, *n))
+                    // rules.md §2: a lesson of up to 60 minutes is one
+                    // hour (VO counts lesuren), a longer one its minutes.
+                    .map(|l| u32::from(l.minutes).max(60))
+                    .sum::<u32>();
+            }
+        }
+        minutes += self
+            .late_arrivals
+            .iter()
+            .map(|l| u32::from(l.minutes_late))
+            .sum::<u32>();
+        MeldingTotals {
+            days: self.days.len(),
+            whole_days: self.days.iter().filter(|d| d.whole_day).count(),
+            lessons,
+            hours: crate::hours::Hours::from_minutes(minutes),
+        }
+    }
+
     /// Records the meldingsnummer DUO returned: letters, digits, `-` and
     /// `/`, at most [`MAX_DUO_NUMBER`]; only for a melding that was made
     /// at DUO (not a concept).
@@ -1490,6 +1533,18 @@ mod tests {
             ),
             Err(DuoError::Backwards { .. })
         ));
+    }
+
+    #[test]
+    fn a_melding_counts_its_days_and_hours() {
+        let (cal, _, d) = example_3();
+        let t = d.totals(&cal);
+        // rules.md §6 example 3: lessons 1-4 of 50 minutes on four days,
+        // the 16 hours of its duo_16h signal.
+        assert_eq!(t.days, 4);
+        assert_eq!(t.whole_days, 0);
+        assert_eq!(t.lessons, 16);
+        assert_eq!(t.hours.to_string(), "16");
     }
 
     #[test]

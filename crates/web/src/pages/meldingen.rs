@@ -941,6 +941,8 @@ struct DraftPage {
     status: &'static str,
     /// The meldingsnummer DUO returned, once entered.
     duo_number: String,
+    /// The verzuimdagen and verzuimuren, in words.
+    totals: String,
     concept: bool,
     editable: bool,
     manage: bool,
@@ -1103,6 +1105,22 @@ async fn draft_page(
             },
         )
     };
+    let totals = {
+        let live = state.read()?;
+        live.cal.as_ref().map_or_else(String::new, |cal| {
+            let t = draft.totals(cal);
+            let plural = |n: usize, one: &str, more: &str| {
+                format!("{n} {}", if n == 1 { one } else { more })
+            };
+            format!(
+                "{} (waarvan {}), {}, {} uur",
+                plural(t.days, "verzuimdag", "verzuimdagen"),
+                plural(t.whole_days, "hele dag", "hele dagen"),
+                plural(t.lessons, "lesuur", "lesuren"),
+                t.hours
+            )
+        })
+    };
     let mut by_field: HashMap<String, Vec<String>> = HashMap::new();
     for (f, m) in &errors {
         by_field.entry(f.clone()).or_default().push(m.clone());
@@ -1166,6 +1184,7 @@ async fn draft_page(
         period: period(draft.begin, draft.end),
         status: draft.status.label_nl(),
         duo_number: draft.duo_number.clone().unwrap_or_default(),
+        totals,
         concept,
         editable: concept && manage,
         manage,

@@ -200,6 +200,16 @@ async fn a_melding_without_bsn_or_onderwijsnummer_cannot_be_registered() {
         print.contains("Meldingsnummer van DUO</dt><dd>VZ-000123"),
         "{print}"
     );
+    // The verzuimdagen and -uren the law asks for, on the page and the print.
+    assert!(
+        print.contains("<dt>Verzuimdagen en -uren</dt><dd>"),
+        "{print}"
+    );
+    assert!(page.contains("<dt>Verzuim</dt><dd>"), "{page}");
+    assert!(
+        page.contains(" uur</dd>") && page.contains("lesu"),
+        "{page}"
+    );
     assert_eq!(
         app.store.melding(n).await.unwrap().unwrap().status,
         MeldingStatus::Geregistreerd
