@@ -127,6 +127,20 @@ pub fn date_nl(d: NaiveDate) -> String {
         .to_string()
 }
 
+/// A count as Dutch writes it, with a dot between thousands:
+/// `1.036.000`.
+pub fn count_nl(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The Dutch name of a weekday: `maandag`.
 pub fn weekday_nl(w: chrono::Weekday) -> &'static str {
     use chrono::Weekday;
@@ -255,5 +269,19 @@ pub fn explain(s: &Signal, cal: &Calendar, policy: &Policy, regs: &[Registration
                 lesson_summary(regs, &s.evidence)
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod count_tests {
+    use super::count_nl;
+
+    #[test]
+    fn counts_get_dutch_thousands_separators() {
+        assert_eq!(count_nl(0), "0");
+        assert_eq!(count_nl(999), "999");
+        assert_eq!(count_nl(1000), "1.000");
+        assert_eq!(count_nl(1_036_000), "1.036.000");
+        assert_eq!(count_nl(12_345_678), "12.345.678");
     }
 }

@@ -21,7 +21,7 @@ use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use aanwezig_domain::explain::date_nl;
+use aanwezig_domain::explain::{count_nl, date_nl};
 use aanwezig_domain::{
     Category, Group, NumbersGiven, Presence, RegistrationRecord, Timetable, WeekSchedule,
 };
@@ -145,6 +145,13 @@ struct Figure {
     value: u64,
 }
 
+impl Figure {
+    /// The value with Dutch thousands separators.
+    fn shown(&self) -> String {
+        aanwezig_domain::explain::count_nl(self.value)
+    }
+}
+
 fn fig(label: &str, value: u64) -> Figure {
     Figure {
         label: label.to_owned(),
@@ -249,10 +256,10 @@ struct LogRow {
     file_name: String,
     by: String,
     at: String,
-    rows: u64,
-    inserted: u64,
-    updated: u64,
-    unchanged: u64,
+    rows: String,
+    inserted: String,
+    updated: String,
+    unchanged: String,
 }
 
 struct ErrorRow {
@@ -354,10 +361,10 @@ async fn upload_page(
             file_name: e.source.file_name,
             by: e.source.imported_by,
             at: super::student::local_time_nl(e.source.at),
-            rows: e.summary.rows,
-            inserted: e.summary.inserted,
-            updated: e.summary.updated,
-            unchanged: e.summary.unchanged,
+            rows: count_nl(e.summary.rows),
+            inserted: count_nl(e.summary.inserted),
+            updated: count_nl(e.summary.updated),
+            unchanged: count_nl(e.summary.unchanged),
         })
         .collect();
     let (rows, omitted, error_file) = match errors {
@@ -1148,6 +1155,13 @@ struct JobPage {
     preview: Preview,
     outcome: Option<Outcome>,
     failure: String,
+}
+
+impl JobPage {
+    /// A count with Dutch thousands separators.
+    fn nl(&self, v: &u64) -> String {
+        count_nl(*v)
+    }
 }
 
 async fn job_page(
