@@ -432,6 +432,8 @@ struct PendingRow {
 
 struct DraftRow {
     id: i64,
+    /// The meldingsnummer DUO returned, once entered.
+    duo_number: String,
     name: String,
     class: String,
     kind: &'static str,
@@ -524,6 +526,7 @@ async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<ListPa
                     d.deadline,
                     DraftRow {
                         id: *id,
+                        duo_number: d.duo_number.clone().unwrap_or_default(),
                         name,
                         class,
                         kind: d.kind.label_nl(),

@@ -195,6 +195,8 @@ async fn a_melding_without_bsn_or_onderwijsnummer_cannot_be_registered() {
     .await;
     let (_, page) = app.get(&c, &at).await;
     assert!(page.contains("VZ-000123"), "{page}");
+    let (_, list) = app.get(&c, "/meldingen").await;
+    assert!(list.contains("DUO VZ-000123"), "in the list: {list}");
     let (_, print) = app.get(&c, &format!("{at}/afdruk")).await;
     assert!(
         print.contains("Meldingsnummer van DUO</dt><dd>VZ-000123"),
