@@ -644,7 +644,9 @@ fn a_magister_export_imports_and_a_reimport_retracts_an_absence() {
     assert!(text.contains("Stamnr → student_id"), "{text}");
     assert!(text.contains("Niet gebruikt: Naam, Klas"), "{text}");
     assert!(
-        text.contains("Codes toegevoegd aan het beleid (versie 2): Zb = reported_sick."),
+        text.contains(
+            "Codes toegevoegd aan het beleid (versie 2): Zb = ziek gemeld (reported_sick)."
+        ),
         "{text}"
     );
     assert!(
@@ -730,7 +732,7 @@ fn a_somtoday_export_imports_over_the_timetable() {
     );
     assert!(
         text.contains(
-            "Niet in het beleid, wel afgeleid: MB = reported_other. Voeg ze toe met --add-codes"
+            "Niet in het beleid, wel afgeleid: MB = afgemeld om een andere reden (reported_other). Voeg ze toe met --add-codes"
         ),
         "{text}"
     );

@@ -39,18 +39,6 @@ const LESSON_SLOTS: usize = 16;
 /// The longest lesson, in minutes (the calendar's own limit).
 const MAX_MINUTES: u32 = 600;
 
-/// The columns aanwezig writes (`write_registrations`).
-const COLUMNS: &[(&str, bool)] = &[
-    ("student_id", true),
-    ("date", true),
-    ("lesson", true),
-    ("minutes", false),
-    ("code", false),
-    ("category", false),
-    ("minutes_late", false),
-    ("note", false),
-];
-
 /// A file of one row per lesson (aanwezig's own, Magister's).
 const LESSON_COLUMNS: &[(&str, bool)] = &[
     ("student_id", true),
@@ -65,6 +53,10 @@ const LESSON_COLUMNS: &[(&str, bool)] = &[
     ("excused", false),
     ("kind", false),
 ];
+
+/// The columns aanwezig writes (`write_registrations`): the first eight
+/// of [`LESSON_COLUMNS`].
+const COLUMNS: &[(&str, bool)] = LESSON_COLUMNS.split_at(8).0;
 
 /// A file of one row per period (Somtoday's absence reports).
 const PERIOD_COLUMNS: &[(&str, bool)] = &[

@@ -622,7 +622,7 @@ async fn import_reporting(
     if !to_add.is_empty() {
         let list: Vec<String> = to_add
             .iter()
-            .map(|(c, cat)| format!("{c} = {}", cat.as_str()))
+            .map(|(c, cat)| format!("{c} = {} ({})", cat.label_nl(), cat.as_str()))
             .collect();
         if args.add_codes {
             let mut policy = policy.clone();

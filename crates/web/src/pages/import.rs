@@ -831,6 +831,7 @@ async fn check_registrations(
         };
         (cal, live.policy.clone(), known, weeks)
     };
+    let presence = policy.presence;
     let n = name.to_owned();
     let how = settings.clone();
     let parsed = tokio::task::spawn_blocking(move || {
@@ -867,10 +868,6 @@ async fn check_registrations(
     let (records, report) = match parsed {
         Ok(r) => r,
         Err(e) => return Ok(Err(e)),
-    };
-    let presence = {
-        let live = state.read()?;
-        live.policy.presence
     };
     let wanted = settings.presence(presence);
     let plan = Plan {

@@ -1593,26 +1593,34 @@ async fn set_status(
         }
         confirmed_without = warnings;
     }
+    let detail = format!(
+        "DUO-melding {id}: status {} op {}{}",
+        to.label_nl(),
+        date_nl(on),
+        if confirmed_without.is_empty() {
+            String::new()
+        } else {
+            format!(" (bevestigd hoewel {})", confirmed_without.join(" en "))
+        }
+    );
+    save_changed(&state, &user, id, &draft, detail).await
+}
+
+/// Saves a changed melding (a new version), audits it with `detail` and
+/// shows it.
+async fn save_changed(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    draft: &MeldingDraft,
+    detail: String,
+) -> Result<Response, PageError> {
     state
         .store
-        .save_melding(Some(id), &draft, &user.user.username, state.clock.now())
+        .save_melding(Some(id), draft, &user.user.username, state.clock.now())
         .await?;
-    user.audit(
-        &state,
-        AuditAction::Change,
-        Some(&draft.student),
-        format!(
-            "DUO-melding {id}: status {} op {}{}",
-            to.label_nl(),
-            date_nl(on),
-            if confirmed_without.is_empty() {
-                String::new()
-            } else {
-                format!(" (bevestigd hoewel {})", confirmed_without.join(" en "))
-            }
-        ),
-    )
-    .await?;
+    user.audit(state, AuditAction::Change, Some(&draft.student), detail)
+        .await?;
     Ok(Redirect::to(&format!("/meldingen/{id}")).into_response())
 }
 
@@ -1646,21 +1654,11 @@ async fn set_number(
         .await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
-    state
-        .store
-        .save_melding(Some(id), &draft, &user.user.username, state.clock.now())
-        .await?;
-    user.audit(
-        &state,
-        AuditAction::Change,
-        Some(&draft.student),
-        format!(
-            "DUO-melding {id}: meldingsnummer van DUO {}",
-            draft.duo_number.as_deref().unwrap_or_default()
-        ),
-    )
-    .await?;
-    Ok(Redirect::to(&format!("/meldingen/{id}")).into_response())
+    let detail = format!(
+        "DUO-melding {id}: meldingsnummer van DUO {}",
+        draft.duo_number.as_deref().unwrap_or_default()
+    );
+    save_changed(&state, &user, id, &draft, detail).await
 }
 
 // --- print and export ------------------------------------------------------------------
