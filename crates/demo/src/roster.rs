@@ -240,31 +240,35 @@ pub(crate) fn roster(cal: &Calendar, n: usize, seed: u64) -> Roster {
 }
 
 /// Made-up personal numbers for the `index`-th student, from the index
-/// alone (so the random streams are untouched): BSNs `9999nnnn?` and
-/// onderwijsnummers `1099nnnn?`, with `?` the elfproef check digit. Most
+/// alone (so the random streams are untouched): BSNs `999nnnnn?` and
+/// onderwijsnummers `109nnnnn?`, with `?` the elfproef check digit. Most
 /// students get a BSN; every tenth an onderwijsnummer instead; every
 /// tenth (and those whose eight digits have no check digit) neither, so
-/// that the demo shows a DUO melding that cannot be registered yet. These
-/// numbers are invented for the demo and belong to no one we know of.
+/// that the demo shows a DUO melding that cannot be registered yet. Each
+/// number belongs to one index: from the 100,000th student on there are
+/// none (a students file may not repeat a number). These numbers are
+/// invented for the demo and belong to no one we know of.
 pub(crate) fn demo_numbers(index: u64) -> (Option<Bsn>, Option<Onderwijsnummer>) {
-    let digits = |prefix: [u8; 4]| {
-        let n = index % 10_000;
+    if index >= 100_000 {
+        return (None, None);
+    }
+    let digits = |prefix: [u8; 3]| {
         let mut d = [0u8; 8];
-        d[..4].copy_from_slice(&prefix);
-        for (k, slot) in d[4..].iter_mut().enumerate() {
-            let shift = 10u64.pow(3 - k as u32);
-            *slot = ((n / shift) % 10) as u8;
+        d[..3].copy_from_slice(&prefix);
+        for (k, slot) in d[3..].iter_mut().enumerate() {
+            let shift = 10u64.pow(4 - k as u32);
+            *slot = ((index / shift) % 10) as u8;
         }
         d
     };
     match index % 10 {
         8 => (
             None,
-            aanwezig_domain::personal_number::fake::onderwijsnummer_from(digits([1, 0, 9, 9])),
+            aanwezig_domain::personal_number::fake::onderwijsnummer_from(digits([1, 0, 9])),
         ),
         9 => (None, None),
         _ => (
-            aanwezig_domain::personal_number::fake::bsn_from(digits([9, 9, 9, 9])),
+            aanwezig_domain::personal_number::fake::bsn_from(digits([9, 9, 9])),
             None,
         ),
     }
@@ -376,5 +380,30 @@ mod tests {
             );
         }
         assert_eq!(BLOCK.iter().map(|b| b.1).sum::<usize>(), BLOCK_SIZE);
+    }
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::demo_numbers;
+
+    /// A school of up to 100,000 demo students has no number twice (the
+    /// students import refuses a repeated BSN), and most have one.
+    #[test]
+    fn demo_numbers_never_repeat() {
+        let mut seen = std::collections::HashSet::new();
+        let mut with = 0;
+        for i in 0..100_000u64 {
+            let (bsn, onr) = demo_numbers(i);
+            for n in [bsn.map(String::from), onr.map(String::from)]
+                .into_iter()
+                .flatten()
+            {
+                assert!(seen.insert(n.clone()), "{n} twice (index {i})");
+                with += 1;
+            }
+        }
+        assert!(with > 70_000, "{with}");
+        assert_eq!(demo_numbers(100_000), (None, None));
     }
 }
