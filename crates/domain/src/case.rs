@@ -1998,6 +1998,43 @@ impl Case {
         c
     }
 
+    /// The first day of the period in which the account `who` takes part
+    /// in the case: the earliest start of its current involvements; `None`
+    /// when the account is not brought in.
+    pub fn partner_since(&self, who: &PartnerIdentity<'_>) -> Option<NaiveDate> {
+        self.involved
+            .iter()
+            .filter(|i| i.is_active() && i.is_of(who))
+            .map(|i| i.since)
+            .min()
+    }
+
+    /// The case limited to what happened from `from` on, for a partner who
+    /// takes part since then (issue: partners see only the period they are
+    /// involved in): contact moments and agreements made before `from` are
+    /// left out, with the references between them (an agreement's contact,
+    /// a mailing's agreements) renumbered to match. Call it on a case
+    /// already [`Case::redacted_for`] the partner's role.
+    pub fn limited_to_period(&self, from: NaiveDate) -> Case {
+        let mut c = self.clone();
+        let contact_map = keep_from(&mut c.contacts, |k| k.on >= from);
+        let agreement_map = keep_from(&mut c.agreements, |a| a.made_on >= from);
+        for a in &mut c.agreements {
+            a.contact = a
+                .contact
+                .and_then(|i| contact_map.get(i).copied().flatten());
+        }
+        for m in &mut c.mailings {
+            m.agreements = m
+                .agreements
+                .iter()
+                .filter_map(|i| agreement_map.get(*i).copied().flatten())
+                .collect();
+        }
+        c.mailings.retain(|m| m.on >= from);
+        c
+    }
+
     /// The dates of all weekly checks on or after `from`, sorted, once each.
     fn check_dates_from(&self, from: NaiveDate) -> Vec<NaiveDate> {
         let mut v: Vec<NaiveDate> = self
@@ -2438,6 +2475,28 @@ pub fn monday_of(date: NaiveDate) -> NaiveDate {
         .unwrap_or(date)
 }
 
+/// Keeps the items for which `keep` holds and returns, for every old index,
+/// its new index (`None` for an item left out).
+fn keep_from<T>(items: &mut Vec<T>, keep: impl Fn(&T) -> bool) -> Vec<Option<usize>> {
+    let mut map = Vec::with_capacity(items.len());
+    let mut next = 0;
+    for item in items.iter() {
+        if keep(item) {
+            map.push(Some(next));
+            next += 1;
+        } else {
+            map.push(None);
+        }
+    }
+    let mut i = 0;
+    items.retain(|_| {
+        let kept = map[i].is_some();
+        i += 1;
+        kept
+    });
+    map
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -2517,6 +2576,48 @@ mod tests {
             contact: None,
             kept: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_partner_sees_contacts_and_agreements_from_the_day_they_came_in() {
+        let mut c = case_at(CaseStep::S3b, ymd(2025, 9, 1));
+        let before = c.add_contact(contact(ymd(2025, 9, 3), None)).unwrap();
+        let after = c.add_contact(contact(ymd(2025, 10, 6), None)).unwrap();
+        let mut old = agreement(ymd(2025, 9, 3));
+        old.contact = Some(before);
+        c.add_agreement(old).unwrap();
+        let mut new = agreement(ymd(2025, 10, 6));
+        new.what = "elke vrijdag bij de mentor langs".into();
+        new.contact = Some(after);
+        c.add_agreement(new).unwrap();
+        c.record_mailing(Mailing {
+            on: ymd(2025, 10, 7),
+            by: actor(),
+            to: vec!["ouders@example.nl".into()],
+            agreements: vec![0, 1],
+        })
+        .unwrap();
+        c.involve(
+            &who("lpa"),
+            Role::Leerplichtambtenaar,
+            ymd(2025, 10, 1),
+            actor(),
+        )
+        .unwrap();
+        assert_eq!(c.partner_since(&who("lpa")), Some(ymd(2025, 10, 1)));
+        assert_eq!(c.partner_since(&who("keten")), None);
+
+        let seen = c.limited_to_period(ymd(2025, 10, 1));
+        assert_eq!(seen.contacts.len(), 1);
+        assert_eq!(seen.contacts[0].on, ymd(2025, 10, 6));
+        assert_eq!(seen.agreements.len(), 1);
+        assert_eq!(seen.agreements[0].what, "elke vrijdag bij de mentor langs");
+        // References follow the renumbering.
+        assert_eq!(seen.agreements[0].contact, Some(0));
+        assert_eq!(seen.mailings.len(), 1);
+        assert_eq!(seen.mailings[0].agreements, vec![0]);
+        // The whole case from its first day leaves everything in.
+        assert_eq!(c.limited_to_period(ymd(2025, 9, 1)), c);
     }
 
     // --- steps and checklists ------------------------------------------

@@ -14,7 +14,8 @@
 //!   the open cases their account is brought into ([`partner_may_read`]: on
 //!   every page that shows a case, the list included; by account id, never
 //!   by username alone), read only, redacted
-//!   (`Case::redacted_for`); the jeugdarts adds confidential notes only
+//!   (`Case::redacted_for`) and limited to the period they take part in
+//!   (`seen_by`); the jeugdarts adds confidential notes only
 //!   jeugdartsen on the case read.
 //! - beheerder: no case content.
 //!
@@ -82,9 +83,33 @@ pub async fn load(
     user.audit(state, AuditAction::Read, Some(&student.id), what)
         .await?;
     if let Some(c) = case.as_mut() {
-        *c = c.redacted_for(user.role());
+        *c = seen_by(user, c);
     }
     Ok((student, case))
+}
+
+/// The case as `user` may see it: redacted for the role
+/// ([`Case::redacted_for`]) and, for an external partner, limited to the
+/// period they take part in ([`Case::limited_to_period`], from
+/// [`Case::partner_since`]).
+pub fn seen_by(user: &CurrentUser, case: &Case) -> Case {
+    let redacted = case.redacted_for(user.role());
+    match partner_since(user, case) {
+        Some(from) => redacted.limited_to_period(from),
+        None => redacted,
+    }
+}
+
+/// For an external partner brought into `case`: the first day of their
+/// involvement, from which they see signals, contacts and agreements.
+/// `None` for the school's own roles (they see everything in scope) and for
+/// a partner not brought in.
+pub fn partner_since(user: &CurrentUser, case: &Case) -> Option<chrono::NaiveDate> {
+    if user.role().is_external() {
+        case.partner_since(&user.identity())
+    } else {
+        None
+    }
 }
 
 /// Whether the user may read this case (`None`: the student has none) as

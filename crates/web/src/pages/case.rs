@@ -868,7 +868,13 @@ async fn render(
                 // signal closes when its four weeks move on, while the
                 // melding is still due).
                 let since = c.history.last().map_or(c.opened_on, |h| h.at_date);
-                later.retain(|s| s.step.level() > c.step.level() && (s.open || s.fired >= since));
+                // A partner: nothing from before they came in.
+                let partner = dossier::partner_since(user, &c);
+                later.retain(|s| {
+                    s.step.level() > c.step.level()
+                        && (s.open || s.fired >= since)
+                        && partner.is_none_or(|from| s.open || s.fired >= from)
+                });
                 v.later_signals = later
                     .into_iter()
                     .map(|s| LaterSignal {
@@ -1921,7 +1927,7 @@ async fn list(
         if !user.scope().may_see(student) || !dossier::partner_may_read(&user, Some(&case)) {
             continue;
         }
-        let case = case.redacted_for(user.role());
+        let case = dossier::seen_by(&user, &case);
         let next = live
             .cal
             .as_ref()

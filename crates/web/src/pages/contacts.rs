@@ -1002,7 +1002,7 @@ async fn agreements_refused(
         "dossier: afspraken",
     )
     .await?;
-    let mut page = agreements_page(state, user, student, &case.redacted_for(user.role())).await?;
+    let mut page = agreements_page(state, user, student, &dossier::seen_by(user, case)).await?;
     fill(&mut page);
     Ok((status, page).into_response())
 }
@@ -1848,7 +1848,7 @@ async fn report(
         "dossier: verslag",
     )
     .await?;
-    let case = case.map(|c| c.redacted_for(user.role()));
+    let case = case.map(|c| dossier::seen_by(&user, &c));
     let (names, users) = tokio::try_join!(mentor_names(&state), async {
         Ok(state.store.users().await?)
     })?;

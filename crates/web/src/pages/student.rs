@@ -154,6 +154,9 @@ struct SignalView {
     deadline_passed: bool,
     open: bool,
     closed: String,
+    /// The day the signal closed (`None` while open): a partner sees only
+    /// the signals still open on the day they came in, or later ones.
+    closed_on: Option<NaiveDate>,
     explanation: String,
     evidence: Vec<EvidenceRow>,
 }
@@ -389,6 +392,19 @@ async fn reduced_page(
     page.prev_week = None;
     page.next_week = None;
     page.history.clear();
+    // Only the period the partner takes part in: the signals still open
+    // on the day they came in, and later ones.
+    let since = case
+        .as_ref()
+        .and_then(|c| crate::dossier::partner_since(user, c));
+    page.signals.retain(|s| match (since, s.closed_on) {
+        (Some(from), Some(closed)) => closed > from,
+        // Not brought in (leerplicht for a sent melding): what the
+        // school shares with leerplicht is the melding; signals only
+        // while open.
+        (None, Some(_)) => false,
+        (_, None) => true,
+    });
     for s in &mut page.signals {
         s.evidence.clear();
         s.explanation.clear();
@@ -577,6 +593,7 @@ fn build(
                 deadline_passed: r.deadline.is_some_and(|x| x < today),
                 open: r.open,
                 closed: r.closed_on.map(short_day_nl).unwrap_or_default(),
+                closed_on: r.closed_on,
                 explanation: r.explanation,
                 evidence: r
                     .evidence

@@ -146,11 +146,13 @@ async fn a_guide_c_contact_saves_answers_and_agreements() {
     assert!(page.contains("niet gedeeld"));
 }
 
-/// Brings the jeugdarts into the student's stored case.
+/// Brings the jeugdarts into the student's stored case, from Monday
+/// 10 November: before the contacts these tests record (a partner sees
+/// only what happened since they came in).
 async fn open_case_with_partner(app: &TestApp, student: &str) {
     let mut case = case_of(app, student).await;
     let arts = crate::common::account(app, "jeugdarts").await;
-    crate::common::involve(&mut case, &arts, crate::common::today());
+    crate::common::involve(&mut case, &arts, crate::common::ymd(2025, 11, 10));
     app.store
         .save_case(&case, "coordinator", crate::common::now())
         .await
@@ -801,7 +803,16 @@ async fn a_refused_address_is_named_and_only_the_delivered_ones_recorded() {
 async fn the_report_shows_contacts_and_agreements_as_the_role_may_see_them() {
     let app = spawn_app().await;
     let own = app.own_student.clone();
-    open_case(&app, &own, "3b", &["jeugdarts"]).await;
+    // The partners come in before the contact of 13 November: they see
+    // only what happened since.
+    crate::common::open_case_on(
+        &app,
+        &own,
+        "3b",
+        &["jeugdarts"],
+        crate::common::ymd(2025, 11, 10),
+    )
+    .await;
     let mentor = app.login("mentor").await;
     let (status, _, _) = record_contact(&app, &mentor, &own).await;
     assert_eq!(status, StatusCode::SEE_OTHER);

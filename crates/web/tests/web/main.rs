@@ -20,6 +20,7 @@ mod matrix_duo;
 mod matrix_tasks;
 mod meldingen;
 mod overview;
+mod partner_period;
 mod privacy;
 mod reference;
 mod register;
