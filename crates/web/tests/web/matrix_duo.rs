@@ -61,6 +61,10 @@ pub(crate) fn melding(student: &aanwezig_domain::Student, status: MeldingStatus)
             .unwrap_or_default(),
         source: None,
         duo_number: None,
+        contact_phone: "06 1234 5678".into(),
+        address: None,
+        location_name: "Locatie Noord".into(),
+        follows: None,
     }
 }
 
