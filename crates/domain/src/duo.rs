@@ -348,7 +348,7 @@ pub struct StatusChange {
 
 /// The signal a draft was made from, so that storage can keep one draft per
 /// signal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SignalRef {
     pub rule: RuleId,
     pub fired_on: NaiveDate,
@@ -1433,6 +1433,8 @@ mod tests {
                 "suspected_reason",
                 "reporter.name",
                 "reporter.contact",
+                "contact_phone",
+                "location_name",
                 "school.brin",
                 "school.vestiging"
             ]

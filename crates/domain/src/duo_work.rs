@@ -283,8 +283,10 @@ pub fn student_work(
         .filter(|(_, m)| open_at_duo(m.status))
         .max_by_key(|(id, m)| (m.registered_on, *id))
         .map(|(id, _)| *id);
+    let mut seen = std::collections::HashSet::new();
     let mut work: Vec<SignalWork> = signals
         .iter()
+        .filter(|sig| seen.insert(sig.reference()))
         .map(|sig| {
             let r = sig.reference();
             let handling = if let Some((id, _)) = meldingen
@@ -307,7 +309,6 @@ pub fn student_work(
         })
         .collect();
     work.sort_by_key(|s| (s.signal.deadline, s.signal.fired_on, s.signal.rule));
-    work.dedup_by_key(|s| s.signal.reference());
     let mut todo: Vec<Todo> = work
         .iter()
         .filter_map(|s| match s.handling {
