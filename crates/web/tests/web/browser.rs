@@ -640,7 +640,7 @@ async fn a_mentor_records_a_call_from_bel_vandaag_and_the_row_is_gone() {
     let bellen = body
         .split("Bel vandaag")
         .nth(1)
-        .and_then(|s| s.split("DUO-meldingen met een lopende termijn").next())
+        .and_then(|s| s.split("DUO-meldingen te doen").next())
         .unwrap_or_default();
     assert!(!bellen.contains(&name), "{name} left Bel vandaag: {bellen}");
     c.clone().close().await.unwrap();
