@@ -79,6 +79,11 @@ async fn vervolg_duty(
     user: &CurrentUser,
     form: &AfstemmingForm,
 ) -> Result<(Student, SignalWork, i64), PageError> {
+    if form.leerling.trim().is_empty() {
+        return Err(PageError::BadRequest(
+            "Kies de leerling over wie u met leerplicht hebt afgestemd.".into(),
+        ));
+    }
     let student = dossier::student_in_scope(state, user, form.leerling.trim())?;
     let rule = RuleId::parse(form.regel.trim())
         .filter(|r| r.is_duo())
