@@ -896,7 +896,12 @@ fn duo_confirmation(p: &Posted, open: usize) -> Result<Option<String>, String> {
             "Schrijf bij de reden geen gezondheidsgegevens: alleen waarom u verdergaat.".to_owned(),
         );
     }
-    Ok(Some(format!("Toch verder terwijl er {what}: {reason}")))
+    let open_nl = if open == 1 {
+        "1 open DUO-melding".to_owned()
+    } else {
+        format!("{open} open DUO-meldingen")
+    };
+    Ok(Some(format!("Toch verder met {open_nl}: {reason}")))
 }
 
 async fn render(
