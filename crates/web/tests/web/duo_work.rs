@@ -278,7 +278,7 @@ async fn every_count_of_duo_work_agrees() {
 
 /// A case at 4b for `s` with the family's (non-)cooperation decided, so
 /// that 5b is a step the case may take.
-async fn case_at_4b(app: &TestApp, s: &str) {
+pub(crate) async fn case_at_4b(app: &TestApp, s: &str) {
     open_case(app, s, "4b", &[]).await;
     let id = StudentId::parse(s).unwrap();
     let mut case = app.store.case(&id).await.unwrap().unwrap();
