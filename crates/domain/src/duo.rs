@@ -172,9 +172,9 @@ impl MeldingKind {
     /// deadline; it takes the 16-hour one so that it is not forgotten.
     pub fn deadline_working_days(self, policy: &Policy) -> u32 {
         match self {
-            MeldingKind::ZestienUur
-            | MeldingKind::ZestienUurAchttienPlus
-            | MeldingKind::Overig => policy.duo_16h.deadline_working_days,
+            MeldingKind::ZestienUur | MeldingKind::ZestienUurAchttienPlus | MeldingKind::Overig => {
+                policy.duo_16h.deadline_working_days
+            }
             MeldingKind::LangdurigRelatiefVerzuim => policy.duo_lrv.deadline_working_days,
             MeldingKind::LuxeVerzuim => policy.duo_holiday.deadline_working_days,
         }
@@ -1107,11 +1107,7 @@ impl MeldingDraft {
         let _ = writeln!(out, "  Functie: {}", or_dash(&self.reporter.function));
         let _ = writeln!(out, "  Telefoon: {}", or_dash(&self.reporter.phone));
         let _ = writeln!(out, "  E-mail: {}", or_dash(&self.reporter.email));
-        let _ = writeln!(
-            out,
-            "Onderwijslocatie: {}",
-            or_dash(&self.location_name)
-        );
+        let _ = writeln!(out, "Onderwijslocatie: {}", or_dash(&self.location_name));
         let _ = writeln!(
             out,
             "Locatie: BRIN {}, vestiging {}",
@@ -1348,7 +1344,10 @@ mod tests {
         d.address = Some("Dorpsstraat 1, 9999 XX Ergens".into());
         d.follows = Some(3);
         let text = d.to_export_text(NumberShown::Missing);
-        assert!(text.contains("Telefoon ouders of leerling: 06 1234 5678"), "{text}");
+        assert!(
+            text.contains("Telefoon ouders of leerling: 06 1234 5678"),
+            "{text}"
+        );
         assert!(text.contains("Afwijkend adres: Dorpsstraat 1, 9999 XX Ergens"));
         assert!(text.contains("Onderwijslocatie: Het Voorbeeld College, locatie Noord"));
         assert!(text.contains("Vervolg op melding: nr. 3"));

@@ -360,7 +360,11 @@ mod tests {
         }
     }
 
-    fn melding(source: Option<SignalRef>, status: MeldingStatus, deadline: NaiveDate) -> MeldingDraft {
+    fn melding(
+        source: Option<SignalRef>,
+        status: MeldingStatus,
+        deadline: NaiveDate,
+    ) -> MeldingDraft {
         MeldingDraft {
             kind: MeldingKind::ZestienUur,
             student: StudentId::parse("1").unwrap(),
@@ -427,7 +431,11 @@ mod tests {
         assert_eq!(w.covered().collect::<Vec<_>>(), vec![(&first, 1)]);
         assert_eq!(w.afgestemd().collect::<Vec<_>>(), vec![(&lrv, 0)]);
         let open: Vec<_> = w.open().map(|s| (s.signal, s.vervolg_of())).collect();
-        assert_eq!(open, vec![(second, Some(1)), (holiday, Some(1))], "earliest deadline first");
+        assert_eq!(
+            open,
+            vec![(second, Some(1)), (holiday, Some(1))],
+            "earliest deadline first"
+        );
         assert_eq!(w.count(), 2);
         assert_eq!(w.overdue(), 1, "the 10 November deadline passed");
         assert_eq!(w.earliest(), Some(ymd(2025, 11, 10)));
@@ -440,7 +448,11 @@ mod tests {
         let today = ymd(2025, 11, 14);
         let first = signal(RuleId::Duo16h, ymd(2025, 10, 20), ymd(2025, 10, 27));
         let second = signal(RuleId::Duo16h, ymd(2025, 11, 3), ymd(2025, 11, 10));
-        let concept = melding(Some(first.reference()), MeldingStatus::Concept, ymd(2025, 10, 27));
+        let concept = melding(
+            Some(first.reference()),
+            MeldingStatus::Concept,
+            ymd(2025, 10, 27),
+        );
         let w = student_work(&[first, second], &[(7, &concept)], &[], today);
         assert_eq!(w.open().next().unwrap().vervolg_of(), None);
         assert_eq!(w.count(), 2, "the open duty and the concept");
@@ -469,10 +481,19 @@ mod tests {
         bad.with_whom = " ".into();
         bad.why = "Hij is ziek, griep".into();
         bad.on = ymd(2025, 11, 15);
-        let fields: Vec<String> = bad.validate(today).unwrap_err().into_iter().map(|e| e.field).collect();
+        let fields: Vec<String> = bad
+            .validate(today)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(fields, vec!["datum", "met_wie", "waarom"]);
         bad.why = "x".repeat(MAX_WHY + 1);
-        assert!(bad.validate(today).unwrap_err().iter().any(|e| e.field == "waarom"));
+        assert!(bad
+            .validate(today)
+            .unwrap_err()
+            .iter()
+            .any(|e| e.field == "waarom"));
     }
 
     fn any_signal() -> impl Strategy<Value = DuoSignal> {

@@ -185,8 +185,9 @@ fn afstemming_from_row(
     let a = aanwezig_domain::duo_work::Afstemming {
         student: parse_student_id(&row.try_get::<String, _>(1)?)?,
         signal: aanwezig_domain::duo::SignalRef {
-            rule: aanwezig_domain::RuleId::parse(&rule)
-                .ok_or_else(|| StoreError::Invalid(format!("afstemming: onbekende regel '{rule}'")))?,
+            rule: aanwezig_domain::RuleId::parse(&rule).ok_or_else(|| {
+                StoreError::Invalid(format!("afstemming: onbekende regel '{rule}'"))
+            })?,
             fired_on: parse_date(&row.try_get::<String, _>(3)?)?,
         },
         melding: row.try_get(4)?,

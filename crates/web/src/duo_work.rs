@@ -14,6 +14,9 @@ use crate::error::PageError;
 use crate::live::Live;
 use crate::state::AppState;
 
+/// One student's records: meldingen `(id, draft)` and afstemmingen.
+type Records<'a> = (Vec<(i64, &'a MeldingDraft)>, Vec<Afstemming>);
+
 /// What the store holds about DUO work: every melding and afstemming.
 #[derive(Default)]
 pub struct DuoRecords {
@@ -44,8 +47,7 @@ impl DuoRecords {
 
     /// The records per student.
     pub fn by_student(&self) -> ByStudent<'_> {
-        let mut map: HashMap<&StudentId, (Vec<(i64, &MeldingDraft)>, Vec<Afstemming>)> =
-            HashMap::new();
+        let mut map: HashMap<&StudentId, Records<'_>> = HashMap::new();
         for (id, m) in &self.meldingen {
             map.entry(&m.student).or_default().0.push((*id, m));
         }
@@ -57,7 +59,7 @@ impl DuoRecords {
 }
 
 /// [`DuoRecords`] grouped by student.
-pub struct ByStudent<'a>(HashMap<&'a StudentId, (Vec<(i64, &'a MeldingDraft)>, Vec<Afstemming>)>);
+pub struct ByStudent<'a>(HashMap<&'a StudentId, Records<'a>>);
 
 impl ByStudent<'_> {
     /// The meldingen of a student.
@@ -152,14 +154,14 @@ pub fn school_work(
         if !keep(&gone) {
             continue;
         }
-        out.push((
-            gone,
-            student_work(&[], ms, records.afstemmingen(id), today),
-        ));
+        out.push((gone, student_work(&[], ms, records.afstemmingen(id), today)));
     }
     out.sort_by(|a, b| {
-        (a.1.earliest().is_none(), a.1.earliest(), &a.0.name)
-            .cmp(&(b.1.earliest().is_none(), b.1.earliest(), &b.0.name))
+        (a.1.earliest().is_none(), a.1.earliest(), &a.0.name).cmp(&(
+            b.1.earliest().is_none(),
+            b.1.earliest(),
+            &b.0.name,
+        ))
     });
     out
 }

@@ -172,7 +172,15 @@ async fn show(
     )
     .await?;
     let today = state.clock.today();
-    Ok(page(&user, &student, &duty, melding, &form, today, Vec::new()))
+    Ok(page(
+        &user,
+        &student,
+        &duty,
+        melding,
+        &form,
+        today,
+        Vec::new(),
+    ))
 }
 
 async fn save(
@@ -199,7 +207,11 @@ async fn save(
     }
     if let Err(errs) = a.validate(today) {
         errors.extend(errs.into_iter().map(|e| {
-            let field = if e.field == "datum" { "op".to_owned() } else { e.field };
+            let field = if e.field == "datum" {
+                "op".to_owned()
+            } else {
+                e.field
+            };
             (field, e.message_nl)
         }));
     }
@@ -220,11 +232,7 @@ async fn save(
         ),
     )
     .await?;
-    Ok(Redirect::to(&format!(
-        "/meldingen?afgestemd=1#leerling-{}",
-        student.id
-    ))
-    .into_response())
+    Ok(Redirect::to(&format!("/meldingen?afgestemd=1#leerling-{}", student.id)).into_response())
 }
 
 /// This area's routes.

@@ -818,10 +818,7 @@ struct DuoDutyView {
 
 /// The open DUO work of a student (crate::duo_work, as every other page
 /// counts it), earliest deadline (so overdue) first.
-async fn duo_duties(
-    state: &AppState,
-    student: &StudentId,
-) -> Result<Vec<DuoDutyView>, PageError> {
+async fn duo_duties(state: &AppState, student: &StudentId) -> Result<Vec<DuoDutyView>, PageError> {
     use aanwezig_domain::duo_work::Todo;
     let records = crate::duo_work::DuoRecords::of_student(state, student).await?;
     let by = records.by_student();
@@ -887,9 +884,7 @@ fn duo_confirmation(p: &Posted, open: usize) -> Result<Option<String>, String> {
     }
     let reason = p.get("duo_reden").trim();
     if reason.is_empty() {
-        return Err(
-            "Zeg waarom u verdergaat terwijl de DUO-melding nog open staat.".to_owned(),
-        );
+        return Err("Zeg waarom u verdergaat terwijl de DUO-melding nog open staat.".to_owned());
     }
     if !illness_words(reason).is_empty() {
         return Err(
@@ -1639,13 +1634,10 @@ async fn close(
                 Some(c) => format!("{} ({c})", p.get("notitie").trim()),
                 None => p.get("notitie").to_owned(),
             };
-            case.close(on, by, reason, &note)
-                .map_err(|e| match e {
-                    CaseError::MissingReason => {
-                        "licht de andere reden toe in de notitie".to_owned()
-                    }
-                    e => case_err(e),
-                })?;
+            case.close(on, by, reason, &note).map_err(|e| match e {
+                CaseError::MissingReason => "licht de andere reden toe in de notitie".to_owned(),
+                e => case_err(e),
+            })?;
             Ok(match confirmed {
                 Some(c) => format!("dossier gesloten: {}; {c}", reason.label_nl()),
                 None => format!("dossier gesloten: {}", reason.label_nl()),
@@ -2069,9 +2061,11 @@ async fn list(
             .as_ref()
             .and_then(|c| case.tasks(c, today).into_iter().next());
         // The legal duty, as every page counts it (crate::duo_work).
-        let duo = (!external && case.is_open())
-            .then(|| crate::duo_work::work_of(&live, i, &duo_by, today))
-            .unwrap_or_default();
+        let duo = if !external && case.is_open() {
+            crate::duo_work::work_of(&live, i, &duo_by, today)
+        } else {
+            aanwezig_domain::duo_work::StudentDuoWork::default()
+        };
         rows.push(ListRow {
             duo: match (duo.count(), duo.overdue()) {
                 (0, _) => String::new(),

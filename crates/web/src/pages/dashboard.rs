@@ -638,8 +638,8 @@ fn overview(
 
     let (duo_this_week, mut duo) = duo_work_rows(live, duo_records, today, |s| {
         scope.may_see(s)
-            && !klas.is_some_and(|k| !k.eq_ignore_ascii_case(&s.class))
-            && !mentor.is_some_and(|m| m != s.mentor)
+            && klas.is_none_or(|k| k.eq_ignore_ascii_case(&s.class))
+            && mentor.is_none_or(|m| m == s.mentor)
     });
 
     calls.sort_by(|a, b| {

@@ -543,10 +543,7 @@ fn work_rows(
         .collect();
     sent.sort_by_key(|(n, _)| *n);
     for (id, m) in sent {
-        let covers = w
-            .covered()
-            .filter(|(_, n)| n == id)
-            .count();
+        let covers = w.covered().filter(|(_, n)| n == id).count();
         rows.push(WorkRow {
             what: format!(
                 "Melding, {}{}{}",
@@ -572,7 +569,10 @@ fn work_rows(
     if manage {
         for (sig, n) in w.covered() {
             rows.push(WorkRow {
-                what: format!("Signaal van {}: gedekt door melding nr. {n}", date_nl(sig.fired_on)),
+                what: format!(
+                    "Signaal van {}: gedekt door melding nr. {n}",
+                    date_nl(sig.fired_on)
+                ),
                 melding: None,
                 duo_number: String::new(),
                 kind: sig.kind().label_nl(),
@@ -873,10 +873,7 @@ async fn earlier_melding(state: &AppState, student: &StudentId, n: &str) -> Resu
     };
     let id: i64 = n.parse().map_err(|_| refused())?;
     match state.store.melding(id).await? {
-        Some(m)
-            if &m.student == student
-                && aanwezig_domain::duo_work::open_at_duo(m.status) =>
-        {
+        Some(m) if &m.student == student && aanwezig_domain::duo_work::open_at_duo(m.status) => {
             Ok(id)
         }
         _ => Err(refused()),

@@ -682,7 +682,10 @@ async fn a_vervolg_is_settled_with_leerplicht() {
     submit(c, "/meldingen/afstemming", "Afstemming vastleggen").await;
     assert_eq!(c.current_url().await.unwrap().path(), "/meldingen");
     let notice = text_of(c, Locator::Css("main p.success[role=status]")).await;
-    assert!(notice.contains("afstemming met leerplicht is vastgelegd"), "{notice}");
+    assert!(
+        notice.contains("afstemming met leerplicht is vastgelegd"),
+        "{notice}"
+    );
     let after = text_of(c, Locator::Css(&group)).await;
     assert!(!after.contains("bij DUO loopt"), "the duty left: {after}");
     assert!(
@@ -733,7 +736,12 @@ async fn past_4b_with_an_open_duo_duty_asks_for_confirmation() {
     if !box_.is_selected().await.unwrap() {
         box_.click().await.unwrap();
     }
-    fill(c, "stap-duo-reden", "Leerplicht is al betrokken; de melding volgt vandaag").await;
+    fill(
+        c,
+        "stap-duo-reden",
+        "Leerplicht is al betrokken; de melding volgt vandaag",
+    )
+    .await;
     submit(c, &format!("{dossier}/stap"), "Stap wijzigen").await;
     let h2 = text_of(c, Locator::Css("#dossier-kop")).await;
     assert!(h2.contains("5b"), "{h2}");

@@ -42,8 +42,7 @@ async fn a_vervolg_is_settled_with_leerplicht_and_stays_in_the_trail() {
         "{group}"
     );
     assert!(group.contains("name=\"vervolg\""), "{group}");
-    let form_path =
-        format!("/meldingen/afstemming?leerling={s}&regel=duo_16h&datum=2025-11-12");
+    let form_path = format!("/meldingen/afstemming?leerling={s}&regel=duo_16h&datum=2025-11-12");
     assert!(group.contains(&form_path.replace('&', "&amp;")), "{group}");
 
     // The form names the melding; a health detail and no name are refused
@@ -152,7 +151,10 @@ async fn a_vervolgmelding_is_linked_to_the_earlier_melding() {
     let m: i64 = at.trim_start_matches("/meldingen/").parse().unwrap();
     let draft = app.store.melding(m).await.unwrap().unwrap();
     assert_eq!(draft.follows, Some(n));
-    assert_eq!((draft.begin, draft.end), (ymd(2025, 11, 10), ymd(2025, 11, 12)));
+    assert_eq!(
+        (draft.begin, draft.end),
+        (ymd(2025, 11, 10), ymd(2025, 11, 12))
+    );
     let (_, page) = app.get(&c, &at).await;
     assert!(page.contains(&format!("melding nr. {n}</a>")), "{page}");
     let (_, earlier) = app.get(&c, &format!("/meldingen/{n}")).await;
@@ -161,7 +163,10 @@ async fn a_vervolgmelding_is_linked_to_the_earlier_melding() {
         "{earlier}"
     );
     let (_, export) = app.get(&c, &format!("{at}/export.txt")).await;
-    assert!(export.contains(&format!("Vervolg op melding: nr. {n}")), "{export}");
+    assert!(
+        export.contains(&format!("Vervolg op melding: nr. {n}")),
+        "{export}"
+    );
     // A melding that is not open at DUO cannot be followed.
     let other = sixteen_hours_other(&app, &s).await;
     let concept = store_melding(&app, &student(&app, &other), MeldingStatus::Concept).await;
@@ -211,11 +216,7 @@ async fn every_count_of_duo_work_agrees() {
             .filter(|(_, w)| w.count() > 0)
             .map(|(st, w)| (st.id.to_string(), w.count()))
             .collect();
-        (
-            per.iter().map(|(_, n)| n).sum::<usize>(),
-            per.len(),
-            per,
-        )
+        (per.iter().map(|(_, n)| n).sum::<usize>(), per.len(), per)
     };
     assert!(expected >= 1, "the fixture has DUO work");
     assert!(per_student.iter().any(|(id, _)| *id == s));
@@ -327,12 +328,18 @@ async fn past_4b_with_the_melding_open_asks_for_a_confirmation() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("Zeg waarom"), "{page}");
     let id = StudentId::parse(&s).unwrap();
-    assert_eq!(app.store.case(&id).await.unwrap().unwrap().step.as_str(), "4b");
+    assert_eq!(
+        app.store.case(&id).await.unwrap().unwrap().step.as_str(),
+        "4b"
+    );
 
     app.post_ok(
         &c,
         &path,
-        &step("ja", "Leerplicht is al betrokken via het gesprek van vandaag"),
+        &step(
+            "ja",
+            "Leerplicht is al betrokken via het gesprek van vandaag",
+        ),
     )
     .await;
     let case = app.store.case(&id).await.unwrap().unwrap();
@@ -349,7 +356,10 @@ async fn past_4b_with_the_melding_open_asks_for_a_confirmation() {
         })
         .await
         .unwrap();
-    assert!(log.iter().any(|e| e.detail.contains("Toch verder")), "{log:?}");
+    assert!(
+        log.iter().any(|e| e.detail.contains("Toch verder")),
+        "{log:?}"
+    );
 
     // Closing asks the same.
     let close = |confirm: &'static str| {
@@ -369,7 +379,10 @@ async fn past_4b_with_the_melding_open_asks_for_a_confirmation() {
     app.post_ok(&c, &path, &close("ja")).await;
     let case = app.store.case(&id).await.unwrap().unwrap();
     let note = &case.closed.as_ref().unwrap().note;
-    assert!(note.contains("Melding volgt via de vervolgmelding"), "{note}");
+    assert!(
+        note.contains("Melding volgt via de vervolgmelding"),
+        "{note}"
+    );
 }
 
 #[tokio::test]
@@ -383,7 +396,11 @@ async fn no_confirmation_when_the_duty_is_done() {
         .post_ok(
             &c,
             "/meldingen/nieuw",
-            &[("leerling", s.as_str()), ("regel", "duo_16h"), ("datum", "2025-11-12")],
+            &[
+                ("leerling", s.as_str()),
+                ("regel", "duo_16h"),
+                ("datum", "2025-11-12"),
+            ],
         )
         .await;
     let n: i64 = at.trim_start_matches("/meldingen/").parse().unwrap();
@@ -400,7 +417,11 @@ async fn no_confirmation_when_the_duty_is_done() {
     app.post_ok(
         &c,
         &format!("{dossier}/stap"),
-        &[("naar", "5b"), ("datum", "2025-11-14"), ("waarom", "Ouders werken niet mee")],
+        &[
+            ("naar", "5b"),
+            ("datum", "2025-11-14"),
+            ("waarom", "Ouders werken niet mee"),
+        ],
     )
     .await;
 }

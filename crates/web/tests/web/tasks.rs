@@ -523,7 +523,11 @@ async fn coordinator_has_one_duo_task_per_student_until_the_meldingen_are_regist
     for user in ["coordinator", "zorg"] {
         let c = app.login(user).await;
         let (_, html) = app.get(&c, "/taken").await;
-        assert_eq!(duo_rows(&html, &name), 1, "{user}: one DUO task per student");
+        assert_eq!(
+            duo_rows(&html, &name),
+            1,
+            "{user}: one DUO task per student"
+        );
         let row = row_with(&html, "DUO-werk", &name)
             .unwrap_or_else(|| panic!("{user}: no DUO task for {name}"));
         assert!(row.contains(&deadline_nl), "{user}: {row}");
