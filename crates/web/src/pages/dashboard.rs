@@ -419,9 +419,7 @@ fn duo_work_rows(
     let by = records.by_student();
     let mut total = 0;
     let mut rows = Vec::new();
-    for (s, w) in crate::duo_work::school_work(live, &by, today, |s| {
-        live.school.position(&s.id).is_some() && keep(s)
-    }) {
+    for (s, w) in crate::duo_work::school_work(live, &by, today, keep) {
         let Some(first) = w.todo.first() else {
             continue;
         };

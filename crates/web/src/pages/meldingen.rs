@@ -1,12 +1,18 @@
 //! DUO meldingen: drafts from signals and the case, validation, print and
 //! export for the Verzuimloket, status, deadlines.
 //!
-//! - `GET /meldingen`: for the coordinators every DUO signal still without a
-//!   draft ("nog te melden") and every draft by status, each with its
-//!   5-working-day deadline; overdue ones flagged and counted. The
-//!   leerplichtambtenaar sees only the meldingen that were sent (any status
-//!   after concept) of students in scope, read only; a student whose only
-//!   sent melding was withdrawn is out of scope.
+//! - `GET /meldingen`: grouped by student (issue 11), from the one DUO work
+//!   function ([`crate::duo_work`]): for the coordinators first the work
+//!   to do (open duties, a *vervolg* naming the melding it follows, and
+//!   concepts; earliest deadline first, also across students), then the
+//!   meldingen, the signals a melding covers and the afstemmingen with
+//!   leerplicht; each deadline of 5 working days, overdue ones flagged and
+//!   counted. The leerplichtambtenaar sees only the meldingen that were
+//!   sent (any status after concept) of students in scope, read only; a
+//!   student whose only sent melding was withdrawn is out of scope.
+//! - A vervolg is handled by a vervolgmelding (`POST /meldingen/nieuw` with
+//!   `vervolg`, the earlier melding, which must be open at DUO) or by
+//!   "afgestemd met leerplicht" ([`super::afstemming`]).
 //! - `POST /meldingen/nieuw`: a draft from a signal (one per signal: a
 //!   second request goes to the existing draft) or, from the form of
 //!   `GET /meldingen/nieuw?leerling=…`, for a period by hand. The reporter
