@@ -59,6 +59,12 @@ pub const MAX_EXPLANATION: usize = 100;
 /// The longest function of the reporter DUO's form takes, in characters.
 pub const MAX_REPORTER_FUNCTION: usize = 60;
 
+/// The longest deviating address aanwezig keeps, in characters.
+pub const MAX_ADDRESS: usize = 150;
+
+/// The longest name of the teaching location, in characters.
+pub const MAX_LOCATION_NAME: usize = 100;
+
 /// The highest lesson number on DUO's form (lessons 1–12).
 pub const MAX_LESSON: u8 = 12;
 
@@ -108,6 +114,10 @@ impl<'a> NumberShown<'a> {
 pub enum MeldingKind {
     /// 16 uur ongeoorloofd verzuim in 4 lesweken (mandatory).
     ZestienUur,
+    /// The same for a student of 18 or older on the end date, who is
+    /// kwalificatieplichtig (domain-facts: mandatory below 18; from 18 the
+    /// school reports the 18+ variant).
+    ZestienUurAchttienPlus,
     /// Langdurig relatief verzuim: more than 4 weeks unexplained.
     LangdurigRelatiefVerzuim,
     /// Luxe verzuim: absence around a holiday without leave.
@@ -131,10 +141,27 @@ impl MeldingKind {
         }
     }
 
+    /// The kind for a student born on `born` whose absence ends on `end`:
+    /// the 16-hour kind becomes its 18+ variant when the student is 18 or
+    /// older on `end`; other kinds stay.
+    pub fn for_age(self, born: NaiveDate, end: NaiveDate) -> MeldingKind {
+        match self {
+            MeldingKind::ZestienUur | MeldingKind::ZestienUurAchttienPlus => {
+                if age_on(born, end) >= 18 {
+                    MeldingKind::ZestienUurAchttienPlus
+                } else {
+                    MeldingKind::ZestienUur
+                }
+            }
+            other => other,
+        }
+    }
+
     /// The Dutch label, as on DUO's form.
     pub fn label_nl(self) -> &'static str {
         match self {
             MeldingKind::ZestienUur => "16 uur in 4 lesweken",
+            MeldingKind::ZestienUurAchttienPlus => "16 uur in 4 lesweken, 18 jaar of ouder",
             MeldingKind::LangdurigRelatiefVerzuim => "langdurig relatief verzuim",
             MeldingKind::LuxeVerzuim => "luxe verzuim",
             MeldingKind::Overig => "overig verzuim",
@@ -145,7 +172,9 @@ impl MeldingKind {
     /// deadline; it takes the 16-hour one so that it is not forgotten.
     pub fn deadline_working_days(self, policy: &Policy) -> u32 {
         match self {
-            MeldingKind::ZestienUur | MeldingKind::Overig => policy.duo_16h.deadline_working_days,
+            MeldingKind::ZestienUur | MeldingKind::ZestienUurAchttienPlus | MeldingKind::Overig => {
+                policy.duo_16h.deadline_working_days
+            }
             MeldingKind::LangdurigRelatiefVerzuim => policy.duo_lrv.deadline_working_days,
             MeldingKind::LuxeVerzuim => policy.duo_holiday.deadline_working_days,
         }
@@ -160,6 +189,11 @@ impl MeldingKind {
             _ => policy.unexplained_categories,
         }
     }
+}
+
+/// Age in whole years on `on` of someone born on `born`.
+pub fn age_on(born: NaiveDate, on: NaiveDate) -> u32 {
+    on.years_since(born).unwrap_or(0)
 }
 
 impl fmt::Display for MeldingKind {
@@ -314,7 +348,7 @@ pub struct StatusChange {
 
 /// The signal a draft was made from, so that storage can keep one draft per
 /// signal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SignalRef {
     pub rule: RuleId,
     pub fired_on: NaiveDate,
@@ -419,6 +453,19 @@ pub struct MeldingDraft {
     /// melding is registered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duo_number: Option<String>,
+    /// A phone number of the parents or the student (Besluit
+    /// verzuimmelding); required to register.
+    #[serde(default)]
+    pub contact_phone: String,
+    /// A deviating address, where known (at most [`MAX_ADDRESS`]).
+    #[serde(default)]
+    pub address: Option<String>,
+    /// The name of the teaching location (at most [`MAX_LOCATION_NAME`]).
+    #[serde(default)]
+    pub location_name: String,
+    /// The earlier melding this one follows (a vervolgmelding).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follows: Option<i64>,
 }
 
 impl MeldingDraft {
@@ -565,6 +612,7 @@ impl MeldingDraft {
         if begin > end {
             return Err(DuoError::Backwards { begin, end });
         }
+        let kind = kind.for_age(student.date_of_birth, end);
         let cats = kind.categories(policy);
         let mut days: Vec<AbsenceDay> = Vec::new();
         let mut late_arrivals = Vec::new();
@@ -636,6 +684,10 @@ impl MeldingDraft {
             history: Vec::new(),
             source: None,
             duo_number: None,
+            contact_phone: String::new(),
+            address: None,
+            location_name: String::new(),
+            follows: None,
         })
     }
 
@@ -826,6 +878,43 @@ impl MeldingDraft {
                 "dit is geen geldig telefoonnummer (minstens 10 cijfers)",
             ));
         }
+        let contact = self.contact_phone.trim();
+        if contact.is_empty() {
+            errs.push(field_err(
+                "contact_phone",
+                "vul een telefoonnummer van de ouders of de leerling in",
+            ));
+        } else if !is_phone(contact) {
+            errs.push(field_err(
+                "contact_phone",
+                "het telefoonnummer van de ouders of de leerling is geen geldig nummer (minstens 10 cijfers)",
+            ));
+        }
+        if let Some(n) = self
+            .address
+            .as_deref()
+            .map(|a| a.trim().chars().count())
+            .filter(|n| *n > MAX_ADDRESS)
+        {
+            errs.push(field_err(
+                "address",
+                format!("het afwijkende adres is {n} tekens; hoogstens {MAX_ADDRESS}"),
+            ));
+        }
+        let location = self.location_name.trim().chars().count();
+        if location == 0 {
+            errs.push(field_err(
+                "location_name",
+                "vul de naam van de onderwijslocatie in",
+            ));
+        } else if location > MAX_LOCATION_NAME {
+            errs.push(field_err(
+                "location_name",
+                format!(
+                    "de naam van de onderwijslocatie is {location} tekens; hoogstens {MAX_LOCATION_NAME}"
+                ),
+            ));
+        }
         if !is_brin(&self.school.brin) {
             errs.push(field_err(
                 "school.brin",
@@ -932,6 +1021,19 @@ impl MeldingDraft {
             date_nl(self.date_of_birth)
         );
         let _ = writeln!(out, "Persoonsgebonden nummer: {}", number.text_nl());
+        let _ = writeln!(
+            out,
+            "Telefoon ouders of leerling: {}",
+            or_dash(&self.contact_phone)
+        );
+        let _ = writeln!(
+            out,
+            "Afwijkend adres: {}",
+            or_dash(self.address.as_deref().unwrap_or(""))
+        );
+        if let Some(n) = self.follows {
+            let _ = writeln!(out, "Vervolg op melding: nr. {n}");
+        }
         let _ = writeln!(out, "Begindatum verzuim: {}", date_nl(self.begin));
         let _ = writeln!(out, "Einddatum verzuim: {}", date_nl(self.end));
         let _ = writeln!(out, "Verzuimdagen:");
@@ -1005,6 +1107,7 @@ impl MeldingDraft {
         let _ = writeln!(out, "  Functie: {}", or_dash(&self.reporter.function));
         let _ = writeln!(out, "  Telefoon: {}", or_dash(&self.reporter.phone));
         let _ = writeln!(out, "  E-mail: {}", or_dash(&self.reporter.email));
+        let _ = writeln!(out, "Onderwijslocatie: {}", or_dash(&self.location_name));
         let _ = writeln!(
             out,
             "Locatie: BRIN {}, vestiging {}",
@@ -1182,7 +1285,72 @@ mod tests {
             brin: "12AB".into(),
             vestiging: "00".into(),
         };
+        d.contact_phone = "06 1234 5678".into();
+        d.location_name = "Het Voorbeeld College, locatie Noord".into();
         d
+    }
+
+    #[test]
+    fn the_sixteen_hour_kind_turns_18_plus_on_the_end_date() {
+        let born = ymd(2007, 11, 14);
+        let k = MeldingKind::ZestienUur;
+        assert_eq!(k.for_age(born, ymd(2025, 11, 13)), MeldingKind::ZestienUur);
+        assert_eq!(
+            k.for_age(born, ymd(2025, 11, 14)),
+            MeldingKind::ZestienUurAchttienPlus,
+            "18 on the birthday itself"
+        );
+        assert_eq!(
+            MeldingKind::LuxeVerzuim.for_age(born, ymd(2026, 1, 1)),
+            MeldingKind::LuxeVerzuim
+        );
+        assert_eq!(
+            serde_json::to_string(&MeldingKind::ZestienUurAchttienPlus).unwrap(),
+            "\"zestien_uur_achttien_plus\""
+        );
+    }
+
+    #[test]
+    fn a_draft_stored_before_the_new_fields_still_reads() {
+        let mut v = serde_json::to_value(completed(example_3().2)).unwrap();
+        let o = v.as_object_mut().unwrap();
+        for k in ["contact_phone", "address", "location_name", "follows"] {
+            o.remove(k);
+        }
+        let back: MeldingDraft = serde_json::from_value(v).unwrap();
+        assert_eq!(back.contact_phone, "");
+        assert_eq!(back.address, None);
+        assert_eq!(back.follows, None);
+    }
+
+    #[test]
+    fn contact_phone_address_and_location_are_checked_and_exported() {
+        let (cal, regs, d) = example_3();
+        let ok = completed(d);
+        assert_eq!(ok.validate(&cal, &regs, pgn()), Ok(()));
+        let mut d = ok.clone();
+        d.contact_phone = String::new();
+        d.location_name = " ".into();
+        d.address = Some("x".repeat(MAX_ADDRESS + 1));
+        let f = fields(d.validate(&cal, &regs, pgn()));
+        assert_eq!(f.len(), 3, "{f:?}");
+        for want in ["contact_phone", "location_name", "address"] {
+            assert!(f.iter().any(|x| x == want), "{want} in {f:?}");
+        }
+        d.contact_phone = "12345".into();
+        let f = fields(d.validate(&cal, &regs, pgn()));
+        assert!(f.iter().any(|x| x == "contact_phone"), "too short");
+        let mut d = ok;
+        d.address = Some("Dorpsstraat 1, 9999 XX Ergens".into());
+        d.follows = Some(3);
+        let text = d.to_export_text(NumberShown::Missing);
+        assert!(
+            text.contains("Telefoon ouders of leerling: 06 1234 5678"),
+            "{text}"
+        );
+        assert!(text.contains("Afwijkend adres: Dorpsstraat 1, 9999 XX Ergens"));
+        assert!(text.contains("Onderwijslocatie: Het Voorbeeld College, locatie Noord"));
+        assert!(text.contains("Vervolg op melding: nr. 3"));
     }
 
     fn fields(r: Result<(), Vec<DuoFieldError>>) -> Vec<String> {
@@ -1264,6 +1432,8 @@ mod tests {
                 "suspected_reason",
                 "reporter.name",
                 "reporter.contact",
+                "contact_phone",
+                "location_name",
                 "school.brin",
                 "school.vestiging"
             ]

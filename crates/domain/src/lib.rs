@@ -16,6 +16,7 @@ pub mod call;
 pub mod case;
 pub mod category;
 pub mod duo;
+pub mod duo_work;
 pub mod engine;
 pub mod explain;
 pub mod hours;

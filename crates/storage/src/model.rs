@@ -618,6 +618,9 @@ pub struct PurgeCounts {
     /// Calls about the student's absences.
     #[serde(default)]
     pub calls: u64,
+    /// "Afgestemd met leerplicht" records about the student's DUO signals.
+    #[serde(default)]
+    pub afstemmingen: u64,
     /// Audit entries about the student, kept but unlinked from them.
     #[serde(default)]
     pub audit_unlinked: u64,

@@ -171,6 +171,35 @@ fn call_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<(StudentId, aanwezig_d
     Ok((parse_student_id(&row.try_get::<String, _>(0)?)?, call))
 }
 
+/// The columns of an afstemming after its id and the student's number.
+const AFSTEMMING_COLUMNS: &str = "a.rule, a.fired_on, a.melding_id, a.agreed_on, a.with_whom, \
+                                  a.why, a.by_user, a.recorded_at";
+
+/// An afstemming row: its id, the student's number, then
+/// [`AFSTEMMING_COLUMNS`].
+fn afstemming_from_row(
+    row: &sqlx::sqlite::SqliteRow,
+) -> Result<(i64, aanwezig_domain::duo_work::Afstemming)> {
+    use sqlx::Row as _;
+    let rule: String = row.try_get(2)?;
+    let a = aanwezig_domain::duo_work::Afstemming {
+        student: parse_student_id(&row.try_get::<String, _>(1)?)?,
+        signal: aanwezig_domain::duo::SignalRef {
+            rule: aanwezig_domain::RuleId::parse(&rule).ok_or_else(|| {
+                StoreError::Invalid(format!("afstemming: onbekende regel '{rule}'"))
+            })?,
+            fired_on: parse_date(&row.try_get::<String, _>(3)?)?,
+        },
+        melding: row.try_get(4)?,
+        on: parse_date(&row.try_get::<String, _>(5)?)?,
+        with_whom: row.try_get(6)?,
+        why: row.try_get(7)?,
+        by: row.try_get(8)?,
+        recorded_at: parse_instant(&row.try_get::<String, _>(9)?)?,
+    };
+    Ok((row.try_get(0)?, a))
+}
+
 /// Columns of a registration after its key, in the order the decoders read.
 const REG_COLUMNS: &str = "date, lesson, minutes, code, category, minutes_late, note";
 
@@ -1333,6 +1362,48 @@ impl Store for SqliteStore {
         .fetch_all(&self.reader)
         .await?;
         rows.iter().map(call_from_row).collect()
+    }
+
+    async fn add_afstemming(&self, a: &aanwezig_domain::duo_work::Afstemming) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let key = student_key(&mut tx, &a.student)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("student {}", a.student)))?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO duo_afstemmingen (student_id, rule, fired_on, melding_id, agreed_on,
+                                           with_whom, why, by_user, recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             RETURNING id",
+        )
+        .bind(key)
+        .bind(a.signal.rule.as_str())
+        .bind(date_text(a.signal.fired_on)?)
+        .bind(a.melding)
+        .bind(date_text(a.on)?)
+        .bind(&a.with_whom)
+        .bind(&a.why)
+        .bind(&a.by)
+        .bind(instant_text(a.recorded_at))
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn afstemmingen(
+        &self,
+        student: Option<&StudentId>,
+    ) -> Result<Vec<(i64, aanwezig_domain::duo_work::Afstemming)>> {
+        let rows = sqlx::query(&format!(
+            "SELECT a.id, s.number, {AFSTEMMING_COLUMNS}
+               FROM duo_afstemmingen a JOIN students s ON s.id = a.student_id
+              WHERE ?1 IS NULL OR s.number = ?1
+              ORDER BY a.id"
+        ))
+        .bind(student.map(StudentId::as_str))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(afstemming_from_row).collect()
     }
 
     async fn set_feed_token(

@@ -311,6 +311,19 @@ pub trait Store: Send + Sync {
     async fn calls_since(&self, from: NaiveDate)
         -> Result<Vec<(StudentId, aanwezig_domain::Call)>>;
 
+    /// Records "afgestemd met leerplicht: geen nieuwe melding" for one DUO
+    /// signal of a student; returns its id.
+    /// [`NotFound`](crate::StoreError::NotFound) for an unknown student,
+    /// [`Conflict`](crate::StoreError::Conflict) when that signal already
+    /// has one.
+    async fn add_afstemming(&self, a: &aanwezig_domain::duo_work::Afstemming) -> Result<i64>;
+
+    /// The afstemmingen, of one student or (`None`) of all, oldest first.
+    async fn afstemmingen(
+        &self,
+        student: Option<&StudentId>,
+    ) -> Result<Vec<(i64, aanwezig_domain::duo_work::Afstemming)>>;
+
     /// Sets the hash of a user's secret calendar-feed address, replacing
     /// any earlier one; [`NotFound`](crate::StoreError::NotFound) for an
     /// unknown user.

@@ -1197,6 +1197,54 @@ pub async fn calls_are_kept_per_student(store: &dyn Store) -> Check {
     Ok(())
 }
 
+/// "Afgestemd met leerplicht" is kept once per DUO signal, read per
+/// student or for all, refused for an unknown student and a second time
+/// for the same signal, and purged with the student.
+pub async fn afstemmingen_are_kept_per_signal(store: &dyn Store) -> Check {
+    use aanwezig_domain::duo::SignalRef;
+    use aanwezig_domain::duo_work::Afstemming;
+    add_students(store, 2).await?;
+    let a = |n: u32, fired_on: NaiveDate| Afstemming {
+        student: sid(n),
+        signal: SignalRef {
+            rule: aanwezig_domain::RuleId::Duo16h,
+            fired_on,
+        },
+        melding: Some(4),
+        on: day(2025, 11, 12),
+        with_whom: "J. de Vries (leerplicht)".into(),
+        why: "De lopende melding dekt deze weken".into(),
+        by: "vc".into(),
+        recorded_at: at(3),
+    };
+    let first = a(0, day(2025, 11, 3));
+    let second = a(0, day(2025, 11, 10));
+    let other = Afstemming {
+        melding: None,
+        ..a(1, day(2025, 11, 3))
+    };
+    let id1 = store.add_afstemming(&first).await?;
+    store.add_afstemming(&other).await?;
+    let id3 = store.add_afstemming(&second).await?;
+    assert_eq!(
+        store.afstemmingen(Some(&sid(0))).await?,
+        vec![(id1, first.clone()), (id3, second.clone())]
+    );
+    assert_eq!(store.afstemmingen(None).await?.len(), 3);
+    assert!(matches!(
+        store.add_afstemming(&first).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.add_afstemming(&a(42, day(2025, 11, 3))).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let counts = store.purge_student(&sid(0)).await?;
+    assert_eq!(counts.afstemmingen, 2);
+    assert_eq!(store.afstemmingen(None).await?, vec![(2, other)]);
+    Ok(())
+}
+
 /// One import command is one transaction: a stranger in the last file of
 /// registrations leaves calendar, policy, students, registrations and the
 /// imports log as they were; without it, everything lands at once.
@@ -1868,6 +1916,10 @@ pub fn draft_of(n: u32, source: Option<NaiveDate>, deadline: NaiveDate) -> Meldi
             fired_on,
         }),
         duo_number: None,
+        contact_phone: "06 1234 5678".into(),
+        address: None,
+        location_name: "Locatie Noord".into(),
+        follows: None,
     }
 }
 
@@ -2134,6 +2186,7 @@ pub async fn purge_removes_exactly_one_student(store: &dyn Store) -> Check {
             meldingen: 1,
             melding_versions: 2,
             calls: 0,
+            afstemmingen: 0,
             audit_unlinked: 1,
         }
     );
@@ -2371,6 +2424,7 @@ macro_rules! conformance_tests {
             import_bundle_is_all_or_nothing,
             an_absence_only_reimport_retracts_what_it_no_longer_has,
             calls_are_kept_per_student,
+            afstemmingen_are_kept_per_signal,
             timetable_is_saved_with_an_import_and_versioned,
             duplicate_key_in_one_import_last_wins,
             single_edit_keeps_history,

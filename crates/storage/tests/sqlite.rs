@@ -159,7 +159,7 @@ async fn migrations_run_on_an_existing_file() {
         applied,
         sqlx::migrate!("migrations/sqlite").iter().count() as i64
     );
-    assert_eq!(applied, 8);
+    assert_eq!(applied, 9);
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(&mut conn)
         .await

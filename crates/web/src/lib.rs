@@ -17,6 +17,7 @@ pub mod api;
 pub mod auth;
 pub mod clock;
 pub mod dossier;
+pub mod duo_work;
 pub mod error;
 pub mod import_dir;
 pub mod jobs;

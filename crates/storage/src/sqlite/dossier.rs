@@ -278,8 +278,12 @@ impl SqliteStore {
         // Children before parents, so that the foreign keys hold at every
         // statement. Dropping `tx` on an error rolls all of it back.
         let mut counts = PurgeCounts::default();
-        let steps: [(&str, &mut u64); 8] = [
+        let steps: [(&str, &mut u64); 9] = [
             ("DELETE FROM calls WHERE student_id = ?1", &mut counts.calls),
+            (
+                "DELETE FROM duo_afstemmingen WHERE student_id = ?1",
+                &mut counts.afstemmingen,
+            ),
             (
                 "DELETE FROM case_versions
                  WHERE case_id IN (SELECT id FROM cases WHERE student_id = ?1)",

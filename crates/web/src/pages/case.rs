@@ -15,7 +15,9 @@ use aanwezig_domain::case::{
 };
 use aanwezig_domain::duo::MeldingStatus;
 use aanwezig_domain::explain::date_nl;
-use aanwezig_domain::{Case, CaseError, CaseStep, Role, RuleId, Scope, Student, StudentId};
+use aanwezig_domain::{
+    illness_words, Case, CaseError, CaseStep, Role, RuleId, Scope, Student, StudentId,
+};
 use aanwezig_storage::{AuditAction, MeldingFilter, User};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -356,6 +358,9 @@ struct SignalChoice {
 #[template(path = "case.html")]
 struct DossierPage {
     layout: Layout,
+    /// The open DUO work (the legal duty), earliest deadline first; for
+    /// the school's own roles.
+    duo_duties: Vec<DuoDutyView>,
     id: String,
     name: String,
     class: String,
@@ -804,6 +809,96 @@ fn open_signals(state: &AppState, student: &StudentId) -> Result<Vec<SignalChoic
 
 /// Renders the dossier page (with the read audited), optionally with a
 /// refused form's message.
+/// One open piece of DUO work, as "Wat nu" shows it.
+struct DuoDutyView {
+    what: String,
+    due: String,
+    overdue: bool,
+}
+
+/// The open DUO work of a student (crate::duo_work, as every other page
+/// counts it), earliest deadline (so overdue) first.
+async fn duo_duties(state: &AppState, student: &StudentId) -> Result<Vec<DuoDutyView>, PageError> {
+    use aanwezig_domain::duo_work::Todo;
+    let records = crate::duo_work::DuoRecords::of_student(state, student).await?;
+    let by = records.by_student();
+    let today = state.clock.today();
+    let live = state.read()?;
+    let Some(i) = live.school.position(student) else {
+        return Ok(Vec::new());
+    };
+    let work = crate::duo_work::work_of(&live, i, &by, today);
+    Ok(work
+        .todo
+        .iter()
+        .map(|t| DuoDutyView {
+            what: match t {
+                Todo::Duty {
+                    signal,
+                    vervolg_of: Some(n),
+                } => format!(
+                    "Nieuw DUO-signaal ({}, {}) terwijl melding nr. {n} loopt: vervolgmelding maken of afstemmen met leerplicht",
+                    signal.kind().label_nl(),
+                    date_nl(signal.fired_on)
+                ),
+                Todo::Duty { signal, .. } => format!(
+                    "De DUO-melding doen: {} (signaal van {})",
+                    signal.kind().label_nl(),
+                    date_nl(signal.fired_on)
+                ),
+                Todo::Concept { melding, kind, .. } => format!(
+                    "DUO-melding nr. {melding} ({}) afmaken en registreren",
+                    kind.label_nl()
+                ),
+            },
+            due: date_nl(t.deadline()),
+            overdue: t.deadline() < today,
+        })
+        .collect())
+}
+
+/// The number of open pieces of DUO work of the student with number `id`.
+async fn open_duo_work(state: &AppState, id: &str) -> Result<usize, PageError> {
+    match StudentId::parse(id) {
+        Ok(student) => Ok(duo_duties(state, &student).await?.len()),
+        Err(_) => Ok(0),
+    }
+}
+
+/// Moving past 4b or closing while DUO work is open asks for an explicit
+/// confirmation (`duo_bevestigd`) with a reason (`duo_reden`); the text to
+/// record, or why not.
+fn duo_confirmation(p: &Posted, open: usize) -> Result<Option<String>, String> {
+    if open == 0 {
+        return Ok(None);
+    }
+    let what = if open == 1 {
+        "staat nog 1 DUO-melding open".to_owned()
+    } else {
+        format!("staan nog {open} DUO-meldingen open")
+    };
+    if p.get("duo_bevestigd") != "ja" {
+        return Err(format!(
+            "Voor deze leerling {what} (wettelijke plicht, stap 4b). Doe eerst de melding, of vink aan dat u toch verdergaat en zeg waarom."
+        ));
+    }
+    let reason = p.get("duo_reden").trim();
+    if reason.is_empty() {
+        return Err("Zeg waarom u verdergaat terwijl de DUO-melding nog open staat.".to_owned());
+    }
+    if !illness_words(reason).is_empty() {
+        return Err(
+            "Schrijf bij de reden geen gezondheidsgegevens: alleen waarom u verdergaat.".to_owned(),
+        );
+    }
+    let open_nl = if open == 1 {
+        "1 open DUO-melding".to_owned()
+    } else {
+        format!("{open} open DUO-meldingen")
+    };
+    Ok(Some(format!("Toch verder met {open_nl}: {reason}")))
+}
+
 async fn render(
     state: &AppState,
     user: &CurrentUser,
@@ -811,6 +906,11 @@ async fn render(
     failure: Option<Failure>,
 ) -> Result<Response, PageError> {
     let (student, case) = dossier::load(state, user, id, "dossier").await?;
+    let duo_duties = if user.role().is_external() {
+        Vec::new()
+    } else {
+        duo_duties(state, &student.id).await?
+    };
     let (users, names) = users_and_names(state).await?;
     let role = user.role();
     // The DUO meldingen are the coordinators' and leerplicht's (their menu).
@@ -930,6 +1030,7 @@ async fn render(
     };
     let page = DossierPage {
         layout: Layout::new(user, section::DOSSIERS, format!("Dossier {}", student.name)),
+        duo_duties,
         id: student.id.to_string(),
         name: student.name.clone(),
         class: student.class.clone(),
@@ -1191,6 +1292,7 @@ async fn move_step(
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
+    let open_duo = open_duo_work(&state, &id).await?;
     apply(
         &state,
         &user,
@@ -1201,9 +1303,23 @@ async fn move_step(
             let to = CaseStep::parse(p.get("naar")).ok_or("kies de nieuwe stap")?;
             let on = date_field(p, "datum", today)?;
             let from = case.step;
-            case.move_to(to, on, by, p.get("waarom"))
-                .map_err(case_err)?;
-            Ok(format!("dossier: stap {from} → {to}"))
+            // Past 4b (to 5a, 5b or 6) with the DUO melding still open:
+            // only on an explicit confirmation, recorded with the step.
+            let confirmed = if to.level() > 4 {
+                case.check_move(to, on).map_err(case_err)?;
+                duo_confirmation(p, open_duo)?
+            } else {
+                None
+            };
+            let why = match &confirmed {
+                Some(c) => format!("{} ({c})", p.get("waarom").trim()),
+                None => p.get("waarom").to_owned(),
+            };
+            case.move_to(to, on, by, &why).map_err(case_err)?;
+            Ok(match confirmed {
+                Some(c) => format!("dossier: stap {from} → {to}; {c}"),
+                None => format!("dossier: stap {from} → {to}"),
+            })
         },
     )
     .await
@@ -1504,6 +1620,7 @@ async fn close(
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
+    let open_duo = open_duo_work(&state, &id).await?;
     apply(
         &state,
         &user,
@@ -1517,14 +1634,20 @@ async fn close(
                 .map(|(_, r)| *r)
                 .ok_or("kies waarom het dossier sluit")?;
             let on = date_field(p, "datum", today)?;
-            case.close(on, by, reason, p.get("notitie"))
-                .map_err(|e| match e {
-                    CaseError::MissingReason => {
-                        "licht de andere reden toe in de notitie".to_owned()
-                    }
-                    e => case_err(e),
-                })?;
-            Ok(format!("dossier gesloten: {}", reason.label_nl()))
+            let confirmed = duo_confirmation(p, open_duo)?;
+            let note = match &confirmed {
+                Some(c) if p.get("notitie").trim().is_empty() => c.clone(),
+                Some(c) => format!("{} ({c})", p.get("notitie").trim()),
+                None => p.get("notitie").to_owned(),
+            };
+            case.close(on, by, reason, &note).map_err(|e| match e {
+                CaseError::MissingReason => "licht de andere reden toe in de notitie".to_owned(),
+                e => case_err(e),
+            })?;
+            Ok(match confirmed {
+                Some(c) => format!("dossier gesloten: {}; {c}", reason.label_nl()),
+                None => format!("dossier gesloten: {}", reason.label_nl()),
+            })
         },
     )
     .await
@@ -1881,6 +2004,10 @@ struct ListRow {
     next_task: String,
     next_due: String,
     overdue: bool,
+    /// The open DUO work ("2 te doen, waarvan 1 te laat"), empty when none.
+    duo: String,
+    duo_due: String,
+    duo_overdue: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -1911,6 +2038,13 @@ async fn list(
     audit?;
     let (cases, (users, names)) = (cases?, users_names?);
     let today = state.clock.today();
+    let external = user.role().is_external();
+    let duo_records = if external {
+        crate::duo_work::DuoRecords::default()
+    } else {
+        crate::duo_work::DuoRecords::load(&state).await?
+    };
+    let duo_by = duo_records.by_student();
     let live = state.read()?;
     let mut rows = Vec::new();
     for case in cases {
@@ -1932,7 +2066,20 @@ async fn list(
             .cal
             .as_ref()
             .and_then(|c| case.tasks(c, today).into_iter().next());
+        // The legal duty, as every page counts it (crate::duo_work).
+        let duo = if !external && case.is_open() {
+            crate::duo_work::work_of(&live, i, &duo_by, today)
+        } else {
+            aanwezig_domain::duo_work::StudentDuoWork::default()
+        };
         rows.push(ListRow {
+            duo: match (duo.count(), duo.overdue()) {
+                (0, _) => String::new(),
+                (n, 0) => format!("{n} te doen"),
+                (n, o) => format!("{n} te doen, waarvan {o} te laat"),
+            },
+            duo_due: duo.earliest().map(date_nl).unwrap_or_default(),
+            duo_overdue: duo.overdue() > 0,
             id: student.id.to_string(),
             name: student.name.clone(),
             class: student.class.clone(),
@@ -1961,7 +2108,10 @@ async fn list(
             overdue: next.as_ref().is_some_and(|t| t.overdue),
         });
     }
-    rows.sort_by(|a, b| (&a.class, &a.name).cmp(&(&b.class, &b.name)));
+    // Dossiers with an overdue DUO melding first.
+    rows.sort_by(|a, b| {
+        (!a.duo_overdue, &a.class, &a.name).cmp(&(!b.duo_overdue, &b.class, &b.name))
+    });
     Ok(ListPage {
         layout: Layout::new(&user, section::DOSSIERS, "Dossiers"),
         status: status.to_owned(),

@@ -20,7 +20,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::Router;
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::students::{
@@ -122,7 +122,7 @@ struct DuoRow {
     id: String,
     name: String,
     class: String,
-    title: &'static str,
+    title: String,
     fired: String,
     period: String,
     hours: String,
@@ -326,6 +326,10 @@ async fn dashboard(
     }
     let names = mentor_names(&state).await?;
     let today = state.clock.today();
+    // The DUO work also depends on the meldingen and afstemmingen in the
+    // store: the key carries the change count.
+    let duo_records = crate::duo_work::DuoRecords::load(&state).await?;
+    let changes = state.changes();
     // Everything the content depends on besides the school and the names.
     // (External partners, once they see students, add their `involved`.)
     let key = {
@@ -340,6 +344,7 @@ async fn dashboard(
             today
         ) + "|"
             + given(&f.week).unwrap_or_default()
+            + &format!("|{changes}")
     };
     let body = {
         let live = state.read()?;
@@ -351,7 +356,7 @@ async fn dashboard(
         match cached {
             Some(body) => body,
             None => {
-                let content = match overview(&live, &user, &names, &f, today) {
+                let content = match overview(&live, &user, &names, &f, today, &duo_records) {
                     Ok(view) => Content {
                         notice: None,
                         other: None,
@@ -402,6 +407,63 @@ fn hours_text(s: &Signal) -> String {
         .map_or_else(|| "–".to_owned(), |h| format!("{h} uur"))
 }
 
+/// The DUO work of the students `keep` admits, one row per student with
+/// work to do (crate::duo_work, as Mijn taken and /meldingen count it),
+/// earliest deadline first; and the number of pieces of work in them.
+fn duo_work_rows(
+    live: &Live,
+    records: &crate::duo_work::DuoRecords,
+    today: NaiveDate,
+    keep: impl Fn(&aanwezig_domain::Student) -> bool,
+) -> (usize, Vec<(NaiveDate, DuoRow)>) {
+    let by = records.by_student();
+    let mut total = 0;
+    let mut rows = Vec::new();
+    for (s, w) in crate::duo_work::school_work(live, &by, today, keep) {
+        let Some(first) = w.todo.first() else {
+            continue;
+        };
+        total += w.count();
+        let (fired, period) = match first {
+            aanwezig_domain::duo_work::Todo::Duty { signal, .. } => (
+                short_day_nl(signal.fired_on),
+                format!(
+                    "{} – {}",
+                    short_day_nl(signal.begin),
+                    short_day_nl(signal.end)
+                ),
+            ),
+            aanwezig_domain::duo_work::Todo::Concept { melding, .. } => {
+                (format!("concept nr. {melding}"), String::new())
+            }
+        };
+        let deadline = first.deadline();
+        rows.push((
+            deadline,
+            DuoRow {
+                id: s.id.to_string(),
+                name: s.name.clone(),
+                class: s.class.clone(),
+                title: format!(
+                    "{} te doen{}, eerst: {}",
+                    w.count(),
+                    match w.overdue() {
+                        0 => String::new(),
+                        n => format!(" ({n} te laat)"),
+                    },
+                    first.kind().label_nl()
+                ),
+                fired,
+                period,
+                hours: "–".to_owned(),
+                deadline: short_day_nl(deadline),
+                overdue: deadline < today,
+            },
+        ));
+    }
+    (total, rows)
+}
+
 /// Builds the overview, or says why there is none yet.
 fn overview(
     live: &Live,
@@ -409,6 +471,7 @@ fn overview(
     names: &HashMap<String, String>,
     f: &Filters,
     today: NaiveDate,
+    duo_records: &crate::duo_work::DuoRecords,
 ) -> Result<Overview, String> {
     let (Some(cal), Some(derived)) = (live.cal.as_ref(), derived(live)) else {
         if live.cal.is_some() {
@@ -455,16 +518,12 @@ fn overview(
     };
     let prev_week = (new_first > 0).then(|| week_href(*cal.week_days(new_first - 1).start()));
     let next_week = (new_last < d).then(|| week_href(new_last + 1));
-    let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
-    let sunday = monday + Duration::days(6);
     let from = derived.from;
     let target = policy.attendance.target;
 
     let mut in_scope = 0;
     let mut above_step_1 = 0;
-    let mut duo_this_week = 0;
     let mut calls = Vec::new();
-    let mut duo: Vec<(NaiveDate, DuoRow)> = Vec::new();
     let mut new_by_step: BTreeMap<&'static str, Vec<(u16, SignalRow)>> = BTreeMap::new();
     let mut open_by_step: BTreeMap<&'static str, (usize, Vec<StudentLink>)> = BTreeMap::new();
     let mut per_class: HashMap<&str, (Tally, usize)> = HashMap::new();
@@ -573,41 +632,13 @@ fn overview(
                 },
             });
         }
-
-        // DUO deadlines that still run or ran this week.
-        for sig in eval.signals.iter().filter(|x| x.rule.is_duo()) {
-            let Some(deadline) = sig.deadline else {
-                continue;
-            };
-            if deadline >= monday && deadline <= sunday {
-                duo_this_week += 1;
-            }
-            if deadline >= monday {
-                duo.push((
-                    deadline,
-                    DuoRow {
-                        id: id.clone(),
-                        name: s.name.clone(),
-                        class: s.class.clone(),
-                        title: sig.rule.title_nl(),
-                        fired: short_day_nl(cal.date(sig.fired_on)),
-                        period: match (sig.begin, sig.end) {
-                            (Some(b), Some(e)) if b != e => format!(
-                                "{} – {}",
-                                short_day_nl(cal.date(b)),
-                                short_day_nl(cal.date(e))
-                            ),
-                            (Some(b), _) => short_day_nl(cal.date(b)),
-                            _ => String::new(),
-                        },
-                        hours: hours_text(sig),
-                        deadline: short_day_nl(deadline),
-                        overdue: deadline < today,
-                    },
-                ));
-            }
-        }
     }
+
+    let (duo_this_week, mut duo) = duo_work_rows(live, duo_records, today, |s| {
+        scope.may_see(s)
+            && klas.is_none_or(|k| k.eq_ignore_ascii_case(&s.class))
+            && mentor.is_none_or(|m| m == s.mentor)
+    });
 
     calls.sort_by(|a, b| {
         (a.0, a.1)

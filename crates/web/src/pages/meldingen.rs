@@ -1,12 +1,18 @@
 //! DUO meldingen: drafts from signals and the case, validation, print and
 //! export for the Verzuimloket, status, deadlines.
 //!
-//! - `GET /meldingen`: for the coordinators every DUO signal still without a
-//!   draft ("nog te melden") and every draft by status, each with its
-//!   5-working-day deadline; overdue ones flagged and counted. The
-//!   leerplichtambtenaar sees only the meldingen that were sent (any status
-//!   after concept) of students in scope, read only; a student whose only
-//!   sent melding was withdrawn is out of scope.
+//! - `GET /meldingen`: grouped by student (issue 11), from the one DUO work
+//!   function ([`crate::duo_work`]): for the coordinators first the work
+//!   to do (open duties, a *vervolg* naming the melding it follows, and
+//!   concepts; earliest deadline first, also across students), then the
+//!   meldingen, the signals a melding covers and the afstemmingen with
+//!   leerplicht; each deadline of 5 working days, overdue ones flagged and
+//!   counted. The leerplichtambtenaar sees only the meldingen that were
+//!   sent (any status after concept) of students in scope, read only; a
+//!   student whose only sent melding was withdrawn is out of scope.
+//! - A vervolg is handled by a vervolgmelding (`POST /meldingen/nieuw` with
+//!   `vervolg`, the earlier melding, which must be open at DUO) or by
+//!   "afgestemd met leerplicht" ([`super::afstemming`]).
 //! - `POST /meldingen/nieuw`: a draft from a signal (one per signal: a
 //!   second request goes to the existing draft) or, from the form of
 //!   `GET /meldingen/nieuw?leerling=…`, for a period by hand. The reporter
@@ -27,7 +33,7 @@
 //! to register a melding for a student who has neither.
 
 use aanwezig_domain::illness_words;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use aanwezig_domain::case::{
     AgreementParty, ContactKind, DecisionKind, Guide, InterventionKind, Party,
@@ -182,6 +188,7 @@ const KINDS: [MeldingKind; 4] = [
 fn kind_key(k: MeldingKind) -> &'static str {
     match k {
         MeldingKind::ZestienUur => "zestien_uur",
+        MeldingKind::ZestienUurAchttienPlus => "zestien_uur_achttien_plus",
         MeldingKind::LangdurigRelatiefVerzuim => "langdurig_relatief_verzuim",
         MeldingKind::LuxeVerzuim => "luxe_verzuim",
         MeldingKind::Overig => "overig",
@@ -413,37 +420,46 @@ fn fill(
         brin: school.brin.clone(),
         vestiging: school.vestiging.clone(),
     };
+    if draft.location_name.trim().is_empty() {
+        draft.location_name = school.name.clone();
+    }
     draft.actions_taken = actions;
 }
 
 // --- the list ------------------------------------------------------------------------
 
-struct PendingRow {
+/// One line under a student in the list: an open duty, a concept, a
+/// covered signal, a melding or an afstemming.
+struct WorkRow {
+    /// What it is, in words ("Nog te melden", "Vervolg op melding nr. 3").
+    what: String,
+    /// The melding to link to, with its DUO number once entered.
+    melding: Option<i64>,
+    duo_number: String,
+    kind: &'static str,
+    period: String,
+    due: Option<Due>,
+    /// An open duty: its signal, for the buttons.
+    duty: Option<DutyButtons>,
+    /// The afstemming's text (with whom, why).
+    note: String,
+}
+
+struct DutyButtons {
+    rule: &'static str,
+    fired: String,
+    /// The open melding a vervolg follows.
+    vervolg_of: Option<i64>,
+}
+
+/// The DUO work of one student in the list.
+struct StudentGroup {
     student: String,
     name: String,
     class: String,
-    rule: &'static str,
-    kind: &'static str,
-    period: String,
-    fired: String,
-    deadline: NaiveDate,
-    due: Due,
-}
-
-struct DraftRow {
-    id: i64,
-    /// The meldingsnummer DUO returned, once entered.
-    duo_number: String,
-    name: String,
-    class: String,
-    kind: &'static str,
-    period: String,
-    due: Due,
-}
-
-struct StatusGroup {
-    label: &'static str,
-    rows: Vec<DraftRow>,
+    /// "2 te doen, 1 te laat".
+    summary: String,
+    rows: Vec<WorkRow>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -451,112 +467,230 @@ struct StatusGroup {
 struct ListPage {
     layout: Layout,
     manage: bool,
-    pending: Vec<PendingRow>,
-    groups: Vec<StatusGroup>,
+    groups: Vec<StudentGroup>,
+    /// The work to do (open duties and concepts) and how much is late.
+    todo: usize,
     overdue: usize,
+    students_with_work: usize,
+    /// A confirmation after a save.
+    notice: Option<&'static str>,
 }
 
-async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<ListPage, PageError> {
-    user.require(may_read(user.role()))?;
-    let manage = may_manage(user.role());
-    let today = state.clock.today();
-    let drafts = state.store.meldingen(&MeldingFilter::default()).await?;
-    user.audit(&state, AuditAction::Read, None, "overzicht DUO-meldingen")
-        .await?;
-    let made: HashSet<(StudentId, RuleId, NaiveDate)> = drafts
-        .iter()
-        .filter_map(|(_, d)| d.source.map(|s| (d.student.clone(), s.rule, s.fired_on)))
-        .collect();
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    afgestemd: Option<String>,
+}
 
-    let mut pending = Vec::new();
-    let mut groups: Vec<StatusGroup> = Vec::new();
-    {
-        let live = state.read()?;
-        let cal = live.cal.as_ref();
-        if let (true, Some(cal)) = (manage, cal) {
-            for (student, ev) in live.school.students().iter().zip(&live.evaluations) {
-                for s in &ev.signals {
-                    let (Some(kind), Some(begin), Some(end)) =
-                        (MeldingKind::for_rule(s.rule), s.begin, s.end)
-                    else {
-                        continue;
-                    };
-                    let fired = cal.date(s.fired_on);
-                    if made.contains(&(student.id.clone(), s.rule, fired)) {
-                        continue;
+/// "3 te doen, waarvan 1 te laat" for a student's work.
+fn summary_nl(todo: usize, overdue: usize) -> String {
+    match (todo, overdue) {
+        (0, _) => "niets te doen".to_owned(),
+        (t, 0) => format!("{t} te doen"),
+        (t, o) => format!("{t} te doen, waarvan {o} te laat"),
+    }
+}
+
+/// The rows of one student's work, for a reader who manages meldingen
+/// (`manage`) or only reads the sent ones.
+fn work_rows(
+    w: &aanwezig_domain::duo_work::StudentDuoWork,
+    meldingen: &[(i64, &MeldingDraft)],
+    afstemmingen: &[aanwezig_domain::duo_work::Afstemming],
+    cal: Option<&Calendar>,
+    today: NaiveDate,
+    manage: bool,
+) -> Vec<WorkRow> {
+    use aanwezig_domain::duo_work::Todo;
+    let melding = |id: i64| meldingen.iter().find(|(n, _)| *n == id).map(|(_, m)| *m);
+    let mut rows = Vec::new();
+    if manage {
+        for t in &w.todo {
+            match *t {
+                Todo::Duty { signal, vervolg_of } => rows.push(WorkRow {
+                    what: match vervolg_of {
+                        Some(n) => format!(
+                            "Nieuw signaal terwijl melding nr. {n} bij DUO loopt: vervolgmelding maken of afstemmen met leerplicht"
+                        ),
+                        None => "Nog te melden".to_owned(),
+                    },
+                    melding: None,
+                    duo_number: String::new(),
+                    kind: signal.kind().label_nl(),
+                    period: period(signal.begin, signal.end),
+                    due: Some(due(cal, signal.deadline, today, None)),
+                    duty: Some(DutyButtons {
+                        rule: signal.rule.as_str(),
+                        fired: signal.fired_on.to_string(),
+                        vervolg_of,
+                    }),
+                    note: String::new(),
+                }),
+                Todo::Concept { melding: id, .. } => {
+                    if let Some(m) = melding(id) {
+                        rows.push(WorkRow {
+                            what: "Concept: afmaken en registreren".to_owned(),
+                            melding: Some(id),
+                            duo_number: String::new(),
+                            kind: m.kind.label_nl(),
+                            period: period(m.begin, m.end),
+                            due: Some(due(cal, m.deadline, today, None)),
+                            duty: None,
+                            note: String::new(),
+                        });
                     }
-                    let end = cal.date(end);
-                    let deadline =
-                        cal.add_working_days(end, kind.deadline_working_days(&live.policy));
-                    pending.push(PendingRow {
-                        student: student.id.to_string(),
-                        name: student.name.clone(),
-                        class: student.class.clone(),
-                        rule: s.rule.as_str(),
-                        kind: kind.label_nl(),
-                        period: period(cal.date(begin), end),
-                        fired: fired.to_string(),
-                        deadline,
-                        due: due(Some(cal), deadline, today, None),
-                    });
                 }
             }
         }
-        pending.sort_by(|a, b| (a.deadline, &a.name).cmp(&(b.deadline, &b.name)));
-        for status in STATUSES {
-            if !manage && !shown_to_readers(status) {
+    }
+    let mut sent: Vec<&(i64, &MeldingDraft)> = meldingen
+        .iter()
+        .filter(|(_, m)| m.status != MeldingStatus::Concept)
+        .filter(|(_, m)| manage || shown_to_readers(m.status))
+        .collect();
+    sent.sort_by_key(|(n, _)| *n);
+    for (id, m) in sent {
+        let covers = w.covered().filter(|(_, n)| n == id).count();
+        rows.push(WorkRow {
+            what: format!(
+                "Melding, {}{}{}",
+                m.status.label_nl(),
+                m.follows
+                    .map(|n| format!(", vervolg op nr. {n}"))
+                    .unwrap_or_default(),
+                if covers > 1 {
+                    format!(" (dekt {covers} signalen)")
+                } else {
+                    String::new()
+                }
+            ),
+            melding: Some(*id),
+            duo_number: m.duo_number.clone().unwrap_or_default(),
+            kind: m.kind.label_nl(),
+            period: period(m.begin, m.end),
+            due: Some(due(cal, m.deadline, today, m.registered_on)),
+            duty: None,
+            note: String::new(),
+        });
+    }
+    if manage {
+        for (sig, n) in w.covered() {
+            rows.push(WorkRow {
+                what: format!(
+                    "Signaal van {}: gedekt door melding nr. {n}",
+                    date_nl(sig.fired_on)
+                ),
+                melding: None,
+                duo_number: String::new(),
+                kind: sig.kind().label_nl(),
+                period: period(sig.begin, sig.end),
+                due: None,
+                duty: None,
+                note: String::new(),
+            });
+        }
+        for (sig, i) in w.afgestemd() {
+            let Some(a) = afstemmingen.get(i) else {
                 continue;
-            }
-            let mut rows: Vec<(NaiveDate, DraftRow)> = Vec::new();
-            for (id, d) in drafts.iter().filter(|(_, d)| d.status == status) {
-                let (name, class) = match live.school.position(&d.student) {
-                    Some(i) => {
-                        let s = &live.school.students()[i];
-                        if !user.scope().may_see(s) {
-                            continue;
-                        }
-                        (s.name.clone(), s.class.clone())
-                    }
-                    // A student who left: only the coordinators, who see
-                    // every student.
-                    None if manage => (d.student_name.clone(), String::new()),
-                    None => continue,
-                };
-                rows.push((
-                    d.deadline,
-                    DraftRow {
-                        id: *id,
-                        duo_number: d.duo_number.clone().unwrap_or_default(),
-                        name,
-                        class,
-                        kind: d.kind.label_nl(),
-                        period: period(d.begin, d.end),
-                        due: due(cal, d.deadline, today, d.registered_on),
-                    },
-                ));
-            }
-            if rows.is_empty() {
-                continue;
-            }
-            rows.sort_by_key(|(deadline, _)| *deadline);
-            groups.push(StatusGroup {
-                label: status.label_nl(),
-                rows: rows.into_iter().map(|(_, r)| r).collect(),
+            };
+            rows.push(WorkRow {
+                what: format!(
+                    "Afgestemd met leerplicht: geen nieuwe melding (signaal van {})",
+                    date_nl(sig.fired_on)
+                ),
+                melding: None,
+                duo_number: String::new(),
+                kind: sig.kind().label_nl(),
+                period: period(sig.begin, sig.end),
+                due: None,
+                duty: None,
+                note: afstemming_nl(a),
             });
         }
     }
-    let overdue = pending.iter().filter(|p| p.due.overdue).count()
-        + groups
-            .iter()
-            .flat_map(|g| &g.rows)
-            .filter(|r| r.due.overdue)
-            .count();
+    rows
+}
+
+/// "Op 12 november 2025 met J. de Vries: … (vastgelegd door vc)".
+fn afstemming_nl(a: &aanwezig_domain::duo_work::Afstemming) -> String {
+    format!(
+        "Op {} met {}{}: {} (vastgelegd door {})",
+        date_nl(a.on),
+        a.with_whom,
+        a.melding
+            .map(|n| format!(", over melding nr. {n}"))
+            .unwrap_or_default(),
+        a.why,
+        a.by
+    )
+}
+
+async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> Result<ListPage, PageError> {
+    user.require(may_read(user.role()))?;
+    let manage = may_manage(user.role());
+    let today = state.clock.today();
+    let records = crate::duo_work::DuoRecords::load(&state).await?;
+    user.audit(&state, AuditAction::Read, None, "overzicht DUO-meldingen")
+        .await?;
+    let by = records.by_student();
+    let mut groups = Vec::new();
+    let (mut todo, mut overdue, mut students_with_work) = (0, 0, 0);
+    {
+        let live = state.read()?;
+        let cal = live.cal.as_ref();
+        let scope = user.scope();
+        let in_school = |s: &Student| live.school.position(&s.id).is_some();
+        for (s, w) in crate::duo_work::school_work(&live, &by, today, |s| {
+            // A student who left: only the coordinators, who see every
+            // student.
+            if in_school(s) {
+                scope.may_see(s)
+            } else {
+                manage
+            }
+        }) {
+            let rows = work_rows(
+                &w,
+                by.meldingen(&s.id),
+                by.afstemmingen(&s.id),
+                cal,
+                today,
+                manage,
+            );
+            if rows.is_empty() {
+                continue;
+            }
+            let (t, o) = if manage {
+                (w.count(), w.overdue())
+            } else {
+                (0, 0)
+            };
+            todo += t;
+            overdue += o;
+            students_with_work += usize::from(t > 0);
+            groups.push(StudentGroup {
+                student: s.id.to_string(),
+                name: s.name.clone(),
+                class: s.class.clone(),
+                summary: summary_nl(t, o),
+                rows,
+            });
+        }
+    }
     Ok(ListPage {
         layout: Layout::new(&user, section::MELDINGEN, "DUO-meldingen"),
         manage,
-        pending,
         groups,
+        todo,
         overdue,
+        students_with_work,
+        notice: q
+            .afgestemd
+            .is_some()
+            .then_some("De afstemming met leerplicht is vastgelegd. Het signaal staat nu onder de leerling als afgestemd."),
     })
 }
 
@@ -576,6 +710,8 @@ struct NewForm {
     begin: String,
     #[serde(default)]
     eind: String,
+    /// A vervolgmelding: the earlier melding it follows.
+    vervolg: Option<String>,
 }
 
 struct KindOption {
@@ -722,8 +858,31 @@ async fn create(
     }
     let student = dossier::student_in_scope(&state, &user, form.leerling.trim())?;
     match (&form.regel, &form.datum) {
-        (Some(regel), Some(datum)) => from_signal(&state, &user, &student, regel, datum).await,
+        (Some(regel), Some(datum)) => {
+            let follows = match form.vervolg.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(v) => Some(earlier_melding(&state, &student.id, v).await?),
+            };
+            from_signal(&state, &user, &student, regel, datum, follows).await
+        }
         _ => by_hand(&state, &user, &student, form).await,
+    }
+}
+
+/// The melding a vervolgmelding follows: one of the same student that is
+/// registered at DUO and still open there.
+async fn earlier_melding(state: &AppState, student: &StudentId, n: &str) -> Result<i64, PageError> {
+    let refused = || {
+        PageError::BadRequest(
+            "Een vervolgmelding volgt op een melding van dezelfde leerling die bij DUO loopt (geregistreerd of in behandeling).".into(),
+        )
+    };
+    let id: i64 = n.parse().map_err(|_| refused())?;
+    match state.store.melding(id).await? {
+        Some(m) if &m.student == student && aanwezig_domain::duo_work::open_at_duo(m.status) => {
+            Ok(id)
+        }
+        _ => Err(refused()),
     }
 }
 
@@ -733,6 +892,7 @@ async fn from_signal(
     student: &Student,
     regel: &str,
     datum: &str,
+    follows: Option<i64>,
 ) -> Result<Response, PageError> {
     let rule = RuleId::parse(regel.trim())
         .filter(|r| r.is_duo())
@@ -779,6 +939,7 @@ async fn from_signal(
         )
         .map_err(|e| PageError::BadRequest(duo_error_nl(&e)))?
     };
+    draft.follows = follows;
     let school = school_settings(state).await?;
     let actions = case_actions(state, &student.id).await?;
     fill(&mut draft, user, &school, actions);
@@ -976,6 +1137,18 @@ struct DraftPage {
     history: Vec<HistoryRow>,
     versions: Vec<VersionRow>,
     source: String,
+    /// A phone number of the parents or the student.
+    contact_phone: String,
+    /// A deviating address, where known.
+    address: String,
+    /// The name of the teaching location.
+    location_name: String,
+    /// The earlier melding this one follows.
+    follows: Option<i64>,
+    /// The vervolgmeldingen of this one.
+    followed_by: Vec<i64>,
+    /// The afstemmingen with leerplicht about this melding, in words.
+    afstemmingen: Vec<String>,
 }
 
 impl DraftPage {
@@ -1083,6 +1256,26 @@ async fn draft_page(
     audit_read: bool,
 ) -> Result<DraftPage, PageError> {
     let versions = state.store.melding_versions(id).await?;
+    let records = crate::duo_work::DuoRecords::of_student(state, &draft.student).await?;
+    let followed_by: Vec<i64> = records
+        .meldingen
+        .iter()
+        .filter(|(_, m)| m.follows == Some(id))
+        .map(|(n, _)| *n)
+        .collect();
+    let afstemmingen: Vec<String> = records
+        .afstemmingen
+        .iter()
+        .filter(|(_, a)| a.melding == Some(id))
+        .map(|(_, a)| {
+            format!(
+                "Signaal '{}' van {}: {}",
+                a.signal.rule.title_nl(),
+                date_nl(a.signal.fired_on),
+                afstemming_nl(a)
+            )
+        })
+        .collect();
     if audit_read {
         user.audit(
             state,
@@ -1255,6 +1448,12 @@ async fn draft_page(
             })
             .collect(),
         source,
+        contact_phone: draft.contact_phone.clone(),
+        address: draft.address.clone().unwrap_or_default(),
+        location_name: draft.location_name.clone(),
+        follows: draft.follows,
+        followed_by,
+        afstemmingen,
     })
 }
 
@@ -1343,6 +1542,18 @@ fn apply_form(draft: &mut MeldingDraft, pairs: &Pairs, state: &AppState) -> Resu
         brin: text(pairs, "brin").to_uppercase(),
         vestiging: text(pairs, "vestiging"),
     };
+    // Only when the form has them: a form from before these fields keeps
+    // what the draft holds.
+    if field(pairs, "ouder_telefoon").is_some() {
+        draft.contact_phone = text(pairs, "ouder_telefoon");
+    }
+    if field(pairs, "adres").is_some() {
+        let address = text(pairs, "adres");
+        draft.address = (!address.is_empty()).then_some(address);
+    }
+    if field(pairs, "locatie").is_some() {
+        draft.location_name = text(pairs, "locatie");
+    }
     if field(pairs, "rooster").is_none() {
         return Ok(());
     }

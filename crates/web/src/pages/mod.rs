@@ -4,6 +4,7 @@ use axum::Router;
 
 use crate::state::AppState;
 
+pub mod afstemming;
 pub mod audit;
 pub mod calls;
 pub mod case;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(case::router())
         .merge(contacts::router())
         .merge(meldingen::router())
+        .merge(afstemming::router())
         .merge(calls::router())
         .merge(settings_import::router())
         .merge(settings_mail::router())

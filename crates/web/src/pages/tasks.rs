@@ -24,8 +24,8 @@ use std::collections::{HashMap, HashSet};
 
 use aanwezig_domain::case::{OpenReason, PartnerIdentity, TaskKind};
 use aanwezig_domain::explain::date_nl;
-use aanwezig_domain::{Case, MeldingDraft, MeldingStatus, Role, RuleId, Scope, StudentId};
-use aanwezig_storage::{AuditAction, AuditEntry, MeldingFilter};
+use aanwezig_domain::{Case, Role, RuleId, Scope, StudentId};
+use aanwezig_storage::{AuditAction, AuditEntry};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::rejection::PathRejection;
@@ -130,13 +130,13 @@ pub async fn user_tasks(
     } else {
         HashSet::new()
     };
-    let meldingen = if coordinator {
-        state.store.meldingen(&MeldingFilter::default()).await?
+    let duo = if coordinator {
+        crate::duo_work::DuoRecords::load(state).await?
     } else {
-        Vec::new()
+        crate::duo_work::DuoRecords::default()
     };
     let live = state.read()?;
-    Ok(compute(&live, owner, today, &cases, &active, &meldingen))
+    Ok(compute(&live, owner, today, &cases, &active, &duo))
 }
 
 /// The student's number, name and class.
@@ -151,7 +151,7 @@ fn compute(
     today: NaiveDate,
     cases: &[Case],
     active: &HashSet<String>,
-    meldingen: &[(i64, MeldingDraft)],
+    duo: &crate::duo_work::DuoRecords,
 ) -> Vec<UserTask> {
     let Some(cal) = live.cal.as_ref() else {
         return Vec::new();
@@ -315,70 +315,14 @@ fn compute(
         }
     }
 
-    // DUO: a melding for every DUO signal, and every draft finished.
+    // DUO: one task per student, for all their DUO work (open duties and
+    // concepts; crate::duo_work), due at the earliest deadline.
     if coordinator {
-        if through.is_some() {
-            for (i, s) in students.iter().enumerate() {
-                let Some(eval) = live.evaluations.get(i) else {
-                    continue;
-                };
-                for sig in eval.signals.iter().filter(|x| x.rule.is_duo()) {
-                    let Some(deadline) = sig.deadline else {
-                        continue;
-                    };
-                    let fired = cal.date(sig.fired_on);
-                    let melding = meldingen.iter().find(|(_, m)| {
-                        m.student == s.id
-                            && m.source
-                                .as_ref()
-                                .is_some_and(|src| src.rule == sig.rule && src.fired_on == fired)
-                    });
-                    if melding.is_none() {
-                        out.push(UserTask {
-                            kind: "duo",
-                            index: format!("{}-{}", sig.rule.as_str(), fired.format("%Y%m%d")),
-                            what_nl: format!(
-                                "DUO-melding doen: {} (signaal van {})",
-                                sig.rule.title_nl().trim_start_matches("DUO-melding: "),
-                                date_nl(fired)
-                            ),
-                            feed_nl: "DUO-melding doen",
-                            due: deadline,
-                            overdue: today > deadline,
-                            student: s.id.clone(),
-                            name: s.name.clone(),
-                            class: s.class.clone(),
-                            href: "/meldingen".to_owned(),
-                            read_only: false,
-                        });
-                    }
-                }
+        let by = duo.by_student();
+        for (s, w) in crate::duo_work::school_work(live, &by, today, |s| scope.may_see(s)) {
+            if let Some(t) = duo_task(&s, &w) {
+                out.push(t);
             }
-        }
-        for (n, m) in meldingen {
-            if m.status != MeldingStatus::Concept {
-                continue;
-            }
-            let (name, class) = student_of(live, &m.student).map_or_else(
-                || (m.student_name.clone(), String::new()),
-                |s| (s.name.clone(), s.class.clone()),
-            );
-            out.push(UserTask {
-                kind: "duo-concept",
-                index: n.to_string(),
-                what_nl: format!(
-                    "DUO-melding afmaken en in het Verzuimloket registreren ({})",
-                    m.kind.label_nl()
-                ),
-                feed_nl: "DUO-melding afmaken en registreren",
-                due: m.deadline,
-                overdue: today > m.deadline,
-                student: m.student.clone(),
-                name,
-                class,
-                href: format!("/meldingen/{n}"),
-                read_only: false,
-            });
         }
     }
 
@@ -402,6 +346,59 @@ fn compute(
             .cmp(&(b.due, &b.class, &b.name, b.kind, &b.index))
     });
     out
+}
+
+/// The one DUO task of a student with DUO work: the count, the earliest
+/// deadline and what comes first.
+pub(crate) fn duo_task(
+    s: &aanwezig_domain::Student,
+    w: &aanwezig_domain::duo_work::StudentDuoWork,
+) -> Option<UserTask> {
+    use aanwezig_domain::duo_work::Todo;
+    let first = w.todo.first()?;
+    let due = first.deadline();
+    let first_nl = match first {
+        Todo::Duty {
+            vervolg_of: Some(n),
+            ..
+        } => format!(
+            "eerst: nieuw signaal {} terwijl melding nr. {n} loopt (vervolgmelding of afstemmen met leerplicht)",
+            first.kind().label_nl()
+        ),
+        Todo::Duty { .. } => format!("eerst: melden, {}", first.kind().label_nl()),
+        Todo::Concept { melding, .. } => {
+            format!("eerst: concept nr. {melding} afmaken en registreren")
+        }
+    };
+    let count = w.count();
+    let overdue = w.overdue();
+    let what_nl = format!(
+        "DUO-werk: {} ({}{})",
+        if count == 1 {
+            "1 melding te doen".to_owned()
+        } else {
+            format!("{count} meldingen te doen")
+        },
+        if overdue > 0 {
+            format!("{overdue} te laat; ")
+        } else {
+            String::new()
+        },
+        first_nl
+    );
+    Some(UserTask {
+        kind: "duo",
+        index: s.id.to_string(),
+        what_nl,
+        feed_nl: "DUO-meldingen",
+        due,
+        overdue: w.overdue() > 0,
+        student: s.id.clone(),
+        name: s.name.clone(),
+        class: s.class.clone(),
+        href: format!("/meldingen#leerling-{}", s.id),
+        read_only: false,
+    })
 }
 
 /// An intervention's description, as the case holds it.

@@ -405,6 +405,7 @@ async fn from_3b_to_4b_to_a_registered_duo_melding() {
     .await;
     fill(c, "m-email", "verzuim@noorderlicht.example").await;
     fill(c, "m-telefoon", "050 123 4567").await;
+    fill(c, "m-ouder-telefoon", "06 1234 5678").await;
     submit(c, &draft, "Opslaan").await;
     c.wait()
         .for_element(Locator::Css("form.melding-form"))
@@ -640,8 +641,114 @@ async fn a_mentor_records_a_call_from_bel_vandaag_and_the_row_is_gone() {
     let bellen = body
         .split("Bel vandaag")
         .nth(1)
-        .and_then(|s| s.split("DUO-meldingen met een lopende termijn").next())
+        .and_then(|s| s.split("DUO-meldingen te doen").next())
         .unwrap_or_default();
     assert!(!bellen.contains(&name), "{name} left Bel vandaag: {bellen}");
+    c.clone().close().await.unwrap();
+}
+
+/// Issue 11: a new 16-hour signal while a registered melding about the same
+/// student is open at DUO is a vervolg. The coordinator records "afgestemd
+/// met leerplicht": the duty leaves the list, the trail keeps it (under the
+/// student and on the melding).
+#[tokio::test]
+async fn a_vervolg_is_settled_with_leerplicht() {
+    let app = spawn_app().await;
+    let (s, n) = crate::duo_work::vervolg_fixture(&app).await;
+    let b = browser().await;
+    let c = &b.client;
+    sign_in(&app, c, "coordinator").await;
+    c.goto(&app.url("/meldingen")).await.unwrap();
+    let group = format!("tbody#leerling-{s}");
+    let before = text_of(c, Locator::Css(&group)).await;
+    assert!(
+        before.contains(&format!("terwijl melding nr. {n} bij DUO loopt")),
+        "{before}"
+    );
+    click_away(
+        c,
+        Locator::XPath(&format!(
+            "//tbody[@id='leerling-{s}']//a[contains(., 'Afgestemd met leerplicht')]"
+        )),
+    )
+    .await;
+    fill(c, "f-met_wie", "J. de Vries (leerplicht)").await;
+    fill(
+        c,
+        "f-waarom",
+        "De lopende melding dekt deze weken; leerplicht spreekt de ouders.",
+    )
+    .await;
+    submit(c, "/meldingen/afstemming", "Afstemming vastleggen").await;
+    assert_eq!(c.current_url().await.unwrap().path(), "/meldingen");
+    let notice = text_of(c, Locator::Css("main p.success[role=status]")).await;
+    assert!(
+        notice.contains("afstemming met leerplicht is vastgelegd"),
+        "{notice}"
+    );
+    let after = text_of(c, Locator::Css(&group)).await;
+    assert!(!after.contains("bij DUO loopt"), "the duty left: {after}");
+    assert!(
+        c.find_all(Locator::XPath(&format!(
+            "//form[@action='/meldingen/nieuw'][input[@name='leerling' and @value='{s}']]"
+        )))
+        .await
+        .unwrap()
+        .is_empty(),
+        "no button to report it any more"
+    );
+    assert!(after.contains("Afgestemd met leerplicht"), "{after}");
+    assert!(after.contains("J. de Vries (leerplicht)"), "{after}");
+    c.goto(&app.url(&format!("/meldingen/{n}"))).await.unwrap();
+    let facts = text_of(c, Locator::Css("dl.melding-facts")).await;
+    assert!(facts.contains("leerplicht spreekt de ouders"), "{facts}");
+    c.clone().close().await.unwrap();
+}
+
+/// Issue 11: moving a dossier past 4b while the DUO melding is still open
+/// asks for a confirmation with a reason; the reason stays in the steps.
+#[tokio::test]
+async fn past_4b_with_an_open_duo_duty_asks_for_confirmation() {
+    let app = spawn_app().await;
+    let s = crate::common::sixteen_hours(&app).await;
+    crate::duo_work::case_at_4b(&app, &s).await;
+    let b = browser().await;
+    let c = &b.client;
+    sign_in(&app, c, "coordinator").await;
+    let dossier = format!("/leerlingen/{s}/dossier");
+    c.goto(&app.url(&dossier)).await.unwrap();
+    let wat_nu = text_of(c, Locator::Css("section#taken")).await;
+    assert!(wat_nu.contains("De DUO-melding doen"), "{wat_nu}");
+
+    // Without the confirmation: refused, the step stays 4b.
+    choose(c, Locator::Id("stap-naar"), "5b").await;
+    fill(c, "stap-waarom", "Ouders werken niet mee").await;
+    submit(c, &format!("{dossier}/stap"), "Stap wijzigen").await;
+    let err = text_of(c, Locator::Css("section#stap p.error")).await;
+    assert!(err.contains("staat nog 1 DUO-melding open"), "{err}");
+    let h2 = text_of(c, Locator::Css("#dossier-kop")).await;
+    assert!(h2.contains("4b"), "{h2}");
+
+    // Confirmed, with a reason: moved, and the reason is in the steps.
+    choose(c, Locator::Id("stap-naar"), "5b").await;
+    fill(c, "stap-waarom", "Ouders werken niet mee").await;
+    let box_ = c.find(Locator::Id("stap-duo-bevestigd")).await.unwrap();
+    if !box_.is_selected().await.unwrap() {
+        box_.click().await.unwrap();
+    }
+    fill(
+        c,
+        "stap-duo-reden",
+        "Leerplicht is al betrokken; de melding volgt vandaag",
+    )
+    .await;
+    submit(c, &format!("{dossier}/stap"), "Stap wijzigen").await;
+    let h2 = text_of(c, Locator::Css("#dossier-kop")).await;
+    assert!(h2.contains("5b"), "{h2}");
+    let steps = text_of(c, Locator::Css("section#stap")).await;
+    assert!(
+        steps.contains("Toch verder met 1 open DUO-melding: Leerplicht is al betrokken"),
+        "{steps}"
+    );
     c.clone().close().await.unwrap();
 }

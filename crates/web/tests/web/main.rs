@@ -12,6 +12,7 @@ mod browser;
 mod calls;
 mod contacts;
 mod dossier;
+mod duo_work;
 mod import;
 mod matrix;
 mod matrix_contacts;

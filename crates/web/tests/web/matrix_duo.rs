@@ -61,6 +61,10 @@ pub(crate) fn melding(student: &aanwezig_domain::Student, status: MeldingStatus)
             .unwrap_or_default(),
         source: None,
         duo_number: None,
+        contact_phone: "06 1234 5678".into(),
+        address: None,
+        location_name: "Locatie Noord".into(),
+        follows: None,
     }
 }
 
@@ -102,6 +106,9 @@ pub(crate) fn rows() -> Vec<Row> {
         get("/meldingen/{melding}/export.txt",                                  [L, F, O, O, F, O, F, F]),
         get("/meldingen/{concept}/export.txt",                                  [L, F, O, O, F, N, F, F]),
         get("/instellingen/school",                                             [L, O, F, F, F, F, F, F]),
+        // No open vervolg duty for that signal: 409 for the coordinators.
+        get("/meldingen/afstemming?leerling={own}&regel=duo_16h&datum=2025-11-03", [L, F, CONFLICT, CONFLICT, F, F, F, F]),
+        get("/meldingen/afstemming?leerling=999999&regel=duo_16h&datum=2025-11-03", [L, F, N, N, F, F, F, F]),
     ];
     // An empty form changes nothing: no student (422), an invalid draft is
     // saved as it was (422), no status (422), a registered melding is read
@@ -111,6 +118,7 @@ pub(crate) fn rows() -> Vec<Row> {
     rows.extend(posts("/meldingen/{melding}",               NOTHING,            [L, F, CONFLICT, CONFLICT, F, F, F, F]));
     rows.extend(posts("/meldingen/{concept}/status",        NOTHING,            [L, F, A, A, F, F, F, F]));
     rows.extend(posts("/meldingen/{melding}/nummer",        NOTHING,            [L, F, A, A, F, F, F, F]));
+    rows.extend(posts("/meldingen/afstemming",              NOTHING,            [L, F, A, A, F, F, F, F]));
     rows.extend(posts("/instellingen/school",               NOTHING,            [L, A, F, F, F, F, F, F]));
     rows
 }

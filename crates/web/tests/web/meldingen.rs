@@ -110,6 +110,9 @@ fn draft_form<'a>(
         ("melder_email", ""),
         ("brin", brin),
         ("vestiging", "00"),
+        ("ouder_telefoon", "06 1234 5678"),
+        ("adres", ""),
+        ("locatie", "Het Noorderlicht"),
         ("actie", "opslaan"),
     ]
     .iter()
@@ -245,10 +248,16 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
         "a new draft says what is missing"
     );
 
-    // Made: no longer under nog te melden, now a concept.
+    // Made: no longer to report, now a concept to finish, and the signal
+    // is covered by it.
     let (_, html) = app.get(&c, "/meldingen").await;
-    assert!(!html.contains(&format!("<a href=\"/leerlingen/{s}\">")));
+    assert!(!html.contains("value=\"duo_16h\""), "no Concept maken left");
     assert!(html.contains(&format!("<a href=\"/meldingen/{n}\">nr. {n}</a>")));
+    assert!(html.contains("Concept: afmaken en registreren"), "{html}");
+    assert!(
+        html.contains(&format!("gedekt door melding nr. {n}")),
+        "{html}"
+    );
 
     let grid = [
         ("2025-11-10", lessons(&[1, 2, 3, 4, 5, 6, 7])),

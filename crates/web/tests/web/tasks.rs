@@ -491,47 +491,58 @@ async fn mentor_calls_after_a_whole_day_absent() {
 }
 
 #[tokio::test]
-async fn coordinator_has_a_duo_task_until_the_melding_is_registered() {
+async fn coordinator_has_one_duo_task_per_student_until_the_meldingen_are_registered() {
     let app = spawn_app().await;
     let id = quiet_student(&app, &app.mentor_class);
     let name = name_of(&app, &id);
     // Three whole school days without a report: more than 16 hours.
     absent_whole_days(&app, &id, &[ymd(2025, 11, 12), ymd(2025, 11, 13), today()]).await;
-    let (signal, deadline) = {
+    let (signal, earliest) = {
         let live = app.state.read().unwrap();
         let i = live.position(&id).unwrap();
-        let sig = live.evaluations[i]
+        let duo: Vec<_> = live.evaluations[i]
             .signals
             .iter()
-            .find(|s| s.rule.is_duo())
-            .expect("a DUO signal")
-            .clone();
-        let deadline = sig.deadline.unwrap();
-        (sig, deadline)
+            .filter(|s| s.rule.is_duo())
+            .cloned()
+            .collect();
+        let earliest = duo.iter().filter_map(|s| s.deadline).min().unwrap();
+        (duo[0].clone(), earliest)
     };
-    let deadline_nl = aanwezig_domain::explain::date_nl(deadline);
+    let deadline_nl = aanwezig_domain::explain::date_nl(earliest);
+    let signals = live_duo_signals(&app, &id);
+    assert!(signals >= 1);
+    let te_doen = |n: usize| {
+        if n == 1 {
+            "1 melding te doen".to_owned()
+        } else {
+            format!("{n} meldingen te doen")
+        }
+    };
 
     for user in ["coordinator", "zorg"] {
         let c = app.login(user).await;
         let (_, html) = app.get(&c, "/taken").await;
         assert_eq!(
             duo_rows(&html, &name),
-            live_duo_signals(&app, &id),
-            "{user}"
+            1,
+            "{user}: one DUO task per student"
         );
-        let row = row_with(&html, "DUO-melding doen", &name)
+        let row = row_with(&html, "DUO-werk", &name)
             .unwrap_or_else(|| panic!("{user}: no DUO task for {name}"));
         assert!(row.contains(&deadline_nl), "{user}: {row}");
-        assert!(row.contains("href=\"/meldingen\""), "{user}: {row}");
+        assert!(row.contains(&te_doen(signals)), "{user}: {row}");
+        assert!(
+            row.contains(&format!("href=\"/meldingen#leerling-{id}\"")),
+            "{user}: {row}"
+        );
     }
     let mentor = app.login("mentor").await;
     let (_, html) = app.get(&mentor, "/taken").await;
-    assert!(
-        !html.contains("DUO-melding doen"),
-        "the mentor does no DUO melding"
-    );
+    assert!(!html.contains("DUO-werk"), "the mentor does no DUO melding");
 
-    // A concept melding: finish it (its own link); no second task.
+    // A concept melding: it takes the signal's place in the count; still
+    // one task.
     let mut draft = {
         let live = app.state.read().unwrap();
         let i = live.position(&id).unwrap();
@@ -552,17 +563,11 @@ async fn coordinator_has_a_duo_task_until_the_melding_is_registered() {
         .unwrap();
     let c = app.login("coordinator").await;
     let (_, html) = app.get(&c, "/taken").await;
-    let row = row_with(&html, "DUO-melding afmaken", &name).expect("a concept task");
-    assert!(row.contains(&format!("href=\"/meldingen/{n}\"")), "{row}");
-    let signals = live_duo_signals(&app, &id);
-    assert!(signals >= 1);
-    assert_eq!(
-        duo_rows(&html, &name),
-        signals - 1,
-        "the signal with a draft has no 'doen' task"
-    );
+    assert_eq!(duo_rows(&html, &name), 1);
+    let row = row_with(&html, "DUO-werk", &name).unwrap();
+    assert!(row.contains(&te_doen(signals)), "{row}");
 
-    // Registered: no task left for that signal.
+    // Registered: one piece of work less.
     draft.status = MeldingStatus::Geregistreerd;
     draft.registered_on = Some(today());
     app.store
@@ -570,14 +575,19 @@ async fn coordinator_has_a_duo_task_until_the_melding_is_registered() {
         .await
         .unwrap();
     let (_, html) = app.get(&c, "/taken").await;
-    assert!(row_with(&html, "DUO-melding afmaken", &name).is_none());
-    assert_eq!(duo_rows(&html, &name), signals - 1);
+    if signals == 1 {
+        assert_eq!(duo_rows(&html, &name), 0, "nothing left to do");
+    } else {
+        let row = row_with(&html, "DUO-werk", &name).unwrap();
+        assert!(row.contains(&te_doen(signals - 1)), "{row}");
+        assert!(!row.contains(&format!("concept nr. {n}")), "{row}");
+    }
 }
 
-/// The "DUO-melding doen" rows of a student on a page.
+/// The DUO task rows of a student on a page.
 fn duo_rows(html: &str, name: &str) -> usize {
     html.split("<tr")
-        .filter(|r| r.contains("DUO-melding doen") && r.contains(name))
+        .filter(|r| r.contains("DUO-werk") && r.contains(name))
         .count()
 }
 

@@ -1,0 +1,241 @@
+//! "Afgestemd met leerplicht: geen nieuwe melding" (issue 11, item 2; seed
+//! 5b). For a *vervolg* only: a new DUO signal while a melding about the
+//! same student is registered at DUO and still open there (see
+//! [`aanwezig_domain::duo_work`]). Coordinators only.
+//!
+//! - `GET /meldingen/afstemming?leerling=…&regel=…&datum=…`: the form.
+//! - `POST /meldingen/afstemming`: records it (date, with whom, why; no
+//!   health details), audited; back to `/meldingen` with a confirmation.
+
+use aanwezig_domain::duo::SignalRef;
+use aanwezig_domain::duo_work::{Afstemming, SignalWork};
+use aanwezig_domain::{RuleId, Student};
+use aanwezig_storage::AuditAction;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::meldingen::{Melder, PageForm};
+use crate::auth::CurrentUser;
+use crate::dossier;
+use crate::duo_work::{work_of, DuoRecords};
+use crate::error::PageError;
+use crate::layout::{section, Layout};
+use crate::state::AppState;
+use aanwezig_domain::explain::date_nl;
+
+#[derive(Debug, Default, Deserialize)]
+struct AfstemmingForm {
+    #[serde(default)]
+    leerling: String,
+    #[serde(default)]
+    regel: String,
+    #[serde(default)]
+    datum: String,
+    #[serde(default)]
+    op: String,
+    #[serde(default)]
+    met_wie: String,
+    #[serde(default)]
+    waarom: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "melding_afstemming.html")]
+struct AfstemmingPage {
+    layout: Layout,
+    student: String,
+    name: String,
+    class: String,
+    rule: &'static str,
+    fired: String,
+    kind: &'static str,
+    period: String,
+    melding: i64,
+    on: String,
+    with_whom: String,
+    why: String,
+    errors: Vec<(String, String)>,
+}
+
+impl AfstemmingPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+/// The student, the signal and its open vervolg duty, or why not.
+async fn vervolg_duty(
+    state: &AppState,
+    user: &CurrentUser,
+    form: &AfstemmingForm,
+) -> Result<(Student, SignalWork, i64), PageError> {
+    if form.leerling.trim().is_empty() {
+        return Err(PageError::BadRequest(
+            "Kies de leerling over wie u met leerplicht hebt afgestemd.".into(),
+        ));
+    }
+    let student = dossier::student_in_scope(state, user, form.leerling.trim())?;
+    let rule = RuleId::parse(form.regel.trim())
+        .filter(|r| r.is_duo())
+        .ok_or_else(|| PageError::BadRequest("Dit signaal is geen DUO-melding.".into()))?;
+    let fired_on = NaiveDate::parse_from_str(form.datum.trim(), "%Y-%m-%d")
+        .map_err(|_| PageError::BadRequest("De datum van het signaal klopt niet.".into()))?;
+    let records = DuoRecords::of_student(state, &student.id).await?;
+    let by = records.by_student();
+    let today = state.clock.today();
+    let live = state.read()?;
+    let i = live
+        .school
+        .position(&student.id)
+        .ok_or(PageError::NotFound)?;
+    let work = work_of(&live, i, &by, today);
+    let duty = work
+        .open_duty(SignalRef { rule, fired_on })
+        .copied()
+        .ok_or_else(|| {
+            PageError::Conflict(format!(
+                "Voor {} staat geen open DUO-signaal '{}' van {}: het is al gemeld of afgestemd.",
+                student.name,
+                rule.title_nl(),
+                date_nl(fired_on)
+            ))
+        })?;
+    let melding = duty.vervolg_of().ok_or_else(|| {
+        PageError::Conflict(format!(
+            "Er loopt voor {} geen melding bij DUO. Afstemmen met leerplicht kan alleen bij een vervolg; maak anders de melding.",
+            student.name
+        ))
+    })?;
+    Ok((student, duty, melding))
+}
+
+fn page(
+    user: &CurrentUser,
+    student: &Student,
+    duty: &SignalWork,
+    melding: i64,
+    form: &AfstemmingForm,
+    today: NaiveDate,
+    errors: Vec<(String, String)>,
+) -> AfstemmingPage {
+    let sig = duty.signal;
+    AfstemmingPage {
+        layout: Layout::new(
+            user,
+            section::MELDINGEN,
+            format!("Afgestemd met leerplicht: {}", student.name),
+        ),
+        student: student.id.to_string(),
+        name: student.name.clone(),
+        class: student.class.clone(),
+        rule: sig.rule.as_str(),
+        fired: sig.fired_on.to_string(),
+        kind: sig.kind().label_nl(),
+        period: if sig.begin == sig.end {
+            date_nl(sig.begin)
+        } else {
+            format!("{} t/m {}", date_nl(sig.begin), date_nl(sig.end))
+        },
+        melding,
+        on: if form.op.trim().is_empty() {
+            today.to_string()
+        } else {
+            form.op.trim().to_owned()
+        },
+        with_whom: form.met_wie.clone(),
+        why: form.waarom.clone(),
+        errors,
+    }
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Melder(user): Melder,
+    Query(form): Query<AfstemmingForm>,
+) -> Result<AfstemmingPage, PageError> {
+    let (student, duty, melding) = vervolg_duty(&state, &user, &form).await?;
+    user.audit(
+        &state,
+        AuditAction::Read,
+        Some(&student.id),
+        "formulier afstemming met leerplicht over een DUO-signaal",
+    )
+    .await?;
+    let today = state.clock.today();
+    Ok(page(
+        &user,
+        &student,
+        &duty,
+        melding,
+        &form,
+        today,
+        Vec::new(),
+    ))
+}
+
+async fn save(
+    State(state): State<AppState>,
+    Melder(user): Melder,
+    PageForm(form): PageForm<AfstemmingForm>,
+) -> Result<Response, PageError> {
+    let (student, duty, melding) = vervolg_duty(&state, &user, &form).await?;
+    let today = state.clock.today();
+    let on = NaiveDate::parse_from_str(form.op.trim(), "%Y-%m-%d").ok();
+    let a = Afstemming {
+        student: student.id.clone(),
+        signal: duty.signal.reference(),
+        melding: Some(melding),
+        on: on.unwrap_or(today),
+        with_whom: form.met_wie.trim().to_owned(),
+        why: form.waarom.trim().to_owned(),
+        by: user.user.username.clone(),
+        recorded_at: state.clock.now(),
+    };
+    let mut errors: Vec<(String, String)> = Vec::new();
+    if on.is_none() {
+        errors.push(("op".into(), "Vul de datum van de afstemming in.".into()));
+    }
+    if let Err(errs) = a.validate(today) {
+        errors.extend(errs.into_iter().map(|e| {
+            let field = if e.field == "datum" {
+                "op".to_owned()
+            } else {
+                e.field
+            };
+            (field, e.message_nl)
+        }));
+    }
+    if !errors.is_empty() {
+        let p = page(&user, &student, &duty, melding, &form, today, errors);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response());
+    }
+    let id = state.store.add_afstemming(&a).await?;
+    user.audit(
+        &state,
+        AuditAction::Change,
+        Some(&student.id),
+        format!(
+            "afgestemd met leerplicht ({}): geen nieuwe DUO-melding voor signaal '{}' van {} (vervolg op melding {melding}); afstemming {id}",
+            a.with_whom,
+            duty.signal.rule.title_nl(),
+            date_nl(duty.signal.fired_on)
+        ),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/meldingen?afgestemd=1#leerling-{}", student.id)).into_response())
+}
+
+/// This area's routes.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/meldingen/afstemming", get(show).post(save))
+}
