@@ -48,7 +48,7 @@ use super::students::{mentor_label, mentor_names};
 use crate::auth::CurrentUser;
 use crate::dossier;
 use crate::error::PageError;
-use crate::layout::{section, Layout};
+use crate::layout::{section, ErrorLink, Layout};
 use crate::mail::{self, Outgoing};
 use crate::state::AppState;
 
@@ -280,6 +280,40 @@ impl ContactFormPage {
             .iter()
             .find(|(f, _)| f == field)
             .map(|(_, m)| m.as_str())
+    }
+
+    /// The error summary above the form: each message linked to its field.
+    fn summary(&self) -> Vec<ErrorLink> {
+        self.errors
+            .iter()
+            .map(|(field, message)| {
+                let (target, message) = match field.as_str() {
+                    "datum" => (Some("c-datum".to_owned()), message.clone()),
+                    "soort" => (Some("c-soort".to_owned()), message.clone()),
+                    "minuten" => (Some("c-minuten".to_owned()), message.clone()),
+                    "deelnemer" => (Some("c-deelnemer".to_owned()), message.clone()),
+                    "notitie" => (Some("c-notitie".to_owned()), message.clone()),
+                    f => {
+                        if let Some(key) = f.strip_prefix("antwoord_") {
+                            let question = self
+                                .questions
+                                .iter()
+                                .find(|q| q.key == key)
+                                .map_or(key, |q| q.text);
+                            (Some(format!("c-{key}")), format!("{question} {message}"))
+                        } else if let Some(n) = f.strip_prefix("afspraak") {
+                            (
+                                Some(format!("a{n}-wat")),
+                                format!("Afspraak {n}: {message}"),
+                            )
+                        } else {
+                            (None, message.clone())
+                        }
+                    }
+                };
+                ErrorLink::new(target, message)
+            })
+            .collect()
     }
 }
 
@@ -849,6 +883,34 @@ struct AgreementsPage {
     send_error: Option<String>,
     notice: Option<String>,
     mailings: Vec<MailingView>,
+}
+
+impl AgreementsPage {
+    /// The error summary at the top: each refusal linked to its form.
+    fn summary(&self) -> Vec<ErrorLink> {
+        let mut links: Vec<ErrorLink> = self
+            .agreements
+            .iter()
+            .filter_map(|a| {
+                a.check_error.as_ref().map(|e| {
+                    ErrorLink::new(
+                        Some(format!("k{}-datum", a.index)),
+                        format!("Controle van afspraak {}: {e}", a.number),
+                    )
+                })
+            })
+            .collect();
+        let mut add = |id: &str, e: &Option<String>| {
+            if let Some(e) = e {
+                links.push(ErrorLink::new(Some(id.to_owned()), e.clone()));
+            }
+        };
+        add("n-wat", &self.new_error);
+        add("o-adressen", &self.parents_error);
+        add("o-leerling", &self.student_error);
+        add("versturen", &self.send_error);
+        links
+    }
 }
 
 /// A partner user's address for mail, if the partner's account still

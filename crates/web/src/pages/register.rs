@@ -55,17 +55,91 @@ const PRESENT: &str = "aanwezig";
 /// Prefix of the form value for a state stored with a category but no code.
 const CATEGORY_PREFIX: &str = "categorie:";
 
-/// "aanwezig" plus every code of the school, as "Z — ziek gemeld".
-fn code_options(policy: &Policy) -> Vec<CodeOption> {
-    let mut v = vec![CodeOption {
-        value: PRESENT.into(),
-        label: "aanwezig".into(),
-    }];
-    v.extend(policy.codes.iter().map(|(code, cat)| CodeOption {
-        value: code.clone(),
-        label: format!("{code} — {}", cat.label_nl()),
-    }));
-    v
+/// The school's codes under one heading of the code select.
+#[derive(Clone, Debug)]
+pub struct CodeGroup {
+    pub label: &'static str,
+    pub options: Vec<CodeOption>,
+    /// Each code with what it means, for the explanation above the list.
+    pub explained: Vec<(String, &'static str)>,
+}
+
+/// The headings of the code select, most used first (after "aanwezig",
+/// which stands alone at the top): reported by the parents, late, absent
+/// without a report, allowed by school, present (a school's own code for
+/// present, or not an absence at all).
+const CODE_GROUPS: [(&str, &[Category]); 5] = [
+    (
+        "Afgemeld door ouders",
+        &[Category::ReportedSick, Category::ReportedOther],
+    ),
+    ("Te laat", &[Category::LateUnexcused, Category::LateExcused]),
+    (
+        "Afwezig zonder afmelding",
+        &[Category::Unknown, Category::Unauthorized],
+    ),
+    ("Toestemming van school", &[Category::Authorized]),
+    (
+        "Aanwezig, geen verzuim",
+        &[Category::Present, Category::NotAbsence],
+    ),
+];
+
+/// What a category means, in one line for the person registering.
+fn category_explained(cat: Category) -> &'static str {
+    match cat {
+        Category::Present => "De leerling is er.",
+        Category::ReportedSick => "De ouders hebben de leerling ziek gemeld.",
+        Category::ReportedOther => {
+            "De ouders hebben de leerling afgemeld om een andere reden, bijvoorbeeld een afspraak bij de tandarts."
+        }
+        Category::LateUnexcused => {
+            "Te laat zonder geldige reden. Telt als verzuim: vul ook de minuten in."
+        }
+        Category::LateExcused => {
+            "Te laat met een geldige reden, bijvoorbeeld een trein die uitviel. Telt niet als verzuim."
+        }
+        Category::Unknown => {
+            "De leerling is er niet en niemand heeft hem of haar afgemeld. Kies dit als u niet weet waarom."
+        }
+        Category::Unauthorized => {
+            "Afwezig zonder geldige reden, bijvoorbeeld spijbelen, of een afmelding die de school niet accepteert."
+        }
+        Category::Authorized => {
+            "De school gaf toestemming: verlof, vrijstelling, schorsing of een activiteit van school."
+        }
+        Category::NotAbsence => {
+            "De leerling was er, maar er was iets anders, bijvoorbeeld boeken of huiswerk vergeten. Telt niet als verzuim."
+        }
+    }
+}
+
+/// Every code of the school under its heading, most used heading first.
+/// A label starts with the word, not the code ("ziek gemeld (Z)"), so
+/// that typing in the closed list picks by meaning: "a" lands on
+/// "aanwezig", never on a code that happens to be the letter A.
+fn code_groups(policy: &Policy) -> Vec<CodeGroup> {
+    CODE_GROUPS
+        .iter()
+        .filter_map(|(label, cats)| {
+            let mut options = Vec::new();
+            let mut explained = Vec::new();
+            for cat in *cats {
+                for (code, _) in policy.codes.iter().filter(|(_, c)| *c == cat) {
+                    options.push(CodeOption {
+                        value: code.clone(),
+                        label: format!("{} ({code})", cat.label_nl()),
+                    });
+                    explained.push((code.clone(), category_explained(*cat)));
+                }
+            }
+            (!options.is_empty()).then_some(CodeGroup {
+                label,
+                options,
+                explained,
+            })
+        })
+        .collect()
 }
 
 /// The form value of a stored state.
@@ -482,7 +556,7 @@ struct RegisterPage {
     lesuur: u8,
     minutes: u16,
     registered_before: bool,
-    options: Vec<CodeOption>,
+    groups: Vec<CodeGroup>,
     rows: Vec<RegisterRow>,
     errors: Vec<String>,
 }
@@ -586,7 +660,7 @@ fn register_page(
         lesuur: ctx.slot.number,
         minutes: ctx.slot.minutes,
         registered_before,
-        options: code_options(&ctx.policy),
+        groups: code_groups(&ctx.policy),
         rows,
         errors,
     }
@@ -1129,7 +1203,7 @@ struct LessonPage {
     /// first registration) did.
     current_by: String,
     current_note: String,
-    options: Vec<CodeOption>,
+    groups: Vec<CodeGroup>,
     extra: Option<CodeOption>,
     selected: String,
     minutes_late: String,
@@ -1256,7 +1330,7 @@ fn lesson_page(
         ),
         current_by,
         current_note: current.and_then(|r| r.note.clone()).unwrap_or_default(),
-        options: code_options(&ctx.policy),
+        groups: code_groups(&ctx.policy),
         extra: extra_option(current, &ctx.policy),
         selected,
         minutes_late,
@@ -1441,9 +1515,12 @@ async fn lesson_save(
         user.audit(&state, AuditAction::Change, Some(&ctx.id), what)
             .await?;
     }
+    // Back to the student's week of the lesson, with a confirmation.
     Ok(Redirect::to(&format!(
-        "/leerlingen/{}",
-        crate::paths::segment(ctx.id.as_str())
+        "/leerlingen/{}?week={date}&gecorrigeerd={date}~{lesson}",
+        crate::paths::segment(ctx.id.as_str()),
+        date = ctx.date,
+        lesson = ctx.slot.number,
     ))
     .into_response())
 }

@@ -83,6 +83,20 @@ struct StudentQuery {
     week: Option<String>,
     /// Set after a call was saved (`zorgen` when the caller is worried).
     gebeld: Option<String>,
+    /// Set after a lesson was corrected: `YYYY-MM-DD~lesson`.
+    gecorrigeerd: Option<String>,
+}
+
+/// The confirmation after a lesson's correction was saved, from the
+/// `gecorrigeerd` query value; nothing for a value that is not one.
+fn corrected_message(value: &str) -> Option<String> {
+    let (date, lesson) = value.split_once('~')?;
+    let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
+    let lesson: u8 = lesson.parse().ok()?;
+    Some(format!(
+        "De correctie is opgeslagen: {}, lesuur {lesson}. De signalen zijn bijgewerkt.",
+        aanwezig_domain::explain::date_nl(date)
+    ))
 }
 
 /// One call, for the student page.
@@ -242,6 +256,8 @@ struct StudentPage {
     /// After a call was saved: the confirmation (and, when worried, the
     /// offer to open a dossier).
     called: Option<&'static str>,
+    /// After a lesson was corrected: the confirmation.
+    corrected: Option<String>,
     /// An external partner's page: step, attendance rate and the signals'
     /// titles and dates only; no lessons, categories, evidence, history or
     /// heat map.
@@ -308,6 +324,7 @@ async fn page(
         Some(_) => Some("Het gesprek is opgeslagen."),
         None => None,
     };
+    page.corrected = q.gecorrigeerd.as_deref().and_then(corrected_message);
     Ok(page)
 }
 
@@ -449,6 +466,7 @@ fn build(
         calls: Vec::new(),
         calls_due: Vec::new(),
         called: None,
+        corrected: None,
         reduced: false,
         dossier_link: false,
     };

@@ -264,6 +264,21 @@ impl UserFormPage {
     fn error(&self, field: &str) -> Option<&str> {
         self.errors.get(field).map(String::as_str)
     }
+
+    fn summary(&self) -> Vec<crate::layout::ErrorLink> {
+        crate::layout::error_links(
+            &[
+                ("gebruikersnaam", "u-gebruikersnaam"),
+                ("naam", "u-naam"),
+                ("rol", "u-rol"),
+                ("klassen", "u-klassen"),
+                ("email", "u-email"),
+                ("actief", "u-actief"),
+                ("bevestigen", "u-bevestigen"),
+            ],
+            |f| self.error(f),
+        )
+    }
 }
 
 fn form_page(

@@ -140,6 +140,7 @@ async fn sign_in_and_see_the_dashboard() {
         .await
         .unwrap();
     assert_eq!(h1, "Weekoverzicht");
+    axe_check(c, "Weekoverzicht (coördinator)").await;
     // Signing out through the button ends the session.
     click(c, "form.signout button").await;
     c.wait()
@@ -157,6 +158,7 @@ async fn a_wrong_password_is_refused_in_dutch() {
     let b = browser().await;
     let c = &b.client;
     c.goto(&app.url("/inloggen")).await.unwrap();
+    axe_check(c, "Inloggen").await;
     submit_sign_in(c, "mentor", "niet het wachtwoord").await;
     let alert = c
         .wait()
@@ -167,6 +169,7 @@ async fn a_wrong_password_is_refused_in_dutch() {
         .await
         .unwrap();
     assert!(alert.contains("klopt niet"), "{alert}");
+    axe_check(c, "Inloggen met foutmelding").await;
     c.clone().close().await.unwrap();
 }
 
@@ -208,6 +211,7 @@ async fn a_mentor_marks_a_lesson_absent_and_sees_the_signal() {
         .for_element(Locator::Css("form.register-choose"))
         .await
         .unwrap();
+    axe_check(c, "Registreren, klas kiezen (mentor)").await;
     choose(c, Locator::Id("klas"), &app.mentor_class).await;
     choose(c, Locator::Id("lesuur"), "1").await;
     click(c, "form.register-choose button").await;
@@ -215,6 +219,7 @@ async fn a_mentor_marks_a_lesson_absent_and_sees_the_signal() {
         .for_element(Locator::Css("form.register-form"))
         .await
         .unwrap();
+    axe_check(c, "Presentielijst (mentor)").await;
 
     // Everyone is present by default; mark one student unknown absent (A).
     let row = format!("//tr[th[contains(., '({student})')]]//select");
@@ -225,6 +230,7 @@ async fn a_mentor_marks_a_lesson_absent_and_sees_the_signal() {
         !c.current_url().await.unwrap().path().ends_with("/1"),
         "left the register after saving"
     );
+    axe_check(c, "Presentielijst opgeslagen (mentor)").await;
 
     // The student's page shows the new 3b signal of today at once.
     c.goto(&app.url(&format!("/leerlingen/{student}")))
@@ -235,6 +241,7 @@ async fn a_mentor_marks_a_lesson_absent_and_sees_the_signal() {
                   [.//p[contains(., 'Op vrijdag 14 november 2025')]]";
     let li = c.wait().for_element(Locator::XPath(signal)).await.unwrap();
     assert!(li.text().await.unwrap().contains("open"));
+    axe_check(c, "Leerlingpagina (mentor)").await;
     c.clone().close().await.unwrap();
 }
 
@@ -312,13 +319,19 @@ async fn from_3b_to_4b_to_a_registered_duo_melding() {
     c.wait()
         .for_element(Locator::LinkText("Dossier openen"))
         .await
+        .unwrap();
+    axe_check(c, "Leerlingpagina (coördinator)").await;
+    c.wait()
+        .for_element(Locator::LinkText("Dossier openen"))
+        .await
         .unwrap()
         .click()
         .await
         .unwrap();
     let radio = "//input[@name='bron' and starts-with(@value, 'signaal:unexplained:')]";
-    c.wait()
-        .for_element(Locator::XPath(radio))
+    c.wait().for_element(Locator::XPath(radio)).await.unwrap();
+    axe_check(c, "Dossier openen (coördinator)").await;
+    c.find(Locator::XPath(radio))
         .await
         .unwrap()
         .click()
@@ -328,6 +341,7 @@ async fn from_3b_to_4b_to_a_registered_duo_melding() {
     submit(c, &format!("{dossier}/openen"), "Dossier openen").await;
     let h2 = text_of(c, Locator::Css("#dossier-kop")).await;
     assert!(h2.contains("3b"), "{h2}");
+    axe_check(c, "Dossier 3b (coördinator)").await;
 
     // The 3b conversation with student and parents (guide C).
     c.find(Locator::XPath(
@@ -342,6 +356,7 @@ async fn from_3b_to_4b_to_a_registered_duo_melding() {
         .for_element(Locator::Css("form.contact-form"))
         .await
         .unwrap();
+    axe_check(c, "Contactmoment vastleggen (coördinator)").await;
     fill(c, "c-c_school", "Eerste uur melden bij de mentor.").await;
     click_away(c, Locator::Css("form.contact-form button[type=submit]")).await;
     let saved = text_of(c, Locator::Css("main")).await;
@@ -349,6 +364,7 @@ async fn from_3b_to_4b_to_a_registered_duo_melding() {
         saved.contains("Eerste uur melden bij de mentor."),
         "{saved}"
     );
+    axe_check(c, "Contactmoment opgeslagen (coördinator)").await;
     c.goto(&app.url(&dossier)).await.unwrap();
 
     // 16 unexplained hours: the school moves the case to 4b, with a reason.
@@ -367,14 +383,16 @@ async fn from_3b_to_4b_to_a_registered_duo_melding() {
         history.contains("16 uur ongeoorloofd verzuim in vier lesweken"),
         "{history}"
     );
+    axe_check(c, "Dossier 4b (coördinator)").await;
 
     // The DUO signal waits under "Nog te melden"; make its draft.
     c.goto(&app.url("/meldingen")).await.unwrap();
     let make = format!(
         "//form[@action='/meldingen/nieuw'][input[@name='leerling' and @value='{s}']]//button"
     );
-    c.wait()
-        .for_element(Locator::XPath(&make))
+    c.wait().for_element(Locator::XPath(&make)).await.unwrap();
+    axe_check(c, "DUO-meldingen (coördinator)").await;
+    c.find(Locator::XPath(&make))
         .await
         .unwrap()
         .click()
@@ -386,6 +404,7 @@ async fn from_3b_to_4b_to_a_registered_duo_melding() {
         .unwrap();
     let draft = c.current_url().await.unwrap().path().to_owned();
     assert!(draft.starts_with("/meldingen/"), "{draft}");
+    axe_check(c, "Concept-melding (coördinator)").await;
     // The actions come from the dossier, not retyped.
     let actions = c
         .find(Locator::Id("m-acties"))
@@ -418,6 +437,7 @@ async fn from_3b_to_4b_to_a_registered_duo_melding() {
         "the completed draft is valid: {}",
         text_of(c, Locator::Css("main")).await
     );
+    axe_check(c, "Melding opgeslagen (coördinator)").await;
 
     // Register it: the melding is now read-only and geregistreerd.
     choose(c, Locator::Id("s-naar"), "geregistreerd").await;
@@ -435,6 +455,7 @@ async fn from_3b_to_4b_to_a_registered_duo_melding() {
             .is_empty(),
         "a registered melding is read-only"
     );
+    axe_check(c, "Melding geregistreerd (coördinator)").await;
 
     // The dossier lists the melding with its status.
     c.goto(&app.url(&dossier)).await.unwrap();
@@ -477,8 +498,9 @@ async fn from_3a_to_the_jeugdarts() {
     let dossier = format!("/leerlingen/{s}/dossier");
     c.goto(&app.url(&dossier)).await.unwrap();
     let radio = "//input[@name='bron' and starts-with(@value, 'signaal:afmelding_')]";
-    c.wait()
-        .for_element(Locator::XPath(radio))
+    c.wait().for_element(Locator::XPath(radio)).await.unwrap();
+    axe_check(c, "Dossier openen (mentor)").await;
+    c.find(Locator::XPath(radio))
         .await
         .unwrap()
         .click()
@@ -487,6 +509,7 @@ async fn from_3a_to_the_jeugdarts() {
     submit(c, &format!("{dossier}/openen"), "Dossier openen").await;
     let h2 = text_of(c, Locator::Css("#dossier-kop")).await;
     assert!(h2.contains("3a"), "{h2}");
+    axe_check(c, "Dossier 3a (mentor)").await;
 
     // The conversation with student and parents, guide C.
     c.find(Locator::XPath(
@@ -499,6 +522,7 @@ async fn from_3a_to_the_jeugdarts() {
     .unwrap();
     let hint = text_of(c, Locator::Css("form.contact-form")).await;
     assert!(hint.contains("aard van de ziekte"), "guide C warns: {hint}");
+    axe_check(c, "Contactmoment vastleggen (mentor)").await;
     fill(
         c,
         "c-c_gezin",
@@ -511,6 +535,7 @@ async fn from_3a_to_the_jeugdarts() {
     // Saved: the contact moment's own page shows the answer.
     let saved = text_of(c, Locator::Css("main")).await;
     assert!(saved.contains("Vaste bedtijd"), "{saved}");
+    axe_check(c, "Contactmoment opgeslagen (mentor)").await;
     c.goto(&app.url(&dossier)).await.unwrap();
     let summary = text_of(c, Locator::Css("#contact-kop + ul")).await;
     assert!(summary.contains("1 contactmoment"), "{summary}");
@@ -522,6 +547,11 @@ async fn from_3a_to_the_jeugdarts() {
     // consented to and brings the jeugdarts in.
     sign_in(&app, c, "zorg").await;
     c.goto(&app.url(&dossier)).await.unwrap();
+    c.wait()
+        .for_element(Locator::Id("besluit-soort"))
+        .await
+        .unwrap();
+    axe_check(c, "Dossier 3a (ondersteuningscoördinator)").await;
     choose(c, Locator::Id("besluit-soort"), "jeugdarts_ja").await;
     submit(c, &format!("{dossier}/besluit"), "Vastleggen").await;
     // Recorded: a row in the decisions table (not only the form's options).
@@ -550,6 +580,11 @@ async fn from_3a_to_the_jeugdarts() {
             .is_empty(),
         "{partners}"
     );
+    axe_check(
+        c,
+        "Dossier met jeugdarts betrokken (ondersteuningscoördinator)",
+    )
+    .await;
     sign_out(c).await;
 
     // The jeugdarts finds the dossier among their own.
@@ -561,6 +596,7 @@ async fn from_3a_to_the_jeugdarts() {
         )))
         .await
         .unwrap();
+    axe_check(c, "Dossiers (jeugdarts)").await;
     c.goto(&app.url(&dossier)).await.unwrap();
     let page = text_of(c, Locator::Css("main")).await;
     assert!(page.contains("3a"));
@@ -568,6 +604,7 @@ async fn from_3a_to_the_jeugdarts() {
         !page.contains("Vaste bedtijd"),
         "no conversation content for a partner"
     );
+    axe_check(c, "Dossier (jeugdarts)").await;
     fill(
         c,
         "notitie-tekst",
@@ -577,6 +614,7 @@ async fn from_3a_to_the_jeugdarts() {
     submit(c, &format!("{dossier}/notitie"), "Notitie opslaan").await;
     let notes = text_of(c, Locator::Css("main")).await;
     assert!(notes.contains("Spreekuur gepland; vervolg over drie weken."));
+    axe_check(c, "Notitie opgeslagen (jeugdarts)").await;
     sign_out(c).await;
 
     // Nobody at school reads the note.
@@ -587,6 +625,7 @@ async fn from_3a_to_the_jeugdarts() {
         page.contains("Ouders maken een afspraak bij de jeugdarts") || page.contains("1 afspraak")
     );
     assert!(!page.contains("Spreekuur gepland"));
+    axe_check(c, "Dossier na de jeugdarts (mentor)").await;
     c.clone().close().await.unwrap();
 }
 
@@ -609,12 +648,14 @@ async fn a_mentor_records_a_call_from_bel_vandaag_and_the_row_is_gone() {
         .await
         .unwrap();
     assert!(calls.contains(&name), "{calls}");
+    axe_check(c, "Weekoverzicht (mentor)").await;
     let link = format!("a[href^=\"/leerlingen/{id}/gebeld\"]");
     click(c, &link).await;
     c.wait()
         .for_element(Locator::Css("fieldset#f-bereikt"))
         .await
         .unwrap();
+    axe_check(c, "Gebeld (mentor)").await;
     // The label sits beside its button: clicking it chooses the answer.
     click(c, "label[for=bereikt-ouder]").await;
     type_into(c, "f-hoe", "Gaat al beter").await;
@@ -630,6 +671,7 @@ async fn a_mentor_records_a_call_from_bel_vandaag_and_the_row_is_gone() {
         .unwrap();
     assert!(notice.contains("Het gesprek is opgeslagen"), "{notice}");
     assert_eq!(c.current_url().await.unwrap().path(), "/");
+    axe_check(c, "Weekoverzicht na het gesprek (mentor)").await;
     let body = c
         .find(Locator::Css("main"))
         .await
@@ -644,4 +686,135 @@ async fn a_mentor_records_a_call_from_bel_vandaag_and_the_row_is_gone() {
         .unwrap_or_default();
     assert!(!bellen.contains(&name), "{name} left Bel vandaag: {bellen}");
     c.clone().close().await.unwrap();
+}
+
+// ---------------------------------------------------------------------------
+// Accessibility: axe-core, from npm, run inside the page.
+
+/// Where `scripts/test.sh` installs axe-core: `target/axe` in the workspace.
+fn axe_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/axe")
+}
+
+/// The version `scripts/test.sh` installs; keep the two equal.
+const AXE_VERSION: &str = "4.14.1";
+
+/// The source of `axe.min.js`, installed with npm into `target/axe` when
+/// missing (`scripts/test.sh` does the same before the tests). Without
+/// npm the test fails: axe-core is part of the browser tests.
+fn axe_source() -> &'static str {
+    static SOURCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SOURCE.get_or_init(|| {
+        let dir = axe_dir();
+        let file = dir.join("node_modules/axe-core/axe.min.js");
+        if !file.exists() {
+            std::fs::create_dir_all(&dir).unwrap();
+            let status = Command::new("npm")
+                .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
+                .arg(&dir)
+                .arg(format!("axe-core@{AXE_VERSION}"))
+                .status();
+            assert!(
+                matches!(status, Ok(s) if s.success()),
+                "axe-core ontbreekt en npm kon het niet installeren ({status:?}): \
+                 scripts/test.sh installeert het in target/axe"
+            );
+        }
+        std::fs::read_to_string(&file)
+            .unwrap_or_else(|e| panic!("{} niet te lezen: {e}", file.display()))
+    })
+}
+
+/// One axe finding, as read back from the browser.
+#[derive(serde::Deserialize)]
+struct AxeRule {
+    id: String,
+    impact: Option<String>,
+    help: String,
+    nodes: Vec<AxeNode>,
+}
+
+#[derive(serde::Deserialize)]
+struct AxeNode {
+    target: Vec<serde_json::Value>,
+    #[serde(default)]
+    summary: String,
+}
+
+#[derive(serde::Deserialize)]
+struct AxeResults {
+    violations: Vec<AxeRule>,
+    incomplete: Vec<AxeRule>,
+}
+
+fn describe(rules: &[AxeRule]) -> String {
+    let mut out = String::new();
+    for r in rules {
+        out.push_str(&format!(
+            "- {} ({}): {}\n",
+            r.id,
+            r.impact.as_deref().unwrap_or("-"),
+            r.help
+        ));
+        for n in &r.nodes {
+            let target: Vec<String> = n.target.iter().map(ToString::to_string).collect();
+            out.push_str(&format!("    {}\n", target.join(" > ")));
+            for line in n.summary.lines() {
+                out.push_str(&format!("      {line}\n"));
+            }
+        }
+    }
+    out
+}
+
+/// Runs axe-core on the page the browser shows and fails on any violation,
+/// listing them readably. The items axe cannot decide ("incomplete",
+/// mostly contrast over backgrounds it cannot compute) are printed and
+/// kept in `target/axe/incomplete.txt`; docs/accessibility.md records the
+/// hand check of each.
+pub async fn axe_check(c: &Client, what: &str) {
+    c.execute(axe_source(), vec![]).await.unwrap();
+    let script = r"
+        const done = arguments[arguments.length - 1];
+        axe.run(document, { resultTypes: ['violations', 'incomplete'] })
+          .then(r => done({
+            violations: r.violations.map(pick),
+            incomplete: r.incomplete.map(pick),
+          }))
+          .catch(e => done({ error: String(e) }));
+        function pick(rule) {
+          return {
+            id: rule.id, impact: rule.impact, help: rule.help,
+            nodes: rule.nodes.map(n => ({ target: n.target, summary: n.failureSummary || '' })),
+          };
+        }";
+    let value = c.execute_async(script, vec![]).await.unwrap();
+    if let Some(e) = value.get("error") {
+        panic!("axe-core on {what}: {e}");
+    }
+    let results: AxeResults = serde_json::from_value(value).unwrap();
+    let url = c.current_url().await.unwrap();
+    if !results.incomplete.is_empty() {
+        let text = format!(
+            "== {what} ({})\n{}",
+            url.path(),
+            describe(&results.incomplete)
+        );
+        eprintln!("axe-core, nog met de hand te controleren:\n{text}");
+        use std::io::Write as _;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(axe_dir().join("incomplete.txt"))
+        {
+            let _ = f.write_all(text.as_bytes());
+        }
+    }
+    assert!(
+        results.violations.is_empty(),
+        "axe-core vindt {} overtreding(en) op {what} ({}):\n{}",
+        results.violations.len(),
+        url.path(),
+        describe(&results.violations)
+    );
 }

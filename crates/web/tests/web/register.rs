@@ -111,7 +111,14 @@ async fn mentor_registers_own_class_and_signals_update_at_once() {
     let (status, html) = app.get(&c, &path).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(&target));
-    assert!(html.contains("A — onbekend afwezig"), "codes labelled");
+    // The codes are grouped by category, each label starting with its
+    // meaning, so that typing "a" picks "aanwezig", not the code A.
+    assert!(html.contains("onbekend afwezig (A)"), "codes labelled");
+    assert!(
+        html.contains("<optgroup label=\"Afwezig zonder afmelding\">"),
+        "grouped"
+    );
+    assert!(html.contains("Wat betekenen de codes?"), "explained");
 
     let csrf = crate::common::csrf_in(&html).unwrap();
     let r = post_form(
@@ -327,9 +334,19 @@ async fn correcting_a_lesson_keeps_its_history() {
         )
         .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{code}");
+        let location = r.headers()["location"].to_str().unwrap().to_owned();
         assert_eq!(
-            r.headers()["location"],
-            format!("/leerlingen/{id}").as_str()
+            location,
+            format!("/leerlingen/{id}?week={d}&gecorrigeerd={d}~3", d = date())
+        );
+        // The student page confirms the saved correction.
+        let (_, page) = app.get(&c, &location).await;
+        assert!(
+            page.contains(&format!(
+                "<p class=\"success\" role=\"status\">De correctie is opgeslagen: {}, lesuur 3.",
+                aanwezig_domain::explain::date_nl(date())
+            )),
+            "{page}"
         );
     }
     let rec = stored(&app, &id, 3).await.unwrap();
