@@ -725,6 +725,49 @@ fn axe_source() -> &'static str {
     })
 }
 
+/// Every radio button sits in a fieldset with a legend, is no wider than
+/// 24 px, and the text of its label starts at most 24 px to its right, on
+/// the same line.
+async fn radios_beside_labels(c: &Client, what: &str) {
+    let bad = c
+        .execute(
+            r"const bad = [];
+              for (const r of document.querySelectorAll('input[type=radio]')) {
+                const name = r.name + '=' + r.value;
+                const fs = r.closest('fieldset');
+                if (!fs || !fs.querySelector(':scope > legend')) { bad.push(name + ': geen fieldset met legend'); continue; }
+                const label = r.labels && r.labels[0];
+                if (!label) { bad.push(name + ': geen label'); continue; }
+                const walker = document.createTreeWalker(label, NodeFilter.SHOW_TEXT,
+                  { acceptNode: n => n.textContent.trim() ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_SKIP });
+                const text = walker.nextNode();
+                if (!text) { bad.push(name + ': label zonder tekst'); continue; }
+                const range = document.createRange();
+                range.selectNodeContents(text);
+                const t = range.getClientRects()[0];
+                const b = r.getBoundingClientRect();
+                const gap = t.left - b.right;
+                const dy = Math.abs((t.top + t.bottom) / 2 - (b.top + b.bottom) / 2);
+                // A radio stretched wide is drawn in the middle of its box,
+                // far from the text: the box itself must stay small.
+                if (b.width > 24) { bad.push(name + ': ' + Math.round(b.width) + ' px breed'); continue; }
+                if (gap < -1 || gap > 24 || dy > 12) {
+                  bad.push(name + ': tekst ' + Math.round(gap) + ' px rechts, ' + Math.round(dy) + ' px verschoven');
+                }
+              }
+              return bad;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let bad: Vec<String> = serde_json::from_value(bad).unwrap();
+    assert!(
+        bad.is_empty(),
+        "keuzerondjes niet naast hun tekst op {what}:\n{}",
+        bad.join("\n")
+    );
+}
+
 /// One axe finding, as read back from the browser.
 #[derive(serde::Deserialize)]
 struct AxeRule {
@@ -772,7 +815,12 @@ fn describe(rules: &[AxeRule]) -> String {
 /// mostly contrast over backgrounds it cannot compute) are printed and
 /// kept in `target/axe/incomplete.txt`; docs/accessibility.md records the
 /// hand check of each.
+///
+/// It also checks every radio button on the page: inside a fieldset with a
+/// legend, and its label's text right beside it (issue 11: the contact
+/// kind's buttons sat a page width away from their words).
 pub async fn axe_check(c: &Client, what: &str) {
+    radios_beside_labels(c, what).await;
     c.execute(axe_source(), vec![]).await.unwrap();
     let script = r"
         const done = arguments[arguments.length - 1];
@@ -817,4 +865,124 @@ pub async fn axe_check(c: &Client, what: &str) {
         url.path(),
         describe(&results.violations)
     );
+}
+
+/// The harness itself: axe-core does fail a page with a violation (an
+/// image without alternative text), so that "0 violations" means something.
+#[tokio::test]
+async fn axe_check_fails_on_a_page_with_a_violation() {
+    let app = spawn_app().await;
+    let b = browser().await;
+    let c = b.client.clone();
+    c.goto(&app.url("/inloggen")).await.unwrap();
+    c.execute(
+        "document.querySelector('main').appendChild(document.createElement('img'));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let checked =
+        tokio::spawn(async move { axe_check(&c, "Inloggen met een plaatje").await }).await;
+    assert!(checked.is_err(), "axe-core missed the image without alt");
+    b.client.clone().close().await.unwrap();
+}
+
+/// The links of the main menu on the page the browser shows.
+async fn menu_links(c: &Client) -> Vec<String> {
+    let mut hrefs = Vec::new();
+    for a in c.find_all(Locator::Css("header.top nav a")).await.unwrap() {
+        hrefs.push(a.attr("href").await.unwrap().unwrap_or_default());
+    }
+    hrefs
+}
+
+/// Whether the page scrolls sideways at the window's width.
+async fn scrolls_sideways(c: &Client) -> Option<String> {
+    // The widest culprits: elements sticking out on the right whose own
+    // children do not, named by tag and class.
+    let v = c
+        .execute(
+            r"const w = window.innerWidth;
+              const out = e => e.getBoundingClientRect().right > w + 0.5;
+              const culprits = [...document.querySelectorAll('body *')]
+                .filter(e => out(e) && ![...e.children].some(out))
+                .filter(e => {
+                  for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+                    if (getComputedStyle(p).overflowX !== 'visible') return false;
+                  }
+                  return true;
+                })
+                .slice(0, 5)
+                .map(e => e.tagName.toLowerCase() + (e.className && typeof e.className === 'string'
+                  ? '.' + e.className.trim().split(/\s+/).join('.') : ''));
+              return [document.documentElement.scrollWidth, w, culprits.join(', ')];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (scroll, inner) = (v[0].as_i64().unwrap(), v[1].as_i64().unwrap());
+    (scroll > inner).then(|| {
+        format!(
+            "{scroll} px breed bij een venster van {inner} px ({})",
+            v[2].as_str().unwrap_or_default()
+        )
+    })
+}
+
+/// Every page of the main menu, for every role, plus the student page and
+/// the presentielijst where the role has them: 0 axe-core violations at
+/// desktop width, and no sideways scrolling of the page at 360 px (a wide
+/// table scrolls inside its own box).
+#[tokio::test]
+async fn every_menu_page_for_every_role_is_accessible_and_fits_360_px() {
+    let app = spawn_app().await;
+    let b = browser().await;
+    let c = &b.client;
+    let register = format!(
+        "/registreren/{}/{}/1",
+        app.mentor_class.replace(' ', "%20"),
+        crate::common::today()
+    );
+    let student = format!("/leerlingen/{}", app.own_student);
+    let mut narrow_failures = Vec::new();
+    for user in [
+        "coordinator",
+        "mentor",
+        "zorg",
+        "leerplicht",
+        "jeugdarts",
+        "keten",
+        "beheer",
+    ] {
+        c.set_window_size(1280, 1000).await.unwrap();
+        sign_in(&app, c, user).await;
+        let mut pages = menu_links(c).await;
+        if pages.iter().any(|p| p == "/registreren") {
+            pages.push(register.clone());
+        }
+        if pages.iter().any(|p| p == "/leerlingen") {
+            pages.push(student.clone());
+        }
+        for page in &pages {
+            c.goto(&app.url(page)).await.unwrap();
+            c.wait().for_element(Locator::Css("main h1")).await.unwrap();
+            axe_check(c, &format!("{page} ({user})")).await;
+        }
+        c.set_window_size(360, 800).await.unwrap();
+        for page in &pages {
+            c.goto(&app.url(page)).await.unwrap();
+            c.wait().for_element(Locator::Css("main h1")).await.unwrap();
+            if let Some(wide) = scrolls_sideways(c).await {
+                narrow_failures.push(format!("{page} ({user}): {wide}"));
+            }
+        }
+        c.set_window_size(1280, 1000).await.unwrap();
+        sign_out(c).await;
+    }
+    assert!(
+        narrow_failures.is_empty(),
+        "schuift opzij bij 360 px:\n{}",
+        narrow_failures.join("\n")
+    );
+    c.clone().close().await.unwrap();
 }
