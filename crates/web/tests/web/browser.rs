@@ -986,3 +986,73 @@ async fn every_menu_page_for_every_role_is_accessible_and_fits_360_px() {
     );
     c.clone().close().await.unwrap();
 }
+
+/// A Chrome DevTools command through chromedriver's own endpoint.
+#[derive(Debug)]
+struct Cdp(serde_json::Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        (axum::http::Method::POST, Some(self.0.to_string()))
+    }
+}
+
+/// The student page as printed (print media emulated in Chromium): the
+/// heat map and its legend are shown, and every swatch of the legend is
+/// printed with its colour and an outline (a background left out of the
+/// print would leave the legend without its colours).
+#[tokio::test]
+async fn the_printed_heat_map_keeps_its_legend() {
+    let app = spawn_app().await;
+    let b = browser().await;
+    let c = &b.client;
+    sign_in(&app, c, "mentor").await;
+    c.goto(&app.url(&format!("/leerlingen/{}", app.own_student)))
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("svg.heatmap"))
+        .await
+        .unwrap();
+    c.issue_cmd(Cdp(serde_json::json!({
+        "cmd": "Emulation.setEmulatedMedia",
+        "params": { "media": "print" }
+    })))
+    .await
+    .unwrap();
+    let v = c
+        .execute(
+            r"const shown = e => e && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
+              const swatches = [...document.querySelectorAll('.heatmap-figure .legend .swatch')];
+              return {
+                print: matchMedia('print').matches,
+                map: shown(document.querySelector('svg.heatmap')),
+                legend: shown(document.querySelector('.heatmap-figure .legend')),
+                swatches: swatches.length,
+                unprinted: swatches.filter(s => {
+                  const st = getComputedStyle(s);
+                  return !shown(s) || st.printColorAdjust !== 'exact' || st.borderTopStyle === 'none';
+                }).map(s => s.className),
+              };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(v["print"], true, "print media emulated: {v}");
+    assert_eq!(v["map"], true, "{v}");
+    assert_eq!(v["legend"], true, "{v}");
+    assert!(v["swatches"].as_u64().unwrap() >= 3, "{v}");
+    assert_eq!(v["unprinted"], serde_json::json!([]), "{v}");
+    c.clone().close().await.unwrap();
+}
