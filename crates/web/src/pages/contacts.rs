@@ -1707,6 +1707,20 @@ struct ReportPage {
     printed_by: String,
     external: bool,
     case: Option<ReportCase>,
+    /// Step and attendance figures through the last registered day.
+    figures: Option<super::student::Figures>,
+    /// Whether the reader's role sees DUO meldingen (as in the dossier).
+    shows_meldingen: bool,
+    meldingen: Vec<ReportMelding>,
+}
+
+/// A DUO melding of the student, for the verslag.
+struct ReportMelding {
+    n: i64,
+    kind: &'static str,
+    period: String,
+    status: &'static str,
+    duo_number: String,
 }
 
 fn report_case(
@@ -1915,6 +1929,44 @@ async fn report(
         Ok(state.store.users().await?)
     })?;
     let today = state.clock.today();
+    let figures = {
+        let live = state.read()?;
+        live.school
+            .position(&student.id)
+            .and_then(|i| super::student::attendance_figures(&live, i))
+    };
+    // The DUO meldingen as the dossier shows them: to the coordinators and
+    // leerplicht; never a concept or a withdrawn one to a partner.
+    let role = user.role();
+    let shows_meldingen = role.sees_all_students() || role == Role::Leerplichtambtenaar;
+    let meldingen = if shows_meldingen {
+        use aanwezig_domain::duo::MeldingStatus;
+        state
+            .store
+            .meldingen(&aanwezig_storage::MeldingFilter {
+                student: Some(student.id.clone()),
+                ..aanwezig_storage::MeldingFilter::default()
+            })
+            .await?
+            .into_iter()
+            .filter(|(_, m)| {
+                !role.is_external()
+                    || !matches!(
+                        m.status,
+                        MeldingStatus::Concept | MeldingStatus::Ingetrokken
+                    )
+            })
+            .map(|(n, m)| ReportMelding {
+                n,
+                kind: m.kind.label_nl(),
+                period: format!("{} – {}", date_nl(m.begin), date_nl(m.end)),
+                status: m.status.label_nl(),
+                duo_number: m.duo_number.clone().unwrap_or_default(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(ReportPage {
         layout: Layout::new(
             &user,
@@ -1931,6 +1983,9 @@ async fn report(
         case: case
             .as_ref()
             .map(|c| report_case(&names, &users, c, user.role(), today)),
+        figures,
+        shows_meldingen,
+        meldingen,
     }
     .into_response())
 }

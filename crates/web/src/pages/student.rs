@@ -99,6 +99,57 @@ fn corrected_message(value: &str) -> Option<String> {
     ))
 }
 
+/// The student's step and attendance figures through the last registered
+/// day (student page and dossier verslag); `None` without a calendar or
+/// before the school year.
+pub(crate) fn attendance_figures(live: &Live, i: usize) -> Option<Figures> {
+    let (Some(cal), Some(engine), Some(d)) = (live.cal.as_ref(), live.engine(), live.through)
+    else {
+        return None;
+    };
+    let policy = &live.policy;
+    let regs = live.school.registrations(i);
+    let timetable = live.school.context(i).week.as_ref();
+    let eval = live.evaluations.get(i)?;
+    let step = eval.step_on(&engine, d);
+    let from = year_start(cal, d);
+    let recent_weeks = policy.unexplained.window_weeks;
+    let recent_from = engine.window_start(d, recent_weeks);
+    let year_rate = Tally::of(cal, policy.presence, timetable, regs, from, d).rate();
+    let recent_rate = Tally::of(cal, policy.presence, timetable, regs, recent_from, d).rate();
+    let target = policy.attendance.target;
+    let duo_from = engine.window_start(d, policy.duo_16h.window_weeks);
+    let unexplained_minutes: u32 = regs
+        .iter()
+        .filter(|r| r.day >= duo_from && r.day <= d)
+        .map(|r| policy.unexplained_minutes(r.category, r.minutes, r.minutes_late))
+        .sum();
+    let mut tracks = Vec::new();
+    if step.a {
+        tracks.push("a-spoor: gemeld verzuim (afmeldingen door ouders of verzorgers)");
+    }
+    if step.b {
+        tracks.push("b-spoor: ongeoorloofd of onbekend verzuim");
+    }
+    Some(Figures {
+        step: step.to_string(),
+        step_class: step_class(step),
+        step_text: step_text(step).to_owned(),
+        tracks,
+        rate_year: pct_nl(year_rate),
+        rate_recent: pct_nl(recent_rate),
+        below_year: year_rate.is_some_and(|r| r < target),
+        below_recent: recent_rate.is_some_and(|r| r < target),
+        recent_weeks,
+        unexplained: aanwezig_domain::Hours::from_minutes(unexplained_minutes).to_string(),
+        duo_hours: policy.duo_16h.hours.to_string(),
+        duo_weeks: policy.duo_16h.window_weeks,
+        target: pct_nl(Some(target)),
+        through: date_nl(cal.date(d)),
+        open_signals: eval.open_on(d).count(),
+    })
+}
+
 /// One call, for the student page.
 struct CallLine {
     on: String,
@@ -200,21 +251,23 @@ struct HistoryRow {
     new: String,
 }
 
-struct Figures {
-    step: String,
-    step_class: String,
-    step_text: String,
-    tracks: Vec<&'static str>,
-    rate_year: String,
-    rate_recent: String,
-    below_year: bool,
-    below_recent: bool,
-    recent_weeks: u16,
-    unexplained: String,
-    duo_hours: String,
-    target: String,
-    through: String,
-    open_signals: usize,
+pub(crate) struct Figures {
+    pub step: String,
+    pub step_class: String,
+    pub step_text: String,
+    pub tracks: Vec<&'static str>,
+    pub rate_year: String,
+    pub rate_recent: String,
+    pub below_year: bool,
+    pub below_recent: bool,
+    pub recent_weeks: u16,
+    pub unexplained: String,
+    pub duo_hours: String,
+    /// The teaching weeks the DUO 16-hour rule looks back.
+    pub duo_weeks: u16,
+    pub target: String,
+    pub through: String,
+    pub open_signals: usize,
 }
 
 #[derive(Template, WebTemplate)]
@@ -486,7 +539,7 @@ fn build(
                 .to_owned(),
         );
     }
-    let (Some(cal), Some(engine), Some(d), Some(i)) = (
+    let (Some(cal), Some(_), Some(d), Some(i)) = (
         live.cal.as_ref(),
         live.engine(),
         live.through,
@@ -509,44 +562,8 @@ fn build(
             .map(|k| regs[k].category)
     });
     let eval = live.evaluations.get(i).cloned().unwrap_or_default();
-
-    // Figures.
-    let step = eval.step_on(&engine, d);
     let from = year_start(cal, d);
-    let recent_weeks = policy.unexplained.window_weeks;
-    let recent_from = engine.window_start(d, recent_weeks);
-    let year_rate = Tally::of(cal, policy.presence, timetable, regs, from, d).rate();
-    let recent_rate = Tally::of(cal, policy.presence, timetable, regs, recent_from, d).rate();
-    let target = policy.attendance.target;
-    let duo_from = engine.window_start(d, policy.duo_16h.window_weeks);
-    let unexplained_minutes: u32 = regs
-        .iter()
-        .filter(|r| r.day >= duo_from && r.day <= d)
-        .map(|r| policy.unexplained_minutes(r.category, r.minutes, r.minutes_late))
-        .sum();
-    let mut tracks = Vec::new();
-    if step.a {
-        tracks.push("a-spoor: gemeld verzuim (afmeldingen door ouders of verzorgers)");
-    }
-    if step.b {
-        tracks.push("b-spoor: ongeoorloofd of onbekend verzuim");
-    }
-    page.figures = Some(Figures {
-        step: step.to_string(),
-        step_class: step_class(step),
-        step_text: step_text(step).to_owned(),
-        tracks,
-        rate_year: pct_nl(year_rate),
-        rate_recent: pct_nl(recent_rate),
-        below_year: year_rate.is_some_and(|r| r < target),
-        below_recent: recent_rate.is_some_and(|r| r < target),
-        recent_weeks,
-        unexplained: aanwezig_domain::Hours::from_minutes(unexplained_minutes).to_string(),
-        duo_hours: policy.duo_16h.hours.to_string(),
-        target: pct_nl(Some(target)),
-        through: date_nl(cal.date(d)),
-        open_signals: eval.open_on(d).count(),
-    });
+    page.figures = attendance_figures(live, i);
 
     page.heat = Some(heat_map(cal, policy.presence, timetable, regs, d));
 

@@ -872,3 +872,59 @@ async fn a_weekly_check_has_no_preselected_outcome() {
     let fieldset = &html[at..at + html[at..].find("</fieldset>").unwrap()];
     assert!(!fieldset.contains("checked"), "{fieldset}");
 }
+
+/// The verslag carries the attendance figures and the DUO meldingen with
+/// their status (issue 11): a 16-hour student with a concept melding.
+#[tokio::test]
+async fn the_report_shows_attendance_figures_and_melding_status() {
+    let app = spawn_app().await;
+    let s = crate::common::sixteen_hours(&app).await;
+    open_case(&app, &s, "4b", &[]).await;
+    let c = app.login("coordinator").await;
+    let at = app
+        .post_ok(
+            &c,
+            "/meldingen/nieuw",
+            &[
+                ("leerling", s.as_str()),
+                ("regel", "duo_16h"),
+                ("datum", "2025-11-12"),
+            ],
+        )
+        .await;
+    assert!(at.starts_with("/meldingen/"), "{at}");
+    let (status, page) = app
+        .get(&c, &format!("/leerlingen/{s}/dossier/verslag"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let figures = page
+        .split("<h2 id=\"verslag-aanwezigheid\">")
+        .nth(1)
+        .and_then(|p| p.split("</section>").next())
+        .unwrap_or_else(|| panic!("no attendance section:\n{page}"));
+    assert!(figures.contains("Aanwezig dit schooljaar"), "{figures}");
+    assert!(figures.contains('%'), "{figures}");
+    assert!(
+        figures.contains("uur in de laatste 4 lesweken (de grens voor een DUO-melding is 16 uur)"),
+        "{figures}"
+    );
+    let duo = page
+        .split("<h2 id=\"verslag-meldingen\">")
+        .nth(1)
+        .and_then(|p| p.split("</section>").next())
+        .unwrap_or_else(|| panic!("no meldingen section:\n{page}"));
+    assert!(duo.contains("concept"), "{duo}");
+    assert!(duo.contains("nog niet ingevuld"), "{duo}");
+
+    // The mentor's verslag has the figures but no DUO meldingen (not in
+    // the mentor's menu either).
+    let mentor = app.login("mentor").await;
+    let own = app.own_student.clone();
+    open_case(&app, &own, "3b", &[]).await;
+    let (status, page) = app
+        .get(&mentor, &format!("/leerlingen/{own}/dossier/verslag"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Aanwezig dit schooljaar"), "{page}");
+    assert!(!page.contains("verslag-meldingen"), "{page}");
+}
