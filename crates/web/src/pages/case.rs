@@ -246,6 +246,16 @@ struct StepGroup {
     items: Vec<ItemView>,
 }
 
+/// The checklist's open actions, current step first: "Wat nu" lists them
+/// beside the dated tasks, so that it never says "niets open" while an
+/// action of the plan still waits.
+fn open_actions(groups: &[StepGroup]) -> Vec<&ItemView> {
+    groups
+        .iter()
+        .flat_map(|g| g.items.iter().filter(|i| i.open))
+        .collect()
+}
+
 struct PartnerView {
     user: String,
     /// The account id the release form sends back (empty for an

@@ -900,7 +900,7 @@ const GROUPS: &[GroupDef] = &[
             f(
                 "afmelding_persist.min_new_episodes",
                 "Nieuwe afmeldingen",
-                "De hoeveelste nieuwe afmeldingsperiode na het 3a-signaal dit signaal geeft.",
+                "Na het 3a-signaal geeft de zoveelste nieuwe afmeldingsperiode dit signaal: bij 2 is dat de tweede.",
                 Kind::Number,
             ),
             f(
@@ -1271,9 +1271,24 @@ struct PolicyPage {
 }
 
 struct ErrorView {
-    key: String,
+    /// The field's Dutch name, with its group ("Stap 3b — Uren").
+    label: String,
     id: String,
     message: String,
+}
+
+/// The Dutch name of a policy key as the form shows it, with the group it
+/// stands in; the key itself for one the form has no field for.
+fn key_label(key: &str) -> String {
+    GROUPS
+        .iter()
+        .find_map(|g| {
+            g.fields
+                .iter()
+                .find(|def| def.key == key)
+                .map(|def| format!("{}: {}", g.title, def.label))
+        })
+        .unwrap_or_else(|| key.to_owned())
 }
 
 fn field_id(key: &str) -> String {
@@ -1316,7 +1331,7 @@ async fn policy_page(
             .into_iter()
             .map(|(key, message)| ErrorView {
                 id: field_id(&key),
-                key,
+                label: key_label(&key),
                 message,
             })
             .collect(),

@@ -1362,3 +1362,37 @@ async fn a_ketenpartner_is_brought_in_only_with_the_parents_consent() {
         "consent withdrawn: no more access"
     );
 }
+
+/// "Wat nu" never says "niets open" while actions of the plan are open
+/// (issue 11: a jeugdarts case said so with two actions open): with no
+/// dated task, it lists the open actions of the checklist, for the school
+/// and for the partner alike.
+#[tokio::test]
+async fn wat_nu_lists_the_open_actions_instead_of_niets_open() {
+    let app = spawn_app().await;
+    let own = app.own_student.clone();
+    open_case(&app, &own, "3a", &["jeugdarts"]).await;
+    let case = case_of(&app, &own).await;
+    let open: Vec<String> = case
+        .checklist
+        .iter()
+        .filter(|i| i.status.is_open())
+        .map(|i| i.label_nl.clone())
+        .collect();
+    assert!(!open.is_empty(), "a new 3a case has open actions");
+    for user in ["coordinator", "jeugdarts"] {
+        let c = app.login(user).await;
+        let (status, html) = app.get(&c, &dossier(&own)).await;
+        assert_eq!(status, StatusCode::OK);
+        let wat_nu = html
+            .split("<h2 id=\"wat-nu\">")
+            .nth(1)
+            .and_then(|p| p.split("</section>").next())
+            .unwrap();
+        assert!(!wat_nu.contains("niets open"), "{user}: {wat_nu}");
+        for label in &open {
+            let label = label.replace('\'', "&#39;");
+            assert!(wat_nu.contains(&label), "{user}: {label} in {wat_nu}");
+        }
+    }
+}
