@@ -671,7 +671,7 @@ async fn contact_save(
     })
     .await?;
     Ok(Redirect::to(&format!(
-        "{}/dossier/contact/{}",
+        "{}/dossier/contact/{}?opgeslagen=1",
         crate::paths::student_str(&id),
         index + 1
     ))
@@ -752,12 +752,15 @@ struct ContactPage {
     name: String,
     contact: ContactView,
     agreements: Vec<AgreementView>,
+    /// Just saved: the confirmation.
+    saved: bool,
 }
 
 async fn contact_show(
     State(state): State<AppState>,
     user: CurrentUser,
     Path((id, n)): Path<(String, String)>,
+    Query(q): Query<Pairs>,
 ) -> Result<Response, PageError> {
     let n = index_from(&n);
     let what = match &n {
@@ -780,6 +783,7 @@ async fn contact_show(
         name: student.name.clone(),
         contact: contact_view(&names, n, c, shared),
         agreements,
+        saved: !value(&q, "opgeslagen").is_empty(),
     }
     .into_response())
 }

@@ -93,8 +93,13 @@ async fn a_guide_c_contact_saves_answers_and_agreements() {
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
     assert_eq!(
         location,
-        format!("/leerlingen/{own}/dossier/contact/1"),
+        format!("/leerlingen/{own}/dossier/contact/1?opgeslagen=1"),
         "contact moments count from 1"
+    );
+    let (_, shown) = app.get(&mentor, &location).await;
+    assert!(
+        shown.contains("<p class=\"success\" role=\"status\">Het contactmoment is opgeslagen"),
+        "{shown}"
     );
 
     let case = case_of(&app, &own).await;
@@ -927,4 +932,53 @@ async fn the_report_shows_attendance_figures_and_melding_status() {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Aanwezig dit schooljaar"), "{page}");
     assert!(!page.contains("verslag-meldingen"), "{page}");
+}
+
+/// A refused contact form opens with an error summary (GOV.UK pattern)
+/// above the form: every message links to its field, and the fields
+/// linked to exist.
+#[tokio::test]
+async fn a_refused_contact_form_sums_up_its_errors_with_links_to_the_fields() {
+    let app = spawn_app().await;
+    let own = app.own_student.clone();
+    open_case(&app, &own, "3b", &[]).await;
+    let mentor = app.login("mentor").await;
+    let (status, _, body) = app
+        .submit(
+            &mentor,
+            &format!("/leerlingen/{own}/dossier/contact/nieuw?leidraad=C"),
+            &[
+                ("leidraad", "C"),
+                ("datum", ""),
+                ("minuten", "lang"),
+                ("afspraak1_wie", "leerling"),
+                ("afspraak1_tot", "2025-11-01"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let summary_at = body
+        .find("<div class=\"error-summary\" role=\"alert\"")
+        .unwrap_or_else(|| panic!("no error summary:\n{body}"));
+    assert!(
+        summary_at < body.find("class=\"stacked contact-form\"").unwrap(),
+        "the summary stands above the form"
+    );
+    let summary = &body[summary_at..summary_at + body[summary_at..].find("</div>").unwrap()];
+    for (target, text) in [
+        ("c-datum", "Vul een geldige datum in."),
+        ("c-soort", "Kies hoe het contact plaatsvond."),
+        ("c-minuten", "Vul de duur in"),
+        ("c-deelnemer", "Kies wie er aan het contact deelnamen."),
+        ("a1-wat", "Afspraak 1:"),
+    ] {
+        assert!(
+            summary.contains(&format!("<a href=\"#{target}\">{text}")),
+            "{target}: {summary}"
+        );
+        assert!(
+            body.contains(&format!("id=\"{target}\"")),
+            "field {target} exists"
+        );
+    }
 }

@@ -9,10 +9,18 @@ use crate::common::{
     case_of, open_case, spawn_app, start_intervention, store_melding, ymd, TestApp,
 };
 
-/// POSTs and asserts the change was saved (303 back to the dossier).
+/// POSTs and asserts the change was saved (303 back to the dossier), and
+/// that the dossier confirms it in the form's section.
 async fn saved(app: &TestApp, c: &Client, path: &str, fields: &[(&str, &str)]) {
     let location = app.post_ok(c, path, fields).await;
     assert!(location.contains("/dossier"), "{location}");
+    assert!(location.contains("?opgeslagen="), "{location}");
+    let (status, html) = app.get(c, location.split('#').next().unwrap()).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(
+        html.contains("<p class=\"success\" role=\"status\">"),
+        "{location}: no confirmation\n{html}"
+    );
 }
 
 fn dossier(id: &str) -> String {
@@ -581,11 +589,16 @@ async fn the_evaluation_page_compares_attendance_before_and_since() {
             &[("notitie", "gaat beter")],
         )
         .await;
-    assert!(location.ends_with("/interventie/1"));
-    let (_, html) = app
-        .get(&c, &format!("{}/interventie/1", dossier(&id)))
-        .await;
+    assert!(
+        location.ends_with("/interventie/1?opgeslagen=evaluatie#evaluaties"),
+        "{location}"
+    );
+    let (_, html) = app.get(&c, location.split('#').next().unwrap()).await;
     assert!(html.contains("gaat beter"));
+    assert!(
+        html.contains("<p class=\"success\" role=\"status\">De evaluatie is opgeslagen.</p>"),
+        "{html}"
+    );
 
     let (status, _) = app
         .get(&c, &format!("{}/interventie/2", dossier(&id)))
