@@ -85,6 +85,18 @@ const CODE_GROUPS: [(&str, &[Category]); 5] = [
     ),
 ];
 
+/// How an option of the code list starts: the category's meaning, worded
+/// so that only "aanwezig" starts with an "a". A closed list picks the
+/// next option starting with the typed letter, so typing "a" on
+/// "aanwezig" must find nothing else ("A — onbekend afwezig" did).
+fn option_word(cat: Category) -> &'static str {
+    match cat {
+        Category::Present => "wel aanwezig",
+        Category::ReportedOther => "ouders meldden af, andere reden",
+        c => c.label_nl(),
+    }
+}
+
 /// What a category means, in one line for the person registering.
 fn category_explained(cat: Category) -> &'static str {
     match cat {
@@ -128,7 +140,7 @@ fn code_groups(policy: &Policy) -> Vec<CodeGroup> {
                 for (code, _) in policy.codes.iter().filter(|(_, c)| *c == cat) {
                     options.push(CodeOption {
                         value: code.clone(),
-                        label: format!("{} ({code})", cat.label_nl()),
+                        label: format!("{} ({code})", option_word(*cat)),
                     });
                     explained.push((code.clone(), category_explained(*cat)));
                 }
@@ -1543,6 +1555,46 @@ pub fn router() -> Router<AppState> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn code_groups_start_with_the_word_and_only_aanwezig_with_an_a() {
+        let mut policy = Policy::default();
+        for (code, cat) in [
+            ("A", Category::Unknown),
+            ("Z", Category::ReportedSick),
+            ("O", Category::ReportedOther),
+            ("L", Category::LateUnexcused),
+            ("P", Category::Present),
+            ("BV", Category::NotAbsence),
+            ("V", Category::Authorized),
+        ] {
+            policy.codes.insert(code.into(), cat);
+        }
+        let groups = code_groups(&policy);
+        let labels: Vec<&str> = groups
+            .iter()
+            .flat_map(|g| g.options.iter().map(|o| o.label.as_str()))
+            .collect();
+        assert_eq!(
+            groups.iter().map(|g| g.label).collect::<Vec<_>>(),
+            [
+                "Afgemeld door ouders",
+                "Te laat",
+                "Afwezig zonder afmelding",
+                "Toestemming van school",
+                "Aanwezig, geen verzuim"
+            ]
+        );
+        assert_eq!(labels[0], "ziek gemeld (Z)", "most used first");
+        assert!(labels.contains(&"onbekend afwezig (A)"));
+        // Every code is in the list once; none but "aanwezig" (the first
+        // option, outside the groups) starts with an "a".
+        assert_eq!(labels.len(), policy.codes.len());
+        for l in &labels {
+            assert!(!l.to_lowercase().starts_with('a'), "{l}");
+        }
+        assert!(groups.iter().all(|g| g.explained.len() == g.options.len()));
+    }
 
     #[test]
     fn tokens_round_trip() {

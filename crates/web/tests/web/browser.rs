@@ -221,8 +221,32 @@ async fn a_mentor_marks_a_lesson_absent_and_sees_the_signal() {
         .unwrap();
     axe_check(c, "Presentielijst (mentor)").await;
 
-    // Everyone is present by default; mark one student unknown absent (A).
+    // Typing in the closed list picks by meaning: "a" keeps "aanwezig"
+    // (it used to jump to "A — onbekend afwezig"), "z" picks "ziek
+    // gemeld", "a" again goes back to "aanwezig".
     let row = format!("//tr[th[contains(., '({student})')]]//select");
+    let select = c.find(Locator::XPath(&row)).await.unwrap();
+    c.execute(
+        "arguments[0].focus();",
+        vec![serde_json::to_value(&select).unwrap()],
+    )
+    .await
+    .unwrap();
+    for (key, expected) in [('a', "aanwezig"), ('z', "Z"), ('a', "aanwezig")] {
+        // One key press on the focused, closed list, as a person types it.
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let press = KeyActions::new("toetsenbord".into())
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+        c.perform_actions(press).await.unwrap();
+        let value = select.prop("value").await.unwrap().unwrap_or_default();
+        assert_eq!(value, expected, "after typing {key}");
+        // Type-ahead joins letters typed within a second into one search;
+        // wait it out so that each letter is a search of its own.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+
+    // Everyone is present by default; mark one student unknown absent (A).
     choose(c, Locator::XPath(&row), "A").await;
     click(c, "form.register-form button[type=submit]").await;
     c.wait().for_element(Locator::Css("main h1")).await.unwrap();
