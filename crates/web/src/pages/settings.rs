@@ -236,6 +236,36 @@ struct CalendarPage {
     regions: Vec<OptionView>,
 }
 
+impl CalendarPage {
+    /// The error summary at the top: each refusal linked to its form.
+    fn summary(&self) -> Vec<crate::layout::ErrorLink> {
+        use crate::layout::ErrorLink;
+        let mut links: Vec<ErrorLink> = self
+            .years
+            .iter()
+            .filter_map(|y| {
+                y.error.as_ref().map(|e| {
+                    ErrorLink::new(
+                        Some(format!("eerste-{}", y.name)),
+                        format!("Schooljaar {}: {e}", y.name),
+                    )
+                })
+            })
+            .collect();
+        for (id, e) in [
+            ("vd-naam", &self.free_day_error),
+            ("kop-toevoegen", &self.remove_error),
+            ("rijks-bestand", &self.rijks_error),
+            ("kal-bestand", &self.upload_error),
+        ] {
+            if let Some(e) = e {
+                links.push(ErrorLink::new(Some(id.to_owned()), e.clone()));
+            }
+        }
+        links
+    }
+}
+
 const KINDS: [(&str, &str); 3] = [
     ("vakantie", "vakantie"),
     ("feestdag", "feestdag"),
@@ -1539,6 +1569,13 @@ struct CodesPage {
     new_code: String,
     new_category: String,
     error: Option<String>,
+}
+
+impl CodesPage {
+    /// Whether a form of the page was refused (for the error summary).
+    fn refused(&self) -> bool {
+        self.error.is_some() || self.codes.iter().any(|r| r.error.is_some())
+    }
 }
 
 async fn codes_page(

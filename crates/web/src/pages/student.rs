@@ -580,10 +580,18 @@ fn build(
             }
             if let Some(c) = &r.counts {
                 if let Some(n) = c.episodes {
-                    figures.push(format!("{n} afmeldingen"));
+                    figures.push(if n == 1 {
+                        "1 afmelding".to_owned()
+                    } else {
+                        format!("{n} afmeldingen")
+                    });
                 }
                 if let Some(n) = c.school_days {
-                    figures.push(format!("{n} schooldagen"));
+                    figures.push(if n == 1 {
+                        "1 schooldag".to_owned()
+                    } else {
+                        format!("{n} schooldagen")
+                    });
                 }
             }
             if let (Some(b), Some(e)) = (r.begin, r.end) {

@@ -278,6 +278,10 @@ async fn invalid_free_days_are_refused_in_dutch() {
         "{html}"
     );
     assert!(
+        html.contains("<li><a href=\"#vd-naam\">De laatste dag (maandag 8 december 2025)"),
+        "the error summary links to the form: {html}"
+    );
+    assert!(
         html.contains("value=\"Achterstevoren\""),
         "the form keeps its input"
     );
@@ -606,6 +610,10 @@ async fn codes_are_added_changed_removed_and_loaded() {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("Code ZX bestaat al"), "{html}");
+    assert!(
+        html.contains("<li><a href=\"#nieuw-code\">Code ZX bestaat al"),
+        "the error summary links to the field: {html}"
+    );
     let (status, html, _) = post(
         "/instellingen/codes",
         vec![("code", "Z X".into()), ("categorie", "unknown".into())],
