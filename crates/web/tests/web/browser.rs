@@ -266,6 +266,31 @@ async fn a_mentor_marks_a_lesson_absent_and_sees_the_signal() {
     let li = c.wait().for_element(Locator::XPath(signal)).await.unwrap();
     assert!(li.text().await.unwrap().contains("open"));
     axe_check(c, "Leerlingpagina (mentor)").await;
+
+    // A correction of that lesson ("Correctie opslaan") is confirmed on
+    // the student page it returns to.
+    c.goto(&app.url(&format!(
+        "/leerlingen/{student}/les?datum=2025-11-14&lesuur=1"
+    )))
+    .await
+    .unwrap();
+    c.wait()
+        .for_element(Locator::Css("form.lesson-form"))
+        .await
+        .unwrap();
+    axe_check(c, "Les corrigeren (mentor)").await;
+    choose(c, Locator::Id("code"), "Z").await;
+    click_away(
+        c,
+        Locator::XPath("//button[contains(., 'Correctie opslaan')]"),
+    )
+    .await;
+    let notice = text_of(c, Locator::Css("main p.success")).await;
+    assert!(
+        notice.contains("De correctie is opgeslagen: vrijdag 14 november 2025, lesuur 1."),
+        "{notice}"
+    );
+    axe_check(c, "Leerlingpagina na een correctie (mentor)").await;
     c.clone().close().await.unwrap();
 }
 
@@ -559,7 +584,28 @@ async fn from_3a_to_the_jeugdarts() {
     // Saved: the contact moment's own page shows the answer.
     let saved = text_of(c, Locator::Css("main")).await;
     assert!(saved.contains("Vaste bedtijd"), "{saved}");
+    let notice = text_of(c, Locator::Css("main p.success")).await;
+    assert!(
+        notice.contains("Het contactmoment is opgeslagen, met 1 afspraak."),
+        "{notice}"
+    );
     axe_check(c, "Contactmoment opgeslagen (mentor)").await;
+    c.goto(&app.url(&format!("{dossier}/afspraken")))
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("form.agreement-check"))
+        .await
+        .unwrap();
+    axe_check(c, "Afspraken (mentor)").await;
+    c.goto(&app.url(&format!("{dossier}/verslag")))
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("article.report"))
+        .await
+        .unwrap();
+    axe_check(c, "Dossierverslag (mentor)").await;
     c.goto(&app.url(&dossier)).await.unwrap();
     let summary = text_of(c, Locator::Css("#contact-kop + ul")).await;
     assert!(summary.contains("1 contactmoment"), "{summary}");
