@@ -24,7 +24,8 @@ fi
 # lives in target/axe. The version matches AXE_VERSION in
 # crates/web/tests/web/browser.rs.
 axe_version=4.14.1
-if [ ! -f target/axe/node_modules/axe-core/axe.min.js ]; then
+if [ ! -f target/axe/node_modules/axe-core/axe.min.js ] ||
+  ! grep -q "\"version\": \"${axe_version}\"" target/axe/node_modules/axe-core/package.json; then
   if ! command -v npm >/dev/null 2>&1; then
     echo "npm ontbreekt: de browsertests hebben axe-core uit npm nodig" >&2
     exit 1

@@ -777,7 +777,9 @@ fn axe_source() -> &'static str {
     SOURCE.get_or_init(|| {
         let dir = axe_dir();
         let file = dir.join("node_modules/axe-core/axe.min.js");
-        if !file.exists() {
+        let installed = std::fs::read_to_string(dir.join("node_modules/axe-core/package.json"))
+            .is_ok_and(|p| p.contains(&format!("\"version\": \"{AXE_VERSION}\"")));
+        if !file.exists() || !installed {
             std::fs::create_dir_all(&dir).unwrap();
             let status = Command::new("npm")
                 .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
