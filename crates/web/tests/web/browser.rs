@@ -1035,6 +1035,15 @@ async fn every_menu_page_for_every_role_is_accessible_and_fits_360_px() {
         if pages.iter().any(|p| p == "/leerlingen") {
             pages.push(student.clone());
         }
+        if pages.iter().any(|p| p == "/instellingen") {
+            for sub in ["kalender", "beleid", "codes", "import", "school", "email"] {
+                pages.push(format!("/instellingen/{sub}"));
+            }
+        }
+        if pages.iter().any(|p| p == "/gebruikers") {
+            pages.push("/gebruikers/nieuw".into());
+            pages.push("/gebruikers/mentor".into());
+        }
         for page in &pages {
             c.goto(&app.url(page)).await.unwrap();
             c.wait().for_element(Locator::Css("main h1")).await.unwrap();
