@@ -37,7 +37,7 @@ use serde::Deserialize;
 
 use crate::auth::CurrentUser;
 use crate::error::PageError;
-use crate::layout::{section, Layout};
+use crate::layout::{section, ErrorLink, Layout};
 use crate::live::Live;
 use crate::state::AppState;
 
@@ -383,7 +383,8 @@ struct ChoosePage {
     lesuur: u8,
     lessons: Vec<LessonChoice>,
     notice: Option<String>,
-    errors: Vec<String>,
+    /// The error summary: each message linked to its field.
+    errors: Vec<ErrorLink>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -440,13 +441,14 @@ async fn choose(
     };
     let classes = classes_in_scope(&live, &user);
     let mut errors = Vec::new();
+    let at = |field: &str, message: String| ErrorLink::new(Some(field.to_owned()), message);
     // The form always sends all three; a link may carry only a date.
     let submitted = q.klas.is_some() && q.lesuur.is_some();
     let date = match q.datum.as_deref().filter(|d| !d.trim().is_empty()) {
         Some(d) => match parse_date(d) {
             Ok(d) => d,
             Err(e) => {
-                errors.push(e.to_string());
+                errors.push(at("datum", e.to_string()));
                 today
             }
         },
@@ -458,7 +460,7 @@ async fn choose(
         .map(str::trim)
         .and_then(|k| classes.iter().find(|c| c.eq_ignore_ascii_case(k)).cloned());
     if submitted && klas.is_none() {
-        errors.push("Kies een klas uit de lijst.".into());
+        errors.push(at("klas", "Kies een klas uit de lijst.".into()));
     }
     let year = cal.year_of_date(date).or_else(|| {
         cal.on_or_before(date)
@@ -483,7 +485,7 @@ async fn choose(
         Some(l) => match l.parse::<u8>() {
             Ok(n) => Some(n),
             Err(_) => {
-                errors.push(format!("'{l}' is geen lesuur."));
+                errors.push(at("lesuur", format!("'{l}' is geen lesuur.")));
                 None
             }
         },
@@ -492,7 +494,7 @@ async fn choose(
     let day_problem = not_a_school_day(cal, date);
     if submitted && errors.is_empty() {
         if let Some(why) = &day_problem {
-            errors.push(why.clone());
+            errors.push(at("datum", why.clone()));
         } else if let (Some(k), Some(n)) = (&klas, lesuur) {
             match slot_on(cal, date, n) {
                 Ok(_) => {
@@ -502,10 +504,10 @@ async fn choose(
                     ))
                     .into_response())
                 }
-                Err(e) => errors.push(e),
+                Err(e) => errors.push(at("lesuur", e)),
             }
         } else if lesuur.is_none() {
-            errors.push("Kies een lesuur.".into());
+            errors.push(at("lesuur", "Kies een lesuur.".into()));
         }
     }
     let notice = if !submitted {

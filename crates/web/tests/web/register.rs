@@ -443,6 +443,12 @@ async fn a_register_needs_a_school_day_and_a_scheduled_lesson() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.to_lowercase().contains("vakantie"), "{html}");
+    // In an error summary whose message links to the date field.
+    assert!(
+        html.contains("<div class=\"error-summary\" role=\"alert\"")
+            && html.contains("<li><a href=\"#datum\">"),
+        "{html}"
+    );
     // Without a choice yet, a day without lessons is a notice, not an error.
     let (status, html) = app.get(&c, "/registreren?datum=2025-11-16").await;
     assert_eq!(status, StatusCode::OK);
