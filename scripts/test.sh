@@ -20,6 +20,21 @@ if ! python3 -c "import aiosmtpd" >/dev/null 2>&1; then
   python3 -m pip install --quiet aiosmtpd || python3 -m pip install --quiet --user aiosmtpd
 fi
 
+# The browser tests run axe-core (from npm) in every page they visit; it
+# lives in target/axe. The version matches AXE_VERSION in
+# crates/web/tests/web/browser.rs.
+axe_version=4.14.1
+if [ ! -f target/axe/node_modules/axe-core/axe.min.js ] ||
+  ! grep -q "\"version\": \"${axe_version}\"" target/axe/node_modules/axe-core/package.json; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "npm ontbreekt: de browsertests hebben axe-core uit npm nodig" >&2
+    exit 1
+  fi
+  echo "axe-core ${axe_version} installeren voor de toegankelijkheidscontrole"
+  mkdir -p target/axe
+  npm install --silent --no-audit --no-fund --prefix target/axe "axe-core@${axe_version}"
+fi
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e

@@ -106,3 +106,34 @@ impl Layout {
         }
     }
 }
+
+/// One line of a form's error summary (`templates/error_summary.html`,
+/// the GOV.UK pattern): the message, linked to the field it is about.
+#[derive(Clone, Debug)]
+pub struct ErrorLink {
+    /// The `id` of the field to jump to; `None` for a message about the
+    /// whole form.
+    pub target: Option<String>,
+    pub message: String,
+}
+
+impl ErrorLink {
+    pub fn new(target: Option<String>, message: impl Into<String>) -> ErrorLink {
+        ErrorLink {
+            target,
+            message: message.into(),
+        }
+    }
+}
+
+/// The error summary of a form whose messages are looked up by field
+/// name: `fields` lists (field name, element id) in the form's order.
+pub fn error_links<'a>(
+    fields: &[(&str, &str)],
+    error: impl Fn(&str) -> Option<&'a str>,
+) -> Vec<ErrorLink> {
+    fields
+        .iter()
+        .filter_map(|(field, id)| error(field).map(|m| ErrorLink::new(Some((*id).to_owned()), m)))
+        .collect()
+}

@@ -248,6 +248,16 @@ struct StepGroup {
     items: Vec<ItemView>,
 }
 
+/// The checklist's open actions, current step first: "Wat nu" lists them
+/// beside the dated tasks, so that it never says "niets open" while an
+/// action of the plan still waits.
+fn open_actions(groups: &[StepGroup]) -> Vec<&ItemView> {
+    groups
+        .iter()
+        .flat_map(|g| g.items.iter().filter(|i| i.open))
+        .collect()
+}
+
 struct PartnerView {
     user: String,
     /// The account id the release form sends back (empty for an
@@ -384,9 +394,16 @@ struct DossierPage {
     guides: Vec<Choice>,
     meldingen: Vec<MeldingView>,
     failure: Option<Failure>,
+    /// After a saved form: its section's anchor and the confirmation.
+    saved: Option<(&'static str, &'static str)>,
 }
 
 impl DossierPage {
+    /// The confirmation to show in the section with anchor `section`.
+    fn saved_in(&self, section: &str) -> Option<&'static str> {
+        self.saved.filter(|(s, _)| *s == section).map(|(_, m)| m)
+    }
+
     /// The message for form `form`, if that form was refused.
     fn error(&self, form: &str) -> Option<&str> {
         self.failure
@@ -905,6 +922,17 @@ async fn render(
     id: &str,
     failure: Option<Failure>,
 ) -> Result<Response, PageError> {
+    render_saved(state, user, id, failure, None).await
+}
+
+/// [`render`], with the confirmation of a saved form in its section.
+async fn render_saved(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    failure: Option<Failure>,
+    saved: Option<(&'static str, &'static str)>,
+) -> Result<Response, PageError> {
     let (student, case) = dossier::load(state, user, id, "dossier").await?;
     let duo_duties = if user.role().is_external() {
         Vec::new()
@@ -1069,6 +1097,7 @@ async fn render(
             .collect(),
         meldingen,
         failure,
+        saved,
     };
     Ok((status, page).into_response())
 }
@@ -1078,8 +1107,10 @@ async fn page(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
+    Query(q): Query<SavedQuery>,
 ) -> Result<Response, PageError> {
-    render(&state, &user, &id, None).await
+    let saved = q.opgeslagen.as_deref().and_then(saved_message);
+    render_saved(&state, &user, &id, None, saved).await
 }
 
 // ---------------------------------------------------------------------------
@@ -1092,11 +1123,35 @@ fn to_dossier(student: &StudentId, form: &str) -> Response {
         "sluiten" | "heropenen" => "dossier",
         f => f,
     };
+    // `opgeslagen` names the form, for the confirmation in its section.
     Redirect::to(&format!(
-        "{}/dossier#{anchor}",
+        "{}/dossier?opgeslagen={form}#{anchor}",
         crate::paths::student(student)
     ))
     .into_response()
+}
+
+/// The confirmation after a dossier form was saved, by the form's name
+/// (`opgeslagen`), and the section (anchor) it stands in.
+fn saved_message(form: &str) -> Option<(&'static str, &'static str)> {
+    Some(match form {
+        "dossier" => ("dossier", "Het dossier is geopend."),
+        "stap" => ("stap", "De stap is gewijzigd."),
+        "checklist" => ("checklist", "De actie is bijgewerkt."),
+        "partners" => ("partners", "De betrokken partners zijn bijgewerkt."),
+        "besluit" => ("besluit", "Het besluit is vastgelegd."),
+        "interventie" => ("interventies", "De interventie is vastgelegd."),
+        "interventies" => ("interventies", "De interventie is bijgewerkt."),
+        "sluiten" => ("dossier", "Het dossier is gesloten."),
+        "heropenen" => ("dossier", "Het dossier is heropend."),
+        "notities" => ("notities", "De notitie is opgeslagen."),
+        _ => return None,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SavedQuery {
+    opgeslagen: Option<String>,
 }
 
 /// Applies `f` to the stored case under [`dossier::update`] (which returns
@@ -1742,6 +1797,8 @@ struct InterventionPage {
     error: Option<String>,
     typed_date: String,
     typed_note: String,
+    /// After an evaluation was saved: the confirmation.
+    saved: bool,
 }
 
 /// Attendance over the school days of `from..=to` (up to the last
@@ -1810,6 +1867,7 @@ async fn intervention_page(
     id: &str,
     n: usize,
     failure: Option<Failure>,
+    saved: bool,
 ) -> Result<Response, PageError> {
     let (student, case) = dossier::load(state, user, id, "dossier: interventie").await?;
     let case = case.ok_or(PageError::NotFound)?;
@@ -1882,6 +1940,7 @@ async fn intervention_page(
         typed_note: typed("notitie"),
         typed_date,
         error: failure.map(|f| f.message),
+        saved,
     };
     let status = if page.error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -1896,11 +1955,13 @@ async fn intervention(
     State(state): State<AppState>,
     user: CurrentUser,
     Path((id, n)): Path<(String, String)>,
+    Query(q): Query<SavedQuery>,
 ) -> Result<Response, PageError> {
     // Who may not read the student is refused as for any other number.
     dossier::student_in_scope(&state, &user, &id)?;
     let (n, _) = intervention_index(&n)?;
-    intervention_page(&state, &user, &id, n, None).await
+    let saved = q.opgeslagen.is_some();
+    intervention_page(&state, &user, &id, n, None, saved).await
 }
 
 /// `POST …/interventie/{n}/evaluatie`: recorded with the attendance before
@@ -1960,7 +2021,7 @@ async fn evaluate(
     .await;
     match (result, refused) {
         (Ok(student), _) => Ok(Redirect::to(&format!(
-            "{}/dossier/interventie/{n}",
+            "{}/dossier/interventie/{n}?opgeslagen=evaluatie#evaluaties",
             crate::paths::student(&student)
         ))
         .into_response()),
@@ -1975,6 +2036,7 @@ async fn evaluate(
                     message,
                     posted,
                 }),
+                false,
             )
             .await
         }

@@ -48,7 +48,7 @@ use super::students::{mentor_label, mentor_names};
 use crate::auth::CurrentUser;
 use crate::dossier;
 use crate::error::PageError;
-use crate::layout::{section, Layout};
+use crate::layout::{section, ErrorLink, Layout};
 use crate::mail::{self, Outgoing};
 use crate::state::AppState;
 
@@ -280,6 +280,40 @@ impl ContactFormPage {
             .iter()
             .find(|(f, _)| f == field)
             .map(|(_, m)| m.as_str())
+    }
+
+    /// The error summary above the form: each message linked to its field.
+    fn summary(&self) -> Vec<ErrorLink> {
+        self.errors
+            .iter()
+            .map(|(field, message)| {
+                let (target, message) = match field.as_str() {
+                    "datum" => (Some("c-datum".to_owned()), message.clone()),
+                    "soort" => (Some("c-soort".to_owned()), message.clone()),
+                    "minuten" => (Some("c-minuten".to_owned()), message.clone()),
+                    "deelnemer" => (Some("c-deelnemer".to_owned()), message.clone()),
+                    "notitie" => (Some("c-notitie".to_owned()), message.clone()),
+                    f => {
+                        if let Some(key) = f.strip_prefix("antwoord_") {
+                            let question = self
+                                .questions
+                                .iter()
+                                .find(|q| q.key == key)
+                                .map_or(key, |q| q.text);
+                            (Some(format!("c-{key}")), format!("{question} {message}"))
+                        } else if let Some(n) = f.strip_prefix("afspraak") {
+                            (
+                                Some(format!("a{n}-wat")),
+                                format!("Afspraak {n}: {message}"),
+                            )
+                        } else {
+                            (None, message.clone())
+                        }
+                    }
+                };
+                ErrorLink::new(target, message)
+            })
+            .collect()
     }
 }
 
@@ -637,7 +671,7 @@ async fn contact_save(
     })
     .await?;
     Ok(Redirect::to(&format!(
-        "{}/dossier/contact/{}",
+        "{}/dossier/contact/{}?opgeslagen=1",
         crate::paths::student_str(&id),
         index + 1
     ))
@@ -718,12 +752,15 @@ struct ContactPage {
     name: String,
     contact: ContactView,
     agreements: Vec<AgreementView>,
+    /// Just saved: the confirmation.
+    saved: bool,
 }
 
 async fn contact_show(
     State(state): State<AppState>,
     user: CurrentUser,
     Path((id, n)): Path<(String, String)>,
+    Query(q): Query<Pairs>,
 ) -> Result<Response, PageError> {
     let n = index_from(&n);
     let what = match &n {
@@ -746,6 +783,7 @@ async fn contact_show(
         name: student.name.clone(),
         contact: contact_view(&names, n, c, shared),
         agreements,
+        saved: !value(&q, "opgeslagen").is_empty(),
     }
     .into_response())
 }
@@ -849,6 +887,34 @@ struct AgreementsPage {
     send_error: Option<String>,
     notice: Option<String>,
     mailings: Vec<MailingView>,
+}
+
+impl AgreementsPage {
+    /// The error summary at the top: each refusal linked to its form.
+    fn summary(&self) -> Vec<ErrorLink> {
+        let mut links: Vec<ErrorLink> = self
+            .agreements
+            .iter()
+            .filter_map(|a| {
+                a.check_error.as_ref().map(|e| {
+                    ErrorLink::new(
+                        Some(format!("k{}-datum", a.index)),
+                        format!("Controle van afspraak {}: {e}", a.number),
+                    )
+                })
+            })
+            .collect();
+        let mut add = |id: &str, e: &Option<String>| {
+            if let Some(e) = e {
+                links.push(ErrorLink::new(Some(id.to_owned()), e.clone()));
+            }
+        };
+        add("n-wat", &self.new_error);
+        add("o-adressen", &self.parents_error);
+        add("o-leerling", &self.student_error);
+        add("versturen", &self.send_error);
+        links
+    }
 }
 
 /// A partner user's address for mail, if the partner's account still
@@ -1645,6 +1711,20 @@ struct ReportPage {
     printed_by: String,
     external: bool,
     case: Option<ReportCase>,
+    /// Step and attendance figures through the last registered day.
+    figures: Option<super::student::Figures>,
+    /// Whether the reader's role sees DUO meldingen (as in the dossier).
+    shows_meldingen: bool,
+    meldingen: Vec<ReportMelding>,
+}
+
+/// A DUO melding of the student, for the verslag.
+struct ReportMelding {
+    n: i64,
+    kind: &'static str,
+    period: String,
+    status: &'static str,
+    duo_number: String,
 }
 
 fn report_case(
@@ -1853,6 +1933,44 @@ async fn report(
         Ok(state.store.users().await?)
     })?;
     let today = state.clock.today();
+    let figures = {
+        let live = state.read()?;
+        live.school
+            .position(&student.id)
+            .and_then(|i| super::student::attendance_figures(&live, i))
+    };
+    // The DUO meldingen as the dossier shows them: to the coordinators and
+    // leerplicht; never a concept or a withdrawn one to a partner.
+    let role = user.role();
+    let shows_meldingen = role.sees_all_students() || role == Role::Leerplichtambtenaar;
+    let meldingen = if shows_meldingen {
+        use aanwezig_domain::duo::MeldingStatus;
+        state
+            .store
+            .meldingen(&aanwezig_storage::MeldingFilter {
+                student: Some(student.id.clone()),
+                ..aanwezig_storage::MeldingFilter::default()
+            })
+            .await?
+            .into_iter()
+            .filter(|(_, m)| {
+                !role.is_external()
+                    || !matches!(
+                        m.status,
+                        MeldingStatus::Concept | MeldingStatus::Ingetrokken
+                    )
+            })
+            .map(|(n, m)| ReportMelding {
+                n,
+                kind: m.kind.label_nl(),
+                period: format!("{} – {}", date_nl(m.begin), date_nl(m.end)),
+                status: m.status.label_nl(),
+                duo_number: m.duo_number.clone().unwrap_or_default(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(ReportPage {
         layout: Layout::new(
             &user,
@@ -1869,6 +1987,9 @@ async fn report(
         case: case
             .as_ref()
             .map(|c| report_case(&names, &users, c, user.role(), today)),
+        figures,
+        shows_meldingen,
+        meldingen,
     }
     .into_response())
 }

@@ -1244,10 +1244,11 @@ async fn confirm(
         };
         let detail = match &result {
             Ok(o) => format!(
-                "{} ({}): {} regels, {} nieuw, {} gewijzigd, {} ongewijzigd{}",
+                "{} ({}): {} {}, {} nieuw, {} gewijzigd, {} ongewijzigd{}",
                 source.file_name,
                 kind.label(),
                 o.rows,
+                if o.rows == 1 { "regel" } else { "regels" },
                 o.inserted,
                 o.updated,
                 o.unchanged,

@@ -37,7 +37,7 @@ use serde::Deserialize;
 
 use crate::auth::CurrentUser;
 use crate::error::PageError;
-use crate::layout::{section, Layout};
+use crate::layout::{section, ErrorLink, Layout};
 use crate::live::Live;
 use crate::state::AppState;
 
@@ -55,17 +55,103 @@ const PRESENT: &str = "aanwezig";
 /// Prefix of the form value for a state stored with a category but no code.
 const CATEGORY_PREFIX: &str = "categorie:";
 
-/// "aanwezig" plus every code of the school, as "Z — ziek gemeld".
-fn code_options(policy: &Policy) -> Vec<CodeOption> {
-    let mut v = vec![CodeOption {
-        value: PRESENT.into(),
-        label: "aanwezig".into(),
-    }];
-    v.extend(policy.codes.iter().map(|(code, cat)| CodeOption {
-        value: code.clone(),
-        label: format!("{code} — {}", cat.label_nl()),
-    }));
-    v
+/// The school's codes under one heading of the code select.
+#[derive(Clone, Debug)]
+pub struct CodeGroup {
+    pub label: &'static str,
+    pub options: Vec<CodeOption>,
+    /// Each code with what it means, for the explanation above the list.
+    pub explained: Vec<(String, &'static str)>,
+}
+
+/// The headings of the code select, most used first (after "aanwezig",
+/// which stands alone at the top): reported by the parents, late, absent
+/// without a report, allowed by school, present (a school's own code for
+/// present, or not an absence at all).
+const CODE_GROUPS: [(&str, &[Category]); 5] = [
+    (
+        "Afgemeld door ouders",
+        &[Category::ReportedSick, Category::ReportedOther],
+    ),
+    ("Te laat", &[Category::LateUnexcused, Category::LateExcused]),
+    (
+        "Afwezig zonder afmelding",
+        &[Category::Unknown, Category::Unauthorized],
+    ),
+    ("Toestemming van school", &[Category::Authorized]),
+    (
+        "Aanwezig, geen verzuim",
+        &[Category::Present, Category::NotAbsence],
+    ),
+];
+
+/// How an option of the code list starts: the category's meaning, worded
+/// so that only "aanwezig" starts with an "a". A closed list picks the
+/// next option starting with the typed letter, so typing "a" on
+/// "aanwezig" must find nothing else ("A — onbekend afwezig" did).
+fn option_word(cat: Category) -> &'static str {
+    match cat {
+        Category::Present => "wel aanwezig",
+        Category::ReportedOther => "ouders meldden af, andere reden",
+        c => c.label_nl(),
+    }
+}
+
+/// What a category means, in one line for the person registering.
+fn category_explained(cat: Category) -> &'static str {
+    match cat {
+        Category::Present => "De leerling is er.",
+        Category::ReportedSick => "De ouders hebben de leerling ziek gemeld.",
+        Category::ReportedOther => {
+            "De ouders hebben de leerling afgemeld om een andere reden, bijvoorbeeld een afspraak bij de tandarts."
+        }
+        Category::LateUnexcused => {
+            "Te laat zonder geldige reden. Telt als verzuim: vul ook de minuten in."
+        }
+        Category::LateExcused => {
+            "Te laat met een geldige reden, bijvoorbeeld een trein die uitviel. Telt niet als verzuim."
+        }
+        Category::Unknown => {
+            "De leerling is er niet en niemand heeft hem of haar afgemeld. Kies dit als u niet weet waarom."
+        }
+        Category::Unauthorized => {
+            "Afwezig zonder geldige reden, bijvoorbeeld spijbelen, of een afmelding die de school niet accepteert."
+        }
+        Category::Authorized => {
+            "De school gaf toestemming: verlof, vrijstelling, schorsing of een activiteit van school."
+        }
+        Category::NotAbsence => {
+            "De leerling was er, maar er was iets anders, bijvoorbeeld boeken of huiswerk vergeten. Telt niet als verzuim."
+        }
+    }
+}
+
+/// Every code of the school under its heading, most used heading first.
+/// A label starts with the word, not the code ("ziek gemeld (Z)"), so
+/// that typing in the closed list picks by meaning: "a" lands on
+/// "aanwezig", never on a code that happens to be the letter A.
+fn code_groups(policy: &Policy) -> Vec<CodeGroup> {
+    CODE_GROUPS
+        .iter()
+        .filter_map(|(label, cats)| {
+            let mut options = Vec::new();
+            let mut explained = Vec::new();
+            for cat in *cats {
+                for (code, _) in policy.codes.iter().filter(|(_, c)| *c == cat) {
+                    options.push(CodeOption {
+                        value: code.clone(),
+                        label: format!("{} ({code})", option_word(*cat)),
+                    });
+                    explained.push((code.clone(), category_explained(*cat)));
+                }
+            }
+            (!options.is_empty()).then_some(CodeGroup {
+                label,
+                options,
+                explained,
+            })
+        })
+        .collect()
 }
 
 /// The form value of a stored state.
@@ -297,7 +383,8 @@ struct ChoosePage {
     lesuur: u8,
     lessons: Vec<LessonChoice>,
     notice: Option<String>,
-    errors: Vec<String>,
+    /// The error summary: each message linked to its field.
+    errors: Vec<ErrorLink>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -354,13 +441,14 @@ async fn choose(
     };
     let classes = classes_in_scope(&live, &user);
     let mut errors = Vec::new();
+    let at = |field: &str, message: String| ErrorLink::new(Some(field.to_owned()), message);
     // The form always sends all three; a link may carry only a date.
     let submitted = q.klas.is_some() && q.lesuur.is_some();
     let date = match q.datum.as_deref().filter(|d| !d.trim().is_empty()) {
         Some(d) => match parse_date(d) {
             Ok(d) => d,
             Err(e) => {
-                errors.push(e.to_string());
+                errors.push(at("datum", e.to_string()));
                 today
             }
         },
@@ -372,7 +460,7 @@ async fn choose(
         .map(str::trim)
         .and_then(|k| classes.iter().find(|c| c.eq_ignore_ascii_case(k)).cloned());
     if submitted && klas.is_none() {
-        errors.push("Kies een klas uit de lijst.".into());
+        errors.push(at("klas", "Kies een klas uit de lijst.".into()));
     }
     let year = cal.year_of_date(date).or_else(|| {
         cal.on_or_before(date)
@@ -397,7 +485,7 @@ async fn choose(
         Some(l) => match l.parse::<u8>() {
             Ok(n) => Some(n),
             Err(_) => {
-                errors.push(format!("'{l}' is geen lesuur."));
+                errors.push(at("lesuur", format!("'{l}' is geen lesuur.")));
                 None
             }
         },
@@ -406,7 +494,7 @@ async fn choose(
     let day_problem = not_a_school_day(cal, date);
     if submitted && errors.is_empty() {
         if let Some(why) = &day_problem {
-            errors.push(why.clone());
+            errors.push(at("datum", why.clone()));
         } else if let (Some(k), Some(n)) = (&klas, lesuur) {
             match slot_on(cal, date, n) {
                 Ok(_) => {
@@ -416,10 +504,10 @@ async fn choose(
                     ))
                     .into_response())
                 }
-                Err(e) => errors.push(e),
+                Err(e) => errors.push(at("lesuur", e)),
             }
         } else if lesuur.is_none() {
-            errors.push("Kies een lesuur.".into());
+            errors.push(at("lesuur", "Kies een lesuur.".into()));
         }
     }
     let notice = if !submitted {
@@ -482,7 +570,7 @@ struct RegisterPage {
     lesuur: u8,
     minutes: u16,
     registered_before: bool,
-    options: Vec<CodeOption>,
+    groups: Vec<CodeGroup>,
     rows: Vec<RegisterRow>,
     errors: Vec<String>,
 }
@@ -586,7 +674,7 @@ fn register_page(
         lesuur: ctx.slot.number,
         minutes: ctx.slot.minutes,
         registered_before,
-        options: code_options(&ctx.policy),
+        groups: code_groups(&ctx.policy),
         rows,
         errors,
     }
@@ -1129,7 +1217,7 @@ struct LessonPage {
     /// first registration) did.
     current_by: String,
     current_note: String,
-    options: Vec<CodeOption>,
+    groups: Vec<CodeGroup>,
     extra: Option<CodeOption>,
     selected: String,
     minutes_late: String,
@@ -1256,7 +1344,7 @@ fn lesson_page(
         ),
         current_by,
         current_note: current.and_then(|r| r.note.clone()).unwrap_or_default(),
-        options: code_options(&ctx.policy),
+        groups: code_groups(&ctx.policy),
         extra: extra_option(current, &ctx.policy),
         selected,
         minutes_late,
@@ -1441,9 +1529,12 @@ async fn lesson_save(
         user.audit(&state, AuditAction::Change, Some(&ctx.id), what)
             .await?;
     }
+    // Back to the student's week of the lesson, with a confirmation.
     Ok(Redirect::to(&format!(
-        "/leerlingen/{}",
-        crate::paths::segment(ctx.id.as_str())
+        "/leerlingen/{}?week={date}&gecorrigeerd={date}~{lesson}",
+        crate::paths::segment(ctx.id.as_str()),
+        date = ctx.date,
+        lesson = ctx.slot.number,
     ))
     .into_response())
 }
@@ -1466,6 +1557,46 @@ pub fn router() -> Router<AppState> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn code_groups_start_with_the_word_and_only_aanwezig_with_an_a() {
+        let mut policy = Policy::default();
+        for (code, cat) in [
+            ("A", Category::Unknown),
+            ("Z", Category::ReportedSick),
+            ("O", Category::ReportedOther),
+            ("L", Category::LateUnexcused),
+            ("P", Category::Present),
+            ("BV", Category::NotAbsence),
+            ("V", Category::Authorized),
+        ] {
+            policy.codes.insert(code.into(), cat);
+        }
+        let groups = code_groups(&policy);
+        let labels: Vec<&str> = groups
+            .iter()
+            .flat_map(|g| g.options.iter().map(|o| o.label.as_str()))
+            .collect();
+        assert_eq!(
+            groups.iter().map(|g| g.label).collect::<Vec<_>>(),
+            [
+                "Afgemeld door ouders",
+                "Te laat",
+                "Afwezig zonder afmelding",
+                "Toestemming van school",
+                "Aanwezig, geen verzuim"
+            ]
+        );
+        assert_eq!(labels[0], "ziek gemeld (Z)", "most used first");
+        assert!(labels.contains(&"onbekend afwezig (A)"));
+        // Every code is in the list once; none but "aanwezig" (the first
+        // option, outside the groups) starts with an "a".
+        assert_eq!(labels.len(), policy.codes.len());
+        for l in &labels {
+            assert!(!l.to_lowercase().starts_with('a'), "{l}");
+        }
+        assert!(groups.iter().all(|g| g.explained.len() == g.options.len()));
+    }
 
     #[test]
     fn tokens_round_trip() {

@@ -236,6 +236,36 @@ struct CalendarPage {
     regions: Vec<OptionView>,
 }
 
+impl CalendarPage {
+    /// The error summary at the top: each refusal linked to its form.
+    fn summary(&self) -> Vec<crate::layout::ErrorLink> {
+        use crate::layout::ErrorLink;
+        let mut links: Vec<ErrorLink> = self
+            .years
+            .iter()
+            .filter_map(|y| {
+                y.error.as_ref().map(|e| {
+                    ErrorLink::new(
+                        Some(format!("eerste-{}", y.name)),
+                        format!("Schooljaar {}: {e}", y.name),
+                    )
+                })
+            })
+            .collect();
+        for (id, e) in [
+            ("vd-naam", &self.free_day_error),
+            ("kop-toevoegen", &self.remove_error),
+            ("rijks-bestand", &self.rijks_error),
+            ("kal-bestand", &self.upload_error),
+        ] {
+            if let Some(e) = e {
+                links.push(ErrorLink::new(Some(id.to_owned()), e.clone()));
+            }
+        }
+        links
+    }
+}
+
 const KINDS: [(&str, &str); 3] = [
     ("vakantie", "vakantie"),
     ("feestdag", "feestdag"),
@@ -900,7 +930,7 @@ const GROUPS: &[GroupDef] = &[
             f(
                 "afmelding_persist.min_new_episodes",
                 "Nieuwe afmeldingen",
-                "De hoeveelste nieuwe afmeldingsperiode na het 3a-signaal dit signaal geeft.",
+                "Na het 3a-signaal geeft de zoveelste nieuwe afmeldingsperiode dit signaal: bij 2 is dat de tweede.",
                 Kind::Number,
             ),
             f(
@@ -1271,9 +1301,24 @@ struct PolicyPage {
 }
 
 struct ErrorView {
-    key: String,
+    /// The field's Dutch name, with its group ("Stap 3b — Uren").
+    label: String,
     id: String,
     message: String,
+}
+
+/// The Dutch name of a policy key as the form shows it, with the group it
+/// stands in; the key itself for one the form has no field for.
+fn key_label(key: &str) -> String {
+    GROUPS
+        .iter()
+        .find_map(|g| {
+            g.fields
+                .iter()
+                .find(|def| def.key == key)
+                .map(|def| format!("{}: {}", g.title, def.label))
+        })
+        .unwrap_or_else(|| key.to_owned())
 }
 
 fn field_id(key: &str) -> String {
@@ -1316,7 +1361,7 @@ async fn policy_page(
             .into_iter()
             .map(|(key, message)| ErrorView {
                 id: field_id(&key),
-                key,
+                label: key_label(&key),
                 message,
             })
             .collect(),
@@ -1524,6 +1569,13 @@ struct CodesPage {
     new_code: String,
     new_category: String,
     error: Option<String>,
+}
+
+impl CodesPage {
+    /// Whether a form of the page was refused (for the error summary).
+    fn refused(&self) -> bool {
+        self.error.is_some() || self.codes.iter().any(|r| r.error.is_some())
+    }
 }
 
 async fn codes_page(

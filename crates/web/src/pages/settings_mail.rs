@@ -92,6 +92,21 @@ impl MailPage {
             .find(|(f, _)| *f == field)
             .map(|(_, m)| m.as_str())
     }
+
+    fn summary(&self) -> Vec<crate::layout::ErrorLink> {
+        crate::layout::error_links(
+            &[
+                ("host", "m-host"),
+                ("poort", "m-poort"),
+                ("beveiliging", "m-beveiliging"),
+                ("gebruikersnaam", "m-gebruikersnaam"),
+                ("afzender", "m-afzender"),
+                ("afzender_naam", "m-afzender-naam"),
+                ("antwoordadres", "m-antwoord"),
+            ],
+            |f| self.error(f),
+        )
+    }
 }
 
 fn page(

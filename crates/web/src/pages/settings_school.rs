@@ -117,6 +117,18 @@ impl SchoolPage {
     fn error(&self, field: &str) -> Option<&str> {
         self.errors.get(field).map(String::as_str)
     }
+
+    fn summary(&self) -> Vec<crate::layout::ErrorLink> {
+        crate::layout::error_links(
+            &[
+                ("naam", "s-naam"),
+                ("brin", "s-brin"),
+                ("vestiging", "s-vestiging"),
+                ("telefoon", "s-telefoon"),
+            ],
+            |f| self.error(f),
+        )
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -83,6 +83,71 @@ struct StudentQuery {
     week: Option<String>,
     /// Set after a call was saved (`zorgen` when the caller is worried).
     gebeld: Option<String>,
+    /// Set after a lesson was corrected: `YYYY-MM-DD~lesson`.
+    gecorrigeerd: Option<String>,
+}
+
+/// The confirmation after a lesson's correction was saved, from the
+/// `gecorrigeerd` query value; nothing for a value that is not one.
+fn corrected_message(value: &str) -> Option<String> {
+    let (date, lesson) = value.split_once('~')?;
+    let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
+    let lesson: u8 = lesson.parse().ok()?;
+    Some(format!(
+        "De correctie is opgeslagen: {}, lesuur {lesson}. De signalen zijn bijgewerkt.",
+        aanwezig_domain::explain::date_nl(date)
+    ))
+}
+
+/// The student's step and attendance figures through the last registered
+/// day (student page and dossier verslag); `None` without a calendar or
+/// before the school year.
+pub(crate) fn attendance_figures(live: &Live, i: usize) -> Option<Figures> {
+    let (Some(cal), Some(engine), Some(d)) = (live.cal.as_ref(), live.engine(), live.through)
+    else {
+        return None;
+    };
+    let policy = &live.policy;
+    let regs = live.school.registrations(i);
+    let timetable = live.school.context(i).week.as_ref();
+    let eval = live.evaluations.get(i)?;
+    let step = eval.step_on(&engine, d);
+    let from = year_start(cal, d);
+    let recent_weeks = policy.unexplained.window_weeks;
+    let recent_from = engine.window_start(d, recent_weeks);
+    let year_rate = Tally::of(cal, policy.presence, timetable, regs, from, d).rate();
+    let recent_rate = Tally::of(cal, policy.presence, timetable, regs, recent_from, d).rate();
+    let target = policy.attendance.target;
+    let duo_from = engine.window_start(d, policy.duo_16h.window_weeks);
+    let unexplained_minutes: u32 = regs
+        .iter()
+        .filter(|r| r.day >= duo_from && r.day <= d)
+        .map(|r| policy.unexplained_minutes(r.category, r.minutes, r.minutes_late))
+        .sum();
+    let mut tracks = Vec::new();
+    if step.a {
+        tracks.push("a-spoor: gemeld verzuim (afmeldingen door ouders of verzorgers)");
+    }
+    if step.b {
+        tracks.push("b-spoor: ongeoorloofd of onbekend verzuim");
+    }
+    Some(Figures {
+        step: step.to_string(),
+        step_class: step_class(step),
+        step_text: step_text(step).to_owned(),
+        tracks,
+        rate_year: pct_nl(year_rate),
+        rate_recent: pct_nl(recent_rate),
+        below_year: year_rate.is_some_and(|r| r < target),
+        below_recent: recent_rate.is_some_and(|r| r < target),
+        recent_weeks,
+        unexplained: aanwezig_domain::Hours::from_minutes(unexplained_minutes).to_string(),
+        duo_hours: policy.duo_16h.hours.to_string(),
+        duo_weeks: policy.duo_16h.window_weeks,
+        target: pct_nl(Some(target)),
+        through: date_nl(cal.date(d)),
+        open_signals: eval.open_on(d).count(),
+    })
 }
 
 /// One call, for the student page.
@@ -189,21 +254,23 @@ struct HistoryRow {
     new: String,
 }
 
-struct Figures {
-    step: String,
-    step_class: String,
-    step_text: String,
-    tracks: Vec<&'static str>,
-    rate_year: String,
-    rate_recent: String,
-    below_year: bool,
-    below_recent: bool,
-    recent_weeks: u16,
-    unexplained: String,
-    duo_hours: String,
-    target: String,
-    through: String,
-    open_signals: usize,
+pub(crate) struct Figures {
+    pub step: String,
+    pub step_class: String,
+    pub step_text: String,
+    pub tracks: Vec<&'static str>,
+    pub rate_year: String,
+    pub rate_recent: String,
+    pub below_year: bool,
+    pub below_recent: bool,
+    pub recent_weeks: u16,
+    pub unexplained: String,
+    pub duo_hours: String,
+    /// The teaching weeks the DUO 16-hour rule looks back.
+    pub duo_weeks: u16,
+    pub target: String,
+    pub through: String,
+    pub open_signals: usize,
 }
 
 #[derive(Template, WebTemplate)]
@@ -245,6 +312,8 @@ struct StudentPage {
     /// After a call was saved: the confirmation (and, when worried, the
     /// offer to open a dossier).
     called: Option<&'static str>,
+    /// After a lesson was corrected: the confirmation.
+    corrected: Option<String>,
     /// An external partner's page: step, attendance rate and the signals'
     /// titles and dates only; no lessons, categories, evidence, history or
     /// heat map.
@@ -311,6 +380,7 @@ async fn page(
         Some(_) => Some("Het gesprek is opgeslagen."),
         None => None,
     };
+    page.corrected = q.gecorrigeerd.as_deref().and_then(corrected_message);
     Ok(page)
 }
 
@@ -465,6 +535,7 @@ fn build(
         calls: Vec::new(),
         calls_due: Vec::new(),
         called: None,
+        corrected: None,
         reduced: false,
         dossier_link: false,
     };
@@ -484,7 +555,7 @@ fn build(
                 .to_owned(),
         );
     }
-    let (Some(cal), Some(engine), Some(d), Some(i)) = (
+    let (Some(cal), Some(_), Some(d), Some(i)) = (
         live.cal.as_ref(),
         live.engine(),
         live.through,
@@ -507,44 +578,8 @@ fn build(
             .map(|k| regs[k].category)
     });
     let eval = live.evaluations.get(i).cloned().unwrap_or_default();
-
-    // Figures.
-    let step = eval.step_on(&engine, d);
     let from = year_start(cal, d);
-    let recent_weeks = policy.unexplained.window_weeks;
-    let recent_from = engine.window_start(d, recent_weeks);
-    let year_rate = Tally::of(cal, policy.presence, timetable, regs, from, d).rate();
-    let recent_rate = Tally::of(cal, policy.presence, timetable, regs, recent_from, d).rate();
-    let target = policy.attendance.target;
-    let duo_from = engine.window_start(d, policy.duo_16h.window_weeks);
-    let unexplained_minutes: u32 = regs
-        .iter()
-        .filter(|r| r.day >= duo_from && r.day <= d)
-        .map(|r| policy.unexplained_minutes(r.category, r.minutes, r.minutes_late))
-        .sum();
-    let mut tracks = Vec::new();
-    if step.a {
-        tracks.push("a-spoor: gemeld verzuim (afmeldingen door ouders of verzorgers)");
-    }
-    if step.b {
-        tracks.push("b-spoor: ongeoorloofd of onbekend verzuim");
-    }
-    page.figures = Some(Figures {
-        step: step.to_string(),
-        step_class: step_class(step),
-        step_text: step_text(step).to_owned(),
-        tracks,
-        rate_year: pct_nl(year_rate),
-        rate_recent: pct_nl(recent_rate),
-        below_year: year_rate.is_some_and(|r| r < target),
-        below_recent: recent_rate.is_some_and(|r| r < target),
-        recent_weeks,
-        unexplained: aanwezig_domain::Hours::from_minutes(unexplained_minutes).to_string(),
-        duo_hours: policy.duo_16h.hours.to_string(),
-        target: pct_nl(Some(target)),
-        through: date_nl(cal.date(d)),
-        open_signals: eval.open_on(d).count(),
-    });
+    page.figures = attendance_figures(live, i);
 
     page.heat = Some(heat_map(cal, policy.presence, timetable, regs, d));
 
@@ -561,10 +596,18 @@ fn build(
             }
             if let Some(c) = &r.counts {
                 if let Some(n) = c.episodes {
-                    figures.push(format!("{n} afmeldingen"));
+                    figures.push(if n == 1 {
+                        "1 afmelding".to_owned()
+                    } else {
+                        format!("{n} afmeldingen")
+                    });
                 }
                 if let Some(n) = c.school_days {
-                    figures.push(format!("{n} schooldagen"));
+                    figures.push(if n == 1 {
+                        "1 schooldag".to_owned()
+                    } else {
+                        format!("{n} schooldagen")
+                    });
                 }
             }
             if let (Some(b), Some(e)) = (r.begin, r.end) {

@@ -14,7 +14,7 @@ use aanwezig_domain::Role;
 use aanwezig_storage::{AuditAction, AuditFilter, StoreError, User};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -97,9 +97,23 @@ struct UserRow {
 struct UsersPage {
     layout: Layout,
     users: Vec<UserRow>,
+    /// After a change or a removal: the confirmation.
+    notice: Option<String>,
 }
 
-async fn list(State(state): State<AppState>, Admin(user): Admin) -> Result<UsersPage, PageError> {
+/// Set after a saved change (`opgeslagen`) or a removal (`verwijderd`),
+/// with the account's username.
+#[derive(Debug, Default, Deserialize)]
+struct Done {
+    opgeslagen: Option<String>,
+    verwijderd: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Admin(user): Admin,
+    Query(done): Query<Done>,
+) -> Result<UsersPage, PageError> {
     require_admin(&user)?;
     let users = state.store.users().await?;
     // The latest user-administration entry per account. The log is read
@@ -135,9 +149,15 @@ async fn list(State(state): State<AppState>, Admin(user): Admin) -> Result<Users
             username: u.username,
         })
         .collect();
+    let notice = match (done.opgeslagen, done.verwijderd) {
+        (Some(n), _) => Some(format!("De wijzigingen van {n} zijn opgeslagen.")),
+        (None, Some(n)) => Some(format!("Gebruiker {n} is verwijderd.")),
+        (None, None) => None,
+    };
     Ok(UsersPage {
         layout: Layout::new(&user, section::USERS, "Gebruikers"),
         users,
+        notice,
     })
 }
 
@@ -263,6 +283,21 @@ struct UserFormPage {
 impl UserFormPage {
     fn error(&self, field: &str) -> Option<&str> {
         self.errors.get(field).map(String::as_str)
+    }
+
+    fn summary(&self) -> Vec<crate::layout::ErrorLink> {
+        crate::layout::error_links(
+            &[
+                ("gebruikersnaam", "u-gebruikersnaam"),
+                ("naam", "u-naam"),
+                ("rol", "u-rol"),
+                ("klassen", "u-klassen"),
+                ("email", "u-email"),
+                ("actief", "u-actief"),
+                ("bevestigen", "u-bevestigen"),
+            ],
+            |f| self.error(f),
+        )
     }
 }
 
@@ -546,7 +581,11 @@ async fn update(
         )
         .await?;
     }
-    Ok(Redirect::to("/gebruikers").into_response())
+    Ok(Redirect::to(&format!(
+        "/gebruikers?opgeslagen={}",
+        crate::paths::segment(&updated.username)
+    ))
+    .into_response())
 }
 
 async fn reset_password(
@@ -637,7 +676,11 @@ async fn remove(
         ),
     )
     .await?;
-    Ok(Redirect::to("/gebruikers").into_response())
+    Ok(Redirect::to(&format!(
+        "/gebruikers?verwijderd={}",
+        crate::paths::segment(&existing.username)
+    ))
+    .into_response())
 }
 
 /// `/gebruikers`, `/gebruikers/nieuw`, `/gebruikers/{naam}`.

@@ -132,7 +132,12 @@ async fn a_reused_username_inherits_no_dossier() {
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(location.as_deref(), Some("/gebruikers"));
+    assert_eq!(location.as_deref(), Some("/gebruikers?verwijderd=kp_old"));
+    let (_, list) = app.get(&beheer, "/gebruikers?verwijderd=kp_old").await;
+    assert!(
+        list.contains("<p class=\"success\" role=\"status\">Gebruiker kp_old is verwijderd.</p>"),
+        "{list}"
+    );
     assert!(app.store.user("kp_old").await.unwrap().is_none());
     let (status, _) = app.get(&old, &dossier(&id)).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "the old sessions are gone");

@@ -93,8 +93,13 @@ async fn a_guide_c_contact_saves_answers_and_agreements() {
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
     assert_eq!(
         location,
-        format!("/leerlingen/{own}/dossier/contact/1"),
+        format!("/leerlingen/{own}/dossier/contact/1?opgeslagen=1"),
         "contact moments count from 1"
+    );
+    let (_, shown) = app.get(&mentor, &location).await;
+    assert!(
+        shown.contains("<p class=\"success\" role=\"status\">Het contactmoment is opgeslagen"),
+        "{shown}"
     );
 
     let case = case_of(&app, &own).await;
@@ -882,4 +887,109 @@ async fn a_weekly_check_has_no_preselected_outcome() {
         .unwrap_or_else(|| panic!("a weekly check form: {html}"));
     let fieldset = &html[at..at + html[at..].find("</fieldset>").unwrap()];
     assert!(!fieldset.contains("checked"), "{fieldset}");
+}
+
+/// The verslag carries the attendance figures and the DUO meldingen with
+/// their status (issue 11): a 16-hour student with a concept melding.
+#[tokio::test]
+async fn the_report_shows_attendance_figures_and_melding_status() {
+    let app = spawn_app().await;
+    let s = crate::common::sixteen_hours(&app).await;
+    open_case(&app, &s, "4b", &[]).await;
+    let c = app.login("coordinator").await;
+    let at = app
+        .post_ok(
+            &c,
+            "/meldingen/nieuw",
+            &[
+                ("leerling", s.as_str()),
+                ("regel", "duo_16h"),
+                ("datum", "2025-11-12"),
+            ],
+        )
+        .await;
+    assert!(at.starts_with("/meldingen/"), "{at}");
+    let (status, page) = app
+        .get(&c, &format!("/leerlingen/{s}/dossier/verslag"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let figures = page
+        .split("<h2 id=\"verslag-aanwezigheid\">")
+        .nth(1)
+        .and_then(|p| p.split("</section>").next())
+        .unwrap_or_else(|| panic!("no attendance section:\n{page}"));
+    assert!(figures.contains("Aanwezig dit schooljaar"), "{figures}");
+    assert!(figures.contains('%'), "{figures}");
+    assert!(
+        figures.contains("uur in de laatste 4 lesweken (de grens voor een DUO-melding is 16 uur)"),
+        "{figures}"
+    );
+    let duo = page
+        .split("<h2 id=\"verslag-meldingen\">")
+        .nth(1)
+        .and_then(|p| p.split("</section>").next())
+        .unwrap_or_else(|| panic!("no meldingen section:\n{page}"));
+    assert!(duo.contains("concept"), "{duo}");
+    assert!(duo.contains("nog niet ingevuld"), "{duo}");
+
+    // The mentor's verslag has the figures but no DUO meldingen (not in
+    // the mentor's menu either).
+    let mentor = app.login("mentor").await;
+    let own = app.own_student.clone();
+    open_case(&app, &own, "3b", &[]).await;
+    let (status, page) = app
+        .get(&mentor, &format!("/leerlingen/{own}/dossier/verslag"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Aanwezig dit schooljaar"), "{page}");
+    assert!(!page.contains("verslag-meldingen"), "{page}");
+}
+
+/// A refused contact form opens with an error summary (GOV.UK pattern)
+/// above the form: every message links to its field, and the fields
+/// linked to exist.
+#[tokio::test]
+async fn a_refused_contact_form_sums_up_its_errors_with_links_to_the_fields() {
+    let app = spawn_app().await;
+    let own = app.own_student.clone();
+    open_case(&app, &own, "3b", &[]).await;
+    let mentor = app.login("mentor").await;
+    let (status, _, body) = app
+        .submit(
+            &mentor,
+            &format!("/leerlingen/{own}/dossier/contact/nieuw?leidraad=C"),
+            &[
+                ("leidraad", "C"),
+                ("datum", ""),
+                ("minuten", "lang"),
+                ("afspraak1_wie", "leerling"),
+                ("afspraak1_tot", "2025-11-01"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let summary_at = body
+        .find("<div class=\"error-summary\" role=\"alert\"")
+        .unwrap_or_else(|| panic!("no error summary:\n{body}"));
+    assert!(
+        summary_at < body.find("class=\"stacked contact-form\"").unwrap(),
+        "the summary stands above the form"
+    );
+    let summary = &body[summary_at..summary_at + body[summary_at..].find("</div>").unwrap()];
+    for (target, text) in [
+        ("c-datum", "Vul een geldige datum in."),
+        ("c-soort", "Kies hoe het contact plaatsvond."),
+        ("c-minuten", "Vul de duur in"),
+        ("c-deelnemer", "Kies wie er aan het contact deelnamen."),
+        ("a1-wat", "Afspraak 1:"),
+    ] {
+        assert!(
+            summary.contains(&format!("<a href=\"#{target}\">{text}")),
+            "{target}: {summary}"
+        );
+        assert!(
+            body.contains(&format!("id=\"{target}\"")),
+            "field {target} exists"
+        );
+    }
 }

@@ -9,10 +9,18 @@ use crate::common::{
     case_of, open_case, spawn_app, start_intervention, store_melding, ymd, TestApp,
 };
 
-/// POSTs and asserts the change was saved (303 back to the dossier).
+/// POSTs and asserts the change was saved (303 back to the dossier), and
+/// that the dossier confirms it in the form's section.
 async fn saved(app: &TestApp, c: &Client, path: &str, fields: &[(&str, &str)]) {
     let location = app.post_ok(c, path, fields).await;
     assert!(location.contains("/dossier"), "{location}");
+    assert!(location.contains("?opgeslagen="), "{location}");
+    let (status, html) = app.get(c, location.split('#').next().unwrap()).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(
+        html.contains("<p class=\"success\" role=\"status\">"),
+        "{location}: no confirmation\n{html}"
+    );
 }
 
 fn dossier(id: &str) -> String {
@@ -581,11 +589,16 @@ async fn the_evaluation_page_compares_attendance_before_and_since() {
             &[("notitie", "gaat beter")],
         )
         .await;
-    assert!(location.ends_with("/interventie/1"));
-    let (_, html) = app
-        .get(&c, &format!("{}/interventie/1", dossier(&id)))
-        .await;
+    assert!(
+        location.ends_with("/interventie/1?opgeslagen=evaluatie#evaluaties"),
+        "{location}"
+    );
+    let (_, html) = app.get(&c, location.split('#').next().unwrap()).await;
     assert!(html.contains("gaat beter"));
+    assert!(
+        html.contains("<p class=\"success\" role=\"status\">De evaluatie is opgeslagen.</p>"),
+        "{html}"
+    );
 
     let (status, _) = app
         .get(&c, &format!("{}/interventie/2", dossier(&id)))
@@ -1361,4 +1374,38 @@ async fn a_ketenpartner_is_brought_in_only_with_the_parents_consent() {
         StatusCode::NOT_FOUND,
         "consent withdrawn: no more access"
     );
+}
+
+/// "Wat nu" never says "niets open" while actions of the plan are open
+/// (issue 11: a jeugdarts case said so with two actions open): with no
+/// dated task, it lists the open actions of the checklist, for the school
+/// and for the partner alike.
+#[tokio::test]
+async fn wat_nu_lists_the_open_actions_instead_of_niets_open() {
+    let app = spawn_app().await;
+    let own = app.own_student.clone();
+    open_case(&app, &own, "3a", &["jeugdarts"]).await;
+    let case = case_of(&app, &own).await;
+    let open: Vec<String> = case
+        .checklist
+        .iter()
+        .filter(|i| i.status.is_open())
+        .map(|i| i.label_nl.clone())
+        .collect();
+    assert!(!open.is_empty(), "a new 3a case has open actions");
+    for user in ["coordinator", "jeugdarts"] {
+        let c = app.login(user).await;
+        let (status, html) = app.get(&c, &dossier(&own)).await;
+        assert_eq!(status, StatusCode::OK);
+        let wat_nu = html
+            .split("<h2 id=\"wat-nu\">")
+            .nth(1)
+            .and_then(|p| p.split("</section>").next())
+            .unwrap();
+        assert!(!wat_nu.contains("niets open"), "{user}: {wat_nu}");
+        for label in &open {
+            let label = label.replace('\'', "&#39;");
+            assert!(wat_nu.contains(&label), "{user}: {label} in {wat_nu}");
+        }
+    }
 }

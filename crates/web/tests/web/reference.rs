@@ -106,3 +106,25 @@ async fn unknown_paths_get_the_dutch_not_found_page() {
     assert_eq!(status, reqwest::StatusCode::NOT_FOUND);
     assert!(body.starts_with('{'), "{body}");
 }
+
+/// Numbers from the policy take the singular when they are 1: a school
+/// that counts afmeldingen over one teaching week and reports within one
+/// working day reads "1 lesweek" and "1 werkdag", never "1 lesweken".
+#[tokio::test]
+async fn the_plan_uses_the_singular_for_one() {
+    let app = spawn_app().await;
+    let mut policy = app.state.read().unwrap().policy.clone();
+    policy.afmelding_count.window_weeks = 1;
+    policy.duo_16h.deadline_working_days = 1;
+    app.store
+        .save_policy(&policy, "test", crate::common::now())
+        .await
+        .unwrap();
+    app.state.reload().await.unwrap();
+    let c = app.login("mentor").await;
+    let (status, html) = app.get(&c, "/stappenplan").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("in 1 lesweek</strong>"), "{html}");
+    assert!(html.contains("melden binnen 1 werkdag;"), "{html}");
+    assert!(!html.contains("1 lesweken") && !html.contains("1 werkdagen"));
+}

@@ -111,7 +111,14 @@ async fn mentor_registers_own_class_and_signals_update_at_once() {
     let (status, html) = app.get(&c, &path).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(&target));
-    assert!(html.contains("A — onbekend afwezig"), "codes labelled");
+    // The codes are grouped by category, each label starting with its
+    // meaning, so that typing "a" picks "aanwezig", not the code A.
+    assert!(html.contains("onbekend afwezig (A)"), "codes labelled");
+    assert!(
+        html.contains("<optgroup label=\"Afwezig zonder afmelding\">"),
+        "grouped"
+    );
+    assert!(html.contains("Wat betekenen de codes?"), "explained");
 
     let csrf = crate::common::csrf_in(&html).unwrap();
     let r = post_form(
@@ -327,9 +334,19 @@ async fn correcting_a_lesson_keeps_its_history() {
         )
         .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{code}");
+        let location = r.headers()["location"].to_str().unwrap().to_owned();
         assert_eq!(
-            r.headers()["location"],
-            format!("/leerlingen/{id}").as_str()
+            location,
+            format!("/leerlingen/{id}?week={d}&gecorrigeerd={d}~3", d = date())
+        );
+        // The student page confirms the saved correction.
+        let (_, page) = app.get(&c, &location).await;
+        assert!(
+            page.contains(&format!(
+                "<p class=\"success\" role=\"status\">De correctie is opgeslagen: {}, lesuur 3.",
+                aanwezig_domain::explain::date_nl(date())
+            )),
+            "{page}"
         );
     }
     let rec = stored(&app, &id, 3).await.unwrap();
@@ -426,6 +443,12 @@ async fn a_register_needs_a_school_day_and_a_scheduled_lesson() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.to_lowercase().contains("vakantie"), "{html}");
+    // In an error summary whose message links to the date field.
+    assert!(
+        html.contains("<div class=\"error-summary\" role=\"alert\"")
+            && html.contains("<li><a href=\"#datum\">"),
+        "{html}"
+    );
     // Without a choice yet, a day without lessons is a notice, not an error.
     let (status, html) = app.get(&c, "/registreren?datum=2025-11-16").await;
     assert_eq!(status, StatusCode::OK);

@@ -278,6 +278,10 @@ async fn invalid_free_days_are_refused_in_dutch() {
         "{html}"
     );
     assert!(
+        html.contains("<li><a href=\"#vd-naam\">De laatste dag (maandag 8 december 2025)"),
+        "the error summary links to the form: {html}"
+    );
+    assert!(
         html.contains("value=\"Achterstevoren\""),
         "the form keeps its input"
     );
@@ -478,15 +482,25 @@ async fn policy_changes_are_validated_saved_and_live() {
         assert_eq!(live.policy, stored);
     }
 
-    // Zero weeks is refused, and the key is named next to its field.
+    // Zero weeks is refused: the summary at the top names the field in
+    // Dutch and links to it; the message stands at the field too.
     set(&mut fields, "duo_16h.window_weeks", "0");
     let (status, html, _) = post_form(&app, &c, "/instellingen/beleid", &fields).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         html.contains(
-            "<code>duo_16h.window_weeks</code>: moet tussen 1 en 60 lesweken liggen, niet 0"
+            "<a href=\"#f-duo-16h-window-weeks\">Stap 4b: de 16-urenregel (DUO-melding): Binnen (lesweken)</a>: \
+             moet tussen 1 en 60 lesweken liggen, niet 0"
         ),
         "{html}"
+    );
+    assert!(
+        html.contains("<p class=\"error\">moet tussen 1 en 60 lesweken liggen, niet 0</p>"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("<code>duo_16h.window_weeks</code>:"),
+        "no raw key as a message's name"
     );
     assert!(html.contains("value=\"0\""), "the typed value is kept");
     assert_eq!(versions(&app, DocumentKind::Policy).await, before + 1);
@@ -596,6 +610,10 @@ async fn codes_are_added_changed_removed_and_loaded() {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("Code ZX bestaat al"), "{html}");
+    assert!(
+        html.contains("<li><a href=\"#nieuw-code\">Code ZX bestaat al"),
+        "the error summary links to the field: {html}"
+    );
     let (status, html, _) = post(
         "/instellingen/codes",
         vec![("code", "Z X".into()), ("categorie", "unknown".into())],

@@ -148,7 +148,12 @@ async fn deactivation_ends_the_sessions() {
     form.retain(|(k, _)| k != "actief");
     let (status, _, location) = post_form(&app, &c, "/gebruikers/mentor", &form).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(location.as_deref(), Some("/gebruikers"));
+    assert_eq!(location.as_deref(), Some("/gebruikers?opgeslagen=mentor"));
+    let (_, list) = app.get(&c, "/gebruikers?opgeslagen=mentor").await;
+    assert!(
+        list.contains("De wijzigingen van mentor zijn opgeslagen."),
+        "{list}"
+    );
 
     assert!(!app.store.user("mentor").await.unwrap().unwrap().active);
     assert_eq!(
