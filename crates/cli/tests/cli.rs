@@ -407,7 +407,10 @@ fn evaluate_table_is_dutch() {
         text.contains("peildatum zaterdag 13 september 2025 is geen schooldag"),
         "{text}"
     );
-    assert!(text.contains("DUO-melding: 16 uur in 4 lesweken"), "{text}");
+    assert!(
+        text.contains("DUO-melding: 16 uur of meer in 4 lesweken"),
+        "{text}"
+    );
     assert!(
         text.contains("Stap van de leerlingen op vrijdag 12 september 2025: stap 4b: 1."),
         "{text}"
