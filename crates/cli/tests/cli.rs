@@ -730,7 +730,7 @@ fn a_somtoday_export_imports_over_the_timetable() {
         "{text}"
     );
     assert!(
-        text.contains("1 van de 7 perioden lopen door een vakantie of vrije dag"),
+        text.contains("1 van de 7 perioden loopt door een vakantie of vrije dag"),
         "{text}"
     );
     assert!(
@@ -795,8 +795,7 @@ async fn student_warnings_are_printed_and_the_students_imported_anyway() {
         "{text}"
     );
     assert!(
-        text.contains("1 waarschuwing in ")
-            && text.contains("(het bestand wordt wel geïmporteerd)"),
+        text.contains("1 waarschuwing in ") && text.contains("(het bestand wordt wel ingelezen)"),
         "{text}"
     );
     assert!(
