@@ -653,7 +653,7 @@ fn a_magister_export_imports_and_a_reimport_retracts_an_absence() {
         "{text}"
     );
     assert!(
-        text.contains("de import beslaat 2025-09-01 t/m 2025-09-12; 0 eerder"),
+        text.contains("de import beslaat 2025-09-01 tot en met 2025-09-12; 0 eerder"),
         "{text}"
     );
     assert_eq!(signals_of(&evaluate_json(dir.path(), &[])), from_grid);
@@ -678,7 +678,7 @@ fn a_magister_export_imports_and_a_reimport_retracts_an_absence() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
-        text.contains("de import beslaat 2025-09-01 t/m 2025-09-12; 7 eerder"),
+        text.contains("de import beslaat 2025-09-01 tot en met 2025-09-12; 7 eerder"),
         "{text}"
     );
     assert!(

@@ -256,7 +256,7 @@ impl Watcher {
             Err(failed) => {
                 let (lines, total) = error_lines(failed);
                 let detail = format!(
-                    "{shown} ({}): mislukt, niets geschreven: {}",
+                    "{shown} ({}): mislukt, niets opgeslagen: {}",
                     kind.label(),
                     lines.first().map_or("", String::as_str)
                 );
