@@ -550,10 +550,7 @@ async fn removing_a_partner_ends_their_involvements_and_a_new_namesake_gets_none
     let today = removal_day.to_string();
     let out = ok(d, &["--today", &today, "user", "remove", "kp_old"], None);
     assert!(out.contains("Gebruiker kp_old verwijderd"), "{out}");
-    assert!(
-        out.contains("Niet meer betrokken bij 1 dossier"),
-        "{out}"
-    );
+    assert!(out.contains("Niet meer betrokken bij 1 dossier"), "{out}");
 
     let store = open_store(d).await;
     let case = store.case(&sid).await.unwrap().unwrap();

@@ -520,7 +520,7 @@ fn error_file(
 ) -> String {
     let mut text = format!(
         "{shown} is niet ingelezen: er is niets opgeslagen.\n\
-         Gelezen als {} door de importmap van aanwezig ({IMPORTED_BY}) op {}.\n\n",
+         Gelezen als {} door de importmap van aanwezig op {}.\n\n",
         kind.label(),
         now.with_timezone(&chrono::Local)
             .format("%Y-%m-%d %H:%M:%S"),
