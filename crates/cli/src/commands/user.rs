@@ -54,7 +54,7 @@ pub enum UserAction {
     Passwd(PasswdArgs),
     /// Wijzig naam, rol, klassen, e-mailadres of actief/inactief.
     Set(SetArgs),
-    /// Verwijder een gebruiker (het auditlog blijft bewaard).
+    /// Verwijder een gebruiker (het logboek blijft bewaard).
     Remove(RemoveArgs),
 }
 
