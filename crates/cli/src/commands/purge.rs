@@ -104,11 +104,11 @@ async fn purge(
         println!(
             "  {}: {}, {}, {}, {} verwijderd; {} losgekoppeld",
             describe(&p.student),
-            counted_nl(c.registrations as u64, "registratie", "registraties"),
-            counted_nl(c.history as u64, "eerdere stand", "eerdere standen"),
-            counted_nl(c.cases as u64, "dossier", "dossiers"),
-            counted_nl(c.meldingen as u64, "DUO-melding", "DUO-meldingen"),
-            counted_nl(c.audit_unlinked as u64, "logboekregel", "logboekregels")
+            counted_nl(c.registrations, "registratie", "registraties"),
+            counted_nl(c.history, "eerdere stand", "eerdere standen"),
+            counted_nl(c.cases, "dossier", "dossiers"),
+            counted_nl(c.meldingen, "DUO-melding", "DUO-meldingen"),
+            counted_nl(c.audit_unlinked, "logboekregel", "logboekregels")
         );
     }
     println!(
