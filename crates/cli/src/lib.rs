@@ -50,9 +50,9 @@ pub enum Command {
     User(commands::user::UserArgs),
     /// Verwijder de gegevens van leerlingen die langer dan de bewaartermijn (5 jaar) weg zijn.
     Purge(commands::purge::PurgeArgs),
-    /// Maak een backup van de database, ook terwijl de server draait.
+    /// Maak een back-up van de database, ook terwijl de server draait.
     Backup(commands::backup::BackupArgs),
-    /// Zet een backup terug als database (alleen als de server niet draait).
+    /// Zet een back-up terug als database (alleen als de server niet draait).
     Restore(commands::restore::RestoreArgs),
 }
 

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use aanwezig_domain::explain::{date_nl, short_date_nl};
+use aanwezig_domain::explain::{counted_nl, date_nl, short_date_nl};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
 
 use crate::commands::evaluate::EvaluationOutput;
@@ -40,8 +40,8 @@ pub fn table(out: &EvaluationOutput, loaded: &Loaded) -> String {
         out.signals.iter().map(|x| x.student.as_str()).collect();
     let _ = writeln!(
         s,
-        "{} signalen bij {} van de {} leerlingen.\n",
-        out.signals.len(),
+        "{} bij {} van de {} leerlingen.\n",
+        counted_nl(out.signals.len() as u64, "signaal", "signalen"),
         students_with.len(),
         out.students
     );

@@ -78,7 +78,7 @@ async fn backup_refuses_to_overwrite_and_restore_keeps_the_old_database() {
     add_students(d, 0, 3).await;
     let (ok, out, err) = run(d, &["backup", "b.db"]);
     assert!(ok, "{err}");
-    assert!(out.contains("Backup gemaakt: b.db ("), "{out}");
+    assert!(out.contains("Back-up gemaakt: b.db ("), "{out}");
     assert!(out.contains("3 leerlingen, 0 registraties"), "{out}");
     assert!(out.contains("aanwezig restore b.db"), "{out}");
 

@@ -197,7 +197,7 @@ async fn the_watched_folder_imports_good_files_and_rejects_bad_ones_whole() {
     let log = store.imports().await.unwrap();
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].source.file_name, "registraties.csv");
-    assert_eq!(log[0].source.imported_by, "map:import");
+    assert_eq!(log[0].source.imported_by, "de importmap");
     assert_eq!(log[0].summary.inserted, 350);
 
     // A bad date on line 3: the whole file is refused.
@@ -217,13 +217,13 @@ async fn the_watched_folder_imports_good_files_and_rejects_bad_ones_whole() {
     assert_eq!(store.registration_count().await.unwrap(), 350);
     assert_eq!(store.imports().await.unwrap().len(), 1);
 
-    // Every file handled is in the audit log, by map:import.
+    // Every file handled is in the audit log, by "de importmap".
     let audit: Vec<String> = store
         .audit_log(&AuditFilter::default())
         .await
         .unwrap()
         .into_iter()
-        .filter(|e| e.action == AuditAction::Import && e.username == "map:import")
+        .filter(|e| e.action == AuditAction::Import && e.username == "de importmap")
         .map(|e| e.detail)
         .collect();
     assert_eq!(audit.len(), 3, "{audit:?}");

@@ -90,7 +90,7 @@ pub struct SchoolYear {
 pub enum CalendarError {
     #[error("de kalender bevat geen schooljaar")]
     NoYears,
-    #[error("schooljaar {year}: first_day {first} ligt na last_day {last}")]
+    #[error("schooljaar {year}: de eerste schooldag ({first}) ligt na de laatste ({last})")]
     YearBackwards {
         year: String,
         first: NaiveDate,
@@ -98,14 +98,14 @@ pub enum CalendarError {
     },
     #[error("schooljaar {year} overlapt met schooljaar {other}")]
     YearsOverlap { year: String, other: String },
-    #[error("schooljaar {year}, vrije dag '{name}': first {first} ligt na last {last}")]
+    #[error("schooljaar {year}, vrije dag '{name}': de eerste dag ({first}) ligt na de laatste dag ({last})")]
     FreeDayBackwards {
         year: String,
         name: String,
         first: NaiveDate,
         last: NaiveDate,
     },
-    #[error("schooljaar {year}: het lesrooster (lessons) is leeg")]
+    #[error("schooljaar {year}: het lesrooster is leeg")]
     NoLessons { year: String },
     #[error("schooljaar {year}: lesuur {number} staat twee keer in het lesrooster")]
     DuplicateLesson { year: String, number: u8 },

@@ -107,7 +107,7 @@ impl Call {
             if n > MAX_CALL_TEXT {
                 out.push(err(
                     field,
-                    format!("{label}: {n} tekens; maximaal {MAX_CALL_TEXT}."),
+                    format!("{label}: {n} tekens; hoogstens {MAX_CALL_TEXT}."),
                 ));
             }
             let words = illness_words(text);
@@ -115,7 +115,7 @@ impl Call {
                 out.push(err(
                     field,
                     format!(
-                        "{label} noemt een ziekte of zorg ({}). Schrijf niet op wat de leerling heeft, alleen hoe het gaat en wat school kan doen.",
+                        "{label} lijkt een ziekte of behandeling te noemen ({}). Schrijf niet op wat de leerling heeft, alleen hoe het gaat en wat school kan doen.",
                         words.join(", ")
                     ),
                 ));

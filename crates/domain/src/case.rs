@@ -132,8 +132,8 @@ impl CaseStep {
         match self {
             CaseStep::S3a => "Gemeld verzuim: gesprek",
             CaseStep::S3b => "Onbekend verzuim: gesprek",
-            CaseStep::S4a => "Aanhoudend gemeld verzuim",
-            CaseStep::S4b => "Aanhoudend onbekend verzuim (16 uur of meer)",
+            CaseStep::S4a => "Gemeld verzuim houdt aan",
+            CaseStep::S4b => "Onbekend verzuim houdt aan: DUO-melding",
             CaseStep::S5a => "Verzuim houdt aan, gezin werkt mee",
             CaseStep::S5b => "Verzuim houdt aan, gezin werkt niet mee",
             CaseStep::S6 => "Maatwerk",

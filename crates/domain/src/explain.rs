@@ -141,6 +141,22 @@ pub fn count_nl(n: u64) -> String {
     out
 }
 
+/// A count with its noun in the right form: `1 les`, `3 lessen`,
+/// `1.200 regels`.
+pub fn counted_nl(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", count_nl(n), if n == 1 { one } else { many })
+}
+
+/// The text with its first letter in upper case, for a message that
+/// starts with a date or a name: `Zaterdag 6 december 2025 valt …`.
+pub fn capitalize_nl(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
 /// The Dutch name of a weekday: `maandag`.
 pub fn weekday_nl(w: chrono::Weekday) -> &'static str {
     use chrono::Weekday;
@@ -212,7 +228,7 @@ pub fn explain(s: &Signal, cal: &Calendar, policy: &Policy, regs: &[Registration
             };
             format!(
                 "{} afmeldingen begonnen binnen {} lesweken (van {from} tot en met {day}): op {}. \
-                 Dat haalt de richtlijn van {} keer; plan een gesprek met leerling en ouders en \
+                 Dat is de grens van de richtlijn ({} keer). Plan een gesprek met leerling en ouders en \
                  weeg af of de jeugdarts nodig is (stap 3a).",
                 s.episodes.unwrap_or(0),
                 policy.afmelding_count.window_weeks,
@@ -236,11 +252,11 @@ pub fn explain(s: &Signal, cal: &Calendar, policy: &Policy, regs: &[Registration
             match (s.episodes, s.school_days) {
                 (Some(n), _) => format!(
                     "Na het 3a-signaal of -gesprek begon op {day} al de {n}e nieuwe afmelding (geteld vanaf {since}). \
-                     Het gemelde verzuim houdt aan: overleg intern en met jeugdarts en/of leerplicht (stap 4a)."
+                     Het gemelde verzuim houdt aan: overleg intern en met de jeugdarts, leerplicht of allebei (stap 4a)."
                 ),
                 (None, days) => format!(
                     "Na het 3a-signaal of -gesprek is een nieuwe afmelding op {day} al {} schooldagen oud. \
-                     Het gemelde verzuim houdt aan: overleg intern en met jeugdarts en/of leerplicht (stap 4a).",
+                     Het gemelde verzuim houdt aan: overleg intern en met de jeugdarts, leerplicht of allebei (stap 4a).",
                     days.unwrap_or(0)
                 ),
             }
@@ -264,7 +280,7 @@ pub fn explain(s: &Signal, cal: &Calendar, policy: &Policy, regs: &[Registration
             let side = if before { "de laatste schooldag voor" } else { "de eerste schooldag na" };
             format!(
                 "Zonder geldige reden afwezig op {day}, {side} de {}: {}. \
-                 Dat is een DUO-melding (verzuim rond een vakantie), uiterlijk {deadline} (stap 4b).",
+                 Dat vraagt een DUO-melding (verzuim rond een vakantie), uiterlijk {deadline} (stap 4b).",
                 holiday.trim().to_lowercase(),
                 lesson_summary(regs, &s.evidence)
             )

@@ -95,9 +95,7 @@ impl<'de> Deserialize<'de> for Hours {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = f64::deserialize(d)?;
         Hours::from_f64(v).ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "{v} is not a valid number of hours (must be 0 or more)"
-            ))
+            serde::de::Error::custom(format!("{v} is geen geldig aantal uren (0 of meer)"))
         })
     }
 }

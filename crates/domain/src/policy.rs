@@ -337,7 +337,7 @@ fn no_present(key: &str, set: CategorySet) -> Result<(), PolicyError> {
     {
         return Err(err(
             key,
-            format!("'{c}' is geen verzuim en kan hier niet staan"),
+            format!("'{}' is geen verzuim en kan hier niet staan", c.label_nl()),
         ));
     }
     Ok(())
@@ -361,7 +361,10 @@ impl Policy {
         {
             return Err(err(
                 "unexplained_categories",
-                format!("'{c}' staat ook in afmelding_categories; een les is gemeld of ongemeld, niet beide"),
+                format!(
+                    "'{}' staat ook bij \"Categorieën die een afmelding zijn\"; een les is gemeld of niet gemeld, niet allebei",
+                    c.label_nl()
+                ),
             ));
         }
         for code in self.codes.keys() {
@@ -427,7 +430,7 @@ impl Policy {
         if !(self.attendance.target > 0.0 && self.attendance.target <= 1.0) {
             return Err(err(
                 "attendance.target",
-                "moet een fractie tussen 0 en 1 zijn, bijvoorbeeld 0.9",
+                "moet een getal tussen 0 en 1 zijn, bijvoorbeeld 0.9 (= 90%)",
             ));
         }
         Ok(())

@@ -77,9 +77,9 @@ impl RuleId {
             RuleId::Contact => "Hele dag afwezig: bellen",
             RuleId::AfmeldingCount => "Vaak afgemeld",
             RuleId::AfmeldingLong => "Lang afgemeld",
-            RuleId::Unexplained => "Ongeoorloofd of onbekend verzuim",
+            RuleId::Unexplained => "Onbekend verzuim (zonder geldige reden)",
             RuleId::AfmeldingPersist => "Afmeldingen houden aan",
-            RuleId::Duo16h => "DUO-melding: 16 uur in 4 lesweken",
+            RuleId::Duo16h => "DUO-melding: 16 uur of meer in 4 lesweken",
             RuleId::DuoLrv => "DUO-melding: langdurig relatief verzuim",
             RuleId::DuoHoliday => "DUO-melding: verzuim rond een vakantie",
         }
@@ -124,6 +124,22 @@ impl Step {
             level,
             a: track == Some(Track::A),
             b: track == Some(Track::B),
+        }
+    }
+
+    /// The name of the step, the same on every page: `Gemeld verzuim:
+    /// gesprek` for 3a. Steps 5 and 6 are case steps
+    /// ([`crate::CaseStep::label_nl`]).
+    pub fn label_nl(self) -> &'static str {
+        match (self.level, self.a, self.b) {
+            (1, _, _) => "Signaleren en registreren",
+            (2, _, _) => "Hele dag afwezig: bellen",
+            (3, true, true) => "Gemeld en onbekend verzuim: gesprek",
+            (3, true, false) => "Gemeld verzuim: gesprek",
+            (3, _, _) => "Onbekend verzuim: gesprek",
+            (_, true, true) => "Gemeld en onbekend verzuim houden aan",
+            (_, true, false) => "Gemeld verzuim houdt aan",
+            _ => "Onbekend verzuim houdt aan: DUO-melding",
         }
     }
 
@@ -216,6 +232,21 @@ mod tests {
                 .to_string(),
             "4b"
         );
+    }
+
+    #[test]
+    fn step_names_match_the_case_steps() {
+        use crate::CaseStep;
+        assert_eq!(Step::NONE.label_nl(), "Signaleren en registreren");
+        assert_eq!(
+            RuleId::Contact.step().label_nl(),
+            "Hele dag afwezig: bellen"
+        );
+        for r in RuleId::ALL {
+            if let Some(c) = CaseStep::for_rule(r) {
+                assert_eq!(r.step().label_nl(), c.label_nl(), "{r}");
+            }
+        }
     }
 
     #[test]

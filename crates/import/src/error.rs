@@ -19,6 +19,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use aanwezig_domain::explain::counted_nl;
 use aanwezig_domain::{CalendarError, PolicyError};
 
 /// How many row errors are kept; the rest are only counted.
@@ -183,13 +184,9 @@ impl fmt::Display for ImportErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let total = self.total();
         if total == 1 {
-            write!(f, "1 fout in {}; er is niets geïmporteerd", self.file)?;
+            write!(f, "1 fout in {}; er is niets ingelezen", self.file)?;
         } else {
-            write!(
-                f,
-                "{total} fouten in {}; er is niets geïmporteerd",
-                self.file
-            )?;
+            write!(f, "{total} fouten in {}; er is niets ingelezen", self.file)?;
         }
         for e in self.errors.iter().take(MAX_DISPLAYED_ERRORS) {
             write!(f, "\n{}", e.in_file(&self.file))?;
@@ -202,7 +199,11 @@ impl fmt::Display for ImportErrors {
             .sum();
         let shown = usize::try_from(shown).unwrap_or(usize::MAX);
         if total > shown {
-            write!(f, "\nen nog {} fouten", total - shown)?;
+            write!(
+                f,
+                "\nen nog {}",
+                counted_nl((total - shown) as u64, "fout", "fouten")
+            )?;
         }
         Ok(())
     }
@@ -267,7 +268,7 @@ impl fmt::Display for ImportWarnings {
             1 => write!(f, "1 waarschuwing in {}", self.file)?,
             n => write!(f, "{n} waarschuwingen in {}", self.file)?,
         }
-        f.write_str(" (het bestand wordt wel geïmporteerd)")?;
+        f.write_str(" (het bestand wordt wel ingelezen)")?;
         for w in self.warnings.iter().take(MAX_DISPLAYED_ERRORS) {
             write!(f, "\n{}", w.in_file(&self.file))?;
         }
@@ -279,7 +280,15 @@ impl fmt::Display for ImportWarnings {
             .sum();
         let shown = usize::try_from(shown).unwrap_or(usize::MAX);
         if self.total() > shown {
-            write!(f, "\nen nog {} waarschuwingen", self.total() - shown)?;
+            write!(
+                f,
+                "\nen nog {}",
+                counted_nl(
+                    (self.total() - shown) as u64,
+                    "waarschuwing",
+                    "waarschuwingen"
+                )
+            )?;
         }
         Ok(())
     }
@@ -420,7 +429,7 @@ mod tests {
         );
         let text = w.to_string();
         assert!(
-            text.starts_with("4 waarschuwingen in s.csv (het bestand wordt wel geïmporteerd)\n"),
+            text.starts_with("4 waarschuwingen in s.csv (het bestand wordt wel ingelezen)\n"),
             "{text}"
         );
         assert!(ImportWarnings::default().is_empty());

@@ -188,7 +188,7 @@ impl ReadReport {
             let advice = if cats.len() == 1 {
                 "voeg de code toe aan het beleid om dat zo te houden"
             } else {
-                "de code betekent in dit bestand niet steeds hetzelfde; leg haar vast in het beleid"
+                "de code betekent in dit bestand niet steeds hetzelfde; leg de code vast in het beleid"
             };
             out.push(format!(
                 "Code '{code}' staat niet in het beleid; afgeleid uit soort en geoorloofd: {}. {}.",
@@ -198,8 +198,10 @@ impl ReadReport {
         }
         if self.periods_over_free_days > 0 {
             out.push(format!(
-                "{} van de {} perioden lopen door een vakantie of vrije dag; alleen de schooldagen zijn meegeteld.",
-                self.periods_over_free_days, self.periods
+                "{} van de {} {} door een vakantie of vrije dag; alleen de schooldagen zijn meegeteld.",
+                self.periods_over_free_days,
+                self.periods,
+                if self.periods_over_free_days == 1 { "perioden loopt" } else { "perioden lopen" }
             ));
         }
         out
@@ -371,7 +373,7 @@ impl<F: Fn(&str) -> bool> RegSink<'_, F> {
             .cal
             .years()
             .iter()
-            .map(|y| format!("{} t/m {}", y.first_day, y.last_day))
+            .map(|y| format!("{} tot en met {}", y.first_day, y.last_day))
             .collect();
         format!(
             "{date} ligt buiten de kalender (schooljaren: {})",
@@ -551,7 +553,8 @@ impl<F: Fn(&str) -> bool> RegSink<'_, F> {
                     line,
                     Some("minutes_late"),
                     format!(
-                        "minutes_late mag alleen bij te laat (late_unexcused of late_excused), niet bij {cat}"
+                        "minutes_late (minuten te laat) mag alleen bij te laat komen (late_unexcused of late_excused), niet bij {cat} ({})",
+                        cat.label_nl()
                     ),
                 );
             }
@@ -572,7 +575,7 @@ impl<F: Fn(&str) -> bool> RegSink<'_, F> {
                         errs.push(
                             line,
                             Some("note"),
-                            format!("de notitie is {n} tekens lang; maximaal {MAX_NOTE_CHARS}"),
+                            format!("de notitie is {n} tekens lang; hoogstens {MAX_NOTE_CHARS}"),
                         );
                     } else if category == Some(Category::ReportedSick) {
                         // rules.md §5: the nature of an illness is never
@@ -821,7 +824,7 @@ impl<F: Fn(&str) -> bool> RegSink<'_, F> {
                     errs.push(
                         line,
                         Some("end"),
-                        "het einde van de periode ontbreekt; geef de import een einddatum (--until)".into(),
+                        "het einde van de periode ontbreekt; vul bij \"Tot en met\" een datum in (in de opdrachtregel: --until)".into(),
                     );
                     None
                 }
@@ -892,7 +895,7 @@ impl<F: Fn(&str) -> bool> RegSink<'_, F> {
             errs.push(
                 line,
                 Some("begin"),
-                format!("de periode {begin} t/m {end} heeft geen schooldag"),
+                format!("de periode {begin} tot en met {end} heeft geen schooldag"),
             );
             return;
         }
@@ -1497,7 +1500,7 @@ mod tests {
         assert_eq!(
             one_error("1001,2024-09-02,1,,Z,,,\n"),
             "registraties.csv, regel 2, kolom date: 2024-09-02 ligt buiten de kalender \
-             (schooljaren: 2025-08-25 t/m 2026-07-03)"
+             (schooljaren: 2025-08-25 tot en met 2026-07-03)"
         );
     }
 
@@ -1675,8 +1678,8 @@ mod tests {
     fn minutes_late_only_on_late_and_within_the_lesson() {
         assert_eq!(
             one_error("1001,2025-09-01,1,,A,,10,\n"),
-            "registraties.csv, regel 2, kolom minutes_late: minutes_late mag alleen bij te laat \
-             (late_unexcused of late_excused), niet bij unknown"
+            "registraties.csv, regel 2, kolom minutes_late: minutes_late (minuten te laat) mag alleen \
+             bij te laat komen (late_unexcused of late_excused), niet bij unknown (onbekend afwezig)"
         );
         assert_eq!(
             one_error("1001,2025-09-01,1,,L,,51,\n"),
@@ -1691,7 +1694,7 @@ mod tests {
         let long = "x".repeat(MAX_NOTE_CHARS + 1);
         assert_eq!(
             one_error(&format!("1001,2025-09-01,1,,A,,,{long}\n")),
-            "registraties.csv, regel 2, kolom note: de notitie is 501 tekens lang; maximaal 500"
+            "registraties.csv, regel 2, kolom note: de notitie is 501 tekens lang; hoogstens 500"
         );
         // Multi-byte characters count as one: 500 of them are allowed.
         assert!(read(&format!("1001,2025-09-01,1,,A,,,{}\n", "é".repeat(500))).is_ok());
@@ -1745,7 +1748,7 @@ mod tests {
         let text = e.to_string();
         assert!(text.contains("kolom 'dag' is onbekend"), "{text}");
         assert!(
-            text.contains("verplichte kolom(men) ontbreken in de kopregel: date"),
+            text.contains("verplichte kolom ontbreekt in de kopregel: date"),
             "{text}"
         );
     }
@@ -1776,9 +1779,8 @@ mod tests {
         let e = read(&body).unwrap_err();
         assert_eq!(e.errors.len(), crate::error::MAX_STORED_ERRORS);
         assert_eq!(e.total(), 1500);
-        assert!(e
-            .to_string()
-            .ends_with(&format!("en nog {} fouten", e.total() - 50)));
+        // 1500 - 50 shown, with the Dutch thousands dot.
+        assert!(e.to_string().ends_with("en nog 1.450 fouten"), "{e}");
     }
 
     #[test]

@@ -224,7 +224,7 @@ pub fn parse_rijksoverheid(
         return Err(bad(
             file,
             format!(
-                "het bestand bevat {} schooljaren ({}); gebruik parse_rijksoverheid_all",
+                "het bestand bevat {} schooljaren ({}); lees het in via Instellingen › Kalender, of geef één schooljaar op",
                 names.len(),
                 names.join(", ")
             ),

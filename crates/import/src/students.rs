@@ -303,7 +303,7 @@ impl Sink for StudentSink<'_> {
                 errs.push(
                     line,
                     Some("left_on"),
-                    format!("vertrekdatum {l} ligt niet na de geboortedatum {b}"),
+                    format!("de datum van uitschrijven ({l}) ligt niet na de geboortedatum ({b})"),
                 );
             }
         }
@@ -547,7 +547,10 @@ mod tests {
         .unwrap_err();
         let m = messages(&e);
         assert!(m[0].contains("kolom 'klas' is onbekend"), "{m:?}");
-        assert!(m[1].contains("ontbreken in de kopregel: class"), "{m:?}");
+        assert!(
+            m[1].contains("verplichte kolom ontbreekt in de kopregel: class"),
+            "{m:?}"
+        );
         let e = read_students("".as_bytes(), "s.csv").unwrap_err();
         assert!(e.to_string().contains("leeg"), "{e}");
     }
@@ -573,7 +576,7 @@ mod tests {
                 "s.csv, regel 4, kolom name: de naam is leeg",
                 "s.csv, regel 5, kolom class: de klas is leeg",
                 "s.csv, regel 6, kolom date_of_birth: 30-02-2012 bestaat niet",
-                "s.csv, regel 7, kolom left_on: vertrekdatum 2011-01-01 ligt niet na de geboortedatum 2012-01-01",
+                "s.csv, regel 7, kolom left_on: de datum van uitschrijven (2011-01-01) ligt niet na de geboortedatum (2012-01-01)",
                 "s.csv, regel 9, kolom student_id: leerlingnummer 9 staat al op regel 8",
             ]
         );

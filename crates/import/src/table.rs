@@ -166,7 +166,12 @@ pub(crate) fn map_header<S: Sink>(names: &[String], sink: &S, errs: &mut ErrorLi
             1,
             None,
             format!(
-                "verplichte kolom(men) ontbreken in de kopregel: {}{hint}",
+                "{} in de kopregel: {}{hint}",
+                if missing.len() == 1 {
+                    "verplichte kolom ontbreekt"
+                } else {
+                    "verplichte kolommen ontbreken"
+                },
                 missing.join(", ")
             ),
         );

@@ -325,7 +325,7 @@ fn somtoday_periods_become_the_lessons_of_the_timetable() {
     assert!(report
         .notes()
         .iter()
-        .any(|n| n == "1 van de 7 perioden lopen door een vakantie of vrije dag; alleen de schooldagen zijn meegeteld."));
+        .any(|n| n == "1 van de 7 perioden loopt door een vakantie of vrije dag; alleen de schooldagen zijn meegeteld."));
 }
 
 #[test]
@@ -370,7 +370,7 @@ fn bad_periods_are_named() {
     let expect = [
         "som.csv, regel 2, kolom eindDatumTijd: het einde (2025-09-09) ligt voor het begin (2025-09-10)",
         "som.csv, regel 3, kolom beginLesuur: lesuur 9 staat niet in het lesrooster van schooljaar 2025-2026 (lesuren: 1, 2, 3, 4, 5, 6, 7)",
-        "som.csv, regel 4, kolom beginDatumTijd: de periode 2025-09-13 t/m 2025-09-14 heeft geen schooldag",
+        "som.csv, regel 4, kolom beginDatumTijd: de periode 2025-09-13 tot en met 2025-09-14 heeft geen schooldag",
         "som.csv, regel 5, kolom beginDatumTijd: 31-9-2025 bestaat niet",
         "som.csv, regel 7, kolom eindLesuur: het laatste lesuur (2) ligt voor het eerste (4)",
         "som.csv, regel 8, kolom lesson: leerling 240102 heeft op 2025-09-19 lesuur 2 al op regel 6 (dubbele registratie)",

@@ -331,7 +331,7 @@ fn wait_message(wait: Duration) -> (i64, String) {
     let unit = if secs == 1 { "seconde" } else { "seconden" };
     (
         secs,
-        format!("Te veel pogingen, probeer het over {secs} {unit} opnieuw."),
+        format!("Te veel pogingen. Probeer het over {secs} {unit} opnieuw."),
     )
 }
 
@@ -540,12 +540,12 @@ mod tests {
             wait_message(Duration::milliseconds(300)),
             (
                 1,
-                "Te veel pogingen, probeer het over 1 seconde opnieuw.".into()
+                "Te veel pogingen. Probeer het over 1 seconde opnieuw.".into()
             )
         );
         assert_eq!(
             wait_message(Duration::seconds(20)).1,
-            "Te veel pogingen, probeer het over 20 seconden opnieuw."
+            "Te veel pogingen. Probeer het over 20 seconden opnieuw."
         );
     }
 

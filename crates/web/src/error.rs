@@ -67,7 +67,7 @@ impl IntoResponse for PageError {
         let (title, message) = match &self {
             PageError::NotFound => (
                 "Niet gevonden",
-                "Deze pagina of leerling bestaat niet, of u hebt er geen toegang toe.",
+                "Deze pagina of leerling bestaat niet, of u heeft er geen toegang toe.",
             ),
             PageError::Forbidden => ("Geen toegang", "Uw rol geeft geen toegang tot deze pagina."),
             PageError::BadRequest(m) | PageError::Conflict(m) => ("Dat lukte niet", m.as_str()),

@@ -15,8 +15,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-/// Who the watched folder imports as: in the imports log and the audit log.
-pub const IMPORTED_BY: &str = "map:import";
+/// Who the watched folder imports as: in the imports log and the audit log,
+/// and shown as "Vastgelegd door de importmap". The space keeps it apart
+/// from every username (`aanwezig_auth::check_username`).
+pub const IMPORTED_BY: &str = "de importmap";
 
 /// The folder successful files are moved to, inside the watched folder.
 pub const PROCESSED_DIR: &str = "verwerkt";

@@ -13,7 +13,7 @@ use clap::Args;
 /// `aanwezig backup`.
 #[derive(Debug, Args)]
 pub struct BackupArgs {
-    /// Het backupbestand dat gemaakt wordt.
+    /// Het back-upbestand dat gemaakt wordt.
     #[arg(value_name = "BESTAND")]
     pub file: PathBuf,
     /// Overschrijf BESTAND als het al bestaat.
@@ -33,7 +33,7 @@ pub async fn run(db: &Path, args: &BackupArgs) -> anyhow::Result<()> {
     aanwezig_storage::Store::close(&store).await;
     let info = result.map_err(|e| anyhow::anyhow!(dutch(&e, db)))?;
     println!(
-        "Backup gemaakt: {} ({}), een momentopname van {}.",
+        "Back-up gemaakt: {} ({}), een momentopname van {}.",
         info.path.display(),
         size(info.bytes),
         db.display()
@@ -60,8 +60,9 @@ pub(crate) fn holds(info: &BackupInfo) -> String {
     );
     if let Some(at) = info.last_change {
         out.push_str(&format!(
-            "\n  Laatste wijziging van registraties: {} (UTC).",
-            at.format("%Y-%m-%d %H:%M")
+            "\n  Laatste wijziging van registraties: {}.",
+            at.with_timezone(&chrono_tz::Europe::Amsterdam)
+                .format("%Y-%m-%d %H:%M")
         ));
     }
     out

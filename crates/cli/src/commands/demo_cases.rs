@@ -48,7 +48,7 @@ async fn partner(store: &dyn Store, username: &str) -> anyhow::Result<User> {
     store
         .user(username)
         .await?
-        .with_context(|| format!("demo account {username} is missing: create the accounts first"))
+        .with_context(|| format!("demo-account {username} ontbreekt: maak eerst de accounts aan"))
 }
 
 /// Opens the demo's cases and melding drafts; returns the students with a

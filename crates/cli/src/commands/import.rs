@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use std::collections::HashMap;
 
+use aanwezig_domain::explain::counted_nl;
 use aanwezig_domain::{
     Calendar, NumbersGiven, Policy, Presence, RegistrationRecord, SchoolYear, Student, WeekSchedule,
 };
@@ -334,9 +335,9 @@ async fn import_reporting(
         if !lost.is_empty() {
             let shown: Vec<_> = lost.iter().take(10).cloned().collect();
             bail!(
-                "de nieuwe kalender maakt {} dag(en) met registraties tot niet-schooldag, onder meer: {}. \
+                "de nieuwe kalender maakt {} met registraties tot niet-schooldag, onder meer: {}. \
                  Er is niets opgeslagen; pas de kalender aan of verwijder eerst die registraties.",
-                lost.len(),
+                counted_nl(lost.len() as u64, "dag", "dagen"),
                 shown.join(", ")
             );
         }
@@ -359,7 +360,7 @@ async fn import_reporting(
             Some(p) => p,
             None => {
                 save_policy = true;
-                out.lines.push("Geen beleid opgegeven: het standaardbeleid van rules.md met Magister-codes wordt gebruikt.".to_owned());
+                out.lines.push("Geen beleid opgegeven: het standaardbeleid met de codes van Magister wordt gebruikt.".to_owned());
                 session::read_policy(None)?
             }
         },
@@ -608,7 +609,7 @@ async fn import_reporting(
     }
     if let Some((from, until)) = done.covered {
         out.lines.push(format!(
-            "Alleen afwezigheid: de import beslaat {from} t/m {until}; {} eerder geregistreerde afwezigheid of te laat in die periode staat niet meer in de export en is nu aanwezig (oude stand bewaard).",
+            "Alleen afwezigheid: de import beslaat {from} tot en met {until}; {} eerder geregistreerde afwezigheid of te laat in die periode staat niet meer in de export en is nu aanwezig (oude stand bewaard).",
             done.retracted
         ));
     }

@@ -256,7 +256,7 @@ impl Watcher {
             Err(failed) => {
                 let (lines, total) = error_lines(failed);
                 let detail = format!(
-                    "{shown} ({}): mislukt, niets geschreven: {}",
+                    "{shown} ({}): mislukt, niets opgeslagen: {}",
                     kind.label(),
                     lines.first().map_or("", String::as_str)
                 );
@@ -520,7 +520,7 @@ fn error_file(
 ) -> String {
     let mut text = format!(
         "{shown} is niet ingelezen: er is niets opgeslagen.\n\
-         Gelezen als {} door de importmap van aanwezig ({IMPORTED_BY}) op {}.\n\n",
+         Gelezen als {} door de importmap van aanwezig op {}.\n\n",
         kind.label(),
         now.with_timezone(&chrono::Local)
             .format("%Y-%m-%d %H:%M:%S"),

@@ -8,6 +8,7 @@
 
 use std::path::Path;
 
+use aanwezig_domain::explain::{count_nl, counted_nl};
 use aanwezig_storage::{retention, SqliteStore, Store, StoredStudent};
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -49,8 +50,11 @@ async fn would_remove(store: &dyn Store, s: &StoredStudent) -> anyhow::Result<St
         .await?
         .len();
     Ok(format!(
-        "{registrations} registraties, {history} historie, {} dossier, {meldingen} meldingen",
-        if case { "met" } else { "geen" }
+        "{}, {}, {} dossier, {}",
+        counted_nl(registrations as u64, "registratie", "registraties"),
+        counted_nl(history as u64, "eerdere stand", "eerdere standen"),
+        if case { "met" } else { "zonder" },
+        counted_nl(meldingen as u64, "DUO-melding", "DUO-meldingen")
     ))
 }
 
@@ -85,8 +89,12 @@ async fn purge(
             println!("  {}: {}", describe(s), would_remove(store, s).await?);
         }
         println!(
-            "Proefdraai: {} leerling(en) zou(den) worden verwijderd; er is niets verwijderd.",
-            due.len()
+            "Proefdraai: {} verwijderd; er is niets verwijderd.",
+            if due.len() == 1 {
+                "1 leerling zou worden".to_owned()
+            } else {
+                format!("{} leerlingen zouden worden", count_nl(due.len() as u64))
+            }
         );
         return Ok(());
     }
@@ -94,15 +102,18 @@ async fn purge(
     for p in &purged {
         let c = &p.counts;
         println!(
-            "  {}: {} registraties, {} historie, {} dossier(s), {} melding(en) verwijderd; {} auditregel(s) losgekoppeld",
+            "  {}: {}, {}, {}, {} verwijderd; {} losgekoppeld",
             describe(&p.student),
-            c.registrations,
-            c.history,
-            c.cases,
-            c.meldingen,
-            c.audit_unlinked
+            counted_nl(c.registrations, "registratie", "registraties"),
+            counted_nl(c.history, "eerdere stand", "eerdere standen"),
+            counted_nl(c.cases, "dossier", "dossiers"),
+            counted_nl(c.meldingen, "DUO-melding", "DUO-meldingen"),
+            counted_nl(c.audit_unlinked, "logboekregel", "logboekregels")
         );
     }
-    println!("{} leerling(en) verwijderd.", purged.len());
+    println!(
+        "{} verwijderd.",
+        counted_nl(purged.len() as u64, "leerling", "leerlingen")
+    );
     Ok(())
 }

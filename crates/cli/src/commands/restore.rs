@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use aanwezig_domain::explain::counted_nl;
 use aanwezig_storage::SqliteStore;
 use chrono::{DateTime, Utc};
 use clap::Args;
@@ -15,7 +16,7 @@ use crate::commands::backup::{dutch, holds, size};
 /// `aanwezig restore`.
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
-    /// Het backupbestand om terug te zetten (gemaakt met aanwezig backup).
+    /// Het back-upbestand om terug te zetten (gemaakt met aanwezig backup).
     #[arg(value_name = "BESTAND")]
     pub file: PathBuf,
 }
@@ -31,7 +32,7 @@ pub async fn run(db: &Path, args: &RestoreArgs, now: DateTime<Utc>) -> anyhow::R
         })?;
     let b = &report.backup;
     println!(
-        "Hersteld: {} is nu de backup {} ({}).",
+        "Hersteld: {} is nu de back-up {} ({}).",
         db.display(),
         b.path.display(),
         size(b.bytes)
@@ -39,8 +40,8 @@ pub async fn run(db: &Path, args: &RestoreArgs, now: DateTime<Utc>) -> anyhow::R
     println!("{}", holds(b));
     if report.migrations_applied > 0 {
         println!(
-            "  De backup had een ouder schema: {} migratie(s) uitgevoerd.",
-            report.migrations_applied
+            "  De back-up had een ouder schema: {} uitgevoerd.",
+            counted_nl(report.migrations_applied as u64, "migratie", "migraties")
         );
     }
     match &report.previous {

@@ -49,10 +49,10 @@ pub struct ServeArgs {
     /// formulieren van aanwezig zelf komen.
     #[arg(long, env = "AANWEZIG_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<PublicUrl>,
-    /// Maak elke dag een backup in deze map (aanwezig-JJJJ-MM-DD.db), bij de start als die van vandaag ontbreekt.
+    /// Maak elke dag een back-up in deze map (aanwezig-JJJJ-MM-DD.db), bij de start als die van vandaag ontbreekt.
     #[arg(long, value_name = "MAP", env = "AANWEZIG_BACKUP_DIR")]
     pub backup_dir: Option<PathBuf>,
-    /// Zoveel dagelijkse backups bewaren; oudere worden verwijderd.
+    /// Zoveel dagelijkse back-ups bewaren; oudere worden verwijderd.
     #[arg(long, value_name = "AANTAL", default_value_t = 7, requires = "backup_dir",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub backup_keep: u32,
@@ -219,7 +219,7 @@ pub async fn run(
             state.clock.clone(),
         ));
         println!(
-            "Dagelijkse backup in {} (de laatste {} worden bewaard).",
+            "Dagelijkse back-up in {} (de laatste {} worden bewaard).",
             dir.display(),
             args.backup_keep
         );

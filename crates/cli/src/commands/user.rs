@@ -17,6 +17,7 @@ use std::io::Read;
 use std::path::Path;
 
 use aanwezig_auth::Secret;
+use aanwezig_domain::explain::counted_nl;
 use aanwezig_domain::Role;
 use aanwezig_storage::{AuditAction, AuditEntry, Store, StoreError, User};
 use anyhow::{bail, Context};
@@ -53,7 +54,7 @@ pub enum UserAction {
     Passwd(PasswdArgs),
     /// Wijzig naam, rol, klassen, e-mailadres of actief/inactief.
     Set(SetArgs),
-    /// Verwijder een gebruiker (het auditlog blijft bewaard).
+    /// Verwijder een gebruiker (het logboek blijft bewaard).
     Remove(RemoveArgs),
 }
 
@@ -161,7 +162,7 @@ pub async fn run(
 fn parse_role(s: &str) -> Result<Role, String> {
     Role::parse(s).ok_or_else(|| {
         let all: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-        format!("onbekende rol {s:?}; kies uit {}", all.join(", "))
+        format!("onbekende rol '{s}'; kies uit {}", all.join(", "))
     })
 }
 
@@ -421,13 +422,19 @@ impl Admin<'_> {
         // Whoever knew the old password must not stay signed in.
         let ended = self.store.delete_user_sessions(&user.username).await?;
         self.audit(format!(
-            "nieuw wachtwoord voor {}; {ended} sessie(s) beëindigd",
-            user.username
+            "nieuw wachtwoord voor {}; {} beëindigd",
+            user.username,
+            counted_nl(ended as u64, "sessie", "sessies")
         ))
         .await?;
         let mut out = format!("Nieuw wachtwoord voor {} ingesteld.\n", user.username);
         if ended > 0 {
-            let _ = writeln!(out, "{ended} sessie(s) van {} beëindigd.", user.username);
+            let _ = writeln!(
+                out,
+                "{} van {} beëindigd.",
+                counted_nl(ended as u64, "sessie", "sessies"),
+                user.username
+            );
         }
         if show {
             let _ = writeln!(
@@ -519,7 +526,11 @@ impl Admin<'_> {
             .await?;
         let mut out = format!("Gebruiker {} gewijzigd: {what}.\n", new.username);
         if ended > 0 {
-            let _ = writeln!(out, "{ended} sessie(s) beëindigd.");
+            let _ = writeln!(
+                out,
+                "{} beëindigd.",
+                counted_nl(ended as u64, "sessie", "sessies")
+            );
         }
         if old.role == Role::Beheerder && old.active {
             out.push_str(&self.admin_warning().await?);
@@ -539,17 +550,24 @@ impl Admin<'_> {
                 .context("gebruiker verwijderen")?;
         let released = removed.released.len();
         self.audit(format!(
-            "gebruiker {} ({}, {}) verwijderd; niet meer betrokken bij {released} dossier(s)",
+            "gebruiker {} ({}, {}) verwijderd; niet meer betrokken bij {}",
             old.username,
             old.display_name,
-            old.role.label_nl()
+            old.role.label_nl(),
+            counted_nl(released as u64, "dossier", "dossiers")
         ))
         .await?;
         let mut out = format!("Gebruiker {} verwijderd.\n", old.username);
         if released > 0 {
             let _ = writeln!(
                 out,
-                "Niet meer betrokken bij {released} dossier(s); dat staat in het verloop van elk dossier."
+                "Niet meer betrokken bij {}; dat staat in het verloop van {}.",
+                counted_nl(released as u64, "dossier", "dossiers"),
+                if released == 1 {
+                    "het dossier"
+                } else {
+                    "elk dossier"
+                }
             );
         }
         if old.role == Role::Beheerder && old.active {

@@ -89,13 +89,13 @@ async fn page(
     Query(q): Query<AuditQuery>,
 ) -> Result<(StatusCode, AuditPage), PageError> {
     user.require(user.role() == Role::Beheerder)?;
-    user.audit(&state, AuditAction::Read, None, "auditlog")
+    user.audit(&state, AuditAction::Read, None, "logboek")
         .await?;
     let leerling = q.leerling.as_deref().unwrap_or("").trim().to_owned();
     let gebruiker = q.gebruiker.as_deref().unwrap_or("").trim().to_owned();
     let limit = limit_of(q.aantal.as_deref());
     let mut page = AuditPage {
-        layout: Layout::new(&user, section::AUDIT, "Auditlog"),
+        layout: Layout::new(&user, section::AUDIT, "Logboek"),
         leerling: leerling.clone(),
         gebruiker: gebruiker.clone(),
         error: None,

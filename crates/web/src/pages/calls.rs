@@ -180,7 +180,7 @@ fn student_and_run(
     };
     if !runs.contains(&since) {
         return Err(PageError::BadRequest(format!(
-            "{} was op {} niet de eerste dag van een hele dag afwezigheid.",
+            "{} was op {} niet voor het eerst de hele dag afwezig.",
             student.name,
             date_nl(since)
         )));

@@ -21,7 +21,7 @@ use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use aanwezig_domain::explain::{count_nl, date_nl};
+use aanwezig_domain::explain::{capitalize_nl, count_nl, counted_nl, date_nl};
 use aanwezig_domain::{
     Category, Group, NumbersGiven, Presence, RegistrationRecord, Timetable, WeekSchedule,
 };
@@ -312,7 +312,10 @@ fn folder(state: &AppState) -> Option<Folder> {
                     DropResult::Failed { errors, total } => {
                         let mut lines = errors;
                         if total > lines.len() {
-                            lines.push(format!("en nog {} fouten", total - lines.len()));
+                            lines.push(format!(
+                                "en nog {}",
+                                counted_nl((total - lines.len()) as u64, "fout", "fouten")
+                            ));
                         }
                         lines
                     }
@@ -483,11 +486,10 @@ async fn preview(
 ) -> Result<Response, PageError> {
     // The role first: a refused user learns nothing about the body.
     may_import(&user)?;
-    let mut multipart = Multipart::from_request(req, &state).await.map_err(|e| {
-        bad_upload(format!(
-            "Dit is geen bestandsupload (multipart/form-data): {}",
-            e.body_text()
-        ))
+    let mut multipart = Multipart::from_request(req, &state).await.map_err(|_| {
+        bad_upload(
+            "Het bestand kwam niet goed binnen. Kies het bestand opnieuw en probeer het nog eens.",
+        )
     })?;
     let mut kind = ImportKind::Registrations;
     let mut request = Choices::default();
@@ -495,14 +497,14 @@ async fn preview(
     while let Some(field) = multipart
         .next_field()
         .await
-        .map_err(|e| bad_upload(format!("Het uploaden ging mis: {e}")))?
+        .map_err(|e| bad_upload(format!("Het inlezen ging mis: {e}")))?
     {
         match field.name() {
             Some("soort") => {
                 let v = field
                     .text()
                     .await
-                    .map_err(|e| bad_upload(format!("Het uploaden ging mis: {e}")))?;
+                    .map_err(|e| bad_upload(format!("Het inlezen ging mis: {e}")))?;
                 kind = match v.trim() {
                     "leerlingen" => ImportKind::Students,
                     "registraties" => ImportKind::Registrations,
@@ -515,7 +517,7 @@ async fn preview(
                 let v = field
                     .text()
                     .await
-                    .map_err(|e| bad_upload(format!("Het uploaden ging mis: {e}")))?;
+                    .map_err(|e| bad_upload(format!("Het inlezen ging mis: {e}")))?;
                 let v = v.trim();
                 if v.is_empty() {
                     continue;
@@ -546,7 +548,7 @@ async fn preview(
                     .unwrap_or_else(|| "upload.csv".into());
                 let bytes = field.bytes().await.map_err(|e| {
                     bad_upload(format!(
-                        "Het uploaden ging mis (is het bestand groter dan 256 MB?): {e}"
+                        "Het inlezen ging mis (is het bestand groter dan 256 MB?): {e}"
                     ))
                 })?;
                 file = Some((name, bytes));
@@ -752,7 +754,7 @@ async fn check_students(state: &AppState, name: &str, bytes: Bytes) -> Result<Ch
             "klas",
             "mentor",
             "geboortedatum",
-            "vertrokken op",
+            "uitgeschreven op",
         ],
         rows: students
             .iter()
@@ -955,8 +957,8 @@ fn registrations_preview(
     }
     if let Some(p) = plan.presence {
         notes.push(match p {
-            Presence::Implied => "Het beleid gaat na deze import uit van een export met alleen afwezigheid (presence = implied): een les zonder registratie is een les waarin de leerling er was.".to_owned(),
-            Presence::Registered => "Het beleid gaat na deze import uit van een export met alle lessen (presence = registered): alleen geregistreerde lessen tellen.".to_owned(),
+            Presence::Implied => "Het beleid gaat na deze import uit van een export met alleen afwezigheid: een les zonder registratie is een les waarin de leerling er was.".to_owned(),
+            Presence::Registered => "Het beleid gaat na deze import uit van een export met alle lessen: alleen geregistreerde lessen tellen.".to_owned(),
         });
     }
     let mut figures = vec![
@@ -1159,6 +1161,21 @@ impl JobPage {
     fn nl(&self, v: &u64) -> String {
         count_nl(*v)
     }
+
+    /// A figure's label as a table heading: `Nieuwe lessen`.
+    fn cap(&self, s: &str) -> String {
+        capitalize_nl(s)
+    }
+}
+
+impl UploadPage {
+    /// The values of the `category` column with their Dutch names.
+    fn categories(&self) -> Vec<(&'static str, &'static str)> {
+        Category::ALL
+            .iter()
+            .map(|c| (c.as_str(), c.label_nl()))
+            .collect()
+    }
 }
 
 async fn job_page(
@@ -1258,7 +1275,7 @@ async fn confirm(
                 }
             ),
             Err(e) => format!(
-                "{} ({}): mislukt, niets geschreven: {e}",
+                "{} ({}): mislukt, niets opgeslagen: {e}",
                 source.file_name,
                 kind.label()
             ),
@@ -1306,7 +1323,7 @@ async fn reread(
     match check(state, kind, request, name, Bytes::from(bytes)).await? {
         Ok((payload, _, _)) => Ok(payload),
         Err(errors) => Err(PageError::BadRequest(format!(
-            "Het bestand past niet meer bij de gegevens zoals ze nu zijn (er is intussen iets veranderd); er is niets geïmporteerd. Upload het opnieuw om te zien wat niet klopt. Eerste melding: {}",
+            "Het bestand past niet meer bij de gegevens zoals ze nu zijn (er is intussen iets veranderd); er is niets ingelezen. Lees het opnieuw in om te zien wat niet klopt. Eerste fout: {}",
             errors
                 .errors
                 .first()

@@ -376,7 +376,7 @@ fn state_of(r: &RegistrationRecord) -> String {
         None => r.category.label_nl().to_owned(),
     };
     if r.minutes_late > 0 {
-        s.push_str(&format!(", {} min te laat", r.minutes_late));
+        s.push_str(&format!(", {} minuten te laat", r.minutes_late));
     }
     if let Some(n) = r.note.as_deref().filter(|n| !n.is_empty()) {
         s.push_str(&format!("; notitie: {n}"));
@@ -386,7 +386,11 @@ fn state_of(r: &RegistrationRecord) -> String {
 
 fn provenance(p: &aanwezig_storage::Provenance) -> String {
     match p.import_id {
-        Some(n) => format!("{} door {} (import {n})", local_time_nl(p.at), p.by),
+        Some(n) => format!(
+            "{} door {} (bestand ingelezen, nr. {n})",
+            local_time_nl(p.at),
+            p.by
+        ),
         None => format!("{} door {}", local_time_nl(p.at), p.by),
     }
 }
@@ -486,7 +490,7 @@ async fn page(
                 id: m.id,
                 kind: m.melding.kind.label_nl(),
                 period: format!(
-                    "{} t/m {}",
+                    "{} tot en met {}",
                     long_date(m.melding.begin),
                     long_date(m.melding.end)
                 ),

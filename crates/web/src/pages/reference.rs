@@ -7,6 +7,7 @@
 //! whatever the beheerder set). The texts are written for this app in our
 //! own words, after the seed (stappenplan v2.1, bijlagen 1–4).
 
+use aanwezig_domain::{CaseStep, Step};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
@@ -48,20 +49,40 @@ struct PlanPage {
     t: Thresholds,
 }
 
+impl PlanPage {
+    /// The name of step `1` … `6`, from the one domain function every page
+    /// uses.
+    fn step_name(&self, step: &str) -> &'static str {
+        match step {
+            "1" => Step::NONE.label_nl(),
+            "2" => Step::new(2, None).label_nl(),
+            s => CaseStep::parse(s).map_or("", CaseStep::label_nl),
+        }
+    }
+}
+
 async fn plan(State(state): State<AppState>, user: CurrentUser) -> Result<PlanPage, PageError> {
     let t = {
         let live = state.read()?;
         let p = &live.policy;
         let mut disabled = Vec::new();
+        // Each rule by its step and the signal's own title, so that the
+        // names are the ones the other pages use.
         for (on, label) in [
-            (p.contact.enabled, "stap 2 (bellen na afwezigheid)"),
-            (p.afmelding_count.enabled, "stap 3a (vaak afgemeld)"),
-            (p.afmelding_long.enabled, "stap 3a (lang afgemeld)"),
-            (p.unexplained.enabled, "stap 3b (ongeoorloofd verzuim)"),
-            (p.afmelding_persist.enabled, "stap 4a (aanhoudend afgemeld)"),
-            (p.duo_16h.enabled, "stap 4b (de urenregel)"),
+            (p.contact.enabled, "stap 2 (Hele dag afwezig: bellen)"),
+            (p.afmelding_count.enabled, "stap 3a (Vaak afgemeld)"),
+            (p.afmelding_long.enabled, "stap 3a (Lang afgemeld)"),
+            (
+                p.unexplained.enabled,
+                "stap 3b (Onbekend verzuim, zonder geldige reden)",
+            ),
+            (
+                p.afmelding_persist.enabled,
+                "stap 4a (Afmeldingen houden aan)",
+            ),
+            (p.duo_16h.enabled, "stap 4b (de 16-urenregel)"),
             (p.duo_lrv.enabled, "stap 4b (langdurig relatief verzuim)"),
-            (p.duo_holiday.enabled, "stap 4b (rond een vakantie)"),
+            (p.duo_holiday.enabled, "stap 4b (verzuim rond een vakantie)"),
         ] {
             if !on {
                 disabled.push(label);

@@ -68,6 +68,15 @@ fn presence_value(p: Option<Presence>) -> &'static str {
     }
 }
 
+/// The choice of [`presence_value`] in words, for the logboek.
+fn presence_nl(p: Option<Presence>) -> &'static str {
+    match p {
+        None => "volgens het systeem",
+        Some(Presence::Implied) => "alleen afwezigheid en te laat komen",
+        Some(Presence::Registered) => "alle lessen",
+    }
+}
+
 fn page(
     user: &CurrentUser,
     settings: &ImportSettings,
@@ -191,16 +200,22 @@ async fn save(
     let names: Vec<String> = settings
         .columns
         .iter()
-        .map(|(c, n)| format!("{c} = {n}"))
+        .map(|(c, n)| {
+            let label = FIELDS
+                .iter()
+                .find(|f| f.name == c.as_str())
+                .map_or(c.as_str(), |f| f.label_nl);
+            format!("{label}: '{n}'")
+        })
         .collect();
     user.audit(
         &state,
         AuditAction::Settings,
         None,
         format!(
-            "importinstellingen versie {version}: {}, aanwezigheid {}{}",
-            settings.format.as_str(),
-            presence_value(settings.presence),
+            "importinstellingen versie {version}: {}, aanwezigheid: {}{}",
+            settings.format.label_nl(),
+            presence_nl(settings.presence),
             if names.is_empty() {
                 String::new()
             } else {

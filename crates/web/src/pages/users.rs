@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use aanwezig_domain::explain::counted_nl;
 use aanwezig_domain::Role;
 use aanwezig_storage::{AuditAction, AuditFilter, StoreError, User};
 use askama::Template;
@@ -232,7 +233,12 @@ fn check_form(form: &UserForm, known_classes: &[String]) -> Result<Checked, Fiel
                 errors.insert(
                     "klassen",
                     format!(
-                        "Deze klas(sen) bestaan niet op school: {}.",
+                        "{}: {}.",
+                        if unknown.len() == 1 {
+                            "Deze klas bestaat niet op school"
+                        } else {
+                            "Deze klassen bestaan niet op school"
+                        },
                         unknown.join(", ")
                     ),
                 );
@@ -597,7 +603,7 @@ async fn reset_password(
     let existing = find(&state, &naam).await?;
     if existing.username == user.user.username {
         return Err(PageError::BadRequest(
-            "Uw eigen wachtwoord stelt u hier niet opnieuw in: dat zou u meteen uitloggen. Laat een andere beheerder het doen of gebruik 'aanwezig user'."
+            "Uw eigen wachtwoord stelt u hier niet opnieuw in: dat zou u meteen uitloggen. Laat een andere beheerder het doen of gebruik op de server 'aanwezig user passwd GEBRUIKERSNAAM'."
                 .into(),
         ));
     }
@@ -670,9 +676,10 @@ async fn remove(
         AuditAction::UserAdmin,
         None,
         format!(
-            "{} verwijderd (rol {}); niet meer betrokken bij {released} dossier(s)",
+            "{} verwijderd (rol {}); niet meer betrokken bij {}",
             detail_prefix(&existing.username),
-            existing.role.as_str()
+            existing.role.label_nl(),
+            counted_nl(released as u64, "dossier", "dossiers")
         ),
     )
     .await?;

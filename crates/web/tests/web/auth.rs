@@ -135,7 +135,7 @@ async fn repeated_failures_slow_down_with_growing_delays() {
     assert_eq!(r.headers()["retry-after"], "1");
     let html = r.text().await.unwrap();
     assert!(
-        html.contains("Te veel pogingen, probeer het over 1 seconde opnieuw."),
+        html.contains("Te veel pogingen. Probeer het over 1 seconde opnieuw."),
         "{html}"
     );
     // The wait is a second, not fifteen minutes; the next one is longer.

@@ -261,7 +261,7 @@ async fn a_mentor_marks_a_lesson_absent_and_sees_the_signal() {
         .await
         .unwrap();
     let signal =
-        "//li[contains(@class,'signal')][.//h3[contains(., 'Ongeoorloofd of onbekend verzuim')]]\
+        "//li[contains(@class,'signal')][.//h3[contains(., 'Onbekend verzuim (zonder geldige reden)')]]\
                   [.//p[contains(., 'Op vrijdag 14 november 2025')]]";
     let li = c.wait().for_element(Locator::XPath(signal)).await.unwrap();
     assert!(li.text().await.unwrap().contains("open"));

@@ -186,7 +186,7 @@ async fn worries_lead_to_a_dossier_and_strangers_record_nothing() {
         .text()
         .await
         .unwrap()
-        .contains("niet de eerste dag van een hele dag afwezigheid"));
+        .contains("niet voor het eerst de hele dag afwezig"));
 
     // The jeugdarts records no calls.
     let arts = app.login("jeugdarts").await;

@@ -980,7 +980,7 @@ async fn a_later_signal_is_noted_and_calls_since_opening_are_tasks() {
     let c = app.login("coordinator").await;
     let (_, html) = app.get(&c, &dossier(&s)).await;
     assert!(
-        html.contains("Nieuw signaal: DUO-melding: 16 uur in 4 lesweken"),
+        html.contains("Nieuw signaal: DUO-melding: 16 uur of meer in 4 lesweken"),
         "{html}"
     );
     assert!(html.contains("overweeg stap 4b"));

@@ -415,14 +415,14 @@ async fn a_magister_export_is_previewed_imported_and_reimported() {
     let job = r.headers()["location"].to_str().unwrap().to_owned();
     let (_, html) = app.get(&c, &job).await;
     for want in [
-        "Zo leest aanwezig de kolommen",
+        "Zo leest de app de kolommen",
         "<td>Stamnr</td><td>leerlingnummer</td>",
         "Niet gebruikt: Naam.",
         "Code &#39;Zb&#39; staat niet in het beleid",
         "name=\"codes_toevoegen\"",
         "Zb = ziek gemeld",
-        "presence = implied",
-        "lessen die weer aanwezig worden",
+        "uit van een export met alleen afwezigheid: een les zonder registratie",
+        "Lessen die weer aanwezig worden",
         "maandag 17 november 2025 tot en met dinsdag 18 november 2025",
     ] {
         assert!(html.contains(want), "{want} in {html}");
@@ -461,7 +461,7 @@ async fn a_magister_export_is_previewed_imported_and_reimported() {
     let job = r.headers()["location"].to_str().unwrap().to_owned();
     let (_, html) = app.get(&c, &job).await;
     assert!(
-        html.contains("lessen die weer aanwezig worden (staan niet meer in de export)</th><td class=\"num\">1</td>"),
+        html.contains("Lessen die weer aanwezig worden (staan niet meer in de export)</th><td class=\"num\">1</td>"),
         "{html}"
     );
     assert!(!html.contains("codes_toevoegen"), "Zb is in the policy now");
@@ -586,7 +586,8 @@ async fn import_settings_are_saved_and_used() {
     assert!(r.text().await.unwrap().contains("De kolomnaam"));
     let audit = app.store.audit_log(&AuditFilter::default()).await.unwrap();
     assert!(audit.iter().any(|e| e.action == AuditAction::Settings
-        && e.detail.contains("importinstellingen versie 1: magister")));
+        && e.detail
+            .contains("importinstellingen versie 1: Magister (afwezigheid per les)")));
 }
 
 /// The Importeren page shows what the watched import folder did: each

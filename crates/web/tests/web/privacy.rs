@@ -193,7 +193,7 @@ async fn viewing_the_log_is_itself_logged() {
         e.username == "beheer"
             && e.action == AuditAction::Read
             && e.student.is_none()
-            && e.detail == "auditlog"
+            && e.detail == "logboek"
     };
     assert_eq!(
         entries(&app, None)
@@ -217,7 +217,7 @@ async fn viewing_the_log_is_itself_logged() {
     // The view is on the page it wrote itself, newest first.
     let (_, html) = app.get(&beheer, "/auditlog?gebruiker=beheer").await;
     let first = rows(&html)[0];
-    assert!(first.contains("<td>auditlog</td>"), "{first}");
+    assert!(first.contains("<td>logboek</td>"), "{first}");
     assert!(first.contains("<td>ingezien</td>"), "{first}");
     // Dutch time: 09:00 UTC on 14 November is 10:00 in the Netherlands.
     assert!(first.contains("14 nov 2025 10:00"), "{first}");

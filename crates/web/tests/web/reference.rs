@@ -23,6 +23,23 @@ async fn every_role_reads_the_plan_with_live_thresholds() {
     assert!(html.contains("id=\"jeugdarts\""));
     assert!(html.contains("id=\"stap-4b\""));
     assert!(html.contains("binnen 1 schooldag gedaan"));
+    // The step names are the domain's, the same as on the dossier.
+    for (step, name) in [
+        ("2", "Hele dag afwezig: bellen"),
+        ("3a", "Gemeld verzuim: gesprek"),
+        ("3b", "Onbekend verzuim: gesprek"),
+        ("4a", "Gemeld verzuim houdt aan"),
+        ("4b", "Onbekend verzuim houdt aan: DUO-melding"),
+        ("5a", "Verzuim houdt aan, gezin werkt mee"),
+        ("5b", "Verzuim houdt aan, gezin werkt niet mee"),
+    ] {
+        assert!(
+            html.contains(&format!("Stap {step} · {name}</h3>")),
+            "{step}: {html}"
+        );
+    }
+    // Staff are addressed as "u"; only the questions to the student say "je".
+    assert!(html.contains("Wanneer schakelt u de jeugdarts in?"));
 
     // A changed policy changes the page.
     let mut policy = app.store.policy().await.unwrap().unwrap();
@@ -74,6 +91,19 @@ async fn the_glossary_has_an_anchor_per_term() {
         "16-uur-regel",
         "lesweek",
         "afmelding",
+        "afspraak",
+        "brin",
+        "concept",
+        "contactmoment",
+        "dossier",
+        "gespreksleidraad",
+        "interventie",
+        "mijn-taken",
+        "ouders",
+        "partner",
+        "streeflijn",
+        "werkdag",
+        "ziekmelding",
     ] {
         assert!(html.contains(&format!("id=\"{id}\"")), "no anchor {id}");
         assert!(

@@ -159,7 +159,7 @@ async fn beheerder_adds_and_removes_a_free_day() {
     assert!(html.contains("Schooljaar 2025-2026"), "{html}");
     assert!(html.contains("herfstvakantie"));
     assert!(
-        html.contains("onbevestigd"),
+        html.contains("<strong class=\"unconfirmed\">nee</strong>"),
         "the zomervakantie is unconfirmed"
     );
 

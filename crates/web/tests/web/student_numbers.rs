@@ -282,10 +282,10 @@ async fn the_students_preview_lists_warnings_and_a_file_without_bsn_keeps_them()
     ));
     assert!(!html.contains("123456782") && !html.contains("111222333"));
     let met_bsn = html
-        .find("met een BSN")
+        .find("Met een BSN")
         .expect("a figure of students with a BSN");
     assert!(
-        html[met_bsn..].starts_with("met een BSN</th><td class=\"num\">2</td>"),
+        html[met_bsn..].starts_with("Met een BSN</th><td class=\"num\">2</td>"),
         "{}",
         &html[met_bsn..met_bsn + 60]
     );

@@ -105,7 +105,13 @@ async fn new_users_are_checked() {
         ("x", "Naam", "beheerder", "", "2 tot 64 tekens"),
         ("coordinator", "Naam", "beheerder", "", "bestaat al"),
         ("nieuw", "Naam", "mentor", "", "minstens één klas"),
-        ("nieuw", "Naam", "mentor", "9z", "bestaan niet op school"),
+        (
+            "nieuw",
+            "Naam",
+            "mentor",
+            "9z",
+            "Deze klas bestaat niet op school: 9z.",
+        ),
         ("nieuw", "", "beheerder", "", "Vul de naam in"),
         ("nieuw", "Naam", "baas", "", "Kies een rol"),
     ];
