@@ -81,6 +81,8 @@ struct Filters {
     nieuw: Option<String>,
     /// `1`: the 3b list without the students who have an open dossier.
     zonder_dossier: Option<String>,
+    /// `alle`: every class in the attendance chart.
+    klassen: Option<String>,
 }
 
 /// `/?…#anchor`: the overview with the selection (class, mentor) kept and
@@ -266,6 +268,10 @@ struct Overview {
     /// Students per step, and how many at 4b.
     steps: Vec<StepCount>,
     chart: Option<Chart>,
+    classes_total: usize,
+    /// Every class in the chart, when it shows only the lowest.
+    classes_all: Option<String>,
+    classes_fewer: Option<String>,
 }
 
 /// The part that is the user's own: the DUO duties in view and the
@@ -488,6 +494,7 @@ async fn dashboard(
             given(&f.bellen).unwrap_or_default().to_owned(),
             given(&f.nieuw).unwrap_or_default().to_owned(),
             given(&f.zonder_dossier).unwrap_or_default().to_owned(),
+            given(&f.klassen).unwrap_or_default().to_owned(),
         ]
         .join("|")
     };
@@ -913,7 +920,29 @@ fn overview(
 
     let mut per_class: Vec<(&str, (Tally, usize))> = per_class.into_iter().collect();
     per_class.sort_by_cached_key(|(c, _)| class_key(c));
-    let chart = chart(&per_class, target, klas, mentor, derived.school.rate());
+    // Many classes: the lowest attendance first, and only the first rows.
+    let all_classes = given(&f.klassen).is_some();
+    let classes_total = per_class.len();
+    let shown_classes: Vec<(&str, (Tally, usize))> = if all_classes || classes_total <= LIST_CAP {
+        per_class.clone()
+    } else {
+        let mut lowest = per_class.clone();
+        lowest.sort_by(|a, b| {
+            let ra = a.1 .0.rate().unwrap_or(f64::INFINITY);
+            let rb = b.1 .0.rate().unwrap_or(f64::INFINITY);
+            ra.total_cmp(&rb)
+        });
+        lowest.truncate(LIST_CAP);
+        lowest
+    };
+    let chart = chart(
+        &shown_classes,
+        &per_class,
+        target,
+        klas,
+        mentor,
+        derived.school.rate(),
+    );
     Ok(Overview {
         week: format!(
             "{} tot en met {}",
@@ -976,6 +1005,11 @@ fn overview(
         window_weeks: policy.unexplained.window_weeks,
         steps,
         chart,
+        classes_total,
+        classes_all: (!all_classes && classes_total > LIST_CAP)
+            .then(|| overview_href(klas, mentor, &[("klassen", "alle")], "aanwezigheid")),
+        classes_fewer: (all_classes && classes_total > LIST_CAP)
+            .then(|| overview_href(klas, mentor, &[], "aanwezigheid")),
     })
 }
 
@@ -990,11 +1024,13 @@ fn step_key(rule: RuleId) -> &'static str {
     }
 }
 
-/// Horizontal bars, one per class, on a 0–100 % scale with a dashed line at
-/// the policy's target. All geometry is computed here; the template only
-/// places the elements.
+/// Horizontal bars, one per class of `per_class`, on a 0–100 % scale with a
+/// dashed line at the policy's target; its description counts `all` the
+/// classes. All geometry is computed here; the template only places the
+/// elements.
 fn chart(
     per_class: &[(&str, (Tally, usize))],
+    all: &[(&str, (Tally, usize))],
     target: f64,
     klas: Option<&str>,
     mentor: Option<&str>,
@@ -1017,14 +1053,16 @@ fn chart(
         .unwrap_or(u32::MAX)
         .clamp(56, 200);
     let x = |p: f64| f64::from(left) + p.clamp(0.0, 1.0) * SCALE;
-    let mut below = 0;
+    let below = all
+        .iter()
+        .filter(|(_, (t, _))| t.rate().is_some_and(|r| r < target))
+        .count();
     let mut y = TOP;
     let mut bars = Vec::new();
     for (class, (tally, students)) in per_class {
         let rate = tally.rate();
         let r = rate.unwrap_or(0.0);
         let is_below = rate.is_some_and(|r| r < target);
-        below += usize::from(is_below);
         let mut q = form_urlencoded::Serializer::new(String::new());
         q.append_pair("klas", class);
         if let Some(m) = mentor {
@@ -1058,7 +1096,7 @@ fn chart(
         label,
     })
     .collect();
-    let n = per_class.len();
+    let n = all.len();
     let mut desc = format!(
         "Aanwezigheid dit schooljaar van {n} klas{}; {below} daarvan onder de lijn van {}.",
         if n == 1 { "" } else { "sen" },
@@ -1066,6 +1104,12 @@ fn chart(
     );
     if klas.is_none() && mentor.is_none() {
         desc.push_str(&format!(" De hele school: {}.", pct_nl(school)));
+    }
+    if per_class.len() < n {
+        desc.push_str(&format!(
+            " De grafiek toont de {} klassen met de laagste aanwezigheid.",
+            per_class.len()
+        ));
     }
     Some(Chart {
         width: left + 480 + 64,
@@ -1106,7 +1150,7 @@ mod tests {
             scheduled: 100,
         };
         let m = vec![("1A", (t(95), 27)), ("1B", (t(80), 26))];
-        let c = chart(&m, 0.9, None, None, Some(0.875)).unwrap();
+        let c = chart(&m, &m, 0.9, None, None, Some(0.875)).unwrap();
         assert_eq!(c.bars.len(), 2);
         assert!(!c.bars[0].below);
         assert!(c.bars[1].below);
