@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 
 use aanwezig_domain::explain::{date_nl, explain};
 use aanwezig_domain::case::PartnerIdentity;
-use aanwezig_domain::{DayIdx, Role, RuleId, Signal, Step, Student};
+use aanwezig_domain::{DayIdx, Role, RuleId, Step, Student};
 use aanwezig_storage::AuditAction;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -126,8 +126,6 @@ struct SignalRow {
     class: String,
     key: &'static str,
     title: &'static str,
-    /// Hours or a deadline, where the signal has them.
-    figure: String,
     fired: String,
     overdue: bool,
     explanation: String,
@@ -167,8 +165,6 @@ struct RankRow {
     name: String,
     class: String,
     hours: String,
-    step: String,
-    step_class: String,
     dossier: bool,
 }
 
@@ -619,7 +615,11 @@ fn mine(
                 id: t.student.to_string(),
                 name: t.name.clone(),
                 class: t.class.clone(),
-                what: t.what_nl.clone(),
+                // The heading says what it is.
+                what: t
+                    .what_nl
+                    .trim_start_matches("DUO-melding doen: ")
+                    .to_owned(),
                 deadline: short_day_nl(t.due),
                 overdue: t.overdue,
                 href: t.href.clone(),
@@ -653,10 +653,6 @@ fn duo_due_this_week<'a>(
     let mut due: Vec<&UserTask> = duties.filter(|t| t.due <= sunday).collect();
     due.sort_by(|a, b| (a.due, &a.name).cmp(&(b.due, &b.name)));
     due
-}
-
-fn hours_text(s: &Signal) -> String {
-    s.hours.map_or_else(String::new, |h| format!("{h} uur"))
 }
 
 /// Builds the overview, or says why there is none yet.
@@ -772,14 +768,6 @@ fn overview(
         for sig in eval.fired_between(new_first, new_last) {
             let key = step_key(sig.rule);
             let order = STEP_ORDER.iter().position(|k| *k == key).unwrap_or(0);
-            let mut figure = hours_text(sig);
-            if let Some(x) = sig.deadline.filter(|_| sig.rule.is_duo()) {
-                if !figure.is_empty() {
-                    figure.push_str(", ");
-                }
-                figure.push_str("melden uiterlijk ");
-                figure.push_str(&short_day_nl(x));
-            }
             new.push((
                 order,
                 Reverse(sig.fired_on),
@@ -789,7 +777,6 @@ fn overview(
                     class: s.class.clone(),
                     key,
                     title: sig.rule.title_nl(),
-                    figure,
                     fired: short_day_nl(cal.date(sig.fired_on)),
                     overdue: sig.deadline.is_some_and(|x| x < today) && sig.is_open_on(d),
                     explanation: explain(sig, cal, policy, regs),
@@ -842,8 +829,6 @@ fn overview(
                         name: s.name.clone(),
                         class: s.class.clone(),
                         hours: hours_nl(derived.unexplained[i]),
-                        step: step.to_string(),
-                        step_class: step_class(step),
                         dossier,
                     },
                 ));
