@@ -22,8 +22,8 @@ use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use aanwezig_domain::explain::{date_nl, explain};
 use aanwezig_domain::case::PartnerIdentity;
+use aanwezig_domain::explain::{date_nl, explain};
 use aanwezig_domain::{DayIdx, Role, RuleId, Step, Student};
 use aanwezig_storage::AuditAction;
 use askama::Template;
@@ -35,9 +35,9 @@ use chrono::{Datelike, Duration, NaiveDate};
 use serde::Deserialize;
 
 use super::students::{
-    class_and_mentor_choices, class_key, derived, given, hours_nl, lessons_in_words,
-    mentor_label, mentor_names, open_dossiers, pct_nl, sees_students, short_day_nl,
-    step_class, step_matches, Choice, Names, OpenDossiers, Tally,
+    class_and_mentor_choices, class_key, derived, given, hours_nl, lessons_in_words, mentor_label,
+    mentor_names, open_dossiers, pct_nl, sees_students, short_day_nl, step_class, step_matches,
+    Choice, Names, OpenDossiers, Tally,
 };
 use super::tasks::{user_tasks, TaskOwner, UserTask};
 use crate::auth::CurrentUser;
@@ -327,87 +327,26 @@ struct TaskCounts {
     total: usize,
 }
 
-/// The state of the school a cached value holds for: the app's change
+/// The state of the school the DUO duties hold for: the app's change
 /// count, the live school's generation and the date.
 type TaskKey = (u64, u64, NaiveDate);
 
-/// Tasks, valid for one [`TaskKey`]: each user's own (computing a
-/// coordinator's tasks reads every open case and melding; the overview is
-/// opened far more often than anything changes), and the school's DUO
-/// duties.
-struct TaskCache {
-    key: TaskKey,
-    users: HashMap<String, Arc<Vec<UserTask>>>,
-    duo: Option<Arc<Vec<UserTask>>>,
-}
-
-static TASK_CACHE: Mutex<Option<TaskCache>> = Mutex::new(None);
-
-fn task_key(state: &AppState, today: NaiveDate) -> Result<TaskKey, PageError> {
-    Ok((state.changes(), state.read()?.generation, today))
-}
-
-fn cached_tasks(key: TaskKey, user: Option<&str>) -> Option<Arc<Vec<UserTask>>> {
-    let cache = TASK_CACHE.lock().ok()?;
-    let c = cache.as_ref().filter(|c| c.key == key)?;
-    match user {
-        Some(u) => c.users.get(u).cloned(),
-        None => c.duo.clone(),
-    }
-}
-
-fn keep_tasks(key: TaskKey, user: Option<&str>, tasks: &Arc<Vec<UserTask>>) {
-    let Ok(mut cache) = TASK_CACHE.lock() else {
-        return;
-    };
-    let fresh = cache
-        .as_ref()
-        .is_none_or(|c| c.key != key || c.users.len() >= VIEWS);
-    if fresh {
-        *cache = Some(TaskCache {
-            key,
-            users: HashMap::new(),
-            duo: None,
-        });
-    }
-    if let Some(c) = cache.as_mut() {
-        match user {
-            Some(u) => {
-                c.users.insert(u.to_owned(), Arc::clone(tasks));
-            }
-            None => c.duo = Some(Arc::clone(tasks)),
-        }
-    }
-}
-
-/// The user's own tasks (not those of dossiers a partner reads along in).
-async fn own_tasks(
-    state: &AppState,
-    user: &CurrentUser,
-    today: NaiveDate,
-) -> Result<Arc<Vec<UserTask>>, PageError> {
-    // Read the key before the data, so that a change racing with this
-    // computation leaves a stale key behind, never stale tasks.
-    let key = task_key(state, today)?;
-    if let Some(t) = cached_tasks(key, Some(&user.user.username)) {
-        return Ok(t);
-    }
-    let mut tasks = user_tasks(state, TaskOwner::of(user), today).await?;
-    // Only the user's own work: a partner reads along with the school's
-    // tasks in the dossiers they are brought into, but those are not theirs.
-    tasks.retain(|t| !t.read_only);
-    let tasks = Arc::new(tasks);
-    keep_tasks(key, Some(&user.user.username), &tasks);
-    Ok(tasks)
-}
+static DUO_CACHE: Mutex<Option<(TaskKey, Arc<Vec<UserTask>>)>> = Mutex::new(None);
 
 /// The school's open DUO duties: the DUO tasks of Mijn taken as the
 /// verzuimcoördinator has them (a DUO signal without a melding, a melding
 /// still in concept), so that the overview and Mijn taken count alike.
 /// Every user's overview picks the students in their view.
 async fn duo_duties(state: &AppState, today: NaiveDate) -> Result<Arc<Vec<UserTask>>, PageError> {
-    let key = task_key(state, today)?;
-    if let Some(t) = cached_tasks(key, None) {
+    // Read the key before the data, so that a change racing with this
+    // computation leaves a stale key behind, never stale duties.
+    let key = (state.changes(), state.read()?.generation, today);
+    let cached = DUO_CACHE.lock().ok().and_then(|c| {
+        c.as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, t)| Arc::clone(t))
+    });
+    if let Some(t) = cached {
         return Ok(t);
     }
     let owner = TaskOwner {
@@ -424,7 +363,9 @@ async fn duo_duties(state: &AppState, today: NaiveDate) -> Result<Arc<Vec<UserTa
     let mut tasks = user_tasks(state, owner, today).await?;
     tasks.retain(|t| t.kind.starts_with("duo"));
     let tasks = Arc::new(tasks);
-    keep_tasks(key, None, &tasks);
+    if let Ok(mut cache) = DUO_CACHE.lock() {
+        *cache = Some((key, Arc::clone(&tasks)));
+    }
     Ok(tasks)
 }
 
@@ -451,7 +392,10 @@ async fn dashboard(
 ) -> Result<Dashboard, PageError> {
     let layout = Layout::new(&user, section::OVERVIEW, "Weekoverzicht");
     let today = state.clock.today();
-    let own = own_tasks(&state, &user, today).await?;
+    // Only the user's own work: a partner reads along with the school's
+    // tasks in the dossiers they are brought into, but those are not theirs.
+    let all = super::cache::tasks(&state, &user).await?;
+    let own: Vec<&UserTask> = all.iter().filter(|t| !t.read_only).collect();
     let tasks = (!own.is_empty()).then(|| TaskCounts {
         overdue: own.iter().filter(|t| t.overdue).count(),
         today: own.iter().filter(|t| t.due == today).count(),
@@ -571,7 +515,7 @@ fn mine(
     user: &CurrentUser,
     f: &Filters,
     duties: &[UserTask],
-    own: &[UserTask],
+    own: &[&UserTask],
     today: NaiveDate,
 ) -> Mine {
     let klas = given(&f.klas);
@@ -602,6 +546,7 @@ fn mine(
 
     let overdue: Vec<&UserTask> = own
         .iter()
+        .copied()
         .filter(|t| t.overdue && t.kind != "bellen" && !t.kind.starts_with("duo"))
         .filter(|t| student(&t.student).is_some())
         .collect();
@@ -700,8 +645,8 @@ fn overview(
         .unwrap_or(d);
     let new_days = cal.week_days(shown);
     let (new_first, new_last) = (*new_days.start(), (*new_days.end()).min(d));
-    let earlier_week = (new_first < week_first)
-        .then(|| cal.date(new_first).format("%Y-%m-%d").to_string());
+    let earlier_week =
+        (new_first < week_first).then(|| cal.date(new_first).format("%Y-%m-%d").to_string());
     let week_href = |x: DayIdx| {
         let date = cal.date(x).format("%Y-%m-%d").to_string();
         let extra: Vec<(&str, &str)> = if x < week_first {

@@ -5,6 +5,7 @@ use axum::Router;
 use crate::state::AppState;
 
 pub mod audit;
+pub mod cache;
 pub mod calls;
 pub mod case;
 pub mod contacts;

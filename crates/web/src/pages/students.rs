@@ -259,11 +259,11 @@ pub(super) async fn open_dossiers(state: &AppState) -> Result<OpenDossiers, Page
     // Read the key before the data, so that a change racing with the read
     // leaves a stale key behind, never a stale set.
     let key = (state.changes(), state.read()?.generation);
-    if let Some(set) = CACHE
-        .lock()
-        .ok()
-        .and_then(|c| c.as_ref().filter(|(k, _)| *k == key).map(|(_, s)| Arc::clone(s)))
-    {
+    if let Some(set) = CACHE.lock().ok().and_then(|c| {
+        c.as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, s)| Arc::clone(s))
+    }) {
         return Ok(set);
     }
     let set: OpenDossiers = Arc::new(

@@ -161,12 +161,7 @@ async fn long_lists_show_25_rows_and_link_to_the_whole_list() {
                 live.evaluations[i]
                     .open_on(d)
                     .filter(|s| s.rule == RuleId::Contact)
-                    .filter(|s| {
-                        matches!(
-                            live.call_due(i, s),
-                            aanwezig_domain::CallDue::Due { .. }
-                        )
-                    })
+                    .filter(|s| matches!(live.call_due(i, s), aanwezig_domain::CallDue::Due { .. }))
                     .count()
             })
             .sum()
@@ -179,7 +174,10 @@ async fn long_lists_show_25_rows_and_link_to_the_whole_list() {
     let (_, full) = app.get(&c, "/?bellen=alle").await;
     let full_bel = part(&full, "bellen");
     assert_eq!(rows(full_bel).len(), total);
-    assert!(full_bel.contains("href=\"/?#bellen\""), "back to the short list");
+    assert!(
+        full_bel.contains("href=\"/?#bellen\""),
+        "back to the short list"
+    );
 
     // The week's new signals: a count per step, 25 rows, each on one line
     // with its explanation folded away, and a link to all of them.
@@ -315,7 +313,9 @@ async fn step_3b_is_ranked_by_unexplained_hours_with_a_zonder_dossier_filter() {
     let first = &list[list.find("<tbody>").unwrap()..];
     let first = &first[first.find("href=\"/leerlingen/").unwrap()..];
     assert!(first.starts_with(&format!("href=\"/leerlingen/{}\"", want[1].0)));
-    assert!(list.contains("id=\"zonder_dossier\" name=\"zonder_dossier\" type=\"checkbox\" value=\"1\" checked"));
+    assert!(list.contains(
+        "id=\"zonder_dossier\" name=\"zonder_dossier\" type=\"checkbox\" value=\"1\" checked"
+    ));
 }
 
 /// The Weekoverzicht of a demo school of 2,000 students, for the
