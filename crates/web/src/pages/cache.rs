@@ -1,5 +1,6 @@
 //! What pages read from the store on every view, kept for the next views
-//! while nothing changed: every account, and each user's tasks.
+//! while nothing changed: every account, and each user's tasks (for the
+//! Weekoverzicht's counts; Mijn taken computes them afresh).
 //!
 //! A value holds for one state of the school: the app's change count
 //! (every change made through the app counts), the live school's

@@ -566,7 +566,7 @@ async fn page(
 ) -> Result<TasksPage, PageError> {
     user.require(may_read_cases(user.role()))?;
     let today = state.clock.today();
-    let tasks = super::cache::tasks(&state, &user).await?;
+    let tasks = user_tasks(&state, TaskOwner::of(&user), today).await?;
     user.audit(&state, AuditAction::Read, None, "mijn taken")
         .await?;
     let no_calendar = state.read()?.cal.is_none();
@@ -574,7 +574,7 @@ async fn page(
         layout: Layout::new(&user, section::TASKS, "Mijn taken"),
         today: date_nl(today),
         total: tasks.len(),
-        groups: groups(tasks.to_vec(), today),
+        groups: groups(tasks, today),
         external: user.role().is_external(),
         coordinator: user.role().sees_all_students(),
         mentor: user.role() == Role::Mentor,
