@@ -7,6 +7,7 @@
 //! at the form that was sent, with what the user typed still in it.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use aanwezig_domain::case::{
     may_read_confidential, may_see_meldcode, Actor, AttendanceFigure, ClosureReason, Decision,
@@ -461,8 +462,8 @@ async fn user_names(state: &AppState) -> Result<HashMap<String, (String, Role, b
 /// Every user, and [`user_names`] made from them (one read of the store).
 async fn users_and_names(
     state: &AppState,
-) -> Result<(Vec<User>, HashMap<String, (String, Role, bool)>), PageError> {
-    let users = state.store.users().await?;
+) -> Result<(Arc<Vec<User>>, HashMap<String, (String, Role, bool)>), PageError> {
+    let users = super::cache::users(state).await?;
     let names = users
         .iter()
         .map(|u| {

@@ -6,6 +6,7 @@ use crate::state::AppState;
 
 pub mod afstemming;
 pub mod audit;
+pub mod cache;
 pub mod calls;
 pub mod case;
 pub mod contacts;

@@ -3,11 +3,11 @@
 //! JavaScript), 100 to a page. Also the small helpers the overview pages
 //! share (attendance figures, step badges, mentor names).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use aanwezig_domain::engine::attendance;
-use aanwezig_domain::{Calendar, Category, DayIdx, Registration, Role, Step};
+use aanwezig_domain::{Calendar, Category, DayIdx, Hours, Registration, Role, Step, StudentId};
 use aanwezig_storage::AuditAction;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -79,6 +79,10 @@ pub(super) struct Derived {
     /// Per student, in school order.
     pub tallies: Vec<Tally>,
     pub steps: Vec<Step>,
+    /// Unexplained minutes in the 3b rule's window up to the last
+    /// evaluated day (rules.md §4: `window(d, 4)`), the figure the 3b
+    /// list ranks by.
+    pub unexplained: Vec<u32>,
     /// The whole school.
     pub school: Tally,
 }
@@ -91,11 +95,24 @@ pub(super) fn derived(live: &Live) -> Option<Arc<Derived>> {
     let d = live.through?;
     let compute = || {
         let from = year_start(engine.calendar(), d);
+        let policy = engine.policy();
+        let window = engine.window_start(d, policy.unexplained.window_weeks);
         let n = live.school.students().len();
         let mut school = Tally::default();
         let mut tallies = Vec::with_capacity(n);
         let mut steps = Vec::with_capacity(n);
+        let mut unexplained = Vec::with_capacity(n);
         for i in 0..n {
+            // Registrations are sorted by day.
+            let regs = live.school.registrations(i);
+            let start = regs.partition_point(|r| r.day < window);
+            unexplained.push(
+                regs[start..]
+                    .iter()
+                    .take_while(|r| r.day <= d)
+                    .map(|r| policy.unexplained_minutes(r.category, r.minutes, r.minutes_late))
+                    .sum(),
+            );
             let t = Tally::of(
                 engine.calendar(),
                 engine.policy().presence,
@@ -117,6 +134,7 @@ pub(super) fn derived(live: &Live) -> Option<Arc<Derived>> {
             from,
             tallies,
             steps,
+            unexplained,
             school,
         })
     };
@@ -229,6 +247,46 @@ pub(super) async fn mentor_names(state: &AppState) -> Result<Names, PageError> {
     Ok(names)
 }
 
+/// The students with an open dossier.
+pub(super) type OpenDossiers = Arc<HashSet<StudentId>>;
+
+/// The students with an open dossier, read from the store once per state
+/// of the school: the app's change count (every saved dossier counts) and
+/// the live school's generation (which also tells apart the schools of
+/// several apps in one process).
+pub(super) async fn open_dossiers(state: &AppState) -> Result<OpenDossiers, PageError> {
+    static CACHE: Mutex<Option<((u64, u64), OpenDossiers)>> = Mutex::new(None);
+    // Read the key before the data, so that a change racing with the read
+    // leaves a stale key behind, never a stale set.
+    let key = (state.changes(), state.read()?.generation);
+    if let Some(set) = CACHE.lock().ok().and_then(|c| {
+        c.as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, s)| Arc::clone(s))
+    }) {
+        return Ok(set);
+    }
+    let set: OpenDossiers = Arc::new(
+        state
+            .store
+            .cases(true)
+            .await?
+            .into_iter()
+            .filter(aanwezig_domain::Case::is_open)
+            .map(|c| c.student)
+            .collect(),
+    );
+    if let Ok(mut cache) = CACHE.lock() {
+        *cache = Some((key, Arc::clone(&set)));
+    }
+    Ok(set)
+}
+
+/// Unexplained minutes as hours in Dutch notation: `12 uur`, `1,5 uur`.
+pub(super) fn hours_nl(minutes: u32) -> String {
+    format!("{} uur", Hours::from_minutes(minutes))
+}
+
 /// A student's mentor as people know them: the account's display name
 /// when the mentor field holds a user name, else the field as it is.
 pub(super) fn mentor_label(names: &HashMap<String, String>, mentor: &str) -> String {
@@ -338,6 +396,8 @@ struct ListQuery {
     mentor: Option<String>,
     sorteer: Option<String>,
     pagina: Option<String>,
+    /// `1`: only students without an open dossier.
+    zonder_dossier: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -346,6 +406,8 @@ enum Sort {
     Class,
     Step,
     Attendance,
+    /// Most unexplained hours in the 3b window first.
+    Hours,
 }
 
 impl Sort {
@@ -354,6 +416,7 @@ impl Sort {
             Some("naam") => Sort::Name,
             Some("stap") => Sort::Step,
             Some("aanwezigheid") => Sort::Attendance,
+            Some("uren") => Sort::Hours,
             _ => Sort::Class,
         }
     }
@@ -364,6 +427,7 @@ impl Sort {
             Sort::Class => "klas",
             Sort::Step => "stap",
             Sort::Attendance => "aanwezigheid",
+            Sort::Hours => "uren",
         }
     }
 }
@@ -377,6 +441,7 @@ struct Row {
     below: bool,
     step_text: String,
     step_class: String,
+    hours: String,
 }
 
 /// A sortable column header.
@@ -399,6 +464,10 @@ struct StudentsPage {
     mentors: Vec<Choice>,
     steps: Vec<Choice>,
     sort_value: &'static str,
+    /// The "zonder dossier" filter is on.
+    without_dossier: bool,
+    /// Weeks of the 3b window, for the hours column's heading.
+    window_weeks: u16,
     headers: Vec<SortLink>,
     rows: Vec<Row>,
     total: usize,
@@ -426,6 +495,9 @@ fn list_href(q: &ListQuery, sort: Sort, page: usize) -> String {
             s.append_pair(k, v);
         }
     }
+    if given(&q.zonder_dossier).is_some() {
+        s.append_pair("zonder_dossier", "1");
+    }
     s.append_pair("sorteer", sort.as_str());
     if page > 1 {
         s.append_pair("pagina", &page.to_string());
@@ -440,10 +512,11 @@ async fn list(
 ) -> Result<StudentsPage, PageError> {
     user.require(sees_students(user.role()))?;
     let names = mentor_names(&state).await?;
+    let open = open_dossiers(&state).await?;
     let sort = Sort::parse(given(&q.sorteer));
     let page = {
         let live = state.read()?;
-        build_list(&live, &user, &names, &q, sort)
+        build_list(&live, &user, &names, &open, &q, sort)
     };
     user.audit(&state, AuditAction::Read, None, "leerlingenlijst")
         .await?;
@@ -454,9 +527,11 @@ fn build_list(
     live: &crate::live::Live,
     user: &CurrentUser,
     names: &HashMap<String, String>,
+    open: &HashSet<StudentId>,
     q: &ListQuery,
     sort: Sort,
 ) -> StudentsPage {
+    let without_dossier = given(&q.zonder_dossier).is_some();
     let scope = user.scope();
     let zoek = given(&q.zoek).map(str::to_lowercase);
     let klas = given(&q.klas);
@@ -486,6 +561,8 @@ fn build_list(
         mentors,
         steps,
         sort_value: sort.as_str(),
+        without_dossier,
+        window_weeks: live.policy.unexplained.window_weeks,
         headers: Vec::new(),
         rows: Vec::new(),
         total: 0,
@@ -504,13 +581,14 @@ fn build_list(
         ("Klas", Sort::Class, false),
         ("Aanwezigheid", Sort::Attendance, true),
         ("Stap", Sort::Step, false),
+        ("Ongeoorloofd", Sort::Hours, true),
     ]
     .into_iter()
     .map(|(label, s, numeric)| SortLink {
         label,
         href: list_href(q, s, 1),
         aria: if s == sort {
-            if s == Sort::Step {
+            if matches!(s, Sort::Step | Sort::Hours) {
                 "descending"
             } else {
                 "ascending"
@@ -536,6 +614,7 @@ fn build_list(
         s: &'a aanwezig_domain::Student,
         step: Step,
         rate: Option<f64>,
+        unexplained: u32,
         class: (u32, String),
         name: String,
     }
@@ -561,10 +640,14 @@ fn build_list(
         if stap.is_some_and(|f| !step_matches(step, f)) {
             continue;
         }
+        if without_dossier && open.contains(&s.id) {
+            continue;
+        }
         picks.push(Pick {
             s,
             step,
             rate: derived.tallies[i].rate(),
+            unexplained: derived.unexplained[i],
             class: class_key(&s.class),
             name,
         });
@@ -583,6 +666,11 @@ fn build_list(
             let ra = a.rate.unwrap_or(f64::INFINITY);
             let rb = b.rate.unwrap_or(f64::INFINITY);
             ra.total_cmp(&rb).then_with(|| by_name(a, b))
+        }),
+        Sort::Hours => picks.sort_by(|a, b| {
+            b.unexplained
+                .cmp(&a.unexplained)
+                .then_with(|| by_name(a, b))
         }),
     }
     page.total = picks.len();
@@ -605,6 +693,7 @@ fn build_list(
             below: p.rate.is_some_and(|r| r < target),
             step_text: p.step.to_string(),
             step_class: step_class(p.step),
+            hours: hours_nl(p.unexplained),
         })
         .collect();
     page.first = if page.total == 0 { 0 } else { skip + 1 };

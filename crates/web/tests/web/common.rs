@@ -177,6 +177,19 @@ pub async fn spawn_app_full(
     config: Config,
     import_dir: Option<Arc<aanwezig_web::import_dir::ImportDirStatus>>,
 ) -> TestApp {
+    spawn_school(config, import_dir, 60).await
+}
+
+/// `spawn_app` over a demo school of `students` students.
+pub async fn spawn_app_sized(students: usize) -> TestApp {
+    spawn_school(Config::default(), None, students).await
+}
+
+async fn spawn_school(
+    config: Config,
+    import_dir: Option<Arc<aanwezig_web::import_dir::ImportDirStatus>>,
+    students: usize,
+) -> TestApp {
     let dir = TempDir::new().unwrap();
     let store = Arc::new(
         SqliteStore::open(&dir.path().join("web.db").to_string_lossy(), true)
@@ -200,7 +213,7 @@ pub async fn spawn_app_full(
     let demo = aanwezig_demo::generate(
         &cal,
         &aanwezig_demo::DemoConfig {
-            students: 60,
+            students,
             seed: 11,
             until: Some(today()),
         },

@@ -247,20 +247,18 @@ async fn every_count_of_duo_work_agrees() {
         .sum();
     assert_eq!(total, expected, "Mijn taken");
 
-    // The Weekoverzicht.
+    // The Weekoverzicht: its "Vandaag" part names the total and the
+    // students (the week's rows are a part of it).
     let (_, overview) = app.get(&c, "/").await;
-    let card_start = overview.find("DUO-meldingen</a> te doen").unwrap();
-    let before = &overview[..card_start];
-    let figure_here: usize = before
-        .rsplit("<span class=\"figure\">")
-        .next()
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let total_text = overview
+        .split("In totaal ")
+        .nth(1)
+        .expect("the Weekoverzicht names the DUO work in total");
+    let figure_here: usize = total_text.split(' ').next().unwrap().parse().unwrap();
     assert_eq!(figure_here, expected, "Weekoverzicht");
+    let for_students = total_text.split(" te doen voor ").nth(1).unwrap();
+    let students_here: usize = for_students.split(' ').next().unwrap().parse().unwrap();
+    assert_eq!(students_here, students, "Weekoverzicht: students with work");
 
     // The dossier of each student with work.
     for (id, n) in &per_student {

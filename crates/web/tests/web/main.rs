@@ -31,3 +31,4 @@ mod steps;
 mod student_numbers;
 mod tasks;
 mod users;
+mod weekoverzicht;

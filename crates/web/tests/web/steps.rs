@@ -67,19 +67,24 @@ async fn every_page_and_the_api_give_each_student_the_same_step() {
         assert_eq!(shown, step, "student page of {id}");
     }
 
-    // The Weekoverzicht: each student under every track of their step.
+    // The Weekoverzicht: per step the number of students, linked to the
+    // Leerlingen list on that step, which lists exactly them (a student
+    // at 3a/3b counts under both tracks).
     let (status, html) = app.get(&c, "/").await;
     assert_eq!(status, StatusCode::OK);
     let section = &html[html.find("id=\"open\"").unwrap()..];
     let section = &section[..section.find("</section>").unwrap()];
-    for key in ["4b", "4a", "3b", "3a", "2"] {
+    for key in ["4b", "4a", "3b", "3a", "2", "1"] {
         let head = format!("<span class=\"badge step-{key}\">{key}</span>");
         let at = section.find(&head).unwrap_or_else(|| panic!("{key} row"));
         let row = &section[at..section[at..].find("</tr>").unwrap() + at];
-        let shown: BTreeSet<String> = between(row, "<a href=\"/leerlingen/", "\"")
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
+        let href = between(row, "<a href=\"", "\"")[0].replace("&#38;", "&");
+        let count: usize = between(row, "<td class=\"num\"><a href=\"", "</a>")[0]
+            .split("\">")
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
         let level = &key[..1];
         let track = &key[1..];
         let want: BTreeSet<String> = api
@@ -87,6 +92,13 @@ async fn every_page_and_the_api_give_each_student_the_same_step() {
             .filter(|(_, s)| s.starts_with(level) && s[1..].contains(track))
             .map(|(id, _)| id.clone())
             .collect();
-        assert_eq!(shown, want, "Weekoverzicht, step {key}");
+        assert_eq!(count, want.len(), "Weekoverzicht, step {key}");
+        assert_eq!(href, format!("/leerlingen?stap={key}&sorteer=stap"));
+        let (_, list) = app.get(&c, &href).await;
+        let shown: BTreeSet<String> = between(&list, "<tr>\n      <td>", "<")
+            .into_iter()
+            .map(|id| id.trim().to_owned())
+            .collect();
+        assert_eq!(shown, want, "Leerlingen on step {key}");
     }
 }
