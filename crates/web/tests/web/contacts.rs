@@ -525,7 +525,7 @@ async fn agreements_are_mailed_one_message_per_recipient() {
     }
     assert!(messages
         .iter()
-        .any(|m| m.body.starts_with("Beste ouder(s)/verzorger(s)")));
+        .any(|m| m.body.starts_with("Beste ouders of verzorgers")));
     assert!(messages
         .iter()
         .any(|m| m.rcpt() == STUDENT_MAIL && m.body.starts_with(&format!("Beste {first},"))));

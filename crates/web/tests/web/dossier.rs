@@ -103,7 +103,7 @@ async fn open_by_hand_needs_a_reason_and_keeps_what_was_typed() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("beschrijf de zorgen"), "{html}");
+    assert!(html.contains("Beschrijf de zorgen"), "{html}");
     assert!(app
         .store
         .case(&StudentId::parse(&id).unwrap())
@@ -359,7 +359,7 @@ async fn a_partner_brought_in_sees_the_student_and_the_case_others_do_not() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        html.contains("de jeugdarts wordt pas betrokken na een verwijzing"),
+        html.contains("De jeugdarts kan pas meekijken als de ouders toestemming gaven"),
         "{html}"
     );
     saved(
@@ -989,7 +989,7 @@ async fn a_later_signal_is_noted_and_calls_since_opening_are_tasks() {
         "a signal of the case's own step is no news"
     );
     assert!(
-        html.contains("Bellen na hele dag afwezig op maandag 10 november 2025"),
+        html.contains("Bellen: hele dag afwezig sinds maandag 10 november 2025"),
         "the call for Monday's whole-day absence: {html}"
     );
     // Shown, not saved.
