@@ -127,13 +127,13 @@ impl CaseStep {
         }
     }
 
-    /// A short Dutch title of the step.
+    /// A short Dutch title of the step. Steps 3 and 4 carry the names of
+    /// [`crate::Step::label_nl`], so a step reads the same on every page.
     pub fn label_nl(self) -> &'static str {
         match self {
-            CaseStep::S3a => "Gemeld verzuim: gesprek",
-            CaseStep::S3b => "Onbekend verzuim: gesprek",
-            CaseStep::S4a => "Gemeld verzuim houdt aan",
-            CaseStep::S4b => "Onbekend verzuim houdt aan: DUO-melding",
+            CaseStep::S3a | CaseStep::S3b | CaseStep::S4a | CaseStep::S4b => {
+                crate::signal::Step::new(self.level(), self.track()).label_nl()
+            }
             CaseStep::S5a => "Verzuim houdt aan, gezin werkt mee",
             CaseStep::S5b => "Verzuim houdt aan, gezin werkt niet mee",
             CaseStep::S6 => "Maatwerk",
@@ -1149,7 +1149,7 @@ pub enum CaseError {
     InterventionEnded,
     #[error("omschrijf wat er is afgesproken")]
     EmptyAgreement,
-    #[error("alleen externe partners (leerplicht, jeugdarts, ketenpartner) worden bij een dossier betrokken, niet de rol {0}")]
+    #[error("alleen partners van buiten de school (leerplicht, jeugdarts, ketenpartner) worden bij een dossier betrokken, niet de rol {0}")]
     NotAPartner(Role),
     #[error("{0} is al betrokken bij dit dossier")]
     AlreadyInvolved(String),

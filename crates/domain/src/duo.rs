@@ -741,7 +741,10 @@ impl MeldingDraft {
             if day.date < self.begin || day.date > self.end {
                 errs.push(field_err(
                     f("date"),
-                    format!("{} ligt buiten de periode van de melding", date_nl(day.date)),
+                    format!(
+                        "{} ligt buiten de periode van de melding",
+                        date_nl(day.date)
+                    ),
                 ));
             }
             if previous.is_some_and(|p| p >= day.date) {
@@ -1378,7 +1381,10 @@ mod tests {
         for r in RuleId::ALL {
             assert_eq!(MeldingKind::for_rule(r).is_some(), r.is_duo(), "{r}");
         }
-        assert_eq!(MeldingKind::ZestienUur.label_nl(), "16 uur of meer in 4 lesweken");
+        assert_eq!(
+            MeldingKind::ZestienUur.label_nl(),
+            "16 uur of meer in 4 lesweken"
+        );
     }
 
     #[test]

@@ -208,7 +208,10 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
         // Forms are small; 1 MiB is far more than any form of aanwezig.
         let bytes: Bytes = match http_body_util::Limited::new(body, 1 << 20).collect().await {
             Ok(c) => c.to_bytes(),
-            Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "Het formulier is te groot.").into_response(),
+            Err(_) => {
+                return (StatusCode::PAYLOAD_TOO_LARGE, "Het formulier is te groot.")
+                    .into_response()
+            }
         };
         let field = form_urlencoded::parse(&bytes)
             .find(|(k, _)| k == "csrf")

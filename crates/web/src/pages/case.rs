@@ -73,7 +73,7 @@ struct Failure {
 impl Failure {
     /// The message as a sentence: a capital first letter and a full
     /// stop, whatever form the domain or the page gave it.
-    fn as_sentence(mut self) -> Failure {
+    fn into_sentence(mut self) -> Failure {
         let mut m = capitalize_nl(self.message.trim_end());
         if !m.ends_with(['.', '?', '!']) {
             m.push('.');
@@ -702,7 +702,7 @@ fn case_view(
         step_label: case.step.label_nl(),
         track: match case.step.track() {
             Some(aanwezig_domain::Track::A) => "a-spoor: gemeld verzuim",
-            Some(aanwezig_domain::Track::B) => "b-spoor: ongeoorloofd of onbekend verzuim",
+            Some(aanwezig_domain::Track::B) => "b-spoor: onbekend verzuim (zonder geldige reden)",
             None => "",
         },
         parties: case.step.parties_nl(),
@@ -1109,7 +1109,7 @@ async fn render_saved(
             })
             .collect(),
         meldingen,
-        failure: failure.map(Failure::as_sentence),
+        failure: failure.map(Failure::into_sentence),
         saved,
     };
     Ok((status, page).into_response())
@@ -1954,7 +1954,7 @@ async fn intervention_page(
         today: iso(today),
         typed_note: typed("notitie"),
         typed_date,
-        error: failure.map(|f| f.as_sentence().message),
+        error: failure.map(|f| f.into_sentence().message),
         saved,
     };
     let status = if page.error.is_some() {

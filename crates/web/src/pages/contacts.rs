@@ -575,7 +575,12 @@ fn check_contact(
             partner,
             what,
             by_when,
-            on.map(|on| (on, "De datum bij \"Uiterlijk\" ligt vóór de datum van het contact.")),
+            on.map(|on| {
+                (
+                    on,
+                    "De datum bij \"Uiterlijk\" ligt vóór de datum van het contact.",
+                )
+            }),
         );
         if !problems.is_empty() {
             row.error = Some(problems.join(" "));

@@ -225,8 +225,9 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
     );
     assert_eq!(d.deadline, ymd(2025, 11, 19));
     assert!(
-        d.actions_taken.iter().any(|a| a
-            == "12 nov 2025: gesprek op school met leerling en ouders (leidraad C)"),
+        d.actions_taken
+            .iter()
+            .any(|a| a == "12 nov 2025: gesprek op school met leerling en ouders (leidraad C)"),
         "{:?}",
         d.actions_taken
     );
@@ -244,7 +245,7 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
     assert!(!html.contains("name=\"les_2025-11-12\" value=\"5\" aria-label=\"woensdag 12 november 2025, lesuur 5\" checked"));
     assert!(html.contains("(leidraad C)"));
     assert!(
-        html.contains("vul de vermoedelijke reden van het verzuim in"),
+        html.contains("Vul de vermoedelijke reden van het verzuim in"),
         "a new draft says what is missing"
     );
 
@@ -253,7 +254,10 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
     let (_, html) = app.get(&c, "/meldingen").await;
     assert!(!html.contains("value=\"duo_16h\""), "no Concept maken left");
     assert!(html.contains(&format!("<a href=\"/meldingen/{n}\">nr. {n}</a>")));
-    assert!(html.contains("Concept: afmaken en invoeren in het Verzuimloket"), "{html}");
+    assert!(
+        html.contains("Concept: afmaken en invoeren in het Verzuimloket"),
+        "{html}"
+    );
     assert!(
         html.contains(&format!("gedekt door melding nr. {n}")),
         "{html}"
@@ -271,10 +275,10 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(
-        html.contains("vul de vermoedelijke reden van het verzuim in"),
+        html.contains("Vul de vermoedelijke reden van het verzuim in"),
         "{html}"
     );
-    assert!(html.contains("een BRIN-nummer is 2 cijfers en 2 hoofdletters"));
+    assert!(html.contains("Een BRIN-nummer is 2 cijfers en 2 hoofdletters"));
     assert!(
         html.contains("Ouders komen afspraken niet na."),
         "what was typed stays"
@@ -292,7 +296,7 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(
-        html.contains("de vermoedelijke reden is 201 tekens"),
+        html.contains("De vermoedelijke reden is 201 tekens"),
         "{html}"
     );
     assert!(
@@ -380,7 +384,7 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
         &c,
         &at,
         n,
-        "lesuur 3 op dinsdag 11 november 2025 is ziek gemeld",
+        "Lesuur 3 op dinsdag 11 november 2025 is ziek gemeld",
     )
     .await;
 
@@ -747,8 +751,7 @@ async fn the_draft_takes_no_health_or_safety_from_the_case() {
             "12 nov 2025: ander maatwerk".to_owned(),
             "13 nov 2025: interventie gestart: afspraken (elke ochtend melden bij de mentor)"
                 .to_owned(),
-            "13 nov 2025: afspraak met ouders: ouders bellen bij afwezigheid voor 8 uur"
-                .to_owned(),
+            "13 nov 2025: afspraak met ouders: ouders bellen bij afwezigheid voor 8 uur".to_owned(),
         ]
     );
     let all = d.actions_taken.join("\n").to_lowercase();
