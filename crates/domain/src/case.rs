@@ -127,13 +127,13 @@ impl CaseStep {
         }
     }
 
-    /// A short Dutch title of the step.
+    /// A short Dutch title of the step. Steps 3 and 4 carry the names of
+    /// [`crate::Step::label_nl`], so a step reads the same on every page.
     pub fn label_nl(self) -> &'static str {
         match self {
-            CaseStep::S3a => "Gemeld verzuim: gesprek",
-            CaseStep::S3b => "Onbekend verzuim: gesprek",
-            CaseStep::S4a => "Gemeld verzuim houdt aan",
-            CaseStep::S4b => "Onbekend verzuim houdt aan: DUO-melding",
+            CaseStep::S3a | CaseStep::S3b | CaseStep::S4a | CaseStep::S4b => {
+                crate::signal::Step::new(self.level(), self.track()).label_nl()
+            }
             CaseStep::S5a => "Verzuim houdt aan, gezin werkt mee",
             CaseStep::S5b => "Verzuim houdt aan, gezin werkt niet mee",
             CaseStep::S6 => "Maatwerk",
@@ -144,7 +144,7 @@ impl CaseStep {
     pub fn parties_nl(self) -> &'static str {
         match self {
             CaseStep::S3a | CaseStep::S3b => "school",
-            CaseStep::S4a => "school, samen met jeugdarts en/of leerplicht",
+            CaseStep::S4a => "school, samen met de jeugdarts, leerplicht of allebei",
             CaseStep::S4b => "school, nauw samen met leerplicht en zo nodig de jeugdarts",
             CaseStep::S5a => "AOJ; de school controleert de afspraken",
             CaseStep::S5b | CaseStep::S6 => "AOJ",
@@ -227,7 +227,7 @@ impl Party {
     pub fn label_nl(&self) -> &str {
         match self {
             Party::Leerling => "leerling",
-            Party::Ouders => "ouder(s)/verzorger(s)",
+            Party::Ouders => "ouders",
             Party::School => "school",
             Party::Iot => "intern ondersteuningsteam",
             Party::Jeugdarts => "jeugdarts",
@@ -338,7 +338,7 @@ fn standard_items(step: CaseStep) -> Vec<(&'static str, &'static str, Party)> {
         CaseStep::S3a => vec![
             (
                 keys::GESPREK,
-                "Gesprek voeren met leerling en ouder(s)/verzorger(s) en samen afspraken maken",
+                "Gesprek voeren met leerling en ouders en samen afspraken maken",
                 School,
             ),
             afspraken,
@@ -351,7 +351,7 @@ fn standard_items(step: CaseStep) -> Vec<(&'static str, &'static str, Party)> {
         CaseStep::S3b => vec![
             (
                 keys::GESPREK,
-                "Gesprek voeren met leerling en ouder(s)/verzorger(s) en samen afspraken maken",
+                "Gesprek voeren met leerling en ouders en samen afspraken maken",
                 School,
             ),
             afspraken,
@@ -364,7 +364,7 @@ fn standard_items(step: CaseStep) -> Vec<(&'static str, &'static str, Party)> {
         CaseStep::S4a => vec![
             (
                 "overleg_ketenpartners",
-                "Met ketenpartners overleggen over inzet van de jeugdarts en/of een preventief gesprek bij leerplicht",
+                "Met ketenpartners overleggen: de jeugdarts inzetten, een preventief gesprek bij leerplicht, of allebei",
                 School,
             ),
             (
@@ -374,7 +374,7 @@ fn standard_items(step: CaseStep) -> Vec<(&'static str, &'static str, Party)> {
             ),
             (
                 "vervolggesprek",
-                "Na die afweging een gesprek voeren met leerling en ouder(s)/verzorger(s) en vervolgafspraken maken",
+                "Na die afweging een gesprek voeren met leerling en ouders en vervolgafspraken maken",
                 School,
             ),
             indigo,
@@ -384,7 +384,7 @@ fn standard_items(step: CaseStep) -> Vec<(&'static str, &'static str, Party)> {
         CaseStep::S4b => vec![
             (
                 "gesprek_duo",
-                "Gesprek voeren met leerling en ouder(s)/verzorger(s) en afspraken maken, onder meer over de DUO-melding",
+                "Gesprek voeren met leerling en ouders en afspraken maken, onder meer over de DUO-melding",
                 School,
             ),
             (
@@ -394,12 +394,12 @@ fn standard_items(step: CaseStep) -> Vec<(&'static str, &'static str, Party)> {
             ),
             (
                 keys::DUO_MELDING,
-                "De DUO-melding doen bij leerplicht",
+                "De DUO-melding doen (via het Verzuimloket; komt bij leerplicht)",
                 School,
             ),
             (
                 "leerplicht_afspraken",
-                "Leerplicht maakt met leerling en ouder(s)/verzorger(s) afspraken om het verzuim terug te dringen",
+                "Leerplicht maakt met leerling en ouders afspraken om het verzuim terug te dringen",
                 Leerplicht,
             ),
             (
@@ -464,7 +464,7 @@ fn standard_items(step: CaseStep) -> Vec<(&'static str, &'static str, Party)> {
             ),
             (
                 "vrijstelling",
-                "Vrijstelling via leerplicht bespreken (ouder(s)/verzorger(s) vragen die zelf aan)",
+                "Vrijstelling via leerplicht bespreken (ouders vragen die zelf aan)",
                 Aoj,
             ),
         ],
@@ -637,12 +637,12 @@ const fn q(
 const GUIDE_A: [GuideQuestion; 4] = [
     q(
         "a_hoe_gaat_het",
-        "Hoe gaat het met uw zoon of dochter?",
+        "Hoe gaat het met uw kind?",
         Some("U belt uit belangstelling, niet om te controleren. Houd het luchtig."),
     ),
     q(
         "a_hulp_school",
-        "Kan school iets doen, bijvoorbeeld huiswerk of lesstof delen?",
+        "Kan de school iets doen, bijvoorbeeld huiswerk of lesstof doorgeven?",
         None,
     ),
     q(
@@ -682,7 +682,7 @@ const GUIDE_B: [GuideQuestion; 6] = [
     q(
         "b_afspraken",
         "Welke afspraken maken we?",
-        Some("Een nieuw contactmoment, bijvoorbeeld over drie weken, is ook een afspraak. De afspraken gaan per mail naar de leerling en de ouder(s)/verzorger(s)."),
+        Some("Een nieuw contactmoment, bijvoorbeeld over drie weken, is ook een afspraak. De afspraken gaan per e-mail naar de leerling en de ouders."),
     ),
 ];
 
@@ -690,11 +690,11 @@ const GUIDE_C: [GuideQuestion; 5] = [
     q(
         "c_opening",
         "We maken ons zorgen: je bent vaak niet op school en we missen je.",
-        Some("Leg uit dat de afwezigheid ver boven het gemiddelde ligt en dat in gesprek blijven helpt om lesstof en aansluiting bij de klas niet te verliezen."),
+        Some("Vertel dat de leerling veel vaker afwezig is dan gemiddeld. Leg uit dat het gesprek helpt om geen lesstof en geen contact met de klas te missen."),
     ),
     q(
         "c_reden",
-        "Wat maakt dat jullie je ziek melden, of dat op tijd komen niet lukt?",
+        "Waarom besluiten jullie tot een ziekmelding? Of: wat maakt het lastig om op tijd te komen?",
         Some("Vraag niet naar de aard van de ziekte en leg die niet vast. Luister naar de vragen en zorgen van leerling en ouders."),
     ),
     q(
@@ -723,7 +723,7 @@ impl Guide {
         match self {
             Guide::A => "A: bellen na één of twee dagen afwezigheid",
             Guide::B => "B: gesprek met de leerling bij zorgen over aanwezigheid",
-            Guide::C => "C: gesprek met leerling en ouder(s)/verzorger(s) bij aanhoudende zorgen",
+            Guide::C => "C: gesprek met leerling en ouders bij aanhoudende zorgen",
         }
     }
 
@@ -786,7 +786,7 @@ impl AgreementParty {
     pub fn label_nl(&self) -> &str {
         match self {
             AgreementParty::Student => "leerling",
-            AgreementParty::Parents => "ouder(s)/verzorger(s)",
+            AgreementParty::Parents => "ouders",
             AgreementParty::School => "school",
             AgreementParty::Partner(p) => p,
         }
@@ -1131,9 +1131,9 @@ pub enum CaseError {
         "leg eerst het besluit over maatwerk vast (OPDC-traject, vrijstelling of ander maatwerk)"
     )]
     MaatwerkNotDecided,
-    #[error("stap {step} heeft geen actie '{key}'")]
+    #[error("deze actie bestaat niet bij stap {step}")]
     UnknownChecklistItem { step: CaseStep, key: String },
-    #[error("gespreksleidraad {guide:?} heeft geen vraag '{key}'")]
+    #[error("deze vraag hoort niet bij gespreksleidraad {guide:?}")]
     UnknownQuestion { guide: Guide, key: String },
     #[error("antwoorden horen bij een gespreksleidraad; kies eerst A, B of C")]
     AnswersWithoutGuide,
@@ -1149,7 +1149,7 @@ pub enum CaseError {
     InterventionEnded,
     #[error("omschrijf wat er is afgesproken")]
     EmptyAgreement,
-    #[error("alleen externe partners (leerplicht, jeugdarts, ketenpartner) worden bij een dossier betrokken, niet de rol {0}")]
+    #[error("alleen partners van buiten de school (leerplicht, jeugdarts, ketenpartner) worden bij een dossier betrokken, niet de rol {0}")]
     NotAPartner(Role),
     #[error("{0} is al betrokken bij dit dossier")]
     AlreadyInvolved(String),
@@ -1163,9 +1163,9 @@ pub enum CaseError {
     NotALead(Role),
     #[error("{0} is al dossierhouder")]
     SameLead(String),
-    #[error("de jeugdarts wordt pas betrokken na een verwijzing waarvoor de ouders toestemming gaven (MAZL); leg die eerst vast")]
+    #[error("de jeugdarts kan pas meekijken als de ouders toestemming gaven voor de verwijzing; leg die verwijzing eerst vast")]
     NoConsent,
-    #[error("een ketenpartner (zoals VO WIJ) wordt pas betrokken als de ouders toestemming gaven voor de inzet van VO WIJ; leg die beslissing eerst vast")]
+    #[error("een ketenpartner (zoals VO WIJ) kan pas meekijken als de ouders toestemming gaven; leg dat besluit eerst vast")]
     NoCareConsent,
 }
 
@@ -2173,7 +2173,7 @@ impl Case {
                 TaskKind::Call { absent_on },
                 next_school_day(cal, absent_on),
                 format!(
-                    "Bellen na hele dag afwezig op {} (leidraad A)",
+                    "Bellen: hele dag afwezig sinds {} (leidraad A)",
                     crate::explain::date_nl(absent_on)
                 ),
             );
@@ -2435,8 +2435,8 @@ impl Case {
                 m.on,
                 &m.by.user,
                 format!(
-                    "{} afspraak/afspraken per e-mail gedeeld{to}",
-                    m.agreements.len()
+                    "{} per e-mail gedeeld{to}",
+                    crate::explain::counted_nl(m.agreements.len() as u64, "afspraak", "afspraken")
                 ),
             );
         }

@@ -74,7 +74,7 @@ pub const PERSONAL_NUMBER_FIELD: &str = "student.personal_number";
 
 /// Why a melding for a student without BSN or onderwijsnummer cannot be
 /// registered.
-pub const NO_PERSONAL_NUMBER_NL: &str = "Een DUO-melding heeft het BSN of het onderwijsnummer van de leerling nodig, en van deze leerling is geen van beide bekend. Lees het in met het leerlingenbestand (kolom bsn of onderwijsnummer); tot dan kan de melding niet worden geregistreerd.";
+pub const NO_PERSONAL_NUMBER_NL: &str = "Voor een DUO-melding is het BSN of het onderwijsnummer nodig. Van deze leerling is geen van beide bekend. De beheerder kan het nummer inlezen met het leerlingenbestand (kolom bsn of onderwijsnummer). Tot die tijd kunt u de melding niet als gemeld vastleggen.";
 
 /// What a melding shown to someone says about the student's
 /// persoonsgebonden nummer.
@@ -160,8 +160,8 @@ impl MeldingKind {
     /// The Dutch label, as on DUO's form.
     pub fn label_nl(self) -> &'static str {
         match self {
-            MeldingKind::ZestienUur => "16 uur in 4 lesweken",
-            MeldingKind::ZestienUurAchttienPlus => "16 uur in 4 lesweken, 18 jaar of ouder",
+            MeldingKind::ZestienUur => "16 uur of meer in 4 lesweken",
+            MeldingKind::ZestienUurAchttienPlus => "16 uur of meer in 4 lesweken, 18 jaar of ouder",
             MeldingKind::LangdurigRelatiefVerzuim => "langdurig relatief verzuim",
             MeldingKind::LuxeVerzuim => "luxe verzuim",
             MeldingKind::Overig => "overig verzuim",
@@ -390,7 +390,7 @@ pub enum DuoError {
     },
     #[error("datum {on} ligt voor {earlier}, de vorige datum van deze melding")]
     DateBefore { on: NaiveDate, earlier: NaiveDate },
-    #[error("de melding is niet volledig of niet juist ({} fouten)", .0.len())]
+    #[error("de melding is niet volledig of niet juist ({})", crate::explain::counted_nl(.0.len() as u64, "fout", "fouten"))]
     Invalid(Vec<DuoFieldError>),
     #[error("een melding wordt pas geregistreerd nadat ze is gecontroleerd")]
     NotValidated,
@@ -741,7 +741,10 @@ impl MeldingDraft {
             if day.date < self.begin || day.date > self.end {
                 errs.push(field_err(
                     f("date"),
-                    format!("{} ligt buiten de periode van de melding", day.date),
+                    format!(
+                        "{} ligt buiten de periode van de melding",
+                        date_nl(day.date)
+                    ),
                 ));
             }
             if previous.is_some_and(|p| p >= day.date) {
@@ -754,7 +757,7 @@ impl MeldingDraft {
             let Some(d) = cal.index(day.date) else {
                 errs.push(field_err(
                     f("date"),
-                    format!("{} is geen schooldag", day.date),
+                    format!("{} is geen schooldag", date_nl(day.date)),
                 ));
                 continue;
             };
@@ -788,7 +791,7 @@ impl MeldingDraft {
                     Some(c) => errs.push(field_err(
                         f("lessons"),
                         format!(
-                            "lesuur {lesson} op {} is nu '{}' en geen ongeoorloofd verzuim",
+                            "lesuur {lesson} op {} staat nu op '{}': dat is geen ongeoorloofd verzuim",
                             date_nl(day.date),
                             c.label_nl()
                         ),
@@ -1010,7 +1013,7 @@ impl MeldingDraft {
             }
         };
         // Writing to a String cannot fail.
-        let _ = writeln!(out, "DUO-verzuimmelding");
+        let _ = writeln!(out, "DUO-melding");
         let _ = writeln!(out, "==================");
         let _ = writeln!(out, "Soort verzuim: {}", self.kind.label_nl());
         let _ = writeln!(
@@ -1020,7 +1023,7 @@ impl MeldingDraft {
             self.student,
             date_nl(self.date_of_birth)
         );
-        let _ = writeln!(out, "Persoonsgebonden nummer: {}", number.text_nl());
+        let _ = writeln!(out, "BSN of onderwijsnummer: {}", number.text_nl());
         let _ = writeln!(
             out,
             "Telefoon ouders of leerling: {}",
@@ -1378,7 +1381,10 @@ mod tests {
         for r in RuleId::ALL {
             assert_eq!(MeldingKind::for_rule(r).is_some(), r.is_duo(), "{r}");
         }
-        assert_eq!(MeldingKind::ZestienUur.label_nl(), "16 uur in 4 lesweken");
+        assert_eq!(
+            MeldingKind::ZestienUur.label_nl(),
+            "16 uur of meer in 4 lesweken"
+        );
     }
 
     #[test]
@@ -1523,13 +1529,13 @@ mod tests {
         let line = |shown| {
             d.to_export_text(shown)
                 .lines()
-                .find(|l| l.starts_with("Persoonsgebonden nummer: "))
+                .find(|l| l.starts_with("BSN of onderwijsnummer: "))
                 .map(str::to_owned)
                 .expect("a number line")
         };
         assert_eq!(
             line(NumberShown::for_reader(pgn(), true)),
-            "Persoonsgebonden nummer: BSN 123456782"
+            "BSN of onderwijsnummer: BSN 123456782"
         );
         let hidden = line(NumberShown::for_reader(pgn(), false));
         assert!(!hidden.contains("123456782"), "{hidden}");
@@ -1543,7 +1549,7 @@ mod tests {
         // After the student line, before the period.
         let text = d.to_export_text(NumberShown::Missing);
         let student = text.find("Leerling: ").expect("student");
-        let number = text.find("Persoonsgebonden nummer").expect("number");
+        let number = text.find("BSN of onderwijsnummer:").expect("number");
         let begin = text.find("Begindatum verzuim").expect("begin");
         assert!(student < number && number < begin);
     }
@@ -2104,7 +2110,7 @@ mod tests {
         ];
         let text = d.to_export_text(NumberShown::Known(PersonalNumber::Bsn(&BSN)));
         let order = [
-            "Soort verzuim: 16 uur in 4 lesweken",
+            "Soort verzuim: 16 uur of meer in 4 lesweken",
             "Leerling: Sanne de Vries (123456)",
             "Begindatum verzuim: maandag 8 september 2025",
             "Einddatum verzuim: donderdag 11 september 2025",

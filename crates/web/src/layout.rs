@@ -68,7 +68,7 @@ fn menu(role: Role) -> Vec<(&'static str, &'static str)> {
     if role == Role::Beheerder {
         items.push((SETTINGS, "Instellingen"));
         items.push((USERS, "Gebruikers"));
-        items.push((AUDIT, "Auditlog"));
+        items.push((AUDIT, "Logboek"));
     }
     items.push((PLAN, "Stappenplan"));
     items.push((GLOSSARY, "Begrippen"));

@@ -132,20 +132,31 @@ pub struct Outgoing {
     pub at: DateTime<Utc>,
 }
 
-/// Why sending failed, in Dutch, with the server's own words where it gave
-/// any.
+/// Why sending failed: a Dutch sentence for everyone, and the server's or
+/// library's own words for the beheerder where there are any. `Display`
+/// shows both (the e-mail settings page); a mentor sees only `.0`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MailError(pub String);
+pub struct MailError(pub String, pub Option<String>);
+
+impl MailError {
+    fn plain(sentence: impl Into<String>) -> MailError {
+        MailError(sentence.into(), None)
+    }
+}
 
 impl fmt::Display for MailError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.0)?;
+        if let Some(t) = &self.1 {
+            write!(f, " (technisch: {t})")?;
+        }
+        Ok(())
     }
 }
 
 fn mailbox(name: &str, address: &str) -> Result<Mailbox, MailError> {
     let a = Address::from_str(address.trim())
-        .map_err(|_| MailError(format!("{address} is geen geldig e-mailadres.")))?;
+        .map_err(|_| MailError::plain(format!("{address} is geen geldig e-mailadres.")))?;
     let name = name.trim();
     Ok(Mailbox::new((!name.is_empty()).then(|| name.to_owned()), a))
 }
@@ -153,9 +164,12 @@ fn mailbox(name: &str, address: &str) -> Result<Mailbox, MailError> {
 fn transport(settings: &MailSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
     let host = settings.host.trim();
     let refused = |e: lettre::transport::smtp::Error| {
-        MailError(format!(
-            "De naam van de mailserver ({host}) is niet te gebruiken voor een beveiligde verbinding. Controleer de servernaam in de e-mailinstellingen. (technisch: {e})"
-        ))
+        MailError(
+            format!(
+                "De naam van de mailserver ({host}) is niet te gebruiken voor een beveiligde verbinding. Controleer de servernaam in de e-mailinstellingen."
+            ),
+            Some(e.to_string()),
+        )
     };
     let builder = match settings.security {
         Security::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
@@ -184,9 +198,8 @@ pub async fn send(
     messages: &[Outgoing],
 ) -> Result<Vec<Result<(), MailError>>, MailError> {
     if !settings.is_configured() {
-        return Err(MailError(
-            "E-mail is nog niet ingesteld: de beheerder vult de mailserver in bij Instellingen → E-mail."
-                .into(),
+        return Err(MailError::plain(
+            "E-mail is nog niet ingesteld: de beheerder vult de mailserver in bij Instellingen › E-mail.",
         ));
     }
     let from = mailbox(&settings.from_name, &settings.from_address)?;
@@ -234,7 +247,7 @@ async fn send_one(
     // accented letters.
     let body = Body::new_with_encoding(m.body.clone(), ContentTransferEncoding::QuotedPrintable)
         .map_err(|_| {
-            MailError(format!(
+            MailError::plain(format!(
                 "Het bericht aan {} kon niet worden opgemaakt.",
                 m.to
             ))
@@ -243,22 +256,22 @@ async fn send_one(
         .header(ContentType::TEXT_PLAIN)
         .body(body)
         .map_err(|e| {
-            MailError(format!(
-                "Het bericht aan {} kon niet worden opgemaakt. (technisch: {e})",
-                m.to
-            ))
+            MailError(
+                format!("Het bericht aan {} kon niet worden opgemaakt.", m.to),
+                Some(e.to_string()),
+            )
         })?;
     transport
         .send(message)
         .await
         .map(|_| ())
-        .map_err(|e| MailError(explain(&e, host, &m.to)))
+        .map_err(|e| explain(&e, host, &m.to))
 }
 
 /// A Dutch sentence for what went wrong while talking to the SMTP server
 /// `host` about a message to `to`, with lettre's own text in parentheses
 /// for the beheerder.
-fn explain(e: &lettre::transport::smtp::Error, host: &str, to: &str) -> String {
+fn explain(e: &lettre::transport::smtp::Error, host: &str, to: &str) -> MailError {
     let technical = e.to_string();
     let lower = technical.to_lowercase();
     let code = e.status().map(|c| c.to_string()).unwrap_or_default();
@@ -281,11 +294,11 @@ fn explain(e: &lettre::transport::smtp::Error, host: &str, to: &str) -> String {
     } else if lower.starts_with("connection error") || lower.starts_with("network error") {
         format!("De mailserver {host} is niet bereikbaar. Controleer de servernaam en de poort bij de e-mailinstellingen, of probeer het later opnieuw.")
     } else if e.is_response() {
-        format!("De mailserver {host} gaf een antwoord dat aanwezig niet begrijpt.")
+        format!("De mailserver {host} gaf een antwoord dat de app niet begrijpt.")
     } else {
         format!("Het versturen via de mailserver {host} mislukte.")
     };
-    format!("{sentence} (technisch: {technical})")
+    MailError(sentence, Some(technical))
 }
 
 #[cfg(test)]

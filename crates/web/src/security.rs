@@ -170,7 +170,7 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
     if !same_origin(&state.config, req.headers()) {
         return forbidden(
             json,
-            "Dit verzoek kwam niet van aanwezig zelf en is geweigerd.",
+            "Dit verzoek kwam niet uit de app zelf en is geweigerd.",
         );
     }
     let jar = CookieJar::from_headers(req.headers());
@@ -208,7 +208,10 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
         // Forms are small; 1 MiB is far more than any form of aanwezig.
         let bytes: Bytes = match http_body_util::Limited::new(body, 1 << 20).collect().await {
             Ok(c) => c.to_bytes(),
-            Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "formulier te groot").into_response(),
+            Err(_) => {
+                return (StatusCode::PAYLOAD_TOO_LARGE, "Het formulier is te groot.")
+                    .into_response()
+            }
         };
         let field = form_urlencoded::parse(&bytes)
             .find(|(k, _)| k == "csrf")
@@ -224,7 +227,7 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
             if json {
                 "De kop X-CSRF-Token ontbreekt of klopt niet: vraag het token op bij /api/sessie."
             } else {
-                "Dit formulier is verlopen of niet van aanwezig. Laad de pagina opnieuw en probeer het nog eens."
+                "Dit formulier is verlopen of komt niet uit de app. Laad de pagina opnieuw en probeer het nog eens."
             },
         );
     }

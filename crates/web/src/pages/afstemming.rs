@@ -81,7 +81,7 @@ async fn vervolg_duty(
 ) -> Result<(Student, SignalWork, i64), PageError> {
     if form.leerling.trim().is_empty() {
         return Err(PageError::BadRequest(
-            "Kies de leerling over wie u met leerplicht hebt afgestemd.".into(),
+            "Kies de leerling over wie u met leerplicht heeft afgestemd.".into(),
         ));
     }
     let student = dossier::student_in_scope(state, user, form.leerling.trim())?;
@@ -104,7 +104,7 @@ async fn vervolg_duty(
         .copied()
         .ok_or_else(|| {
             PageError::Conflict(format!(
-                "Voor {} staat geen open DUO-signaal '{}' van {}: het is al gemeld of afgestemd.",
+                "Voor {} staat geen open signaal \"{}\" van {}: het is al gemeld of afgestemd.",
                 student.name,
                 rule.title_nl(),
                 date_nl(fired_on)
@@ -144,7 +144,7 @@ fn page(
         period: if sig.begin == sig.end {
             date_nl(sig.begin)
         } else {
-            format!("{} t/m {}", date_nl(sig.begin), date_nl(sig.end))
+            format!("{} tot en met {}", date_nl(sig.begin), date_nl(sig.end))
         },
         melding,
         on: if form.op.trim().is_empty() {

@@ -15,7 +15,7 @@ use aanwezig_domain::case::{
     OpdcTrajectory, OpenReason, Party,
 };
 use aanwezig_domain::duo::MeldingStatus;
-use aanwezig_domain::explain::date_nl;
+use aanwezig_domain::explain::{capitalize_nl, date_nl};
 use aanwezig_domain::{
     illness_words, Case, CaseError, CaseStep, Role, RuleId, Scope, Student, StudentId,
 };
@@ -71,6 +71,19 @@ struct Failure {
     posted: Posted,
 }
 
+impl Failure {
+    /// The message as a sentence: a capital first letter and a full
+    /// stop, whatever form the domain or the page gave it.
+    fn into_sentence(mut self) -> Failure {
+        let mut m = capitalize_nl(self.message.trim_end());
+        if !m.ends_with(['.', '?', '!']) {
+            m.push('.');
+        }
+        self.message = m;
+        self
+    }
+}
+
 /// A date field: empty means today; a date after today is refused.
 fn date_field(p: &Posted, key: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     let v = p.get(key).trim();
@@ -78,7 +91,7 @@ fn date_field(p: &Posted, key: &str, today: NaiveDate) -> Result<NaiveDate, Stri
         return Ok(today);
     }
     let d = NaiveDate::parse_from_str(v, "%Y-%m-%d")
-        .map_err(|_| "vul een geldige datum in (jjjj-mm-dd)".to_owned())?;
+        .map_err(|_| "vul een geldige datum in (JJJJ-MM-DD)".to_owned())?;
     if d > today {
         return Err(format!("de datum {} ligt na vandaag", date_nl(d)));
     }
@@ -690,7 +703,7 @@ fn case_view(
         step_label: case.step.label_nl(),
         track: match case.step.track() {
             Some(aanwezig_domain::Track::A) => "a-spoor: gemeld verzuim",
-            Some(aanwezig_domain::Track::B) => "b-spoor: ongeoorloofd of onbekend verzuim",
+            Some(aanwezig_domain::Track::B) => "b-spoor: onbekend verzuim (zonder geldige reden)",
             None => "",
         },
         parties: case.step.parties_nl(),
@@ -1097,7 +1110,7 @@ async fn render_saved(
             })
             .collect(),
         meldingen,
-        failure,
+        failure: failure.map(Failure::into_sentence),
         saved,
     };
     Ok((status, page).into_response())
@@ -1189,7 +1202,7 @@ async fn apply_as(
             return Err(PageError::Forbidden);
         }
         let outcome = match case.as_mut() {
-            None => Err("deze leerling heeft nog geen dossier; open eerst een dossier".to_owned()),
+            None => Err("deze leerling heeft nog geen dossier. Open eerst een dossier".to_owned()),
             Some(c) => f(c, by, today, &posted),
         };
         match outcome {
@@ -1277,7 +1290,7 @@ fn open_case(
         // the day the closed one was opened would overwrite it.
         Some(c) if c.opened_on >= today => {
             return Err(
-                "het gesloten dossier is vandaag geopend; heropen dat dossier in plaats van een nieuw te openen".into(),
+                "het gesloten dossier is vandaag geopend. Heropen dat dossier; een nieuw dossier openen kan niet op dezelfde dag".into(),
             )
         }
         Some(_) => {}
@@ -1308,8 +1321,10 @@ fn open_case(
                 Some(s @ (CaseStep::S3a | CaseStep::S3b)) => s,
                 _ => {
                     return Err(
-                        "kies bij het signaal 'hele dag afwezig' of het dossier start op 3a (gemeld verzuim) of 3b (onbekend verzuim)"
-                            .into(),
+                        format!(
+                        "kies bij het signaal \"{}\" of het dossier start op stap 3a (gemeld verzuim) of 3b (onbekend verzuim)",
+                        RuleId::Contact.title_nl()
+                    ),
                     )
                 }
             },
@@ -1940,7 +1955,7 @@ async fn intervention_page(
         today: iso(today),
         typed_note: typed("notitie"),
         typed_date,
-        error: failure.map(|f| f.message),
+        error: failure.map(|f| f.into_sentence().message),
         saved,
     };
     let status = if page.error.is_some() {

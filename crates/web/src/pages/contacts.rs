@@ -32,7 +32,7 @@ use aanwezig_domain::case::{
     Agreement, AgreementParty, Answer, CaseError, ContactKind, ContactMoment, Guide, Mailing,
     Party, WeeklyCheck,
 };
-use aanwezig_domain::explain::date_nl;
+use aanwezig_domain::explain::{counted_nl, date_nl};
 use aanwezig_domain::{Case, Role, Student};
 use aanwezig_storage::{AuditAction, DocumentKind};
 use askama::Template;
@@ -169,7 +169,7 @@ const KINDS: [(&str, ContactKind); 3] = [
 
 const WHO: [(&str, &str); 4] = [
     ("leerling", "leerling"),
-    ("ouders", "ouder(s)/verzorger(s)"),
+    ("ouders", "ouders"),
     ("school", "school"),
     ("partner", "partner (naam hieronder)"),
 ];
@@ -541,7 +541,7 @@ fn check_contact(
             Some(g) if g.question(key).is_none() => err(
                 "algemeen",
                 &format!(
-                    "Leidraad {} heeft geen vraag '{key}'. Vul de antwoorden in bij de vragen van het formulier.",
+                    "Deze vraag hoort niet bij leidraad {}. Vul de antwoorden in bij de vragen van het formulier.",
                     guide_value(Some(g))
                 ),
             ),
@@ -575,7 +575,12 @@ fn check_contact(
             partner,
             what,
             by_when,
-            on.map(|on| (on, "De einddatum ligt vóór de datum van het contact.")),
+            on.map(|on| {
+                (
+                    on,
+                    "De datum bij \"Uiterlijk\" ligt vóór de datum van het contact.",
+                )
+            }),
         );
         if !problems.is_empty() {
             row.error = Some(problems.join(" "));
@@ -663,8 +668,9 @@ async fn contact_save(
             .map_err(|e| PageError::Conflict(format!("Niet opgeslagen: {e}.")))?;
         Ok((
             format!(
-                "dossier: contactmoment {} vastgelegd{guide_text}, {count} afspraak/afspraken",
-                index + 1
+                "dossier: contactmoment {} vastgelegd{guide_text}, {}",
+                index + 1,
+                counted_nl(count as u64, "afspraak", "afspraken")
             ),
             index,
         ))
@@ -726,7 +732,6 @@ fn contact_view(
         on: date_nl(c.on),
         kind: c.kind.label_nl(),
         minutes: match c.minutes {
-            Some(m) if m >= 60 => format!("{m} minuten ({}u{:02})", m / 60, m % 60),
             Some(m) => format!("{m} minuten"),
             None => String::new(),
         },
@@ -966,7 +971,7 @@ async fn agreements_page(
         .iter()
         .map(|e| Recipient {
             address: e.clone(),
-            label: format!("{e} (ouder/verzorger)"),
+            label: format!("{e} (ouders)"),
             checked: true,
         })
         .collect();
@@ -1148,7 +1153,7 @@ async fn agreement_add(
         partner,
         what,
         by_when_text,
-        Some((today, "De einddatum ligt in het verleden.")),
+        Some((today, "De datum bij \"Uiterlijk\" ligt in het verleden.")),
     );
     let outcome = match party {
         Some(who) if problems.is_empty() => {
@@ -1496,7 +1501,7 @@ async fn agreements_send(
     let mut unknown = false;
     for v in values(&pairs, "aan") {
         let greeting = if case.parent_emails.iter().any(|e| e == v) {
-            Some("Beste ouder(s)/verzorger(s)".to_owned())
+            Some("Beste ouders of verzorgers".to_owned())
         } else if case.student_email.as_deref() == Some(v) {
             Some(format!("Beste {first}"))
         } else {
@@ -1552,7 +1557,7 @@ async fn agreements_send(
         return agreements_refused(&state, &user, &student, &case, StatusCode::CONFLICT, |p| {
             let to: Vec<&str> = to_all.iter().map(String::as_str).collect();
             keep_choices(p, &chosen, &to);
-            p.send_error = Some("De afspraken zijn niet verstuurd: e-mail is nog niet ingesteld. Vraag de beheerder de mailserver in te vullen (Instellingen → E-mail).".into());
+            p.send_error = Some("De afspraken zijn niet verstuurd: e-mail is nog niet ingesteld. Vraag de beheerder de mailserver in te vullen (Instellingen › E-mail).".into());
         })
         .await;
     };

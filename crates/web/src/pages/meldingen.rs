@@ -39,7 +39,7 @@ use aanwezig_domain::case::{
     AgreementParty, ContactKind, DecisionKind, Guide, InterventionKind, Party,
 };
 use aanwezig_domain::duo::{LeerplichtAction, MAX_LESSON, MAX_SUSPECTED_REASON};
-use aanwezig_domain::explain::date_nl;
+use aanwezig_domain::explain::{capitalize_nl, counted_nl, date_nl};
 use aanwezig_domain::{
     Calendar, Case, DuoError, MeldingDraft, MeldingKind, MeldingStatus, NumberShown, Reporter,
     Role, RuleId, SchoolLocation, Student, StudentId,
@@ -229,7 +229,7 @@ fn period(begin: NaiveDate, end: NaiveDate) -> String {
     if begin == end {
         date_nl(begin)
     } else {
-        format!("{} t/m {}", date_nl(begin), date_nl(end))
+        format!("{} tot en met {}", date_nl(begin), date_nl(end))
     }
 }
 
@@ -528,7 +528,7 @@ fn work_rows(
                 Todo::Concept { melding: id, .. } => {
                     if let Some(m) = melding(id) {
                         rows.push(WorkRow {
-                            what: "Concept: afmaken en registreren".to_owned(),
+                            what: "Concept: afmaken en invoeren in het Verzuimloket".to_owned(),
                             melding: Some(id),
                             duo_number: String::new(),
                             kind: m.kind.label_nl(),
@@ -1022,6 +1022,16 @@ async fn by_hand(
 }
 
 /// The domain's reasons, with Dutch dates.
+/// A message as a sentence: a capital first letter and a full stop,
+/// whether the domain wrote it as a fragment or as a sentence.
+fn sentence(m: &str) -> String {
+    let mut s = capitalize_nl(m.trim_end());
+    if !s.ends_with(['.', '?', '!']) {
+        s.push('.');
+    }
+    s
+}
+
 fn duo_error_nl(e: &DuoError) -> String {
     match e {
         DuoError::NothingToReport { begin, end } => format!(
@@ -1043,9 +1053,8 @@ fn duo_error_nl(e: &DuoError) -> String {
             format!("Een melding met status '{from}' kan niet naar '{to}'.")
         }
         DuoError::Invalid(errs) => format!(
-            "De melding is nog niet volledig of niet juist ({} {}): bekijk de meldingen bij de velden.",
-            errs.len(),
-            if errs.len() == 1 { "punt" } else { "punten" }
+            "De melding is nog niet volledig of niet juist ({}): bekijk de punten bij de velden.",
+            counted_nl(errs.len() as u64, "punt", "punten")
         ),
         other => other.to_string(),
     }
@@ -1235,7 +1244,7 @@ fn errors_of(draft: &MeldingDraft, state: &AppState) -> Result<Vec<(String, Stri
             } else {
                 e.field
             };
-            (field, e.message_nl)
+            (field, sentence(&e.message_nl))
         }));
     }
     Ok(errors)
@@ -1770,7 +1779,7 @@ async fn set_status(
                     } else {
                         e.field
                     };
-                    (field, e.message_nl)
+                    (field, sentence(&e.message_nl))
                 })
                 .collect();
             return refuse(&draft, errors, message).await;
@@ -1796,7 +1805,7 @@ async fn set_status(
                 &before,
                 Vec::new(),
                 format!(
-                    "Nog niet gemeld: {}. Vink 'Toch vastleggen als gemeld' aan als u de melding zo wilt doen; dat wordt vastgelegd.",
+                    "Nog niet gemeld: {}. Wilt u de melding toch zo vastleggen? Vink dan \"Toch vastleggen als gemeld\" aan. Dat komt in de geschiedenis van de melding.",
                     warnings.join(" en ")
                 ),
             )
@@ -1858,7 +1867,7 @@ async fn set_number(
             id,
             &draft,
             vec![("duo_number".to_owned(), duo_error_nl(&e))],
-            Some(format!("Niet opgeslagen: {}.", duo_error_nl(&e))),
+            Some(format!("Niet opgeslagen: {}", sentence(&duo_error_nl(&e)))),
             false,
             false,
         )

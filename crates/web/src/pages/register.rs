@@ -18,7 +18,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use aanwezig_domain::explain::date_nl;
+use aanwezig_domain::explain::{capitalize_nl, date_nl};
 use aanwezig_domain::{Calendar, Category, LessonSlot, Policy, RegistrationRecord, StudentId};
 use aanwezig_import::MAX_NOTE_CHARS;
 use aanwezig_storage::{
@@ -186,7 +186,7 @@ fn parse_token(token: &str, policy: &Policy) -> Result<(Option<String>, Category
     if let Some(cat) = token.strip_prefix(CATEGORY_PREFIX) {
         return Category::parse(cat)
             .map(|c| (None, c))
-            .ok_or_else(|| format!("onbekende categorie '{cat}'"));
+            .ok_or_else(|| "onbekende categorie; kies een code uit de lijst".to_owned());
     }
     match policy.codes.get(token) {
         Some(cat) => Ok((Some(token.to_owned()), *cat)),
@@ -254,7 +254,7 @@ pub fn not_a_school_day(cal: &Calendar, date: NaiveDate) -> Option<String> {
     if cal.is_school_day(date) {
         return None;
     }
-    let d = date_nl(date);
+    let d = capitalize_nl(&date_nl(date));
     Some(if matches!(date.weekday(), Weekday::Sat | Weekday::Sun) {
         format!("{d} valt in het weekend: dan zijn er geen lessen. Kies een schooldag.")
     } else if let Some(f) = cal.free_day(date) {
@@ -336,7 +336,7 @@ pub(crate) fn stale_sentence(s: &StaleLesson, who: &str, policy: &Policy) -> Str
     );
     let by = match &s.now {
         Some(n) if n.set.import_id.is_some() => format!(
-            " (gewijzigd door een import van {} op {})",
+            " (gewijzigd bij het inlezen van {} op {})",
             n.set.by,
             time_nl(n.set.at)
         ),
@@ -1170,7 +1170,7 @@ async fn register_saved(
     .await?;
     let step_changes = rows.iter().filter(|r| r.step_changed).count();
     Ok(SavedPage {
-        layout: Layout::new(&user, section::REGISTER, "Register opgeslagen"),
+        layout: Layout::new(&user, section::REGISTER, "Registratie opgeslagen"),
         klas_path: crate::paths::segment(&ctx.klas),
         klas: ctx.klas,
         datum: ctx.date.to_string(),

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use aanwezig_domain::explain::date_nl;
+use aanwezig_domain::explain::{counted_nl, date_nl};
 use aanwezig_domain::{
     Calendar, Category, CategorySet, FreeDay, FreeDayKind, Hours, LateCounts, LessonSlot, Policy,
     SchoolYear,
@@ -533,7 +533,7 @@ async fn add_free_day(
         return calendar_error(&state, &user, form, errors).await;
     };
     let detail = format!(
-        "vrije dag '{}' ({}, {} t/m {}) toegevoegd aan {}",
+        "vrije dag '{}' ({}, {} tot en met {}) toegevoegd aan {}",
         day.name,
         day.kind.label_nl(),
         day.first,
@@ -584,7 +584,7 @@ async fn remove_free_day(
     }
     let removed = year.free_days.remove(form.index);
     let detail = format!(
-        "vrije dag '{}' ({} t/m {}) verwijderd uit {}",
+        "vrije dag '{}' ({} tot en met {}) verwijderd uit {}",
         removed.name, removed.first, removed.last, year.name
     );
     if let Err(m) = check_calendar(&state, &years).await {
@@ -686,11 +686,11 @@ async fn edit_year(
     year.last_day = last;
     year.lessons = lessons;
     let detail = format!(
-        "schooljaar {}: {} t/m {}, {} lesuren",
+        "schooljaar {}: {} tot en met {}, {}",
         year.name,
         first,
         last,
-        year.lessons.len()
+        counted_nl(year.lessons.len() as u64, "lesuur", "lesuren")
     );
     if let Err(m) = check_calendar(&state, &years).await {
         return calendar_error(&state, &user, FreeDayForm::default(), fail(m)).await;
@@ -853,7 +853,7 @@ const GROUPS: &[GroupDef] = &[
         ],
     },
     GroupDef {
-        title: "Stap 2: bellen na afwezigheid (contact)",
+        title: "Stap 2: bellen na een hele dag afwezigheid",
         intro: "Een leerling is een hele dag afwezig: de school belt uit belangstelling.",
         fields: &[
             f("contact.enabled", "Regel aan", ON, Kind::Bool),
@@ -904,7 +904,7 @@ const GROUPS: &[GroupDef] = &[
         ],
     },
     GroupDef {
-        title: "Stap 3b: ongeoorloofd verzuim",
+        title: "Stap 3b: onbekend verzuim (zonder geldige reden)",
         intro: "Onbekend afwezig of te laat zonder geldige reden, onder de wettelijke grens.",
         fields: &[
             f("unexplained.enabled", "Regel aan", ON, Kind::Bool),
@@ -923,7 +923,7 @@ const GROUPS: &[GroupDef] = &[
         ],
     },
     GroupDef {
-        title: "Stap 4a: aanhoudend gemeld verzuim",
+        title: "Stap 4a: afmeldingen houden aan",
         intro: "Na een 3a-signaal gaat het afmelden door.",
         fields: &[
             f("afmelding_persist.enabled", "Regel aan", ON, Kind::Bool),
@@ -980,7 +980,7 @@ const GROUPS: &[GroupDef] = &[
             f(
                 "duo_lrv.window_weeks",
                 "Aantal lesweken",
-                "Zolang (en langer) elke schooldag ongeoorloofd afwezig geeft een melding.",
+                "Is een leerling zo lang (of langer) elke schooldag ongeoorloofd afwezig, dan komt er een signaal voor een DUO-melding.",
                 Kind::Number,
             ),
             f(
@@ -1017,7 +1017,7 @@ const GROUPS: &[GroupDef] = &[
             f(
                 "step.window_weeks",
                 "Signalen tellen mee (lesweken)",
-                "Zolang bepaalt een signaal de stap van de leerling.",
+                "Zo lang bepaalt een signaal de stap van de leerling.",
                 Kind::Number,
             ),
             f(
@@ -1029,7 +1029,7 @@ const GROUPS: &[GroupDef] = &[
             f(
                 "attendance.target",
                 "Streeflijn aanwezigheid (%)",
-                "De lijn in de aanwezigheidsgrafieken; internationaal geldt 90 %.",
+                "De lijn in de aanwezigheidsgrafieken; vaak gebruikt: 90 %.",
                 Kind::Percent,
             ),
         ],

@@ -59,7 +59,7 @@ fn short_label(c: Category) -> &'static str {
     match c {
         Category::Present => "aanwezig",
         Category::LateUnexcused => "te laat",
-        Category::LateExcused => "te laat (geldig)",
+        Category::LateExcused => "te laat met reden",
         Category::ReportedSick => "ziek gemeld",
         Category::ReportedOther => "afgemeld",
         Category::Authorized => "geoorloofd",
@@ -126,14 +126,15 @@ pub(crate) fn attendance_figures(live: &Live, i: usize) -> Option<Figures> {
         .sum();
     let mut tracks = Vec::new();
     if step.a {
-        tracks.push("a-spoor: gemeld verzuim (afmeldingen door ouders of verzorgers)");
+        tracks.push("a-spoor: gemeld verzuim (afmeldingen door ouders)");
     }
     if step.b {
-        tracks.push("b-spoor: ongeoorloofd of onbekend verzuim");
+        tracks.push("b-spoor: onbekend verzuim (zonder geldige reden)");
     }
     Some(Figures {
         step: step.to_string(),
         step_class: step_class(step),
+        step_name: step.label_nl(),
         step_text: step_text(step).to_owned(),
         tracks,
         rate_year: pct_nl(year_rate),
@@ -257,6 +258,8 @@ struct HistoryRow {
 pub(crate) struct Figures {
     pub step: String,
     pub step_class: String,
+    /// The step's name, the same on every page.
+    pub step_name: &'static str,
     pub step_text: String,
     pub tracks: Vec<&'static str>,
     pub rate_year: String,
@@ -376,7 +379,7 @@ async fn page(
     page.may_open_case = crate::dossier::may_change_cases(user.role());
     calls_of(&live, &student, &mut page);
     page.called = match q.gebeld.as_deref() {
-        Some("zorgen") => Some("Het gesprek is opgeslagen. U maakt zich zorgen: open hieronder een dossier om de volgende stappen te zetten."),
+        Some("zorgen") => Some("Het gesprek is opgeslagen. U maakt zich zorgen: open een dossier om de volgende stappen te zetten."),
         Some(_) => Some("Het gesprek is opgeslagen."),
         None => None,
     };
@@ -745,7 +748,7 @@ fn step_text(step: Step) -> &'static str {
         4 => "het verzuim houdt aan of vraagt een DUO-melding: overleg intern en met jeugdarts of leerplicht",
         3 => "gesprek met leerling en ouders; weeg jeugdarts of preventief spreekuur leerplicht af",
         2 => "hele dag afwezig: bel leerling of ouders uit belangstelling",
-        _ => "geen signaal in de afgelopen lesweken: registreren en volgen",
+        _ => "geen signaal in de afgelopen lesweken: gewoon blijven registreren",
     }
 }
 
@@ -851,7 +854,9 @@ fn heat_map(
             counts[best] += 1;
             let mixed = (1..5).any(|k| k != best && n[k] > 0);
             mixed_days += u32::from(mixed);
-            let rest = if implied_present > 0 {
+            let rest = if implied_present == 1 {
+                ", de andere les aanwezig".to_owned()
+            } else if implied_present > 1 {
                 format!(", de {implied_present} andere lessen aanwezig")
             } else {
                 String::new()
@@ -934,7 +939,7 @@ fn history_rows(
                 ),
             };
             let by = match h.replaced.import_id {
-                Some(n) => format!("{} (import {n})", h.replaced.by),
+                Some(n) => format!("{} (bestand ingelezen, nr. {n})", h.replaced.by),
                 None => h.replaced.by.clone(),
             };
             (

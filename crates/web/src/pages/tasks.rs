@@ -189,7 +189,7 @@ fn compute(
                     "bellen",
                     absent_on.format("%Y%m%d").to_string(),
                     format!(
-                        "Bellen na een hele dag afwezig op {} (leidraad A)",
+                        "Bellen: hele dag afwezig sinds {} (leidraad A)",
                         date_nl(*absent_on)
                     ),
                     "Bellen (stap 2)",
@@ -203,7 +203,7 @@ fn compute(
                     "afspraken",
                     intervention.to_string(),
                     format!(
-                        "Wekelijks nagaan of de afspraken worden nagekomen ({})",
+                        "Wekelijks nagaan of de afspraken zijn nagekomen ({})",
                         description(case, *intervention)
                     ),
                     "Afspraken nagaan (wekelijks)",
@@ -212,7 +212,7 @@ fn compute(
                 TaskKind::AgreementCheck => (
                     "afspraken",
                     "dossier".to_owned(),
-                    "Wekelijks nagaan of de afspraken worden nagekomen".to_owned(),
+                    "Wekelijks nagaan of de afspraken zijn nagekomen".to_owned(),
                     "Afspraken nagaan (wekelijks)",
                     format!("{dossier}/afspraken"),
                 ),
@@ -296,7 +296,7 @@ fn compute(
                     kind: "bellen",
                     index: absent_on.format("%Y%m%d").to_string(),
                     what_nl: format!(
-                        "Bellen: de hele dag afwezig sinds {} (stap 2, leidraad A)",
+                        "Bellen: hele dag afwezig sinds {} (stap 2, leidraad A)",
                         date_nl(absent_on)
                     ),
                     feed_nl: "Bellen (stap 2)",
@@ -367,7 +367,7 @@ pub(crate) fn duo_task(
         ),
         Todo::Duty { .. } => format!("eerst: melden, {}", first.kind().label_nl()),
         Todo::Concept { melding, .. } => {
-            format!("eerst: concept nr. {melding} afmaken en registreren")
+            format!("eerst: concept nr. {melding} afmaken en invoeren in het Verzuimloket")
         }
     };
     let count = w.count();
@@ -687,7 +687,7 @@ fn ics(tasks: &[UserTask], base: Option<&str>, now: DateTime<Utc>) -> String {
     ] {
         cal.append_property(Property::new(k, v));
     }
-    cal.name("aanwezig: mijn taken");
+    cal.name("aanwezig: Mijn taken");
     for t in tasks {
         let class = if t.class.is_empty() {
             String::new()
@@ -710,7 +710,7 @@ fn ics(tasks: &[UserTask], base: Option<&str>, now: DateTime<Utc>) -> String {
             .ends(end)
             .summary(&summary)
             .description(&format!(
-                "Uiterlijk {}. Meer staat in aanwezig, na inloggen.",
+                "Uiterlijk {}. Meer informatie ziet u na inloggen in de app aanwezig.",
                 date_nl(t.due)
             ))
             .class(Class::Private);

@@ -103,7 +103,7 @@ async fn open_by_hand_needs_a_reason_and_keeps_what_was_typed() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("beschrijf de zorgen"), "{html}");
+    assert!(html.contains("Beschrijf de zorgen"), "{html}");
     assert!(app
         .store
         .case(&StudentId::parse(&id).unwrap())
@@ -165,7 +165,7 @@ async fn step_changes_show_who_when_why_and_step_5a_needs_the_cooperation_decisi
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        html.contains("leg eerst vast of leerling en ouders meewerken"),
+        html.contains("Leg eerst vast of leerling en ouders meewerken"),
         "{html}"
     );
     assert!(
@@ -183,7 +183,7 @@ async fn step_changes_show_who_when_why_and_step_5a_needs_the_cooperation_decisi
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        html.contains("de datum maandag 10 november 2025 ligt vóór vrijdag 14 november 2025"),
+        html.contains("De datum maandag 10 november 2025 ligt vóór vrijdag 14 november 2025"),
         "{html}"
     );
 
@@ -278,7 +278,7 @@ async fn close_and_reopen() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "'anders' needs a note"
     );
-    assert!(html.contains("licht de andere reden toe"), "{html}");
+    assert!(html.contains("Licht de andere reden toe"), "{html}");
 
     saved(
         &app,
@@ -346,7 +346,7 @@ async fn a_partner_brought_in_sees_the_student_and_the_case_others_do_not() {
         "school roles are not offered"
     );
     assert!(
-        html.contains("De jeugdarts betrekt u pas nadat"),
+        html.contains("Een jeugdarts kunt u pas betrekken"),
         "the partners form says the referral with consent comes first"
     );
     // Without the referral the parents consented to: refused at the form.
@@ -359,7 +359,7 @@ async fn a_partner_brought_in_sees_the_student_and_the_case_others_do_not() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        html.contains("de jeugdarts wordt pas betrokken na een verwijzing"),
+        html.contains("De jeugdarts kan pas meekijken als de ouders toestemming gaven"),
         "{html}"
     );
     saved(
@@ -514,7 +514,7 @@ async fn confidential_notes_are_for_the_jeugdarts_only() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("de notitie is leeg"));
+    assert!(html.contains("De notitie is leeg"));
     saved(
         &app,
         &arts,
@@ -561,8 +561,12 @@ async fn the_evaluation_page_compares_attendance_before_and_since() {
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("elke ochtend melden bij de mentor"));
     // Both figures, as percentages, with their periods.
-    let before = html.find("voor: <span class=\"figure\">").expect("before");
-    let since = html.find("sinds: <span class=\"figure\">").expect("since");
+    let before = html
+        .find("vóór de start: <span class=\"figure\">")
+        .expect("before");
+    let since = html
+        .find("sinds de start: <span class=\"figure\">")
+        .expect("since");
     for at in [before, since] {
         let figure = &html[at..at + 80];
         assert!(figure.contains(" %"), "a percentage: {figure}");
@@ -581,7 +585,7 @@ async fn the_evaluation_page_compares_attendance_before_and_since() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("schrijf op wat de evaluatie opleverde"));
+    assert!(html.contains("Schrijf op wat de evaluatie opleverde"));
     let location = app
         .post_ok(
             &c,
@@ -800,7 +804,7 @@ async fn after_a_closed_case_a_new_one_can_be_opened_but_not_on_the_same_day() {
     assert!(html.contains("Een nieuw dossier openen"), "{html}");
     let (status, _, html) = app.submit(&c, &path, &new_case).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("heropen dat dossier"), "{html}");
+    assert!(html.contains("Heropen dat dossier"), "{html}");
     assert_eq!(app.store.student_cases(&sid).await.unwrap().len(), 1);
 
     // A case opened and closed earlier: a new one starts beside it.
@@ -989,7 +993,7 @@ async fn a_later_signal_is_noted_and_calls_since_opening_are_tasks() {
         "a signal of the case's own step is no news"
     );
     assert!(
-        html.contains("Bellen na hele dag afwezig op maandag 10 november 2025"),
+        html.contains("Bellen: hele dag afwezig sinds maandag 10 november 2025"),
         "the call for Monday's whole-day absence: {html}"
     );
     // Shown, not saved.
@@ -1346,7 +1350,7 @@ async fn a_ketenpartner_is_brought_in_only_with_the_parents_consent() {
     let (status, _, body) = app.submit(&c, &partners, &[("gebruiker", "keten")]).await;
     assert_ne!(status, StatusCode::SEE_OTHER, "refused without consent");
     assert!(
-        body.contains("toestemming gaven voor de inzet van VO WIJ"),
+        body.contains("kan pas meekijken als de ouders toestemming gaven"),
         "{body}"
     );
     assert!(case_of(&app, &id).await.involved.is_empty());

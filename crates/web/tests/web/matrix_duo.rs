@@ -36,7 +36,7 @@ pub(crate) fn melding(student: &aanwezig_domain::Student, status: MeldingStatus)
         suspected_reason: "spijbelt".into(),
         explanation: None,
         leerplicht_action: None,
-        actions_taken: vec!["10 nov 2025: telefoongesprek met ouder(s)/verzorger(s)".into()],
+        actions_taken: vec!["10 nov 2025: telefoongesprek met ouders".into()],
         reporter: Reporter {
             name: "Test coordinator".into(),
             function: "verzuimcoördinator".into(),

@@ -169,9 +169,9 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
         .find(&format!("<a href=\"/leerlingen/{s}\">"))
         .unwrap_or_else(|| panic!("{s} under nog te melden:\n{html}"));
     let row = &html[row_start..row_start + html[row_start..].find("</tr>").unwrap()];
-    assert!(row.contains("16 uur in 4 lesweken"), "{row}");
+    assert!(row.contains("16 uur of meer in 4 lesweken"), "{row}");
     assert!(
-        row.contains("maandag 10 november 2025 t/m woensdag 12 november 2025"),
+        row.contains("maandag 10 november 2025 tot en met woensdag 12 november 2025"),
         "{row}"
     );
     assert!(row.contains("woensdag 19 november 2025"), "{row}");
@@ -225,8 +225,9 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
     );
     assert_eq!(d.deadline, ymd(2025, 11, 19));
     assert!(
-        d.actions_taken.iter().any(|a| a
-            == "12 nov 2025: gesprek op school met leerling en ouder(s)/verzorger(s) (leidraad C)"),
+        d.actions_taken
+            .iter()
+            .any(|a| a == "12 nov 2025: gesprek op school met leerling en ouders (leidraad C)"),
         "{:?}",
         d.actions_taken
     );
@@ -244,7 +245,7 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
     assert!(!html.contains("name=\"les_2025-11-12\" value=\"5\" aria-label=\"woensdag 12 november 2025, lesuur 5\" checked"));
     assert!(html.contains("(leidraad C)"));
     assert!(
-        html.contains("vul de vermoedelijke reden van het verzuim in"),
+        html.contains("Vul de vermoedelijke reden van het verzuim in"),
         "a new draft says what is missing"
     );
 
@@ -253,7 +254,10 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
     let (_, html) = app.get(&c, "/meldingen").await;
     assert!(!html.contains("value=\"duo_16h\""), "no Concept maken left");
     assert!(html.contains(&format!("<a href=\"/meldingen/{n}\">nr. {n}</a>")));
-    assert!(html.contains("Concept: afmaken en registreren"), "{html}");
+    assert!(
+        html.contains("Concept: afmaken en invoeren in het Verzuimloket"),
+        "{html}"
+    );
     assert!(
         html.contains(&format!("gedekt door melding nr. {n}")),
         "{html}"
@@ -271,10 +275,10 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(
-        html.contains("vul de vermoedelijke reden van het verzuim in"),
+        html.contains("Vul de vermoedelijke reden van het verzuim in"),
         "{html}"
     );
-    assert!(html.contains("een BRIN-nummer is 2 cijfers en 2 hoofdletters"));
+    assert!(html.contains("Een BRIN-nummer is 2 cijfers en 2 hoofdletters"));
     assert!(
         html.contains("Ouders komen afspraken niet na."),
         "what was typed stays"
@@ -292,7 +296,7 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(
-        html.contains("de vermoedelijke reden is 201 tekens"),
+        html.contains("De vermoedelijke reden is 201 tekens"),
         "{html}"
     );
     assert!(
@@ -355,7 +359,7 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
     let d = app.store.melding(n).await.unwrap().unwrap();
     assert_eq!(
         d.actions_taken,
-        ["12 nov 2025: gesprek op school met leerling en ouder(s)/verzorger(s) (leidraad C)"]
+        ["12 nov 2025: gesprek op school met leerling en ouders (leidraad C)"]
     );
 
     // A lesson reported sick after the draft was made blocks registering.
@@ -380,7 +384,7 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
         &c,
         &at,
         n,
-        "lesuur 3 op dinsdag 11 november 2025 is ziek gemeld",
+        "Lesuur 3 op dinsdag 11 november 2025 is ziek gemeld",
     )
     .await;
 
@@ -451,7 +455,7 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
     // Print and export, audited.
     let (status, html) = app.get(&c, &format!("{at}/afdruk")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("Verzuimmelding DUO"));
+    assert!(html.contains("DUO-melding — "));
     assert!(html.contains("Spijbelt met vrienden"));
     let r = c
         .get(app.url(&format!("{at}/export.txt")))
@@ -469,7 +473,7 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
     );
     let text = r.text().await.unwrap();
     assert!(
-        text.contains("Soort verzuim: 16 uur in 4 lesweken"),
+        text.contains("Soort verzuim: 16 uur of meer in 4 lesweken"),
         "{text}"
     );
     assert!(text.contains("Vermoedelijke reden: Spijbelt met vrienden"));
@@ -739,7 +743,7 @@ async fn the_draft_takes_no_health_or_safety_from_the_case() {
     assert_eq!(
         d.actions_taken,
         [
-            "11 nov 2025: telefoongesprek met ouder(s)/verzorger(s)".to_owned(),
+            "11 nov 2025: telefoongesprek met ouders".to_owned(),
             "12 nov 2025: aanmelding preventief spreekuur leerplicht".to_owned(),
             "12 nov 2025: ECT denkt mee over maatwerk".to_owned(),
             "12 nov 2025: gezin werkt mee aan hulpverlening: nee".to_owned(),
@@ -747,8 +751,7 @@ async fn the_draft_takes_no_health_or_safety_from_the_case() {
             "12 nov 2025: ander maatwerk".to_owned(),
             "13 nov 2025: interventie gestart: afspraken (elke ochtend melden bij de mentor)"
                 .to_owned(),
-            "13 nov 2025: afspraak met ouder(s)/verzorger(s): ouders bellen bij afwezigheid voor 8 uur"
-                .to_owned(),
+            "13 nov 2025: afspraak met ouders: ouders bellen bij afwezigheid voor 8 uur".to_owned(),
         ]
     );
     let all = d.actions_taken.join("\n").to_lowercase();
