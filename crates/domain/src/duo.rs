@@ -103,7 +103,7 @@ impl<'a> NumberShown<'a> {
         match self {
             NumberShown::Known(n) => format!("{} {}", n.label_nl(), n.as_str()),
             NumberShown::Missing => "geen BSN of onderwijsnummer bekend; een DUO-melding heeft een van beide nodig en kan tot dan niet worden geregistreerd".to_owned(),
-            NumberShown::Hidden => "BSN of onderwijsnummer: alleen zichtbaar voor de coördinatoren".to_owned(),
+            NumberShown::Hidden => "alleen zichtbaar voor de coördinatoren".to_owned(),
         }
     }
 }
@@ -1023,7 +1023,7 @@ impl MeldingDraft {
             self.student,
             date_nl(self.date_of_birth)
         );
-        let _ = writeln!(out, "BSN of onderwijsnummer: {}", number.text_nl());
+        let _ = writeln!(out, "Persoonsgebonden nummer: {}", number.text_nl());
         let _ = writeln!(
             out,
             "Telefoon ouders of leerling: {}",
@@ -1529,13 +1529,13 @@ mod tests {
         let line = |shown| {
             d.to_export_text(shown)
                 .lines()
-                .find(|l| l.starts_with("BSN of onderwijsnummer: "))
+                .find(|l| l.starts_with("Persoonsgebonden nummer: "))
                 .map(str::to_owned)
                 .expect("a number line")
         };
         assert_eq!(
             line(NumberShown::for_reader(pgn(), true)),
-            "BSN of onderwijsnummer: BSN 123456782"
+            "Persoonsgebonden nummer: BSN 123456782"
         );
         let hidden = line(NumberShown::for_reader(pgn(), false));
         assert!(!hidden.contains("123456782"), "{hidden}");
@@ -1549,7 +1549,7 @@ mod tests {
         // After the student line, before the period.
         let text = d.to_export_text(NumberShown::Missing);
         let student = text.find("Leerling: ").expect("student");
-        let number = text.find("BSN of onderwijsnummer:").expect("number");
+        let number = text.find("Persoonsgebonden nummer:").expect("number");
         let begin = text.find("Begindatum verzuim").expect("begin");
         assert!(student < number && number < begin);
     }

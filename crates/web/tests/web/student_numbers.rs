@@ -127,7 +127,7 @@ async fn a_melding_without_bsn_or_onderwijsnummer_cannot_be_registered() {
     );
     let (_, text) = app.get(&c, &format!("{at}/export.txt")).await;
     assert!(
-        text.contains("BSN of onderwijsnummer: geen BSN of onderwijsnummer bekend"),
+        text.contains("Persoonsgebonden nummer: geen BSN of onderwijsnummer bekend"),
         "{text}"
     );
 
@@ -138,7 +138,7 @@ async fn a_melding_without_bsn_or_onderwijsnummer_cannot_be_registered() {
     assert!(html.contains("onderwijsnummer 101222331"), "{html}");
     let (_, text) = app.get(&c, &format!("{at}/export.txt")).await;
     assert!(
-        text.contains("BSN of onderwijsnummer: onderwijsnummer 101222331"),
+        text.contains("Persoonsgebonden nummer: onderwijsnummer 101222331"),
         "{text}"
     );
     // A complete melding of a student without a dossier: registered only
