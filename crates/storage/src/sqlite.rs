@@ -310,6 +310,10 @@ const STUDENT_COLUMNS: &str =
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Committed changes of stored data by this store (and its clones),
+    /// for [`Store::write_count`]. Sign-in sessions and audit entries do
+    /// not count: they change no page.
+    writes: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// The shared lock on `<db>.lock` while any clone lives: a restore
     /// cannot replace the file under this store. `None` for an in-memory
     /// database, and only then.
@@ -379,6 +383,7 @@ impl SqliteStore {
                     .pragma("cache_size", (-READER_CACHE_KIB).to_string()),
             );
         Ok(SqliteStore {
+            writes: std::sync::Arc::default(),
             writer,
             reader,
             lock,
@@ -403,10 +408,17 @@ impl SqliteStore {
             .await?;
         MIGRATOR.run(&pool).await?;
         Ok(SqliteStore {
+            writes: std::sync::Arc::default(),
             writer: pool.clone(),
             reader: pool,
             lock: None,
         })
+    }
+
+    /// Notes a committed change of stored data ([`Store::write_count`]).
+    pub(crate) fn wrote(&self) {
+        self.writes
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// Starts a write transaction holding SQLite's write lock.
@@ -891,6 +903,7 @@ impl SqliteStore {
         let mut tx = self.begin_write().await?;
         let version = save_document_tx(&mut tx, kind, json, by, at).await?;
         tx.commit().await?;
+        self.wrote();
         Ok(version)
     }
 
@@ -906,6 +919,10 @@ impl SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn write_count(&self) -> u64 {
+        self.writes.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     async fn upsert_students_from(
         &self,
         students: &[StoredStudent],
@@ -914,6 +931,7 @@ impl Store for SqliteStore {
         let mut tx = self.begin_write().await?;
         let counts = upsert_students_tx(&mut tx, students, given).await?;
         tx.commit().await?;
+        self.wrote();
         Ok(counts)
     }
 
@@ -950,6 +968,7 @@ impl Store for SqliteStore {
         let mut tx = self.begin_write().await?;
         let summary = import_registrations_tx(&mut tx, records, source, progress).await?;
         tx.commit().await?;
+        self.wrote();
         Ok(summary)
     }
 
@@ -1012,6 +1031,7 @@ impl Store for SqliteStore {
             out.retracted = retracted;
         }
         tx.commit().await?;
+        self.wrote();
         Ok(out)
     }
 
@@ -1204,6 +1224,7 @@ impl Store for SqliteStore {
             return Err(StoreError::Stale(stale));
         }
         tx.commit().await?;
+        self.wrote();
         Ok(written)
     }
 
@@ -1334,6 +1355,7 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.wrote();
         Ok(id)
     }
 
@@ -1387,6 +1409,7 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.wrote();
         Ok(id)
     }
 
@@ -1483,6 +1506,13 @@ impl Store for SqliteStore {
 
     async fn session(&self, id_hash: &str) -> Result<Option<SessionRecord>> {
         self.session_(id_hash).await
+    }
+
+    async fn session_with_user(
+        &self,
+        id_hash: &str,
+    ) -> Result<Option<(SessionRecord, Option<User>)>> {
+        self.session_with_user_(id_hash).await
     }
 
     async fn touch_session(&self, id_hash: &str, at: DateTime<Utc>) -> Result<()> {

@@ -33,6 +33,12 @@ pub type StudentLessons = (StudentId, Vec<LessonState>);
 /// replays control them.
 #[async_trait]
 pub trait Store: Send + Sync {
+    /// How many committed changes of stored data this store has made so
+    /// far (any write but sign-in sessions and audit entries). It only
+    /// grows: a cache of what was read from the store is good while it is
+    /// unchanged, when it was read before the data.
+    fn write_count(&self) -> u64;
+
     // --- students -------------------------------------------------------
 
     /// Inserts new students and updates changed ones, keyed by student
@@ -294,6 +300,19 @@ pub trait Store: Send + Sync {
 
     /// The session with this token hash, or `None`.
     async fn session(&self, id_hash: &str) -> Result<Option<SessionRecord>>;
+
+    /// The session with this token hash and its user (`None` when the
+    /// account no longer exists), read at once: every request asks this.
+    async fn session_with_user(
+        &self,
+        id_hash: &str,
+    ) -> Result<Option<(SessionRecord, Option<User>)>> {
+        let Some(session) = self.session(id_hash).await? else {
+            return Ok(None);
+        };
+        let user = self.user(&session.username).await?;
+        Ok(Some((session, user)))
+    }
 
     /// Sets a session's `last_seen_at`. An unknown session (signed out
     /// meanwhile by another request) is not an error: nothing happens.

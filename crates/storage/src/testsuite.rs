@@ -1197,6 +1197,33 @@ pub async fn calls_are_kept_per_student(store: &dyn Store) -> Check {
     Ok(())
 }
 
+/// The write count grows with every committed change of stored data, and
+/// not with reading, auditing or a refused write: what pages cache from
+/// the store is good while it stands still.
+pub async fn the_write_count_follows_committed_changes(store: &dyn Store) -> Check {
+    let start = store.write_count();
+    add_students(store, 2).await?;
+    let after_students = store.write_count();
+    assert!(after_students > start, "saving students is a change");
+    store.students().await?;
+    store
+        .audit(&audit_entry(1, "vc", AuditAction::Read, Some(0)))
+        .await?;
+    assert_eq!(
+        store.write_count(),
+        after_students,
+        "reading and auditing change no stored data"
+    );
+    let mut students = store.students().await?;
+    students[0].student.name = "Anders".into();
+    store.upsert_students(&students[..1]).await?;
+    assert!(
+        store.write_count() > after_students,
+        "a second save counts too"
+    );
+    Ok(())
+}
+
 /// "Afgestemd met leerplicht" is kept once per DUO signal, read per
 /// student or for all, refused for an unknown student and a second time
 /// for the same signal, and purged with the student.
@@ -1647,6 +1674,20 @@ pub async fn sessions_round_trip(store: &dyn Store) -> Check {
     store.create_session(&s).await?;
     assert_eq!(store.session(&s.id_hash).await?, Some(s.clone()));
     assert_eq!(store.session(&session("b2", "jan", 0).id_hash).await?, None);
+    // The session with its account at once, as the two reads give them.
+    assert_eq!(
+        store.session_with_user(&s.id_hash).await?,
+        Some((s.clone(), store.user("jan").await?))
+    );
+    assert!(store.session_with_user(&s.id_hash).await?.is_some_and(
+        |(_, u)| u.is_some_and(|u| u.role == Role::Mentor && !u.account_id.is_empty())
+    ));
+    assert_eq!(
+        store
+            .session_with_user(&session("b2", "jan", 0).id_hash)
+            .await?,
+        None
+    );
 
     store.touch_session(&s.id_hash, at(30)).await?;
     let touched = store.session(&s.id_hash).await?;
@@ -2425,6 +2466,7 @@ macro_rules! conformance_tests {
             an_absence_only_reimport_retracts_what_it_no_longer_has,
             calls_are_kept_per_student,
             afstemmingen_are_kept_per_signal,
+            the_write_count_follows_committed_changes,
             timetable_is_saved_with_an_import_and_versioned,
             duplicate_key_in_one_import_last_wins,
             single_edit_keeps_history,

@@ -120,7 +120,8 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<CurrentU
         return Ok(None);
     };
     let hash = aanwezig_auth::token_hash(token.value());
-    let Some(session) = state.store.session(&hash).await? else {
+    // The session and its account in one read.
+    let Some((session, user)) = state.store.session_with_user(&hash).await? else {
         return Ok(None);
     };
     let now = state.clock.now();
@@ -128,7 +129,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<CurrentU
         state.store.delete_session(&hash).await?;
         return Ok(None);
     }
-    let Some(user) = state.store.user(&session.username).await? else {
+    let Some(user) = user else {
         return Ok(None);
     };
     if !user.active {

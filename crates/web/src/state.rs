@@ -195,7 +195,10 @@ impl AppState {
 
     /// The number of changes so far (see the field's docs).
     pub fn changes(&self) -> u64 {
-        self.changes.load(std::sync::atomic::Ordering::Acquire)
+        // The app's own changes, and every committed write to the store
+        // (also one made beside the app, e.g. by a test or a helper that
+        // writes straight to the store).
+        self.changes.load(std::sync::atomic::Ordering::Acquire) + self.store.write_count()
     }
 
     /// Notes a change.

@@ -29,20 +29,25 @@ fn classes_json(classes: &[String]) -> Result<String> {
 
 /// Decodes a user from [`USER_COLUMNS`].
 fn user_from_row(row: &SqliteRow) -> Result<User> {
-    let role: &str = row.try_get(2)?;
-    let classes: &str = row.try_get(3)?;
+    user_from_row_at(row, 0)
+}
+
+/// Decodes a user from [`USER_COLUMNS`] starting at column `at`.
+fn user_from_row_at(row: &SqliteRow, at: usize) -> Result<User> {
+    let role: &str = row.try_get(at + 2)?;
+    let classes: &str = row.try_get(at + 3)?;
     Ok(User {
-        username: row.try_get(0)?,
-        display_name: row.try_get(1)?,
+        username: row.try_get(at)?,
+        display_name: row.try_get(at + 1)?,
         role: Role::parse(role)
             .ok_or_else(|| StoreError::Invalid(format!("unknown role {role:?}")))?,
         classes: serde_json::from_str(classes)
             .map_err(|e| StoreError::Invalid(format!("classes {classes:?}: {e}")))?,
-        email: row.try_get(4)?,
-        active: row.try_get(5)?,
-        password_hash: row.try_get(6)?,
-        created_at: parse_instant(row.try_get(7)?)?,
-        account_id: row.try_get(8)?,
+        email: row.try_get(at + 4)?,
+        active: row.try_get(at + 5)?,
+        password_hash: row.try_get(at + 6)?,
+        created_at: parse_instant(row.try_get(at + 7)?)?,
+        account_id: row.try_get(at + 8)?,
     })
 }
 
@@ -118,6 +123,7 @@ impl SqliteStore {
             .bind(instant_text(user.created_at))
             .fetch_one(&self.writer)
             .await?;
+        self.wrote();
         Ok(account_id)
     }
 
@@ -155,6 +161,7 @@ impl SqliteStore {
         .bind(&user.account_id)
         .execute(&self.writer)
         .await?;
+        self.wrote();
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("user {}", user.username)));
         }
@@ -186,6 +193,7 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.wrote();
         Ok(())
     }
 
@@ -210,6 +218,7 @@ impl SqliteStore {
             return Err(StoreError::NotFound(format!("user {username}")));
         }
         tx.commit().await?;
+        self.wrote();
         Ok(())
     }
 
@@ -240,6 +249,34 @@ impl SqliteStore {
             .fetch_optional(&self.reader)
             .await?;
         row.as_ref().map(session_from_row).transpose()
+    }
+
+    pub(super) async fn session_with_user_(
+        &self,
+        id_hash: &str,
+    ) -> Result<Option<(SessionRecord, Option<User>)>> {
+        // The user's columns prefixed `u.`, after the session's five.
+        let user_columns = USER_COLUMNS
+            .split(", ")
+            .map(|c| format!("u.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT s.id_hash, s.username, s.csrf_token, s.created_at, s.last_seen_at, {user_columns}, u.username IS NOT NULL
+             FROM sessions s LEFT JOIN users u ON u.username = s.username
+             WHERE s.id_hash = ?1"
+        );
+        let Some(row) = sqlx::query(&sql)
+            .bind(id_hash)
+            .fetch_optional(&self.reader)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let session = session_from_row(&row)?;
+        let has_user: bool = row.try_get(5 + 9)?;
+        let user = has_user.then(|| user_from_row_at(&row, 5)).transpose()?;
+        Ok(Some((session, user)))
     }
 
     pub(super) async fn touch_session_(&self, id_hash: &str, at: DateTime<Utc>) -> Result<()> {

@@ -86,6 +86,7 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.wrote();
         narrow("case version", version)
     }
 
@@ -207,6 +208,7 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.wrote();
         Ok(id)
     }
 
@@ -324,6 +326,7 @@ impl SqliteStore {
         .await?;
         counts.audit_unlinked = done.rows_affected();
         tx.commit().await?;
+        self.wrote();
         Ok(counts)
     }
 }

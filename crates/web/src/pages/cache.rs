@@ -1,12 +1,13 @@
 //! What pages read from the store on every view, kept for the next views
-//! while nothing changed: every account, and each user's tasks (for the
-//! Weekoverzicht's counts; Mijn taken computes them afresh).
+//! while nothing changed: every account, and each user's tasks (Mijn
+//! taken and the Weekoverzicht's counts).
 //!
-//! A value holds for one state of the school: the app's change count
-//! (every change made through the app counts), the live school's
+//! A value holds for one state of the school: [`AppState::changes`]
+//! (every change made through the app, and every committed write of the
+//! store itself, also one made beside the app's pages), the live school's
 //! generation (which also tells apart the schools of several apps in one
-//! process) and the date; and for at most a minute, for changes made
-//! beside the app (the command line on the same database). Reading many
+//! process) and the date; and for at most a minute, for changes made by
+//! another process (the command line on the same database). Reading many
 //! rows through the database's worker thread costs about a microsecond of
 //! thread hand-over per row; under load that is most of what a page costs.
 
@@ -51,11 +52,44 @@ struct Slot<T> {
 }
 
 /// One cache of values by name.
-struct Cache<T>(Mutex<Option<Slot<T>>>);
+pub struct Cache<T>(Mutex<Option<Slot<T>>>);
+
+/// The state of the school a value was computed for ([`Cache::lookup`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Stamp {
+    key: Key,
+    now: DateTime<Utc>,
+}
+
+impl<T> Default for Cache<T> {
+    fn default() -> Cache<T> {
+        Cache::new()
+    }
+}
 
 impl<T> Cache<T> {
-    const fn new() -> Cache<T> {
+    pub const fn new() -> Cache<T> {
         Cache(Mutex::new(None))
+    }
+
+    /// The value named `name` for the school's state now, if kept; and
+    /// the stamp to [`Cache::keep`] a value computed now under. Call it
+    /// before reading the data the value is made of.
+    pub fn lookup(
+        &self,
+        state: &AppState,
+        name: &str,
+    ) -> Result<(Option<Arc<T>>, Stamp), PageError> {
+        let stamp = Stamp {
+            key: key(state)?,
+            now: state.clock.now(),
+        };
+        Ok((self.get(stamp.key, stamp.now, name), stamp))
+    }
+
+    /// Keeps `value` under `name` for the state `stamp` was taken in.
+    pub fn keep(&self, stamp: Stamp, name: &str, value: &Arc<T>) {
+        self.put(stamp.key, stamp.now, name, value);
     }
 
     fn get(&self, key: Key, now: DateTime<Utc>, name: &str) -> Option<Arc<T>> {

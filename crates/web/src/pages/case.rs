@@ -1492,13 +1492,12 @@ fn may_lead(role: Role, classes: &[String], student: &Student) -> bool {
 
 /// The active users who may lead `student`'s case ([`may_lead`]).
 async fn leaders(state: &AppState, student: &Student) -> Result<HashSet<String>, PageError> {
-    Ok(state
-        .store
-        .users()
+    // Every account, kept while nothing changes (super::cache).
+    Ok(super::cache::users(state)
         .await?
-        .into_iter()
+        .iter()
         .filter(|u| u.active && may_lead(u.role, &u.classes, student))
-        .map(|u| u.username)
+        .map(|u| u.username.clone())
         .collect())
 }
 

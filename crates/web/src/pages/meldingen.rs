@@ -34,6 +34,7 @@
 
 use aanwezig_domain::illness_words;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use aanwezig_domain::case::{
     AgreementParty, ContactKind, DecisionKind, Guide, InterventionKind, Party,
@@ -255,6 +256,7 @@ fn werkdagen(n: usize) -> String {
 }
 
 /// The deadline as the lists and the draft show it.
+#[derive(Clone)]
 struct Due {
     date: String,
     text: String,
@@ -430,6 +432,7 @@ fn fill(
 
 /// One line under a student in the list: an open duty, a concept, a
 /// covered signal, a melding or an afstemming.
+#[derive(Clone)]
 struct WorkRow {
     /// What it is, in words ("Nog te melden", "Vervolg op melding nr. 3").
     what: String,
@@ -445,6 +448,7 @@ struct WorkRow {
     note: String,
 }
 
+#[derive(Clone)]
 struct DutyButtons {
     rule: &'static str,
     fired: String,
@@ -453,6 +457,7 @@ struct DutyButtons {
 }
 
 /// The DUO work of one student in the list.
+#[derive(Clone)]
 struct StudentGroup {
     student: String,
     name: String,
@@ -624,17 +629,23 @@ fn afstemming_nl(a: &aanwezig_domain::duo_work::Afstemming) -> String {
     )
 }
 
-async fn list(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Query(q): Query<ListQuery>,
-) -> Result<ListPage, PageError> {
-    user.require(may_read(user.role()))?;
-    let manage = may_manage(user.role());
-    let today = state.clock.today();
-    let records = crate::duo_work::DuoRecords::load(&state).await?;
-    user.audit(&state, AuditAction::Read, None, "overzicht DUO-meldingen")
-        .await?;
+/// The DUO work of the students a reader sees, grouped per student
+/// (crate::duo_work), with its totals.
+#[derive(Clone)]
+struct WorkList {
+    groups: Vec<StudentGroup>,
+    todo: usize,
+    overdue: usize,
+    students_with_work: usize,
+}
+
+async fn work_list(
+    state: &AppState,
+    user: &CurrentUser,
+    manage: bool,
+    today: NaiveDate,
+) -> Result<WorkList, PageError> {
+    let records = crate::duo_work::DuoRecords::load(state).await?;
     let by = records.by_student();
     let mut groups = Vec::new();
     let (mut todo, mut overdue, mut students_with_work) = (0, 0, 0);
@@ -680,6 +691,50 @@ async fn list(
             });
         }
     }
+    Ok(WorkList {
+        groups,
+        todo,
+        overdue,
+        students_with_work,
+    })
+}
+
+async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> Result<ListPage, PageError> {
+    user.require(may_read(user.role()))?;
+    let manage = may_manage(user.role());
+    let today = state.clock.today();
+    // The list is the same for every coordinator, and per reader for the
+    // others (their scope); computed once per state of the school.
+    static LISTS: super::cache::Cache<WorkList> = super::cache::Cache::new();
+    let name = if user.role().sees_all_students() {
+        format!("{manage}")
+    } else {
+        format!("{manage}|{}", user.user.username)
+    };
+    let (kept, stamp) = LISTS.lookup(&state, &name)?;
+    let (list, ()) = tokio::try_join!(
+        async {
+            match kept {
+                Some(list) => Ok(list),
+                None => {
+                    let list = Arc::new(work_list(&state, &user, manage, today).await?);
+                    LISTS.keep(stamp, &name, &list);
+                    Ok(list)
+                }
+            }
+        },
+        user.audit(&state, AuditAction::Read, None, "overzicht DUO-meldingen"),
+    )?;
+    let WorkList {
+        groups,
+        todo,
+        overdue,
+        students_with_work,
+    } = WorkList::clone(&list);
     Ok(ListPage {
         layout: Layout::new(&user, section::MELDINGEN, "DUO-meldingen"),
         manage,
@@ -1141,6 +1196,8 @@ struct DraftPage {
     all_errors: Vec<String>,
     message: Option<String>,
     saved: bool,
+    /// A confirmation after a save other than the draft form's.
+    notice: Option<&'static str>,
     moves: Vec<StatusOption>,
     today: String,
     history: Vec<HistoryRow>,
@@ -1433,6 +1490,7 @@ async fn draft_page(
         errors: by_field,
         message,
         saved,
+        notice: None,
         moves: if manage {
             STATUSES
                 .into_iter()
@@ -1483,17 +1541,24 @@ async fn show(
     } else {
         Vec::new()
     };
-    draft_page(
+    let mut page = draft_page(
         &state,
         &user,
         id,
         &draft,
         errors,
         None,
-        q.opgeslagen.is_some(),
+        q.opgeslagen.as_deref() == Some("1"),
         true,
     )
-    .await
+    .await?;
+    // The confirmation after every save.
+    page.notice = match q.opgeslagen.as_deref() {
+        Some("status") => Some("De nieuwe status is opgeslagen."),
+        Some("nummer") => Some("Het meldingsnummer van DUO is opgeslagen."),
+        _ => None,
+    };
+    Ok(page)
 }
 
 /// Melding `n` for a change by a coordinator; a sent melding is read only.
@@ -1823,7 +1888,7 @@ async fn set_status(
             format!(" (bevestigd hoewel {})", confirmed_without.join(" en "))
         }
     );
-    save_changed(&state, &user, id, &draft, detail).await
+    save_changed(&state, &user, id, &draft, detail, "status").await
 }
 
 /// Saves a changed melding (a new version), audits it with `detail` and
@@ -1834,6 +1899,7 @@ async fn save_changed(
     id: i64,
     draft: &MeldingDraft,
     detail: String,
+    saved: &str,
 ) -> Result<Response, PageError> {
     state
         .store
@@ -1841,7 +1907,7 @@ async fn save_changed(
         .await?;
     user.audit(state, AuditAction::Change, Some(&draft.student), detail)
         .await?;
-    Ok(Redirect::to(&format!("/meldingen/{id}")).into_response())
+    Ok(Redirect::to(&format!("/meldingen/{id}?opgeslagen={saved}")).into_response())
 }
 
 /// The meldingsnummer DUO returned.
@@ -1878,7 +1944,7 @@ async fn set_number(
         "DUO-melding {id}: meldingsnummer van DUO {}",
         draft.duo_number.as_deref().unwrap_or_default()
     );
-    save_changed(&state, &user, id, &draft, detail).await
+    save_changed(&state, &user, id, &draft, detail, "nummer").await
 }
 
 // --- print and export ------------------------------------------------------------------

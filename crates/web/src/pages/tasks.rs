@@ -563,7 +563,8 @@ async fn page(
 ) -> Result<TasksPage, PageError> {
     user.require(may_read_cases(user.role()))?;
     let today = state.clock.today();
-    let tasks = user_tasks(&state, TaskOwner::of(&user), today).await?;
+    // Computed once per state of the school (super::cache).
+    let tasks = Vec::clone(&*super::cache::tasks(&state, &user).await?);
     user.audit(&state, AuditAction::Read, None, "mijn taken")
         .await?;
     let no_calendar = state.read()?.cal.is_none();

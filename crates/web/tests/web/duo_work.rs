@@ -148,7 +148,13 @@ async fn a_vervolgmelding_is_linked_to_the_earlier_melding() {
             ],
         )
         .await;
-    let m: i64 = at.trim_start_matches("/meldingen/").parse().unwrap();
+    let m: i64 = at
+        .trim_start_matches("/meldingen/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     let draft = app.store.melding(m).await.unwrap().unwrap();
     assert_eq!(draft.follows, Some(n));
     assert_eq!(
@@ -401,7 +407,13 @@ async fn no_confirmation_when_the_duty_is_done() {
             ],
         )
         .await;
-    let n: i64 = at.trim_start_matches("/meldingen/").parse().unwrap();
+    let n: i64 = at
+        .trim_start_matches("/meldingen/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     let mut d = app.store.melding(n).await.unwrap().unwrap();
     d.status = MeldingStatus::Geregistreerd;
     d.registered_on = Some(today());

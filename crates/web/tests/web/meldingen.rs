@@ -195,7 +195,13 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
         at,
         "the second Concept maken goes to the same draft"
     );
-    let n: i64 = at.trim_start_matches("/meldingen/").parse().unwrap();
+    let n: i64 = at
+        .trim_start_matches("/meldingen/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     let sid = StudentId::parse(&s).unwrap();
     let all = app
         .store
@@ -400,7 +406,12 @@ async fn a_16_hour_signal_becomes_a_checked_registered_melding() {
         &pairs(&draft_form("Spijbelt met vrienden", "12AB", &fixed)),
     )
     .await;
-    app.post_ok(&c, &format!("{at}/status"), &status_form).await;
+    let to = app.post_ok(&c, &format!("{at}/status"), &status_form).await;
+    let (_, confirmed) = app.get(&c, &to).await;
+    assert!(
+        confirmed.contains("De nieuwe status is opgeslagen."),
+        "a confirmation after the save: {confirmed}"
+    );
     let d = app.store.melding(n).await.unwrap().unwrap();
     assert_eq!(d.status, MeldingStatus::Geregistreerd);
     assert_eq!(d.registered_on, Some(today()));
@@ -591,7 +602,13 @@ async fn concepts_stay_in_school_and_overdue_ones_are_flagged() {
             ],
         )
         .await;
-    let n: i64 = at.trim_start_matches("/meldingen/").parse().unwrap();
+    let n: i64 = at
+        .trim_start_matches("/meldingen/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     let d = app.store.melding(n).await.unwrap().unwrap();
     assert_eq!(d.days.len(), 1);
     assert_eq!(d.days[0].lessons, [1]);
@@ -734,7 +751,13 @@ async fn the_draft_takes_no_health_or_safety_from_the_case() {
             ],
         )
         .await;
-    let n: i64 = to.trim_start_matches("/meldingen/").parse().unwrap();
+    let n: i64 = to
+        .trim_start_matches("/meldingen/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     let d = app.store.melding(n).await.unwrap().unwrap();
     let opdc = DecisionKind::Opdc {
         trajectory: OpdcTrajectory::Ttvo,
@@ -791,7 +814,13 @@ async fn illness_words_are_saved_but_never_registered() {
         )
         .await;
     let at = location(&r);
-    let n: i64 = at.trim_start_matches("/meldingen/").parse().unwrap();
+    let n: i64 = at
+        .trim_start_matches("/meldingen/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     let grid = [
         ("2025-11-10", lessons(&[1, 2, 3, 4, 5, 6, 7])),
         ("2025-11-11", lessons(&[1, 2, 3, 4, 5, 6, 7])),
@@ -904,7 +933,13 @@ async fn illness_words_in_the_actions_block_registering() {
             ],
         )
         .await;
-    let n: i64 = at.trim_start_matches("/meldingen/").parse().unwrap();
+    let n: i64 = at
+        .trim_start_matches("/meldingen/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     let d = app.store.melding(n).await.unwrap().unwrap();
     assert_eq!(d.actions_taken.len(), 2, "{:?}", d.actions_taken);
     assert!(d.actions_taken[1].contains("jeugdarts als de ziekmeldingen"));

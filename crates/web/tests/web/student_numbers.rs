@@ -187,12 +187,18 @@ async fn a_melding_without_bsn_or_onderwijsnummer_cannot_be_registered() {
         .post_form(&c, &format!("{at}/nummer"), &[("meldingsnummer", "12 34")])
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    app.post_ok(
-        &c,
-        &format!("{at}/nummer"),
-        &[("meldingsnummer", "VZ-000123")],
-    )
-    .await;
+    let to = app
+        .post_ok(
+            &c,
+            &format!("{at}/nummer"),
+            &[("meldingsnummer", "VZ-000123")],
+        )
+        .await;
+    let (_, confirmed) = app.get(&c, &to).await;
+    assert!(
+        confirmed.contains("Het meldingsnummer van DUO is opgeslagen."),
+        "a confirmation after the save: {confirmed}"
+    );
     let (_, page) = app.get(&c, &at).await;
     assert!(page.contains("VZ-000123"), "{page}");
     let (_, list) = app.get(&c, "/meldingen").await;
