@@ -121,10 +121,57 @@ impl SignalReport {
     }
 }
 
-/// A date in Dutch: `dinsdag 2 september 2025`.
+/// Dutch weekday names, Monday first, full and short (as chrono's
+/// `nl_NL` locale writes them).
+const WEEKDAYS_NL: [(&str, &str); 7] = [
+    ("maandag", "ma"),
+    ("dinsdag", "di"),
+    ("woensdag", "wo"),
+    ("donderdag", "do"),
+    ("vrijdag", "vr"),
+    ("zaterdag", "za"),
+    ("zondag", "zo"),
+];
+
+/// Dutch month names, January first, full and short.
+const MONTHS_NL: [(&str, &str); 12] = [
+    ("januari", "jan"),
+    ("februari", "feb"),
+    ("maart", "mrt"),
+    ("april", "apr"),
+    ("mei", "mei"),
+    ("juni", "jun"),
+    ("juli", "jul"),
+    ("augustus", "aug"),
+    ("september", "sep"),
+    ("oktober", "okt"),
+    ("november", "nov"),
+    ("december", "dec"),
+];
+
+/// A date in Dutch: `dinsdag 2 september 2025`. (Pages write hundreds of
+/// dates; the name tables are much faster than a localized `strftime`,
+/// and a test holds them to chrono's `nl_NL`.)
 pub fn date_nl(d: NaiveDate) -> String {
-    d.format_localized("%A %-d %B %Y", Locale::nl_NL)
-        .to_string()
+    use chrono::Datelike;
+    format!(
+        "{} {} {} {}",
+        WEEKDAYS_NL[d.weekday().num_days_from_monday() as usize].0,
+        d.day(),
+        MONTHS_NL[d.month0() as usize].0,
+        d.year()
+    )
+}
+
+/// A date in short Dutch: `di 2 sep`.
+pub fn short_day_nl(d: NaiveDate) -> String {
+    use chrono::Datelike;
+    format!(
+        "{} {} {}",
+        WEEKDAYS_NL[d.weekday().num_days_from_monday() as usize].1,
+        d.day(),
+        MONTHS_NL[d.month0() as usize].1
+    )
 }
 
 /// A count as Dutch writes it, with a dot between thousands:
@@ -299,5 +346,33 @@ mod count_tests {
         assert_eq!(count_nl(1000), "1.000");
         assert_eq!(count_nl(1_036_000), "1.036.000");
         assert_eq!(count_nl(12_345_678), "12.345.678");
+    }
+}
+
+#[cfg(test)]
+mod date_tests {
+    use chrono::{Locale, NaiveDate};
+
+    use super::{date_nl, short_day_nl};
+
+    #[test]
+    fn dutch_dates_read_as_chronos_nl_locale() {
+        let mut d = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        for _ in 0..800 {
+            assert_eq!(
+                date_nl(d),
+                d.format_localized("%A %-d %B %Y", Locale::nl_NL)
+                    .to_string()
+            );
+            assert_eq!(
+                short_day_nl(d),
+                d.format_localized("%a %-d %b", Locale::nl_NL).to_string()
+            );
+            d = d.succ_opt().unwrap();
+        }
+        assert_eq!(
+            date_nl(NaiveDate::from_ymd_opt(2025, 9, 2).unwrap()),
+            "dinsdag 2 september 2025"
+        );
     }
 }

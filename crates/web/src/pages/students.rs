@@ -323,8 +323,7 @@ pub(super) fn lessons_in_words<'a>(regs: impl IntoIterator<Item = &'a Registrati
 
 /// A date short, with its weekday: `vr 14 nov`.
 pub(super) fn short_day_nl(date: chrono::NaiveDate) -> String {
-    date.format_localized("%a %-d %b", chrono::Locale::nl_NL)
-        .to_string()
+    aanwezig_domain::explain::short_day_nl(date)
 }
 
 /// `Some(trimmed)` for a non-empty query value.
