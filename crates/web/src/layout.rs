@@ -126,6 +126,23 @@ impl ErrorLink {
     }
 }
 
+/// The message of `field` among a form's `(field, message)` errors.
+pub fn field_error<'a, F: AsRef<str>>(errors: &'a [(F, String)], field: &str) -> Option<&'a str> {
+    errors
+        .iter()
+        .find(|(f, _)| f.as_ref() == field)
+        .map(|(_, m)| m.as_str())
+}
+
+/// The error summary of a form whose fields have the id `f-<field>`: each
+/// message linked to its field, in the form's order.
+pub fn field_links<F: AsRef<str>>(errors: &[(F, String)]) -> Vec<ErrorLink> {
+    errors
+        .iter()
+        .map(|(f, m)| ErrorLink::new(Some(format!("f-{}", f.as_ref())), m.clone()))
+        .collect()
+}
+
 /// The error summary of a form whose messages are looked up by field
 /// name: `fields` lists (field name, element id) in the form's order.
 pub fn error_links<'a>(

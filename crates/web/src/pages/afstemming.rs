@@ -65,11 +65,13 @@ struct AfstemmingPage {
 }
 
 impl AfstemmingPage {
+    /// The error summary's links: each message to its field (`f-…`).
+    fn summary(&self) -> Vec<crate::layout::ErrorLink> {
+        crate::layout::field_links(&self.errors)
+    }
+
     fn error(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
+        crate::layout::field_error(&self.errors, field)
     }
 }
 

@@ -14,12 +14,11 @@ use aanwezig_domain::case::{
     DecisionKind, Evaluation as CaseEvaluation, Guide, InterventionKind, Involvement, ItemStatus,
     OpdcTrajectory, OpenReason, Party,
 };
-use aanwezig_domain::duo::MeldingStatus;
 use aanwezig_domain::explain::{capitalize_nl, date_nl};
 use aanwezig_domain::{
     illness_words, Case, CaseError, CaseStep, Role, RuleId, Scope, Student, StudentId,
 };
-use aanwezig_storage::{AuditAction, MeldingFilter, User};
+use aanwezig_storage::{AuditAction, User};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -957,33 +956,16 @@ async fn render_saved(
     let role = user.role();
     // The DUO meldingen are the coordinators' and leerplicht's (their menu).
     let shows_meldingen = role.sees_all_students() || role == Role::Leerplichtambtenaar;
-    let meldingen = if shows_meldingen {
-        state
-            .store
-            .meldingen(&MeldingFilter {
-                student: Some(student.id.clone()),
-                ..MeldingFilter::default()
-            })
-            .await?
-            .into_iter()
-            // A partner sees what the school sent, never a concept.
-            .filter(|(_, m)| {
-                !role.is_external()
-                    || !matches!(
-                        m.status,
-                        MeldingStatus::Concept | MeldingStatus::Ingetrokken
-                    )
-            })
-            .map(|(n, m)| MeldingView {
-                n,
-                kind: m.kind.label_nl(),
-                status: m.status.label_nl(),
-                period: format!("{} – {}", date_nl(m.begin), date_nl(m.end)),
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let meldingen = super::meldingen::of_student_for(state, role, &student.id)
+        .await?
+        .into_iter()
+        .map(|(n, m)| MeldingView {
+            n,
+            kind: m.kind.label_nl(),
+            status: m.status.label_nl(),
+            period: format!("{} – {}", date_nl(m.begin), date_nl(m.end)),
+        })
+        .collect();
     let today = state.clock.today();
     let may_change = dossier::may_change_cases(role);
     let signals = if may_change && case.as_ref().is_none_or(|c| !c.is_open()) {

@@ -1948,34 +1948,17 @@ async fn report(
     // leerplicht; never a concept or a withdrawn one to a partner.
     let role = user.role();
     let shows_meldingen = role.sees_all_students() || role == Role::Leerplichtambtenaar;
-    let meldingen = if shows_meldingen {
-        use aanwezig_domain::duo::MeldingStatus;
-        state
-            .store
-            .meldingen(&aanwezig_storage::MeldingFilter {
-                student: Some(student.id.clone()),
-                ..aanwezig_storage::MeldingFilter::default()
-            })
-            .await?
-            .into_iter()
-            .filter(|(_, m)| {
-                !role.is_external()
-                    || !matches!(
-                        m.status,
-                        MeldingStatus::Concept | MeldingStatus::Ingetrokken
-                    )
-            })
-            .map(|(n, m)| ReportMelding {
-                n,
-                kind: m.kind.label_nl(),
-                period: format!("{} – {}", date_nl(m.begin), date_nl(m.end)),
-                status: m.status.label_nl(),
-                duo_number: m.duo_number.clone().unwrap_or_default(),
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let meldingen = super::meldingen::of_student_for(&state, role, &student.id)
+        .await?
+        .into_iter()
+        .map(|(n, m)| ReportMelding {
+            n,
+            kind: m.kind.label_nl(),
+            period: format!("{} – {}", date_nl(m.begin), date_nl(m.end)),
+            status: m.status.label_nl(),
+            duo_number: m.duo_number.clone().unwrap_or_default(),
+        })
+        .collect();
     Ok(ReportPage {
         layout: Layout::new(
             &user,

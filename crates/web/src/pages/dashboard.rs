@@ -92,6 +92,12 @@ fn overview_href(
     extra: &[(&str, &str)],
     anchor: &str,
 ) -> String {
+    format!("/?{}#{anchor}", selection_query(klas, mentor, extra))
+}
+
+/// The query of a link that keeps the selection (klas, mentor) and adds
+/// `extra`.
+fn selection_query(klas: Option<&str>, mentor: Option<&str>, extra: &[(&str, &str)]) -> String {
     let mut q = form_urlencoded::Serializer::new(String::new());
     for (k, v) in [("klas", klas), ("mentor", mentor)] {
         if let Some(v) = v {
@@ -101,21 +107,12 @@ fn overview_href(
     for (k, v) in extra {
         q.append_pair(k, v);
     }
-    format!("/?{}#{anchor}", q.finish())
+    q.finish()
 }
 
 /// `/leerlingen?…`: the student list with the selection kept.
 fn students_href(klas: Option<&str>, mentor: Option<&str>, extra: &[(&str, &str)]) -> String {
-    let mut q = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in [("klas", klas), ("mentor", mentor)] {
-        if let Some(v) = v {
-            q.append_pair(k, v);
-        }
-    }
-    for (k, v) in extra {
-        q.append_pair(k, v);
-    }
-    format!("/leerlingen?{}", q.finish())
+    format!("/leerlingen?{}", selection_query(klas, mentor, extra))
 }
 
 /// A new signal, on one line; its explanation opens on demand.

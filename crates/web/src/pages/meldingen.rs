@@ -157,6 +157,31 @@ fn shown_to_readers(status: MeldingStatus) -> bool {
     !matches!(status, MeldingStatus::Concept | MeldingStatus::Ingetrokken)
 }
 
+/// The meldingen of `student` as the dossier and its verslag show them:
+/// to the coordinators every one, to leerplicht those that were sent;
+/// nothing to the other roles (the meldingen are the coordinators' and
+/// leerplicht's menu).
+pub(crate) async fn of_student_for(
+    state: &AppState,
+    role: Role,
+    student: &StudentId,
+) -> Result<Vec<(i64, MeldingDraft)>, PageError> {
+    if !(role.sees_all_students() || role == Role::Leerplichtambtenaar) {
+        return Ok(Vec::new());
+    }
+    Ok(state
+        .store
+        .meldingen(&MeldingFilter {
+            student: Some(student.clone()),
+            ..MeldingFilter::default()
+        })
+        .await?
+        .into_iter()
+        // A partner sees what the school sent, never a concept.
+        .filter(|(_, m)| !role.is_external() || shown_to_readers(m.status))
+        .collect())
+}
+
 async fn readable(
     state: &AppState,
     user: &CurrentUser,
