@@ -1,6 +1,6 @@
 //! What pages read from the store on every view, kept for the next views
-//! while nothing changed: every account, and each user's tasks (Mijn
-//! taken and the Weekoverzicht's counts).
+//! while nothing changed: every account, each user's tasks (Mijn taken
+//! and the Weekoverzicht's counts), and each student's latest case step.
 //!
 //! A value holds for one state of the school: [`AppState::changes`]
 //! (every change made through the app, and every committed write of the
@@ -133,6 +133,42 @@ pub async fn users(state: &AppState) -> Result<Arc<Vec<User>>, PageError> {
     let users = Arc::new(state.store.users().await?);
     CACHE.put(key, now, "", &users);
     Ok(users)
+}
+
+/// Each student's latest case as a page marks it: open or closed, and
+/// its step ([`aanwezig_storage::Store::cases`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CaseMark {
+    pub open: bool,
+    pub step: aanwezig_domain::CaseStep,
+}
+
+/// The [`CaseMark`] of every student with a case.
+pub async fn case_marks(
+    state: &AppState,
+) -> Result<Arc<HashMap<aanwezig_domain::StudentId, CaseMark>>, PageError> {
+    static CACHE: Cache<HashMap<aanwezig_domain::StudentId, CaseMark>> = Cache::new();
+    let (key, now) = (key(state)?, state.clock.now());
+    if let Some(marks) = CACHE.get(key, now, "") {
+        return Ok(marks);
+    }
+    let marks = Arc::new(
+        state
+            .store
+            .cases(false)
+            .await?
+            .into_iter()
+            .map(|c| {
+                let mark = CaseMark {
+                    open: c.is_open(),
+                    step: c.step,
+                };
+                (c.student, mark)
+            })
+            .collect(),
+    );
+    CACHE.put(key, now, "", &marks);
+    Ok(marks)
 }
 
 /// The signed-in user's tasks, as [`user_tasks`] gives them.

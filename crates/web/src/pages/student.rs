@@ -348,15 +348,17 @@ async fn page(
     }
     // The registrations themselves come from memory; the store adds only
     // their history.
-    let (history, names, audit, case) = tokio::join!(
+    // The case only for its step: from the marks kept per state of the
+    // school (super::cache).
+    let (history, names, audit, marks) = tokio::join!(
         state.store.registration_history(sid),
         mentor_names(&state),
         user.audit(&state, AuditAction::Read, Some(sid), "leerlingpagina"),
-        state.store.case(sid),
+        super::cache::case_marks(&state),
     );
     audit?;
     let history = history?;
-    let case = case?;
+    let case = marks?.get(sid).copied();
     let mentor = mentor_label(&*names?, &student.mentor);
     let may_register = user.scope().may_register(&student);
     let today = state.clock.today();
@@ -371,11 +373,8 @@ async fn page(
         given(&q.week),
         today,
     );
-    page.dossier_step = case
-        .as_ref()
-        .filter(|c| c.is_open())
-        .map(|c| c.step.to_string());
-    page.dossier_closed = case.as_ref().is_some_and(|c| !c.is_open());
+    page.dossier_step = case.filter(|c| c.open).map(|c| c.step.to_string());
+    page.dossier_closed = case.is_some_and(|c| !c.open);
     page.may_open_case = crate::dossier::may_change_cases(user.role());
     calls_of(&live, &student, &mut page);
     page.called = match q.gebeld.as_deref() {
