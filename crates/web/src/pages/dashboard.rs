@@ -55,15 +55,10 @@ const STEP_ORDER: [&str; 5] = ["4b", "4a", "3b", "3a", "2"];
 /// Rows a list shows; a longer list ends with a link to all of it.
 const LIST_CAP: usize = 25;
 
-fn step_heading(key: &str) -> &'static str {
-    match key {
-        "4b" => "Stap 4b — ongeoorloofd verzuim: DUO-melding",
-        "4a" => "Stap 4a — gemeld verzuim houdt aan",
-        "3b" => "Stap 3b — ongeoorloofd of onbekend verzuim",
-        "3a" => "Stap 3a — vaak of lang afgemeld",
-        "2" => "Stap 2 — hele dag afwezig",
-        _ => "Stap 1 — registreren, geen signaal",
-    }
+/// The heading of step `key`: `Stap 3a — gemeld verzuim: gesprek`, with
+/// the step's one name ([`super::students::step_key_label`]).
+fn step_heading(key: &str) -> String {
+    format!("Stap {}", super::students::step_key_label(key))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -130,7 +125,7 @@ struct SignalRow {
 /// This week's new signals of one step.
 struct NewCount {
     key: &'static str,
-    heading: &'static str,
+    heading: String,
     count: usize,
     /// This step's new signals in full.
     href: String,
@@ -167,7 +162,7 @@ struct RankRow {
 /// Students on one step now.
 struct StepCount {
     key: &'static str,
-    heading: &'static str,
+    heading: String,
     students: usize,
     /// The Leerlingen list filtered on this step.
     href: String,
@@ -1049,7 +1044,7 @@ fn chart(
         bars,
         ticks,
         target_x: format!("{:.1}", x(target)),
-        target_label: format!("{} (doel)", pct_nl(Some(target))),
+        target_label: format!("{} (streeflijn)", pct_nl(Some(target))),
         line_top: TOP - 8,
         line_bottom: height - 4,
         desc,

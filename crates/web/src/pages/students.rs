@@ -183,15 +183,33 @@ pub(super) fn step_matches(step: Step, filter: &str) -> bool {
     }
 }
 
-/// The step filter's choices.
-pub(super) const STEP_CHOICES: [(&str, &str); 6] = [
-    ("4b", "4b — ongeoorloofd verzuim, DUO"),
-    ("4a", "4a — gemeld verzuim houdt aan"),
-    ("3b", "3b — ongeoorloofd of onbekend verzuim"),
-    ("3a", "3a — vaak of lang afgemeld"),
-    ("2", "2 — hele dag afwezig"),
-    ("1", "1 — registreren, geen signaal"),
-];
+/// The step filter's values, most serious first.
+pub(super) const STEP_KEYS: [&str; 6] = ["4b", "4a", "3b", "3a", "2", "1"];
+
+/// The name of step `key` (`1`, `2`, `3a`, `3b`, `4a`, `4b`) from the one
+/// domain function ([`Step::label_nl`]), starting in lower case to follow
+/// the step's number: `3a — gemeld verzuim: gesprek`.
+pub(super) fn step_key_label(key: &str) -> String {
+    let mut chars = key.chars();
+    let level = chars
+        .next()
+        .and_then(|c| c.to_digit(10))
+        .and_then(|l| u8::try_from(l).ok())
+        .unwrap_or(1);
+    let track = chars.next();
+    let step = Step {
+        level,
+        a: track == Some('a'),
+        b: track == Some('b'),
+    };
+    let label = step.label_nl();
+    let mut first = label.chars();
+    let lower = match first.next() {
+        Some(c) => c.to_lowercase().chain(first).collect(),
+        None => String::new(),
+    };
+    format!("{key} — {lower}")
+}
 
 /// The first school day of the school year holding school day `d`.
 pub(super) fn year_start(cal: &Calendar, d: DayIdx) -> DayIdx {
@@ -543,11 +561,11 @@ fn build_list(
         klas,
         mentor,
     );
-    let steps = STEP_CHOICES
+    let steps = STEP_KEYS
         .iter()
-        .map(|(v, l)| Choice {
+        .map(|v| Choice {
             value: (*v).to_owned(),
-            label: (*l).to_owned(),
+            label: step_key_label(v),
             selected: stap == Some(*v),
         })
         .collect();

@@ -107,7 +107,7 @@ async fn coordinator_sees_this_weeks_signals_calls_and_the_chart() {
     let chart = section(&html, "aanwezigheid");
     assert!(chart.contains("<svg class=\"chart\""));
     assert!(chart.contains("<line class=\"target\""));
-    assert!(chart.contains("90,0 % (doel)"));
+    assert!(chart.contains("90,0 % (streeflijn)"));
     assert!(chart.contains("<desc id=\"grafiek-uitleg\">"));
     assert!(chart.contains("Aanwezigheid per klas als tabel"));
     let classes: std::collections::BTreeSet<String> = {
