@@ -318,12 +318,6 @@ struct TaskCounts {
     total: usize,
 }
 
-/// The state of the school the DUO duties hold for: the app's change
-/// count, the live school's generation and the date.
-type TaskKey = (u64, u64, NaiveDate);
-
-static DUO_CACHE: Mutex<Option<(TaskKey, Arc<Vec<DuoDuty>>)>> = Mutex::new(None);
-
 /// One student's DUO work: the one DUO task Mijn taken shows for them, and
 /// how many pieces of work it stands for (open duties and concepts).
 struct DuoDuty {
@@ -335,16 +329,12 @@ struct DuoDuty {
 /// (crate::duo_work, as /meldingen, Mijn taken and the dossier count it).
 /// Every user's overview picks the students in their view.
 async fn duo_duties(state: &AppState, today: NaiveDate) -> Result<Arc<Vec<DuoDuty>>, PageError> {
-    // Read the key before the data, so that a change racing with this
-    // computation leaves a stale key behind, never stale duties.
-    let key = (state.changes(), state.read()?.generation, today);
-    let cached = DUO_CACHE.lock().ok().and_then(|c| {
-        c.as_ref()
-            .filter(|(k, _)| *k == key)
-            .map(|(_, t)| Arc::clone(t))
-    });
-    if let Some(t) = cached {
-        return Ok(t);
+    // Kept per state of the school (super::cache), looked up before the
+    // data is read.
+    static DUTIES: super::cache::Cache<Vec<DuoDuty>> = super::cache::Cache::new();
+    let (kept, stamp) = DUTIES.lookup(state, "")?;
+    if let Some(duties) = kept {
+        return Ok(duties);
     }
     let records = crate::duo_work::DuoRecords::load(state).await?;
     let duties: Vec<DuoDuty> = {
@@ -361,9 +351,7 @@ async fn duo_duties(state: &AppState, today: NaiveDate) -> Result<Arc<Vec<DuoDut
             .collect()
     };
     let duties = Arc::new(duties);
-    if let Ok(mut cache) = DUO_CACHE.lock() {
-        *cache = Some((key, Arc::clone(&duties)));
-    }
+    DUTIES.keep(stamp, "", &duties);
     Ok(duties)
 }
 

@@ -473,6 +473,23 @@ struct WorkRow {
     note: String,
 }
 
+impl WorkRow {
+    /// A signal that needs nothing more: covered by a melding or settled
+    /// with leerplicht.
+    fn handled(what: String, sig: &aanwezig_domain::duo_work::DuoSignal, note: String) -> WorkRow {
+        WorkRow {
+            what,
+            melding: None,
+            duo_number: String::new(),
+            kind: sig.kind().label_nl(),
+            period: period(sig.begin, sig.end),
+            due: None,
+            duty: None,
+            note,
+        }
+    }
+}
+
 #[derive(Clone)]
 struct DutyButtons {
     rule: &'static str,
@@ -604,37 +621,27 @@ fn work_rows(
     }
     if manage {
         for (sig, n) in w.covered() {
-            rows.push(WorkRow {
-                what: format!(
+            rows.push(WorkRow::handled(
+                format!(
                     "Signaal van {}: gedekt door melding nr. {n}",
                     date_nl(sig.fired_on)
                 ),
-                melding: None,
-                duo_number: String::new(),
-                kind: sig.kind().label_nl(),
-                period: period(sig.begin, sig.end),
-                due: None,
-                duty: None,
-                note: String::new(),
-            });
+                sig,
+                String::new(),
+            ));
         }
         for (sig, i) in w.afgestemd() {
             let Some(a) = afstemmingen.get(i) else {
                 continue;
             };
-            rows.push(WorkRow {
-                what: format!(
+            rows.push(WorkRow::handled(
+                format!(
                     "Afgestemd met leerplicht: geen nieuwe melding (signaal van {})",
                     date_nl(sig.fired_on)
                 ),
-                melding: None,
-                duo_number: String::new(),
-                kind: sig.kind().label_nl(),
-                period: period(sig.begin, sig.end),
-                due: None,
-                duty: None,
-                note: afstemming_nl(a),
-            });
+                sig,
+                afstemming_nl(a),
+            ));
         }
     }
     rows
