@@ -3,6 +3,7 @@
 //!
 //! `cargo bench -p aanwezig-bench --bench import`
 
+use aanwezig_storage::prelude::*;
 use std::time::Duration;
 
 use aanwezig_storage::{ImportSource, SqliteStore, Store, StoredStudent};

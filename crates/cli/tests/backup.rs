@@ -3,6 +3,7 @@
 
 #![expect(clippy::unwrap_used, reason = "test helpers panic on broken fixtures")]
 
+use aanwezig_storage::prelude::*;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Stdio};

@@ -3,6 +3,7 @@
 
 #![expect(clippy::unwrap_used, reason = "test helpers panic on broken fixtures")]
 
+use aanwezig_storage::prelude::*;
 use std::path::{Path, PathBuf};
 
 use aanwezig_storage::{SqliteStore, Store};

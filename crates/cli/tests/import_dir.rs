@@ -9,6 +9,7 @@
 
 #![expect(clippy::unwrap_used, reason = "test helpers panic on broken fixtures")]
 
+use aanwezig_storage::prelude::*;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};

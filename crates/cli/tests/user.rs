@@ -4,6 +4,7 @@
 
 #![expect(clippy::unwrap_used, reason = "test helpers panic on broken fixtures")]
 
+use aanwezig_storage::prelude::*;
 use std::path::Path;
 
 use aanwezig_domain::Role;

@@ -10,6 +10,7 @@
 //!   entries of one student (500 of theirs in the log) or one user
 //!   (10,000 of theirs).
 
+use aanwezig_storage::prelude::*;
 use std::time::Duration;
 
 use aanwezig_domain::StudentId;

@@ -12,6 +12,7 @@
 //!
 //! Throughput is reported in records per second.
 
+use aanwezig_storage::prelude::*;
 use std::time::{Duration, Instant};
 
 use aanwezig_domain::{Category, RegistrationRecord, Student, StudentId};

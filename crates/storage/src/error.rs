@@ -22,6 +22,16 @@ pub enum StoreError {
     /// was written.
     #[error("stale: {} lesson(s) changed since they were read", .0.len())]
     Stale(Vec<crate::model::StaleLesson>),
+    /// A checked write of a versioned record (a case, a melding draft, a
+    /// settings document) found another version stored than the writer
+    /// read: someone saved in between. Nothing was written.
+    #[error("stale version: expected {expected:?}, stored {stored:?}")]
+    StaleVersion {
+        /// What the writer expected.
+        expected: crate::model::VersionCheck,
+        /// The version stored now (`None`: the record does not exist).
+        stored: Option<u32>,
+    },
     /// Data read back (or about to be written) fail the domain's own
     /// validation: a bad student number, an unknown category, a calendar or
     /// policy document that no longer parses or validates.

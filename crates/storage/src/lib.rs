@@ -41,15 +41,28 @@ pub use accounts::{remove_user, RemovedUser};
 pub use backup::{Backup, BackupError, BackupInfo, RestoreReport};
 pub use error::{Result, StoreError};
 pub use model::{
-    batches_of, AbsencesOnly, AuditAction, AuditEntry, AuditFilter, BundleSummary, DocumentKind,
-    DocumentVersion, Expected, HistoryEntry, ImportBundle, ImportLogEntry, ImportSource,
-    ImportSummary, LessonKey, LessonState, LessonWrite, MeldingFilter, Provenance, PurgeCounts,
-    RecordBatches, Revision, SavedVersion, SessionRecord, StaleLesson, StoredRegistration,
-    StoredStudent, UpsertCounts, User, WrittenLesson, BATCH_ROWS,
+    batches_of, AbsencesOnly, AuditAction, AuditEntry, AuditFilter, BundleSummary, Change,
+    ChangeKind, DocumentKind, DocumentVersion, DocumentWrite, Expected, HistoryEntry, ImportBundle,
+    ImportLogEntry, ImportSource, ImportSummary, LessonKey, LessonState, LessonWrite,
+    MeldingFilter, Provenance, PurgeCounts, RecordBatches, Revision, SavedVersion, SessionRecord,
+    StaleLesson, StoredRegistration, StoredStudent, UpsertCounts, User, VersionCheck,
+    WrittenLesson, BATCH_ROWS,
 };
 pub use school::{load_school, LoadedSchool};
 pub use sqlite::SqliteStore;
-pub use store::{Store, StudentLessons, StudentRegistrations};
+pub use store::{
+    Accounts, AuditLog, Cases, Changes, Documents, Imports, Meldingen, Registrations, Retention,
+    Store, StudentLessons, StudentRegistrations, Students,
+};
+
+/// The storage traits, for callers that call methods through `dyn Store`:
+/// `use aanwezig_storage::prelude::*;`.
+pub mod prelude {
+    pub use crate::store::{
+        Accounts as _, AuditLog as _, Cases as _, Changes as _, Documents as _, Imports as _,
+        Meldingen as _, Registrations as _, Retention as _, Store, Students as _,
+    };
+}
 
 /// Opens the store a database URL names: a `sqlite:` URL or a plain file
 /// path opens a [`SqliteStore`] (created when `create_if_missing`);

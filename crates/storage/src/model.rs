@@ -665,3 +665,121 @@ impl From<&RegistrationRecord> for LessonState {
         }
     }
 }
+
+/// What a checked write of a versioned record (a case, a melding draft, a
+/// settings document) expects to find stored; see
+/// [`StoreError::StaleVersion`](crate::StoreError::StaleVersion).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VersionCheck {
+    /// No check: the last write wins (tools, imports, tests).
+    Any,
+    /// The record must not exist yet.
+    New,
+    /// The stored version must be this one: the version the writer read.
+    Version(u32),
+}
+
+impl VersionCheck {
+    /// Whether a record stored at `stored` (`None`: none yet) passes.
+    pub fn allows(self, stored: Option<u32>) -> bool {
+        match self {
+            VersionCheck::Any => true,
+            VersionCheck::New => stored.is_none(),
+            VersionCheck::Version(v) => stored == Some(v),
+        }
+    }
+}
+
+/// One settings document to save with
+/// [`Documents::save_document_checked`](crate::store::Documents::save_document_checked).
+#[derive(Clone, Copy, Debug)]
+pub enum DocumentWrite<'a> {
+    Calendar(&'a [aanwezig_domain::SchoolYear]),
+    Policy(&'a aanwezig_domain::Policy),
+    /// A [`School`](DocumentKind::School), [`Mail`](DocumentKind::Mail) or
+    /// [`Import`](DocumentKind::Import) document as JSON.
+    Settings(DocumentKind, &'a str),
+}
+
+impl DocumentWrite<'_> {
+    /// The kind of document written.
+    pub fn kind(&self) -> DocumentKind {
+        match self {
+            DocumentWrite::Calendar(_) => DocumentKind::Calendar,
+            DocumentWrite::Policy(_) => DocumentKind::Policy,
+            DocumentWrite::Settings(kind, _) => *kind,
+        }
+    }
+}
+
+/// What one committed change touched, for the servers that follow the
+/// change feed ([`Changes`](crate::store::Changes)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// Student records (added, changed): reload the student, or all
+    /// students when the change names none.
+    Students,
+    /// Lesson registrations: re-evaluate the student, or the whole school
+    /// when the change names none (an import).
+    Registrations,
+    /// A settings document (calendar, policy, timetable, school, mail,
+    /// import): reload it; calendar, policy and timetable re-evaluate all.
+    Document,
+    /// A case dossier of the student.
+    Case,
+    /// A DUO melding draft about the student.
+    Melding,
+    /// A call about the student's absence.
+    Call,
+    /// An afstemming with leerplicht about the student.
+    Afstemming,
+    /// Users, feed tokens (not sessions).
+    Accounts,
+    /// Everything held on the student was removed.
+    Purge,
+}
+
+impl ChangeKind {
+    /// The name stored in the `changes.kind` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Students => "students",
+            ChangeKind::Registrations => "registrations",
+            ChangeKind::Document => "document",
+            ChangeKind::Case => "case",
+            ChangeKind::Melding => "melding",
+            ChangeKind::Call => "call",
+            ChangeKind::Afstemming => "afstemming",
+            ChangeKind::Accounts => "accounts",
+            ChangeKind::Purge => "purge",
+        }
+    }
+
+    /// The kind stored as `s`, if any.
+    pub fn parse(s: &str) -> Option<ChangeKind> {
+        [
+            ChangeKind::Students,
+            ChangeKind::Registrations,
+            ChangeKind::Document,
+            ChangeKind::Case,
+            ChangeKind::Melding,
+            ChangeKind::Call,
+            ChangeKind::Afstemming,
+            ChangeKind::Accounts,
+            ChangeKind::Purge,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// One committed change in the change feed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    /// Its number in the database-wide sequence (only grows).
+    pub number: i64,
+    pub kind: ChangeKind,
+    /// The student it is about; `None` for a change of many or of none.
+    pub student: Option<StudentId>,
+}

@@ -1,4 +1,10 @@
-//! The backend-neutral storage interface.
+//! The backend-neutral storage interface: one focused trait per concern
+//! (students, registrations, imports, settings documents, accounts, audit,
+//! cases, meldingen, retention, the change feed), and [`Store`], every one
+//! of them together, which the application holds as `Arc<dyn Store>`.
+//!
+//! A caller that calls a method through `dyn Store` brings the traits into
+//! scope with `use aanwezig_storage::prelude::*`.
 
 use aanwezig_domain::{
     Case, MeldingDraft, NumbersGiven, Policy, RegistrationRecord, SchoolYear, StudentId,
@@ -9,10 +15,10 @@ use futures::stream::BoxStream;
 
 use crate::error::Result;
 use crate::model::{
-    AuditEntry, AuditFilter, BundleSummary, DocumentKind, DocumentVersion, Expected, HistoryEntry,
-    ImportBundle, ImportLogEntry, ImportSource, ImportSummary, LessonKey, LessonState, LessonWrite,
-    MeldingFilter, PurgeCounts, SavedVersion, SessionRecord, StoredRegistration, StoredStudent,
-    UpsertCounts, User, WrittenLesson,
+    AuditEntry, AuditFilter, BundleSummary, Change, DocumentKind, DocumentVersion, DocumentWrite,
+    Expected, HistoryEntry, ImportBundle, ImportLogEntry, ImportSource, ImportSummary, LessonKey,
+    LessonState, LessonWrite, MeldingFilter, PurgeCounts, SavedVersion, SessionRecord,
+    StoredRegistration, StoredStudent, UpsertCounts, User, VersionCheck, WrittenLesson,
 };
 
 /// A student's registrations, sorted by `(date, lesson)`.
@@ -31,16 +37,10 @@ pub type StudentLessons = (StudentId, Vec<LessonState>);
 ///
 /// No method reads a clock: times are parameters (`at`), so that tests and
 /// replays control them.
+
+/// Students: who is enrolled, keyed by student number.
 #[async_trait]
-pub trait Store: Send + Sync {
-    /// How many committed changes of stored data this store has made so
-    /// far (any write but sign-in sessions and audit entries). It only
-    /// grows: a cache of what was read from the store is good while it is
-    /// unchanged, when it was read before the data.
-    fn write_count(&self) -> u64;
-
-    // --- students -------------------------------------------------------
-
+pub trait Students: Send + Sync {
     /// Inserts new students and updates changed ones, keyed by student
     /// number, in one transaction. A student given twice counts twice; the
     /// last one wins.
@@ -50,7 +50,7 @@ pub trait Store: Send + Sync {
         self.upsert_students_from(students, NumbersGiven::ALL).await
     }
 
-    /// [`Store::upsert_students`] for a source that may not speak about
+    /// [`Students::upsert_students`] for a source that may not speak about
     /// the numbers: a BSN or onderwijsnummer that is not `given` keeps its
     /// stored value (a new student gets none). This is a students file
     /// without a `bsn` or `onderwijsnummer` column; with the column, an
@@ -69,9 +69,11 @@ pub trait Store: Send + Sync {
 
     /// The number of students.
     async fn student_count(&self) -> Result<u64>;
+}
 
-    // --- registrations --------------------------------------------------
-
+/// Lesson registrations and their history: the engine's input.
+#[async_trait]
+pub trait Registrations: Send + Sync {
     /// Imports registrations, all or nothing, in one transaction, and logs
     /// the import.
     ///
@@ -90,36 +92,18 @@ pub trait Store: Send + Sync {
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<ImportSummary>;
 
-    /// Writes what one import command brings, all or nothing, in one
-    /// transaction: the calendar and policy versions (when given, after
-    /// the same checks as [`Store::save_calendar`] and
-    /// [`Store::save_policy`]), the students (as [`Store::upsert_students`])
-    /// and each file of registrations (as [`Store::import_registrations`],
-    /// one imports-log entry per file). A failure anywhere, also in the
-    /// last file, leaves the database as it was.
-    ///
-    /// The registrations arrive as [`RecordBatches`](crate::RecordBatches): they are written as
-    /// they come, and an `Err` batch rolls everything back.
-    ///
-    /// `progress` is called with the file's index and its records done.
-    async fn import_bundle(
-        &self,
-        bundle: ImportBundle<'_>,
-        progress: &(dyn Fn(usize, u64) + Send + Sync),
-    ) -> Result<BundleSummary>;
-
     /// Every student's registrations: one entry per student that has any,
     /// sorted by student number, each sorted by `(date, lesson)`.
     async fn registrations_all(&self) -> Result<Vec<StudentRegistrations>>;
 
-    /// The same as [`Store::registrations_all`], one student at a time, so
+    /// The same as [`Registrations::registrations_all`], one student at a time, so
     /// that a caller can evaluate while the rest still loads. The stream
     /// holds a read connection until it ends or is dropped.
     fn registrations_stream(&self) -> BoxStream<'_, Result<StudentRegistrations>>;
 
     /// Every student's lessons without codes and notes, one student at a
     /// time, in no particular order of students; the same lessons as
-    /// [`Store::registrations_stream`]. The fast way to load a whole school
+    /// [`Registrations::registrations_stream`]. The fast way to load a whole school
     /// for the engine. Holds a read connection until it ends or is dropped.
     fn lessons_stream(&self) -> BoxStream<'_, Result<StudentLessons>>;
 
@@ -189,7 +173,7 @@ pub trait Store: Send + Sync {
         Ok(previous.pop().flatten())
     }
 
-    /// [`Store::save_registrations`] without a check ([`Expected::Any`]:
+    /// [`Registrations::save_registrations`] without a check ([`Expected::Any`]:
     /// last write wins), for tools and tests: all are written or none.
     /// Returns, per record, the state it replaced.
     async fn set_registrations(
@@ -211,12 +195,36 @@ pub trait Store: Send + Sync {
             .map(|w| w.previous.map(|p| p.record))
             .collect())
     }
+}
+
+/// Whole imports (calendar, policy, students and registrations at once) and their log.
+#[async_trait]
+pub trait Imports: Send + Sync {
+    /// Writes what one import command brings, all or nothing, in one
+    /// transaction: the calendar and policy versions (when given, after
+    /// the same checks as [`Documents::save_calendar`] and
+    /// [`Documents::save_policy`]), the students (as [`Students::upsert_students`])
+    /// and each file of registrations (as [`Registrations::import_registrations`],
+    /// one imports-log entry per file). A failure anywhere, also in the
+    /// last file, leaves the database as it was.
+    ///
+    /// The registrations arrive as [`RecordBatches`](crate::RecordBatches): they are written as
+    /// they come, and an `Err` batch rolls everything back.
+    ///
+    /// `progress` is called with the file's index and its records done.
+    async fn import_bundle(
+        &self,
+        bundle: ImportBundle<'_>,
+        progress: &(dyn Fn(usize, u64) + Send + Sync),
+    ) -> Result<BundleSummary>;
 
     /// The imports log, oldest first.
     async fn imports(&self) -> Result<Vec<ImportLogEntry>>;
+}
 
-    // --- settings documents ---------------------------------------------
-
+/// Versioned settings documents: calendar, policy, timetable, school and mail settings.
+#[async_trait]
+pub trait Documents: Send + Sync {
     /// Saves a new version of the calendar (validated first: an invalid
     /// calendar is [`Invalid`](crate::StoreError::Invalid)); returns its
     /// version number.
@@ -256,8 +264,30 @@ pub trait Store: Send + Sync {
     /// Every saved version of one kind of document, oldest first.
     async fn document_versions(&self, kind: DocumentKind) -> Result<Vec<DocumentVersion>>;
 
-    // --- users ----------------------------------------------------------
+    /// The latest version number of one kind of document, or `None` when
+    /// none was saved: what a settings form carries back as the version it
+    /// read.
+    async fn document_version(&self, kind: DocumentKind) -> Result<Option<u32>>;
 
+    /// Saves a new version of a settings document (calendar and policy
+    /// validated first, as in [`Documents::save_calendar`] and
+    /// [`Documents::save_policy`]) if the stored version is the one `check`
+    /// expects, and writes `audit` in the same transaction: both or
+    /// neither. A stale version is [`StaleVersion`](crate::StoreError::StaleVersion).
+    /// Returns the new version number.
+    async fn save_document_checked(
+        &self,
+        doc: DocumentWrite<'_>,
+        check: VersionCheck,
+        by: &str,
+        at: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<u32>;
+}
+
+/// Users, their sign-in sessions and their calendar-feed tokens.
+#[async_trait]
+pub trait Accounts: Send + Sync {
     /// Adds a user and returns the account id the store gave it: a fresh
     /// random one, never used before (`user.account_id` is ignored);
     /// [`Conflict`](crate::StoreError::Conflict) when the username is
@@ -277,7 +307,7 @@ pub trait Store: Send + Sync {
     /// changes); [`NotFound`](crate::StoreError::NotFound) when there is
     /// none, also when the name now belongs to another account. Sessions
     /// stay: call
-    /// [`Store::delete_user_sessions`] after a new password or a
+    /// [`Accounts::delete_user_sessions`] after a new password or a
     /// deactivation.
     async fn update_user(&self, user: &User) -> Result<()>;
 
@@ -291,8 +321,6 @@ pub trait Store: Send + Sync {
 
     /// The number of users (0 means a fresh installation).
     async fn user_count(&self) -> Result<u64>;
-
-    // --- sessions -------------------------------------------------------
 
     /// Stores a new session; [`Conflict`](crate::StoreError::Conflict) for
     /// an unknown user or an `id_hash` that exists.
@@ -317,31 +345,6 @@ pub trait Store: Send + Sync {
     /// Sets a session's `last_seen_at`. An unknown session (signed out
     /// meanwhile by another request) is not an error: nothing happens.
     async fn touch_session(&self, id_hash: &str, at: DateTime<Utc>) -> Result<()>;
-
-    /// Records a call about a student's absence (stap 2); returns its id.
-    /// [`NotFound`](crate::StoreError::NotFound) for an unknown student.
-    async fn add_call(&self, student: &StudentId, call: &aanwezig_domain::Call) -> Result<i64>;
-
-    /// The calls about one student, oldest first.
-    async fn student_calls(&self, student: &StudentId) -> Result<Vec<aanwezig_domain::Call>>;
-
-    /// Every call about an absence that began on or after `from`, per
-    /// student, oldest first: what the lists of calls due need.
-    async fn calls_since(&self, from: NaiveDate)
-        -> Result<Vec<(StudentId, aanwezig_domain::Call)>>;
-
-    /// Records "afgestemd met leerplicht: geen nieuwe melding" for one DUO
-    /// signal of a student; returns its id.
-    /// [`NotFound`](crate::StoreError::NotFound) for an unknown student,
-    /// [`Conflict`](crate::StoreError::Conflict) when that signal already
-    /// has one.
-    async fn add_afstemming(&self, a: &aanwezig_domain::duo_work::Afstemming) -> Result<i64>;
-
-    /// The afstemmingen, of one student or (`None`) of all, oldest first.
-    async fn afstemmingen(
-        &self,
-        student: Option<&StudentId>,
-    ) -> Result<Vec<(i64, aanwezig_domain::duo_work::Afstemming)>>;
 
     /// Sets the hash of a user's secret calendar-feed address, replacing
     /// any earlier one; [`NotFound`](crate::StoreError::NotFound) for an
@@ -369,9 +372,11 @@ pub trait Store: Send + Sync {
     /// Ends every session last seen before `before` (idle timeout);
     /// returns how many.
     async fn delete_sessions_idle_since(&self, before: DateTime<Utc>) -> Result<u64>;
+}
 
-    // --- audit log ------------------------------------------------------
-
+/// The append-only audit log.
+#[async_trait]
+pub trait AuditLog: Send + Sync {
     /// Appends one entry to the audit log: a single insert, cheap enough
     /// for one per page view. There is no way to change or delete entries.
     async fn audit(&self, entry: &AuditEntry) -> Result<()>;
@@ -379,9 +384,11 @@ pub trait Store: Send + Sync {
     /// Audit entries matching `filter`, newest first (by `at`, then by the
     /// order written), at most `filter.limit`.
     async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
+}
 
-    // --- case dossier ---------------------------------------------------
-
+/// Case dossiers (every version kept) and the calls of stap 2.
+#[async_trait]
+pub trait Cases: Send + Sync {
     /// Saves a new version of a case and returns its version number (1 for
     /// a new case). A case is identified by its student and `opened_on`:
     /// saving the same case again (a step change, a closure, a reopening)
@@ -406,8 +413,42 @@ pub trait Store: Send + Sync {
     /// the student has none).
     async fn case_versions(&self, student: &StudentId) -> Result<Vec<SavedVersion>>;
 
-    // --- DUO melding drafts ---------------------------------------------
+    /// Records a call about a student's absence (stap 2); returns its id.
+    /// [`NotFound`](crate::StoreError::NotFound) for an unknown student.
+    async fn add_call(&self, student: &StudentId, call: &aanwezig_domain::Call) -> Result<i64>;
 
+    /// The calls about one student, oldest first.
+    async fn student_calls(&self, student: &StudentId) -> Result<Vec<aanwezig_domain::Call>>;
+
+    /// Every call about an absence that began on or after `from`, per
+    /// student, oldest first: what the lists of calls due need.
+    async fn calls_since(&self, from: NaiveDate)
+        -> Result<Vec<(StudentId, aanwezig_domain::Call)>>;
+
+    /// The student's latest case with its version number: what a dossier
+    /// form carries back as the version it read.
+    async fn case_with_version(&self, student: &StudentId) -> Result<Option<(Case, u32)>>;
+
+    /// [`Cases::save_case`], checked and audited in one transaction: the
+    /// case row (student, `opened_on`) must hold the version `check`
+    /// expects ([`VersionCheck::New`]: no such row yet), otherwise nothing
+    /// is written and the answer is
+    /// [`StaleVersion`](crate::StoreError::StaleVersion) with the stored
+    /// version. `audit` is written with the change, or neither is. Returns
+    /// the new version number.
+    async fn save_case_checked(
+        &self,
+        case: &Case,
+        check: VersionCheck,
+        by: &str,
+        at: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<u32>;
+}
+
+/// DUO melding drafts (every version kept) and the afstemmingen with leerplicht.
+#[async_trait]
+pub trait Meldingen: Send + Sync {
     /// Saves a melding draft: a new one with `id: None` (returns its id),
     /// or a new version of draft `id` ([`NotFound`](crate::StoreError::NotFound)
     /// when there is none). One draft per signal (`source`) of a student:
@@ -430,8 +471,43 @@ pub trait Store: Send + Sync {
     /// Every version of draft `id`, oldest first (empty for an unknown id).
     async fn melding_versions(&self, id: i64) -> Result<Vec<SavedVersion>>;
 
-    // --- retention ------------------------------------------------------
+    /// Records "afgestemd met leerplicht: geen nieuwe melding" for one DUO
+    /// signal of a student; returns its id.
+    /// [`NotFound`](crate::StoreError::NotFound) for an unknown student,
+    /// [`Conflict`](crate::StoreError::Conflict) when that signal already
+    /// has one.
+    async fn add_afstemming(&self, a: &aanwezig_domain::duo_work::Afstemming) -> Result<i64>;
 
+    /// The afstemmingen, of one student or (`None`) of all, oldest first.
+    async fn afstemmingen(
+        &self,
+        student: Option<&StudentId>,
+    ) -> Result<Vec<(i64, aanwezig_domain::duo_work::Afstemming)>>;
+
+    /// One draft with its version number, or `None`.
+    async fn melding_with_version(&self, id: i64) -> Result<Option<(MeldingDraft, u32)>>;
+
+    /// [`Meldingen::save_melding`], checked and audited in one transaction:
+    /// draft `id` must hold the version `check` expects (a new draft,
+    /// `id: None`, takes [`VersionCheck::New`] or [`VersionCheck::Any`]),
+    /// otherwise nothing is written and the answer is
+    /// [`StaleVersion`](crate::StoreError::StaleVersion). `audit` is
+    /// written with the change, or neither is. Returns the draft's id and
+    /// its new version number.
+    async fn save_melding_checked(
+        &self,
+        id: Option<i64>,
+        draft: &MeldingDraft,
+        check: VersionCheck,
+        by: &str,
+        at: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<(i64, u32)>;
+}
+
+/// Retention: finding and purging the data of students who left.
+#[async_trait]
+pub trait Retention: Send + Sync {
     /// Students who left before `date` (`left_on < date`), sorted by
     /// student number.
     async fn students_left_before(&self, date: NaiveDate) -> Result<Vec<StoredStudent>>;
@@ -444,8 +520,56 @@ pub trait Store: Send + Sync {
     /// stay too: they name no student. An unknown student is
     /// [`NotFound`](crate::StoreError::NotFound).
     async fn purge_student(&self, student: &StudentId) -> Result<PurgeCounts>;
+}
 
-    // --- lifecycle ------------------------------------------------------
+/// The change feed: every committed change of stored data (not sessions
+/// and audit entries) gets a number from one database-wide sequence and a
+/// row saying what changed, in the same transaction as the change. Every
+/// app server on the database follows it to keep its in-memory school
+/// current, whichever server made the change.
+#[async_trait]
+pub trait Changes: Send + Sync {
+    /// The number of the latest committed change, `0` when there is none.
+    async fn last_change(&self) -> Result<i64>;
+
+    /// The changes numbered after `after`, oldest first, at most `limit`.
+    async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<Change>>;
+
+    /// Returns when a change numbered after `after` may have been
+    /// committed (by any process), or when `timeout` has passed, whichever
+    /// comes first. PostgreSQL wakes on `LISTEN/NOTIFY`; SQLite polls.
+    /// Spurious wake-ups are allowed: the caller reads
+    /// [`Changes::changes_since`] after it.
+    async fn wait_for_change(&self, after: i64, timeout: std::time::Duration) -> Result<()>;
+}
+
+/// Everything aanwezig keeps, behind one interface: every focused trait.
+///
+/// Object safe (`#[async_trait]`), so the binary holds an `Arc<dyn Store>`
+/// and picks the backend from the database URL at run time. Backends:
+/// `aanwezig-storage-sqlite` and `aanwezig-storage-postgres`; each passes
+/// the shared conformance suite (`testsuite`, cargo feature `testsuite`).
+///
+/// No method reads a clock: times are parameters (`at`), so that tests and
+/// replays control them.
+#[async_trait]
+pub trait Store:
+    Students
+    + Registrations
+    + Imports
+    + Documents
+    + Accounts
+    + AuditLog
+    + Cases
+    + Meldingen
+    + Retention
+    + Changes
+{
+    /// How many committed changes of stored data this store (this
+    /// process) has made so far (any write but sign-in sessions and audit
+    /// entries). It only grows: a cache of what was read from the store is
+    /// good while it is unchanged, when it was read before the data.
+    fn write_count(&self) -> u64;
 
     /// Waits for running work and closes every connection. Later calls fail.
     async fn close(&self);

@@ -6,6 +6,7 @@
     reason = "test helpers outside #[test] fns; a failure is a test failure"
 )]
 
+use aanwezig_storage::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;

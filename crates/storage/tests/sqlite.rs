@@ -6,6 +6,7 @@
     reason = "test helpers outside #[test] fns; a failure is a test failure"
 )]
 
+use aanwezig_storage::prelude::*;
 use std::path::Path;
 
 use aanwezig_domain::case::{Actor, Involvement, OpenReason};

@@ -294,6 +294,7 @@ mod backup_tests {
 
     use super::*;
     use crate::FixedClock;
+    use aanwezig_storage::prelude::*;
 
     async fn store_in(dir: &Path) -> SqliteStore {
         let store = SqliteStore::open(dir.join("school.db").to_str().unwrap(), true)

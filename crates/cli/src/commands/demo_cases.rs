@@ -260,10 +260,11 @@ pub async fn seed(
 mod tests {
     use aanwezig_domain::case::DecisionKind;
     use aanwezig_domain::MeldingStatus;
-    use aanwezig_storage::{MeldingFilter, SqliteStore, Store};
+    use aanwezig_storage::{MeldingFilter, SqliteStore};
     use chrono::TimeZone;
 
     use super::*;
+    use aanwezig_storage::prelude::*;
 
     #[tokio::test]
     async fn the_demo_opens_cases_on_its_own_signals() {

@@ -2,6 +2,7 @@
 //! With `--demo`, an empty database is first filled with the demo school and
 //! demo accounts.
 
+use aanwezig_storage::prelude::*;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -2,7 +2,8 @@
 //! removes a ketenpartner brought into a dossier, later gives the same
 //! username to someone else, and the newcomer sees nothing of it.
 
-use aanwezig_storage::{AuditAction, AuditFilter, Store};
+use aanwezig_storage::prelude::*;
+use aanwezig_storage::{AuditAction, AuditFilter};
 use reqwest::{Client, StatusCode};
 
 use crate::common::{case_of, open_case, spawn_app, student, today, TestApp};

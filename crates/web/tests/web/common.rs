@@ -2,12 +2,13 @@
 //! the shipped 2025–2026 calendar, the Magister policy, a small demo school
 //! and one user per role.
 
+use aanwezig_storage::prelude::*;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use aanwezig_domain::{Calendar, Category, RegistrationRecord, Role, RuleId, StudentId};
-use aanwezig_storage::{ImportSource, SqliteStore, Store, StoredStudent, User};
+use aanwezig_storage::{ImportSource, SqliteStore, StoredStudent, User};
 use aanwezig_web::{AppState, Config, FixedClock};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use reqwest::redirect::Policy;

@@ -4,7 +4,8 @@
 //! the printable report.
 
 use aanwezig_domain::StudentId;
-use aanwezig_storage::{AuditAction, AuditFilter, DocumentKind, Store};
+use aanwezig_storage::prelude::*;
+use aanwezig_storage::{AuditAction, AuditFilter, DocumentKind};
 use reqwest::{Client, StatusCode};
 
 use crate::common::{case_of, open_case, spawn_app, TestApp};

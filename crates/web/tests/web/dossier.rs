@@ -2,7 +2,8 @@
 
 use aanwezig_domain::case::Actor;
 use aanwezig_domain::{CaseStep, Role, RuleId, StudentId};
-use aanwezig_storage::{AuditAction, AuditFilter, Store};
+use aanwezig_storage::prelude::*;
+use aanwezig_storage::{AuditAction, AuditFilter};
 use reqwest::{Client, StatusCode};
 
 use crate::common::{

@@ -6,7 +6,8 @@
 
 use aanwezig_domain::case::{Actor, Decision, DecisionKind, Party};
 use aanwezig_domain::{MeldingStatus, Role, StudentId};
-use aanwezig_storage::{AuditFilter, Store};
+use aanwezig_storage::prelude::*;
+use aanwezig_storage::AuditFilter;
 use reqwest::StatusCode;
 
 use crate::common::{

@@ -1,6 +1,7 @@
 //! Uploading, previewing and importing students and registrations.
 
-use aanwezig_storage::{AuditAction, AuditFilter, Store};
+use aanwezig_storage::prelude::*;
+use aanwezig_storage::{AuditAction, AuditFilter};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Client, StatusCode};
 

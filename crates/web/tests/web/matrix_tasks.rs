@@ -6,6 +6,7 @@
 
 #![allow(unused_imports)]
 
+use aanwezig_storage::prelude::*;
 use aanwezig_storage::Store;
 
 use crate::common::{now, TestApp};

@@ -1,7 +1,8 @@
 //! Gebruikers: accounts made, changed and switched off by the beheerder.
 
 use aanwezig_domain::Role;
-use aanwezig_storage::{AuditAction, AuditFilter, Store};
+use aanwezig_storage::prelude::*;
+use aanwezig_storage::{AuditAction, AuditFilter};
 use reqwest::StatusCode;
 
 use crate::common::{spawn_app, TestApp, PASSWORD};
