@@ -20,6 +20,43 @@ if ! python3 -c "import aiosmtpd" >/dev/null 2>&1; then
   python3 -m pip install --quiet aiosmtpd || python3 -m pip install --quiet --user aiosmtpd
 fi
 
+# The PostgreSQL backend's tests create a database per test on a real
+# server (AANWEZIG_TEST_PG). Use the one that answers on 127.0.0.1:5432;
+# otherwise install Debian's PostgreSQL and start its cluster with trust
+# authentication for connections from 127.0.0.1.
+if ! pg_isready -q -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+    echo "postgresql installeren voor de tests van de PostgreSQL-opslag"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql
+  fi
+  pg_version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
+  if [ -z "$pg_version" ]; then
+    echo "geen PostgreSQL-cluster gevonden in /etc/postgresql" >&2
+    exit 1
+  fi
+  hba="/etc/postgresql/${pg_version}/main/pg_hba.conf"
+  if ! $sudo grep -q '^host all all 127.0.0.1/32 trust' "$hba"; then
+    echo "PostgreSQL ${pg_version}: verbindingen vanaf 127.0.0.1 zonder wachtwoord toestaan (alleen voor de tests)"
+    # First match wins in pg_hba.conf: the trust line goes on top.
+    $sudo sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+  fi
+  echo "PostgreSQL ${pg_version} starten"
+  $sudo pg_ctlcluster "$pg_version" main start 2>/dev/null ||
+    $sudo pg_ctlcluster "$pg_version" main reload
+  for _ in $(seq 1 30); do
+    pg_isready -q -h 127.0.0.1 -p 5432 && break
+    sleep 1
+  done
+  if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    echo "PostgreSQL antwoordt niet op 127.0.0.1:5432" >&2
+    exit 1
+  fi
+fi
+export AANWEZIG_TEST_PG="${AANWEZIG_TEST_PG:-postgres://postgres@127.0.0.1:5432/postgres}"
+
 # The browser tests run axe-core (from npm) in every page they visit; it
 # lives in target/axe. The version matches AXE_VERSION in
 # crates/web/tests/web/browser.rs.

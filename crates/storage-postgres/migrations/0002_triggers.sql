@@ -32,6 +32,88 @@ AFTER UPDATE ON registrations
 REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
 FOR EACH STATEMENT EXECUTE FUNCTION registrations_keep_history();
 
+-- The foreign keys of `registrations` (see 0001), checked per statement:
+-- the referenced students and change sets are locked `FOR KEY SHARE` (as
+-- PostgreSQL's own foreign keys do, so that none is deleted before this
+-- transaction ends) and must all exist. After an INSERT both columns are
+-- checked; after an UPDATE only `change_id` (the key never changes).
+CREATE FUNCTION registrations_check_references() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM 1 FROM students s
+        WHERE s.id IN (SELECT DISTINCT n.student_id FROM new_rows n)
+        FOR KEY SHARE;
+        IF EXISTS (SELECT 1 FROM (SELECT DISTINCT n.student_id FROM new_rows n) n
+                   WHERE NOT EXISTS (SELECT 1 FROM students s WHERE s.id = n.student_id))
+        THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'foreign_key_violation',
+                CONSTRAINT = 'registrations_student_id_fkey',
+                MESSAGE = 'registration of an unknown student';
+        END IF;
+    END IF;
+    PERFORM 1 FROM change_sets c
+    WHERE c.id IN (SELECT DISTINCT n.change_id FROM new_rows n)
+    FOR KEY SHARE;
+    IF EXISTS (SELECT 1 FROM (SELECT DISTINCT n.change_id FROM new_rows n) n
+               WHERE NOT EXISTS (SELECT 1 FROM change_sets c WHERE c.id = n.change_id))
+    THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'foreign_key_violation',
+            CONSTRAINT = 'registrations_change_id_fkey',
+            MESSAGE = 'registration of an unknown change set';
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER registrations_references_on_insert
+AFTER INSERT ON registrations
+REFERENCING NEW TABLE AS new_rows
+FOR EACH STATEMENT EXECUTE FUNCTION registrations_check_references();
+
+CREATE TRIGGER registrations_references_on_update
+AFTER UPDATE ON registrations
+REFERENCING NEW TABLE AS new_rows
+FOR EACH STATEMENT EXECUTE FUNCTION registrations_check_references();
+
+-- A student with registrations cannot be deleted (the retention purge
+-- deletes them first).
+CREATE FUNCTION students_keep_referenced() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM old_rows o
+               WHERE EXISTS (SELECT 1 FROM registrations r WHERE r.student_id = o.id))
+    THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'foreign_key_violation',
+            CONSTRAINT = 'registrations_student_id_fkey',
+            MESSAGE = 'the student still has registrations';
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER students_keep_referenced
+AFTER DELETE ON students
+REFERENCING OLD TABLE AS old_rows
+FOR EACH STATEMENT EXECUTE FUNCTION students_keep_referenced();
+
+-- Change sets are the history's who and when: kept for good.
+CREATE FUNCTION change_sets_are_kept() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING
+        ERRCODE = 'integrity_constraint_violation',
+        MESSAGE = 'change sets are kept';
+END;
+$$;
+
+CREATE TRIGGER change_sets_are_kept
+BEFORE UPDATE OR DELETE ON change_sets
+FOR EACH ROW EXECUTE FUNCTION change_sets_are_kept();
+
 -- A registration's key never changes (a different lesson is a different
 -- row): that keeps the history's pairing above exact.
 CREATE FUNCTION refuse_key_change() RETURNS trigger

@@ -236,6 +236,22 @@ async fn a_raw_update_leaves_history() {
         .await
         .unwrap_err();
     assert!(matches!(StoreError::from(err), StoreError::Conflict(_)));
+    // The references, checked per statement, hold for raw SQL too.
+    for sql in [
+        "INSERT INTO registrations SELECT student_id + 1000, date, lesson, minutes, code, \
+         category, minutes_late, note, change_id FROM registrations",
+        "INSERT INTO registrations SELECT student_id, date + 1, lesson, minutes, code, \
+         category, minutes_late, note, change_id + 1000 FROM registrations",
+        "UPDATE registrations SET change_id = change_id + 1000",
+        "DELETE FROM students",
+        "DELETE FROM change_sets",
+    ] {
+        let err = sqlx::query(sql).execute(&mut conn).await.unwrap_err();
+        assert!(
+            matches!(StoreError::from(err), StoreError::Conflict(_)),
+            "{sql}"
+        );
+    }
     conn.close().await.unwrap();
     store.close().await;
 }
