@@ -14,7 +14,8 @@
 //! Throughput is reported in records per second. The server is
 //! `AANWEZIG_TEST_PG` (default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! each run creates and drops its own database. `AANWEZIG_BENCH_STUDENTS`
-//! sets another number of students.
+//! sets another number of students; with `AANWEZIG_BENCH_ONCE` set, each
+//! is timed once instead of criterion's ten samples.
 #![expect(clippy::unwrap_used, reason = "a benchmark: a failure is a failed run")]
 
 use std::time::{Duration, Instant};
@@ -136,6 +137,44 @@ fn bench(c: &mut Criterion) {
         })
         .collect();
     let rt = tokio::runtime::Runtime::new().unwrap();
+
+    if std::env::var_os("AANWEZIG_BENCH_ONCE").is_some() {
+        // One timed run of each, without criterion's ten samples: a full
+        // year of 20,000 students takes minutes per import.
+        rt.block_on(async {
+            let store = fresh("aanwezig_bench_import", &students).await;
+            let start = Instant::now();
+            let inserted = import_all(&store, &demo, &cal).await;
+            let took = start.elapsed();
+            assert_eq!(inserted, rows);
+            println!(
+                "pg_import/full_year/{n_students}: {rows} rows in {took:.2?}: {:.0} rows/s",
+                rows as f64 / took.as_secs_f64()
+            );
+            sqlx::query("VACUUM ANALYZE")
+                .execute(store.pool())
+                .await
+                .unwrap();
+            for round in 1..=3 {
+                let start = Instant::now();
+                let mut lessons = 0u64;
+                let mut stream = store.lessons_stream();
+                while let Some(student) = stream.next().await {
+                    lessons += student.unwrap().1.len() as u64;
+                }
+                let took = start.elapsed();
+                assert_eq!(lessons, rows);
+                println!(
+                    "pg_load/lessons_stream/{n_students} (run {round}): {rows} rows in {took:.2?}: \
+                     {:.0} rows/s",
+                    rows as f64 / took.as_secs_f64()
+                );
+            }
+            store.close().await;
+            admin("DROP DATABASE IF EXISTS aanwezig_bench_import WITH (FORCE)").await;
+        });
+        return;
+    }
 
     let mut group = c.benchmark_group("pg_import");
     group
