@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use aanwezig_domain::{Calendar, Policy, School, SchoolBuilder, Student};
-use aanwezig_storage::{SqliteStore, Store};
+use aanwezig_storage::Store;
+use aanwezig_storage_sqlite::SqliteStore;
 use anyhow::{bail, Context};
 
 use crate::presets;

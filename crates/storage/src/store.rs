@@ -27,17 +27,6 @@ pub type StudentRegistrations = (StudentId, Vec<RegistrationRecord>);
 /// One student's lessons in engine terms, sorted by `(date, lesson)`.
 pub type StudentLessons = (StudentId, Vec<LessonState>);
 
-/// Everything aanwezig keeps, behind one interface.
-///
-/// Object safe (`#[async_trait]`), so the binary can hold a `Box<dyn Store>`
-/// and pick the backend from the database URL at run time. Implementations:
-/// [`SqliteStore`](crate::SqliteStore); PostgreSQL follows behind a cargo
-/// feature. Every implementation must pass the shared suite in
-/// `testsuite` (cargo feature `testsuite`).
-///
-/// No method reads a clock: times are parameters (`at`), so that tests and
-/// replays control them.
-
 /// Students: who is enrolled, keyed by student number.
 #[async_trait]
 pub trait Students: Send + Sync {

@@ -260,7 +260,8 @@ pub async fn seed(
 mod tests {
     use aanwezig_domain::case::DecisionKind;
     use aanwezig_domain::MeldingStatus;
-    use aanwezig_storage::{MeldingFilter, SqliteStore};
+    use aanwezig_storage::MeldingFilter;
+    use aanwezig_storage_sqlite::SqliteStore;
     use chrono::TimeZone;
 
     use super::*;

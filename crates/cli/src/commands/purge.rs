@@ -9,7 +9,8 @@
 use std::path::Path;
 
 use aanwezig_domain::explain::{count_nl, counted_nl};
-use aanwezig_storage::{retention, SqliteStore, Store, StoredStudent};
+use aanwezig_storage::{retention, Store, StoredStudent};
+use aanwezig_storage_sqlite::SqliteStore;
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;

@@ -8,7 +8,8 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use aanwezig_domain::{Calendar, Category, RegistrationRecord, Role, RuleId, StudentId};
-use aanwezig_storage::{ImportSource, SqliteStore, StoredStudent, User};
+use aanwezig_storage::{ImportSource, StoredStudent, User};
+use aanwezig_storage_sqlite::SqliteStore;
 use aanwezig_web::{AppState, Config, FixedClock};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use reqwest::redirect::Policy;

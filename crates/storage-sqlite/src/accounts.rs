@@ -1,5 +1,5 @@
 //! Users, sessions and the audit log on SQLite (schema:
-//! `migrations/sqlite/0002_users_sessions_audit.sql`, the account id
+//! `migrations/0002_users_sessions_audit.sql`, the account id
 //! `0006_account_id.sql`).
 //!
 //! Every write is one statement (or, for deleting a user, one short
@@ -12,10 +12,10 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use super::SqliteStore;
-use crate::codec::{instant_text, parse_instant, parse_student_id, to_u64};
-use crate::error::{Result, StoreError};
-use crate::model::{AuditAction, AuditEntry, AuditFilter, SessionRecord, User};
+use crate::SqliteStore;
+use aanwezig_storage::codec::{instant_text, parse_instant, parse_student_id, to_u64};
+use aanwezig_storage::error::{Result, StoreError};
+use aanwezig_storage::model::{AuditAction, AuditEntry, AuditFilter, SessionRecord, User};
 
 const USER_COLUMNS: &str =
     "username, display_name, role, classes, email, active, password_hash, created_at, account_id";

@@ -16,7 +16,8 @@ use aanwezig_storage::prelude::*;
 use std::time::{Duration, Instant};
 
 use aanwezig_domain::{Category, RegistrationRecord, Student, StudentId};
-use aanwezig_storage::{ImportSource, SqliteStore, Store, StoredStudent};
+use aanwezig_storage::{ImportSource, Store, StoredStudent};
+use aanwezig_storage_sqlite::SqliteStore;
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 

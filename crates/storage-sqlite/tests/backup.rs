@@ -12,9 +12,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use aanwezig_domain::{Category, RegistrationRecord, Student, StudentId};
-use aanwezig_storage::{
-    Backup, BackupError, ImportSource, SqliteStore, Store, StoreError, StoredStudent,
-};
+use aanwezig_storage::{Backup, BackupError, ImportSource, Store, StoreError, StoredStudent};
+use aanwezig_storage_sqlite::SqliteStore;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use sqlx::{Connection, SqliteConnection};
 
@@ -469,7 +468,7 @@ async fn restore_refuses_damaged_foreign_and_newer_files_and_changes_nothing() {
 
 /// The migration files this build embeds, in order.
 fn migration_files() -> Vec<PathBuf> {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
     let mut files: Vec<_> = std::fs::read_dir(&source)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -1,5 +1,5 @@
 //! Cases, DUO melding drafts and the retention purge on SQLite (schema:
-//! `migrations/sqlite/0003_cases_meldingen.sql`).
+//! `migrations/0003_cases_meldingen.sql`).
 //!
 //! Cases and drafts are stored as JSON of the domain types; the columns
 //! beside the JSON (`is_open`, `status`, `deadline`, ...) are copies for
@@ -13,10 +13,10 @@ use serde::de::DeserializeOwned;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use super::{student_from_row, student_key, to_json, SqliteStore, STUDENT_COLUMNS};
-use crate::codec::{date_text, instant_text, narrow, parse_instant};
-use crate::error::{Result, StoreError};
-use crate::model::{MeldingFilter, PurgeCounts, SavedVersion, StoredStudent};
+use crate::{student_from_row, student_key, to_json, SqliteStore, STUDENT_COLUMNS};
+use aanwezig_storage::codec::{date_text, instant_text, narrow, parse_instant};
+use aanwezig_storage::error::{Result, StoreError};
+use aanwezig_storage::model::{MeldingFilter, PurgeCounts, SavedVersion, StoredStudent};
 
 /// The id of the student's latest case: the one opened last.
 const LATEST_CASE: &str = "SELECT c.id FROM cases c JOIN students s ON s.id = c.student_id

@@ -50,20 +50,20 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, SqliteConnection};
 
-use crate::codec::{
+use aanwezig_storage::codec::{
     category_number, date_text, decode_student_json, instant_text, narrow, parse_category,
     parse_date, parse_instant, parse_opt_date, parse_student_id, to_i64, to_u64, StudentKeys,
 };
-use crate::error::{Result, StoreError};
-use crate::model::{
+use aanwezig_storage::error::{Result, StoreError};
+use aanwezig_storage::model::{
     AbsencesOnly, AuditEntry, AuditFilter, BundleSummary, DocumentKind, DocumentVersion, Expected,
     HistoryEntry, ImportBundle, ImportLogEntry, ImportSource, ImportSummary, LessonKey,
     LessonState, LessonWrite, MeldingFilter, Provenance, PurgeCounts, RecordBatches, Revision,
     SavedVersion, SessionRecord, StaleLesson, StoredRegistration, StoredStudent, UpsertCounts,
     User, WrittenLesson,
 };
-use crate::model::{Change, DocumentWrite, VersionCheck};
-use crate::store::{
+use aanwezig_storage::model::{Change, DocumentWrite, VersionCheck};
+use aanwezig_storage::store::{
     Accounts, AuditLog, Cases, Changes, Documents, Imports, Meldingen, Registrations, Retention,
     Store, StudentLessons, StudentRegistrations, Students,
 };
@@ -76,7 +76,7 @@ mod lock;
 use lock::{DatabaseLock, LockError};
 
 /// The embedded migrations, run on every open and on a restored file.
-pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Records per upsert statement. Nine parameters each must stay under
 /// SQLite's limit of 32,766 bound parameters (3,640 rows); measured on
@@ -1810,7 +1810,7 @@ async fn write_one(
 mod conformance {
     //! The shared suite against a real SQLite file in a temp dir.
     use super::SqliteStore;
-    use crate::Store;
+    use aanwezig_storage::Store;
 
     async fn fresh() -> (tempfile::TempDir, Box<dyn Store>) {
         let dir = tempfile::tempdir().unwrap();
@@ -1821,24 +1821,24 @@ mod conformance {
         (dir, Box::new(store))
     }
 
-    crate::conformance_tests!(fresh);
+    aanwezig_storage::conformance_tests!(fresh);
 
     mod in_memory {
-        use super::super::SqliteStore;
-        use crate::Store;
+        use crate::SqliteStore;
+        use aanwezig_storage::Store;
 
         async fn fresh() -> ((), Box<dyn Store>) {
             ((), Box::new(SqliteStore::open_in_memory().await.unwrap()))
         }
 
-        crate::conformance_tests!(fresh);
+        aanwezig_storage::conformance_tests!(fresh);
     }
 }
 
 #[cfg(test)]
 mod connection_settings {
     use super::SqliteStore;
-    use crate::{Store, StoreError};
+    use aanwezig_storage::{Store, StoreError};
 
     #[tokio::test]
     async fn every_connection_has_the_documented_pragmas() {

@@ -30,11 +30,11 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, SqliteConnection};
 
-use super::lock::{DatabaseLock, LockError};
-use super::{SqliteStore, MIGRATOR};
-use crate::backup::{Backup, BackupError, BackupInfo, RestoreReport};
-use crate::codec::{parse_instant, to_u64};
-use crate::error::StoreError;
+use crate::lock::{DatabaseLock, LockError};
+use crate::{SqliteStore, MIGRATOR};
+use aanwezig_storage::backup::{Backup, BackupError, BackupInfo, RestoreReport};
+use aanwezig_storage::codec::{parse_instant, to_u64};
+use aanwezig_storage::error::StoreError;
 
 /// Tables every aanwezig database has had since its first migration.
 const CORE_TABLES: [&str; 3] = ["students", "registrations", "changes"];

@@ -14,7 +14,8 @@ use aanwezig_storage::prelude::*;
 use std::time::Duration;
 
 use aanwezig_domain::StudentId;
-use aanwezig_storage::{AuditAction, AuditEntry, AuditFilter, SqliteStore, Store};
+use aanwezig_storage::{AuditAction, AuditEntry, AuditFilter, Store};
+use aanwezig_storage_sqlite::SqliteStore;
 use chrono::{TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, Criterion};
 use sqlx::Connection;
