@@ -14,20 +14,21 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub mod commands;
 pub mod presets;
 mod render;
-mod session;
+pub mod session;
 
 /// aanwezig — het stappenplan bij verminderde aanwezigheid als software.
 #[derive(Debug, Parser)]
 #[command(name = "aanwezig", version, about, long_about = None)]
 pub struct Cli {
-    /// Het SQLite-databasebestand.
+    /// De database: een SQLite-bestand, of een PostgreSQL-server
+    /// (postgres://gebruiker@host/database).
     #[arg(
         long,
         global = true,
         env = "AANWEZIG_DB",
         default_value = "aanwezig.db"
     )]
-    pub db: PathBuf,
+    pub db: session::Database,
     /// Doe alsof het vandaag deze datum is (JJJJ-MM-DD); standaard de echte datum.
     #[arg(long, global = true, env = "AANWEZIG_TODAY")]
     pub today: Option<NaiveDate>,
