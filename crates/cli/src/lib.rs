@@ -55,6 +55,8 @@ pub enum Command {
     Backup(commands::backup::BackupArgs),
     /// Zet een back-up terug als database (alleen als de server niet draait).
     Restore(commands::restore::RestoreArgs),
+    /// Zet de hele school over naar een andere, lege database (bijvoorbeeld van SQLite naar PostgreSQL).
+    Migrate(commands::migrate::MigrateArgs),
 }
 
 /// `aanwezig import`.
@@ -241,6 +243,7 @@ pub async fn run(cli: Cli, local_today: NaiveDate, now: DateTime<Utc>) -> anyhow
         Command::Purge(args) => commands::purge::run(&cli.db, &args, today, now).await,
         Command::Backup(args) => commands::backup::run(&cli.db, &args).await,
         Command::Restore(args) => commands::restore::run(&cli.db, &args, now).await,
+        Command::Migrate(args) => commands::migrate::run(&args).await,
     }
 }
 

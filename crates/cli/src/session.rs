@@ -119,6 +119,31 @@ async fn open_postgres(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     )
 }
 
+/// A database opened for `aanwezig migrate`: the store, and the same
+/// database as a [`Transfer`](aanwezig_storage::Transfer).
+pub struct Opened {
+    pub store: Arc<dyn Store>,
+    pub transfer: Arc<dyn aanwezig_storage::Transfer>,
+}
+
+/// Opens a database for a migration (creating an SQLite file when
+/// `create`).
+pub async fn open_transfer(db: &Database, create: bool) -> anyhow::Result<Opened> {
+    match db {
+        Database::File(path) => {
+            let file = Arc::new(open_file(path, create).await?);
+            Ok(Opened {
+                store: file.clone(),
+                transfer: file,
+            })
+        }
+        Database::Postgres(url) => {
+            open_postgres(url).await?;
+            unreachable!("open_postgres refuses")
+        }
+    }
+}
+
 /// Opens an SQLite file.
 pub async fn open_file(path: &Path, create: bool) -> anyhow::Result<SqliteStore> {
     match SqliteStore::open(&path.to_string_lossy(), create).await {

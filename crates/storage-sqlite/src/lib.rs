@@ -72,6 +72,7 @@ mod accounts;
 mod backup;
 mod dossier;
 mod lock;
+mod transfer;
 
 use lock::{DatabaseLock, LockError};
 

@@ -32,6 +32,7 @@ pub mod school;
 pub mod store;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
+pub mod transfer;
 
 pub use accounts::{remove_user, RemovedUser};
 pub use backup::{Backup, BackupError, BackupInfo, RestoreReport};
@@ -49,6 +50,7 @@ pub use store::{
     Accounts, AuditLog, Cases, Changes, Documents, Imports, Meldingen, Registrations, Retention,
     Store, StudentLessons, StudentRegistrations, Students,
 };
+pub use transfer::Transfer;
 
 /// The storage traits, for callers that call methods through `dyn Store`:
 /// `use aanwezig_storage::prelude::*;`.
