@@ -14,7 +14,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use crate::{student_from_row, student_key, to_json, SqliteStore, STUDENT_COLUMNS};
-use aanwezig_storage::codec::{date_text, instant_text, narrow, parse_instant};
+use aanwezig_storage::codec::{date_text, instant_text, narrow, parse_instant, parse_student_id};
 use aanwezig_storage::error::{Result, StoreError};
 use aanwezig_storage::model::{MeldingFilter, PurgeCounts, SavedVersion, StoredStudent};
 
@@ -88,6 +88,48 @@ impl SqliteStore {
         tx.commit().await?;
         self.wrote();
         narrow("case version", version)
+    }
+
+    pub(super) async fn students_involving_(
+        &self,
+        who: &aanwezig_domain::case::PartnerIdentity<'_>,
+    ) -> Result<Vec<StudentId>> {
+        // The index narrows to the cases that name the account (or, for
+        // involvements from before account ids, the username); the
+        // domain's own rule decides.
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT c.json FROM case_partners p JOIN cases c ON c.id = p.case_id
+             WHERE c.is_open = 1
+               AND (p.account = ?1 OR (p.account IS NULL AND p.username = ?2))",
+        )
+        .bind(who.account_id)
+        .bind(who.username)
+        .fetch_all(&self.reader)
+        .await?;
+        let mut out = Vec::new();
+        for json in &rows {
+            let case: Case = from_json("case", json)?;
+            if case.involves(who) {
+                out.push(case.student);
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    pub(super) async fn students_with_sent_meldingen_(&self) -> Result<Vec<StudentId>> {
+        let concept = status_text(MeldingStatus::Concept)?;
+        let withdrawn = status_text(MeldingStatus::Ingetrokken)?;
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT s.number FROM meldingen m JOIN students s ON s.id = m.student_id
+             WHERE m.status NOT IN (?1, ?2) ORDER BY s.number",
+        )
+        .bind(concept)
+        .bind(withdrawn)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(|n| parse_student_id(n)).collect()
     }
 
     pub(super) async fn case_(&self, student: &StudentId) -> Result<Option<Case>> {

@@ -1476,6 +1476,13 @@ impl AuditLog for SqliteStore {
 
 #[async_trait]
 impl Cases for SqliteStore {
+    async fn students_involving(
+        &self,
+        who: &aanwezig_domain::case::PartnerIdentity<'_>,
+    ) -> Result<Vec<StudentId>> {
+        self.students_involving_(who).await
+    }
+
     async fn case_with_version(&self, _student: &StudentId) -> Result<Option<(Case, u32)>> {
         Err(StoreError::Config("checked writes: not yet".to_owned()))
     }
@@ -1568,6 +1575,10 @@ impl Cases for SqliteStore {
 
 #[async_trait]
 impl Meldingen for SqliteStore {
+    async fn students_with_sent_meldingen(&self) -> Result<Vec<StudentId>> {
+        self.students_with_sent_meldingen_().await
+    }
+
     async fn melding_with_version(&self, _id: i64) -> Result<Option<(MeldingDraft, u32)>> {
         Err(StoreError::Config("checked writes: not yet".to_owned()))
     }

@@ -161,7 +161,7 @@ async fn migrations_run_on_an_existing_file() {
         applied,
         sqlx::migrate!("./migrations").iter().count() as i64
     );
-    assert_eq!(applied, 9);
+    assert_eq!(applied, 10);
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(&mut conn)
         .await

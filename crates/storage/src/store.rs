@@ -433,6 +433,15 @@ pub trait Cases: Send + Sync {
         at: DateTime<Utc>,
         audit: &AuditEntry,
     ) -> Result<u32>;
+
+    /// The students whose open case has the account `who` among its
+    /// current partners ([`Case::involves`]), sorted, each once. Answered
+    /// from an index of partners kept with every case write, not by reading
+    /// every case: every request of a partner asks it.
+    async fn students_involving(
+        &self,
+        who: &aanwezig_domain::case::PartnerIdentity<'_>,
+    ) -> Result<Vec<StudentId>>;
 }
 
 /// DUO melding drafts (every version kept) and the afstemmingen with leerplicht.
@@ -492,6 +501,11 @@ pub trait Meldingen: Send + Sync {
         at: DateTime<Utc>,
         audit: &AuditEntry,
     ) -> Result<(i64, u32)>;
+
+    /// The students with a melding that went to DUO (any status but
+    /// concept and ingetrokken), sorted, each once: what a
+    /// leerplichtambtenaar may see besides their cases.
+    async fn students_with_sent_meldingen(&self) -> Result<Vec<StudentId>>;
 }
 
 /// Retention: finding and purging the data of students who left.

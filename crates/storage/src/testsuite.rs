@@ -1605,6 +1605,18 @@ pub async fn removing_an_account_ends_its_involvements(store: &dyn Store) -> Che
     });
     store.save_case(&legacy, "coordinator", at(3)).await?;
 
+    // The index of partners: kp in student 1's open case only (not the
+    // closed one, not the legacy involvement of an earlier `kp`), lpa in 1
+    // and 2.
+    assert_eq!(
+        store.students_involving(&kp.identity()).await?,
+        vec![sid(1)]
+    );
+    assert_eq!(
+        store.students_involving(&lpa.identity()).await?,
+        vec![sid(1), sid(2)]
+    );
+
     assert!(matches!(
         crate::accounts::remove_user(store, "niemand", "beheer", day(2025, 11, 14), at(60)).await,
         Err(StoreError::NotFound(_))
@@ -1655,6 +1667,15 @@ pub async fn removing_an_account_ends_its_involvements(store: &dyn Store) -> Che
     newcomer.created_at = at(70);
     newcomer.account_id = store.create_user(&newcomer).await?;
     assert_ne!(newcomer.account_id, kp.account_id);
+    assert_eq!(store.students_involving(&kp.identity()).await?, vec![]);
+    assert_eq!(
+        store.students_involving(&newcomer.identity()).await?,
+        vec![]
+    );
+    assert_eq!(
+        store.students_involving(&lpa.identity()).await?,
+        vec![sid(1), sid(2)]
+    );
     for n in 1..=3 {
         let case = store.case(&sid(n)).await?;
         assert!(
@@ -2085,6 +2106,9 @@ pub async fn melding_drafts_round_trip(store: &dyn Store) -> Check {
         5
     );
 
+    // Concepts went nowhere yet: no student has a sent melding.
+    assert_eq!(store.students_with_sent_meldingen().await?, vec![]);
+
     // Update: a new version of the same draft.
     let mut registered = a.clone();
     registered.status = MeldingStatus::Geregistreerd;
@@ -2096,6 +2120,7 @@ pub async fn melding_drafts_round_trip(store: &dyn Store) -> Check {
         id_a
     );
     assert_eq!(store.melding(id_a).await?, Some(registered.clone()));
+    assert_eq!(store.students_with_sent_meldingen().await?, vec![sid(1)]);
     let versions = store.melding_versions(id_a).await?;
     assert_eq!(
         versions
