@@ -60,7 +60,7 @@ pub async fn seed(
 ) -> anyhow::Result<Vec<aanwezig_domain::StudentId>> {
     let leerplicht = partner(store, "leerplicht").await?;
     let jeugdarts = partner(store, "jeugdarts").await?;
-    let school = aanwezig_web::pages::settings_school::SchoolSettings {
+    let school = aanwezig_web::pages::settings::school::SchoolSettings {
         name: "Demoschool aanwezig".into(),
         brin: "12AB".into(),
         vestiging: "00".into(),

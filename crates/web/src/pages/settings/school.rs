@@ -18,9 +18,9 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::{Deserialize, Serialize};
 
+use super::Admin;
 use crate::error::PageError;
 use crate::layout::{section, Layout};
-use crate::pages::settings::Admin;
 use crate::state::AppState;
 
 /// The school document as stored.
@@ -132,7 +132,7 @@ impl SchoolPage {
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct Shown {
+pub(super) struct Shown {
     opgeslagen: Option<String>,
 }
 
