@@ -22,7 +22,8 @@
 //! One module per part of the case: [`steps`] (the steps, opening, moving,
 //! closing), [`checklist`], [`people`] (who acts and who takes part),
 //! [`contacts`] (contact moments and the guides), [`agreements`],
-//! [`decisions`], [`interventions`], [`partners`] (external partners,
+//! [`decisions`], [`interventions`], [`melding`] (what of a case goes into
+//! a DUO melding), [`partners`] (external partners,
 //! confidential notes, mailings), [`tasks`], [`redaction`] (what a role may
 //! read), [`trail`] and [`error`]; the [`Case`] itself lives here.
 
@@ -32,6 +33,7 @@ mod contacts;
 mod decisions;
 mod error;
 mod interventions;
+mod melding;
 mod partners;
 mod people;
 mod redaction;
@@ -49,6 +51,7 @@ pub use error::CaseError;
 pub use interventions::{
     due_within, next_school_day, AttendanceFigure, Evaluation, Intervention, InterventionKind,
 };
+pub use melding::actions_from_case;
 pub use partners::{
     may_read_confidential, ConfidentialNote, Handover, Involvement, Mailing, PartnerIdentity,
 };

@@ -1,6 +1,5 @@
 //! `GET /meldingen/{n}`: the draft page, with the domain's field errors and the illness check next to the fields.
 
-use aanwezig_domain::illness_words;
 use std::collections::HashMap;
 
 use aanwezig_domain::duo::{MAX_LESSON, MAX_SUSPECTED_REASON};
@@ -16,7 +15,7 @@ use axum::extract::{Query, State};
 use serde::Deserialize;
 
 use super::access::{may_manage, readable, Nr};
-use super::format::{due, join_nl, period, status_key, Due, STATUSES};
+use super::format::{due, period, status_key, Due, STATUSES};
 use super::list::afstemming_nl;
 use crate::auth::CurrentUser;
 use crate::error::PageError;
@@ -169,44 +168,13 @@ impl DraftPage {
     }
 }
 
-/// A field error for every free-text part of the draft that names
-/// illness: the suspected reason, the explanation and each line of the
-/// actions taken (field `actions`, one error per line).
+/// The domain's illness check ([`MeldingDraft::illness_errors`]) as the
+/// page's field errors.
 pub(super) fn illness_errors(draft: &MeldingDraft) -> Vec<(String, String)> {
-    let mut parts: Vec<(&str, String, &str)> = vec![
-        (
-            "suspected_reason",
-            "De vermoedelijke reden".to_owned(),
-            draft.suspected_reason.as_str(),
-        ),
-        (
-            "explanation",
-            "De toelichting".to_owned(),
-            draft.explanation.as_deref().unwrap_or_default(),
-        ),
-    ];
-    for (i, line) in draft.actions_taken.iter().enumerate() {
-        parts.push((
-            "actions",
-            format!("Regel {} van de acties", i + 1),
-            line.as_str(),
-        ));
-    }
-    parts
+    draft
+        .illness_errors()
         .into_iter()
-        .filter_map(|(field, label, text)| {
-            let words = illness_words(text);
-            (!words.is_empty()).then(|| {
-                let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
-                (
-                    field.to_owned(),
-                    format!(
-                        "{label} noemt {}: dat wijst op ziekte. Ziekte wordt nooit aan DUO gemeld. Beschrijf het verzuim zonder ziekte of gezondheid te noemen.",
-                        join_nl(&quoted)
-                    ),
-                )
-            })
-        })
+        .map(|e| (e.field, e.message_nl))
         .collect()
 }
 
@@ -508,37 +476,4 @@ pub(super) async fn show(
         _ => None,
     };
     Ok(page)
-}
-
-/// Melding `n` for a change by a coordinator; a sent melding is read only.
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn illness_words_are_words_and_their_compounds_in_any_case() {
-        assert_eq!(
-            illness_words("Bij de HUISARTS, daarna griep; weer griep."),
-            ["huisarts", "griep"]
-        );
-        assert!(illness_words("startsein, kaarten, smarties? nee: spijbelen").is_empty());
-        assert_eq!(illness_words("ziek."), ["ziek"]);
-        assert_eq!(
-            illness_words(
-                "Ouders maken een afspraak bij de jeugdarts als de ziekmeldingen doorgaan."
-            ),
-            ["jeugdarts", "ziekmeldingen"]
-        );
-        assert_eq!(
-            illness_words("ziekenhuisbezoek, buikgriep, Hooikoorts, keelpijn, artsen"),
-            [
-                "ziekenhuisbezoek",
-                "buikgriep",
-                "hooikoorts",
-                "keelpijn",
-                "artsen"
-            ]
-        );
-    }
 }

@@ -14,6 +14,7 @@ use crate::auth::CurrentUser;
 use crate::error::PageError;
 use crate::state::AppState;
 
+/// Melding `n` for a change by a coordinator; a sent melding is read only.
 pub(super) async fn for_change(
     state: &AppState,
     user: &CurrentUser,

@@ -45,12 +45,6 @@ pub(super) fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
 }
 
-/// `12 nov 2025`: short enough for a list of actions.
-pub(super) fn short_date(d: NaiveDate) -> String {
-    d.format_localized("%-d %b %Y", chrono::Locale::nl_NL)
-        .to_string()
-}
-
 pub(super) fn period(begin: NaiveDate, end: NaiveDate) -> String {
     if begin == end {
         date_nl(begin)
@@ -111,14 +105,6 @@ pub(super) fn due(
     }
 }
 
-pub(super) fn join_nl(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [rest @ .., last] => format!("{} en {last}", rest.join(", ")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,11 +120,5 @@ mod tests {
         assert_eq!(d.text, "2 werkdagen te laat");
         assert_eq!(due(None, fri, fri, None).text, "vandaag is de laatste dag");
         assert!(!due(None, fri, tue, Some(tue)).overdue);
-    }
-
-    #[test]
-    fn parties_read_as_a_dutch_list() {
-        assert_eq!(join_nl(&["a".into()]), "a");
-        assert_eq!(join_nl(&["a".into(), "b".into(), "c".into()]), "a, b en c");
     }
 }

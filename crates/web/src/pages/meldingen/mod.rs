@@ -58,7 +58,6 @@ use print::{export, print};
 
 pub(crate) use access::of_student_for;
 pub use access::{Melder, Nr, PageForm};
-pub use actions::actions_from_case;
 
 /// This area's routes.
 pub fn router() -> Router<AppState> {
