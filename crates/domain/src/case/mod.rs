@@ -19,13 +19,13 @@
 //! symptom or medical detail, and none may be added. Free-text notes are for
 //! what was agreed and done; the guide's hint says so where it matters.
 //!
-//! One module per part of the case: [`steps`] (the steps, opening, moving,
-//! closing), [`checklist`], [`people`] (who acts and who takes part),
-//! [`contacts`] (contact moments and the guides), [`agreements`],
-//! [`decisions`], [`interventions`], [`melding`] (what of a case goes into
-//! a DUO melding), [`partners`] (external partners,
-//! confidential notes, mailings), [`tasks`], [`redaction`] (what a role may
-//! read), [`trail`] and [`error`]; the [`Case`] itself lives here.
+//! One module per part of the case: `steps` (the steps, opening, moving,
+//! closing), `checklist`, `people` (who acts and who takes part),
+//! `contacts` (contact moments and the guides), `agreements`,
+//! `decisions`, `interventions`, `melding` (what of a case goes into
+//! a DUO melding), `partners` (external partners,
+//! confidential notes, mailings), `tasks`, `redaction` (what a role may
+//! read), `trail` and `error`; the [`Case`] itself lives here.
 
 mod agreements;
 mod checklist;

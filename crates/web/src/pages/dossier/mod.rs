@@ -1,15 +1,15 @@
 //! The case dossier, one module per part of the step plan.
 //!
-//! `/dossiers` lists the cases ([`list`]); under `/leerlingen/{id}/dossier`
-//! one student's case: the page itself ([`view`], with the signals and DUO
-//! work it offers in [`signals`]), opening and moving between steps with
-//! the checklists ([`steps`]), external partners and the jeugdarts's
-//! confidential notes ([`partners`]), referrals and decisions
-//! ([`decisions`]), interventions and their evaluations
-//! ([`interventions`]), contact moments with the conversation guides
-//! ([`contacts`]), agreements with their weekly checks ([`agreements`]),
-//! sharing agreements by e-mail ([`mailings`]) and the printable report
-//! ([`report`]).
+//! `/dossiers` lists the cases (`list`); under `/leerlingen/{id}/dossier`
+//! one student's case: the page itself (`view`, with the signals and DUO
+//! work it offers in `signals`), opening and moving between steps with
+//! the checklists (`steps`), external partners and the jeugdarts's
+//! confidential notes (`partners`), referrals and decisions
+//! (`decisions`), interventions and their evaluations
+//! (`interventions`), contact moments with the conversation guides
+//! (`contacts`), agreements with their weekly checks (`agreements`),
+//! sharing agreements by e-mail (`mailings`) and the printable report
+//! (`report`).
 //!
 //! Every change goes through [`crate::dossier::update`]: loaded in scope,
 //! changed with the domain's method and saved (a new version, an audit

@@ -1,8 +1,8 @@
 //! DUO meldingen: drafts from signals and the case, validation, print and
 //! export for the Verzuimloket, status, deadlines; one module per part:
-//! who may do what ([`access`]), the list ([`list`]), a new draft
-//! ([`new`]), the draft page and its form ([`draft`], [`edit`]), status
-//! and number ([`lifecycle`]), print and export ([`print`]).
+//! who may do what (`access`), the list (`list`), a new draft
+//! (`new`), the draft page and its form (`draft`, `edit`), status
+//! and number (`lifecycle`), print and export (`print`).
 //!
 //! - `GET /meldingen`: grouped by student (issue 11), from the one DUO work
 //!   function ([`crate::duo_work`]): for the coordinators first the work

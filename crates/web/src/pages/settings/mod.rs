@@ -1,8 +1,8 @@
-//! Instellingen: the school calendar ([`calendar`]), the attendance policy
-//! ([`policy`], its fields in [`policy_fields`]), the mapping of the
-//! school's absence codes ([`codes`]), the school's details ([`school`]),
+//! Instellingen: the school calendar (`calendar`), the attendance policy
+//! (`policy`, its fields in `policy_fields`), the mapping of the
+//! school's absence codes (`codes`), the school's details ([`school`]),
 //! the mail server ([`mail`]) and how exports are imported ([`import`]);
-//! [`overview`] links them. Beheerder only, except the import settings.
+//! `overview` links them. Beheerder only, except the import settings.
 //!
 //! Every change is checked the way the app will use it — a calendar by
 //! building [`Calendar::new`], a policy by [`Policy::validate`] — and shown
