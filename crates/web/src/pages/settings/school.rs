@@ -1,13 +1,15 @@
 //! Instellingen → School: the school's name, BRIN and vestiging (for DUO
 //! meldingen) and the telephone number a melding names for its reporter.
 //!
-//! Stored as a JSON document ([`DocumentKind::School`], every version kept);
-//! DUO melding drafts take BRIN, vestiging and phone from the latest one.
+//! Stored as a JSON document ([`DocumentKind::School`], every version kept;
+//! the document type is the domain's [`SchoolSettings`]); DUO melding
+//! drafts take BRIN, vestiging and phone from the latest one.
 //! Beheerder only; every change is audited as Settings.
 
 use std::collections::HashMap;
 
 use aanwezig_domain::duo::{is_brin, is_phone, is_vestiging};
+use aanwezig_domain::school_settings::SchoolSettings;
 use aanwezig_storage::{AuditAction, DocumentKind};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -16,25 +18,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
+use super::Admin;
 use crate::error::PageError;
 use crate::layout::{section, Layout};
-use crate::pages::settings::Admin;
 use crate::state::AppState;
-
-/// The school document as stored.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SchoolSettings {
-    pub name: String,
-    /// Two digits and two capitals, e.g. `12AB`.
-    pub brin: String,
-    /// Two digits, e.g. `00`.
-    pub vestiging: String,
-    /// The phone number a DUO melding names for its reporter by default.
-    pub phone: String,
-}
 
 /// The latest school settings; empty ones when none were saved yet.
 pub async fn school_settings(state: &AppState) -> Result<SchoolSettings, PageError> {
@@ -132,7 +121,7 @@ impl SchoolPage {
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct Shown {
+pub(super) struct Shown {
     opgeslagen: Option<String>,
 }
 

@@ -114,7 +114,7 @@ fn page(
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct Shown {
+pub(super) struct Shown {
     opgeslagen: Option<String>,
 }
 

@@ -15,10 +15,10 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
+use super::Admin;
 use crate::error::PageError;
 use crate::layout::{section, Layout};
 use crate::mail::{self, MailSettings, Outgoing, Security};
-use crate::pages::settings::Admin;
 use crate::state::AppState;
 
 /// What the form shows and submits (never the password).
@@ -137,7 +137,7 @@ fn page(
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct Shown {
+pub(super) struct Shown {
     opgeslagen: Option<String>,
     test: Option<String>,
 }
