@@ -46,6 +46,11 @@ use crate::state::AppState;
 struct Posted(Vec<(String, String)>);
 
 impl Posted {
+    /// The case version the form was made from (`versie`), if it says.
+    fn version(&self) -> Option<u32> {
+        dossier::posted_version(self.0.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
     fn get(&self, key: &str) -> &str {
         self.0
             .iter()
@@ -381,6 +386,9 @@ struct SignalChoice {
 #[template(path = "case.html")]
 struct DossierPage {
     layout: Layout,
+    /// The version of the case shown: every form carries it back, so a
+    /// change is refused when someone saved the dossier in the meantime.
+    versie: Option<u32>,
     /// The open DUO work (the legal duty), earliest deadline first; for
     /// the school's own roles.
     duo_duties: Vec<DuoDutyView>,
@@ -946,7 +954,9 @@ async fn render_saved(
     failure: Option<Failure>,
     saved: Option<(&'static str, &'static str)>,
 ) -> Result<Response, PageError> {
-    let (student, case) = dossier::load(state, user, id, "dossier").await?;
+    let (student, case) = dossier::load_versioned(state, user, id, "dossier").await?;
+    let versie = case.as_ref().map(|(_, v)| *v);
+    let case = case.map(|(c, _)| c);
     let duo_duties = if user.role().is_external() {
         Vec::new()
     } else {
@@ -1053,6 +1063,7 @@ async fn render_saved(
         StatusCode::OK
     };
     let page = DossierPage {
+        versie,
         layout: Layout::new(user, section::DOSSIERS, format!("Dossier {}", student.name)),
         duo_duties,
         id: student.id.to_string(),
@@ -1179,7 +1190,8 @@ async fn apply_as(
     let by = dossier::actor(user);
     let role = user.role();
     let mut refused: Option<String> = None;
-    let result = dossier::update(state, user, id, |student, case| {
+    let expected = posted.version();
+    let result = dossier::update(state, user, id, expected, |student, case| {
         if !allowed(role) {
             return Err(PageError::Forbidden);
         }
@@ -1226,8 +1238,13 @@ async fn open(
     let posted = Posted(fields);
     let today = state.clock.today();
     let mut refused: Option<String> = None;
-    let result = dossier::update(&state, &user, &id, |student, case| {
-        match open_case(&state, &user, student, case.as_ref(), &posted, today) {
+    let expected = posted.version();
+    let result = dossier::update(
+        &state,
+        &user,
+        &id,
+        expected,
+        |student, case| match open_case(&state, &user, student, case.as_ref(), &posted, today) {
             Ok((new, detail)) => {
                 *case = Some(new);
                 Ok((detail, student.id.clone()))
@@ -1236,8 +1253,8 @@ async fn open(
                 refused = Some(message);
                 Err(PageError::BadRequest(String::new()))
             }
-        }
-    })
+        },
+    )
     .await;
     match (result, refused) {
         (Ok(student), _) => Ok(to_dossier(&student, "dossier")),
@@ -1976,7 +1993,8 @@ async fn evaluate(
     let today = state.clock.today();
     let by = dossier::actor(&user);
     let mut refused: Option<String> = None;
-    let result = dossier::update(&state, &user, &id, |student, case| {
+    let expected = posted.version();
+    let result = dossier::update(&state, &user, &id, expected, |student, case| {
         let case = case.as_mut().ok_or(PageError::NotFound)?;
         if k >= case.interventions.len() {
             return Err(PageError::NotFound);

@@ -429,7 +429,7 @@ async fn open_case_for_change(
     id: &str,
 ) -> Result<Result<(Student, Case), Response>, PageError> {
     let (student, case) = dossier::load_for_change(state, user, id).await?;
-    match case {
+    match case.map(|(c, _)| c) {
         Some(c) if c.is_open() => Ok(Ok((student, c))),
         other => Ok(Err(no_open_case(user, &student, other.as_ref()))),
     }
@@ -663,7 +663,7 @@ async fn contact_save(
         Some(g) => format!(" (leidraad {})", guide_value(Some(g))),
         None => String::new(),
     };
-    let index = dossier::update(&state, &user, &id, |_, case| {
+    let index = dossier::update(&state, &user, &id, None, |_, case| {
         let index = add_contact(still_open(case)?, checked)
             .map_err(|e| PageError::Conflict(format!("Niet opgeslagen: {e}.")))?;
         Ok((
@@ -1175,7 +1175,7 @@ async fn agreement_add(
     };
     match outcome {
         Ok(agreement) => {
-            dossier::update(&state, &user, &id, |_, case| {
+            dossier::update(&state, &user, &id, None, |_, case| {
                 let i = still_open(case)?
                     .add_agreement(agreement)
                     .map_err(|e| PageError::Conflict(format!("Niet opgeslagen: {e}.")))?;
@@ -1277,7 +1277,7 @@ async fn agreement_check(
                     "niet nagekomen"
                 }
             );
-            dossier::update(&state, &user, &id, |_, case| {
+            dossier::update(&state, &user, &id, None, |_, case| {
                 still_open(case)?
                     .check_agreement(n, check)
                     .map_err(|e| PageError::Conflict(format!("Niet opgeslagen: {e}.")))?;
@@ -1366,7 +1366,7 @@ async fn parents_save(
     match (check_parent_emails(&text), check_student_email(&own_text)) {
         (Ok(list), Ok(own)) => {
             let n = list.len();
-            dossier::update(&state, &user, &id, |_, case| {
+            dossier::update(&state, &user, &id, None, |_, case| {
                 let case = still_open(case)?;
                 case.parent_emails = list;
                 if own_field {
@@ -1634,7 +1634,7 @@ async fn agreements_send(
         agreements: chosen.clone(),
     };
     let detail = format!("dossier: afspraken {numbers} gedeeld per e-mail ({recipients})");
-    let stored = dossier::update(&state, &user, &id, |_, case| {
+    let stored = dossier::update(&state, &user, &id, None, |_, case| {
         // Recorded even if the case was closed meanwhile: the mail went out.
         let case = case.as_mut().ok_or(PageError::NotFound)?;
         case.record_mailing(mailing).map_err(|e| {

@@ -1188,6 +1188,9 @@ struct StatusOption {
 #[template(path = "melding.html")]
 struct DraftPage {
     layout: Layout,
+    /// The version of the melding the forms were made from: a save from
+    /// them is refused when someone saved the melding in the meantime.
+    versie: u32,
     id: i64,
     student: String,
     name: String,
@@ -1354,6 +1357,7 @@ async fn draft_page(
     audit_read: bool,
 ) -> Result<DraftPage, PageError> {
     let versions = state.store.melding_versions(id).await?;
+    let versie = versions.last().map_or(0, |v| v.version);
     let records = crate::duo_work::DuoRecords::of_student(state, &draft.student).await?;
     let followed_by: Vec<i64> = records
         .meldingen
@@ -1463,6 +1467,7 @@ async fn draft_page(
         None => "met de hand gemaakt".to_owned(),
     };
     Ok(DraftPage {
+        versie,
         layout: Layout::new(
             user,
             section::MELDINGEN,
@@ -1567,7 +1572,7 @@ async fn show(
     Nr(n): Nr,
     Query(q): Query<Shown>,
 ) -> Result<DraftPage, PageError> {
-    let (id, draft) = readable(&state, &user, &n).await?;
+    let (id, draft, version) = readable_versioned(&state, &user, &n).await?;
     let errors = if draft.status == MeldingStatus::Concept && may_manage(user.role()) {
         errors_of(&draft, &state)?
     } else {
@@ -1584,6 +1589,8 @@ async fn show(
         true,
     )
     .await?;
+    // The forms carry the version the page shows.
+    page.versie = version;
     // The confirmation after every save.
     page.notice = match q.opgeslagen.as_deref() {
         Some("status") => Some("De nieuwe status is opgeslagen."),
@@ -1593,13 +1600,85 @@ async fn show(
     Ok(page)
 }
 
-/// Melding `n` for a change by a coordinator; a sent melding is read only.
+/// Melding `n` for a change by a coordinator, with its stored version; a
+/// sent melding is read only. `expected` is the version the form was made
+/// from (its `versie` field), when it says: another stored version is
+/// refused ([`PageError::Stale`]) before anything is looked at.
 async fn for_change(
     state: &AppState,
     user: &CurrentUser,
     n: &str,
-) -> Result<(i64, MeldingDraft), PageError> {
-    readable(state, user, n).await
+    expected: Option<u32>,
+) -> Result<(i64, MeldingDraft, u32), PageError> {
+    let (id, draft, version) = readable_versioned(state, user, n).await?;
+    if expected.is_some_and(|e| e != version) {
+        return Err(superseded(id));
+    }
+    Ok((id, draft, version))
+}
+
+/// [`readable`] with the draft's version, read with it.
+async fn readable_versioned(
+    state: &AppState,
+    user: &CurrentUser,
+    n: &str,
+) -> Result<(i64, MeldingDraft, u32), PageError> {
+    // The checks of scope and status on the draft as read here.
+    let (id, _) = readable(state, user, n).await?;
+    let (draft, version) = state
+        .store
+        .melding_with_version(id)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    if !may_manage(user.role()) && !shown_to_readers(draft.status) {
+        return Err(PageError::NotFound);
+    }
+    Ok((id, draft, version))
+}
+
+/// The refusal of a change of melding `id` someone saved in the meantime.
+fn superseded(id: i64) -> PageError {
+    PageError::superseded("deze melding", format!("/meldingen/{id}"))
+}
+
+/// The version a form was made from (`versie`), if it says.
+fn posted_version(pairs: &Pairs) -> Option<u32> {
+    field(pairs, "versie").and_then(|v| v.trim().parse().ok())
+}
+
+/// Saves a changed draft checked against `version` (the one it was read
+/// at) with its audit entry (`detail`), in one transaction.
+async fn save_checked(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    draft: &MeldingDraft,
+    version: u32,
+    detail: String,
+) -> Result<u32, PageError> {
+    let entry = aanwezig_storage::AuditEntry {
+        at: state.clock.now(),
+        username: user.user.username.clone(),
+        action: AuditAction::Change,
+        student: Some(draft.student.clone()),
+        detail,
+    };
+    let (_, saved) = state
+        .store
+        .save_melding_checked(
+            Some(id),
+            draft,
+            aanwezig_storage::VersionCheck::Version(version),
+            &user.user.username,
+            state.clock.now(),
+            &entry,
+        )
+        .await
+        .map_err(|e| match e {
+            aanwezig_storage::StoreError::StaleVersion { .. } => superseded(id),
+            other => other.into(),
+        })?;
+    Ok(saved)
 }
 
 /// The submitted form as pairs: the lesson grid repeats its keys.
@@ -1700,7 +1779,7 @@ async fn save(
     Nr(n): Nr,
     PageForm(pairs): PageForm<Pairs>,
 ) -> Result<Response, PageError> {
-    let (id, mut draft) = for_change(&state, &user, &n).await?;
+    let (id, mut draft, version) = for_change(&state, &user, &n, posted_version(&pairs)).await?;
     if draft.status != MeldingStatus::Concept {
         // Registered in the meantime (another tab, a colleague): show the
         // melding as it now stands, read only, with what happened.
@@ -1726,21 +1805,12 @@ async fn save(
     if from_case {
         draft.actions_taken = case_actions(&state, &draft.student).await?;
     }
-    state
-        .store
-        .save_melding(Some(id), &draft, &user.user.username, state.clock.now())
-        .await?;
-    user.audit(
-        &state,
-        AuditAction::Change,
-        Some(&draft.student),
-        if from_case {
-            format!("DUO-melding {id} opgeslagen, acties opnieuw uit het dossier")
-        } else {
-            format!("DUO-melding {id} opgeslagen")
-        },
-    )
-    .await?;
+    let detail = if from_case {
+        format!("DUO-melding {id} opgeslagen, acties opnieuw uit het dossier")
+    } else {
+        format!("DUO-melding {id} opgeslagen")
+    };
+    save_checked(&state, &user, id, &draft, version, detail).await?;
     let errors = errors_of(&draft, &state)?;
     if errors.is_empty() {
         return Ok(Redirect::to(&format!("/meldingen/{id}?opgeslagen=1")).into_response());
@@ -1762,6 +1832,9 @@ async fn save(
 
 #[derive(Debug, Default, Deserialize)]
 struct StatusForm {
+    /// The version of the melding the form was made from.
+    #[serde(default)]
+    versie: String,
     #[serde(default)]
     naar: String,
     #[serde(default)]
@@ -1800,7 +1873,8 @@ async fn set_status(
     Nr(n): Nr,
     PageForm(form): PageForm<StatusForm>,
 ) -> Result<Response, PageError> {
-    let (id, mut draft) = for_change(&state, &user, &n).await?;
+    let (id, mut draft, version) =
+        for_change(&state, &user, &n, form.versie.trim().parse().ok()).await?;
     let today = state.clock.today();
     let refuse = |draft: &MeldingDraft, errors: Vec<(String, String)>, message: String| {
         let state = state.clone();
@@ -1920,31 +1994,31 @@ async fn set_status(
             format!(" (bevestigd hoewel {})", confirmed_without.join(" en "))
         }
     );
-    save_changed(&state, &user, id, &draft, detail, "status").await
+    save_changed(&state, &user, id, &draft, version, detail, "status").await
 }
 
-/// Saves a changed melding (a new version), audits it with `detail` and
-/// shows it.
+/// Saves a changed melding (a new version, checked against `version`,
+/// the one it was read at), audits it with `detail` in the same
+/// transaction and shows it.
 async fn save_changed(
     state: &AppState,
     user: &CurrentUser,
     id: i64,
     draft: &MeldingDraft,
+    version: u32,
     detail: String,
     saved: &str,
 ) -> Result<Response, PageError> {
-    state
-        .store
-        .save_melding(Some(id), draft, &user.user.username, state.clock.now())
-        .await?;
-    user.audit(state, AuditAction::Change, Some(&draft.student), detail)
-        .await?;
+    save_checked(state, user, id, draft, version, detail).await?;
     Ok(Redirect::to(&format!("/meldingen/{id}?opgeslagen={saved}")).into_response())
 }
 
 /// The meldingsnummer DUO returned.
 #[derive(Debug, Default, Deserialize)]
 struct NumberForm {
+    /// The version of the melding the form was made from.
+    #[serde(default)]
+    versie: String,
     #[serde(default)]
     meldingsnummer: String,
 }
@@ -1957,7 +2031,8 @@ async fn set_number(
     Nr(n): Nr,
     PageForm(form): PageForm<NumberForm>,
 ) -> Result<Response, PageError> {
-    let (id, mut draft) = for_change(&state, &user, &n).await?;
+    let (id, mut draft, version) =
+        for_change(&state, &user, &n, form.versie.trim().parse().ok()).await?;
     if let Err(e) = draft.set_duo_number(&form.meldingsnummer) {
         let page = draft_page(
             &state,
@@ -1976,7 +2051,7 @@ async fn set_number(
         "DUO-melding {id}: meldingsnummer van DUO {}",
         draft.duo_number.as_deref().unwrap_or_default()
     );
-    save_changed(&state, &user, id, &draft, detail, "nummer").await
+    save_changed(&state, &user, id, &draft, version, detail, "nummer").await
 }
 
 // --- print and export ------------------------------------------------------------------

@@ -15,6 +15,7 @@ use aanwezig_domain::{
     Calendar, Category, CategorySet, FreeDay, FreeDayKind, Hours, LateCounts, LessonSlot, Policy,
     SchoolYear,
 };
+use aanwezig_storage::DocumentWrite;
 use aanwezig_storage::{AuditAction, DocumentKind};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -445,24 +446,25 @@ async fn check_calendar(state: &AppState, years: &[SchoolYear]) -> Result<(), St
     Ok(())
 }
 
-/// Saves the years as a new calendar version, audits and reloads.
+/// Saves the years as a new calendar version, audited in the same
+/// transaction, and reloads. The years were made from the live school's
+/// calendar: the save is refused when another version is stored now.
 async fn save_calendar(
     state: &AppState,
     user: &CurrentUser,
     years: &[SchoolYear],
     detail: String,
 ) -> Result<Response, PageError> {
-    let version = state
-        .store
-        .save_calendar(years, &user.user.username, state.clock.now())
+    let loaded = state.read()?.documents.calendar.unwrap_or(0);
+    state
+        .save_setting(
+            user,
+            DocumentWrite::Calendar(years),
+            Some(loaded),
+            |version| format!("kalender versie {version}: {detail}"),
+            "/instellingen/kalender",
+        )
         .await?;
-    user.audit(
-        state,
-        AuditAction::Settings,
-        None,
-        format!("kalender versie {version}: {detail}"),
-    )
-    .await?;
     state.reload().await?;
     Ok(Redirect::to("/instellingen/kalender?opgeslagen=1").into_response())
 }
@@ -1411,7 +1413,9 @@ async fn policy(
     .await
 }
 
-/// Saves a new policy version, audits and reloads.
+/// Saves a new policy version, audited in the same transaction, and
+/// reloads. The policy was made from the live school's: the save is
+/// refused when another version is stored now.
 async fn store_policy(
     state: &AppState,
     user: &CurrentUser,
@@ -1419,17 +1423,16 @@ async fn store_policy(
     detail: String,
     back: &str,
 ) -> Result<Response, PageError> {
-    let version = state
-        .store
-        .save_policy(policy, &user.user.username, state.clock.now())
+    let loaded = state.read()?.documents.policy.unwrap_or(0);
+    state
+        .save_setting(
+            user,
+            DocumentWrite::Policy(policy),
+            Some(loaded),
+            |version| format!("beleid versie {version}: {detail}"),
+            "/instellingen/beleid",
+        )
         .await?;
-    user.audit(
-        state,
-        AuditAction::Settings,
-        None,
-        format!("beleid versie {version}: {detail}"),
-    )
-    .await?;
     state.reload().await?;
     Ok(Redirect::to(back).into_response())
 }
