@@ -226,3 +226,58 @@ impl IntoResponse for ApiError {
             .into_response()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aanwezig_storage::VersionCheck;
+
+    async fn body(r: Response) -> (StatusCode, String) {
+        let status = r.status();
+        let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .expect("a body");
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    fn stale() -> StoreError {
+        StoreError::StaleVersion {
+            expected: VersionCheck::Version(3),
+            stored: Some(4),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stale_version_is_a_dutch_409_with_a_link_to_the_new_version() {
+        let e = PageError::from_store(stale(), "dit dossier", "/leerlingen/L1/dossier");
+        let (status, html) = body(e.into_response()).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(html.contains("iemand anders heeft dit dossier intussen opgeslagen"));
+        assert!(html.contains("<a href=\"/leerlingen/L1/dossier\">Bekijk de nieuwe versie</a>"));
+
+        let (status, json) = body(ApiError::from(stale()).into_response()).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+        assert_eq!(v["error"], "stale_version");
+        assert!(v["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("intussen")));
+    }
+
+    #[tokio::test]
+    async fn no_database_message_reaches_a_page() {
+        let secret = "UNIQUE constraint failed: cases.student_id";
+        let conflict = StoreError::Conflict(secret.to_owned());
+        let (status, html) = body(PageError::from(conflict).into_response()).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(!html.contains("UNIQUE"), "{html}");
+        assert!(html.contains("Dat kon niet worden opgeslagen"), "{html}");
+        let conflict = StoreError::Conflict(secret.to_owned());
+        let (_, json) = body(ApiError::from(conflict).into_response()).await;
+        assert!(!json.contains("UNIQUE"), "{json}");
+        let db = StoreError::Invalid(secret.to_owned());
+        let (status, html) = body(PageError::from(db).into_response()).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!html.contains("UNIQUE"), "{html}");
+    }
+}
