@@ -2,20 +2,23 @@
 //! `migrations/0002_users_sessions_audit.sql`, the account id
 //! `0006_account_id.sql`).
 //!
-//! Every write is one statement (or, for deleting a user, one short
-//! transaction) on the writer connection; reads go to the reader pool.
-//! The audit insert in particular is a single autocommit `INSERT`, because
-//! the web app writes one per student page view.
+//! Every write of users and feed tokens is one short transaction on the
+//! writer connection, with its change-feed row; sessions and the audit log
+//! make no change-feed row and are single statements. The audit insert in
+//! particular is a single autocommit `INSERT`, because the web app writes
+//! one per student page view. Reads go to the reader pool.
 
 use aanwezig_domain::Role;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
+use sqlx::{Row, SqliteConnection};
 
-use crate::SqliteStore;
+use crate::{feed, SqliteStore};
 use aanwezig_storage::codec::{instant_text, parse_instant, parse_student_id, to_u64};
 use aanwezig_storage::error::{Result, StoreError};
-use aanwezig_storage::model::{AuditAction, AuditEntry, AuditFilter, SessionRecord, User};
+use aanwezig_storage::model::{
+    AuditAction, AuditEntry, AuditFilter, ChangeKind, SessionRecord, User,
+};
 
 const USER_COLUMNS: &str =
     "username, display_name, role, classes, email, active, password_hash, created_at, account_id";
@@ -100,6 +103,28 @@ fn audit_sql(filter: &AuditFilter) -> &'static str {
     }
 }
 
+/// Appends one audit entry on `conn`: alone ([`AuditLog::audit`]) or inside
+/// the write transaction of a checked, audited write, so that the entry
+/// and the change commit together or not at all.
+///
+/// [`AuditLog::audit`]: aanwezig_storage::store::AuditLog::audit
+pub(crate) async fn insert_audit(conn: &mut SqliteConnection, e: &AuditEntry) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, username, action, student, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .bind(instant_text(e.at))
+    .bind(&e.username)
+    .bind(e.action.as_str())
+    .bind(e.student.as_ref().map(|s| s.as_str()))
+    .bind(&e.detail)
+    // The statement is the same every time: keep it prepared.
+    .persistent(true)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 impl SqliteStore {
     /// Inserts the user with a fresh random account id (the given one is
     /// ignored) and returns that id. 128 random bits from SQLite's
@@ -112,6 +137,7 @@ impl SqliteStore {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, lower(hex(randomblob(16))))
              RETURNING account_id"
         );
+        let mut tx = self.begin_write().await?;
         let account_id: String = sqlx::query_scalar(&sql)
             .bind(&user.username)
             .bind(&user.display_name)
@@ -121,8 +147,10 @@ impl SqliteStore {
             .bind(user.active)
             .bind(&user.password_hash)
             .bind(instant_text(user.created_at))
-            .fetch_one(&self.writer)
+            .fetch_one(&mut *tx)
             .await?;
+        feed(&mut tx, ChangeKind::Accounts, None, Some(user.created_at)).await?;
+        tx.commit().await?;
         self.wrote();
         Ok(account_id)
     }
@@ -145,6 +173,7 @@ impl SqliteStore {
     pub(super) async fn update_user_(&self, user: &User) -> Result<()> {
         // Matched on the account id too: a `User` read before its account
         // was removed must not change a later account with the same name.
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE users SET display_name = ?2, role = ?3, classes = ?4, email = ?5,
                  active = ?6, password_hash = ?7, created_at = ?8
@@ -159,12 +188,15 @@ impl SqliteStore {
         .bind(&user.password_hash)
         .bind(instant_text(user.created_at))
         .bind(&user.account_id)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
-        self.wrote();
         if done.rows_affected() == 0 {
+            // Dropping `tx` rolls back (nothing was changed anyway).
             return Err(StoreError::NotFound(format!("user {}", user.username)));
         }
+        feed(&mut tx, ChangeKind::Accounts, None, None).await?;
+        tx.commit().await?;
+        self.wrote();
         Ok(())
     }
 
@@ -192,6 +224,7 @@ impl SqliteStore {
         .bind(instant_text(at))
         .execute(&mut *tx)
         .await?;
+        feed(&mut tx, ChangeKind::Accounts, None, Some(at)).await?;
         tx.commit().await?;
         self.wrote();
         Ok(())
@@ -217,6 +250,7 @@ impl SqliteStore {
             // Dropping `tx` rolls back (there was nothing to delete anyway).
             return Err(StoreError::NotFound(format!("user {username}")));
         }
+        feed(&mut tx, ChangeKind::Accounts, None, None).await?;
         tx.commit().await?;
         self.wrote();
         Ok(())
@@ -317,20 +351,8 @@ impl SqliteStore {
     }
 
     pub(super) async fn audit_(&self, e: &AuditEntry) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO audit_log (at, username, action, student, detail)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .bind(instant_text(e.at))
-        .bind(&e.username)
-        .bind(e.action.as_str())
-        .bind(e.student.as_ref().map(|s| s.as_str()))
-        .bind(&e.detail)
-        // The statement is the same every time: keep it prepared.
-        .persistent(true)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+        let mut conn = self.writer.acquire().await?;
+        insert_audit(&mut conn, e).await
     }
 
     pub(super) async fn audit_log_(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {

@@ -5,7 +5,9 @@
 //! beside the JSON (`is_open`, `status`, `deadline`, ...) are copies for
 //! filtering, written from the same value in the same statement. Every
 //! save also appends the saved version to `case_versions` /
-//! `melding_versions`, in one transaction with the current row.
+//! `melding_versions` and a row to the change feed, in one transaction
+//! with the current row; a checked save reads the stored version and
+//! writes its audit entry in that transaction too.
 
 use aanwezig_domain::{Case, MeldingDraft, MeldingStatus, StudentId};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -13,10 +15,13 @@ use serde::de::DeserializeOwned;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use crate::{student_from_row, student_key, to_json, SqliteStore, STUDENT_COLUMNS};
+use crate::accounts::insert_audit;
+use crate::{feed, student_from_row, student_key, to_json, SqliteStore, STUDENT_COLUMNS};
 use aanwezig_storage::codec::{date_text, instant_text, narrow, parse_instant, parse_student_id};
 use aanwezig_storage::error::{Result, StoreError};
-use aanwezig_storage::model::{MeldingFilter, PurgeCounts, SavedVersion, StoredStudent};
+use aanwezig_storage::model::{
+    AuditEntry, ChangeKind, MeldingFilter, PurgeCounts, SavedVersion, StoredStudent, VersionCheck,
+};
 
 /// The id of the student's latest case: the one opened last.
 const LATEST_CASE: &str = "SELECT c.id FROM cases c JOIN students s ON s.id = c.student_id
@@ -47,47 +52,40 @@ fn version_from_row(row: &SqliteRow) -> Result<SavedVersion> {
 
 impl SqliteStore {
     pub(super) async fn save_case_(&self, case: &Case, by: &str, at: DateTime<Utc>) -> Result<u32> {
-        let json = to_json(case)?;
-        let at = instant_text(at);
         let mut tx = self.begin_write().await?;
-        let Some(student_id) = student_key(&mut tx, &case.student).await? else {
-            return Err(StoreError::Conflict(format!(
-                "case of unknown student {}",
-                case.student
-            )));
-        };
-        // A second open case of the student violates the partial unique
-        // index `cases_one_open_per_student`: a Conflict.
-        let (case_id, version): (i64, i64) = sqlx::query_as(
-            "INSERT INTO cases (student_id, opened_on, is_open, version, json, saved_by, saved_at)
-             VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6)
-             ON CONFLICT (student_id, opened_on) DO UPDATE SET
-                 is_open = excluded.is_open, version = cases.version + 1, json = excluded.json,
-                 saved_by = excluded.saved_by, saved_at = excluded.saved_at
-             RETURNING id, version",
-        )
-        .bind(student_id)
-        .bind(date_text(case.opened_on)?)
-        .bind(case.is_open())
-        .bind(&json)
-        .bind(by)
-        .bind(&at)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO case_versions (case_id, version, json, saved_by, saved_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .bind(case_id)
-        .bind(version)
-        .bind(&json)
-        .bind(by)
-        .bind(&at)
-        .execute(&mut *tx)
-        .await?;
+        let version = save_case_tx(&mut tx, case, VersionCheck::Any, by, at).await?;
         tx.commit().await?;
         self.wrote();
-        narrow("case version", version)
+        Ok(version)
+    }
+
+    pub(super) async fn save_case_checked_(
+        &self,
+        case: &Case,
+        check: VersionCheck,
+        by: &str,
+        at: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<u32> {
+        let mut tx = self.begin_write().await?;
+        let version = save_case_tx(&mut tx, case, check, by, at).await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        self.wrote();
+        Ok(version)
+    }
+
+    pub(super) async fn case_with_version_(
+        &self,
+        student: &StudentId,
+    ) -> Result<Option<(Case, u32)>> {
+        let sql = format!("SELECT json, version FROM cases WHERE id = ({LATEST_CASE})");
+        let row: Option<(String, i64)> = sqlx::query_as(&sql)
+            .bind(student.as_str())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.map(|(json, v)| Ok((from_json("case", &json)?, narrow("case version", v)?)))
+            .transpose()
     }
 
     pub(super) async fn students_involving_(
@@ -185,73 +183,41 @@ impl SqliteStore {
         by: &str,
         at: DateTime<Utc>,
     ) -> Result<i64> {
-        let json = to_json(draft)?;
-        let signal = draft.source.as_ref().map(to_json).transpose()?;
-        let status = status_text(draft.status)?;
-        let deadline = date_text(draft.deadline)?;
-        let registered_on = draft.registered_on.map(date_text).transpose()?;
-        let at = instant_text(at);
         let mut tx = self.begin_write().await?;
-        let Some(student_id) = student_key(&mut tx, &draft.student).await? else {
-            return Err(StoreError::Conflict(format!(
-                "melding of unknown student {}",
-                draft.student
-            )));
-        };
-        // A second draft for the same signal of the student violates
-        // UNIQUE (student_id, signal): a Conflict.
-        let (id, version): (i64, i64) =
-            match id {
-                None => sqlx::query_as(
-                    "INSERT INTO meldingen (student_id, signal, status, deadline, registered_on,
-                         version, json, saved_by, saved_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7, ?8)
-                     RETURNING id, version",
-                )
-                .bind(student_id)
-                .bind(&signal)
-                .bind(&status)
-                .bind(&deadline)
-                .bind(&registered_on)
-                .bind(&json)
-                .bind(by)
-                .bind(&at)
-                .fetch_one(&mut *tx)
-                .await?,
-                Some(id) => sqlx::query_as(
-                    "UPDATE meldingen SET student_id = ?2, signal = ?3, status = ?4, deadline = ?5,
-                     registered_on = ?6, version = version + 1, json = ?7, saved_by = ?8,
-                     saved_at = ?9
-                 WHERE id = ?1
-                 RETURNING id, version",
-                )
-                .bind(id)
-                .bind(student_id)
-                .bind(&signal)
-                .bind(&status)
-                .bind(&deadline)
-                .bind(&registered_on)
-                .bind(&json)
-                .bind(by)
-                .bind(&at)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| StoreError::NotFound(format!("melding {id}")))?,
-            };
-        sqlx::query(
-            "INSERT INTO melding_versions (melding_id, version, json, saved_by, saved_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .bind(id)
-        .bind(version)
-        .bind(&json)
-        .bind(by)
-        .bind(&at)
-        .execute(&mut *tx)
-        .await?;
+        let (id, _) = save_melding_tx(&mut tx, id, draft, VersionCheck::Any, by, at).await?;
         tx.commit().await?;
         self.wrote();
         Ok(id)
+    }
+
+    pub(super) async fn save_melding_checked_(
+        &self,
+        id: Option<i64>,
+        draft: &MeldingDraft,
+        check: VersionCheck,
+        by: &str,
+        at: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<(i64, u32)> {
+        let mut tx = self.begin_write().await?;
+        let saved = save_melding_tx(&mut tx, id, draft, check, by, at).await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        self.wrote();
+        Ok(saved)
+    }
+
+    pub(super) async fn melding_with_version_(
+        &self,
+        id: i64,
+    ) -> Result<Option<(MeldingDraft, u32)>> {
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT json, version FROM meldingen WHERE id = ?1")
+                .bind(id)
+                .fetch_optional(&self.reader)
+                .await?;
+        row.map(|(json, v)| Ok((from_json("melding", &json)?, narrow("melding version", v)?)))
+            .transpose()
     }
 
     pub(super) async fn melding_(&self, id: i64) -> Result<Option<MeldingDraft>> {
@@ -367,10 +333,180 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await?;
         counts.audit_unlinked = done.rows_affected();
+        feed(&mut tx, ChangeKind::Purge, Some(student), None).await?;
         tx.commit().await?;
         self.wrote();
         Ok(counts)
     }
+}
+
+/// The refusal of a checked write: nothing is written (the caller drops
+/// the transaction, which rolls it back).
+fn stale(check: VersionCheck, stored: Option<u32>) -> StoreError {
+    StoreError::StaleVersion {
+        expected: check,
+        stored,
+    }
+}
+
+/// Saves a version of a case inside `tx` if the row (student, `opened_on`)
+/// holds the version `check` expects, with its change-feed row. The
+/// version is read under the write lock the transaction holds (BEGIN
+/// IMMEDIATE), so no writer of any process saves in between.
+async fn save_case_tx(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    case: &Case,
+    check: VersionCheck,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<u32> {
+    let json = to_json(case)?;
+    let opened_on = date_text(case.opened_on)?;
+    let Some(student_id) = student_key(tx, &case.student).await? else {
+        return Err(StoreError::Conflict(format!(
+            "case of unknown student {}",
+            case.student
+        )));
+    };
+    if check != VersionCheck::Any {
+        let stored: Option<i64> = sqlx::query_scalar(
+            "SELECT version FROM cases WHERE student_id = ?1 AND opened_on = ?2",
+        )
+        .bind(student_id)
+        .bind(&opened_on)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let stored = stored.map(|v| narrow("case version", v)).transpose()?;
+        if !check.allows(stored) {
+            return Err(stale(check, stored));
+        }
+    }
+    let at_text = instant_text(at);
+    // A second open case of the student violates the partial unique
+    // index `cases_one_open_per_student`: a Conflict.
+    let (case_id, version): (i64, i64) = sqlx::query_as(
+        "INSERT INTO cases (student_id, opened_on, is_open, version, json, saved_by, saved_at)
+         VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6)
+         ON CONFLICT (student_id, opened_on) DO UPDATE SET
+             is_open = excluded.is_open, version = cases.version + 1, json = excluded.json,
+             saved_by = excluded.saved_by, saved_at = excluded.saved_at
+         RETURNING id, version",
+    )
+    .bind(student_id)
+    .bind(&opened_on)
+    .bind(case.is_open())
+    .bind(&json)
+    .bind(by)
+    .bind(&at_text)
+    .fetch_one(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO case_versions (case_id, version, json, saved_by, saved_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .bind(case_id)
+    .bind(version)
+    .bind(&json)
+    .bind(by)
+    .bind(&at_text)
+    .execute(&mut **tx)
+    .await?;
+    feed(tx, ChangeKind::Case, Some(&case.student), Some(at)).await?;
+    narrow("case version", version)
+}
+
+/// Saves a melding draft (new with `id: None`) inside `tx` if it holds the
+/// version `check` expects (a new draft has none), with its change-feed
+/// row. Returns the draft's id and new version.
+async fn save_melding_tx(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    id: Option<i64>,
+    draft: &MeldingDraft,
+    check: VersionCheck,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<(i64, u32)> {
+    let json = to_json(draft)?;
+    let signal = draft.source.as_ref().map(to_json).transpose()?;
+    let status = status_text(draft.status)?;
+    let deadline = date_text(draft.deadline)?;
+    let registered_on = draft.registered_on.map(date_text).transpose()?;
+    let at_text = instant_text(at);
+    if check != VersionCheck::Any {
+        let stored: Option<i64> = match id {
+            None => None,
+            Some(id) => {
+                sqlx::query_scalar("SELECT version FROM meldingen WHERE id = ?1")
+                    .bind(id)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
+        };
+        let stored = stored.map(|v| narrow("melding version", v)).transpose()?;
+        if !check.allows(stored) {
+            return Err(stale(check, stored));
+        }
+    }
+    let Some(student_id) = student_key(tx, &draft.student).await? else {
+        return Err(StoreError::Conflict(format!(
+            "melding of unknown student {}",
+            draft.student
+        )));
+    };
+    // A second draft for the same signal of the student violates
+    // UNIQUE (student_id, signal): a Conflict.
+    let (id, version): (i64, i64) = match id {
+        None => {
+            sqlx::query_as(
+                "INSERT INTO meldingen (student_id, signal, status, deadline, registered_on,
+                     version, json, saved_by, saved_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7, ?8)
+                 RETURNING id, version",
+            )
+            .bind(student_id)
+            .bind(&signal)
+            .bind(&status)
+            .bind(&deadline)
+            .bind(&registered_on)
+            .bind(&json)
+            .bind(by)
+            .bind(&at_text)
+            .fetch_one(&mut **tx)
+            .await?
+        }
+        Some(id) => sqlx::query_as(
+            "UPDATE meldingen SET student_id = ?2, signal = ?3, status = ?4, deadline = ?5,
+                 registered_on = ?6, version = version + 1, json = ?7, saved_by = ?8,
+                 saved_at = ?9
+             WHERE id = ?1
+             RETURNING id, version",
+        )
+        .bind(id)
+        .bind(student_id)
+        .bind(&signal)
+        .bind(&status)
+        .bind(&deadline)
+        .bind(&registered_on)
+        .bind(&json)
+        .bind(by)
+        .bind(&at_text)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("melding {id}")))?,
+    };
+    sqlx::query(
+        "INSERT INTO melding_versions (melding_id, version, json, saved_by, saved_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(&json)
+    .bind(by)
+    .bind(&at_text)
+    .execute(&mut **tx)
+    .await?;
+    feed(tx, ChangeKind::Melding, Some(&draft.student), Some(at)).await?;
+    Ok((id, narrow("melding version", version)?))
 }
 
 #[cfg(test)]

@@ -62,7 +62,7 @@ use aanwezig_storage::model::{
     SavedVersion, SessionRecord, StaleLesson, StoredRegistration, StoredStudent, UpsertCounts,
     User, WrittenLesson,
 };
-use aanwezig_storage::model::{Change, DocumentWrite, VersionCheck};
+use aanwezig_storage::model::{Change, ChangeKind, DocumentWrite, VersionCheck};
 use aanwezig_storage::store::{
     Accounts, AuditLog, Cases, Changes, Documents, Imports, Meldingen, Registrations, Retention,
     Store, StudentLessons, StudentRegistrations, Students,
@@ -74,6 +74,7 @@ mod dossier;
 mod lock;
 mod transfer;
 
+use accounts::insert_audit;
 use lock::{DatabaseLock, LockError};
 
 /// The embedded migrations, run on every open and on a restored file.
@@ -484,6 +485,37 @@ async fn new_change(
 }
 
 /// Decodes a registration from `row`, reading [`REG_COLUMNS`] from `at`.
+/// Adds one row to the change feed (`change_feed`, migration 0010) inside
+/// the caller's write transaction: the row commits with the change or not
+/// at all. `student: None` is a change of many students or of none.
+pub(crate) async fn feed(
+    conn: &mut SqliteConnection,
+    kind: ChangeKind,
+    student: Option<&StudentId>,
+    at: Option<DateTime<Utc>>,
+) -> Result<()> {
+    sqlx::query("INSERT INTO change_feed (kind, student, at) VALUES (?1, ?2, ?3)")
+        .bind(kind.as_str())
+        .bind(student.map(StudentId::as_str))
+        .bind(at.map(instant_text))
+        .persistent(true)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The latest version of one kind of document (`None`: none saved).
+async fn stored_document_version(
+    conn: &mut SqliteConnection,
+    kind: DocumentKind,
+) -> Result<Option<u32>> {
+    let v: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM documents WHERE kind = ?1")
+        .bind(kind.as_str())
+        .fetch_one(conn)
+        .await?;
+    v.map(|v| narrow("document version", v)).transpose()
+}
+
 fn record_from_row(student: &StudentId, row: &SqliteRow, at: usize) -> Result<RegistrationRecord> {
     Ok(RegistrationRecord {
         student: student.clone(),
@@ -907,6 +939,7 @@ impl SqliteStore {
     ) -> Result<u32> {
         let mut tx = self.begin_write().await?;
         let version = save_document_tx(&mut tx, kind, json, by, at).await?;
+        feed(&mut tx, ChangeKind::Document, None, Some(at)).await?;
         tx.commit().await?;
         self.wrote();
         Ok(version)
@@ -931,6 +964,14 @@ impl Students for SqliteStore {
     ) -> Result<UpsertCounts> {
         let mut tx = self.begin_write().await?;
         let counts = upsert_students_tx(&mut tx, students, given).await?;
+        if counts.inserted + counts.updated > 0 {
+            // One student: name them; more: one change of many.
+            let one = match students {
+                [s] => Some(&s.student.id),
+                _ => None,
+            };
+            feed(&mut tx, ChangeKind::Students, one, None).await?;
+        }
         tx.commit().await?;
         self.wrote();
         Ok(counts)
@@ -971,6 +1012,7 @@ impl Registrations for SqliteStore {
         // uncommitted, and sqlx rolls it back.
         let mut tx = self.begin_write().await?;
         let summary = import_registrations_tx(&mut tx, records, source, progress).await?;
+        feed(&mut tx, ChangeKind::Registrations, None, Some(source.at)).await?;
         tx.commit().await?;
         self.wrote();
         Ok(summary)
@@ -1121,6 +1163,10 @@ impl Registrations for SqliteStore {
         let mut written = Vec::with_capacity(writes.len());
         let mut stale = Vec::new();
         let mut checked = HashSet::new();
+        // The students whose lessons changed, in the order first written:
+        // one change-feed row each.
+        let mut touched: Vec<&StudentId> = Vec::new();
+        let mut touched_set: HashSet<&StudentId> = HashSet::new();
         for write in writes {
             let record = &write.record;
             let key = LessonKey::of(record);
@@ -1155,6 +1201,9 @@ impl Registrations for SqliteStore {
                         }
                     };
                     write_one(&mut tx, student_id, record, id).await?;
+                    if touched_set.insert(&record.student) {
+                        touched.push(&record.student);
+                    }
                     revision_of(id)?
                 }
             };
@@ -1163,6 +1212,9 @@ impl Registrations for SqliteStore {
         if !stale.is_empty() {
             tx.rollback().await?;
             return Err(StoreError::Stale(stale));
+        }
+        for student in touched {
+            feed(&mut tx, ChangeKind::Registrations, Some(student), Some(at)).await?;
         }
         tx.commit().await?;
         self.wrote();
@@ -1230,6 +1282,15 @@ impl Imports for SqliteStore {
             out.covered = covered;
             out.retracted = retracted;
         }
+        // One change of the whole school: followers reload it.
+        let kind = if !out.registrations.is_empty() {
+            ChangeKind::Registrations
+        } else if out.students.is_some() {
+            ChangeKind::Students
+        } else {
+            ChangeKind::Document
+        };
+        feed(&mut tx, kind, None, Some(bundle.at)).await?;
         tx.commit().await?;
         self.wrote();
         Ok(out)
@@ -1267,19 +1328,65 @@ impl Imports for SqliteStore {
 
 #[async_trait]
 impl Documents for SqliteStore {
-    async fn document_version(&self, _kind: DocumentKind) -> Result<Option<u32>> {
-        Err(StoreError::Config("checked writes: not yet".to_owned()))
+    async fn document_version(&self, kind: DocumentKind) -> Result<Option<u32>> {
+        let mut conn = self.reader.acquire().await?;
+        stored_document_version(&mut conn, kind).await
     }
 
     async fn save_document_checked(
         &self,
-        _doc: DocumentWrite<'_>,
-        _check: VersionCheck,
-        _by: &str,
-        _at: DateTime<Utc>,
-        _audit: &AuditEntry,
+        doc: DocumentWrite<'_>,
+        check: VersionCheck,
+        by: &str,
+        at: DateTime<Utc>,
+        audit: &AuditEntry,
     ) -> Result<u32> {
-        Err(StoreError::Config("checked writes: not yet".to_owned()))
+        let kind = doc.kind();
+        // Validated as by the unchecked methods, before the write lock.
+        let json = match doc {
+            DocumentWrite::Calendar(years) => {
+                validate_calendar(years)?;
+                to_json(years)?
+            }
+            DocumentWrite::Policy(policy) => {
+                policy
+                    .validate()
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                to_json(policy)?
+            }
+            DocumentWrite::Settings(kind, json) => {
+                if matches!(
+                    kind,
+                    DocumentKind::Calendar | DocumentKind::Policy | DocumentKind::Timetable
+                ) {
+                    return Err(StoreError::Invalid(format!(
+                        "{} is not saved as a settings document",
+                        kind.as_str()
+                    )));
+                }
+                serde_json::from_str::<serde_json::Value>(json).map_err(|e| {
+                    StoreError::Invalid(format!("{}: no valid JSON: {e}", kind.as_str()))
+                })?;
+                json.to_owned()
+            }
+        };
+        // The version is read under the write lock (BEGIN IMMEDIATE), so no
+        // other writer, in this process or another, saves in between.
+        let mut tx = self.begin_write().await?;
+        let stored = stored_document_version(&mut tx, kind).await?;
+        if !check.allows(stored) {
+            tx.rollback().await?;
+            return Err(StoreError::StaleVersion {
+                expected: check,
+                stored,
+            });
+        }
+        let version = save_document_tx(&mut tx, kind, json, by, at).await?;
+        insert_audit(&mut tx, audit).await?;
+        feed(&mut tx, ChangeKind::Document, None, Some(at)).await?;
+        tx.commit().await?;
+        self.wrote();
+        Ok(version)
     }
 
     async fn save_calendar(
@@ -1443,10 +1550,18 @@ impl Accounts for SqliteStore {
     }
 
     async fn delete_feed_token(&self, username: &str) -> Result<()> {
-        sqlx::query("DELETE FROM feed_tokens WHERE username = ?1")
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("DELETE FROM feed_tokens WHERE username = ?1")
             .bind(username)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await?;
+        if done.rows_affected() > 0 {
+            feed(&mut tx, ChangeKind::Accounts, None, None).await?;
+        }
+        tx.commit().await?;
+        if done.rows_affected() > 0 {
+            self.wrote();
+        }
         Ok(())
     }
 
@@ -1483,19 +1598,19 @@ impl Cases for SqliteStore {
         self.students_involving_(who).await
     }
 
-    async fn case_with_version(&self, _student: &StudentId) -> Result<Option<(Case, u32)>> {
-        Err(StoreError::Config("checked writes: not yet".to_owned()))
+    async fn case_with_version(&self, student: &StudentId) -> Result<Option<(Case, u32)>> {
+        self.case_with_version_(student).await
     }
 
     async fn save_case_checked(
         &self,
-        _case: &Case,
-        _check: VersionCheck,
-        _by: &str,
-        _at: DateTime<Utc>,
-        _audit: &AuditEntry,
+        case: &Case,
+        check: VersionCheck,
+        by: &str,
+        at: DateTime<Utc>,
+        audit: &AuditEntry,
     ) -> Result<u32> {
-        Err(StoreError::Config("checked writes: not yet".to_owned()))
+        self.save_case_checked_(case, check, by, at, audit).await
     }
 
     async fn save_case(&self, case: &Case, by: &str, at: DateTime<Utc>) -> Result<u32> {
@@ -1540,6 +1655,7 @@ impl Cases for SqliteStore {
         .bind(call.worries)
         .fetch_one(&mut *tx)
         .await?;
+        feed(&mut tx, ChangeKind::Call, Some(student), None).await?;
         tx.commit().await?;
         self.wrote();
         Ok(id)
@@ -1579,20 +1695,21 @@ impl Meldingen for SqliteStore {
         self.students_with_sent_meldingen_().await
     }
 
-    async fn melding_with_version(&self, _id: i64) -> Result<Option<(MeldingDraft, u32)>> {
-        Err(StoreError::Config("checked writes: not yet".to_owned()))
+    async fn melding_with_version(&self, id: i64) -> Result<Option<(MeldingDraft, u32)>> {
+        self.melding_with_version_(id).await
     }
 
     async fn save_melding_checked(
         &self,
-        _id: Option<i64>,
-        _draft: &MeldingDraft,
-        _check: VersionCheck,
-        _by: &str,
-        _at: DateTime<Utc>,
-        _audit: &AuditEntry,
+        id: Option<i64>,
+        draft: &MeldingDraft,
+        check: VersionCheck,
+        by: &str,
+        at: DateTime<Utc>,
+        audit: &AuditEntry,
     ) -> Result<(i64, u32)> {
-        Err(StoreError::Config("checked writes: not yet".to_owned()))
+        self.save_melding_checked_(id, draft, check, by, at, audit)
+            .await
     }
 
     async fn save_melding(
@@ -1638,6 +1755,13 @@ impl Meldingen for SqliteStore {
         .bind(&a.by)
         .bind(instant_text(a.recorded_at))
         .fetch_one(&mut *tx)
+        .await?;
+        feed(
+            &mut tx,
+            ChangeKind::Afstemming,
+            Some(&a.student),
+            Some(a.recorded_at),
+        )
         .await?;
         tx.commit().await?;
         self.wrote();
@@ -1891,17 +2015,55 @@ mod connection_settings {
     }
 }
 
-// TEMPORARY (being implemented on the `versions` branch): the checked,
-// audited writes and the change feed.
+/// How often [`Changes::wait_for_change`] looks at the feed. SQLite has no
+/// notification across processes, so a follower polls one indexed `max()`.
+const FEED_POLL: Duration = Duration::from_millis(100);
+
 #[async_trait]
 impl Changes for SqliteStore {
     async fn last_change(&self) -> Result<i64> {
-        Err(StoreError::Config("change feed: not yet".to_owned()))
+        Ok(
+            sqlx::query_scalar("SELECT coalesce(max(number), 0) FROM change_feed")
+                .persistent(true)
+                .fetch_one(&self.reader)
+                .await?,
+        )
     }
-    async fn changes_since(&self, _after: i64, _limit: u32) -> Result<Vec<Change>> {
-        Err(StoreError::Config("change feed: not yet".to_owned()))
+
+    async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<Change>> {
+        let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT number, kind, student FROM change_feed
+             WHERE number > ?1 ORDER BY number LIMIT ?2",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter()
+            .map(|(number, kind, student)| {
+                Ok(Change {
+                    number,
+                    kind: ChangeKind::parse(&kind).ok_or_else(|| {
+                        StoreError::Invalid(format!("change {number}: unknown kind {kind:?}"))
+                    })?,
+                    student: student.as_deref().map(parse_student_id).transpose()?,
+                })
+            })
+            .collect()
     }
-    async fn wait_for_change(&self, _after: i64, _timeout: std::time::Duration) -> Result<()> {
-        Err(StoreError::Config("change feed: not yet".to_owned()))
+
+    async fn wait_for_change(&self, after: i64, timeout: Duration) -> Result<()> {
+        let poll = async {
+            loop {
+                if self.last_change().await? > after {
+                    return Ok(());
+                }
+                tokio::time::sleep(FEED_POLL).await;
+            }
+        };
+        match tokio::time::timeout(timeout, poll).await {
+            Ok(result) => result,
+            Err(_elapsed) => Ok(()),
+        }
     }
 }

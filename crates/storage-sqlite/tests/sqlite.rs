@@ -161,7 +161,7 @@ async fn migrations_run_on_an_existing_file() {
         applied,
         sqlx::migrate!("./migrations").iter().count() as i64
     );
-    assert_eq!(applied, 10);
+    assert_eq!(applied, 11);
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(&mut conn)
         .await
@@ -622,5 +622,190 @@ async fn a_version_5_file_gets_account_ids_and_keeps_its_cases() {
     again.account_id = store.create_user(&again).await.unwrap();
     assert_ne!(again.account_id, kp.account_id);
     assert!(!case.involves(&again.identity()));
+    store.close().await;
+}
+
+fn opened_case(n: u32) -> Case {
+    Case::open(
+        sid(n),
+        date(1),
+        Actor::new("coordinator", Role::Verzuimcoordinator),
+        OpenReason::Zorgen {
+            note: "zorgen".to_owned(),
+        },
+        CaseStep::S3a,
+    )
+    .unwrap()
+}
+
+fn change_entry(min: i64, detail: &str) -> AuditEntry {
+    AuditEntry {
+        at: at(min),
+        username: "coordinator".to_owned(),
+        action: AuditAction::Change,
+        student: Some(sid(0)),
+        detail: detail.to_owned(),
+    }
+}
+
+/// Two stores on one file, as two app servers (or processes) on one
+/// database: a change by one wakes the other's `wait_for_change` and is in
+/// its `changes_since`, and a checked write from a version the other has
+/// replaced meanwhile is refused.
+#[tokio::test]
+async fn two_stores_on_one_file_follow_each_other_and_check_versions() {
+    use aanwezig_storage::{ChangeKind, VersionCheck};
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("school.db");
+    let a = SqliteStore::open(path_str(&path), true).await.unwrap();
+    let b = SqliteStore::open(path_str(&path), false).await.unwrap();
+    let before = b.last_change().await.unwrap();
+
+    let follower = b.clone();
+    let waiter = tokio::spawn(async move {
+        tokio::time::timeout(
+            Duration::from_secs(20),
+            follower.wait_for_change(before, Duration::from_secs(600)),
+        )
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    a.upsert_students(&[student(0)]).await.unwrap();
+    let woke = waiter.await.unwrap();
+    assert!(matches!(woke, Ok(Ok(()))), "B wakes for A's change");
+    let seen = b.changes_since(before, 10).await.unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].kind, ChangeKind::Students);
+    assert_eq!(seen[0].student, Some(sid(0)));
+
+    // Both read version 1 of the case; A saves first, B's save is stale.
+    a.save_case_checked(
+        &opened_case(0),
+        VersionCheck::New,
+        "coordinator",
+        at(1),
+        &change_entry(1, "geopend"),
+    )
+    .await
+    .unwrap();
+    let (case_a, v_a) = a.case_with_version(&sid(0)).await.unwrap().unwrap();
+    let (case_b, v_b) = b.case_with_version(&sid(0)).await.unwrap().unwrap();
+    assert_eq!((v_a, v_b), (1, 1));
+    a.save_case_checked(
+        &case_a,
+        VersionCheck::Version(v_a),
+        "a",
+        at(2),
+        &change_entry(2, "door A"),
+    )
+    .await
+    .unwrap();
+    let refused = b
+        .save_case_checked(
+            &case_b,
+            VersionCheck::Version(v_b),
+            "b",
+            at(3),
+            &change_entry(3, "door B"),
+        )
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(StoreError::StaleVersion {
+                expected: VersionCheck::Version(1),
+                stored: Some(2)
+            })
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(
+        b.last_change().await.unwrap(),
+        a.last_change().await.unwrap()
+    );
+    a.close().await;
+    b.close().await;
+}
+
+/// A checked write whose audit entry the database refuses (here: a
+/// trigger added for the test) writes nothing: no version, no change in the
+/// feed, no audit entry.
+#[tokio::test]
+async fn a_refused_audit_entry_leaves_no_change() {
+    use aanwezig_storage::{DocumentWrite, VersionCheck};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("school.db");
+    let store = SqliteStore::open(path_str(&path), true).await.unwrap();
+    store.upsert_students(&[student(0)]).await.unwrap();
+    let mut conn = raw(&path).await;
+    sqlx::query(
+        "CREATE TRIGGER test_refuse_audit BEFORE INSERT ON audit_log
+         WHEN NEW.detail = 'weiger' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    let last = store.last_change().await.unwrap();
+    let refused = change_entry(1, "weiger");
+
+    let case = store
+        .save_case_checked(&opened_case(0), VersionCheck::New, "c", at(1), &refused)
+        .await;
+    assert!(matches!(case, Err(StoreError::Conflict(_))), "{case:?}");
+    assert_eq!(store.case_with_version(&sid(0)).await.unwrap(), None);
+
+    let draft = aanwezig_storage::testsuite::draft_of(0, None, date(30));
+    let draft = aanwezig_domain::MeldingDraft {
+        student: sid(0),
+        ..draft
+    };
+    let melding = store
+        .save_melding_checked(None, &draft, VersionCheck::New, "c", at(1), &refused)
+        .await;
+    assert!(
+        matches!(melding, Err(StoreError::Conflict(_))),
+        "{melding:?}"
+    );
+    assert!(store
+        .meldingen(&Default::default())
+        .await
+        .unwrap()
+        .is_empty());
+
+    let doc = store
+        .save_document_checked(
+            DocumentWrite::Settings(DocumentKind::School, "{}"),
+            VersionCheck::New,
+            "c",
+            at(1),
+            &refused,
+        )
+        .await;
+    assert!(matches!(doc, Err(StoreError::Conflict(_))), "{doc:?}");
+    assert_eq!(
+        store.document_version(DocumentKind::School).await.unwrap(),
+        None
+    );
+
+    assert_eq!(store.last_change().await.unwrap(), last);
+    assert!(store
+        .audit_log(&AuditFilter::default())
+        .await
+        .unwrap()
+        .is_empty());
+    // With an entry the database takes, the same write goes through.
+    store
+        .save_case_checked(
+            &opened_case(0),
+            VersionCheck::New,
+            "c",
+            at(2),
+            &change_entry(2, "geopend"),
+        )
+        .await
+        .unwrap();
+    assert!(store.last_change().await.unwrap() > last);
     store.close().await;
 }

@@ -530,6 +530,17 @@ pub trait Retention: Send + Sync {
 /// row saying what changed, in the same transaction as the change. Every
 /// app server on the database follows it to keep its in-memory school
 /// current, whichever server made the change.
+///
+/// What a write adds (the conformance suite checks it): one row per
+/// student whose data changed (a register of a class: one per student
+/// with a changed lesson; a case, melding, call, afstemming or purge: its
+/// student; saving one student: that student); one row without a student
+/// for an import (of registrations or a whole bundle), for saving several
+/// students at once, for a settings document and for users and feed
+/// tokens. A write that changes nothing (identical registrations or
+/// students) and a refused write add nothing. Numbers only grow and are
+/// visible in commit order: a follower that has read up to `n` never
+/// later sees a change numbered `n` or less.
 #[async_trait]
 pub trait Changes: Send + Sync {
     /// The number of the latest committed change, `0` when there is none.

@@ -412,7 +412,7 @@ pub(super) async fn agreement_add(
     };
     match outcome {
         Ok(agreement) => {
-            dossier::update(&state, &user, &id, |_, case| {
+            dossier::update(&state, &user, &id, None, |_, case| {
                 let i = still_open(case)?
                     .add_agreement(agreement)
                     .map_err(|e| PageError::Conflict(format!("Niet opgeslagen: {e}.")))?;
@@ -514,7 +514,7 @@ pub(super) async fn agreement_check(
                     "niet nagekomen"
                 }
             );
-            dossier::update(&state, &user, &id, |_, case| {
+            dossier::update(&state, &user, &id, None, |_, case| {
                 still_open(case)?
                     .check_agreement(n, check)
                     .map_err(|e| PageError::Conflict(format!("Niet opgeslagen: {e}.")))?;

@@ -227,7 +227,7 @@ pub(super) async fn open_case_for_change(
     id: &str,
 ) -> Result<Result<(Student, Case), Response>, PageError> {
     let (student, case) = dossier::load_for_change(state, user, id).await?;
-    match case {
+    match case.map(|(c, _)| c) {
         Some(c) if c.is_open() => Ok(Ok((student, c))),
         other => Ok(Err(no_open_case(user, &student, other.as_ref()))),
     }
@@ -461,7 +461,7 @@ pub(super) async fn contact_save(
         Some(g) => format!(" (leidraad {})", guide_value(Some(g))),
         None => String::new(),
     };
-    let index = dossier::update(&state, &user, &id, |_, case| {
+    let index = dossier::update(&state, &user, &id, None, |_, case| {
         let index = add_contact(still_open(case)?, checked)
             .map_err(|e| PageError::Conflict(format!("Niet opgeslagen: {e}.")))?;
         Ok((

@@ -24,6 +24,11 @@ use crate::state::AppState;
 pub(super) struct Posted(pub(super) Vec<(String, String)>);
 
 impl Posted {
+    /// The case version the form was made from (`versie`), if it says.
+    pub(super) fn version(&self) -> Option<u32> {
+        dossier::posted_version(self.0.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
     pub(super) fn get(&self, key: &str) -> &str {
         self.0
             .iter()
@@ -195,7 +200,8 @@ pub(super) async fn apply_as(
     let by = dossier::actor(user);
     let role = user.role();
     let mut refused: Option<String> = None;
-    let result = dossier::update(state, user, id, |student, case| {
+    let expected = posted.version();
+    let result = dossier::update(state, user, id, expected, |student, case| {
         if !allowed(role) {
             return Err(PageError::Forbidden);
         }

@@ -300,7 +300,8 @@ pub(super) async fn evaluate(
     let today = state.clock.today();
     let by = dossier::actor(&user);
     let mut refused: Option<String> = None;
-    let result = dossier::update(&state, &user, &id, |student, case| {
+    let expected = posted.version();
+    let result = dossier::update(&state, &user, &id, expected, |student, case| {
         let case = case.as_mut().ok_or(PageError::NotFound)?;
         if k >= case.interventions.len() {
             return Err(PageError::NotFound);

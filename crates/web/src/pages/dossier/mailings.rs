@@ -84,7 +84,7 @@ pub(super) async fn parents_save(
     match (check_parent_emails(&text), check_student_email(&own_text)) {
         (Ok(list), Ok(own)) => {
             let n = list.len();
-            dossier::update(&state, &user, &id, |_, case| {
+            dossier::update(&state, &user, &id, None, |_, case| {
                 let case = still_open(case)?;
                 case.parent_emails = list;
                 if own_field {
@@ -352,7 +352,7 @@ pub(super) async fn agreements_send(
         agreements: chosen.clone(),
     };
     let detail = format!("dossier: afspraken {numbers} gedeeld per e-mail ({recipients})");
-    let stored = dossier::update(&state, &user, &id, |_, case| {
+    let stored = dossier::update(&state, &user, &id, None, |_, case| {
         // Recorded even if the case was closed meanwhile: the mail went out.
         let case = case.as_mut().ok_or(PageError::NotFound)?;
         case.record_mailing(mailing).map_err(|e| {

@@ -25,8 +25,13 @@ pub(super) async fn open(
     let posted = Posted(fields);
     let today = state.clock.today();
     let mut refused: Option<String> = None;
-    let result = dossier::update(&state, &user, &id, |student, case| {
-        match open_case(&state, &user, student, case.as_ref(), &posted, today) {
+    let expected = posted.version();
+    let result = dossier::update(
+        &state,
+        &user,
+        &id,
+        expected,
+        |student, case| match open_case(&state, &user, student, case.as_ref(), &posted, today) {
             Ok((new, detail)) => {
                 *case = Some(new);
                 Ok((detail, student.id.clone()))
@@ -35,8 +40,8 @@ pub(super) async fn open(
                 refused = Some(message);
                 Err(PageError::BadRequest(String::new()))
             }
-        }
-    })
+        },
+    )
     .await;
     match (result, refused) {
         (Ok(student), _) => Ok(to_dossier(&student, "dossier")),

@@ -174,6 +174,9 @@ pub(super) struct SignalChoice {
 #[template(path = "case.html")]
 struct DossierPage {
     layout: Layout,
+    /// The version of the case shown: every form carries it back, so a
+    /// change is refused when someone saved the dossier in the meantime.
+    versie: Option<u32>,
     /// The open DUO work (the legal duty), earliest deadline first; for
     /// the school's own roles.
     duo_duties: Vec<DuoDutyView>,
@@ -573,7 +576,9 @@ async fn render_saved(
     failure: Option<Failure>,
     saved: Option<(&'static str, &'static str)>,
 ) -> Result<Response, PageError> {
-    let (student, case) = dossier::load(state, user, id, "dossier").await?;
+    let (student, case) = dossier::load_versioned(state, user, id, "dossier").await?;
+    let versie = case.as_ref().map(|(_, v)| *v);
+    let case = case.map(|(c, _)| c);
     let duo_duties = if user.role().is_external() {
         Vec::new()
     } else {
@@ -680,6 +685,7 @@ async fn render_saved(
         StatusCode::OK
     };
     let page = DossierPage {
+        versie,
         layout: Layout::new(user, section::DOSSIERS, format!("Dossier {}", student.name)),
         duo_duties,
         id: student.id.to_string(),

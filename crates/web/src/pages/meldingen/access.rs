@@ -125,6 +125,25 @@ pub(crate) async fn of_student_for(
         .collect())
 }
 
+/// [`readable`] with the draft's version, read with it.
+pub(super) async fn readable_versioned(
+    state: &AppState,
+    user: &CurrentUser,
+    n: &str,
+) -> Result<(i64, MeldingDraft, u32), PageError> {
+    // The checks of scope and status on the draft as read here.
+    let (id, _) = readable(state, user, n).await?;
+    let (draft, version) = state
+        .store
+        .melding_with_version(id)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    if !may_manage(user.role()) && !shown_to_readers(draft.status) {
+        return Err(PageError::NotFound);
+    }
+    Ok((id, draft, version))
+}
+
 pub(super) async fn readable(
     state: &AppState,
     user: &CurrentUser,

@@ -14,7 +14,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use serde::Deserialize;
 
-use super::access::{may_manage, readable, Nr};
+use super::access::{may_manage, readable_versioned, Nr};
 use super::format::{due, period, status_key, Due, STATUSES};
 use super::list::afstemming_nl;
 use crate::auth::CurrentUser;
@@ -100,6 +100,9 @@ struct StatusOption {
 #[derive(Template, WebTemplate)]
 #[template(path = "melding.html")]
 pub(super) struct DraftPage {
+    /// The version of the melding the forms were made from: a save from
+    /// them is refused when someone saved the melding in the meantime.
+    pub(super) versie: u32,
     pub(super) layout: Layout,
     pub(super) id: i64,
     pub(super) student: String,
@@ -239,6 +242,7 @@ pub(super) async fn draft_page(
     audit_read: bool,
 ) -> Result<DraftPage, PageError> {
     let versions = state.store.melding_versions(id).await?;
+    let versie = versions.last().map_or(0, |v| v.version);
     let records = crate::duo_work::DuoRecords::of_student(state, &draft.student).await?;
     let followed_by: Vec<i64> = records
         .meldingen
@@ -348,6 +352,7 @@ pub(super) async fn draft_page(
         None => "met de hand gemaakt".to_owned(),
     };
     Ok(DraftPage {
+        versie,
         layout: Layout::new(
             user,
             section::MELDINGEN,
@@ -452,7 +457,7 @@ pub(super) async fn show(
     Nr(n): Nr,
     Query(q): Query<Shown>,
 ) -> Result<DraftPage, PageError> {
-    let (id, draft) = readable(&state, &user, &n).await?;
+    let (id, draft, version) = readable_versioned(&state, &user, &n).await?;
     let errors = if draft.status == MeldingStatus::Concept && may_manage(user.role()) {
         errors_of(&draft, &state)?
     } else {
@@ -470,6 +475,8 @@ pub(super) async fn show(
     )
     .await?;
     // The confirmation after every save.
+    // The forms carry the version the page shows.
+    page.versie = version;
     page.notice = match q.opgeslagen.as_deref() {
         Some("status") => Some("De nieuwe status is opgeslagen."),
         Some("nummer") => Some("Het meldingsnummer van DUO is opgeslagen."),

@@ -7,20 +7,73 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::access::{readable, Melder, Nr, PageForm};
+use super::access::{readable_versioned, Melder, Nr, PageForm};
 use super::actions::case_actions;
 use super::draft::{draft_page, errors_of};
 use crate::auth::CurrentUser;
 use crate::error::PageError;
 use crate::state::AppState;
 
-/// Melding `n` for a change by a coordinator; a sent melding is read only.
+/// Melding `n` for a change by a coordinator, with its stored version; a
+/// sent melding is read only. `expected` is the version the form was made
+/// from (its `versie` field), when it says: another stored version is
+/// refused before anything is looked at.
 pub(super) async fn for_change(
     state: &AppState,
     user: &CurrentUser,
     n: &str,
-) -> Result<(i64, MeldingDraft), PageError> {
-    readable(state, user, n).await
+    expected: Option<u32>,
+) -> Result<(i64, MeldingDraft, u32), PageError> {
+    let (id, draft, version) = readable_versioned(state, user, n).await?;
+    if expected.is_some_and(|e| e != version) {
+        return Err(superseded(id));
+    }
+    Ok((id, draft, version))
+}
+
+/// The refusal of a change of melding `id` someone saved in the meantime.
+fn superseded(id: i64) -> PageError {
+    PageError::superseded("deze melding", format!("/meldingen/{id}"))
+}
+
+/// The version a form was made from (`versie`), if it says.
+fn posted_version(pairs: &Pairs) -> Option<u32> {
+    field(pairs, "versie").and_then(|v| v.trim().parse().ok())
+}
+
+/// Saves a changed draft checked against `version` (the one it was read
+/// at) with its audit entry (`detail`), in one transaction.
+pub(super) async fn save_checked(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    draft: &MeldingDraft,
+    version: u32,
+    detail: String,
+) -> Result<u32, PageError> {
+    let entry = aanwezig_storage::AuditEntry {
+        at: state.clock.now(),
+        username: user.user.username.clone(),
+        action: AuditAction::Change,
+        student: Some(draft.student.clone()),
+        detail,
+    };
+    let (_, saved) = state
+        .store
+        .save_melding_checked(
+            Some(id),
+            draft,
+            aanwezig_storage::VersionCheck::Version(version),
+            &user.user.username,
+            state.clock.now(),
+            &entry,
+        )
+        .await
+        .map_err(|e| match e {
+            aanwezig_storage::StoreError::StaleVersion { .. } => superseded(id),
+            other => other.into(),
+        })?;
+    Ok(saved)
 }
 
 /// The submitted form as pairs: the lesson grid repeats its keys.
@@ -121,7 +174,7 @@ pub(super) async fn save(
     Nr(n): Nr,
     PageForm(pairs): PageForm<Pairs>,
 ) -> Result<Response, PageError> {
-    let (id, mut draft) = for_change(&state, &user, &n).await?;
+    let (id, mut draft, version) = for_change(&state, &user, &n, posted_version(&pairs)).await?;
     if draft.status != MeldingStatus::Concept {
         // Registered in the meantime (another tab, a colleague): show the
         // melding as it now stands, read only, with what happened.
@@ -147,21 +200,12 @@ pub(super) async fn save(
     if from_case {
         draft.actions_taken = case_actions(&state, &draft.student).await?;
     }
-    state
-        .store
-        .save_melding(Some(id), &draft, &user.user.username, state.clock.now())
-        .await?;
-    user.audit(
-        &state,
-        AuditAction::Change,
-        Some(&draft.student),
-        if from_case {
-            format!("DUO-melding {id} opgeslagen, acties opnieuw uit het dossier")
-        } else {
-            format!("DUO-melding {id} opgeslagen")
-        },
-    )
-    .await?;
+    let detail = if from_case {
+        format!("DUO-melding {id} opgeslagen, acties opnieuw uit het dossier")
+    } else {
+        format!("DUO-melding {id} opgeslagen")
+    };
+    save_checked(&state, &user, id, &draft, version, detail).await?;
     let errors = errors_of(&draft, &state)?;
     if errors.is_empty() {
         return Ok(Redirect::to(&format!("/meldingen/{id}?opgeslagen=1")).into_response());

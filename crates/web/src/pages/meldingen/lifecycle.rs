@@ -2,7 +2,6 @@
 
 use aanwezig_domain::explain::date_nl;
 use aanwezig_domain::{DuoError, MeldingDraft, MeldingStatus};
-use aanwezig_storage::AuditAction;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -18,6 +17,9 @@ use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct StatusForm {
+    /// The version of the melding the form was made from.
+    #[serde(default)]
+    versie: String,
     #[serde(default)]
     naar: String,
     #[serde(default)]
@@ -56,7 +58,8 @@ pub(super) async fn set_status(
     Nr(n): Nr,
     PageForm(form): PageForm<StatusForm>,
 ) -> Result<Response, PageError> {
-    let (id, mut draft) = for_change(&state, &user, &n).await?;
+    let (id, mut draft, version) =
+        for_change(&state, &user, &n, form.versie.trim().parse().ok()).await?;
     let today = state.clock.today();
     let refuse = |draft: &MeldingDraft, errors: Vec<(String, String)>, message: String| {
         let state = state.clone();
@@ -176,31 +179,31 @@ pub(super) async fn set_status(
             format!(" (bevestigd hoewel {})", confirmed_without.join(" en "))
         }
     );
-    save_changed(&state, &user, id, &draft, detail, "status").await
+    save_changed(&state, &user, id, &draft, version, detail, "status").await
 }
 
-/// Saves a changed melding (a new version), audits it with `detail` and
-/// shows it.
+/// Saves a changed melding (a new version, checked against `version`,
+/// the one it was read at), audits it with `detail` in the same
+/// transaction and shows it.
 async fn save_changed(
     state: &AppState,
     user: &CurrentUser,
     id: i64,
     draft: &MeldingDraft,
+    version: u32,
     detail: String,
     saved: &str,
 ) -> Result<Response, PageError> {
-    state
-        .store
-        .save_melding(Some(id), draft, &user.user.username, state.clock.now())
-        .await?;
-    user.audit(state, AuditAction::Change, Some(&draft.student), detail)
-        .await?;
+    super::edit::save_checked(state, user, id, draft, version, detail).await?;
     Ok(Redirect::to(&format!("/meldingen/{id}?opgeslagen={saved}")).into_response())
 }
 
 /// The meldingsnummer DUO returned.
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct NumberForm {
+    /// The version of the melding the form was made from.
+    #[serde(default)]
+    versie: String,
     #[serde(default)]
     meldingsnummer: String,
 }
@@ -213,7 +216,8 @@ pub(super) async fn set_number(
     Nr(n): Nr,
     PageForm(form): PageForm<NumberForm>,
 ) -> Result<Response, PageError> {
-    let (id, mut draft) = for_change(&state, &user, &n).await?;
+    let (id, mut draft, version) =
+        for_change(&state, &user, &n, form.versie.trim().parse().ok()).await?;
     if let Err(e) = draft.set_duo_number(&form.meldingsnummer) {
         let page = draft_page(
             &state,
@@ -232,5 +236,5 @@ pub(super) async fn set_number(
         "DUO-melding {id}: meldingsnummer van DUO {}",
         draft.duo_number.as_deref().unwrap_or_default()
     );
-    save_changed(&state, &user, id, &draft, detail, "nummer").await
+    save_changed(&state, &user, id, &draft, version, detail, "nummer").await
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use aanwezig_domain::explain::{counted_nl, date_nl};
 use aanwezig_domain::{Calendar, FreeDay, FreeDayKind, LessonSlot, SchoolYear};
-use aanwezig_storage::{AuditAction, DocumentKind};
+use aanwezig_storage::{DocumentKind, DocumentWrite};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Multipart, Query, State};
@@ -293,24 +293,25 @@ async fn check_calendar(state: &AppState, years: &[SchoolYear]) -> Result<(), St
     Ok(())
 }
 
-/// Saves the years as a new calendar version, audits and reloads.
+/// Saves the years as a new calendar version, audited in the same
+/// transaction, and reloads. The years were made from the live school's
+/// calendar: the save is refused when another version is stored now.
 async fn save_calendar(
     state: &AppState,
     user: &CurrentUser,
     years: &[SchoolYear],
     detail: String,
 ) -> Result<Response, PageError> {
-    let version = state
-        .store
-        .save_calendar(years, &user.user.username, state.clock.now())
+    let loaded = state.read()?.documents.calendar.unwrap_or(0);
+    state
+        .save_setting(
+            user,
+            DocumentWrite::Calendar(years),
+            Some(loaded),
+            |version| format!("kalender versie {version}: {detail}"),
+            "/instellingen/kalender",
+        )
         .await?;
-    user.audit(
-        state,
-        AuditAction::Settings,
-        None,
-        format!("kalender versie {version}: {detail}"),
-    )
-    .await?;
     state.reload().await?;
     Ok(Redirect::to("/instellingen/kalender?opgeslagen=1").into_response())
 }

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use aanwezig_domain::{Presence, Role};
 use aanwezig_import::mapping::FIELDS;
 use aanwezig_import::{Format, ImportSettings};
-use aanwezig_storage::{AuditAction, DocumentKind};
+use aanwezig_storage::DocumentKind;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
@@ -188,15 +188,6 @@ async fn save(
         }
     };
     let json = serde_json::to_string(&settings).map_err(|e| PageError::Internal(e.to_string()))?;
-    let version = state
-        .store
-        .save_settings(
-            DocumentKind::Import,
-            &json,
-            &user.user.username,
-            state.clock.now(),
-        )
-        .await?;
     let names: Vec<String> = settings
         .columns
         .iter()
@@ -208,22 +199,28 @@ async fn save(
             format!("{label}: '{n}'")
         })
         .collect();
-    user.audit(
-        &state,
-        AuditAction::Settings,
-        None,
-        format!(
-            "importinstellingen versie {version}: {}, aanwezigheid: {}{}",
-            settings.format.label_nl(),
-            presence_nl(settings.presence),
-            if names.is_empty() {
-                String::new()
-            } else {
-                format!(", kolommen {}", names.join(", "))
-            }
-        ),
-    )
-    .await?;
+    // Checked against the version stored now and audited in the same
+    // transaction.
+    state
+        .save_setting(
+            &user,
+            aanwezig_storage::DocumentWrite::Settings(DocumentKind::Import, &json),
+            None,
+            |version| {
+                format!(
+                    "importinstellingen versie {version}: {}, aanwezigheid: {}{}",
+                    settings.format.label_nl(),
+                    presence_nl(settings.presence),
+                    if names.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", kolommen {}", names.join(", "))
+                    }
+                )
+            },
+            "/instellingen/import",
+        )
+        .await?;
     Ok(Redirect::to("/instellingen/import?opgeslagen=1").into_response())
 }
 

@@ -266,33 +266,30 @@ async fn save(
     };
     let json = serde_json::to_string(&settings)
         .map_err(|e| PageError::Internal(format!("mail settings: {e}")))?;
-    let version = state
-        .store
-        .save_settings(
-            DocumentKind::Mail,
-            &json,
-            &user.user.username,
-            state.clock.now(),
-        )
-        .await?;
     let password = match (form.wachtwoord_wissen.is_some(), form.wachtwoord.is_empty()) {
         (true, _) => ", wachtwoord gewist",
         (false, false) => ", nieuw wachtwoord",
         (false, true) => "",
     };
-    user.audit(
-        &state,
-        AuditAction::Settings,
-        None,
-        format!(
-            "e-mailinstellingen versie {version}: server {}:{} ({}), afzender {}{password}",
-            settings.host,
-            settings.port,
-            settings.security.as_str(),
-            settings.from_address
-        ),
-    )
-    .await?;
+    // Checked against the version stored now and audited in the same
+    // transaction.
+    state
+        .save_setting(
+            &user,
+            aanwezig_storage::DocumentWrite::Settings(DocumentKind::Mail, &json),
+            None,
+            |version| {
+                format!(
+                    "e-mailinstellingen versie {version}: server {}:{} ({}), afzender {}{password}",
+                    settings.host,
+                    settings.port,
+                    settings.security.as_str(),
+                    settings.from_address
+                )
+            },
+            "/instellingen/email",
+        )
+        .await?;
     Ok(Redirect::to("/instellingen/email?opgeslagen=1").into_response())
 }
 

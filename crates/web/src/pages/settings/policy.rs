@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use aanwezig_domain::{Category, CategorySet, LateCounts, Policy};
-use aanwezig_storage::{AuditAction, DocumentKind};
+use aanwezig_storage::{AuditAction, DocumentKind, DocumentWrite};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Multipart, Query, State};
@@ -248,7 +248,9 @@ pub(super) async fn policy(
     .await
 }
 
-/// Saves a new policy version, audits and reloads.
+/// Saves a new policy version, audited in the same transaction, and
+/// reloads. The policy was made from the live school's: the save is
+/// refused when another version is stored now.
 pub(super) async fn store_policy(
     state: &AppState,
     user: &CurrentUser,
@@ -256,17 +258,16 @@ pub(super) async fn store_policy(
     detail: String,
     back: &str,
 ) -> Result<Response, PageError> {
-    let version = state
-        .store
-        .save_policy(policy, &user.user.username, state.clock.now())
+    let loaded = state.read()?.documents.policy.unwrap_or(0);
+    state
+        .save_setting(
+            user,
+            DocumentWrite::Policy(policy),
+            Some(loaded),
+            |version| format!("beleid versie {version}: {detail}"),
+            "/instellingen/beleid",
+        )
         .await?;
-    user.audit(
-        state,
-        AuditAction::Settings,
-        None,
-        format!("beleid versie {version}: {detail}"),
-    )
-    .await?;
     state.reload().await?;
     Ok(Redirect::to(back).into_response())
 }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use aanwezig_domain::duo::{is_brin, is_phone, is_vestiging};
 use aanwezig_domain::school_settings::SchoolSettings;
-use aanwezig_storage::{AuditAction, DocumentKind};
+use aanwezig_storage::{DocumentKind, DocumentWrite};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
@@ -37,6 +37,9 @@ pub async fn school_settings(state: &AppState) -> Result<SchoolSettings, PageErr
 /// What the form submits.
 #[derive(Debug, Default, Deserialize)]
 struct SchoolForm {
+    /// The version the form was made from (`0`: none was stored).
+    #[serde(default)]
+    versie: String,
     #[serde(default)]
     naam: String,
     #[serde(default)]
@@ -94,6 +97,8 @@ fn check(form: &SchoolForm) -> Result<SchoolSettings, FieldErrors> {
 #[template(path = "settings_school.html")]
 struct SchoolPage {
     layout: Layout,
+    /// The version shown, which the form carries back.
+    versie: u32,
     naam: String,
     brin: String,
     vestiging: String,
@@ -130,8 +135,15 @@ async fn show(
     Admin(user): Admin,
     Query(q): Query<Shown>,
 ) -> Result<SchoolPage, PageError> {
+    // The version first: what is shown is never older than it.
+    let versie = state
+        .store
+        .document_version(DocumentKind::School)
+        .await?
+        .unwrap_or(0);
     let s = school_settings(&state).await?;
     Ok(SchoolPage {
+        versie,
         layout: Layout::new(&user, section::SETTINGS, "Schoolgegevens"),
         naam: s.name,
         brin: s.brin,
@@ -151,6 +163,7 @@ async fn save(
         Err(errors) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             SchoolPage {
+                versie: form.versie.trim().parse().unwrap_or(0),
                 layout: Layout::new(&user, section::SETTINGS, "Schoolgegevens"),
                 naam: form.naam,
                 brin: form.brin,
@@ -164,25 +177,20 @@ async fn save(
         Ok(settings) => {
             let json =
                 serde_json::to_string(&settings).map_err(|e| PageError::Internal(e.to_string()))?;
-            let version = state
-                .store
-                .save_settings(
-                    DocumentKind::School,
-                    &json,
-                    &user.user.username,
-                    state.clock.now(),
+            state
+                .save_setting(
+                    &user,
+                    DocumentWrite::Settings(DocumentKind::School, &json),
+                    form.versie.trim().parse().ok(),
+                    |version| {
+                        format!(
+                            "schoolgegevens versie {version}: {}, BRIN {}, vestiging {}",
+                            settings.name, settings.brin, settings.vestiging
+                        )
+                    },
+                    "/instellingen/school",
                 )
                 .await?;
-            user.audit(
-                &state,
-                AuditAction::Settings,
-                None,
-                format!(
-                    "schoolgegevens versie {version}: {}, BRIN {}, vestiging {}",
-                    settings.name, settings.brin, settings.vestiging
-                ),
-            )
-            .await?;
             Ok(Redirect::to("/instellingen/school?opgeslagen=1").into_response())
         }
     }
@@ -208,6 +216,7 @@ mod tests {
             brin: " 12ab ".into(),
             vestiging: "00".into(),
             telefoon: String::new(),
+            ..SchoolForm::default()
         };
         let ok = check(&form).expect("valid");
         assert_eq!(ok.brin, "12AB", "lower case is accepted and stored upper");
@@ -216,6 +225,7 @@ mod tests {
             brin: "1234".into(),
             vestiging: "0".into(),
             telefoon: "123".into(),
+            ..SchoolForm::default()
         };
         let errs = check(&bad).expect_err("invalid");
         let mut keys: Vec<&str> = errs.keys().copied().collect();
