@@ -6,7 +6,8 @@
 use aanwezig_storage::prelude::*;
 use std::time::Duration;
 
-use aanwezig_storage::{ImportSource, SqliteStore, Store, StoredStudent};
+use aanwezig_storage::{ImportSource, Store, StoredStudent};
+use aanwezig_storage_sqlite::SqliteStore;
 use chrono::{DateTime, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 

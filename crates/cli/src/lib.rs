@@ -14,20 +14,21 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub mod commands;
 pub mod presets;
 mod render;
-mod session;
+pub mod session;
 
 /// aanwezig — het stappenplan bij verminderde aanwezigheid als software.
 #[derive(Debug, Parser)]
 #[command(name = "aanwezig", version, about, long_about = None)]
 pub struct Cli {
-    /// Het SQLite-databasebestand.
+    /// De database: een SQLite-bestand, of een PostgreSQL-server
+    /// (postgres://gebruiker@host/database).
     #[arg(
         long,
         global = true,
         env = "AANWEZIG_DB",
         default_value = "aanwezig.db"
     )]
-    pub db: PathBuf,
+    pub db: session::Database,
     /// Doe alsof het vandaag deze datum is (JJJJ-MM-DD); standaard de echte datum.
     #[arg(long, global = true, env = "AANWEZIG_TODAY")]
     pub today: Option<NaiveDate>,
@@ -54,6 +55,8 @@ pub enum Command {
     Backup(commands::backup::BackupArgs),
     /// Zet een back-up terug als database (alleen als de server niet draait).
     Restore(commands::restore::RestoreArgs),
+    /// Zet de hele school over naar een andere, lege database (bijvoorbeeld van SQLite naar PostgreSQL).
+    Migrate(commands::migrate::MigrateArgs),
 }
 
 /// `aanwezig import`.
@@ -240,6 +243,7 @@ pub async fn run(cli: Cli, local_today: NaiveDate, now: DateTime<Utc>) -> anyhow
         Command::Purge(args) => commands::purge::run(&cli.db, &args, today, now).await,
         Command::Backup(args) => commands::backup::run(&cli.db, &args).await,
         Command::Restore(args) => commands::restore::run(&cli.db, &args, now).await,
+        Command::Migrate(args) => commands::migrate::run(&args).await,
     }
 }
 

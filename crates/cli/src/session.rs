@@ -1,9 +1,13 @@
 //! Loading a school for evaluation: from the database or from files alone.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
 
 use aanwezig_domain::{Calendar, Policy, School, SchoolBuilder, Student};
-use aanwezig_storage::{SqliteStore, Store};
+use aanwezig_storage::Store;
+use aanwezig_storage_sqlite::SqliteStore;
 use anyhow::{bail, Context};
 
 use crate::presets;
@@ -15,23 +19,139 @@ pub struct Loaded {
     pub school: School,
 }
 
+/// The database `--db` (or `AANWEZIG_DB`) names: an SQLite file (a path,
+/// or a `sqlite:` URL) or a PostgreSQL server (`postgres://…`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Database {
+    /// One SQLite file: the default for a single school.
+    File(PathBuf),
+    /// A PostgreSQL database, by its connection URL.
+    Postgres(String),
+}
+
+impl FromStr for Database {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Database, String> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err("geef een databasebestand of een postgres://-adres".to_owned());
+        }
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            return Ok(Database::Postgres(s.to_owned()));
+        }
+        let path = s
+            .strip_prefix("sqlite://")
+            .or_else(|| s.strip_prefix("sqlite:"))
+            .unwrap_or(s);
+        Ok(Database::File(PathBuf::from(path)))
+    }
+}
+
+impl fmt::Display for Database {
+    /// The file's path, or the server's URL without its password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Database::File(path) => write!(f, "{}", path.display()),
+            Database::Postgres(url) => f.write_str(&without_password(url)),
+        }
+    }
+}
+
+/// `url` with the password (if any) replaced by `***`, for messages.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+impl Database {
+    /// Whether the database exists: the file is there (a server is asked
+    /// when it is opened).
+    pub fn exists(&self) -> bool {
+        match self {
+            Database::File(path) => path.exists(),
+            Database::Postgres(_) => true,
+        }
+    }
+
+    /// The SQLite file, for what only a file can do (backup, restore);
+    /// a Dutch error for PostgreSQL that says what to use instead.
+    pub fn file(&self, what: &str) -> anyhow::Result<&Path> {
+        match self {
+            Database::File(path) => Ok(path),
+            Database::Postgres(_) => bail!(
+                "{what} werkt alleen met een SQLite-bestand; maak bij PostgreSQL een \
+                 back-up met pg_dump en zet die terug met pg_restore (docs/operations.md)"
+            ),
+        }
+    }
+}
+
 /// Opens the database, creating it (and running migrations) when needed.
-pub async fn open_store(db: &Path) -> anyhow::Result<SqliteStore> {
+pub async fn open_store(db: &Database) -> anyhow::Result<Arc<dyn Store>> {
     open(db, true).await
 }
 
 /// Opens an existing database (and runs pending migrations).
-pub async fn open_existing(db: &Path) -> anyhow::Result<SqliteStore> {
+pub async fn open_existing(db: &Database) -> anyhow::Result<Arc<dyn Store>> {
     open(db, false).await
 }
 
-async fn open(db: &Path, create: bool) -> anyhow::Result<SqliteStore> {
-    match SqliteStore::open(&db.to_string_lossy(), create).await {
+async fn open(db: &Database, create: bool) -> anyhow::Result<Arc<dyn Store>> {
+    match db {
+        Database::File(path) => Ok(Arc::new(open_file(path, create).await?)),
+        Database::Postgres(url) => open_postgres(url).await,
+    }
+}
+
+async fn open_postgres(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    bail!(
+        "PostgreSQL ({}) wordt door deze versie nog niet ondersteund",
+        without_password(url)
+    )
+}
+
+/// A database opened for `aanwezig migrate`: the store, and the same
+/// database as a [`Transfer`](aanwezig_storage::Transfer).
+pub struct Opened {
+    pub store: Arc<dyn Store>,
+    pub transfer: Arc<dyn aanwezig_storage::Transfer>,
+}
+
+/// Opens a database for a migration (creating an SQLite file when
+/// `create`).
+pub async fn open_transfer(db: &Database, create: bool) -> anyhow::Result<Opened> {
+    match db {
+        Database::File(path) => {
+            let file = Arc::new(open_file(path, create).await?);
+            Ok(Opened {
+                store: file.clone(),
+                transfer: file,
+            })
+        }
+        Database::Postgres(url) => {
+            open_postgres(url).await?;
+            unreachable!("open_postgres refuses")
+        }
+    }
+}
+
+/// Opens an SQLite file.
+pub async fn open_file(path: &Path, create: bool) -> anyhow::Result<SqliteStore> {
+    match SqliteStore::open(&path.to_string_lossy(), create).await {
         Err(aanwezig_storage::StoreError::Locked(_)) => bail!(
             "de database {} wordt op dit moment hersteld (aanwezig restore); probeer het zo opnieuw",
-            db.display()
+            path.display()
         ),
-        other => other.with_context(|| format!("database {} openen", db.display())),
+        other => other.with_context(|| format!("database {} openen", path.display())),
     }
 }
 
@@ -158,4 +278,42 @@ pub fn week_schedules(
         .map(|s| (s.id.as_str().to_owned(), t.for_student(s)))
         .filter(|(_, w)| !w.is_empty())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_is_a_file_or_a_postgres_url() {
+        let parse = |s: &str| s.parse::<Database>().expect("parses");
+        assert_eq!(parse("aanwezig.db"), Database::File("aanwezig.db".into()));
+        assert_eq!(
+            parse("sqlite:///tmp/a.db"),
+            Database::File("/tmp/a.db".into())
+        );
+        assert_eq!(parse("sqlite:a.db"), Database::File("a.db".into()));
+        assert_eq!(
+            parse("postgres://u@localhost/school"),
+            Database::Postgres("postgres://u@localhost/school".into())
+        );
+        assert_eq!(
+            parse("postgresql://u@h/s"),
+            Database::Postgres("postgresql://u@h/s".into())
+        );
+        assert!("  ".parse::<Database>().is_err());
+    }
+
+    #[test]
+    fn a_password_never_shows() {
+        let db: Database = "postgres://school:geheim@db.example/aanwezig"
+            .parse()
+            .expect("parses");
+        assert_eq!(db.to_string(), "postgres://school:***@db.example/aanwezig");
+        let db: Database = "postgres://school@db.example/aanwezig"
+            .parse()
+            .expect("parses");
+        assert_eq!(db.to_string(), "postgres://school@db.example/aanwezig");
+        assert!(db.file("aanwezig backup").is_err());
+    }
 }

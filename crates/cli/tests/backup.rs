@@ -9,7 +9,8 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 
 use aanwezig_domain::{Student, StudentId};
-use aanwezig_storage::{SqliteStore, Store, StoredStudent};
+use aanwezig_storage::{Store, StoredStudent};
+use aanwezig_storage_sqlite::SqliteStore;
 use assert_cmd::Command;
 use chrono::NaiveDate;
 use sqlx::Connection;

@@ -6,7 +6,8 @@
 use aanwezig_storage::prelude::*;
 use std::path::{Path, PathBuf};
 
-use aanwezig_storage::{SqliteStore, Store};
+use aanwezig_storage::Store;
+use aanwezig_storage_sqlite::SqliteStore;
 use assert_cmd::Command;
 use tempfile::TempDir;
 

@@ -8,7 +8,8 @@ use aanwezig_storage::prelude::*;
 use std::path::Path;
 
 use aanwezig_domain::Role;
-use aanwezig_storage::{AuditAction, AuditFilter, SessionRecord, SqliteStore, Store};
+use aanwezig_storage::{AuditAction, AuditFilter, SessionRecord, Store};
+use aanwezig_storage_sqlite::SqliteStore;
 use assert_cmd::Command;
 use chrono::{TimeZone, Utc};
 use tempfile::TempDir;

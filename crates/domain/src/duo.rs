@@ -12,7 +12,8 @@
 //!   draft — `unknown` and `unauthorized`, whatever the school's policy
 //!   says — and [`MeldingDraft::validate`] checks every listed lesson
 //!   against the registrations as they are *now*, so an absence reported as
-//!   sick after the draft was made blocks registration.
+//!   sick after the draft was made blocks registration. Nor may its free
+//!   text name an illness ([`MeldingDraft::illness_errors`]).
 //! - **The deadline**: 5 working days (policy `deadline_working_days` of the
 //!   rule) after the day the threshold was passed, which is the signal's
 //!   `end`; [`MeldingDraft::is_overdue`] flags a draft not registered by it.
@@ -41,8 +42,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::Calendar;
+use crate::call::illness_words;
 use crate::category::{Category, CategorySet};
-use crate::explain::date_nl;
+use crate::explain::{date_nl, list_nl};
 use crate::personal_number::PersonalNumber;
 use crate::policy::Policy;
 use crate::registration::Registration;
@@ -1190,6 +1192,51 @@ pub fn is_phone(s: &str) -> bool {
         && s.chars().filter(char::is_ascii_digit).count() >= 10
 }
 
+impl MeldingDraft {
+    /// A field error for every free-text part of the draft that names
+    /// illness ([`illness_words`]): the suspected reason, the explanation
+    /// and each line of the actions taken (field `actions`, one error per
+    /// line). Illness is never reported to DUO, so a draft that names it
+    /// may be saved as work in progress but not registered.
+    pub fn illness_errors(&self) -> Vec<DuoFieldError> {
+        let mut parts: Vec<(&str, String, &str)> = vec![
+            (
+                "suspected_reason",
+                "De vermoedelijke reden".to_owned(),
+                self.suspected_reason.as_str(),
+            ),
+            (
+                "explanation",
+                "De toelichting".to_owned(),
+                self.explanation.as_deref().unwrap_or_default(),
+            ),
+        ];
+        for (i, line) in self.actions_taken.iter().enumerate() {
+            parts.push((
+                "actions",
+                format!("Regel {} van de acties", i + 1),
+                line.as_str(),
+            ));
+        }
+        parts
+            .into_iter()
+            .filter_map(|(field, label, text)| {
+                let words = illness_words(text);
+                (!words.is_empty()).then(|| {
+                    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+                    field_err(
+                        field,
+                        format!(
+                            "{label} noemt {}: dat wijst op ziekte. Ziekte wordt nooit aan DUO gemeld. Beschrijf het verzuim zonder ziekte of gezondheid te noemen.",
+                            list_nl(&quoted)
+                        ),
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2167,5 +2214,87 @@ mod tests {
         assert_eq!(fields.iter().filter(|l| l.contains("E-mail:")).count(), 1);
         assert!(text.contains("Toelichting: eerste regel\n    | Status: afgesloten\n    | Datum melding: 1 januari\n    | x [2J\n"), "{text}");
         assert!(!text.contains('\r') && !text.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn illness_words_are_words_and_their_compounds_in_any_case() {
+        assert_eq!(
+            illness_words("Bij de HUISARTS, daarna griep; weer griep."),
+            ["huisarts", "griep"]
+        );
+        assert!(illness_words("startsein, kaarten, smarties? nee: spijbelen").is_empty());
+        assert_eq!(illness_words("ziek."), ["ziek"]);
+        assert_eq!(
+            illness_words(
+                "Ouders maken een afspraak bij de jeugdarts als de ziekmeldingen doorgaan."
+            ),
+            ["jeugdarts", "ziekmeldingen"]
+        );
+        assert_eq!(
+            illness_words("ziekenhuisbezoek, buikgriep, Hooikoorts, keelpijn, artsen"),
+            [
+                "ziekenhuisbezoek",
+                "buikgriep",
+                "hooikoorts",
+                "keelpijn",
+                "artsen"
+            ]
+        );
+    }
+
+    #[test]
+    fn free_text_that_names_illness_is_an_error_at_its_field() {
+        let (_, _, d) = example_3();
+        let mut d = completed(d);
+        assert!(d.illness_errors().is_empty());
+        d.suspected_reason = "Griep, zegt moeder".into();
+        d.explanation = Some("Geen bijzonderheden".into());
+        d.actions_taken = vec![
+            "gesprek met ouders".into(),
+            "doorverwezen naar de huisarts en de jeugdarts".into(),
+        ];
+        let errors = d.illness_errors();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["suspected_reason", "actions"]);
+        assert_eq!(
+            errors[1].message_nl,
+            "Regel 2 van de acties noemt 'huisarts' en 'jeugdarts': dat wijst op ziekte. Ziekte wordt nooit aan DUO gemeld. Beschrijf het verzuim zonder ziekte of gezondheid te noemen."
+        );
+    }
+
+    /// Properties of the illness check.
+    mod illness {
+        use proptest::prelude::*;
+
+        use super::{completed, example_3};
+
+        proptest! {
+            /// Text of words without illness never errs; one illness word in
+            /// any line of the actions errs at that line, and only there.
+            #[test]
+            fn one_illness_word_errs_at_its_own_line(
+                lines in prop::collection::vec(
+                    prop::collection::vec(
+                        prop::sample::select(vec!["gesprek", "met", "ouders", "spijbelen", "afspraak", "school", "mentor", "thuis"]),
+                        1..6,
+                    ).prop_map(|w| w.join(" ")),
+                    1..5,
+                ),
+                sick in prop::sample::select(vec!["griep", "Huisarts", "buikpijn", "ziek", "hooikoorts"]),
+                at in 0usize..5,
+            ) {
+                let (_, _, d) = example_3();
+                let mut d = completed(d);
+                d.actions_taken = lines.clone();
+                prop_assert!(d.illness_errors().is_empty());
+                let at = at % lines.len();
+                d.actions_taken[at] = format!("{} {sick}", lines[at]);
+                let errors = d.illness_errors();
+                prop_assert_eq!(errors.len(), 1);
+                prop_assert_eq!(errors[0].field.as_str(), "actions");
+                let expected = format!("Regel {} van de acties", at + 1);
+                prop_assert!(errors[0].message_nl.starts_with(&expected));
+            }
+        }
     }
 }

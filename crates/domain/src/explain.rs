@@ -223,7 +223,8 @@ pub fn short_date_nl(d: NaiveDate) -> String {
     d.format_localized("%-d %b", Locale::nl_NL).to_string()
 }
 
-fn list_nl(items: &[String]) -> String {
+/// Items as a Dutch list: `a`, `a en b`, `a, b en c`.
+pub fn list_nl(items: &[String]) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),
@@ -374,5 +375,18 @@ mod date_tests {
             date_nl(NaiveDate::from_ymd_opt(2025, 9, 2).unwrap()),
             "dinsdag 2 september 2025"
         );
+    }
+}
+
+#[cfg(test)]
+mod list_tests {
+    use super::list_nl;
+
+    #[test]
+    fn items_read_as_a_dutch_list() {
+        assert_eq!(list_nl(&[]), "");
+        assert_eq!(list_nl(&["a".into()]), "a");
+        assert_eq!(list_nl(&["a".into(), "b".into()]), "a en b");
+        assert_eq!(list_nl(&["a".into(), "b".into(), "c".into()]), "a, b en c");
     }
 }

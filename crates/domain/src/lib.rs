@@ -24,6 +24,7 @@ pub mod personal_number;
 pub mod policy;
 pub mod registration;
 pub mod school;
+pub mod school_settings;
 pub mod signal;
 pub mod student;
 pub mod timetable;

@@ -13,9 +13,12 @@
 //!
 //! The cases are released before the account is deleted, so that a failure
 //! half-way leaves an account that still exists with fewer involvements,
-//! and running the removal again finishes it. The store has no
-//! transaction across cases and users: a caller that serialises its own
-//! case changes (the web app) holds that lock around the call.
+//! and running the removal again finishes it. No lock is needed around it:
+//! each case is saved with a checked, audited write
+//! ([`Cases::save_case_checked`](crate::store::Cases::save_case_checked))
+//! from the version it was read at, and a case someone else saved in
+//! between is read again and released again, so no change made meanwhile
+//! (by this process or another server on the database) is lost.
 //!
 //! [`Involvement::is_of`]: aanwezig_domain::case::Involvement::is_of
 
@@ -23,7 +26,7 @@ use aanwezig_domain::StudentId;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::error::{Result, StoreError};
-use crate::model::{AuditAction, AuditEntry, User};
+use crate::model::{AuditAction, AuditEntry, User, VersionCheck};
 use crate::Store;
 
 /// What [`remove_user`] did.
@@ -63,6 +66,11 @@ pub async fn remove_user(
     Ok(RemovedUser { user, released })
 }
 
+/// How often one student's cases are read again when someone else saved
+/// one of them meanwhile, before [`remove_user`] gives up with
+/// [`StaleVersion`](StoreError::StaleVersion) (running it again finishes).
+const RETRIES: usize = 20;
+
 /// Ends every current involvement of `user`'s account in every stored
 /// case; returns the students whose case changed.
 async fn release_everywhere(
@@ -72,7 +80,6 @@ async fn release_everywhere(
     today: NaiveDate,
     at: DateTime<Utc>,
 ) -> Result<Vec<StudentId>> {
-    let who = user.identity();
     let mut released = Vec::new();
     // Every student with a case (their latest one), then all of that
     // student's cases: an involvement in an earlier, closed case is ended
@@ -84,28 +91,76 @@ async fn release_everywhere(
         .map(|c| c.student)
         .collect();
     for student in students {
-        let mut changed = false;
-        for mut case in store.student_cases(&student).await? {
-            if case.release_partner(&who, today) == 0 {
-                continue;
+        let mut attempt = 0;
+        loop {
+            match release_in_cases_of(store, user, &student, by, today, at).await {
+                Ok(true) => {
+                    released.push(student);
+                    break;
+                }
+                Ok(false) => break,
+                Err(StoreError::StaleVersion { .. }) if attempt + 1 < RETRIES => attempt += 1,
+                Err(e) => return Err(e),
             }
-            store.save_case(&case, by, at).await?;
-            store
-                .audit(&AuditEntry {
-                    at,
-                    username: by.to_owned(),
-                    action: AuditAction::Change,
-                    student: Some(student.clone()),
-                    detail: release_detail(&user.username),
-                })
-                .await?;
-            changed = true;
-        }
-        if changed {
-            released.push(student);
         }
     }
     released.sort();
     released.dedup();
     Ok(released)
+}
+
+/// Ends `user`'s involvements in every case of one student, each case
+/// saved checked and audited; whether any case changed. A case saved by
+/// someone else since it was read is
+/// [`StaleVersion`](StoreError::StaleVersion): the caller reads again.
+async fn release_in_cases_of(
+    store: &dyn Store,
+    user: &User,
+    student: &StudentId,
+    by: &str,
+    today: NaiveDate,
+    at: DateTime<Utc>,
+) -> Result<bool> {
+    let who = user.identity();
+    let entry = || AuditEntry {
+        at,
+        username: by.to_owned(),
+        action: AuditAction::Change,
+        student: Some(student.clone()),
+        detail: release_detail(&user.username),
+    };
+    // The latest case, with its version, is the only one anyone changes
+    // (opening a newer one closes it first, and changes it).
+    let Some((latest, version)) = store.case_with_version(student).await? else {
+        return Ok(false);
+    };
+    let all = store.student_cases(student).await?;
+    // A case opened after the latest was read: start again.
+    if all.last().map(|c| c.opened_on) != Some(latest.opened_on) {
+        return Err(StoreError::StaleVersion {
+            expected: VersionCheck::Version(version),
+            stored: None,
+        });
+    }
+    let mut changed = false;
+    // The latest first: when it is stale, nothing of this student is
+    // written yet and the caller simply reads again.
+    let mut latest = latest;
+    if latest.release_partner(&who, today) > 0 {
+        store
+            .save_case_checked(&latest, VersionCheck::Version(version), by, at, &entry())
+            .await?;
+        changed = true;
+    }
+    // Earlier cases are closed and no page changes them; only another
+    // removal does, which writes the same release (last write wins).
+    for mut case in all.into_iter().filter(|c| c.opened_on != latest.opened_on) {
+        if case.release_partner(&who, today) > 0 {
+            store
+                .save_case_checked(&case, VersionCheck::Any, by, at, &entry())
+                .await?;
+            changed = true;
+        }
+    }
+    Ok(changed)
 }

@@ -2,12 +2,10 @@
 //!
 //! [`Backup`] is what the server's daily job and `aanwezig backup` need: a
 //! consistent copy of the whole database while it runs and is written to.
-//! [`SqliteStore`](crate::SqliteStore) implements it with `VACUUM INTO`
-//! (see [`crate::sqlite`]'s backup module); restoring a file is
-//! [`SqliteStore::restore`](crate::SqliteStore::restore) and checking one
-//! [`SqliteStore::verify_backup`](crate::SqliteStore::verify_backup). A
-//! PostgreSQL backend will leave backups to `pg_dump` and not implement
-//! this trait.
+//! `aanwezig-storage-sqlite`'s `SqliteStore` implements it with `VACUUM
+//! INTO`; restoring a file is `SqliteStore::restore` and checking one
+//! `SqliteStore::verify_backup`. The PostgreSQL backend leaves backups to
+//! `pg_dump` and does not implement this trait.
 //!
 //! Messages are English, for logs; the CLI words its Dutch text from the
 //! variant of [`BackupError`].
@@ -107,7 +105,7 @@ pub enum BackupError {
 impl BackupError {
     /// The same error about `file` instead (the check runs on a temporary
     /// copy; the error should name the file the user gave).
-    pub(crate) fn about(self, file: &Path) -> BackupError {
+    pub fn about(self, file: &Path) -> BackupError {
         let file = file.to_owned();
         match self {
             BackupError::Damaged { detail, .. } => BackupError::Damaged { path: file, detail },
@@ -127,7 +125,7 @@ impl BackupError {
         }
     }
 
-    pub(crate) fn io(path: &Path, source: std::io::Error) -> BackupError {
+    pub fn io(path: &Path, source: std::io::Error) -> BackupError {
         BackupError::Io {
             path: path.to_owned(),
             source,

@@ -18,7 +18,7 @@ use crate::error::{Result, StoreError};
 
 /// Appends `date` as `YYYY-MM-DD`. Years outside 0..=9999 have no such form
 /// and are refused.
-pub(crate) fn push_date(out: &mut Vec<u8>, date: NaiveDate) -> Result<()> {
+pub fn push_date(out: &mut Vec<u8>, date: NaiveDate) -> Result<()> {
     let year = date.year();
     if !(0..=9999).contains(&year) {
         return Err(StoreError::Conflict(format!(
@@ -42,14 +42,14 @@ pub(crate) fn push_date(out: &mut Vec<u8>, date: NaiveDate) -> Result<()> {
 }
 
 /// `date` as `YYYY-MM-DD`.
-pub(crate) fn date_text(date: NaiveDate) -> Result<String> {
+pub fn date_text(date: NaiveDate) -> Result<String> {
     let mut out = Vec::with_capacity(10);
     push_date(&mut out, date)?;
     String::from_utf8(out).map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
 /// Parses `YYYY-MM-DD` exactly.
-pub(crate) fn parse_date(s: &str) -> Result<NaiveDate> {
+pub fn parse_date(s: &str) -> Result<NaiveDate> {
     let b = s.as_bytes();
     let digit = |i: usize| -> Option<u32> {
         let c = *b.get(i)?;
@@ -68,35 +68,35 @@ pub(crate) fn parse_date(s: &str) -> Result<NaiveDate> {
 }
 
 /// Parses an optional stored date.
-pub(crate) fn parse_opt_date(s: Option<&str>) -> Result<Option<NaiveDate>> {
+pub fn parse_opt_date(s: Option<&str>) -> Result<Option<NaiveDate>> {
     s.map(parse_date).transpose()
 }
 
 /// `at` as fixed-width RFC 3339 UTC text with nanoseconds.
-pub(crate) fn instant_text(at: DateTime<Utc>) -> String {
+pub fn instant_text(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Nanos, true)
 }
 
 /// Parses text written by [`instant_text`] (any RFC 3339 is accepted).
-pub(crate) fn parse_instant(s: &str) -> Result<DateTime<Utc>> {
+pub fn parse_instant(s: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| StoreError::Invalid(format!("not an instant: {s:?}: {e}")))
 }
 
 /// Parses a stored student number.
-pub(crate) fn parse_student_id(s: &str) -> Result<StudentId> {
+pub fn parse_student_id(s: &str) -> Result<StudentId> {
     StudentId::parse(s).map_err(|e| StoreError::Invalid(format!("student number {s:?}: {e}")))
 }
 
 /// The stored number of a category: the domain's explicit `repr(u8)`
 /// discriminant, mirrored by the `categories` table of the schema.
-pub(crate) fn category_number(c: Category) -> u8 {
+pub fn category_number(c: Category) -> u8 {
     c as u8
 }
 
 /// Parses a stored category number.
-pub(crate) fn parse_category(n: i64) -> Result<Category> {
+pub fn parse_category(n: i64) -> Result<Category> {
     u8::try_from(n)
         .ok()
         .and_then(Category::from_u8)
@@ -104,33 +104,33 @@ pub(crate) fn parse_category(n: i64) -> Result<Category> {
 }
 
 /// Converts a stored integer to the domain's narrower type.
-pub(crate) fn narrow<T: TryFrom<i64>>(what: &str, v: i64) -> Result<T> {
+pub fn narrow<T: TryFrom<i64>>(what: &str, v: i64) -> Result<T> {
     T::try_from(v).map_err(|_| StoreError::Invalid(format!("{what} out of range: {v}")))
 }
 
 /// Converts a count to the database's integer type.
-pub(crate) fn to_i64(v: u64) -> Result<i64> {
+pub fn to_i64(v: u64) -> Result<i64> {
     i64::try_from(v).map_err(|_| StoreError::Conflict(format!("count too large: {v}")))
 }
 
 /// Converts a stored count back.
-pub(crate) fn to_u64(v: i64) -> Result<u64> {
+pub fn to_u64(v: i64) -> Result<u64> {
     narrow("count", v)
 }
 
 /// Maps student numbers to internal keys while encoding a batch. Consecutive
 /// records are usually of the same student, so the last lookup is kept.
-pub(crate) struct StudentKeys<'a> {
+pub struct StudentKeys<'a> {
     keys: &'a HashMap<String, i64>,
     last: Option<(&'a str, i64)>,
 }
 
 impl<'a> StudentKeys<'a> {
-    pub(crate) fn new(keys: &'a HashMap<String, i64>) -> Self {
+    pub fn new(keys: &'a HashMap<String, i64>) -> Self {
         StudentKeys { keys, last: None }
     }
 
-    pub(crate) fn get(&mut self, id: &'a StudentId) -> Result<i64> {
+    pub fn get(&mut self, id: &'a StudentId) -> Result<i64> {
         let s = id.as_str();
         if let Some((last, key)) = self.last {
             if last == s {
@@ -161,10 +161,7 @@ struct RawRecord<'a>(
 
 /// Decodes one student's registrations from the JSON array the read query
 /// aggregates, and makes sure they are sorted by `(date, lesson)`.
-pub(crate) fn decode_student_json(
-    student: &StudentId,
-    json: &str,
-) -> Result<Vec<RegistrationRecord>> {
+pub fn decode_student_json(student: &StudentId, json: &str) -> Result<Vec<RegistrationRecord>> {
     let raw: Vec<RawRecord<'_>> = serde_json::from_str(json)
         .map_err(|e| StoreError::Invalid(format!("registrations of {student}: {e}")))?;
     let mut out = Vec::with_capacity(raw.len());

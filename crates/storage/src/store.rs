@@ -27,17 +27,6 @@ pub type StudentRegistrations = (StudentId, Vec<RegistrationRecord>);
 /// One student's lessons in engine terms, sorted by `(date, lesson)`.
 pub type StudentLessons = (StudentId, Vec<LessonState>);
 
-/// Everything aanwezig keeps, behind one interface.
-///
-/// Object safe (`#[async_trait]`), so the binary can hold a `Box<dyn Store>`
-/// and pick the backend from the database URL at run time. Implementations:
-/// [`SqliteStore`](crate::SqliteStore); PostgreSQL follows behind a cargo
-/// feature. Every implementation must pass the shared suite in
-/// `testsuite` (cargo feature `testsuite`).
-///
-/// No method reads a clock: times are parameters (`at`), so that tests and
-/// replays control them.
-
 /// Students: who is enrolled, keyed by student number.
 #[async_trait]
 pub trait Students: Send + Sync {
@@ -444,6 +433,15 @@ pub trait Cases: Send + Sync {
         at: DateTime<Utc>,
         audit: &AuditEntry,
     ) -> Result<u32>;
+
+    /// The students whose open case has the account `who` among its
+    /// current partners ([`Case::involves`]), sorted, each once. Answered
+    /// from an index of partners kept with every case write, not by reading
+    /// every case: every request of a partner asks it.
+    async fn students_involving(
+        &self,
+        who: &aanwezig_domain::case::PartnerIdentity<'_>,
+    ) -> Result<Vec<StudentId>>;
 }
 
 /// DUO melding drafts (every version kept) and the afstemmingen with leerplicht.
@@ -503,6 +501,11 @@ pub trait Meldingen: Send + Sync {
         at: DateTime<Utc>,
         audit: &AuditEntry,
     ) -> Result<(i64, u32)>;
+
+    /// The students with a melding that went to DUO (any status but
+    /// concept and ingetrokken), sorted, each once: what a
+    /// leerplichtambtenaar may see besides their cases.
+    async fn students_with_sent_meldingen(&self) -> Result<Vec<StudentId>>;
 }
 
 /// Retention: finding and purging the data of students who left.
@@ -527,6 +530,17 @@ pub trait Retention: Send + Sync {
 /// row saying what changed, in the same transaction as the change. Every
 /// app server on the database follows it to keep its in-memory school
 /// current, whichever server made the change.
+///
+/// What a write adds (the conformance suite checks it): one row per
+/// student whose data changed (a register of a class: one per student
+/// with a changed lesson; a case, melding, call, afstemming or purge: its
+/// student; saving one student: that student); one row without a student
+/// for an import (of registrations or a whole bundle), for saving several
+/// students at once, for a settings document and for users and feed
+/// tokens. A write that changes nothing (identical registrations or
+/// students) and a refused write add nothing. Numbers only grow and are
+/// visible in commit order: a follower that has read up to `n` never
+/// later sees a change numbered `n` or less.
 #[async_trait]
 pub trait Changes: Send + Sync {
     /// The number of the latest committed change, `0` when there is none.

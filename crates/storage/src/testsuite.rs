@@ -25,9 +25,9 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use futures::TryStreamExt;
 
 use crate::model::{
-    batches_of, AbsencesOnly, AuditAction, AuditEntry, AuditFilter, DocumentKind, Expected,
-    ImportBundle, ImportSource, LessonKey, LessonWrite, MeldingFilter, PurgeCounts, Revision,
-    SessionRecord, StoredRegistration, StoredStudent, User,
+    batches_of, AbsencesOnly, AuditAction, AuditEntry, AuditFilter, ChangeKind, DocumentKind,
+    DocumentWrite, Expected, ImportBundle, ImportSource, LessonKey, LessonWrite, MeldingFilter,
+    PurgeCounts, Revision, SessionRecord, StoredRegistration, StoredStudent, User, VersionCheck,
 };
 use crate::{LessonState, Store, StoreError, StudentLessons};
 
@@ -1605,6 +1605,18 @@ pub async fn removing_an_account_ends_its_involvements(store: &dyn Store) -> Che
     });
     store.save_case(&legacy, "coordinator", at(3)).await?;
 
+    // The index of partners: kp in student 1's open case only (not the
+    // closed one, not the legacy involvement of an earlier `kp`), lpa in 1
+    // and 2.
+    assert_eq!(
+        store.students_involving(&kp.identity()).await?,
+        vec![sid(1)]
+    );
+    assert_eq!(
+        store.students_involving(&lpa.identity()).await?,
+        vec![sid(1), sid(2)]
+    );
+
     assert!(matches!(
         crate::accounts::remove_user(store, "niemand", "beheer", day(2025, 11, 14), at(60)).await,
         Err(StoreError::NotFound(_))
@@ -1655,6 +1667,15 @@ pub async fn removing_an_account_ends_its_involvements(store: &dyn Store) -> Che
     newcomer.created_at = at(70);
     newcomer.account_id = store.create_user(&newcomer).await?;
     assert_ne!(newcomer.account_id, kp.account_id);
+    assert_eq!(store.students_involving(&kp.identity()).await?, vec![]);
+    assert_eq!(
+        store.students_involving(&newcomer.identity()).await?,
+        vec![]
+    );
+    assert_eq!(
+        store.students_involving(&lpa.identity()).await?,
+        vec![sid(1), sid(2)]
+    );
     for n in 1..=3 {
         let case = store.case(&sid(n)).await?;
         assert!(
@@ -2085,6 +2106,9 @@ pub async fn melding_drafts_round_trip(store: &dyn Store) -> Check {
         5
     );
 
+    // Concepts went nowhere yet: no student has a sent melding.
+    assert_eq!(store.students_with_sent_meldingen().await?, vec![]);
+
     // Update: a new version of the same draft.
     let mut registered = a.clone();
     registered.status = MeldingStatus::Geregistreerd;
@@ -2096,6 +2120,7 @@ pub async fn melding_drafts_round_trip(store: &dyn Store) -> Check {
         id_a
     );
     assert_eq!(store.melding(id_a).await?, Some(registered.clone()));
+    assert_eq!(store.students_with_sent_meldingen().await?, vec![sid(1)]);
     let versions = store.melding_versions(id_a).await?;
     assert_eq!(
         versions
@@ -2450,6 +2475,659 @@ pub async fn feed_tokens_replace_and_end(store: &dyn Store) -> Check {
     Ok(())
 }
 
+// --- Checked, audited writes and the change feed ---------------------------
+
+/// An audit entry of a change about student `n` with `detail`.
+fn change_entry(minutes: i64, n: Option<u32>, detail: &str) -> AuditEntry {
+    AuditEntry {
+        at: at(minutes),
+        username: "coordinator".to_owned(),
+        action: AuditAction::Change,
+        student: n.map(sid),
+        detail: detail.to_owned(),
+    }
+}
+
+/// The details of every audit entry, oldest first.
+async fn audit_details(store: &dyn Store) -> Result<Vec<String>, StoreError> {
+    let mut entries = store
+        .audit_log(&AuditFilter {
+            limit: 10_000,
+            ..AuditFilter::default()
+        })
+        .await?;
+    entries.reverse();
+    Ok(entries.into_iter().map(|e| e.detail).collect())
+}
+
+/// Whether `result` is the refusal of a stale version with what was
+/// expected and what is stored.
+fn is_stale<T: std::fmt::Debug>(
+    result: &Result<T, StoreError>,
+    expected: VersionCheck,
+    stored: Option<u32>,
+) -> bool {
+    match result {
+        Err(StoreError::StaleVersion {
+            expected: e,
+            stored: s,
+        }) => *e == expected && *s == stored,
+        other => {
+            eprintln!("expected StaleVersion({expected:?}, {stored:?}), got {other:?}");
+            false
+        }
+    }
+}
+
+/// A checked case save writes the version and its audit entry together;
+/// one from another version than stored (also `New` on an existing case,
+/// or a version of a case that does not exist) is refused with
+/// `StaleVersion` and writes nothing: no version, no audit entry, no
+/// change in the feed.
+pub async fn stale_case_writes_are_refused_and_write_nothing(store: &dyn Store) -> Check {
+    add_students(store, 2).await?;
+    let opened = case_of(1, day(2025, 9, 1));
+    assert_eq!(store.case_with_version(&sid(1)).await?, None);
+    let v1 = store
+        .save_case_checked(
+            &opened,
+            VersionCheck::New,
+            "coordinator",
+            at(0),
+            &change_entry(0, Some(1), "geopend"),
+        )
+        .await?;
+    assert_eq!(v1, 1);
+    assert_eq!(
+        store.case_with_version(&sid(1)).await?,
+        Some((opened.clone(), 1))
+    );
+    assert_eq!(audit_details(store).await?, vec!["geopend"]);
+
+    let mut closed = opened.clone();
+    closed
+        .close(
+            day(2025, 9, 10),
+            Actor::new("coordinator", Role::Verzuimcoordinator),
+            ClosureReason::AanwezigheidHersteld,
+            "",
+        )
+        .map_err(case_error)?;
+    assert_eq!(
+        store
+            .save_case_checked(
+                &closed,
+                VersionCheck::Version(1),
+                "mentor.a",
+                at(1),
+                &change_entry(1, Some(1), "gesloten"),
+            )
+            .await?,
+        2
+    );
+    let feed_before = store.last_change().await?;
+
+    // A second writer who read version 1, and `New` on the existing case.
+    let refused = store
+        .save_case_checked(
+            &opened,
+            VersionCheck::Version(1),
+            "coordinator",
+            at(2),
+            &change_entry(2, Some(1), "van een oude versie"),
+        )
+        .await;
+    assert!(is_stale(&refused, VersionCheck::Version(1), Some(2)));
+    let refused = store
+        .save_case_checked(
+            &opened,
+            VersionCheck::New,
+            "coordinator",
+            at(3),
+            &change_entry(3, Some(1), "nog eens nieuw"),
+        )
+        .await;
+    assert!(is_stale(&refused, VersionCheck::New, Some(2)));
+    // A version of a case that is not stored.
+    let refused = store
+        .save_case_checked(
+            &case_of(0, day(2025, 9, 1)),
+            VersionCheck::Version(1),
+            "coordinator",
+            at(4),
+            &change_entry(4, Some(0), "bestaat niet"),
+        )
+        .await;
+    assert!(is_stale(&refused, VersionCheck::Version(1), None));
+    // An unknown student: a Conflict, and nothing either.
+    assert!(matches!(
+        store
+            .save_case_checked(
+                &case_of(42, day(2025, 9, 1)),
+                VersionCheck::New,
+                "coordinator",
+                at(5),
+                &change_entry(5, Some(42), "onbekend"),
+            )
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    assert_eq!(
+        store.case_with_version(&sid(1)).await?,
+        Some((closed.clone(), 2))
+    );
+    assert_eq!(store.case_versions(&sid(1)).await?.len(), 2);
+    assert_eq!(store.case(&sid(0)).await?, None);
+    assert_eq!(audit_details(store).await?, vec!["geopend", "gesloten"]);
+    assert_eq!(
+        store.last_change().await?,
+        feed_before,
+        "a refused write makes no change"
+    );
+
+    // The unchecked save and `Any` still write (last write wins).
+    assert_eq!(
+        store
+            .save_case_checked(
+                &closed,
+                VersionCheck::Any,
+                "coordinator",
+                at(6),
+                &change_entry(6, Some(1), "zonder controle"),
+            )
+            .await?,
+        3
+    );
+    assert_eq!(store.save_case(&closed, "coordinator", at(7)).await?, 4);
+    assert_eq!(
+        store.case_with_version(&sid(1)).await?.map(|(_, v)| v),
+        Some(4)
+    );
+    Ok(())
+}
+
+/// The same for melding drafts: a new draft takes `New` (or `Any`), a
+/// version of a draft is checked, and a refused save writes nothing.
+pub async fn stale_melding_writes_are_refused_and_write_nothing(store: &dyn Store) -> Check {
+    add_students(store, 2).await?;
+    let draft = draft_of(1, Some(day(2025, 9, 26)), day(2025, 10, 3));
+    // A version of a draft that does not exist yet.
+    let refused = store
+        .save_melding_checked(
+            None,
+            &draft,
+            VersionCheck::Version(1),
+            "coordinator",
+            at(0),
+            &change_entry(0, Some(1), "nooit"),
+        )
+        .await;
+    assert!(is_stale(&refused, VersionCheck::Version(1), None));
+    let (id, v1) = store
+        .save_melding_checked(
+            None,
+            &draft,
+            VersionCheck::New,
+            "coordinator",
+            at(1),
+            &change_entry(1, Some(1), "concept"),
+        )
+        .await?;
+    assert_eq!(v1, 1);
+    assert_eq!(
+        store.melding_with_version(id).await?,
+        Some((draft.clone(), 1))
+    );
+    let mut sent = draft.clone();
+    sent.status = MeldingStatus::InBehandeling;
+    assert_eq!(
+        store
+            .save_melding_checked(
+                Some(id),
+                &sent,
+                VersionCheck::Version(1),
+                "coordinator",
+                at(2),
+                &change_entry(2, Some(1), "verstuurd"),
+            )
+            .await?,
+        (id, 2)
+    );
+    let feed_before = store.last_change().await?;
+    let refused = store
+        .save_melding_checked(
+            Some(id),
+            &draft,
+            VersionCheck::Version(1),
+            "mentor.a",
+            at(3),
+            &change_entry(3, Some(1), "van een oude versie"),
+        )
+        .await;
+    assert!(is_stale(&refused, VersionCheck::Version(1), Some(2)));
+    let refused = store
+        .save_melding_checked(
+            Some(id),
+            &draft,
+            VersionCheck::New,
+            "mentor.a",
+            at(4),
+            &change_entry(4, Some(1), "nog eens nieuw"),
+        )
+        .await;
+    assert!(is_stale(&refused, VersionCheck::New, Some(2)));
+    assert_eq!(store.melding_with_version(id).await?, Some((sent, 2)));
+    assert_eq!(store.melding_versions(id).await?.len(), 2);
+    assert_eq!(store.melding_with_version(id + 1000).await?, None);
+    assert_eq!(audit_details(store).await?, vec!["concept", "verstuurd"]);
+    assert_eq!(store.last_change().await?, feed_before);
+    // A second draft for the same signal stays a Conflict, without audit.
+    assert!(matches!(
+        store
+            .save_melding_checked(
+                None,
+                &draft,
+                VersionCheck::New,
+                "coordinator",
+                at(5),
+                &change_entry(5, Some(1), "dubbel"),
+            )
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(audit_details(store).await?.len(), 2);
+    Ok(())
+}
+
+/// The same for settings documents, of every kind the checked save takes;
+/// an invalid document is refused before any check, and writes nothing.
+pub async fn stale_document_writes_are_refused_and_write_nothing(store: &dyn Store) -> Check {
+    let year = school_year();
+    let policy = Policy::default();
+    let school = r#"{"naam":"Test College"}"#;
+    let writes = [
+        DocumentWrite::Calendar(std::slice::from_ref(&year)),
+        DocumentWrite::Policy(&policy),
+        DocumentWrite::Settings(DocumentKind::School, school),
+        DocumentWrite::Settings(DocumentKind::Mail, r#"{"host":"smtp"}"#),
+        DocumentWrite::Settings(DocumentKind::Import, r#"{"format":"magister"}"#),
+    ];
+    let mut expected_audit = Vec::new();
+    for (i, doc) in writes.iter().enumerate() {
+        let kind = doc.kind();
+        let m = i as i64 * 10;
+        assert_eq!(store.document_version(kind).await?, None, "{kind:?}");
+        let refused = store
+            .save_document_checked(
+                *doc,
+                VersionCheck::Version(1),
+                "beheerder",
+                at(m),
+                &change_entry(m, None, "nooit"),
+            )
+            .await;
+        assert!(
+            is_stale(&refused, VersionCheck::Version(1), None),
+            "{kind:?}"
+        );
+        let first = format!("{} eerste", kind.as_str());
+        assert_eq!(
+            store
+                .save_document_checked(
+                    *doc,
+                    VersionCheck::New,
+                    "beheerder",
+                    at(m + 1),
+                    &change_entry(m + 1, None, &first),
+                )
+                .await?,
+            1
+        );
+        expected_audit.push(first);
+        let second = format!("{} tweede", kind.as_str());
+        assert_eq!(
+            store
+                .save_document_checked(
+                    *doc,
+                    VersionCheck::Version(1),
+                    "beheerder",
+                    at(m + 2),
+                    &change_entry(m + 2, None, &second),
+                )
+                .await?,
+            2
+        );
+        expected_audit.push(second);
+        let feed_before = store.last_change().await?;
+        for check in [VersionCheck::Version(1), VersionCheck::New] {
+            let refused = store
+                .save_document_checked(
+                    *doc,
+                    check,
+                    "beheerder",
+                    at(m + 3),
+                    &change_entry(m + 3, None, "van een oude versie"),
+                )
+                .await;
+            assert!(is_stale(&refused, check, Some(2)), "{kind:?}");
+        }
+        assert_eq!(store.document_version(kind).await?, Some(2), "{kind:?}");
+        assert_eq!(store.document_versions(kind).await?.len(), 2, "{kind:?}");
+        assert_eq!(store.last_change().await?, feed_before, "{kind:?}");
+    }
+    assert_eq!(
+        store.settings(DocumentKind::School).await?.as_deref(),
+        Some(school)
+    );
+    assert_eq!(audit_details(store).await?, expected_audit);
+
+    // Invalid documents: refused whatever the version, nothing written.
+    let mut bad = school_year();
+    bad.last_day = day(2025, 1, 1);
+    let invalid = [
+        DocumentWrite::Calendar(std::slice::from_ref(&bad)),
+        DocumentWrite::Settings(DocumentKind::Mail, "geen json"),
+        DocumentWrite::Settings(DocumentKind::Calendar, "[]"),
+        DocumentWrite::Settings(DocumentKind::Timetable, "{}"),
+    ];
+    for doc in invalid {
+        let kind = doc.kind();
+        assert!(
+            matches!(
+                store
+                    .save_document_checked(
+                        doc,
+                        VersionCheck::Any,
+                        "beheerder",
+                        at(100),
+                        &change_entry(100, None, "ongeldig"),
+                    )
+                    .await,
+                Err(StoreError::Invalid(_))
+            ),
+            "{kind:?}"
+        );
+    }
+    assert_eq!(audit_details(store).await?, expected_audit);
+    assert_eq!(store.document_version(DocumentKind::Timetable).await?, None);
+    Ok(())
+}
+
+/// Takes the changes after `after` and returns them as (kind, student).
+async fn changes_after(
+    store: &dyn Store,
+    after: &mut i64,
+) -> Result<Vec<(ChangeKind, Option<StudentId>)>, StoreError> {
+    let changes = store.changes_since(*after, 1000).await?;
+    for c in &changes {
+        assert!(c.number > *after, "numbers only grow: {changes:?}");
+        *after = c.number;
+    }
+    assert_eq!(store.last_change().await?, *after);
+    Ok(changes.into_iter().map(|c| (c.kind, c.student)).collect())
+}
+
+/// Every kind of write is in the change feed, with the student it is about
+/// (none for an import or a change of many); numbers only grow; sessions,
+/// audit entries, reads and refused writes make no change.
+pub async fn every_write_is_in_the_change_feed(store: &dyn Store) -> Check {
+    use ChangeKind as K;
+    assert_eq!(store.last_change().await?, 0);
+    assert!(store.changes_since(0, 10).await?.is_empty());
+    let mut seen = 0;
+
+    add_students(store, 3).await?;
+    assert_eq!(
+        changes_after(store, &mut seen).await?,
+        vec![(K::Students, None)]
+    );
+    let mut one = student(1);
+    one.student.name = "Anders".into();
+    store.upsert_students(std::slice::from_ref(&one)).await?;
+    assert_eq!(
+        changes_after(store, &mut seen).await?,
+        vec![(K::Students, Some(sid(1)))]
+    );
+    // Saving what is stored changes nothing.
+    store.upsert_students(&[one]).await?;
+    assert_eq!(changes_after(store, &mut seen).await?, vec![]);
+
+    store
+        .import_registrations(&generate(2, 1, 2), &source("a.csv", 0), &no_progress)
+        .await?;
+    assert_eq!(
+        changes_after(store, &mut seen).await?,
+        vec![(K::Registrations, None)]
+    );
+    let mut late = lesson(1, day(2025, 9, 1), 1);
+    late.category = Category::LateUnexcused;
+    late.minutes_late = 5;
+    let mut absent = lesson(2, day(2025, 9, 1), 1);
+    absent.category = Category::Unknown;
+    store
+        .set_registrations(&[late.clone(), absent, late.clone()], "mentor.a", at(1))
+        .await?;
+    assert_eq!(
+        changes_after(store, &mut seen).await?,
+        vec![
+            (K::Registrations, Some(sid(1))),
+            (K::Registrations, Some(sid(2)))
+        ]
+    );
+    // An identical record changes nothing.
+    store.set_registration(&late, "mentor.a", at(2)).await?;
+    assert_eq!(changes_after(store, &mut seen).await?, vec![]);
+    // A stale register writes nothing.
+    let stale = store
+        .save_registrations(
+            &[LessonWrite {
+                record: lesson(1, day(2025, 9, 1), 1),
+                expected: Expected::Absent,
+            }],
+            "mentor.a",
+            at(3),
+        )
+        .await;
+    assert!(matches!(stale, Err(StoreError::Stale(_))));
+    assert_eq!(changes_after(store, &mut seen).await?, vec![]);
+
+    let year = school_year();
+    let bundle = ImportBundle {
+        calendar: Some(std::slice::from_ref(&year)),
+        policy: None,
+        timetable: None,
+        students: &[],
+        student_numbers: NumbersGiven::ALL,
+        registrations: Vec::new(),
+        absences_only: None,
+        by: "beheerder",
+        at: at(4),
+    };
+    store.import_bundle(bundle, &|_, _| {}).await?;
+    let after_bundle = changes_after(store, &mut seen).await?;
+    assert_eq!(after_bundle.len(), 1, "{after_bundle:?}");
+    assert_eq!(after_bundle[0].1, None);
+
+    store
+        .save_calendar(std::slice::from_ref(&school_year()), "beheerder", at(5))
+        .await?;
+    store
+        .save_policy(&Policy::default(), "beheerder", at(5))
+        .await?;
+    store
+        .save_settings(DocumentKind::Mail, "{}", "beheerder", at(5))
+        .await?;
+    store
+        .save_document_checked(
+            DocumentWrite::Settings(DocumentKind::School, "{}"),
+            VersionCheck::Any,
+            "beheerder",
+            at(5),
+            &change_entry(5, None, "school"),
+        )
+        .await?;
+    assert_eq!(
+        changes_after(store, &mut seen).await?,
+        vec![(K::Document, None); 4]
+    );
+
+    store
+        .save_case(&case_of(1, day(2025, 9, 1)), "coordinator", at(6))
+        .await?;
+    let case2 = case_of(2, day(2025, 9, 1));
+    store
+        .save_case_checked(
+            &case2,
+            VersionCheck::New,
+            "coordinator",
+            at(6),
+            &change_entry(6, Some(2), "geopend"),
+        )
+        .await?;
+    let id = store
+        .save_melding(
+            None,
+            &draft_of(1, None, day(2025, 10, 3)),
+            "coordinator",
+            at(7),
+        )
+        .await?;
+    store
+        .save_melding_checked(
+            Some(id),
+            &draft_of(1, None, day(2025, 10, 4)),
+            VersionCheck::Version(1),
+            "coordinator",
+            at(7),
+            &change_entry(7, Some(1), "melding"),
+        )
+        .await?;
+    assert_eq!(
+        changes_after(store, &mut seen).await?,
+        vec![
+            (K::Case, Some(sid(1))),
+            (K::Case, Some(sid(2))),
+            (K::Melding, Some(sid(1))),
+            (K::Melding, Some(sid(1))),
+        ]
+    );
+
+    let call = aanwezig_domain::Call {
+        absent_from: day(2025, 9, 1),
+        on: day(2025, 9, 1),
+        by: "mentor.a".into(),
+        reached: aanwezig_domain::Reached::Parent,
+        how: "ouder gesproken".into(),
+        school_can_do: String::new(),
+        expected_back: None,
+        worries: false,
+    };
+    store.add_call(&sid(0), &call).await?;
+    store
+        .add_afstemming(&aanwezig_domain::duo_work::Afstemming {
+            student: sid(2),
+            signal: DuoSignalRef {
+                rule: RuleId::Duo16h,
+                fired_on: day(2025, 11, 3),
+            },
+            melding: None,
+            on: day(2025, 11, 12),
+            with_whom: "leerplicht".into(),
+            why: "afgestemd".into(),
+            by: "vc".into(),
+            recorded_at: at(8),
+        })
+        .await?;
+    assert_eq!(
+        changes_after(store, &mut seen).await?,
+        vec![(K::Call, Some(sid(0))), (K::Afstemming, Some(sid(2)))]
+    );
+
+    let mut vc = user("vc", Role::Verzuimcoordinator);
+    vc.account_id = store.create_user(&vc).await?;
+    vc.display_name = "Nieuwe naam".into();
+    store.update_user(&vc).await?;
+    store.set_feed_token("vc", "hash", at(9)).await?;
+    store.delete_feed_token("vc").await?;
+    assert_eq!(
+        changes_after(store, &mut seen).await?,
+        vec![(K::Accounts, None); 4]
+    );
+
+    // Sessions, audit entries and reads make no change.
+    let session = SessionRecord {
+        id_hash: "s1".into(),
+        username: "vc".into(),
+        csrf_token: "c".into(),
+        created_at: at(10),
+        last_seen_at: at(10),
+    };
+    store.create_session(&session).await?;
+    store.touch_session("s1", at(11)).await?;
+    store.delete_session("s1").await?;
+    store.delete_sessions_idle_since(at(12)).await?;
+    store
+        .audit(&audit_entry(12, "vc", AuditAction::Read, Some(1)))
+        .await?;
+    store.students().await?;
+    store.case(&sid(1)).await?;
+    assert_eq!(changes_after(store, &mut seen).await?, vec![]);
+
+    store.delete_user("vc").await?;
+    store.purge_student(&sid(0)).await?;
+    assert_eq!(
+        changes_after(store, &mut seen).await?,
+        vec![(K::Accounts, None), (K::Purge, Some(sid(0)))]
+    );
+
+    // `limit` pages through the feed, oldest first.
+    let all = store.changes_since(0, 1000).await?;
+    let first_two = store.changes_since(0, 2).await?;
+    assert_eq!(first_two, all[..2].to_vec());
+    let rest = store.changes_since(first_two[1].number, 1000).await?;
+    assert_eq!(rest, all[2..].to_vec());
+    assert!(all.windows(2).all(|w| w[0].number < w[1].number));
+    Ok(())
+}
+
+/// `wait_for_change` returns at once when a change after `after` is
+/// committed, wakes up when one is committed while it waits, and returns
+/// after its timeout when none comes. Deadlines only catch a wait that
+/// never wakes; nothing asserts how fast.
+pub async fn waiting_for_a_change_wakes_up(store: &dyn Store) -> Check {
+    use std::time::Duration;
+    const LONG: Duration = Duration::from_secs(600);
+    const DEADLINE: Duration = Duration::from_secs(20);
+    let before = store.last_change().await?;
+    add_students(store, 1).await?;
+    let done = tokio::time::timeout(DEADLINE, store.wait_for_change(before, LONG)).await;
+    assert!(matches!(done, Ok(Ok(()))), "a committed change: at once");
+
+    let now = store.last_change().await?;
+    assert!(now > before);
+    // Nothing comes: the timeout ends the wait.
+    let done = tokio::time::timeout(
+        DEADLINE,
+        store.wait_for_change(now, Duration::from_millis(150)),
+    )
+    .await;
+    assert!(matches!(done, Ok(Ok(()))), "the timeout ends the wait");
+    assert_eq!(store.last_change().await?, now);
+
+    // A change while waiting wakes the waiter.
+    let waiter = tokio::time::timeout(DEADLINE, store.wait_for_change(now, LONG));
+    let writer = async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        store.upsert_students(&[student(7)]).await
+    };
+    let (done, written) = futures::join!(waiter, writer);
+    written?;
+    assert!(matches!(done, Ok(Ok(()))), "woken by the change");
+    assert!(store.last_change().await? > now);
+    Ok(())
+}
+
 #[macro_export]
 macro_rules! conformance_tests {
     ($fresh:path) => {
@@ -2495,6 +3173,11 @@ macro_rules! conformance_tests {
             settings_documents_keep_versions,
             feed_tokens_replace_and_end,
             loading_the_school_reads_the_case_facts,
+            stale_case_writes_are_refused_and_write_nothing,
+            stale_melding_writes_are_refused_and_write_nothing,
+            stale_document_writes_are_refused_and_write_nothing,
+            every_write_is_in_the_change_feed,
+            waiting_for_a_change_wakes_up,
         );
     };
     (@each $fresh:path; $($check:ident),* $(,)?) => {

@@ -178,32 +178,11 @@ fn session_over(
 ///
 /// [`Case::involves`]: aanwezig_domain::Case::involves
 pub async fn involved_students(state: &AppState, user: &User) -> Result<Vec<StudentId>, PageError> {
-    let role = user.role;
-    let who = user.identity();
-    let mut out: Vec<StudentId> = state
-        .store
-        .cases(true)
-        .await?
-        .into_iter()
-        .filter(|c| c.involves(&who))
-        .map(|c| c.student)
-        .collect();
-    if role == Role::Leerplichtambtenaar {
-        let sent = state
-            .store
-            .meldingen(&aanwezig_storage::MeldingFilter::default())
-            .await?;
-        out.extend(
-            sent.into_iter()
-                .filter(|(_, m)| {
-                    !matches!(
-                        m.status,
-                        aanwezig_domain::MeldingStatus::Concept
-                            | aanwezig_domain::MeldingStatus::Ingetrokken
-                    )
-                })
-                .map(|(_, m)| m.student),
-        );
+    // Two indexed queries: the cases this account is brought into, and
+    // for the leerplichtambtenaar the students with a sent melding.
+    let mut out = state.store.students_involving(&user.identity()).await?;
+    if user.role == Role::Leerplichtambtenaar {
+        out.extend(state.store.students_with_sent_meldingen().await?);
     }
     out.sort();
     out.dedup();

@@ -19,12 +19,19 @@
 //!   jeugdartsen on the case read.
 //! - beheerder: no case content.
 //!
-//! Every change goes through [`update`] (or [`add_confidential_note`]),
-//! one at a time, so that two people saving at once cannot lose a change.
+//! Every change goes through [`update`] (or [`add_confidential_note`]): it
+//! reads the case with its version and saves it checked against that
+//! version, with its audit entry, in one transaction of the store
+//! ([`Cases::save_case_checked`]). Two people (or two app servers) saving
+//! at once cannot lose a change: the second save is refused with
+//! [`PageError::Stale`] (409, "someone else saved this dossier in the
+//! meantime"), and nothing needs a lock in this process.
+//!
+//! [`Cases::save_case_checked`]: aanwezig_storage::Cases::save_case_checked
 
 use aanwezig_domain::case::Actor;
 use aanwezig_domain::{Case, Role, Student};
-use aanwezig_storage::AuditAction;
+use aanwezig_storage::{AuditAction, AuditEntry, VersionCheck};
 
 use crate::auth::CurrentUser;
 use crate::error::PageError;
@@ -75,14 +82,27 @@ pub async fn load(
     id: &str,
     what: &str,
 ) -> Result<(Student, Option<Case>), PageError> {
+    let (student, case) = load_versioned(state, user, id, what).await?;
+    Ok((student, case.map(|(c, _)| c)))
+}
+
+/// [`load`] with the version of the case read, for the forms of a page
+/// to carry back (`versie`), so that a change made from it is refused
+/// when someone saved the case in the meantime ([`update`]).
+pub async fn load_versioned(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    what: &str,
+) -> Result<(Student, Option<(Case, u32)>), PageError> {
     let student = student_in_scope(state, user, id)?;
-    let mut case = state.store.case(&student.id).await?;
-    if !partner_may_read(user, case.as_ref()) {
+    let mut case = state.store.case_with_version(&student.id).await?;
+    if !partner_may_read(user, case.as_ref().map(|(c, _)| c)) {
         return Err(PageError::NotFound);
     }
     user.audit(state, AuditAction::Read, Some(&student.id), what)
         .await?;
-    if let Some(c) = case.as_mut() {
+    if let Some((c, _)) = case.as_mut() {
         *c = seen_by(user, c);
     }
     Ok((student, case))
@@ -121,29 +141,54 @@ pub fn partner_may_read(user: &CurrentUser, case: Option<&Case>) -> bool {
     !user.role().is_external() || case.is_some_and(|c| c.is_open() && c.involves(&user.identity()))
 }
 
-/// One change of a student's case, serialised with every other case change
-/// of this app (so that two people saving at the same moment cannot
-/// overwrite each other's change): loads the stored case (scope and role
-/// checked as in [`load_for_change`]), lets `change` modify it, and saves
-/// it with [`save`]. `change` returns the audit detail, or an error that
-/// leaves the stored case as it was. `None` for a student without a case.
+/// The address of a student's dossier page: where a refused save sends
+/// the user to see the current version.
+pub fn dossier_href(student: &str) -> String {
+    format!(
+        "/leerlingen/{}/dossier",
+        percent_encoding::utf8_percent_encode(student, percent_encoding::NON_ALPHANUMERIC)
+    )
+}
+
+/// One change of a student's case: loads the stored case with its version
+/// (scope and role checked as in [`load_for_change`]), lets `change`
+/// modify it, and saves it with [`save`], checked against the version
+/// read. `expected` is the version the user's form was made from (its
+/// `versie` field), when it says: another stored version refuses the change
+/// before `change` runs. Either way a save that finds another version than
+/// the one read (someone saved in between, in this app or another server)
+/// is refused: [`PageError::Stale`], nothing saved. `change` returns the
+/// audit detail, or an error that leaves the stored case as it was.
+/// `None` for a student without a case.
 pub async fn update<T>(
     state: &AppState,
     user: &CurrentUser,
     id: &str,
+    expected: Option<u32>,
     change: impl FnOnce(&Student, &mut Option<Case>) -> Result<(String, T), PageError>,
 ) -> Result<T, PageError> {
-    let _serial = CASE_WRITES.lock().await;
-    let (student, mut case) = load_for_change(state, user, id).await?;
+    let (student, stored) = load_for_change(state, user, id).await?;
+    let version = stored.as_ref().map(|(_, v)| *v);
+    if expected.is_some() && expected != version {
+        return Err(PageError::superseded("dit dossier", dossier_href(id)));
+    }
+    let mut case = stored.map(|(c, _)| c);
+    let opened_on = case.as_ref().map(|c| c.opened_on);
     let (detail, out) = change(&student, &mut case)?;
     if let Some(c) = &case {
-        save(state, user, c, &detail).await?;
+        // The case read, at the version read; a case opened in place of a
+        // closed one is another row, which must not exist yet.
+        let check = match version {
+            Some(v) if opened_on == Some(c.opened_on) => VersionCheck::Version(v),
+            _ => VersionCheck::New,
+        };
+        save(state, user, c, check, &detail).await?;
     }
     Ok(out)
 }
 
 /// The jeugdarts's confidential note (the one change an external partner
-/// makes), serialised like [`update`]: only a jeugdarts brought into the
+/// makes), checked like [`update`]: only a jeugdarts brought into the
 /// student's open case. Returns the domain's refusal (an empty note) as
 /// `Ok(Err(..))` so that the page can show it at the form.
 pub async fn add_confidential_note(
@@ -154,12 +199,11 @@ pub async fn add_confidential_note(
 ) -> Result<Result<(), aanwezig_domain::CaseError>, PageError> {
     let student = student_in_scope(state, user, id)?;
     user.require(aanwezig_domain::case::may_read_confidential(user.role()))?;
-    let _serial = CASE_WRITES.lock().await;
-    let mut case = state
+    let (mut case, version) = state
         .store
-        .case(&student.id)
+        .case_with_version(&student.id)
         .await?
-        .filter(|c| c.is_open() && c.involves(&user.identity()))
+        .filter(|(c, _)| c.is_open() && c.involves(&user.identity()))
         .ok_or(PageError::NotFound)?;
     let added = case.add_confidential(aanwezig_domain::case::ConfidentialNote {
         on: state.clock.today(),
@@ -171,6 +215,7 @@ pub async fn add_confidential_note(
             state,
             user,
             &case,
+            VersionCheck::Version(version),
             "dossier: vertrouwelijke notitie jeugdarts",
         )
         .await?;
@@ -178,21 +223,17 @@ pub async fn add_confidential_note(
     Ok(added)
 }
 
-/// Case changes one at a time (see [`update`]).
-static CASE_WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 /// Removes the account `username` with the storage's
-/// [`remove_user`](aanwezig_storage::remove_user) (which ends its
-/// involvements in every case first), serialised with every case change of
-/// this app so that no change made meanwhile is lost and no one brings the
-/// account into a case half-way. The caller checks the role and writes the
-/// audit entry of the removal itself.
+/// [`remove_user`](aanwezig_storage::remove_user), which ends its
+/// involvements in every case first, each with a checked save that reads
+/// the case again when someone saved it meanwhile: no change made
+/// meanwhile is lost, and no lock is needed. The caller checks the role
+/// and writes the audit entry of the removal itself.
 pub async fn remove_user(
     state: &AppState,
     by: &CurrentUser,
     username: &str,
 ) -> Result<aanwezig_storage::RemovedUser, PageError> {
-    let _serial = CASE_WRITES.lock().await;
     let removed = aanwezig_storage::remove_user(
         &*state.store,
         username,
@@ -200,7 +241,8 @@ pub async fn remove_user(
         state.clock.today(),
         state.clock.now(),
     )
-    .await?;
+    .await
+    .map_err(|e| PageError::from_store(e, "een dossier", "/gebruikers"))?;
     // Nothing to tell the live school: the engine's view of a case (its
     // 3a conversations) does not depend on the partners, and the request
     // itself counts as a change for the pages' caches.
@@ -219,40 +261,70 @@ pub fn account_of<'a>(
     users.iter().find(|u| involvement.is_of(&u.identity()))
 }
 
-/// The student's latest case as stored (not redacted), for a change by a
-/// user who may change cases; `NotFound` outside scope, `Forbidden` for a
-/// role that may not change cases.
+/// The student's latest case as stored (not redacted) with its version,
+/// for a change by a user who may change cases; `NotFound` outside scope,
+/// `Forbidden` for a role that may not change cases.
 pub async fn load_for_change(
     state: &AppState,
     user: &CurrentUser,
     id: &str,
-) -> Result<(Student, Option<Case>), PageError> {
+) -> Result<(Student, Option<(Case, u32)>), PageError> {
     let student = student_in_scope(state, user, id)?;
     user.require(may_change_cases(user.role()))?;
-    let case = state.store.case(&student.id).await?;
+    let case = state.store.case_with_version(&student.id).await?;
     Ok((student, case))
 }
 
-/// Saves a changed case: a new version in the store, an audit entry
-/// (`detail`: what changed, in Dutch), and the engine's view of the case
-/// (the 3a conversations) in the live school, with the student
-/// re-evaluated.
+/// The version of the student's latest case, for a form to carry back
+/// (its `versie` field): `None` when the student has none.
+pub async fn case_version(state: &AppState, student: &Student) -> Result<Option<u32>, PageError> {
+    Ok(state
+        .store
+        .case_with_version(&student.id)
+        .await?
+        .map(|(_, v)| v))
+}
+
+/// The version a posted form was made from (its `versie` field), if it
+/// carries one.
+pub fn posted_version<'a>(mut fields: impl Iterator<Item = (&'a str, &'a str)>) -> Option<u32> {
+    fields
+        .find(|(k, _)| *k == "versie")
+        .and_then(|(_, v)| v.trim().parse().ok())
+}
+
+/// Saves a changed case: a new version in the store, checked against the
+/// version it was read at (`check`) and written with its audit entry
+/// (`detail`: what changed, in Dutch) in one transaction; then the
+/// engine's view of the case (the 3a conversations) in the live school,
+/// with the student re-evaluated (the change feed brings the same to every
+/// other app server, and again to this one: applying it twice is
+/// harmless).
 ///
 /// Private: every change goes through [`update`] (or
-/// [`add_confidential_note`]), one at a time. A case loaded with [`load`]
-/// is redacted and must never be saved.
+/// [`add_confidential_note`]). A case loaded with [`load`] is redacted and
+/// must never be saved.
 async fn save(
     state: &AppState,
     user: &CurrentUser,
     case: &Case,
+    check: VersionCheck,
     detail: &str,
 ) -> Result<u32, PageError> {
+    let entry = AuditEntry {
+        at: state.clock.now(),
+        username: user.user.username.clone(),
+        action: AuditAction::Change,
+        student: Some(case.student.clone()),
+        detail: detail.to_owned(),
+    };
     let version = state
         .store
-        .save_case(case, &user.user.username, state.clock.now())
-        .await?;
-    user.audit(state, AuditAction::Change, Some(&case.student), detail)
-        .await?;
+        .save_case_checked(case, check, &user.user.username, state.clock.now(), &entry)
+        .await
+        .map_err(|e| {
+            PageError::from_store(e, "dit dossier", dossier_href(case.student.as_str()))
+        })?;
     state.write()?.set_case_context(case);
     Ok(version)
 }

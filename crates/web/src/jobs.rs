@@ -200,7 +200,8 @@ mod tests {
     use std::sync::Arc;
 
     use aanwezig_domain::{Student, StudentId};
-    use aanwezig_storage::{AuditAction, AuditFilter, SqliteStore, Store, StoredStudent};
+    use aanwezig_storage::{AuditAction, AuditFilter, Store, StoredStudent};
+    use aanwezig_storage_sqlite::SqliteStore;
     use chrono::{TimeZone, Utc};
 
     use super::*;
@@ -289,7 +290,8 @@ mod backup_tests {
     use std::sync::Arc;
 
     use aanwezig_domain::{Student, StudentId};
-    use aanwezig_storage::{SqliteStore, Store, StoredStudent};
+    use aanwezig_storage::{Store, StoredStudent};
+    use aanwezig_storage_sqlite::SqliteStore;
     use chrono::{Duration, TimeZone, Utc};
 
     use super::*;

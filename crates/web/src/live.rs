@@ -9,7 +9,8 @@
 use aanwezig_domain::{
     Calendar, DayIdx, Engine, Evaluation, Policy, RegistrationRecord, School, StudentId,
 };
-use aanwezig_storage::Store;
+use aanwezig_storage::prelude::*;
+use aanwezig_storage::DocumentKind;
 use chrono::NaiveDate;
 
 use crate::error::PageError;
@@ -32,11 +33,36 @@ pub struct Live {
     /// from it. Code that changes the fields above must call
     /// [`Live::touch`].
     pub generation: u64,
+    /// The versions of the documents the school was loaded from (read
+    /// before them, so never newer than what was loaded).
+    pub documents: EngineDocuments,
+}
+
+/// The versions of the stored documents the engine reads: a change of any
+/// of them (by this app or another server) reloads the school, and a save
+/// of the calendar or policy is checked against the version loaded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EngineDocuments {
+    pub calendar: Option<u32>,
+    pub policy: Option<u32>,
+    pub timetable: Option<u32>,
+}
+
+impl EngineDocuments {
+    /// The versions stored now.
+    pub async fn stored(store: &dyn Store) -> Result<EngineDocuments, PageError> {
+        Ok(EngineDocuments {
+            calendar: store.document_version(DocumentKind::Calendar).await?,
+            policy: store.document_version(DocumentKind::Policy).await?,
+            timetable: store.document_version(DocumentKind::Timetable).await?,
+        })
+    }
 }
 
 impl Live {
     /// Loads everything from the store and evaluates as of `today`.
     pub async fn load(store: &dyn Store, today: NaiveDate) -> Result<Live, PageError> {
+        let documents = EngineDocuments::stored(store).await?;
         let loaded = aanwezig_storage::load_school(store).await?;
         let first = loaded
             .calendar
@@ -56,6 +82,7 @@ impl Live {
             today,
             calls,
             generation: 0,
+            documents,
         };
         live.evaluate_all();
         Ok(live)
@@ -153,6 +180,65 @@ impl Live {
         if let (Some(cal), Some(d)) = (&self.cal, self.through) {
             let engine = Engine::new(cal, &self.policy);
             self.evaluations[i] = self.school.evaluate_one(&engine, i, Some(d));
+        }
+        self.touch();
+    }
+
+    /// Replaces one student's registrations with `records` (as stored now)
+    /// and re-evaluates them: what the change feed asks after another
+    /// server (or this one) changed their lessons. Applying the same state
+    /// twice changes nothing. `false` when the student or a lesson's day
+    /// is not in the loaded school: the caller reloads it all.
+    pub fn set_student_registrations(
+        &mut self,
+        student: &StudentId,
+        records: &[RegistrationRecord],
+    ) -> bool {
+        let Some(i) = self.school.position(student) else {
+            return false;
+        };
+        let Some(cal) = self.cal.as_ref() else {
+            return records.is_empty();
+        };
+        let mut regs = Vec::with_capacity(records.len());
+        for r in records {
+            match r.to_registration(cal) {
+                Some(reg) => regs.push(reg),
+                None => return false,
+            }
+        }
+        if self.school.registrations(i) == regs.as_slice() {
+            return true;
+        }
+        self.school.set_registrations(i, regs);
+        if let Some(d) = self.through {
+            let engine = Engine::new(cal, &self.policy);
+            self.evaluations[i] = self.school.evaluate_one(&engine, i, Some(d));
+        }
+        self.touch();
+        true
+    }
+
+    /// Replaces one student's calls with `calls` (as stored now, oldest
+    /// first): idempotent, like [`Live::set_student_registrations`].
+    pub fn set_student_calls(&mut self, student: &StudentId, calls: Vec<aanwezig_domain::Call>) {
+        let first = self
+            .cal
+            .as_ref()
+            .and_then(|c| c.years().iter().map(|y| y.first_day).min())
+            .unwrap_or(self.today);
+        let calls: Vec<_> = calls
+            .into_iter()
+            .filter(|c| c.absent_from >= first)
+            .collect();
+        let old = self.calls.get(student).map_or(&[][..], Vec::as_slice);
+        if old == calls.as_slice() {
+            return;
+        }
+        if calls.is_empty() {
+            self.calls.remove(student);
+        } else {
+            self.calls.insert(student.clone(), calls);
         }
         self.touch();
     }

@@ -4,13 +4,14 @@ use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use aanwezig_storage::Store;
+use aanwezig_storage::prelude::*;
 use ipnet::IpNet;
 use url::Url;
 
 use crate::auth::LoginLimiter;
 use crate::clock::Clock;
 use crate::error::PageError;
+use crate::follow::{FeedPosition, FollowTask, Follower};
 use crate::live::Live;
 
 /// Settings of a running app.
@@ -160,26 +161,51 @@ pub struct AppState {
     /// `Host` equal to it may be used in feed links (see
     /// `pages::tasks::base_url`).
     listen: Arc<OnceLock<SocketAddr>>,
+    /// Where the live school stands in the store's change feed.
+    position: Arc<FeedPosition>,
+    /// The task that follows the change feed ([`crate::follow`]); it ends
+    /// when the last clone of this state is dropped.
+    _follow: Arc<FollowTask>,
 }
 
 impl AppState {
-    /// Loads the school from the store and evaluates it as of the clock's today.
+    /// Loads the school from the store and evaluates it as of the clock's
+    /// today, and starts following the store's change feed
+    /// ([`crate::follow`]) from where the school was loaded: the live
+    /// school then shows every change in the database, whichever app
+    /// server made it. Must be called inside a tokio runtime.
     pub async fn new(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         config: Config,
     ) -> Result<AppState, PageError> {
-        let live = Live::load(store.as_ref(), clock.today()).await?;
+        // Read before loading: a change committed while the school loads
+        // is applied (again) by the follower, never missed.
+        let position = Arc::new(FeedPosition::at(store.last_change().await?));
+        let live = Arc::new(RwLock::new(
+            Live::load(store.as_ref(), clock.today()).await?,
+        ));
+        let changes: Arc<std::sync::atomic::AtomicU64> = Arc::default();
+        let follow = Follower {
+            store: store.clone(),
+            live: live.clone(),
+            clock: clock.clone(),
+            changes: changes.clone(),
+            position: position.clone(),
+        }
+        .spawn();
         Ok(AppState {
             store,
-            live: Arc::new(RwLock::new(live)),
+            live,
             clock,
             config: Arc::new(config),
             limiter: Arc::new(LoginLimiter::default()),
             imports: Arc::default(),
             import_dir: None,
-            changes: Arc::default(),
+            changes,
             listen: Arc::default(),
+            position,
+            _follow: Arc::new(follow),
         })
     }
 
@@ -222,12 +248,56 @@ impl AppState {
         self.live.write().map_err(|_| poisoned())
     }
 
-    /// Reloads everything from the store (after an import or a settings change).
+    /// Reloads everything from the store (after an import or a settings
+    /// change), so that the user sees it on the next page; the change
+    /// feed's follower then skips what this load already has.
     pub async fn reload(&self) -> Result<(), PageError> {
+        let _apply = self.position.apply.lock().await;
+        let upto = self.store.last_change().await?;
         let live = Live::load(self.store.as_ref(), self.clock.today()).await?;
         *self.write()? = live;
+        self.position.loaded_upto(upto);
         self.changed();
         Ok(())
+    }
+
+    /// Saves a settings document checked and audited in one transaction
+    /// ([`Documents::save_document_checked`]): against `expected`, the
+    /// version the user's form (or the live school) was made from (`0`:
+    /// none was stored), or without it against the version stored now.
+    /// `detail` gets the new version number and returns the audit detail.
+    /// Someone else's save in between is [`PageError::Stale`], linking to
+    /// `href`. Returns the new version.
+    ///
+    /// [`Documents::save_document_checked`]: aanwezig_storage::Documents::save_document_checked
+    pub async fn save_setting(
+        &self,
+        user: &crate::auth::CurrentUser,
+        doc: aanwezig_storage::DocumentWrite<'_>,
+        expected: Option<u32>,
+        detail: impl FnOnce(u32) -> String,
+        href: &str,
+    ) -> Result<u32, PageError> {
+        use aanwezig_storage::VersionCheck;
+        let expected = match expected {
+            Some(v) => (v > 0).then_some(v),
+            None => self.store.document_version(doc.kind()).await?,
+        };
+        let (check, next) = match expected {
+            Some(v) => (VersionCheck::Version(v), v + 1),
+            None => (VersionCheck::New, 1),
+        };
+        let entry = aanwezig_storage::AuditEntry {
+            at: self.clock.now(),
+            username: user.user.username.clone(),
+            action: aanwezig_storage::AuditAction::Settings,
+            student: None,
+            detail: detail(next),
+        };
+        self.store
+            .save_document_checked(doc, check, &user.user.username, self.clock.now(), &entry)
+            .await
+            .map_err(|e| PageError::from_store(e, "deze instelling", href))
     }
 }
 

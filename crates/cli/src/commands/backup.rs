@@ -3,6 +3,7 @@
 //! ([`aanwezig_storage::Backup`], `VACUUM INTO`); this command words the
 //! result and every refusal in Dutch.
 
+use crate::session::Database;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
@@ -21,14 +22,15 @@ pub struct BackupArgs {
     pub force: bool,
 }
 
-pub async fn run(db: &Path, args: &BackupArgs) -> anyhow::Result<()> {
+pub async fn run(db: &Database, args: &BackupArgs) -> anyhow::Result<()> {
+    let db = db.file("aanwezig backup")?;
     if !db.exists() {
         bail!(
             "de database {} bestaat niet: er is niets om te bewaren",
             db.display()
         );
     }
-    let store = crate::session::open_existing(db).await?;
+    let store = crate::session::open_file(db, false).await?;
     let result = store.backup_to(&args.file, args.force).await;
     aanwezig_storage::Store::close(&store).await;
     let info = result.map_err(|e| anyhow::anyhow!(dutch(&e, db)))?;

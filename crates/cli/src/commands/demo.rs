@@ -2,9 +2,9 @@
 //! imported into the database and evaluated, so that one command shows what
 //! aanwezig does.
 
+use crate::session::Database;
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::Path;
 
 use aanwezig_demo::{DemoConfig, DemoSchool};
 use aanwezig_domain::{Calendar, RegistrationRecord, SchoolYear};
@@ -122,7 +122,7 @@ pub async fn load_demo(
 
 /// `aanwezig demo`.
 pub async fn run(
-    db: &Path,
+    db: &Database,
     args: &DemoArgs,
     today: NaiveDate,
     now: DateTime<Utc>,
@@ -178,12 +178,18 @@ pub async fn run(
         add_codes: false,
         by: "demo".into(),
     };
-    import::import_into(&store, &import_args, today, now, import::Progress::Bar)
-        .await
-        .map_err(import::ImportFailed::print_notes)?
-        .print();
-    println!("Database: {}\n", db.display());
-    let loaded = session::from_store(&store).await?;
+    import::import_into(
+        store.as_ref(),
+        &import_args,
+        today,
+        now,
+        import::Progress::Bar,
+    )
+    .await
+    .map_err(import::ImportFailed::print_notes)?
+    .print();
+    println!("Database: {}\n", db);
+    let loaded = session::from_store(store.as_ref()).await?;
     store.close().await;
     let out = evaluate::evaluate(&loaded, until, Scope::Week, None)?;
     print!("{}", render::table(&out, &loaded));

@@ -60,7 +60,7 @@ pub async fn seed(
 ) -> anyhow::Result<Vec<aanwezig_domain::StudentId>> {
     let leerplicht = partner(store, "leerplicht").await?;
     let jeugdarts = partner(store, "jeugdarts").await?;
-    let school = aanwezig_web::pages::settings_school::SchoolSettings {
+    let school = aanwezig_domain::school_settings::SchoolSettings {
         name: "Demoschool aanwezig".into(),
         brin: "12AB".into(),
         vestiging: "00".into(),
@@ -186,7 +186,7 @@ pub async fn seed(
             };
             // The same lines the web app takes from a case: what the
             // school did, nothing on health or safety.
-            draft.actions_taken = aanwezig_web::pages::meldingen::actions_from_case(&case);
+            draft.actions_taken = aanwezig_domain::case::actions_from_case(&case);
             store.save_melding(None, &draft, "coordinator", now).await?;
             with_case.push(student.id.clone());
             made_4b += 1;
@@ -260,7 +260,8 @@ pub async fn seed(
 mod tests {
     use aanwezig_domain::case::DecisionKind;
     use aanwezig_domain::MeldingStatus;
-    use aanwezig_storage::{MeldingFilter, SqliteStore};
+    use aanwezig_storage::MeldingFilter;
+    use aanwezig_storage_sqlite::SqliteStore;
     use chrono::TimeZone;
 
     use super::*;

@@ -1,7 +1,7 @@
 //! `aanwezig evaluate`: the stappenplan's rules on the registrations, as a
 //! Dutch table or as JSON (docs/signals-json.md).
 
-use std::path::Path;
+use crate::session::Database;
 
 use aanwezig_domain::explain::{Period, SignalReport};
 use aanwezig_domain::{Engine, Evaluation, Step, StudentId};
@@ -136,7 +136,7 @@ pub fn evaluate(
 }
 
 /// `aanwezig evaluate`.
-pub async fn run(db: &Path, args: &EvaluateArgs, today: NaiveDate) -> anyhow::Result<()> {
+pub async fn run(db: &Database, args: &EvaluateArgs, today: NaiveDate) -> anyhow::Result<()> {
     let loaded = if let Some(students) = &args.students {
         session::from_files(
             &args.calendars,
@@ -155,11 +155,11 @@ pub async fn run(db: &Path, args: &EvaluateArgs, today: NaiveDate) -> anyhow::Re
             anyhow::bail!(
                 "database {} bestaat niet: maak er een met `aanwezig demo` of `aanwezig import`, \
                  of geef --calendar, --students en --registrations om zonder database te werken",
-                db.display()
+                db
             );
         }
         let store = session::open_store(db).await?;
-        session::from_store(&store).await?
+        session::from_store(store.as_ref()).await?
     };
     let as_of = args.as_of.unwrap_or(today);
     let out = evaluate(&loaded, as_of, args.scope, args.student.as_deref())?;

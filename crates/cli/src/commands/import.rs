@@ -7,6 +7,7 @@
 //! by row and handed to the transaction in batches while they are read, so
 //! that memory stays bounded whatever the size of the school year.
 
+use crate::session::Database;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -37,13 +38,13 @@ use crate::ImportArgs;
 
 /// `aanwezig import`.
 pub async fn run(
-    db: &Path,
+    db: &Database,
     args: &ImportArgs,
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let store = session::open_store(db).await?;
-    let report = import_into(&store, args, today, now, Progress::Bar).await;
+    let report = import_into(store.as_ref(), args, today, now, Progress::Bar).await;
     store.close().await;
     match report {
         Ok(report) => {

@@ -6,11 +6,10 @@
 //! `--dry-run` purges it and writes one audit entry (`purge`) per student
 //! under `--by`.
 
-use std::path::Path;
+use crate::session::Database;
 
 use aanwezig_domain::explain::{count_nl, counted_nl};
-use aanwezig_storage::{retention, SqliteStore, Store, StoredStudent};
-use anyhow::Context;
+use aanwezig_storage::{retention, Store, StoredStudent};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
 
@@ -59,15 +58,13 @@ async fn would_remove(store: &dyn Store, s: &StoredStudent) -> anyhow::Result<St
 }
 
 pub async fn run(
-    db: &Path,
+    db: &Database,
     args: &PurgeArgs,
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let store = SqliteStore::open(&db.to_string_lossy(), false)
-        .await
-        .with_context(|| format!("database {} openen", db.display()))?;
-    let result = purge(&store, args, today, now).await;
+    let store = crate::session::open_existing(db).await?;
+    let result = purge(store.as_ref(), args, today, now).await;
     store.close().await;
     result
 }

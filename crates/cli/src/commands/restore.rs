@@ -1,13 +1,14 @@
 //! `aanwezig restore FILE`: puts a backup back as the database. The work
 //! and every check are the storage crate's
-//! ([`aanwezig_storage::SqliteStore::restore`]): refused while a server or
+//! ([`aanwezig_storage_sqlite::SqliteStore::restore`]): refused while a server or
 //! another command has the database open, and for a damaged, foreign or
 //! newer file; the replaced database is kept beside it.
 
-use std::path::{Path, PathBuf};
+use crate::session::Database;
+use std::path::PathBuf;
 
 use aanwezig_domain::explain::counted_nl;
-use aanwezig_storage::SqliteStore;
+use aanwezig_storage_sqlite::SqliteStore;
 use chrono::{DateTime, Utc};
 use clap::Args;
 
@@ -21,7 +22,8 @@ pub struct RestoreArgs {
     pub file: PathBuf,
 }
 
-pub async fn run(db: &Path, args: &RestoreArgs, now: DateTime<Utc>) -> anyhow::Result<()> {
+pub async fn run(db: &Database, args: &RestoreArgs, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let db = db.file("aanwezig restore")?;
     let report = SqliteStore::restore(db, &args.file, now)
         .await
         .map_err(|e| {

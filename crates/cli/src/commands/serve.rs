@@ -2,9 +2,9 @@
 //! With `--demo`, an empty database is first filled with the demo school and
 //! demo accounts.
 
-use aanwezig_storage::prelude::*;
+use crate::session::Database;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -162,21 +162,34 @@ async fn fill_demo(
 
 /// Runs the web app until the process is stopped.
 pub async fn run(
-    db: &Path,
+    db: &Database,
     args: &ServeArgs,
     today: NaiveDate,
     today_fixed: Option<NaiveDate>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let store = Arc::new(session::open_store(db).await?);
-    let backup_source: Arc<dyn aanwezig_storage::Backup> = store.clone();
+    // Backups of a file are this server's daily job; PostgreSQL has its own
+    // tools for that (pg_dump), so the flag is refused there.
+    let (store, backup_source): (Arc<dyn Store>, Option<Arc<dyn aanwezig_storage::Backup>>) =
+        match db {
+            Database::File(path) => {
+                let file = Arc::new(session::open_file(path, true).await?);
+                (file.clone(), Some(file))
+            }
+            Database::Postgres(_) => {
+                if args.backup_dir.is_some() {
+                    db.file("--backup-dir")?;
+                }
+                (session::open_store(db).await?, None)
+            }
+        };
     if args.demo {
         if store.student_count().await? == 0 && store.user_count().await? == 0 {
             fill_demo(store.as_ref(), args.demo_students, today, now).await?;
         } else {
             println!(
                 "De database {} heeft al gegevens: --demo laat die ongemoeid.",
-                db.display()
+                db
             );
         }
     }
@@ -209,7 +222,7 @@ pub async fn run(
             interval.as_secs_f64()
         );
     }
-    if let Some(dir) = &args.backup_dir {
+    if let (Some(dir), Some(backup_source)) = (&args.backup_dir, backup_source) {
         let schedule = aanwezig_web::jobs::BackupSchedule {
             dir: dir.clone(),
             keep: args.backup_keep as usize,
@@ -231,7 +244,7 @@ pub async fn run(
     println!(
         "\naanwezig draait op http://{} (database {}). Stoppen met Ctrl+C.",
         listener.local_addr()?,
-        db.display()
+        db
     );
     aanwezig_web::serve(listener, state).await?;
     Ok(())

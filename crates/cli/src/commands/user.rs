@@ -12,9 +12,9 @@
 //! taken as an argument, which would leave it in the shell history and in
 //! the process list.
 
+use crate::session::Database;
 use std::fmt::Write as _;
 use std::io::Read;
-use std::path::Path;
 
 use aanwezig_auth::Secret;
 use aanwezig_domain::explain::counted_nl;
@@ -129,7 +129,7 @@ pub struct RemoveArgs {
 /// Runs `aanwezig user …` (`today`: the school date, for the end of a
 /// removed partner's involvements).
 pub async fn run(
-    db: &Path,
+    db: &Database,
     args: &UserArgs,
     today: NaiveDate,
     now: DateTime<Utc>,
@@ -141,7 +141,7 @@ pub async fn run(
     };
     let store = session::open_store(db).await?;
     let admin = Admin {
-        store: &store,
+        store: store.as_ref(),
         by,
         today,
         now,

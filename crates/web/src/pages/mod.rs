@@ -8,18 +8,14 @@ pub mod afstemming;
 pub mod audit;
 pub mod cache;
 pub mod calls;
-pub mod case;
-pub mod contacts;
 pub mod dashboard;
+pub mod dossier;
 pub mod import;
 pub mod inzage;
 pub mod meldingen;
 pub mod reference;
 pub mod register;
 pub mod settings;
-pub mod settings_import;
-pub mod settings_mail;
-pub mod settings_school;
 pub mod student;
 pub mod students;
 pub mod tasks;
@@ -29,14 +25,10 @@ pub mod users;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(audit::router())
-        .merge(case::router())
-        .merge(contacts::router())
+        .merge(dossier::router())
         .merge(meldingen::router())
         .merge(afstemming::router())
         .merge(calls::router())
-        .merge(settings_import::router())
-        .merge(settings_mail::router())
-        .merge(settings_school::router())
         .merge(tasks::router())
         .merge(dashboard::router())
         .merge(import::router())

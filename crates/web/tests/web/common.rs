@@ -8,7 +8,8 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use aanwezig_domain::{Calendar, Category, RegistrationRecord, Role, RuleId, StudentId};
-use aanwezig_storage::{ImportSource, SqliteStore, StoredStudent, User};
+use aanwezig_storage::{ImportSource, StoredStudent, User};
+use aanwezig_storage_sqlite::SqliteStore;
 use aanwezig_web::{AppState, Config, FixedClock};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use reqwest::redirect::Policy;
@@ -59,6 +60,8 @@ pub struct TestApp {
     /// A student in `mentor_class`, and one in another class.
     pub own_student: String,
     pub other_student: String,
+    /// The database file.
+    pub db: std::path::PathBuf,
     _dir: TempDir,
 }
 
@@ -192,8 +195,9 @@ async fn spawn_school(
     students: usize,
 ) -> TestApp {
     let dir = TempDir::new().unwrap();
+    let db = dir.path().join("web.db");
     let store = Arc::new(
-        SqliteStore::open(&dir.path().join("web.db").to_string_lossy(), true)
+        SqliteStore::open(&db.to_string_lossy(), true)
             .await
             .unwrap(),
     );
@@ -289,7 +293,38 @@ async fn spawn_school(
         mentor_class,
         own_student,
         other_student,
+        db,
         _dir: dir,
+    }
+}
+
+/// A second app server on `app`'s database (its own store handle, live
+/// school and port), as behind a load balancer: the same users, students
+/// and clock date.
+pub async fn spawn_beside(app: &TestApp) -> TestApp {
+    let store = Arc::new(
+        SqliteStore::open(&app.db.to_string_lossy(), false)
+            .await
+            .unwrap(),
+    );
+    let clock = Arc::new(FixedClock::new(now(), today()));
+    let state = AppState::new(store.clone(), clock.clone(), Config::default())
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(aanwezig_web::serve(listener, state.clone()));
+    TestApp {
+        addr,
+        store,
+        clock,
+        state,
+        mentor_class: app.mentor_class.clone(),
+        own_student: app.own_student.clone(),
+        other_student: app.other_student.clone(),
+        db: app.db.clone(),
+        // The database is the first app's; this one keeps an empty folder.
+        _dir: TempDir::new().unwrap(),
     }
 }
 

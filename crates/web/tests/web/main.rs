@@ -13,6 +13,7 @@ mod calls;
 mod contacts;
 mod dossier;
 mod duo_work;
+mod follow;
 mod import;
 mod matrix;
 mod matrix_contacts;

@@ -729,7 +729,8 @@ async fn only_the_beheerder_sees_settings_and_users() {
 async fn a_fresh_install_starts_with_a_calendar_upload() {
     use std::sync::Arc;
 
-    use aanwezig_storage::{SqliteStore, User};
+    use aanwezig_storage::User;
+    use aanwezig_storage_sqlite::SqliteStore;
     use aanwezig_web::{AppState, Config, FixedClock};
 
     let dir = tempfile::TempDir::new().unwrap();

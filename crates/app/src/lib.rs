@@ -1,0 +1,13 @@
+//! The application layer of aanwezig: what a user can do, shared by the
+//! web pages, the JSON API and the command line.
+//!
+//! Layers (docs/architecture.md): the domain crate holds the rules of the
+//! step plan and knows nothing of storage or people signing in; the storage
+//! crates keep data; this crate decides *who may do what* ([`permission`])
+//! and runs each use case as one unit: permission check, the domain call,
+//! the change and its audit entry in one transaction. Web and CLI parse
+//! input, call this layer, and render what it returns.
+
+pub mod permission;
+
+pub use permission::{Grant, Permission, Relation, StudentFacts, GRANTS};

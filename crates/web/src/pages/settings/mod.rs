@@ -1,0 +1,157 @@
+//! Instellingen: the school calendar (`calendar`), the attendance policy
+//! (`policy`, its fields in `policy_fields`), the mapping of the
+//! school's absence codes (`codes`), the school's details ([`school`]),
+//! the mail server ([`mail`]) and how exports are imported ([`import`]);
+//! `overview` links them. Beheerder only, except the import settings.
+//!
+//! Every change is checked the way the app will use it — a calendar by
+//! building [`Calendar::new`], a policy by [`Policy::validate`] — and shown
+//! back in Dutch next to its form (422) when it fails. A good change is
+//! saved as a new version of its document (old versions stay), written to
+//! the audit log, and the live school is reloaded so every signal follows
+//! the new settings at once.
+
+mod calendar;
+mod codes;
+pub mod import;
+pub mod mail;
+mod overview;
+mod policy;
+mod policy_fields;
+pub mod school;
+
+use std::collections::HashMap;
+
+use aanwezig_storage::DocumentKind;
+use axum::extract::{FromRequestParts, Multipart};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::auth::CurrentUser;
+use crate::error::PageError;
+use crate::state::AppState;
+use calendar::{
+    add_free_day, calendar, edit_year, import_rijksoverheid, remove_free_day, upload_calendar,
+};
+use codes::{add_code, change_code, codes, load_preset, remove_code};
+use overview::overview;
+use policy::{download_policy, policy, save_policy_form, upload_policy};
+
+/// Only the beheerder manages settings.
+fn require_admin(user: &CurrentUser) -> Result<(), PageError> {
+    user.require(user.role().is_admin())
+}
+
+/// The signed-in beheerder, as an extractor. It reads only the request's
+/// head, so axum runs it before the body is parsed: anyone else gets 403
+/// even for a malformed form, and learns nothing about what it expects.
+pub struct Admin(pub CurrentUser);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        require_admin(&user).map_err(IntoResponse::into_response)?;
+        Ok(Admin(user))
+    }
+}
+
+/// One saved version of a settings document, for the history tables.
+struct VersionView {
+    version: u32,
+    saved_by: String,
+    saved_at: String,
+}
+
+async fn versions(state: &AppState, kind: DocumentKind) -> Result<Vec<VersionView>, PageError> {
+    let mut list: Vec<VersionView> = state
+        .store
+        .document_versions(kind)
+        .await?
+        .into_iter()
+        .map(|v| VersionView {
+            version: v.version,
+            saved_by: v.saved_by,
+            saved_at: crate::pages::student::local_time_nl(v.saved_at),
+        })
+        .collect();
+    list.reverse();
+    Ok(list)
+}
+
+/// The fields of a multipart upload: name → (file name, bytes).
+async fn multipart_fields(
+    mut mp: Multipart,
+) -> Result<HashMap<String, (Option<String>, Vec<u8>)>, PageError> {
+    let mut out = HashMap::new();
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|e| PageError::BadRequest(format!("het formulier kon niet gelezen worden: {e}")))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        let file = field.file_name().map(str::to_owned);
+        let bytes = field.bytes().await.map_err(|e| {
+            PageError::BadRequest(format!("het bestand kon niet gelezen worden: {e}"))
+        })?;
+        out.insert(name, (file, bytes.to_vec()));
+    }
+    Ok(out)
+}
+
+/// The uploaded file of field `name` as UTF-8 text, with its file name.
+fn uploaded_text(
+    fields: &HashMap<String, (Option<String>, Vec<u8>)>,
+    name: &str,
+) -> Result<(String, String), String> {
+    let Some((file, bytes)) = fields.get(name) else {
+        return Err("Kies eerst een bestand.".into());
+    };
+    if bytes.is_empty() {
+        return Err("Het gekozen bestand is leeg.".into());
+    }
+    let text = String::from_utf8(bytes.clone())
+        .map_err(|_| "Het bestand is geen tekst in UTF-8.".to_owned())?;
+    Ok((file.clone().unwrap_or_else(|| "bestand".into()), text))
+}
+
+fn field_text(fields: &HashMap<String, (Option<String>, Vec<u8>)>, name: &str) -> String {
+    fields
+        .get(name)
+        .map(|(_, b)| String::from_utf8_lossy(b).trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// `/instellingen` and its subpages.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/instellingen", get(overview))
+        .route("/instellingen/kalender", get(calendar))
+        .route("/instellingen/kalender/vrije-dag", post(add_free_day))
+        .route(
+            "/instellingen/kalender/vrije-dag/verwijderen",
+            post(remove_free_day),
+        )
+        .route("/instellingen/kalender/schooljaar", post(edit_year))
+        .route("/instellingen/kalender/bestand", post(upload_calendar))
+        .route(
+            "/instellingen/kalender/rijksoverheid",
+            post(import_rijksoverheid),
+        )
+        .route("/instellingen/beleid", get(policy).post(save_policy_form))
+        .route("/instellingen/beleid/beleid.toml", get(download_policy))
+        .route("/instellingen/beleid/bestand", post(upload_policy))
+        .route("/instellingen/codes", get(codes).post(add_code))
+        .route("/instellingen/codes/wijzigen", post(change_code))
+        .route("/instellingen/codes/verwijderen", post(remove_code))
+        .route("/instellingen/codes/voorinstelling", post(load_preset))
+        .merge(import::router())
+        .merge(mail::router())
+        .merge(school::router())
+}
