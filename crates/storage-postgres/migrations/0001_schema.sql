@@ -45,9 +45,10 @@ CREATE TABLE imports (
 
 -- Change sets of registrations: who changed them, when, and through which
 -- import (NULL for an edit in the app). A lesson's revision is the id of
--- the change set that gave it its state. (The SQLite schema calls this
--- table `changes`; here that name is the change feed's, below.)
-CREATE TABLE change_sets (
+-- the change set that gave it its state. The names of this and every
+-- other table and column are the SQLite schema's, so that `aanwezig
+-- migrate` can move a school between the backends row for row.
+CREATE TABLE changes (
     id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     at        timestamptz NOT NULL,
     by        text NOT NULL,
@@ -71,7 +72,7 @@ INSERT INTO categories (id, name) VALUES
 -- order the engine reads them. `fillfactor` leaves room on each page so
 -- that a correction is usually a HOT update (no new index entry).
 --
--- `student_id` refers to students and `change_id` to change_sets, but not
+-- `student_id` refers to students and `change_id` to changes, but not
 -- by a FOREIGN KEY clause: PostgreSQL checks those with one query per row
 -- (two per registration, a quarter of the import's speed on 27 million
 -- rows). Statement-level triggers in 0002 check the same, once per
@@ -107,8 +108,8 @@ CREATE TABLE registration_history (
     category     smallint NOT NULL,
     minutes_late integer NOT NULL,
     note         text,
-    change_id    bigint NOT NULL REFERENCES change_sets (id),
-    replaced_by  bigint NOT NULL REFERENCES change_sets (id)
+    change_id    bigint NOT NULL REFERENCES changes (id),
+    replaced_by  bigint NOT NULL REFERENCES changes (id)
 );
 
 CREATE INDEX registration_history_lesson
@@ -291,7 +292,7 @@ CREATE TABLE duo_afstemmingen (
 -- the database LISTENs and reads the rows after the last number it saw.
 -- `student` is the student number the change is about, NULL for a change
 -- of many or of none (an import).
-CREATE TABLE changes (
+CREATE TABLE change_feed (
     number  bigserial PRIMARY KEY,
     kind    text NOT NULL CHECK (kind IN ('students', 'registrations', 'document', 'case',
                 'melding', 'call', 'afstemming', 'accounts', 'purge')),

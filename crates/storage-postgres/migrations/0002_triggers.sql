@@ -53,11 +53,11 @@ BEGIN
                 MESSAGE = 'registration of an unknown student';
         END IF;
     END IF;
-    PERFORM 1 FROM change_sets c
+    PERFORM 1 FROM changes c
     WHERE c.id IN (SELECT DISTINCT n.change_id FROM new_rows n)
     FOR KEY SHARE;
     IF EXISTS (SELECT 1 FROM (SELECT DISTINCT n.change_id FROM new_rows n) n
-               WHERE NOT EXISTS (SELECT 1 FROM change_sets c WHERE c.id = n.change_id))
+               WHERE NOT EXISTS (SELECT 1 FROM changes c WHERE c.id = n.change_id))
     THEN
         RAISE EXCEPTION USING
             ERRCODE = 'foreign_key_violation',
@@ -101,7 +101,7 @@ REFERENCING OLD TABLE AS old_rows
 FOR EACH STATEMENT EXECUTE FUNCTION students_keep_referenced();
 
 -- Change sets are the history's who and when: kept for good.
-CREATE FUNCTION change_sets_are_kept() RETURNS trigger
+CREATE FUNCTION changes_are_kept() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION USING
@@ -110,9 +110,9 @@ BEGIN
 END;
 $$;
 
-CREATE TRIGGER change_sets_are_kept
-BEFORE UPDATE OR DELETE ON change_sets
-FOR EACH ROW EXECUTE FUNCTION change_sets_are_kept();
+CREATE TRIGGER changes_are_kept
+BEFORE UPDATE OR DELETE ON changes
+FOR EACH ROW EXECUTE FUNCTION changes_are_kept();
 
 -- A registration's key never changes (a different lesson is a different
 -- row): that keeps the history's pairing above exact.
@@ -221,7 +221,7 @@ DECLARE
 BEGIN
     -- 0x61616e77 ('aanw'), 1: the change feed's lock.
     PERFORM pg_advisory_xact_lock(1633771127, 1);
-    INSERT INTO changes (kind, student) VALUES (change_kind, change_student)
+    INSERT INTO change_feed (kind, student) VALUES (change_kind, change_student)
     RETURNING number INTO n;
     PERFORM pg_notify('aanwezig_changes', n::text);
     RETURN n;

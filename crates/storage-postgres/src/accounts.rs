@@ -326,11 +326,15 @@ impl Accounts for PgStore {
 
     async fn delete_feed_token(&self, username: &str) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM feed_tokens WHERE username = $1")
+        let done = sqlx::query("DELETE FROM feed_tokens WHERE username = $1")
             .bind(username)
             .execute(&mut *tx)
             .await
             .db()?;
+        if done.rows_affected() == 0 {
+            // Nothing to remove: no change.
+            return Ok(());
+        }
         self.commit_accounts(tx).await
     }
 

@@ -394,6 +394,35 @@ impl Cases for PgStore {
         })
         .await
     }
+    async fn students_involving(
+        &self,
+        who: &aanwezig_domain::case::PartnerIdentity<'_>,
+    ) -> Result<Vec<StudentId>> {
+        // The index narrows to the open cases that name the account (or,
+        // for involvements from before account ids, the username); the
+        // domain's own rule decides.
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT c.json::text FROM cases c
+             WHERE c.is_open
+               AND c.id IN (SELECT p.case_id FROM case_partners p
+                            WHERE p.account = $1 OR (p.account IS NULL AND p.username = $2))",
+        )
+        .bind(who.account_id)
+        .bind(who.username)
+        .fetch_all(&self.pool)
+        .await
+        .db()?;
+        let mut out = Vec::new();
+        for json in &rows {
+            let case: Case = from_json("case", json)?;
+            if case.involves(who) {
+                out.push(case.student);
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
 }
 
 #[async_trait]
@@ -568,6 +597,19 @@ impl Meldingen for PgStore {
         })
         .await
     }
+
+    async fn students_with_sent_meldingen(&self) -> Result<Vec<StudentId>> {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT s.number FROM meldingen m JOIN students s ON s.id = m.student_id
+             WHERE m.status NOT IN ($1, $2) ORDER BY s.number",
+        )
+        .bind(status_text(MeldingStatus::Concept)?)
+        .bind(status_text(MeldingStatus::Ingetrokken)?)
+        .fetch_all(&self.pool)
+        .await
+        .db()?;
+        rows.iter().map(|n| parse_student_id(n)).collect()
+    }
 }
 
 #[async_trait]
@@ -649,7 +691,7 @@ impl Retention for PgStore {
         counts.audit_unlinked = done.rows_affected();
         // Earlier rows of the change feed no longer name the student; the
         // purge's own row does, so that every server drops the student.
-        sqlx::query("UPDATE changes SET student = NULL WHERE student = $1")
+        sqlx::query("UPDATE change_feed SET student = NULL WHERE student = $1")
             .bind(student.as_str())
             .execute(&mut *tx)
             .await

@@ -4,7 +4,7 @@
 //! on.
 //!
 //! When the listening connection drops, the task reconnects with a pause
-//! between attempts; meanwhile waiters poll the `changes` table. Once it
+//! between attempts; meanwhile waiters poll the `change_feed` table. Once it
 //! listens again, it reads the latest number (a catch-up: notifications
 //! sent while no one listened are lost, the rows are not) before it waits
 //! for the next notification.
@@ -43,7 +43,7 @@ pub(crate) struct Feed {
 
 /// The number of the latest committed change, 0 when there is none.
 pub(crate) async fn last_change(pool: &PgPool) -> Result<i64> {
-    sqlx::query_scalar("SELECT coalesce(max(number), 0) FROM changes")
+    sqlx::query_scalar("SELECT coalesce(max(number), 0) FROM change_feed")
         .fetch_one(pool)
         .await
         .db()

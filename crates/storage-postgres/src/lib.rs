@@ -31,7 +31,7 @@
 //!   unknown student fails before anything is sent), copied into a
 //!   temporary table and moved into `registrations` by one set-based
 //!   upsert that writes only rows that differ.
-//! - **The change feed** is a `changes` table written in each change's
+//! - **The change feed** is a `change_feed` table written in each change's
 //!   transaction plus `pg_notify`; every store LISTENs on one background
 //!   connection ([`feed`]) and `wait_for_change` wakes on it.
 
@@ -242,7 +242,7 @@ impl aanwezig_storage::Changes for PgStore {
 
     async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<Change>> {
         let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
-            "SELECT number, kind, student FROM changes WHERE number > $1
+            "SELECT number, kind, student FROM change_feed WHERE number > $1
              ORDER BY number LIMIT $2",
         )
         .bind(after)

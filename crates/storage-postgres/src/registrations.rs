@@ -144,15 +144,13 @@ async fn new_change_set(
     by: &str,
     import_id: Option<i64>,
 ) -> Result<i64> {
-    sqlx::query_scalar(
-        "INSERT INTO change_sets (at, by, import_id) VALUES ($1, $2, $3) RETURNING id",
-    )
-    .bind(at)
-    .bind(by)
-    .bind(import_id)
-    .fetch_one(conn)
-    .await
-    .db()
+    sqlx::query_scalar("INSERT INTO changes (at, by, import_id) VALUES ($1, $2, $3) RETURNING id")
+        .bind(at)
+        .bind(by)
+        .bind(import_id)
+        .fetch_one(conn)
+        .await
+        .db()
 }
 
 /// Gives each item its round: 1 for the first occurrence of its key, 2 for
@@ -301,13 +299,19 @@ impl Students for PgStore {
     ) -> Result<UpsertCounts> {
         let mut tx = self.begin().await?;
         let counts = upsert_students_tx(&mut tx, students, given).await?;
-        let only = match students {
-            [one] => Some(one.student.id.as_str()),
-            _ => None,
+        // Only what changed is a change; one student is named, more are
+        // a change of many.
+        let change = if counts.inserted + counts.updated > 0 {
+            let only = match students {
+                [one] => Some(one.student.id.as_str()),
+                _ => None,
+            };
+            Some(record_change(&mut tx, ChangeKind::Students, only).await?)
+        } else {
+            None
         };
-        let change = record_change(&mut tx, ChangeKind::Students, only).await?;
         tx.commit().await.db()?;
-        self.wrote(Some(change));
+        self.wrote(change);
         Ok(counts)
     }
 
@@ -1053,7 +1057,7 @@ async fn current_state(
     key: &LessonKey,
 ) -> Result<Option<StoredRegistration>> {
     let sql = format!(
-        "SELECT {STATE_COLUMNS} FROM registrations r JOIN change_sets c ON c.id = r.change_id
+        "SELECT {STATE_COLUMNS} FROM registrations r JOIN changes c ON c.id = r.change_id
          WHERE r.student_id = $1 AND r.date = $2 AND r.lesson = $3
          FOR UPDATE OF r"
     );
@@ -1160,8 +1164,8 @@ impl Registrations for PgStore {
             "SELECT h.date, h.lesson, h.minutes, h.code, h.category, h.minutes_late, h.note,
                     s.at, s.by, s.import_id, r.at, r.by, r.import_id
              FROM registration_history h
-             JOIN change_sets s ON s.id = h.change_id
-             JOIN change_sets r ON r.id = h.replaced_by
+             JOIN changes s ON s.id = h.change_id
+             JOIN changes r ON r.id = h.replaced_by
              WHERE h.student_id = $1
              ORDER BY h.date, h.lesson, h.id",
         )
@@ -1196,7 +1200,7 @@ impl Registrations for PgStore {
             "SELECT {STATE_COLUMNS}
              FROM registrations r
              JOIN students s ON s.id = r.student_id
-             JOIN change_sets c ON c.id = r.change_id
+             JOIN changes c ON c.id = r.change_id
              WHERE s.number = $1 AND r.date = $2 AND r.lesson = $3"
         );
         let mut conn = self.pool.acquire().await.db()?;
@@ -1223,7 +1227,7 @@ impl Registrations for PgStore {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("student {id}")))?;
         let sql = format!(
-            "SELECT {STATE_COLUMNS} FROM registrations r JOIN change_sets c ON c.id = r.change_id
+            "SELECT {STATE_COLUMNS} FROM registrations r JOIN changes c ON c.id = r.change_id
              WHERE r.student_id = $1 ORDER BY r.date, r.lesson"
         );
         let rows = sqlx::query(&sql)
@@ -1263,7 +1267,6 @@ impl Imports for PgStore {
         // in the last file of registrations, leaves everything as it was.
         let mut tx = self.begin().await?;
         let mut out = BundleSummary::default();
-        let mut kinds = Vec::new();
         if let Some(years) = bundle.calendar {
             let json = to_json(years)?;
             out.calendar_version = Some(
@@ -1284,16 +1287,9 @@ impl Imports for PgStore {
                     .await?,
             );
         }
-        if out.calendar_version.is_some()
-            || out.policy_version.is_some()
-            || out.timetable_version.is_some()
-        {
-            kinds.push(ChangeKind::Document);
-        }
         if !bundle.students.is_empty() {
             out.students =
                 Some(upsert_students_tx(&mut tx, bundle.students, bundle.student_numbers).await?);
-            kinds.push(ChangeKind::Students);
         }
         let absences_only = bundle.absences_only.is_some();
         let mut span: Option<(NaiveDate, NaiveDate)> = None;
@@ -1309,21 +1305,24 @@ impl Imports for PgStore {
             last_source = Some((source.imported_by, summary.import_id));
             out.registrations.push(summary);
         }
-        if !out.registrations.is_empty() {
-            kinds.push(ChangeKind::Registrations);
-        }
         if let (Some(wanted), Some((by, import_id))) = (bundle.absences_only, last_source) {
             let (covered, retracted) =
                 retract_absences(&mut tx, span, wanted, (bundle.at, &by, Some(import_id))).await?;
             out.covered = covered;
             out.retracted = retracted;
         }
-        let mut change = None;
-        for kind in kinds {
-            change = Some(record_change(&mut tx, kind, None).await?);
-        }
+        // One change of the whole school, without a student: followers
+        // reload it (the kind says what the import held at most).
+        let kind = if !out.registrations.is_empty() {
+            ChangeKind::Registrations
+        } else if out.students.is_some() {
+            ChangeKind::Students
+        } else {
+            ChangeKind::Document
+        };
+        let change = record_change(&mut tx, kind, None).await?;
         tx.commit().await.db()?;
-        self.wrote(change);
+        self.wrote(Some(change));
         Ok(out)
     }
 

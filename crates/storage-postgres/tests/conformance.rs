@@ -139,7 +139,7 @@ async fn a_raw_update_leaves_history() {
         .unwrap();
     let mut conn = PgConnection::connect(&db.url).await.unwrap();
     let change: i64 =
-        sqlx::query_scalar("INSERT INTO change_sets (at, by) VALUES (now(), 'psql') RETURNING id")
+        sqlx::query_scalar("INSERT INTO changes (at, by) VALUES (now(), 'psql') RETURNING id")
             .fetch_one(&mut conn)
             .await
             .unwrap();
@@ -176,7 +176,7 @@ async fn a_raw_update_leaves_history() {
          category, minutes_late, note, change_id + 1000 FROM registrations",
         "UPDATE registrations SET change_id = change_id + 1000",
         "DELETE FROM students",
-        "DELETE FROM change_sets",
+        "DELETE FROM changes",
     ] {
         let err = sqlx::query(sql).execute(&mut conn).await.unwrap_err();
         assert!(
