@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use aanwezig_domain::{Calendar, Policy, School, SchoolBuilder, Student};
 use aanwezig_storage::Store;
+use aanwezig_storage_postgres::PgStore;
 use aanwezig_storage_sqlite::SqliteStore;
 use anyhow::{bail, Context};
 
@@ -113,10 +114,14 @@ async fn open(db: &Database, create: bool) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 async fn open_postgres(url: &str) -> anyhow::Result<Arc<dyn Store>> {
-    bail!(
-        "PostgreSQL ({}) wordt door deze versie nog niet ondersteund",
-        without_password(url)
-    )
+    Ok(Arc::new(connect_postgres(url).await?))
+}
+
+/// Connects to a PostgreSQL database (and runs pending migrations).
+pub async fn connect_postgres(url: &str) -> anyhow::Result<PgStore> {
+    PgStore::connect(url)
+        .await
+        .with_context(|| format!("database {} openen", without_password(url)))
 }
 
 /// A database opened for `aanwezig migrate`: the store, and the same
@@ -138,8 +143,11 @@ pub async fn open_transfer(db: &Database, create: bool) -> anyhow::Result<Opened
             })
         }
         Database::Postgres(url) => {
-            open_postgres(url).await?;
-            unreachable!("open_postgres refuses")
+            let pg = Arc::new(connect_postgres(url).await?);
+            Ok(Opened {
+                store: pg.clone(),
+                transfer: pg,
+            })
         }
     }
 }

@@ -53,6 +53,9 @@ mod dossier;
 mod error;
 mod feed;
 mod registrations;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod transfer;
 
 use error::Result;
 use error::{narrow, Db};

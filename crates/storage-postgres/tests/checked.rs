@@ -17,8 +17,7 @@ use aanwezig_storage::{
 };
 use aanwezig_storage_postgres::PgStore;
 
-mod common;
-use common::TestDb;
+use aanwezig_storage_postgres::testing::TestDb;
 
 async fn store_on(db: &TestDb) -> PgStore {
     PgStore::connect(&db.url).await.unwrap()

@@ -21,8 +21,7 @@ use aanwezig_storage_postgres::{PgStore, MIGRATOR};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use sqlx::{Connection, PgConnection};
 
-mod common;
-use common::{url_of, TestDb};
+use aanwezig_storage_postgres::testing::{url_of, TestDb};
 
 async fn fresh() -> (TestDb, Box<dyn Store>) {
     let db = TestDb::create().await;

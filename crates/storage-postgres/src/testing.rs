@@ -1,7 +1,8 @@
-//! A database per test on the server `AANWEZIG_TEST_PG` (default
-//! `postgres://postgres@127.0.0.1:5432/postgres`), dropped when the test
-//! ends.
-#![allow(dead_code, clippy::unwrap_used)]
+//! For tests of this crate and of the crates above it (cargo feature
+//! `testing`): a database per test on the server `AANWEZIG_TEST_PG`
+//! (default `postgres://postgres@127.0.0.1:5432/postgres`), dropped when
+//! the test ends. Test code: a failure to create one panics.
+#![allow(clippy::unwrap_used)]
 
 use sqlx::{Connection, PgConnection};
 
