@@ -5,6 +5,7 @@
 //! not notice) so that two saves never compute the same number.
 
 use aanwezig_domain::{Policy, SchoolYear};
+use aanwezig_storage::documents::{check_settings, document_json};
 use aanwezig_storage::{
     AuditEntry, ChangeKind, DocumentKind, DocumentVersion, DocumentWrite, Documents, StoreError,
     VersionCheck,
@@ -59,42 +60,6 @@ pub(crate) async fn save_document_tx(
     .await
     .db()?;
     version_of(version)
-}
-
-/// A document checked as its own method would, as JSON.
-fn document_json(doc: DocumentWrite<'_>) -> Result<String> {
-    match doc {
-        DocumentWrite::Calendar(years) => {
-            validate_calendar(years)?;
-            to_json(years)
-        }
-        DocumentWrite::Policy(policy) => {
-            policy
-                .validate()
-                .map_err(|e| StoreError::Invalid(e.to_string()))?;
-            to_json(policy)
-        }
-        DocumentWrite::Settings(kind, json) => {
-            settings_json(kind, json)?;
-            Ok(json.to_owned())
-        }
-    }
-}
-
-/// Checks a settings document of a kind `save_settings` takes.
-fn settings_json(kind: DocumentKind, json: &str) -> Result<()> {
-    if matches!(
-        kind,
-        DocumentKind::Calendar | DocumentKind::Policy | DocumentKind::Timetable
-    ) {
-        return Err(StoreError::Invalid(format!(
-            "{} is saved with its own method",
-            kind.as_str()
-        )));
-    }
-    serde_json::from_str::<serde_json::Value>(json)
-        .map_err(|e| StoreError::Invalid(format!("{}: no valid JSON: {e}", kind.as_str())))?;
-    Ok(())
 }
 
 impl PgStore {
@@ -172,7 +137,7 @@ impl Documents for PgStore {
         by: &str,
         at: DateTime<Utc>,
     ) -> Result<u32> {
-        settings_json(kind, json)?;
+        check_settings(kind, json)?;
         self.save_document(kind, json.to_owned(), by, at).await
     }
 

@@ -41,11 +41,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aanwezig_domain::{Calendar, SchoolYear, StudentId};
+use aanwezig_domain::StudentId;
 use aanwezig_storage::{Change, ChangeKind, Store, StoreError};
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::PgConnection;
+
+pub(crate) use aanwezig_storage::documents::{from_json, to_json, validate_calendar};
 
 mod accounts;
 mod documents;
@@ -194,23 +196,6 @@ async fn lock_student(conn: &mut PgConnection, id: &StudentId) -> Result<Option<
 /// Parses a stored student number.
 fn parse_student_id(s: &str) -> Result<StudentId> {
     StudentId::parse(s).map_err(|e| StoreError::Invalid(format!("student number {s:?}: {e}")))
-}
-
-/// Serialises a value for a JSON column, after the caller validated it.
-fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| StoreError::Invalid(e.to_string()))
-}
-
-/// Parses a JSON column.
-fn from_json<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> Result<T> {
-    serde_json::from_str(json).map_err(|e| StoreError::Invalid(format!("{what}: {e}")))
-}
-
-/// Checks a calendar the way the engine will use it.
-fn validate_calendar(years: &[SchoolYear]) -> Result<()> {
-    Calendar::new(years.to_vec())
-        .map(|_| ())
-        .map_err(|e| StoreError::Invalid(format!("calendar: {e}")))
 }
 
 /// A version number as stored.

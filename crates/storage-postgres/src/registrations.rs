@@ -19,17 +19,18 @@
 //! export sorted by student, date and lesson) is checked in one pass and
 //! needs one round.
 
+use aanwezig_storage::documents::{bundle_documents, note_version};
 use std::collections::{HashMap, HashSet};
 
 use aanwezig_domain::{
     Bsn, Category, NumbersGiven, Onderwijsnummer, RegistrationRecord, Student, StudentId,
 };
 use aanwezig_storage::{
-    AbsencesOnly, BundleSummary, ChangeKind, DocumentKind, Expected, HistoryEntry, ImportBundle,
-    ImportLogEntry, ImportSource, ImportSummary, Imports, LessonKey, LessonState, LessonWrite,
-    Provenance, RecordBatches, Registrations, Revision, StaleLesson, StoreError,
-    StoredRegistration, StoredStudent, StudentLessons, StudentRegistrations, Students,
-    UpsertCounts, WrittenLesson, BATCH_ROWS,
+    AbsencesOnly, BundleSummary, ChangeKind, Expected, HistoryEntry, ImportBundle, ImportLogEntry,
+    ImportSource, ImportSummary, Imports, LessonKey, LessonState, LessonWrite, Provenance,
+    RecordBatches, Registrations, Revision, StaleLesson, StoreError, StoredRegistration,
+    StoredStudent, StudentLessons, StudentRegistrations, Students, UpsertCounts, WrittenLesson,
+    BATCH_ROWS,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -39,10 +40,7 @@ use sqlx::{PgConnection, Row};
 
 use crate::documents::save_document_tx;
 use crate::error::{minus, narrow, to_i64, to_u64, Db, Result};
-use crate::{
-    parse_student_id, record_change, record_changes, retrying, student_keys, to_json,
-    validate_calendar, PgStore,
-};
+use crate::{parse_student_id, record_change, record_changes, retrying, student_keys, PgStore};
 
 pub(crate) const STUDENT_COLUMNS: &str =
     "number, name, class, mentor, date_of_birth, left_on, bsn, onderwijsnummer";
@@ -1255,37 +1253,14 @@ impl Imports for PgStore {
         bundle: ImportBundle<'_>,
         progress: &(dyn Fn(usize, u64) + Send + Sync),
     ) -> Result<BundleSummary> {
-        if let Some(years) = bundle.calendar {
-            validate_calendar(years)?;
-        }
-        if let Some(policy) = bundle.policy {
-            policy
-                .validate()
-                .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        }
+        let documents = bundle_documents(&bundle)?;
         // One transaction for the whole command: a failure anywhere, also
         // in the last file of registrations, leaves everything as it was.
         let mut tx = self.begin().await?;
         let mut out = BundleSummary::default();
-        if let Some(years) = bundle.calendar {
-            let json = to_json(years)?;
-            out.calendar_version = Some(
-                save_document_tx(&mut tx, DocumentKind::Calendar, json, bundle.by, bundle.at)
-                    .await?,
-            );
-        }
-        if let Some(policy) = bundle.policy {
-            let json = to_json(policy)?;
-            out.policy_version = Some(
-                save_document_tx(&mut tx, DocumentKind::Policy, json, bundle.by, bundle.at).await?,
-            );
-        }
-        if let Some(timetable) = bundle.timetable {
-            let json = to_json(timetable)?;
-            out.timetable_version = Some(
-                save_document_tx(&mut tx, DocumentKind::Timetable, json, bundle.by, bundle.at)
-                    .await?,
-            );
+        for (kind, json) in documents {
+            let version = save_document_tx(&mut tx, kind, json, bundle.by, bundle.at).await?;
+            note_version(&mut out, kind, version);
         }
         if !bundle.students.is_empty() {
             out.students =

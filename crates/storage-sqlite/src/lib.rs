@@ -37,8 +37,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use aanwezig_domain::{
-    Bsn, Calendar, Case, MeldingDraft, NumbersGiven, Onderwijsnummer, Policy, RegistrationRecord,
-    SchoolYear, Student, StudentId,
+    Bsn, Case, MeldingDraft, NumbersGiven, Onderwijsnummer, Policy, RegistrationRecord, SchoolYear,
+    Student, StudentId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -67,6 +67,9 @@ use aanwezig_storage::store::{
     Accounts, AuditLog, Cases, Changes, Documents, Imports, Meldingen, Registrations, Retention,
     Store, StudentLessons, StudentRegistrations, Students,
 };
+
+use aanwezig_storage::documents::{bundle_documents, check_settings, document_json, note_version};
+pub(crate) use aanwezig_storage::documents::{to_json, validate_calendar};
 
 mod accounts;
 mod backup;
@@ -579,18 +582,6 @@ fn student_registrations_from_row(row: &SqliteRow) -> Result<StudentRegistration
 fn minus(a: u64, b: u64) -> Result<u64> {
     a.checked_sub(b)
         .ok_or_else(|| StoreError::Invalid(format!("inconsistent counts: {a} - {b}")))
-}
-
-/// Serialises a settings document, after the caller validated it.
-fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| StoreError::Invalid(e.to_string()))
-}
-
-/// Checks a calendar the way the engine will use it.
-fn validate_calendar(years: &[SchoolYear]) -> Result<()> {
-    Calendar::new(years.to_vec())
-        .map(|_| ())
-        .map_err(|e| StoreError::Invalid(format!("calendar: {e}")))
 }
 
 /// Adds a version of a settings document inside `tx`.
@@ -1229,37 +1220,14 @@ impl Imports for SqliteStore {
         bundle: ImportBundle<'_>,
         progress: &(dyn Fn(usize, u64) + Send + Sync),
     ) -> Result<BundleSummary> {
-        if let Some(years) = bundle.calendar {
-            validate_calendar(years)?;
-        }
-        if let Some(policy) = bundle.policy {
-            policy
-                .validate()
-                .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        }
+        let documents = bundle_documents(&bundle)?;
         // One transaction for the whole command: a failure anywhere, also
         // in the last file of registrations, leaves everything as it was.
         let mut tx = self.begin_write().await?;
         let mut out = BundleSummary::default();
-        if let Some(years) = bundle.calendar {
-            let json = to_json(years)?;
-            out.calendar_version = Some(
-                save_document_tx(&mut tx, DocumentKind::Calendar, json, bundle.by, bundle.at)
-                    .await?,
-            );
-        }
-        if let Some(policy) = bundle.policy {
-            let json = to_json(policy)?;
-            out.policy_version = Some(
-                save_document_tx(&mut tx, DocumentKind::Policy, json, bundle.by, bundle.at).await?,
-            );
-        }
-        if let Some(timetable) = bundle.timetable {
-            let json = to_json(timetable)?;
-            out.timetable_version = Some(
-                save_document_tx(&mut tx, DocumentKind::Timetable, json, bundle.by, bundle.at)
-                    .await?,
-            );
+        for (kind, json) in documents {
+            let version = save_document_tx(&mut tx, kind, json, bundle.by, bundle.at).await?;
+            note_version(&mut out, kind, version);
         }
         if !bundle.students.is_empty() {
             out.students =
@@ -1343,33 +1311,7 @@ impl Documents for SqliteStore {
     ) -> Result<u32> {
         let kind = doc.kind();
         // Validated as by the unchecked methods, before the write lock.
-        let json = match doc {
-            DocumentWrite::Calendar(years) => {
-                validate_calendar(years)?;
-                to_json(years)?
-            }
-            DocumentWrite::Policy(policy) => {
-                policy
-                    .validate()
-                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
-                to_json(policy)?
-            }
-            DocumentWrite::Settings(kind, json) => {
-                if matches!(
-                    kind,
-                    DocumentKind::Calendar | DocumentKind::Policy | DocumentKind::Timetable
-                ) {
-                    return Err(StoreError::Invalid(format!(
-                        "{} is not saved as a settings document",
-                        kind.as_str()
-                    )));
-                }
-                serde_json::from_str::<serde_json::Value>(json).map_err(|e| {
-                    StoreError::Invalid(format!("{}: no valid JSON: {e}", kind.as_str()))
-                })?;
-                json.to_owned()
-            }
-        };
+        let json = document_json(doc)?;
         // The version is read under the write lock (BEGIN IMMEDIATE), so no
         // other writer, in this process or another, saves in between.
         let mut tx = self.begin_write().await?;
@@ -1437,17 +1379,7 @@ impl Documents for SqliteStore {
         by: &str,
         at: DateTime<Utc>,
     ) -> Result<u32> {
-        if matches!(
-            kind,
-            DocumentKind::Calendar | DocumentKind::Policy | DocumentKind::Timetable
-        ) {
-            return Err(StoreError::Invalid(format!(
-                "{} is saved with its own method",
-                kind.as_str()
-            )));
-        }
-        serde_json::from_str::<serde_json::Value>(json)
-            .map_err(|e| StoreError::Invalid(format!("{}: no valid JSON: {e}", kind.as_str())))?;
+        check_settings(kind, json)?;
         self.save_document(kind, json.to_owned(), by, at).await
     }
 

@@ -25,6 +25,7 @@
 pub mod accounts;
 pub mod backup;
 pub mod codec;
+pub mod documents;
 pub mod error;
 pub mod model;
 pub mod retention;
