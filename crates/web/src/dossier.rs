@@ -22,6 +22,7 @@
 //! Every change goes through [`update`] (or [`add_confidential_note`]),
 //! one at a time, so that two people saving at once cannot lose a change.
 
+use aanwezig_app::Permission;
 use aanwezig_domain::case::Actor;
 use aanwezig_domain::{Case, Role, Student};
 use aanwezig_storage::AuditAction;
@@ -61,7 +62,7 @@ pub fn student_in_scope(
     let live = state.read()?;
     let i = live.position(id).ok_or(PageError::NotFound)?;
     let student = live.school.students()[i].clone();
-    if !user.scope().may_see(&student) {
+    if !user.may_for(Permission::ReadStudent, &student) {
         return Err(PageError::NotFound);
     }
     Ok(student)

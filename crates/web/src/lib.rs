@@ -19,6 +19,7 @@ pub mod clock;
 pub mod dossier;
 pub mod duo_work;
 pub mod error;
+pub mod guard;
 pub mod import_dir;
 pub mod jobs;
 pub mod layout;

@@ -3,6 +3,7 @@
 //! Everything here runs under the live read guard and returns owned view
 //! values, so a handler can drop the guard before it awaits.
 
+use aanwezig_app::Permission;
 use aanwezig_domain::engine::attendance;
 use aanwezig_domain::explain::SignalReport;
 use aanwezig_domain::{Calendar, DayIdx, Engine, Role, Signal, Step};
@@ -28,7 +29,7 @@ pub(super) fn student_in_scope(
     id: &str,
 ) -> Result<usize, PageError> {
     live.position(id)
-        .filter(|i| user.scope().may_see(&live.school.students()[*i]))
+        .filter(|i| user.may_for(Permission::ReadStudent, &live.school.students()[*i]))
         .ok_or(PageError::NotFound)
 }
 

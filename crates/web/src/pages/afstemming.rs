@@ -21,7 +21,8 @@ use axum::Router;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::meldingen::{Melder, PageForm};
+use super::meldingen::PageForm;
+use crate::guard::ManageMeldingen;
 use crate::auth::CurrentUser;
 use crate::dossier;
 use crate::duo_work::{work_of, DuoRecords};
@@ -162,7 +163,7 @@ fn page(
 
 async fn show(
     State(state): State<AppState>,
-    Melder(user): Melder,
+    ManageMeldingen(user): ManageMeldingen,
     Query(form): Query<AfstemmingForm>,
 ) -> Result<AfstemmingPage, PageError> {
     let (student, duty, melding) = vervolg_duty(&state, &user, &form).await?;
@@ -187,7 +188,7 @@ async fn show(
 
 async fn save(
     State(state): State<AppState>,
-    Melder(user): Melder,
+    ManageMeldingen(user): ManageMeldingen,
     PageForm(form): PageForm<AfstemmingForm>,
 ) -> Result<Response, PageError> {
     let (student, duty, melding) = vervolg_duty(&state, &user, &form).await?;

@@ -11,6 +11,7 @@
 //! dossier. Mentors call for their own class; the coordinators for every
 //! student; partners and the beheerder not at all.
 
+use aanwezig_app::Permission;
 use aanwezig_domain::case::Guide;
 use aanwezig_domain::explain::date_nl;
 use aanwezig_domain::{Call, Reached, Role, RuleId, Student};
@@ -32,7 +33,7 @@ use crate::state::AppState;
 
 /// Whether `user` may record a call about `student`.
 fn may_call(user: &CurrentUser, student: &Student) -> bool {
-    !user.role().is_external() && user.role() != Role::Beheerder && user.scope().may_see(student)
+    !user.role().is_external() && user.role() != Role::Beheerder && user.may_for(Permission::ReadStudent, student)
 }
 
 /// Where to go after saving: a page the caller came from.
@@ -154,7 +155,7 @@ fn student_and_run(
     let live = state.read()?;
     let i = live.position(id).ok_or(PageError::NotFound)?;
     let student = live.school.students()[i].clone();
-    if !user.scope().may_see(&student) {
+    if !user.may_for(Permission::ReadStudent, &student) {
         return Err(PageError::NotFound);
     }
     user.require(may_call(user, &student))?;

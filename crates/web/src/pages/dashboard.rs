@@ -18,6 +18,7 @@
 //! from caches renewed when the school changes: no query per student.
 //! Filters by class and mentor are a plain GET form.
 
+use aanwezig_app::Permission;
 use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -489,7 +490,7 @@ async fn dashboard(
 
 /// Whether a student is in the user's view: in scope and in the selection.
 fn in_view(user: &CurrentUser, s: &Student, klas: Option<&str>, mentor: Option<&str>) -> bool {
-    user.scope().may_see(s)
+    user.may_for(Permission::ReadStudent, s)
         && klas.is_none_or(|k| k.eq_ignore_ascii_case(&s.class))
         && mentor.is_none_or(|m| m == s.mentor)
 }

@@ -17,6 +17,7 @@
 //! the student), before the audit entries are read, so the export shows
 //! itself.
 
+use aanwezig_app::Permission;
 use aanwezig_domain::explain::{date_nl, SignalReport};
 use aanwezig_domain::{RegistrationRecord, Role, StudentId};
 use aanwezig_storage::{AuditAction, AuditEntry, AuditFilter, HistoryEntry, StoredStudent};
@@ -152,10 +153,10 @@ async fn gather(
         .student(&sid)
         .await?
         .ok_or(PageError::NotFound)?;
-    if !user.scope().may_see(&student) {
+    if !user.may_for(Permission::ReadStudent, &student) {
         return Err(PageError::NotFound);
     }
-    let numbers = user.scope().may_see_personal_numbers(&student);
+    let numbers = user.sees_personal_numbers_of(&student);
     user.audit(
         state,
         AuditAction::Export,

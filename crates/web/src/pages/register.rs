@@ -16,6 +16,7 @@
 //!
 //! [`Store::save_registrations`]: aanwezig_storage::Store::save_registrations
 
+use aanwezig_app::Permission;
 use std::collections::{HashMap, HashSet};
 
 use aanwezig_domain::explain::{capitalize_nl, date_nl};
@@ -421,7 +422,7 @@ async fn choose(
     user: CurrentUser,
     Query(q): Query<ChooseQuery>,
 ) -> Result<Response, PageError> {
-    user.require(user.role().may_register())?;
+    user.require(user.may(Permission::Register))?;
     let today = state.clock.today();
     let layout = Layout::new(&user, section::REGISTER, "Registreren");
     let live = state.read()?;
@@ -598,7 +599,7 @@ fn register_context(
     datum: &str,
     lesuur: &str,
 ) -> Result<RegisterContext, PageError> {
-    user.require(user.role().may_register())?;
+    user.require(user.may(Permission::Register))?;
     let date = parse_date(datum)?;
     let lesson: u8 = lesuur
         .parse()
@@ -1243,12 +1244,12 @@ fn lesson_context(
     id: &str,
     q: &LessonQuery,
 ) -> Result<LessonContext, PageError> {
-    user.require(user.role().may_register())?;
+    user.require(user.may(Permission::Register))?;
     let live = state.read()?;
     let student = live
         .position(id)
         .map(|i| &live.school.students()[i])
-        .filter(|s| user.scope().may_see(s))
+        .filter(|s| user.may_for(Permission::ReadStudent, s))
         .ok_or(PageError::NotFound)?;
     let cal = live.cal.as_ref().ok_or_else(no_calendar)?;
     let date = parse_date(&q.datum)?;

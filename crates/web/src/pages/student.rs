@@ -8,6 +8,7 @@
 //! school's codes and notes of a lesson are on its correction page), and
 //! writes one audit entry per view, both at the same time.
 
+use aanwezig_app::Permission;
 use std::collections::BTreeSet;
 
 use aanwezig_domain::explain::{date_nl, SignalReport};
@@ -337,7 +338,7 @@ async fn page(
         let live = state.read()?;
         let i = live.position(&id).ok_or(PageError::NotFound)?;
         let s = &live.school.students()[i];
-        if !user.scope().may_see(s) {
+        if !user.may_for(Permission::ReadStudent, s) {
             return Err(PageError::NotFound);
         }
         s.clone()
@@ -360,7 +361,7 @@ async fn page(
     let history = history?;
     let case = marks?.get(sid).copied();
     let mentor = mentor_label(&*names?, &student.mentor);
-    let may_register = user.scope().may_register(&student);
+    let may_register = user.may_for(Permission::Register, &student);
     let today = state.clock.today();
     let live = state.read()?;
     let mut page = build(
@@ -541,7 +542,7 @@ fn build(
         reduced: false,
         dossier_link: false,
     };
-    if user.scope().may_see_personal_numbers(student) {
+    if user.sees_personal_numbers_of(student) {
         page.bsn = Some(
             student
                 .bsn

@@ -26,12 +26,8 @@ use serde::Deserialize;
 use crate::auth::CurrentUser;
 use crate::error::PageError;
 use crate::layout::{section, Layout};
-use crate::pages::settings::Admin;
+use crate::guard::ManageUsers;
 use crate::state::AppState;
-
-fn require_admin(user: &CurrentUser) -> Result<(), PageError> {
-    user.require(user.role().is_admin())
-}
 
 fn when(t: DateTime<Utc>) -> String {
     super::student::local_time_nl(t)
@@ -112,10 +108,9 @@ struct Done {
 
 async fn list(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageUsers(user): ManageUsers,
     Query(done): Query<Done>,
 ) -> Result<UsersPage, PageError> {
-    require_admin(&user)?;
     let users = state.store.users().await?;
     // The latest user-administration entry per account. The log is read
     // newest first; a few thousand entries cover any school's history of
@@ -357,9 +352,8 @@ async fn hash(password: String) -> Result<String, PageError> {
 
 async fn new_form(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageUsers(user): ManageUsers,
 ) -> Result<UserFormPage, PageError> {
-    require_admin(&user)?;
     let classes = school_classes(&state)?;
     let form = UserForm {
         rol: Role::Mentor.as_str().to_owned(),
@@ -377,10 +371,9 @@ async fn new_form(
 
 async fn create(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageUsers(user): ManageUsers,
     Form(mut form): Form<UserForm>,
 ) -> Result<Response, PageError> {
-    require_admin(&user)?;
     let classes = school_classes(&state)?;
     form.gebruikersnaam = form.gebruikersnaam.trim().to_lowercase();
     let username = form.gebruikersnaam.clone();
@@ -466,10 +459,9 @@ async fn find(state: &AppState, naam: &str) -> Result<User, PageError> {
 
 async fn edit_form(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageUsers(user): ManageUsers,
     Path(naam): Path<String>,
 ) -> Result<UserFormPage, PageError> {
-    require_admin(&user)?;
     let existing = find(&state, &naam).await?;
     edit_page(&state, &user, &existing, FieldErrors::new())
 }
@@ -502,11 +494,10 @@ fn edit_page(
 
 async fn update(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageUsers(user): ManageUsers,
     Path(naam): Path<String>,
     Form(mut form): Form<UserForm>,
 ) -> Result<Response, PageError> {
-    require_admin(&user)?;
     let existing = find(&state, &naam).await?;
     let classes = school_classes(&state)?;
     form.gebruikersnaam = existing.username.clone();
@@ -596,10 +587,9 @@ async fn update(
 
 async fn reset_password(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageUsers(user): ManageUsers,
     Path(naam): Path<String>,
 ) -> Result<Response, PageError> {
-    require_admin(&user)?;
     let existing = find(&state, &naam).await?;
     if existing.username == user.user.username {
         return Err(PageError::BadRequest(
@@ -650,11 +640,10 @@ struct RemoveForm {
 /// a new account with a new id and inherits nothing.
 async fn remove(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageUsers(user): ManageUsers,
     Path(naam): Path<String>,
     Form(form): Form<RemoveForm>,
 ) -> Result<Response, PageError> {
-    require_admin(&user)?;
     let existing = find(&state, &naam).await?;
     if existing.username == user.user.username {
         return Err(PageError::BadRequest(

@@ -7,7 +7,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::access::{readable, Melder, Nr, PageForm};
+use super::access::{readable, Nr, PageForm};
+use crate::guard::ManageMeldingen;
 use super::actions::case_actions;
 use super::draft::{draft_page, errors_of};
 use crate::auth::CurrentUser;
@@ -117,7 +118,7 @@ fn apply_form(draft: &mut MeldingDraft, pairs: &Pairs, state: &AppState) -> Resu
 
 pub(super) async fn save(
     State(state): State<AppState>,
-    Melder(user): Melder,
+    ManageMeldingen(user): ManageMeldingen,
     Nr(n): Nr,
     PageForm(pairs): PageForm<Pairs>,
 ) -> Result<Response, PageError> {

@@ -57,7 +57,7 @@ use new::{create, new_form};
 use print::{export, print};
 
 pub(crate) use access::of_student_for;
-pub use access::{Melder, Nr, PageForm};
+pub use access::{Nr, PageForm};
 
 /// This area's routes.
 pub fn router() -> Router<AppState> {

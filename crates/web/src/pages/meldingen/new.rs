@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::access::{Melder, PageForm};
+use super::access::PageForm;
+use crate::guard::ManageMeldingen;
 use super::actions::{case_actions, fill};
 use super::draft::duo_error_nl;
 use super::format::{kind_key, parse_date, KINDS};
@@ -106,7 +107,7 @@ fn new_page(
 
 pub(super) async fn new_form(
     State(state): State<AppState>,
-    Melder(user): Melder,
+    ManageMeldingen(user): ManageMeldingen,
     Query(q): Query<NewQuery>,
 ) -> Result<NewPage, PageError> {
     let student = dossier::student_in_scope(&state, &user, &q.leerling)?;
@@ -176,7 +177,7 @@ async fn draft_for_signal(
 
 pub(super) async fn create(
     State(state): State<AppState>,
-    Melder(user): Melder,
+    ManageMeldingen(user): ManageMeldingen,
     PageForm(form): PageForm<NewForm>,
 ) -> Result<Response, PageError> {
     if form.leerling.trim().is_empty() {

@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::Admin;
+use crate::guard::ManageSettings;
 use crate::error::PageError;
 use crate::layout::{section, Layout};
 use crate::mail::{self, MailSettings, Outgoing, Security};
@@ -144,7 +144,7 @@ pub(super) struct Shown {
 
 async fn show(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
     Query(q): Query<Shown>,
 ) -> Result<MailPage, PageError> {
     let stored = mail::load(&state).await?;
@@ -248,7 +248,7 @@ fn check(
 
 async fn save(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
     Form(form): Form<MailForm>,
 ) -> Result<Response, PageError> {
     let stored = mail::load(&state).await?;
@@ -304,7 +304,7 @@ struct TestForm {
 
 async fn test(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
     Form(form): Form<TestForm>,
 ) -> Result<Response, PageError> {
     let stored = mail::load(&state).await?;

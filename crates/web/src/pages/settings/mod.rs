@@ -23,13 +23,10 @@ pub mod school;
 use std::collections::HashMap;
 
 use aanwezig_storage::DocumentKind;
-use axum::extract::{FromRequestParts, Multipart};
-use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
+use axum::extract::Multipart;
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::auth::CurrentUser;
 use crate::error::PageError;
 use crate::state::AppState;
 use calendar::{
@@ -38,29 +35,6 @@ use calendar::{
 use codes::{add_code, change_code, codes, load_preset, remove_code};
 use overview::overview;
 use policy::{download_policy, policy, save_policy_form, upload_policy};
-
-/// Only the beheerder manages settings.
-fn require_admin(user: &CurrentUser) -> Result<(), PageError> {
-    user.require(user.role().is_admin())
-}
-
-/// The signed-in beheerder, as an extractor. It reads only the request's
-/// head, so axum runs it before the body is parsed: anyone else gets 403
-/// even for a malformed form, and learns nothing about what it expects.
-pub struct Admin(pub CurrentUser);
-
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = Response;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let user = CurrentUser::from_request_parts(parts, state).await?;
-        require_admin(&user).map_err(IntoResponse::into_response)?;
-        Ok(Admin(user))
-    }
-}
 
 /// One saved version of a settings document, for the history tables.
 struct VersionView {

@@ -20,7 +20,7 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::Admin;
+use crate::guard::ManageSettings;
 use crate::error::PageError;
 use crate::layout::{section, Layout};
 use crate::state::AppState;
@@ -127,7 +127,7 @@ pub(super) struct Shown {
 
 async fn show(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
     Query(q): Query<Shown>,
 ) -> Result<SchoolPage, PageError> {
     let s = school_settings(&state).await?;
@@ -144,7 +144,7 @@ async fn show(
 
 async fn save(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
     Form(form): Form<SchoolForm>,
 ) -> Result<Response, PageError> {
     match check(&form) {
