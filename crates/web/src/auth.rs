@@ -16,10 +16,10 @@ use std::net::SocketAddr;
 
 pub use limiter::{LimiterStats, LoginLimiter};
 
-use aanwezig_domain::case::PartnerIdentity;
 use aanwezig_app::permission::{self, Permission, StudentFacts};
 use aanwezig_app::Actor;
-use aanwezig_domain::{Role, Scope, Student, StudentId};
+use aanwezig_domain::case::PartnerIdentity;
+use aanwezig_domain::{Role, Student, StudentId};
 use aanwezig_storage::{AuditAction, AuditEntry, SessionRecord, User};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -79,15 +79,6 @@ impl CurrentUser {
     /// The account as the case dossier's partner checks know it.
     pub fn identity(&self) -> PartnerIdentity<'_> {
         self.user.identity()
-    }
-
-    /// The user's scope, for `may_see` checks.
-    pub fn scope(&self) -> Scope<'_> {
-        Scope {
-            role: self.user.role,
-            classes: &self.user.classes,
-            involved: &self.involved,
-        }
     }
 
     /// What this user is to `student`, for [`aanwezig_app::permission`].

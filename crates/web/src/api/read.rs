@@ -6,7 +6,7 @@
 use aanwezig_app::Permission;
 use aanwezig_domain::engine::attendance;
 use aanwezig_domain::explain::SignalReport;
-use aanwezig_domain::{Calendar, DayIdx, Engine, Role, Signal, Step};
+use aanwezig_domain::{Calendar, DayIdx, Engine, Signal, Step};
 
 use crate::auth::CurrentUser;
 use crate::error::PageError;
@@ -18,7 +18,7 @@ use super::views::{Attendance, SignalView};
 /// and mentors (their classes). The beheerder reads none, and external
 /// partners get their students with the case dossier, not yet.
 pub(super) fn require_reader(user: &CurrentUser) -> Result<(), PageError> {
-    user.require(user.role().sees_all_students() || user.role() == Role::Mentor)
+    user.require_may(Permission::ListStudents)
 }
 
 /// The position of student `id` when the user may see them; otherwise

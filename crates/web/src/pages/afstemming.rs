@@ -22,11 +22,11 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::meldingen::PageForm;
-use crate::guard::ManageMeldingen;
 use crate::auth::CurrentUser;
 use crate::dossier;
 use crate::duo_work::{work_of, DuoRecords};
 use crate::error::PageError;
+use crate::guard::ManageMeldingen;
 use crate::layout::{section, Layout};
 use crate::state::AppState;
 use aanwezig_domain::explain::date_nl;

@@ -10,7 +10,7 @@
 //! is in the student's AVG inzage, for the coordinators. Viewing the log is
 //! itself written to the log.
 
-use aanwezig_domain::{Role, StudentId};
+use aanwezig_domain::StudentId;
 use aanwezig_storage::{AuditAction, AuditFilter};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -21,8 +21,8 @@ use axum::Router;
 use serde::Deserialize;
 
 use super::student::local_time_nl;
-use crate::auth::CurrentUser;
 use crate::error::PageError;
+use crate::guard::ReadAuditLog;
 use crate::layout::{section, Layout};
 use crate::state::AppState;
 
@@ -85,10 +85,9 @@ fn query_string(pairs: &[(&str, &str)]) -> String {
 
 async fn page(
     State(state): State<AppState>,
-    user: CurrentUser,
+    ReadAuditLog(user): ReadAuditLog,
     Query(q): Query<AuditQuery>,
 ) -> Result<(StatusCode, AuditPage), PageError> {
-    user.require(user.role() == Role::Beheerder)?;
     user.audit(&state, AuditAction::Read, None, "logboek")
         .await?;
     let leerling = q.leerling.as_deref().unwrap_or("").trim().to_owned();

@@ -14,7 +14,7 @@
 use aanwezig_app::Permission;
 use aanwezig_domain::case::Guide;
 use aanwezig_domain::explain::date_nl;
-use aanwezig_domain::{Call, Reached, Role, RuleId, Student};
+use aanwezig_domain::{Call, Reached, RuleId, Student};
 use aanwezig_storage::AuditAction;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -30,11 +30,6 @@ use crate::auth::CurrentUser;
 use crate::error::PageError;
 use crate::layout::{section, Layout};
 use crate::state::AppState;
-
-/// Whether `user` may record a call about `student`.
-fn may_call(user: &CurrentUser, student: &Student) -> bool {
-    !user.role().is_external() && user.role() != Role::Beheerder && user.may_for(Permission::ReadStudent, student)
-}
 
 /// Where to go after saving: a page the caller came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,15 +145,14 @@ fn student_and_run(
     id: &str,
     sinds: Option<&str>,
 ) -> Result<(Student, NaiveDate), PageError> {
-    // The beheerder manages the school but reads no student data.
-    user.require(user.role() != Role::Beheerder)?;
+    // A student out of reach answers like no student; one in reach that
+    // this role may not call about is refused.
+    user.require_may(Permission::ReadStudent)?;
     let live = state.read()?;
     let i = live.position(id).ok_or(PageError::NotFound)?;
     let student = live.school.students()[i].clone();
-    if !user.may_for(Permission::ReadStudent, &student) {
-        return Err(PageError::NotFound);
-    }
-    user.require(may_call(user, &student))?;
+    user.require_for(Permission::ReadStudent, &student)?;
+    user.require(user.may_for(Permission::RecordCall, &student))?;
     let cal = live.cal.as_ref().ok_or(PageError::NotFound)?;
     let runs: Vec<NaiveDate> = live
         .evaluations

@@ -43,8 +43,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::auth::CurrentUser;
-use crate::guard::Import;
 use crate::error::PageError;
+use crate::guard::Import;
 use crate::layout::{section, Layout};
 use crate::state::AppState;
 

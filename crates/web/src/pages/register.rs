@@ -397,12 +397,11 @@ struct ChooseQuery {
 
 /// The classes with at least one student the user may see, sorted.
 fn classes_in_scope(live: &Live, user: &CurrentUser) -> Vec<String> {
-    let scope = user.scope();
     let mut set: Vec<String> = live
         .school
         .students()
         .iter()
-        .filter(|s| scope.may_see(s))
+        .filter(|s| user.may_for(Permission::Register, s))
         .map(|s| s.class.clone())
         .collect::<HashSet<_>>()
         .into_iter()
@@ -606,13 +605,14 @@ fn register_context(
         .map_err(|_| PageError::BadRequest(format!("'{lesuur}' is geen lesuur")))?;
     let live = state.read()?;
     let cal = live.cal.as_ref().ok_or_else(no_calendar)?;
-    let scope = user.scope();
     let mut members: Vec<ClassMember> = live
         .school
         .students()
         .iter()
         .enumerate()
-        .filter(|(_, s)| s.class.eq_ignore_ascii_case(klas) && scope.may_see(s))
+        .filter(|(_, s)| {
+            s.class.eq_ignore_ascii_case(klas) && user.may_for(Permission::Register, s)
+        })
         .map(|(pos, s)| ClassMember {
             pos,
             id: s.id.clone(),
@@ -1249,7 +1249,7 @@ fn lesson_context(
     let student = live
         .position(id)
         .map(|i| &live.school.students()[i])
-        .filter(|s| user.may_for(Permission::ReadStudent, s))
+        .filter(|s| user.may_for(Permission::Register, s))
         .ok_or(PageError::NotFound)?;
     let cal = live.cal.as_ref().ok_or_else(no_calendar)?;
     let date = parse_date(&q.datum)?;

@@ -12,7 +12,7 @@ use aanwezig_app::Permission;
 use std::collections::BTreeSet;
 
 use aanwezig_domain::explain::{date_nl, SignalReport};
-use aanwezig_domain::{Calendar, Category, DayIdx, Registration, Role, Step, Student, StudentId};
+use aanwezig_domain::{Calendar, Category, DayIdx, Registration, Step, Student, StudentId};
 use aanwezig_storage::{AuditAction, HistoryEntry};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -332,15 +332,12 @@ async fn page(
     Path(id): Path<String>,
     Query(q): Query<StudentQuery>,
 ) -> Result<StudentPage, PageError> {
-    // The beheerder manages the school but reads no student data.
-    user.require(user.role() != Role::Beheerder)?;
+    user.require_may(Permission::ReadStudent)?;
     let student: Student = {
         let live = state.read()?;
         let i = live.position(&id).ok_or(PageError::NotFound)?;
         let s = &live.school.students()[i];
-        if !user.may_for(Permission::ReadStudent, s) {
-            return Err(PageError::NotFound);
-        }
+        user.require_for(Permission::ReadStudent, s)?;
         s.clone()
     };
     let sid: &StudentId = &student.id;
@@ -376,7 +373,7 @@ async fn page(
     );
     page.dossier_step = case.filter(|c| c.open).map(|c| c.step.to_string());
     page.dossier_closed = case.is_some_and(|c| !c.open);
-    page.may_open_case = crate::dossier::may_change_cases(user.role());
+    page.may_open_case = user.may_for(Permission::ChangeCase, &student);
     calls_of(&live, &student, &mut page);
     page.called = match q.gebeld.as_deref() {
         Some("zorgen") => Some("Het gesprek is opgeslagen. U maakt zich zorgen: open een dossier om de volgende stappen te zetten."),
@@ -524,7 +521,7 @@ fn build(
         heat: None,
         signals: Vec::new(),
         may_register,
-        may_export: super::inzage::may_export(user.role()),
+        may_export: user.may_for(Permission::ExportStudent, student),
         week_label: String::new(),
         lessons: Vec::new(),
         days: Vec::new(),

@@ -25,8 +25,8 @@ use serde::Deserialize;
 
 use crate::auth::CurrentUser;
 use crate::error::PageError;
-use crate::layout::{section, Layout};
 use crate::guard::ManageUsers;
+use crate::layout::{section, Layout};
 use crate::state::AppState;
 
 fn when(t: DateTime<Utc>) -> String {

@@ -54,7 +54,7 @@ pub(super) async fn list(
     user: CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> Result<ListPage, PageError> {
-    user.require(dossier::may_read_cases(user.role()))?;
+    user.require_may(Permission::ReadCase)?;
     let status = match q.status.as_deref() {
         Some("gesloten") => "gesloten",
         Some("alle") => "alle",
@@ -88,7 +88,9 @@ pub(super) async fn list(
         // A partner sees only the open cases they are brought into (not
         // every student in their scope, e.g. one of a sent DUO melding),
         // and each as redacted for their role.
-        if !user.may_for(Permission::ReadStudent, student) || !dossier::partner_may_read(&user, Some(&case)) {
+        if !user.may_for(Permission::ReadStudent, student)
+            || !dossier::may_read_case(&user, student, Some(&case))
+        {
             continue;
         }
         let case = dossier::seen_by(&user, &case);

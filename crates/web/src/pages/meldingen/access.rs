@@ -3,9 +3,9 @@
 //! [`aanwezig_app::permission`]; the pages take
 //! [`ManageMeldingen`](crate::guard::ManageMeldingen) as their guard.
 
+use aanwezig_app::permission::{self, Permission};
 use aanwezig_domain::{MeldingDraft, MeldingStatus, Role, Student, StudentId};
 use aanwezig_storage::MeldingFilter;
-use aanwezig_app::permission::{self, Permission};
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::Form;

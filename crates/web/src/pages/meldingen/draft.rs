@@ -15,7 +15,6 @@ use axum::extract::{Query, State};
 use serde::Deserialize;
 
 use super::access::{readable, Nr};
-use aanwezig_app::Permission;
 use super::format::{due, period, status_key, Due, STATUSES};
 use super::list::afstemming_nl;
 use crate::auth::CurrentUser;
@@ -23,6 +22,7 @@ use crate::error::PageError;
 use crate::layout::{section, Layout};
 use crate::pages::student::local_time_nl;
 use crate::state::AppState;
+use aanwezig_app::Permission;
 
 /// A message as a sentence: a capital first letter and a full stop,
 /// whether the domain wrote it as a fragment or as a sentence.
@@ -454,7 +454,8 @@ pub(super) async fn show(
     Query(q): Query<Shown>,
 ) -> Result<DraftPage, PageError> {
     let (id, draft) = readable(&state, &user, &n).await?;
-    let errors = if draft.status == MeldingStatus::Concept && user.may(Permission::ManageMeldingen) {
+    let errors = if draft.status == MeldingStatus::Concept && user.may(Permission::ManageMeldingen)
+    {
         errors_of(&draft, &state)?
     } else {
         Vec::new()

@@ -8,11 +8,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::access::{readable, Nr, PageForm};
-use crate::guard::ManageMeldingen;
 use super::actions::case_actions;
 use super::draft::{draft_page, errors_of};
 use crate::auth::CurrentUser;
 use crate::error::PageError;
+use crate::guard::ManageMeldingen;
 use crate::state::AppState;
 
 /// Melding `n` for a change by a coordinator; a sent melding is read only.

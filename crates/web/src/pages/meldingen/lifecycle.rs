@@ -9,12 +9,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::access::{Nr, PageForm};
-use crate::guard::ManageMeldingen;
 use super::draft::{draft_page, duo_error_nl, illness_errors, sentence};
 use super::edit::for_change;
 use super::format::{parse_date, status_key, STATUSES};
 use crate::auth::CurrentUser;
 use crate::error::PageError;
+use crate::guard::ManageMeldingen;
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]

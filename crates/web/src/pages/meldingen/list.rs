@@ -12,13 +12,13 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::access::shown_to_readers;
-use aanwezig_app::permission::{self, Permission};
-use crate::guard::ReadMeldingen;
 use super::format::{due, period, Due};
 use crate::auth::CurrentUser;
 use crate::error::PageError;
+use crate::guard::ReadMeldingen;
 use crate::layout::{section, Layout};
 use crate::state::AppState;
+use aanwezig_app::permission::{self, Permission};
 
 /// One line under a student in the list: an open duty, a concept, a
 /// covered signal, a melding or an afstemming.

@@ -31,7 +31,7 @@
 //!
 //! The student's BSN or onderwijsnummer is not part of the stored draft: the
 //! pages read the student's current number, show it only to roles that may
-//! see it ([`aanwezig_domain::Role::sees_personal_numbers`]; leerplicht
+//! see it ([`aanwezig_app::Permission::SeePersonalNumbers`]; leerplicht
 //! reads "alleen zichtbaar voor de coördinatoren"), and the domain refuses
 //! to register a melding for a student who has neither.
 

@@ -14,13 +14,13 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::access::PageForm;
-use crate::guard::ManageMeldingen;
 use super::actions::{case_actions, fill};
 use super::draft::duo_error_nl;
 use super::format::{kind_key, parse_date, KINDS};
 use crate::auth::CurrentUser;
 use crate::dossier;
 use crate::error::PageError;
+use crate::guard::ManageMeldingen;
 use crate::layout::{section, Layout};
 use crate::pages::settings::school::school_settings;
 use crate::state::AppState;

@@ -17,9 +17,9 @@ use serde::Deserialize;
 use super::policy::OptionView;
 use super::{field_text, multipart_fields, VersionView};
 use super::{uploaded_text, versions};
-use crate::guard::ManageSettings;
 use crate::auth::CurrentUser;
 use crate::error::PageError;
+use crate::guard::ManageSettings;
 use crate::layout::{section, Layout};
 use crate::state::AppState;
 

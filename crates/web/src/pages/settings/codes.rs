@@ -13,9 +13,9 @@ use serde::Deserialize;
 
 use super::calendar::SavedQuery;
 use super::policy::store_policy;
-use crate::guard::ManageSettings;
 use crate::auth::CurrentUser;
 use crate::error::PageError;
+use crate::guard::ManageSettings;
 use crate::layout::{section, Layout};
 use crate::state::AppState;
 

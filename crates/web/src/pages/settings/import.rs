@@ -24,8 +24,8 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
-use crate::guard::EditImportSettings;
 use crate::error::PageError;
+use crate::guard::EditImportSettings;
 use crate::layout::{section, Layout};
 use crate::pages::import::import_settings;
 use crate::state::AppState;

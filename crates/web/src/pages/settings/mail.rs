@@ -15,8 +15,8 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use crate::guard::ManageSettings;
 use crate::error::PageError;
+use crate::guard::ManageSettings;
 use crate::layout::{section, Layout};
 use crate::mail::{self, MailSettings, Outgoing, Security};
 use crate::state::AppState;

@@ -6,8 +6,8 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 
 use super::versions;
-use crate::guard::ManageSettings;
 use crate::error::PageError;
+use crate::guard::ManageSettings;
 use crate::layout::{section, Layout};
 use crate::state::AppState;
 

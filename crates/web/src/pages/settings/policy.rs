@@ -15,9 +15,9 @@ use super::calendar::SavedQuery;
 use super::multipart_fields;
 use super::policy_fields::{set_value, value_of, FieldDef, Kind, Val, GROUPS};
 use super::{uploaded_text, versions, VersionView};
-use crate::guard::ManageSettings;
 use crate::auth::CurrentUser;
 use crate::error::PageError;
+use crate::guard::ManageSettings;
 use crate::layout::{section, Layout};
 use crate::state::AppState;
 

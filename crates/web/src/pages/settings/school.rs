@@ -20,8 +20,8 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use crate::guard::ManageSettings;
 use crate::error::PageError;
+use crate::guard::ManageSettings;
 use crate::layout::{section, Layout};
 use crate::state::AppState;
 
