@@ -27,8 +27,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, OriginalUri, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use chrono::Duration;
 use serde::Deserialize;
@@ -524,10 +523,11 @@ async fn logout(
 }
 
 /// `/inloggen` and `/uitloggen`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/inloggen", get(login_form).post(login))
-        .route("/uitloggen", post(logout))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/inloggen", login_form)
+        .post("/inloggen", login)
+        .post("/uitloggen", logout)
 }
 
 #[cfg(test)]

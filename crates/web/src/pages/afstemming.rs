@@ -16,8 +16,6 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::Router;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
@@ -239,6 +237,8 @@ async fn save(
 }
 
 /// This area's routes.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/meldingen/afstemming", get(show).post(save))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/meldingen/afstemming", show)
+        .post("/meldingen/afstemming", save)
 }

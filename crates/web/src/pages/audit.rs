@@ -16,8 +16,6 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 
 use super::student::local_time_nl;
@@ -179,8 +177,8 @@ fn topic_nl(detail: &str) -> &'static str {
 }
 
 /// `/auditlog`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/auditlog", get(page))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new().get("/auditlog", page)
 }
 
 #[cfg(test)]

@@ -21,8 +21,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Form, Router};
+use axum::Form;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
@@ -368,8 +367,10 @@ async fn save(
 }
 
 /// `/leerlingen/{id}/gebeld`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/leerlingen/{id}/gebeld", get(show).post(save))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/leerlingen/{id}/gebeld", show)
+        .post("/leerlingen/{id}/gebeld", save)
 }
 
 #[cfg(test)]

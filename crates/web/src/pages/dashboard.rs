@@ -29,8 +29,6 @@ use aanwezig_storage::AuditAction;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::routing::get;
-use axum::Router;
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::Deserialize;
 
@@ -1037,8 +1035,8 @@ fn chart(
 }
 
 /// `/`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(dashboard))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new().get("/", dashboard)
 }
 
 #[cfg(test)]

@@ -37,8 +37,8 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::routing::get;
+use axum::Form;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 
@@ -1431,16 +1431,17 @@ async fn run_import(
 }
 
 /// `/importeren…`.
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
         .route(
             "/importeren",
+            &[axum::http::Method::GET, axum::http::Method::POST],
             get(upload_form)
                 .post(preview)
                 .layer(DefaultBodyLimit::max(MAX_UPLOAD)),
         )
-        .route("/importeren/{id}", get(job_page))
-        .route("/importeren/{id}/bevestigen", post(confirm))
+        .get("/importeren/{id}", job_page)
+        .post("/importeren/{id}/bevestigen", confirm)
 }
 
 #[cfg(test)]

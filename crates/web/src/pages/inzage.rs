@@ -27,8 +27,6 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
@@ -513,10 +511,10 @@ async fn page(
 }
 
 /// `/leerlingen/{id}/inzage` and `/leerlingen/{id}/inzage.json`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/leerlingen/{id}/inzage", get(page))
-        .route("/leerlingen/{id}/inzage.json", get(json))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/leerlingen/{id}/inzage", page)
+        .get("/leerlingen/{id}/inzage.json", json)
 }
 
 #[cfg(test)]

@@ -31,8 +31,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Form, Router};
+use axum::Form;
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use serde::Deserialize;
 
@@ -1541,18 +1540,17 @@ async fn lesson_save(
 }
 
 /// `/registreren…` and `/leerlingen/{id}/les`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/registreren", get(choose))
-        .route(
-            "/registreren/{klas}/{datum}/{lesuur}",
-            get(register_form).post(register_save),
-        )
-        .route(
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/registreren", choose)
+        .get("/registreren/{klas}/{datum}/{lesuur}", register_form)
+        .post("/registreren/{klas}/{datum}/{lesuur}", register_save)
+        .get(
             "/registreren/{klas}/{datum}/{lesuur}/opgeslagen",
-            get(register_saved),
+            register_saved,
         )
-        .route("/leerlingen/{id}/les", get(lesson_form).post(lesson_save))
+        .get("/leerlingen/{id}/les", lesson_form)
+        .post("/leerlingen/{id}/les", lesson_save)
 }
 
 #[cfg(test)]

@@ -17,8 +17,6 @@ use aanwezig_storage::{AuditAction, HistoryEntry};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
-use axum::Router;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use serde::Deserialize;
 
@@ -956,8 +954,8 @@ fn history_rows(
 }
 
 /// `/leerlingen/{id}`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/leerlingen/{id}", get(page))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new().get("/leerlingen/{id}", page)
 }
 
 #[cfg(test)]

@@ -14,8 +14,6 @@ use aanwezig_storage::AuditAction;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
@@ -716,8 +714,8 @@ fn build_list(
 }
 
 /// `/leerlingen`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/leerlingen", get(list))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new().get("/leerlingen", list)
 }
 
 #[cfg(test)]

@@ -34,8 +34,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, HOST};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use icalendar::{Calendar, Class, Component, EventLike, Property};
 use serde::Deserialize;
@@ -806,12 +804,12 @@ async fn feed(
 }
 
 /// This area's routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/taken", get(page))
-        .route("/taken/agenda", post(create_feed))
-        .route("/taken/agenda/intrekken", post(revoke_feed))
-        .route("/agenda/{token}", get(feed))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/taken", page)
+        .post("/taken/agenda", create_feed)
+        .post("/taken/agenda/intrekken", revoke_feed)
+        .get("/agenda/{token}", feed)
 }
 
 #[cfg(test)]

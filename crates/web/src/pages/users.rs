@@ -18,8 +18,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -680,13 +679,15 @@ async fn remove(
 }
 
 /// `/gebruikers`, `/gebruikers/nieuw`, `/gebruikers/{naam}`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/gebruikers", get(list))
-        .route("/gebruikers/nieuw", get(new_form).post(create))
-        .route("/gebruikers/{naam}", get(edit_form).post(update))
-        .route("/gebruikers/{naam}/wachtwoord", post(reset_password))
-        .route("/gebruikers/{naam}/verwijderen", post(remove))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/gebruikers", list)
+        .get("/gebruikers/nieuw", new_form)
+        .post("/gebruikers/nieuw", create)
+        .get("/gebruikers/{naam}", edit_form)
+        .post("/gebruikers/{naam}", update)
+        .post("/gebruikers/{naam}/wachtwoord", reset_password)
+        .post("/gebruikers/{naam}/verwijderen", remove)
 }
 
 #[cfg(test)]

@@ -45,10 +45,6 @@ mod list;
 mod new;
 mod print;
 
-use axum::routing::{get, post};
-use axum::Router;
-
-use crate::state::AppState;
 use draft::show;
 use edit::save;
 use lifecycle::{set_number, set_status};
@@ -60,13 +56,15 @@ pub(crate) use access::of_student_for;
 pub use access::{Nr, PageForm};
 
 /// This area's routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/meldingen", get(list))
-        .route("/meldingen/nieuw", get(new_form).post(create))
-        .route("/meldingen/{n}", get(show).post(save))
-        .route("/meldingen/{n}/status", post(set_status))
-        .route("/meldingen/{n}/nummer", post(set_number))
-        .route("/meldingen/{n}/afdruk", get(print))
-        .route("/meldingen/{n}/export.txt", get(export))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/meldingen", list)
+        .get("/meldingen/nieuw", new_form)
+        .post("/meldingen/nieuw", create)
+        .get("/meldingen/{n}", show)
+        .post("/meldingen/{n}", save)
+        .post("/meldingen/{n}/status", set_status)
+        .post("/meldingen/{n}/nummer", set_number)
+        .get("/meldingen/{n}/afdruk", print)
+        .get("/meldingen/{n}/export.txt", export)
 }

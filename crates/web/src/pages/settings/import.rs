@@ -19,8 +19,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Form, Router};
+use axum::Form;
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
@@ -220,8 +219,10 @@ async fn save(
 }
 
 /// `/instellingen/import`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/instellingen/import", get(show).post(save))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/instellingen/import", show)
+        .post("/instellingen/import", save)
 }
 
 #[cfg(test)]

@@ -11,8 +11,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use serde::Deserialize;
 
 use crate::error::PageError;
@@ -356,8 +355,9 @@ async fn test(
 }
 
 /// This area's routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/instellingen/email", get(show).post(save))
-        .route("/instellingen/email/test", post(test))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/instellingen/email", show)
+        .post("/instellingen/email", save)
+        .post("/instellingen/email/test", test)
 }

@@ -24,8 +24,6 @@ use std::collections::HashMap;
 
 use aanwezig_storage::DocumentKind;
 use axum::extract::Multipart;
-use axum::routing::{get, post};
-use axum::Router;
 
 use crate::error::PageError;
 use crate::state::AppState;
@@ -103,28 +101,27 @@ fn field_text(fields: &HashMap<String, (Option<String>, Vec<u8>)>, name: &str) -
 }
 
 /// `/instellingen` and its subpages.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/instellingen", get(overview))
-        .route("/instellingen/kalender", get(calendar))
-        .route("/instellingen/kalender/vrije-dag", post(add_free_day))
-        .route(
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/instellingen", overview)
+        .get("/instellingen/kalender", calendar)
+        .post("/instellingen/kalender/vrije-dag", add_free_day)
+        .post(
             "/instellingen/kalender/vrije-dag/verwijderen",
-            post(remove_free_day),
+            remove_free_day,
         )
-        .route("/instellingen/kalender/schooljaar", post(edit_year))
-        .route("/instellingen/kalender/bestand", post(upload_calendar))
-        .route(
-            "/instellingen/kalender/rijksoverheid",
-            post(import_rijksoverheid),
-        )
-        .route("/instellingen/beleid", get(policy).post(save_policy_form))
-        .route("/instellingen/beleid/beleid.toml", get(download_policy))
-        .route("/instellingen/beleid/bestand", post(upload_policy))
-        .route("/instellingen/codes", get(codes).post(add_code))
-        .route("/instellingen/codes/wijzigen", post(change_code))
-        .route("/instellingen/codes/verwijderen", post(remove_code))
-        .route("/instellingen/codes/voorinstelling", post(load_preset))
+        .post("/instellingen/kalender/schooljaar", edit_year)
+        .post("/instellingen/kalender/bestand", upload_calendar)
+        .post("/instellingen/kalender/rijksoverheid", import_rijksoverheid)
+        .get("/instellingen/beleid", policy)
+        .post("/instellingen/beleid", save_policy_form)
+        .get("/instellingen/beleid/beleid.toml", download_policy)
+        .post("/instellingen/beleid/bestand", upload_policy)
+        .get("/instellingen/codes", codes)
+        .post("/instellingen/codes", add_code)
+        .post("/instellingen/codes/wijzigen", change_code)
+        .post("/instellingen/codes/verwijderen", remove_code)
+        .post("/instellingen/codes/voorinstelling", load_preset)
         .merge(import::router())
         .merge(mail::router())
         .merge(school::router())

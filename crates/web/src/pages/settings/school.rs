@@ -16,8 +16,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Form, Router};
+use axum::Form;
 use serde::Deserialize;
 
 use crate::error::PageError;
@@ -189,8 +188,10 @@ async fn save(
 }
 
 /// `/instellingen/school`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/instellingen/school", get(show).post(save))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/instellingen/school", show)
+        .post("/instellingen/school", save)
 }
 
 #[cfg(test)]
