@@ -9,8 +9,13 @@
 //! layer, and render what it returns.
 
 pub mod actor;
+pub mod audit;
+pub mod calls;
 pub mod error;
 pub mod permission;
+
+#[cfg(test)]
+mod testing;
 
 pub use actor::Actor;
 pub use error::AppError;
