@@ -9,6 +9,7 @@
 //! layer, and render what it returns.
 
 pub mod actor;
+pub mod afstemming;
 pub mod audit;
 pub mod calls;
 pub mod error;
