@@ -5,9 +5,19 @@
 //! step plan and knows nothing of storage or people signing in; the storage
 //! crates keep data; this crate decides *who may do what* ([`permission`])
 //! and runs each use case as one unit: permission check, the domain call,
-//! the change and its audit entry in one transaction. Web and CLI parse
-//! input, call this layer, and render what it returns.
+//! the change and its audit entry. Web and CLI parse input, call this
+//! layer, and render what it returns.
 
+pub mod actor;
+pub mod afstemming;
+pub mod audit;
+pub mod calls;
+pub mod error;
 pub mod permission;
 
+#[cfg(test)]
+mod testing;
+
+pub use actor::Actor;
+pub use error::AppError;
 pub use permission::{Grant, Permission, Relation, StudentFacts, GRANTS};

@@ -1,7 +1,9 @@
 //! Who may see what (product.md, "Who uses it, and what each may see").
 //!
-//! Roles and the pure scope rules; the web layer enforces them on every
-//! page and API call with the signed-in user's role and classes.
+//! Roles and the pure scope rule of which students a user sees. Who may do
+//! what is the application layer's one table (`aanwezig_app::permission`),
+//! which the web and the command line ask; this rule is what its "read a
+//! student" row is tested against.
 
 use std::fmt;
 
@@ -74,39 +76,6 @@ impl Role {
         }
     }
 
-    /// Whether the role sees every student of the school.
-    pub fn sees_all_students(self) -> bool {
-        matches!(
-            self,
-            Role::Verzuimcoordinator | Role::Ondersteuningscoordinator
-        )
-    }
-
-    /// Whether the role may register or correct attendance.
-    pub fn may_register(self) -> bool {
-        matches!(
-            self,
-            Role::Verzuimcoordinator | Role::Ondersteuningscoordinator | Role::Mentor
-        )
-    }
-
-    /// Whether the role manages users, calendar, policy, codes and imports.
-    pub fn is_admin(self) -> bool {
-        self == Role::Beheerder
-    }
-
-    /// Whether the role may see a student's BSN and onderwijsnummer. They
-    /// serve one purpose, the DUO melding, which the coordinators make and
-    /// register (both verzuim- and ondersteuningscoördinator); the
-    /// beheerder imports the file they come in. Mentors and external
-    /// partners never see them.
-    pub fn sees_personal_numbers(self) -> bool {
-        matches!(
-            self,
-            Role::Verzuimcoordinator | Role::Ondersteuningscoordinator | Role::Beheerder
-        )
-    }
-
     /// Whether the role is an external partner (sees only involved students).
     pub fn is_external(self) -> bool {
         matches!(
@@ -150,18 +119,6 @@ impl Scope<'_> {
             Role::Beheerder => false,
         }
     }
-
-    /// Whether this user may see `student`'s BSN and onderwijsnummer: a
-    /// role that sees them ([`Role::sees_personal_numbers`]) and a student
-    /// in scope.
-    pub fn may_see_personal_numbers(&self, student: &Student) -> bool {
-        self.role.sees_personal_numbers() && self.may_see(student)
-    }
-
-    /// Whether this user may change `student`'s registrations.
-    pub fn may_register(&self, student: &Student) -> bool {
-        self.role.may_register() && self.may_see(student)
-    }
 }
 
 #[cfg(test)]
@@ -181,33 +138,6 @@ mod tests {
             bsn: None,
             onderwijsnummer: None,
         }
-    }
-
-    #[test]
-    fn only_the_coordinators_see_personal_numbers() {
-        let seeing: Vec<Role> = Role::ALL
-            .into_iter()
-            .filter(|r| r.sees_personal_numbers())
-            .collect();
-        assert_eq!(
-            seeing,
-            [
-                Role::Beheerder,
-                Role::Verzuimcoordinator,
-                Role::Ondersteuningscoordinator
-            ]
-        );
-        let classes = vec!["2B".to_owned()];
-        let s = student("2B");
-        let scope = |role| Scope {
-            role,
-            classes: &classes,
-            involved: &[],
-        };
-        assert!(scope(Role::Verzuimcoordinator).may_see_personal_numbers(&s));
-        assert!(!scope(Role::Mentor).may_see_personal_numbers(&s));
-        // The beheerder reads no student pages, so sees no one's number.
-        assert!(!scope(Role::Beheerder).may_see_personal_numbers(&s));
     }
 
     #[test]
@@ -232,7 +162,6 @@ mod tests {
         assert!(scope.may_see(&student("2B")));
         assert!(scope.may_see(&student("2b")));
         assert!(!scope.may_see(&student("3A")));
-        assert!(scope.may_register(&student("2B")));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! for a student without one, the onderwijsnummer. A DUO verzuimmelding
 //! needs one of them (Besluit verzuimmelding); nothing else in aanwezig
 //! does, so they are optional on a [`Student`](crate::Student) and only
-//! the coordinators see them ([`Role::sees_personal_numbers`]).
+//! the coordinators see them (`aanwezig_app`'s `Permission::SeePersonalNumbers`).
 //!
 //! Both are nine digits with an elfproef check digit:
 //!
@@ -21,8 +21,6 @@
 //! The values are sensitive. Their `Debug` hides the digits and they have no
 //! `Display`, so a number cannot slip into a log line or an audit text by a
 //! stray `{}` or `{:?}`; [`Bsn::as_str`] is the one, deliberate, way out.
-//!
-//! [`Role::sees_personal_numbers`]: crate::Role::sees_personal_numbers
 
 use std::fmt;
 

@@ -16,8 +16,10 @@ use std::net::SocketAddr;
 
 pub use limiter::{LimiterStats, LoginLimiter};
 
+use aanwezig_app::permission::{self, Permission, StudentFacts};
+use aanwezig_app::Actor;
 use aanwezig_domain::case::PartnerIdentity;
-use aanwezig_domain::{Role, Scope, StudentId};
+use aanwezig_domain::{Role, Student, StudentId};
 use aanwezig_storage::{AuditAction, AuditEntry, SessionRecord, User};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -25,8 +27,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, OriginalUri, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use chrono::Duration;
 use serde::Deserialize;
@@ -59,6 +60,12 @@ pub struct CurrentUser {
     /// For an external partner: the students whose data they may see (see
     /// [`involved_students`]); empty for every other role.
     pub involved: Vec<StudentId>,
+    /// Of those, the students whose open case the partner is brought into
+    /// (sorted).
+    brought_in: Vec<StudentId>,
+    /// For the leerplichtambtenaar: the students with a sent DUO melding
+    /// (sorted); empty for every other role.
+    sent_melding: Vec<StudentId>,
     session_hash: String,
 }
 
@@ -73,12 +80,56 @@ impl CurrentUser {
         self.user.identity()
     }
 
-    /// The user's scope, for `may_see` checks.
-    pub fn scope(&self) -> Scope<'_> {
-        Scope {
+    /// What this user is to `student`, for [`aanwezig_app::permission`].
+    pub fn facts(&self, student: &Student) -> StudentFacts {
+        let brought_in = self.brought_in.binary_search(&student.id).is_ok();
+        let sent_melding = self.sent_melding.binary_search(&student.id).is_ok();
+        StudentFacts::of(&self.user.classes, student, brought_in, sent_melding)
+    }
+
+    /// Whether this user holds `permission` for some student or
+    /// school-wide ([`permission::may`]).
+    pub fn may(&self, permission: Permission) -> bool {
+        permission::may(self.user.role, permission)
+    }
+
+    /// Whether this user holds `permission` for `student`
+    /// ([`permission::may_for`]).
+    pub fn may_for(&self, permission: Permission, student: &Student) -> bool {
+        permission::may_for(self.user.role, permission, self.facts(student))
+    }
+
+    /// Whether this user may see `student`'s BSN and onderwijsnummer: a
+    /// student they read, and a role that sees the numbers.
+    pub fn sees_personal_numbers_of(&self, student: &Student) -> bool {
+        self.may_for(Permission::ReadStudent, student)
+            && self.may_for(Permission::SeePersonalNumbers, student)
+    }
+
+    /// `Forbidden` unless this user holds `permission` at all.
+    pub fn require_may(&self, permission: Permission) -> Result<(), PageError> {
+        self.require(self.may(permission))
+    }
+
+    /// `NotFound` unless this user holds `permission` for `student`: a
+    /// student outside a user's reach looks like no student at all.
+    pub fn require_for(&self, permission: Permission, student: &Student) -> Result<(), PageError> {
+        if self.may_for(permission, student) {
+            Ok(())
+        } else {
+            Err(PageError::NotFound)
+        }
+    }
+
+    /// The acting user as the application layer knows it.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            username: self.user.username.clone(),
+            account_id: self.user.account_id.clone(),
             role: self.user.role,
-            classes: &self.user.classes,
-            involved: &self.involved,
+            classes: self.user.classes.clone(),
+            brought_in: self.brought_in.clone(),
+            sent_melding: self.sent_melding.clone(),
         }
     }
 
@@ -142,15 +193,17 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<CurrentU
     if now - session.last_seen_at >= Duration::seconds(1) {
         state.store.touch_session(&hash, now).await?;
     }
-    let involved = if user.role.is_external() {
-        involved_students(state, &user).await?
+    let partner = if user.role.is_external() {
+        partner_students(state, &user).await?
     } else {
-        Vec::new()
+        PartnerStudents::default()
     };
     Ok(Some(CurrentUser {
         user,
         csrf: session.csrf_token,
-        involved,
+        involved: partner.involved,
+        brought_in: partner.brought_in,
+        sent_melding: partner.sent_melding,
         session_hash: hash,
     }))
 }
@@ -178,15 +231,39 @@ fn session_over(
 ///
 /// [`Case::involves`]: aanwezig_domain::Case::involves
 pub async fn involved_students(state: &AppState, user: &User) -> Result<Vec<StudentId>, PageError> {
+    Ok(partner_students(state, user).await?.involved)
+}
+
+/// A partner's students, by how they came to see them (each sorted).
+#[derive(Default)]
+struct PartnerStudents {
+    /// Both kinds: [`involved_students`].
+    involved: Vec<StudentId>,
+    brought_in: Vec<StudentId>,
+    sent_melding: Vec<StudentId>,
+}
+
+async fn partner_students(state: &AppState, user: &User) -> Result<PartnerStudents, PageError> {
     // Two indexed queries: the cases this account is brought into, and
     // for the leerplichtambtenaar the students with a sent melding.
-    let mut out = state.store.students_involving(&user.identity()).await?;
-    if user.role == Role::Leerplichtambtenaar {
-        out.extend(state.store.students_with_sent_meldingen().await?);
-    }
-    out.sort();
-    out.dedup();
-    Ok(out)
+    let mut brought_in = state.store.students_involving(&user.identity()).await?;
+    brought_in.sort();
+    brought_in.dedup();
+    let mut sent_melding = if user.role == Role::Leerplichtambtenaar {
+        state.store.students_with_sent_meldingen().await?
+    } else {
+        Vec::new()
+    };
+    sent_melding.sort();
+    sent_melding.dedup();
+    let mut involved = [brought_in.as_slice(), sent_melding.as_slice()].concat();
+    involved.sort();
+    involved.dedup();
+    Ok(PartnerStudents {
+        involved,
+        brought_in,
+        sent_melding,
+    })
 }
 
 fn original_path(parts: &Parts) -> String {
@@ -446,10 +523,11 @@ async fn logout(
 }
 
 /// `/inloggen` and `/uitloggen`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/inloggen", get(login_form).post(login))
-        .route("/uitloggen", post(logout))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/inloggen", login_form)
+        .post("/inloggen", login)
+        .post("/uitloggen", logout)
 }
 
 #[cfg(test)]

@@ -29,27 +29,14 @@
 //!
 //! [`Cases::save_case_checked`]: aanwezig_storage::Cases::save_case_checked
 
+use aanwezig_app::permission::{self, Permission, StudentFacts};
 use aanwezig_domain::case::Actor;
-use aanwezig_domain::{Case, Role, Student};
+use aanwezig_domain::{Case, Student};
 use aanwezig_storage::{AuditAction, AuditEntry, VersionCheck};
 
 use crate::auth::CurrentUser;
 use crate::error::PageError;
 use crate::state::AppState;
-
-/// Whether `role` may read case dossiers at all (subject to scope).
-pub fn may_read_cases(role: Role) -> bool {
-    role != Role::Beheerder
-}
-
-/// Whether `role` may change a case in scope: open it, move it, record
-/// contacts, agreements, decisions and interventions.
-pub fn may_change_cases(role: Role) -> bool {
-    matches!(
-        role,
-        Role::Verzuimcoordinator | Role::Ondersteuningscoordinator | Role::Mentor
-    )
-}
 
 /// The signed-in user as the case records who did something.
 pub fn actor(user: &CurrentUser) -> Actor {
@@ -64,11 +51,11 @@ pub fn student_in_scope(
     user: &CurrentUser,
     id: &str,
 ) -> Result<Student, PageError> {
-    user.require(may_read_cases(user.role()))?;
+    user.require_may(Permission::ReadCase)?;
     let live = state.read()?;
     let i = live.position(id).ok_or(PageError::NotFound)?;
     let student = live.school.students()[i].clone();
-    if !user.scope().may_see(&student) {
+    if !user.may_for(Permission::ReadStudent, &student) {
         return Err(PageError::NotFound);
     }
     Ok(student)
@@ -97,7 +84,7 @@ pub async fn load_versioned(
 ) -> Result<(Student, Option<(Case, u32)>), PageError> {
     let student = student_in_scope(state, user, id)?;
     let mut case = state.store.case_with_version(&student.id).await?;
-    if !partner_may_read(user, case.as_ref().map(|(c, _)| c)) {
+    if !may_read_case(user, &student, case.as_ref().map(|(c, _)| c)) {
         return Err(PageError::NotFound);
     }
     user.audit(state, AuditAction::Read, Some(&student.id), what)
@@ -132,13 +119,17 @@ pub fn partner_since(user: &CurrentUser, case: &Case) -> Option<chrono::NaiveDat
     }
 }
 
-/// Whether the user may read this case (`None`: the student has none) as
-/// far as partners go: the school's roles may (their scope is checked
-/// elsewhere); an external partner only while brought into the open case
-/// (the leerplichtambtenaar may see a student for a sent DUO melding, but
-/// not the dossier unless the school shares it).
-pub fn partner_may_read(user: &CurrentUser, case: Option<&Case>) -> bool {
-    !user.role().is_external() || case.is_some_and(|c| c.is_open() && c.involves(&user.identity()))
+/// Whether the user may read `student`'s case (`None`: the student has
+/// none), by [`Permission::ReadCase`] with the "brought in" relation taken
+/// from the case itself: an external partner only while brought into the
+/// open case (the leerplichtambtenaar may see a student for a sent DUO
+/// melding, but not the dossier unless the school shares it).
+pub fn may_read_case(user: &CurrentUser, student: &Student, case: Option<&Case>) -> bool {
+    let facts = StudentFacts {
+        brought_in: case.is_some_and(|c| c.is_open() && c.involves(&user.identity())),
+        ..user.facts(student)
+    };
+    permission::may_for(user.role(), Permission::ReadCase, facts)
 }
 
 /// The address of a student's dossier page: where a refused save sends
@@ -198,7 +189,7 @@ pub async fn add_confidential_note(
     text: &str,
 ) -> Result<Result<(), aanwezig_domain::CaseError>, PageError> {
     let student = student_in_scope(state, user, id)?;
-    user.require(aanwezig_domain::case::may_read_confidential(user.role()))?;
+    user.require_may(Permission::ConfidentialNotes)?;
     let (mut case, version) = state
         .store
         .case_with_version(&student.id)
@@ -270,7 +261,7 @@ pub async fn load_for_change(
     id: &str,
 ) -> Result<(Student, Option<(Case, u32)>), PageError> {
     let student = student_in_scope(state, user, id)?;
-    user.require(may_change_cases(user.role()))?;
+    user.require(user.may_for(Permission::ChangeCase, &student))?;
     let case = state.store.case_with_version(&student.id).await?;
     Ok((student, case))
 }

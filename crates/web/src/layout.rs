@@ -1,6 +1,7 @@
 //! What every page's frame needs: title, menu for the user's role, the
 //! signed-in user and the CSRF token for forms.
 
+use aanwezig_app::permission::{self, Permission};
 use aanwezig_domain::Role;
 
 use crate::auth::CurrentUser;
@@ -47,27 +48,32 @@ pub mod section {
 
 fn menu(role: Role) -> Vec<(&'static str, &'static str)> {
     use section::*;
+    let may = |p: Permission| permission::may(role, p);
     let mut items = Vec::new();
-    if role.sees_all_students() || role == Role::Mentor {
+    if may(Permission::ListStudents) {
         items.push((OVERVIEW, "Weekoverzicht"));
         items.push((STUDENTS, "Leerlingen"));
     }
-    if role != Role::Beheerder {
+    if may(Permission::ReadCase) {
         items.push((TASKS, "Mijn taken"));
         items.push((DOSSIERS, "Dossiers"));
     }
-    if role.sees_all_students() || role == Role::Leerplichtambtenaar {
+    if may(Permission::ReadMeldingen) {
         items.push((MELDINGEN, "DUO-meldingen"));
     }
-    if role.may_register() {
+    if may(Permission::Register) {
         items.push((REGISTER, "Registreren"));
     }
-    if role == Role::Beheerder || role == Role::Verzuimcoordinator {
+    if may(Permission::Import) {
         items.push((IMPORT, "Importeren"));
     }
-    if role == Role::Beheerder {
+    if may(Permission::ManageSettings) {
         items.push((SETTINGS, "Instellingen"));
+    }
+    if may(Permission::ManageUsers) {
         items.push((USERS, "Gebruikers"));
+    }
+    if may(Permission::ReadAuditLog) {
         items.push((AUDIT, "Logboek"));
     }
     items.push((PLAN, "Stappenplan"));

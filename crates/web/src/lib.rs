@@ -1,16 +1,17 @@
 //! The aanwezig web app (axum): server-rendered Dutch pages that work
 //! without JavaScript, and a JSON API behind the same sign-in.
 //!
-//! Each area is a module with `fn router() -> Router<AppState>`; [`app`]
-//! merges them and adds the security layers. Handlers get the signed-in
-//! user as the [`auth::CurrentUser`] extractor and check the role and the
-//! student scope themselves, on every page and API call.
+//! Each area is a module with `fn router() -> routes::Routes` (a router
+//! that also lists its paths and methods, [`routes()`]); [`app`] merges
+//! them and adds the security layers. Who may do what is
+//! `aanwezig_app::permission`: handlers take a typed guard ([`guard`]) that
+//! answers 403 for a role without the permission, or the signed-in user as
+//! [`auth::CurrentUser`] and ask it `may_for` the student of the request.
 
 use std::net::SocketAddr;
 
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
 use axum::{middleware, Router};
 
 pub mod api;
@@ -20,6 +21,7 @@ pub mod dossier;
 pub mod duo_work;
 pub mod error;
 pub mod follow;
+pub mod guard;
 pub mod import_dir;
 pub mod jobs;
 pub mod layout;
@@ -27,6 +29,7 @@ pub mod live;
 pub mod mail;
 pub mod pages;
 pub mod paths;
+pub mod routes;
 pub mod security;
 pub mod state;
 
@@ -45,13 +48,34 @@ async fn css() -> impl IntoResponse {
     )
 }
 
-/// The whole app as a router.
-pub fn app(state: AppState) -> Router {
-    let router = Router::new()
+/// The page routes (everything but the API), as a router and a list.
+fn page_routes() -> routes::Routes {
+    routes::Routes::new()
         .merge(auth::router())
         .merge(pages::router())
+        .get("/static/app.css", css)
+}
+
+/// Every route the app serves, as path and method: the pages' from the
+/// same [`routes::Routes`] the router is built from, the API's from its
+/// OpenAPI document (utoipa-axum builds document and router from the same
+/// handlers). Paths are axum's (`/leerlingen/{id}`).
+pub fn routes() -> Vec<(String, axum::http::Method)> {
+    let mut out: Vec<(String, axum::http::Method)> = page_routes()
+        .list()
+        .iter()
+        .map(|(p, m)| ((*p).to_owned(), m.clone()))
+        .collect();
+    out.extend(api::routes());
+    out.sort_by(|a, b| (&a.0, a.1.as_str()).cmp(&(&b.0, b.1.as_str())));
+    out
+}
+
+/// The whole app as a router.
+pub fn app(state: AppState) -> Router {
+    let router = page_routes()
+        .into_router()
         .nest("/api", api::router())
-        .route("/static/app.css", get(css))
         // Any other path: the Dutch "not found" page, like a missing student.
         .fallback(|| async { error::PageError::NotFound })
         .layer(middleware::from_fn_with_state(

@@ -173,6 +173,27 @@ fn bad_json(e: JsonRejection) -> ApiError {
     .into()
 }
 
+/// The API's routes as path (with `/api`) and method, from the OpenAPI
+/// document built with the router.
+pub fn routes() -> Vec<(String, axum::http::Method)> {
+    let (_, doc) = api_routes().split_for_parts();
+    let mut out = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        for (method, op) in [
+            (axum::http::Method::GET, &item.get),
+            (axum::http::Method::POST, &item.post),
+            (axum::http::Method::PUT, &item.put),
+            (axum::http::Method::DELETE, &item.delete),
+            (axum::http::Method::PATCH, &item.patch),
+        ] {
+            if op.is_some() {
+                out.push((format!("/api{path}"), method));
+            }
+        }
+    }
+    out
+}
+
 /// `/api/…` (nested under `/api` by the app).
 pub fn router() -> Router<AppState> {
     let (router, _) = api_routes().split_for_parts();

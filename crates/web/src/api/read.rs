@@ -3,9 +3,10 @@
 //! Everything here runs under the live read guard and returns owned view
 //! values, so a handler can drop the guard before it awaits.
 
+use aanwezig_app::Permission;
 use aanwezig_domain::engine::attendance;
 use aanwezig_domain::explain::SignalReport;
-use aanwezig_domain::{Calendar, DayIdx, Engine, Role, Signal, Step};
+use aanwezig_domain::{Calendar, DayIdx, Engine, Signal, Step};
 
 use crate::auth::CurrentUser;
 use crate::error::PageError;
@@ -17,7 +18,7 @@ use super::views::{Attendance, SignalView};
 /// and mentors (their classes). The beheerder reads none, and external
 /// partners get their students with the case dossier, not yet.
 pub(super) fn require_reader(user: &CurrentUser) -> Result<(), PageError> {
-    user.require(user.role().sees_all_students() || user.role() == Role::Mentor)
+    user.require_may(Permission::ListStudents)
 }
 
 /// The position of student `id` when the user may see them; otherwise
@@ -28,7 +29,7 @@ pub(super) fn student_in_scope(
     id: &str,
 ) -> Result<usize, PageError> {
     live.position(id)
-        .filter(|i| user.scope().may_see(&live.school.students()[*i]))
+        .filter(|i| user.may_for(Permission::ReadStudent, &live.school.students()[*i]))
         .ok_or(PageError::NotFound)
 }
 

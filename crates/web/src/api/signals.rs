@@ -1,6 +1,7 @@
 //! `/api/signalen` and `/api/leerlingen/{id}/signalen`: signals with their
 //! evidence and explanation, as of today.
 
+use aanwezig_app::Permission;
 use aanwezig_domain::RuleId;
 use aanwezig_storage::AuditAction;
 use axum::extract::rejection::QueryRejection;
@@ -90,7 +91,7 @@ async fn list(
         if let Some(t) = Today::of(&live) {
             let week_start = *t.cal.week_days(t.through).start();
             for (i, s) in live.school.students().iter().enumerate() {
-                if !user.scope().may_see(s)
+                if !user.may_for(Permission::ReadStudent, s)
                     || klas.is_some_and(|k| !k.eq_ignore_ascii_case(&s.class))
                 {
                     continue;

@@ -1,5 +1,6 @@
 //! `/api/leerlingen…`: students, their registrations, and changing one lesson.
 
+use aanwezig_app::Permission;
 use aanwezig_domain::{Policy, Step};
 use aanwezig_storage::{AuditAction, Expected, LessonKey, LessonWrite, StaleLesson, StoreError};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -67,7 +68,7 @@ async fn list(
         let today = Today::of(&live);
         let mut out = Vec::new();
         for (i, s) in live.school.students().iter().enumerate() {
-            if !user.scope().may_see(s)
+            if !user.may_for(Permission::ReadStudent, s)
                 || klas.is_some_and(|k| !k.eq_ignore_ascii_case(&s.class))
                 || mentor.is_some_and(|m| !m.eq_ignore_ascii_case(&s.mentor))
                 || zoek.as_deref().is_some_and(|z| {
@@ -132,7 +133,7 @@ async fn show(
         let s = &live.school.students()[i];
         let today = Today::of(&live);
         // BSN and onderwijsnummer only for the coordinators.
-        let numbers = user.scope().may_see_personal_numbers(s);
+        let numbers = user.sees_personal_numbers_of(s);
         let detail = StudentDetail {
             id: s.id.to_string(),
             name: s.name.clone(),
@@ -289,7 +290,7 @@ async fn put_registration(
     Path((id, datum, lesuur)): Path<(String, String, String)>,
     body: Result<Json<RegistrationInput>, JsonRejection>,
 ) -> Result<Json<RegistrationChanged>, ApiError> {
-    user.require(user.role().may_register())?;
+    user.require(user.may(Permission::Register))?;
     let (record, revision, policy) = {
         let live = state.read()?;
         let i = student_in_scope(&live, &user, &id)?;

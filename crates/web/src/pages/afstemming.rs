@@ -7,25 +7,24 @@
 //! - `POST /meldingen/afstemming`: records it (date, with whom, why; no
 //!   health details), audited; back to `/meldingen` with a confirmation.
 
+use aanwezig_app::afstemming;
 use aanwezig_domain::duo::SignalRef;
-use aanwezig_domain::duo_work::{Afstemming, SignalWork};
+use aanwezig_domain::duo_work::SignalWork;
 use aanwezig_domain::{RuleId, Student};
-use aanwezig_storage::AuditAction;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::Router;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::meldingen::{Melder, PageForm};
+use super::meldingen::PageForm;
 use crate::auth::CurrentUser;
 use crate::dossier;
 use crate::duo_work::{work_of, DuoRecords};
 use crate::error::PageError;
+use crate::guard::ManageMeldingen;
 use crate::layout::{section, Layout};
 use crate::state::AppState;
 use aanwezig_domain::explain::date_nl;
@@ -101,23 +100,8 @@ async fn vervolg_duty(
         .position(&student.id)
         .ok_or(PageError::NotFound)?;
     let work = work_of(&live, i, &by, today);
-    let duty = work
-        .open_duty(SignalRef { rule, fired_on })
-        .copied()
-        .ok_or_else(|| {
-            PageError::Conflict(format!(
-                "Voor {} staat geen open signaal \"{}\" van {}: het is al gemeld of afgestemd.",
-                student.name,
-                rule.title_nl(),
-                date_nl(fired_on)
-            ))
-        })?;
-    let melding = duty.vervolg_of().ok_or_else(|| {
-        PageError::Conflict(format!(
-            "Er loopt voor {} geen melding bij DUO. Afstemmen met leerplicht kan alleen bij een vervolg; maak anders de melding.",
-            student.name
-        ))
-    })?;
+    let signal = SignalRef { rule, fired_on };
+    let (duty, melding) = afstemming::vervolg(&student, signal, work.open_duty(signal))?;
     Ok((student, duty, melding))
 }
 
@@ -162,17 +146,11 @@ fn page(
 
 async fn show(
     State(state): State<AppState>,
-    Melder(user): Melder,
+    ManageMeldingen(user): ManageMeldingen,
     Query(form): Query<AfstemmingForm>,
 ) -> Result<AfstemmingPage, PageError> {
     let (student, duty, melding) = vervolg_duty(&state, &user, &form).await?;
-    user.audit(
-        &state,
-        AuditAction::Read,
-        Some(&student.id),
-        "formulier afstemming met leerplicht over een DUO-signaal",
-    )
-    .await?;
+    afstemming::open_form(&*state.store, &user.actor(), &student, state.clock.now()).await?;
     let today = state.clock.today();
     Ok(page(
         &user,
@@ -187,57 +165,31 @@ async fn show(
 
 async fn save(
     State(state): State<AppState>,
-    Melder(user): Melder,
+    ManageMeldingen(user): ManageMeldingen,
     PageForm(form): PageForm<AfstemmingForm>,
 ) -> Result<Response, PageError> {
     let (student, duty, melding) = vervolg_duty(&state, &user, &form).await?;
     let today = state.clock.today();
-    let on = NaiveDate::parse_from_str(form.op.trim(), "%Y-%m-%d").ok();
-    let a = Afstemming {
-        student: student.id.clone(),
-        signal: duty.signal.reference(),
-        melding: Some(melding),
-        on: on.unwrap_or(today),
-        with_whom: form.met_wie.trim().to_owned(),
-        why: form.waarom.trim().to_owned(),
-        by: user.user.username.clone(),
-        recorded_at: state.clock.now(),
+    let input = afstemming::AfstemmingInput {
+        on: form.op.clone(),
+        with_whom: form.met_wie.clone(),
+        why: form.waarom.clone(),
     };
-    let mut errors: Vec<(String, String)> = Vec::new();
-    if on.is_none() {
-        errors.push(("op".into(), "Vul de datum van de afstemming in.".into()));
-    }
-    if let Err(errs) = a.validate(today) {
-        errors.extend(errs.into_iter().map(|e| {
-            let field = if e.field == "datum" {
-                "op".to_owned()
-            } else {
-                e.field
-            };
-            (field, e.message_nl)
-        }));
-    }
-    if !errors.is_empty() {
-        let p = page(&user, &student, &duty, melding, &form, today, errors);
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response());
-    }
-    let id = state.store.add_afstemming(&a).await?;
-    user.audit(
-        &state,
-        AuditAction::Change,
-        Some(&student.id),
-        format!(
-            "afgestemd met leerplicht ({}): geen nieuwe DUO-melding voor signaal '{}' van {} (vervolg op melding {melding}); afstemming {id}",
-            a.with_whom,
-            duty.signal.rule.title_nl(),
-            date_nl(duty.signal.fired_on)
-        ),
-    )
-    .await?;
+    let (actor, now) = (user.actor(), state.clock.now());
+    let a = match afstemming::afstemming_of(&input, &student, &duty, melding, &actor, today, now) {
+        Ok(a) => a,
+        Err(errors) => {
+            let p = page(&user, &student, &duty, melding, &form, today, errors);
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response());
+        }
+    };
+    afstemming::record(&*state.store, &actor, &student, &duty, &a, now).await?;
     Ok(Redirect::to(&format!("/meldingen?afgestemd=1#leerling-{}", student.id)).into_response())
 }
 
 /// This area's routes.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/meldingen/afstemming", get(show).post(save))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/meldingen/afstemming", show)
+        .post("/meldingen/afstemming", save)
 }

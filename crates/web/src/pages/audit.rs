@@ -10,19 +10,17 @@
 //! is in the student's AVG inzage, for the coordinators. Viewing the log is
 //! itself written to the log.
 
-use aanwezig_domain::{Role, StudentId};
+use aanwezig_domain::StudentId;
 use aanwezig_storage::{AuditAction, AuditFilter};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 
 use super::student::local_time_nl;
-use crate::auth::CurrentUser;
 use crate::error::PageError;
+use crate::guard::ReadAuditLog;
 use crate::layout::{section, Layout};
 use crate::state::AppState;
 
@@ -85,10 +83,9 @@ fn query_string(pairs: &[(&str, &str)]) -> String {
 
 async fn page(
     State(state): State<AppState>,
-    user: CurrentUser,
+    ReadAuditLog(user): ReadAuditLog,
     Query(q): Query<AuditQuery>,
 ) -> Result<(StatusCode, AuditPage), PageError> {
-    user.require(user.role() == Role::Beheerder)?;
     user.audit(&state, AuditAction::Read, None, "logboek")
         .await?;
     let leerling = q.leerling.as_deref().unwrap_or("").trim().to_owned();
@@ -180,8 +177,8 @@ fn topic_nl(detail: &str) -> &'static str {
 }
 
 /// `/auditlog`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/auditlog", get(page))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new().get("/auditlog", page)
 }
 
 #[cfg(test)]

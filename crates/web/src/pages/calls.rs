@@ -11,29 +11,24 @@
 //! dossier. Mentors call for their own class; the coordinators for every
 //! student; partners and the beheerder not at all.
 
+use aanwezig_app::calls;
 use aanwezig_domain::case::Guide;
 use aanwezig_domain::explain::date_nl;
-use aanwezig_domain::{Call, Reached, Role, RuleId, Student};
-use aanwezig_storage::AuditAction;
+use aanwezig_domain::{Reached, RuleId, Student};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Form, Router};
+use axum::Form;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
 use crate::error::PageError;
+use crate::guard::ReadStudent;
 use crate::layout::{section, Layout};
 use crate::state::AppState;
-
-/// Whether `user` may record a call about `student`.
-fn may_call(user: &CurrentUser, student: &Student) -> bool {
-    !user.role().is_external() && user.role() != Role::Beheerder && user.scope().may_see(student)
-}
 
 /// Where to go after saving: a page the caller came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,22 +137,17 @@ impl CallPage {
 
 /// The student at `id` when `user` may call about them, and the first day
 /// of the absence run: `sinds`, which must be the day a `contact` signal
-/// of the student fired.
+/// of the student fired ([`calls::absence_run`]).
 fn student_and_run(
     state: &AppState,
     user: &CurrentUser,
     id: &str,
     sinds: Option<&str>,
 ) -> Result<(Student, NaiveDate), PageError> {
-    // The beheerder manages the school but reads no student data.
-    user.require(user.role() != Role::Beheerder)?;
     let live = state.read()?;
     let i = live.position(id).ok_or(PageError::NotFound)?;
     let student = live.school.students()[i].clone();
-    if !user.scope().may_see(&student) {
-        return Err(PageError::NotFound);
-    }
-    user.require(may_call(user, &student))?;
+    calls::check(&user.actor(), &student)?;
     let cal = live.cal.as_ref().ok_or(PageError::NotFound)?;
     let runs: Vec<NaiveDate> = live
         .evaluations
@@ -170,23 +160,7 @@ fn student_and_run(
                 .collect()
         })
         .unwrap_or_default();
-    let since = match sinds.and_then(|s| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()) {
-        Some(d) => d,
-        // Without a date: the latest absence run.
-        None => *runs.last().ok_or_else(|| {
-            PageError::BadRequest(format!(
-                "{} is nu niet de hele dag afwezig: er is geen gesprek te noteren.",
-                student.name
-            ))
-        })?,
-    };
-    if !runs.contains(&since) {
-        return Err(PageError::BadRequest(format!(
-            "{} was op {} niet voor het eerst de hele dag afwezig.",
-            student.name,
-            date_nl(since)
-        )));
-    }
+    let since = calls::absence_run(&student, &runs, sinds)?;
     Ok((student, since))
 }
 
@@ -249,18 +223,12 @@ fn page(
 
 async fn show(
     State(state): State<AppState>,
-    user: CurrentUser,
+    ReadStudent(user): ReadStudent,
     Path(id): Path<String>,
     Query(q): Query<Which>,
 ) -> Result<CallPage, PageError> {
     let (student, since) = student_and_run(&state, &user, &id, q.sinds.as_deref())?;
-    user.audit(
-        &state,
-        AuditAction::Read,
-        Some(&student.id),
-        "gesprek stap 2 (formulier)",
-    )
-    .await?;
+    calls::open_form(&*state.store, &user.actor(), &student, state.clock.now()).await?;
     page(
         &state,
         &user,
@@ -272,91 +240,41 @@ async fn show(
     )
 }
 
-/// The call a form means, or the errors of its fields.
-fn call_of(
-    form: &CallForm,
-    since: NaiveDate,
-    by: &str,
-    today: NaiveDate,
-) -> Result<Call, Vec<(&'static str, String)>> {
-    let mut errors = Vec::new();
-    let reached = Reached::parse(&form.bereikt);
-    if reached.is_none() {
-        errors.push((
-            "bereikt",
-            "Kies wie u heeft gesproken, of dat u niemand bereikte.".to_owned(),
-        ));
-    }
-    let date = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
-    let on = date(&form.datum);
-    match on {
-        None => errors.push(("datum", "Vul de datum van het gesprek in.".to_owned())),
-        Some(d) if d > today => errors.push((
-            "datum",
-            "De datum van het gesprek ligt in de toekomst.".to_owned(),
-        )),
-        _ => {}
-    }
-    let expected_back = if form.terug_op.trim().is_empty() {
-        None
-    } else {
-        match date(&form.terug_op) {
-            Some(d) => Some(d),
-            None => {
-                errors.push((
-                    "terug",
-                    "De verwachte terugkeer is geen geldige datum.".to_owned(),
-                ));
-                None
-            }
+impl CallForm {
+    fn input(&self) -> calls::CallInput {
+        calls::CallInput {
+            reached: self.bereikt.clone(),
+            date: self.datum.clone(),
+            how: self.hoe.clone(),
+            school_can_do: self.school.clone(),
+            expected_back: self.terug_op.clone(),
+            worries: self.zorgen.is_some(),
         }
-    };
-    let (Some(reached), Some(on), true) = (reached, on, errors.is_empty()) else {
-        return Err(errors);
-    };
-    let call = Call {
-        absent_from: since,
-        on,
-        by: by.to_owned(),
-        reached,
-        how: form.hoe.trim().to_owned(),
-        school_can_do: form.school.trim().to_owned(),
-        expected_back,
-        worries: form.zorgen.is_some(),
-    };
-    let problems = call.validate();
-    if problems.is_empty() {
-        Ok(call)
-    } else {
-        Err(problems.into_iter().map(|e| (e.field, e.message)).collect())
     }
 }
 
 async fn save(
     State(state): State<AppState>,
-    user: CurrentUser,
+    ReadStudent(user): ReadStudent,
     Path(id): Path<String>,
     Form(form): Form<CallForm>,
 ) -> Result<Response, PageError> {
     let (student, since) = student_and_run(&state, &user, &id, Some(form.sinds.as_str()))?;
     let back = Back::parse(Some(form.terug.as_str()));
-    let call = match call_of(&form, since, &user.user.username, state.clock.today()) {
+    let today = state.clock.today();
+    let call = match calls::call_of(&form.input(), since, &user.user.username, today) {
         Ok(c) => c,
         Err(errors) => {
             let page = page(&state, &user, &student, since, back, Some(&form), errors)?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    state.store.add_call(&student.id, &call).await?;
-    user.audit(
-        &state,
-        AuditAction::Change,
-        Some(&student.id),
-        format!(
-            "gesprek stap 2 over de afwezigheid sinds {}: {}",
-            call.absent_from,
-            call.reached.label_nl()
-        ),
+    calls::record(
+        &*state.store,
+        &user.actor(),
+        &student,
+        &call,
+        state.clock.now(),
     )
     .await?;
     let worries = call.worries;
@@ -373,44 +291,8 @@ async fn save(
 }
 
 /// `/leerlingen/{id}/gebeld`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/leerlingen/{id}/gebeld", get(show).post(save))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
-    }
-
-    #[test]
-    fn a_form_gives_a_call_or_its_errors_in_order() {
-        let since = ymd(2025, 11, 10);
-        let today = ymd(2025, 11, 14);
-        let errors = call_of(&CallForm::default(), since, "m", today).unwrap_err();
-        let fields: Vec<&str> = errors.iter().map(|(f, _)| *f).collect();
-        assert_eq!(fields, ["bereikt", "datum"], "nothing is preselected");
-        let form = CallForm {
-            bereikt: "ouder".into(),
-            datum: "2025-11-11".into(),
-            hoe: "Gaat beter".into(),
-            terug_op: "2025-11-17".into(),
-            zorgen: Some("ja".into()),
-            ..CallForm::default()
-        };
-        let call = call_of(&form, since, "m", today).unwrap();
-        assert_eq!(call.reached, Reached::Parent);
-        assert_eq!(call.expected_back, Some(ymd(2025, 11, 17)));
-        assert!(call.worries);
-        let future = CallForm {
-            datum: "2025-11-15".into(),
-            ..form
-        };
-        assert_eq!(
-            call_of(&future, since, "m", today).unwrap_err()[0].0,
-            "datum"
-        );
-    }
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/leerlingen/{id}/gebeld", show)
+        .post("/leerlingen/{id}/gebeld", save)
 }

@@ -18,25 +18,24 @@
 //! from caches renewed when the school changes: no query per student.
 //! Filters by class and mentor are a plain GET form.
 
+use aanwezig_app::Permission;
 use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use aanwezig_domain::explain::{date_nl, explain};
-use aanwezig_domain::{DayIdx, Role, RuleId, Step, Student};
+use aanwezig_domain::{DayIdx, RuleId, Step, Student};
 use aanwezig_storage::AuditAction;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::routing::get;
-use axum::Router;
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::Deserialize;
 
 use super::students::{
     class_and_mentor_choices, class_key, derived, given, hours_nl, lessons_in_words, mentor_label,
-    mentor_names, open_dossiers, pct_nl, sees_students, short_day_nl, step_class, step_matches,
-    Choice, Names, OpenDossiers, Tally,
+    mentor_names, open_dossiers, pct_nl, short_day_nl, step_class, step_matches, Choice, Names,
+    OpenDossiers, Tally,
 };
 use super::tasks::UserTask;
 use crate::auth::CurrentUser;
@@ -387,14 +386,14 @@ async fn dashboard(
         today: own.iter().filter(|t| t.due == today).count(),
         total: own.len(),
     });
-    if !sees_students(user.role()) {
+    if !user.may(Permission::ListStudents) {
         return Ok(Dashboard {
             layout,
             called: false,
             tasks,
             notice: None,
             other: Some(OtherRole {
-                admin: user.role() == Role::Beheerder,
+                admin: user.may(Permission::ManageSettings),
                 role: user.role().label_nl().to_owned(),
             }),
             view: None,
@@ -489,7 +488,7 @@ async fn dashboard(
 
 /// Whether a student is in the user's view: in scope and in the selection.
 fn in_view(user: &CurrentUser, s: &Student, klas: Option<&str>, mentor: Option<&str>) -> bool {
-    user.scope().may_see(s)
+    user.may_for(Permission::ReadStudent, s)
         && klas.is_none_or(|k| k.eq_ignore_ascii_case(&s.class))
         && mentor.is_none_or(|m| m == s.mentor)
 }
@@ -602,7 +601,7 @@ fn overview(
         return Err(NOT_STARTED.to_owned());
     };
     let policy = &live.policy;
-    let scope = user.scope();
+    let scope = |s: &Student| user.may_for(Permission::ListStudents, s);
     let klas = given(&f.klas);
     let mentor = given(&f.mentor);
     let all_calls = given(&f.bellen).is_some();
@@ -611,12 +610,8 @@ fn overview(
         .unwrap_or_default();
     let only_without = given(&f.zonder_dossier).is_some();
     let students = live.school.students();
-    let (classes, mentors) = class_and_mentor_choices(
-        students.iter().filter(|s| scope.may_see(s)),
-        names,
-        klas,
-        mentor,
-    );
+    let (classes, mentors) =
+        class_and_mentor_choices(students.iter().filter(|s| scope(s)), names, klas, mentor);
 
     let week = cal.week_days(d);
     let week_first = *week.start();
@@ -1040,8 +1035,8 @@ fn chart(
 }
 
 /// `/`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(dashboard))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new().get("/", dashboard)
 }
 
 #[cfg(test)]

@@ -37,13 +37,14 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::routing::get;
+use axum::Form;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::auth::CurrentUser;
 use crate::error::PageError;
+use crate::guard::Import;
 use crate::layout::{section, Layout};
 use crate::state::AppState;
 
@@ -196,14 +197,6 @@ pub struct ImportJob {
     done: Arc<AtomicU64>,
     preview: Preview,
     phase: Phase,
-}
-
-fn may_import(user: &CurrentUser) -> Result<(), PageError> {
-    use aanwezig_domain::Role;
-    user.require(matches!(
-        user.role(),
-        Role::Beheerder | Role::Verzuimcoordinator
-    ))
 }
 
 /// The jobs, with expired ones dropped first: pending previews older than
@@ -407,9 +400,8 @@ async fn upload_page(
 
 async fn upload_form(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Import(user): Import,
 ) -> Result<UploadPage, PageError> {
-    may_import(&user)?;
     upload_page(&state, &user, ImportKind::Registrations, None, None).await
 }
 
@@ -481,11 +473,10 @@ fn rename(mut e: ImportErrors, name: &str) -> ImportErrors {
 
 async fn preview(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Import(user): Import,
     req: Request,
 ) -> Result<Response, PageError> {
     // The role first: a refused user learns nothing about the body.
-    may_import(&user)?;
     let mut multipart = Multipart::from_request(req, &state).await.map_err(|_| {
         bad_upload(
             "Het bestand kwam niet goed binnen. Kies het bestand opnieuw en probeer het nog eens.",
@@ -1180,10 +1171,9 @@ impl UploadPage {
 
 async fn job_page(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Import(user): Import,
     Path(id): Path<u64>,
 ) -> Result<JobPage, PageError> {
-    may_import(&user)?;
     let jobs = jobs_lock(&state)?;
     let job = jobs
         .get(&id)
@@ -1226,11 +1216,10 @@ struct ConfirmForm {
 
 async fn confirm(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Import(user): Import,
     Path(id): Path<u64>,
     Form(form): Form<ConfirmForm>,
 ) -> Result<Response, PageError> {
-    may_import(&user)?;
     let add_codes = form.codes_toevoegen.is_some();
     let (file, source, kind, request, done) = {
         let mut jobs = jobs_lock(&state)?;
@@ -1442,16 +1431,17 @@ async fn run_import(
 }
 
 /// `/importeren…`.
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
         .route(
             "/importeren",
+            &[axum::http::Method::GET, axum::http::Method::POST],
             get(upload_form)
                 .post(preview)
                 .layer(DefaultBodyLimit::max(MAX_UPLOAD)),
         )
-        .route("/importeren/{id}", get(job_page))
-        .route("/importeren/{id}/bevestigen", post(confirm))
+        .get("/importeren/{id}", job_page)
+        .post("/importeren/{id}/bevestigen", confirm)
 }
 
 #[cfg(test)]

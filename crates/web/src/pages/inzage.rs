@@ -17,16 +17,16 @@
 //! the student), before the audit entries are read, so the export shows
 //! itself.
 
+use crate::guard::ExportStudent;
+use aanwezig_app::Permission;
 use aanwezig_domain::explain::{date_nl, SignalReport};
-use aanwezig_domain::{RegistrationRecord, Role, StudentId};
+use aanwezig_domain::{RegistrationRecord, StudentId};
 use aanwezig_storage::{AuditAction, AuditEntry, AuditFilter, HistoryEntry, StoredStudent};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
@@ -40,16 +40,6 @@ use crate::state::AppState;
 /// Every audit entry about one student: far more than a school year of
 /// daily reads.
 const AUDIT_LIMIT: u32 = 1_000_000;
-
-/// Whether `role` may export a student's complete data: the coordinators.
-/// Mentors see their class's attendance but answer no access requests;
-/// the beheerder reads no student data.
-pub(crate) fn may_export(role: Role) -> bool {
-    matches!(
-        role,
-        Role::Verzuimcoordinator | Role::Ondersteuningscoordinator
-    )
-}
 
 /// The student as exported.
 #[derive(Debug, Serialize)]
@@ -145,17 +135,14 @@ async fn gather(
     id: &str,
     form: &str,
 ) -> Result<Inzage, PageError> {
-    user.require(may_export(user.role()))?;
     let sid = StudentId::parse(id).map_err(|_| PageError::NotFound)?;
     let StoredStudent { student, left_on } = state
         .store
         .student(&sid)
         .await?
         .ok_or(PageError::NotFound)?;
-    if !user.scope().may_see(&student) {
-        return Err(PageError::NotFound);
-    }
-    let numbers = user.scope().may_see_personal_numbers(&student);
+    user.require_for(Permission::ExportStudent, &student)?;
+    let numbers = user.sees_personal_numbers_of(&student);
     user.audit(
         state,
         AuditAction::Export,
@@ -266,7 +253,7 @@ fn file_part(id: &str) -> String {
 
 async fn json(
     State(state): State<AppState>,
-    user: CurrentUser,
+    ExportStudent(user): ExportStudent,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let inzage = gather(&state, &user, &id, "JSON").await?;
@@ -397,7 +384,7 @@ fn provenance(p: &aanwezig_storage::Provenance) -> String {
 
 async fn page(
     State(state): State<AppState>,
-    user: CurrentUser,
+    ExportStudent(user): ExportStudent,
     Path(id): Path<String>,
 ) -> Result<InzagePage, PageError> {
     let x = gather(&state, &user, &id, "pagina").await?;
@@ -524,10 +511,10 @@ async fn page(
 }
 
 /// `/leerlingen/{id}/inzage` and `/leerlingen/{id}/inzage.json`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/leerlingen/{id}/inzage", get(page))
-        .route("/leerlingen/{id}/inzage.json", get(json))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/leerlingen/{id}/inzage", page)
+        .get("/leerlingen/{id}/inzage.json", json)
 }
 
 #[cfg(test)]
@@ -538,14 +525,5 @@ mod tests {
     fn file_names_keep_only_safe_characters() {
         assert_eq!(file_part("12345"), "12345");
         assert_eq!(file_part("a\"b;c/d"), "a_b_c_d");
-    }
-
-    #[test]
-    fn only_coordinators_export() {
-        let allowed: Vec<Role> = Role::ALL.into_iter().filter(|r| may_export(*r)).collect();
-        assert_eq!(
-            allowed,
-            [Role::Verzuimcoordinator, Role::Ondersteuningscoordinator]
-        );
     }
 }

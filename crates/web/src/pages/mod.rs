@@ -1,9 +1,5 @@
 //! The server-rendered pages, one module per area.
 
-use axum::Router;
-
-use crate::state::AppState;
-
 pub mod afstemming;
 pub mod audit;
 pub mod cache;
@@ -22,8 +18,8 @@ pub mod tasks;
 pub mod users;
 
 /// Every page route.
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
         .merge(audit::router())
         .merge(dossier::router())
         .merge(meldingen::router())

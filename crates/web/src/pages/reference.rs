@@ -11,8 +11,6 @@ use aanwezig_domain::{CaseStep, Step};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
 
 use crate::auth::CurrentUser;
 use crate::error::PageError;
@@ -128,8 +126,8 @@ async fn glossary(user: CurrentUser) -> GlossaryPage {
 }
 
 /// `/stappenplan` and `/begrippen`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/stappenplan", get(plan))
-        .route("/begrippen", get(glossary))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/stappenplan", plan)
+        .get("/begrippen", glossary)
 }

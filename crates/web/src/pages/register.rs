@@ -16,6 +16,7 @@
 //!
 //! [`Store::save_registrations`]: aanwezig_storage::Store::save_registrations
 
+use aanwezig_app::Permission;
 use std::collections::{HashMap, HashSet};
 
 use aanwezig_domain::explain::{capitalize_nl, date_nl};
@@ -30,8 +31,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Form, Router};
+use axum::Form;
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use serde::Deserialize;
 
@@ -396,12 +396,11 @@ struct ChooseQuery {
 
 /// The classes with at least one student the user may see, sorted.
 fn classes_in_scope(live: &Live, user: &CurrentUser) -> Vec<String> {
-    let scope = user.scope();
     let mut set: Vec<String> = live
         .school
         .students()
         .iter()
-        .filter(|s| scope.may_see(s))
+        .filter(|s| user.may_for(Permission::Register, s))
         .map(|s| s.class.clone())
         .collect::<HashSet<_>>()
         .into_iter()
@@ -421,7 +420,7 @@ async fn choose(
     user: CurrentUser,
     Query(q): Query<ChooseQuery>,
 ) -> Result<Response, PageError> {
-    user.require(user.role().may_register())?;
+    user.require(user.may(Permission::Register))?;
     let today = state.clock.today();
     let layout = Layout::new(&user, section::REGISTER, "Registreren");
     let live = state.read()?;
@@ -598,20 +597,21 @@ fn register_context(
     datum: &str,
     lesuur: &str,
 ) -> Result<RegisterContext, PageError> {
-    user.require(user.role().may_register())?;
+    user.require(user.may(Permission::Register))?;
     let date = parse_date(datum)?;
     let lesson: u8 = lesuur
         .parse()
         .map_err(|_| PageError::BadRequest(format!("'{lesuur}' is geen lesuur")))?;
     let live = state.read()?;
     let cal = live.cal.as_ref().ok_or_else(no_calendar)?;
-    let scope = user.scope();
     let mut members: Vec<ClassMember> = live
         .school
         .students()
         .iter()
         .enumerate()
-        .filter(|(_, s)| s.class.eq_ignore_ascii_case(klas) && scope.may_see(s))
+        .filter(|(_, s)| {
+            s.class.eq_ignore_ascii_case(klas) && user.may_for(Permission::Register, s)
+        })
         .map(|(pos, s)| ClassMember {
             pos,
             id: s.id.clone(),
@@ -1243,12 +1243,12 @@ fn lesson_context(
     id: &str,
     q: &LessonQuery,
 ) -> Result<LessonContext, PageError> {
-    user.require(user.role().may_register())?;
+    user.require(user.may(Permission::Register))?;
     let live = state.read()?;
     let student = live
         .position(id)
         .map(|i| &live.school.students()[i])
-        .filter(|s| user.scope().may_see(s))
+        .filter(|s| user.may_for(Permission::Register, s))
         .ok_or(PageError::NotFound)?;
     let cal = live.cal.as_ref().ok_or_else(no_calendar)?;
     let date = parse_date(&q.datum)?;
@@ -1540,18 +1540,17 @@ async fn lesson_save(
 }
 
 /// `/registreren…` and `/leerlingen/{id}/les`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/registreren", get(choose))
-        .route(
-            "/registreren/{klas}/{datum}/{lesuur}",
-            get(register_form).post(register_save),
-        )
-        .route(
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/registreren", choose)
+        .get("/registreren/{klas}/{datum}/{lesuur}", register_form)
+        .post("/registreren/{klas}/{datum}/{lesuur}", register_save)
+        .get(
             "/registreren/{klas}/{datum}/{lesuur}/opgeslagen",
-            get(register_saved),
+            register_saved,
         )
-        .route("/leerlingen/{id}/les", get(lesson_form).post(lesson_save))
+        .get("/leerlingen/{id}/les", lesson_form)
+        .post("/leerlingen/{id}/les", lesson_save)
 }
 
 #[cfg(test)]

@@ -8,16 +8,15 @@
 //! school's codes and notes of a lesson are on its correction page), and
 //! writes one audit entry per view, both at the same time.
 
+use aanwezig_app::Permission;
 use std::collections::BTreeSet;
 
 use aanwezig_domain::explain::{date_nl, SignalReport};
-use aanwezig_domain::{Calendar, Category, DayIdx, Registration, Role, Step, Student, StudentId};
+use aanwezig_domain::{Calendar, Category, DayIdx, Registration, Step, Student, StudentId};
 use aanwezig_storage::{AuditAction, HistoryEntry};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
-use axum::Router;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use serde::Deserialize;
 
@@ -331,15 +330,12 @@ async fn page(
     Path(id): Path<String>,
     Query(q): Query<StudentQuery>,
 ) -> Result<StudentPage, PageError> {
-    // The beheerder manages the school but reads no student data.
-    user.require(user.role() != Role::Beheerder)?;
+    user.require_may(Permission::ReadStudent)?;
     let student: Student = {
         let live = state.read()?;
         let i = live.position(&id).ok_or(PageError::NotFound)?;
         let s = &live.school.students()[i];
-        if !user.scope().may_see(s) {
-            return Err(PageError::NotFound);
-        }
+        user.require_for(Permission::ReadStudent, s)?;
         s.clone()
     };
     let sid: &StudentId = &student.id;
@@ -360,7 +356,7 @@ async fn page(
     let history = history?;
     let case = marks?.get(sid).copied();
     let mentor = mentor_label(&*names?, &student.mentor);
-    let may_register = user.scope().may_register(&student);
+    let may_register = user.may_for(Permission::Register, &student);
     let today = state.clock.today();
     let live = state.read()?;
     let mut page = build(
@@ -375,7 +371,7 @@ async fn page(
     );
     page.dossier_step = case.filter(|c| c.open).map(|c| c.step.to_string());
     page.dossier_closed = case.is_some_and(|c| !c.open);
-    page.may_open_case = crate::dossier::may_change_cases(user.role());
+    page.may_open_case = user.may_for(Permission::ChangeCase, &student);
     calls_of(&live, &student, &mut page);
     page.called = match q.gebeld.as_deref() {
         Some("zorgen") => Some("Het gesprek is opgeslagen. U maakt zich zorgen: open een dossier om de volgende stappen te zetten."),
@@ -523,7 +519,7 @@ fn build(
         heat: None,
         signals: Vec::new(),
         may_register,
-        may_export: super::inzage::may_export(user.role()),
+        may_export: user.may_for(Permission::ExportStudent, student),
         week_label: String::new(),
         lessons: Vec::new(),
         days: Vec::new(),
@@ -541,7 +537,7 @@ fn build(
         reduced: false,
         dossier_link: false,
     };
-    if user.scope().may_see_personal_numbers(student) {
+    if user.sees_personal_numbers_of(student) {
         page.bsn = Some(
             student
                 .bsn
@@ -958,8 +954,8 @@ fn history_rows(
 }
 
 /// `/leerlingen/{id}`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/leerlingen/{id}", get(page))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new().get("/leerlingen/{id}", page)
 }
 
 #[cfg(test)]

@@ -3,17 +3,17 @@
 //! JavaScript), 100 to a page. Also the small helpers the overview pages
 //! share (attendance figures, step badges, mentor names).
 
+use crate::guard::ListStudents;
+use aanwezig_app::Permission;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use aanwezig_domain::engine::attendance;
-use aanwezig_domain::{Calendar, Category, DayIdx, Hours, Registration, Role, Step, StudentId};
+use aanwezig_domain::{Calendar, Category, DayIdx, Hours, Registration, Step, Student, StudentId};
 use aanwezig_storage::AuditAction;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
@@ -26,12 +26,6 @@ use crate::state::AppState;
 const PAGE_SIZE: usize = 100;
 
 // --- shared helpers ------------------------------------------------------
-
-/// Whether a role works with student data at all (the beheerder does not;
-/// external partners get their dossier access with the case dossier).
-pub(super) fn sees_students(role: Role) -> bool {
-    role.sees_all_students() || role == Role::Mentor
-}
 
 /// Attended and scheduled lessons, summed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -524,10 +518,9 @@ fn list_href(q: &ListQuery, sort: Sort, page: usize) -> String {
 
 async fn list(
     State(state): State<AppState>,
-    user: CurrentUser,
+    ListStudents(user): ListStudents,
     Query(q): Query<ListQuery>,
 ) -> Result<StudentsPage, PageError> {
-    user.require(sees_students(user.role()))?;
     let names = mentor_names(&state).await?;
     let open = open_dossiers(&state).await?;
     let sort = Sort::parse(given(&q.sorteer));
@@ -549,18 +542,14 @@ fn build_list(
     sort: Sort,
 ) -> StudentsPage {
     let without_dossier = given(&q.zonder_dossier).is_some();
-    let scope = user.scope();
+    let scope = |s: &Student| user.may_for(Permission::ListStudents, s);
     let zoek = given(&q.zoek).map(str::to_lowercase);
     let klas = given(&q.klas);
     let stap = given(&q.stap);
     let mentor = given(&q.mentor);
     let students = live.school.students();
-    let (classes, mentors) = class_and_mentor_choices(
-        students.iter().filter(|s| scope.may_see(s)),
-        names,
-        klas,
-        mentor,
-    );
+    let (classes, mentors) =
+        class_and_mentor_choices(students.iter().filter(|s| scope(s)), names, klas, mentor);
     let steps = STEP_KEYS
         .iter()
         .map(|v| Choice {
@@ -637,7 +626,7 @@ fn build_list(
     }
     let mut picks: Vec<Pick<'_>> = Vec::new();
     for (i, s) in students.iter().enumerate() {
-        if !scope.may_see(s) {
+        if !scope(s) {
             continue;
         }
         page.in_scope += 1;
@@ -725,8 +714,8 @@ fn build_list(
 }
 
 /// `/leerlingen`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/leerlingen", get(list))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new().get("/leerlingen", list)
 }
 
 #[cfg(test)]

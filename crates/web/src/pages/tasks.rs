@@ -22,9 +22,10 @@
 
 use std::collections::{HashMap, HashSet};
 
+use aanwezig_app::permission::{self, Permission, StudentFacts};
 use aanwezig_domain::case::{OpenReason, PartnerIdentity, TaskKind};
 use aanwezig_domain::explain::date_nl;
-use aanwezig_domain::{Case, Role, RuleId, Scope, StudentId};
+use aanwezig_domain::{Case, Role, RuleId, Student, StudentId};
 use aanwezig_storage::{AuditAction, AuditEntry};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -33,15 +34,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, HOST};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use icalendar::{Calendar, Class, Component, EventLike, Property};
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
-use crate::dossier::may_read_cases;
 use crate::error::PageError;
+use crate::guard::ReadCase;
 use crate::layout::{section, Layout};
 use crate::live::Live;
 use crate::state::AppState;
@@ -72,12 +71,14 @@ impl<'a> TaskOwner<'a> {
         }
     }
 
-    fn scope(&self) -> Scope<'a> {
-        Scope {
-            role: self.role,
-            classes: self.classes,
-            involved: self.involved,
-        }
+    /// Whether the owner reads `student` ([`Permission::ReadStudent`]).
+    /// `involved` holds a partner's students of both relations (brought in,
+    /// and for the leerplichtambtenaar a sent melding); reading a student
+    /// needs either, so both facts are the one list here.
+    fn may_see(&self, student: &Student) -> bool {
+        let listed = self.involved.contains(&student.id);
+        let facts = StudentFacts::of(self.classes, student, listed, listed);
+        permission::may_for(self.role, Permission::ReadStudent, facts)
     }
 }
 
@@ -113,10 +114,10 @@ pub async fn user_tasks(
     owner: TaskOwner<'_>,
     today: NaiveDate,
 ) -> Result<Vec<UserTask>, PageError> {
-    if !may_read_cases(owner.role) {
+    if !permission::may(owner.role, Permission::ReadCase) {
         return Ok(Vec::new());
     }
-    let coordinator = owner.role.sees_all_students();
+    let coordinator = permission::school_wide(owner.role, Permission::ReadCase);
     let cases = state.store.cases(true).await?;
     let active: HashSet<String> = if coordinator {
         state
@@ -156,9 +157,8 @@ fn compute(
     let Some(cal) = live.cal.as_ref() else {
         return Vec::new();
     };
-    let scope = owner.scope();
     let role = owner.role;
-    let coordinator = role.sees_all_students();
+    let coordinator = permission::school_wide(role, Permission::ReadCase);
     let mut out = Vec::new();
 
     // Tasks of the open cases the owner is responsible for.
@@ -167,7 +167,7 @@ fn compute(
         let Some(s) = student_of(live, &case.student) else {
             continue;
         };
-        if !scope.may_see(s) {
+        if !owner.may_see(s) {
             continue;
         }
         let external = role.is_external();
@@ -264,7 +264,7 @@ fn compute(
     if let (Role::Mentor, Some(d)) = (role, through) {
         let case_of: HashMap<&StudentId, &Case> = open.iter().map(|c| (&c.student, *c)).collect();
         for (i, s) in students.iter().enumerate() {
-            if !scope.may_see(s) {
+            if !owner.may_see(s) {
                 continue;
             }
             let Some(eval) = live.evaluations.get(i) else {
@@ -319,7 +319,7 @@ fn compute(
     // concepts; crate::duo_work), due at the earliest deadline.
     if coordinator {
         let by = duo.by_student();
-        for (s, w) in crate::duo_work::school_work(live, &by, today, |s| scope.may_see(s)) {
+        for (s, w) in crate::duo_work::school_work(live, &by, today, |s| owner.may_see(s)) {
             if let Some(t) = duo_task(&s, &w) {
                 out.push(t);
             }
@@ -558,10 +558,9 @@ struct PageQuery {
 
 async fn page(
     State(state): State<AppState>,
-    user: CurrentUser,
+    ReadCase(user): ReadCase,
     Query(q): Query<PageQuery>,
 ) -> Result<TasksPage, PageError> {
-    user.require(may_read_cases(user.role()))?;
     let today = state.clock.today();
     // Computed once per state of the school (super::cache).
     let tasks = Vec::clone(&*super::cache::tasks(&state, &user).await?);
@@ -574,7 +573,7 @@ async fn page(
         total: tasks.len(),
         groups: groups(tasks, today),
         external: user.role().is_external(),
-        coordinator: user.role().sees_all_students(),
+        coordinator: permission::school_wide(user.role(), Permission::ReadCase),
         mentor: user.role() == Role::Mentor,
         no_calendar,
         revoked: q.ingetrokken.is_some(),
@@ -614,10 +613,9 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> Option<String> {
 /// Creates or renews the user's feed address and shows it once.
 async fn create_feed(
     State(state): State<AppState>,
-    user: CurrentUser,
+    ReadCase(user): ReadCase,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    user.require(may_read_cases(user.role()))?;
     let token = aanwezig_auth::new_token();
     state
         .store
@@ -647,9 +645,8 @@ async fn create_feed(
 /// Removes the user's feed address.
 async fn revoke_feed(
     State(state): State<AppState>,
-    user: CurrentUser,
+    ReadCase(user): ReadCase,
 ) -> Result<Redirect, PageError> {
-    user.require(may_read_cases(user.role()))?;
     state.store.delete_feed_token(&user.user.username).await?;
     user.audit(
         &state,
@@ -768,7 +765,7 @@ async fn feed(
         .store
         .user(&username)
         .await?
-        .filter(|u| u.active && may_read_cases(u.role))
+        .filter(|u| u.active && permission::may(u.role, Permission::ReadCase))
         .ok_or(PageError::NotFound)?;
     let involved = if user.role.is_external() {
         crate::auth::involved_students(&state, &user).await?
@@ -807,12 +804,12 @@ async fn feed(
 }
 
 /// This area's routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/taken", get(page))
-        .route("/taken/agenda", post(create_feed))
-        .route("/taken/agenda/intrekken", post(revoke_feed))
-        .route("/agenda/{token}", get(feed))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/taken", page)
+        .post("/taken/agenda", create_feed)
+        .post("/taken/agenda/intrekken", revoke_feed)
+        .get("/agenda/{token}", feed)
 }
 
 #[cfg(test)]

@@ -18,20 +18,15 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
 use crate::error::PageError;
+use crate::guard::ManageUsers;
 use crate::layout::{section, Layout};
-use crate::pages::settings::Admin;
 use crate::state::AppState;
-
-fn require_admin(user: &CurrentUser) -> Result<(), PageError> {
-    user.require(user.role().is_admin())
-}
 
 fn when(t: DateTime<Utc>) -> String {
     super::student::local_time_nl(t)
@@ -112,10 +107,9 @@ struct Done {
 
 async fn list(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageUsers(user): ManageUsers,
     Query(done): Query<Done>,
 ) -> Result<UsersPage, PageError> {
-    require_admin(&user)?;
     let users = state.store.users().await?;
     // The latest user-administration entry per account. The log is read
     // newest first; a few thousand entries cover any school's history of
@@ -357,9 +351,8 @@ async fn hash(password: String) -> Result<String, PageError> {
 
 async fn new_form(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageUsers(user): ManageUsers,
 ) -> Result<UserFormPage, PageError> {
-    require_admin(&user)?;
     let classes = school_classes(&state)?;
     let form = UserForm {
         rol: Role::Mentor.as_str().to_owned(),
@@ -377,10 +370,9 @@ async fn new_form(
 
 async fn create(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageUsers(user): ManageUsers,
     Form(mut form): Form<UserForm>,
 ) -> Result<Response, PageError> {
-    require_admin(&user)?;
     let classes = school_classes(&state)?;
     form.gebruikersnaam = form.gebruikersnaam.trim().to_lowercase();
     let username = form.gebruikersnaam.clone();
@@ -466,10 +458,9 @@ async fn find(state: &AppState, naam: &str) -> Result<User, PageError> {
 
 async fn edit_form(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageUsers(user): ManageUsers,
     Path(naam): Path<String>,
 ) -> Result<UserFormPage, PageError> {
-    require_admin(&user)?;
     let existing = find(&state, &naam).await?;
     edit_page(&state, &user, &existing, FieldErrors::new())
 }
@@ -502,11 +493,10 @@ fn edit_page(
 
 async fn update(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageUsers(user): ManageUsers,
     Path(naam): Path<String>,
     Form(mut form): Form<UserForm>,
 ) -> Result<Response, PageError> {
-    require_admin(&user)?;
     let existing = find(&state, &naam).await?;
     let classes = school_classes(&state)?;
     form.gebruikersnaam = existing.username.clone();
@@ -596,10 +586,9 @@ async fn update(
 
 async fn reset_password(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageUsers(user): ManageUsers,
     Path(naam): Path<String>,
 ) -> Result<Response, PageError> {
-    require_admin(&user)?;
     let existing = find(&state, &naam).await?;
     if existing.username == user.user.username {
         return Err(PageError::BadRequest(
@@ -650,11 +639,10 @@ struct RemoveForm {
 /// a new account with a new id and inherits nothing.
 async fn remove(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageUsers(user): ManageUsers,
     Path(naam): Path<String>,
     Form(form): Form<RemoveForm>,
 ) -> Result<Response, PageError> {
-    require_admin(&user)?;
     let existing = find(&state, &naam).await?;
     if existing.username == user.user.username {
         return Err(PageError::BadRequest(
@@ -691,13 +679,15 @@ async fn remove(
 }
 
 /// `/gebruikers`, `/gebruikers/nieuw`, `/gebruikers/{naam}`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/gebruikers", get(list))
-        .route("/gebruikers/nieuw", get(new_form).post(create))
-        .route("/gebruikers/{naam}", get(edit_form).post(update))
-        .route("/gebruikers/{naam}/wachtwoord", post(reset_password))
-        .route("/gebruikers/{naam}/verwijderen", post(remove))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/gebruikers", list)
+        .get("/gebruikers/nieuw", new_form)
+        .post("/gebruikers/nieuw", create)
+        .get("/gebruikers/{naam}", edit_form)
+        .post("/gebruikers/{naam}", update)
+        .post("/gebruikers/{naam}/wachtwoord", reset_password)
+        .post("/gebruikers/{naam}/verwijderen", remove)
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@ use aanwezig_domain::{Role, StudentId};
 use aanwezig_storage::prelude::*;
 
 use crate::common::TestApp;
-use crate::matrix::{get, post, posts, Ctx, Row, A, F, L, N, O};
+use aanwezig_app::Permission as P;
+
+use crate::matrix::{can, get, post, posts, Ctx, Row, Target, A, CHANGE_CASE, N, O, READ_CASE};
 
 /// Extra fixtures and placeholders this area's rows need (runs after the
 /// shared cases of `{own}` and `{other}` exist): `{own}`'s case gets
@@ -45,32 +47,34 @@ const NOTHING: &[(&str, &str)] = &[];
 
 #[rustfmt::skip]
 pub(crate) fn rows() -> Vec<Row> {
+    use Target::{Other, Own, School};
     let mut rows = vec![
-        // --- contact moments, agreements, report ----------------------------------  anon beheer coord zorg mentor lpa arts keten
-        get("/leerlingen/{own}/dossier/contact/nieuw",                                  [L, F, O, O, O, N, F, F]),
-        get("/leerlingen/{own}/dossier/contact/nieuw?leidraad=C",                       [L, F, O, O, O, N, F, F]),
-        get("/leerlingen/{other}/dossier/contact/nieuw?leidraad=A",                     [L, F, O, O, N, N, N, N]),
-        get("/leerlingen/{own}/dossier/contact/1",                                      [L, F, O, O, O, N, O, O]),
-        get("/leerlingen/{own}/dossier/contact/0",                                      [L, F, N, N, N, N, N, N]),
-        get("/leerlingen/{own}/dossier/contact/99",                                     [L, F, N, N, N, N, N, N]),
-        get("/leerlingen/{own}/dossier/contact/een",                                    [L, F, N, N, N, N, N, N]),
-        get("/leerlingen/{other}/dossier/contact/1",                                    [L, F, N, N, N, N, N, N]),
-        get("/leerlingen/{own}/dossier/afspraken",                                      [L, F, O, O, O, N, O, O]),
-        get("/leerlingen/{own}/dossier/afspraken?verstuurd=x",                          [L, F, N, N, N, N, N, N]),
-        get("/leerlingen/{other}/dossier/afspraken",                                    [L, F, O, O, N, N, N, N]),
-        get("/leerlingen/{own}/dossier/verslag",                                        [L, F, O, O, O, N, O, O]),
-        get("/leerlingen/{other}/dossier/verslag",                                      [L, F, O, O, N, N, N, N]),
-        get("/instellingen/email",                                                      [L, O, F, F, F, F, F, F]),
+        get("/leerlingen/{own}/dossier/contact/nieuw",                  can(Own, CHANGE_CASE, O)),
+        get("/leerlingen/{own}/dossier/contact/nieuw?leidraad=C",       can(Own, CHANGE_CASE, O)),
+        get("/leerlingen/{other}/dossier/contact/nieuw?leidraad=A",     can(Other, CHANGE_CASE, O)),
+        get("/leerlingen/{own}/dossier/contact/1",                      can(Own, READ_CASE, O)),
+        // No contact moment 0, 99 or "een"; {other}'s case has none.
+        get("/leerlingen/{own}/dossier/contact/0",                      can(Own, READ_CASE, N)),
+        get("/leerlingen/{own}/dossier/contact/99",                     can(Own, READ_CASE, N)),
+        get("/leerlingen/{own}/dossier/contact/een",                    can(Own, READ_CASE, N)),
+        get("/leerlingen/{other}/dossier/contact/1",                    can(Other, READ_CASE, N)),
+        get("/leerlingen/{own}/dossier/afspraken",                      can(Own, READ_CASE, O)),
+        // A "sent" notice for a sending that did not happen: 404.
+        get("/leerlingen/{own}/dossier/afspraken?verstuurd=x",          can(Own, READ_CASE, N)),
+        get("/leerlingen/{other}/dossier/afspraken",                    can(Other, READ_CASE, O)),
+        get("/leerlingen/{own}/dossier/verslag",                        can(Own, READ_CASE, O)),
+        get("/leerlingen/{other}/dossier/verslag",                      can(Other, READ_CASE, O)),
+        get("/instellingen/email",                                      can(School, &[P::ManageSettings], O)),
         // Empty forms: refused by role and scope first, then by validation.
-        post("/leerlingen/{other}/dossier/contact/nieuw",      NOTHING, true,           [L, F, A, A, N, N, N, N]),
-        post("/leerlingen/{other}/dossier/afspraken",          NOTHING, true,           [L, F, A, A, N, N, N, N]),
+        post("/leerlingen/{other}/dossier/contact/nieuw",      NOTHING, true, can(Other, CHANGE_CASE, A)),
+        post("/leerlingen/{other}/dossier/afspraken",          NOTHING, true, can(Other, CHANGE_CASE, A)),
     ];
-    rows.extend(posts("/leerlingen/{own}/dossier/contact/nieuw",        NOTHING,        [L, F, A, A, A, N, F, F]));
-    rows.extend(posts("/leerlingen/{own}/dossier/afspraken",            NOTHING,        [L, F, A, A, A, N, F, F]));
-    rows.extend(posts("/leerlingen/{own}/dossier/afspraken/1/controle", NOTHING,        [L, F, A, A, A, N, F, F]));
-    rows.extend(posts("/leerlingen/{own}/dossier/afspraken/versturen",  NOTHING,        [L, F, A, A, A, N, F, F]));
-    rows.extend(posts("/leerlingen/{own}/dossier/ouders",               NOTHING,        [L, F, A, A, A, N, F, F]));
-    rows.extend(posts("/instellingen/email",                            NOTHING,        [L, A, F, F, F, F, F, F]));
-    rows.extend(posts("/instellingen/email/test",                       NOTHING,        [L, A, F, F, F, F, F, F]));
+    rows.extend(posts("/leerlingen/{own}/dossier/contact/nieuw",        NOTHING, can(Own, CHANGE_CASE, A)));
+    rows.extend(posts("/leerlingen/{own}/dossier/afspraken",            NOTHING, can(Own, CHANGE_CASE, A)));
+    rows.extend(posts("/leerlingen/{own}/dossier/afspraken/1/controle", NOTHING, can(Own, CHANGE_CASE, A)));
+    rows.extend(posts("/leerlingen/{own}/dossier/afspraken/versturen",  NOTHING, can(Own, CHANGE_CASE, A)));
+    rows.extend(posts("/leerlingen/{own}/dossier/ouders",               NOTHING, can(Own, CHANGE_CASE, A)));
+    rows.extend(posts("/instellingen/email",                            NOTHING, can(School, &[P::ManageSettings], A)));
+    rows.extend(posts("/instellingen/email/test",                       NOTHING, can(School, &[P::ManageSettings], A)));
     rows
 }

@@ -10,14 +10,14 @@
 //! notes. The empty forms below change nothing: each is refused (422) by
 //! the page, so the shared fixture stays as it is.
 
-#![allow(unused_imports)]
+use aanwezig_domain::MeldingStatus;
 
-use aanwezig_domain::case::{Actor, InterventionKind};
-use aanwezig_domain::{MeldingStatus, Role, StudentId};
-use aanwezig_storage::Store;
+use crate::common::{start_intervention, store_melding, today, TestApp};
+use aanwezig_app::Permission as P;
 
-use crate::common::{now, start_intervention, store_melding, today, TestApp};
-use crate::matrix::{get, post, posts, put, Ctx, Row, A, F, L, N, O, S, U};
+use crate::matrix::{
+    can, get, posts, Ctx, Row, Target, A, CHANGE_CASE, N, O, PARTNERS, READ, READ_CASE,
+};
 
 /// Intervention 1 on `{own}`'s case, for the evaluation rows; `{lpa}`: a
 /// student of another class than the mentor's with a registered DUO
@@ -43,22 +43,25 @@ pub(crate) async fn prepare(app: &TestApp, ctx: &mut Ctx) {
 
 #[rustfmt::skip]
 pub(crate) fn rows() -> Vec<Row> {
+    use Target::{Missing, Other, Own, SentMelding, School};
     const NOTHING: &[(&str, &str)] = &[];
+    // The jeugdarts's own notes: the student, then the notes.
+    const NOTE: &[P] = &[P::ReadStudent, P::ConfidentialNotes];
     let mut rows = vec![
-        // ------------------------------------------------------------------------------  anon beheer coord zorg mentor lpa arts keten
-        get("/dossiers",                                                                [L, F, O, O, O, O, O, O]),
-        get("/dossiers?status=alle",                                                    [L, F, O, O, O, O, O, O]),
-        get("/leerlingen/{own}/dossier",                                                [L, F, O, O, O, N, O, O]),
-        get("/leerlingen/{other}/dossier",                                              [L, F, O, O, N, N, N, N]),
-        get("/leerlingen/onbekend-0/dossier",                                           [L, F, N, N, N, N, N, N]),
-        get("/leerlingen/{own}/dossier/interventie/1",                                  [L, F, O, O, O, N, O, O]),
-        get("/leerlingen/{own}/dossier/interventie/99",                                 [L, F, N, N, N, N, N, N]),
-        get("/leerlingen/{own}/dossier/interventie/abc",                                [L, F, N, N, N, N, N, N]),
+        get("/dossiers",                                        can(School, &[P::ReadCase], O)),
+        get("/dossiers?status=alle",                            can(School, &[P::ReadCase], O)),
+        get("/leerlingen/{own}/dossier",                        can(Own, READ_CASE, O)),
+        get("/leerlingen/{other}/dossier",                      can(Other, READ_CASE, O)),
+        get("/leerlingen/onbekend-0/dossier",                   can(Missing, READ_CASE, O)),
+        get("/leerlingen/{own}/dossier/interventie/1",          can(Own, READ_CASE, O)),
+        // No intervention 99 or "abc": 404 past the checks.
+        get("/leerlingen/{own}/dossier/interventie/99",         can(Own, READ_CASE, N)),
+        get("/leerlingen/{own}/dossier/interventie/abc",        can(Own, READ_CASE, N)),
         // Leerplicht sees the student of a sent melding (the reduced page),
         // not the dossier they are not brought into.
-        get("/leerlingen/{lpa}",                                                        [L, F, O, O, N, O, N, N]),
-        get("/leerlingen/{lpa}/dossier",                                                [L, F, O, O, N, N, N, N]),
-        get("/leerlingen/{other}/dossier/interventie/1",                                [L, F, N, N, N, N, N, N]),
+        get("/leerlingen/{lpa}",                                can(SentMelding, READ, O)),
+        get("/leerlingen/{lpa}/dossier",                        can(SentMelding, READ_CASE, O)),
+        get("/leerlingen/{other}/dossier/interventie/1",        can(Other, READ_CASE, N)),
     ];
     for path in [
         "/leerlingen/{own}/dossier/openen",
@@ -70,7 +73,7 @@ pub(crate) fn rows() -> Vec<Row> {
         "/leerlingen/{own}/dossier/sluiten",
         "/leerlingen/{own}/dossier/heropenen",
     ] {
-        rows.extend(posts(path,                                           NOTHING,        [L, F, A, A, A, N, F, F]));
+        rows.extend(posts(path, NOTHING, can(Own, CHANGE_CASE, A)));
     }
     // Referrals, decisions, partners and handing over: the coordinators only.
     for path in [
@@ -79,13 +82,13 @@ pub(crate) fn rows() -> Vec<Row> {
         "/leerlingen/{own}/dossier/besluit",
         "/leerlingen/{own}/dossier/dossierhouder",
     ] {
-        rows.extend(posts(path,                                           NOTHING,        [L, F, A, A, F, N, F, F]));
+        rows.extend(posts(path, NOTHING, can(Own, PARTNERS, A)));
     }
-    rows.extend(posts("/leerlingen/{own}/dossier/interventie/abc/evaluatie", NOTHING,   [L, F, N, N, N, N, F, F]));
-    rows.extend(posts("/leerlingen/{lpa}/dossier/besluit",              NOTHING,        [L, F, A, A, N, F, N, N]));
-    rows.extend(posts("/leerlingen/{other}/dossier/stap",               NOTHING,        [L, F, A, A, N, N, N, N]));
-    rows.extend(posts("/leerlingen/{other}/dossier/openen",             NOTHING,        [L, F, A, A, N, N, N, N]));
-    rows.extend(posts("/leerlingen/{own}/dossier/notitie",              NOTHING,        [L, F, F, F, F, N, A, F]));
-    rows.extend(posts("/leerlingen/{other}/dossier/notitie",            NOTHING,        [L, F, F, F, N, N, N, N]));
+    rows.extend(posts("/leerlingen/{own}/dossier/interventie/abc/evaluatie", NOTHING, can(Own, CHANGE_CASE, N)));
+    rows.extend(posts("/leerlingen/{lpa}/dossier/besluit",              NOTHING, can(SentMelding, PARTNERS, A)));
+    rows.extend(posts("/leerlingen/{other}/dossier/stap",               NOTHING, can(Other, CHANGE_CASE, A)));
+    rows.extend(posts("/leerlingen/{other}/dossier/openen",             NOTHING, can(Other, CHANGE_CASE, A)));
+    rows.extend(posts("/leerlingen/{own}/dossier/notitie",              NOTHING, can(Own, NOTE, A)));
+    rows.extend(posts("/leerlingen/{other}/dossier/notitie",            NOTHING, can(Other, NOTE, A)));
     rows
 }

@@ -10,7 +10,9 @@ use aanwezig_domain::{MeldingDraft, MeldingKind, MeldingStatus, Reporter, School
 use chrono::NaiveDate;
 
 use crate::common::{store_melding, today, TestApp};
-use crate::matrix::{get, posts, Ctx, Row, Want, A, F, L, N, O};
+use aanwezig_app::Permission as P;
+
+use crate::matrix::{can, get, posts, Ctx, Row, Target, Want, A, O};
 
 fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
@@ -91,34 +93,39 @@ pub(crate) async fn prepare(app: &TestApp, ctx: &mut Ctx) {
 
 #[rustfmt::skip]
 pub(crate) fn rows() -> Vec<Row> {
+    use Target::{Missing, Other, Own, SentMelding, School};
     const NOTHING: &[(&str, &str)] = &[];
     const CONFLICT: Want = Want::Is(409);
+    const READS: &[P] = &[P::ReadMeldingen];
+    const MAKES: &[P] = &[P::ManageMeldingen];
+    // {melding} was sent: leerplicht reads it. {concept} was not: for
+    // leerplicht it is a melding of no student of theirs (404).
+    let (sent, concept) = (SentMelding, Other);
     let mut rows = vec![
-        // --- DUO meldingen ------------------------------------------------------  anon beheer coord zorg mentor lpa arts keten
-        get("/meldingen",                                                       [L, F, O, O, F, O, F, F]),
-        get("/meldingen/nieuw?leerling={own}",                                  [L, F, O, O, F, F, F, F]),
-        get("/meldingen/nieuw?leerling=999999",                                 [L, F, N, N, F, F, F, F]),
-        get("/meldingen/{melding}",                                             [L, F, O, O, F, O, F, F]),
-        get("/meldingen/{concept}",                                             [L, F, O, O, F, N, F, F]),
-        get("/meldingen/999999",                                                [L, F, N, N, F, N, F, F]),
-        get("/meldingen/{melding}/afdruk",                                      [L, F, O, O, F, O, F, F]),
-        get("/meldingen/{concept}/afdruk",                                      [L, F, O, O, F, N, F, F]),
-        get("/meldingen/{melding}/export.txt",                                  [L, F, O, O, F, O, F, F]),
-        get("/meldingen/{concept}/export.txt",                                  [L, F, O, O, F, N, F, F]),
-        get("/instellingen/school",                                             [L, O, F, F, F, F, F, F]),
+        get("/meldingen",                                       can(School, READS, O)),
+        get("/meldingen/nieuw?leerling={own}",                  can(Own, MAKES, O)),
+        get("/meldingen/nieuw?leerling=999999",                 can(Missing, MAKES, O)),
+        get("/meldingen/{melding}",                             can(sent, READS, O)),
+        get("/meldingen/{concept}",                             can(concept, READS, O)),
+        get("/meldingen/999999",                                can(Missing, READS, O)),
+        get("/meldingen/{melding}/afdruk",                      can(sent, READS, O)),
+        get("/meldingen/{concept}/afdruk",                      can(concept, READS, O)),
+        get("/meldingen/{melding}/export.txt",                  can(sent, READS, O)),
+        get("/meldingen/{concept}/export.txt",                  can(concept, READS, O)),
+        get("/instellingen/school",                             can(School, &[P::ManageSettings], O)),
         // No open vervolg duty for that signal: 409 for the coordinators.
-        get("/meldingen/afstemming?leerling={own}&regel=duo_16h&datum=2025-11-03", [L, F, CONFLICT, CONFLICT, F, F, F, F]),
-        get("/meldingen/afstemming?leerling=999999&regel=duo_16h&datum=2025-11-03", [L, F, N, N, F, F, F, F]),
+        get("/meldingen/afstemming?leerling={own}&regel=duo_16h&datum=2025-11-03", can(Own, MAKES, CONFLICT)),
+        get("/meldingen/afstemming?leerling=999999&regel=duo_16h&datum=2025-11-03", can(Missing, MAKES, O)),
     ];
     // An empty form changes nothing: no student (422), an invalid draft is
     // saved as it was (422), no status (422), a registered melding is read
     // only (409). Others are refused before the form is read.
-    rows.extend(posts("/meldingen/nieuw",                   NOTHING,            [L, F, A, A, F, F, F, F]));
-    rows.extend(posts("/meldingen/{concept}",               NOTHING,            [L, F, A, A, F, F, F, F]));
-    rows.extend(posts("/meldingen/{melding}",               NOTHING,            [L, F, CONFLICT, CONFLICT, F, F, F, F]));
-    rows.extend(posts("/meldingen/{concept}/status",        NOTHING,            [L, F, A, A, F, F, F, F]));
-    rows.extend(posts("/meldingen/{melding}/nummer",        NOTHING,            [L, F, A, A, F, F, F, F]));
-    rows.extend(posts("/meldingen/afstemming",              NOTHING,            [L, F, A, A, F, F, F, F]));
-    rows.extend(posts("/instellingen/school",               NOTHING,            [L, A, F, F, F, F, F, F]));
+    rows.extend(posts("/meldingen/nieuw",                   NOTHING, can(School, MAKES, A)));
+    rows.extend(posts("/meldingen/{concept}",               NOTHING, can(School, MAKES, A)));
+    rows.extend(posts("/meldingen/{melding}",               NOTHING, can(School, MAKES, CONFLICT)));
+    rows.extend(posts("/meldingen/{concept}/status",        NOTHING, can(School, MAKES, A)));
+    rows.extend(posts("/meldingen/{melding}/nummer",        NOTHING, can(School, MAKES, A)));
+    rows.extend(posts("/meldingen/afstemming",              NOTHING, can(School, MAKES, A)));
+    rows.extend(posts("/instellingen/school",               NOTHING, can(School, &[P::ManageSettings], A)));
     rows
 }

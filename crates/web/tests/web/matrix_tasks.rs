@@ -4,13 +4,11 @@
 //! address. The feed needs no session: a valid address answers everyone
 //! (the address is the key), an unknown one is 404 for everyone.
 
-#![allow(unused_imports)]
-
+use aanwezig_app::Permission as P;
 use aanwezig_storage::prelude::*;
-use aanwezig_storage::Store;
 
 use crate::common::{now, TestApp};
-use crate::matrix::{get, post, posts, put, Ctx, Row, A, F, L, N, O, S, U};
+use crate::matrix::{can, get, posts, Ctx, Expect, Row, Target, N, O, S};
 
 /// The mentor's feed address, made straight in the store: `{feed}`.
 pub(crate) async fn prepare(app: &TestApp, ctx: &mut Ctx) {
@@ -25,16 +23,19 @@ pub(crate) async fn prepare(app: &TestApp, ctx: &mut Ctx) {
 #[rustfmt::skip]
 pub(crate) fn rows() -> Vec<Row> {
     const NOTHING: &[(&str, &str)] = &[];
+    let tasks = can(Target::School, &[P::ReadCase], O);
+    // The feed needs no session: its address is the key.
+    let feed = Expect::Public([O, O, O, O, O, O, O, O]);
+    let no_feed = Expect::Public([N, N, N, N, N, N, N, N]);
     let mut rows = vec![
-        // ------------------------------------------------------------------------------  anon beheer coord zorg mentor lpa arts keten
-        get("/taken",                                                                   [L, F, O, O, O, O, O, O]),
-        get("/agenda/{feed}",                                                           [O, O, O, O, O, O, O, O]),
-        get("/agenda/onbekend.ics",                                                     [N, N, N, N, N, N, N, N]),
-        get("/agenda/0000000000000000000000000000000000000000000000000000000000000000.ics", [N, N, N, N, N, N, N, N]),
+        get("/taken",                                           tasks),
+        get("/agenda/{feed}",                                   feed),
+        get("/agenda/onbekend.ics",                             no_feed),
+        get("/agenda/0000000000000000000000000000000000000000000000000000000000000000.ics", no_feed),
     ];
     // Making an address renews the mentor's: after the feed rows above.
-    rows.extend(posts("/taken/agenda",                                NOTHING,        [L, F, O, O, O, O, O, O]));
-    rows.extend(posts("/taken/agenda/intrekken",                      NOTHING,        [L, F, S, S, S, S, S, S]));
-    rows.push(get("/agenda/{feed}",                                                 [N, N, N, N, N, N, N, N]));
+    rows.extend(posts("/taken/agenda",                      NOTHING, tasks));
+    rows.extend(posts("/taken/agenda/intrekken",            NOTHING, can(Target::School, &[P::ReadCase], S)));
+    rows.push(get("/agenda/{feed}",                         no_feed));
     rows
 }

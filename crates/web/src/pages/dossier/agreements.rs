@@ -5,6 +5,7 @@
 //! - `POST /leerlingen/{id}/dossier/afspraken/{n}/controle`: a weekly check
 //!   of agreement `n` (counted from 1).
 
+use aanwezig_app::Permission;
 use std::collections::HashSet;
 
 use aanwezig_domain::case::{Agreement, AgreementParty, WeeklyCheck};
@@ -199,7 +200,7 @@ async fn agreements_page(
     student: &Student,
     case: &Case,
 ) -> Result<AgreementsPage, PageError> {
-    let may_change = dossier::may_change_cases(user.role());
+    let may_change = user.may_for(Permission::ChangeCase, student);
     let names = mentor_names(state).await?;
     let names = &*names;
     let agreements = agreement_views(case, state.clock.today());

@@ -1,13 +1,13 @@
 //! Referrals and decisions (`POST …/besluit`).
 
-use aanwezig_domain::case::{may_see_meldcode, Decision, DecisionKind, OpdcTrajectory};
+use aanwezig_app::permission::{self, Permission};
+use aanwezig_domain::case::{Decision, DecisionKind, OpdcTrajectory};
 use aanwezig_domain::Role;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Form;
 
 use super::forms::{apply_as, case_err, date_field, Posted, PARTIES};
-use super::partners::may_manage_partners;
 use crate::auth::CurrentUser;
 use crate::error::PageError;
 use crate::state::AppState;
@@ -30,7 +30,7 @@ pub(super) fn decision_choices(role: Role) -> Vec<(&'static str, &'static str)> 
         ("vowij_ja", "Inzet VO WIJ, ouders geven toestemming"),
         ("vowij_nee", "Inzet VO WIJ, ouders geven geen toestemming"),
     ];
-    if may_see_meldcode(role) {
+    if permission::may(role, Permission::SeeMeldcode) {
         v.push((
             "meldcode",
             "Meldcode huiselijk geweld en kindermishandeling volgen",
@@ -68,7 +68,7 @@ fn decision_kind(value: &str, role: Role) -> Option<DecisionKind> {
         "preventief_spreekuur" => DecisionKind::PreventiefSpreekuur,
         "vowij_ja" => DecisionKind::VoWij { consent: true },
         "vowij_nee" => DecisionKind::VoWij { consent: false },
-        "meldcode" if may_see_meldcode(role) => DecisionKind::Meldcode,
+        "meldcode" if permission::may(role, Permission::SeeMeldcode) => DecisionKind::Meldcode,
         "ect" => DecisionKind::Ect,
         "indigo_ja" => DecisionKind::IndigoCheck { needed: true },
         "indigo_nee" => DecisionKind::IndigoCheck { needed: false },
@@ -106,7 +106,7 @@ pub(super) async fn decide(
         &id,
         "besluit",
         Posted(fields),
-        may_manage_partners,
+        Permission::ManagePartners,
         |case, by, today, p| {
             let kind = decision_kind(p.get("soort"), role).ok_or("kies wat er is besloten")?;
             let on = date_field(p, "datum", today)?;

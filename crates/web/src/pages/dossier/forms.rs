@@ -4,9 +4,10 @@
 //! Dutch message at the form that was sent, with what the user typed still
 //! in it.
 
+use aanwezig_app::Permission;
 use aanwezig_domain::case::{Actor, ClosureReason, InterventionKind, Party};
 use aanwezig_domain::explain::{capitalize_nl, date_nl};
-use aanwezig_domain::{Case, CaseError, Role, StudentId};
+use aanwezig_domain::{Case, CaseError, StudentId};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -182,7 +183,7 @@ pub(super) async fn apply(
     posted: Posted,
     f: impl FnOnce(&mut Case, Actor, NaiveDate, &Posted) -> Result<String, String>,
 ) -> Result<Response, PageError> {
-    apply_as(state, user, id, form, posted, |_| true, f).await
+    apply_as(state, user, id, form, posted, Permission::ChangeCase, f).await
 }
 
 /// [`apply`] for a change only some of the roles that change cases may
@@ -193,16 +194,15 @@ pub(super) async fn apply_as(
     id: &str,
     form: &str,
     posted: Posted,
-    allowed: impl Fn(Role) -> bool,
+    needs: Permission,
     f: impl FnOnce(&mut Case, Actor, NaiveDate, &Posted) -> Result<String, String>,
 ) -> Result<Response, PageError> {
     let today = state.clock.today();
     let by = dossier::actor(user);
-    let role = user.role();
     let mut refused: Option<String> = None;
     let expected = posted.version();
     let result = dossier::update(state, user, id, expected, |student, case| {
-        if !allowed(role) {
+        if !user.may_for(needs, student) {
             return Err(PageError::Forbidden);
         }
         let outcome = match case.as_mut() {

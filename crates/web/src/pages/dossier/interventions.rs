@@ -1,5 +1,6 @@
 //! Interventions: starting and ending one, its page and its evaluations.
 
+use aanwezig_app::Permission;
 use aanwezig_domain::case::{AttendanceFigure, Evaluation as CaseEvaluation};
 use aanwezig_domain::explain::date_nl;
 use aanwezig_domain::{CaseError, StudentId};
@@ -256,7 +257,7 @@ async fn intervention_page(
                 since: e.since.as_ref().map(figure_nl).unwrap_or_default(),
             })
             .collect(),
-        may_change: dossier::may_change_cases(user.role()) && case.is_open(),
+        may_change: user.may_for(Permission::ChangeCase, &student) && case.is_open(),
         today: iso(today),
         typed_note: typed("notitie"),
         typed_date,
@@ -293,8 +294,8 @@ pub(super) async fn evaluate(
     Path((id, n)): Path<(String, String)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    dossier::student_in_scope(&state, &user, &id)?;
-    user.require(dossier::may_change_cases(user.role()))?;
+    let student = dossier::student_in_scope(&state, &user, &id)?;
+    user.require(user.may_for(Permission::ChangeCase, &student))?;
     let (n, k) = intervention_index(&n)?;
     let posted = Posted(fields);
     let today = state.clock.today();

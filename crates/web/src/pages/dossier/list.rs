@@ -1,5 +1,6 @@
 //! `/dossiers`: the list of cases.
 
+use aanwezig_app::Permission;
 use aanwezig_domain::explain::date_nl;
 use aanwezig_storage::AuditAction;
 use askama::Template;
@@ -53,7 +54,7 @@ pub(super) async fn list(
     user: CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> Result<ListPage, PageError> {
-    user.require(dossier::may_read_cases(user.role()))?;
+    user.require_may(Permission::ReadCase)?;
     let status = match q.status.as_deref() {
         Some("gesloten") => "gesloten",
         Some("alle") => "alle",
@@ -87,7 +88,9 @@ pub(super) async fn list(
         // A partner sees only the open cases they are brought into (not
         // every student in their scope, e.g. one of a sent DUO melding),
         // and each as redacted for their role.
-        if !user.scope().may_see(student) || !dossier::partner_may_read(&user, Some(&case)) {
+        if !user.may_for(Permission::ReadStudent, student)
+            || !dossier::may_read_case(&user, student, Some(&case))
+        {
             continue;
         }
         let case = dossier::seen_by(&user, &case);

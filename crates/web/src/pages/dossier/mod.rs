@@ -29,10 +29,6 @@ mod signals;
 mod steps;
 mod view;
 
-use axum::routing::{get, post};
-use axum::Router;
-
-use crate::state::AppState;
 use agreements::{agreement_add, agreement_check, agreements_show};
 use contacts::{contact_new, contact_save, contact_show};
 use decisions::decide;
@@ -45,56 +41,43 @@ use steps::{checklist, close, move_step, open, reopen};
 use view::page;
 
 /// This area's routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/dossiers", get(list))
-        .route("/leerlingen/{id}/dossier", get(page))
-        .route("/leerlingen/{id}/dossier/openen", post(open))
-        .route("/leerlingen/{id}/dossier/stap", post(move_step))
-        .route("/leerlingen/{id}/dossier/checklist", post(checklist))
-        .route("/leerlingen/{id}/dossier/partners", post(involve))
-        .route("/leerlingen/{id}/dossier/dossierhouder", post(hand_over))
-        .route(
-            "/leerlingen/{id}/dossier/partners/verwijderen",
-            post(release),
-        )
-        .route("/leerlingen/{id}/dossier/besluit", post(decide))
-        .route(
-            "/leerlingen/{id}/dossier/interventie",
-            post(start_intervention),
-        )
-        .route(
-            "/leerlingen/{id}/dossier/interventie/{n}",
-            get(intervention),
-        )
-        .route(
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/dossiers", list)
+        .get("/leerlingen/{id}/dossier", page)
+        .post("/leerlingen/{id}/dossier/openen", open)
+        .post("/leerlingen/{id}/dossier/stap", move_step)
+        .post("/leerlingen/{id}/dossier/checklist", checklist)
+        .post("/leerlingen/{id}/dossier/partners", involve)
+        .post("/leerlingen/{id}/dossier/dossierhouder", hand_over)
+        .post("/leerlingen/{id}/dossier/partners/verwijderen", release)
+        .post("/leerlingen/{id}/dossier/besluit", decide)
+        .post("/leerlingen/{id}/dossier/interventie", start_intervention)
+        .get("/leerlingen/{id}/dossier/interventie/{n}", intervention)
+        .post(
             "/leerlingen/{id}/dossier/interventie/{n}/evaluatie",
-            post(evaluate),
+            evaluate,
         )
-        .route(
+        .post(
             "/leerlingen/{id}/dossier/interventie/{n}/beeindigen",
-            post(end_intervention),
+            end_intervention,
         )
-        .route("/leerlingen/{id}/dossier/sluiten", post(close))
-        .route("/leerlingen/{id}/dossier/heropenen", post(reopen))
-        .route("/leerlingen/{id}/dossier/notitie", post(note))
-        .route(
-            "/leerlingen/{id}/dossier/contact/nieuw",
-            get(contact_new).post(contact_save),
-        )
-        .route("/leerlingen/{id}/dossier/contact/{n}", get(contact_show))
-        .route(
-            "/leerlingen/{id}/dossier/afspraken",
-            get(agreements_show).post(agreement_add),
-        )
-        .route(
+        .post("/leerlingen/{id}/dossier/sluiten", close)
+        .post("/leerlingen/{id}/dossier/heropenen", reopen)
+        .post("/leerlingen/{id}/dossier/notitie", note)
+        .get("/leerlingen/{id}/dossier/contact/nieuw", contact_new)
+        .post("/leerlingen/{id}/dossier/contact/nieuw", contact_save)
+        .get("/leerlingen/{id}/dossier/contact/{n}", contact_show)
+        .get("/leerlingen/{id}/dossier/afspraken", agreements_show)
+        .post("/leerlingen/{id}/dossier/afspraken", agreement_add)
+        .post(
             "/leerlingen/{id}/dossier/afspraken/{n}/controle",
-            post(agreement_check),
+            agreement_check,
         )
-        .route(
+        .post(
             "/leerlingen/{id}/dossier/afspraken/versturen",
-            post(agreements_send),
+            agreements_send,
         )
-        .route("/leerlingen/{id}/dossier/ouders", post(parents_save))
-        .route("/leerlingen/{id}/dossier/verslag", get(report))
+        .post("/leerlingen/{id}/dossier/ouders", parents_save)
+        .get("/leerlingen/{id}/dossier/verslag", report)
 }

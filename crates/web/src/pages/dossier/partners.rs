@@ -2,7 +2,8 @@
 
 use std::collections::HashSet;
 
-use aanwezig_domain::{Role, Scope, Student};
+use aanwezig_app::permission::{self, Permission, StudentFacts};
+use aanwezig_domain::{Role, Student};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Form;
@@ -13,12 +14,6 @@ use crate::auth::CurrentUser;
 use crate::dossier;
 use crate::error::PageError;
 use crate::state::AppState;
-
-/// Whether `role` records referrals and decisions and brings partners in
-/// or releases them: the coordinators; the mentor reads these sections.
-pub(super) fn may_manage_partners(role: Role) -> bool {
-    role.sees_all_students()
-}
 
 /// `POST …/partners`: brings an external partner in, by their account.
 pub(super) async fn involve(
@@ -37,7 +32,7 @@ pub(super) async fn involve(
         &id,
         "partners",
         posted,
-        may_manage_partners,
+        Permission::ManagePartners,
         |case, by, today, _| {
             let partner = partner.as_ref().ok_or("kies een partner uit de lijst")?;
             let name = &partner.display_name;
@@ -58,17 +53,11 @@ pub(super) async fn involve(
 }
 
 /// Whether a user (`role`, mentoring `classes`) may lead `student`'s case:
-/// a school role that changes cases and sees the student (the two
-/// coordinators, or a mentor of the student's class, compared like
-/// `Scope::may_see`).
+/// a school role that changes it (the two coordinators, or a mentor of the
+/// student's class). Partners never lead, so their relations do not count.
 fn may_lead(role: Role, classes: &[String], student: &Student) -> bool {
-    dossier::may_change_cases(role)
-        && Scope {
-            role,
-            classes,
-            involved: &[],
-        }
-        .may_see(student)
+    let facts = StudentFacts::of(classes, student, false, false);
+    permission::may_for(role, Permission::ChangeCase, facts)
 }
 
 /// The active users who may lead `student`'s case ([`may_lead`]).
@@ -100,7 +89,7 @@ pub(super) async fn hand_over(
         &id,
         "dossier",
         Posted(fields),
-        may_manage_partners,
+        Permission::ManagePartners,
         |case, by, today, p| {
             let who = p.get("gebruiker");
             let (name, role, active) = names
@@ -113,7 +102,7 @@ pub(super) async fn hand_over(
                 ));
             }
             // A partner gets the domain's refusal below.
-            if dossier::may_change_cases(role) && !leaders.contains(who) {
+            if permission::may(role, Permission::ChangeCase) && !leaders.contains(who) {
                 return Err(format!(
                     "{name} kan dit dossier niet leiden: alleen een coördinator of een mentor van klas {} kan dossierhouder zijn",
                     student.class
@@ -140,7 +129,7 @@ pub(super) async fn release(
         &id,
         "partners",
         Posted(fields),
-        may_manage_partners,
+        Permission::ManagePartners,
         |case, _by, today, p| {
             let who = p.get("gebruiker");
             // The form names the involvement's account when it has one;

@@ -1,6 +1,7 @@
 //! `GET /leerlingen/{id}/dossier/verslag`: the printable report (audited
 //! as an export).
 
+use aanwezig_app::Permission;
 use std::collections::HashMap;
 
 use aanwezig_domain::case::Party;
@@ -272,7 +273,7 @@ pub(super) async fn report(
     let case = state.store.case(&student.id).await?;
     // As for the dossier itself: an external partner only while brought
     // into the open case.
-    if !dossier::partner_may_read(&user, case.as_ref()) {
+    if !dossier::may_read_case(&user, &student, case.as_ref()) {
         return Err(PageError::NotFound);
     }
     user.audit(
@@ -296,7 +297,7 @@ pub(super) async fn report(
     // The DUO meldingen as the dossier shows them: to the coordinators and
     // leerplicht; never a concept or a withdrawn one to a partner.
     let role = user.role();
-    let shows_meldingen = role.sees_all_students() || role == Role::Leerplichtambtenaar;
+    let shows_meldingen = user.may(Permission::ReadMeldingen);
     let meldingen = crate::pages::meldingen::of_student_for(&state, role, &student.id)
         .await?
         .into_iter()

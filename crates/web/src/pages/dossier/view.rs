@@ -1,12 +1,10 @@
 //! The dossier page: `GET /leerlingen/{id}/dossier`, everything a role may read of one case.
 
+use aanwezig_app::Permission;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use aanwezig_domain::case::{
-    may_read_confidential, may_see_meldcode, Actor, DecisionKind, Guide, Involvement, ItemStatus,
-    OpenReason,
-};
+use aanwezig_domain::case::{Actor, DecisionKind, Guide, Involvement, ItemStatus, OpenReason};
 use aanwezig_domain::explain::date_nl;
 use aanwezig_domain::{Case, CaseStep, Role, RuleId};
 use aanwezig_storage::User;
@@ -21,7 +19,7 @@ use super::decisions::decision_choices;
 use super::forms::{
     choices, iso, saved_message, Choice, Failure, SavedQuery, CLOSURES, INTERVENTIONS, PARTIES,
 };
-use super::partners::{leaders, may_manage_partners};
+use super::partners::leaders;
 use super::signals::{duo_duties, open_signals, student_signals, DuoDutyView};
 use crate::auth::CurrentUser;
 use crate::dossier;
@@ -475,7 +473,7 @@ fn case_view(
             .map(|a| format!("{}: {}", date_nl(a.made_on), a.what))
             .unwrap_or_default(),
     };
-    let confidential = (may_read_confidential(user.role()) && case.involves(&user.identity()))
+    let confidential = (user.may(Permission::ConfidentialNotes) && case.involves(&user.identity()))
         .then(|| {
             case.confidential
                 .iter()
@@ -587,7 +585,7 @@ async fn render_saved(
     let (users, names) = users_and_names(state).await?;
     let role = user.role();
     // The DUO meldingen are the coordinators' and leerplicht's (their menu).
-    let shows_meldingen = role.sees_all_students() || role == Role::Leerplichtambtenaar;
+    let shows_meldingen = user.may(Permission::ReadMeldingen);
     let meldingen = crate::pages::meldingen::of_student_for(state, role, &student.id)
         .await?
         .into_iter()
@@ -599,7 +597,7 @@ async fn render_saved(
         })
         .collect();
     let today = state.clock.today();
-    let may_change = dossier::may_change_cases(role);
+    let may_change = user.may_for(Permission::ChangeCase, &student);
     let signals = if may_change && case.as_ref().is_none_or(|c| !c.is_open()) {
         open_signals(state, &student.id)?
     } else {
@@ -664,7 +662,7 @@ async fn render_saved(
     };
     let lead_choices = {
         let owner = case.as_ref().map(|c| c.owner().to_owned());
-        let leaders = if may_manage_partners(role) {
+        let leaders = if user.may(Permission::ManagePartners) {
             leaders(state, &student).await?
         } else {
             HashSet::new()
@@ -693,10 +691,10 @@ async fn render_saved(
         class: student.class.clone(),
         today: iso(today),
         may_change,
-        may_decide: may_manage_partners(role),
-        may_make_melding: role.sees_all_students(),
+        may_decide: user.may_for(Permission::ManagePartners, &student),
+        may_make_melding: user.may_for(Permission::ManageMeldingen, &student),
         shows_meldingen,
-        meldcode_role: may_see_meldcode(role),
+        meldcode_role: user.may(Permission::SeeMeldcode),
         case: view,
         signals,
         open_steps: choices(

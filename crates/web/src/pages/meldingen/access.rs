@@ -1,47 +1,18 @@
-//! Who may make, manage and read DUO meldingen, and the extractors that check it.
+//! Reading DUO meldingen within the user's reach, and the extractors of
+//! the meldingen's paths and forms. Who may do what is
+//! [`aanwezig_app::permission`]; the pages take
+//! [`ManageMeldingen`](crate::guard::ManageMeldingen) as their guard.
 
+use aanwezig_app::permission::{self, Permission};
 use aanwezig_domain::{MeldingDraft, MeldingStatus, Role, Student, StudentId};
 use aanwezig_storage::MeldingFilter;
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
 use axum::Form;
 
 use crate::auth::CurrentUser;
 use crate::error::PageError;
 use crate::state::AppState;
-
-/// Whether `role` makes and manages DUO meldingen: the coordinators.
-pub(super) fn may_manage(role: Role) -> bool {
-    matches!(
-        role,
-        Role::Verzuimcoordinator | Role::Ondersteuningscoordinator
-    )
-}
-
-/// Whether `role` reads meldingen at all: the coordinators, and the
-/// leerplichtambtenaar the sent ones of students in scope.
-pub(super) fn may_read(role: Role) -> bool {
-    may_manage(role) || role == Role::Leerplichtambtenaar
-}
-
-/// A coordinator, as an extractor: anyone else gets 403 before the form is
-/// read.
-pub struct Melder(pub CurrentUser);
-
-impl FromRequestParts<AppState> for Melder {
-    type Rejection = Response;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let user = CurrentUser::from_request_parts(parts, state).await?;
-        user.require(may_manage(user.role()))
-            .map_err(IntoResponse::into_response)?;
-        Ok(Melder(user))
-    }
-}
 
 /// The melding number from the path, as typed. A path the router cannot
 /// read (bad percent-encoding) answers like a melding that does not exist:
@@ -109,7 +80,7 @@ pub(crate) async fn of_student_for(
     role: Role,
     student: &StudentId,
 ) -> Result<Vec<(i64, MeldingDraft)>, PageError> {
-    if !(role.sees_all_students() || role == Role::Leerplichtambtenaar) {
+    if !permission::may(role, Permission::ReadMeldingen) {
         return Ok(Vec::new());
     }
     Ok(state
@@ -121,7 +92,9 @@ pub(crate) async fn of_student_for(
         .await?
         .into_iter()
         // A partner sees what the school sent, never a concept.
-        .filter(|(_, m)| !role.is_external() || shown_to_readers(m.status))
+        .filter(|(_, m)| {
+            permission::may(role, Permission::ManageMeldingen) || shown_to_readers(m.status)
+        })
         .collect())
 }
 
@@ -138,7 +111,7 @@ pub(super) async fn readable_versioned(
         .melding_with_version(id)
         .await?
         .ok_or(PageError::NotFound)?;
-    if !may_manage(user.role()) && !shown_to_readers(draft.status) {
+    if !user.may(Permission::ManageMeldingen) && !shown_to_readers(draft.status) {
         return Err(PageError::NotFound);
     }
     Ok((id, draft, version))
@@ -149,40 +122,15 @@ pub(super) async fn readable(
     user: &CurrentUser,
     n: &str,
 ) -> Result<(i64, MeldingDraft), PageError> {
-    user.require(may_read(user.role()))?;
+    user.require_may(Permission::ReadMeldingen)?;
     let id: i64 = n.parse().map_err(|_| PageError::NotFound)?;
     let draft = state.store.melding(id).await?.ok_or(PageError::NotFound)?;
-    if !may_manage(user.role()) && !shown_to_readers(draft.status) {
+    if !user.may(Permission::ManageMeldingen) && !shown_to_readers(draft.status) {
         return Err(PageError::NotFound);
     }
     let student = student_by_id(state, &draft.student)
         .await?
         .ok_or(PageError::NotFound)?;
-    if !user.scope().may_see(&student) {
-        return Err(PageError::NotFound);
-    }
+    user.require_for(Permission::ReadMeldingen, &student)?;
     Ok((id, draft))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_coordinators_manage_and_leerplicht_reads() {
-        let manage: Vec<Role> = Role::ALL.into_iter().filter(|r| may_manage(*r)).collect();
-        assert_eq!(
-            manage,
-            [Role::Verzuimcoordinator, Role::Ondersteuningscoordinator]
-        );
-        assert!(may_read(Role::Leerplichtambtenaar));
-        for r in [
-            Role::Mentor,
-            Role::Jeugdarts,
-            Role::Ketenpartner,
-            Role::Beheerder,
-        ] {
-            assert!(!may_read(r), "{r:?}");
-        }
-    }
 }

@@ -14,7 +14,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use serde::Deserialize;
 
-use super::access::{may_manage, readable_versioned, Nr};
+use super::access::{readable_versioned, Nr};
 use super::format::{due, period, status_key, Due, STATUSES};
 use super::list::afstemming_nl;
 use crate::auth::CurrentUser;
@@ -22,6 +22,7 @@ use crate::error::PageError;
 use crate::layout::{section, Layout};
 use crate::pages::student::local_time_nl;
 use crate::state::AppState;
+use aanwezig_app::Permission;
 
 /// A message as a sentence: a capital first letter and a full stop,
 /// whether the domain wrote it as a fragment or as a sentence.
@@ -193,8 +194,8 @@ pub(super) fn number_shown<'a>(
         .position(student)
         .map(|i| &live.school.students()[i]);
     let may_see = match s {
-        Some(s) => user.scope().may_see_personal_numbers(s),
-        None => user.role().sees_personal_numbers(),
+        Some(s) => user.sees_personal_numbers_of(s),
+        None => user.may(Permission::SeePersonalNumbers),
     };
     NumberShown::for_reader(s.and_then(Student::personal_number), may_see)
 }
@@ -333,7 +334,7 @@ pub(super) async fn draft_page(
             }
         })
         .collect();
-    let manage = may_manage(user.role());
+    let manage = user.may(Permission::ManageMeldingen);
     let concept = draft.status == MeldingStatus::Concept;
     let mut history = vec![HistoryRow {
         on: date_nl(draft.created_on),
@@ -458,7 +459,8 @@ pub(super) async fn show(
     Query(q): Query<Shown>,
 ) -> Result<DraftPage, PageError> {
     let (id, draft, version) = readable_versioned(&state, &user, &n).await?;
-    let errors = if draft.status == MeldingStatus::Concept && may_manage(user.role()) {
+    let errors = if draft.status == MeldingStatus::Concept && user.may(Permission::ManageMeldingen)
+    {
         errors_of(&draft, &state)?
     } else {
         Vec::new()

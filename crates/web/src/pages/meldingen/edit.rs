@@ -7,11 +7,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::access::{readable_versioned, Melder, Nr, PageForm};
+use super::access::{readable_versioned, Nr, PageForm};
 use super::actions::case_actions;
 use super::draft::{draft_page, errors_of};
 use crate::auth::CurrentUser;
 use crate::error::PageError;
+use crate::guard::ManageMeldingen;
 use crate::state::AppState;
 
 /// Melding `n` for a change by a coordinator, with its stored version; a
@@ -170,7 +171,7 @@ fn apply_form(draft: &mut MeldingDraft, pairs: &Pairs, state: &AppState) -> Resu
 
 pub(super) async fn save(
     State(state): State<AppState>,
-    Melder(user): Melder,
+    ManageMeldingen(user): ManageMeldingen,
     Nr(n): Nr,
     PageForm(pairs): PageForm<Pairs>,
 ) -> Result<Response, PageError> {

@@ -7,12 +7,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::access::{Melder, Nr, PageForm};
+use super::access::{Nr, PageForm};
 use super::draft::{draft_page, duo_error_nl, illness_errors, sentence};
 use super::edit::for_change;
 use super::format::{parse_date, status_key, STATUSES};
 use crate::auth::CurrentUser;
 use crate::error::PageError;
+use crate::guard::ManageMeldingen;
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]
@@ -54,7 +55,7 @@ async fn register_warnings(
 
 pub(super) async fn set_status(
     State(state): State<AppState>,
-    Melder(user): Melder,
+    ManageMeldingen(user): ManageMeldingen,
     Nr(n): Nr,
     PageForm(form): PageForm<StatusForm>,
 ) -> Result<Response, PageError> {
@@ -212,7 +213,7 @@ pub(super) struct NumberForm {
 /// for a registered melding (kept in its versions and audited).
 pub(super) async fn set_number(
     State(state): State<AppState>,
-    Melder(user): Melder,
+    ManageMeldingen(user): ManageMeldingen,
     Nr(n): Nr,
     PageForm(form): PageForm<NumberForm>,
 ) -> Result<Response, PageError> {

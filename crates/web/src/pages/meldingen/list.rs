@@ -11,12 +11,14 @@ use axum::extract::{Query, State};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::access::{may_manage, may_read, shown_to_readers};
+use super::access::shown_to_readers;
 use super::format::{due, period, Due};
 use crate::auth::CurrentUser;
 use crate::error::PageError;
+use crate::guard::ReadMeldingen;
 use crate::layout::{section, Layout};
 use crate::state::AppState;
+use aanwezig_app::permission::{self, Permission};
 
 /// One line under a student in the list: an open duty, a concept, a
 /// covered signal, a melding or an afstemming.
@@ -247,13 +249,12 @@ async fn work_list(
     {
         let live = state.read()?;
         let cal = live.cal.as_ref();
-        let scope = user.scope();
         let in_school = |s: &Student| live.school.position(&s.id).is_some();
         for (s, w) in crate::duo_work::school_work(&live, &by, today, |s| {
             // A student who left: only the coordinators, who see every
             // student.
             if in_school(s) {
-                scope.may_see(s)
+                user.may_for(Permission::ReadStudent, s)
             } else {
                 manage
             }
@@ -296,16 +297,15 @@ async fn work_list(
 
 pub(super) async fn list(
     State(state): State<AppState>,
-    user: CurrentUser,
+    ReadMeldingen(user): ReadMeldingen,
     Query(q): Query<ListQuery>,
 ) -> Result<ListPage, PageError> {
-    user.require(may_read(user.role()))?;
-    let manage = may_manage(user.role());
+    let manage = user.may(Permission::ManageMeldingen);
     let today = state.clock.today();
     // The list is the same for every coordinator, and per reader for the
     // others (their scope); computed once per state of the school.
     static LISTS: crate::pages::cache::Cache<WorkList> = crate::pages::cache::Cache::new();
-    let name = if user.role().sees_all_students() {
+    let name = if permission::school_wide(user.role(), Permission::ReadStudent) {
         format!("{manage}")
     } else {
         format!("{manage}|{}", user.user.username)

@@ -31,7 +31,7 @@
 //!
 //! The student's BSN or onderwijsnummer is not part of the stored draft: the
 //! pages read the student's current number, show it only to roles that may
-//! see it ([`aanwezig_domain::Role::sees_personal_numbers`]; leerplicht
+//! see it ([`aanwezig_app::Permission::SeePersonalNumbers`]; leerplicht
 //! reads "alleen zichtbaar voor de coördinatoren"), and the domain refuses
 //! to register a melding for a student who has neither.
 
@@ -45,10 +45,6 @@ mod list;
 mod new;
 mod print;
 
-use axum::routing::{get, post};
-use axum::Router;
-
-use crate::state::AppState;
 use draft::show;
 use edit::save;
 use lifecycle::{set_number, set_status};
@@ -57,16 +53,18 @@ use new::{create, new_form};
 use print::{export, print};
 
 pub(crate) use access::of_student_for;
-pub use access::{Melder, Nr, PageForm};
+pub use access::{Nr, PageForm};
 
 /// This area's routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/meldingen", get(list))
-        .route("/meldingen/nieuw", get(new_form).post(create))
-        .route("/meldingen/{n}", get(show).post(save))
-        .route("/meldingen/{n}/status", post(set_status))
-        .route("/meldingen/{n}/nummer", post(set_number))
-        .route("/meldingen/{n}/afdruk", get(print))
-        .route("/meldingen/{n}/export.txt", get(export))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/meldingen", list)
+        .get("/meldingen/nieuw", new_form)
+        .post("/meldingen/nieuw", create)
+        .get("/meldingen/{n}", show)
+        .post("/meldingen/{n}", save)
+        .post("/meldingen/{n}/status", set_status)
+        .post("/meldingen/{n}/nummer", set_number)
+        .get("/meldingen/{n}/afdruk", print)
+        .get("/meldingen/{n}/export.txt", export)
 }

@@ -13,13 +13,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::access::{Melder, PageForm};
+use super::access::PageForm;
 use super::actions::{case_actions, fill};
 use super::draft::duo_error_nl;
 use super::format::{kind_key, parse_date, KINDS};
 use crate::auth::CurrentUser;
 use crate::dossier;
 use crate::error::PageError;
+use crate::guard::ManageMeldingen;
 use crate::layout::{section, Layout};
 use crate::pages::settings::school::school_settings;
 use crate::state::AppState;
@@ -106,7 +107,7 @@ fn new_page(
 
 pub(super) async fn new_form(
     State(state): State<AppState>,
-    Melder(user): Melder,
+    ManageMeldingen(user): ManageMeldingen,
     Query(q): Query<NewQuery>,
 ) -> Result<NewPage, PageError> {
     let student = dossier::student_in_scope(&state, &user, &q.leerling)?;
@@ -176,7 +177,7 @@ async fn draft_for_signal(
 
 pub(super) async fn create(
     State(state): State<AppState>,
-    Melder(user): Melder,
+    ManageMeldingen(user): ManageMeldingen,
     PageForm(form): PageForm<NewForm>,
 ) -> Result<Response, PageError> {
     if form.leerling.trim().is_empty() {

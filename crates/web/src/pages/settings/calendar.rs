@@ -15,10 +15,11 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::policy::OptionView;
-use super::{field_text, multipart_fields, Admin, VersionView};
-use super::{require_admin, uploaded_text, versions};
+use super::{field_text, multipart_fields, VersionView};
+use super::{uploaded_text, versions};
 use crate::auth::CurrentUser;
 use crate::error::PageError;
+use crate::guard::ManageSettings;
 use crate::layout::{section, Layout};
 use crate::state::AppState;
 
@@ -225,10 +226,9 @@ pub(super) struct SavedQuery {
 
 pub(super) async fn calendar(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
     Query(q): Query<SavedQuery>,
 ) -> Result<CalendarPage, PageError> {
-    require_admin(&user)?;
     calendar_page(
         &state,
         &user,
@@ -355,10 +355,9 @@ fn free_day_from(form: &FreeDayForm) -> Result<FreeDay, String> {
 
 pub(super) async fn add_free_day(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
     Form(form): Form<FreeDayForm>,
 ) -> Result<Response, PageError> {
-    require_admin(&user)?;
     let Some(mut years) = current_years(&state)? else {
         return Err(PageError::BadRequest(
             "Er is nog geen kalender; lees eerst een kalenderbestand in.".into(),
@@ -410,10 +409,9 @@ pub(super) struct RemoveForm {
 
 pub(super) async fn remove_free_day(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
     Form(form): Form<RemoveForm>,
 ) -> Result<Response, PageError> {
-    require_admin(&user)?;
     let Some(mut years) = current_years(&state)? else {
         return Err(PageError::NotFound);
     };
@@ -501,10 +499,9 @@ fn parse_lessons(text: &str) -> Result<Vec<LessonSlot>, String> {
 
 pub(super) async fn edit_year(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
     Form(form): Form<YearForm>,
 ) -> Result<Response, PageError> {
-    require_admin(&user)?;
     let Some(mut years) = current_years(&state)? else {
         return Err(PageError::NotFound);
     };
@@ -549,10 +546,9 @@ pub(super) async fn edit_year(
 
 pub(super) async fn upload_calendar(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
     mp: Multipart,
 ) -> Result<Response, PageError> {
-    require_admin(&user)?;
     let fields = multipart_fields(mp).await?;
     let fail = |m: String| CalErrors {
         upload: Some(m),
@@ -579,10 +575,9 @@ pub(super) async fn upload_calendar(
 
 pub(super) async fn import_rijksoverheid(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
     mp: Multipart,
 ) -> Result<Response, PageError> {
-    require_admin(&user)?;
     let fields = multipart_fields(mp).await?;
     let fail = |m: String| CalErrors {
         rijks: Some(m),

@@ -13,10 +13,9 @@ use serde::Deserialize;
 
 use super::calendar::SavedQuery;
 use super::policy::store_policy;
-use super::require_admin;
-use super::Admin;
 use crate::auth::CurrentUser;
 use crate::error::PageError;
+use crate::guard::ManageSettings;
 use crate::layout::{section, Layout};
 use crate::state::AppState;
 
@@ -92,10 +91,9 @@ async fn codes_page(
 
 pub(super) async fn codes(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
     Query(q): Query<SavedQuery>,
 ) -> Result<CodesPage, PageError> {
-    require_admin(&user)?;
     codes_page(
         &state,
         &user,
@@ -145,10 +143,9 @@ fn with_codes(
 
 pub(super) async fn add_code(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, PageError> {
-    require_admin(&user)?;
     let code = form.code.trim().to_owned();
     let category = Category::parse(&form.categorie);
     let result = with_codes(&state, |codes| {
@@ -176,10 +173,9 @@ pub(super) async fn add_code(
 
 pub(super) async fn change_code(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, PageError> {
-    require_admin(&user)?;
     let code = form.code.clone();
     let result = with_codes(&state, |codes| {
         let c = Category::parse(&form.categorie).ok_or("Kies een categorie.")?;
@@ -206,10 +202,9 @@ pub(super) async fn change_code(
 
 pub(super) async fn remove_code(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, PageError> {
-    require_admin(&user)?;
     let code = form.code.clone();
     let result = with_codes(&state, |codes| {
         codes
@@ -239,10 +234,9 @@ pub(super) struct PresetForm {
 
 pub(super) async fn load_preset(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
     Form(form): Form<PresetForm>,
 ) -> Result<Response, PageError> {
-    require_admin(&user)?;
     let (text, file) = match form.naam.as_str() {
         "magister" => (PRESET_MAGISTER, "magister.toml"),
         "somtoday" => (PRESET_SOMTODAY, "somtoday.toml"),

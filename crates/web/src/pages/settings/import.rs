@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use aanwezig_domain::{Presence, Role};
+use aanwezig_domain::Presence;
 use aanwezig_import::mapping::FIELDS;
 use aanwezig_import::{Format, ImportSettings};
 use aanwezig_storage::DocumentKind;
@@ -19,25 +19,18 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Form, Router};
+use axum::Form;
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
 use crate::error::PageError;
+use crate::guard::EditImportSettings;
 use crate::layout::{section, Layout};
 use crate::pages::import::import_settings;
 use crate::state::AppState;
 
 /// The longest header name a school may save.
 const MAX_NAME: usize = 100;
-
-fn may_edit(user: &CurrentUser) -> Result<(), PageError> {
-    user.require(matches!(
-        user.role(),
-        Role::Beheerder | Role::Verzuimcoordinator
-    ))
-}
 
 /// One column on the page: aanwezig's name, what it holds, the names it
 /// already recognises, and the school's own name for it.
@@ -120,10 +113,9 @@ pub(super) struct Shown {
 
 async fn show(
     State(state): State<AppState>,
-    user: CurrentUser,
+    EditImportSettings(user): EditImportSettings,
     Query(q): Query<Shown>,
 ) -> Result<ImportSettingsPage, PageError> {
-    may_edit(&user)?;
     let settings = import_settings(&state).await?;
     Ok(page(&user, &settings, None, None, q.opgeslagen.is_some()))
 }
@@ -172,10 +164,9 @@ fn from_form(form: &HashMap<String, String>) -> Result<ImportSettings, String> {
 
 async fn save(
     State(state): State<AppState>,
-    user: CurrentUser,
+    EditImportSettings(user): EditImportSettings,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    may_edit(&user)?;
     let settings = match from_form(&form) {
         Ok(s) => s,
         Err(e) => {
@@ -225,8 +216,10 @@ async fn save(
 }
 
 /// `/instellingen/import`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/instellingen/import", get(show).post(save))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/instellingen/import", show)
+        .post("/instellingen/import", save)
 }
 
 #[cfg(test)]

@@ -11,12 +11,11 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use serde::Deserialize;
 
-use super::Admin;
 use crate::error::PageError;
+use crate::guard::ManageSettings;
 use crate::layout::{section, Layout};
 use crate::mail::{self, MailSettings, Outgoing, Security};
 use crate::state::AppState;
@@ -144,7 +143,7 @@ pub(super) struct Shown {
 
 async fn show(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
     Query(q): Query<Shown>,
 ) -> Result<MailPage, PageError> {
     let stored = mail::load(&state).await?;
@@ -248,7 +247,7 @@ fn check(
 
 async fn save(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
     Form(form): Form<MailForm>,
 ) -> Result<Response, PageError> {
     let stored = mail::load(&state).await?;
@@ -301,7 +300,7 @@ struct TestForm {
 
 async fn test(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
     Form(form): Form<TestForm>,
 ) -> Result<Response, PageError> {
     let stored = mail::load(&state).await?;
@@ -353,8 +352,9 @@ async fn test(
 }
 
 /// This area's routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/instellingen/email", get(show).post(save))
-        .route("/instellingen/email/test", post(test))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/instellingen/email", show)
+        .post("/instellingen/email", save)
+        .post("/instellingen/email/test", test)
 }

@@ -23,13 +23,8 @@ pub mod school;
 use std::collections::HashMap;
 
 use aanwezig_storage::DocumentKind;
-use axum::extract::{FromRequestParts, Multipart};
-use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
+use axum::extract::Multipart;
 
-use crate::auth::CurrentUser;
 use crate::error::PageError;
 use crate::state::AppState;
 use calendar::{
@@ -38,29 +33,6 @@ use calendar::{
 use codes::{add_code, change_code, codes, load_preset, remove_code};
 use overview::overview;
 use policy::{download_policy, policy, save_policy_form, upload_policy};
-
-/// Only the beheerder manages settings.
-fn require_admin(user: &CurrentUser) -> Result<(), PageError> {
-    user.require(user.role().is_admin())
-}
-
-/// The signed-in beheerder, as an extractor. It reads only the request's
-/// head, so axum runs it before the body is parsed: anyone else gets 403
-/// even for a malformed form, and learns nothing about what it expects.
-pub struct Admin(pub CurrentUser);
-
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = Response;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let user = CurrentUser::from_request_parts(parts, state).await?;
-        require_admin(&user).map_err(IntoResponse::into_response)?;
-        Ok(Admin(user))
-    }
-}
 
 /// One saved version of a settings document, for the history tables.
 struct VersionView {
@@ -129,28 +101,27 @@ fn field_text(fields: &HashMap<String, (Option<String>, Vec<u8>)>, name: &str) -
 }
 
 /// `/instellingen` and its subpages.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/instellingen", get(overview))
-        .route("/instellingen/kalender", get(calendar))
-        .route("/instellingen/kalender/vrije-dag", post(add_free_day))
-        .route(
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/instellingen", overview)
+        .get("/instellingen/kalender", calendar)
+        .post("/instellingen/kalender/vrije-dag", add_free_day)
+        .post(
             "/instellingen/kalender/vrije-dag/verwijderen",
-            post(remove_free_day),
+            remove_free_day,
         )
-        .route("/instellingen/kalender/schooljaar", post(edit_year))
-        .route("/instellingen/kalender/bestand", post(upload_calendar))
-        .route(
-            "/instellingen/kalender/rijksoverheid",
-            post(import_rijksoverheid),
-        )
-        .route("/instellingen/beleid", get(policy).post(save_policy_form))
-        .route("/instellingen/beleid/beleid.toml", get(download_policy))
-        .route("/instellingen/beleid/bestand", post(upload_policy))
-        .route("/instellingen/codes", get(codes).post(add_code))
-        .route("/instellingen/codes/wijzigen", post(change_code))
-        .route("/instellingen/codes/verwijderen", post(remove_code))
-        .route("/instellingen/codes/voorinstelling", post(load_preset))
+        .post("/instellingen/kalender/schooljaar", edit_year)
+        .post("/instellingen/kalender/bestand", upload_calendar)
+        .post("/instellingen/kalender/rijksoverheid", import_rijksoverheid)
+        .get("/instellingen/beleid", policy)
+        .post("/instellingen/beleid", save_policy_form)
+        .get("/instellingen/beleid/beleid.toml", download_policy)
+        .post("/instellingen/beleid/bestand", upload_policy)
+        .get("/instellingen/codes", codes)
+        .post("/instellingen/codes", add_code)
+        .post("/instellingen/codes/wijzigen", change_code)
+        .post("/instellingen/codes/verwijderen", remove_code)
+        .post("/instellingen/codes/voorinstelling", load_preset)
         .merge(import::router())
         .merge(mail::router())
         .merge(school::router())

@@ -5,8 +5,9 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 
-use super::{require_admin, versions, Admin};
+use super::versions;
 use crate::error::PageError;
+use crate::guard::ManageSettings;
 use crate::layout::{section, Layout};
 use crate::state::AppState;
 
@@ -23,9 +24,8 @@ pub(super) struct Overview {
 
 pub(super) async fn overview(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
 ) -> Result<Overview, PageError> {
-    require_admin(&user)?;
     let (calendar_years, school, codes) = {
         let live = state.read()?;
         (

@@ -14,10 +14,10 @@ use axum::Form;
 use super::calendar::SavedQuery;
 use super::multipart_fields;
 use super::policy_fields::{set_value, value_of, FieldDef, Kind, Val, GROUPS};
-use super::{require_admin, uploaded_text, versions};
-use super::{Admin, VersionView};
+use super::{uploaded_text, versions, VersionView};
 use crate::auth::CurrentUser;
 use crate::error::PageError;
+use crate::guard::ManageSettings;
 use crate::layout::{section, Layout};
 use crate::state::AppState;
 
@@ -233,10 +233,9 @@ fn raw_value(def: &FieldDef, raw: &[(String, String)]) -> Val {
 
 pub(super) async fn policy(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
     Query(q): Query<SavedQuery>,
 ) -> Result<PolicyPage, PageError> {
-    require_admin(&user)?;
     policy_page(
         &state,
         &user,
@@ -284,10 +283,9 @@ fn changed_keys(old: &Policy, new: &Policy) -> Vec<String> {
 
 pub(super) async fn save_policy_form(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
     Form(raw): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    require_admin(&user)?;
     let old = state.read()?.policy.clone();
     let mut new = old.clone();
     let mut errors = BTreeMap::new();
@@ -328,9 +326,8 @@ pub(super) async fn save_policy_form(
 
 pub(super) async fn download_policy(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
 ) -> Result<Response, PageError> {
-    require_admin(&user)?;
     let toml = aanwezig_import::policy_to_toml(&state.read()?.policy);
     user.audit(
         &state,
@@ -354,10 +351,9 @@ pub(super) async fn download_policy(
 
 pub(super) async fn upload_policy(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
     mp: Multipart,
 ) -> Result<Response, PageError> {
-    require_admin(&user)?;
     let fields = multipart_fields(mp).await?;
     let result = uploaded_text(&fields, "bestand").and_then(|(file, text)| {
         aanwezig_import::parse_policy(&text, &file)

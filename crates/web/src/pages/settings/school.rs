@@ -16,12 +16,11 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Form, Router};
+use axum::Form;
 use serde::Deserialize;
 
-use super::Admin;
 use crate::error::PageError;
+use crate::guard::ManageSettings;
 use crate::layout::{section, Layout};
 use crate::state::AppState;
 
@@ -132,7 +131,7 @@ pub(super) struct Shown {
 
 async fn show(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
     Query(q): Query<Shown>,
 ) -> Result<SchoolPage, PageError> {
     // The version first: what is shown is never older than it.
@@ -156,7 +155,7 @@ async fn show(
 
 async fn save(
     State(state): State<AppState>,
-    Admin(user): Admin,
+    ManageSettings(user): ManageSettings,
     Form(form): Form<SchoolForm>,
 ) -> Result<Response, PageError> {
     match check(&form) {
@@ -197,8 +196,10 @@ async fn save(
 }
 
 /// `/instellingen/school`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/instellingen/school", get(show).post(save))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/instellingen/school", show)
+        .post("/instellingen/school", save)
 }
 
 #[cfg(test)]
