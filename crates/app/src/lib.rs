@@ -14,6 +14,7 @@ pub mod audit;
 pub mod calls;
 pub mod error;
 pub mod permission;
+pub mod users;
 
 #[cfg(test)]
 mod testing;

@@ -214,32 +214,6 @@ pub async fn add_confidential_note(
     Ok(added)
 }
 
-/// Removes the account `username` with the storage's
-/// [`remove_user`](aanwezig_storage::remove_user), which ends its
-/// involvements in every case first, each with a checked save that reads
-/// the case again when someone saved it meanwhile: no change made
-/// meanwhile is lost, and no lock is needed. The caller checks the role
-/// and writes the audit entry of the removal itself.
-pub async fn remove_user(
-    state: &AppState,
-    by: &CurrentUser,
-    username: &str,
-) -> Result<aanwezig_storage::RemovedUser, PageError> {
-    let removed = aanwezig_storage::remove_user(
-        &*state.store,
-        username,
-        &by.user.username,
-        state.clock.today(),
-        state.clock.now(),
-    )
-    .await
-    .map_err(|e| PageError::from_store(e, "een dossier", "/gebruikers"))?;
-    // Nothing to tell the live school: the engine's view of a case (its
-    // 3a conversations) does not depend on the partners, and the request
-    // itself counts as a change for the pages' caches.
-    Ok(removed)
-}
-
 /// The account behind an involvement: the user among `users` whose
 /// account it is ([`Involvement::is_of`]), if it still exists. A username
 /// alone does not say: it may now belong to someone else.

@@ -1,9 +1,10 @@
 //! `aanwezig user`: manage the people who sign in to the web app.
 //!
-//! `add`, `list`, `passwd`, `set` and `remove`. Every change is written to
-//! the audit log (action `user_admin`) under the operating-system user who
-//! ran the command (`--by`, default `$USER`), with what changed but never a
-//! password. The rules for usernames and passwords are `aanwezig_auth`'s,
+//! `add`, `list`, `passwd`, `set` and `remove`, through the use cases of
+//! `aanwezig_app::users` (shared with the web's Gebruikers page) as the
+//! command line's actor. Every change is written to the audit log (action
+//! `user_admin`) under the operating-system user who ran the command
+//! (`--by`, default `$USER`), with what changed but never a password. The rules for usernames and passwords are `aanwezig_auth`'s,
 //! shared with the web app; this module adds the rules of a user record:
 //! a mentor has at least one class, every other role has none.
 //!
@@ -16,10 +17,12 @@ use crate::session::Database;
 use std::fmt::Write as _;
 use std::io::Read;
 
+use aanwezig_app::users::{self as uc, classes_text, yes_no};
+use aanwezig_app::{Actor, AppError};
 use aanwezig_auth::Secret;
 use aanwezig_domain::explain::counted_nl;
 use aanwezig_domain::Role;
-use aanwezig_storage::{AuditAction, AuditEntry, Store, StoreError, User};
+use aanwezig_storage::{Store, User};
 use anyhow::{bail, Context};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{ArgAction, Args, Subcommand};
@@ -142,7 +145,7 @@ pub async fn run(
     let store = session::open_store(db).await?;
     let admin = Admin {
         store: store.as_ref(),
-        by,
+        actor: Actor::command_line(by),
         today,
         now,
     };
@@ -241,50 +244,22 @@ fn check_email(email: &str) -> anyhow::Result<Option<String>> {
     Ok(Some(email.to_owned()))
 }
 
-/// The classes for people: `2B, 3A` or `-`.
-fn classes_text(classes: &[String]) -> String {
-    if classes.is_empty() {
-        "-".to_owned()
-    } else {
-        classes.join(", ")
-    }
-}
-
-fn yes_no(b: bool) -> &'static str {
-    if b {
-        "ja"
-    } else {
-        "nee"
-    }
-}
-
-/// The user commands against one store, as `by` at `now` (on `today`).
+/// The user commands against one store, as `actor` at `now` (on `today`).
 struct Admin<'a> {
     store: &'a dyn Store,
-    by: &'a str,
+    actor: Actor,
     today: NaiveDate,
     now: DateTime<Utc>,
 }
 
 impl Admin<'_> {
-    /// Writes one `user_admin` entry to the audit log.
-    async fn audit(&self, detail: String) -> anyhow::Result<()> {
-        self.store
-            .audit(&AuditEntry {
-                at: self.now,
-                username: self.by.to_owned(),
-                action: AuditAction::UserAdmin,
-                student: None,
-                detail,
-            })
-            .await
-            .context("auditlog schrijven")
-    }
-
     async fn existing(&self, username: &str) -> anyhow::Result<User> {
-        match self.store.user(username).await? {
-            Some(u) => Ok(u),
-            None => bail!("gebruiker {username} bestaat niet (zie `aanwezig user list`)"),
+        match uc::find(self.store, &self.actor, username).await {
+            Ok(u) => Ok(u),
+            Err(AppError::NotFound) => {
+                bail!("gebruiker {username} bestaat niet (zie `aanwezig user list`)")
+            }
+            Err(e) => Err(app_error(e)),
         }
     }
 
@@ -308,11 +283,13 @@ impl Admin<'_> {
     /// A warning when no active beheerder is left: nobody could then manage
     /// users in the web app (this command still can).
     async fn admin_warning(&self) -> anyhow::Result<String> {
-        let users = self.store.users().await?;
-        if users.iter().any(|u| u.active && u.role == Role::Beheerder) {
-            Ok(String::new())
-        } else {
+        if uc::no_active_beheerder(self.store, &self.actor)
+            .await
+            .map_err(app_error)?
+        {
             Ok("Let op: er is nu geen actieve beheerder meer.\n".to_owned())
+        } else {
+            Ok(String::new())
         }
     }
 
@@ -329,40 +306,27 @@ impl Admin<'_> {
         check_role_classes(a.role, &classes)?;
         let email = a.email.as_deref().map(check_email).transpose()?.flatten();
         // Before asking for and hashing a password.
-        if self.store.user(&a.username).await?.is_some() {
+        if uc::exists(self.store, &self.actor, &a.username)
+            .await
+            .map_err(app_error)?
+        {
             bail!("gebruiker {} bestaat al", a.username);
         }
         let (password, show) = Self::new_password(&a.username, a.password_stdin, read)?;
-        let user = User {
+        let new = uc::NewUser {
             username: a.username.clone(),
             display_name,
             role: a.role,
             classes,
             email,
-            active: true,
             password_hash: aanwezig_auth::hash_password(password.expose())?,
-            created_at: self.now,
-            // The store gives the new account its own id.
-            account_id: String::new(),
         };
-        match self.store.create_user(&user).await {
-            Ok(_) => {}
-            Err(StoreError::Conflict(_)) => bail!("gebruiker {} bestaat al", a.username),
-            Err(e) => return Err(e).context("gebruiker opslaan"),
-        }
-        let summary = format!(
-            "{} ({}, {}{})",
-            user.username,
-            user.display_name,
-            user.role.label_nl(),
-            if user.classes.is_empty() {
-                String::new()
-            } else {
-                format!(", klassen {}", user.classes.join(", "))
-            }
-        );
-        self.audit(format!("gebruiker {summary} aangemaakt"))
-            .await?;
+        let user = match uc::add(self.store, &self.actor, new, self.now).await {
+            Ok(user) => user,
+            Err(AppError::Conflict(_)) => bail!("gebruiker {} bestaat al", a.username),
+            Err(e) => return Err(app_error(e)).context("gebruiker opslaan"),
+        };
+        let summary = uc::summary(&user);
         let mut out = format!("Gebruiker {summary} aangemaakt.\n");
         if show {
             let _ = writeln!(
@@ -375,7 +339,7 @@ impl Admin<'_> {
     }
 
     async fn list(&self) -> anyhow::Result<String> {
-        let users = self.store.users().await?;
+        let users = uc::list(self.store, &self.actor).await.map_err(app_error)?;
         if users.is_empty() {
             return Ok(
                 "Nog geen gebruikers. Maak er een met `aanwezig user add GEBRUIKERSNAAM --name NAAM --role ROL`.\n"
@@ -415,24 +379,19 @@ impl Admin<'_> {
         a: &PasswdArgs,
         read: impl FnOnce() -> anyhow::Result<Secret>,
     ) -> anyhow::Result<String> {
-        let mut user = self.existing(&a.username).await?;
+        let user = self.existing(&a.username).await?;
         let (password, show) = Self::new_password(&user.username, a.password_stdin, read)?;
-        user.password_hash = aanwezig_auth::hash_password(password.expose())?;
-        self.store.update_user(&user).await?;
+        let hash = aanwezig_auth::hash_password(password.expose())?;
         // Whoever knew the old password must not stay signed in.
-        let ended = self.store.delete_user_sessions(&user.username).await?;
-        self.audit(format!(
-            "nieuw wachtwoord voor {}; {} beëindigd",
-            user.username,
-            counted_nl(ended as u64, "sessie", "sessies")
-        ))
-        .await?;
+        let ended = uc::set_password(self.store, &self.actor, &user, hash, self.now)
+            .await
+            .map_err(app_error)?;
         let mut out = format!("Nieuw wachtwoord voor {} ingesteld.\n", user.username);
         if ended > 0 {
             let _ = writeln!(
                 out,
                 "{} van {} beëindigd.",
-                counted_nl(ended as u64, "sessie", "sessies"),
+                counted_nl(ended, "sessie", "sessies"),
                 user.username
             );
         }
@@ -477,60 +436,17 @@ impl Admin<'_> {
             new.active = active;
         }
 
-        let mut changes = Vec::new();
-        if new.display_name != old.display_name {
-            changes.push(format!(
-                "naam {:?} → {:?}",
-                old.display_name, new.display_name
-            ));
-        }
-        if new.role != old.role {
-            changes.push(format!(
-                "rol {} → {}",
-                old.role.label_nl(),
-                new.role.label_nl()
-            ));
-        }
-        if new.classes != old.classes {
-            changes.push(format!(
-                "klassen {} → {}",
-                classes_text(&old.classes),
-                classes_text(&new.classes)
-            ));
-        }
-        if new.email != old.email {
-            changes.push(format!(
-                "e-mail {} → {}",
-                old.email.as_deref().unwrap_or("-"),
-                new.email.as_deref().unwrap_or("-")
-            ));
-        }
-        if new.active != old.active {
-            changes.push(format!(
-                "actief {} → {}",
-                yes_no(old.active),
-                yes_no(new.active)
-            ));
-        }
-        if changes.is_empty() {
+        let changed = uc::change(self.store, &self.actor, &old, &new, self.now)
+            .await
+            .map_err(app_error)?;
+        if changed.changes.is_empty() {
             return Ok(format!("Niets gewijzigd aan {}.\n", old.username));
         }
-        self.store.update_user(&new).await?;
-        let ended = if !new.active {
-            self.store.delete_user_sessions(&new.username).await?
-        } else {
-            0
-        };
-        let what = changes.join("; ");
-        self.audit(format!("gebruiker {} gewijzigd: {what}", new.username))
-            .await?;
+        let ended = changed.ended_sessions;
+        let what = changed.changes.join("; ");
         let mut out = format!("Gebruiker {} gewijzigd: {what}.\n", new.username);
         if ended > 0 {
-            let _ = writeln!(
-                out,
-                "{} beëindigd.",
-                counted_nl(ended as u64, "sessie", "sessies")
-            );
+            let _ = writeln!(out, "{} beëindigd.", counted_nl(ended, "sessie", "sessies"));
         }
         if old.role == Role::Beheerder && old.active {
             out.push_str(&self.admin_warning().await?);
@@ -538,25 +454,17 @@ impl Admin<'_> {
         Ok(out)
     }
 
-    /// Removes the account with the storage's one removal use case (shared
-    /// with the web app's Gebruikers page): its involvements in case
+    /// Removes the account with the one removal use case (shared with the
+    /// web app's Gebruikers page): its involvements in case
     /// dossiers end today, each in the dossier's trail, then the account
     /// and its sessions go.
     async fn remove(&self, a: &RemoveArgs) -> anyhow::Result<String> {
         let old = self.existing(&a.username).await?;
-        let removed =
-            aanwezig_storage::remove_user(self.store, &old.username, self.by, self.today, self.now)
-                .await
-                .context("gebruiker verwijderen")?;
+        let removed = uc::remove(self.store, &self.actor, &old, self.today, self.now)
+            .await
+            .map_err(app_error)
+            .context("gebruiker verwijderen")?;
         let released = removed.released.len();
-        self.audit(format!(
-            "gebruiker {} ({}, {}) verwijderd; niet meer betrokken bij {}",
-            old.username,
-            old.display_name,
-            old.role.label_nl(),
-            counted_nl(released as u64, "dossier", "dossiers")
-        ))
-        .await?;
         let mut out = format!("Gebruiker {} verwijderd.\n", old.username);
         if released > 0 {
             let _ = writeln!(
@@ -574,6 +482,17 @@ impl Admin<'_> {
             out.push_str(&self.admin_warning().await?);
         }
         Ok(out)
+    }
+}
+
+/// A use case's refusal or failure as the command line reports it: the
+/// Dutch message, with the internal cause where there is one.
+fn app_error(e: AppError) -> anyhow::Error {
+    match &e {
+        AppError::Store(_) | AppError::Internal { .. } => {
+            anyhow::anyhow!("{e}: {}", e.detail())
+        }
+        _ => anyhow::anyhow!("{e}"),
     }
 }
 

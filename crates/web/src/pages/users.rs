@@ -1,7 +1,8 @@
 //! Gebruikers (beheerder only): the list of accounts, adding one, changing
 //! role, name, classes, e-mail and whether it is active, setting a new
-//! password, and removing an account (which ends its involvements in case
-//! dossiers: `aanwezig_storage::remove_user`).
+//! password, and removing an account. The page parses and checks the
+//! forms and renders; the use cases (permission, store, sessions, audit)
+//! are `aanwezig_app::users`, shared with `aanwezig user`.
 //!
 //! Passwords are generated here, never chosen by the beheerder, and shown
 //! exactly once: the store keeps only the argon2id hash and the audit log
@@ -10,9 +11,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use aanwezig_domain::explain::counted_nl;
+use aanwezig_app::users as uc;
+use aanwezig_app::AppError;
 use aanwezig_domain::Role;
-use aanwezig_storage::{AuditAction, AuditFilter, StoreError, User};
+use aanwezig_storage::User;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -39,12 +41,6 @@ fn sentence(m: &str) -> String {
         Some(f) => f.to_uppercase().chain(c).collect::<String>() + ".",
         None => String::new(),
     }
-}
-
-/// The prefix of every audit detail about a user, so the list can find the
-/// latest change of each account.
-fn detail_prefix(username: &str) -> String {
-    format!("gebruiker {username}:")
 }
 
 struct RoleOption {
@@ -110,28 +106,9 @@ async fn list(
     ManageUsers(user): ManageUsers,
     Query(done): Query<Done>,
 ) -> Result<UsersPage, PageError> {
-    let users = state.store.users().await?;
-    // The latest user-administration entry per account. The log is read
-    // newest first; a few thousand entries cover any school's history of
-    // account changes in practice.
-    let log = state
-        .store
-        .audit_log(&AuditFilter {
-            student: None,
-            username: None,
-            limit: 5000,
-        })
-        .await?;
-    let mut latest: HashMap<String, DateTime<Utc>> = HashMap::new();
-    for e in log.iter().filter(|e| e.action == AuditAction::UserAdmin) {
-        if let Some(name) = e
-            .detail
-            .strip_prefix("gebruiker ")
-            .and_then(|r| r.split(':').next())
-        {
-            latest.entry(name.to_owned()).or_insert(e.at);
-        }
-    }
+    let actor = user.actor();
+    let users = uc::list(&*state.store, &actor).await?;
+    let latest = uc::latest_changes(&*state.store, &actor).await?;
     let users = users
         .into_iter()
         .map(|u| UserRow {
@@ -381,13 +358,11 @@ async fn create(
         Ok(_) => FieldErrors::new(),
         Err(e) => e.clone(),
     };
+    let actor = user.actor();
     if let Err(m) = aanwezig_auth::check_username(&username) {
         errors.insert("gebruikersnaam", sentence(&m));
-    } else if state.store.user(&username).await?.is_some() {
-        errors.insert(
-            "gebruikersnaam",
-            format!("De gebruikersnaam {username} bestaat al; kies een andere."),
-        );
+    } else if uc::exists(&*state.store, &actor, &username).await? {
+        errors.insert("gebruikersnaam", uc::taken(&username));
     }
     let checked = match checked {
         Ok(c) if errors.is_empty() => c,
@@ -398,48 +373,25 @@ async fn create(
         }
     };
     let password = aanwezig_auth::generate_password();
-    let new_user = User {
+    let new_user = uc::NewUser {
         username: username.clone(),
         display_name: checked.name.clone(),
         role: checked.role,
-        classes: checked.classes.clone(),
+        classes: checked.classes,
         email: checked.email,
-        active: true,
         password_hash: hash(password.clone()).await?,
-        created_at: state.clock.now(),
-        // The store gives the new account its own id.
-        account_id: String::new(),
     };
-    match state.store.create_user(&new_user).await {
+    match uc::add(&*state.store, &actor, new_user, state.clock.now()).await {
         Ok(_) => {}
-        Err(StoreError::Conflict(_)) => {
+        Err(AppError::Conflict(m)) => {
             let mut errors = FieldErrors::new();
-            errors.insert(
-                "gebruikersnaam",
-                format!("De gebruikersnaam {username} bestaat al; kies een andere."),
-            );
+            errors.insert("gebruikersnaam", m);
             return Ok(invalid(form_page(
                 &user, None, form, true, &classes, errors,
             )));
         }
         Err(e) => return Err(e.into()),
     }
-    let classes_note = if checked.classes.is_empty() {
-        String::new()
-    } else {
-        format!(", klassen {}", checked.classes.join(", "))
-    };
-    user.audit(
-        &state,
-        AuditAction::UserAdmin,
-        None,
-        format!(
-            "{} aangemaakt met rol {}{classes_note}",
-            detail_prefix(&username),
-            checked.role.as_str()
-        ),
-    )
-    .await?;
     Ok(PasswordPage {
         layout: Layout::new(&user, section::USERS, "Gebruiker aangemaakt"),
         username,
@@ -452,8 +404,8 @@ async fn create(
 
 // --- edit ------------------------------------------------------------------
 
-async fn find(state: &AppState, naam: &str) -> Result<User, PageError> {
-    state.store.user(naam).await?.ok_or(PageError::NotFound)
+async fn find(state: &AppState, user: &CurrentUser, naam: &str) -> Result<User, PageError> {
+    Ok(uc::find(&*state.store, &user.actor(), naam).await?)
 }
 
 async fn edit_form(
@@ -461,7 +413,7 @@ async fn edit_form(
     ManageUsers(user): ManageUsers,
     Path(naam): Path<String>,
 ) -> Result<UserFormPage, PageError> {
-    let existing = find(&state, &naam).await?;
+    let existing = find(&state, &user, &naam).await?;
     edit_page(&state, &user, &existing, FieldErrors::new())
 }
 
@@ -497,7 +449,7 @@ async fn update(
     Path(naam): Path<String>,
     Form(mut form): Form<UserForm>,
 ) -> Result<Response, PageError> {
-    let existing = find(&state, &naam).await?;
+    let existing = find(&state, &user, &naam).await?;
     let classes = school_classes(&state)?;
     form.gebruikersnaam = existing.username.clone();
     let active = form.actief.is_some();
@@ -508,16 +460,10 @@ async fn update(
     };
     let myself = existing.username == user.user.username;
     if myself && !active {
-        errors.insert(
-            "actief",
-            "U kunt uw eigen account niet uitzetten; laat een andere beheerder dat doen.".into(),
-        );
+        errors.insert("actief", uc::NOT_YOURSELF_INACTIVE.into());
     }
     if myself && Role::parse(&form.rol) != Some(Role::Beheerder) {
-        errors.insert(
-            "rol",
-            "U kunt uzelf geen andere rol geven; laat een andere beheerder dat doen.".into(),
-        );
+        errors.insert("rol", uc::NOT_YOURSELF_ROLE.into());
     }
     let checked = match checked {
         Ok(c) if errors.is_empty() => c,
@@ -532,26 +478,6 @@ async fn update(
             )));
         }
     };
-    let mut changes = Vec::new();
-    if checked.name != existing.display_name {
-        changes.push("naam gewijzigd".to_owned());
-    }
-    if checked.role != existing.role {
-        changes.push(format!(
-            "rol {} → {}",
-            existing.role.as_str(),
-            checked.role.as_str()
-        ));
-    }
-    if checked.classes != existing.classes {
-        changes.push(format!("klassen: {}", checked.classes.join(", ")));
-    }
-    if checked.email != existing.email {
-        changes.push("e-mail gewijzigd".to_owned());
-    }
-    if active != existing.active {
-        changes.push(if active { "geactiveerd" } else { "uitgezet" }.to_owned());
-    }
     let updated = User {
         display_name: checked.name,
         role: checked.role,
@@ -560,23 +486,14 @@ async fn update(
         active,
         ..existing.clone()
     };
-    state.store.update_user(&updated).await?;
-    if existing.active && !active {
-        state.store.delete_user_sessions(&updated.username).await?;
-    }
-    if !changes.is_empty() {
-        user.audit(
-            &state,
-            AuditAction::UserAdmin,
-            None,
-            format!(
-                "{} {}",
-                detail_prefix(&updated.username),
-                changes.join("; ")
-            ),
-        )
-        .await?;
-    }
+    uc::change(
+        &*state.store,
+        &user.actor(),
+        &existing,
+        &updated,
+        state.clock.now(),
+    )
+    .await?;
     Ok(Redirect::to(&format!(
         "/gebruikers?opgeslagen={}",
         crate::paths::segment(&updated.username)
@@ -589,30 +506,23 @@ async fn reset_password(
     ManageUsers(user): ManageUsers,
     Path(naam): Path<String>,
 ) -> Result<Response, PageError> {
-    let existing = find(&state, &naam).await?;
+    let existing = find(&state, &user, &naam).await?;
+    let actor = user.actor();
+    // The own account is refused before a password is made and hashed.
     if existing.username == user.user.username {
-        return Err(PageError::BadRequest(
-            "Uw eigen wachtwoord stelt u hier niet opnieuw in: dat zou u meteen uitloggen. Laat een andere beheerder het doen of gebruik op de server 'aanwezig user passwd GEBRUIKERSNAAM'."
-                .into(),
-        ));
+        return Err(PageError::BadRequest(uc::NOT_YOURSELF_PASSWORD.into()));
     }
     let password = aanwezig_auth::generate_password();
-    let updated = User {
-        password_hash: hash(password.clone()).await?,
-        ..existing
-    };
-    state.store.update_user(&updated).await?;
-    state.store.delete_user_sessions(&updated.username).await?;
-    user.audit(
-        &state,
-        AuditAction::UserAdmin,
-        None,
-        format!(
-            "{} nieuw wachtwoord ingesteld",
-            detail_prefix(&updated.username)
-        ),
+    let password_hash = hash(password.clone()).await?;
+    uc::set_password(
+        &*state.store,
+        &actor,
+        &existing,
+        password_hash,
+        state.clock.now(),
     )
     .await?;
+    let updated = existing;
     Ok(PasswordPage {
         layout: Layout::new(&user, section::USERS, "Nieuw wachtwoord"),
         username: updated.username,
@@ -632,8 +542,8 @@ struct RemoveForm {
 }
 
 /// `POST /gebruikers/{naam}/verwijderen`: removes the account for good,
-/// with the storage's one removal use case (shared with `aanwezig user
-/// remove`): its involvements in case dossiers end today and are written
+/// with the one removal use case `aanwezig_app::users::remove` (shared
+/// with `aanwezig user remove`): its involvements in case dossiers end today and are written
 /// in each dossier's trail, then the account and its sessions go. The
 /// audit log keeps its entries. A later account with the same username is
 /// a new account with a new id and inherits nothing.
@@ -643,11 +553,9 @@ async fn remove(
     Path(naam): Path<String>,
     Form(form): Form<RemoveForm>,
 ) -> Result<Response, PageError> {
-    let existing = find(&state, &naam).await?;
+    let existing = find(&state, &user, &naam).await?;
     if existing.username == user.user.username {
-        return Err(PageError::BadRequest(
-            "U kunt uw eigen account niet verwijderen; laat een andere beheerder dat doen.".into(),
-        ));
+        return Err(PageError::BadRequest(uc::NOT_YOURSELF_REMOVE.into()));
     }
     if form.bevestigen.is_none() {
         let mut errors = FieldErrors::new();
@@ -657,20 +565,18 @@ async fn remove(
         );
         return Ok(invalid(edit_page(&state, &user, &existing, errors)?));
     }
-    let removed = crate::dossier::remove_user(&state, &user, &existing.username).await?;
-    let released = removed.released.len();
-    user.audit(
-        &state,
-        AuditAction::UserAdmin,
-        None,
-        format!(
-            "{} verwijderd (rol {}); niet meer betrokken bij {}",
-            detail_prefix(&existing.username),
-            existing.role.label_nl(),
-            counted_nl(released as u64, "dossier", "dossiers")
-        ),
+    uc::remove(
+        &*state.store,
+        &user.actor(),
+        &existing,
+        state.clock.today(),
+        state.clock.now(),
     )
-    .await?;
+    .await
+    .map_err(|e| match e {
+        AppError::Store(e) => PageError::from_store(e, "een dossier", "/gebruikers"),
+        other => other.into(),
+    })?;
     Ok(Redirect::to(&format!(
         "/gebruikers?verwijderd={}",
         crate::paths::segment(&existing.username)
