@@ -13,6 +13,7 @@ pub mod afstemming;
 pub mod audit;
 pub mod calls;
 pub mod error;
+pub mod import_dir;
 pub mod permission;
 pub mod users;
 

@@ -22,7 +22,6 @@ pub mod duo_work;
 pub mod error;
 pub mod follow;
 pub mod guard;
-pub mod import_dir;
 pub mod jobs;
 pub mod layout;
 pub mod live;
@@ -33,6 +32,9 @@ pub mod routes;
 pub mod security;
 pub mod state;
 
+/// The watched import folder's status, which `AppState` holds (the model
+/// lives in the application layer, `aanwezig_app::import_dir`).
+pub use aanwezig_app::import_dir;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use state::{AppState, Config, PublicUrl, TrustedProxy};
 

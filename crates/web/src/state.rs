@@ -151,7 +151,7 @@ pub struct AppState {
     pub imports: Arc<crate::pages::import::ImportJobs>,
     /// The watched import folder (`serve --import-dir`), when there is one:
     /// its last outcomes for the Importeren page.
-    pub import_dir: Option<Arc<crate::import_dir::ImportDirStatus>>,
+    pub import_dir: Option<Arc<aanwezig_app::import_dir::ImportDirStatus>>,
     /// Counts the signed-in changes this app made (every state-changing
     /// request that passed the CSRF check, and every reload), so that
     /// pages may cache what they derive from the store: see
@@ -347,5 +347,26 @@ mod tests {
         ] {
             assert!(bad.parse::<PublicUrl>().is_err(), "{bad}");
         }
+    }
+}
+
+/// The watched import folder imports into the running app.
+impl aanwezig_app::import_dir::ImportHost for AppState {
+    fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    fn today(&self) -> chrono::NaiveDate {
+        self.clock.today()
+    }
+
+    fn reload(
+        &self,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
+        Box::pin(async move { AppState::reload(self).await.map_err(|e| e.to_string()) })
     }
 }

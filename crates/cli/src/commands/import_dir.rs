@@ -6,8 +6,10 @@
 //! still being written is left alone), through the same code as `aanwezig
 //! import`: all or nothing, with the saved import settings. Then it is
 //! moved to `verwerkt/` or, when nothing could be saved, to `fout/` with a
-//! `.fouten.txt` beside it. The outcome goes to the web app's
-//! [`ImportDirStatus`], the audit log and, for a success, the imports log.
+//! `.fouten.txt` beside it. The outcome goes to the folder's
+//! [`ImportDirStatus`] (which the web's Importeren page shows), the audit
+//! log and, for a success, the imports log. The running app is reached
+//! through [`ImportHost`] only.
 //!
 //! No file is ever deleted. A file that cannot be moved stays where it is,
 //! and while it stays unchanged it is not imported again.
@@ -18,13 +20,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use aanwezig_app::import_dir::{
+    DropCounts, DropKind, DropOutcome, DropResult, ImportDirStatus, ImportHost, FAILED_DIR,
+    IMPORTED_BY, PROCESSED_DIR,
+};
 use aanwezig_import::ImportErrors;
 use aanwezig_storage::{AuditAction, AuditEntry};
-use aanwezig_web::import_dir::{
-    DropCounts, DropKind, DropOutcome, DropResult, ImportDirStatus, FAILED_DIR, IMPORTED_BY,
-    PROCESSED_DIR,
-};
-use aanwezig_web::AppState;
 use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
 
@@ -129,15 +130,14 @@ impl Watcher {
     /// One look at the folder: imports every file that is stable since the
     /// last poll, oldest first, one at a time. Returns how many files were
     /// handled (imported or failed).
-    pub async fn poll(&mut self, state: &AppState) -> usize {
+    pub async fn poll(&mut self, state: &dyn ImportHost) -> usize {
         let dir = self.status.dir().to_owned();
         let listing = match list(&dir) {
             Ok(l) => l,
             Err(e) => {
                 let problem = format!("de importmap {} is niet te lezen: {e}", dir.display());
                 eprintln!("Importmap: {problem}");
-                self.status
-                    .polled(state.clock.now(), Vec::new(), Some(problem));
+                self.status.polled(state.now(), Vec::new(), Some(problem));
                 return 0;
             }
         };
@@ -197,7 +197,7 @@ impl Watcher {
             handled += 1;
         }
         waiting.sort();
-        self.status.polled(state.clock.now(), waiting, None);
+        self.status.polled(state.now(), waiting, None);
         handled
     }
 
@@ -205,7 +205,7 @@ impl Watcher {
     /// move failed.
     async fn handle(
         &self,
-        state: &AppState,
+        state: &dyn ImportHost,
         dir: &Path,
         name: &OsString,
         fingerprint: Fingerprint,
@@ -213,16 +213,9 @@ impl Watcher {
         let shown = name.to_string_lossy().into_owned();
         let path = dir.join(name);
         let kind = DropKind::of_file_name(&shown);
-        let now = state.clock.now();
+        let now = state.now();
         let args = import_args(&path, kind);
-        let result = import_into(
-            state.store.as_ref(),
-            &args,
-            state.clock.today(),
-            now,
-            Progress::Hidden,
-        )
-        .await;
+        let result = import_into(state.store(), &args, state.today(), now, Progress::Hidden).await;
         let stamped = format!("{}_{shown}", stamp(now));
 
         let (drop_result, target, errors, detail) = match &result {
@@ -322,7 +315,7 @@ impl Watcher {
             }
         }
         if let Err(e) = state
-            .store
+            .store()
             .audit(&AuditEntry {
                 at: now,
                 username: IMPORTED_BY.to_owned(),
@@ -357,12 +350,12 @@ impl Watcher {
 }
 
 /// Polls the folder every `interval`, for as long as the server runs.
-pub async fn run(mut watcher: Watcher, state: AppState, interval: Duration) {
+pub async fn run(mut watcher: Watcher, state: Arc<dyn ImportHost>, interval: Duration) {
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        watcher.poll(&state).await;
+        watcher.poll(state.as_ref()).await;
     }
 }
 

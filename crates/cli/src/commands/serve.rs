@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aanwezig_app::import_dir::ImportDirStatus;
 use aanwezig_domain::{Role, StudentId};
 use aanwezig_storage::{Store, User};
-use aanwezig_web::import_dir::ImportDirStatus;
 use aanwezig_web::{AppState, Config, PublicUrl, SystemClock, TrustedProxy};
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -213,7 +213,7 @@ pub async fn run(
         state.import_dir = Some(status.clone());
         tokio::spawn(import_dir::run(
             import_dir::Watcher::new(status),
-            state.clone(),
+            Arc::new(state.clone()),
             interval,
         ));
         println!(

@@ -284,7 +284,7 @@ struct Folder {
 }
 
 fn folder(state: &AppState) -> Option<Folder> {
-    use crate::import_dir::DropResult;
+    use aanwezig_app::import_dir::DropResult;
     let status = state.import_dir.as_ref()?;
     let when = super::student::local_time_nl;
     Some(Folder {

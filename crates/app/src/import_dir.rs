@@ -1,6 +1,7 @@
-//! The watched import folder (`aanwezig serve --import-dir DIR`), as the
-//! web app sees it: which folder, what kind of file a name means, and the
-//! last outcomes, so that the Importeren page can show them.
+//! The watched import folder (`aanwezig serve --import-dir DIR`): which
+//! folder, what kind of file a name means, the last outcomes (which the
+//! web's Importeren page shows), and what the watcher needs of the running
+//! app ([`ImportHost`]).
 //!
 //! The watching itself (polling, importing, moving files) runs in the
 //! command line's `serve`, which owns the import code; it records every
@@ -9,11 +10,28 @@
 //! and `fout/` every file.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use aanwezig_storage::Store;
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// What the watcher needs of the running app: its store and clock, and a
+/// way to make it read the store again after an import. The web's
+/// `AppState` is one.
+pub trait ImportHost: Send + Sync {
+    /// The store imports are written to.
+    fn store(&self) -> &dyn Store;
+    /// The current instant.
+    fn now(&self) -> DateTime<Utc>;
+    /// The school's current date.
+    fn today(&self) -> NaiveDate;
+    /// Reads the store again after an import; the error is for the log.
+    fn reload(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>>;
+}
 
 /// Who the watched folder imports as: in the imports log and the audit log,
 /// and shown as "Vastgelegd door de importmap". The space keeps it apart
