@@ -15,6 +15,7 @@ pub mod calls;
 pub mod error;
 pub mod import_dir;
 pub mod permission;
+pub mod retention;
 pub mod users;
 
 #[cfg(test)]

@@ -1,22 +1,23 @@
 //! The server's background work: the idle-session purge every ten minutes
 //! and, once a day, the retention purge (attendance and case data five
-//! years after a student leaves; the rule is
-//! [`aanwezig_storage::retention`], shared with `aanwezig purge`); and,
+//! years after a student leaves; the use case is
+//! [`aanwezig_app::retention`], shared with `aanwezig purge`); and,
 //! when `aanwezig serve --backup-dir` asks for it, the daily backup
 //! ([`daily_backup`], [`run_backups`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use aanwezig_storage::retention::{self, PurgedStudent};
-use aanwezig_storage::{Backup, BackupError, BackupInfo, StoreError};
+use aanwezig_app::retention::{self, PurgedStudent};
+use aanwezig_app::AppError;
+use aanwezig_storage::{Backup, BackupError, BackupInfo};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::clock::Clock;
 use crate::AppState;
 
 /// The name the daily purge writes in the audit log.
-pub const SYSTEM_USER: &str = "systeem";
+pub use aanwezig_app::retention::SYSTEM_USER;
 
 /// Purges idle sessions, then runs the retention purge when the school
 /// date (`state.clock.today()`) differs from `last_purge_day` — at the
@@ -32,7 +33,7 @@ pub async fn housekeeping(state: &AppState, last_purge_day: &mut Option<NaiveDat
             tracing::info!(students = purged.len(), "retention purge removed students");
         }
         Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "retention purge failed"),
+        Err(e) => tracing::warn!(error = %e.detail(), "retention purge failed"),
     }
 }
 
@@ -43,16 +44,16 @@ pub async fn housekeeping(state: &AppState, last_purge_day: &mut Option<NaiveDat
 pub async fn daily_purge(
     state: &AppState,
     last_purge_day: &mut Option<NaiveDate>,
-) -> Result<Vec<PurgedStudent>, StoreError> {
+) -> Result<Vec<PurgedStudent>, AppError> {
     let today = state.clock.today();
     if *last_purge_day == Some(today) {
         return Ok(Vec::new());
     }
-    let purged = retention::purge_expired(
+    let purged = retention::purge(
         state.store.as_ref(),
+        &retention::system(),
         today,
         retention::YEARS,
-        SYSTEM_USER,
         state.clock.now(),
     )
     .await?;

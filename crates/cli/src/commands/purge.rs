@@ -1,15 +1,17 @@
 //! `aanwezig purge`: the retention rule by hand. Attendance and case data
 //! are kept five years after a student leaves, then removed (product.md).
 //!
-//! The rule itself is `aanwezig_storage::retention`, shared with the web
-//! server's daily job; this command lists what is due, and without
-//! `--dry-run` purges it and writes one audit entry (`purge`) per student
-//! under `--by`.
+//! The use case is `aanwezig_app::retention`, shared with the web server's
+//! daily job; this command lists what is due, and without `--dry-run`
+//! purges it and writes one audit entry (`purge`) per student under `--by`
+//! (the command line's actor).
 
 use crate::session::Database;
 
+use aanwezig_app::retention;
+use aanwezig_app::Actor;
 use aanwezig_domain::explain::{count_nl, counted_nl};
-use aanwezig_storage::{retention, Store, StoredStudent};
+use aanwezig_storage::{Store, StoredStudent};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
 
@@ -35,28 +37,6 @@ fn describe(s: &StoredStudent) -> String {
     )
 }
 
-/// What purging one student would remove, counted without removing it.
-async fn would_remove(store: &dyn Store, s: &StoredStudent) -> anyhow::Result<String> {
-    let id = &s.student.id;
-    let registrations = store.student_registrations(id).await?.len();
-    let history = store.registration_history(id).await?.len();
-    let case = store.case(id).await?.is_some();
-    let meldingen = store
-        .meldingen(&aanwezig_storage::MeldingFilter {
-            student: Some(id.clone()),
-            ..Default::default()
-        })
-        .await?
-        .len();
-    Ok(format!(
-        "{}, {}, {} dossier, {}",
-        counted_nl(registrations as u64, "registratie", "registraties"),
-        counted_nl(history as u64, "eerdere stand", "eerdere standen"),
-        if case { "met" } else { "zonder" },
-        counted_nl(meldingen as u64, "DUO-melding", "DUO-meldingen")
-    ))
-}
-
 pub async fn run(
     db: &Database,
     args: &PurgeArgs,
@@ -75,15 +55,25 @@ async fn purge(
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
+    let actor = Actor::command_line(&args.by);
     let cutoff = retention::cutoff(today, args.years)?;
     println!(
         "Bewaartermijn {} jaar: gegevens van leerlingen die vóór {cutoff} zijn uitgeschreven, worden verwijderd.",
         args.years
     );
     if args.dry_run {
-        let due = retention::expired(store, today, args.years).await?;
-        for s in &due {
-            println!("  {}: {}", describe(s), would_remove(store, s).await?);
+        let due = retention::due(store, &actor, today, args.years)
+            .await
+            .map_err(super::app_error)?;
+        for d in &due {
+            println!(
+                "  {}: {}, {}, {} dossier, {}",
+                describe(&d.student),
+                counted_nl(d.registrations, "registratie", "registraties"),
+                counted_nl(d.history, "eerdere stand", "eerdere standen"),
+                if d.has_case { "met" } else { "zonder" },
+                counted_nl(d.meldingen, "DUO-melding", "DUO-meldingen")
+            );
         }
         println!(
             "Proefdraai: {} verwijderd; er is niets verwijderd.",
@@ -95,7 +85,9 @@ async fn purge(
         );
         return Ok(());
     }
-    let purged = retention::purge_expired(store, today, args.years, &args.by, now).await?;
+    let purged = retention::purge(store, &actor, today, args.years, now)
+        .await
+        .map_err(super::app_error)?;
     for p in &purged {
         let c = &p.counts;
         println!(

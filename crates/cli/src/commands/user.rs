@@ -19,6 +19,8 @@ use std::io::Read;
 
 use aanwezig_app::users::{self as uc, classes_text, yes_no};
 use aanwezig_app::{Actor, AppError};
+
+use super::app_error;
 use aanwezig_auth::Secret;
 use aanwezig_domain::explain::counted_nl;
 use aanwezig_domain::Role;
@@ -482,17 +484,6 @@ impl Admin<'_> {
             out.push_str(&self.admin_warning().await?);
         }
         Ok(out)
-    }
-}
-
-/// A use case's refusal or failure as the command line reports it: the
-/// Dutch message, with the internal cause where there is one.
-fn app_error(e: AppError) -> anyhow::Error {
-    match &e {
-        AppError::Store(_) | AppError::Internal { .. } => {
-            anyhow::anyhow!("{e}: {}", e.detail())
-        }
-        _ => anyhow::anyhow!("{e}"),
     }
 }
 
