@@ -305,6 +305,27 @@ fn poisoned() -> PageError {
     PageError::Internal("gedeelde toestand is beschadigd".into())
 }
 
+/// The watched import folder imports into the running app.
+impl aanwezig_app::import_dir::ImportHost for AppState {
+    fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    fn today(&self) -> chrono::NaiveDate {
+        self.clock.today()
+    }
+
+    fn reload(
+        &self,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
+        Box::pin(async move { AppState::reload(self).await.map_err(|e| e.to_string()) })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,26 +368,5 @@ mod tests {
         ] {
             assert!(bad.parse::<PublicUrl>().is_err(), "{bad}");
         }
-    }
-}
-
-/// The watched import folder imports into the running app.
-impl aanwezig_app::import_dir::ImportHost for AppState {
-    fn store(&self) -> &dyn Store {
-        self.store.as_ref()
-    }
-
-    fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        self.clock.now()
-    }
-
-    fn today(&self) -> chrono::NaiveDate {
-        self.clock.today()
-    }
-
-    fn reload(
-        &self,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
-        Box::pin(async move { AppState::reload(self).await.map_err(|e| e.to_string()) })
     }
 }
