@@ -730,15 +730,9 @@ async fn a_fresh_install_starts_with_a_calendar_upload() {
     use std::sync::Arc;
 
     use aanwezig_storage::User;
-    use aanwezig_storage_sqlite::SqliteStore;
     use aanwezig_web::{AppState, Config, FixedClock};
 
-    let dir = tempfile::TempDir::new().unwrap();
-    let store = Arc::new(
-        SqliteStore::open(&dir.path().join("leeg.db").to_string_lossy(), true)
-            .await
-            .unwrap(),
-    );
+    let (store, _database) = crate::common::empty_store().await;
     store
         .create_user(&User {
             username: "beheer".into(),
