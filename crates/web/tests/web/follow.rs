@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use aanwezig_domain::{RuleId, StudentId};
-use aanwezig_storage::prelude::*;
 use aanwezig_storage::{AuditAction, AuditFilter, DocumentKind};
 use reqwest::{Client, StatusCode};
 

@@ -1,7 +1,6 @@
 //! Instellingen: calendar, policy and codes, by the beheerder only.
 
 use aanwezig_domain::{Category, Hours};
-use aanwezig_storage::prelude::*;
 use aanwezig_storage::{AuditAction, AuditFilter, DocumentKind};
 use chrono::NaiveDate;
 use reqwest::{Client, StatusCode};
