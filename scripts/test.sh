@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of aanwezig on a fresh machine: installs what the tests
-# need when it is missing, then runs the whole workspace's tests and ends
-# with one line that totals them.
+# need when it is missing, then runs the whole workspace's tests and the
+# web tests once more on PostgreSQL, and ends with one line that totals
+# both runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -74,12 +75,27 @@ fi
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+status=0
+started=$SECONDS
 set +e
 cargo test --workspace --locked 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+workspace_seconds=$((SECONDS - started))
+
+# Every web test again, on PostgreSQL: each app gets a database of its own
+# on AANWEZIG_TEST_PG (crates/web/tests/web/common.rs). Those tests mostly
+# wait on the server (creating and dropping a database per app), not on
+# the CPU, so four run at a time. `--workspace` keeps the features of the
+# build above, so nothing is compiled again.
+started=$SECONDS
+AANWEZIG_TEST_BACKEND=postgres cargo test --workspace --locked --test web -- --test-threads 4 2>&1 | tee -a "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+postgres_seconds=$((SECONDS - started))
 set -e
+
 passed=$(grep -Eo '^test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')
 failed=$(grep -Eo '[0-9]+ failed;' "$log" | awk '{s += $1} END {print s + 0}')
 echo
+echo "workspace: ${workspace_seconds} s; web tests on PostgreSQL: ${postgres_seconds} s"
 echo "tests: ${passed} passed, ${failed} failed"
 exit "$status"

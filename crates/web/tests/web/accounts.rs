@@ -2,7 +2,6 @@
 //! removes a ketenpartner brought into a dossier, later gives the same
 //! username to someone else, and the newcomer sees nothing of it.
 
-use aanwezig_storage::prelude::*;
 use aanwezig_storage::{AuditAction, AuditFilter};
 use reqwest::{Client, StatusCode};
 

@@ -1,7 +1,6 @@
 //! The JSON API: sign-in and CSRF, scopes, changing a lesson with the
 //! signals in the same response, validation, and the OpenAPI document.
 
-use aanwezig_storage::prelude::*;
 use aanwezig_storage::{AuditAction, AuditFilter};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};

@@ -1,6 +1,5 @@
 //! Sign-in, sign-out, sessions, CSRF, rate limiting and security headers.
 
-use aanwezig_storage::prelude::*;
 use aanwezig_storage::{AuditAction, AuditFilter};
 use aanwezig_web::Config;
 use reqwest::{Client, StatusCode};

@@ -2,7 +2,6 @@
 //! (Debian's `chromium` and `chromium-driver`; `scripts/test.sh` installs
 //! them when missing), against the real app on port 0.
 
-use aanwezig_storage::prelude::*;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

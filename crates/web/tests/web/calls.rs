@@ -3,7 +3,6 @@
 //! lists, a missed one moves the task to the next school day; the nature
 //! of an illness is refused; nobody outside the class records one.
 
-use aanwezig_storage::prelude::*;
 use reqwest::{Client, StatusCode};
 
 use crate::common::{csrf_in, spawn_app, today, TestApp};

@@ -1,6 +1,11 @@
-//! `spawn_app`: a real server on 127.0.0.1:0 over a fresh SQLite file with
+//! `spawn_app`: a real server on 127.0.0.1:0 over a fresh database with
 //! the shipped 2025–2026 calendar, the Magister policy, a small demo school
 //! and one user per role.
+//!
+//! The database is a SQLite file, or with `AANWEZIG_TEST_BACKEND=postgres`
+//! a fresh PostgreSQL database per app (`aanwezig_storage_postgres::testing`
+//! on the server `AANWEZIG_TEST_PG`), so that every test runs on both
+//! backends.
 
 use aanwezig_storage::prelude::*;
 use std::net::SocketAddr;
@@ -9,6 +14,8 @@ use std::sync::{Arc, OnceLock};
 
 use aanwezig_domain::{Calendar, Category, RegistrationRecord, Role, RuleId, StudentId};
 use aanwezig_storage::{ImportSource, StoredStudent, User};
+use aanwezig_storage_postgres::testing::TestDb;
+use aanwezig_storage_postgres::PgStore;
 use aanwezig_storage_sqlite::SqliteStore;
 use aanwezig_web::{AppState, Config, FixedClock};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -50,9 +57,74 @@ fn password_hash() -> &'static str {
     HASH.get_or_init(|| aanwezig_auth::hash_password(PASSWORD).unwrap())
 }
 
+/// The backend the tests run on: `AANWEZIG_TEST_BACKEND` (`sqlite`, the
+/// default, or `postgres`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn backend() -> Backend {
+    match std::env::var("AANWEZIG_TEST_BACKEND").as_deref() {
+        Err(_) | Ok("" | "sqlite") => Backend::Sqlite,
+        Ok("postgres" | "postgresql") => Backend::Postgres,
+        Ok(other) => panic!("AANWEZIG_TEST_BACKEND={other}: sqlite or postgres"),
+    }
+}
+
+/// A test's database, kept alive as long as this value (and its clones):
+/// a SQLite file in a temporary folder, or a PostgreSQL database that is
+/// dropped with the last clone.
+#[derive(Clone)]
+pub enum TestDatabase {
+    Sqlite {
+        path: std::path::PathBuf,
+        _dir: Arc<TempDir>,
+    },
+    Postgres(Arc<TestDb>),
+}
+
+impl TestDatabase {
+    /// A fresh, empty database on the tests' backend.
+    pub async fn create() -> TestDatabase {
+        match backend() {
+            Backend::Sqlite => {
+                let dir = TempDir::new().unwrap();
+                TestDatabase::Sqlite {
+                    path: dir.path().join("web.db"),
+                    _dir: Arc::new(dir),
+                }
+            }
+            Backend::Postgres => TestDatabase::Postgres(Arc::new(TestDb::create().await)),
+        }
+    }
+
+    /// A new store handle on this database (its own pool, and on
+    /// PostgreSQL its own feed listener), as another server would open it;
+    /// `create` makes the schema on a SQLite file (PostgreSQL migrates on
+    /// every connect).
+    pub async fn open(&self, create: bool) -> Arc<dyn Store> {
+        match self {
+            TestDatabase::Sqlite { path, .. } => Arc::new(
+                SqliteStore::open(&path.to_string_lossy(), create)
+                    .await
+                    .unwrap(),
+            ),
+            TestDatabase::Postgres(db) => Arc::new(PgStore::connect(&db.url).await.unwrap()),
+        }
+    }
+}
+
+/// A fresh, empty database and a store on it.
+pub async fn empty_store() -> (Arc<dyn Store>, TestDatabase) {
+    let database = TestDatabase::create().await;
+    (database.open(true).await, database)
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Store>,
     pub clock: Arc<FixedClock>,
     pub state: AppState,
     /// Class of the user `mentor`.
@@ -60,9 +132,9 @@ pub struct TestApp {
     /// A student in `mentor_class`, and one in another class.
     pub own_student: String,
     pub other_student: String,
-    /// The database file.
-    pub db: std::path::PathBuf,
-    _dir: TempDir,
+    /// The database; dropped after everything above (fields drop in
+    /// order), and with the last app on it.
+    pub database: TestDatabase,
 }
 
 impl TestApp {
@@ -194,13 +266,7 @@ async fn spawn_school(
     import_dir: Option<Arc<aanwezig_web::import_dir::ImportDirStatus>>,
     students: usize,
 ) -> TestApp {
-    let dir = TempDir::new().unwrap();
-    let db = dir.path().join("web.db");
-    let store = Arc::new(
-        SqliteStore::open(&db.to_string_lossy(), true)
-            .await
-            .unwrap(),
-    );
+    let (store, database) = empty_store().await;
     let years = aanwezig_import::parse_school_years(
         &std::fs::read_to_string(repo("data/calendars/2025-2026-noord.toml")).unwrap(),
         "2025-2026-noord.toml",
@@ -293,8 +359,7 @@ async fn spawn_school(
         mentor_class,
         own_student,
         other_student,
-        db,
-        _dir: dir,
+        database,
     }
 }
 
@@ -302,11 +367,7 @@ async fn spawn_school(
 /// school and port), as behind a load balancer: the same users, students
 /// and clock date.
 pub async fn spawn_beside(app: &TestApp) -> TestApp {
-    let store = Arc::new(
-        SqliteStore::open(&app.db.to_string_lossy(), false)
-            .await
-            .unwrap(),
-    );
+    let store = app.database.open(false).await;
     let clock = Arc::new(FixedClock::new(now(), today()));
     let state = AppState::new(store.clone(), clock.clone(), Config::default())
         .await
@@ -322,9 +383,7 @@ pub async fn spawn_beside(app: &TestApp) -> TestApp {
         mentor_class: app.mentor_class.clone(),
         own_student: app.own_student.clone(),
         other_student: app.other_student.clone(),
-        db: app.db.clone(),
-        // The database is the first app's; this one keeps an empty folder.
-        _dir: TempDir::new().unwrap(),
+        database: app.database.clone(),
     }
 }
 

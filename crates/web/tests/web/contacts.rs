@@ -4,7 +4,6 @@
 //! the printable report.
 
 use aanwezig_domain::StudentId;
-use aanwezig_storage::prelude::*;
 use aanwezig_storage::{AuditAction, AuditFilter, DocumentKind};
 use reqwest::{Client, StatusCode};
 

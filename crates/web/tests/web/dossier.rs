@@ -2,7 +2,6 @@
 
 use aanwezig_domain::case::Actor;
 use aanwezig_domain::{CaseStep, Role, RuleId, StudentId};
-use aanwezig_storage::prelude::*;
 use aanwezig_storage::{AuditAction, AuditFilter};
 use reqwest::{Client, StatusCode};
 

@@ -6,7 +6,6 @@
 
 use aanwezig_domain::case::{Actor, Decision, DecisionKind, Party};
 use aanwezig_domain::{MeldingStatus, Role, StudentId};
-use aanwezig_storage::prelude::*;
 use aanwezig_storage::AuditFilter;
 use reqwest::StatusCode;
 

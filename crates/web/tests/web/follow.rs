@@ -1,11 +1,13 @@
 //! Several app servers on one database: each follows the store's change
 //! feed, and a save made from a version someone else has replaced is
-//! refused (409) instead of overwriting their change.
+//! refused (409) instead of overwriting their change. Sessions are in the
+//! database, so any server serves a signed-in user; the sign-in limiter
+//! counts per server. With `AANWEZIG_TEST_BACKEND=postgres` the two apps
+//! are two `PgStore`s on one PostgreSQL database.
 
 use std::time::Duration;
 
 use aanwezig_domain::{RuleId, StudentId};
-use aanwezig_storage::prelude::*;
 use aanwezig_storage::{AuditAction, AuditFilter, DocumentKind};
 use reqwest::{Client, StatusCode};
 
@@ -243,4 +245,83 @@ async fn a_stale_settings_save_is_refused() {
             .unwrap(),
         Some(1)
     );
+}
+
+/// Sessions are kept in the database: signed in through app A, the same
+/// cookie is a session in app B, and signing out through B ends it in A.
+#[tokio::test]
+async fn a_session_made_on_one_app_works_on_the_other() {
+    let a = spawn_app().await;
+    let b = spawn_beside(&a).await;
+    // Cookies are per host, not per port: the client sends A's session
+    // cookie to B as a browser would to two servers behind one name.
+    let c = a.login("coordinator").await;
+    let (status, html) = b.get(&c, "/").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("Test coordinator"), "{html}");
+
+    // A change through B with the session's CSRF token (read from B).
+    let id = a.own_student.clone();
+    open_case(&a, &id, "3a", &[]).await;
+    let dossier = format!("/leerlingen/{id}/dossier");
+    let (_, page) = b.get(&c, &dossier).await;
+    b.post_ok(
+        &c,
+        &format!("{dossier}/stap"),
+        &[
+            ("naar", "3b"),
+            ("waarom", "via de andere server"),
+            ("versie", &form_version(&page)),
+        ],
+    )
+    .await;
+
+    // Signed out through B, the session is gone in A too.
+    let r = b
+        .post_form(&c, "/uitloggen", crate::common::NO_FIELDS)
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(a.get(&c, "/").await.0, StatusCode::SEE_OTHER, "signed out");
+    assert_eq!(b.get(&c, "/").await.0, StatusCode::SEE_OTHER, "signed out");
+}
+
+/// A failed sign-in to `app` as `user` from the test client's address.
+async fn failed_sign_in(app: &TestApp, c: &Client, user: &str) -> StatusCode {
+    c.post(app.url("/inloggen"))
+        .form(&[
+            ("gebruikersnaam", user),
+            ("wachtwoord", "geraden wachtwoord"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// The sign-in limiter counts in each server's memory
+/// (`auth::limiter`, docs/operations.md "Several app servers"): on each
+/// server the free attempts run out and the next attempt waits, whatever
+/// the other server counted.
+#[tokio::test]
+async fn the_sign_in_limiter_holds_on_each_server() {
+    let a = spawn_app().await;
+    let b = spawn_beside(&a).await;
+    let c = a.client();
+    for app in [&a, &b] {
+        // `auth::limiter::FREE_ATTEMPTS`
+        for i in 0..5 {
+            assert_eq!(
+                failed_sign_in(app, &c, "mentor").await,
+                StatusCode::UNAUTHORIZED,
+                "free attempt {i} on {}",
+                app.addr
+            );
+        }
+        assert_eq!(
+            failed_sign_in(app, &c, "mentor").await,
+            StatusCode::TOO_MANY_REQUESTS,
+            "after the free attempts on {}",
+            app.addr
+        );
+    }
 }

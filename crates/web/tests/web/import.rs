@@ -1,6 +1,5 @@
 //! Uploading, previewing and importing students and registrations.
 
-use aanwezig_storage::prelude::*;
 use aanwezig_storage::{AuditAction, AuditFilter};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Client, StatusCode};

@@ -1,5 +1,6 @@
 //! Integration tests of the web app: the real app on port 0 with its own
-//! SQLite file, spoken to over HTTP. One test binary (style.md).
+//! database (SQLite, or PostgreSQL with `AANWEZIG_TEST_BACKEND=postgres`),
+//! spoken to over HTTP. One test binary (style.md).
 
 #![expect(clippy::unwrap_used, reason = "test helpers panic on broken fixtures")]
 

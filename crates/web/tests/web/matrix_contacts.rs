@@ -2,7 +2,6 @@
 
 use aanwezig_domain::case::{Agreement, AgreementParty, ContactKind, ContactMoment, Party};
 use aanwezig_domain::{Role, StudentId};
-use aanwezig_storage::prelude::*;
 
 use crate::common::TestApp;
 use aanwezig_app::Permission as P;

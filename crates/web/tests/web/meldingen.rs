@@ -12,7 +12,6 @@ use aanwezig_domain::case::{
     InterventionKind, OpdcTrajectory, Party,
 };
 use aanwezig_domain::{Category, MeldingStatus, RegistrationRecord, Role, StudentId};
-use aanwezig_storage::prelude::*;
 use aanwezig_storage::{AuditAction, AuditFilter, MeldingFilter};
 use chrono::NaiveDate;
 use reqwest::StatusCode;

@@ -4,7 +4,6 @@
 
 use aanwezig_domain::explain::explain;
 use aanwezig_domain::{RuleId, Step};
-use aanwezig_storage::prelude::*;
 use aanwezig_storage::{AuditAction, AuditFilter};
 use reqwest::StatusCode;
 

@@ -4,7 +4,6 @@
 
 use aanwezig_domain::case::{Actor, Agreement, AgreementParty, ContactKind, ContactMoment, Party};
 use aanwezig_domain::Role;
-use aanwezig_storage::prelude::*;
 use reqwest::StatusCode;
 
 use crate::common::*;

@@ -2,7 +2,6 @@
 //! inzage of one student (`/leerlingen/{id}/inzage` and `.json`).
 
 use aanwezig_domain::{Category, StudentId};
-use aanwezig_storage::prelude::*;
 use aanwezig_storage::{AuditAction, AuditEntry, AuditFilter};
 use reqwest::StatusCode;
 use serde_json::Value;

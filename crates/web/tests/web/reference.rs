@@ -1,6 +1,5 @@
 //! The reference pages: the plan with live thresholds, and the glossary.
 
-use aanwezig_storage::prelude::*;
 use reqwest::StatusCode;
 
 use crate::common::{spawn_app, USERS};

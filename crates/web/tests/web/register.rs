@@ -1,7 +1,6 @@
 //! Registering a class's lesson and correcting one lesson.
 
 use aanwezig_domain::{Category, RegistrationRecord, RuleId, StudentId};
-use aanwezig_storage::prelude::*;
 use aanwezig_storage::{AuditAction, AuditFilter};
 use chrono::NaiveDate;
 use reqwest::{Client, StatusCode};

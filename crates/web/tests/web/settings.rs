@@ -1,7 +1,6 @@
 //! Instellingen: calendar, policy and codes, by the beheerder only.
 
 use aanwezig_domain::{Category, Hours};
-use aanwezig_storage::prelude::*;
 use aanwezig_storage::{AuditAction, AuditFilter, DocumentKind};
 use chrono::NaiveDate;
 use reqwest::{Client, StatusCode};
@@ -730,15 +729,9 @@ async fn a_fresh_install_starts_with_a_calendar_upload() {
     use std::sync::Arc;
 
     use aanwezig_storage::User;
-    use aanwezig_storage_sqlite::SqliteStore;
     use aanwezig_web::{AppState, Config, FixedClock};
 
-    let dir = tempfile::TempDir::new().unwrap();
-    let store = Arc::new(
-        SqliteStore::open(&dir.path().join("leeg.db").to_string_lossy(), true)
-            .await
-            .unwrap(),
-    );
+    let (store, _database) = crate::common::empty_store().await;
     store
         .create_user(&User {
             username: "beheer".into(),

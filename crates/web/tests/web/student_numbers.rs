@@ -4,7 +4,6 @@
 
 use aanwezig_domain::duo::NO_PERSONAL_NUMBER_NL;
 use aanwezig_domain::{Bsn, MeldingStatus, Onderwijsnummer, StudentId};
-use aanwezig_storage::prelude::*;
 use aanwezig_storage::StoredStudent;
 use reqwest::StatusCode;
 

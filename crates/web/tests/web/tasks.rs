@@ -5,7 +5,6 @@ use aanwezig_domain::case::{
     Actor, Agreement, AgreementParty, ContactKind, ContactMoment, OpenReason, Party, WeeklyCheck,
 };
 use aanwezig_domain::{Case, CaseStep, MeldingDraft, MeldingStatus, Role, RuleId, StudentId};
-use aanwezig_storage::prelude::*;
 use aanwezig_storage::{AuditFilter, User};
 use chrono::NaiveDate;
 use reqwest::{Client, StatusCode};

@@ -1,7 +1,6 @@
 //! Gebruikers: accounts made, changed and switched off by the beheerder.
 
 use aanwezig_domain::Role;
-use aanwezig_storage::prelude::*;
 use aanwezig_storage::{AuditAction, AuditFilter};
 use reqwest::StatusCode;
 

@@ -4,7 +4,6 @@
 //! with a "zonder dossier" filter, and a page that stays small for a demo
 //! school of 2,000 students.
 
-use aanwezig_storage::prelude::*;
 use std::cmp::Reverse;
 
 use aanwezig_domain::{Category, RuleId};
