@@ -5,7 +5,6 @@
 //! (the address is the key), an unknown one is 404 for everyone.
 
 use aanwezig_app::Permission as P;
-use aanwezig_storage::prelude::*;
 
 use crate::common::{now, TestApp};
 use crate::matrix::{can, get, posts, Ctx, Expect, Row, Target, N, O, S};
