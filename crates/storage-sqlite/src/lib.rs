@@ -56,7 +56,7 @@ use aanwezig_storage::codec::{
 };
 use aanwezig_storage::error::{Result, StoreError};
 use aanwezig_storage::model::{
-    AbsencesOnly, AuditEntry, AuditFilter, BundleSummary, DocumentKind, DocumentVersion, Expected,
+    AbsencesOnly, AuditEntry, AuditFilter, BundleSummary, DocumentKind, DocumentVersion,
     HistoryEntry, ImportBundle, ImportLogEntry, ImportSource, ImportSummary, LessonKey,
     LessonState, LessonWrite, MeldingFilter, Provenance, PurgeCounts, RecordBatches, Revision,
     SavedVersion, SessionRecord, StaleLesson, StoredRegistration, StoredStudent, UpsertCounts,
@@ -1792,20 +1792,12 @@ async fn check(
     current: Option<&StoredRegistration>,
     key: LessonKey,
 ) -> Result<Option<StaleLesson>> {
-    let fresh = match (write.expected, current) {
-        (Expected::Any, _) | (Expected::Absent, None) => true,
-        (Expected::Revision(r), Some(c)) => c.revision == r,
-        (Expected::Absent, Some(_)) | (Expected::Revision(_), None) => false,
-    };
-    if fresh || current.is_some_and(|c| c.record == write.record) {
+    if write.expected.passes(current, &write.record) {
         return Ok(None);
     }
-    let then = match write.expected {
-        Expected::Revision(r) => match i64::try_from(r.get()) {
-            Ok(change_id) => state_at(conn, student_id, &key, change_id).await?,
-            Err(_) => None,
-        },
-        Expected::Any | Expected::Absent => None,
+    let then = match write.expected.change_id() {
+        Some(change_id) => state_at(conn, student_id, &key, change_id).await?,
+        None => None,
     };
     Ok(Some(StaleLesson {
         key,

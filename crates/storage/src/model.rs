@@ -261,6 +261,29 @@ pub enum Expected {
 }
 
 impl Expected {
+    /// Whether a write of `record` expecting this may replace `current`
+    /// (`None`: not registered): the stored state is the expected one, or
+    /// already holds exactly `record` (then nothing is lost). The rule of
+    /// [`Registrations::save_registrations`](crate::store::Registrations::save_registrations),
+    /// the same in every backend.
+    pub fn passes(self, current: Option<&StoredRegistration>, record: &RegistrationRecord) -> bool {
+        let fresh = match (self, current) {
+            (Expected::Any, _) | (Expected::Absent, None) => true,
+            (Expected::Revision(r), Some(c)) => c.revision == r,
+            (Expected::Absent, Some(_)) | (Expected::Revision(_), None) => false,
+        };
+        fresh || current.is_some_and(|c| &c.record == record)
+    }
+
+    /// The change whose state the writer read, when it names one: where a
+    /// stale lesson's "then" is looked up.
+    pub fn change_id(self) -> Option<i64> {
+        match self {
+            Expected::Revision(r) => i64::try_from(r.get()).ok(),
+            Expected::Any | Expected::Absent => None,
+        }
+    }
+
     /// From the number a form or API client sent: 0 means "not
     /// registered", any other number a revision.
     pub fn from_token(n: u64) -> Expected {
